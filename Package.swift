@@ -1,0 +1,42 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Arbiter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "arbiter", targets: ["arbiter"]),
+        .library(name: "EVMPrimitives", targets: ["EVMPrimitives"]),
+        .library(name: "EVMCodec", targets: ["EVMCodec"]),
+        .library(name: "EVMSigning", targets: ["EVMSigning"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // primitives
+        .target(name: "EVMPrimitives"),
+        // codecs & signing
+        .target(name: "EVMCodec", dependencies: ["EVMPrimitives"]),
+        .systemLibrary(
+            name: "CSecp256k1",
+            pkgConfig: "libsecp256k1",
+            providers: [.apt(["libsecp256k1-dev"])]
+        ),
+        .target(name: "EVMSigning", dependencies: ["EVMPrimitives", "EVMCodec", "CSecp256k1"]),
+        // apps
+        .executableTarget(
+            name: "arbiter",
+            dependencies: [
+                "EVMPrimitives", "EVMCodec", "EVMSigning",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // test support
+        .target(name: "ArbiterTestKit", dependencies: ["EVMPrimitives"]),
+        .testTarget(name: "EVMPrimitivesTests", dependencies: ["EVMPrimitives", "ArbiterTestKit"]),
+        .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
+        .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

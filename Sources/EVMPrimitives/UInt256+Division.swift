@@ -1,0 +1,186 @@
+extension UInt256 {
+    /// Divides the `count`-limb number `u` (least significant first) by `v`.
+    ///
+    /// Writes `count` quotient limbs to `q` and returns the remainder. This is Knuth's
+    /// algorithm D (TAOCP vol. 2, 4.3.1) on 64-bit digits, with a one-limb fast path.
+    /// `u` is used as scratch and must have room for `count + 1` limbs.
+    @inlinable
+    static func divideLimbs(
+        _ u: UnsafeMutablePointer<UInt64>, count m: Int, by v: UInt256, quotient q: UnsafeMutablePointer<UInt64>
+    ) -> UInt256 {
+        precondition(!v.isZero, "division by zero")
+        for i in 0..<m { q[i] = 0 }
+        var n = 4
+        while n > 0 && v[limb: n - 1] == 0 { n -= 1 }
+        var top = m
+        while top > 0 && u[top - 1] == 0 { top -= 1 }
+        if top < n { // dividend < divisor
+            var r = UInt256()
+            for i in 0..<top { r[limb: i] = u[i] }
+            return r
+        }
+        if n == 1 {
+            let d = v.w0
+            var rem: UInt64 = 0
+            var i = top - 1
+            while i >= 0 {
+                (q[i], rem) = d.dividingFullWidth((rem, u[i]))
+                i -= 1
+            }
+            return UInt256(rem)
+        }
+        // Normalize so that the divisor's top bit is set.
+        let s = v[limb: n - 1].leadingZeroBitCount
+        let vn = v << s
+        let vTop = vn[limb: n - 1]
+        let vNext = vn[limb: n - 2]
+        u[top] = s == 0 ? 0 : u[top - 1] >> UInt64(64 - s)
+        var i = top - 1
+        while i > 0 {
+            u[i] = s == 0 ? u[i] : (u[i] << UInt64(s)) | (u[i - 1] >> UInt64(64 - s))
+            i -= 1
+        }
+        u[0] = u[0] << UInt64(s)
+
+        var j = top - n
+        while j >= 0 {
+            let hi = u[j + n], mid = u[j + n - 1], lo = u[j + n - 2]
+            var qhat: UInt64
+            var rhat: UInt64
+            var rhatOverflow = false
+            if hi >= vTop {
+                qhat = UInt64.max
+                (rhat, rhatOverflow) = mid.addingReportingOverflow(vTop)
+            } else {
+                (qhat, rhat) = vTop.dividingFullWidth((hi, mid))
+            }
+            while !rhatOverflow {
+                let (ph, pl) = qhat.multipliedFullWidth(by: vNext)
+                if ph > rhat || (ph == rhat && pl > lo) {
+                    qhat &-= 1
+                    (rhat, rhatOverflow) = rhat.addingReportingOverflow(vTop)
+                } else {
+                    break
+                }
+            }
+            // u[j...j+n] -= qhat · vn
+            var carry: UInt64 = 0
+            var borrow = false
+            for k in 0..<n {
+                let (ph, pl) = qhat.multipliedFullWidth(by: vn[limb: k])
+                let (plc, o) = pl.addingReportingOverflow(carry)
+                carry = ph &+ (o ? 1 : 0)
+                u[j + k] = subBorrow(u[j + k], plc, &borrow)
+            }
+            u[j + n] = subBorrow(u[j + n], carry, &borrow)
+            if borrow { // qhat was one too large: add the divisor back
+                qhat &-= 1
+                var c = false
+                for k in 0..<n { u[j + k] = addCarry(u[j + k], vn[limb: k], &c) }
+                u[j + n] &+= c ? 1 : 0
+            }
+            q[j] = qhat
+            j -= 1
+        }
+        var r = UInt256()
+        for k in 0..<n { r[limb: k] = u[k] }
+        return r >> s
+    }
+
+    @inlinable
+    public func quotientAndRemainder(dividingBy rhs: UInt256) -> (quotient: UInt256, remainder: UInt256) {
+        precondition(!rhs.isZero, "division by zero")
+        if fitsInUInt64 && rhs.fitsInUInt64 {
+            return (UInt256(w0 / rhs.w0), UInt256(w0 % rhs.w0))
+        }
+        if self < rhs { return (.zero, self) }
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 10) { buf in
+            let u = buf.baseAddress!
+            let q = u + 5
+            u[0] = w0; u[1] = w1; u[2] = w2; u[3] = w3; u[4] = 0
+            let r = UInt256.divideLimbs(u, count: 4, by: rhs, quotient: q)
+            return (UInt256(limbs: q[0], q[1], q[2], q[3]), r)
+        }
+    }
+
+    /// Divides the 512-bit value (high, low) by `self`; the quotient must fit in 256 bits.
+    @inlinable
+    public func dividingFullWidth(_ dividend: (high: UInt256, low: UInt256)) -> (quotient: UInt256, remainder: UInt256) {
+        precondition(dividend.high < self, "quotient overflows UInt256")
+        if dividend.high.isZero { return dividend.low.quotientAndRemainder(dividingBy: self) }
+        return UInt256.divideWide(dividend.high, dividend.low, by: self)
+    }
+
+    /// (high·2^256 + low) / d, for high < d.
+    @inlinable
+    static func divideWide(_ high: UInt256, _ low: UInt256, by d: UInt256) -> (quotient: UInt256, remainder: UInt256) {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 17) { buf in
+            let u = buf.baseAddress!
+            let q = u + 9
+            u[0] = low.w0; u[1] = low.w1; u[2] = low.w2; u[3] = low.w3
+            u[4] = high.w0; u[5] = high.w1; u[6] = high.w2; u[7] = high.w3; u[8] = 0
+            let r = divideLimbs(u, count: 8, by: d, quotient: q)
+            return (UInt256(limbs: q[0], q[1], q[2], q[3]), r)
+        }
+    }
+
+    /// `floor(a·b / d)` with a 512-bit intermediate, as Uniswap's `FullMath.mulDiv`.
+    /// Nil when `d` is zero or the result does not fit in 256 bits.
+    @inlinable
+    public static func mulDiv(_ a: UInt256, _ b: UInt256, _ d: UInt256) -> UInt256? {
+        if d.isZero { return nil }
+        let (high, low) = a.multipliedFullWidth(by: b)
+        if high.isZero { return low.quotientAndRemainder(dividingBy: d).quotient }
+        if high >= d { return nil }
+        return divideWide(high, low, by: d).quotient
+    }
+
+    /// `ceil(a·b / d)` with a 512-bit intermediate, as `FullMath.mulDivRoundingUp`.
+    /// Nil when `d` is zero or the result does not fit in 256 bits.
+    @inlinable
+    public static func mulDivRoundingUp(_ a: UInt256, _ b: UInt256, _ d: UInt256) -> UInt256? {
+        if d.isZero { return nil }
+        let (high, low) = a.multipliedFullWidth(by: b)
+        let (q, r): (UInt256, UInt256)
+        if high.isZero {
+            (q, r) = low.quotientAndRemainder(dividingBy: d)
+        } else {
+            if high >= d { return nil }
+            (q, r) = divideWide(high, low, by: d)
+        }
+        if r.isZero { return q }
+        return q.checkedAdd(.one)
+    }
+
+    /// `ceil(self / d)`; traps when `d` is zero.
+    @inlinable
+    public func dividedRoundingUp(by d: UInt256) -> UInt256 {
+        let (q, r) = quotientAndRemainder(dividingBy: d)
+        return r.isZero ? q : q + 1
+    }
+
+    /// The integer square root: the largest `r` with `r·r ≤ self`.
+    public func squareRoot() -> UInt256 {
+        if isZero { return .zero }
+        if fitsInUInt64 {
+            // Start from the floating estimate and correct it exactly.
+            var r = UInt64(Double(w0).squareRoot())
+            while r > 0 && r.multipliedFullWidth(by: r) > (0, w0) { r -= 1 }
+            while true {
+                let n = r + 1
+                let (h, l) = n.multipliedFullWidth(by: n)
+                if h > 0 || l > w0 { break }
+                r = n
+            }
+            return UInt256(r)
+        }
+        // Newton's iteration from an over-estimate 2^ceil(bits/2) decreases monotonically to the root.
+        let bits = UInt256.bitWidth - leadingZeroBitCount
+        var x = UInt256.one << ((bits + 1) / 2)
+        while true {
+            let y = (x + self / x) >> 1
+            if y >= x { return x }
+            x = y
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/// An unsigned 256-bit integer stored as four 64-bit limbs, least significant first.
+///
+/// This is the EVM word. It conforms to `FixedWidthInteger`, so `+`, `-`, `*`, `/` and `%` trap
+/// on overflow exactly as the standard integers do, `&+`, `&-` and `&*` wrap, and the
+/// `…ReportingOverflow` methods give checked arithmetic. Money never goes through `Double`;
+/// ``doubleValue`` exists for display and statistics only.
+@frozen
+public struct UInt256: Sendable, Hashable {
+    /// Limbs, least significant first.
+    public var w0: UInt64
+    public var w1: UInt64
+    public var w2: UInt64
+    public var w3: UInt64
+
+    /// Builds a value from its limbs, least significant first.
+    @inlinable @inline(__always)
+    public init(limbs w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) {
+        self.w0 = w0
+        self.w1 = w1
+        self.w2 = w2
+        self.w3 = w3
+    }
+
+    @inlinable @inline(__always)
+    public init() { self.init(limbs: 0, 0, 0, 0) }
+
+    @inlinable @inline(__always)
+    public init(_ value: UInt64) { self.init(limbs: value, 0, 0, 0) }
+
+    public static let zero = UInt256()
+    public static let one = UInt256(1)
+
+    /// True when the value fits in one limb.
+    @inlinable public var fitsInUInt64: Bool { w1 | w2 | w3 == 0 }
+
+    /// True when the value is zero.
+    @inlinable public var isZero: Bool { w0 | w1 | w2 | w3 == 0 }
+
+    /// Limb `i` (0 = least significant).
+    @inlinable
+    public subscript(limb i: Int) -> UInt64 {
+        get {
+            switch i {
+            case 0: return w0
+            case 1: return w1
+            case 2: return w2
+            default: return w3
+            }
+        }
+        set {
+            switch i {
+            case 0: w0 = newValue
+            case 1: w1 = newValue
+            case 2: w2 = newValue
+            default: w3 = newValue
+            }
+        }
+    }
+
+    /// The nearest `Double`, rounded to nearest-even. For display and statistics only.
+    public var doubleValue: Double {
+        let bits = UInt256.bitWidth - leadingZeroBitCount
+        if bits <= 64 { return Double(w0) }
+        let shift = bits - 64
+        let top = (self >> shift).w0
+        // A sticky bit keeps round-to-nearest correct when the dropped bits are not all zero.
+        let dropped = self & ((UInt256.one << shift) - 1)
+        let sticky: UInt64 = dropped.isZero ? 0 : 1
+        return Double(sign: .plus, exponent: shift, significand: Double(top | sticky))
+    }
+}
+
+extension UInt256: Comparable {
+    @inlinable
+    public static func < (lhs: UInt256, rhs: UInt256) -> Bool {
+        if lhs.w3 != rhs.w3 { return lhs.w3 < rhs.w3 }
+        if lhs.w2 != rhs.w2 { return lhs.w2 < rhs.w2 }
+        if lhs.w1 != rhs.w1 { return lhs.w1 < rhs.w1 }
+        return lhs.w0 < rhs.w0
+    }
+}
+
+extension UInt256: ExpressibleByIntegerLiteral {
+    /// Literals of any size up to 256 bits: `let max: UInt256 = 0xffff…ffff`.
+    @inlinable
+    public init(integerLiteral value: StaticBigInt) {
+        precondition(value.signum() >= 0 && value.bitWidth <= 257, "UInt256 literal out of range")
+        self.init(limbs: UInt64(value[0]), UInt64(value[1]), UInt64(value[2]), UInt64(value[3]))
+    }
+}
