@@ -216,6 +216,9 @@ struct SignatureParser {
         guard let first = name.utf8.first, !(first >= 0x30 && first <= 0x39) else { throw error("expected a name") }
         let inputs = try parseParameters()
         var outputs: [ABIParameter] = []
+        skipSpace()
+        // `cast` style: `balanceOf(address)(uint256)`.
+        if peek() == UInt8(ascii: "(") { outputs = try parseParameters() }
         while true {
             skipSpace()
             guard let c = peek(), SignatureParser.isWordChar(c) else { break }

@@ -1,0 +1,60 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `arbiter` command: the searcher and its toolbox.
+struct Arbiter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "arbiter",
+        abstract: "Multi-chain DEX arbitrage and MEV searcher.",
+        subcommands: [Util.self]
+    )
+}
+
+/// Entry point. Bad input must end in exit status 1 and one line on stderr, which is
+/// stricter than ArgumentParser's default (usage text, exit 64), so errors are routed here.
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try Arbiter.parseAsRoot()
+            try command.run()
+            Output.flush()
+        } catch {
+            Output.flush()
+            if Arbiter.exitCode(for: error) == .success {
+                Arbiter.exit(withError: error)  // --help, --version: ArgumentParser prints them
+            }
+            let described: String
+            if let e = error as? CLIError {
+                described = e.message
+            } else if error is CustomStringConvertible && !(error is any CommandErrorProtocol) {
+                described = String(describing: error)
+            } else {
+                described = Arbiter.message(for: error)
+            }
+            var message = described
+            if message.hasPrefix("Unknown option '-"), message.dropFirst(17).first?.isNumber == true {
+                message += " (put negative numbers after --)"
+            }
+            let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+            Output.standardError("error: \(line)")
+            exit(1)
+        }
+    }
+}
+
+/// Errors of ArgumentParser itself, whose text comes from `Arbiter.message(for:)`.
+protocol CommandErrorProtocol {}
+extension ValidationError: CommandErrorProtocol {}
+
+/// A user-facing error of the command-line tool.
+struct CLIError: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
