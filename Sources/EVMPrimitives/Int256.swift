@@ -43,6 +43,10 @@ public struct Int256: Sendable, Hashable {
 }
 
 extension Int256: Comparable {
+    // Explicit for the same reason as UInt256's: Strideable's default would trap.
+    @inlinable
+    public static func == (lhs: Int256, rhs: Int256) -> Bool { lhs.bitPattern == rhs.bitPattern }
+
     @inlinable
     public static func < (lhs: Int256, rhs: Int256) -> Bool {
         let ln = lhs.isNegative, rn = rhs.isNegative
