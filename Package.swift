@@ -33,7 +33,7 @@ let package = Package(
             ]
         ),
         // test support
-        .target(name: "ArbiterTestKit", dependencies: ["EVMPrimitives"]),
+        .target(name: "ArbiterTestKit", dependencies: ["EVMPrimitives", "EVMCodec"]),
         .testTarget(name: "EVMPrimitivesTests", dependencies: ["EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),
