@@ -12,8 +12,6 @@ public indirect enum ABIValue: Hashable, Sendable {
     case array([ABIValue])
     case tuple([ABIValue])
 
-    /// Convenience for small unsigned integers.
-    public static func uint(_ v: UInt64) -> ABIValue { .uint(UInt256(v)) }
 
     /// The unsigned integer, if this is one.
     public var uintValue: UInt256? { if case .uint(let v) = self { v } else { nil } }
