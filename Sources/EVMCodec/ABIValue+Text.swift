@@ -6,7 +6,7 @@ extension ABIValue {
     /// Integers are decimal or `0x`-hex (signed types take a leading `-`), addresses are
     /// `0x`-hex with EIP-55 enforced on mixed case, bools are `true`/`false`, bytes are `0x`-hex,
     /// arrays are `[a,b]` and tuples `(a,b)`, nested at will. A top-level string is taken
-    /// verbatim; inside brackets a string is either `"quoted"` (with `\"` and `\\`) or bare.
+    /// verbatim; inside brackets a string is either a JSON string literal `"quoted"` or bare.
     public static func parse(_ text: String, as type: ABIType) throws(CodecError) -> ABIValue {
         var p = ValueParser(s: Array(text.utf8), text: text)
         switch type {
@@ -141,15 +141,16 @@ struct ValueParser {
     mutating func token() throws(CodecError) -> String {
         skipSpace()
         if i < s.count && s[i] == 0x22 {
-            i += 1
-            var bytes: [UInt8] = []
-            while i < s.count && s[i] != 0x22 {
-                if s[i] == 0x5c && i + 1 < s.count { i += 1 }
-                bytes.append(s[i])
-                i += 1
+            // A JSON string literal, escapes and all.
+            var json = JSONParser(bytes: s)
+            json.i = i
+            do {
+                let text = try json.string()
+                i = json.i
+                return text
+            } catch {
+                throw self.error("invalid quoted string")
             }
-            try expect(0x22)
-            return String(decoding: bytes, as: UTF8.self)
         }
         let start = i
         while i < s.count && s[i] != 0x2c && s[i] != 0x5d && s[i] != 0x29 { i += 1 }
