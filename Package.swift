@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // primitives
@@ -24,11 +25,17 @@ let package = Package(
             providers: [.apt(["libsecp256k1-dev"])]
         ),
         .target(name: "EVMSigning", dependencies: ["EVMPrimitives", "EVMCodec", "CSecp256k1"]),
+        // pure models
+        .target(
+            name: "Registry",
+            dependencies: ["EVMPrimitives", .product(name: "TOMLKit", package: "TOMLKit")],
+            resources: [.copy("Data")]
+        ),
         // apps
         .executableTarget(
             name: "arbiter",
             dependencies: [
-                "EVMPrimitives", "EVMCodec", "EVMSigning",
+                "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +44,7 @@ let package = Package(
         .testTarget(name: "EVMPrimitivesTests", dependencies: ["EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,7 +11,7 @@ struct Arbiter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "arbiter",
         abstract: "Multi-chain DEX arbitrage and MEV searcher.",
-        subcommands: [Util.self]
+        subcommands: [Util.self, Chains.self, Config.self]
     )
 }
 
@@ -26,6 +26,9 @@ enum Main {
             Output.flush()
         } catch {
             Output.flush()
+            if let code = error as? ExitCode {
+                exit(code.rawValue)  // the command already said what went wrong
+            }
             if Arbiter.exitCode(for: error) == .success {
                 Arbiter.exit(withError: error)  // --help, --version: ArgumentParser prints them
             }

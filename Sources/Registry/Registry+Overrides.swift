@@ -1,0 +1,98 @@
+extension Registry {
+    /// Merges a user's `arbiter.toml` and validates the result with the same rules as the
+    /// shipped data.
+    ///
+    /// ```toml
+    /// [chains.base]                      # change a chain
+    /// enabled = true
+    /// execution = false
+    /// rpc = [{ http = "https://…", ws = "wss://…" }]   # tried before every provider
+    ///
+    /// [[add_chain]]                      # a new chain: the keys of a data file's [chain]
+    /// [[add_token]]                      # a token: the keys of [[token]] plus chain = "…"
+    /// [[add_dex]]                        # a DEX: the keys of [[dex]] plus chain = "…"
+    ///
+    /// [disable]
+    /// dexes = ["bsc/mdex"]               # chain/name
+    /// tokens = ["bsc/BUSD"]              # chain/symbol
+    /// ```
+    package func applying(overrides text: String, file: String) throws(RegistryError) -> Registry {
+        let log = IssueLog()
+        let doc = try ConfigValue.parse(toml: text, file: file)
+        let root = TableReader(file: file, path: "", value: doc, log: log)
+        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "disable"])
+        var r = self
+
+        for t in root.tables("add_chain") {
+            guard let chain = RegistryLoader.chain(t) else { continue }
+            var c = chain
+            c.file = file
+            r.chains.append(c)
+            if let i = r.partitions.firstIndex(where: { $0.id == c.partition }) {
+                r.partitions[i].chains.append(c.name)
+            } else {
+                t.fail("partition", "unknown partition \"\(c.partition)\"")
+            }
+        }
+        if let chains = root.table("chains", required: false) {
+            for (name, t) in chains.namedTables() {
+                t.rejectUnknown(["enabled", "execution", "rpc"])
+                guard let i = r.chains.firstIndex(where: { $0.name == name }) else {
+                    chains.fail(name, "unknown chain \"\(name)\" (add it with [[add_chain]])")
+                    continue
+                }
+                if let e = t.bool("enabled", required: false) { r.chains[i].enabled = e }
+                if let e = t.bool("execution", required: false) { r.chains[i].execution = e }
+                for (j, u) in t.tables("rpc").enumerated() {
+                    u.rejectUnknown(["http", "ws"])
+                    let http = u.string("http", required: false), ws = u.string("ws", required: false)
+                    if http == nil && ws == nil { u.fail("", "give http, ws or both") }
+                    if let http, !(http.hasPrefix("http://") || http.hasPrefix("https://")) {
+                        u.fail("http", "not an http:// or https:// URL")
+                    }
+                    if let ws, !(ws.hasPrefix("ws://") || ws.hasPrefix("wss://")) { u.fail("ws", "not a ws:// or wss:// URL") }
+                    r.chains[i].userRPC.append(RPCEndpoint(provider: "user-\(j)", http: http, ws: ws))
+                }
+            }
+        }
+        for t in root.tables("add_token") {
+            guard let chainName = t.string("chain") else { continue }
+            guard let chain = r.chain(chainName) else {
+                t.fail("chain", "unknown chain \"\(chainName)\"")
+                continue
+            }
+            if var tok = RegistryLoader.token(t, chain: chain) {
+                tok.file = file
+                r.tokens.append(tok)
+            }
+        }
+        for t in root.tables("add_dex") {
+            guard let chainName = t.string("chain") else { continue }
+            if var d = RegistryLoader.dex(t, chain: chainName) {
+                d.file = file
+                r.dexes.append(d)
+            }
+        }
+        if let disable = root.table("disable", required: false) {
+            disable.rejectUnknown(["dexes", "tokens"])
+            for (i, ref) in (disable.strings("dexes", required: false) ?? []).enumerated() {
+                let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
+                if parts.count == 2, let j = r.dexes.firstIndex(where: { $0.chain == parts[0] && $0.name == parts[1] }) {
+                    r.dexes[j].enabled = false
+                } else {
+                    log.add(file, "disable.dexes[\(i)]", "no DEX \"\(ref)\" (write chain/name)")
+                }
+            }
+            for (i, ref) in (disable.strings("tokens", required: false) ?? []).enumerated() {
+                let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
+                if parts.count == 2, let j = r.tokens.firstIndex(where: { $0.chain == parts[0] && $0.symbol == parts[1] }) {
+                    r.tokens[j].enabled = false
+                } else {
+                    log.add(file, "disable.tokens[\(i)]", "no token \"\(ref)\" (write chain/SYMBOL)")
+                }
+            }
+        }
+        guard log.isEmpty else { throw RegistryError(log.issues) }
+        return try r.validated()
+    }
+}
