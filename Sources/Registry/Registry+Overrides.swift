@@ -75,21 +75,21 @@ extension Registry {
         }
         if let disable = root.table("disable", required: false) {
             disable.rejectUnknown(["dexes", "tokens"])
-            for (i, ref) in (disable.strings("dexes", required: false) ?? []).enumerated() {
-                let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
-                if parts.count == 2, let j = r.dexes.firstIndex(where: { $0.chain == parts[0] && $0.name == parts[1] }) {
-                    r.dexes[j].enabled = false
-                } else {
-                    log.add(file, "disable.dexes[\(i)]", "no DEX \"\(ref)\" (write chain/name)")
+            func disableEach(_ key: String, _ what: String, _ hint: String, _ index: (String, String) -> Int?, _ apply: (Int) -> Void) {
+                for (i, ref) in (disable.strings(key, required: false) ?? []).enumerated() {
+                    let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
+                    if parts.count == 2, let j = index(parts[0], parts[1]) {
+                        apply(j)
+                    } else {
+                        log.add(file, "disable.\(key)[\(i)]", "no \(what) \"\(ref)\" (write \(hint))")
+                    }
                 }
             }
-            for (i, ref) in (disable.strings("tokens", required: false) ?? []).enumerated() {
-                let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
-                if parts.count == 2, let j = r.tokens.firstIndex(where: { $0.chain == parts[0] && $0.symbol == parts[1] }) {
-                    r.tokens[j].enabled = false
-                } else {
-                    log.add(file, "disable.tokens[\(i)]", "no token \"\(ref)\" (write chain/SYMBOL)")
-                }
+            disableEach("dexes", "DEX", "chain/name", { c, n in r.dexes.firstIndex { $0.chain == c && $0.name == n } }) {
+                r.dexes[$0].enabled = false
+            }
+            disableEach("tokens", "token", "chain/SYMBOL", { c, s in r.tokens.firstIndex { $0.chain == c && $0.symbol == s } }) {
+                r.tokens[$0].enabled = false
             }
         }
         guard log.isEmpty else { throw RegistryError(log.issues) }

@@ -113,41 +113,30 @@ package struct TableReader {
     }
 
     package func strings(_ key: String, required: Bool = true) -> [String]? {
-        guard let v = value(key) else {
-            if required { fail(key, "missing") }
-            return nil
-        }
-        guard case .array(let items) = v else {
-            fail(key, "expected an array of strings, found \(v.kind)")
-            return nil
-        }
-        var out: [String] = []
-        for (i, item) in items.enumerated() {
-            guard case .string(let s) = item else {
-                log.add(file, "\(keyPath(key))[\(i)]", "expected a string, found \(item.kind)")
-                continue
-            }
-            out.append(s)
-        }
-        return out
+        array(key, required: required, of: "strings") { if case .string(let s) = $0 { s } else { nil } }
     }
 
     package func ints(_ key: String, required: Bool = true) -> [Int]? {
+        array(key, required: required, of: "integers") { if case .int(let n) = $0 { n } else { nil } }
+    }
+
+    /// An array whose elements `element` converts; each element that does not convert is logged at `key[i]`.
+    private func array<T>(_ key: String, required: Bool, of what: String, _ element: (ConfigValue) -> T?) -> [T]? {
         guard let v = value(key) else {
             if required { fail(key, "missing") }
             return nil
         }
         guard case .array(let items) = v else {
-            fail(key, "expected an array of integers, found \(v.kind)")
+            fail(key, "expected an array of \(what), found \(v.kind)")
             return nil
         }
-        var out: [Int] = []
+        var out: [T] = []
         for (i, item) in items.enumerated() {
-            guard case .int(let n) = item else {
-                log.add(file, "\(keyPath(key))[\(i)]", "expected an integer, found \(item.kind)")
+            guard let converted = element(item) else {
+                log.add(file, "\(keyPath(key))[\(i)]", "expected \(what.dropLast()), found \(item.kind)")
                 continue
             }
-            out.append(n)
+            out.append(converted)
         }
         return out
     }
