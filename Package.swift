@@ -31,6 +31,11 @@ let package = Package(
             dependencies: ["EVMPrimitives", .product(name: "TOMLKit", package: "TOMLKit")],
             resources: [.copy("Data")]
         ),
+        .target(
+            name: "ExecutorContracts",
+            dependencies: ["EVMPrimitives", "EVMCodec"],
+            resources: [.copy("Artifacts")]
+        ),
         // apps
         .executableTarget(
             name: "arbiter",
@@ -44,6 +49,7 @@ let package = Package(
         .testTarget(name: "EVMPrimitivesTests", dependencies: ["EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),
+        .testTarget(name: "ExecutorContractsTests", dependencies: ["ExecutorContracts", "EVMCodec", "EVMPrimitives"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]
