@@ -35,10 +35,10 @@ enum Main {
             let described: String
             if let e = error as? CLIError {
                 described = e.message
-            } else if error is CustomStringConvertible && !(error is any CommandErrorProtocol) {
-                described = String(describing: error)
+            } else if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+                described = Arbiter.message(for: error)  // usage errors, worded by ArgumentParser
             } else {
-                described = Arbiter.message(for: error)
+                described = String(describing: error)  // our libraries' errors say what was wrong
             }
             var message = described
             if message.hasPrefix("Unknown option '-"), message.dropFirst(17).first?.isNumber == true {
@@ -50,10 +50,6 @@ enum Main {
         }
     }
 }
-
-/// Errors of ArgumentParser itself, whose text comes from `Arbiter.message(for:)`.
-protocol CommandErrorProtocol {}
-extension ValidationError: CommandErrorProtocol {}
 
 /// A user-facing error of the command-line tool.
 struct CLIError: Error, CustomStringConvertible {

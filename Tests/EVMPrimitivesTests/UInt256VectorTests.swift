@@ -13,7 +13,7 @@ import Testing
         #expect(vectors.count >= 300)
         for v in vectors {
             let a = try Self.u(v, "a"), b = try Self.u(v, "b"), c = try Self.u(v, "c")
-            let shift = Int(try v["shift"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? -1)
+            let shift = Int(v["shift"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } } ?? -1)
             #expect(try UInt256(hex: try v.string("aHex")) == a)
             #expect(a.description == (try v.string("a")))
 
