@@ -7,7 +7,7 @@ import Testing
 @Suite struct ExecutorArtifactTests {
     @Test func everyArtifactLoads() throws {
         let names = ExecutorArtifact.all()
-        #expect(names.count == 12)
+        #expect(names.count == 13)
         for name in names {
             let a = try ExecutorArtifact.load(name)
             #expect(a.compiler.hasPrefix("vyper 0.4.3"))
