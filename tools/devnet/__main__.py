@@ -1,0 +1,66 @@
+"""`python -m tools.devnet --port 8545 --chain-id 1 [--block-time 2] [--lab manifest.json] [--seed 7]`"""
+import argparse
+import asyncio
+import json
+import signal
+import sys
+
+from aiohttp import web
+
+from .node import Node
+from .server import Server
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="devnet", description=__doc__)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--chain-id", type=int, default=1337)
+    ap.add_argument("--block-time", type=float, default=0.0, help="seconds between blocks (0 = mine on every transaction; 1 with --market)")
+    ap.add_argument("--lab", metavar="MANIFEST", help="deploy the lab scenario and write its manifest here")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the lab's market driver")
+    ap.add_argument("--market", action="store_true", help="run the market driver (random swaps every block)")
+    args = ap.parse_args(argv)
+    if args.market and not args.lab:
+        ap.error("--market trades on the lab's pools: it needs --lab")
+    # A parent (Swift's Process, via libdispatch) may hand us a mask that blocks SIGTERM/SIGINT;
+    # without this the devnet would outlive the test suite that started it.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+
+    node = Node(chain_id=args.chain_id)
+    server = Server(node, block_time=args.block_time)
+    manifest = lab = None
+    if args.lab:
+        from .lab import Lab
+        lab = Lab(node, seed=args.seed)
+        manifest = lab.deploy_all()
+        manifest["rpc"] = {"http": f"http://{args.host}:{args.port}/", "ws": f"ws://{args.host}:{args.port}/"}
+        with open(args.lab, "w") as f:
+            json.dump(manifest, f, indent=1)
+        if args.market:
+            # Swaps go into each block as the server mines it: a market needs interval mining.
+            if server.block_time <= 0:
+                server.block_time = 1.0
+
+    asyncio.run(_serve(server, lab if args.market else None, args))
+
+
+async def _serve(server, market_lab, args):
+    """Serves until SIGTERM/SIGINT; announces readiness only once the socket is listening."""
+    runner = web.AppRunner(server.app, handle_signals=False, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, args.host, args.port).start()
+    loop = asyncio.get_running_loop()
+    if market_lab is not None:
+        market_lab.start_market(loop)
+    print(json.dumps({"ready": True, "chainId": args.chain_id, "http": f"http://{args.host}:{args.port}/",
+                      "ws": f"ws://{args.host}:{args.port}/"}), flush=True)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,387 @@
+"""The chain behind the devnet's JSON-RPC: eth-tester on py-evm, mined only through `Node.mine`
+so that every block passes through snapshots, bundles and subscription notifications."""
+import os
+
+from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.exceptions import TransactionFailed, ValidationError
+from eth_utils import keccak, to_checksum_address
+
+from . import encode as enc
+
+
+class RPCError(Exception):
+    def __init__(self, code, message, data=None):
+        super().__init__(message)
+        self.code, self.message, self.data = code, message, data
+
+
+def _block_tag(tester, tag):
+    if tag is None or tag == "latest":
+        return "latest"
+    if tag in ("earliest", "pending", "safe", "finalized"):
+        return tag
+    return enc.inbound_quantity(tag, "block")
+
+
+class Node:
+    def __init__(self, chain_id: int = 1337):
+        backend = PyEVMBackend()
+        # The chain class is local to this backend: setting its id affects only this node.
+        type(backend.chain).chain_id = chain_id
+        self.chain_id = chain_id
+        self.t = EthereumTester(backend=backend, auto_mine_transactions=False)
+        self.automine = True
+        self.accounts = self.t.get_accounts()
+        self.snapshots = {}          # block number → snapshot id, after the block was mined
+        self.block_logs = {}         # block number → JSON-RPC logs emitted in it
+        self.bundles = {}            # target block number → [(raw txs, reverting hashes)]
+        self.listeners = []          # callables(kind, payload) for subscriptions
+        self.pending_raw = []        # raw transactions in the block being built (re-applied if a bundle is rolled back)
+        self._record(self.latest_number())
+
+    # ------------------------------------------------------------------ mining
+
+    def latest_number(self) -> int:
+        return self.t.get_block_by_number("latest")["number"]
+
+    def _record(self, number):
+        self.snapshots[number] = self.t.take_snapshot()
+
+    def _notify_block(self, number):
+        b = self.t.get_block_by_number(number)
+        head = enc.block(b, False)
+        logs = []
+        for h in b["transactions"]:
+            r = self.t.get_transaction_receipt(h)
+            logs += [enc.log(l) for l in r["logs"]]
+        self.block_logs[number] = logs
+        for listener in list(self.listeners):
+            listener("newHeads", head)
+            for l in logs:
+                listener("logs", l)
+
+    def mine(self, count=1, coinbase=None):
+        """Mines `count` blocks, landing any bundles that target them."""
+        hashes = []
+        for _ in range(count):
+            target = self.latest_number() + 1
+            for raw_txs, reverting in self.bundles.pop(target, []):
+                # One bundle per block here: the first that lands takes it.
+                if self._try_bundle(raw_txs, reverting):
+                    break
+            if self.latest_number() < target:  # no bundle landed: mine the block as usual
+                hashes.append(self.t.mine_block(coinbase=coinbase or "0x" + "00" * 20))
+            else:
+                hashes.append(self.t.get_block_by_number(target)["hash"])
+            self.pending_raw = []
+            self._record(target)
+            self._notify_block(target)
+        # Bundles whose target block has passed are dropped, as a builder would.
+        for n in [n for n in self.bundles if n <= self.latest_number()]:
+            del self.bundles[n]
+        return hashes
+
+    def _apply(self, raw: str) -> str:
+        """Applies a raw transaction to the block being built, validated against its state, so
+        that one sender's consecutive nonces can share a block (eth-tester's own queue cannot)."""
+        h = self.t.backend.send_raw_transaction(bytes.fromhex(raw.removeprefix("0x")))
+        return "0x" + bytes(h).hex()
+
+    def _try_bundle(self, raw_txs, reverting) -> bool:
+        snap = self.t.take_snapshot()
+        try:
+            hashes = [self._apply(raw) for raw in raw_txs]
+            self.t.mine_block()
+            for h in hashes:
+                if self.t.get_transaction_receipt(h)["status"] == 0 and h.lower() not in reverting:
+                    raise TransactionFailed("bundle transaction reverted")
+            return True
+        except (TransactionFailed, ValidationError, ValueError):
+            self.t.revert_to_snapshot(snap)
+            for raw in self.pending_raw:  # the block's other transactions survive the rollback
+                try:
+                    self._apply(raw)
+                except (ValidationError, ValueError):
+                    pass
+            return False
+
+    def reorg(self, depth: int):
+        """Replaces the last `depth` blocks with `depth + 1` empty ones; subscribers get the dropped
+        blocks' logs again with `removed: true`, then the new heads."""
+        latest = self.latest_number()
+        if depth < 1 or depth > latest:
+            raise RPCError(-32602, f"cannot reorganise {depth} blocks at height {latest}")
+        fork = latest - depth
+        self.t.revert_to_snapshot(self.snapshots[fork])
+        for n in range(latest, fork, -1):
+            for l in self.block_logs.pop(n, []):
+                removed = dict(l, removed=True)
+                for listener in list(self.listeners):
+                    listener("logs", removed)
+            self.snapshots.pop(n, None)
+        # A different coinbase makes every replacement block differ from the one it replaces.
+        self.mine(depth + 1, coinbase="0x" + os.urandom(20).hex())
+        return hex(self.latest_number())
+
+    # ------------------------------------------------------------------ helpers
+
+    def _send(self, raw: str) -> str:
+        try:
+            h = self._apply(raw)
+            self.pending_raw.append(raw)
+        except (ValidationError, ValueError) as e:
+            raise RPCError(-32000, f"invalid transaction: {e}") from None
+        except TransactionFailed as e:
+            raise RPCError(3, f"execution reverted: {e}") from None
+        if self.automine:
+            self.mine()
+        return h
+
+    def fund(self, address: str, wei: int):
+        self.t.send_transaction({"from": self.accounts[0], "to": to_checksum_address(address), "value": wei,
+                                 "gas": 21000, "max_fee_per_gas": 10**11, "max_priority_fee_per_gas": 10**9})
+        if self.automine:
+            self.mine()
+
+    # ------------------------------------------------------------------ JSON-RPC
+
+    def call(self, method: str, params: list):
+        fn = getattr(self, "rpc_" + method, None)
+        if fn is None:
+            raise RPCError(-32601, f"the method {method} does not exist/is not available")
+        try:
+            return fn(*params)
+        except RPCError:
+            raise
+        except TypeError as e:
+            raise RPCError(-32602, f"invalid params for {method}: {e}") from None
+        except (ValueError, ValidationError) as e:
+            raise RPCError(-32602, f"invalid params for {method}: {e}") from None
+
+    def rpc_web3_clientVersion(self):
+        return "arbiter-devnet/0.1 (eth-tester, py-evm)"
+
+    def rpc_eth_chainId(self):
+        return hex(self.chain_id)
+
+    def rpc_net_version(self):
+        return str(self.chain_id)
+
+    def rpc_eth_blockNumber(self):
+        return hex(self.latest_number())
+
+    def rpc_eth_gasPrice(self):
+        return hex(self.t.get_block_by_number("pending")["base_fee_per_gas"] + 10**9)
+
+    def rpc_eth_maxPriorityFeePerGas(self):
+        return hex(10**9)
+
+    def rpc_eth_feeHistory(self, count, newest="latest", percentiles=None):
+        n = enc.inbound_quantity(count, "blockCount")
+        h = enc.outbound(self.t.get_fee_history(n, _block_tag(self.t, newest), percentiles or []))
+        # The spec includes the base fee of the block after the newest one.
+        if len(h.get("baseFeePerGas", [])) == len(h.get("gasUsedRatio", [])):
+            h["baseFeePerGas"].append(hex(self.t.get_block_by_number("pending")["base_fee_per_gas"]))
+        return h
+
+    def rpc_eth_getBlockByNumber(self, tag, full=False):
+        try:
+            b = self.t.get_block_by_number(_block_tag(self.t, tag))
+        except Exception:
+            return None
+        txs = [self.t.get_transaction_by_hash(h) for h in b["transactions"]] if full else None
+        return enc.block(b, full, txs)
+
+    def rpc_eth_getBlockByHash(self, h, full=False):
+        try:
+            b = self.t.get_block_by_hash(h)
+        except Exception:
+            return None
+        txs = [self.t.get_transaction_by_hash(x) for x in b["transactions"]] if full else None
+        return enc.block(b, full, txs)
+
+    def rpc_eth_getBalance(self, address, tag="latest"):
+        return hex(self.t.get_balance(to_checksum_address(address), _block_tag(self.t, tag)))
+
+    def rpc_eth_getCode(self, address, tag="latest"):
+        return enc.data(self.t.get_code(to_checksum_address(address), _block_tag(self.t, tag)))
+
+    def rpc_eth_getStorageAt(self, address, slot, tag="latest"):
+        v = self.t.get_storage_at(to_checksum_address(address), enc.inbound_quantity(slot, "slot"), _block_tag(self.t, tag))
+        return "0x" + (v[2:] if isinstance(v, str) else bytes(v).hex()).rjust(64, "0")
+
+    def rpc_eth_getTransactionCount(self, address, tag="latest"):
+        return hex(self.t.get_nonce(to_checksum_address(address), _block_tag(self.t, tag)))
+
+    @staticmethod
+    def _call_tx(tx):
+        out = enc.inbound_tx(tx)
+        out.setdefault("from", "0x" + "00" * 20)  # JSON-RPC makes `from` optional for calls
+        return out
+
+    def rpc_eth_call(self, tx, tag="latest"):
+        try:
+            return enc.data(self.t.call(self._call_tx(tx), _block_tag(self.t, tag)))
+        except TransactionFailed as e:
+            reason = e.args[0] if e.args else ""
+            data = reason if isinstance(reason, str) and reason.startswith("0x") else None
+            raise RPCError(3, "execution reverted", data) from None
+
+    def rpc_eth_estimateGas(self, tx, tag="latest"):
+        try:
+            return hex(self.t.estimate_gas(self._call_tx(tx), _block_tag(self.t, tag)))
+        except TransactionFailed:
+            raise RPCError(3, "execution reverted") from None
+
+    def rpc_eth_sendRawTransaction(self, raw):
+        return self._send(raw)
+
+    def rpc_eth_accounts(self):
+        return [a.lower() for a in self.accounts]
+
+    def rpc_eth_sendTransaction(self, tx):
+        """Signs with one of the devnet's unlocked accounts (as Anvil and Hardhat do)."""
+        out = enc.inbound_tx(tx)
+        if out.get("from") not in self.accounts:
+            raise RPCError(-32000, "eth_sendTransaction needs `from` to be one of eth_accounts; sign others and use eth_sendRawTransaction")
+        out.setdefault("gas", 8_000_000)
+        if "gas_price" not in out:
+            out.setdefault("max_fee_per_gas", 10**11)
+            out.setdefault("max_priority_fee_per_gas", 10**9)
+        try:
+            h = self.t.send_transaction(out)
+        except ValidationError as e:
+            raise RPCError(-32000, f"invalid transaction: {e}") from None
+        if self.automine:
+            self.mine()
+        return h
+
+    def rpc_eth_getTransactionByHash(self, h):
+        try:
+            return enc.transaction(self.t.get_transaction_by_hash(h))
+        except Exception:
+            return None
+
+    def rpc_eth_getTransactionReceipt(self, h):
+        try:
+            r = self.t.get_transaction_receipt(h)
+        except Exception:
+            return None
+        if r is None or r.get("block_number") is None:
+            return None
+        return enc.receipt(r)
+
+    def rpc_eth_getLogs(self, flt):
+        from_block = enc.inbound_quantity(flt["fromBlock"], "fromBlock") if flt.get("fromBlock") not in (None, "latest") else self.latest_number()
+        to_block = enc.inbound_quantity(flt["toBlock"], "toBlock") if flt.get("toBlock") not in (None, "latest") else self.latest_number()
+        if to_block - from_block > 10_000:
+            raise RPCError(-32005, "query returned more than 10000 blocks")
+        out = []
+        for n in range(from_block, min(to_block, self.latest_number()) + 1):
+            out += [l for l in self.block_logs.get(n, []) if matches(l, flt)]
+        return out
+
+    # ------------------------------------------------------------------ bundles (Flashbots)
+
+    def rpc_eth_sendBundle(self, bundle):
+        txs = bundle["txs"]
+        target = enc.inbound_quantity(bundle["blockNumber"], "blockNumber")
+        if target <= self.latest_number():
+            raise RPCError(-32602, f"block {target} is in the past")
+        reverting = set(h.lower() for h in bundle.get("revertingTxHashes", []))
+        self.bundles.setdefault(target, []).append((txs, reverting))
+        hashes = b"".join(keccak(hexstr=t) for t in txs)
+        return {"bundleHash": "0x" + keccak(hashes).hex()}
+
+    def rpc_eth_callBundle(self, bundle):
+        txs = bundle["txs"]
+        snap = self.t.take_snapshot()
+        coinbase = "0x" + "00" * 20
+        try:
+            before = self.t.get_balance(coinbase)
+            hashes = [self._apply(raw) for raw in txs]
+            self.t.mine_block()
+            results, total_gas, total_fees = [], 0, 0
+            block = self.t.get_block_by_number("latest")
+            base_fee = block["base_fee_per_gas"]
+            for h in hashes:
+                r = self.t.get_transaction_receipt(h)
+                tx = self.t.get_transaction_by_hash(h)
+                price = r["effective_gas_price"]
+                fees = r["gas_used"] * (price - base_fee)
+                entry = {
+                    "coinbaseDiff": str(fees), "ethSentToCoinbase": "0", "fromAddress": tx["from"],
+                    "gasFees": str(fees), "gasPrice": str(price), "gasUsed": r["gas_used"],
+                    "toAddress": tx["to"] or None, "txHash": h, "value": "0x",
+                }
+                if r["status"] == 0:
+                    entry["error"] = "execution reverted"
+                results.append(entry)
+                total_gas += r["gas_used"]
+                total_fees += fees
+            diff = self.t.get_balance(coinbase) - before
+            return {
+                "bundleGasPrice": str(total_fees // total_gas if total_gas else 0),
+                "bundleHash": "0x" + keccak(b"".join(keccak(hexstr=t) for t in txs)).hex(),
+                "coinbaseDiff": str(diff), "ethSentToCoinbase": str(max(0, diff - total_fees)), "gasFees": str(total_fees),
+                "results": results, "stateBlockNumber": self.latest_number() - 1, "totalGasUsed": total_gas,
+            }
+        except (ValidationError, TransactionFailed, ValueError) as e:
+            raise RPCError(-32000, f"bundle simulation failed: {e}") from None
+        finally:
+            self.t.revert_to_snapshot(snap)
+            for raw in self.pending_raw:
+                try:
+                    self._apply(raw)
+                except (ValidationError, ValueError):
+                    pass
+
+    # ------------------------------------------------------------------ control
+
+    def rpc_evm_mine(self, count=None):
+        self.mine(enc.inbound_quantity(count, "count") if count else 1)
+        return "0x0"
+
+    def rpc_evm_snapshot(self):
+        return hex(self.t.take_snapshot())
+
+    def rpc_evm_revert(self, snap):
+        n = enc.inbound_quantity(snap, "snapshot")
+        try:
+            self.t.revert_to_snapshot(n)
+        except Exception:
+            return False
+        return True
+
+    def rpc_evm_setAutomine(self, on):
+        self.automine = bool(on)
+        return True
+
+    def rpc_devnet_fund(self, address, wei):
+        self.fund(address, enc.inbound_quantity(wei, "wei"))
+        return True
+
+    def rpc_devnet_reorg(self, depth):
+        return self.reorg(enc.inbound_quantity(depth, "depth") if isinstance(depth, str) else int(depth))
+
+    def rpc_devnet_accounts(self):
+        return [a.lower() for a in self.accounts]
+
+
+def matches(log: dict, flt: dict) -> bool:
+    """eth_getLogs / eth_subscribe filter semantics: address (one or many), positional topics with
+    null wildcards and OR-lists."""
+    addr = flt.get("address")
+    if addr:
+        addrs = [a.lower() for a in (addr if isinstance(addr, list) else [addr])]
+        if log["address"].lower() not in addrs:
+            return False
+    for i, want in enumerate(flt.get("topics") or []):
+        if want is None:
+            continue
+        if i >= len(log["topics"]):
+            return False
+        options = [w.lower() for w in (want if isinstance(want, list) else [want])]
+        if log["topics"][i].lower() not in options:
+            return False
+    return True

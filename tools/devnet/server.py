@@ -1,0 +1,187 @@
+"""HTTP and WebSocket JSON-RPC front end of a devnet `Node`, with fault injection."""
+import asyncio
+import json
+import secrets
+
+from aiohttp import WSMsgType, web
+
+from .node import Node, RPCError
+
+
+class Faults:
+    """Injected failures, set through devnet_* methods (which are never themselves faulted)."""
+
+    def __init__(self):
+        self.delay_ms = 0
+        self.rate_limited = 0   # answer this many next requests with a rate-limit error
+
+
+class Server:
+    def __init__(self, node: Node, block_time: float = 0.0):
+        self.node = node
+        self.block_time = block_time
+        self._miner = None
+        self.faults = Faults()
+        self.sockets = set()
+        self.app = web.Application()
+        self.app.router.add_post("/", self.http)
+        self.app.router.add_get("/", self.websocket)
+        self.app.on_startup.append(self._start_mining)
+
+    async def _start_mining(self, _app):
+        self._set_block_time(self.block_time)
+
+    def _set_block_time(self, seconds):
+        """Interval mining every `seconds` (one miner task at most); 0 stops it (automine is separate,
+        as in Hardhat: evm_setAutomine)."""
+        self.block_time = seconds
+        if self._miner is not None:
+            self._miner.cancel()
+            self._miner = None
+        if seconds > 0:
+            self.node.automine = False
+            self._miner = asyncio.get_running_loop().create_task(self._interval_mining())
+
+    async def _interval_mining(self):
+        while True:
+            await asyncio.sleep(self.block_time)
+            self.node.mine()
+
+    # ---------------------------------------------------------------- dispatch
+
+    def _control(self, method, params):
+        if method == "devnet_dropWebSockets":
+            for ws in list(self.sockets):
+                asyncio.get_running_loop().create_task(ws.close())
+            return True
+        if method == "devnet_setDelay":
+            self.faults.delay_ms = int(params[0])
+            return True
+        if method == "devnet_rateLimit":
+            self.faults.rate_limited = int(params[0])
+            return True
+        if method == "evm_setIntervalMining":
+            self._set_block_time(int(params[0]) / 1000)
+            return True
+        return None
+
+    def _one(self, req, sub_handler=None):
+        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
+            return {"jsonrpc": "2.0", "id": req.get("id") if isinstance(req, dict) else None,
+                    "error": {"code": -32600, "message": "invalid request"}}
+        rid, method, params = req.get("id"), req["method"], req.get("params", [])
+        if not isinstance(params, list):
+            return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32602, "message": "params must be an array"}}
+        try:
+            control = self._control(method, params)
+            if control is not None:
+                result = control
+            elif method in ("eth_subscribe", "eth_unsubscribe"):
+                if sub_handler is None:
+                    raise RPCError(-32601, "notifications not supported over HTTP; use a WebSocket")
+                result = sub_handler(method, params)
+            else:
+                result = self.node.call(method, params)
+            return {"jsonrpc": "2.0", "id": rid, "result": result}
+        except RPCError as e:
+            err = {"code": e.code, "message": e.message}
+            if e.data is not None:
+                err["data"] = e.data
+            return {"jsonrpc": "2.0", "id": rid, "error": err}
+        except Exception as e:  # a bug or an unexpected input: answer, never die
+            return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": f"internal error: {type(e).__name__}: {e}"}}
+
+    def _handle(self, body, sub_handler=None):
+        if isinstance(body, list):
+            if not body:
+                return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "empty batch"}}
+            return [self._one(r, sub_handler) for r in body]
+        return self._one(body, sub_handler)
+
+    @staticmethod
+    def _is_control(body):
+        reqs = body if isinstance(body, list) else [body]
+        return all(isinstance(r, dict) and str(r.get("method", "")).startswith(("devnet_", "evm_")) for r in reqs)
+
+    async def _faults_for(self, body):
+        """None to proceed, or the rate-limit error to answer with."""
+        if self._is_control(body):
+            return None
+        if self.faults.delay_ms:
+            await asyncio.sleep(self.faults.delay_ms / 1000)
+        if self.faults.rate_limited > 0:
+            self.faults.rate_limited -= 1
+            return {"code": -32005, "message": "rate limit exceeded"}
+        return None
+
+    # ---------------------------------------------------------------- HTTP
+
+    async def http(self, request):
+        try:
+            body = json.loads(await request.text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
+        limited = await self._faults_for(body)
+        if limited:
+            return web.json_response({"jsonrpc": "2.0", "id": None, "error": limited}, status=429)
+        return web.json_response(self._handle(body))
+
+    # ---------------------------------------------------------------- WebSocket
+
+    async def websocket(self, request):
+        ws = web.WebSocketResponse(heartbeat=None)
+        if not ws.can_prepare(request).ok:
+            return web.Response(status=400, text="POST JSON-RPC here, or open a WebSocket")
+        await ws.prepare(request)
+        self.sockets.add(ws)
+        outbox: asyncio.Queue = asyncio.Queue()
+        subs = {}
+
+        def listener(kind, payload):
+            from .node import matches
+            for sid, (sub_kind, flt) in list(subs.items()):
+                if sub_kind == kind and (kind != "logs" or matches(payload, flt)):
+                    outbox.put_nowait({"jsonrpc": "2.0", "method": "eth_subscription",
+                                       "params": {"subscription": sid, "result": payload}})
+
+        def sub_handler(method, params):
+            if method == "eth_unsubscribe":
+                return subs.pop(params[0], None) is not None
+            kind = params[0] if params else None
+            if kind not in ("newHeads", "logs"):
+                raise RPCError(-32602, f"unsupported subscription {kind!r}")
+            sid = "0x" + secrets.token_hex(16)
+            subs[sid] = (kind, params[1] if len(params) > 1 and isinstance(params[1], dict) else {})
+            return sid
+
+        async def writer():
+            while True:
+                msg = await outbox.get()
+                if ws.closed:
+                    return
+                await ws.send_str(json.dumps(msg))
+
+        self.node.listeners.append(listener)
+        task = asyncio.get_running_loop().create_task(writer())
+        try:
+            async for msg in ws:
+                if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                try:
+                    body = json.loads(msg.data)  # clients such as web3.py send binary frames
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}))
+                    continue
+                limited = await self._faults_for(body)
+                if limited:
+                    rid = body.get("id") if isinstance(body, dict) else None
+                    await ws.send_str(json.dumps({"jsonrpc": "2.0", "id": rid, "error": limited}))
+                    continue
+                # The reply goes through the same queue as notifications, so a subscription's id
+                # always reaches the client before its first notification.
+                outbox.put_nowait(self._handle(body, sub_handler))
+        finally:
+            self.node.listeners.remove(listener)
+            self.sockets.discard(ws)
+            task.cancel()
+        return ws

@@ -1,0 +1,229 @@
+"""The devnet, driven by web3.py (an independent client) over HTTP and WebSocket."""
+import asyncio
+import json
+import urllib.request
+
+import pytest
+from eth_account import Account
+from web3 import AsyncWeb3, Web3, WebSocketProvider
+
+from conftest import Devnet
+
+SYNC = "0x1c411e9a96e071241c2f21f7726b17ae89e3cab4c78be50e062b03a9fffbbad1"
+SWAP_V2 = "0xd78ad95fa46c994b6551d0da85fc275fe613ce37657fb8d5e3d130840159d822"
+KEY = "0x" + "11" * 32
+
+
+def rpc(url, method, params=(), raw=None):
+    body = json.dumps(raw if raw is not None else {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
+    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def signed(w3, to, nonce, data=b"", value=0, gas=100_000, key=KEY):
+    tx = {"type": 2, "chainId": w3.eth.chain_id, "nonce": nonce, "to": to, "value": value, "gas": gas, "data": data,
+          "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9}
+    return Account.sign_transaction(tx, key)
+
+
+def test_http_basics_and_batches(lab):
+    w3 = Web3(Web3.HTTPProvider(lab.http))
+    assert w3.eth.chain_id == 1 and w3.net.version == "1"
+    head = w3.eth.get_block("latest")
+    assert head.number == w3.eth.block_number >= lab.manifest["deployedAtBlock"]
+    assert w3.eth.get_block(head.hash).number == head.number
+    weth = lab.manifest["tokens"]["WETH"]["address"]
+    assert len(w3.eth.get_code(weth)) > 0
+    # Batch: two answers in one round trip, ids preserved.
+    _, out = rpc(lab.http, None, raw=[{"jsonrpc": "2.0", "id": 7, "method": "eth_chainId", "params": []},
+                                      {"jsonrpc": "2.0", "id": 8, "method": "eth_blockNumber", "params": []}])
+    assert [r["id"] for r in out] == [7, 8] and out[0]["result"] == "0x1"
+    # Malformed input gets JSON-RPC errors, not a dead server.
+    assert rpc(lab.http, "eth_nope")[1]["error"]["code"] == -32601
+    assert rpc(lab.http, None, raw={"id": 1})[1]["error"]["code"] == -32600
+
+
+def test_raw_transactions_receipts_and_logs(fresh):
+    w3 = Web3(Web3.HTTPProvider(fresh.http))
+    me = Account.from_key(KEY).address
+    rpc(fresh.http, "devnet_fund", [me, hex(10**20)])
+    assert w3.eth.get_balance(me) == 10**20
+    tx = signed(w3, "0x000000000000000000000000000000000000dEaD", 0, value=12345, gas=21000)
+    h = w3.eth.send_raw_transaction(tx.raw_transaction)
+    r = w3.eth.get_transaction_receipt(h)
+    assert r.status == 1 and r.blockNumber == w3.eth.block_number
+    assert w3.eth.get_transaction(h)["from"] == me
+    assert w3.eth.get_balance("0x000000000000000000000000000000000000dEaD") == 12345
+    assert w3.eth.estimate_gas({"from": me, "to": me, "value": 1}) == 21000
+    history = w3.eth.fee_history(2, "latest", [50])
+    assert len(history["baseFeePerGas"]) == 3
+
+
+def test_lab_pools_and_getlogs_filters(lab):
+    w3 = Web3(Web3.HTTPProvider(lab.http))
+    pair = lab.manifest["dexes"]["sushiswap"]["pools"]["WETH/USDC"]
+    logs = w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest", "address": pair, "topics": [SYNC]})
+    assert logs and all(l["address"].lower() == pair.lower() and l["topics"][0].hex().removeprefix("0x") == SYNC[2:] for l in logs)
+    both = w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest", "address": pair, "topics": [[SYNC, SWAP_V2]]})
+    assert len(both) >= len(logs)
+
+
+def test_websocket_receives_the_lab_pools_real_sync_and_swap_logs(lab):
+    pair = lab.manifest["dexes"]["sushiswap"]["pools"]["WETH/USDC"]
+
+    async def run():
+        async with AsyncWeb3(WebSocketProvider(lab.ws)) as w3:
+            heads = await w3.eth.subscribe("newHeads")
+            logs = await w3.eth.subscribe("logs", {"address": pair, "topics": [[SYNC, SWAP_V2]]})
+            # A swap on the pair, through HTTP, from the lab's trader (an unlocked devnet account).
+            w3h = Web3(Web3.HTTPProvider(lab.http))
+            trader = lab.manifest["keys"]["trader"]
+            usdc = lab.manifest["tokens"]["USDC"]["address"]
+            amount = 1000 * 10**6
+            pair_c = w3h.eth.contract(pair, abi=[{"name": "getReserves", "type": "function", "inputs": [], "stateMutability": "view",
+                                                  "outputs": [{"type": "uint112"}, {"type": "uint112"}, {"type": "uint32"}]},
+                                                 {"name": "swap", "type": "function", "stateMutability": "nonpayable", "outputs": [],
+                                                  "inputs": [{"type": "uint256"}, {"type": "uint256"}, {"type": "address"}, {"type": "bytes"}]}])
+            erc = w3h.eth.contract(usdc, abi=[{"name": "transfer", "type": "function", "stateMutability": "nonpayable",
+                                               "inputs": [{"type": "address"}, {"type": "uint256"}], "outputs": [{"type": "bool"}]}])
+            r0, r1, _ = pair_c.functions.getReserves().call()
+            weth = lab.manifest["tokens"]["WETH"]["address"]
+            usdc_is_0 = int(usdc, 16) < int(weth, 16)
+            r_in, r_out = (r0, r1) if usdc_is_0 else (r1, r0)
+            out = amount * 997 * r_out // (r_in * 1000 + amount * 997)
+            send = lambda fn: w3h.eth.send_transaction({**fn.build_transaction({"from": trader, "gas": 200_000, "maxFeePerGas": 10**11,
+                                                                                 "maxPriorityFeePerGas": 10**9, "nonce": w3h.eth.get_transaction_count(trader)})})
+            send(erc.functions.transfer(pair, amount))
+            send(pair_c.functions.swap(*( [0, out] if usdc_is_0 else [out, 0]), trader, b""))
+            seen = {"heads": 0, "sync": 0, "swap": 0}
+
+            async def collect():
+                async for msg in w3.socket.process_subscriptions():
+                    sub, result = msg["subscription"], msg["result"]
+                    if sub == heads:
+                        seen["heads"] += 1
+                    elif sub == logs:
+                        topic = result["topics"][0].hex() if hasattr(result["topics"][0], "hex") else result["topics"][0]
+                        topic = topic if topic.startswith("0x") else "0x" + topic
+                        seen["sync" if topic == SYNC else "swap"] += 1
+                        assert result["address"].lower() == pair.lower() and result["removed"] is False
+                    if seen["heads"] >= 1 and seen["sync"] >= 1 and seen["swap"] >= 1:
+                        return
+
+            await asyncio.wait_for(collect(), 30)
+            assert await w3.eth.unsubscribe(logs)
+            return seen
+
+    seen = asyncio.run(run())
+    assert seen["sync"] >= 1 and seen["swap"] >= 1
+
+
+def test_bundle_lands_atomically_or_not_at_all(fresh):
+    w3 = Web3(Web3.HTTPProvider(fresh.http))
+    me = Account.from_key(KEY).address
+    rpc(fresh.http, "devnet_fund", [me, hex(10**20)])
+    dead = "0x000000000000000000000000000000000000dEaD"
+    # A transaction that reverts: call a contract whose code is a single REVERT.
+    reverter = w3.eth.get_transaction_receipt(w3.eth.send_raw_transaction(
+        signed(w3, None, 0, data=bytes.fromhex("600160 0c 60 00 39 6001 6000 f3 fd".replace(" ", "")), gas=100_000).raw_transaction)).contractAddress
+    n = w3.eth.get_transaction_count(me)
+    ok = signed(w3, dead, n, value=1, gas=21000)
+    bad = signed(w3, reverter, n + 1, gas=50_000)
+    target = w3.eth.block_number + 1
+    status, out = rpc(fresh.http, "eth_sendBundle", [{"txs": ["0x" + ok.raw_transaction.hex(), "0x" + bad.raw_transaction.hex()], "blockNumber": hex(target)}])
+    assert "bundleHash" in out["result"]
+    rpc(fresh.http, "evm_mine")
+    assert w3.eth.get_balance(dead) == 0  # nothing landed: the reverting tx sank the whole bundle
+    assert w3.eth.get_transaction_count(me) == n
+    target = w3.eth.block_number + 1
+    rpc(fresh.http, "eth_sendBundle", [{"txs": ["0x" + ok.raw_transaction.hex(), "0x" + bad.raw_transaction.hex()], "blockNumber": hex(target),
+                                        "revertingTxHashes": ["0x" + bad.hash.hex()]}])
+    rpc(fresh.http, "evm_mine")
+    block = w3.eth.get_block(target)
+    assert [t.hex().removeprefix("0x") for t in block.transactions] == [ok.hash.hex().removeprefix("0x"), bad.hash.hex().removeprefix("0x")]
+    assert w3.eth.get_balance(dead) == 1
+    # callBundle simulates without changing state, in Flashbots' result shape.
+    n = w3.eth.get_transaction_count(me)
+    sim = rpc(fresh.http, "eth_callBundle", [{"txs": ["0x" + signed(w3, dead, n, value=5, gas=21000).raw_transaction.hex()],
+                                               "blockNumber": hex(w3.eth.block_number + 1), "stateBlockNumber": "latest"}])[1]["result"]
+    assert sim["totalGasUsed"] == 21000 and sim["results"][0]["gasUsed"] == 21000 and "coinbaseDiff" in sim
+    assert w3.eth.get_balance(dead) == 1
+
+
+def test_reorg_delivers_removed_logs(fresh):
+    w3 = Web3(Web3.HTTPProvider(fresh.http))
+    me = Account.from_key(KEY).address
+    rpc(fresh.http, "devnet_fund", [me, hex(10**20)])
+    # A contract that logs on every call: LOG0 of nothing.
+    logger = w3.eth.get_transaction_receipt(w3.eth.send_raw_transaction(
+        signed(w3, None, 0, data=bytes.fromhex("6003600c60003960036000f3" + "5f5fa0"), gas=100_000).raw_transaction)).contractAddress
+
+    async def run():
+        async with AsyncWeb3(WebSocketProvider(fresh.ws)) as ws3:
+            sub = await ws3.eth.subscribe("logs", {"address": logger})
+            for i in range(2):
+                w3.eth.send_raw_transaction(signed(w3, logger, w3.eth.get_transaction_count(me), gas=50_000).raw_transaction)
+            live, removed = [], []
+
+            async def collect():
+                async for msg in ws3.socket.process_subscriptions():
+                    (removed if msg["result"]["removed"] else live).append(msg["result"])
+                    if len(live) == 2 and not removed:
+                        rpc(fresh.http, "devnet_reorg", [2])
+                    if len(removed) == 2:
+                        return
+
+            await asyncio.wait_for(collect(), 30)
+            return live, removed
+
+    live, removed = asyncio.run(run())
+    assert {l["blockHash"] for l in removed} == {l["blockHash"] for l in live}
+    # The blocks that carried them are gone from the canonical chain.
+    for l in live:
+        assert w3.eth.get_block(l["blockNumber"]).hash != l["blockHash"]
+
+
+def test_fault_injection(fresh):
+    rpc(fresh.http, "devnet_rateLimit", [2])
+    status, out = rpc(fresh.http, "eth_chainId")
+    assert status == 429 and out["error"]["code"] == -32005
+    rpc(fresh.http, "eth_chainId")
+    assert rpc(fresh.http, "eth_chainId") == (200, {"jsonrpc": "2.0", "id": 1, "result": hex(31337)})
+
+    async def drop():
+        async with AsyncWeb3(WebSocketProvider(fresh.ws)) as ws3:
+            await ws3.eth.subscribe("newHeads")
+            rpc(fresh.http, "devnet_dropWebSockets")
+            try:
+                async for _ in ws3.socket.process_subscriptions():
+                    pass
+            except Exception as e:  # the client must see the connection close
+                return type(e).__name__
+            return "ended"
+
+    outcome = asyncio.run(asyncio.wait_for(drop(), 20))
+    assert "Closed" in outcome or outcome == "ended", outcome
+    # Delay: every answer waits at least the injected time.
+    rpc(fresh.http, "devnet_setDelay", [300])
+    import time
+    start = time.monotonic()
+    rpc(fresh.http, "eth_blockNumber")
+    assert time.monotonic() - start >= 0.3
+    rpc(fresh.http, "devnet_setDelay", [0])
+
+
+def test_three_devnets_side_by_side(tmp_path):
+    nets = [Devnet(cid, True, str(tmp_path)) for cid in (1, 42161, 81457)]
+    try:
+        ids = [Web3(Web3.HTTPProvider(d.http)).eth.chain_id for d in nets]
+        assert ids == [1, 42161, 81457]
+        assert len({d.port for d in nets}) == 3
+        for d in nets:
+            assert d.manifest["chainId"] == Web3(Web3.HTTPProvider(d.http)).eth.chain_id
+    finally:
+        for d in nets:
+            d.stop()
