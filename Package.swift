@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "ExecutorContractsTests", dependencies: ["ExecutorContracts", "EVMCodec", "EVMPrimitives"]),
+        .testTarget(name: "DevnetTests", dependencies: ["ArbiterTestKit", "EVMCodec", "EVMPrimitives"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,107 @@
+import EVMCodec
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A devnet (`scripts/devnet`, Python) started for a test suite: a free port, the lab scenario
+/// if asked, and its manifest. Fails with an install hint when the Python side is missing.
+public final class Devnet: @unchecked Sendable {
+    public let chainId: UInt64
+    public let http: URL
+    public let ws: URL
+    /// The lab manifest (`nil` without the lab): every deployed address and the keys' addresses.
+    public let manifest: JSONValue?
+    private let process: Process
+
+    /// The repository root, found from this source file.
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public init(chainId: UInt64, lab: Bool = true, blockTime: Double = 0) throws {
+        let script = Self.root.appendingPathComponent("scripts/devnet")
+        let python = Self.root.appendingPathComponent(".venv/bin/python")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            throw FixtureError("the devnet needs the Python virtualenv: run ./scripts/setup (missing \(python.path))")
+        }
+        let port = try Self.freePort()
+        let manifestPath = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-lab-\(chainId)-\(port).json").path
+        var args = ["--port", String(port), "--chain-id", String(chainId)]
+        if blockTime > 0 { args += ["--block-time", String(blockTime)] }
+        if lab { args += ["--lab", manifestPath] }
+        let p = Process()
+        p.executableURL = script
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        self.process = p
+        self.chainId = chainId
+        // Wait for the one-line {"ready": true, ...} announcement.
+        var buffer = Data()
+        let deadline = Date().addingTimeInterval(180)
+        var ready: JSONValue?
+        while ready == nil {
+            guard Date() < deadline, p.isRunning else {
+                p.terminate()
+                throw FixtureError("devnet on port \(port) did not start (run ./scripts/devnet --port \(port) to see why)")
+            }
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { usleep(50_000); continue }
+            buffer.append(chunk)
+            for line in buffer.split(separator: 0x0a) {
+                if let v = try? JSONValue.parse([UInt8](line)), v["ready"] == .bool(true) { ready = v }
+            }
+        }
+        http = URL(string: ready?["http"]?.stringValue ?? "")!
+        ws = URL(string: ready?["ws"]?.stringValue ?? "")!
+        manifest = lab ? try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: manifestPath)))) : nil
+    }
+
+    deinit { stop() }
+
+    /// Stops the devnet process: SIGTERM, then SIGKILL if it has not exited within 5 s.
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// One JSON-RPC call over HTTP; a JSON-RPC error becomes a thrown `FixtureError`.
+    public func call(_ method: String, _ params: [JSONValue] = []) async throws -> JSONValue {
+        var request = URLRequest(url: http)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let body = JSONValue.object([
+            ("jsonrpc", .string("2.0")), ("id", .number("1")), ("method", .string(method)), ("params", .array(params)),
+        ])
+        request.httpBody = Data(body.text.utf8)
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let reply = try JSONValue.parse([UInt8](data))
+        if let error = reply["error"] { throw FixtureError("\(method): \(error.text)") }
+        return reply["result"] ?? .null
+    }
+
+    /// A TCP port nobody listens on (bound to 0, read back, released).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError("socket() failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0 else { throw FixtureError("bind() failed") }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
