@@ -4,6 +4,8 @@ import os
 
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed, ValidationError
+from eth_utils.exceptions import ValidationError as EVMValidationError
+from eth.vm.spoof import SpoofTransaction
 from eth_utils import keccak, to_checksum_address
 
 from . import encode as enc
@@ -207,31 +209,92 @@ class Node:
         return enc.data(self.t.get_code(to_checksum_address(address), _block_tag(self.t, tag)))
 
     def rpc_eth_getStorageAt(self, address, slot, tag="latest"):
-        v = self.t.get_storage_at(to_checksum_address(address), enc.inbound_quantity(slot, "slot"), _block_tag(self.t, tag))
+        v = self.t.get_storage_at(to_checksum_address(address), hex(enc.inbound_quantity(slot, "slot")), _block_tag(self.t, tag))
         return "0x" + (v[2:] if isinstance(v, str) else bytes(v).hex()).rjust(64, "0")
 
     def rpc_eth_getTransactionCount(self, address, tag="latest"):
         return hex(self.t.get_nonce(to_checksum_address(address), _block_tag(self.t, tag)))
 
-    @staticmethod
-    def _call_tx(tx):
+    def _simulate(self, tx: dict, tag, gas=None):
+        """Runs a call object against the state after block `tag` and reverts it. As in geth, a call
+        without fee fields pays nothing: the sender needs no balance for gas (its balance seen by the
+        code is unchanged). Returns py-evm's computation."""
+        backend = self.t.backend
         out = enc.inbound_tx(tx)
-        out.setdefault("from", "0x" + "00" * 20)  # JSON-RPC makes `from` optional for calls
-        return out
+        sender = out.pop("from", "0x" + "00" * 20)  # JSON-RPC makes `from` optional for calls
+        block = _block_tag(self.t, tag)
+        chain = backend.chain
+        if block == "pending":
+            vm = chain.get_vm()
+        else:
+            number = block if isinstance(block, int) else 0 if block == "earliest" else self.latest_number()
+            if number > self.latest_number():
+                raise RPCError(-32000, f"header not found: block {number} is beyond the head")
+            vm = chain.get_vm(at_header=chain.get_canonical_block_header_by_number(number))
+        free = not any(k in out for k in ("gas_price", "max_fee_per_gas", "max_priority_fee_per_gas"))
+        base_fee = vm.get_header().base_fee_per_gas or 0
+        if free:
+            out["max_fee_per_gas"], out["max_priority_fee_per_gas"] = base_fee, 0
+        out["gas"] = gas if gas is not None else out.get("gas", vm.get_header().gas_limit)
+        out.setdefault("to", b"")
+        out.setdefault("value", 0)
+        out.setdefault("data", b"")
+        state = vm.state
+        canonical = bytes.fromhex(to_checksum_address(sender)[2:])
+        out.setdefault("nonce", state.get_nonce(canonical))
+        data = out["data"]
+        to = bytes.fromhex(out["to"][2:]) if out["to"] else b""
+        data = bytes.fromhex(data[2:]) if isinstance(data, str) else data
+        if "gas_price" in out:
+            unsigned = vm.create_unsigned_transaction(nonce=out["nonce"], gas_price=out["gas_price"], gas=out["gas"],
+                                                      to=to, value=out["value"], data=data)
+        else:
+            unsigned = vm.get_transaction_builder().new_unsigned_dynamic_fee_transaction(
+                chain_id=self.chain_id, nonce=out["nonce"], max_priority_fee_per_gas=out.get("max_priority_fee_per_gas", 0),
+                max_fee_per_gas=out["max_fee_per_gas"], gas=out["gas"], to=to, value=out["value"], data=data, access_list=())
+        spoof = SpoofTransaction(unsigned, from_=canonical)
+        snapshot = state.snapshot()
+        try:
+            if free:
+                state.set_balance(canonical, state.get_balance(canonical) + out["gas"] * base_fee)
+            return state.apply_transaction(spoof)
+        finally:
+            state.revert(snapshot)
 
     def rpc_eth_call(self, tx, tag="latest"):
         try:
-            return enc.data(self.t.call(self._call_tx(tx), _block_tag(self.t, tag)))
-        except TransactionFailed as e:
-            reason = e.args[0] if e.args else ""
-            data = reason if isinstance(reason, str) and reason.startswith("0x") else None
-            raise RPCError(3, "execution reverted", data) from None
+            c = self._simulate(tx, tag)
+        except EVMValidationError as e:
+            raise RPCError(-32000, str(e)) from None
+        if c.is_error:
+            raise RPCError(3, "execution reverted", "0x" + c.output.hex()) from None
+        return "0x" + c.output.hex()
 
     def rpc_eth_estimateGas(self, tx, tag="latest"):
+        """The least gas limit at which the call succeeds, by bisection as geth does."""
         try:
-            return hex(self.t.estimate_gas(self._call_tx(tx), _block_tag(self.t, tag)))
-        except TransactionFailed:
-            raise RPCError(3, "execution reverted") from None
+            c = self._simulate(tx, tag)
+        except EVMValidationError as e:
+            raise RPCError(-32000, str(e)) from None
+        if c.is_error:
+            raise RPCError(3, "execution reverted", "0x" + c.output.hex()) from None
+        hi = enc.inbound_quantity(tx["gas"], "gas") if tx.get("gas") else None
+        hi = hi or self._simulate_gas_cap(tag)
+        lo = 21_000 - 1
+        while lo + 1 < hi:
+            mid = (lo + hi) // 2
+            try:
+                ok = not self._simulate(tx, tag, gas=mid).is_error
+            except EVMValidationError:  # below the intrinsic gas
+                ok = False
+            if ok:
+                hi = mid
+            else:
+                lo = mid
+        return hex(hi)
+
+    def _simulate_gas_cap(self, tag):
+        return self.t.get_block_by_number(_block_tag(self.t, tag))["gas_limit"]
 
     def rpc_eth_sendRawTransaction(self, raw):
         return self._send(raw)
@@ -351,6 +414,12 @@ class Node:
             self.t.revert_to_snapshot(n)
         except Exception:
             return False
+        # Blocks above the restored head are gone: so are their snapshots, logs and bundles.
+        head = self.latest_number()
+        for table in (self.snapshots, self.block_logs):
+            for k in [k for k in table if k > head]:
+                del table[k]
+        self.pending_raw = []
         return True
 
     def rpc_evm_setAutomine(self, on):

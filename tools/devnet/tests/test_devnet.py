@@ -1,6 +1,7 @@
 """The devnet, driven by web3.py (an independent client) over HTTP and WebSocket."""
 import asyncio
 import json
+import time
 import urllib.request
 
 import pytest
@@ -209,7 +210,6 @@ def test_fault_injection(fresh):
     assert "Closed" in outcome or outcome == "ended", outcome
     # Delay: every answer waits at least the injected time.
     rpc(fresh.http, "devnet_setDelay", [300])
-    import time
     start = time.monotonic()
     rpc(fresh.http, "eth_blockNumber")
     assert time.monotonic() - start >= 0.3
@@ -227,3 +227,54 @@ def test_three_devnets_side_by_side(tmp_path):
     finally:
         for d in nets:
             d.stop()
+
+
+def test_state_reads_at_block_tags_and_chain_control(fresh):
+    w3 = Web3(Web3.HTTPProvider(fresh.http))
+    me = Account.from_key(KEY).address
+    dead = "0x000000000000000000000000000000000000dEaD"
+    rpc(fresh.http, "devnet_fund", [me, hex(10**20)])
+    assert w3.client_version.startswith("arbiter-devnet")
+    assert w3.eth.gas_price > 0 and w3.eth.max_priority_fee > 0
+    before = w3.eth.block_number
+    # A contract whose constructor stores 42 in slot 0 and whose code returns sload(0).
+    init = bytes.fromhex("602a600055" "600b6011600039" "600b6000f3" "60005460005260206000f3")
+    created = w3.eth.get_transaction_receipt(w3.eth.send_raw_transaction(
+        signed(w3, None, 0, data=init, gas=100_000).raw_transaction)).contractAddress
+    assert w3.eth.get_storage_at(created, 0) == (42).to_bytes(32, "big")
+    assert int.from_bytes(w3.eth.call({"to": created}), "big") == 42
+    assert w3.eth.get_code(created, block_identifier=before) == b""
+    assert w3.eth.call({"to": created}, block_identifier=before) == b""
+    assert w3.eth.get_transaction_count(me, before) == 0 and w3.eth.get_transaction_count(me) == 1
+    # A call needs no balance for gas (no fee fields), as in geth; estimateGas bisects to the exact need.
+    # PUSH1 3, cold SLOAD 2100, PUSH1 3, MSTORE 3 + one word of memory 3, PUSH1 3, PUSH1 3, RETURN 0.
+    assert w3.eth.estimate_gas({"from": "0x" + "77" * 20, "to": created}) == 21000 + 3 + 2100 + 3 + 6 + 3 + 3
+    # Revert data comes back as JSON-RPC error 3 with the raw bytes, for calls and estimates alike.
+    reverter = w3.eth.get_transaction_receipt(w3.eth.send_raw_transaction(signed(
+        w3, None, 1, data=bytes.fromhex("600d600c600039600d6000f3" "63deadbeef6000526004601cfd"), gas=100_000
+    ).raw_transaction)).contractAddress
+    for method in ("eth_call", "eth_estimateGas"):
+        err = rpc(fresh.http, method, [{"to": reverter}, "latest"])[1]["error"]
+        assert err["code"] == 3 and err["data"] == "0xdeadbeef"
+    # Snapshot and revert: the chain and the balance go back.
+    snap = rpc(fresh.http, "evm_snapshot")[1]["result"]
+    height = w3.eth.block_number
+    w3.eth.send_raw_transaction(signed(w3, dead, 2, value=7, gas=21000).raw_transaction)
+    assert w3.eth.get_balance(dead) == 7 and w3.eth.get_balance(dead, height) == 0
+    assert rpc(fresh.http, "evm_revert", [snap])[1]["result"] is True
+    assert w3.eth.block_number == height and w3.eth.get_balance(dead) == 0
+    # Automine off: transactions wait for evm_mine, and share its block.
+    rpc(fresh.http, "evm_setAutomine", [False])
+    a = w3.eth.send_raw_transaction(signed(w3, dead, 2, value=1, gas=21000).raw_transaction)
+    b = w3.eth.send_raw_transaction(signed(w3, dead, 3, value=2, gas=21000).raw_transaction)
+    assert w3.eth.block_number == height
+    rpc(fresh.http, "evm_mine")
+    ra, rb = w3.eth.get_transaction_receipt(a), w3.eth.get_transaction_receipt(b)
+    assert ra.blockNumber == rb.blockNumber == height + 1 and w3.eth.get_balance(dead) == 3
+    # Interval mining makes blocks on its own.
+    rpc(fresh.http, "evm_setIntervalMining", [200])
+    deadline = time.time() + 10
+    while w3.eth.block_number < height + 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert w3.eth.block_number >= height + 3
+    rpc(fresh.http, "evm_setIntervalMining", [0])
