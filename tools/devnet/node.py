@@ -334,9 +334,28 @@ class Node:
             return None
         return enc.receipt(r)
 
+    def _log_range_end(self, tag, default):
+        if tag is None:
+            return default
+        if tag in ("latest", "pending", "safe", "finalized"):
+            return self.latest_number()
+        if tag == "earliest":
+            return 0
+        return enc.inbound_quantity(tag, "block")
+
     def rpc_eth_getLogs(self, flt):
-        from_block = enc.inbound_quantity(flt["fromBlock"], "fromBlock") if flt.get("fromBlock") not in (None, "latest") else self.latest_number()
-        to_block = enc.inbound_quantity(flt["toBlock"], "toBlock") if flt.get("toBlock") not in (None, "latest") else self.latest_number()
+        if flt.get("blockHash"):
+            if flt.get("fromBlock") is not None or flt.get("toBlock") is not None:
+                raise RPCError(-32602, "blockHash cannot be combined with fromBlock/toBlock")
+            try:
+                n = self.t.get_block_by_hash(flt["blockHash"])["number"]
+            except Exception:
+                raise RPCError(-32000, f"unknown block {flt['blockHash']}") from None
+            from_block = to_block = n
+        else:
+            head = self.latest_number()
+            from_block = self._log_range_end(flt.get("fromBlock"), head)
+            to_block = self._log_range_end(flt.get("toBlock"), head)
         if to_block - from_block > 10_000:
             raise RPCError(-32005, "query returned more than 10000 blocks")
         out = []

@@ -71,6 +71,14 @@ def test_lab_pools_and_getlogs_filters(lab):
     assert logs and all(l["address"].lower() == pair.lower() and l["topics"][0].hex().removeprefix("0x") == SYNC[2:] for l in logs)
     both = w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest", "address": pair, "topics": [[SYNC, SWAP_V2]]})
     assert len(both) >= len(logs)
+    # One block by hash; a null topic is a wildcard; an address list is an OR.
+    last = logs[-1]
+    by_hash = w3.eth.get_logs({"blockHash": last["blockHash"]})
+    assert last in by_hash and all(l["blockNumber"] == last["blockNumber"] for l in by_hash)
+    other = lab.manifest["dexes"]["uniswap_v2"]["pools"]["WETH/USDC"]
+    wild = w3.eth.get_logs({"fromBlock": "earliest", "address": [pair, other], "topics": [None]})
+    assert {l["address"].lower() for l in wild} == {pair.lower(), other.lower()}
+    assert rpc(lab.http, "eth_getLogs", [{"blockHash": "0x" + "ab" * 32}])[1]["error"]["code"] == -32000
 
 
 def test_websocket_receives_the_lab_pools_real_sync_and_swap_logs(lab):
