@@ -3,7 +3,7 @@ import json
 import os
 import subprocess
 
-from conftest import ROOT
+from onchain import ROOT
 
 
 def test_artifacts_are_up_to_date():

@@ -2,7 +2,7 @@
 import boa
 import pytest
 
-from conftest import FAR, V2, V3, step
+from onchain import FAR, V2, V3, step
 
 E6 = 10**6
 

@@ -1,8 +1,11 @@
 """The real pools and the settlement double behave as the executors assume."""
+import json
+import os
+
 import boa
 from eth_utils import keccak
 
-from conftest import FAR, V3, step
+from onchain import FAR, MOCKS, ROOT, V3, step
 from test_execute import two_hop_v3
 
 E6 = 10**6
@@ -24,7 +27,7 @@ def test_quoterv2_predicts_the_v3_legs(world):
 
 
 def test_settlement_double_emits_gpv2_events_and_moves_the_pool(world):
-    settlement = boa.load(__import__("os").path.join(__import__("conftest").MOCKS, "MockGPv2Settlement.vy"))
+    settlement = boa.load(os.path.join(MOCKS, "MockGPv2Settlement.vy"))
     usdc, weth = world.tokens["USDC"], world.tokens["WETH"]
     pair = world.v2_pair(0, "USDC", "WETH")
     trader = boa.env.generate_address()
@@ -42,9 +45,6 @@ def test_settlement_double_emits_gpv2_events_and_moves_the_pool(world):
     assert trade.owner == trader and trade.sellAmount == 50_000 * E6 and trade.buyAmount == bought
     assert len(trade.orderUid) == 56 and trade.orderUid[32:52] == bytes.fromhex(trader[2:])
     # The events' signatures, hence topic0s, are GPv2Settlement's (protocol-facts §4).
-    import json
-    import os
-    from conftest import ROOT
     abi = json.load(open(os.path.join(ROOT, "contracts", "artifacts", "MockGPv2Settlement.json")))["abi"]
     topics = {e["name"]: keccak(text=f"{e['name']}({','.join(i['type'] for i in e['inputs'])})").hex()
               for e in abi if e["type"] == "event"}

@@ -4,7 +4,7 @@ import boa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import FAR, V2, V3, balances, step
+from onchain import FAR, V2, V3, balances, step
 
 E6, E18 = 10**6, 10**18
 

@@ -2,7 +2,7 @@
 import boa
 import pytest
 
-from conftest import DOUBLES, FAR, V2, balances, load, step
+from onchain import DOUBLES, FAR, V2, balances, load, step
 from test_execute import two_hop_v2, two_hop_v3
 
 E6 = 10**6
@@ -90,7 +90,7 @@ def test_reentrancy_into_execute_reverts(world):
     # A V2 pair between the hostile token and WETH; the hostile token re-enters on transfer.
     fac = world.v2_factories[0]
     fac.createPair(evil.address, weth.address)
-    from conftest import v2_pair_at
+    from onchain import v2_pair_at
     pair = v2_pair_at(fac.getPair(evil.address, weth.address))
     evil.mint(pair.address, 10**24)
     weth.mint(pair.address, 10**24)

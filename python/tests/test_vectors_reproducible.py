@@ -4,7 +4,7 @@ import os
 
 import gen_vectors as gv
 
-from conftest import ROOT
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def test_generator_is_deterministic_and_matches_committed_fixtures(tmp_path):

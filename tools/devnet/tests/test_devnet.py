@@ -8,7 +8,7 @@ import pytest
 from eth_account import Account
 from web3 import AsyncWeb3, Web3, WebSocketProvider
 
-from conftest import Devnet
+from tools.devnet.testing import Devnet
 
 SYNC = "0x1c411e9a96e071241c2f21f7726b17ae89e3cab4c78be50e062b03a9fffbbad1"
 SWAP_V2 = "0xd78ad95fa46c994b6551d0da85fc275fe613ce37657fb8d5e3d130840159d822"

@@ -6,7 +6,7 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector as sel
 from web3 import Web3
 
-from conftest import Devnet
+from tools.devnet.testing import Devnet
 from tools.devnet.lab import Lab
 from tools.devnet.node import Node
 
