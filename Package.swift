@@ -26,6 +26,7 @@ let package = Package(
         ),
         .target(name: "EVMSigning", dependencies: ["EVMPrimitives", "EVMCodec", "CSecp256k1"]),
         // pure models
+        .target(name: "AMMMath", dependencies: ["EVMPrimitives", "EVMCodec"]),
         .target(
             name: "Registry",
             dependencies: ["EVMPrimitives", .product(name: "TOMLKit", package: "TOMLKit")],
@@ -40,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "arbiter",
             dependencies: [
-                "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry",
+                "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +52,7 @@ let package = Package(
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "ExecutorContractsTests", dependencies: ["ExecutorContracts", "EVMCodec", "EVMPrimitives"]),
         .testTarget(name: "DevnetTests", dependencies: ["ArbiterTestKit", "EVMCodec", "EVMPrimitives"]),
+        .testTarget(name: "AMMMathTests", dependencies: ["AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]

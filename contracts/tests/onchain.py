@@ -10,7 +10,7 @@ import boa
 from boa.contracts.abi.abi_contract import ABIContractFactory
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
+sys.path.insert(0, os.path.join(ROOT, "python", "oracle"))
 
 from evm_artifacts import artifact, deploy  # noqa: E402
 

@@ -1,0 +1,56 @@
+import EVMPrimitives
+
+/// A pool of any kind Arbiter can price, as one value: what detection and sizing work on.
+public enum Pool: Equatable, Sendable {
+    case uniswapV2(V2Pool)
+    /// Uniswap V3, PancakeSwap V3 and Algebra share the concentrated-liquidity step math.
+    case uniswapV3(V3Pool)
+
+    /// The outcome of a quote. For concentrated liquidity, the state after the swap too.
+    public struct Quote: Equatable, Sendable {
+        public var amountIn: UInt256
+        public var amountOut: UInt256
+        public var v3After: V3Pool.SwapResult?
+    }
+
+    /// Quotes a swap. `exactOutput` asks for `amount` out; a price limit applies to V3 only.
+    /// A V3 swap may stop at the limit, using less input (or giving less output) than asked.
+    public func quote(zeroForOne: Bool, amount: UInt256, exactOutput: Bool = false, sqrtPriceLimitX96: UInt256? = nil) throws(AMMError) -> Quote {
+        switch self {
+        case .uniswapV2(let p):
+            if exactOutput {
+                return Quote(amountIn: try p.amountIn(amountOut: amount, zeroForOne: zeroForOne), amountOut: amount, v3After: nil)
+            }
+            return Quote(amountIn: amount, amountOut: try p.amountOut(amountIn: amount, zeroForOne: zeroForOne), v3After: nil)
+        case .uniswapV3(let p):
+            let r = try p.swap(zeroForOne: zeroForOne, amount: amount, exactOutput: exactOutput, sqrtPriceLimitX96: sqrtPriceLimitX96)
+            return Quote(amountIn: r.amountIn, amountOut: r.amountOut, v3After: r)
+        }
+    }
+
+    /// Exact-input output only: the hot path of sizing. Partial fills (a V3 pool that runs out of
+    /// range) are refused, since a path's next hop would receive less than planned.
+    @inlinable
+    public func amountOut(_ amountIn: UInt256, zeroForOne: Bool) throws(AMMError) -> UInt256 {
+        switch self {
+        case .uniswapV2(let p):
+            return try p.amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
+        case .uniswapV3(let p):
+            let r = try p.swap(zeroForOne: zeroForOne, amount: amountIn)
+            guard r.amountIn == amountIn else { throw AMMError(.insufficientLiquidity, "the pool fills only \(r.amountIn) of \(amountIn)") }
+            guard !r.amountOut.isZero else { throw AMMError(.insufficientLiquidity, "output rounds to zero") }
+            return r.amountOut
+        }
+    }
+
+    /// The pool after swapping `amountIn` (exact input).
+    public func applying(amountIn: UInt256, zeroForOne: Bool) throws(AMMError) -> Pool {
+        switch self {
+        case .uniswapV2(let p):
+            let out = try p.amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
+            return .uniswapV2(p.applying(amountIn: amountIn, amountOut: out, zeroForOne: zeroForOne))
+        case .uniswapV3(let p):
+            return .uniswapV3(p.applying(try p.swap(zeroForOne: zeroForOne, amount: amountIn)))
+        }
+    }
+}
