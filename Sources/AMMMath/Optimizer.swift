@@ -1,0 +1,234 @@
+import EVMPrimitives
+
+/// The input that maximises a cycle's profit, exact under on-chain rounding.
+///
+/// 1. An estimate: every hop is, locally, `out = a·x / (b + c·x)` (a V2 pair, or a V3 pool's
+///    virtual reserves in its current range), and such maps compose into one of the same form, so
+///    the continuous optimum is closed-form: `x* = (√(A·B) − B) / C`. For pure V2 cycles that is the
+///    answer up to rounding; otherwise a bracketed secant search on the exact marginal rate
+///    (finite differences of exact quotes) finds where it crosses 1, ticks crossed included.
+/// 2. Rounding: near the optimum profit is flat, and what decides the last wei is the coarsest
+///    amount along the path (a 6-decimal token between 18-decimal ones). For each hop boundary the
+///    optimiser tries that amount ± a few units, buys it with the least input that delivers it
+///    (exact-output quotes backwards), and keeps the best exact profit; a final ±1 wei climb on
+///    the input makes it a local optimum of the integer profit.
+public enum Optimizer {
+    public struct Sizing: Equatable, Sendable {
+        /// `[amountIn, out₁, …, outₙ]`.
+        public var amounts: [UInt256]
+        public var amountIn: UInt256 { amounts[0] }
+        public var amountOut: UInt256 { amounts[amounts.count - 1] }
+        /// `amountOut − amountIn` (> 0).
+        public var grossProfit: UInt256 { amountOut - amountIn }
+    }
+
+    /// The profit-maximising input for `path` (a cycle), at most `maxIn`; nil when no input is profitable.
+    public static func optimize(_ path: Path, maxIn: UInt256? = nil) -> Sizing? {
+        guard !path.hops.isEmpty else { return nil }
+        let cap = maxIn ?? (UInt256.one << 200)
+        // Local composition: A, B, C of x ↦ A·x / (B + C·x).
+        var (A, B, C) = (1.0, 1.0, 0.0)
+        for hop in path.hops {
+            let (rIn, rOut, g) = hop.pool.local(zeroForOne: hop.zeroForOne)
+            guard rIn > 0, rOut > 0 else { return nil }
+            // f(x) = g·rOut·x / (rIn + g·x); f∘F = a·A·x / (b·B + (b·C + c·A)·x)
+            let (a, b, c) = (g * rOut, rIn, g)
+            (A, B, C) = (a * A, b * B, b * C + c * A)
+            // Keep the numbers in range: the map is unchanged by a common factor.
+            let scale = Swift.max(A, B)
+            (A, B, C) = (A / scale, B / scale, C / scale)
+        }
+        guard A > B, C > 0 else { return nil }  // marginal rate at 0 is A/B: ≤ 1 means never profitable
+        var estimate = ((A * B).squareRoot() - B) / C
+        let allV2 = path.hops.allSatisfy { if case .uniswapV2 = $0.pool { true } else { false } }
+        if !allV2 {
+            // Finite differences must move every amount along the path by many units, or rounding
+            // of a coarse intermediate token swamps the rate.
+            var rate = 1.0, minRate = 1.0
+            for hop in path.hops.dropLast() {
+                let (rIn, rOut, g) = hop.pool.local(zeroForOne: hop.zeroForOne)
+                rate *= g * rOut / rIn
+                minRate = Swift.min(minRate, rate)
+            }
+            let minDelta = Swift.max(1, Swift.min(1e6 / minRate, Swift.max(estimate, 1) * 1e-4))
+            estimate = secant(path, start: estimate, cap: cap, minDelta: minDelta)
+        }
+        return refine(path, around: estimate, cap: cap, trusted: allV2)
+    }
+
+    /// Exact profit at `x` (nil when the path cannot take `x`).
+    @inline(__always)
+    static func profit(_ path: Path, _ x: UInt256) -> (profit: Int256, amounts: [UInt256])? {
+        guard !x.isZero, let a = try? path.amounts(x) else { return nil }
+        return (Int256(bitPattern: a[a.count - 1]) &- Int256(bitPattern: x), a)
+    }
+
+    static func integer(_ d: Double, cap: UInt256) -> UInt256 {
+        guard d.isFinite, d >= 1 else { return .one }
+        if d >= cap.doubleValue { return cap }
+        // Doubles up to 2^200 convert exactly by their bits.
+        let e = d.exponent
+        let m = UInt64(d.significand * 9_007_199_254_740_992.0)  // 53-bit mantissa
+        return e >= 53 ? UInt256(m) << (Int(e) - 53) : UInt256(m) >> (53 - Int(e))
+    }
+
+    /// ln of the exact marginal rate at `x` (finite difference over δ ≈ x·1e-9), or nil if `x` is
+    /// beyond what the path can take.
+    static func logRate(_ path: Path, _ x: Double, cap: UInt256, minDelta: Double) -> Double? {
+        let xi = integer(x, cap: cap)
+        let delta = integer(Swift.max(x * 1e-9, minDelta), cap: cap)
+        guard let hi = xi.checkedAdd(delta), hi <= cap,
+              let o1 = try? path.amountOut(xi), let o2 = try? path.amountOut(hi), o2 > o1
+        else { return nil }
+        return ((o2 - o1).doubleValue / delta.doubleValue).logOfPositive()
+    }
+
+    /// Where the marginal rate crosses 1: bracket from the estimate, then Illinois (regula falsi).
+    static func secant(_ path: Path, start: Double, cap: UInt256, minDelta: Double) -> Double {
+        var lo = 0.0, hi = Swift.max(start, minDelta)
+        var fLo = 1.0  // only the sign matters at 0: the rate exceeds 1 there
+        var fHi: Double
+        var expansions = 0
+        // Expand until the rate at hi is below 1 (or the path cannot take hi).
+        while true {
+            guard let f = logRate(path, hi, cap: cap, minDelta: minDelta) else { fHi = -1; break }
+            if f < 0 { fHi = f; break }
+            lo = hi; fLo = f
+            hi *= 4
+            expansions += 1
+            if expansions > 60 || hi >= cap.doubleValue { fHi = -1; hi = Swift.min(hi, cap.doubleValue); break }
+        }
+        var side = 0
+        for _ in 0..<60 {
+            if hi - lo <= Swift.max(1, lo * 1e-12) { break }
+            var x = (fLo * hi - fHi * lo) / (fLo - fHi)
+            if !(x > lo && x < hi) || fLo == 1.0 && lo == 0 { x = lo == 0 ? hi / 2 : (lo + hi) / 2 }
+            guard let f = logRate(path, x, cap: cap, minDelta: minDelta) else { hi = x; fHi = -1; continue }
+            if f > 0 {
+                lo = x; fLo = f
+                if side == 1 { fHi /= 2 }
+                side = 1
+            } else {
+                hi = x; fHi = f
+                if side == -1 { fLo /= 2 }
+                side = -1
+            }
+        }
+        return (lo + hi) / 2
+    }
+
+    /// Golden-section search for the integer maximum of the exact profit on [lo, hi] (an input
+    /// the path cannot take counts as a loss), for when the estimate is not trustworthy.
+    /// Golden-section search for the integer maximum of `value` on [lo, hi] (nil counts as a
+    /// loss), then a scan of the last few.
+    static func golden(lo: UInt256, hi: UInt256, _ value: (UInt256) -> Int256) -> UInt256 {
+        // 0.381966… (2 − φ) of n, in integers.
+        func part(_ n: UInt256) -> UInt256 {
+            let m = UInt256(1_000_000)
+            return n / m * 381_966 + (n % m) * 381_966 / m
+        }
+        var (a, b) = (lo, hi)
+        var c = a + part(b - a), d = b - part(b - a)
+        var fc = value(c), fd = value(d)
+        while b - a > 8 {
+            if fc >= fd {
+                b = d
+                d = c; fd = fc
+                c = a + part(b - a); fc = value(c)
+            } else {
+                a = c
+                c = d; fc = fd
+                d = b - part(b - a); fd = value(d)
+            }
+            if c >= d {  // integer rounding collapsed the pair: re-place both
+                c = a + part(b - a); d = b - part(b - a)
+                fc = value(c); fd = value(d)
+            }
+        }
+        var best = a, top = value(a)
+        var x = a + 1
+        while x <= b {
+            let v = value(x)
+            if v > top { (best, top) = (x, v) }
+            x += 1
+        }
+        return best
+    }
+
+    /// The exact integer optimum near the estimate (see the type's notes).
+    static func refine(_ path: Path, around estimate: Double, cap: UInt256, trusted: Bool) -> Sizing? {
+        func value(_ x: UInt256) -> Int256 { x <= cap ? (profit(path, x)?.profit ?? Int256.min) : Int256.min }
+        var x0 = integer(estimate, cap: cap)
+        // Profit is concave in the input: bracket the maximum geometrically, then search it,
+        // unless the closed form already sits at it.
+        let step = Swift.max(x0 / 100, .one)
+        let here = value(x0)
+        if !trusted || here <= .zero || value(x0 + step) > here || (x0 > step && value(x0 - step) > here) {
+            var mid = Swift.max(x0, UInt256(16))
+            var fm = value(mid)
+            if fm == Int256.min {
+                // Too small for every hop to pay out, or more than the path can take: look both ways.
+                var up = mid, down = mid
+                while fm == Int256.min && (up <= cap >> 2 || down > 16) {
+                    if up <= cap >> 2 { up <<= 2; let f = value(up); if f > fm { (mid, fm) = (up, f) } }
+                    if fm == Int256.min && down > 16 { down >>= 2; let f = value(down); if f > fm { (mid, fm) = (down, f) } }
+                }
+                if fm == Int256.min { return nil }
+            }
+            while mid <= cap >> 2, value(mid << 2) > fm { mid <<= 2; fm = value(mid) }
+            while mid > 16, value(mid >> 2) > fm { mid >>= 2; fm = value(mid) }
+            x0 = golden(lo: Swift.max(mid >> 2, .one), hi: Swift.min(cap, mid << 2), value)
+        }
+        var best: (profit: Int256, amounts: [UInt256])? = profit(path, x0)
+        func consider(_ x: UInt256) {
+            guard x <= cap, let p = profit(path, x) else { return }
+            if best == nil || p.profit > best!.profit || (p.profit == best!.profit && x < best!.amounts[0]) { best = p }
+        }
+        guard var start = best else { return nil }
+        // The coarsest amount along the path (most input per unit) decides the last wei: search
+        // it directly, buying each candidate with the least input that delivers it.
+        var coarsest = 0
+        var unit = 1.0
+        for j in 1...path.hops.count where !start.amounts[j].isZero {
+            let u = start.amounts[0].doubleValue / start.amounts[j].doubleValue
+            if u > unit { (unit, coarsest) = (u, j) }
+        }
+        if coarsest > 0 && !trusted {
+            let v0 = start.amounts[coarsest]
+            func byUnit(_ v: UInt256) -> Int256 {
+                guard let x = try? path.leastInput(delivering: v, at: coarsest) else { return Int256.min }
+                return value(x)
+            }
+            let v = golden(lo: Swift.max(v0 >> 1, .one), hi: v0 << 1, byUnit)
+            if let x = try? path.leastInput(delivering: v, at: coarsest) { consider(x) }
+            start = best!
+        }
+        // Snap to the least input for each boundary amount ± a few units.
+        let window: UInt256 = 8
+        for j in 1...path.hops.count {
+            let v = start.amounts[j]
+            let from = v > window ? v - window : .one
+            var w = from
+            while w <= v + window {
+                if let x = try? path.leastInput(delivering: w, at: j) { consider(x) }
+                w += 1
+            }
+        }
+        // Climb on the input: ±1, ±2, ±4 … while it improves.
+        var improved = true
+        while improved {
+            improved = false
+            let x = best!.amounts[0]
+            var step = UInt256.one
+            for _ in 0..<8 {
+                let before = best!.profit
+                consider(x + step)
+                if x > step { consider(x - step) }
+                if best!.profit > before { improved = true; break }
+                step <<= 1
+            }
+        }
+        guard let b = best, b.profit > .zero else { return nil }
+        return Sizing(amounts: b.amounts)
+    }
+}

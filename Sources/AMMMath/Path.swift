@@ -1,0 +1,82 @@
+import EVMPrimitives
+
+/// A swap path: each hop sells the previous hop's output into a pool. For an arbitrage cycle the
+/// last hop's output token is the first hop's input token.
+public struct Path: Equatable, Sendable {
+    public struct Hop: Equatable, Sendable {
+        public var pool: Pool
+        public var zeroForOne: Bool
+        public init(pool: Pool, zeroForOne: Bool) {
+            self.pool = pool
+            self.zeroForOne = zeroForOne
+        }
+    }
+
+    public var hops: [Hop]
+    public init(_ hops: [Hop]) { self.hops = hops }
+
+    /// The amounts along the path for `amountIn`: `[amountIn, out₁, …, outₙ]`, exact.
+    @inlinable
+    public func amounts(_ amountIn: UInt256) throws(AMMError) -> [UInt256] {
+        var out = [UInt256]()
+        out.reserveCapacity(hops.count + 1)
+        out.append(amountIn)
+        var x = amountIn
+        for hop in hops {
+            x = try hop.pool.amountOut(x, zeroForOne: hop.zeroForOne)
+            out.append(x)
+        }
+        return out
+    }
+
+    /// The path's output for `amountIn`, exact.
+    @inlinable
+    public func amountOut(_ amountIn: UInt256) throws(AMMError) -> UInt256 {
+        var x = amountIn
+        for hop in hops { x = try hop.pool.amountOut(x, zeroForOne: hop.zeroForOne) }
+        return x
+    }
+
+    /// The least input at hop 0 that delivers at least `amount` into hop `boundary`
+    /// (`boundary` = 0 returns `amount`): exact-output quotes chained backwards.
+    public func leastInput(delivering amount: UInt256, at boundary: Int) throws(AMMError) -> UInt256 {
+        var v = amount
+        var j = boundary
+        while j > 0 {
+            j -= 1
+            v = try hops[j].pool.amountIn(v, zeroForOne: hops[j].zeroForOne)
+        }
+        return v
+    }
+}
+
+extension Pool {
+    /// Exact output: the least input that makes the pool pay `amountOut` in full.
+    public func amountIn(_ amountOut: UInt256, zeroForOne: Bool) throws(AMMError) -> UInt256 {
+        switch self {
+        case .uniswapV2(let p):
+            return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
+        case .uniswapV3(let p):
+            let r = try p.swap(zeroForOne: zeroForOne, amount: amountOut, exactOutput: true)
+            guard r.amountOut == amountOut else { throw AMMError(.insufficientLiquidity, "the pool pays only \(r.amountOut) of \(amountOut)") }
+            return r.amountIn
+        }
+    }
+
+    /// The marginal rate (output per unit input, fee included) at the current state, and the
+    /// constant-product reserves that have it locally: V3 within its range is a V2 pair with
+    /// virtual reserves L/√P and L·√P. Doubles: for estimates only.
+    func local(zeroForOne: Bool) -> (reserveIn: Double, reserveOut: Double, gamma: Double) {
+        switch self {
+        case .uniswapV2(let p):
+            let fee = zeroForOne ? p.fee0Pips : p.fee1Pips
+            let (rIn, rOut) = zeroForOne ? (p.reserve0, p.reserve1) : (p.reserve1, p.reserve0)
+            return (rIn.doubleValue, rOut.doubleValue, 1 - Double(fee) / 1e6)
+        case .uniswapV3(let p):
+            let s = p.sqrtPriceX96.doubleValue / 79_228_162_514_264_337_593_543_950_336.0
+            let l = p.liquidity.doubleValue
+            let (x, y) = (l / s, l * s)  // virtual token0 and token1 reserves
+            return zeroForOne ? (x, y, 1 - Double(p.feePips) / 1e6) : (y, x, 1 - Double(p.feePips) / 1e6)
+        }
+    }
+}
