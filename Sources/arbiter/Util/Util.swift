@@ -5,11 +5,11 @@ import EVMPrimitives
 /// `arbiter util`: a cast-like toolbox over the EVM primitives, codecs and signing.
 struct Util: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "EVM utilities: hashing, ABI and RLP coding, checksums, CREATE2, signing.",
+        abstract: "EVM utilities: hashing, ABI and RLP coding, checksums, CREATE2, signing, pool quotes and sizing.",
         subcommands: [
             Keccak.self, Sig.self, Topic.self, ABIEncode.self, Calldata.self, ABIDecode.self,
             ToChecksum.self, Create2.self, RLPEncode.self, RLPDecode.self,
-            AddressOf.self, SignTx.self, SignMessage.self, DecodeTx.self,
+            AddressOf.self, SignTx.self, SignMessage.self, DecodeTx.self, Quote.self, Optimize.self,
         ]
     )
 }
