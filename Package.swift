@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "EVMPrimitives", targets: ["EVMPrimitives"]),
         .library(name: "EVMCodec", targets: ["EVMCodec"]),
         .library(name: "EVMSigning", targets: ["EVMSigning"]),
+        .library(name: "AMMMath", targets: ["AMMMath"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -22,6 +22,16 @@ let package = Package(
             path: "Benchmarks/EVM",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "AMM",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "AMMMath", package: "main"),
+                .product(name: "EVMPrimitives", package: "main"),
+            ],
+            path: "Benchmarks/AMM",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -163,7 +163,7 @@ public enum Optimizer {
         // unless the closed form already sits at it.
         let step = Swift.max(x0 / 100, .one)
         let here = value(x0)
-        if !trusted || here <= .zero || value(x0 + step) > here || (x0 > step && value(x0 - step) > here) {
+        if here <= .zero || value(x0 + step) > here || (x0 > step && value(x0 - step) > here) {
             var mid = Swift.max(x0, UInt256(16))
             var fm = value(mid)
             if fm == Int256.min {
@@ -180,11 +180,11 @@ public enum Optimizer {
             x0 = golden(lo: Swift.max(mid >> 2, .one), hi: Swift.min(cap, mid << 2), value)
         }
         var best: (profit: Int256, amounts: [UInt256])? = profit(path, x0)
-        func consider(_ x: UInt256) {
+        func consider(_ x: UInt256, strictly: Bool = false) {
             guard x <= cap, let p = profit(path, x) else { return }
-            if best == nil || p.profit > best!.profit || (p.profit == best!.profit && x < best!.amounts[0]) { best = p }
+            if best == nil || p.profit > best!.profit || (!strictly && p.profit == best!.profit && x < best!.amounts[0]) { best = p }
         }
-        guard var start = best else { return nil }
+        guard let start = best else { return nil }
         // The coarsest amount along the path (most input per unit) decides the last wei: search
         // it directly, buying each candidate with the least input that delivers it.
         var coarsest = 0
@@ -193,40 +193,44 @@ public enum Optimizer {
             let u = start.amounts[0].doubleValue / start.amounts[j].doubleValue
             if u > unit { (unit, coarsest) = (u, j) }
         }
-        if coarsest > 0 && !trusted {
+        if coarsest > 0 {
+            // Within ±1% of the estimate (checked above), searched in the coarse unit.
             let v0 = start.amounts[coarsest]
             func byUnit(_ v: UInt256) -> Int256 {
                 guard let x = try? path.leastInput(delivering: v, at: coarsest) else { return Int256.min }
                 return value(x)
             }
-            let v = golden(lo: Swift.max(v0 >> 1, .one), hi: v0 << 1, byUnit)
-            if let x = try? path.leastInput(delivering: v, at: coarsest) { consider(x) }
-            start = best!
-        }
-        // Snap to the least input for each boundary amount ± a few units.
-        let window: UInt256 = 8
-        for j in 1...path.hops.count {
-            let v = start.amounts[j]
-            let from = v > window ? v - window : .one
-            var w = from
-            while w <= v + window {
-                if let x = try? path.leastInput(delivering: w, at: j) { consider(x) }
-                w += 1
+            // A unit worth less than two input units rounds no worse than the input itself.
+            let w = Swift.min(v0 / 100, Swift.max(256, v0 >> 20)) + 4
+            let v = trusted || unit < 2 ? v0 : golden(lo: v0 > w ? v0 - w : .one, hi: v0 + w, byUnit)
+            // Buy the best unit count and its neighbours with the least input that delivers them.
+            var u = v > 4 ? v - 4 : .one
+            while u <= v + 4 {
+                if let x = try? path.leastInput(delivering: u, at: coarsest) { consider(x) }
+                u += 1
             }
         }
-        // Climb on the input: ±1, ±2, ±4 … while it improves.
+        // Climb on the input while it strictly improves (a tie does not move it, so the answer is a
+        // point whose neighbours were all checked).
         var improved = true
         while improved {
             improved = false
             let x = best!.amounts[0]
-            var step = UInt256.one
-            for _ in 0..<8 {
-                let before = best!.profit
-                consider(x + step)
-                if x > step { consider(x - step) }
-                if best!.profit > before { improved = true; break }
+            let before = best!.profit
+            // Every neighbour within 16 wei (rounding makes the top of the curve a ragged plateau),
+            // then powers of two further out.
+            for d in 1...16 {
+                let step = UInt256(UInt64(d))
+                consider(x + step, strictly: true)
+                if x > step { consider(x - step, strictly: true) }
+            }
+            var step = UInt256(32)
+            while best!.profit == before && step <= UInt256(1 << 20) {
+                consider(x + step, strictly: true)
+                if x > step { consider(x - step, strictly: true) }
                 step <<= 1
             }
+            improved = best!.profit > before
         }
         guard let b = best, b.profit > .zero else { return nil }
         return Sizing(amounts: b.amounts)
