@@ -18,12 +18,14 @@ public enum Optimizer {
         public var amounts: [UInt256]
         public var amountIn: UInt256 { amounts[0] }
         public var amountOut: UInt256 { amounts[amounts.count - 1] }
-        /// `amountOut − amountIn` (> 0).
-        public var grossProfit: UInt256 { amountOut - amountIn }
+        /// `amountOut − amountIn − flash fee` (> 0): before gas and L1 fees.
+        public var grossProfit: UInt256
     }
 
-    /// The profit-maximising input for `path` (a cycle), at most `maxIn`; nil when no input is profitable.
-    public static func optimize(_ path: Path, maxIn: UInt256? = nil) -> Sizing? {
+    /// The profit-maximising input for `path` (a cycle), at most `maxIn`, after the flash-loan fee
+    /// on the input (`grossProfit` then is what is left after repaying it); nil when no input is
+    /// profitable.
+    public static func optimize(_ path: Path, maxIn: UInt256? = nil, flashFee: FlashFee = .none) -> Sizing? {
         guard !path.hops.isEmpty else { return nil }
         let cap = maxIn ?? (UInt256.one << 200)
         // Local composition: A, B, C of x ↦ A·x / (B + C·x).
@@ -38,8 +40,10 @@ public enum Optimizer {
             let scale = Swift.max(A, B)
             (A, B, C) = (A / scale, B / scale, C / scale)
         }
-        guard A > B, C > 0 else { return nil }  // marginal rate at 0 is A/B: ≤ 1 means never profitable
-        var estimate = ((A * B).squareRoot() - B) / C
+        // The marginal rate at 0 is A/B; the fee makes each unit cost 1 + r: never profitable below.
+        let r = flashFee.rate
+        guard A > B * (1 + r), C > 0 else { return nil }
+        var estimate = ((A * B / (1 + r)).squareRoot() - B) / C
         let allV2 = path.hops.allSatisfy { if case .uniswapV2 = $0.pool { true } else { false } }
         if !allV2 {
             // Finite differences must move every amount along the path by many units, or rounding
@@ -51,16 +55,16 @@ public enum Optimizer {
                 minRate = Swift.min(minRate, rate)
             }
             let minDelta = Swift.max(1, Swift.min(1e6 / minRate, Swift.max(estimate, 1) * 1e-4))
-            estimate = secant(path, start: estimate, cap: cap, minDelta: minDelta)
+            estimate = secant(path, start: estimate, cap: cap, minDelta: minDelta, target: (1 + r).logOfPositive())
         }
-        return refine(path, around: estimate, cap: cap, trusted: allV2)
+        return refine(path, around: estimate, cap: cap, trusted: allV2, fee: flashFee)
     }
 
     /// Exact profit at `x` (nil when the path cannot take `x`).
     @inline(__always)
-    static func profit(_ path: Path, _ x: UInt256) -> (profit: Int256, amounts: [UInt256])? {
-        guard !x.isZero, let a = try? path.amounts(x) else { return nil }
-        return (Int256(bitPattern: a[a.count - 1]) &- Int256(bitPattern: x), a)
+    static func profit(_ path: Path, _ x: UInt256, fee: FlashFee) -> (profit: Int256, amounts: [UInt256])? {
+        guard !x.isZero, let f = fee.fee(on: x), let a = try? path.amounts(x) else { return nil }
+        return (Int256(bitPattern: a[a.count - 1]) &- Int256(bitPattern: x) &- Int256(bitPattern: f), a)
     }
 
     static func integer(_ d: Double, cap: UInt256) -> UInt256 {
@@ -84,14 +88,14 @@ public enum Optimizer {
     }
 
     /// Where the marginal rate crosses 1: bracket from the estimate, then Illinois (regula falsi).
-    static func secant(_ path: Path, start: Double, cap: UInt256, minDelta: Double) -> Double {
+    static func secant(_ path: Path, start: Double, cap: UInt256, minDelta: Double, target: Double) -> Double {
         var lo = 0.0, hi = Swift.max(start, minDelta)
         var fLo = 1.0  // only the sign matters at 0: the rate exceeds 1 there
         var fHi: Double
         var expansions = 0
         // Expand until the rate at hi is below 1 (or the path cannot take hi).
         while true {
-            guard let f = logRate(path, hi, cap: cap, minDelta: minDelta) else { fHi = -1; break }
+            guard let f = logRate(path, hi, cap: cap, minDelta: minDelta).map({ $0 - target }) else { fHi = -1; break }
             if f < 0 { fHi = f; break }
             lo = hi; fLo = f
             hi *= 4
@@ -103,7 +107,7 @@ public enum Optimizer {
             if hi - lo <= Swift.max(1, lo * 1e-12) { break }
             var x = (fLo * hi - fHi * lo) / (fLo - fHi)
             if !(x > lo && x < hi) || fLo == 1.0 && lo == 0 { x = lo == 0 ? hi / 2 : (lo + hi) / 2 }
-            guard let f = logRate(path, x, cap: cap, minDelta: minDelta) else { hi = x; fHi = -1; continue }
+            guard let f = logRate(path, x, cap: cap, minDelta: minDelta).map({ $0 - target }) else { hi = x; fHi = -1; continue }
             if f > 0 {
                 lo = x; fLo = f
                 if side == 1 { fHi /= 2 }
@@ -156,8 +160,8 @@ public enum Optimizer {
     }
 
     /// The exact integer optimum near the estimate (see the type's notes).
-    static func refine(_ path: Path, around estimate: Double, cap: UInt256, trusted: Bool) -> Sizing? {
-        func value(_ x: UInt256) -> Int256 { x <= cap ? (profit(path, x)?.profit ?? Int256.min) : Int256.min }
+    static func refine(_ path: Path, around estimate: Double, cap: UInt256, trusted: Bool, fee: FlashFee) -> Sizing? {
+        func value(_ x: UInt256) -> Int256 { x <= cap ? (profit(path, x, fee: fee)?.profit ?? Int256.min) : Int256.min }
         var x0 = integer(estimate, cap: cap)
         // Profit is concave in the input: bracket the maximum geometrically, then search it,
         // unless the closed form already sits at it.
@@ -179,9 +183,9 @@ public enum Optimizer {
             while mid > 16, value(mid >> 2) > fm { mid >>= 2; fm = value(mid) }
             x0 = golden(lo: Swift.max(mid >> 2, .one), hi: Swift.min(cap, mid << 2), value)
         }
-        var best: (profit: Int256, amounts: [UInt256])? = profit(path, x0)
+        var best: (profit: Int256, amounts: [UInt256])? = profit(path, x0, fee: fee)
         func consider(_ x: UInt256, strictly: Bool = false) {
-            guard x <= cap, let p = profit(path, x) else { return }
+            guard x <= cap, let p = profit(path, x, fee: fee) else { return }
             if best == nil || p.profit > best!.profit || (!strictly && p.profit == best!.profit && x < best!.amounts[0]) { best = p }
         }
         guard let start = best else { return nil }
@@ -233,6 +237,6 @@ public enum Optimizer {
             improved = best!.profit > before
         }
         guard let b = best, b.profit > .zero else { return nil }
-        return Sizing(amounts: b.amounts)
+        return Sizing(amounts: b.amounts, grossProfit: b.profit.magnitude)
     }
 }

@@ -75,13 +75,16 @@ extension Util {
             discussion: """
                 The path file is {"hops": [{"pool": {…}, "zeroForOne": bool}, …]}, the last hop's \
                 output token being the first hop's input. Prints {"amountIn", "amounts", "amountOut", \
-                "grossProfit"}, or {"profitable": false} when no input makes a profit.
+                "grossProfit"} (after the flash fee, before gas), or {"profitable": false} when no \
+                input makes a profit.
                 """)
 
         @Option(name: .long, help: "The path JSON file.")
         var path: String
         @Option(name: .long, help: "The largest input allowed (a flash-loan maximum or a balance).")
         var maxIn: String?
+        @Option(name: .long, help: "Flash-loan fee on the input: none, aave:<bps> (half up) or wad:<fraction·1e18> (floored).")
+        var flashFee = "none"
 
         func run() throws {
             let json = try context(path) { try JSONValue.parse(try Input.file(path)) }
@@ -94,7 +97,17 @@ extension Util {
                 hops.append(Path.Hop(pool: pool, zeroForOne: z))
             }
             let cap = try maxIn.map { s in try context("--max-in") { try UInt256(parsing: s) } }
-            guard let best = Optimizer.optimize(Path(hops), maxIn: cap) else {
+            let fee: FlashFee
+            switch flashFee.split(separator: ":", maxSplits: 1).map(String.init) {
+            case ["none"]: fee = .none
+            case let parts where parts.count == 2 && parts[0] == "aave":
+                guard let bps = UInt32(parts[1]), bps < 10_000 else { throw CLIError("--flash-fee: aave:<bps> takes basis points below 10000") }
+                fee = .aave(bps: bps)
+            case let parts where parts.count == 2 && parts[0] == "wad":
+                fee = .wadFraction(try context("--flash-fee") { try UInt256(parsing: parts[1]) })
+            default: throw CLIError("--flash-fee: expected none, aave:<bps> or wad:<fraction·1e18>, got \(flashFee)")
+            }
+            guard let best = Optimizer.optimize(Path(hops), maxIn: cap, flashFee: fee) else {
                 Output.line(JSONValue.object([("profitable", .bool(false))]).text)
                 return
             }
