@@ -1,5 +1,11 @@
 import EVMPrimitives
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The input that maximises a cycle's profit, exact under on-chain rounding.
 ///
 /// 1. An estimate: every hop is, locally, `out = a·x / (b + c·x)` (a V2 pair, or a V3 pool's
@@ -55,7 +61,7 @@ public enum Optimizer {
                 minRate = Swift.min(minRate, rate)
             }
             let minDelta = Swift.max(1, Swift.min(1e6 / minRate, Swift.max(estimate, 1) * 1e-4))
-            estimate = secant(path, start: estimate, cap: cap, minDelta: minDelta, target: (1 + r).logOfPositive())
+            estimate = secant(path, start: estimate, cap: cap, minDelta: minDelta, target: log(1 + r))
         }
         return refine(path, around: estimate, cap: cap, trusted: allV2, fee: flashFee)
     }
@@ -84,7 +90,7 @@ public enum Optimizer {
         guard let hi = xi.checkedAdd(delta), hi <= cap,
               let o1 = try? path.amountOut(xi), let o2 = try? path.amountOut(hi), o2 > o1
         else { return nil }
-        return ((o2 - o1).doubleValue / delta.doubleValue).logOfPositive()
+        return log((o2 - o1).doubleValue / delta.doubleValue)
     }
 
     /// Where the marginal rate crosses 1: bracket from the estimate, then Illinois (regula falsi).

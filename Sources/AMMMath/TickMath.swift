@@ -1,5 +1,11 @@
 import EVMPrimitives
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Uniswap V3's tick ↔ sqrt-price conversions, bit-exact: `sqrtRatio(atTick:)` uses the
 /// published Q128 constants (protocol-facts §2); `tick(atSqrtRatio:)` is defined as the greatest
 /// tick whose sqrt ratio is ≤ the input, found from a floating estimate and corrected exactly.
@@ -10,7 +16,7 @@ public enum TickMath {
     public static let maxSqrtRatio: UInt256 = 1_461_446_703_485_210_103_287_273_052_203_988_822_378_723_970_342
 
     /// 2^128 / sqrt(1.0001)^(2^i) for i = 0…19, as the contract rounds them.
-    @usableFromInline static let factors: [UInt256] = [
+    @usableFromInline static let factors: [UInt128] = [
         0xfffcb933bd6fad37aa2d162d1a594001, 0xfff97272373d413259a46990580e213a, 0xfff2e50f5f656932ef12357cf3c7fdcc,
         0xffe5caca7e10e4e61c3624eaa0941cd0, 0xffcb9843d60f6159c9db58835c926644, 0xff973b41fa98c081472e6896dfb254c0,
         0xff2ea16466c96a3843ec78b326b52861, 0xfe5dee046a99a2a811c461f1969c3053, 0xfcbe86c7900a88aedcffc83b479aa3a4,
@@ -26,21 +32,37 @@ public enum TickMath {
         return sqrtRatioUnchecked(tick)
     }
 
+    /// Every factor is below 2^128, so `(ratio · factor) >> 128` is the high half of a 128×128-bit
+    /// product; the starting ratio 2^128 (an even tick) is represented by taking the first factor.
     @inlinable
     static func sqrtRatioUnchecked(_ tick: Int32) -> UInt256 {
         let abs = UInt32(tick.magnitude)
-        var ratio = abs & 1 != 0 ? factors[0] : UInt256.one << 128
-        var bits = abs >> 1
-        var i = 1
+        var ratio: UInt128 = 0
+        var started = false
+        var bits = abs
+        var i = 0
         while bits != 0 {
-            if bits & 1 != 0 { ratio = (ratio &* factors[i]) >> 128 }
+            if bits & 1 != 0 {
+                if started {
+                    ratio = ratio.multipliedFullWidth(by: factors[i]).high
+                } else {
+                    ratio = factors[i]
+                    started = true
+                }
+            }
             bits >>= 1
             i += 1
         }
-        if tick > 0 { ratio = UInt256.max / ratio }
+        var wide: UInt256
+        if !started {
+            wide = UInt256.one << 128
+        } else {
+            wide = UInt256(limbs: UInt64(truncatingIfNeeded: ratio), UInt64(truncatingIfNeeded: ratio >> 64), 0, 0)
+        }
+        if tick > 0 { wide = UInt256.max / wide }
         // ceil(ratio / 2^32): Q128.128 to Q64.96.
-        let roundUp: UInt256 = ratio.w0 & 0xffff_ffff == 0 ? .zero : .one
-        return (ratio >> 32) + roundUp
+        let roundUp: UInt256 = wide.w0 & 0xffff_ffff == 0 ? .zero : .one
+        return (wide >> 32) + roundUp
     }
 
     /// The greatest tick whose sqrt ratio is ≤ `sqrtPriceX96`, as `TickMath.getTickAtSqrtRatio`
@@ -54,32 +76,11 @@ public enum TickMath {
 
     static func tickUnchecked(_ sqrtPriceX96: UInt256) -> Int32 {
         // log_{1.0001}(p²) from the double value; exact correction below.
-        let ln = (sqrtPriceX96.doubleValue / 79_228_162_514_264_337_593_543_950_336.0).logOfPositive()
+        let ln = log(sqrtPriceX96.doubleValue / 79_228_162_514_264_337_593_543_950_336.0)
         var t = Int32((2 * ln / 0.000099995000333308335).rounded(.down))
         t = Swift.min(Swift.max(t, minTick), maxTick)
         while t > minTick && sqrtRatioUnchecked(t) > sqrtPriceX96 { t -= 1 }
         while t < maxTick && sqrtRatioUnchecked(t + 1) <= sqrtPriceX96 { t += 1 }
         return t
-    }
-}
-
-extension Double {
-    /// Natural log for positive finite values (Foundation-free).
-    @usableFromInline
-    func logOfPositive() -> Double {
-        // Split into mantissa m ∈ [1, 2) and exponent e, then ln(m) by atanh series (enough for an estimate).
-        let e = Double(exponent)
-        let m = significand
-        let y = (m - 1) / (m + 1)
-        let y2 = y * y
-        var term = y
-        var sum = 0.0
-        var k = 1.0
-        while k < 60 {
-            sum += term / k
-            term *= y2
-            k += 2
-        }
-        return 2 * sum + e * 0.6931471805599453
     }
 }
