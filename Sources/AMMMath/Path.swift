@@ -60,6 +60,8 @@ extension Pool {
             let r = try p.swap(zeroForOne: zeroForOne, amount: amountOut, exactOutput: true)
             guard r.amountOut == amountOut else { throw AMMError(.insufficientLiquidity, "the pool pays only \(r.amountOut) of \(amountOut)") }
             return r.amountIn
+        case .curve(let p):
+            return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
         }
     }
 
@@ -77,6 +79,16 @@ extension Pool {
             let l = p.liquidity.doubleValue
             let (x, y) = (l / s, l * s)  // virtual token0 and token1 reserves
             return zeroForOne ? (x, y, 1 - Double(p.feePips) / 1e6) : (y, x, 1 - Double(p.feePips) / 1e6)
+        case .curve(let p):
+            // Near balance a StableSwap pool is a constant-product pair about A times deeper; the
+            // marginal rate comes from a small exact quote. An estimate only: sizing checks it.
+            let (bIn, rIn, rOut) = zeroForOne ? (p.balances.0, p.rates.0, p.rates.1) : (p.balances.1, p.rates.1, p.rates.0)
+            let probe = Swift.max(bIn / 1_000_000, .one)
+            guard let out = try? p.amountOut(amountIn: probe, zeroForOne: zeroForOne) else { return (0, 0, 1) }
+            let depth = bIn.doubleValue * Swift.max(p.amplification.doubleValue, 1)
+            let rate = out.doubleValue / probe.doubleValue
+            _ = (rIn, rOut)
+            return (depth, depth * rate, 1)
         }
     }
 }

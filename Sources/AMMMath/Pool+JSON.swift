@@ -29,8 +29,18 @@ extension Pool {
                 sqrtPriceX96: try json.field("sqrtPriceX96").uint("sqrtPriceX96"), tick: try json.field("tick").int32("tick"),
                 liquidity: try json.field("liquidity").uint("liquidity"), feePips: try json.field("fee").pips("fee"),
                 tickSpacing: try json.field("tickSpacing").int32("tickSpacing"), ticks: ticks))
+        case "curve":
+            guard let b = json["balances"]?.arrayValue, b.count == 2 else { throw AMMError(.invalidState, "balances: expected two balances") }
+            guard let d = json["decimals"]?.arrayValue, d.count == 2 else { throw AMMError(.invalidState, "decimals: expected two") }
+            let d0 = try d[0].uint("decimals[0]"), d1 = try d[1].uint("decimals[1]")
+            guard d0 <= UInt256(36), d1 <= UInt256(36) else { throw AMMError(.invalidState, "decimals: at most 36") }
+            var pool = try CurvePool(balances: (try b[0].uint("balances[0]"), try b[1].uint("balances[1]")),
+                                     decimals: (UInt8(d0.w0), UInt8(d1.w0)), amplification: try json.field("A").uint("A"),
+                                     fee: try json.field("fee").uint("fee"))
+            if let admin = json["adminFee"] { pool.adminFee = try admin.uint("adminFee") }
+            self = .curve(pool)
         default:
-            throw AMMError(.invalidState, "kind: \(kind) is not a pool kind Arbiter prices (uniswapV2, uniswapV3, pancakeV3, algebra, algebraIntegral)")
+            throw AMMError(.invalidState, "kind: \(kind) is not a pool kind Arbiter prices (uniswapV2, uniswapV3, pancakeV3, algebra, algebraIntegral, curve)")
         }
     }
 }

@@ -5,6 +5,8 @@ public enum Pool: Equatable, Sendable {
     case uniswapV2(V2Pool)
     /// Uniswap V3, PancakeSwap V3 and Algebra share the concentrated-liquidity step math.
     case uniswapV3(V3Pool)
+    /// Curve StableSwap, two coins.
+    case curve(CurvePool)
 
     /// The outcome of a quote. For concentrated liquidity, the state after the swap too.
     public struct Quote: Equatable, Sendable {
@@ -25,6 +27,12 @@ public enum Pool: Equatable, Sendable {
         case .uniswapV3(let p):
             let r = try p.swap(zeroForOne: zeroForOne, amount: amount, exactOutput: exactOutput, sqrtPriceLimitX96: sqrtPriceLimitX96)
             return Quote(amountIn: r.amountIn, amountOut: r.amountOut, v3After: r)
+        case .curve(let p):
+            if exactOutput {
+                let a = try p.amountIn(amountOut: amount, zeroForOne: zeroForOne)
+                return Quote(amountIn: a, amountOut: try p.amountOut(amountIn: a, zeroForOne: zeroForOne), v3After: nil)
+            }
+            return Quote(amountIn: amount, amountOut: try p.amountOut(amountIn: amount, zeroForOne: zeroForOne), v3After: nil)
         }
     }
 
@@ -40,6 +48,8 @@ public enum Pool: Equatable, Sendable {
             guard r.amountIn == amountIn else { throw AMMError(.insufficientLiquidity, "the pool fills only \(r.amountIn) of \(amountIn)") }
             guard !r.amountOut.isZero else { throw AMMError(.insufficientLiquidity, "output rounds to zero") }
             return r.amountOut
+        case .curve(let p):
+            return try p.amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
         }
     }
 
@@ -51,6 +61,8 @@ public enum Pool: Equatable, Sendable {
             return .uniswapV2(p.applying(amountIn: amountIn, amountOut: out, zeroForOne: zeroForOne))
         case .uniswapV3(let p):
             return .uniswapV3(p.applying(try p.swap(zeroForOne: zeroForOne, amount: amountIn)))
+        case .curve(let p):
+            return .curve(try p.applying(amountIn: amountIn, zeroForOne: zeroForOne))
         }
     }
 }
