@@ -13,6 +13,10 @@ public enum UniswapV2Math {
         guard !amountIn.isZero else { throw AMMError(.invalidAmount, "amount in is zero") }
         guard !reserveIn.isZero, !reserveOut.isZero else { throw AMMError(.insufficientLiquidity, "empty reserves") }
         guard feePips < 1_000_000 else { throw AMMError(.invalidState, "fee \(feePips) pips is 100% or more") }
+        if let out = fast(amountIn: amountIn, reserveIn: reserveIn, reserveOut: reserveOut, gamma: 1_000_000 - UInt64(feePips)) {
+            guard out != 0 else { throw AMMError(.insufficientLiquidity, "output rounds to zero") }
+            return UInt256(limbs: UInt64(truncatingIfNeeded: out), UInt64(truncatingIfNeeded: out >> 64), 0, 0)
+        }
         let gamma = feeDenominator - UInt256(UInt64(feePips))
         guard let inWithFee = amountIn.checkedMul(gamma),
               let numerator = inWithFee.checkedMul(reserveOut),
@@ -24,6 +28,25 @@ public enum UniswapV2Math {
         let out = numerator / denominator
         guard !out.isZero else { throw AMMError(.insufficientLiquidity, "output rounds to zero") }
         return out
+    }
+
+    /// The formula in 128-bit halves when the input is below 2^108 and the denominator fits
+    /// 128 bits (every real pair and trade): one 128×128 product, one 256/128 division.
+    @inlinable
+    static func fast(amountIn: UInt256, reserveIn: UInt256, reserveOut: UInt256, gamma: UInt64) -> UInt128? {
+        guard amountIn.w2 | amountIn.w3 | reserveIn.w2 | reserveIn.w3 | reserveOut.w2 | reserveOut.w3 == 0,
+              amountIn.w1 >> 44 == 0
+        else { return nil }
+        let a = UInt128(amountIn.w1) << 64 | UInt128(amountIn.w0)
+        let rIn = UInt128(reserveIn.w1) << 64 | UInt128(reserveIn.w0)
+        let rOut = UInt128(reserveOut.w1) << 64 | UInt128(reserveOut.w0)
+        let inWithFee = a &* UInt128(gamma)  // < 2^108 · 2^20
+        let (scaled, o1) = rIn.multipliedReportingOverflow(by: 1_000_000)
+        let (denominator, o2) = scaled.addingReportingOverflow(inWithFee)
+        guard !o1, !o2, denominator != 0 else { return nil }
+        let numerator = inWithFee.multipliedFullWidth(by: rOut)
+        guard numerator.high < denominator else { return nil }
+        return denominator.dividingFullWidth(numerator).quotient
     }
 
     /// The same formula when `amountIn·γ·reserveOut` exceeds 256 bits (the pair would revert on its
