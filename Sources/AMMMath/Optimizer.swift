@@ -235,7 +235,7 @@ public enum Optimizer {
                 if x > step { consider(x - step, strictly: true) }
             }
             var step = UInt256(32)
-            while best!.profit == before && step <= UInt256(1 << 20) {
+            while best!.profit == before && step <= UInt256(1 << 12) {
                 consider(x + step, strictly: true)
                 if x > step { consider(x - step, strictly: true) }
                 step <<= 1
