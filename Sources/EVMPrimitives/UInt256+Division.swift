@@ -94,6 +94,13 @@ extension UInt256 {
             return (UInt256(w0 / rhs.w0), UInt256(w0 % rhs.w0))
         }
         if self < rhs { return (.zero, self) }
+        if rhs.w2 | rhs.w3 == 0 {
+            // A divisor below 2^128: two hardware-assisted 256/128 steps.
+            let d = UInt128(rhs.w1) << 64 | UInt128(rhs.w0)
+            let (qh, rh) = (UInt128(w3) << 64 | UInt128(w2)).quotientAndRemainder(dividingBy: d)
+            let (ql, r) = d.dividingFullWidth((rh, UInt128(w1) << 64 | UInt128(w0)))
+            return (UInt256(wide: ql, qh), UInt256(wide: r, 0))
+        }
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 10) { buf in
             let u = buf.baseAddress!
             let q = u + 5
@@ -114,7 +121,14 @@ extension UInt256 {
     /// (high·2^256 + low) / d, for high < d.
     @inlinable
     static func divideWide(_ high: UInt256, _ low: UInt256, by d: UInt256) -> (quotient: UInt256, remainder: UInt256) {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 17) { buf in
+        if d.w2 | d.w3 == 0 {
+            // high < d < 2^128: the quotient is two 128-bit digits of a schoolbook division.
+            let divisor = UInt128(d.w1) << 64 | UInt128(d.w0)
+            let (q1, r1) = divisor.dividingFullWidth((UInt128(high.w1) << 64 | UInt128(high.w0), UInt128(low.w3) << 64 | UInt128(low.w2)))
+            let (q0, r0) = divisor.dividingFullWidth((r1, UInt128(low.w1) << 64 | UInt128(low.w0)))
+            return (UInt256(wide: q0, q1), UInt256(wide: r0, 0))
+        }
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 17) { buf in
             let u = buf.baseAddress!
             let q = u + 9
             u[0] = low.w0; u[1] = low.w1; u[2] = low.w2; u[3] = low.w3
@@ -182,5 +196,14 @@ extension UInt256 {
             if y >= x { return x }
             x = y
         }
+    }
+}
+
+extension UInt256 {
+    /// `low + high·2^128`.
+    @inlinable
+    init(wide low: UInt128, _ high: UInt128) {
+        self.init(limbs: UInt64(truncatingIfNeeded: low), UInt64(truncatingIfNeeded: low >> 64),
+                  UInt64(truncatingIfNeeded: high), UInt64(truncatingIfNeeded: high >> 64))
     }
 }
