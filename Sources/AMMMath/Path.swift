@@ -62,6 +62,8 @@ extension Pool {
             return r.amountIn
         case .curve(let p):
             return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
+        case .solidly(let p):
+            return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
         }
     }
 
@@ -89,6 +91,15 @@ extension Pool {
             let rate = out.doubleValue / probe.doubleValue
             _ = (rIn, rOut)
             return (depth, depth * rate, 1)
+        case .solidly(let p):
+            let (rIn, rOut) = zeroForOne ? (p.reserve0, p.reserve1) : (p.reserve1, p.reserve0)
+            let g = 1 - Double(p.feePips) / 1e6
+            if !p.stable { return (rIn.doubleValue, rOut.doubleValue, g) }
+            // A stable pair is locally far flatter than x·y: use the exact small-trade rate.
+            let probe = Swift.max(rIn / 1_000_000, .one)
+            guard let out = try? p.amountOut(amountIn: probe, zeroForOne: zeroForOne) else { return (0, 0, 1) }
+            let depth = rIn.doubleValue * 50
+            return (depth, depth * out.doubleValue / probe.doubleValue, 1)
         }
     }
 }

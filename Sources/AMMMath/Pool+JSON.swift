@@ -39,8 +39,15 @@ extension Pool {
                                      fee: try json.field("fee").uint("fee"))
             if let admin = json["adminFee"] { pool.adminFee = try admin.uint("adminFee") }
             self = .curve(pool)
+        case "solidly":
+            guard case .bool(let stable)? = json["stable"] else { throw AMMError(.invalidState, "stable: expected true or false") }
+            guard let d = json["decimals"]?.arrayValue, d.count == 2 else { throw AMMError(.invalidState, "decimals: expected two") }
+            let d0 = try d[0].uint("decimals[0]"), d1 = try d[1].uint("decimals[1]")
+            guard d0 <= UInt256(36), d1 <= UInt256(36) else { throw AMMError(.invalidState, "decimals: at most 36") }
+            self = .solidly(try SolidlyPool(reserve0: try json.field("reserve0").uint("reserve0"), reserve1: try json.field("reserve1").uint("reserve1"),
+                                            stable: stable, decimals: (UInt8(d0.w0), UInt8(d1.w0)), feePips: try json.field("fee").pips("fee")))
         default:
-            throw AMMError(.invalidState, "kind: \(kind) is not a pool kind Arbiter prices (uniswapV2, uniswapV3, pancakeV3, algebra, algebraIntegral, curve)")
+            throw AMMError(.invalidState, "kind: \(kind) is not a pool kind Arbiter prices (uniswapV2, uniswapV3, pancakeV3, algebra, algebraIntegral, curve, solidly)")
         }
     }
 }

@@ -7,6 +7,8 @@ public enum Pool: Equatable, Sendable {
     case uniswapV3(V3Pool)
     /// Curve StableSwap, two coins.
     case curve(CurvePool)
+    /// Solidly-family volatile or stable pair.
+    case solidly(SolidlyPool)
 
     /// The outcome of a quote. For concentrated liquidity, the state after the swap too.
     public struct Quote: Equatable, Sendable {
@@ -33,6 +35,12 @@ public enum Pool: Equatable, Sendable {
                 return Quote(amountIn: a, amountOut: try p.amountOut(amountIn: a, zeroForOne: zeroForOne), v3After: nil)
             }
             return Quote(amountIn: amount, amountOut: try p.amountOut(amountIn: amount, zeroForOne: zeroForOne), v3After: nil)
+        case .solidly(let p):
+            if exactOutput {
+                let a = try p.amountIn(amountOut: amount, zeroForOne: zeroForOne)
+                return Quote(amountIn: a, amountOut: try p.amountOut(amountIn: a, zeroForOne: zeroForOne), v3After: nil)
+            }
+            return Quote(amountIn: amount, amountOut: try p.amountOut(amountIn: amount, zeroForOne: zeroForOne), v3After: nil)
         }
     }
 
@@ -50,6 +58,8 @@ public enum Pool: Equatable, Sendable {
             return r.amountOut
         case .curve(let p):
             return try p.amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
+        case .solidly(let p):
+            return try p.amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
         }
     }
 
@@ -63,6 +73,12 @@ public enum Pool: Equatable, Sendable {
             return .uniswapV3(p.applying(try p.swap(zeroForOne: zeroForOne, amount: amountIn)))
         case .curve(let p):
             return .curve(try p.applying(amountIn: amountIn, zeroForOne: zeroForOne))
+        case .solidly(var p):
+            // The whole input joins the reserves (the fee stays in the pool or goes to its fee
+            // contract depending on the fork: Velodrome V2 and Aerodrome move it out).
+            let out = try p.amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
+            if zeroForOne { p.reserve0 += amountIn; p.reserve1 -= out } else { p.reserve1 += amountIn; p.reserve0 -= out }
+            return .solidly(p)
         }
     }
 }
