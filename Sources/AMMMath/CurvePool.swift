@@ -120,17 +120,6 @@ public struct CurvePool: Equatable, Sendable {
     /// The least input that makes `exchange` pay at least `amountOut` (the classic pools have no
     /// exact-output method: this searches `amountOut(amountIn:)`, which only grows with the input).
     public func amountIn(amountOut wanted: UInt256, zeroForOne: Bool) throws(AMMError) -> UInt256 {
-        var hi = UInt256.one
-        while true {
-            if let out = try? amountOut(amountIn: hi, zeroForOne: zeroForOne), out >= wanted { break }
-            guard hi < UInt256.one << 127 else { throw AMMError(.insufficientLiquidity, "the pool cannot pay \(wanted)") }
-            hi <<= 1
-        }
-        var lo = hi >> 1  // pays less than wanted (or is zero)
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2
-            if let out = try? amountOut(amountIn: mid, zeroForOne: zeroForOne), out >= wanted { hi = mid } else { lo = mid }
-        }
-        return hi
+        try leastInput(paying: wanted, below: UInt256.one << 127) { x throws(AMMError) in try amountOut(amountIn: x, zeroForOne: zeroForOne) }
     }
 }

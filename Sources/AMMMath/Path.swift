@@ -67,6 +67,15 @@ extension Pool {
         }
     }
 
+    /// A constant-product stand-in for a curve flatter than x·y: `depth` times the input reserve,
+    /// with the marginal rate of a small exact quote (fee included). An estimate only: sizing checks it.
+    static func probed(_ reserveIn: UInt256, depth: Double, _ quote: (UInt256) throws(AMMError) -> UInt256) -> (reserveIn: Double, reserveOut: Double, gamma: Double) {
+        let probe = Swift.max(reserveIn / 1_000_000, .one)
+        guard let out = try? quote(probe) else { return (0, 0, 1) }
+        let virtualIn = reserveIn.doubleValue * depth
+        return (virtualIn, virtualIn * out.doubleValue / probe.doubleValue, 1)
+    }
+
     /// The marginal rate (output per unit input, fee included) at the current state, and the
     /// constant-product reserves that have it locally: V3 within its range is a V2 pair with
     /// virtual reserves L/√P and L·√P. Doubles: for estimates only.
@@ -82,24 +91,14 @@ extension Pool {
             let (x, y) = (l / s, l * s)  // virtual token0 and token1 reserves
             return zeroForOne ? (x, y, 1 - Double(p.feePips) / 1e6) : (y, x, 1 - Double(p.feePips) / 1e6)
         case .curve(let p):
-            // Near balance a StableSwap pool is a constant-product pair about A times deeper; the
-            // marginal rate comes from a small exact quote. An estimate only: sizing checks it.
-            let (bIn, rIn, rOut) = zeroForOne ? (p.balances.0, p.rates.0, p.rates.1) : (p.balances.1, p.rates.1, p.rates.0)
-            let probe = Swift.max(bIn / 1_000_000, .one)
-            guard let out = try? p.amountOut(amountIn: probe, zeroForOne: zeroForOne) else { return (0, 0, 1) }
-            let depth = bIn.doubleValue * Swift.max(p.amplification.doubleValue, 1)
-            let rate = out.doubleValue / probe.doubleValue
-            _ = (rIn, rOut)
-            return (depth, depth * rate, 1)
+            // Near balance a StableSwap pool is a constant-product pair about A times deeper.
+            let bIn = zeroForOne ? p.balances.0 : p.balances.1
+            return Self.probed(bIn, depth: Swift.max(p.amplification.doubleValue, 1)) { x throws(AMMError) in try p.amountOut(amountIn: x, zeroForOne: zeroForOne) }
         case .solidly(let p):
             let (rIn, rOut) = zeroForOne ? (p.reserve0, p.reserve1) : (p.reserve1, p.reserve0)
-            let g = 1 - Double(p.feePips) / 1e6
-            if !p.stable { return (rIn.doubleValue, rOut.doubleValue, g) }
-            // A stable pair is locally far flatter than x·y: use the exact small-trade rate.
-            let probe = Swift.max(rIn / 1_000_000, .one)
-            guard let out = try? p.amountOut(amountIn: probe, zeroForOne: zeroForOne) else { return (0, 0, 1) }
-            let depth = rIn.doubleValue * 50
-            return (depth, depth * out.doubleValue / probe.doubleValue, 1)
+            if !p.stable { return (rIn.doubleValue, rOut.doubleValue, 1 - Double(p.feePips) / 1e6) }
+            // A stable pair is locally far flatter than x·y.
+            return Self.probed(rIn, depth: 50) { x throws(AMMError) in try p.amountOut(amountIn: x, zeroForOne: zeroForOne) }
         }
     }
 }

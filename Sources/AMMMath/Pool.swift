@@ -29,18 +29,10 @@ public enum Pool: Equatable, Sendable {
         case .uniswapV3(let p):
             let r = try p.swap(zeroForOne: zeroForOne, amount: amount, exactOutput: exactOutput, sqrtPriceLimitX96: sqrtPriceLimitX96)
             return Quote(amountIn: r.amountIn, amountOut: r.amountOut, v3After: r)
-        case .curve(let p):
-            if exactOutput {
-                let a = try p.amountIn(amountOut: amount, zeroForOne: zeroForOne)
-                return Quote(amountIn: a, amountOut: try p.amountOut(amountIn: a, zeroForOne: zeroForOne), v3After: nil)
-            }
-            return Quote(amountIn: amount, amountOut: try p.amountOut(amountIn: amount, zeroForOne: zeroForOne), v3After: nil)
-        case .solidly(let p):
-            if exactOutput {
-                let a = try p.amountIn(amountOut: amount, zeroForOne: zeroForOne)
-                return Quote(amountIn: a, amountOut: try p.amountOut(amountIn: a, zeroForOne: zeroForOne), v3After: nil)
-            }
-            return Quote(amountIn: amount, amountOut: try p.amountOut(amountIn: amount, zeroForOne: zeroForOne), v3After: nil)
+        case .curve, .solidly:
+            // No exact-output method on these pools: the least input that pays, and what it pays.
+            let input = exactOutput ? try amountIn(amount, zeroForOne: zeroForOne) : amount
+            return Quote(amountIn: input, amountOut: try amountOut(input, zeroForOne: zeroForOne), v3After: nil)
         }
     }
 
@@ -73,12 +65,8 @@ public enum Pool: Equatable, Sendable {
             return .uniswapV3(p.applying(try p.swap(zeroForOne: zeroForOne, amount: amountIn)))
         case .curve(let p):
             return .curve(try p.applying(amountIn: amountIn, zeroForOne: zeroForOne))
-        case .solidly(var p):
-            // The whole input joins the reserves (the fee stays in the pool or goes to its fee
-            // contract depending on the fork: Velodrome V2 and Aerodrome move it out).
-            let out = try p.amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
-            if zeroForOne { p.reserve0 += amountIn; p.reserve1 -= out } else { p.reserve1 += amountIn; p.reserve0 -= out }
-            return .solidly(p)
+        case .solidly(let p):
+            return .solidly(try p.applying(amountIn: amountIn, zeroForOne: zeroForOne))
         }
     }
 }

@@ -30,8 +30,7 @@ public struct SolidlyPool: Equatable, Sendable {
     /// What the pair pays for `amountIn` of token0 (`zeroForOne`) or token1, as `getAmountOut`.
     public func amountOut(amountIn: UInt256, zeroForOne: Bool) throws(AMMError) -> UInt256 {
         guard !amountIn.isZero else { throw AMMError(.invalidAmount, "amount in is zero") }
-        guard let feePart = UInt256.mulDiv(amountIn, UInt256(UInt64(feePips)), 1_000_000) else { throw AMMError(.overflow, "fee overflows") }
-        let afterFee = amountIn - feePart
+        let afterFee = amountIn - fee(on: amountIn)
         let out: UInt256
         if stable {
             out = try stableOut(afterFee, zeroForOne: zeroForOne)
@@ -51,18 +50,28 @@ public struct SolidlyPool: Equatable, Sendable {
     /// The least input that makes the pair pay at least `amountOut` (searched: the pair has no
     /// exact-output formula for stable pools).
     public func amountIn(amountOut wanted: UInt256, zeroForOne: Bool) throws(AMMError) -> UInt256 {
-        var hi = UInt256.one
-        while true {
-            if let out = try? amountOut(amountIn: hi, zeroForOne: zeroForOne), out >= wanted { break }
-            guard hi < UInt256.one << 200 else { throw AMMError(.insufficientLiquidity, "the pair cannot pay \(wanted)") }
-            hi <<= 1
+        try leastInput(paying: wanted, below: UInt256.one << 200) { x throws(AMMError) in try amountOut(amountIn: x, zeroForOne: zeroForOne) }
+    }
+
+    /// The pair after a swap: Velodrome V2 and Aerodrome send the fee to the pool's fee contract
+    /// before `_update`, so the input's reserve grows by the input less the fee.
+    public func applying(amountIn: UInt256, zeroForOne: Bool) throws(AMMError) -> SolidlyPool {
+        let out = try amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
+        let kept = amountIn - fee(on: amountIn)
+        var p = self
+        if zeroForOne {
+            p.reserve0 += kept
+            p.reserve1 -= out
+        } else {
+            p.reserve1 += kept
+            p.reserve0 -= out
         }
-        var lo = hi >> 1
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2
-            if let out = try? amountOut(amountIn: mid, zeroForOne: zeroForOne), out >= wanted { hi = mid } else { lo = mid }
-        }
-        return hi
+        return p
+    }
+
+    /// `amountIn · fee / 1e6`, floored (the factory's `amountIn · bp / 10000`).
+    func fee(on amountIn: UInt256) -> UInt256 {
+        UInt256.mulDiv(amountIn, UInt256(UInt64(feePips)), 1_000_000) ?? amountIn
     }
 
     // MARK: stable invariant, in the pair's integer steps

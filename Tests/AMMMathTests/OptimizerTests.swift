@@ -68,10 +68,7 @@ import Testing
         return r * (1 + (e - e.rounded(.down)) * 9)
     }
 
-    func profit(_ path: Path, _ x: UInt256) -> Int256? {
-        guard !x.isZero, let out = try? path.amountOut(x) else { return nil }
-        return Int256(bitPattern: out) &- Int256(bitPattern: x)
-    }
+    func profit(_ path: Path, _ x: UInt256) -> Int256? { cycleProfit(path, x) }
 
     @Test(arguments: [2, 3])
     func noSampledInputBeatsTheOptimum(hops: Int) throws {

@@ -261,23 +261,22 @@ class Node:
         finally:
             state.revert(snapshot)
 
-    def rpc_eth_call(self, tx, tag="latest"):
+    def _succeeding(self, tx, tag):
+        """The call's computation; a revert is JSON-RPC error 3 with the revert bytes, as geth does."""
         try:
             c = self._simulate(tx, tag)
         except EVMValidationError as e:
             raise RPCError(-32000, str(e)) from None
         if c.is_error:
             raise RPCError(3, "execution reverted", "0x" + c.output.hex()) from None
-        return "0x" + c.output.hex()
+        return c
+
+    def rpc_eth_call(self, tx, tag="latest"):
+        return "0x" + self._succeeding(tx, tag).output.hex()
 
     def rpc_eth_estimateGas(self, tx, tag="latest"):
         """The least gas limit at which the call succeeds, by bisection as geth does."""
-        try:
-            c = self._simulate(tx, tag)
-        except EVMValidationError as e:
-            raise RPCError(-32000, str(e)) from None
-        if c.is_error:
-            raise RPCError(3, "execution reverted", "0x" + c.output.hex()) from None
+        self._succeeding(tx, tag)
         hi = enc.inbound_quantity(tx["gas"], "gas") if tx.get("gas") else None
         hi = hi or self._simulate_gas_cap(tag)
         lo = 21_000 - 1
