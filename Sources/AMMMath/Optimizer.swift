@@ -68,9 +68,10 @@ public enum Optimizer {
 
     /// Exact profit at `x` (nil when the path cannot take `x`).
     @inline(__always)
-    static func profit(_ path: Path, _ x: UInt256, fee: FlashFee) -> (profit: Int256, amounts: [UInt256])? {
-        guard !x.isZero, let f = fee.fee(on: x), let a = try? path.amounts(x) else { return nil }
-        return (Int256(bitPattern: a[a.count - 1]) &- Int256(bitPattern: x) &- Int256(bitPattern: f), a)
+    /// Only the output is computed: the search evaluates many inputs and allocates nothing per one.
+    static func profit(_ path: Path, _ x: UInt256, fee: FlashFee) -> (profit: Int256, input: UInt256)? {
+        guard !x.isZero, let f = fee.fee(on: x), let out = try? path.amountOut(x) else { return nil }
+        return (Int256(bitPattern: out) &- Int256(bitPattern: x) &- Int256(bitPattern: f), x)
     }
 
     static func integer(_ d: Double, cap: UInt256) -> UInt256 {
@@ -189,23 +190,23 @@ public enum Optimizer {
             while mid > 16, value(mid >> 2) > fm { mid >>= 2; fm = value(mid) }
             x0 = golden(lo: Swift.max(mid >> 2, .one), hi: Swift.min(cap, mid << 2), value)
         }
-        var best: (profit: Int256, amounts: [UInt256])? = profit(path, x0, fee: fee)
+        var best: (profit: Int256, input: UInt256)? = profit(path, x0, fee: fee)
         func consider(_ x: UInt256, strictly: Bool = false) {
             guard x <= cap, let p = profit(path, x, fee: fee) else { return }
-            if best == nil || p.profit > best!.profit || (!strictly && p.profit == best!.profit && x < best!.amounts[0]) { best = p }
+            if best == nil || p.profit > best!.profit || (!strictly && p.profit == best!.profit && x < best!.input) { best = p }
         }
-        guard let start = best else { return nil }
+        guard let start = best, let startAmounts = try? path.amounts(start.input) else { return nil }
         // The coarsest amount along the path (most input per unit) decides the last wei: search
         // it directly, buying each candidate with the least input that delivers it.
         var coarsest = 0
         var unit = 1.0
-        for j in 1...path.hops.count where !start.amounts[j].isZero {
-            let u = start.amounts[0].doubleValue / start.amounts[j].doubleValue
+        for j in 1...path.hops.count where !startAmounts[j].isZero {
+            let u = startAmounts[0].doubleValue / startAmounts[j].doubleValue
             if u > unit { (unit, coarsest) = (u, j) }
         }
         if coarsest > 0 {
             // Within ±1% of the estimate (checked above), searched in the coarse unit.
-            let v0 = start.amounts[coarsest]
+            let v0 = startAmounts[coarsest]
             func byUnit(_ v: UInt256) -> Int256 {
                 guard let x = try? path.leastInput(delivering: v, at: coarsest) else { return Int256.min }
                 return value(x)
@@ -225,7 +226,7 @@ public enum Optimizer {
         var improved = true
         while improved {
             improved = false
-            let x = best!.amounts[0]
+            let x = best!.input
             let before = best!.profit
             // Every neighbour within 16 wei (rounding makes the top of the curve a ragged plateau),
             // then powers of two further out.
@@ -243,6 +244,7 @@ public enum Optimizer {
             improved = best!.profit > before
         }
         guard let b = best, b.profit > .zero else { return nil }
-        return Sizing(amounts: b.amounts, grossProfit: b.profit.magnitude)
+        guard let amounts = try? path.amounts(b.input) else { return nil }
+        return Sizing(amounts: amounts, grossProfit: b.profit.magnitude)
     }
 }
