@@ -17,7 +17,8 @@ let package = Package(
     ],
     targets: [
         // primitives
-        .target(name: "EVMPrimitives"),
+        .target(name: "CIntrinsics"),
+        .target(name: "EVMPrimitives", dependencies: ["CIntrinsics"]),
         // codecs & signing
         .target(name: "EVMCodec", dependencies: ["EVMPrimitives"]),
         .systemLibrary(

@@ -15,7 +15,7 @@ public struct Int256: Sendable, Hashable {
         self.init(bitPattern: UInt256(limbs: UInt64(bitPattern: value), fill, fill, fill))
     }
 
-    public static let zero = Int256(bitPattern: .zero)
+    @inlinable public static var zero: Int256 { Int256(bitPattern: .zero) }
 
     /// True when the value is below zero.
     @inlinable public var isNegative: Bool { bitPattern.w3 >> 63 == 1 }

@@ -25,9 +25,58 @@ extension UInt256 {
         return d2
     }
 
-    /// The full 512-bit product as (high, low).
-    @inlinable
+    /// `self · m` for one limb `m`: the 320-bit product as (high limb, low 256 bits).
+    @inlinable @inline(__always)
+    func multipliedFullWidth(byLimb m: UInt64) -> (high: UInt64, low: UInt256) {
+        var c: UInt64 = 0
+        let r0 = UInt256.mulAdd(w0, m, 0, &c)
+        let r1 = UInt256.mulAdd(w1, m, 0, &c)
+        let r2 = UInt256.mulAdd(w2, m, 0, &c)
+        let r3 = UInt256.mulAdd(w3, m, 0, &c)
+        return (c, UInt256(limbs: r0, r1, r2, r3))
+    }
+
+    /// The 256-bit product of two 128-bit values (a1·2^64 + a0)(b1·2^64 + b0), as limbs.
+    @inlinable @inline(__always)
+    static func multiply128(_ a0: UInt64, _ a1: UInt64, _ b0: UInt64, _ b1: UInt64) -> UInt256 {
+        var c: UInt64 = 0
+        let r0 = mulAdd(a0, b0, 0, &c)
+        var r1 = mulAdd(a0, b1, 0, &c)
+        var r2 = c
+        c = 0
+        r1 = mulAdd(a1, b0, r1, &c)
+        r2 = mulAdd(a1, b1, r2, &c)
+        return UInt256(limbs: r0, r1, r2, c)
+    }
+
+    /// The full 256-bit product of two `UInt128`s as (high, low): four machine multiplies.
+    @inlinable @inline(__always)
+    public static func multiplyFullWidth(_ a: UInt128, _ b: UInt128) -> (high: UInt128, low: UInt128) {
+        let p = multiply128(UInt64(truncatingIfNeeded: a), UInt64(truncatingIfNeeded: a >> 64),
+                            UInt64(truncatingIfNeeded: b), UInt64(truncatingIfNeeded: b >> 64))
+        return (UInt128(p.w3) << 64 | UInt128(p.w2), UInt128(p.w1) << 64 | UInt128(p.w0))
+    }
+
+    /// The full 512-bit product as (high, low). Operands of one or two limbs (prices, liquidity,
+    /// fees) take the short schoolbook, inline.
+    @inlinable @inline(__always)
     public func multipliedFullWidth(by other: UInt256) -> (high: UInt256, low: UInt256) {
+        if other.w1 | other.w2 | other.w3 == 0 {
+            let (h, l) = multipliedFullWidth(byLimb: other.w0)
+            return (UInt256(h), l)
+        }
+        if w1 | w2 | w3 == 0 {
+            let (h, l) = other.multipliedFullWidth(byLimb: w0)
+            return (UInt256(h), l)
+        }
+        if w2 | w3 | other.w2 | other.w3 == 0 {
+            return (.zero, UInt256.multiply128(w0, w1, other.w0, other.w1))
+        }
+        return multipliedFullWidth4x4(other)
+    }
+
+    @inlinable
+    func multipliedFullWidth4x4(_ other: UInt256) -> (high: UInt256, low: UInt256) {
         let a0 = w0, a1 = w1, a2 = w2, a3 = w3
         let b0 = other.w0, b1 = other.w1, b2 = other.w2, b3 = other.w3
         var c: UInt64 = 0

@@ -1,38 +1,47 @@
 extension UInt256 {
-    /// `self << n` for `0 ≤ n`; zero when `n ≥ 256`.
-    @inlinable
+    /// `self << n` for `0 ≤ n`; zero when `n ≥ 256`. Always inlined: constant counts fold to a
+    /// few instructions.
+    @inlinable @inline(__always)
     public func shiftedLeft(by n: Int) -> UInt256 {
         if n <= 0 { return n == 0 ? self : shiftedRight(by: -n) }
         if n >= 256 { return .zero }
-        let limbs = n >> 6, bits = UInt64(n & 63)
-        var r = UInt256()
-        var i = 3
-        while i >= limbs {
-            let src = i - limbs
-            var v = self[limb: src] << bits
-            if bits != 0 && src > 0 { v |= self[limb: src - 1] >> (64 - bits) }
-            r[limb: i] = v
-            i -= 1
+        let b = UInt64(n & 63)
+        var a0 = w0, a1 = w1, a2 = w2, a3 = w3
+        if b != 0 {
+            let c = 64 &- b
+            a3 = a3 &<< b | a2 &>> c
+            a2 = a2 &<< b | a1 &>> c
+            a1 = a1 &<< b | a0 &>> c
+            a0 = a0 &<< b
         }
-        return r
+        switch n >> 6 {
+        case 0: return UInt256(limbs: a0, a1, a2, a3)
+        case 1: return UInt256(limbs: 0, a0, a1, a2)
+        case 2: return UInt256(limbs: 0, 0, a0, a1)
+        default: return UInt256(limbs: 0, 0, 0, a0)
+        }
     }
 
     /// `self >> n` for `0 ≤ n`; zero when `n ≥ 256`.
-    @inlinable
+    @inlinable @inline(__always)
     public func shiftedRight(by n: Int) -> UInt256 {
         if n <= 0 { return n == 0 ? self : shiftedLeft(by: -n) }
         if n >= 256 { return .zero }
-        let limbs = n >> 6, bits = UInt64(n & 63)
-        var r = UInt256()
-        var i = 0
-        while i + limbs < 4 {
-            let src = i + limbs
-            var v = self[limb: src] >> bits
-            if bits != 0 && src < 3 { v |= self[limb: src + 1] << (64 - bits) }
-            r[limb: i] = v
-            i += 1
+        let b = UInt64(n & 63)
+        var a0 = w0, a1 = w1, a2 = w2, a3 = w3
+        if b != 0 {
+            let c = 64 &- b
+            a0 = a0 &>> b | a1 &<< c
+            a1 = a1 &>> b | a2 &<< c
+            a2 = a2 &>> b | a3 &<< c
+            a3 = a3 &>> b
         }
-        return r
+        switch n >> 6 {
+        case 0: return UInt256(limbs: a0, a1, a2, a3)
+        case 1: return UInt256(limbs: a1, a2, a3, 0)
+        case 2: return UInt256(limbs: a2, a3, 0, 0)
+        default: return UInt256(limbs: a3, 0, 0, 0)
+        }
     }
 
     /// The position of the highest set bit (0-based); nil for zero.
@@ -102,14 +111,14 @@ extension UInt256: FixedWidthInteger, UnsignedInteger {
     public static func &>>= (lhs: inout UInt256, rhs: UInt256) { lhs = lhs &>> rhs }
 
     /// Smart shift: negative counts shift the other way, counts ≥ 256 give zero.
-    @inlinable
+    @inlinable @inline(__always)
     public static func << <RHS: BinaryInteger>(lhs: UInt256, rhs: RHS) -> UInt256 {
         guard let n = Int(exactly: rhs) else { return .zero } // |count| ≥ 2^63 shifts everything out
         return lhs.shiftedLeft(by: n)
     }
 
     /// Smart shift: negative counts shift the other way, counts ≥ 256 give zero.
-    @inlinable
+    @inlinable @inline(__always)
     public static func >> <RHS: BinaryInteger>(lhs: UInt256, rhs: RHS) -> UInt256 {
         guard let n = Int(exactly: rhs) else { return .zero } // |count| ≥ 2^63 shifts everything out
         return lhs.shiftedRight(by: n)

@@ -1,8 +1,87 @@
+import CIntrinsics
+
 extension UInt256 {
+    /// (hi·2^64 + lo) / d for hi < d: one machine division.
+    @inlinable @inline(__always)
+    static func div2by1(_ hi: UInt64, _ lo: UInt64, _ d: UInt64) -> (q: UInt64, r: UInt64) {
+        let r = arb_div128by64(hi, lo, d)
+        return (r.quotient, r.remainder)
+    }
+
+    /// (u2·2^128 + u1·2^64 + u0) / (d1·2^64 + d0) for a normalised divisor (top bit of `d1` set)
+    /// and (u2, u1) < (d1, d0): the exact one-limb quotient and the remainder. Knuth's step D3
+    /// with two divisor limbs tests the whole divisor, so no add-back is ever needed.
+    @inlinable @inline(__always)
+    static func div3by2(_ u2: UInt64, _ u1: UInt64, _ u0: UInt64, _ d1: UInt64, _ d0: UInt64) -> (q: UInt64, r: UInt128) {
+        var qhat: UInt64
+        var rhat: UInt64
+        var rhatOverflow = false
+        if u2 >= d1 {  // u2 == d1: the quotient digit is b − 1 or less
+            qhat = .max
+            (rhat, rhatOverflow) = u1.addingReportingOverflow(d1)
+        } else {
+            (qhat, rhat) = div2by1(u2, u1, d1)
+        }
+        var (ph, pl) = qhat.multipliedFullWidth(by: d0)
+        while !rhatOverflow && (ph > rhat || (ph == rhat && pl > u0)) {
+            qhat &-= 1
+            (rhat, rhatOverflow) = rhat.addingReportingOverflow(d1)
+            (ph, pl) = qhat.multipliedFullWidth(by: d0)
+        }
+        // The remainder is below the divisor, so arithmetic modulo 2^128 gives it exactly.
+        let r = (UInt128(rhat) << 64 | UInt128(u0)) &- (UInt128(ph) << 64 | UInt128(pl))
+        return (qhat, r)
+    }
+
+    /// One digit of a division by the normalised two-limb divisor (d1, d0): brings limb `u` down
+    /// into the running remainder `r` (< divisor) and returns the quotient digit, skipping the
+    /// machine division when the digit is zero.
+    @inlinable @inline(__always)
+    static func step3by2(_ r: inout UInt128, _ u: UInt64, _ d1: UInt64, _ d0: UInt64) -> UInt64 {
+        let rh = UInt64(truncatingIfNeeded: r >> 64), rl = UInt64(truncatingIfNeeded: r)
+        if rh == 0 && (rl < d1 || (rl == d1 && u < d0)) {
+            r = UInt128(rl) << 64 | UInt128(u)
+            return 0
+        }
+        let (q, nr) = div3by2(rh, rl, u, d1, d0)
+        r = nr
+        return q
+    }
+
+    /// (high·2^128 + low) / d for high < d and d ≥ 2^64: the 128-bit quotient and remainder in
+    /// at most two machine divisions (one when the quotient fits 64 bits).
+    @inlinable @inline(__always)
+    static func divide(wideHigh high: UInt128, low: UInt128, by d: UInt128) -> (q: UInt128, r: UInt128) {
+        let s = UInt64(truncatingIfNeeded: d >> 64).leadingZeroBitCount
+        let dn = d << s
+        let d1 = UInt64(truncatingIfNeeded: dn >> 64), d0 = UInt64(truncatingIfNeeded: dn)
+        // The dividend shifted by s: (top, low << s); top < dn because high < d.
+        let top = s == 0 ? high : high << s | low >> (128 - s)
+        let lo = low << s
+        let u3 = UInt64(truncatingIfNeeded: top >> 64), u2 = UInt64(truncatingIfNeeded: top)
+        let u1 = UInt64(truncatingIfNeeded: lo >> 64), u0 = UInt64(truncatingIfNeeded: lo)
+        var r = UInt128(u3) << 64 | UInt128(u2)
+        let q1 = step3by2(&r, u1, d1, d0)
+        let q0 = step3by2(&r, u0, d1, d0)
+        return (UInt128(q1) << 64 | UInt128(q0), r >> s)
+    }
+
+    /// (high·2^128 + low) / d for high < d, any nonzero 128-bit d: the 256-by-128 division on the
+    /// hot paths of pool math, in two or three machine divisions.
+    @inlinable @inline(__always)
+    public static func divide128(wideHigh high: UInt128, low: UInt128, by d: UInt128) -> (q: UInt128, r: UInt128) {
+        if d >> 64 != 0 { return divide(wideHigh: high, low: low, by: d) }
+        let dd = UInt64(truncatingIfNeeded: d)
+        // high < d < 2^64: three limbs remain below it.
+        let (q2, r2) = div2by1(UInt64(truncatingIfNeeded: high), UInt64(truncatingIfNeeded: low >> 64), dd)
+        let (q1, r1) = div2by1(r2, UInt64(truncatingIfNeeded: low), dd)
+        return (UInt128(q2) << 64 | UInt128(q1), UInt128(r1))
+    }
+
     /// Divides the `count`-limb number `u` (least significant first) by `v`.
     ///
     /// Writes `count` quotient limbs to `q` and returns the remainder. This is Knuth's
-    /// algorithm D (TAOCP vol. 2, 4.3.1) on 64-bit digits, with a one-limb fast path.
+    /// algorithm D (TAOCP vol. 2, 4.3.1) on 64-bit digits, with one- and two-limb fast paths.
     /// `u` is used as scratch and must have room for `count + 1` limbs.
     @inlinable
     static func divideLimbs(
@@ -24,7 +103,7 @@ extension UInt256 {
             var rem: UInt64 = 0
             var i = top - 1
             while i >= 0 {
-                (q[i], rem) = d.dividingFullWidth((rem, u[i]))
+                (q[i], rem) = div2by1(rem, u[i], d)
                 i -= 1
             }
             return UInt256(rem)
@@ -42,6 +121,16 @@ extension UInt256 {
         }
         u[0] = u[0] << UInt64(s)
 
+        if n == 2 {
+            var r = UInt128(u[top]) << 64 | UInt128(u[top - 1])
+            var j = top - 2
+            while j >= 0 {
+                (q[j], r) = div3by2(UInt64(truncatingIfNeeded: r >> 64), UInt64(truncatingIfNeeded: r), u[j], vTop, vNext)
+                j -= 1
+            }
+            return UInt256(wide: r >> s, 0)
+        }
+
         var j = top - n
         while j >= 0 {
             let hi = u[j + n], mid = u[j + n - 1], lo = u[j + n - 2]
@@ -52,7 +141,7 @@ extension UInt256 {
                 qhat = UInt64.max
                 (rhat, rhatOverflow) = mid.addingReportingOverflow(vTop)
             } else {
-                (qhat, rhat) = vTop.dividingFullWidth((hi, mid))
+                (qhat, rhat) = div2by1(hi, mid, vTop)
             }
             while !rhatOverflow {
                 let (ph, pl) = qhat.multipliedFullWidth(by: vNext)
@@ -94,12 +183,37 @@ extension UInt256 {
             return (UInt256(w0 / rhs.w0), UInt256(w0 % rhs.w0))
         }
         if self < rhs { return (.zero, self) }
+        if rhs.w1 | rhs.w2 | rhs.w3 == 0 {
+            // One limb: a machine division per nonzero limb from the top.
+            let d = rhs.w0
+            var r: UInt64 = 0
+            var q3: UInt64 = 0, q2: UInt64 = 0, q1: UInt64 = 0
+            if w3 != 0 { (q3, r) = UInt256.div2by1(0, w3, d) }
+            if w2 | r != 0 { (q2, r) = UInt256.div2by1(r, w2, d) }
+            if w1 | r != 0 { (q1, r) = UInt256.div2by1(r, w1, d) }
+            let (q0, r0) = UInt256.div2by1(r, w0, d)
+            return (UInt256(limbs: q0, q1, q2, q3), UInt256(r0))
+        }
         if rhs.w2 | rhs.w3 == 0 {
-            // A divisor below 2^128: two hardware-assisted 256/128 steps.
-            let d = UInt128(rhs.w1) << 64 | UInt128(rhs.w0)
-            let (qh, rh) = (UInt128(w3) << 64 | UInt128(w2)).quotientAndRemainder(dividingBy: d)
-            let (ql, r) = d.dividingFullWidth((rh, UInt128(w1) << 64 | UInt128(w0)))
-            return (UInt256(wide: ql, qh), UInt256(wide: r, 0))
+            // Two limbs: normalise, then one 3-by-2 step per limb below the top two.
+            let s = UInt64(rhs.w1.leadingZeroBitCount)
+            var d1 = rhs.w1, d0 = rhs.w0
+            var u4: UInt64 = 0, u3 = w3, u2 = w2, u1 = w1, u0 = w0
+            if s != 0 {
+                let c = 64 &- s
+                d1 = d1 &<< s | d0 &>> c
+                d0 = d0 &<< s
+                u4 = u3 &>> c
+                u3 = u3 &<< s | u2 &>> c
+                u2 = u2 &<< s | u1 &>> c
+                u1 = u1 &<< s | u0 &>> c
+                u0 = u0 &<< s
+            }
+            var r = UInt128(u4) << 64 | UInt128(u3)
+            let q2 = UInt256.step3by2(&r, u2, d1, d0)
+            let q1 = UInt256.step3by2(&r, u1, d1, d0)
+            let q0 = UInt256.step3by2(&r, u0, d1, d0)
+            return (UInt256(limbs: q0, q1, q2, 0), UInt256(wide: r >> s, 0))
         }
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 10) { buf in
             let u = buf.baseAddress!
@@ -124,8 +238,8 @@ extension UInt256 {
         if d.w2 | d.w3 == 0 {
             // high < d < 2^128: the quotient is two 128-bit digits of a schoolbook division.
             let divisor = UInt128(d.w1) << 64 | UInt128(d.w0)
-            let (q1, r1) = divisor.dividingFullWidth((UInt128(high.w1) << 64 | UInt128(high.w0), UInt128(low.w3) << 64 | UInt128(low.w2)))
-            let (q0, r0) = divisor.dividingFullWidth((r1, UInt128(low.w1) << 64 | UInt128(low.w0)))
+            let (q1, r1) = divide128(wideHigh: UInt128(high.w1) << 64 | UInt128(high.w0), low: UInt128(low.w3) << 64 | UInt128(low.w2), by: divisor)
+            let (q0, r0) = divide128(wideHigh: r1, low: UInt128(low.w1) << 64 | UInt128(low.w0), by: divisor)
             return (UInt256(wide: q0, q1), UInt256(wide: r0, 0))
         }
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 17) { buf in

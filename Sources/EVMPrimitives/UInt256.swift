@@ -27,8 +27,9 @@ public struct UInt256: Sendable, Hashable {
     @inlinable @inline(__always)
     public init(_ value: UInt64) { self.init(limbs: value, 0, 0, 0) }
 
-    public static let zero = UInt256()
-    public static let one = UInt256(1)
+    // Computed, not stored: a stored static is a lazy global behind `swift_once` on every read.
+    @inlinable public static var zero: UInt256 { UInt256() }
+    @inlinable public static var one: UInt256 { UInt256(1) }
 
     /// True when the value fits in one limb.
     @inlinable public var fitsInUInt64: Bool { w1 | w2 | w3 == 0 }

@@ -80,6 +80,23 @@ import Testing
 }
 
 @Suite struct UInt256Tests {
+    /// Divisors of one to four limbs, quotient digits of b − 1, the add-back step, and 512-bit
+    /// dividends: every branch of the division, against Python.
+    @Test func divisionMatchesPython() throws {
+        let vectors = try Fixtures.vectors("evm/uint256-division.json")
+        #expect(vectors.count >= 500)
+        for v in vectors {
+            let a = try UInt256VectorTests.u(v, "a"), d = try UInt256VectorTests.u(v, "d")
+            let (q, r) = a.quotientAndRemainder(dividingBy: d)
+            #expect(q == (try UInt256VectorTests.u(v, "div")), "\(a) / \(d)")
+            #expect(r == (try UInt256VectorTests.u(v, "rem")), "\(a) % \(d)")
+            let high = try UInt256VectorTests.u(v, "wideHigh"), low = try UInt256VectorTests.u(v, "wideLow")
+            let (wq, wr) = d.dividingFullWidth((high, low))
+            #expect(wq == (try UInt256VectorTests.u(v, "wideDiv")), "(\(high), \(low)) / \(d)")
+            #expect(wr == (try UInt256VectorTests.u(v, "wideRem")), "(\(high), \(low)) % \(d)")
+        }
+    }
+
     @Test func uniswapFullMathEdgeCases() {
         let max = UInt256.max
         // FullMath.mulDiv(max, max, max) == max: the 512-bit intermediate must not overflow.

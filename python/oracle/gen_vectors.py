@@ -469,6 +469,46 @@ def uint256_vectors(r: random.Random):
     return out
 
 
+def division_vectors(r: random.Random):
+    """Division shaped to reach every branch of Knuth's algorithm D on 64-bit limbs: divisors of one
+    to four limbs with extreme top limbs, dividends just below and at multiples of the divisor,
+    quotient digits of b - 1, the add-back step, and 512-bit dividends for `dividingFullWidth`."""
+    b = 1 << 64
+    tops = [1, 2, (1 << 63) - 1, 1 << 63, (1 << 63) + 1, b - 2, b - 1]
+
+    def divisor():
+        n = r.randint(1, 4)
+        top = r.choice(tops) if r.random() < 0.5 else r.getrandbits(64) or 1
+        low = r.choice([0, 1, (1 << (64 * (n - 1))) - 1, r.getrandbits(64 * (n - 1))]) if n > 1 else 0
+        return top << (64 * (n - 1)) | low
+
+    out = []
+    # Knuth's add-back step, reached by Hacker's Delight's divmnu test values scaled to 64-bit
+    # digits: u = (0, 0, 2^63, 2^63 - 1), v = (1, 0, 2^63), least significant first.
+    cases = [((1 << 63) * b**2 + ((1 << 63) - 1) * b**3, 1 + (1 << 63) * b**2)]
+    for _ in range(500):
+        d = divisor()
+        shape = r.random()
+        if shape < 0.3:    # a multiple of d, or one below or above it
+            q = random_uint(r, 256) % (M256 // d + 1)
+            a = q * d + r.choice([0, d - 1, r.randrange(d)])
+            a %= M256
+        elif shape < 0.5:  # top limbs equal to the divisor's: quotient digits of b - 1
+            a = (d << (64 * r.randint(0, 3))) % M256 | r.getrandbits(64)
+        else:
+            a = random_uint(r, 256)
+        cases.append((a, d))
+    for a, d in cases:
+        v = {"a": str(a), "d": str(d), "div": str(a // d), "rem": str(a % d)}
+        # A 512-bit dividend with high < d: (high, low) = q·d + rem for a random 256-bit q.
+        q = random_uint(r, 256)
+        wide = q * d + r.choice([0, d - 1, r.randrange(d)])
+        v["wideHigh"], v["wideLow"] = str(wide >> 256), str(wide % M256)
+        v["wideDiv"], v["wideRem"] = str(wide // d), str(wide % d)
+        out.append(v)
+    return out
+
+
 def int256_vectors(r: random.Random):
     out = []
     half = 1 << 255
@@ -515,6 +555,8 @@ def generate(seed: int):
         "transactions.json": transaction_vectors(r),
         "messages.json": message_vectors(r),
         "eip712.json": eip712_vectors(r),
+        # Its own stream, so that adding it left every file above unchanged.
+        "uint256-division.json": division_vectors(random.Random(seed + 1)),
     }
 
 
