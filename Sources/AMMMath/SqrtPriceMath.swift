@@ -4,22 +4,29 @@ import EVMPrimitives
 /// adding or removing an amount, with the contract's rounding directions. Failures the contract
 /// reverts on come back as `nil`.
 public enum SqrtPriceMath {
-    public static let q96 = UInt256.one << 96
-    @usableFromInline static let maxUInt160 = (UInt256.one << 160) - 1
+    @inlinable public static var q96: UInt256 { UInt256(limbs: 0, 1 << 32, 0, 0) }
+    @inlinable static var maxUInt160: UInt256 { UInt256(limbs: .max, .max, (1 << 32) - 1, 0) }
 
     /// `amount0 = L·2^96·(B−A) / B / A` (ceil or floor), for A < B, A > 0.
     @inlinable
     public static func amount0Delta(_ a: UInt256, _ b: UInt256, liquidity: UInt256, roundUp: Bool) -> UInt256? {
         let (lo, hi) = a < b ? (a, b) : (b, a)
-        guard !lo.isZero else { return nil }
-        let numerator1 = liquidity << 96
-        let numerator2 = hi - lo
+        guard !lo.isZero, liquidity.w2 | liquidity.w3 == 0 else { return nil }
+        // (L << 96)·(B − A) as L·(B − A) shifted: the product of two short numbers, then a shift.
+        let (h, l) = liquidity.multipliedFullWidth(by: hi - lo)
+        let high = h << 96 | l >> 160, low = l << 96
+        let q: UInt256, r: UInt256
+        if high.isZero {
+            (q, r) = low.quotientAndRemainder(dividingBy: hi)
+        } else {
+            guard high < hi else { return nil }  // the product over B passes 256 bits: FullMath reverts
+            (q, r) = hi.dividingFullWidth((high, low))
+        }
         if roundUp {
-            guard let x = UInt256.mulDivRoundingUp(numerator1, numerator2, hi) else { return nil }
+            guard let x = r.isZero ? q : q.checkedAdd(.one) else { return nil }
             return x.dividedRoundingUp(by: lo)
         }
-        guard let x = UInt256.mulDiv(numerator1, numerator2, hi) else { return nil }
-        return x / lo
+        return q / lo
     }
 
     /// `amount1 = L·(B−A) / 2^96` (ceil or floor).

@@ -12,8 +12,9 @@ import Darwin
 public enum TickMath {
     public static let minTick: Int32 = -887_272
     public static let maxTick: Int32 = 887_272
-    public static let minSqrtRatio = UInt256(4_295_128_739)
-    public static let maxSqrtRatio: UInt256 = 1_461_446_703_485_210_103_287_273_052_203_988_822_378_723_970_342
+    @inlinable public static var minSqrtRatio: UInt256 { UInt256(4_295_128_739) }
+    /// 1461446703485210103287273052203988822378723970342.
+    @inlinable public static var maxSqrtRatio: UInt256 { UInt256(limbs: 0x5d95_1d52_6398_8d26, 0xefd1_fc6a_5064_8849, 0xfffd_8963, 0) }
 
     /// 2^128 / sqrt(1.0001)^(2^i) for i = 0…19, as the contract rounds them.
     @usableFromInline static let factors: [UInt128] = [

@@ -4,17 +4,16 @@ import EVMPrimitives
 /// 2500 = PancakeSwap's 0.25%. Any fee written as a fraction of 1000, 10000 or 100000 (as the
 /// forks do) is the same rational in pips, so floors agree with the pair contract to the wei.
 public enum UniswapV2Math {
-    public static let feeDenominator = UInt256(1_000_000)
+    @inlinable public static var feeDenominator: UInt256 { UInt256(1_000_000) }
     /// Reserves are `uint112` in the pair.
-    public static let maxReserve = (UInt256.one << 112) - 1
+    @inlinable public static var maxReserve: UInt256 { UInt256(limbs: .max, (1 << 48) - 1, 0, 0) }
 
     /// `amountIn·(1e6−fee)·reserveOut / (reserveIn·1e6 + amountIn·(1e6−fee))`, floored, as `getAmountOut`.
     public static func amountOut(amountIn: UInt256, reserveIn: UInt256, reserveOut: UInt256, feePips: UInt32) throws(AMMError) -> UInt256 {
         guard !amountIn.isZero else { throw AMMError(.invalidAmount, "amount in is zero") }
         guard !reserveIn.isZero, !reserveOut.isZero else { throw AMMError(.insufficientLiquidity, "empty reserves") }
         guard feePips < 1_000_000 else { throw AMMError(.invalidState, "fee \(feePips) pips is 100% or more") }
-        if let out = fast(amountIn: amountIn, reserveIn: reserveIn, reserveOut: reserveOut, gamma: 1_000_000 - UInt64(feePips)) {
-            guard out != 0 else { throw AMMError(.insufficientLiquidity, "output rounds to zero") }
+        if let out = amountOut128(amountIn: amountIn, reserveIn: reserveIn, reserveOut: reserveOut, feePips: feePips) {
             return UInt256(limbs: UInt64(truncatingIfNeeded: out), UInt64(truncatingIfNeeded: out >> 64), 0, 0)
         }
         let gamma = feeDenominator - UInt256(UInt64(feePips))
@@ -30,23 +29,26 @@ public enum UniswapV2Math {
         return out
     }
 
-    /// The formula in 128-bit halves when the input is below 2^108 and the denominator fits
-    /// 128 bits (every real pair and trade): one 128×128 product, one 256/128 division.
-    @inlinable
-    static func fast(amountIn: UInt256, reserveIn: UInt256, reserveOut: UInt256, gamma: UInt64) -> UInt128? {
+    /// `getAmountOut` in 128-bit arithmetic for a pair whose balance after the trade stays within
+    /// uint112 (every trade a pair accepts): one 128×128 product and one 256/128 division. Nil
+    /// when a value is outside that range or the trade would fail; the general path then decides.
+    @inlinable @inline(__always)
+    public static func amountOut128(amountIn: UInt256, reserveIn: UInt256, reserveOut: UInt256, feePips: UInt32) -> UInt128? {
         guard amountIn.w2 | amountIn.w3 | reserveIn.w2 | reserveIn.w3 | reserveOut.w2 | reserveOut.w3 == 0,
-              amountIn.w1 >> 44 == 0
+              (amountIn.w1 | reserveIn.w1 | reserveOut.w1) >> 48 == 0, feePips < 1_000_000
         else { return nil }
         let a = UInt128(amountIn.w1) << 64 | UInt128(amountIn.w0)
         let rIn = UInt128(reserveIn.w1) << 64 | UInt128(reserveIn.w0)
         let rOut = UInt128(reserveOut.w1) << 64 | UInt128(reserveOut.w0)
-        let inWithFee = a &* UInt128(gamma)  // < 2^108 · 2^20
-        let (scaled, o1) = rIn.multipliedReportingOverflow(by: 1_000_000)
-        let (denominator, o2) = scaled.addingReportingOverflow(inWithFee)
-        guard !o1, !o2, denominator != 0 else { return nil }
-        let numerator = inWithFee.multipliedFullWidth(by: rOut)
-        guard numerator.high < denominator else { return nil }
-        return denominator.dividingFullWidth(numerator).quotient
+        guard a != 0, rIn != 0, rOut != 0, (a + rIn) >> 112 == 0 else { return nil }  // both < 2^112
+        let (inWithFee, o1) = a.multipliedReportingOverflow(by: UInt128(1_000_000 - feePips))
+        let (scaled, o2) = rIn.multipliedReportingOverflow(by: 1_000_000)
+        let (denominator, o3) = scaled.addingReportingOverflow(inWithFee)
+        guard !(o1 || o2 || o3) else { return nil }
+        let numerator = UInt256.multiplyFullWidth(inWithFee, rOut)
+        // numerator / denominator < rOut < 2^128, so numerator.high < denominator.
+        let out = UInt256.divide128(wideHigh: numerator.high, low: numerator.low, by: denominator).q
+        return out == 0 ? nil : out
     }
 
     /// The same formula when `amountIn·γ·reserveOut` exceeds 256 bits (the pair would revert on its

@@ -24,7 +24,7 @@ public struct V3Pool: Equatable, Sendable {
     /// The sqrt ratio at each initialised tick, computed once.
     private var tickSqrt: [UInt256]
 
-    static let maxLiquidity = (UInt256.one << 128) - 1
+    @inlinable static var maxLiquidity: UInt256 { UInt256(limbs: .max, .max, 0, 0) }
 
     public init(sqrtPriceX96: UInt256, tick: Int32, liquidity: UInt256, feePips: UInt32, tickSpacing: Int32, ticks: [Tick]) throws(AMMError) {
         guard sqrtPriceX96 >= TickMath.minSqrtRatio, sqrtPriceX96 < TickMath.maxSqrtRatio else {
@@ -111,42 +111,49 @@ public struct V3Pool: Equatable, Sendable {
             guard limit > sqrtPriceX96, limit < TickMath.maxSqrtRatio else { throw AMMError(.invalidPriceLimit, "limit \(limit) not above price \(sqrtPriceX96)") }
         }
         let exactIn = !exactOutput
-        let specified = exactIn ? Int256(bitPattern: amount) : Int256(bitPattern: amount).negatedWrapping
-        var remaining = specified
+        // The contract's amountSpecifiedRemaining keeps its sign through the loop (exact input:
+        // a step never takes more than what remains; exact output: never pays more), so its
+        // magnitude is all the state needed.
+        var remaining = amount
         var calculated = UInt256.zero  // out (exact in) or in + fee (exact out)
         var price = sqrtPriceX96
         var tick = self.tick
         var liquidity = self.liquidity
         var crossed = 0
-        while remaining != .zero && price != limit {
+        var step = SwapMath.Step(sqrtPriceNext: .zero, amountIn: .zero, amountOut: .zero, feeAmount: .zero)
+        while !remaining.isZero && price != limit {
             let start = price
             var (tickNext, position) = nextInitializedTickWithinOneWord(tick, lte: zeroForOne)
             if tickNext < TickMath.minTick { tickNext = TickMath.minTick; position = nil }
             if tickNext > TickMath.maxTick { tickNext = TickMath.maxTick; position = nil }
             let sqrtNext = position.map { tickSqrt[$0] } ?? TickMath.sqrtRatioUnchecked(tickNext)
             let target = (zeroForOne ? sqrtNext < limit : sqrtNext > limit) ? limit : sqrtNext
-            guard let step = SwapMath.computeSwapStep(current: price, target: target, liquidity: liquidity, remaining: remaining, feePips: feePips) else {
-                throw AMMError(.overflow, "swap step overflows at sqrt price \(price)")
-            }
+            guard SwapMath.compute(current: price, target: target, liquidity: liquidity, remaining: remaining,
+                                   exactIn: exactIn, feePips: feePips, into: &step)
+            else { throw AMMError(.overflow, "swap step overflows at sqrt price \(price)") }
             price = step.sqrtPriceNext
+            let paid = step.amountIn &+ step.feeAmount
             if exactIn {
-                remaining = remaining &- Int256(bitPattern: step.amountIn &+ step.feeAmount)
-                guard let c = calculated.checkedAdd(step.amountOut) else { throw AMMError(.overflow, "output overflows") }
+                remaining = remaining &- paid
+                let (c, o) = calculated.addingReportingOverflow(step.amountOut)
+                guard !o else { throw AMMError(.overflow, "output overflows") }
                 calculated = c
             } else {
-                remaining = remaining &+ Int256(bitPattern: step.amountOut)
-                guard let c = calculated.checkedAdd(step.amountIn &+ step.feeAmount) else { throw AMMError(.overflow, "input overflows") }
+                remaining = remaining &- step.amountOut
+                let (c, o) = calculated.addingReportingOverflow(paid)
+                guard !o else { throw AMMError(.overflow, "input overflows") }
                 calculated = c
             }
             if price == sqrtNext {
                 if let p = position {
                     let net = ticks[p].liquidityNet
-                    let delta = zeroForOne ? Int256.zero &- net : net
-                    if delta.isNegative {
-                        guard delta.magnitude <= liquidity else { throw AMMError(.invalidState, "liquidity underflows crossing tick \(tickNext)") }
-                        liquidity = liquidity - delta.magnitude
+                    // Crossing down subtracts liquidityNet; crossing up adds it.
+                    if net.isNegative != zeroForOne {
+                        let m = net.magnitude
+                        guard m <= liquidity else { throw AMMError(.invalidState, "liquidity underflows crossing tick \(tickNext)") }
+                        liquidity = liquidity &- m
                     } else {
-                        liquidity = liquidity + delta.magnitude
+                        liquidity = liquidity &+ net.magnitude
                         guard liquidity <= Self.maxLiquidity else { throw AMMError(.invalidState, "liquidity overflows crossing tick \(tickNext)") }
                     }
                     crossed += 1
@@ -156,7 +163,7 @@ public struct V3Pool: Equatable, Sendable {
                 tick = TickMath.tickUnchecked(price)
             }
         }
-        let used = (specified &- remaining).magnitude
+        let used = amount &- remaining
         let (amountIn, amountOut) = exactIn ? (used, calculated) : (calculated, used)
         return SwapResult(amountIn: amountIn, amountOut: amountOut, sqrtPriceX96After: price, tickAfter: tick, liquidityAfter: liquidity, ticksCrossed: crossed)
     }
