@@ -11,13 +11,15 @@ import Darwin
 /// 1. An estimate: every hop is, locally, `out = a·x / (b + c·x)` (a V2 pair, or a V3 pool's
 ///    virtual reserves in its current range), and such maps compose into one of the same form, so
 ///    the continuous optimum is closed-form: `x* = (√(A·B) − B) / C`. For pure V2 cycles that is the
-///    answer up to rounding; otherwise a bracketed secant search on the exact marginal rate
-///    (finite differences of exact quotes) finds where it crosses 1, ticks crossed included.
+///    answer up to rounding. With V3 hops, Newton's method repeats it on the maps of the state
+///    after the trade (the range each V3 hop ended in) until it settles, one iteration per range
+///    crossed; Curve and Solidly hops take a bracketed secant search on the exact marginal rate.
 /// 2. Rounding: near the optimum profit is flat, and what decides the last wei is the coarsest
-///    amount along the path (a 6-decimal token between 18-decimal ones). For each hop boundary the
-///    optimiser tries that amount ± a few units, buys it with the least input that delivers it
-///    (exact-output quotes backwards), and keeps the best exact profit; a final ±1 wei climb on
-///    the input makes it a local optimum of the integer profit.
+///    amount along the path (a 6-decimal token between 18-decimal ones). For that hop boundary the
+///    optimiser tries the amount ± a few units, buys each with the least input that delivers it
+///    (exact-output quotes backwards), and keeps the best exact profit; a final climb on the input
+///    (every neighbour within 16 wei, then powers of two) makes it a local optimum of the integer
+///    profit. Quotes go through a `PathQuoter`, so V3 hops near the answer cost one step each.
 public enum Optimizer {
     public struct Sizing: Equatable, Sendable {
         /// `[amountIn, out₁, …, outₙ]`.
@@ -34,24 +36,24 @@ public enum Optimizer {
     public static func optimize(_ path: Path, maxIn: UInt256? = nil, flashFee: FlashFee = .none) -> Sizing? {
         guard !path.hops.isEmpty else { return nil }
         let cap = maxIn ?? (UInt256.one << 200)
-        // Local composition: A, B, C of x ↦ A·x / (B + C·x).
-        var (A, B, C) = (1.0, 1.0, 0.0)
-        for hop in path.hops {
+        let maps = path.hops.map { hop in
             let (rIn, rOut, g) = hop.pool.local(zeroForOne: hop.zeroForOne)
-            guard rIn > 0, rOut > 0 else { return nil }
-            // f(x) = g·rOut·x / (rIn + g·x); f∘F = a·A·x / (b·B + (b·C + c·A)·x)
-            let (a, b, c) = (g * rOut, rIn, g)
-            (A, B, C) = (a * A, b * B, b * C + c * A)
-            // Keep the numbers in range: the map is unchanged by a common factor.
-            let scale = Swift.max(A, B)
-            (A, B, C) = (A / scale, B / scale, C / scale)
+            return PathQuoter.LocalMap(reserveIn: rIn, reserveOut: rOut, gamma: g)
         }
+        guard maps.allSatisfy({ $0.reserveIn > 0 && $0.reserveOut > 0 }) else { return nil }
+        let (A, B, C) = compose(maps)
         // The marginal rate at 0 is A/B; the fee makes each unit cost 1 + r: never profitable below.
         let r = flashFee.rate
         guard A > B * (1 + r), C > 0 else { return nil }
         var estimate = ((A * B / (1 + r)).squareRoot() - B) / C
+        var quoter = PathQuoter(path)
         let allV2 = path.hops.allSatisfy { if case .uniswapV2 = $0.pool { true } else { false } }
-        if !allV2 {
+        let modelled = path.hops.allSatisfy { if case .curve = $0.pool { false } else if case .solidly = $0.pool { false } else { true } }
+        var trusted = allV2
+        if !allV2, modelled, let e = newton(&quoter, start: estimate, cap: cap, rate: r) {
+            estimate = e
+            trusted = true
+        } else if !allV2 {
             // Finite differences must move every amount along the path by many units, or rounding
             // of a coarse intermediate token swamps the rate.
             var rate = 1.0, minRate = 1.0
@@ -63,14 +65,60 @@ public enum Optimizer {
             let minDelta = Swift.max(1, Swift.min(1e6 / minRate, Swift.max(estimate, 1) * 1e-4))
             estimate = secant(path, start: estimate, cap: cap, minDelta: minDelta, target: log(1 + r))
         }
-        return refine(path, around: estimate, cap: cap, trusted: allV2, fee: flashFee)
+        return refine(&quoter, around: estimate, cap: cap, trusted: trusted, settled: trusted && !allV2, fee: flashFee)
     }
 
-    /// Exact profit at `x` (nil when the path cannot take `x`).
+    /// The composition of the hops' maps `x ↦ γ·rOut·x / (rIn + γ·x)`: A, B, C of
+    /// `x ↦ A·x / (B + C·x)`. With f = a·x / (b + c·x), f∘F = a·A·x / (b·B + (b·C + c·A)·x).
+    static func compose(_ maps: [PathQuoter.LocalMap]) -> (A: Double, B: Double, C: Double) {
+        var (A, B, C) = (1.0, 1.0, 0.0)
+        for m in maps {
+            let (a, b, c) = (m.gamma * m.reserveOut, m.reserveIn, m.gamma)
+            (A, B, C) = (a * A, b * B, b * C + c * A)
+            // Keep the numbers in range: the map is unchanged by a common factor.
+            let scale = Swift.max(A, B)
+            (A, B, C) = (A / scale, B / scale, C / scale)
+        }
+        return (A, B, C)
+    }
+
+    /// Newton's method on exact local models: after the trade at x each V2 or V3 hop is, near x, a
+    /// constant-product curve (V3: the range the price ended in), their composition is
+    /// `x ↦ A·δ / (B + C·δ)`, and its optimum is the step. Within one V3 range the model is the
+    /// hop's own curve, so the iteration lands on the continuous optimum once it reaches the right
+    /// range; ticks crossed on the way cost one iteration each. Nil when a hop is neither V2 nor V3
+    /// or it does not settle (the caller then searches).
+    static func newton(_ quoter: inout PathQuoter, start: Double, cap: UInt256, rate r: Double) -> Double? {
+        var x = Swift.max(start, 1)
+        var lastGood: Double? = nil
+        var maps: [PathQuoter.LocalMap] = []
+        for _ in 0..<32 {
+            let xi = integer(x, cap: cap)
+            let xd = xi.doubleValue
+            guard quoter.amountOut(xi, maps: &maps) != nil else {
+                // Beyond what the path can take: back towards the last input it took.
+                guard let good = lastGood, xd - good > 1 else { return nil }
+                x = (good + xd) / 2
+                continue
+            }
+            lastGood = xd
+            let (A, B, C) = compose(maps)
+            guard A > 0, B > 0, C > 0 else { return nil }
+            let d = ((A * B / (1 + r)).squareRoot() - B) / C
+            // Bounded moves while the model is far from its range.
+            let next = Swift.min(Swift.max(xd + d, xd / 16), xd * 16, cap.doubleValue)
+            if abs(next - xd) <= Swift.max(1, xd * 1e-12) { return next }
+            if next < 1 { return nil }
+            x = next
+        }
+        return nil
+    }
+
+    /// Exact profit at `x` (nil when the path cannot take `x`). Only the output is computed: the
+    /// search evaluates many inputs and allocates nothing per one.
     @inline(__always)
-    /// Only the output is computed: the search evaluates many inputs and allocates nothing per one.
-    static func profit(_ path: Path, _ x: UInt256, fee: FlashFee) -> (profit: Int256, input: UInt256)? {
-        guard !x.isZero, let f = fee.fee(on: x), let out = try? path.amountOut(x) else { return nil }
+    static func profit(_ quoter: inout PathQuoter, _ x: UInt256, fee: FlashFee) -> (profit: Int256, input: UInt256)? {
+        guard !x.isZero, let f = fee.fee(on: x), let out = quoter.amountOut(x) else { return nil }
         return (Int256(bitPattern: out) &- Int256(bitPattern: x) &- Int256(bitPattern: f), x)
     }
 
@@ -167,15 +215,15 @@ public enum Optimizer {
     }
 
     /// The exact integer optimum near the estimate (see the type's notes).
-    static func refine(_ path: Path, around estimate: Double, cap: UInt256, trusted: Bool, fee: FlashFee) -> Sizing? {
-        func value(_ x: UInt256) -> Int256 { x <= cap ? (profit(path, x, fee: fee)?.profit ?? Int256.min) : Int256.min }
-        var x0 = integer(estimate, cap: cap)
-        // Profit is concave in the input: bracket the maximum geometrically, then search it,
-        // unless the closed form already sits at it.
-        let step = Swift.max(x0 / 100, .one)
-        let here = value(x0)
-        if here <= .zero || value(x0 + step) > here || (x0 > step && value(x0 - step) > here) {
-            var mid = Swift.max(x0, UInt256(16))
+    /// `settled`: the estimate is a Newton fixed point on exact local models, so the ±1% check
+    /// (one of whose quotes starts the V3 hops afresh) is left out.
+    static func refine(_ quoter: inout PathQuoter, around estimate: Double, cap: UInt256, trusted: Bool, settled: Bool, fee: FlashFee) -> Sizing? {
+        let path = quoter.path
+        func value(_ x: UInt256) -> Int256 { x <= cap ? (profit(&quoter, x, fee: fee)?.profit ?? Int256.min) : Int256.min }
+        // Profit is concave in the input: bracket the maximum geometrically from `start`, then
+        // search it. Nil when no input the path takes was found.
+        func searched(from start: UInt256) -> UInt256? {
+            var mid = Swift.max(start, UInt256(16))
             var fm = value(mid)
             if fm == Int256.min {
                 // Too small for every hop to pay out, or more than the path can take: look both ways.
@@ -188,14 +236,36 @@ public enum Optimizer {
             }
             while mid <= cap >> 2, value(mid << 2) > fm { mid <<= 2; fm = value(mid) }
             while mid > 16, value(mid >> 2) > fm { mid >>= 2; fm = value(mid) }
-            x0 = golden(lo: Swift.max(mid >> 2, .one), hi: Swift.min(cap, mid << 2), value)
+            return golden(lo: Swift.max(mid >> 2, .one), hi: Swift.min(cap, mid << 2), value)
         }
-        var best: (profit: Int256, input: UInt256)? = profit(path, x0, fee: fee)
+        var x0 = integer(estimate, cap: cap)
+        // Search unless the estimate already sits at the maximum.
+        let step = Swift.max(x0 / 100, .one)
+        let here = value(x0)
+        if here <= .zero || !settled && (value(x0 + step) > here || (x0 > step && value(x0 - step) > here)) {
+            guard let x = searched(from: x0) else { return nil }
+            x0 = x
+        }
+        var best: (profit: Int256, input: UInt256)? = profit(&quoter, x0, fee: fee)
+        // Profits already computed (Int256.min: the path cannot take the input): the climb's
+        // windows overlap from one round to the next.
+        var known = RecentProfits()
+        let cheap = path.hops.allSatisfy { if case .uniswapV2 = $0.pool { true } else { false } }
         func consider(_ x: UInt256, strictly: Bool = false) {
-            guard x <= cap, let p = profit(path, x, fee: fee) else { return }
-            if best == nil || p.profit > best!.profit || (!strictly && p.profit == best!.profit && x < best!.input) { best = p }
+            guard x <= cap else { return }
+            let p: Int256
+            if cheap {
+                p = profit(&quoter, x, fee: fee)?.profit ?? Int256.min
+            } else if let k = known[x] {
+                p = k
+            } else {
+                p = profit(&quoter, x, fee: fee)?.profit ?? Int256.min
+                known.insert(x, p)
+            }
+            guard p != Int256.min else { return }
+            if best == nil || p > best!.profit || (!strictly && p == best!.profit && x < best!.input) { best = (p, x) }
         }
-        guard let start = best, let startAmounts = try? path.amounts(start.input) else { return nil }
+        guard let start = best, let startAmounts = quoter.amounts(start.input) else { return nil }
         // The coarsest amount along the path (most input per unit) decides the last wei: search
         // it directly, buying each candidate with the least input that delivers it.
         var coarsest = 0
@@ -204,16 +274,17 @@ public enum Optimizer {
             let u = startAmounts[0].doubleValue / startAmounts[j].doubleValue
             if u > unit { (unit, coarsest) = (u, j) }
         }
-        if coarsest > 0 {
+        // A unit worth less than two input units rounds no worse than the input itself: the climb
+        // below settles it.
+        if coarsest > 0 && unit >= 2 {
             // Within ±1% of the estimate (checked above), searched in the coarse unit.
             let v0 = startAmounts[coarsest]
             func byUnit(_ v: UInt256) -> Int256 {
                 guard let x = try? path.leastInput(delivering: v, at: coarsest) else { return Int256.min }
                 return value(x)
             }
-            // A unit worth less than two input units rounds no worse than the input itself.
             let w = Swift.min(v0 / 100, Swift.max(256, v0 >> 20)) + 4
-            let v = trusted || unit < 2 ? v0 : golden(lo: v0 > w ? v0 - w : .one, hi: v0 + w, byUnit)
+            let v = trusted ? v0 : golden(lo: v0 > w ? v0 - w : .one, hi: v0 + w, byUnit)
             // Buy the best unit count and its neighbours with the least input that delivers them.
             var u = v > 4 ? v - 4 : .one
             while u <= v + 4 {
@@ -222,8 +293,13 @@ public enum Optimizer {
             }
         }
         // Climb on the input while it strictly improves (a tie does not move it, so the answer is a
-        // point whose neighbours were all checked).
+        // point whose neighbours were all checked). Every input it asks about is above the primed
+        // one unless it moves far, so V3 hops resume from a checkpoint near the answer.
+        let reach = UInt256(1 << 13)
+        if !cheap { quoter.prime(best!.input > reach ? best!.input - reach : .one) }
         var improved = true
+        var rounds = 0
+        var researched = false
         while improved {
             improved = false
             let x = best!.input
@@ -242,9 +318,37 @@ public enum Optimizer {
                 step <<= 1
             }
             improved = best!.profit > before
+            rounds += 1
+            if improved && rounds == 48 && !researched, let x = searched(from: best!.input) {
+                // Still rising after 48 rounds: the estimate was not at the maximum. Search once
+                // from here, then climb on from the better of the two.
+                researched = true
+                rounds = 0
+                consider(x)
+                let r = best!.input
+                quoter.prime(r > reach ? r - reach : .one)
+            }
         }
         guard let b = best, b.profit > .zero else { return nil }
-        guard let amounts = try? path.amounts(b.input) else { return nil }
+        guard let amounts = quoter.amounts(b.input) else { return nil }
         return Sizing(amounts: amounts, grossProfit: b.profit.magnitude)
+    }
+}
+
+/// A direct-mapped cache of the last profits computed, keyed by input: the climb's windows
+/// overlap, and a hash table costs more than a V2 quote.
+struct RecentProfits {
+    private var keys = [UInt256](repeating: .zero, count: 256)
+    private var values = [Int256](repeating: .zero, count: 256)
+
+    subscript(x: UInt256) -> Int256? {
+        let i = Int(truncatingIfNeeded: x.w0 & 255)
+        return keys[i] == x && !x.isZero ? values[i] : nil
+    }
+
+    mutating func insert(_ x: UInt256, _ p: Int256) {
+        let i = Int(truncatingIfNeeded: x.w0 & 255)
+        keys[i] = x
+        values[i] = p
     }
 }

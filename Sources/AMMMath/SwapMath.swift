@@ -17,31 +17,30 @@ public enum SwapMath {
         }
     }
 
-    @inlinable static var million: UInt256 { UInt256(1_000_000) }
-
     /// `remaining` > 0 is exact input, < 0 exact output (the pool's `amountSpecified` convention).
     /// Nil where the contract would revert.
     @inlinable
     public static func computeSwapStep(current: UInt256, target: UInt256, liquidity: UInt256, remaining: Int256, feePips: UInt32) -> Step? {
+        guard feePips < 1_000_000 else { return nil }
         var step = Step(sqrtPriceNext: .zero, amountIn: .zero, amountOut: .zero, feeAmount: .zero)
         guard compute(current: current, target: target, liquidity: liquidity, remaining: remaining.magnitude,
-                      exactIn: !remaining.isNegative, feePips: feePips, into: &step)
+                      exactIn: !remaining.isNegative, feePips: feePips, feeDivisor: LimbDivisor(UInt64(1_000_000 - feePips)), into: &step)
         else { return nil }
         return step
     }
 
     /// The step with the remaining amount as a magnitude and its kind, written into `step`; false
-    /// where the contract would revert. The swap loop's form: nothing is copied per step.
+    /// where the contract would revert. The swap loop's form: nothing is copied per step, and the
+    /// fee's denominator 10^6 − fee is a precomputed divisor (`feeDivisor`).
     @inlinable @inline(__always)
-    static func compute(current: UInt256, target: UInt256, liquidity: UInt256, remaining: UInt256, exactIn: Bool, feePips: UInt32, into step: inout Step) -> Bool {
+    static func compute(current: UInt256, target: UInt256, liquidity: UInt256, remaining: UInt256, exactIn: Bool, feePips: UInt32,
+                        feeDivisor: LimbDivisor, into step: inout Step) -> Bool {
         let zeroForOne = current >= target
-        let fee = UInt256(UInt64(feePips))
-        let oneMinusFee = UInt256(UInt64(1_000_000 - feePips))
         let next: UInt256
         var amountIn = UInt256.zero
         var amountOut = UInt256.zero
         if exactIn {
-            guard let lessFee = UInt256.mulDiv(remaining, oneMinusFee, million) else { return false }
+            guard let lessFee = LimbDivisor.million.mulDiv(remaining, feeDivisor.divisor)?.quotient else { return false }
             guard let toTarget = zeroForOne
                 ? SqrtPriceMath.amount0Delta(target, current, liquidity: liquidity, roundUp: true)
                 : SqrtPriceMath.amount1Delta(current, target, liquidity: liquidity, roundUp: true)
@@ -90,8 +89,13 @@ public enum SwapMath {
         if exactIn && next != target {
             step.feeAmount = remaining - amountIn
         } else {
-            guard let f = UInt256.mulDivRoundingUp(amountIn, fee, oneMinusFee) else { return false }
-            step.feeAmount = f
+            guard let (f, exact) = feeDivisor.mulDiv(amountIn, UInt64(feePips)) else { return false }
+            if exact {
+                step.feeAmount = f
+            } else {
+                guard let up = f.checkedAdd(.one) else { return false }
+                step.feeAmount = up
+            }
         }
         step.sqrtPriceNext = next
         step.amountIn = amountIn

@@ -42,10 +42,11 @@ public enum TickMath {
         var started = false
         var bits = abs
         var i = 0
+        let factors = Self.factors  // one lazy-global access, not one per bit
         while bits != 0 {
             if bits & 1 != 0 {
                 if started {
-                    ratio = ratio.multipliedFullWidth(by: factors[i]).high
+                    ratio = UInt256.multiplyFullWidth(ratio, factors[i]).high
                 } else {
                     ratio = factors[i]
                     started = true

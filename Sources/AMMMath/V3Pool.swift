@@ -110,62 +110,145 @@ public struct V3Pool: Equatable, Sendable {
         } else {
             guard limit > sqrtPriceX96, limit < TickMath.maxSqrtRatio else { throw AMMError(.invalidPriceLimit, "limit \(limit) not above price \(sqrtPriceX96)") }
         }
-        let exactIn = !exactOutput
-        // The contract's amountSpecifiedRemaining keeps its sign through the loop (exact input:
-        // a step never takes more than what remains; exact output: never pays more), so its
-        // magnitude is all the state needed.
-        var remaining = amount
-        var calculated = UInt256.zero  // out (exact in) or in + fee (exact out)
-        var price = sqrtPriceX96
-        var tick = self.tick
-        var liquidity = self.liquidity
-        var crossed = 0
+        var state = LoopState(remaining: amount, calculated: .zero, price: sqrtPriceX96, tick: tick, liquidity: liquidity, crossed: 0)
+        var unused: Checkpoint? = nil
+        try run(&state, zeroForOne: zeroForOne, exactIn: !exactOutput, limit: limit, checkpoint: &unused, amount: nil)
+        return result(state, amount: amount, exactIn: !exactOutput)
+    }
+
+    /// Where an exact-input swap stood after its last step that reached its target (a tick or the
+    /// price limit). Every exact-input swap in the same direction, at the default price limit, with
+    /// an input of at least `consumed` passes through exactly the same steps: a step reaches its
+    /// target when `(remaining)·(1 − fee)` covers its input, and more input only adds to that. So a
+    /// search that quotes many nearby inputs resumes here instead of re-crossing every tick.
+    public struct Checkpoint: Equatable, Sendable {
+        public var zeroForOne: Bool
+        /// Input taken by the steps so far, fees included.
+        public var consumed: UInt256
+        @usableFromInline var state: LoopState
+    }
+
+    /// An exact-input swap at the default price limit, equal to `swap(zeroForOne:amount:)`. When
+    /// `checkpoint` applies (same direction, `amount ≥ consumed`) the swap resumes from it and
+    /// leaves it as it is; otherwise it runs from the pool's state and sets `checkpoint` to its own
+    /// last full step, so a search primes it with the lowest input it will ask about.
+    public func swapExactInput(zeroForOne: Bool, amount: UInt256, checkpoint: inout Checkpoint?) throws(AMMError) -> ExactInputQuote {
+        guard !amount.isZero, amount < (UInt256.one << 255) else { throw AMMError(.invalidAmount, "amount \(amount) is zero or beyond int256") }
+        let limit = zeroForOne ? TickMath.minSqrtRatio + 1 : TickMath.maxSqrtRatio - 1
+        var state: LoopState
+        if let c = checkpoint, c.zeroForOne == zeroForOne, amount >= c.consumed {
+            state = c.state
+            state.remaining = amount - c.consumed
+            var unused: Checkpoint? = nil
+            try run(&state, zeroForOne: zeroForOne, exactIn: true, limit: limit, checkpoint: &unused, amount: nil, needTick: false)
+            return quote(state, amount: amount)
+        } else {
+            if zeroForOne ? limit >= sqrtPriceX96 : limit <= sqrtPriceX96 {
+                throw AMMError(.invalidPriceLimit, "limit \(limit) not beyond price \(sqrtPriceX96)")
+            }
+            state = LoopState(remaining: amount, calculated: .zero, price: sqrtPriceX96, tick: tick, liquidity: liquidity, crossed: 0)
+            checkpoint = Checkpoint(zeroForOne: zeroForOne, consumed: .zero, state: state)
+        }
+        try run(&state, zeroForOne: zeroForOne, exactIn: true, limit: limit, checkpoint: &checkpoint, amount: amount, needTick: false)
+        return quote(state, amount: amount)
+    }
+
+    /// An exact-input quote: `SwapResult` without the tick, which quoting does not need and
+    /// which costs a tick search after a swap that ends inside a range.
+    public struct ExactInputQuote: Equatable, Sendable {
+        public var amountIn: UInt256
+        public var amountOut: UInt256
+        public var sqrtPriceX96After: UInt256
+        public var liquidityAfter: UInt256
+    }
+
+    private func quote(_ s: LoopState, amount: UInt256) -> ExactInputQuote {
+        ExactInputQuote(amountIn: amount &- s.remaining, amountOut: s.calculated, sqrtPriceX96After: s.price, liquidityAfter: s.liquidity)
+    }
+
+    /// The swap loop's variables: `remaining` is the magnitude of `amountSpecifiedRemaining` (its
+    /// sign never changes in the contract's loop: exact input never takes more than remains,
+    /// exact output never pays more), `calculated` the output (exact in) or input plus fee so far.
+    @usableFromInline
+    struct LoopState: Equatable, Sendable {
+        var remaining: UInt256
+        var calculated: UInt256
+        var price: UInt256
+        var tick: Int32
+        var liquidity: UInt256
+        var crossed: Int
+    }
+
+    private func result(_ s: LoopState, amount: UInt256, exactIn: Bool) -> SwapResult {
+        let used = amount &- s.remaining
+        let (amountIn, amountOut) = exactIn ? (used, s.calculated) : (s.calculated, used)
+        return SwapResult(amountIn: amountIn, amountOut: amountOut, sqrtPriceX96After: s.price, tickAfter: s.tick, liquidityAfter: s.liquidity, ticksCrossed: s.crossed)
+    }
+
+    /// `UniswapV3Pool.swap`'s loop from state `s`. With `amount` given (exact input), each step
+    /// that reaches its target updates `checkpoint`. Without `needTick` the tick after a final step
+    /// that stops inside a range is left as it was (quotes do not need it).
+    private func run(_ s: inout LoopState, zeroForOne: Bool, exactIn: Bool, limit: UInt256, checkpoint: inout Checkpoint?, amount: UInt256?,
+                     needTick: Bool = true) throws(AMMError) {
         var step = SwapMath.Step(sqrtPriceNext: .zero, amountIn: .zero, amountOut: .zero, feeAmount: .zero)
-        while !remaining.isZero && price != limit {
-            let start = price
-            var (tickNext, position) = nextInitializedTickWithinOneWord(tick, lte: zeroForOne)
+        let feeDivisor = LimbDivisor(UInt64(1_000_000 - feePips))
+        // The tick after a step that stops inside a range is computed when something needs it: a
+        // next step, or the caller (a step that stops inside a range is almost always the last).
+        var tickStale = false
+        defer { if tickStale && needTick { s.tick = TickMath.tickUnchecked(s.price) } }
+        while !s.remaining.isZero && s.price != limit {
+            if tickStale {
+                s.tick = TickMath.tickUnchecked(s.price)
+                tickStale = false
+            }
+            let start = s.price
+            var (tickNext, position) = nextInitializedTickWithinOneWord(s.tick, lte: zeroForOne)
             if tickNext < TickMath.minTick { tickNext = TickMath.minTick; position = nil }
             if tickNext > TickMath.maxTick { tickNext = TickMath.maxTick; position = nil }
             let sqrtNext = position.map { tickSqrt[$0] } ?? TickMath.sqrtRatioUnchecked(tickNext)
             let target = (zeroForOne ? sqrtNext < limit : sqrtNext > limit) ? limit : sqrtNext
-            guard SwapMath.compute(current: price, target: target, liquidity: liquidity, remaining: remaining,
-                                   exactIn: exactIn, feePips: feePips, into: &step)
-            else { throw AMMError(.overflow, "swap step overflows at sqrt price \(price)") }
-            price = step.sqrtPriceNext
+            guard SwapMath.compute(current: s.price, target: target, liquidity: s.liquidity, remaining: s.remaining,
+                                   exactIn: exactIn, feePips: feePips, feeDivisor: feeDivisor, into: &step)
+            else { throw AMMError(.overflow, "swap step overflows at sqrt price \(s.price)") }
+            s.price = step.sqrtPriceNext
             let paid = step.amountIn &+ step.feeAmount
             if exactIn {
-                remaining = remaining &- paid
-                let (c, o) = calculated.addingReportingOverflow(step.amountOut)
+                s.remaining = s.remaining &- paid
+                let (c, o) = s.calculated.addingReportingOverflow(step.amountOut)
                 guard !o else { throw AMMError(.overflow, "output overflows") }
-                calculated = c
+                s.calculated = c
             } else {
-                remaining = remaining &- step.amountOut
-                let (c, o) = calculated.addingReportingOverflow(paid)
+                s.remaining = s.remaining &- step.amountOut
+                let (c, o) = s.calculated.addingReportingOverflow(paid)
                 guard !o else { throw AMMError(.overflow, "input overflows") }
-                calculated = c
+                s.calculated = c
             }
-            if price == sqrtNext {
+            if s.price == sqrtNext {
                 if let p = position {
                     let net = ticks[p].liquidityNet
                     // Crossing down subtracts liquidityNet; crossing up adds it.
                     if net.isNegative != zeroForOne {
                         let m = net.magnitude
-                        guard m <= liquidity else { throw AMMError(.invalidState, "liquidity underflows crossing tick \(tickNext)") }
-                        liquidity = liquidity &- m
+                        guard m <= s.liquidity else { throw AMMError(.invalidState, "liquidity underflows crossing tick \(tickNext)") }
+                        s.liquidity = s.liquidity &- m
                     } else {
-                        liquidity = liquidity &+ net.magnitude
-                        guard liquidity <= Self.maxLiquidity else { throw AMMError(.invalidState, "liquidity overflows crossing tick \(tickNext)") }
+                        s.liquidity = s.liquidity &+ net.magnitude
+                        guard s.liquidity <= Self.maxLiquidity else { throw AMMError(.invalidState, "liquidity overflows crossing tick \(tickNext)") }
                     }
-                    crossed += 1
+                    s.crossed += 1
                 }
-                tick = zeroForOne ? tickNext - 1 : tickNext
-            } else if price != start {
-                tick = TickMath.tickUnchecked(price)
+                s.tick = zeroForOne ? tickNext - 1 : tickNext
+            } else if s.price != start {
+                tickStale = true
+            }
+            if let amount, s.price == target {
+                if tickStale {  // stopped at the price limit inside a range
+                    s.tick = TickMath.tickUnchecked(s.price)
+                    tickStale = false
+                }
+                checkpoint = Checkpoint(zeroForOne: zeroForOne, consumed: amount &- s.remaining, state: s)
             }
         }
-        let used = amount &- remaining
-        let (amountIn, amountOut) = exactIn ? (used, calculated) : (calculated, used)
-        return SwapResult(amountIn: amountIn, amountOut: amountOut, sqrtPriceX96After: price, tickAfter: tick, liquidityAfter: liquidity, ticksCrossed: crossed)
     }
 
     /// The pool after a swap computed on it.

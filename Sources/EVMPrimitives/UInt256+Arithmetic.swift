@@ -127,7 +127,7 @@ extension UInt256 {
         return UInt256(limbs: r0, r1, r2, r3)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public func addingReportingOverflow(_ rhs: UInt256) -> (partialValue: UInt256, overflow: Bool) {
         var carry = false
         let r0 = UInt256.addCarry(w0, rhs.w0, &carry)
@@ -137,7 +137,7 @@ extension UInt256 {
         return (UInt256(limbs: r0, r1, r2, r3), carry)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public func subtractingReportingOverflow(_ rhs: UInt256) -> (partialValue: UInt256, overflow: Bool) {
         var borrow = false
         let r0 = UInt256.subBorrow(w0, rhs.w0, &borrow)
@@ -172,7 +172,7 @@ extension UInt256 {
     // Checked variants return nil instead of trapping: the form money paths use.
 
     /// `self + rhs`, or nil on overflow.
-    @inlinable public func checkedAdd(_ rhs: UInt256) -> UInt256? {
+    @inlinable @inline(__always) public func checkedAdd(_ rhs: UInt256) -> UInt256? {
         let (v, o) = addingReportingOverflow(rhs)
         return o ? nil : v
     }

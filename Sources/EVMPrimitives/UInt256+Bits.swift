@@ -152,14 +152,14 @@ extension UInt256: FixedWidthInteger, UnsignedInteger {
     @inlinable public static func |= (lhs: inout UInt256, rhs: UInt256) { lhs = lhs | rhs }
     @inlinable public static func ^= (lhs: inout UInt256, rhs: UInt256) { lhs = lhs ^ rhs }
 
-    @inlinable
+    @inlinable @inline(__always)
     public static func + (lhs: UInt256, rhs: UInt256) -> UInt256 {
         let (v, o) = lhs.addingReportingOverflow(rhs)
         precondition(!o, "UInt256 addition overflow")
         return v
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public static func - (lhs: UInt256, rhs: UInt256) -> UInt256 {
         let (v, o) = lhs.subtractingReportingOverflow(rhs)
         precondition(!o, "UInt256 subtraction underflow")
@@ -185,9 +185,9 @@ extension UInt256: FixedWidthInteger, UnsignedInteger {
     @inlinable public static func /= (lhs: inout UInt256, rhs: UInt256) { lhs = lhs / rhs }
     @inlinable public static func %= (lhs: inout UInt256, rhs: UInt256) { lhs = lhs % rhs }
 
-    @inlinable
+    @inlinable @inline(__always)
     public static func &+ (lhs: UInt256, rhs: UInt256) -> UInt256 { lhs.addingReportingOverflow(rhs).partialValue }
 
-    @inlinable
+    @inlinable @inline(__always)
     public static func &- (lhs: UInt256, rhs: UInt256) -> UInt256 { lhs.subtractingReportingOverflow(rhs).partialValue }
 }

@@ -74,12 +74,12 @@ public struct UInt256: Sendable, Hashable {
 extension UInt256: Comparable {
     // Explicit: Strideable's default `==` (via `distance(to:)`, an `Int`) would otherwise
     // shadow the synthesized one and trap on values more than Int.max apart.
-    @inlinable
+    @inlinable @inline(__always)
     public static func == (lhs: UInt256, rhs: UInt256) -> Bool {
         (lhs.w0 ^ rhs.w0) | (lhs.w1 ^ rhs.w1) | (lhs.w2 ^ rhs.w2) | (lhs.w3 ^ rhs.w3) == 0
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public static func < (lhs: UInt256, rhs: UInt256) -> Bool {
         if lhs.w3 != rhs.w3 { return lhs.w3 < rhs.w3 }
         if lhs.w2 != rhs.w2 { return lhs.w2 < rhs.w2 }

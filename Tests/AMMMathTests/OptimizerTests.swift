@@ -104,6 +104,28 @@ import Testing
         #expect(found > 30 && none > 10)
     }
 
+    /// The quoter the search uses equals `Path.amountOut` (each hop quoted afresh) for inputs that
+    /// wander up and down over random cycles, failures included.
+    @Test func pathQuoterEqualsFreshQuotes() throws {
+        var rng = SeededGenerator(seed: 2026)
+        var compared = 0, taken = 0
+        while compared < 1000 {
+            guard let path = randomCycle(&rng, hops: 3) else { continue }
+            var quoter = PathQuoter(path)
+            var x = big(pow10(Double.random(in: 3...24, using: &rng)))
+            for _ in 0..<20 {
+                let move = UInt256(UInt64.random(in: 1...1_000_000, using: &rng))
+                x = Bool.random(using: &rng) || x <= move ? x + move : x - move
+                if rng.next() % 10 == 0 { quoter.prime(x / 2 + 1) }
+                let fresh = try? path.amountOut(x)
+                #expect(quoter.amountOut(x) == fresh, "input \(x)")
+                compared += 1
+                if fresh != nil { taken += 1 }
+            }
+        }
+        #expect(taken > compared / 3 && taken < compared)
+    }
+
     /// A V2 two-pool cycle against a brute-force scan of every input in a window around the
     /// continuous optimum: the optimiser's profit is the maximum of the integer function there.
     @Test func exactOptimumOfAV2CycleByExhaustiveScan() throws {

@@ -1,0 +1,126 @@
+import EVMPrimitives
+
+/// Exact quotes of one path for many inputs, as a sizing search asks for them. Each V3 hop keeps a
+/// checkpoint (see `V3Pool.Checkpoint`): inputs at or above the one that set it resume from its
+/// last full step, so nearby inputs cost one step instead of every tick again. Results equal
+/// `Path.amountOut` exactly.
+public struct PathQuoter: Sendable {
+    public let path: Path
+    /// Per hop: where its pool is kept, by kind. Pools sit in arrays of their own type and are
+    /// quoted in place: taking one out of the `Pool` enum would copy (and retain) its tick arrays.
+    private enum Slot: Sendable {
+        case v2(Int)
+        case v3(Int)
+        case other
+    }
+    private let slots: [Slot]
+    private let directions: [Bool]
+    private let v2: [V2Pool]
+    private let v3: [V3Pool]
+    private var checkpoints: [V3Pool.Checkpoint?]
+
+    /// A hop as a constant-product map near the trade: reserves in and out and the fee factor γ,
+    /// so that `out(δ) ≈ γ·rOut·δ / (rIn + γ·δ)`. Doubles: estimates only.
+    public struct LocalMap: Sendable {
+        public var reserveIn: Double
+        public var reserveOut: Double
+        public var gamma: Double
+    }
+
+    public init(_ path: Path) {
+        self.path = path
+        var slots: [Slot] = [], v2: [V2Pool] = [], v3: [V3Pool] = []
+        for hop in path.hops {
+            switch hop.pool {
+            case .uniswapV2(let p): slots.append(.v2(v2.count)); v2.append(p)
+            case .uniswapV3(let p): slots.append(.v3(v3.count)); v3.append(p)
+            case .curve, .solidly: slots.append(.other)
+            }
+        }
+        self.slots = slots
+        self.directions = path.hops.map(\.zeroForOne)
+        self.v2 = v2
+        self.v3 = v3
+        self.checkpoints = Array(repeating: nil, count: v3.count)
+    }
+
+    /// The path's output for `x`; nil when the path cannot take it (as `Path.amountOut` throws).
+    public mutating func amountOut(_ x: UInt256) -> UInt256? {
+        var v = x
+        for j in slots.indices {
+            guard let out = hopOut(j, v) else { return nil }
+            v = out
+        }
+        return v
+    }
+
+    /// `[x, out₁, …, outₙ]`, as `Path.amounts`; nil when the path cannot take `x`.
+    public mutating func amounts(_ x: UInt256) -> [UInt256]? {
+        var out = [x]
+        out.reserveCapacity(slots.count + 1)
+        for j in slots.indices {
+            guard let v = hopOut(j, out[j]) else { return nil }
+            out.append(v)
+        }
+        return out
+    }
+
+    /// The output for `x`, and each hop's local map in its state after the trade: where the hop's
+    /// curve continues (V3: the range the price ended in). Nil for a path the maps do not cover
+    /// (Curve, Solidly) or an input it cannot take.
+    public mutating func amountOut(_ x: UInt256, maps: inout [LocalMap]) -> UInt256? {
+        if maps.count != slots.count { maps = Array(repeating: LocalMap(reserveIn: 0, reserveOut: 0, gamma: 1), count: slots.count) }
+        var v = x
+        for j in slots.indices {
+            let zeroForOne = directions[j]
+            switch slots[j] {
+            case .v2(let k):
+                guard let out = try? v2[k].amountOut(amountIn: v, zeroForOne: zeroForOne) else { return nil }
+                let p = v2[k]
+                let (rIn, rOut, fee) = zeroForOne ? (p.reserve0, p.reserve1, p.fee0Pips) : (p.reserve1, p.reserve0, p.fee1Pips)
+                // More input to the same swap meets the curve at γ·a past the reserves: the fee on
+                // `a` went into the pair but not into its pricing of this trade. So the reserves
+                // the increment sees are (rIn + γ·a, rIn·rOut / (rIn + γ·a)).
+                let g = 1 - Double(fee) / 1e6
+                let effectiveIn = rIn.doubleValue + g * v.doubleValue
+                maps[j] = LocalMap(reserveIn: effectiveIn, reserveOut: rIn.doubleValue * rOut.doubleValue / effectiveIn, gamma: g)
+                v = out
+            case .v3(let k):
+                guard let r = try? v3[k].swapExactInput(zeroForOne: zeroForOne, amount: v, checkpoint: &checkpoints[k]),
+                      r.amountIn == v, !r.amountOut.isZero
+                else { return nil }
+                // Within a range a V3 pool is a constant-product pair with virtual reserves L/√P and L·√P.
+                let s = r.sqrtPriceX96After.doubleValue / 79_228_162_514_264_337_593_543_950_336.0
+                let l = r.liquidityAfter.doubleValue
+                let (x0, x1) = (l / s, l * s)
+                maps[j] = LocalMap(reserveIn: zeroForOne ? x0 : x1, reserveOut: zeroForOne ? x1 : x0, gamma: 1 - Double(v3[k].feePips) / 1e6)
+                v = r.amountOut
+            case .other:
+                return nil
+            }
+            guard maps[j].reserveIn > 0, maps[j].reserveOut > 0 else { return nil }
+        }
+        return v
+    }
+
+    /// Sets every V3 hop's checkpoint from input `x` (the lowest a search will ask about next).
+    public mutating func prime(_ x: UInt256) {
+        for k in checkpoints.indices { checkpoints[k] = nil }
+        _ = amountOut(x)
+    }
+
+    private mutating func hopOut(_ j: Int, _ amountIn: UInt256) -> UInt256? {
+        let zeroForOne = directions[j]
+        switch slots[j] {
+        case .v2(let k):
+            return try? v2[k].amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
+        case .v3(let k):
+            guard let r = try? v3[k].swapExactInput(zeroForOne: zeroForOne, amount: amountIn, checkpoint: &checkpoints[k]),
+                  r.amountIn == amountIn, !r.amountOut.isZero
+            else { return nil }
+            return r.amountOut
+        case .other:
+            return try? path.hops[j].pool.amountOut(amountIn, zeroForOne: zeroForOne)
+        }
+    }
+}
