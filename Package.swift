@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "EVMCodec", targets: ["EVMCodec"]),
         .library(name: "EVMSigning", targets: ["EVMSigning"]),
         .library(name: "AMMMath", targets: ["AMMMath"]),
+        .library(name: "MarketState", targets: ["MarketState"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +40,8 @@ let package = Package(
             dependencies: ["EVMPrimitives", "EVMCodec"],
             resources: [.copy("Artifacts")]
         ),
+        // engine
+        .target(name: "MarketState", dependencies: ["EVMPrimitives", "EVMCodec", "AMMMath"]),
         // apps
         .executableTarget(
             name: "arbiter",
@@ -55,6 +58,7 @@ let package = Package(
         .testTarget(name: "ExecutorContractsTests", dependencies: ["ExecutorContracts", "EVMCodec", "EVMPrimitives"]),
         .testTarget(name: "DevnetTests", dependencies: ["ArbiterTestKit", "EVMCodec", "EVMPrimitives"]),
         .testTarget(name: "AMMMathTests", dependencies: ["AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
+        .testTarget(name: "MarketStateTests", dependencies: ["MarketState", "AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]

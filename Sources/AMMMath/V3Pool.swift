@@ -251,6 +251,37 @@ public struct V3Pool: Equatable, Sendable {
         }
     }
 
+    /// Sets the liquidityNet of tick `index`, or takes the tick out (`nil`: no longer initialised,
+    /// its liquidityGross fell to zero), keeping the ticks sorted: what a `Mint` or `Burn` does to
+    /// the tick bitmap. The pool's in-range `liquidity` is the caller's to update.
+    public mutating func setTick(_ index: Int32, liquidityNet: Int256?) throws(AMMError) {
+        guard index >= TickMath.minTick, index <= TickMath.maxTick, index % tickSpacing == 0 else {
+            throw AMMError(.invalidState, "tick \(index) is not a multiple of spacing \(tickSpacing) within range")
+        }
+        let i = lowerBound(index)
+        let present = i < ticks.count && ticks[i].index == index
+        guard let net = liquidityNet else {
+            if present {
+                ticks.remove(at: i)
+                tickSqrt.remove(at: i)
+            }
+            return
+        }
+        guard net.magnitude <= Self.maxLiquidity else { throw AMMError(.invalidState, "liquidityNet of tick \(index) exceeds int128") }
+        if present {
+            ticks[i].liquidityNet = net
+        } else {
+            ticks.insert(Tick(index: index, liquidityNet: net), at: i)
+            tickSqrt.insert(TickMath.sqrtRatioUnchecked(index), at: i)
+        }
+    }
+
+    /// The liquidityNet of tick `index`, nil when it is not initialised.
+    public func liquidityNet(at index: Int32) -> Int256? {
+        let i = lowerBound(index)
+        return i < ticks.count && ticks[i].index == index ? ticks[i].liquidityNet : nil
+    }
+
     /// The pool after a swap computed on it.
     public func applying(_ result: SwapResult) -> V3Pool {
         var p = self

@@ -9,6 +9,7 @@ from ethereum.ercs import IERC20
 interface IPool:
     def swap(recipient: address, zeroForOne: bool, amountSpecified: int256, sqrtPriceLimitX96: uint160, data: Bytes[32]) -> (int256, int256): nonpayable
     def mint(recipient: address, tickLower: int24, tickUpper: int24, amount: uint128, data: Bytes[32]) -> (uint256, uint256): nonpayable
+    def burn(tickLower: int24, tickUpper: int24, amount: uint128) -> (uint256, uint256): nonpayable
     def token0() -> address: view
     def token1() -> address: view
 
@@ -21,6 +22,11 @@ def swap(pool: address, zero_for_one: bool, amount_specified: int256, limit: uin
 @external
 def mint(pool: address, lower: int24, upper: int24, amount: uint128) -> (uint256, uint256):
     return extcall IPool(pool).mint(self, lower, upper, amount, b"")
+
+
+@external
+def burn(pool: address, lower: int24, upper: int24, amount: uint128) -> (uint256, uint256):
+    return extcall IPool(pool).burn(lower, upper, amount)
 
 
 @internal

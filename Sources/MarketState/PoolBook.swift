@@ -1,0 +1,244 @@
+import AMMMath
+import EVMPrimitives
+
+/// Every watched pool of one chain, kept equal to the chain's state by applying its logs in order.
+///
+/// - A log at or before a pool's last applied position is a duplicate (a backfill overlapping the
+///   live stream, a resent log) and is skipped, so nothing is applied twice.
+/// - Each applied log leaves an undo entry; entries are kept for `reorgDepth` blocks. A log the node
+///   re-sends with `removed: true`, or `rollBack(toBefore:)`, undoes every change from that block on.
+/// - Malformed logs, logs of pools not watched and events that do not fit the pool are counted and
+///   skipped; a pool whose state can no longer be trusted (a Curve exchange our state would not
+///   have paid, a reorg deeper than the journal) is marked stale for a re-read.
+///
+/// A value type: a copy taken between blocks is a consistent snapshot (arrays are shared until
+/// the next write).
+public struct PoolBook: Sendable {
+    /// A pool's dense index: O(1) access to its state.
+    public struct PoolID: Hashable, Sendable {
+        public let index: Int
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case applied(PoolID)
+        case duplicate
+        case unknownPool
+        /// An event market state does not follow (a Transfer, a V2 Swap): nothing to change.
+        case ignored
+        case malformed(LogDecodeError.Code)
+        /// The event does not fit the pool's kind or state; the pool is now stale.
+        case stale(PoolID)
+        /// A removed log: this many changes were undone.
+        case rolledBack(Int)
+    }
+
+    public struct Counters: Equatable, Sendable {
+        public var applied = 0
+        public var duplicates = 0
+        public var unknownPool = 0
+        public var ignored = 0
+        public var malformed = 0
+        public var stale = 0
+        public var undone = 0
+    }
+
+    public private(set) var pools: [Pool] = []
+    public private(set) var addresses: [Address] = []
+    /// The position of the last log applied to each pool, or of the state it was registered with.
+    public private(set) var appliedThrough: [LogPosition] = []
+    /// Pools that need their state read again from the chain.
+    public private(set) var stale: Set<Int> = []
+    public private(set) var counters = Counters()
+    public let reorgDepth: UInt64
+
+    private var ids: [Address: Int] = [:]
+    /// liquidityGross per initialised tick of each V3 pool: a Burn un-initialises a tick at zero.
+    private var gross: [Int: [Int32: UInt256]] = [:]
+    private struct Undo: Sendable {
+        var position: LogPosition
+        var pool: Int
+        var previous: Pool
+        var previousThrough: LogPosition
+        var previousGross: [(tick: Int32, gross: UInt256?)]
+    }
+    private var journal: [Undo] = []
+    /// Changes before this block are no longer in the journal.
+    private var journalFloor: UInt64 = 0
+
+    public init(reorgDepth: UInt64 = 64) {
+        self.reorgDepth = reorgDepth
+    }
+
+    public var count: Int { pools.count }
+
+    public func id(of address: Address) -> PoolID? { ids[address].map(PoolID.init(index:)) }
+
+    public subscript(id: PoolID) -> Pool { pools[id.index] }
+
+    /// Adds a pool with its state as read at `position` (use `LogPosition(block: b, index: .max)`
+    /// for state read at the end of block b), or replaces a stale one's. For V3 pools,
+    /// `tickGross` gives each initialised tick's liquidityGross (`ticks(int24)`).
+    @discardableResult
+    public mutating func register(_ address: Address, pool: Pool, at position: LogPosition, tickGross: [Int32: UInt256] = [:]) -> PoolID {
+        let i: Int
+        if let existing = ids[address] {
+            i = existing
+            pools[i] = pool
+            appliedThrough[i] = position
+            stale.remove(i)
+        } else {
+            i = pools.count
+            ids[address] = i
+            pools.append(pool)
+            addresses.append(address)
+            appliedThrough.append(position)
+        }
+        if case .uniswapV3 = pool { gross[i] = tickGross } else { gross[i] = nil }
+        return PoolID(index: i)
+    }
+
+    /// Applies one log (see the type's notes).
+    public mutating func apply(_ log: PoolLog) -> Outcome {
+        guard let i = ids[log.address] else {
+            counters.unknownPool += 1
+            return .unknownPool
+        }
+        if log.removed { return .rolledBack(rollBack(toBefore: log.blockNumber)) }
+        guard log.position > appliedThrough[i] else {
+            counters.duplicates += 1
+            return .duplicate
+        }
+        let event: PoolEvent
+        do {
+            event = try PoolLogDecoder.decode(log)
+        } catch where error.code == .unknownEvent {
+            counters.ignored += 1
+            return .ignored
+        } catch {
+            counters.malformed += 1
+            return .malformed(error.code)
+        }
+        var undo = Undo(position: log.position, pool: i, previous: pools[i], previousThrough: appliedThrough[i], previousGross: [])
+        guard let next = transition(pools[i], event, pool: i, undo: &undo) else {
+            counters.stale += 1
+            stale.insert(i)
+            return .stale(PoolID(index: i))
+        }
+        pools[i] = next
+        appliedThrough[i] = log.position
+        journal.append(undo)
+        counters.applied += 1
+        return .applied(PoolID(index: i))
+    }
+
+    /// The pool after `event`, or nil when the event does not fit it.
+    private mutating func transition(_ pool: Pool, _ event: PoolEvent, pool i: Int, undo: inout Undo) -> Pool? {
+        switch (pool, event) {
+        case (.uniswapV2(var p), .sync(let r0, let r1)):
+            guard r0 <= UniswapV2Math.maxReserve, r1 <= UniswapV2Math.maxReserve else { return nil }
+            p.reserve0 = r0
+            p.reserve1 = r1
+            return .uniswapV2(p)
+        case (.solidly(var p), .solidlySync(let r0, let r1)):
+            p.reserve0 = r0
+            p.reserve1 = r1
+            return .solidly(p)
+        case (.uniswapV3(var p), .v3Swap(_, _, let price, let liquidity, let tick)):
+            guard price >= TickMath.minSqrtRatio, price < TickMath.maxSqrtRatio, tick >= TickMath.minTick, tick <= TickMath.maxTick else { return nil }
+            p.sqrtPriceX96 = price
+            p.liquidity = liquidity
+            p.tick = tick
+            return .uniswapV3(p)
+        case (.uniswapV3(var p), .v3Mint(let lower, let upper, let amount)):
+            guard update(&p, pool: i, lower: lower, upper: upper, amount: amount, adding: true, undo: &undo) else { return nil }
+            return .uniswapV3(p)
+        case (.uniswapV3(var p), .v3Burn(let lower, let upper, let amount)):
+            guard update(&p, pool: i, lower: lower, upper: upper, amount: amount, adding: false, undo: &undo) else { return nil }
+            return .uniswapV3(p)
+        case (.curve(let p), .curveExchange(let sold, let dx, let bought, let dy)):
+            // The event does not carry the admin fee taken from the balances: replay the exchange
+            // on our state, which must pay exactly what the pool paid.
+            guard sold + bought == 1, let out = try? p.amountOut(amountIn: dx, zeroForOne: sold == 0), out == dy,
+                  let after = try? p.applying(amountIn: dx, zeroForOne: sold == 0)
+            else { return nil }
+            return .curve(after)
+        default:
+            return nil
+        }
+    }
+
+    /// `Pool._modifyPosition` for a Mint (adding) or Burn: liquidityGross and liquidityNet of both
+    /// ticks, the tick un-initialised when its gross reaches zero, in-range liquidity.
+    private mutating func update(_ p: inout V3Pool, pool i: Int, lower: Int32, upper: Int32, amount: UInt256, adding: Bool, undo: inout Undo) -> Bool {
+        guard lower < upper else { return false }
+        var g = gross[i] ?? [:]
+        for (tick, isUpper) in [(lower, false), (upper, true)] {
+            let before = g[tick] ?? .zero
+            let after: UInt256
+            if adding {
+                guard let a = before.checkedAdd(amount), a <= UInt256(limbs: .max, .max, 0, 0) else { return false }
+                after = a
+            } else {
+                guard before >= amount else { return false }
+                after = before - amount
+            }
+            undo.previousGross.append((tick, g[tick]))
+            let delta = Int256(bitPattern: amount)
+            let net = p.liquidityNet(at: tick) ?? .zero
+            // Lower ticks add liquidity when crossed upwards, upper ticks remove it.
+            let newNet = (adding != isUpper) ? net &+ delta : net &- delta
+            g[tick] = after.isZero ? nil : after
+            guard (try? p.setTick(tick, liquidityNet: after.isZero ? nil : newNet)) != nil else { return false }
+        }
+        if lower <= p.tick && p.tick < upper {
+            if adding {
+                guard let l = p.liquidity.checkedAdd(amount), l <= UInt256(limbs: .max, .max, 0, 0) else { return false }
+                p.liquidity = l
+            } else {
+                guard p.liquidity >= amount else { return false }
+                p.liquidity = p.liquidity - amount
+            }
+        }
+        gross[i] = g
+        return true
+    }
+
+    /// Undoes every change from block `block` on (a reorg whose fork point is `block − 1`);
+    /// returns how many. A reorg deeper than the journal marks every pool changed since stale.
+    @discardableResult
+    public mutating func rollBack(toBefore block: UInt64) -> Int {
+        var n = 0
+        while let last = journal.last, last.position.block >= block {
+            journal.removeLast()
+            pools[last.pool] = last.previous
+            appliedThrough[last.pool] = last.previousThrough
+            if !last.previousGross.isEmpty {
+                var g = gross[last.pool] ?? [:]
+                for (tick, value) in last.previousGross.reversed() { g[tick] = value }
+                gross[last.pool] = g
+            }
+            n += 1
+        }
+        if block < journalFloor {
+            for i in appliedThrough.indices where appliedThrough[i].block >= block { stale.insert(i) }
+        }
+        counters.undone += n
+        return n
+    }
+
+    /// Drops undo entries older than `reorgDepth` blocks below `head`: those blocks are final.
+    public mutating func finalize(head: UInt64) {
+        guard head > reorgDepth else { return }
+        let floor = head - reorgDepth
+        guard floor > journalFloor else { return }
+        let keep = journal.firstIndex { $0.position.block >= floor } ?? journal.count
+        if keep > 0 { journal.removeFirst(keep) }
+        journalFloor = floor
+    }
+
+    /// The liquidityGross of `tick` in V3 pool `id`; nil when the tick is not initialised.
+    public func liquidityGross(_ id: PoolID, tick: Int32) -> UInt256? { gross[id.index]?[tick] }
+
+    /// Undo entries held (for tests and metrics).
+    public var journalCount: Int { journal.count }
+}

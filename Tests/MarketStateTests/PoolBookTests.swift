@@ -1,0 +1,172 @@
+import AMMMath
+import ArbiterTestKit
+import EVMCodec
+import EVMPrimitives
+import MarketState
+import Testing
+
+/// Market state against the real Uniswap V3 contract: pools driven through random mints, burns and
+/// swaps on titanoboa (`python/oracle/gen_market_vectors.py`); applying the pool's logs to its
+/// state right after `initialize` must give exactly the contract's state at the end.
+@Suite struct PoolBookTests {
+    struct Scenario {
+        var pool: V3Pool
+        var logs: [PoolLog]
+        var final: JSONValue
+    }
+
+    static let poolAddress = try! Address(hex: "0x1f98431c8ad98523631ae4a59f267346ea31f984")
+
+    static func scenarios() throws -> [Scenario] {
+        try Fixtures.vectors("market/v3-events.json").map { v in
+            let p = try #require(v["pool"])
+            let pool = try V3Pool(sqrtPriceX96: try UInt256(decimal: try p.string("sqrtPriceX96")), tick: Int32(try #require(p["tick"]?.int)),
+                                  liquidity: try UInt256(decimal: try p.string("liquidity")), feePips: UInt32(try #require(p["fee"]?.int)),
+                                  tickSpacing: Int32(try #require(p["tickSpacing"]?.int)), ticks: [])
+            // Eight logs to a block, so that reorg tests have blocks to drop.
+            let logs = try (try #require(v["logs"]?.arrayValue)).enumerated().map { i, l in
+                PoolLog(address: poolAddress, topics: try (try #require(l["topics"]?.arrayValue)).map { try UInt256(hex: try #require($0.stringValue)) },
+                        data: try Hex.decode(try l.string("data")), blockNumber: UInt64(1 + i / 8), logIndex: UInt32(i % 8))
+            }
+            return Scenario(pool: pool, logs: logs, final: try #require(v["final"]))
+        }
+    }
+
+    static func expectEqualsContract(_ book: PoolBook, _ id: PoolBook.PoolID, _ final: JSONValue, _ name: String) throws {
+        guard case .uniswapV3(let p) = book[id] else { Issue.record("not a V3 pool"); return }
+        #expect(p.sqrtPriceX96.description == final["sqrtPriceX96"]?.stringValue, "\(name) price")
+        #expect(final["tick"]?.int == Int(p.tick), "\(name) tick")
+        #expect(p.liquidity.description == final["liquidity"]?.stringValue, "\(name) liquidity")
+        for t in try #require(final["ticks"]?.arrayValue) {
+            let index = Int32(try #require(t["index"]?.int))
+            if t["initialized"] == .bool(true) {
+                #expect(p.liquidityNet(at: index)?.description == t["liquidityNet"]?.stringValue, "\(name) net at \(index)")
+                #expect(book.liquidityGross(id, tick: index)?.description == t["liquidityGross"]?.stringValue, "\(name) gross at \(index)")
+            } else {
+                #expect(p.liquidityNet(at: index) == nil, "\(name): tick \(index) is not initialised")
+                #expect(book.liquidityGross(id, tick: index) == nil)
+            }
+        }
+    }
+
+    @Test func logsTakeThePoolToTheContractsState() throws {
+        let all = try Self.scenarios()
+        #expect(all.count >= 10 && all.reduce(0) { $0 + $1.logs.count } > 400)
+        for (n, s) in all.enumerated() {
+            var book = PoolBook()
+            let id = book.register(Self.poolAddress, pool: .uniswapV3(s.pool), at: LogPosition(block: 0, index: .max))
+            for log in s.logs { #expect(book.apply(log) == .applied(id), "scenario \(n)") }
+            try Self.expectEqualsContract(book, id, s.final, "scenario \(n)")
+            // Every log again (a backfill overlapping the stream): nothing changes.
+            let before = book[id]
+            for log in s.logs { #expect(book.apply(log) == .duplicate) }
+            #expect(book[id] == before && book.counters.duplicates == s.logs.count)
+        }
+    }
+
+    /// Malformed logs (truncated, dirty padding, a topic too many) and other events interleaved with
+    /// the real ones are counted and skipped; the state still ends equal to the contract's.
+    @Test func badLogsAreCountedAndLeaveStateUnharmed() throws {
+        var rng = SeededGenerator(seed: 7)
+        for (n, s) in try Self.scenarios().enumerated() {
+            var book = PoolBook()
+            let id = book.register(Self.poolAddress, pool: .uniswapV3(s.pool), at: LogPosition(block: 0, index: .max))
+            var bad = 0, foreign = 0
+            for log in s.logs {
+                // At the real log's position: were it applied, the real log would then be a duplicate.
+                var broken = log
+                switch rng.next() % 5 {
+                case 0: broken.data.removeLast(Int(rng.next() % 32) + 1)
+                case 1: broken.topics.append(.one)
+                case 2:
+                    // The high byte of a word narrower than 256 bits: Swap's sqrtPriceX96 (uint160),
+                    // Mint's amount (uint128), Burn's amount (uint128).
+                    let word = log.topics[0] == PoolTopics.v3Swap ? 2 : log.topics[0] == PoolTopics.v3Mint ? 1 : 0
+                    broken.data[32 * word] = 0xff
+                case 3:
+                    broken.topics[0] = UInt256(0xddf2_52ad)  // some other event
+                    foreign += 1
+                    #expect(book.apply(broken) == .ignored)
+                    #expect(book.apply(log) == .applied(id))
+                    continue
+                default:
+                    #expect(book.apply(log) == .applied(id))
+                    continue
+                }
+                bad += 1
+                guard case .malformed = book.apply(broken) else { Issue.record("scenario \(n): a broken log was not refused"); continue }
+                #expect(book.apply(log) == .applied(id))
+            }
+            #expect(book.counters.malformed == bad && book.counters.ignored == foreign && bad > 0)
+            try Self.expectEqualsContract(book, id, s.final, "scenario \(n)")
+            let other = PoolLog(address: .zero, topics: s.logs[0].topics, data: s.logs[0].data, blockNumber: 99, logIndex: 0)
+            #expect(book.apply(other) == .unknownPool && book.counters.unknownPool == 1)
+        }
+    }
+
+    /// A reorg that drops the last blocks: their logs come back with `removed: true`, the state
+    /// returns to what it was before them, and re-applying the canonical logs reaches the contract's.
+    @Test func removedLogsRollBackToTheForkPoint() throws {
+        for (n, s) in try Self.scenarios().enumerated() {
+            let lastBlock = s.logs.last!.blockNumber
+            guard lastBlock >= 4 else { continue }
+            let fork = lastBlock - 3  // blocks fork+1 … last are dropped
+            var book = PoolBook()
+            let id = book.register(Self.poolAddress, pool: .uniswapV3(s.pool), at: LogPosition(block: 0, index: .max))
+            for log in s.logs where log.blockNumber <= fork { _ = book.apply(log) }
+            let atFork = book
+            for log in s.logs where log.blockNumber > fork { _ = book.apply(log) }
+            var dropped = s.logs.filter { $0.blockNumber > fork }
+            for i in dropped.indices { dropped[i].removed = true }
+            // The node sends the removed logs newest block last; the first one undoes them all.
+            guard case .rolledBack(let undone) = book.apply(dropped[0]) else { Issue.record("no rollback"); continue }
+            #expect(undone == dropped.count, "scenario \(n)")
+            for log in dropped.dropFirst() { #expect(book.apply(log) == .rolledBack(0)) }
+            #expect(book[id] == atFork[id] && book.appliedThrough == atFork.appliedThrough, "scenario \(n)")
+            for gross in try #require(s.final["ticks"]?.arrayValue) {
+                let t = Int32(try #require(gross["index"]?.int))
+                #expect(book.liquidityGross(id, tick: t) == atFork.liquidityGross(id, tick: t))
+            }
+            for log in s.logs where log.blockNumber > fork { #expect(book.apply(log) == .applied(id)) }
+            try Self.expectEqualsContract(book, id, s.final, "scenario \(n) after the reorg")
+        }
+    }
+
+    /// The journal keeps `reorgDepth` blocks; a reorg deeper than that marks the pools it touched
+    /// stale instead of guessing.
+    @Test func finalizedBlocksLeaveTheJournalAndDeeperReorgsMarkStale() throws {
+        let s = try #require(try Self.scenarios().first)
+        var book = PoolBook(reorgDepth: 2)
+        let id = book.register(Self.poolAddress, pool: .uniswapV3(s.pool), at: LogPosition(block: 0, index: .max))
+        for log in s.logs { _ = book.apply(log) }
+        let head = s.logs.last!.blockNumber
+        book.finalize(head: head)
+        #expect(book.journalCount == s.logs.filter { $0.blockNumber >= head - 2 }.count)
+        book.rollBack(toBefore: 1)
+        #expect(book.stale.contains(id.index))
+    }
+
+    @Test func v2AndSolidlySyncSetReserves() throws {
+        var book = PoolBook()
+        let pair = try V2Pool(reserve0: 10, reserve1: 20, feePips: 3000)
+        let a = try Address(hex: "0x00000000000000000000000000000000000000aa")
+        let id = book.register(a, pool: .uniswapV2(pair), at: LogPosition(block: 5, index: .max))
+        let sync = PoolLog(address: a, topics: [PoolTopics.v2Sync], data: UInt256(1_000).bigEndianBytes + UInt256(2_000).bigEndianBytes, blockNumber: 6, logIndex: 3)
+        #expect(book.apply(sync) == .applied(id))
+        #expect(book[id] == .uniswapV2(try V2Pool(reserve0: 1_000, reserve1: 2_000, feePips: 3000)))
+        var old = sync
+        old.blockNumber = 5
+        #expect(book.apply(old) == .duplicate)
+        // A Solidly Sync on a V2 pair does not fit it: the pool is stale, its state untouched.
+        var wrong = sync
+        wrong.topics = [PoolTopics.solidlySync]
+        wrong.logIndex = 4
+        #expect(book.apply(wrong) == .stale(id))
+        #expect(book.stale == [id.index])
+    }
+}
+
+extension JSONValue {
+    /// A JSON integer.
+    var int: Int? { if case .number(let n) = self { Int(n) } else { nil } }
+}
