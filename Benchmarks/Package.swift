@@ -32,6 +32,28 @@ let package = Package(
             path: "Benchmarks/AMM",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .target(name: "CHeap", path: "Benchmarks/CHeap"),
+        .executableTarget(
+            name: "MarketStateMemory",
+            dependencies: [
+                "CHeap",
+                .product(name: "MarketState", package: "main"),
+                .product(name: "AMMMath", package: "main"),
+                .product(name: "EVMPrimitives", package: "main"),
+            ],
+            path: "Benchmarks/MarketStateMemory"
+        ),
+        .executableTarget(
+            name: "MarketStateBench",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MarketState", package: "main"),
+                .product(name: "AMMMath", package: "main"),
+                .product(name: "EVMPrimitives", package: "main"),
+            ],
+            path: "Benchmarks/MarketState",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

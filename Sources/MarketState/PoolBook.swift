@@ -53,7 +53,8 @@ public struct PoolBook: Sendable {
 
     private var ids: [Address: Int] = [:]
     /// liquidityGross per initialised tick of each V3 pool: a Burn un-initialises a tick at zero.
-    private var gross: [Int: [Int32: UInt256]] = [:]
+    /// Per pool (empty unless V3), sorted by tick: a dense array costs a third of a dictionary.
+    private var gross: [TickGrossTable] = []
     private struct Undo: Sendable {
         var position: LogPosition
         var pool: Int
@@ -61,7 +62,10 @@ public struct PoolBook: Sendable {
         var previousThrough: LogPosition
         var previousGross: [(tick: Int32, gross: UInt256?)]
     }
+    /// Undo entries, oldest first, from `journalStart` on: finalising a block only moves the start,
+    /// and the array is compacted once the dead prefix is half of it (amortised O(1) per entry).
     private var journal: [Undo] = []
+    private var journalStart = 0
     /// Changes before this block are no longer in the journal.
     private var journalFloor: UInt64 = 0
 
@@ -93,7 +97,8 @@ public struct PoolBook: Sendable {
             addresses.append(address)
             appliedThrough.append(position)
         }
-        if case .uniswapV3 = pool { gross[i] = tickGross } else { gross[i] = nil }
+        if i == gross.count { gross.append(TickGrossTable()) }
+        gross[i] = TickGrossTable(tickGross)
         return PoolID(index: i)
     }
 
@@ -171,7 +176,7 @@ public struct PoolBook: Sendable {
     /// ticks, the tick un-initialised when its gross reaches zero, in-range liquidity.
     private mutating func update(_ p: inout V3Pool, pool i: Int, lower: Int32, upper: Int32, amount: UInt256, adding: Bool, undo: inout Undo) -> Bool {
         guard lower < upper else { return false }
-        var g = gross[i] ?? [:]
+        var g = gross[i]
         for (tick, isUpper) in [(lower, false), (upper, true)] {
             let before = g[tick] ?? .zero
             let after: UInt256
@@ -208,12 +213,12 @@ public struct PoolBook: Sendable {
     @discardableResult
     public mutating func rollBack(toBefore block: UInt64) -> Int {
         var n = 0
-        while let last = journal.last, last.position.block >= block {
+        while journal.count > journalStart, let last = journal.last, last.position.block >= block {
             journal.removeLast()
             pools[last.pool] = last.previous
             appliedThrough[last.pool] = last.previousThrough
             if !last.previousGross.isEmpty {
-                var g = gross[last.pool] ?? [:]
+                var g = gross[last.pool]
                 for (tick, value) in last.previousGross.reversed() { g[tick] = value }
                 gross[last.pool] = g
             }
@@ -231,14 +236,61 @@ public struct PoolBook: Sendable {
         guard head > reorgDepth else { return }
         let floor = head - reorgDepth
         guard floor > journalFloor else { return }
-        let keep = journal.firstIndex { $0.position.block >= floor } ?? journal.count
-        if keep > 0 { journal.removeFirst(keep) }
+        while journalStart < journal.count && journal[journalStart].position.block < floor { journalStart += 1 }
+        if journalStart > 1_024 && journalStart * 2 > journal.count {
+            journal.removeFirst(journalStart)
+            journalStart = 0
+        }
         journalFloor = floor
     }
 
     /// The liquidityGross of `tick` in V3 pool `id`; nil when the tick is not initialised.
-    public func liquidityGross(_ id: PoolID, tick: Int32) -> UInt256? { gross[id.index]?[tick] }
+    public func liquidityGross(_ id: PoolID, tick: Int32) -> UInt256? { gross[id.index][tick] }
 
     /// Undo entries held (for tests and metrics).
-    public var journalCount: Int { journal.count }
+    public var journalCount: Int { journal.count - journalStart }
+}
+
+/// liquidityGross (a uint128) of a V3 pool's initialised ticks, sorted by tick.
+struct TickGrossTable: Sendable {
+    private struct Entry: Sendable {
+        var tick: Int32
+        var low: UInt64
+        var high: UInt64
+    }
+    private var entries: [Entry] = []
+
+    init() {}
+
+    init(_ values: [Int32: UInt256]) {
+        entries = values.filter { !$0.value.isZero }.sorted { $0.key < $1.key }.map { Entry(tick: $0.key, low: $0.value.w0, high: $0.value.w1) }
+    }
+
+    private func position(_ tick: Int32) -> Int {
+        var lo = 0, hi = entries.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if entries[mid].tick < tick { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The tick's gross, nil when it is not initialised. Values are below 2^128.
+    subscript(tick: Int32) -> UInt256? {
+        get {
+            let i = position(tick)
+            guard i < entries.count, entries[i].tick == tick else { return nil }
+            return UInt256(limbs: entries[i].low, entries[i].high, 0, 0)
+        }
+        set {
+            let i = position(tick)
+            let present = i < entries.count && entries[i].tick == tick
+            if let v = newValue, !v.isZero {
+                let e = Entry(tick: tick, low: v.w0, high: v.w1)
+                if present { entries[i] = e } else { entries.insert(e, at: i) }
+            } else if present {
+                entries.remove(at: i)
+            }
+        }
+    }
 }
