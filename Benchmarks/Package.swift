@@ -32,7 +32,7 @@ let package = Package(
             path: "Benchmarks/AMM",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        .target(name: "CHeap", path: "Benchmarks/CHeap"),
+        .target(name: "CHeap", path: "Tools/CHeap"),
         .executableTarget(
             name: "MarketStateMemory",
             dependencies: [
@@ -41,7 +41,7 @@ let package = Package(
                 .product(name: "AMMMath", package: "main"),
                 .product(name: "EVMPrimitives", package: "main"),
             ],
-            path: "Benchmarks/MarketStateMemory"
+            path: "Tools/MarketStateMemory"
         ),
         .executableTarget(
             name: "MarketStateBench",
