@@ -1,0 +1,48 @@
+import Synchronization
+
+/// A chain's providers behind one transport: each call goes to the provider `ProviderSelector`
+/// picks, and a retryable failure moves it to the next (at most `attempts` providers per call).
+public final class ProviderPool: RPCTransport {
+    private let transports: [any RPCTransport]
+    private let selector: Mutex<ProviderSelector>
+    private let start = ContinuousClock.now
+    public let attempts: Int
+
+    public init(_ providers: [(name: String, transport: any RPCTransport)], options: ProviderSelector.Options = .init(), attempts: Int = 3) {
+        precondition(!providers.isEmpty, "a provider pool needs a provider")
+        transports = providers.map(\.transport)
+        selector = Mutex(ProviderSelector(names: providers.map(\.name), options: options))
+        self.attempts = attempts
+    }
+
+    /// The selector's view of each provider (for status lines and tests).
+    public var providers: [ProviderSelector.Provider] { selector.withLock { $0.providers } }
+
+    public func observed(head: UInt64, at i: Int) { selector.withLock { $0.observed(head: head, at: i) } }
+
+    public func send(_ requests: [RPCRequest]) async throws(RPCError) -> [RPCResponse] {
+        var last = RPCError(.unavailable, "every provider is cooling down or over its rate")
+        for _ in 0..<attempts {
+            let now = ContinuousClock.now - start
+            guard let i = selector.withLock({ $0.choose(now: now) }) else { throw last }
+            let began = ContinuousClock.now
+            do {
+                let responses = try await transports[i].send(requests)
+                let took = ContinuousClock.now - began
+                // A -32005 inside the responses is a rate limit too.
+                if let limited = responses.lazy.compactMap({ if case .failure(let e) = $0.result, e.code == .rateLimited { e } else { nil } }).first {
+                    selector.withLock { $0.failed(i, limited, now: ContinuousClock.now - self.start) }
+                    last = limited
+                    continue
+                }
+                selector.withLock { $0.succeeded(i, latency: took) }
+                return responses
+            } catch {
+                selector.withLock { $0.failed(i, error, now: ContinuousClock.now - self.start) }
+                guard error.retryable else { throw error }
+                last = error
+            }
+        }
+        throw last
+    }
+}

@@ -1,0 +1,29 @@
+import EVMCodec
+import Synchronization
+
+/// JSON-RPC calls over a transport (one node, or a `ProviderPool`): ids assigned here, results
+/// returned or thrown as `RPCError`.
+public final class RPCClient: Sendable {
+    public let transport: any RPCTransport
+    private let nextID = Atomic<Int>(1)
+
+    public init(_ transport: any RPCTransport) {
+        self.transport = transport
+    }
+
+    /// One call's result.
+    public func call(_ method: String, _ params: [JSONValue] = []) async throws(RPCError) -> JSONValue {
+        let responses = try await transport.send([request(method, params)])
+        return try responses[0].result.get()
+    }
+
+    /// Several calls in one batch; each succeeds or fails on its own.
+    public func batch(_ calls: [(method: String, params: [JSONValue])]) async throws(RPCError) -> [Result<JSONValue, RPCError>] {
+        let responses = try await transport.send(calls.map { request($0.method, $0.params) })
+        return responses.map(\.result)
+    }
+
+    private func request(_ method: String, _ params: [JSONValue]) -> RPCRequest {
+        RPCRequest(id: nextID.add(1, ordering: .relaxed).oldValue, method: method, params: params)
+    }
+}

@@ -1,0 +1,50 @@
+import ArbiterTestKit
+import EVMCodec
+import JSONRPC
+import Testing
+
+/// The HTTP transport and the provider pool against real devnet servers (web3-compatible
+/// JSON-RPC over aiohttp, with injected rate limits).
+@Suite(.serialized) struct HTTPTransportTests {
+    @Test func callsBatchesAndNodeErrors() async throws {
+        let devnet = try Devnet(chainId: 10, lab: false)
+        defer { devnet.stop() }
+        let client = RPCClient(HTTPTransport(url: devnet.http.absoluteString))
+        #expect(try await client.call("eth_chainId") == .string("0xa"))
+        let results = try await client.batch([("eth_chainId", []), ("eth_blockNumber", []), ("no_such_method", [])])
+        #expect(try results[0].get() == .string("0xa"))
+        #expect(try results[1].get().stringValue?.hasPrefix("0x") == true)
+        guard case .failure(let e) = results[2] else { Issue.record("an unknown method succeeded"); return }
+        #expect(e.code == .server && e.rpcCode == -32601 && !e.retryable)
+        // A closed port: a transport error, which another provider could answer.
+        do {
+            _ = try await RPCClient(HTTPTransport(url: "http://127.0.0.1:9", timeout: .seconds(2))).call("eth_chainId")
+            Issue.record("a closed port answered")
+        } catch {
+            #expect(error.code == .transport || error.code == .timeout)
+            #expect(error.retryable)
+        }
+    }
+
+    /// 429s from the first provider move calls to the second; once the first recovers (its
+    /// cool-down over and the limit spent), calls go back to it.
+    @Test func rateLimitedProviderFailsOverAndRecovers() async throws {
+        let first = try Devnet(chainId: 1, lab: false)
+        defer { first.stop() }
+        let second = try Devnet(chainId: 1, lab: false)
+        defer { second.stop() }
+        _ = try await first.call("devnet_rateLimit", [.number("2")])
+        let pool = ProviderPool([("first", HTTPTransport(url: first.http.absoluteString)), ("second", HTTPTransport(url: second.http.absoluteString))])
+        let client = RPCClient(pool)
+        #expect(try await client.call("eth_chainId") == .string("0x1"))  // 429 from first, answered by second
+        #expect(pool.providers[0].failures == 1 && pool.providers[1].calls == 1)
+        #expect(try await client.call("eth_chainId") == .string("0x1"))  // first is cooling down
+        #expect(pool.providers[1].calls == 2 && pool.providers[0].calls == 1)
+        try await Task.sleep(for: .milliseconds(1_100))
+        _ = try await client.call("eth_chainId")  // first again: its second 429, then second
+        try await Task.sleep(for: .milliseconds(1_100))
+        _ = try await client.call("eth_chainId")  // first has recovered
+        let p = pool.providers
+        #expect(p[0].calls == 3 && p[0].failures == 2 && p[1].calls == 3)
+    }
+}
