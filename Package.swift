@@ -46,6 +46,7 @@ let package = Package(
             name: "JSONRPC",
             dependencies: ["EVMCodec", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
+        .target(name: "EthClient", dependencies: ["JSONRPC", "EVMCodec", "EVMPrimitives", "MarketState"]),
         // engine
         .target(name: "MarketState", dependencies: ["EVMPrimitives", "EVMCodec", "AMMMath"]),
         // apps
@@ -65,6 +66,7 @@ let package = Package(
         .testTarget(name: "DevnetTests", dependencies: ["ArbiterTestKit", "EVMCodec", "EVMPrimitives"]),
         .testTarget(name: "AMMMathTests", dependencies: ["AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EVMCodec", "ArbiterTestKit"]),
+        .testTarget(name: "EthClientTests", dependencies: ["EthClient", "JSONRPC", "MarketState", "AMMMath", "EVMCodec", "EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "MarketStateTests", dependencies: ["MarketState", "AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],

@@ -21,7 +21,9 @@ public final class Devnet: @unchecked Sendable {
     /// The repository root, found from this source file.
     public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    public init(chainId: UInt64, lab: Bool = true, blockTime: Double = 0) throws {
+    /// A devnet on a free port; with `lab`, the lab's contracts (manifest in `manifest`); with
+    /// `market`, the lab's market driver trading every block (`blockTime` seconds apart).
+    public init(chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1) throws {
         let script = Self.root.appendingPathComponent("scripts/devnet")
         let python = Self.root.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
@@ -32,6 +34,7 @@ public final class Devnet: @unchecked Sendable {
         var args = ["--port", String(port), "--chain-id", String(chainId)]
         if blockTime > 0 { args += ["--block-time", String(blockTime)] }
         if lab { args += ["--lab", manifestPath] }
+        if market { args += ["--market", "--seed", String(seed)] }
         let p = Process()
         p.executableURL = script
         p.arguments = args

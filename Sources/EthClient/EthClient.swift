@@ -1,0 +1,90 @@
+import EVMCodec
+import EVMPrimitives
+import JSONRPC
+import MarketState
+
+/// Typed `eth_*` calls over a JSON-RPC client (one node or a provider pool). Values are parsed
+/// strictly at this edge: a field a node sends wrong is an `RPCError(.malformedResponse)`.
+public struct EthClient: Sendable {
+    public let rpc: RPCClient
+
+    public init(_ rpc: RPCClient) {
+        self.rpc = rpc
+    }
+
+    /// A block tag or number for calls that read state.
+    public enum Block: Sendable {
+        case latest
+        case number(UInt64)
+        var json: JSONValue {
+            switch self {
+            case .latest: .string("latest")
+            case .number(let n): .string(UInt256(n).hexQuantity)
+            }
+        }
+    }
+
+    public func chainID() async throws(RPCError) -> UInt64 { try Self.quantity(try await rpc.call("eth_chainId"), "chainId") }
+
+    public func blockNumber() async throws(RPCError) -> UInt64 { try Self.quantity(try await rpc.call("eth_blockNumber"), "blockNumber") }
+
+    /// `eth_call` of `data` on `to` at `block`; the return data.
+    public func call(to: Address, data: [UInt8], block: Block = .latest) async throws(RPCError) -> [UInt8] {
+        let tx = JSONValue.object([("to", .string(to.lowercased)), ("data", .string(Hex.encode(data)))])
+        let result = try await rpc.call("eth_call", [tx, block.json])
+        guard let text = result.stringValue, let bytes = try? Hex.decode(text) else { throw RPCError(.malformedResponse, "eth_call returned \(result.kind)") }
+        return bytes
+    }
+
+    /// Logs of `addresses` whose topic0 is one of `topics`, in [from, to].
+    public func logs(addresses: [Address], topics: [UInt256], from: UInt64, to: UInt64) async throws(RPCError) -> [PoolLog] {
+        let filter = JSONValue.object([
+            ("fromBlock", .string(UInt256(from).hexQuantity)), ("toBlock", .string(UInt256(to).hexQuantity)),
+            ("address", .array(addresses.map { .string($0.lowercased) })),
+            ("topics", .array([.array(topics.map { .string(Self.word($0)) })])),
+        ])
+        let result = try await rpc.call("eth_getLogs", [filter])
+        guard let items = result.arrayValue else { throw RPCError(.malformedResponse, "eth_getLogs returned \(result.kind)") }
+        return try items.map { (item) throws(RPCError) -> PoolLog in try Self.log(item) }
+    }
+
+    /// A log object as nodes send it (`eth_getLogs`, `logs` subscriptions).
+    public static func log(_ v: JSONValue) throws(RPCError) -> PoolLog {
+        func field(_ key: String) throws(RPCError) -> String {
+            guard let s = v[key]?.stringValue else { throw RPCError(.malformedResponse, "a log without \(key)") }
+            return s
+        }
+        do {
+            let address = try Address(hex: try field("address"))
+            guard let topicValues = v["topics"]?.arrayValue, topicValues.count <= 4 else { throw RPCError(.malformedResponse, "a log's topics") }
+            var topics: [UInt256] = []
+            for t in topicValues {
+                guard let s = t.stringValue, s.count == 66 else { throw RPCError(.malformedResponse, "a topic that is not 32 bytes") }
+                topics.append(try UInt256(hex: s))
+            }
+            let removed: Bool
+            switch v["removed"] {
+            case nil, .null?: removed = false
+            case .bool(let b)?: removed = b
+            default: throw RPCError(.malformedResponse, "removed is not a bool")
+            }
+            return PoolLog(address: address, topics: topics, data: try Hex.decode(try field("data")),
+                           blockNumber: try quantity(v["blockNumber"], "blockNumber"), blockHash: try UInt256(hex: try field("blockHash")),
+                           transactionIndex: UInt32(truncatingIfNeeded: try quantity(v["transactionIndex"], "transactionIndex")),
+                           logIndex: UInt32(truncatingIfNeeded: try quantity(v["logIndex"], "logIndex")), removed: removed)
+        } catch let e as RPCError {
+            throw e
+        } catch {
+            throw RPCError(.malformedResponse, "a log: \(error)")
+        }
+    }
+
+    static func quantity(_ v: JSONValue?, _ name: String) throws(RPCError) -> UInt64 {
+        guard let s = v?.stringValue, s.hasPrefix("0x"), let n = try? UInt256(hex: s), n.fitsInUInt64 else {
+            throw RPCError(.malformedResponse, "\(name) is not a quantity")
+        }
+        return n.w0
+    }
+
+    static func word(_ w: UInt256) -> String { Hex.encode(w.bigEndianBytes) }
+}
