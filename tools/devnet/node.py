@@ -56,6 +56,9 @@ class Node:
         for h in b["transactions"]:
             r = self.t.get_transaction_receipt(h)
             logs += [enc.log(l) for l in r["logs"]]
+        # eth-tester numbers logs within their transaction; nodes number them across the block.
+        for i, l in enumerate(logs):
+            l["logIndex"] = hex(i)
         self.block_logs[number] = logs
         for listener in list(self.listeners):
             listener("newHeads", head)
@@ -331,7 +334,11 @@ class Node:
             return None
         if r is None or r.get("block_number") is None:
             return None
-        return enc.receipt(r)
+        out = enc.receipt(r)
+        mined = self.block_logs.get(r["block_number"])
+        if mined is not None:  # block-wide log indices, as in eth_getLogs
+            out["logs"] = [l for l in mined if l["transactionHash"] == out["transactionHash"]]
+        return out
 
     def _log_range_end(self, tag, default):
         if tag is None:

@@ -86,6 +86,26 @@ def test_market_swaps_every_block_and_sometimes_opens_an_arbitrage(world):
     assert best_gap > 1 / 0.997**2, f"no arbitrage opened between the V2 venues in 60 blocks (best {best_gap})"
 
 
+def test_log_indices_count_across_the_block(world):
+    """As geth numbers them: logIndex runs across the whole block (eth-tester restarts it in every
+    transaction, which made two swaps in one block share a position), and a receipt's logs carry
+    the same indices as eth_getLogs."""
+    node, lab = world
+    for _ in range(10):
+        lab.market_round()
+        node.mine()
+    head = node.latest_number()
+    shared = 0
+    for n in range(head - 9, head + 1):
+        logs = node.rpc_eth_getLogs({"fromBlock": hex(n), "toBlock": hex(n)})
+        assert [int(l["logIndex"], 16) for l in logs] == list(range(len(logs)))
+        txs = list(dict.fromkeys(l["transactionHash"] for l in logs))
+        shared += len(txs) > 1
+        for h in txs:
+            assert node.rpc_eth_getTransactionReceipt(h)["logs"] == [l for l in logs if l["transactionHash"] == h]
+    assert shared > 0
+
+
 def test_market_runs_on_a_served_devnet(tmp_path):
     """`--market` on a served devnet: interval mining, and the trader's swaps in consecutive blocks."""
     d = Devnet(8453, True, str(tmp_path), extra=("--market", "--block-time", "0.4"))
