@@ -85,4 +85,75 @@ import Testing
         }
         #expect(moved >= 4)  // the market traded several pools of both kinds
     }
+
+    /// Logs followed over a WebSocket subscription while the devnet drops every socket twice: on
+    /// each (re)subscription the follower backfills with `eth_getLogs` from the last block it
+    /// processed. The logs applied are exactly the chain's logs over the run, none twice, and
+    /// every pool ends equal to its contract.
+    @Test func droppedSocketsLoseNothingAndApplyNothingTwice() async throws {
+        let devnet = try Devnet(chainId: 1, lab: true, market: true, blockTime: 0.25, seed: 5)
+        defer { devnet.stop() }
+        let eth = EthClient(RPCClient(HTTPTransport(url: devnet.http.absoluteString)))
+        let manifest = try #require(devnet.manifest)
+        var pairs: [Address] = []
+        for dex in ["sushiswap", "uniswap_v2"] {
+            guard case .object(let pools)? = manifest["dexes"]?[dex]?["pools"] else { continue }
+            pairs += try pools.map { try Address(hex: try #require($0.value.stringValue)) }
+        }
+        var start = try await eth.blockNumber()
+        while start < 2 { try await Task.sleep(for: .milliseconds(200)); start = try await eth.blockNumber() }
+        var book = PoolBook()
+        for a in pairs {
+            let (r0, r1) = try await Self.reserves(eth, a, at: .number(start))
+            book.register(a, pool: .uniswapV2(try V2Pool(reserve0: r0, reserve1: r1, feePips: 3000)), at: LogPosition(block: start, index: .max))
+        }
+        let session = WebSocketSession(url: devnet.ws.absoluteString)
+        var applied: [LogPosition] = []
+        var processed = start  // the last block whose logs are all applied
+        var subscriptions = 0, live = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await session.run() }
+            let filter = JSONValue.object([("address", .array(pairs.map { .string($0.lowercased) })),
+                                           ("topics", .array([.array([.string(Hex.encode(PoolTopics.v2Sync.bigEndianBytes))])]))])
+            for await event in session.subscribe([.string("logs"), filter]) {
+                switch event {
+                case .subscribed:
+                    subscriptions += 1
+                    // Whatever happened while we were not subscribed: everything after `processed`.
+                    let head = try await eth.blockNumber()
+                    for log in try await eth.logs(addresses: pairs, topics: [PoolTopics.v2Sync], from: processed + 1, to: head) {
+                        if case .applied = book.apply(log) { applied.append(log.position) }
+                    }
+                    processed = max(processed, head)
+                case .item(let json):
+                    let log = try EthClient.log(json)
+                    live += 1
+                    if case .applied = book.apply(log) { applied.append(log.position) }
+                    processed = max(processed, log.blockNumber - 1)
+                }
+                let height = try await eth.blockNumber()
+                if subscriptions == 1 && height >= start + 6 || subscriptions == 2 && height >= start + 12 {
+                    _ = try await devnet.call("devnet_dropWebSockets")
+                }
+                if subscriptions >= 3 && height >= start + 18 { break }
+            }
+            group.cancelAll()
+        }
+        // Everything up to a head we have certainly passed, then compare with the chain's own list.
+        let end = try await eth.blockNumber()
+        for log in try await eth.logs(addresses: pairs, topics: [PoolTopics.v2Sync], from: processed + 1, to: end) {
+            if case .applied = book.apply(log) { applied.append(log.position) }
+        }
+        let chain = try await eth.logs(addresses: pairs, topics: [PoolTopics.v2Sync], from: start + 1, to: end).map(\.position)
+        #expect(subscriptions >= 3 && live > 0)
+        #expect(Set(applied).count == applied.count, "a log applied twice")
+        #expect(Set(applied) == Set(chain), "applied \(applied.count) of the chain's \(chain.count) logs")
+        #expect(book.counters.malformed == 0 && book.stale.isEmpty)
+        for a in pairs {
+            let id = try #require(book.id(of: a))
+            guard case .uniswapV2(let p) = book[id] else { continue }
+            let (r0, r1) = try await Self.reserves(eth, a, at: .number(end))
+            #expect(p.reserve0 == r0 && p.reserve1 == r1, "pair \(a)")
+        }
+    }
 }
