@@ -53,7 +53,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "EthClient", dependencies: ["JSONRPC", "EVMCodec", "EVMPrimitives", "MarketState"]),
+        .target(name: "EthClient", dependencies: ["JSONRPC", "EVMCodec", "EVMPrimitives", "AMMMath", "MarketState"]),
         // engine
         .target(name: "MarketState", dependencies: ["EVMPrimitives", "EVMCodec", "AMMMath"]),
         // apps

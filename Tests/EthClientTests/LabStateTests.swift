@@ -156,4 +156,75 @@ import Testing
             #expect(p.reserve0 == r0 && p.reserve1 == r1, "pair \(a)")
         }
     }
+
+    /// Initial state through Multicall3 (V3 with its tick bitmap and ticks), kept by logs while the
+    /// market trades: every pool then equals a fresh read at the head, ticks and liquidityGross
+    /// included, and V3 quotes on it equal the real QuoterV2's at the head, to the wei.
+    @Test func multicallStateWithTicksQuotesLikeTheRealQuoter() async throws {
+        let devnet = try Devnet(chainId: 1, lab: true, market: true, blockTime: 0.25, seed: 9)
+        defer { devnet.stop() }
+        let eth = EthClient(RPCClient(HTTPTransport(url: devnet.http.absoluteString)))
+        let manifest = try #require(devnet.manifest)
+        let reader = PoolStateReader(eth: eth, multicall: try Address(hex: try #require(manifest["multicall3"]?.stringValue)), batchSize: 7)
+        let quoter = try Address(hex: try #require(manifest["dexes"]?["uniswap_v3"]?["quoter"]?.stringValue))
+        var v2: [Address] = [], v3: [Address] = []
+        for dex in ["sushiswap", "uniswap_v2"] {
+            guard case .object(let pools)? = manifest["dexes"]?[dex]?["pools"] else { continue }
+            v2 += try pools.map { try Address(hex: try #require($0.value.stringValue)) }
+        }
+        if case .object(let pools)? = manifest["dexes"]?["uniswap_v3"]?["pools"] {
+            v3 += try pools.map { try Address(hex: try #require($0.value.stringValue)) }
+        }
+        var start = try await eth.blockNumber()
+        while start < 2 { try await Task.sleep(for: .milliseconds(200)); start = try await eth.blockNumber() }
+        var book = PoolBook()
+        for (a, p) in zip(v2, try await reader.v2(v2, at: start)) {
+            book.register(a, pool: .uniswapV2(try #require(p)), at: LogPosition(block: start, index: .max))
+        }
+        let initial = try await reader.v3(v3, at: start)
+        for (a, s) in zip(v3, initial) {
+            let s = try #require(s)
+            #expect(!s.pool.ticks.isEmpty, "pool \(a) has initialised ticks")
+            book.register(a, pool: .uniswapV3(s.pool), at: LogPosition(block: start, index: .max), tickGross: s.tickGross)
+        }
+        var head = start
+        while head < start + 10 { try await Task.sleep(for: .milliseconds(250)); head = try await eth.blockNumber() }
+        let topics = [PoolTopics.v2Sync, PoolTopics.v3Swap, PoolTopics.v3Mint, PoolTopics.v3Burn]
+        for log in try await eth.logs(addresses: v2 + v3, topics: topics, from: start + 1, to: head) { _ = book.apply(log) }
+        #expect(book.counters.malformed == 0 && book.stale.isEmpty && book.counters.applied > 10)
+
+        for (a, p) in zip(v2, try await reader.v2(v2, at: head)) {
+            #expect(book[try #require(book.id(of: a))] == .uniswapV2(try #require(p)), "pair \(a)")
+        }
+        var quoted = 0
+        for (a, fresh) in zip(v3, try await reader.v3(v3, at: head)) {
+            let fresh = try #require(fresh)
+            let id = try #require(book.id(of: a))
+            #expect(book[id] == .uniswapV3(fresh.pool), "pool \(a)")
+            for t in fresh.pool.ticks { #expect(book.liquidityGross(id, tick: t.index) == fresh.tickGross[t.index]) }
+            guard case .uniswapV3(let ours) = book[id] else { continue }
+            let token0 = Self.word(try await eth.call(to: a, data: [0x0d, 0xfe, 0x16, 0x81], block: .number(head)), 0)
+            let token1 = Self.word(try await eth.call(to: a, data: [0xd2, 0x12, 0x20, 0xa7], block: .number(head)), 0)
+            // Trades of 0.001% to 1% of the input side's virtual reserve (L/√P or L·√P). Only quotes
+            // whose price stays within the bitmap words read are compared: beyond them the state is
+            // incomplete by design (the reader's `covered`).
+            let s = ours.sqrtPriceX96.doubleValue / 79_228_162_514_264_337_593_543_950_336.0
+            for zeroForOne in [true, false] {
+                let reserve = zeroForOne ? ours.liquidity.doubleValue / s : ours.liquidity.doubleValue * s
+                for fraction in [1e-5, 1e-4, 1e-3, 1e-2] {
+                    let amount = UInt256(UInt64(min(reserve * fraction, 1.8e19)))
+                    guard !amount.isZero else { continue }
+                    let (tIn, tOut) = zeroForOne ? (token0, token1) : (token1, token0)
+                    let args = tIn.bigEndianBytes + tOut.bigEndianBytes + amount.bigEndianBytes + UInt256(UInt64(ours.feePips)).bigEndianBytes + UInt256.zero.bigEndianBytes
+                    let real = try await eth.call(to: quoter, data: [0xc6, 0xa5, 0x02, 0x6a] + args, block: .number(head))
+                    let mine = try ours.swap(zeroForOne: zeroForOne, amount: amount)
+                    guard fresh.covered.contains(mine.tickAfter) else { continue }
+                    #expect(mine.amountOut == Self.word(real, 0) && mine.sqrtPriceX96After == Self.word(real, 1),
+                            "pool \(a) \(zeroForOne) \(amount): ours \(mine.amountOut) to tick \(mine.tickAfter), the quoter's \(String(describing: Self.word(real, 0)))")
+                    quoted += 1
+                }
+            }
+        }
+        #expect(quoted >= 20)
+    }
 }
