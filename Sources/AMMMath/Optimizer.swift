@@ -176,10 +176,9 @@ public enum Optimizer {
         return (lo + hi) / 2
     }
 
-    /// Golden-section search for the integer maximum of the exact profit on [lo, hi] (an input
-    /// the path cannot take counts as a loss), for when the estimate is not trustworthy.
-    /// Golden-section search for the integer maximum of `value` on [lo, hi] (nil counts as a
-    /// loss), then a scan of the last few.
+    /// Golden-section search for the integer maximum of `value` on [lo, hi] (an input the path
+    /// cannot take scores Int256.min), then a scan of the last few: for when the estimate is not
+    /// trustworthy.
     static func golden(lo: UInt256, hi: UInt256, _ value: (UInt256) -> Int256) -> UInt256 {
         // 0.381966… (2 − φ) of n, in integers.
         func part(_ n: UInt256) -> UInt256 {

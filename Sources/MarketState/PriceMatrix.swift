@@ -70,7 +70,6 @@ public final class PriceMatrix: Sendable {
 
     private struct State: @unchecked Sendable {
         var slots: [Key: Int] = [:]
-        var count = 0
         var capacity = 0  // chunk pointers the current directory holds
         var retired: [UnsafeMutablePointer<Atomic<UInt>>] = []
         var chunks: [UnsafeMutablePointer<Word>] = []
@@ -104,11 +103,10 @@ public final class PriceMatrix: Sendable {
     public func slot(for key: Key) -> Slot {
         state.withLock { s in
             if let i = s.slots[key] { return Slot(index: i) }
-            let i = s.count
+            let i = s.slots.count
             if i >> Self.chunkBits >= s.chunks.count { addChunk(&s) }
             s.slots[key] = i
-            s.count += 1
-            assigned.store(s.count, ordering: .releasing)
+            assigned.store(i + 1, ordering: .releasing)
             return Slot(index: i)
         }
     }

@@ -12,6 +12,15 @@ import Testing
 @Suite(.serialized) struct LabStateTests {
     static func word(_ bytes: [UInt8], _ i: Int) -> UInt256 { bytes.withUnsafeBytes { UInt256(bigEndianWordAt: $0.baseAddress! + 32 * i) } }
 
+    /// The lab's V2 pairs (both venues) and V3 pools, from its manifest.
+    static func labPools(_ manifest: JSONValue) throws -> (v2: [Address], v3: [Address]) {
+        func addresses(_ dex: String) throws -> [Address] {
+            guard case .object(let pools)? = manifest["dexes"]?[dex]?["pools"] else { return [] }
+            return try pools.map { try Address(hex: try #require($0.value.stringValue)) }
+        }
+        return (try addresses("sushiswap") + addresses("uniswap_v2"), try addresses("uniswap_v3"))
+    }
+
     /// `getReserves()` as (reserve0, reserve1).
     static func reserves(_ eth: EthClient, _ pair: Address, at block: EthClient.Block) async throws -> (UInt256, UInt256) {
         let r = try await eth.call(to: pair, data: [0x09, 0x02, 0xf1, 0xac], block: block)
@@ -30,14 +39,7 @@ import Testing
         defer { devnet.stop() }
         let eth = EthClient(RPCClient(HTTPTransport(url: devnet.http.absoluteString)))
         let manifest = try #require(devnet.manifest)
-        var v2: [Address] = [], v3: [Address] = []
-        for dex in ["sushiswap", "uniswap_v2"] {
-            guard case .object(let pools)? = manifest["dexes"]?[dex]?["pools"] else { continue }
-            v2 += try pools.map { try Address(hex: try #require($0.value.stringValue)) }
-        }
-        if case .object(let pools)? = manifest["dexes"]?["uniswap_v3"]?["pools"] {
-            v3 += try pools.map { try Address(hex: try #require($0.value.stringValue)) }
-        }
+        let (v2, v3) = try Self.labPools(manifest)
         #expect(v2.count >= 6 && v3.count >= 2)
 
         // Read every pool at block `start`, as market state does when it begins watching.
@@ -95,11 +97,7 @@ import Testing
         defer { devnet.stop() }
         let eth = EthClient(RPCClient(HTTPTransport(url: devnet.http.absoluteString)))
         let manifest = try #require(devnet.manifest)
-        var pairs: [Address] = []
-        for dex in ["sushiswap", "uniswap_v2"] {
-            guard case .object(let pools)? = manifest["dexes"]?[dex]?["pools"] else { continue }
-            pairs += try pools.map { try Address(hex: try #require($0.value.stringValue)) }
-        }
+        let pairs = try Self.labPools(manifest).v2
         var start = try await eth.blockNumber()
         while start < 2 { try await Task.sleep(for: .milliseconds(200)); start = try await eth.blockNumber() }
         var book = PoolBook()
@@ -167,14 +165,7 @@ import Testing
         let manifest = try #require(devnet.manifest)
         let reader = PoolStateReader(eth: eth, multicall: try Address(hex: try #require(manifest["multicall3"]?.stringValue)), batchSize: 7)
         let quoter = try Address(hex: try #require(manifest["dexes"]?["uniswap_v3"]?["quoter"]?.stringValue))
-        var v2: [Address] = [], v3: [Address] = []
-        for dex in ["sushiswap", "uniswap_v2"] {
-            guard case .object(let pools)? = manifest["dexes"]?[dex]?["pools"] else { continue }
-            v2 += try pools.map { try Address(hex: try #require($0.value.stringValue)) }
-        }
-        if case .object(let pools)? = manifest["dexes"]?["uniswap_v3"]?["pools"] {
-            v3 += try pools.map { try Address(hex: try #require($0.value.stringValue)) }
-        }
+        let (v2, v3) = try Self.labPools(manifest)
         var start = try await eth.blockNumber()
         while start < 2 { try await Task.sleep(for: .milliseconds(200)); start = try await eth.blockNumber() }
         var book = PoolBook()
