@@ -1,7 +1,6 @@
 import EVMCodec
 import EVMPrimitives
 import JSONRPC
-import MarketState
 
 /// Typed `eth_*` calls over a JSON-RPC client (one node or a provider pool). Values are parsed
 /// strictly at this edge: a field a node sends wrong is an `RPCError(.malformedResponse)`.
@@ -28,6 +27,40 @@ public struct EthClient: Sendable {
 
     public func blockNumber() async throws(RPCError) -> UInt64 { try Self.quantity(try await rpc.call("eth_blockNumber"), "blockNumber") }
 
+    /// What market state needs of a block header.
+    public struct Header: Equatable, Sendable {
+        public var number: UInt64
+        public var hash: UInt256
+        public var parentHash: UInt256
+        public var timestamp: UInt64
+
+        public init(number: UInt64, hash: UInt256, parentHash: UInt256, timestamp: UInt64) {
+            self.number = number
+            self.hash = hash
+            self.parentHash = parentHash
+            self.timestamp = timestamp
+        }
+
+        /// A header object as nodes send it (`eth_getBlockByNumber`, `newHeads`).
+        public init(json v: JSONValue) throws(RPCError) {
+            func hash(_ key: String) throws(RPCError) -> UInt256 {
+                guard let s = v[key]?.stringValue, s.count == 66, let h = try? UInt256(hex: s) else {
+                    throw RPCError(.malformedResponse, "a header's \(key) is not 32 bytes")
+                }
+                return h
+            }
+            self.init(number: try EthClient.quantity(v["number"], "number"), hash: try hash("hash"), parentHash: try hash("parentHash"),
+                      timestamp: try EthClient.quantity(v["timestamp"], "timestamp"))
+        }
+    }
+
+    /// The header of `block` (`eth_getBlockByNumber` without transactions).
+    public func header(_ block: Block = .latest) async throws(RPCError) -> Header {
+        let result = try await rpc.call("eth_getBlockByNumber", [block.json, .bool(false)])
+        if case .null = result { throw RPCError(.malformedResponse, "no block \(block)") }
+        return try Header(json: result)
+    }
+
     /// `eth_call` of `data` on `to` at `block`; the return data.
     public func call(to: Address, data: [UInt8], block: Block = .latest) async throws(RPCError) -> [UInt8] {
         let tx = JSONValue.object([("to", .string(to.lowercased)), ("data", .string(Hex.encode(data)))])
@@ -37,7 +70,7 @@ public struct EthClient: Sendable {
     }
 
     /// Logs of `addresses` whose topic0 is one of `topics`, in [from, to].
-    public func logs(addresses: [Address], topics: [UInt256], from: UInt64, to: UInt64) async throws(RPCError) -> [PoolLog] {
+    public func logs(addresses: [Address], topics: [UInt256], from: UInt64, to: UInt64) async throws(RPCError) -> [EVMLog] {
         let filter = JSONValue.object([
             ("fromBlock", .string(UInt256(from).hexQuantity)), ("toBlock", .string(UInt256(to).hexQuantity)),
             ("address", .array(addresses.map { .string($0.lowercased) })),
@@ -45,11 +78,11 @@ public struct EthClient: Sendable {
         ])
         let result = try await rpc.call("eth_getLogs", [filter])
         guard let items = result.arrayValue else { throw RPCError(.malformedResponse, "eth_getLogs returned \(result.kind)") }
-        return try items.map { (item) throws(RPCError) -> PoolLog in try Self.log(item) }
+        return try items.map { (item) throws(RPCError) -> EVMLog in try Self.log(item) }
     }
 
     /// A log object as nodes send it (`eth_getLogs`, `logs` subscriptions).
-    public static func log(_ v: JSONValue) throws(RPCError) -> PoolLog {
+    public static func log(_ v: JSONValue) throws(RPCError) -> EVMLog {
         func field(_ key: String) throws(RPCError) -> String {
             guard let s = v[key]?.stringValue else { throw RPCError(.malformedResponse, "a log without \(key)") }
             return s
@@ -68,7 +101,7 @@ public struct EthClient: Sendable {
             case .bool(let b)?: removed = b
             default: throw RPCError(.malformedResponse, "removed is not a bool")
             }
-            return PoolLog(address: address, topics: topics, data: try Hex.decode(try field("data")),
+            return EVMLog(address: address, topics: topics, data: try Hex.decode(try field("data")),
                            blockNumber: try quantity(v["blockNumber"], "blockNumber"), blockHash: try UInt256(hex: try field("blockHash")),
                            transactionIndex: UInt32(truncatingIfNeeded: try quantity(v["transactionIndex"], "transactionIndex")),
                            logIndex: UInt32(truncatingIfNeeded: try quantity(v["logIndex"], "logIndex")), removed: removed)

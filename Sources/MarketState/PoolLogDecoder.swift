@@ -28,7 +28,7 @@ public struct LogDecodeError: Error, Equatable, Sendable, CustomStringConvertibl
 /// Decodes pool logs strictly: the exact topic count and data length of the event, and every
 /// field within its ABI type, as a node would never send otherwise. No allocation.
 public enum PoolLogDecoder {
-    public static func decode(_ log: PoolLog) throws(LogDecodeError) -> PoolEvent {
+    public static func decode(_ log: EVMLog) throws(LogDecodeError) -> PoolEvent {
         guard let topic0 = log.topics.first else { throw LogDecodeError(.unknownEvent, "anonymous log") }
         switch topic0 {
         case PoolTopics.v2Sync:
@@ -69,19 +69,19 @@ public enum PoolLogDecoder {
     }
 
     @inline(__always)
-    static func shape(_ log: PoolLog, topics: Int, words: Int, _ name: String) throws(LogDecodeError) {
+    static func shape(_ log: EVMLog, topics: Int, words: Int, _ name: String) throws(LogDecodeError) {
         guard log.topics.count == topics, log.data.count == words * 32 else {
             throw LogDecodeError(.wrongShape, "\(name): \(log.topics.count) topics and \(log.data.count) data bytes, want \(topics) and \(words * 32)")
         }
     }
 
     @inline(__always)
-    static func word(_ log: PoolLog, _ i: Int) -> UInt256 {
+    static func word(_ log: EVMLog, _ i: Int) -> UInt256 {
         log.data.withUnsafeBytes { UInt256(bigEndianWordAt: $0.baseAddress! + 32 * i) }
     }
 
     @inline(__always)
-    static func uint(_ log: PoolLog, _ i: Int, bits: Int) throws(LogDecodeError) -> UInt256 {
+    static func uint(_ log: EVMLog, _ i: Int, bits: Int) throws(LogDecodeError) -> UInt256 {
         let w = word(log, i)
         guard w >> bits == .zero else { throw LogDecodeError(.outOfRange, "word \(i) exceeds uint\(bits)") }
         return w

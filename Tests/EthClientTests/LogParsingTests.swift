@@ -14,7 +14,7 @@ import Testing
      "transactionIndex":"0x2","logIndex":"0x5","removed":false}
     """#
 
-    static func parse(_ text: String) throws -> PoolLog { try EthClient.log(try JSONValue.parse(text)) }
+    static func parse(_ text: String) throws -> EVMLog { try EthClient.log(try JSONValue.parse(text)) }
 
     @Test func aGoodLogParses() throws {
         let log = try Self.parse(Self.good)

@@ -23,7 +23,7 @@ import Testing
     static func word(_ v: UInt256) -> [UInt8] { v.bigEndianBytes }
 
     @Test func syncDecodesAndRejectsDirtyPadding() throws {
-        let log = PoolLog(address: .zero, topics: [PoolTopics.v2Sync], data: Self.word(1234) + Self.word(UInt256.one << 111), blockNumber: 1, logIndex: 0)
+        let log = EVMLog(address: .zero, topics: [PoolTopics.v2Sync], data: Self.word(1234) + Self.word(UInt256.one << 111), blockNumber: 1, logIndex: 0)
         #expect(try PoolLogDecoder.decode(log) == .sync(reserve0: 1234, reserve1: UInt256.one << 111))
         var dirty = log
         dirty.data[0] = 1  // bit 255 of reserve0: not a uint112
@@ -34,13 +34,13 @@ import Testing
         var extra = log
         extra.topics.append(.one)
         #expect { try PoolLogDecoder.decode(extra) } throws: { ($0 as? LogDecodeError)?.code == .wrongShape }
-        let transfer = PoolLog(address: .zero, topics: [UInt256(7)], data: [], blockNumber: 1, logIndex: 0)
+        let transfer = EVMLog(address: .zero, topics: [UInt256(7)], data: [], blockNumber: 1, logIndex: 0)
         #expect { try PoolLogDecoder.decode(transfer) } throws: { ($0 as? LogDecodeError)?.code == .unknownEvent }
     }
 
     @Test func int24MustBeAProperSignExtension() throws {
         let minus: UInt256 = UInt256.max - 99  // -100
-        let mint = PoolLog(address: .zero, topics: [PoolTopics.v3Mint, .zero, minus, UInt256(200)],
+        let mint = EVMLog(address: .zero, topics: [PoolTopics.v3Mint, .zero, minus, UInt256(200)],
                            data: Self.word(.zero) + Self.word(5) + Self.word(1) + Self.word(2), blockNumber: 1, logIndex: 0)
         #expect(try PoolLogDecoder.decode(mint) == .v3Mint(tickLower: -100, tickUpper: 200, amount: 5))
         var bad = mint

@@ -19,7 +19,7 @@ let benchmarks: @Sendable () -> Void = {
         let matrix = PriceMatrix(expected: 1_000)
         var slots: [PriceMatrix.Slot] = []
         var block: UInt64 = 1
-        var logs: [PoolLog] = []
+        var logs: [EVMLog] = []
     }
     let v2 = Market()
     for i in 0..<1_000 {
@@ -28,7 +28,7 @@ let benchmarks: @Sendable () -> Void = {
         v2.slots.append(v2.matrix.slot(for: .init(chainID: 1, tokenA: weth, tokenB: usdc, venue: UInt32(i))))
     }
     v2.logs = (0..<1_024).map { i in
-        PoolLog(address: address(i % 1_000), topics: [PoolTopics.v2Sync],
+        EVMLog(address: address(i % 1_000), topics: [PoolTopics.v2Sync],
                 data: (UInt256(5_000) * UInt256(1_000_000_000_000_000_000) + UInt256(UInt64(i))).bigEndianBytes
                     + UInt256(10_000_000_000_000 - UInt64(i)).bigEndianBytes,
                 blockNumber: 1, logIndex: UInt32(i))
@@ -55,12 +55,12 @@ let benchmarks: @Sendable () -> Void = {
         let pool = try! V3Pool(sqrtPriceX96: UInt256.one << 96, tick: 0, liquidity: 2_000_000_000_000_000_000, feePips: 3000, tickSpacing: 60, ticks: ticks)
         let id = book.register(address(7), pool: .uniswapV3(pool), at: LogPosition(block: 0, index: .max))
         let slot = matrix.slot(for: .init(chainID: 1, tokenA: weth, tokenB: usdc, venue: 0))
-        func swapLog(_ tick: Int32) -> PoolLog {
+        func swapLog(_ tick: Int32) -> EVMLog {
             let price = try! TickMath.sqrtRatio(atTick: tick) + 1
             let t = Int256(Int64(tick))
             let data = Int256(1_000).bitPattern.bigEndianBytes + (Int256.zero &- Int256(990)).bitPattern.bigEndianBytes
                 + price.bigEndianBytes + UInt256(2_000_000_000_000_000_000).bigEndianBytes + t.bitPattern.bigEndianBytes
-            return PoolLog(address: address(7), topics: [PoolTopics.v3Swap, .one, .one], data: data, blockNumber: 1, logIndex: 0)
+            return EVMLog(address: address(7), topics: [PoolTopics.v3Swap, .one, .one], data: data, blockNumber: 1, logIndex: 0)
         }
         let logs = [swapLog(70), swapLog(-70)]
         var block: UInt64 = 1

@@ -1,7 +1,5 @@
-import EVMPrimitives
-
 /// A log as a node delivers it (`eth_getLogs`, a `logs` subscription), parsed at the edge.
-public struct PoolLog: Equatable, Sendable {
+public struct EVMLog: Equatable, Sendable {
     public var address: Address
     public var topics: [UInt256]
     public var data: [UInt8]
