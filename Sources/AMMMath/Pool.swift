@@ -70,3 +70,20 @@ public enum Pool: Equatable, Sendable {
         }
     }
 }
+
+extension Pool {
+    /// token1 per token0 in raw units: a screening signal for the PriceMatrix, not for sizing.
+    public var spotPrice: Double {
+        switch self {
+        case .uniswapV2(let p):
+            return p.reserve0.isZero ? 0 : p.reserve1.doubleValue / p.reserve0.doubleValue
+        case .uniswapV3(let p):
+            let s = p.sqrtPriceX96.doubleValue / 79_228_162_514_264_337_593_543_950_336.0
+            return s * s
+        case .solidly(let p):
+            return p.reserve0.isZero ? 0 : p.reserve1.doubleValue / p.reserve0.doubleValue
+        case .curve(let p):
+            return p.balances.0.isZero ? 0 : p.balances.1.doubleValue / p.balances.0.doubleValue
+        }
+    }
+}

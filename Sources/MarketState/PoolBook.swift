@@ -17,6 +17,7 @@ public struct PoolBook: Sendable {
     /// A pool's dense index: O(1) access to its state.
     public struct PoolID: Hashable, Sendable {
         public let index: Int
+        public init(index: Int) { self.index = index }
     }
 
     public enum Outcome: Equatable, Sendable {
@@ -40,6 +41,7 @@ public struct PoolBook: Sendable {
         public var malformed = 0
         public var stale = 0
         public var undone = 0
+        public init() {}
     }
 
     public private(set) var pools: [Pool] = []
@@ -103,7 +105,7 @@ public struct PoolBook: Sendable {
     }
 
     /// Applies one log (see the type's notes).
-    public mutating func apply(_ log: PoolLog) -> Outcome {
+    public mutating func apply(_ log: EVMLog) -> Outcome {
         guard let i = ids[log.address] else {
             counters.unknownPool += 1
             return .unknownPool
@@ -209,7 +211,8 @@ public struct PoolBook: Sendable {
     }
 
     /// Undoes every change from block `block` on (a reorg whose fork point is `block − 1`);
-    /// returns how many. A reorg deeper than the journal marks every pool changed since stale.
+    /// returns how many. A pool whose state still comes from block `block` or later (a reorg
+    /// deeper than the journal, or state read in a replaced block) is marked stale.
     @discardableResult
     public mutating func rollBack(toBefore block: UInt64) -> Int {
         var n = 0
@@ -224,9 +227,9 @@ public struct PoolBook: Sendable {
             }
             n += 1
         }
-        if block < journalFloor {
-            for i in appliedThrough.indices where appliedThrough[i].block >= block { stale.insert(i) }
-        }
+        // A pool still holding state from a replaced block (registered from a read in it, or changed
+        // before the journal's floor) cannot be undone: it needs a fresh read.
+        for i in appliedThrough.indices where appliedThrough[i].block >= block { stale.insert(i) }
         counters.undone += n
         return n
     }

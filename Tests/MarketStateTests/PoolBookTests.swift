@@ -11,7 +11,7 @@ import Testing
 @Suite struct PoolBookTests {
     struct Scenario {
         var pool: V3Pool
-        var logs: [PoolLog]
+        var logs: [EVMLog]
         var final: JSONValue
     }
 
@@ -25,7 +25,7 @@ import Testing
                                   tickSpacing: Int32(try #require(p["tickSpacing"]?.int)), ticks: [])
             // Eight logs to a block, so that reorg tests have blocks to drop.
             let logs = try (try #require(v["logs"]?.arrayValue)).enumerated().map { i, l in
-                PoolLog(address: poolAddress, topics: try (try #require(l["topics"]?.arrayValue)).map { try UInt256(hex: try #require($0.stringValue)) },
+                EVMLog(address: poolAddress, topics: try (try #require(l["topics"]?.arrayValue)).map { try UInt256(hex: try #require($0.stringValue)) },
                         data: try Hex.decode(try l.string("data")), blockNumber: UInt64(1 + i / 8), logIndex: UInt32(i % 8))
             }
             return Scenario(pool: pool, logs: logs, final: try #require(v["final"]))
@@ -99,7 +99,7 @@ import Testing
             }
             #expect(book.counters.malformed == bad && book.counters.ignored == foreign && bad > 0)
             try Self.expectEqualsContract(book, id, s.final, "scenario \(n)")
-            let other = PoolLog(address: .zero, topics: s.logs[0].topics, data: s.logs[0].data, blockNumber: 99, logIndex: 0)
+            let other = EVMLog(address: .zero, topics: s.logs[0].topics, data: s.logs[0].data, blockNumber: 99, logIndex: 0)
             #expect(book.apply(other) == .unknownPool && book.counters.unknownPool == 1)
         }
     }
@@ -146,12 +146,23 @@ import Testing
         #expect(book.stale.contains(id.index))
     }
 
+    /// State read in a block that a reorg replaces cannot be undone from the journal: the pool is
+    /// stale (read again), while a reorg above the read leaves it alone.
+    @Test func reorgBelowARegistrationMarksThePoolStale() throws {
+        var book = PoolBook()
+        let id = book.register(Self.poolAddress, pool: .uniswapV2(try V2Pool(reserve0: 10, reserve1: 20)), at: LogPosition(block: 10, index: .max))
+        book.rollBack(toBefore: 11)
+        #expect(book.stale.isEmpty)
+        book.rollBack(toBefore: 10)
+        #expect(book.stale == [id.index])
+    }
+
     @Test func v2AndSolidlySyncSetReserves() throws {
         var book = PoolBook()
         let pair = try V2Pool(reserve0: 10, reserve1: 20, feePips: 3000)
         let a = try Address(hex: "0x00000000000000000000000000000000000000aa")
         let id = book.register(a, pool: .uniswapV2(pair), at: LogPosition(block: 5, index: .max))
-        let sync = PoolLog(address: a, topics: [PoolTopics.v2Sync], data: UInt256(1_000).bigEndianBytes + UInt256(2_000).bigEndianBytes, blockNumber: 6, logIndex: 3)
+        let sync = EVMLog(address: a, topics: [PoolTopics.v2Sync], data: UInt256(1_000).bigEndianBytes + UInt256(2_000).bigEndianBytes, blockNumber: 6, logIndex: 3)
         #expect(book.apply(sync) == .applied(id))
         #expect(book[id] == .uniswapV2(try V2Pool(reserve0: 1_000, reserve1: 2_000, feePips: 3000)))
         var old = sync
