@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // primitives
@@ -53,9 +54,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "EthClient", dependencies: ["JSONRPC", "EVMCodec", "EVMPrimitives", "AMMMath", "MarketState"]),
+        .target(name: "EthClient", dependencies: ["JSONRPC", "EVMCodec", "EVMPrimitives", "AMMMath"]),
         // engine
         .target(name: "MarketState", dependencies: ["EVMPrimitives", "EVMCodec", "AMMMath"]),
+        .target(
+            name: "MarketWatch",
+            dependencies: [
+                "MarketState", "EthClient", "JSONRPC", "AMMMath", "EVMCodec", "EVMPrimitives",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // apps
         .executableTarget(
             name: "arbiter",
@@ -74,6 +83,7 @@ let package = Package(
         .testTarget(name: "AMMMathTests", dependencies: ["AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EthClientTests", dependencies: ["EthClient", "JSONRPC", "MarketState", "AMMMath", "EVMCodec", "EVMPrimitives", "ArbiterTestKit"]),
+        .testTarget(name: "MarketWatchTests", dependencies: ["MarketWatch", "MarketState", "EthClient", "JSONRPC", "AMMMath", "EVMCodec", "EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "MarketStateTests", dependencies: ["MarketState", "AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],

@@ -14,6 +14,8 @@ public final class Devnet: @unchecked Sendable {
     public let chainId: UInt64
     public let http: URL
     public let ws: URL
+    /// The same chain served on more ports, each with its own injected faults: a second provider.
+    public let mirrors: [(http: URL, ws: URL)]
     /// The lab manifest (`nil` without the lab): every deployed address and the keys' addresses.
     public let manifest: JSONValue?
     private let process: Process
@@ -22,8 +24,9 @@ public final class Devnet: @unchecked Sendable {
     public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// A devnet on a free port; with `lab`, the lab's contracts (manifest in `manifest`); with
-    /// `market`, the lab's market driver trading every block (`blockTime` seconds apart).
-    public init(chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1) throws {
+    /// `market`, the lab's market driver trading every block (`blockTime` seconds apart); with
+    /// `mirrors`, that many more endpoints of the same chain.
+    public init(chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1, mirrors: Int = 0) throws {
         let script = Self.root.appendingPathComponent("scripts/devnet")
         let python = Self.root.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
@@ -35,6 +38,7 @@ public final class Devnet: @unchecked Sendable {
         if blockTime > 0 { args += ["--block-time", String(blockTime)] }
         if lab { args += ["--lab", manifestPath] }
         if market { args += ["--market", "--seed", String(seed)] }
+        if mirrors > 0 { args += ["--mirrors", String(mirrors)] }
         let p = Process()
         p.executableURL = script
         p.arguments = args
@@ -62,6 +66,10 @@ public final class Devnet: @unchecked Sendable {
         }
         http = URL(string: ready?["http"]?.stringValue ?? "")!
         ws = URL(string: ready?["ws"]?.stringValue ?? "")!
+        self.mirrors = (ready?["mirrors"]?.arrayValue ?? []).compactMap { m in
+            guard let h = m["http"]?.stringValue.flatMap(URL.init(string:)), let w = m["ws"]?.stringValue.flatMap(URL.init(string:)) else { return nil }
+            return (h, w)
+        }
         manifest = lab ? try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: manifestPath)))) : nil
     }
 
@@ -77,9 +85,10 @@ public final class Devnet: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// One JSON-RPC call over HTTP; a JSON-RPC error becomes a thrown `FixtureError`.
-    public func call(_ method: String, _ params: [JSONValue] = []) async throws -> JSONValue {
-        var request = URLRequest(url: http)
+    /// One JSON-RPC call over HTTP (to `endpoint`, else the main port); a JSON-RPC error becomes a
+    /// thrown `FixtureError`.
+    public func call(_ method: String, _ params: [JSONValue] = [], endpoint: URL? = nil) async throws -> JSONValue {
+        var request = URLRequest(url: endpoint ?? http)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let body = JSONValue.object([

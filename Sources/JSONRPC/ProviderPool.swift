@@ -6,6 +6,7 @@ public final class ProviderPool: RPCTransport {
     private let transports: [any RPCTransport]
     private let selector: Mutex<ProviderSelector>
     private let start = ContinuousClock.now
+    private let lastAnswered = Atomic<Int>(-1)
     public let attempts: Int
 
     public init(_ providers: [(name: String, transport: any RPCTransport)], options: ProviderSelector.Options = .init(), attempts: Int = 3) {
@@ -17,6 +18,12 @@ public final class ProviderPool: RPCTransport {
 
     /// The selector's view of each provider (for status lines and tests).
     public var providers: [ProviderSelector.Provider] { selector.withLock { $0.providers } }
+
+    /// The provider that answered the last call (for status lines).
+    public var current: String? {
+        let i = lastAnswered.load(ordering: .relaxed)
+        return i >= 0 ? selector.withLock { $0.providers[i].name } : nil
+    }
 
     public func observed(head: UInt64, at i: Int) { selector.withLock { $0.observed(head: head, at: i) } }
 
@@ -36,6 +43,7 @@ public final class ProviderPool: RPCTransport {
                     continue
                 }
                 selector.withLock { $0.succeeded(i, latency: took) }
+                lastAnswered.store(i, ordering: .relaxed)
                 return responses
             } catch {
                 selector.withLock { $0.failed(i, error, now: ContinuousClock.now - self.start) }

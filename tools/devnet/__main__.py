@@ -20,6 +20,8 @@ def main(argv=None):
     ap.add_argument("--lab", metavar="MANIFEST", help="deploy the lab scenario and write its manifest here")
     ap.add_argument("--seed", type=int, default=1, help="seed of the lab's market driver")
     ap.add_argument("--market", action="store_true", help="run the market driver (random swaps every block)")
+    ap.add_argument("--mirrors", type=int, default=0,
+                    help="serve the same chain on this many more ports, each with its own injected faults (a second provider)")
     args = ap.parse_args(argv)
     if args.market and not args.lab:
         ap.error("--market trades on the lab's pools: it needs --lab")
@@ -50,11 +52,20 @@ async def _serve(server, market_lab, args):
     runner = web.AppRunner(server.app, handle_signals=False, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, args.host, args.port).start()
+    mirrors = []
+    for _ in range(args.mirrors):
+        mirror = Server(server.node)
+        mirror_runner = web.AppRunner(mirror.app, handle_signals=False, access_log=None)
+        await mirror_runner.setup()
+        site = web.TCPSite(mirror_runner, args.host, 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        mirrors.append({"http": f"http://{args.host}:{port}/", "ws": f"ws://{args.host}:{port}/"})
     loop = asyncio.get_running_loop()
     if market_lab is not None:
         market_lab.start_market(loop)
     print(json.dumps({"ready": True, "chainId": args.chain_id, "http": f"http://{args.host}:{args.port}/",
-                      "ws": f"ws://{args.host}:{args.port}/"}), flush=True)
+                      "ws": f"ws://{args.host}:{args.port}/", "mirrors": mirrors}), flush=True)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -14,6 +14,7 @@ class Faults:
     def __init__(self):
         self.delay_ms = 0
         self.rate_limited = 0   # answer this many next requests with a rate-limit error
+        self.extra_logs = []    # appended to the next eth_getLogs answer (devnet_injectLogs)
 
 
 class Server:
@@ -23,6 +24,7 @@ class Server:
         self._miner = None
         self.faults = Faults()
         self.sockets = set()
+        self.socket_subs = {}   # socket → its subscriptions (id → (kind, filter))
         self.app = web.Application()
         self.app.router.add_post("/", self.http)
         self.app.router.add_get("/", self.websocket)
@@ -60,6 +62,19 @@ class Server:
         if method == "devnet_rateLimit":
             self.faults.rate_limited = int(params[0])
             return True
+        if method == "devnet_injectFrames":
+            # Raw text frames to every open socket; "{newHeads}" stands for that socket's newHeads
+            # subscription id, so a malformed notification reaches a live subscription.
+            for ws in list(self.sockets):
+                sid = next((k for k, (kind, _) in self.socket_subs.get(ws, {}).items() if kind == "newHeads"), "0x0")
+                for text in params[0]:
+                    asyncio.get_running_loop().create_task(ws.send_str(text.replace("{newHeads}", sid)))
+            return True
+        if method == "devnet_injectLogs":
+            # Log objects the next eth_getLogs answer carries after the node's own; "auto" in
+            # blockNumber/blockHash means the last block the query covers.
+            self.faults.extra_logs = list(params[0])
+            return True
         if method == "evm_setIntervalMining":
             self._set_block_time(int(params[0]) / 1000)
             return True
@@ -82,6 +97,8 @@ class Server:
                 result = sub_handler(method, params)
             else:
                 result = self.node.call(method, params)
+                if method == "eth_getLogs" and self.faults.extra_logs:
+                    result = result + self._extra_logs(params[0])
             return {"jsonrpc": "2.0", "id": rid, "result": result}
         except RPCError as e:
             err = {"code": e.code, "message": e.message}
@@ -90,6 +107,23 @@ class Server:
             return {"jsonrpc": "2.0", "id": rid, "error": err}
         except Exception as e:  # a bug or an unexpected input: answer, never die
             return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": f"internal error: {type(e).__name__}: {e}"}}
+
+    def _extra_logs(self, flt):
+        extra, self.faults.extra_logs = self.faults.extra_logs, []
+        head = self.node.latest_number()
+        to = flt.get("toBlock", "latest")
+        n = min(head, int(to, 16)) if isinstance(to, str) and to.startswith("0x") else head
+        block_hash = self.node.t.get_block_by_number(n)["hash"]
+        block_hash = block_hash if isinstance(block_hash, str) else "0x" + block_hash.hex()
+        out = []
+        for log in extra:
+            log = dict(log)
+            if log.get("blockNumber") == "auto":
+                log["blockNumber"] = hex(n)
+            if log.get("blockHash") == "auto":
+                log["blockHash"] = block_hash
+            out.append(log)
+        return out
 
     def _handle(self, body, sub_handler=None):
         if isinstance(body, list):
@@ -136,6 +170,7 @@ class Server:
         self.sockets.add(ws)
         outbox: asyncio.Queue = asyncio.Queue()
         subs = {}
+        self.socket_subs[ws] = subs
 
         def listener(kind, payload):
             from .node import matches
@@ -183,5 +218,6 @@ class Server:
         finally:
             self.node.listeners.remove(listener)
             self.sockets.discard(ws)
+            self.socket_subs.pop(ws, None)
             task.cancel()
         return ws

@@ -1,0 +1,42 @@
+import AMMMath
+import EVMPrimitives
+import MarketState
+
+/// A pool a chain watcher keeps: where it is, how it prices, its pair, and its PriceMatrix venue.
+public struct WatchedPool: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// A Uniswap V2-family pair with a fixed fee.
+        case uniswapV2(feePips: UInt32)
+        /// A Uniswap V3-family pool (fee and tick spacing are read from the pool).
+        case uniswapV3
+    }
+
+    public var address: Address
+    public var kind: Kind
+    public var token0: Address
+    public var token1: Address
+    /// The venue number in the PriceMatrix key (a DEX, and for V3 its fee tier).
+    public var venue: UInt32
+
+    public init(address: Address, kind: Kind, tokenA: Address, tokenB: Address, venue: UInt32) {
+        self.address = address
+        self.kind = kind
+        (token0, token1) = PoolDiscovery.sorted(tokenA, tokenB)
+        self.venue = venue
+    }
+}
+
+/// A factory whose creation events add pools of watched tokens while the watcher runs.
+public struct WatchedFactory: Hashable, Sendable {
+    public var address: Address
+    /// The kind of the pools it creates (a V2 factory's fee is the DEX's).
+    public var kind: WatchedPool.Kind
+    /// The venue of its pools; for V3, the fee tier is added as `venue + feePips`.
+    public var venue: UInt32
+
+    public init(address: Address, kind: WatchedPool.Kind, venue: UInt32) {
+        self.address = address
+        self.kind = kind
+        self.venue = venue
+    }
+}

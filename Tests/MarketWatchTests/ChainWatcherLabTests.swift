@@ -1,0 +1,169 @@
+import AMMMath
+import ArbiterTestKit
+import EVMCodec
+import EVMPrimitives
+import EthClient
+import Foundation
+import JSONRPC
+import MarketState
+import MarketWatch
+import Testing
+
+/// A `ChainWatcher` on the lab while the market driver trades, through everything a live chain does
+/// to it: a dropped WebSocket, malformed frames, heads and logs, 429s from its first provider, a
+/// 3-block reorg, and pools created by the factories mid-run. Afterwards its last snapshot equals
+/// the chain at that block, pool by pool (V3 ticks and liquidityGross included), and the
+/// PriceMatrix holds each pool's price from it.
+@Suite(.serialized) struct ChainWatcherLabTests {
+    static func wait(_ what: String, seconds: Double = 30, state: () -> Any = { "" }, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while try await !condition() {
+            guard Date() < deadline else { throw FixtureProblem("timed out waiting for \(what): \(state())") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    static func word(_ a: Address) -> String { Hex.encode([UInt8](repeating: 0, count: 12) + a.bytes) }
+
+    @Test func watcherKeepsTheLabExactThroughFaultsReorgsAndNewPools() async throws {
+        let devnet = try Devnet(chainId: 1, lab: true, market: true, blockTime: 0.25, seed: 11, mirrors: 1)
+        defer { devnet.stop() }
+        let manifest = try #require(devnet.manifest)
+        let lab = try LabUniverse(manifest)
+        let mirror = try #require(devnet.mirrors.first)
+
+        // CREATE2 derivation finds every pool the lab's factories deployed.
+        let derived = Set(lab.pools.map(\.address))
+        #expect(lab.deployed.isSubset(of: derived), "pools not derived: \(lab.deployed.subtracting(derived))")
+        #expect(lab.deployed.count == 16 && lab.pools.count == 75)
+
+        let pool = ProviderPool([("primary", HTTPTransport(url: devnet.http.absoluteString)), ("mirror", HTTPTransport(url: mirror.http.absoluteString))])
+        let session = WebSocketSession(url: devnet.ws.absoluteString)
+        let matrix = PriceMatrix(expected: 64)
+        let multicall = try Address(hex: try #require(manifest["multicall3"]?.stringValue))
+        let watcher = ChainWatcher(.init(chainID: 1, name: "lab", rpc: RPCClient(pool), heads: .webSocket(session), multicall: multicall,
+                                         pools: lab.pools, factories: lab.factories, matrix: matrix))
+        let eth = EthClient(RPCClient(HTTPTransport(url: devnet.http.absoluteString)))
+        let reader = PoolStateReader(eth: eth, multicall: multicall)
+        let deployer = try #require(manifest["keys"]?["deployer"]?.stringValue)
+        let sushi = try #require(lab.factories.first)
+        let v3Factory = try #require(lab.factories.last)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await watcher.run() }
+            try await Self.wait("the first snapshots") { (watcher.status.stateBlock ?? 0) >= 3 && session.isConnected }
+            let start = try #require(watcher.status.stateBlock)
+            #expect(watcher.status.pools == 16 && watcher.status.absent == 59)
+
+            // A dropped socket: the session reconnects, the watcher catches up from its last block.
+            _ = try await devnet.call("devnet_dropWebSockets")
+            try await Self.wait("a reconnect") { session.counters.connections >= 2 && (watcher.status.stateBlock ?? 0) >= start + 4 }
+
+            // Malformed frames: one that is not JSON, and a newHeads notification whose header is bad.
+            let badHead = #"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"{newHeads}","result":{"number":"0xzz"}}}"#
+            _ = try await devnet.call("devnet_injectFrames", [.array([.string("{not json"), .string(badHead)])])
+            try await Self.wait("malformed frames counted") { session.counters.malformedFrames >= 1 && watcher.status.malformedHeads >= 1 }
+
+            // A Sync log of a watched pair with one data word: counted by the book, skipped.
+            let pair = try #require(lab.pools.first { lab.deployed.contains($0.address) && $0.kind == .uniswapV2(feePips: 3000) })
+            let shortSync = JSONValue.object([
+                ("address", .string(pair.address.lowercased)), ("topics", .array([.string(Hex.encode(PoolTopics.v2Sync.bigEndianBytes))])),
+                ("data", .string(Hex.encode(UInt256(5).bigEndianBytes))), ("blockNumber", .string("auto")), ("blockHash", .string("auto")),
+                ("transactionIndex", .string("0x0")), ("logIndex", .string("0x3e7")), ("removed", .bool(false)),
+            ])
+            _ = try await devnet.call("devnet_injectLogs", [.array([shortSync])])
+            try await Self.wait("a malformed log counted") { watcher.status.malformedLogs >= 1 }
+            // A log object without its block hash: the whole answer is refused and asked again.
+            let noHash = JSONValue.object([("address", .string(pair.address.lowercased)), ("topics", .array([])), ("data", .string("0x"))])
+            _ = try await devnet.call("devnet_injectLogs", [.array([noHash])])
+            try await Self.wait("a malformed answer counted") { watcher.status.malformedResponses >= 1 }
+
+            // 429s from the first provider: calls fail over to the mirror, then come back.
+            let before = pool.providers[1].calls
+            _ = try await devnet.call("devnet_rateLimit", [.number("6")])
+            try await Self.wait("failover to the mirror") { pool.providers[1].calls > before && pool.providers[0].failures >= 1 }
+            try await Self.wait("back to the primary", seconds: 40) { pool.current == "primary" && (watcher.status.headLag) <= 2 }
+
+            // A 3-block reorg with mining paused: the blocks replaced held swaps; afterwards every pool
+            // equals the chain at the new head.
+            _ = try await devnet.call("evm_setIntervalMining", [.number("0")])
+            let old = try await eth.blockNumber()
+            try await Self.wait("caught up", state: { watcher.status }) { watcher.status.stateBlock == old }
+            let atOld = try #require(watcher.latest)
+            let touched = atOld.book.appliedThrough.filter { $0.block > old - 3 && $0.index != .max }.count
+            #expect(touched >= 1, "the blocks the reorg replaces changed pools")
+            _ = try await devnet.call("devnet_reorg", [.number("3")])
+            let new = try await eth.blockNumber()
+            try await Self.wait("the reorg applied", state: { watcher.status }) { watcher.status.reorgs >= 1 && watcher.status.stateBlock == new }
+            let afterReorg = try #require(watcher.latest)
+            #expect(afterReorg.block == new)
+            try await Self.expectEqualsChain(afterReorg, reader: reader, eth: eth, matrix: matrix)
+            _ = try await devnet.call("evm_setIntervalMining", [.number("250")])
+
+            // Pools created mid-run: a V2 pair (empty, readable at once) and a V3 pool that stays
+            // pending until it is initialised.
+            let (link, wbtc, dai) = (try #require(lab.tokens["LINK"]), try #require(lab.tokens["WBTC"]), try #require(lab.tokens["DAI"]))
+            // Each transaction is mined before the next is sent (the deployer's nonce).
+            func send(_ to: Address, _ data: String) async throws {
+                let hash = try await devnet.call("eth_sendTransaction", [.object([("from", .string(deployer)), ("to", .string(to.lowercased)), ("data", .string(data))])])
+                var receipt = JSONValue.null
+                try await Self.wait("a receipt") {
+                    receipt = try await devnet.call("eth_getTransactionReceipt", [hash])
+                    return receipt != .null
+                }
+                #expect(receipt["status"] == .string("0x1"), "transaction to \(to)")
+            }
+            try await send(sushi.address, "0xc9c65396" + Self.word(link).dropFirst(2) + Self.word(wbtc).dropFirst(2))
+            let (t0, t1) = PoolDiscovery.sorted(link, dai)
+            try await send(v3Factory.address, "0xa1671295" + Self.word(t0).dropFirst(2) + Self.word(t1).dropFirst(2) + Hex.encode(UInt256(3000).bigEndianBytes).dropFirst(2))
+            try await Self.wait("both creations seen", state: { watcher.status }) { watcher.status.discovered >= 2 && watcher.status.pools == 17 && watcher.status.pending == 1 }
+            let v3Address = PoolDiscovery.v3Pool(deployer: v3Factory.address, initCodeHash: try UInt256(hex: try #require(manifest["dexes"]?["uniswap_v3"]?["initCodeHash"]?.stringValue)),
+                                                 tokenA: link, tokenB: dai, feePips: 3000)
+            try await send(v3Address, "0xf637731d" + Hex.encode((UInt256.one << 96).bigEndianBytes).dropFirst(2))
+            try await Self.wait("the new V3 pool registered", state: { watcher.status }) { watcher.status.pools == 18 && watcher.status.pending == 0 }
+            let reached = try #require(watcher.status.stateBlock)
+            try await Self.wait("a few more blocks") { (watcher.status.stateBlock ?? 0) >= reached + 4 }
+            group.cancelAll()
+        }
+
+        // The last snapshot equals the chain at its block.
+        let snap = try #require(watcher.latest)
+        let status = watcher.status
+        #expect(snap.book.count == 18 && snap.book.stale.isEmpty && snap.book.counters.malformed >= 1)
+        #expect(status.book.applied > 20 && status.reorgs >= 1 && status.rpcErrors >= status.malformedResponses)
+        let moved = try await Self.expectEqualsChain(snap, reader: reader, eth: eth, matrix: matrix)
+        #expect(moved >= 4, "pools changed by logs")
+    }
+
+    /// Expects every pool of `snap` to equal a fresh read at its block (V3 ticks and liquidityGross
+    /// included) and, with `matrix`, the matrix to hold each pool's price from it; returns how many
+    /// pools logs changed since they were read.
+    @discardableResult
+    static func expectEqualsChain(_ snap: ChainWatcher.Snapshot, reader: PoolStateReader, eth: EthClient, matrix: PriceMatrix?) async throws -> Int {
+        var v2: [Address] = [], v3: [Address] = []
+        for (i, p) in snap.pools.enumerated() {
+            if case .uniswapV2 = p.kind { v2.append(p.address) } else { v3.append(p.address) }
+            // The PriceMatrix holds the snapshot's price for every pool (no block has come since).
+            guard let matrix else { continue }
+            let slot = try #require(matrix.existingSlot(for: .init(chainID: 1, tokenA: p.token0, tokenB: p.token1, venue: p.venue)))
+            let entry = try #require(matrix.read(slot))
+            #expect(entry.price == snap.book[PoolBook.PoolID(index: i)].spotPrice && entry.source == .dex && entry.block <= snap.block)
+        }
+        var moved = 0
+        for (a, fresh) in zip(v2, try await reader.v2(v2, at: snap.block)) {
+            let id = try #require(snap.book.id(of: a))
+            #expect(snap.book[id] == .uniswapV2(try #require(fresh)), "pair \(a)")
+            if snap.book.appliedThrough[id.index].index != .max { moved += 1 }
+        }
+        for (a, fresh) in zip(v3, try await reader.v3(v3, at: snap.block)) {
+            let fresh = try #require(fresh)
+            let id = try #require(snap.book.id(of: a))
+            #expect(snap.book[id] == .uniswapV3(fresh.pool), "pool \(a)")
+            for t in fresh.pool.ticks { #expect(snap.book.liquidityGross(id, tick: t.index) == fresh.tickGross[t.index]) }
+            if snap.book.appliedThrough[id.index].index != .max { moved += 1 }
+        }
+        let header = try await eth.header(.number(snap.block))
+        #expect(header.hash == snap.hash)
+        return moved
+    }
+}
