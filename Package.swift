@@ -69,8 +69,10 @@ let package = Package(
         .executableTarget(
             name: "arbiter",
             dependencies: [
-                "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath",
+                "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath", "MarketState", "MarketWatch", "JSONRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // test support

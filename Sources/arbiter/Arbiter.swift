@@ -11,7 +11,7 @@ struct Arbiter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "arbiter",
         abstract: "Multi-chain DEX arbitrage and MEV searcher.",
-        subcommands: [Util.self, Chains.self, Config.self]
+        subcommands: [Util.self, Chains.self, Config.self, Watch.self]
     )
 }
 
@@ -19,10 +19,14 @@ struct Arbiter: ParsableCommand {
 /// stricter than ArgumentParser's default (usage text, exit 64), so errors are routed here.
 @main
 enum Main {
-    static func main() {
+    static func main() async {
         do {
             var command = try Arbiter.parseAsRoot()
-            try command.run()
+            if var live = command as? AsyncParsableCommand {
+                try await live.run()
+            } else {
+                try command.run()
+            }
             Output.flush()
         } catch {
             Output.flush()
