@@ -108,8 +108,20 @@ public final class ChainWatcher: Service {
         public var malformedResponses = 0
         public var droppedSnapshots = 0
         public var connected = false
-        /// When the last head arrived.
+        /// When the last head arrived, and how long without one makes the chain stale.
         public var lastHeadAt: ContinuousClock.Instant?
+        public var staleAfter: Duration = .seconds(30)
+
+        /// No head for `staleAfter` (or none yet): detectors should not trust this chain's prices.
+        public func chainStale(at now: ContinuousClock.Instant = .now) -> Bool {
+            guard let last = lastHeadAt else { return true }
+            return now - last > staleAfter
+        }
+
+        public init(chainID: UInt64, name: String) {
+            self.chainID = chainID
+            self.name = name
+        }
 
         /// Blocks the state is behind the chain's head.
         public var headLag: UInt64 { head.map { h in h - min(h, stateBlock ?? 0) } ?? 0 }
@@ -130,7 +142,9 @@ public final class ChainWatcher: Service {
         self.logger = logger
         eth = EthClient(configuration.rpc)
         reader = PoolStateReader(eth: eth, multicall: configuration.multicall)
-        shared = Mutex((Status(chainID: configuration.chainID, name: configuration.name), nil))
+        var status = Status(chainID: configuration.chainID, name: configuration.name)
+        status.staleAfter = configuration.options.staleAfter
+        shared = Mutex((status, nil))
         (snapshotStream, snapshotContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(configuration.options.snapshotBuffer))
     }
 

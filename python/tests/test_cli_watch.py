@@ -40,7 +40,7 @@ def test_watch_follows_three_lab_chains(arbiter, labs):
         # 6 tokens: 15 pairs on two V2 DEXs and in two V3 tiers; the lab deployed 16 of those 60.
         assert last["pools"] == 16 and last["absent"] == 44, last
         assert last["headLag"] <= 2 and last["stateBlock"] >= heads[0] + 6, last
-        assert last["updates"] > 8 and last["provider"] == "user-0" and last["connected"], last
+        assert last["updates"] > 8 and last["provider"] == "user-0" and last["connected"] and not last["chainStale"], last
         assert last["malformedLogs"] == 0 and last["malformedHeads"] == 0 and last["rpcErrors"] == 0, last
 
 

@@ -81,6 +81,7 @@ final class StatusPrinter: Service {
         var line = "\(s.name.padding(toLength: 12, withPad: " ", startingAt: 0)) head \(head)  lag \(s.headLag)  pools \(s.pools)"
         if s.absent + s.pending > 0 { line += " (+\(s.absent + s.pending) absent)" }
         line += "  updates/s \(String(format: "%.1f", rate))  provider \(provider ?? "-")  \(s.connected ? "ws up" : "ws down")"
+        if s.chainStale() { line += "  STALE (no head)" }
         if s.reorgs > 0 { line += "  reorgs \(s.reorgs)" }
         if s.stalePools > 0 { line += "  stale \(s.stalePools)" }
         if s.rpcErrors > 0 { line += "  rpc errors \(s.rpcErrors)" }
@@ -95,7 +96,7 @@ final class StatusPrinter: Service {
             ("chain", .string(s.name)), ("chainId", n(s.chainID)), ("head", n(s.head)), ("stateBlock", n(s.stateBlock)),
             ("headLag", n(s.headLag)), ("pools", i(s.pools)), ("absent", i(s.absent)), ("pending", i(s.pending)),
             ("stalePools", i(s.stalePools)), ("updates", i(s.book.applied)), ("updatesPerSecond", .number(String(format: "%.2f", rate))),
-            ("provider", provider.map(JSONValue.string) ?? .null), ("connected", .bool(s.connected)), ("reorgs", i(s.reorgs)),
+            ("provider", provider.map(JSONValue.string) ?? .null), ("connected", .bool(s.connected)), ("chainStale", .bool(s.chainStale())), ("reorgs", i(s.reorgs)),
             ("backfills", i(s.backfills)), ("discovered", i(s.discovered)), ("rpcErrors", i(s.rpcErrors)),
             ("malformedLogs", i(s.malformedLogs)), ("malformedHeads", i(s.malformedHeads)),
         ]).text
