@@ -5,7 +5,8 @@ import JSONRPC
 
 /// Reads pools' initial state at one block through Multicall3 `aggregate3`, in batches: V2
 /// reserves; V3 `slot0`, `liquidity`, `fee`, `tickSpacing`, the tick-bitmap words around the
-/// current price and every initialised tick in them (liquidityGross and liquidityNet). Ticks
+/// current price and every initialised tick in them (liquidityGross and liquidityNet); Solidly
+/// reserves and stability; Curve balances, A, fee and admin fee. Ticks
 /// beyond the words read are not known: sizing must stay within them.
 public struct PoolStateReader: Sendable {
     public let eth: EthClient
@@ -76,6 +77,39 @@ public struct PoolStateReader: Sendable {
         return results.map { r in
             guard let r, let r0 = Self.word(r, 0), let r1 = Self.word(r, 1) else { return nil }
             return try? V2Pool(reserve0: r0, reserve1: r1, feePips: feePips)
+        }
+    }
+
+    /// Solidly-family pools (Velodrome V2, Aerodrome): `getReserves()` and `stable()`; the tokens'
+    /// decimals and the pool's fee come from the caller (the registry, the factory).
+    public func solidly(_ pools: [(address: Address, decimals: (UInt8, UInt8), feePips: UInt32)], at block: UInt64) async throws(RPCError) -> [SolidlyPool?] {
+        let calls = pools.flatMap { p in [Call(target: p.address, data: [0x09, 0x02, 0xf1, 0xac]), Call(target: p.address, data: [0x22, 0xbe, 0x3d, 0xe1])] }
+        let results = try await run(calls, at: block)
+        return pools.indices.map { k in
+            guard let reserves = results[2 * k], let st = results[2 * k + 1], let r0 = Self.word(reserves, 0), let r1 = Self.word(reserves, 1),
+                  let flag = Self.word(st, 0), flag <= .one
+            else { return nil }
+            return try? SolidlyPool(reserve0: r0, reserve1: r1, stable: flag == .one, decimals: pools[k].decimals, feePips: pools[k].feePips)
+        }
+    }
+
+    /// Two-coin Curve StableSwap pools: `balances(0)`, `balances(1)`, `A()`, `fee()`, `admin_fee()`;
+    /// the coins' decimals come from the caller.
+    public func curve(_ pools: [(address: Address, decimals: (UInt8, UInt8))], at block: UInt64) async throws(RPCError) -> [CurvePool?] {
+        let balances: [UInt8] = [0x49, 0x03, 0xb0, 0xd1]
+        let calls = pools.flatMap { p in
+            [Call(target: p.address, data: balances + UInt256.zero.bigEndianBytes), Call(target: p.address, data: balances + UInt256.one.bigEndianBytes),
+             Call(target: p.address, data: [0xf4, 0x46, 0xc1, 0xd0]), Call(target: p.address, data: [0xdd, 0xca, 0x3f, 0x43]),
+             Call(target: p.address, data: [0xfe, 0xe3, 0xf7, 0xf9])]
+        }
+        let results = try await run(calls, at: block)
+        return pools.indices.map { k in
+            let words = (0..<5).map { i in results[5 * k + i].flatMap { Self.word($0, 0) } }
+            guard let b0 = words[0], let b1 = words[1], let a = words[2], let fee = words[3], let admin = words[4],
+                  admin <= UInt256(10_000_000_000), var pool = try? CurvePool(balances: (b0, b1), decimals: pools[k].decimals, amplification: a, fee: fee)
+            else { return nil }
+            pool.adminFee = admin
+            return pool
         }
     }
 

@@ -261,11 +261,13 @@ public final class ChainWatcher: Service {
     private func read(_ pools: [WatchedPool], at block: UInt64) async throws(RPCError) -> [WatchState.Read] {
         var out: [WatchState.Read] = []
         var v2ByFee: [UInt32: [WatchedPool]] = [:]
-        var v3: [WatchedPool] = []
+        var v3: [WatchedPool] = [], solidly: [WatchedPool] = [], curve: [WatchedPool] = []
         for p in pools {
             switch p.kind {
             case .uniswapV2(let fee): v2ByFee[fee, default: []].append(p)
             case .uniswapV3: v3.append(p)
+            case .solidly: solidly.append(p)
+            case .curve: curve.append(p)
             }
         }
         for (fee, group) in v2ByFee.sorted(by: { $0.key < $1.key }) {
@@ -277,6 +279,22 @@ public final class ChainWatcher: Service {
             for (p, st) in zip(v3, states) {
                 out.append(.init(pool: p, state: st.map { .uniswapV3($0.pool) }, tickGross: st?.tickGross ?? [:], covered: st?.covered))
             }
+        }
+        if !solidly.isEmpty {
+            let specs = solidly.map { p -> (address: Address, decimals: (UInt8, UInt8), feePips: UInt32) in
+                guard case .solidly(let fee, let d0, let d1) = p.kind else { preconditionFailure("grouped by kind") }
+                return (p.address, (d0, d1), fee)
+            }
+            let states = try await reader.solidly(specs, at: block)
+            for (p, st) in zip(solidly, states) { out.append(.init(pool: p, state: st.map { .solidly($0) }, tickGross: [:], covered: nil)) }
+        }
+        if !curve.isEmpty {
+            let specs = curve.map { p -> (address: Address, decimals: (UInt8, UInt8)) in
+                guard case .curve(let d0, let d1) = p.kind else { preconditionFailure("grouped by kind") }
+                return (p.address, (d0, d1))
+            }
+            let states = try await reader.curve(specs, at: block)
+            for (p, st) in zip(curve, states) { out.append(.init(pool: p, state: st.map { .curve($0) }, tickGross: [:], covered: nil)) }
         }
         return out
     }

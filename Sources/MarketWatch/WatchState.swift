@@ -134,6 +134,8 @@ struct WatchState {
         case .uniswapV3:
             guard let fee = created.feePips else { return nil }
             return WatchedPool(address: created.pool, kind: .uniswapV3, tokenA: created.token0, tokenB: created.token1, venue: factory.venue + fee)
+        case .solidly, .curve:
+            return nil  // their factories' events are not followed yet
         }
     }
 
@@ -160,7 +162,10 @@ struct WatchState {
     }
 
     private func write(_ id: PoolBook.PoolID, block: UInt64, matrix: PriceMatrix) {
-        matrix.write(slots[id.index], .init(price: book[id].spotPrice, block: block, writtenAt: Self.nanoseconds(), source: .dex))
+        // The matrix prices token1 per token0 by address order; a Curve pool's coins may be the other way.
+        let price = book[id].spotPrice
+        let p = info[id.index].token0 < info[id.index].token1 ? price : (price == 0 ? 0 : 1 / price)
+        matrix.write(slots[id.index], .init(price: p, block: block, writtenAt: Self.nanoseconds(), source: .dex))
     }
 
     static func nanoseconds() -> UInt64 {

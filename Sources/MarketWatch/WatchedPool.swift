@@ -9,6 +9,11 @@ public struct WatchedPool: Hashable, Sendable {
         case uniswapV2(feePips: UInt32)
         /// A Uniswap V3-family pool (fee and tick spacing are read from the pool).
         case uniswapV3
+        /// A Solidly-family pool (volatile or stable, read from the pool) with its fee and its
+        /// tokens' decimals.
+        case solidly(feePips: UInt32, decimals0: UInt8, decimals1: UInt8)
+        /// A two-coin Curve StableSwap pool with its coins' decimals.
+        case curve(decimals0: UInt8, decimals1: UInt8)
     }
 
     public var address: Address
@@ -18,10 +23,16 @@ public struct WatchedPool: Hashable, Sendable {
     /// The venue number in the PriceMatrix key (a DEX, and for V3 its fee tier).
     public var venue: UInt32
 
+    /// A pool of `tokenA` and `tokenB`, which are sorted by address as Uniswap and Solidly pools
+    /// order them; a Curve pool keeps them in its coin order (coin 0, coin 1).
     public init(address: Address, kind: Kind, tokenA: Address, tokenB: Address, venue: UInt32) {
         self.address = address
         self.kind = kind
-        (token0, token1) = PoolDiscovery.sorted(tokenA, tokenB)
+        if case .curve = kind {
+            (token0, token1) = (tokenA, tokenB)
+        } else {
+            (token0, token1) = PoolDiscovery.sorted(tokenA, tokenB)
+        }
         self.venue = venue
     }
 }

@@ -42,7 +42,7 @@ import Testing
         let matrix = PriceMatrix(expected: 64)
         let multicall = try Address(hex: try #require(manifest["multicall3"]?.stringValue))
         let watcher = ChainWatcher(.init(chainID: 1, name: "lab", rpc: RPCClient(pool), heads: .webSocket(session), multicall: multicall,
-                                         pools: lab.pools, factories: lab.factories, matrix: matrix))
+                                         pools: lab.pools + [lab.solidly, lab.curve], factories: lab.factories, matrix: matrix))
         let eth = EthClient(RPCClient(HTTPTransport(url: devnet.http.absoluteString)))
         let reader = PoolStateReader(eth: eth, multicall: multicall)
         let deployer = try #require(manifest["keys"]?["deployer"]?.stringValue)
@@ -53,7 +53,22 @@ import Testing
             group.addTask { try await watcher.run() }
             try await Self.wait("the first snapshots") { (watcher.status.stateBlock ?? 0) >= 3 && session.isConnected }
             let start = try #require(watcher.status.stateBlock)
-            #expect(watcher.status.pools == 16 && watcher.status.absent == 59)
+            #expect(watcher.status.pools == 18 && watcher.status.absent == 59)
+            // The doubles' state as the lab set it (eth-abi encoded, independent of our decoding).
+            let doubles = try #require(manifest["doubles"])
+            func number(_ v: JSONValue?) throws -> UInt256 {
+                guard case .number(let text)? = v else { throw FixtureProblem("not a number: \(String(describing: v))") }
+                return try UInt256(decimal: text)
+            }
+            let balances = try #require(doubles["curve"]?["balances"]?.arrayValue)
+            var curve = try CurvePool(balances: (try number(balances.first), try number(balances.last)), decimals: (18, 6),
+                                      amplification: try number(doubles["curve"]?["A"]), fee: try number(doubles["curve"]?["fee"]))
+            curve.adminFee = try number(doubles["curve"]?["adminFee"])
+            let initial = try #require(watcher.latest)
+            #expect(initial.book[try #require(initial.book.id(of: lab.curve.address))] == .curve(curve))
+            #expect(initial.book[try #require(initial.book.id(of: lab.solidly.address))]
+                == .solidly(try SolidlyPool(reserve0: try number(doubles["solidly"]?["reserve0"]), reserve1: try number(doubles["solidly"]?["reserve1"]),
+                                            stable: true, decimals: (6, 6), feePips: 500)))
 
             // A dropped socket: the session reconnects, the watcher catches up from its last block.
             _ = try await devnet.call("devnet_dropWebSockets")
@@ -116,11 +131,18 @@ import Testing
             try await send(sushi.address, "0xc9c65396" + Self.word(link).dropFirst(2) + Self.word(wbtc).dropFirst(2))
             let (t0, t1) = PoolDiscovery.sorted(link, dai)
             try await send(v3Factory.address, "0xa1671295" + Self.word(t0).dropFirst(2) + Self.word(t1).dropFirst(2) + Hex.encode(UInt256(3000).bigEndianBytes).dropFirst(2))
-            try await Self.wait("both creations seen", state: { watcher.status }) { watcher.status.discovered >= 2 && watcher.status.pools == 17 && watcher.status.pending == 1 }
+            try await Self.wait("both creations seen", state: { watcher.status }) { watcher.status.discovered >= 2 && watcher.status.pools == 19 && watcher.status.pending == 1 }
             let v3Address = PoolDiscovery.v3Pool(deployer: v3Factory.address, initCodeHash: try UInt256(hex: try #require(manifest["dexes"]?["uniswap_v3"]?["initCodeHash"]?.stringValue)),
                                                  tokenA: link, tokenB: dai, feePips: 3000)
             try await send(v3Address, "0xf637731d" + Hex.encode((UInt256.one << 96).bigEndianBytes).dropFirst(2))
-            try await Self.wait("the new V3 pool registered", state: { watcher.status }) { watcher.status.pools == 18 && watcher.status.pending == 0 }
+            try await Self.wait("the new V3 pool registered", state: { watcher.status }) { watcher.status.pools == 20 && watcher.status.pending == 0 }
+            // The Solidly double's reserves change with a Sync(uint256,uint256) log.
+            try await send(lab.solidly.address, "0x2930de40" + Hex.encode(UInt256(1_300_000_000_001).bigEndianBytes).dropFirst(2)
+                + Hex.encode(UInt256(1_140_000_000_007).bigEndianBytes).dropFirst(2))
+            try await Self.wait("the Solidly Sync applied") {
+                guard let snap = watcher.latest, let id = snap.book.id(of: lab.solidly.address) else { return false }
+                return snap.book[id] == .solidly(try SolidlyPool(reserve0: 1_300_000_000_001, reserve1: 1_140_000_000_007, stable: true, decimals: (6, 6), feePips: 500))
+            }
             let reached = try #require(watcher.status.stateBlock)
             try await Self.wait("a few more blocks") { (watcher.status.stateBlock ?? 0) >= reached + 4 }
             group.cancelAll()
@@ -129,7 +151,7 @@ import Testing
         // The last snapshot equals the chain at its block.
         let snap = try #require(watcher.latest)
         let status = watcher.status
-        #expect(snap.book.count == 18 && snap.book.stale.isEmpty && snap.book.counters.malformed >= 1)
+        #expect(snap.book.count == 20 && snap.book.stale.isEmpty && snap.book.counters.malformed >= 1)
         #expect(status.book.applied > 20 && status.reorgs >= 1 && status.rpcErrors >= status.malformedResponses)
         let moved = try await Self.expectEqualsChain(snap, reader: reader, eth: eth, matrix: matrix)
         #expect(moved >= 4, "pools changed by logs")
@@ -140,14 +162,20 @@ import Testing
     /// pools logs changed since they were read.
     @discardableResult
     static func expectEqualsChain(_ snap: ChainWatcher.Snapshot, reader: PoolStateReader, eth: EthClient, matrix: PriceMatrix?) async throws -> Int {
-        var v2: [Address] = [], v3: [Address] = []
+        var v2: [Address] = [], v3: [Address] = [], others: [WatchedPool] = []
         for (i, p) in snap.pools.enumerated() {
-            if case .uniswapV2 = p.kind { v2.append(p.address) } else { v3.append(p.address) }
+            switch p.kind {
+            case .uniswapV2: v2.append(p.address)
+            case .uniswapV3: v3.append(p.address)
+            case .solidly, .curve: others.append(p)
+            }
             // The PriceMatrix holds the snapshot's price for every pool (no block has come since).
             guard let matrix else { continue }
             let slot = try #require(matrix.existingSlot(for: .init(chainID: 1, tokenA: p.token0, tokenB: p.token1, venue: p.venue)))
             let entry = try #require(matrix.read(slot))
-            #expect(entry.price == snap.book[PoolBook.PoolID(index: i)].spotPrice && entry.source == .dex && entry.block <= snap.block)
+            // token1 per token0 in address order (a Curve pool's coins may be the other way round).
+            let price = snap.book[PoolBook.PoolID(index: i)].spotPrice
+            #expect(entry.price == (p.token0 < p.token1 ? price : 1 / price) && entry.source == .dex && entry.block <= snap.block)
         }
         var moved = 0
         for (a, fresh) in zip(v2, try await reader.v2(v2, at: snap.block)) {
@@ -161,6 +189,19 @@ import Testing
             #expect(snap.book[id] == .uniswapV3(fresh.pool), "pool \(a)")
             for t in fresh.pool.ticks { #expect(snap.book.liquidityGross(id, tick: t.index) == fresh.tickGross[t.index]) }
             if snap.book.appliedThrough[id.index].index != .max { moved += 1 }
+        }
+        for p in others {
+            let id = try #require(snap.book.id(of: p.address))
+            switch p.kind {
+            case .solidly(let fee, let d0, let d1):
+                let fresh = try await reader.solidly([(p.address, (d0, d1), fee)], at: snap.block)
+                #expect(snap.book[id] == .solidly(try #require(fresh.first ?? nil)), "Solidly pool \(p.address)")
+            case .curve(let d0, let d1):
+                let fresh = try await reader.curve([(p.address, (d0, d1))], at: snap.block)
+                #expect(snap.book[id] == .curve(try #require(fresh.first ?? nil)), "Curve pool \(p.address)")
+            default:
+                break
+            }
         }
         let header = try await eth.header(.number(snap.block))
         #expect(header.hash == snap.hash)

@@ -13,12 +13,21 @@ struct LabUniverse {
     var factories: [WatchedFactory] = []
     /// The pools the lab deployed, as its manifest lists them (the factories' own answers).
     var deployed: Set<Address> = []
+    /// The lab's Solidly and Curve state doubles (a stable USDC/USDT pool, a DAI/USDC pool).
+    var solidly: WatchedPool
+    var curve: WatchedPool
 
     static let dexes = ["sushiswap", "uniswap_v2", "uniswap_v3"]
 
     init(_ m: JSONValue) throws {
         guard case .object(let t)? = m["tokens"] else { throw FixtureProblem("no tokens in the manifest") }
         for (symbol, v) in t { tokens[symbol] = try Address(hex: try #require(v["address"]?.stringValue)) }
+        let d = try #require(m["doubles"])
+        func address(_ v: JSONValue?) throws -> Address { try Address(hex: try #require(v?.stringValue)) }
+        solidly = WatchedPool(address: try address(d["solidly"]?["address"]), kind: .solidly(feePips: 500, decimals0: 6, decimals1: 6),
+                              tokenA: try address(d["solidly"]?["token0"]), tokenB: try address(d["solidly"]?["token1"]), venue: 3 << 24)
+        curve = WatchedPool(address: try address(d["curve"]?["address"]), kind: .curve(decimals0: 18, decimals1: 6),
+                            tokenA: try address(d["curve"]?["coins"]?.arrayValue?.first), tokenB: try address(d["curve"]?["coins"]?.arrayValue?.last), venue: 4 << 24)
         let symbols = tokens.keys.sorted()
         for (i, name) in Self.dexes.enumerated() {
             let dex = try #require(m["dexes"]?[name])

@@ -160,6 +160,16 @@ class Lab:
         for ex in m["executors"].values():
             self.send(ex, "set_executor(address,bool)", ["address", "bool"], [self.executor_address, True])
         self.node.fund(self.executor_address, 100 * 10**18)
+        # State doubles of a Solidly pool (stable USDC/USDT) and a Curve pool (DAI/USDC): the views
+        # and events market state reads, with the values set here recorded for tests.
+        tok = m["tokens"]
+        usdc, usdt, dai = tok["USDC"]["address"], tok["USDT"]["address"], tok["DAI"]["address"]
+        s0, s1 = sorted([usdc, usdt], key=lambda a: int(a, 16))
+        solidly = {"token0": s0, "token1": s1, "stable": True, "reserve0": 1_250_000 * 10**6, "reserve1": 1_190_000 * 10**6}
+        solidly["address"] = self.deploy(ours("MockSolidlyPool"), s0, s1, True, solidly["reserve0"], solidly["reserve1"])
+        curve = {"coins": [dai, usdc], "balances": [2_400_000 * 10**18, 2_350_000 * 10**6], "A": 400, "fee": 4_000_000, "adminFee": 4_000_000_000}
+        curve["address"] = self.deploy(ours("MockCurvePool"), curve["coins"], curve["balances"], curve["A"], curve["fee"], curve["adminFee"])
+        m["doubles"] = {"solidly": solidly, "curve": curve}
         m["keys"] = {"deployer": self.deployer, "trader": self.trader, "executor": self.executor_address}
         m["executorKey"] = self.executor_key  # a throwaway devnet key, derived from the seed
         m["deployedAtBlock"] = self.node.latest_number()
