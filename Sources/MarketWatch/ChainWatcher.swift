@@ -134,6 +134,8 @@ public final class ChainWatcher: Service {
     private let shared: Mutex<(status: Status, latest: Snapshot?)>
     private let snapshotStream: AsyncStream<Snapshot>
     private let snapshotContinuation: AsyncStream<Snapshot>.Continuation
+    /// Snapshots go to the stream only once someone has asked for it.
+    private let streaming = Atomic<Bool>(false)
 
     public init(_ configuration: Configuration, logger: Logger = Logger(label: "arbiter.market")) {
         self.configuration = configuration
@@ -151,8 +153,12 @@ public final class ChainWatcher: Service {
     public var status: Status { shared.withLock { $0.status } }
     /// The last published snapshot.
     public var latest: Snapshot? { shared.withLock { $0.latest } }
-    /// Every published snapshot, for one consumer; when it falls behind, older ones are dropped.
-    public var snapshots: AsyncStream<Snapshot> { snapshotStream }
+    /// Every snapshot published from now on, for one consumer; when it falls behind, older ones
+    /// are dropped (and counted).
+    public var snapshots: AsyncStream<Snapshot> {
+        streaming.store(true, ordering: .releasing)
+        return snapshotStream
+    }
 
     /// The provider the chain's calls go to now, when the RPC client is a provider pool.
     public var provider: String? { (configuration.rpc.transport as? ProviderPool)?.current }
@@ -301,7 +307,7 @@ public final class ChainWatcher: Service {
 
     private func publish(_ s: inout WatchState) {
         let snapshot = s.snapshot()
-        if case .dropped = snapshotContinuation.yield(snapshot) { update { $0.droppedSnapshots += 1 } }
+        if streaming.load(ordering: .acquiring), case .dropped = snapshotContinuation.yield(snapshot) { update { $0.droppedSnapshots += 1 } }
         update {
             $0.stateBlock = s.applied
             $0.pools = s.book.count
