@@ -43,7 +43,8 @@ import Testing
         let multicall = try Address(hex: try #require(manifest["multicall3"]?.stringValue))
         let watcher = ChainWatcher(.init(chainID: 1, name: "lab", rpc: RPCClient(pool), heads: .webSocket(session), multicall: multicall,
                                          pools: lab.pools + [lab.solidly, lab.curve], factories: lab.factories, matrix: matrix))
-        let eth = EthClient(RPCClient(HTTPTransport(url: devnet.http.absoluteString)))
+        // The test's own reads go to the mirror, which the 429s below do not touch.
+        let eth = EthClient(RPCClient(HTTPTransport(url: mirror.http.absoluteString)))
         let reader = PoolStateReader(eth: eth, multicall: multicall)
         let deployer = try #require(manifest["keys"]?["deployer"]?.stringValue)
         let sushi = try #require(lab.factories.first)
@@ -94,10 +95,16 @@ import Testing
             try await Self.wait("a malformed answer counted") { watcher.status.malformedResponses >= 1 }
 
             // 429s from the first provider: calls fail over to the mirror, then come back.
-            let before = pool.providers[1].calls
+            // Six 429s: each cools the primary down for a second, so the mirror answers meanwhile.
+            let (mirrorCalls, primaryFailures) = (pool.providers[1].calls, pool.providers[0].failures)
             _ = try await devnet.call("devnet_rateLimit", [.number("6")])
-            try await Self.wait("failover to the mirror") { pool.providers[1].calls > before && pool.providers[0].failures >= 1 }
-            try await Self.wait("back to the primary", seconds: 40) { pool.current == "primary" && (watcher.status.headLag) <= 2 }
+            try await Self.wait("failover to the mirror", state: { pool.providers }) {
+                pool.providers[0].failures >= primaryFailures + 5 && pool.providers[1].calls > mirrorCalls + 3  // a resubscription may take one
+            }
+            let answered = pool.providers[0].calls - pool.providers[0].failures
+            try await Self.wait("back to the primary", seconds: 40, state: { pool.providers }) {
+                pool.current == "primary" && pool.providers[0].calls - pool.providers[0].failures > answered && watcher.status.headLag <= 2
+            }
 
             // A 3-block reorg with mining paused: the blocks replaced held swaps; afterwards every pool
             // equals the chain at the new head.
