@@ -26,23 +26,24 @@ import Testing
         }
     }
 
-    /// 429s from the first provider move calls to the second; once the first recovers (its
-    /// cool-down over and the limit spent), calls go back to it.
+    /// 429s from the first provider move calls to the second for the Retry-After the server sent;
+    /// once the first recovers (its cool-down over and the limit spent), calls go back to it.
     @Test func rateLimitedProviderFailsOverAndRecovers() async throws {
         let first = try Devnet(chainId: 1, lab: false)
         defer { first.stop() }
         let second = try Devnet(chainId: 1, lab: false)
         defer { second.stop() }
-        _ = try await first.call("devnet_rateLimit", [.number("2")])
+        _ = try await first.call("devnet_rateLimit", [.number("2"), .number("3")])  // two 429s, Retry-After: 3
         let pool = ProviderPool([("first", HTTPTransport(url: first.http.absoluteString)), ("second", HTTPTransport(url: second.http.absoluteString))])
         let client = RPCClient(pool)
         #expect(try await client.call("eth_chainId") == .string("0x1"))  // 429 from first, answered by second
         #expect(pool.providers[0].failures == 1 && pool.providers[1].calls == 1)
+        #expect(pool.providers[0].coolingUntil > .seconds(2))  // the server's Retry-After, not the 1 s default
         #expect(try await client.call("eth_chainId") == .string("0x1"))  // first is cooling down
         #expect(pool.providers[1].calls == 2 && pool.providers[0].calls == 1)
-        try await Task.sleep(for: .milliseconds(1_100))
+        try await Task.sleep(for: .milliseconds(3_100))
         _ = try await client.call("eth_chainId")  // first again: its second 429, then second
-        try await Task.sleep(for: .milliseconds(1_100))
+        try await Task.sleep(for: .milliseconds(3_100))
         _ = try await client.call("eth_chainId")  // first has recovered
         let p = pool.providers
         #expect(p[0].calls == 3 && p[0].failures == 2 && p[1].calls == 3)

@@ -15,7 +15,7 @@ import Testing
 /// the chain at that block, pool by pool (V3 ticks and liquidityGross included), and the
 /// PriceMatrix holds each pool's price from it.
 @Suite(.serialized) struct ChainWatcherLabTests {
-    static func wait(_ what: String, seconds: Double = 30, state: () -> Any = { "" }, _ condition: () async throws -> Bool) async throws {
+    static func wait(_ what: String, seconds: Double = 90, state: () -> Any = { "" }, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while try await !condition() {
             guard Date() < deadline else { throw FixtureProblem("timed out waiting for \(what): \(state())") }
@@ -52,7 +52,7 @@ import Testing
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await watcher.run() }
-            try await Self.wait("the first snapshots") { (watcher.status.stateBlock ?? 0) >= 3 && session.isConnected }
+            try await Self.wait("the first snapshots", seconds: 180, state: { watcher.status }) { (watcher.status.stateBlock ?? 0) >= 3 && session.isConnected }
             let start = try #require(watcher.status.stateBlock)
             #expect(watcher.status.pools == 18 && watcher.status.absent == 59)
             // The doubles' state as the lab set it (eth-abi encoded, independent of our decoding).
@@ -102,7 +102,7 @@ import Testing
                 pool.providers[0].failures >= primaryFailures + 5 && pool.providers[1].calls > mirrorCalls + 3  // a resubscription may take one
             }
             let answered = pool.providers[0].calls - pool.providers[0].failures
-            try await Self.wait("back to the primary", seconds: 40, state: { pool.providers }) {
+            try await Self.wait("back to the primary", state: { pool.providers }) {
                 pool.current == "primary" && pool.providers[0].calls - pool.providers[0].failures > answered && watcher.status.headLag <= 2
             }
 
@@ -164,6 +164,38 @@ import Testing
         #expect(moved >= 4, "pools changed by logs")
     }
 
+    /// Without a WebSocket the watcher polls heads over HTTP; a consumer of `snapshots` sees blocks
+    /// in rising order, each snapshot equal to the chain at its block.
+    @Test func pollingWatcherPublishesEveryBlockInOrder() async throws {
+        let devnet = try Devnet(chainId: 1, lab: true, market: true, blockTime: 0.25, seed: 13)
+        defer { devnet.stop() }
+        let manifest = try #require(devnet.manifest)
+        let lab = try LabUniverse(manifest)
+        let multicall = try Address(hex: try #require(manifest["multicall3"]?.stringValue))
+        let eth = EthClient(RPCClient(HTTPTransport(url: devnet.http.absoluteString)))
+        let watcher = ChainWatcher(.init(chainID: 1, name: "lab", rpc: RPCClient(HTTPTransport(url: devnet.http.absoluteString)),
+                                         heads: .polling(.milliseconds(100)), multicall: multicall, pools: lab.pools,
+                                         factories: lab.factories, matrix: PriceMatrix(expected: 64)))
+        var seen: [ChainWatcher.Snapshot] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let stream = watcher.snapshots
+            group.addTask { try await watcher.run() }
+            for await snap in stream {
+                seen.append(snap)
+                if seen.count >= 10 { break }
+            }
+            group.cancelAll()
+        }
+        #expect(watcher.status.droppedSnapshots == 0 && watcher.status.rpcErrors == 0)
+        // A head polled late is backfilled in one step, so blocks may be skipped between snapshots,
+        // but never repeated or reordered.
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.block < $1.block })
+        let reader = PoolStateReader(eth: eth, multicall: multicall)
+        for snap in [seen[1], seen[5], seen[9]] {
+            try await Self.expectEqualsChain(snap, reader: reader, eth: eth, matrix: nil)
+        }
+    }
+
     /// Expects every pool of `snap` to equal a fresh read at its block (V3 ticks and liquidityGross
     /// included) and, with `matrix`, the matrix to hold each pool's price from it; returns how many
     /// pools logs changed since they were read.
@@ -213,39 +245,5 @@ import Testing
         let header = try await eth.header(.number(snap.block))
         #expect(header.hash == snap.hash)
         return moved
-    }
-}
-
-/// Without a WebSocket the watcher polls heads over HTTP; a consumer of `snapshots` sees blocks
-/// in rising order, each snapshot equal to the chain at its block.
-@Suite(.serialized) struct PollingWatcherLabTests {
-    @Test func pollingWatcherPublishesEveryBlockInOrder() async throws {
-        let devnet = try Devnet(chainId: 1, lab: true, market: true, blockTime: 0.25, seed: 13)
-        defer { devnet.stop() }
-        let manifest = try #require(devnet.manifest)
-        let lab = try LabUniverse(manifest)
-        let multicall = try Address(hex: try #require(manifest["multicall3"]?.stringValue))
-        let eth = EthClient(RPCClient(HTTPTransport(url: devnet.http.absoluteString)))
-        let watcher = ChainWatcher(.init(chainID: 1, name: "lab", rpc: RPCClient(HTTPTransport(url: devnet.http.absoluteString)),
-                                         heads: .polling(.milliseconds(100)), multicall: multicall, pools: lab.pools,
-                                         factories: lab.factories, matrix: PriceMatrix(expected: 64)))
-        var seen: [ChainWatcher.Snapshot] = []
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let stream = watcher.snapshots
-            group.addTask { try await watcher.run() }
-            for await snap in stream {
-                seen.append(snap)
-                if seen.count >= 10 { break }
-            }
-            group.cancelAll()
-        }
-        #expect(watcher.status.droppedSnapshots == 0 && watcher.status.rpcErrors == 0)
-        // A head polled late is backfilled in one step, so blocks may be skipped between snapshots,
-        // but never repeated or reordered.
-        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.block < $1.block })
-        let reader = PoolStateReader(eth: eth, multicall: multicall)
-        for snap in [seen[1], seen[5], seen[9]] {
-            try await ChainWatcherLabTests.expectEqualsChain(snap, reader: reader, eth: eth, matrix: nil)
-        }
     }
 }

@@ -14,6 +14,7 @@ class Faults:
     def __init__(self):
         self.delay_ms = 0
         self.rate_limited = 0   # answer this many next requests with a rate-limit error
+        self.retry_after = None  # seconds for the 429's Retry-After header (devnet_rateLimit's second argument)
         self.extra_logs = []    # appended to the next eth_getLogs answer (devnet_injectLogs)
 
 
@@ -61,6 +62,7 @@ class Server:
             return True
         if method == "devnet_rateLimit":
             self.faults.rate_limited = int(params[0])
+            self.faults.retry_after = int(params[1]) if len(params) > 1 else None
             return True
         if method == "devnet_injectFrames":
             # Raw text frames to every open socket; "{newHeads}" stands for that socket's newHeads
@@ -157,7 +159,8 @@ class Server:
             return web.json_response({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
         limited = await self._faults_for(body)
         if limited:
-            return web.json_response({"jsonrpc": "2.0", "id": None, "error": limited}, status=429)
+            headers = {"Retry-After": str(self.faults.retry_after)} if self.faults.retry_after is not None else None
+            return web.json_response({"jsonrpc": "2.0", "id": None, "error": limited}, status=429, headers=headers)
         return web.json_response(self._handle(body))
 
     # ---------------------------------------------------------------- WebSocket
