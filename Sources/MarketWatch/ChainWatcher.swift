@@ -107,6 +107,7 @@ public final class ChainWatcher: Service {
         /// Answers that did not parse (a log object without its fields, a bad aggregate3 result).
         public var malformedResponses = 0
         public var droppedSnapshots = 0
+        /// The head source is live: the WebSocket is up, or the last poll was answered.
         public var connected = false
         /// When the last head arrived, and how long without one makes the chain stale.
         public var lastHeadAt: ContinuousClock.Instant?
@@ -150,7 +151,11 @@ public final class ChainWatcher: Service {
         (snapshotStream, snapshotContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(configuration.options.snapshotBuffer))
     }
 
-    public var status: Status { shared.withLock { $0.status } }
+    public var status: Status {
+        var status = shared.withLock { $0.status }
+        if case .webSocket(let session) = configuration.heads { status.connected = session.isConnected }
+        return status
+    }
     /// The last published snapshot.
     public var latest: Snapshot? { shared.withLock { $0.latest } }
     /// Every snapshot published from now on, for one consumer; when it falls behind, older ones
@@ -170,7 +175,10 @@ public final class ChainWatcher: Service {
         switch configuration.heads {
         case .polling(let interval):
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                if let h = await retrying({ () async throws(RPCError) in try await self.eth.header(.latest) }) { await handle(h, &s) }
+                if let h = await retrying({ () async throws(RPCError) in try await self.eth.header(.latest) }) {
+                    update { $0.connected = true }
+                    await handle(h, &s)
+                }
                 try? await Task.sleep(for: interval)
             }
         case .webSocket(let session):
@@ -180,12 +188,10 @@ public final class ChainWatcher: Service {
                 for await event in session.subscribe([.string("newHeads")]).cancelOnGracefulShutdown() {
                     switch event {
                     case .subscribed:
-                        update { $0.connected = true }
                         // After a reconnect, heads may have been missed: start from the chain's.
                         if !first, let h = await retrying({ () async throws(RPCError) in try await self.eth.header(.latest) }) { await handle(h, &s) }
                         first = false
                     case .item(let json):
-                        update { $0.connected = session.isConnected }
                         do {
                             await handle(try EthClient.Header(json: json), &s)
                         } catch {
@@ -332,6 +338,7 @@ public final class ChainWatcher: Service {
                 update {
                     $0.rpcErrors += 1
                     if error.code == .malformedResponse { $0.malformedResponses += 1 }
+                    if case .polling = configuration.heads { $0.connected = false }
                 }
                 logger.debug("rpc: \(error)")
                 try? await Task.sleep(for: wait)

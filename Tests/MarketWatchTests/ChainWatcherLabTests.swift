@@ -186,7 +186,7 @@ import Testing
             }
             group.cancelAll()
         }
-        #expect(watcher.status.droppedSnapshots == 0 && watcher.status.rpcErrors == 0)
+        #expect(watcher.status.droppedSnapshots == 0 && watcher.status.rpcErrors == 0 && watcher.status.connected)
         // A head polled late is backfilled in one step, so blocks may be skipped between snapshots,
         // but never repeated or reordered.
         #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.block < $1.block })
