@@ -259,7 +259,7 @@ public final class ChainWatcher: Service {
             if let bad = logs.first(where: { l in s.tracker.hash(at: l.blockNumber).map { $0 != l.blockHash } ?? false }) {
                 return bad.blockNumber
             }
-            let created = s.apply(logs.sorted { $0.position < $1.position }, through: to, matrix: configuration.matrix)
+            let created = s.apply(logs.sorted { $0.position < $1.position }, matrix: configuration.matrix)
             update { $0.discovered += created.count }
             let reread = s.toRead()
             if !reread.isEmpty { s.register(try await read(reread, at: to), at: to, matrix: configuration.matrix) }

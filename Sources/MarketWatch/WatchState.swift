@@ -96,8 +96,8 @@ struct WatchState {
     }
 
     /// Applies a block range's logs in chain order; returns pools the factories created that are
-    /// to be watched (pending: their state is read at the range's end).
-    mutating func apply(_ logs: [EVMLog], through block: UInt64, matrix: PriceMatrix) -> [WatchedPool] {
+    /// to be watched (pending: the caller reads their state at the range's end).
+    mutating func apply(_ logs: [EVMLog], matrix: PriceMatrix) -> [WatchedPool] {
         var created: [WatchedPool] = []
         for log in logs {
             if let factory = factories[log.address] {
