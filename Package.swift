@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // primitives
@@ -63,6 +64,7 @@ let package = Package(
                 "MarketState", "EthClient", "JSONRPC", "AMMMath", "EVMCodec", "EVMPrimitives",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // apps
@@ -85,7 +87,13 @@ let package = Package(
         .testTarget(name: "AMMMathTests", dependencies: ["AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EthClientTests", dependencies: ["EthClient", "JSONRPC", "MarketState", "AMMMath", "EVMCodec", "EVMPrimitives", "ArbiterTestKit"]),
-        .testTarget(name: "MarketWatchTests", dependencies: ["MarketWatch", "MarketState", "EthClient", "JSONRPC", "AMMMath", "EVMCodec", "EVMPrimitives", "ArbiterTestKit"]),
+        .testTarget(
+            name: "MarketWatchTests",
+            dependencies: [
+                "MarketWatch", "MarketState", "EthClient", "JSONRPC", "AMMMath", "EVMCodec", "EVMPrimitives", "ArbiterTestKit",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(name: "MarketStateTests", dependencies: ["MarketState", "AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],

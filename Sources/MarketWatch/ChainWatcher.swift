@@ -1,4 +1,5 @@
 import AMMMath
+import CoreMetrics
 import EVMCodec
 import EVMPrimitives
 import EthClient
@@ -103,6 +104,8 @@ public final class ChainWatcher: Service {
         public var discovered = 0
         public var malformedHeads = 0
         public var malformedLogs = 0
+        /// Factory creation logs that did not decode (part of `malformedLogs`).
+        public var malformedCreations = 0
         public var rpcErrors = 0
         /// Answers that did not parse (a log object without its fields, a bad aggregate3 result).
         public var malformedResponses = 0
@@ -130,6 +133,7 @@ public final class ChainWatcher: Service {
 
     public let configuration: Configuration
     private let logger: Logger
+    private let metrics: WatchMetrics
     private let eth: EthClient
     private let reader: PoolStateReader
     private let shared: Mutex<(status: Status, latest: Snapshot?)>
@@ -138,8 +142,11 @@ public final class ChainWatcher: Service {
     /// Snapshots go to the stream only once someone has asked for it.
     private let streaming = Atomic<Bool>(false)
 
-    public init(_ configuration: Configuration, logger: Logger = Logger(label: "arbiter.market")) {
+    /// Metrics go to `metricsFactory` (the bootstrapped backend unless one is given).
+    public init(_ configuration: Configuration, logger: Logger = Logger(label: "arbiter.market"),
+                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.configuration = configuration
+        metrics = WatchMetrics(chain: configuration.name, factory: metricsFactory)
         var logger = logger
         logger[metadataKey: "arb.chain"] = .string(configuration.name)
         self.logger = logger
@@ -196,6 +203,7 @@ public final class ChainWatcher: Service {
                             await handle(try EthClient.Header(json: json), &s)
                         } catch {
                             update { $0.malformedHeads += 1 }
+                            metrics.malformedHeads.increment()
                             logger.debug("malformed head: \(error)")
                         }
                     }
@@ -220,6 +228,7 @@ public final class ChainWatcher: Service {
             $0.heads += 1
             $0.head = max($0.head ?? 0, header.number)
             $0.lastHeadAt = .now
+            metrics.headLag.record($0.headLag)
         }
         var action = s.tracker.observe(.init(header))
         for _ in 0..<256 {
@@ -227,7 +236,10 @@ public final class ChainWatcher: Service {
             case .ignore:
                 return
             case .advance(let n), .backfill(_, let n):
-                if case .backfill = action { update { $0.backfills += 1 } }
+                if case .backfill = action {
+                    update { $0.backfills += 1 }
+                    metrics.backfills.increment()
+                }
                 guard let result = await retrying({ () async throws(RPCError) in try await self.catchUp(&s, to: n) }) else { return }
                 guard let replaced = result else { return }
                 // A log from a block the tracker knows by another hash: the chain moved under us.
@@ -238,6 +250,7 @@ public final class ChainWatcher: Service {
                 action = s.tracker.ancestor(.init(a))
             case .reorg(let fork, let head):
                 update { $0.reorgs += 1 }
+                metrics.reorgs.increment()
                 logger.info("reorg: fork point \(fork), new head \(head)")
                 s.rollBack(toBefore: fork + 1, matrix: configuration.matrix)
                 action = .advance(head)
@@ -315,13 +328,22 @@ public final class ChainWatcher: Service {
         let snapshot = s.snapshot()
         if streaming.load(ordering: .acquiring), case .dropped = snapshotContinuation.yield(snapshot) { update { $0.droppedSnapshots += 1 } }
         update {
+            // A resync starts a new book, whose counters start again from zero.
+            let applied = s.book.counters.applied, malformed = s.book.counters.malformed + s.malformedCreations
+            metrics.updates.increment(by: applied >= $0.book.applied ? applied - $0.book.applied : applied)
+            let before = $0.book.malformed + $0.malformedCreations
+            metrics.malformedLogs.increment(by: malformed >= before ? malformed - before : malformed)
             $0.stateBlock = s.applied
             $0.pools = s.book.count
             $0.absent = s.absent.count
             $0.pending = s.pending.count
             $0.stalePools = s.book.stale.count
             $0.book = s.book.counters
-            $0.malformedLogs = s.book.counters.malformed + s.malformedCreations
+            $0.malformedCreations = s.malformedCreations
+            $0.malformedLogs = malformed
+            metrics.headLag.record($0.headLag)
+            metrics.pools.record($0.pools)
+            metrics.stalePools.record($0.stalePools)
         }
         shared.withLock { $0.latest = snapshot }
     }
@@ -335,6 +357,8 @@ public final class ChainWatcher: Service {
             do {
                 return try await op()
             } catch {
+                metrics.rpcErrors.increment()
+                if error.code == .malformedResponse { metrics.malformedAnswers.increment() }
                 update {
                     $0.rpcErrors += 1
                     if error.code == .malformedResponse { $0.malformedResponses += 1 }

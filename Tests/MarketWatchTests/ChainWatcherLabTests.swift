@@ -7,6 +7,7 @@ import Foundation
 import JSONRPC
 import MarketState
 import MarketWatch
+import MetricsTestKit
 import Testing
 
 /// A `ChainWatcher` on the lab while the market driver trades, through everything a live chain does
@@ -41,8 +42,10 @@ import Testing
         let session = WebSocketSession(url: devnet.ws.absoluteString)
         let matrix = PriceMatrix(expected: 64)
         let multicall = try Address(hex: try #require(manifest["multicall3"]?.stringValue))
+        let metrics = TestMetrics()
         let watcher = ChainWatcher(.init(chainID: 1, name: "lab", rpc: RPCClient(pool), heads: .webSocket(session), multicall: multicall,
-                                         pools: lab.pools + [lab.solidly, lab.curve], factories: lab.factories, matrix: matrix))
+                                         pools: lab.pools + [lab.solidly, lab.curve], factories: lab.factories, matrix: matrix),
+                                   metricsFactory: metrics)
         // The test's own reads go to the mirror, which the 429s below do not touch.
         let eth = EthClient(RPCClient(HTTPTransport(url: mirror.http.absoluteString)))
         let reader = PoolStateReader(eth: eth, multicall: multicall)
@@ -162,6 +165,18 @@ import Testing
         #expect(status.book.applied > 20 && status.reorgs >= 1 && status.rpcErrors >= status.malformedResponses)
         let moved = try await Self.expectEqualsChain(snap, reader: reader, eth: eth, matrix: matrix)
         #expect(moved >= 4, "pools changed by logs")
+
+        // The same figures as metrics.
+        let chain = [("chain", "lab")]
+        #expect(try metrics.expectCounter("arbiter_market_updates_total", chain).totalValue == Int64(status.book.applied))
+        #expect(try metrics.expectCounter("arbiter_market_reorgs_total", chain).totalValue == Int64(status.reorgs))
+        #expect(try metrics.expectCounter("arbiter_market_malformed_total", chain + [("kind", "head")]).totalValue == Int64(status.malformedHeads))
+        #expect(try metrics.expectCounter("arbiter_market_malformed_total", chain + [("kind", "log")]).totalValue == Int64(status.malformedLogs))
+        #expect(try metrics.expectCounter("arbiter_market_malformed_total", chain + [("kind", "answer")]).totalValue == Int64(status.malformedResponses))
+        #expect(try metrics.expectCounter("arbiter_market_rpc_errors_total", chain).totalValue == Int64(status.rpcErrors))
+        #expect(try metrics.expectGauge("arbiter_market_pools", chain).lastValue == 20)
+        let lag = try metrics.expectGauge("arbiter_market_head_lag_blocks", chain)
+        #expect(!lag.values.isEmpty && lag.lastValue == Double(status.headLag))
     }
 
     /// Without a WebSocket the watcher polls heads over HTTP; a consumer of `snapshots` sees blocks
