@@ -66,7 +66,9 @@ final class StatusPrinter: Service {
             let elapsed = Double((now - last.at).components.attoseconds) / 1e18 + Double((now - last.at).components.seconds)
             for (i, w) in watchers.enumerated() {
                 let s = w.status
-                let rate = elapsed > 0 ? Double(s.book.applied - last.applied[i]) / elapsed : 0
+                // A resync starts a new book whose counters restart: count from zero then.
+                let delta = s.book.applied >= last.applied[i] ? s.book.applied - last.applied[i] : s.book.applied
+                let rate = elapsed > 0 ? Double(delta) / elapsed : 0
                 Output.line(json ? Self.json(s, rate: rate, provider: w.provider) : Self.text(s, rate: rate, provider: w.provider))
                 last.applied[i] = s.book.applied
             }
@@ -80,7 +82,7 @@ final class StatusPrinter: Service {
         let head = s.head.map(String.init) ?? "-"
         var line = "\(s.name.padding(toLength: 12, withPad: " ", startingAt: 0)) head \(head)  lag \(s.headLag)  pools \(s.pools)"
         if s.absent + s.pending > 0 { line += " (+\(s.absent + s.pending) absent)" }
-        line += "  updates/s \(String(format: "%.1f", rate))  provider \(provider ?? "-")  \(s.connected ? "ws up" : "ws down")"
+        line += "  updates/s \(String(format: "%.1f", rate))  provider \(provider ?? "-")  heads \(s.connected ? "live" : "down")"
         if s.chainStale() { line += "  STALE (no head)" }
         if s.reorgs > 0 { line += "  reorgs \(s.reorgs)" }
         if s.stalePools > 0 { line += "  stale \(s.stalePools)" }
