@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "EVMSigning", dependencies: ["EVMPrimitives", "EVMCodec", "CSecp256k1"]),
         // pure models
         .target(name: "AMMMath", dependencies: ["EVMPrimitives", "EVMCodec"]),
+        .target(name: "Opportunities", dependencies: ["EVMPrimitives", "EVMCodec"]),
         .target(
             name: "Registry",
             dependencies: ["EVMPrimitives", .product(name: "TOMLKit", package: "TOMLKit")],
@@ -95,6 +96,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MarketStateTests", dependencies: ["MarketState", "AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
+        .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]

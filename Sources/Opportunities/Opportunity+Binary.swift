@@ -1,0 +1,181 @@
+import EVMPrimitives
+
+/// The compact binary form, for the bus: a version byte, then every field in declaration order.
+/// Integers up to 64 bits are LEB128 varints (micro-dollars zigzag); a 256-bit value is a header
+/// byte (bit 7: negative, low 6 bits: length 0…32) and its big-endian bytes without leading zeros;
+/// addresses are 20 bytes; the confidence is a big-endian IEEE double. Decoding is canonical and
+/// strict: every value has exactly one encoding, and trailing bytes are refused.
+extension Opportunity {
+    public static let maxHops = 16
+    public static let maxChains = 4
+
+    /// The binary form. An opportunity outside the format's limits (1…4 chains, 1…16 hops, a
+    /// 16-byte id, confidence in 0…1) is a detector's bug, and stops the process.
+    public func encoded() -> [UInt8] {
+        precondition((1...Self.maxChains).contains(chains.count) && (1...Self.maxHops).contains(path.count) && id.count == 16
+                     && confidence >= 0 && confidence <= 1, "an opportunity outside the wire format's limits")
+        var w = Writer()
+        w.bytes.reserveCapacity(96 + path.count * 80)
+        w.byte(Self.version)
+        w.bytes += id
+        w.byte(kind.rawValue)
+        w.byte(UInt8(chains.count))
+        for c in chains { w.varint(c) }
+        w.byte(UInt8(path.count))
+        for h in path {
+            w.varint(h.chainID)
+            w.bytes += h.pool.bytes + h.tokenIn.bytes + h.tokenOut.bytes
+            w.varint(UInt64(h.venue))
+            w.uint256(h.amountOut, negative: false)
+        }
+        w.uint256(amountIn, negative: false)
+        w.int256(grossProfit)
+        w.int256(netProfit)
+        w.zigzag(grossProfitMicroUSD)
+        w.zigzag(netProfitMicroUSD)
+        w.varint(gasUnits)
+        w.uint256(gasCostWei, negative: false)
+        w.byte(flashSource.rawValue)
+        w.varint(blockNumber)
+        for t in [timestamps.eventReceived, timestamps.stateApplied, timestamps.detected, timestamps.published, expiresAt] { w.varint(t) }
+        withUnsafeBytes(of: confidence.bitPattern.bigEndian) { w.bytes += $0 }
+        return w.bytes
+    }
+
+    public init(encoded input: [UInt8]) throws(OpportunityDecodeError) {
+        var r = Reader(input)
+        let version = try r.byte("version")
+        guard version == Self.version else { throw r.fail("version \(version), this build reads \(Self.version)") }
+        let id = try r.take(16, "id")
+        guard let kind = Kind(rawValue: try r.byte("kind")) else { throw r.fail("unknown kind") }
+        let chainCount = Int(try r.byte("chain count"))
+        guard (1...Self.maxChains).contains(chainCount) else { throw r.fail("\(chainCount) chains") }
+        var chains: [UInt64] = []
+        for _ in 0..<chainCount { chains.append(try r.varint("chain")) }
+        let hopCount = Int(try r.byte("hop count"))
+        guard (1...Self.maxHops).contains(hopCount) else { throw r.fail("\(hopCount) hops") }
+        var path: [Hop] = []
+        for _ in 0..<hopCount {
+            let chain = try r.varint("hop chain")
+            let pool = try r.address("pool"), tokenIn = try r.address("token in"), tokenOut = try r.address("token out")
+            let venue = try r.varint("venue")
+            guard venue <= UInt64(UInt32.max) else { throw r.fail("venue beyond 32 bits") }
+            path.append(Hop(chainID: chain, pool: pool, tokenIn: tokenIn, tokenOut: tokenOut, venue: UInt32(venue), amountOut: try r.uint256("hop amount")))
+        }
+        let amountIn = try r.uint256("amount in")
+        let gross = try r.int256("gross profit"), net = try r.int256("net profit")
+        let grossUSD = try r.zigzag("gross USD"), netUSD = try r.zigzag("net USD")
+        let gasUnits = try r.varint("gas units")
+        let gasCost = try r.uint256("gas cost")
+        guard let flash = FlashSource(rawValue: try r.byte("flash source")) else { throw r.fail("unknown flash source") }
+        let block = try r.varint("block")
+        let t = Timestamps(eventReceived: try r.varint("event received"), stateApplied: try r.varint("state applied"),
+                           detected: try r.varint("detected"), published: try r.varint("published"))
+        let expires = try r.varint("expiry")
+        let confidence = Double(bitPattern: UInt64(bigEndian: try r.take(8, "confidence").withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }))
+        guard confidence >= 0 && confidence <= 1 else { throw r.fail("confidence \(confidence) is not in 0…1") }
+        guard r.atEnd else { throw r.fail("\(r.remaining) trailing bytes") }
+        self.init(id: id, kind: kind, chains: chains, path: path, amountIn: amountIn, grossProfit: gross, netProfit: net,
+                  grossProfitMicroUSD: grossUSD, netProfitMicroUSD: netUSD, gasUnits: gasUnits, gasCostWei: gasCost, flashSource: flash,
+                  blockNumber: block, timestamps: t, expiresAt: expires, confidence: confidence)
+    }
+}
+
+private struct Writer {
+    var bytes: [UInt8] = []
+
+    mutating func byte(_ b: UInt8) { bytes.append(b) }
+
+    mutating func varint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7f) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    mutating func zigzag(_ v: Int64) { varint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+
+    mutating func uint256(_ v: UInt256, negative: Bool) {
+        let all = v.bigEndianBytes
+        let significant = all.drop { $0 == 0 }
+        byte((negative ? 0x80 : 0) | UInt8(significant.count))
+        bytes += significant
+    }
+
+    mutating func int256(_ v: Int256) { uint256(v.magnitude, negative: v.isNegative) }
+}
+
+private struct Reader {
+    let input: [UInt8]
+    var at = 0
+
+    init(_ input: [UInt8]) { self.input = input }
+
+    var atEnd: Bool { at == input.count }
+    var remaining: Int { input.count - at }
+
+    func fail(_ message: String) -> OpportunityDecodeError { OpportunityDecodeError("\(message) at byte \(at)", input: input) }
+
+    mutating func take(_ n: Int, _ what: String) throws(OpportunityDecodeError) -> [UInt8] {
+        guard remaining >= n else { throw fail("truncated in \(what)") }
+        defer { at += n }
+        return Array(input[at..<at + n])
+    }
+
+    mutating func byte(_ what: String) throws(OpportunityDecodeError) -> UInt8 { try take(1, what)[0] }
+
+    mutating func varint(_ what: String) throws(OpportunityDecodeError) -> UInt64 {
+        var v: UInt64 = 0
+        for shift in stride(from: 0, through: 63, by: 7) {
+            let b = try byte(what)
+            let part = UInt64(b & 0x7f)
+            guard shift < 63 || part <= 1 else { throw fail("\(what) overflows 64 bits") }
+            v |= part << shift
+            if b & 0x80 == 0 {
+                guard b != 0 || shift == 0 else { throw fail("\(what) is not minimal") }
+                return v
+            }
+        }
+        throw fail("\(what) overflows 64 bits")
+    }
+
+    mutating func zigzag(_ what: String) throws(OpportunityDecodeError) -> Int64 {
+        let u = try varint(what)
+        return Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1)
+    }
+
+    mutating func address(_ what: String) throws(OpportunityDecodeError) -> Address {
+        let b = try take(20, what)
+        return b.withUnsafeBytes { Address(bytesAt: $0.baseAddress!) }
+    }
+
+    /// (magnitude, negative) of a 256-bit value.
+    mutating func magnitude(_ what: String) throws(OpportunityDecodeError) -> (UInt256, Bool) {
+        let header = try byte(what)
+        let negative = header & 0x80 != 0, length = Int(header & 0x7f)
+        guard length <= 32 else { throw fail("\(what) is \(length) bytes") }
+        let b = try take(length, what)
+        guard b.first != 0 else { throw fail("\(what) has a leading zero byte") }
+        let word = ([UInt8](repeating: 0, count: 32 - length) + b).withUnsafeBytes { UInt256(bigEndianWordAt: $0.baseAddress!) }
+        return (word, negative)
+    }
+
+    mutating func uint256(_ what: String) throws(OpportunityDecodeError) -> UInt256 {
+        let (v, negative) = try magnitude(what)
+        guard !negative else { throw fail("\(what) is negative") }
+        return v
+    }
+
+    mutating func int256(_ what: String) throws(OpportunityDecodeError) -> Int256 {
+        let (m, negative) = try magnitude(what)
+        let limit = UInt256.one << 255
+        if negative {
+            guard !m.isZero, m <= limit else { throw fail("\(what) is out of range") }
+            return Int256.zero &- Int256(bitPattern: m)
+        }
+        guard m < limit else { throw fail("\(what) is out of range") }
+        return Int256(bitPattern: m)
+    }
+}

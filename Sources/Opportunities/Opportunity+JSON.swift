@@ -1,0 +1,85 @@
+import EVMCodec
+import EVMPrimitives
+
+/// The JSON form, for logs, the journal and the HTTP API: 256-bit amounts as decimal strings,
+/// addresses EIP-55 checksummed, the id as hex; the same strictness as the binary form.
+extension Opportunity {
+    public var json: JSONValue {
+        func n(_ v: UInt64) -> JSONValue { .number(String(v)) }
+        return .object([
+            ("version", .number(String(Self.version))), ("id", .string(Hex.encode(id))), ("kind", .string(kind.name)),
+            ("chains", .array(chains.map(n))),
+            ("path", .array(path.map { h in
+                .object([("chainId", n(h.chainID)), ("pool", .string(h.pool.checksummed)), ("tokenIn", .string(h.tokenIn.checksummed)),
+                         ("tokenOut", .string(h.tokenOut.checksummed)), ("venue", n(UInt64(h.venue))), ("amountOut", .string(h.amountOut.description))])
+            })),
+            ("amountIn", .string(amountIn.description)), ("grossProfit", .string(grossProfit.description)),
+            ("netProfit", .string(netProfit.description)), ("grossProfitMicroUSD", .number(String(grossProfitMicroUSD))),
+            ("netProfitMicroUSD", .number(String(netProfitMicroUSD))), ("gasUnits", n(gasUnits)), ("gasCostWei", .string(gasCostWei.description)),
+            ("flashSource", .string(flashSource.name)), ("blockNumber", n(blockNumber)),
+            ("timestamps", .object([("eventReceived", n(timestamps.eventReceived)), ("stateApplied", n(timestamps.stateApplied)),
+                                    ("detected", n(timestamps.detected)), ("published", n(timestamps.published))])),
+            ("expiresAt", n(expiresAt)), ("confidence", .number(String(confidence))),
+        ])
+    }
+
+    public init(json v: JSONValue) throws(OpportunityDecodeError) {
+        let raw = Array(v.text.utf8)
+        func fail(_ m: String) -> OpportunityDecodeError { OpportunityDecodeError(m, input: raw) }
+        func field(_ o: JSONValue, _ k: String) throws(OpportunityDecodeError) -> JSONValue {
+            guard let x = o[k] else { throw fail("missing \(k)") }
+            return x
+        }
+        func u64(_ o: JSONValue, _ k: String) throws(OpportunityDecodeError) -> UInt64 {
+            guard case .number(let t) = try field(o, k), let x = UInt64(t) else { throw fail("\(k) is not a uint64") }
+            return x
+        }
+        func i64(_ o: JSONValue, _ k: String) throws(OpportunityDecodeError) -> Int64 {
+            guard case .number(let t) = try field(o, k), let x = Int64(t) else { throw fail("\(k) is not an int64") }
+            return x
+        }
+        func u256(_ o: JSONValue, _ k: String) throws(OpportunityDecodeError) -> UInt256 {
+            guard let t = try field(o, k).stringValue, let x = UInt256(t), x.description == t else { throw fail("\(k) is not a decimal uint256") }
+            return x
+        }
+        func i256(_ o: JSONValue, _ k: String) throws(OpportunityDecodeError) -> Int256 {
+            guard let t = try field(o, k).stringValue, let x = Int256(t), x.description == t else { throw fail("\(k) is not a decimal int256") }
+            return x
+        }
+        func address(_ o: JSONValue, _ k: String) throws(OpportunityDecodeError) -> Address {
+            guard let t = try field(o, k).stringValue, let a = try? Address(hex: t) else { throw fail("\(k) is not an address") }
+            return a
+        }
+        guard try u64(v, "version") == UInt64(Self.version) else { throw fail("version is not \(Self.version)") }
+        guard let idText = try field(v, "id").stringValue, let id = try? Hex.decode(idText), id.count == 16 else { throw fail("id is not 16 bytes of hex") }
+        guard let kindName = try field(v, "kind").stringValue, let kind = Kind.allCases.first(where: { $0.name == kindName }) else { throw fail("unknown kind") }
+        guard let chainValues = try field(v, "chains").arrayValue, (1...Self.maxChains).contains(chainValues.count) else { throw fail("chains") }
+        var chains: [UInt64] = []
+        for c in chainValues {
+            guard case .number(let t) = c, let x = UInt64(t) else { throw fail("a chain id is not a uint64") }
+            chains.append(x)
+        }
+        guard let hops = try field(v, "path").arrayValue, (1...Self.maxHops).contains(hops.count) else { throw fail("path") }
+        var path: [Hop] = []
+        for h in hops {
+            let venue = try u64(h, "venue")
+            guard venue <= UInt64(UInt32.max) else { throw fail("venue beyond 32 bits") }
+            path.append(Hop(chainID: try u64(h, "chainId"), pool: try address(h, "pool"), tokenIn: try address(h, "tokenIn"),
+                            tokenOut: try address(h, "tokenOut"), venue: UInt32(venue), amountOut: try u256(h, "amountOut")))
+        }
+        guard let flashName = try field(v, "flashSource").stringValue, let flash = FlashSource.allCases.first(where: { $0.name == flashName }) else {
+            throw fail("unknown flash source")
+        }
+        let t = try field(v, "timestamps")
+        guard case .number(let ct) = try field(v, "confidence"), let confidence = Double(ct), confidence >= 0, confidence <= 1 else {
+            throw fail("confidence is not a number in 0…1")
+        }
+        self.init(id: id, kind: kind, chains: chains, path: path, amountIn: try u256(v, "amountIn"), grossProfit: try i256(v, "grossProfit"),
+                  netProfit: try i256(v, "netProfit"), grossProfitMicroUSD: try i64(v, "grossProfitMicroUSD"),
+                  netProfitMicroUSD: try i64(v, "netProfitMicroUSD"), gasUnits: try u64(v, "gasUnits"), gasCostWei: try u256(v, "gasCostWei"),
+                  flashSource: flash, blockNumber: try u64(v, "blockNumber"),
+                  timestamps: Timestamps(eventReceived: try u64(t, "eventReceived"), stateApplied: try u64(t, "stateApplied"),
+                                         detected: try u64(t, "detected"), published: try u64(t, "published")),
+                  expiresAt: try u64(v, "expiresAt"), confidence: confidence)
+    }
+}

@@ -1,0 +1,163 @@
+import EVMPrimitives
+
+/// An arbitrage opportunity as detectors publish it and execution consumes it: exact amounts
+/// (integers in the asset's raw units), the path hop by hop, and the timestamps of its way through
+/// the pipeline. Versioned, with a JSON form (`Opportunity+JSON`) and a compact binary one
+/// (`Opportunity+Binary`) for the bus.
+public struct Opportunity: Equatable, Sendable {
+    /// The schema version this build writes; readers refuse others.
+    public static let version: UInt8 = 1
+
+    public enum Kind: UInt8, CaseIterable, Sendable {
+        case crossDex = 1
+        case triangular = 2
+        case multiLeg = 3
+        case crossChain = 4
+        case statistical = 5
+        case cexDexSpread = 6
+        case backrun = 7
+        case solana = 8
+
+        public var name: String {
+            switch self {
+            case .crossDex: "crossDex"
+            case .triangular: "triangular"
+            case .multiLeg: "multiLeg"
+            case .crossChain: "crossChain"
+            case .statistical: "statistical"
+            case .cexDexSpread: "cexDexSpread"
+            case .backrun: "backrun"
+            case .solana: "solana"
+            }
+        }
+    }
+
+    /// Where the trade's capital comes from.
+    public enum FlashSource: UInt8, CaseIterable, Sendable {
+        case none = 0
+        case aaveV3 = 1
+        case balancerV2 = 2
+        case syncSwap = 3
+        case daiFlashMint = 4
+        case uniswapV3Flash = 5
+
+        public var name: String {
+            switch self {
+            case .none: "none"
+            case .aaveV3: "aaveV3"
+            case .balancerV2: "balancerV2"
+            case .syncSwap: "syncSwap"
+            case .daiFlashMint: "daiFlashMint"
+            case .uniswapV3Flash: "uniswapV3Flash"
+            }
+        }
+    }
+
+    /// One swap of the path.
+    public struct Hop: Equatable, Sendable {
+        public var chainID: UInt64
+        public var pool: Address
+        public var tokenIn: Address
+        public var tokenOut: Address
+        /// The venue number of the pool (as in the PriceMatrix key).
+        public var venue: UInt32
+        /// What this hop is expected to pay, in `tokenOut`'s raw units.
+        public var amountOut: UInt256
+
+        public init(chainID: UInt64, pool: Address, tokenIn: Address, tokenOut: Address, venue: UInt32, amountOut: UInt256) {
+            self.chainID = chainID
+            self.pool = pool
+            self.tokenIn = tokenIn
+            self.tokenOut = tokenOut
+            self.venue = venue
+            self.amountOut = amountOut
+        }
+    }
+
+    /// Nanoseconds since the Unix epoch at each stage (0: not reached).
+    public struct Timestamps: Equatable, Sendable {
+        public var eventReceived: UInt64 = 0
+        public var stateApplied: UInt64 = 0
+        public var detected: UInt64 = 0
+        public var published: UInt64 = 0
+        public init(eventReceived: UInt64 = 0, stateApplied: UInt64 = 0, detected: UInt64 = 0, published: UInt64 = 0) {
+            self.eventReceived = eventReceived
+            self.stateApplied = stateApplied
+            self.detected = detected
+            self.published = published
+        }
+    }
+
+    /// 16 bytes: unique per opportunity (see `Opportunity.makeID`).
+    public var id: [UInt8]
+    public var kind: Kind
+    /// The chain(s): one, or two for cross-chain (buy chain first).
+    public var chains: [UInt64]
+    public var path: [Hop]
+    /// The input, in the first hop's `tokenIn` raw units (the asset).
+    public var amountIn: UInt256
+    /// Output minus input, and that net of gas and flash fee, in the asset (negative: a loss).
+    public var grossProfit: Int256
+    public var netProfit: Int256
+    /// The same in US dollars, in micro-dollars (1e-6), for ranking and display.
+    public var grossProfitMicroUSD: Int64
+    public var netProfitMicroUSD: Int64
+    public var gasUnits: UInt64
+    /// Gas cost in the chain's native token (wei).
+    public var gasCostWei: UInt256
+    public var flashSource: FlashSource
+    /// The block of the state it was sized on.
+    public var blockNumber: UInt64
+    public var timestamps: Timestamps
+    /// Nanoseconds since the Unix epoch after which it must not be executed.
+    public var expiresAt: UInt64
+    /// 0…1: how much the detector trusts it (state freshness, depth, history).
+    public var confidence: Double
+
+    public init(id: [UInt8], kind: Kind, chains: [UInt64], path: [Hop], amountIn: UInt256, grossProfit: Int256, netProfit: Int256,
+                grossProfitMicroUSD: Int64, netProfitMicroUSD: Int64, gasUnits: UInt64, gasCostWei: UInt256, flashSource: FlashSource,
+                blockNumber: UInt64, timestamps: Timestamps, expiresAt: UInt64, confidence: Double) {
+        self.id = id
+        self.kind = kind
+        self.chains = chains
+        self.path = path
+        self.amountIn = amountIn
+        self.grossProfit = grossProfit
+        self.netProfit = netProfit
+        self.grossProfitMicroUSD = grossProfitMicroUSD
+        self.netProfitMicroUSD = netProfitMicroUSD
+        self.gasUnits = gasUnits
+        self.gasCostWei = gasCostWei
+        self.flashSource = flashSource
+        self.blockNumber = blockNumber
+        self.timestamps = timestamps
+        self.expiresAt = expiresAt
+        self.confidence = confidence
+    }
+
+    /// A deterministic id: the first 16 bytes of keccak256 over the kind, block, pools and input,
+    /// so the same opportunity found twice (two partitions, a replay) has one id.
+    public static func makeID(kind: Kind, blockNumber: UInt64, path: [Hop], amountIn: UInt256) -> [UInt8] {
+        var bytes: [UInt8] = [kind.rawValue]
+        withUnsafeBytes(of: blockNumber.bigEndian) { bytes += $0 }
+        for hop in path {
+            withUnsafeBytes(of: hop.chainID.bigEndian) { bytes += $0 }
+            bytes += hop.pool.bytes + hop.tokenIn.bytes
+        }
+        bytes += amountIn.bigEndianBytes
+        return Array(Keccak256.hash(bytes).prefix(16))
+    }
+}
+
+/// Why an encoded opportunity was refused. Carries the input's first bytes for the log.
+public struct OpportunityDecodeError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public let input: String
+
+    init(_ message: String, input: some Collection<UInt8>) {
+        self.message = message
+        self.input = Hex.encode(Array(input.prefix(48)))
+    }
+
+    public var description: String { "opportunity: \(message) (input \(input)…)" }
+}

@@ -1,0 +1,142 @@
+import ArbiterTestKit
+import EVMCodec
+import EVMPrimitives
+import Opportunities
+import Testing
+
+/// The binary and JSON forms over seeded random opportunities that reach every field's extremes,
+/// and the binary decoder over truncated, extended and mutated input: it refuses or decodes a value
+/// whose own encoding is exactly that input (one encoding per value), and never crashes.
+struct OpportunityCodecTests {
+    static func uint256(_ g: inout SeededGenerator) -> UInt256 {
+        switch Int.random(in: 0..<5, using: &g) {
+        case 0: return .zero
+        case 1: return UInt256(UInt64.random(in: 0...UInt64.max, using: &g))
+        case 2: return UInt256.max
+        default: return UInt256(limbs: g.next(), g.next(), g.next(), g.next()) >> Int.random(in: 0...255, using: &g)
+        }
+    }
+
+    static func int256(_ g: inout SeededGenerator) -> Int256 {
+        switch Int.random(in: 0..<4, using: &g) {
+        case 0: return Int256(bitPattern: UInt256.one << 255)  // the minimum
+        case 1: return Int256(bitPattern: (UInt256.one << 255) - 1)  // the maximum
+        default: return Int256(bitPattern: uint256(&g))
+        }
+    }
+
+    static func u64(_ g: inout SeededGenerator) -> UInt64 {
+        [0, 1, 127, 128, UInt64.max, g.next() >> UInt64.random(in: 0...63, using: &g)][Int.random(in: 0..<6, using: &g)]
+    }
+
+    static func address(_ g: inout SeededGenerator) -> Address { try! Address(bytes: g.bytes(20)) }
+
+    static func random(_ g: inout SeededGenerator) -> Opportunity {
+        let hops = (0..<Int.random(in: 1...Opportunity.maxHops, using: &g)).map { _ in
+            Opportunity.Hop(chainID: u64(&g), pool: address(&g), tokenIn: address(&g), tokenOut: address(&g),
+                            venue: UInt32.random(in: 0...UInt32.max, using: &g), amountOut: uint256(&g))
+        }
+        let micro: [Int64] = [0, -1, .min, .max, Int64(bitPattern: g.next())]
+        return Opportunity(
+            id: g.bytes(16), kind: Opportunity.Kind.allCases.randomElement(using: &g)!,
+            chains: (0..<Int.random(in: 1...Opportunity.maxChains, using: &g)).map { _ in u64(&g) }, path: hops, amountIn: uint256(&g),
+            grossProfit: int256(&g), netProfit: int256(&g), grossProfitMicroUSD: micro.randomElement(using: &g)!,
+            netProfitMicroUSD: micro.randomElement(using: &g)!, gasUnits: u64(&g), gasCostWei: uint256(&g),
+            flashSource: Opportunity.FlashSource.allCases.randomElement(using: &g)!, blockNumber: u64(&g),
+            timestamps: .init(eventReceived: u64(&g), stateApplied: u64(&g), detected: u64(&g), published: u64(&g)),
+            expiresAt: u64(&g), confidence: [0, 1, 0.5, Double.random(in: 0...1, using: &g)].randomElement(using: &g)!)
+    }
+
+    @Test func bothFormsRoundTrip() throws {
+        var g = SeededGenerator(seed: 20261201)
+        for _ in 0..<2_000 {
+            let o = Self.random(&g)
+            #expect(try Opportunity(encoded: o.encoded()) == o)
+            #expect(try Opportunity(json: o.json) == o)
+            #expect(try Opportunity(json: try JSONValue.parse(Array(o.json.text.utf8))) == o)
+        }
+    }
+
+    @Test func truncatedExtendedAndMutatedInputIsRefusedOrCanonical() throws {
+        var g = SeededGenerator(seed: 7)
+        var refused = 0, accepted = 0
+        for round in 0..<300 {
+            let bytes = Self.random(&g).encoded()
+            if round < 60 {
+                for n in 0..<bytes.count { #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: Array(bytes.prefix(n))) } }
+            }
+            #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: bytes + [0]) }
+            for _ in 0..<20 {
+                let mutated = g.mutate(bytes)
+                if let o = try? Opportunity(encoded: mutated) {
+                    #expect(o.encoded() == mutated, "a value with two encodings")
+                    accepted += 1
+                } else {
+                    refused += 1
+                }
+            }
+        }
+        #expect(refused > 1_000 && accepted > 100)
+    }
+
+    @Test func nonCanonicalAndOutOfRangeEncodingsAreRefused() throws {
+        var g = SeededGenerator(seed: 11)
+        var o = Self.random(&g)
+        o.chains = [1]
+        o.path = [o.path[0]]
+        o.path[0].chainID = 1
+        let good = o.encoded()
+        #expect(try Opportunity(encoded: good) == o)
+        // Bytes: version, 16 id bytes, kind, chain count, chain 1 (one byte), hop count, hop chain.
+        var b = good
+        b[0] = 2
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: b) }  // another version
+        b = good
+        b.replaceSubrange(19...19, with: [0x81, 0x00])  // chain id 1 as a two-byte varint
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: b) }
+        b = good
+        b[17] = 0
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: b) }  // no kind 0
+        b = good
+        b[18] = 0
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: b) }  // no chains
+
+        // 256-bit values: a leading zero byte, and a negative zero, are not canonical. With every
+        // field after the path zero, the tail is 22 bytes: amount in, gross, net (a header byte
+        // each), two zigzags, gas units, gas cost, flash source, block, five stamps (a byte each),
+        // and the 8-byte confidence.
+        var z = o
+        (z.amountIn, z.grossProfit, z.netProfit, z.grossProfitMicroUSD, z.netProfitMicroUSD) = (0, .zero, .zero, 0, 0)
+        (z.gasUnits, z.gasCostWei, z.flashSource, z.blockNumber, z.expiresAt, z.confidence) = (0, 0, .none, 0, 0, 0)
+        z.timestamps = .init()
+        let enc = z.encoded()
+        let gross = enc.count - 21
+        #expect(enc[(enc.count - 22)...].prefix(14).allSatisfy { $0 == 0 })
+        #expect(try Opportunity(encoded: enc) == z)
+        var negZero = enc
+        negZero[gross] = 0x80  // -0
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: negZero) }
+        var padded = enc
+        padded.replaceSubrange(gross...gross, with: [0x01, 0x00])  // 0 as one zero byte
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: padded) }
+        var one = enc
+        one.replaceSubrange(gross...gross, with: [0x81, 0x01])  // -1: fine
+        #expect(try Opportunity(encoded: one).grossProfit == Int256(-1))
+        var tooLong = enc
+        tooLong.replaceSubrange(gross...gross, with: [0x21] + [UInt8](repeating: 1, count: 33))  // 33 bytes
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: tooLong) }
+        var nanBytes = enc
+        nanBytes.replaceSubrange((nanBytes.count - 8)..., with: withUnsafeBytes(of: Double.nan.bitPattern.bigEndian, Array.init))
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: nanBytes) }
+    }
+
+    @Test func idsAreDeterministic() {
+        let hop = Opportunity.Hop(chainID: 1, pool: Address(truncating: UInt256(7)), tokenIn: Address(truncating: UInt256(8)),
+                                  tokenOut: Address(truncating: UInt256(9)), venue: 0, amountOut: 10)
+        let a = Opportunity.makeID(kind: .crossDex, blockNumber: 5, path: [hop], amountIn: 100)
+        #expect(a.count == 16 && a == Opportunity.makeID(kind: .crossDex, blockNumber: 5, path: [hop], amountIn: 100))
+        #expect(a != Opportunity.makeID(kind: .crossDex, blockNumber: 5, path: [hop], amountIn: 101))
+        #expect(a != Opportunity.makeID(kind: .crossDex, blockNumber: 6, path: [hop], amountIn: 100))
+        #expect(a != Opportunity.makeID(kind: .triangular, blockNumber: 5, path: [hop], amountIn: 100))
+    }
+}
