@@ -18,18 +18,8 @@ public struct Opportunity: Equatable, Sendable {
         case backrun = 7
         case solana = 8
 
-        public var name: String {
-            switch self {
-            case .crossDex: "crossDex"
-            case .triangular: "triangular"
-            case .multiLeg: "multiLeg"
-            case .crossChain: "crossChain"
-            case .statistical: "statistical"
-            case .cexDexSpread: "cexDexSpread"
-            case .backrun: "backrun"
-            case .solana: "solana"
-            }
-        }
+        /// The case name, as the JSON form writes it.
+        public var name: String { String(describing: self) }
     }
 
     /// Where the trade's capital comes from.
@@ -41,16 +31,8 @@ public struct Opportunity: Equatable, Sendable {
         case daiFlashMint = 4
         case uniswapV3Flash = 5
 
-        public var name: String {
-            switch self {
-            case .none: "none"
-            case .aaveV3: "aaveV3"
-            case .balancerV2: "balancerV2"
-            case .syncSwap: "syncSwap"
-            case .daiFlashMint: "daiFlashMint"
-            case .uniswapV3Flash: "uniswapV3Flash"
-            }
-        }
+        /// The case name, as the JSON form writes it.
+        public var name: String { String(describing: self) }
     }
 
     /// One swap of the path.

@@ -19,7 +19,7 @@ import Testing
     static func wait(_ what: String, seconds: Double = 90, state: () -> Any = { "" }, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while try await !condition() {
-            guard Date() < deadline else { throw FixtureProblem("timed out waiting for \(what): \(state())") }
+            guard Date() < deadline else { throw FixtureError("timed out waiting for \(what): \(state())") }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
@@ -61,7 +61,7 @@ import Testing
             // The doubles' state as the lab set it (eth-abi encoded, independent of our decoding).
             let doubles = try #require(manifest["doubles"])
             func number(_ v: JSONValue?) throws -> UInt256 {
-                guard case .number(let text)? = v else { throw FixtureProblem("not a number: \(String(describing: v))") }
+                guard case .number(let text)? = v else { throw FixtureError("not a number: \(String(describing: v))") }
                 return try UInt256(decimal: text)
             }
             let balances = try #require(doubles["curve"]?["balances"]?.arrayValue)

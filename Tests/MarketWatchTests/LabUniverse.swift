@@ -1,3 +1,4 @@
+import ArbiterTestKit
 import EVMCodec
 import EVMPrimitives
 import MarketState
@@ -20,7 +21,7 @@ struct LabUniverse {
     static let dexes = ["sushiswap", "uniswap_v2", "uniswap_v3"]
 
     init(_ m: JSONValue) throws {
-        guard case .object(let t)? = m["tokens"] else { throw FixtureProblem("no tokens in the manifest") }
+        guard case .object(let t)? = m["tokens"] else { throw FixtureError("no tokens in the manifest") }
         for (symbol, v) in t { tokens[symbol] = try Address(hex: try #require(v["address"]?.stringValue)) }
         let d = try #require(m["doubles"])
         func address(_ v: JSONValue?) throws -> Address { try Address(hex: try #require(v?.stringValue)) }
@@ -54,9 +55,4 @@ struct LabUniverse {
             for (_, v) in listed { deployed.insert(try Address(hex: try #require(v.stringValue))) }
         }
     }
-}
-
-struct FixtureProblem: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }

@@ -63,7 +63,7 @@ final class StatusPrinter: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: interval)
             let now = ContinuousClock.now
-            let elapsed = Double((now - last.at).components.attoseconds) / 1e18 + Double((now - last.at).components.seconds)
+            let elapsed = (now - last.at) / .seconds(1)
             for (i, w) in watchers.enumerated() {
                 let s = w.status
                 // A resync starts a new book whose counters restart: count from zero then.
