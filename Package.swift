@@ -68,6 +68,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        .target(name: "Detection", dependencies: ["AMMMath", "MarketState", "Opportunities", "EVMPrimitives"]),
         // apps
         .executableTarget(
             name: "arbiter",
@@ -96,6 +97,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MarketStateTests", dependencies: ["MarketState", "AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Opportunities", "MarketState", "AMMMath", "EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],

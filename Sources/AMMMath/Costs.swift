@@ -27,7 +27,7 @@ public enum FlashFee: Equatable, Sendable {
     }
 
     /// The fee as a fraction of the amount, for estimates.
-    var rate: Double {
+    public var rate: Double {
         switch self {
         case .none: 0
         case .aave(let bps): Double(bps) / 10_000

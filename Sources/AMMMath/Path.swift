@@ -79,7 +79,7 @@ extension Pool {
     /// The marginal rate (output per unit input, fee included) at the current state, and the
     /// constant-product reserves that have it locally: V3 within its range is a V2 pair with
     /// virtual reserves L/√P and L·√P. Doubles: for estimates only.
-    func local(zeroForOne: Bool) -> (reserveIn: Double, reserveOut: Double, gamma: Double) {
+    public func local(zeroForOne: Bool) -> (reserveIn: Double, reserveOut: Double, gamma: Double) {
         switch self {
         case .uniswapV2(let p):
             let fee = zeroForOne ? p.fee0Pips : p.fee1Pips
