@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // primitives
@@ -54,6 +56,15 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "StreamBus",
+            dependencies: [
+                "Opportunities",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(name: "EthClient", dependencies: ["JSONRPC", "EVMCodec", "EVMPrimitives", "AMMMath"]),
@@ -98,6 +109,10 @@ let package = Package(
         ),
         .testTarget(name: "MarketStateTests", dependencies: ["MarketState", "AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Opportunities", "MarketState", "AMMMath", "EVMPrimitives", "ArbiterTestKit"]),
+        .testTarget(
+            name: "StreamBusTests",
+            dependencies: ["StreamBus", "Opportunities", "EVMPrimitives", "ArbiterTestKit", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],

@@ -102,6 +102,9 @@ public final class Devnet: @unchecked Sendable {
     }
 
     /// A TCP port nobody listens on (bound to 0, read back, released).
+    /// A loopback port nothing listens on (for tests of refused connections).
+    public static func freePortForTests() throws -> Int { try freePort() }
+
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw FixtureError("socket() failed") }
