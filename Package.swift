@@ -38,6 +38,7 @@ let package = Package(
         // pure models
         .target(name: "AMMMath", dependencies: ["EVMPrimitives", "EVMCodec"]),
         .target(name: "Opportunities", dependencies: ["EVMPrimitives", "EVMCodec"]),
+        .target(name: "Signals"),
         .target(
             name: "Registry",
             dependencies: ["EVMPrimitives", .product(name: "TOMLKit", package: "TOMLKit")],
@@ -79,7 +80,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
-        .target(name: "Detection", dependencies: ["AMMMath", "MarketState", "Opportunities", "EVMPrimitives"]),
+        .target(name: "Detection", dependencies: ["AMMMath", "MarketState", "Opportunities", "Signals", "EVMPrimitives"]),
         // apps
         .executableTarget(
             name: "arbiter",
@@ -108,7 +109,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MarketStateTests", dependencies: ["MarketState", "AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Opportunities", "MarketState", "AMMMath", "EVMPrimitives", "ArbiterTestKit"]),
+        .testTarget(name: "SignalsTests", dependencies: ["Signals", "ArbiterTestKit", "EVMCodec"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Signals", "Opportunities", "MarketState", "AMMMath", "EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(
             name: "StreamBusTests",
             dependencies: ["StreamBus", "Opportunities", "EVMPrimitives", "ArbiterTestKit", .product(name: "NIOCore", package: "swift-nio")]
