@@ -81,11 +81,21 @@ let package = Package(
             ]
         ),
         .target(name: "Detection", dependencies: ["AMMMath", "MarketState", "Opportunities", "Signals", "EVMPrimitives"]),
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "Detection", "MarketWatch", "MarketState", "StreamBus", "Opportunities", "Signals", "AMMMath", "EVMPrimitives",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
         // apps
         .executableTarget(
             name: "arbiter",
             dependencies: [
                 "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath", "MarketState", "MarketWatch", "JSONRPC",
+                "Detection", "Opportunities", "Pipeline", "StreamBus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -113,6 +113,9 @@ public struct CycleDetector: Sendable {
     private var rates: [(zeroForOne: Double, oneForZero: Double)]
     private var assetIndex: [Address: Int]
     private var usdPerRaw: [Address: Double]
+    /// The wrapped native token has no configured dollar price: it is taken from its deepest
+    /// pool with a priced asset.
+    private let derivesNativeUSD: Bool
     /// Pools pairing each asset with the wrapped native token, for converting gas.
     private var nativePools: [Address: [Int]]
     private var lastPublished: [Int32: (block: UInt64, amountIn: UInt256, net: Int256, at: UInt64)] = [:]
@@ -130,6 +133,7 @@ public struct CycleDetector: Sendable {
         for a in configuration.assets {
             if let usd = a.usdPerToken { usdPerRaw[a.address] = usd / pow10(a.decimals) }
         }
+        derivesNativeUSD = usdPerRaw[configuration.wrappedNative] == nil
         nativePools = [:]
         index = CycleIndex(pools: [], startAssets: [], options: configuration.index)
         stamps = []
@@ -176,6 +180,7 @@ public struct CycleDetector: Sendable {
             counters.updates += 1
             updateRate(p, book)
         }
+        if derivesNativeUSD { deriveNativeUSD(book) }
         for p in changed where p < refs.count {
             for c in index.byPool[p] where stamps[Int(c)] != stamp {
                 stamps[Int(c)] = stamp
@@ -304,11 +309,20 @@ public struct CycleDetector: Sendable {
         return true
     }
 
+    private mutating func deriveNativeUSD(_ book: PoolBook) {
+        for a in configuration.assets where a.address != configuration.wrappedNative {
+            guard let usd = usdPerRaw[a.address], let perNative = assetPerNative(a.address, book, free: false) else { continue }
+            usdPerRaw[configuration.wrappedNative] = usd * perNative.numerator.doubleValue / perNative.denominator.doubleValue
+            return
+        }
+    }
+
     /// Asset units per native wei, from the deepest pool pairing the asset with the wrapped native
     /// token (1/1 for the wrapped native token itself); nil when there is none.
-    private func assetPerNative(_ asset: Address, _ book: PoolBook) -> (numerator: UInt256, denominator: UInt256)? {
+    private func assetPerNative(_ asset: Address, _ book: PoolBook, free: Bool = true) -> (numerator: UInt256, denominator: UInt256)? {
+        if asset == configuration.wrappedNative { return (.one, .one) }
         // With free gas (a test, a chain that refunds it) the price does not matter.
-        if asset == configuration.wrappedNative || gasPrice.isZero { return (.one, .one) }
+        if free, gasPrice.isZero { return (.one, .one) }
         var best: (depth: Double, price: (UInt256, UInt256))? = nil
         for p in nativePools[asset] ?? [] where p < book.count && !book.stale.contains(p) {
             guard let ref = refs[p], let price = book.pools[p].rawPrice() else { continue }

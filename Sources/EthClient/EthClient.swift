@@ -33,12 +33,15 @@ public struct EthClient: Sendable {
         public var hash: UInt256
         public var parentHash: UInt256
         public var timestamp: UInt64
+        /// EIP-1559 base fee (nil before London, or when the node leaves it out).
+        public var baseFee: UInt256?
 
-        public init(number: UInt64, hash: UInt256, parentHash: UInt256, timestamp: UInt64) {
+        public init(number: UInt64, hash: UInt256, parentHash: UInt256, timestamp: UInt64, baseFee: UInt256? = nil) {
             self.number = number
             self.hash = hash
             self.parentHash = parentHash
             self.timestamp = timestamp
+            self.baseFee = baseFee
         }
 
         /// A header object as nodes send it (`eth_getBlockByNumber`, `newHeads`).
@@ -49,8 +52,15 @@ public struct EthClient: Sendable {
                 }
                 return h
             }
+            var baseFee: UInt256? = nil
+            if let b = v["baseFeePerGas"], b != .null {
+                guard let s = b.stringValue, s.hasPrefix("0x"), s.count <= 66, let fee = try? UInt256(hex: s) else {
+                    throw RPCError(.malformedResponse, "a header's baseFeePerGas is not a quantity")
+                }
+                baseFee = fee
+            }
             self.init(number: try EthClient.quantity(v["number"], "number"), hash: try hash("hash"), parentHash: try hash("parentHash"),
-                      timestamp: try EthClient.quantity(v["timestamp"], "timestamp"))
+                      timestamp: try EthClient.quantity(v["timestamp"], "timestamp"), baseFee: baseFee)
         }
     }
 

@@ -83,6 +83,12 @@ public final class ChainWatcher: Service {
         public var pools: [WatchedPool]
         /// For V3 pools, the ticks whose liquidity was read: quotes must stay within them.
         public var covered: [ClosedRange<Int32>?]
+        /// Nanoseconds since the epoch: when the head that led to this block arrived, and when
+        /// its state was complete (the first two stages of an opportunity's latency).
+        public var headReceivedAt: UInt64
+        public var appliedAt: UInt64
+        /// The newest head's base fee, for pricing gas.
+        public var baseFee: UInt256?
     }
 
     public struct Status: Equatable, Sendable {
@@ -218,12 +224,16 @@ public final class ChainWatcher: Service {
     /// Reads every pool's state at the head and starts the tracker there.
     private func load(_ s: inout WatchState) async throws(RPCError) {
         let head = try await eth.header(.latest)
+        s.headReceivedAt = WatchState.wallNanoseconds()
+        s.baseFee = head.baseFee
         let reads = try await read(s.universe, at: head.number)
         s.reset(head: head, reads: reads, matrix: configuration.matrix)
         publish(&s)
     }
 
     private func handle(_ header: EthClient.Header, _ s: inout WatchState) async {
+        s.headReceivedAt = WatchState.wallNanoseconds()
+        if let fee = header.baseFee { s.baseFee = fee }
         update {
             $0.heads += 1
             $0.head = max($0.head ?? 0, header.number)

@@ -32,6 +32,10 @@ struct WatchState {
     var tracker: ChainTracker
     /// The last block whose logs are applied: the snapshot's block.
     var applied: UInt64 = 0
+    /// When the head that led to the next snapshot arrived (ns since the epoch).
+    var headReceivedAt: UInt64 = 0
+    /// The base fee of the newest head seen.
+    var baseFee: UInt256?
     /// Every pool to watch: configured and discovered.
     private(set) var universe: [WatchedPool]
     /// By `PoolID.index`.
@@ -158,7 +162,8 @@ struct WatchState {
     }
 
     func snapshot() -> ChainWatcher.Snapshot {
-        ChainWatcher.Snapshot(chainID: chainID, block: applied, hash: tracker.hash(at: applied) ?? .zero, book: book, pools: info, covered: covered)
+        ChainWatcher.Snapshot(chainID: chainID, block: applied, hash: tracker.hash(at: applied) ?? .zero, book: book, pools: info, covered: covered,
+                              headReceivedAt: headReceivedAt, appliedAt: Self.wallNanoseconds(), baseFee: baseFee)
     }
 
     private func write(_ id: PoolBook.PoolID, block: UInt64, matrix: PriceMatrix) {
@@ -171,6 +176,14 @@ struct WatchState {
     static func nanoseconds() -> UInt64 {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
+        return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
+    }
+
+    /// Nanoseconds since the Unix epoch: the clock of opportunity timestamps, comparable across
+    /// processes.
+    static func wallNanoseconds() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
         return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
     }
 }

@@ -26,6 +26,12 @@ enum Output {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Writes `line` and a newline to standard output at once, whole even when tasks print
+    /// concurrently (one write call; the buffered path is for one task).
+    static func lineNow(_ line: String) {
+        writeAll(fd: 1, Array((line + "\n").utf8))
+    }
+
     /// Writes `line` and a newline to standard error at once.
     static func standardError(_ line: String) {
         writeAll(fd: 2, Array((line + "\n").utf8))

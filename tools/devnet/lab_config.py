@@ -13,6 +13,10 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CHAINS = os.path.join(ROOT, "Sources", "Registry", "Data", "chains")
 
 
+# Detection starts cycles in the wrapped native token and the stablecoins.
+TAGS = {"WETH": ["wrapped"], "USDC": ["stable"], "DAI": ["stable"], "USDT": ["stable"]}
+
+
 def bundled_chains():
     names = []
     for path in sorted(glob.glob(os.path.join(CHAINS, "*.toml"))):
@@ -36,7 +40,10 @@ def lab_config(chains, extra_rpc=None):
                 "execution = true", 'mev = "public"', "flash_loans = false",
                 'flash_loan_note = "the lab\'s lenders are in its manifest; the registry cannot add flash sources yet"', ""]
         for sym, t in sorted(m["tokens"].items()):
-            out += ["[[add_token]]", f"chain = {q(name)}", f"symbol = {q(sym)}", f"address = {q(t['address'])}", f"decimals = {t['decimals']}", ""]
+            out += ["[[add_token]]", f"chain = {q(name)}", f"symbol = {q(sym)}", f"address = {q(t['address'])}", f"decimals = {t['decimals']}"]
+            if sym in TAGS:
+                out.append(f"tags = {json.dumps(TAGS[sym])}")
+            out.append("")
         for dex_name, d in m["dexes"].items():
             fees = [int(p.split("/")[2]) for p in d["pools"]] if d["kind"] == "uniswapV3" else [d.get("feePips", 3000)]
             out += ["[[add_dex]]", f"chain = {q(name)}", f"name = {q(dex_name)}", f"kind = {q(d['kind'])}", f"factory = {q(d['factory'])}",

@@ -1,0 +1,173 @@
+import ArgumentParser
+import EVMCodec
+import EVMPrimitives
+import Foundation
+import Logging
+import MarketState
+import MarketWatch
+import Opportunities
+import Pipeline
+import Registry
+import ServiceLifecycle
+import StreamBus
+
+/// `arbiter run`: detection on the partitions' chains and the consuming end of the bus, in one
+/// ServiceGroup. In one process by default (in-process bus); with Redis, detectors and the
+/// consumer can run in separate processes (`--role`).
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Detect arbitrage on the configured chains and publish it on the opportunity bus (in process, or Redis Streams).")
+
+    enum Role: String, ExpressibleByArgument, CaseIterable { case detector, executor, all }
+
+    @OptionGroup var config: ConfigOptions
+    @Option(name: .long, help: "P1, P2, P3, P4 or all.")
+    var partition = "all"
+    @Option(name: .long, help: "detector, executor or all.")
+    var role: Role = .all
+    @Option(name: .long, help: "Redis URL (redis://host:port[/db]) for the bus; default ARBITER_REDIS_URL, else in process. Entries are signed with ARBITER_BUS_KEYS (id:hex[,previous-id:hex]).")
+    var redis: String?
+    @Option(name: .long, help: "This consumer's name in its group (the same name after a restart takes back what was pending).")
+    var consumer = "executor-1"
+    @Option(name: .long, help: "Minimum net profit in basis points of the input (default: per chain, 50 on Ethereum, 20 on most).")
+    var minProfitBps: Int?
+    @Option(name: .long, help: "Stop after this many seconds (default: until SIGINT or SIGTERM).")
+    var seconds: Double?
+    @Flag(name: .long, help: "Print every opportunity consumed as a JSON line.")
+    var json = false
+
+    func validate() throws {
+        if let seconds, !(seconds > 0) { throw CLIError("--seconds must be positive") }
+        guard ["P1", "P2", "P3", "P4", "all"].contains(partition) else { throw CLIError("--partition must be P1, P2, P3, P4 or all") }
+        if let minProfitBps, !(0...10_000).contains(minProfitBps) { throw CLIError("--min-profit-bps must be within 0…10000") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let registry = try config.registry()
+        var logger = Logger(label: "arbiter.run")
+        logger.logLevel = .notice
+        let bus = try await Self.bus(url: redis ?? environment["ARBITER_REDIS_URL"], keys: environment["ARBITER_BUS_KEYS"])
+        if bus is InProcessBus, role != .all {
+            throw CLIError("--role \(role.rawValue) splits detection and execution across processes: that needs Redis (--redis or ARBITER_REDIS_URL)")
+        }
+        let chains = registry.chains.filter { $0.kind == .evm && $0.enabled && (partition == "all" || $0.partition == partition) }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var detection: [DetectionService] = []
+        var watchers: [ChainWatcher] = []
+        if role != .executor {
+            let matrix = PriceMatrix(expected: 4_096)
+            let plans = try WatchPlan.configurations(registry, chains: chains.map(\.name), environment: environment, matrix: matrix)
+            guard !plans.isEmpty else { throw CLIError("no enabled EVM chain in partition \(partition) has an RPC endpoint") }
+            for plan in plans {
+                let chain = registry.chains.first { $0.id == plan.chainID }!
+                let watcher = ChainWatcher(plan, logger: logger)
+                let service = DetectionService(
+                    watcher: watcher,
+                    configuration: .init(partition: chain.partition, detector: try RunPlan.detector(registry, chain, chainID: plan.chainID, minProfitBps: minProfitBps)),
+                    bus: bus, logger: logger)
+                watchers.append(watcher)
+                detection.append(service)
+            }
+        }
+        let partitions = partition == "all" ? Array(Set(chains.map(\.partition))).sorted() : [partition]
+        var sink: OpportunitySink? = nil
+        if role != .detector {
+            let json = self.json
+            sink = OpportunitySink(bus: bus, partitions: partitions, name: consumer, logger: logger) { delivery, receivedAt in
+                Output.lineNow(json ? Self.json(delivery, receivedAt: receivedAt) : Self.text(delivery.opportunity))
+            }
+        }
+        // Shutdown runs in reverse: sources, then detectors, then the consumer, then the printer.
+        let printer = RunStatus(watchers: watchers, detection: detection, sink: sink, bus: bus, stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) })
+        services.append(.init(service: printer, successTerminationBehavior: .gracefullyShutdownGroup))
+        if let sink { services.append(.init(service: sink)) }
+        services += detection.map { .init(service: $0) }
+        services += watchers.map { .init(service: $0) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// The bus: Redis when a URL is given (entries signed with ARBITER_BUS_KEYS), else in process.
+    static func bus(url: String?, keys: String?) async throws -> any OpportunityBus {
+        guard let url, !url.isEmpty else { return InProcessBus() }
+        guard let parsed = URL(string: url), parsed.scheme == "redis", let host = parsed.host else {
+            throw CLIError("the Redis URL must look like redis://host:port[/db] (got \(url.prefix(80)))")
+        }
+        guard let keys, !keys.isEmpty else {
+            throw CLIError("ARBITER_BUS_KEYS is not set: the Redis bus signs every entry (id:hex-secret[,previous-id:hex-secret])")
+        }
+        let parts = keys.split(separator: ",").map(String.init)
+        var parsedKeys: [EntrySigner.Key] = []
+        for (i, part) in parts.enumerated() {
+            let pieces = part.split(separator: ":", maxSplits: 1).map(String.init)
+            guard pieces.count == 2, !pieces[0].isEmpty, let secret = try? Hex.decode(pieces[1]), secret.count >= 16 else {
+                throw CLIError("ARBITER_BUS_KEYS entry \(i + 1): write id:hex with at least 16 bytes of secret")
+            }
+            parsedKeys.append(.init(id: pieces[0], secret: secret))
+        }
+        guard parsedKeys.count <= 2 else { throw CLIError("ARBITER_BUS_KEYS holds the current key and at most one previous key") }
+        var configuration = RedisStreamBus.Configuration(host: host, port: parsed.port ?? 6379,
+                                                         signer: EntrySigner(current: parsedKeys[0], previous: parsedKeys.count > 1 ? parsedKeys[1] : nil))
+        if let db = Int(parsed.path.dropFirst()) { configuration.database = db }
+        do {
+            return try await RedisStreamBus.connect(configuration)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    static func json(_ d: BusDelivery, receivedAt: UInt64) -> String {
+        JSONValue.object([
+            ("entry", .string(d.entryID)), ("deliveries", .number(String(d.deliveries))), ("receivedAt", .number(String(receivedAt))),
+            ("opportunity", d.opportunity.json),
+        ]).text
+    }
+
+    static func text(_ o: Opportunity) -> String {
+        let latency = o.timestamps.published > o.timestamps.eventReceived && o.timestamps.eventReceived > 0
+            ? String(format: "%.3f ms", Double(o.timestamps.published - o.timestamps.eventReceived) / 1e6) : "-"
+        return "\(o.kind.name) chain \(o.chains.map(String.init).joined(separator: "→")) block \(o.blockNumber) hops \(o.path.count) "
+            + "in \(o.amountIn) net \(o.netProfit) ($\(String(format: "%.2f", Double(o.netProfitMicroUSD) / 1e6))) latency \(latency)"
+    }
+}
+
+/// Status on standard error every few seconds, and the deadline of `--seconds`.
+final class RunStatus: Service {
+    let watchers: [ChainWatcher]
+    let detection: [DetectionService]
+    let sink: OpportunitySink?
+    let bus: any OpportunityBus
+    let stopAfter: Duration?
+
+    init(watchers: [ChainWatcher], detection: [DetectionService], sink: OpportunitySink?, bus: any OpportunityBus, stopAfter: Duration?) {
+        self.watchers = watchers
+        self.detection = detection
+        self.sink = sink
+        self.bus = bus
+        self.stopAfter = stopAfter
+    }
+
+    func run() async throws {
+        let start = ContinuousClock.now
+        var lastPrint = start
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = ContinuousClock.now
+            let done = stopAfter.map { now - start >= $0 } ?? false
+            if now - lastPrint >= .seconds(5) || done {
+                lastPrint = now
+                for (w, d) in zip(watchers, detection) {
+                    let s = w.status, ds = d.status
+                    Output.standardError("\(s.name) block \(s.stateBlock ?? 0) pools \(s.pools) cycles \(ds.detector.cyclesEvaluated) published \(ds.published)")
+                }
+                let c = bus.counters
+                if let sink {
+                    let ss = sink.status
+                    Output.standardError("bus published \(c.published) dropped \(c.dropped) delivered \(c.delivered) rejected \(c.rejectedSignature) dead \(c.deadLettered); consumed \(ss.received) expired \(ss.expired)")
+                }
+            }
+            if done { return }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import AMMMath
+import Detection
+import EVMPrimitives
+import Opportunities
+import Registry
+
+/// How `arbiter run` detects on a chain, from the registry: the start assets (the wrapped native
+/// token, then the stablecoins, then anything an active flash-loan source lends), each with its
+/// cheapest active flash source (none: the executor's own capital), and the chain's minimum.
+enum RunPlan {
+    static func detector(_ registry: Registry, _ chain: Chain, chainID: UInt64, minProfitBps: Int?) throws -> CycleDetector.Configuration {
+        let tokens = registry.tokens(on: chain.name).filter(\.enabled)
+        func evm(_ t: Token) -> Address? { if case .evm(let a) = t.address { a } else { nil } }
+        guard let native = tokens.first(where: { $0.symbol == chain.wrappedNative }), let nativeAddress = evm(native) else {
+            throw CLIError("\(chain.name): its wrapped native token \(chain.wrappedNative) is not among its enabled tokens")
+        }
+        let sources = registry.flashSources(on: chain.name).filter { $0.status == .active }
+        var ordered = [native] + tokens.filter { $0.tags.contains(.stable) && $0.symbol != native.symbol }
+        ordered += tokens.filter { t in !ordered.contains(t) && !sources.isEmpty && sources.contains { $0.assets?.contains(t.symbol) ?? false } }
+        var assets: [CycleDetector.Asset] = []
+        for t in ordered {
+            guard let a = evm(t) else { continue }
+            let (source, fee) = cheapest(sources.filter { $0.assets?.contains(t.symbol) ?? true })
+            assets.append(CycleDetector.Asset(address: a, decimals: UInt8(clamping: t.decimals), usdPerToken: t.tags.contains(.stable) ? 1 : nil,
+                                              flashSource: source, flashFee: fee))
+        }
+        var c = CycleDetector.Configuration(chainID: chainID, wrappedNative: nativeAddress, assets: assets,
+                                            minNetProfitBps: minProfitBps ?? CycleDetector.Configuration.defaultMinNetProfitBps(chain: chain.name))
+        c.ttlNanoseconds = UInt64(max(8_000, min(60_000, 10 * chain.blockTimeMs))) * 1_000_000
+        return c
+    }
+
+    /// The active source with the lowest fee rate; `.none` (own capital) when there is none.
+    static func cheapest(_ sources: [FlashSource]) -> (Opportunity.FlashSource, AMMMath.FlashFee) {
+        var best: (Opportunity.FlashSource, AMMMath.FlashFee)? = nil
+        for s in sources {
+            guard let kind = kind(s.protocol), let fee = fee(s) else { continue }
+            if best == nil || fee.rate < best!.1.rate { best = (kind, fee) }
+        }
+        return best ?? (.none, .none)
+    }
+
+    static func kind(_ p: FlashProtocol) -> Opportunity.FlashSource? {
+        switch p {
+        case .aaveV3: .aaveV3
+        case .balancerV2: .balancerV2
+        case .syncswap: .syncSwap
+        case .daiFlashMint: .daiFlashMint
+        case .uniswapV3Flash, .pancakeV3: nil  // the fee is the pool's tier: chosen per trade, later
+        }
+    }
+
+    /// The registry's fee as the lender computes it: Aave's in basis points (half up), the others
+    /// as a 1e18 fraction.
+    static func fee(_ s: FlashSource) -> AMMMath.FlashFee? {
+        let pips: Int
+        switch s.fee {
+        case .fixedPips(let p): pips = p
+        case .onChain(_, let d): pips = d
+        case .poolFeeTier: return nil
+        }
+        if pips == 0 { return AMMMath.FlashFee.none }
+        if s.protocol == .aaveV3 { return .aave(bps: UInt32(pips / 100)) }
+        return .wadFraction(UInt256(UInt64(pips)) * UInt256(1_000_000_000_000))
+    }
+}
