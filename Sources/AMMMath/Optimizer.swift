@@ -122,7 +122,8 @@ public enum Optimizer {
         return (Int256(bitPattern: out) &- Int256(bitPattern: x) &- Int256(bitPattern: f), x)
     }
 
-    static func integer(_ d: Double, cap: UInt256) -> UInt256 {
+    /// `d` as an integer (at least 1, at most `cap`), exact for doubles up to 2^200.
+    public static func integer(_ d: Double, cap: UInt256) -> UInt256 {
         guard d.isFinite, d >= 1 else { return .one }
         if d >= cap.doubleValue { return cap }
         // Doubles up to 2^200 convert exactly by their bits.

@@ -336,12 +336,6 @@ public struct CycleDetector: Sendable {
     }
 }
 
-private func pow10(_ n: UInt8) -> Double {
-    var x = 1.0
-    for _ in 0..<n { x *= 10 }
-    return x
-}
-
 private func microUSD(_ raw: Double, _ usdPerRaw: Double) -> Int64 {
     let v = raw * usdPerRaw * 1e6
     guard v.isFinite else { return 0 }

@@ -124,6 +124,8 @@ public final class DetectionService: Service {
                 if let last { $0.lastLatency = last }
             }
         }
+        // The watcher stops first at shutdown, which ends its snapshots: wait for our own turn.
+        try? await gracefulShutdown()
     }
 
     private func record(_ t: Opportunity.Timestamps) {

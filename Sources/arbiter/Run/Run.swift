@@ -55,6 +55,7 @@ struct Run: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var detection: [DetectionService] = []
         var watchers: [ChainWatcher] = []
+        var crossChain: CrossChainService? = nil
         if role != .executor {
             let matrix = PriceMatrix(expected: 4_096)
             let plans = try WatchPlan.configurations(registry, chains: chains.map(\.name), environment: environment, matrix: matrix)
@@ -69,6 +70,10 @@ struct Run: AsyncParsableCommand {
                 watchers.append(watcher)
                 detection.append(service)
             }
+            if let cross = RunPlan.crossChain(registry, chains: chains.filter { c in plans.contains { $0.chainID == c.id } }) {
+                crossChain = CrossChainService(watchers: watchers, partitions: Dictionary(uniqueKeysWithValues: chains.compactMap { c in c.id.map { ($0, c.partition) } }),
+                                               configuration: cross, bus: bus, logger: logger)
+            }
         }
         let partitions = partition == "all" ? Array(Set(chains.map(\.partition))).sorted() : [partition]
         var sink: OpportunitySink? = nil
@@ -82,6 +87,7 @@ struct Run: AsyncParsableCommand {
         let printer = RunStatus(watchers: watchers, detection: detection, sink: sink, bus: bus, stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) })
         services.append(.init(service: printer, successTerminationBehavior: .gracefullyShutdownGroup))
         if let sink { services.append(.init(service: sink)) }
+        if let crossChain { services.append(.init(service: crossChain)) }
         services += detection.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -30,6 +30,34 @@ enum RunPlan {
         return c
     }
 
+    /// Cross-chain routes between the chains run, from the registry's bridges: each bridged
+    /// token that is not a stablecoin, bought and sold against a stablecoin both chains list
+    /// (USDC first).
+    static func crossChain(_ registry: Registry, chains: [Chain]) -> CrossChainDetector.Configuration? {
+        var routes: [CrossChainDetector.Route] = []
+        var natives: [UInt64: Address] = [:]
+        func token(_ chain: String, _ symbol: String) -> (Address, Token)? {
+            guard let t = registry.tokens(on: chain).first(where: { $0.symbol == symbol && $0.enabled }), case .evm(let a) = t.address else { return nil }
+            return (a, t)
+        }
+        for c in chains {
+            if let id = c.id, let (a, _) = token(c.name, c.wrappedNative) { natives[id] = a }
+        }
+        for r in registry.bridges {
+            guard let from = chains.first(where: { $0.name == r.from }), let to = chains.first(where: { $0.name == r.to }),
+                  let fromID = from.id, let toID = to.id else { continue }
+            let stables = ["USDC", "USDT", "DAI"].filter { token(from.name, $0) != nil && token(to.name, $0) != nil }
+            guard let quote = stables.first, let (qa, qt) = token(from.name, quote), let (qb, _) = token(to.name, quote) else { continue }
+            for symbol in r.tokens where !stables.contains(symbol) {
+                guard let (aa, _) = token(from.name, symbol), let (ab, _) = token(to.name, symbol) else { continue }
+                routes.append(.init(fromChain: fromID, toChain: toID, asset: (aa, ab), quote: (qa, qb), quoteDecimals: UInt8(clamping: qt.decimals),
+                                    feePips: UInt32(clamping: r.feePips), fixedFeeMicroUSD: Int64(r.fixedFeeCents) * 10_000,
+                                    latencySeconds: r.latencySeconds))
+            }
+        }
+        return routes.isEmpty ? nil : CrossChainDetector.Configuration(routes: routes, wrappedNative: natives)
+    }
+
     /// The active source with the lowest fee rate; `.none` (own capital) when there is none.
     static func cheapest(_ sources: [FlashSource]) -> (Opportunity.FlashSource, AMMMath.FlashFee) {
         var best: (Opportunity.FlashSource, AMMMath.FlashFee)? = nil

@@ -1,0 +1,63 @@
+import Detection
+import EVMPrimitives
+import Logging
+import MarketWatch
+import Opportunities
+import ServiceLifecycle
+import StreamBus
+import Synchronization
+
+/// Cross-chain detection as a service: every `interval` it takes each watcher's latest snapshot,
+/// hands the chains that moved to the `CrossChainDetector`, and publishes what it finds on the
+/// buy chain's partition.
+public final class CrossChainService: Service {
+    let watchers: [ChainWatcher]
+    let partitions: [UInt64: String]
+    let bus: any OpportunityBus
+    let interval: Duration
+    let priorityFee: UInt256
+    let logger: Logger
+    private let detector: Mutex<CrossChainDetector>
+
+    public init(watchers: [ChainWatcher], partitions: [UInt64: String], configuration: CrossChainDetector.Configuration,
+                bus: any OpportunityBus, interval: Duration = .milliseconds(500), priorityFee: UInt256 = 1_000_000_000, logger: Logger) {
+        self.watchers = watchers
+        self.partitions = partitions
+        self.bus = bus
+        self.interval = interval
+        self.priorityFee = priorityFee
+        self.logger = logger
+        detector = Mutex(CrossChainDetector(configuration: configuration))
+    }
+
+    public var counters: CrossChainDetector.Counters { detector.withLock { $0.counters } }
+
+    public func run() async throws {
+        var seen: [UInt64: UInt64] = [:]
+        var found: [Opportunity] = []
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            found.removeAll(keepingCapacity: true)
+            let now = Clock.nanoseconds()
+            detector.withLock { d in
+                var moved: [UInt64] = []
+                for w in watchers {
+                    guard let s = w.latest, seen[s.chainID] != s.block else { continue }
+                    seen[s.chainID] = s.block
+                    let refs = s.pools.map { Optional(PoolRef(address: $0.address, token0: $0.token0, token1: $0.token1, venue: $0.venue)) }
+                    d.update(chain: s.chainID, book: s.book, refs: refs, gasPrice: (s.baseFee ?? .zero) &+ priorityFee, block: s.block, at: s.appliedAt)
+                    moved.append(s.chainID)
+                }
+                for chain in moved { d.process(changed: chain, now: now, into: &found) }
+            }
+            for var o in found {
+                o.timestamps.published = Clock.nanoseconds()
+                do {
+                    try await bus.publish(o, partition: partitions[o.chains[0]] ?? "P1")
+                } catch {
+                    logger.warning("publish failed", metadata: ["arb.opportunity": "crossChain", "error": "\(error)"])
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import AMMMath
+import Detection
+import EVMPrimitives
+import MarketState
+import Opportunities
+import Testing
+
+@Suite struct CrossChainDetectorTests {
+    // Chain 10: WETH at 2000 USDC; chain 42161: WETH at 2100 USDC (own token addresses each).
+    let wethA = token(11), usdcA = token(12), wethB = token(21), usdcB = token(22)
+
+    func chain(_ weth: Address, _ usdc: Address, usdcPerWeth: UInt64) -> (PoolBook, [PoolRef?]) {
+        var book = PoolBook()
+        let (t0, t1) = weth < usdc ? (weth, usdc) : (usdc, weth)
+        let rw = 1_000 * e18, ru = UInt256(usdcPerWeth * 1_000 * 1_000_000)
+        let (r0, r1) = t0 == weth ? (rw, ru) : (ru, rw)
+        book.register(token(900 + UInt64(weth.hashValue & 0xff)), pool: .uniswapV2(try! V2Pool(reserve0: r0, reserve1: r1)),
+                      at: LogPosition(block: 5, index: .max))
+        return (book, [PoolRef(address: book.addresses[0], token0: t0, token1: t1, venue: 1)])
+    }
+
+    var route: CrossChainDetector.Route {
+        .init(fromChain: 10, toChain: 42161, asset: (wethA, wethB), quote: (usdcA, usdcB), quoteDecimals: 6, feePips: 500,
+              fixedFeeMicroUSD: 1_500_000, latencySeconds: 60)
+    }
+
+    func configuration() -> CrossChainDetector.Configuration {
+        CrossChainDetector.Configuration(routes: [route], wrappedNative: [10: wethA, 42161: wethB])
+    }
+
+    /// The exact trade: buy on A, bridge (fee floored), sell on B.
+    func trade(_ x: UInt256, _ a: PoolBook, _ b: PoolBook, _ ra: PoolRef, _ rb: PoolRef) -> UInt256? {
+        guard let bought = try? a.pools[0].amountOut(x, zeroForOne: ra.token0 == usdcA) else { return nil }
+        let bridged = bought * UInt256(1_000_000 - 500) / 1_000_000
+        return try? b.pools[0].amountOut(bridged, zeroForOne: rb.token0 == wethB)
+    }
+
+    @Test func aPriceGapAcrossChainsIsSizedAndCostedExactly() throws {
+        let (a, refsA) = chain(wethA, usdcA, usdcPerWeth: 2000)
+        let (b, refsB) = chain(wethB, usdcB, usdcPerWeth: 2100)
+        var d = CrossChainDetector(configuration: configuration())
+        let gwei = UInt256(1_000_000_000)
+        d.update(chain: 10, book: a, refs: refsA, gasPrice: gwei, block: 5, at: 1_000)
+        d.update(chain: 42161, book: b, refs: refsB, gasPrice: gwei / 10, block: 7, at: 2_000)
+        var out: [Opportunity] = []
+        d.process(changed: 42161, now: 3_000, into: &out)
+        try #require(out.count == 1)
+        let o = out[0]
+        #expect(o.kind == .crossChain && o.chains == [10, 42161] && o.blockNumber == 7)
+        #expect(o.path.map(\.chainID) == [10, 42161] && o.path[0].tokenIn == usdcA && o.path[1].tokenOut == usdcB)
+        let sold = try #require(trade(o.amountIn, a, b, refsA[0]!, refsB[0]!))
+        #expect(o.path[1].amountOut == sold && o.grossProfit == Int256(bitPattern: sold) &- Int256(bitPattern: o.amountIn))
+        // Risk: ⌈200·√60⌉ = 1550 pips of the input; costs: gas on each chain at that chain's pool
+        // price (2000 and 2100 USDC per WETH, rounded up) and $1.50 fixed.
+        func risk(_ x: UInt256) -> UInt256 { (x * 1550 + 999_999) / 1_000_000 }
+        let gasA = (UInt256(150_000) * gwei * UInt256(2_000_000_000_000) + 1_000 * e18 - 1) / (1_000 * e18)
+        let gasB = (UInt256(150_000) * (gwei / 10) * UInt256(2_100_000_000_000) + 1_000 * e18 - 1) / (1_000 * e18)
+        let costs = gasA + gasB + 1_500_000 + risk(o.amountIn)
+        #expect(o.netProfit == o.grossProfit &- Int256(bitPattern: costs))
+        #expect(o.gasCostWei == UInt256(150_000) * gwei + UInt256(150_000) * (gwei / 10))
+        // Brute force: no input on a grid up to twice the answer, nor within 2,000 units, does better.
+        func objective(_ x: UInt256) -> Int256? {
+            trade(x, a, b, refsA[0]!, refsB[0]!).map { Int256(bitPattern: $0) &- Int256(bitPattern: x) &- Int256(bitPattern: risk(x)) }
+        }
+        let best = try #require(objective(o.amountIn))
+        for k in 1...2_000 { if let v = objective(o.amountIn * UInt256(UInt64(k)) / 1_000) { #expect(v <= best) } }
+        for k in 1...2_000 {
+            let delta = UInt256(UInt64(k))
+            for x in [o.amountIn + delta, o.amountIn - delta] { if let v = objective(x) { #expect(v <= best, "input \(x)") } }
+        }
+        // Not again while nothing moved.
+        d.process(changed: 10, now: 4_000, into: &out)
+        #expect(out.count == 1 && d.counters.duplicates == 1)
+    }
+
+    @Test func oldPricesSmallGapsAndTheWrongWayAreRefused() {
+        let (a, refsA) = chain(wethA, usdcA, usdcPerWeth: 2000)
+        let (b, refsB) = chain(wethB, usdcB, usdcPerWeth: 2100)
+        var d = CrossChainDetector(configuration: configuration())
+        d.update(chain: 10, book: a, refs: refsA, gasPrice: 0, block: 5, at: 0)
+        d.update(chain: 42161, book: b, refs: refsB, gasPrice: 0, block: 7, at: 31_000_000_000)
+        var out: [Opportunity] = []
+        d.process(changed: 42161, now: 31_000_000_000, into: &out)
+        #expect(out.isEmpty && d.counters.stale == 1)
+        // 0.5% apart: fees, the bridge and the latency charge eat it.
+        let (close, refsClose) = chain(wethB, usdcB, usdcPerWeth: 2010)
+        var e = CrossChainDetector(configuration: configuration())
+        e.update(chain: 10, book: a, refs: refsA, gasPrice: 0, block: 5, at: 0)
+        e.update(chain: 42161, book: close, refs: refsClose, gasPrice: 0, block: 7, at: 0)
+        e.process(changed: 10, now: 1, into: &out)
+        #expect(out.isEmpty && e.counters.unprofitable + e.counters.belowMinimum == 1)
+        // Cheaper on the destination: the route (10 → 42161) does not run backwards.
+        let (cheap, refsCheap) = chain(wethB, usdcB, usdcPerWeth: 1800)
+        var f = CrossChainDetector(configuration: configuration())
+        f.update(chain: 10, book: a, refs: refsA, gasPrice: 0, block: 5, at: 0)
+        f.update(chain: 42161, book: cheap, refs: refsCheap, gasPrice: 0, block: 7, at: 0)
+        f.process(changed: 10, now: 1, into: &out)
+        #expect(out.isEmpty)
+    }
+}
