@@ -19,12 +19,12 @@ public final class OpportunitySink: Service {
     let partitions: [String]
     let group: String
     let name: String
-    let handle: @Sendable (BusDelivery, _ receivedAt: UInt64) async -> Void
+    let handle: @Sendable (BusDelivery, _ partition: String, _ receivedAt: UInt64) async -> Void
     let logger: Logger
     private let shared = Mutex(Status())
 
     public init(bus: any OpportunityBus, partitions: [String], group: String = "executors", name: String, logger: Logger,
-                handle: @escaping @Sendable (BusDelivery, UInt64) async -> Void) {
+                handle: @escaping @Sendable (BusDelivery, String, UInt64) async -> Void) {
         self.bus = bus
         self.partitions = partitions
         self.group = group
@@ -65,7 +65,7 @@ public final class OpportunitySink: Service {
                 if d.opportunity.expiresAt <= now {
                     shared.withLock { $0.expired += 1 }
                 } else {
-                    await handle(d, now)
+                    await handle(d, partition, now)
                 }
             }
             do {

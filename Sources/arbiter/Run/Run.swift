@@ -79,8 +79,8 @@ struct Run: AsyncParsableCommand {
         var sink: OpportunitySink? = nil
         if role != .detector {
             let json = self.json
-            sink = OpportunitySink(bus: bus, partitions: partitions, name: consumer, logger: logger) { delivery, receivedAt in
-                Output.lineNow(json ? Self.json(delivery, receivedAt: receivedAt) : Self.text(delivery.opportunity))
+            sink = OpportunitySink(bus: bus, partitions: partitions, name: consumer, logger: logger) { delivery, partition, receivedAt in
+                Output.lineNow(json ? Self.json(delivery, partition: partition, receivedAt: receivedAt) : Self.text(delivery.opportunity))
             }
         }
         // Shutdown runs in reverse: sources, then detectors, then the consumer, then the printer.
@@ -123,9 +123,9 @@ struct Run: AsyncParsableCommand {
         }
     }
 
-    static func json(_ d: BusDelivery, receivedAt: UInt64) -> String {
+    static func json(_ d: BusDelivery, partition: String, receivedAt: UInt64) -> String {
         JSONValue.object([
-            ("entry", .string(d.entryID)), ("deliveries", .number(String(d.deliveries))), ("receivedAt", .number(String(receivedAt))),
+            ("partition", .string(partition)), ("entry", .string(d.entryID)), ("deliveries", .number(String(d.deliveries))), ("receivedAt", .number(String(receivedAt))),
             ("opportunity", d.opportunity.json),
         ]).text
     }

@@ -1,0 +1,148 @@
+"""`arbiter run` split across processes over a real redis-server: two detector processes (one
+per partition) and one consumer. The consumer is killed mid-stream and restarted under its
+name: it receives every opportunity it had not acknowledged, nothing stays pending, and an
+entry with a tampered signature is rejected, counted and dead-lettered."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tools.devnet.lab_config import lab_config
+from tools.devnet.testing import Devnet, free_port
+
+from test_cli_run import Run
+
+CHAINS = [("lab-a", 1347, "P1"), ("lab-b", 1348, "P3")]
+KEYS = "k2:" + "22" * 32 + ",k1:" + "11" * 32
+
+
+class Redis:
+    """A redis-server on a free port and a minimal RESP client (no Redis package is needed)."""
+
+    def __init__(self):
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not os.access(binary, os.X_OK):
+            pytest.fail("redis-server is not installed: run ./scripts/setup")
+        self.port = free_port()
+        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while True:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", self.port))
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.buf = b""
+
+    def command(self, *args):
+        parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+        self.sock.sendall(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+        return self._value()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self.buf += self.sock.recv(65536)
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _value(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(65536)
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._value() for _ in range(n)]
+        raise RuntimeError(f"bad RESP line {line!r}")
+
+    def entries(self, stream):
+        return [(i.decode(), dict(zip(f[::2], f[1::2]))) for i, f in self.command("XRANGE", stream, "-", "+")]
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    tmp = str(tmp_path_factory.mktemp("redis"))
+    redis = Redis()
+    with ThreadPoolExecutor(2) as pool:
+        devnets = list(pool.map(lambda c: Devnet(c[1], True, tmp, extra=["--market", "--block-time", "0.5", "--seed", str(c[1])]), CHAINS))
+    config = os.path.join(tmp, "lab.toml")
+    with open(config, "w") as f:
+        f.write(lab_config([(name, d.manifest) for (name, _, _), d in zip(CHAINS, devnets)], partitions={n: p for n, _, p in CHAINS}))
+    yield config, redis, devnets
+    for d in devnets:
+        d.stop()
+    redis.stop()
+
+
+def test_split_processes_lose_nothing_and_reject_forgeries(arbiter, setup):
+    config, redis, _ = setup
+    binary = os.environ.get("ARBITER_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "arbiter"))
+    env = {"ARBITER_BUS_KEYS": KEYS}
+    url = f"redis://127.0.0.1:{redis.port}"
+    common = ["--config", config, "--redis", url]
+    detectors = [Run(binary, [*common, "--role", "detector", "--partition", p, "--min-profit-bps", "0"], env) for _, _, p in CHAINS]
+    consumer = Run(binary, [*common, "--role", "executor", "--consumer", "exec-1", "--json"], env)
+    streams = {p: f"arb:opportunities:{p}" for _, _, p in CHAINS}
+    try:
+        consumer.wait(lambda: len(consumer.lines) >= 3, 240, "three opportunities consumed")
+        first = list(consumer.lines)
+        consumer.proc.send_signal(signal.SIGKILL)  # mid-stream: no goodbye
+        consumer.proc.wait()
+        # While it is down the detectors go on publishing; and a forged entry arrives.
+        time.sleep(3)
+        entry_id, fields = redis.entries(streams["P1"])[-1]
+        data = bytearray(fields[b"d"])
+        data[-5] ^= 0x01
+        redis.command("XADD", streams["P1"], "*", "v", fields[b"v"], "k", fields[b"k"], "d", bytes(data), "s", fields[b"s"])
+        published = lambda: {(p, i) for p, s in streams.items() for i, f in redis.entries(s) if f.get(b"d") != bytes(data)}
+        restarted = Run(binary, [*common, "--role", "executor", "--consumer", "exec-1", "--json"], env)
+        got = lambda: {(l["partition"], l["entry"]) for l in first + restarted.lines}
+        restarted.wait(lambda: len(got()) >= len(published()) and any("rejected 1" in l for l in restarted.errors), 240,
+                       "every published opportunity and the rejection")
+        for d in detectors:
+            d.stop()
+        time.sleep(1)
+        restarted.wait(lambda: got() >= published(), 60, "the last opportunities")
+        assert got() == published(), (sorted(published() - got())[:5], sorted(got() - published())[:5])
+        # Every line is a valid opportunity of the chain of its partition.
+        ids = {p: i for _, i, p in CHAINS}
+        for l in first + restarted.lines:
+            assert l["opportunity"]["chains"][0] == ids[l["partition"]]
+        # Nothing is left pending in the group, and the forgery was dead-lettered.
+        time.sleep(1)
+        for s in streams.values():
+            assert redis.command("XPENDING", s, "executors")[0] == 0
+        dead = redis.entries(streams["P1"] + ":dead")
+        assert [f[b"reason"] for _, f in dead] == [b"signature"]
+        assert restarted.stop() == 0
+        assert any("rejected 1" in l and "dead 1" in l for l in restarted.errors)
+        assert len(published()) >= 3
+    finally:
+        for r in detectors + [consumer]:
+            if r.proc.poll() is None:
+                r.stop()
