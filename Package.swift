@@ -90,12 +90,14 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        .target(name: "DetectBench", dependencies: ["Detection", "MarketState", "AMMMath", "Opportunities", "StreamBus", "EVMPrimitives"]),
+        .target(name: "CMallocCount"),
         // apps
         .executableTarget(
             name: "arbiter",
             dependencies: [
                 "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath", "MarketState", "MarketWatch", "JSONRPC",
-                "Detection", "Opportunities", "Pipeline", "StreamBus",
+                "Detection", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -10,7 +10,8 @@ import Opportunities
 /// For each cycle through a changed pool (from the `CycleIndex`):
 /// 1. screen: the product of the hops' marginal rates (cached per pool, refreshed when the pool
 ///    changes) must beat 1 + flash fee + the minimum margin. Profit per unit input never exceeds
-///    that product − 1, so nothing that could pass is screened out;
+///    that product − 1, so nothing that could pass is screened out. For all-V2 cycles the margin
+///    at the optimum is exactly √product − 1 (the composed map is hyperbolic), a tighter screen;
 /// 2. size with `Optimizer.optimize` (the exact integer optimum, after the flash fee), capped by
 ///    the asset's maximum loan;
 /// 3. cost: gas (`gasUnits` for the hop count at the current gas price, converted into the asset
@@ -112,6 +113,8 @@ public struct CycleDetector: Sendable {
     /// Marginal rate of each pool in each direction (0 when stale or unknown).
     private var rates: [(zeroForOne: Double, oneForZero: Double)]
     private var assetIndex: [Address: Int]
+    /// Per start asset: the marginal-rate product a cycle must beat (1 + flash fee + minimum).
+    private var screens: [Double]
     private var usdPerRaw: [Address: Double]
     /// The wrapped native token has no configured dollar price: it is taken from its deepest
     /// pool with a priced asset.
@@ -134,6 +137,7 @@ public struct CycleDetector: Sendable {
             if let usd = a.usdPerToken { usdPerRaw[a.address] = usd / pow10(a.decimals) }
         }
         derivesNativeUSD = usdPerRaw[configuration.wrappedNative] == nil
+        screens = configuration.assets.map { 1 + $0.flashFee.rate + Double(configuration.minNetProfitBps) / 10_000 }
         nativePools = [:]
         index = CycleIndex(pools: [], startAssets: [], options: configuration.index)
         stamps = []
@@ -169,23 +173,44 @@ public struct CycleDetector: Sendable {
 
     /// Evaluates the cycles through the pools in `changed` on `book`'s state (one block), appending
     /// what passes to `out`. `now`: nanoseconds since the epoch, from the caller's clock.
+    @inlinable
     public mutating func process(changed: some Sequence<Int>, book: PoolBook, block: UInt64, timestamps: Opportunity.Timestamps,
                                  now: UInt64, into out: inout [Opportunity]) {
+        // Inlinable so the sequence is specialised at the call site (no generic metadata per event).
+        beginPass(book)
+        for p in changed { touch(p, book) }
+        afterTouch(book)
+        for p in changed { evaluateCycles(through: p, book: book, block: block, timestamps: timestamps, now: now, into: &out) }
+    }
+
+    @usableFromInline
+    mutating func beginPass(_ book: PoolBook) {
         stamp &+= 1
         if stamp == 0 {
             for i in stamps.indices { stamps[i] = 0 }
             stamp = 1
         }
-        for p in changed where p < refs.count {
-            counters.updates += 1
-            updateRate(p, book)
-        }
+    }
+
+    @usableFromInline
+    mutating func touch(_ p: Int, _ book: PoolBook) {
+        guard p >= 0, p < refs.count else { return }
+        counters.updates += 1
+        updateRate(p, book)
+    }
+
+    @usableFromInline
+    mutating func afterTouch(_ book: PoolBook) {
         if derivesNativeUSD { deriveNativeUSD(book) }
-        for p in changed where p < refs.count {
-            for c in index.byPool[p] where stamps[Int(c)] != stamp {
-                stamps[Int(c)] = stamp
-                evaluate(c, book: book, block: block, timestamps: timestamps, now: now, into: &out)
-            }
+    }
+
+    @usableFromInline
+    mutating func evaluateCycles(through p: Int, book: PoolBook, block: UInt64, timestamps: Opportunity.Timestamps, now: UInt64,
+                                 into out: inout [Opportunity]) {
+        guard p >= 0, p < refs.count else { return }
+        for c in index.byPool[p] where stamps[Int(c)] != stamp {
+            stamps[Int(c)] = stamp
+            evaluate(c, book: book, block: block, timestamps: timestamps, now: now, into: &out)
         }
     }
 
@@ -203,15 +228,29 @@ public struct CycleDetector: Sendable {
     private mutating func evaluate(_ c: Int32, book: PoolBook, block: UInt64, timestamps: Opportunity.Timestamps, now: UInt64,
                                    into out: inout [Opportunity]) {
         counters.cyclesEvaluated += 1
-        let cycle = index.cycles[Int(c)]
-        guard let ai = assetIndex[cycle.tokens[0]] else { return }
+        let ai = Int(index.startAsset[Int(c)])
         let asset = configuration.assets[ai]
         var product = 1.0
-        for k in 0..<cycle.hops {
-            let r = rates[Int(cycle.pools[k])]
-            product *= cycle.zeroForOne[k] ? r.zeroForOne : r.oneForZero
+        let lo = Int(index.hopStart[Int(c)]), hi = Int(index.hopStart[Int(c) + 1])
+        index.hopPool.withUnsafeBufferPointer { pools in
+            index.hopZeroForOne.withUnsafeBufferPointer { directions in
+                rates.withUnsafeBufferPointer { rates in
+                    for k in lo..<hi {
+                        let r = rates[Int(pools[k])]
+                        product *= directions[k] ? r.zeroForOne : r.oneForZero
+                    }
+                }
+            }
         }
-        guard product > 1 + asset.flashFee.rate + Double(configuration.minNetProfitBps) / 10_000 else {
+        guard product > screens[ai] else {
+            counters.screenedOut += 1
+            return
+        }
+        let cycle = index.cycles[Int(c)]
+        // For constant-product hops the composed map is x ↦ A·x / (B + C·x), whose profit per unit
+        // at the optimum is exactly √(A/B) − 1 = √product − 1: a tighter screen, before sizing.
+        if cycle.pools.allSatisfy({ if case .uniswapV2 = book.pools[Int($0)] { true } else { false } }),
+           product.squareRoot() <= screens[ai] {
             counters.screenedOut += 1
             return
         }

@@ -9,15 +9,17 @@ import EVMPrimitives
 /// so the same trade is not found under two assets. Two hops are a cross-DEX trade (one pair, two
 /// pools), three triangular, four and five multi-leg.
 ///
-/// Work is bounded: at most `maxCyclesPerPool` cycles per pool (shorter cycles are found first,
-/// and an expansion looks at no more than `maxBranching` pools per token), so dense graphs cost a
-/// known amount per update.
+/// Work is bounded: at most `maxCyclesPerPool` cycles per pool (shorter cycles are found first),
+/// so dense graphs cost a known amount per update, and building visits a bounded number of paths.
 public struct CycleIndex: Sendable {
     public struct Options: Sendable {
         public var maxHops = 5
         public var maxCyclesPerPool = 64
-        /// Pools followed out of each intermediate token (the original's "15 candidates per hop").
+        /// Neighbour tokens followed out of each intermediate token (the original's "15
+        /// candidates per hop").
         public var maxBranching = 15
+        /// Token paths and pool combinations visited per chain while building.
+        public var maxVisits = 1_000_000
         public init() {}
     }
 
@@ -31,69 +33,134 @@ public struct CycleIndex: Sendable {
     }
 
     public let options: Options
+    /// The start asset being searched from (while building).
+    private var rank = 0
     public private(set) var cycles: [Cycle] = []
     /// `byPool[p]`: indices into `cycles` of the cycles through pool `p`.
     public private(set) var byPool: [[Int32]] = []
+    /// The same cycles flat, for the hot loop (no reference counting per cycle): cycle `c`'s hops
+    /// are `hopPool[hopStart[c]..<hopStart[c + 1]]` with `hopZeroForOne`, and it starts in
+    /// `startAssets[startAsset[c]]`.
+    public private(set) var hopStart: [Int32] = [0]
+    public private(set) var hopPool: [Int32] = []
+    public private(set) var hopZeroForOne: [Bool] = []
+    public private(set) var startAsset: [Int32] = []
 
     /// Builds the index of `pools` (pool index = position, matching the `PoolBook`'s ids; nil:
     /// not a pool to trade through). `startAssets` in order of preference.
+    ///
+    /// The search walks token paths (a pair of tokens is one step, whatever number of pools
+    /// trade it), then lays pools on each path in every combination. It visits at most
+    /// `maxBranching` neighbour tokens out of each intermediate token and at most `maxVisits`
+    /// token paths per chain, so building stays bounded on dense graphs.
     public init(pools: [PoolRef?], startAssets: [Address], options: Options = Options()) {
         self.options = options
         byPool = Array(repeating: [], count: pools.count)
-        // token → [(pool, other token, zeroForOne)], in pool order.
-        var adjacency: [Address: [(pool: Int32, to: Address, zeroForOne: Bool)]] = [:]
+        var graph = Graph()
         for (i, ref) in pools.enumerated() {
             guard let ref, ref.token0 != ref.token1 else { continue }
-            adjacency[ref.token0, default: []].append((Int32(i), ref.token1, true))
-            adjacency[ref.token1, default: []].append((Int32(i), ref.token0, false))
+            graph.add(pool: Int32(i), ref.token0, ref.token1)
         }
-        let rank = Dictionary(startAssets.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        var seen = Set<[Int32]>()
+        let ranks = startAssets.map { graph.ids[$0] }
+        var budget = options.maxVisits
         for length in 2...max(2, options.maxHops) {
-            for (r, start) in startAssets.enumerated() where adjacency[start] != nil {
-                var pools: [Int32] = []
-                var directions: [Bool] = []
-                var tokens: [Address] = [start]
-                search(from: start, start: start, rank: r, ranks: rank, length: length, adjacency: adjacency,
-                       pools: &pools, directions: &directions, tokens: &tokens, seen: &seen)
+            for (r, start) in startAssets.enumerated() {
+                guard let s = graph.ids[start] else { continue }
+                rank = r
+                // A token preferred to this start asset may not sit in the middle of its cycles.
+                let barred = Set(ranks.prefix(r).compactMap { $0 })
+                var path = [s]
+                walk(&graph, path: &path, length: length, barred: barred, budget: &budget)
             }
         }
     }
 
-    private mutating func search(from token: Address, start: Address, rank r: Int, ranks: [Address: Int], length: Int,
-                                 adjacency: [Address: [(pool: Int32, to: Address, zeroForOne: Bool)]],
-                                 pools: inout [Int32], directions: inout [Bool], tokens: inout [Address], seen: inout Set<[Int32]>) {
-        let edges = adjacency[token] ?? []
-        let limit = pools.isEmpty ? edges.count : min(edges.count, options.maxBranching)
-        for e in edges.prefix(limit) {
-            guard !pools.contains(e.pool), byPool[Int(e.pool)].count < options.maxCyclesPerPool else { continue }
-            let closing = pools.count + 1 == length
-            if closing {
-                guard e.to == start else { continue }
-            } else {
-                // No token twice, and no start asset preferred to this one in the middle.
-                guard e.to != start, !tokens.contains(e.to), (ranks[e.to] ?? .max) > r else { continue }
+    /// Tokens as dense ids; for each token its neighbours in first-seen order, and for each
+    /// ordered pair the pools between them with the direction that sells the first.
+    struct Graph {
+        var ids: [Address: Int32] = [:]
+        var tokens: [Address] = []
+        var neighbours: [[Int32]] = []
+        var pairs: [UInt64: [(pool: Int32, zeroForOne: Bool)]] = [:]
+
+        mutating func id(_ a: Address) -> Int32 {
+            if let i = ids[a] { return i }
+            let i = Int32(tokens.count)
+            ids[a] = i
+            tokens.append(a)
+            neighbours.append([])
+            return i
+        }
+
+        static func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
+
+        mutating func add(pool: Int32, _ token0: Address, _ token1: Address) {
+            let a = id(token0), b = id(token1)
+            if pairs[Self.key(a, b)] == nil {
+                neighbours[Int(a)].append(b)
+                neighbours[Int(b)].append(a)
             }
-            pools.append(e.pool)
-            directions.append(e.zeroForOne)
-            tokens.append(e.to)
-            if closing {
-                add(Cycle(pools: pools, zeroForOne: directions, tokens: tokens), seen: &seen)
-            } else {
-                search(from: e.to, start: start, rank: r, ranks: ranks, length: length, adjacency: adjacency,
-                       pools: &pools, directions: &directions, tokens: &tokens, seen: &seen)
-            }
-            pools.removeLast()
-            directions.removeLast()
-            tokens.removeLast()
+            pairs[Self.key(a, b), default: []].append((pool, true))
+            pairs[Self.key(b, a), default: []].append((pool, false))
         }
     }
 
-    private mutating func add(_ cycle: Cycle, seen: inout Set<[Int32]>) {
-        guard cycle.pools.allSatisfy({ byPool[Int($0)].count < options.maxCyclesPerPool }), seen.insert(cycle.pools).inserted else { return }
+    private mutating func walk(_ g: inout Graph, path: inout [Int32], length: Int, barred: Set<Int32>, budget: inout Int) {
+        guard budget > 0 else { return }
+        budget -= 1
+        let here = path[path.count - 1]
+        if path.count == length {
+            if length == 2 || g.pairs[Graph.key(here, path[0])] != nil { lay(&g, path, budget: &budget) }
+            return
+        }
+        var taken = 0
+        for next in g.neighbours[Int(here)] {
+            if path.count > 1 && taken >= options.maxBranching { break }
+            guard next != path[0], !path.contains(next), !barred.contains(next) else { continue }
+            taken += 1
+            path.append(next)
+            walk(&g, path: &path, length: length, barred: barred, budget: &budget)
+            path.removeLast()
+        }
+    }
+
+    /// Every choice of pools along the closed token path `path` → `path[0]` whose pools all
+    /// have room, in odometer order; for two hops, two different pools of the pair.
+    private mutating func lay(_ g: inout Graph, _ path: [Int32], budget: inout Int) {
+        let steps = path.count
+        var choices: [[(pool: Int32, zeroForOne: Bool)]] = []
+        for k in 0..<steps {
+            guard let c = g.pairs[Graph.key(path[k], path[(k + 1) % steps])] else { return }
+            choices.append(c)
+        }
+        var digit = Array(repeating: 0, count: steps)
+        let tokens = path.map { g.tokens[Int($0)] } + [g.tokens[Int(path[0])]]
+        while budget > 0 {
+            budget -= 1
+            let hops = (0..<steps).map { choices[$0][digit[$0]] }
+            let pools = hops.map(\.pool)
+            if Set(pools).count == steps, pools.allSatisfy({ byPool[Int($0)].count < options.maxCyclesPerPool }) {
+                add(Cycle(pools: pools, zeroForOne: hops.map(\.zeroForOne), tokens: tokens))
+            }
+            var k = steps - 1
+            while k >= 0 {
+                digit[k] += 1
+                if digit[k] < choices[k].count { break }
+                digit[k] = 0
+                k -= 1
+            }
+            if k < 0 { return }
+        }
+    }
+
+    private mutating func add(_ cycle: Cycle) {
         let id = Int32(cycles.count)
         cycles.append(cycle)
         for p in cycle.pools { byPool[Int(p)].append(id) }
+        hopPool += cycle.pools
+        hopZeroForOne += cycle.zeroForOne
+        hopStart.append(Int32(hopPool.count))
+        startAsset.append(Int32(rank))
     }
 }
 
