@@ -68,6 +68,8 @@ public struct CycleDetector: Sendable {
         public var ttlNanoseconds: UInt64 = 60_000_000_000
         public var dedupWindowNanoseconds: UInt64 = 5_000_000_000
         public var republishBps = 1_000
+        /// Cycles sized per changed pool, widest gaps first; the rest are counted as deferred.
+        public var maxSizedPerUpdate = 8
         public var index = CycleIndex.Options()
 
         public init(chainID: UInt64, wrappedNative: Address, assets: [Asset], minNetProfitBps: Int) {
@@ -94,6 +96,8 @@ public struct CycleDetector: Sendable {
         public var updates = 0
         public var cyclesEvaluated = 0
         public var screenedOut = 0
+        /// Passed the screen but not sized: beyond `maxSizedPerUpdate` for that update.
+        public var deferred = 0
         public var unprofitable = 0
         public var belowMinimum = 0
         public var implausible = 0
@@ -125,6 +129,8 @@ public struct CycleDetector: Sendable {
     /// Cycles already evaluated in this call (stamp = call number), without allocating a set.
     private var stamps: [UInt32]
     private var stamp: UInt32 = 0
+    /// Cycles that passed the screen in this call, with their marginal-rate product.
+    private var candidates: [(product: Double, cycle: Int32)] = []
 
     public init(configuration: Configuration, pools: [PoolRef?]) {
         self.configuration = configuration
@@ -208,9 +214,33 @@ public struct CycleDetector: Sendable {
     mutating func evaluateCycles(through p: Int, book: PoolBook, block: UInt64, timestamps: Opportunity.Timestamps, now: UInt64,
                                  into out: inout [Opportunity]) {
         guard p >= 0, p < refs.count else { return }
-        for c in index.byPool[p] where stamps[Int(c)] != stamp {
+        // Screen every cycle through the pool (arrays read once, no per-cycle reference counting).
+        let list = index.byPool[p], hopStart = index.hopStart, hopPool = index.hopPool, hopZeroForOne = index.hopZeroForOne
+        let startAsset = index.startAsset
+        candidates.removeAll(keepingCapacity: true)
+        var screened = 0
+        for c in list where stamps[Int(c)] != stamp {
             stamps[Int(c)] = stamp
-            evaluate(c, book: book, block: block, timestamps: timestamps, now: now, into: &out)
+            let ai = Int(startAsset[Int(c)])
+            var product = 1.0
+            for k in Int(hopStart[Int(c)])..<Int(hopStart[Int(c) + 1]) {
+                let r = rates[Int(hopPool[k])]
+                product *= hopZeroForOne[k] ? r.zeroForOne : r.oneForZero
+            }
+            if product > screens[ai] { candidates.append((product, c)) } else { screened += 1 }
+        }
+        counters.cyclesEvaluated += screened + candidates.count
+        counters.screenedOut += screened
+        guard !candidates.isEmpty else { return }
+        // Size the widest gaps first, at most `maxSizedPerUpdate`: they are alternatives on the same
+        // move, and the work per event stays bounded.
+        if candidates.count > configuration.maxSizedPerUpdate {
+            candidates.sort { $0.product > $1.product || ($0.product == $1.product && $0.cycle < $1.cycle) }
+            counters.deferred += candidates.count - configuration.maxSizedPerUpdate
+            candidates.removeLast(candidates.count - configuration.maxSizedPerUpdate)
+        }
+        for (product, c) in candidates {
+            evaluate(c, product: product, book: book, block: block, timestamps: timestamps, now: now, into: &out)
         }
     }
 
@@ -225,27 +255,10 @@ public struct CycleDetector: Sendable {
                     b.reserveIn > 0 ? b.gamma * b.reserveOut / b.reserveIn : 0)
     }
 
-    private mutating func evaluate(_ c: Int32, book: PoolBook, block: UInt64, timestamps: Opportunity.Timestamps, now: UInt64,
-                                   into out: inout [Opportunity]) {
-        counters.cyclesEvaluated += 1
+    private mutating func evaluate(_ c: Int32, product: Double, book: PoolBook, block: UInt64, timestamps: Opportunity.Timestamps,
+                                   now: UInt64, into out: inout [Opportunity]) {
         let ai = Int(index.startAsset[Int(c)])
         let asset = configuration.assets[ai]
-        var product = 1.0
-        let lo = Int(index.hopStart[Int(c)]), hi = Int(index.hopStart[Int(c) + 1])
-        index.hopPool.withUnsafeBufferPointer { pools in
-            index.hopZeroForOne.withUnsafeBufferPointer { directions in
-                rates.withUnsafeBufferPointer { rates in
-                    for k in lo..<hi {
-                        let r = rates[Int(pools[k])]
-                        product *= directions[k] ? r.zeroForOne : r.oneForZero
-                    }
-                }
-            }
-        }
-        guard product > screens[ai] else {
-            counters.screenedOut += 1
-            return
-        }
         let cycle = index.cycles[Int(c)]
         // For constant-product hops the composed map is x ↦ A·x / (B + C·x), whose profit per unit
         // at the optimum is exactly √(A/B) − 1 = √product − 1: a tighter screen, before sizing.

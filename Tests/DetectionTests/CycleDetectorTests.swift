@@ -198,6 +198,25 @@ func path(of o: Opportunity, _ m: Market) -> Path {
         #expect(detect(&d, m, [1], block: 9, now: 8_000_000_000).count == 1)
     }
 
+    /// When more cycles pass the screen than `maxSizedPerUpdate`, the widest gaps are sized and
+    /// the rest counted as deferred.
+    @Test func sizesTheWidestGapsFirstAndCountsTheRest() throws {
+        var m = Market()
+        // Twelve WETH/USDC venues at 3000, 3003, …, 3033 USDC per WETH.
+        for k in 0..<12 { m.add(weth, usdc, 1_000 * e18, UInt256(UInt64(3_000 + 3 * k) * 1_000_000_000)) }
+        var c = configuration(assets: [.init(address: weth, decimals: 18, usdPerToken: 3000)])
+        c.gasPrice = 0
+        var d = CycleDetector(configuration: c, pools: m.refs)
+        d.refresh(m.book)
+        // Venue 0 falls to 2900: buying WETH there and selling on any other venue pays.
+        m.sync(0, 1_000 * e18, UInt256(2_900_000_000_000), block: 2)
+        let found = detect(&d, m, [0], block: 2)
+        #expect(found.count == 8 && d.counters.deferred == 3)
+        // The eight sold into are the eight dearest venues (3 … 11).
+        let soldInto = Set(found.map { $0.path[0].pool })
+        #expect(soldInto == Set((4..<12).map { m.refs[$0]!.address }))
+    }
+
     /// The screen and the cycle index lose nothing: on random markets the detector publishes
     /// exactly what sizing every cycle of the graph without a screen would publish.
     @Test func screenLosesNothingOnRandomMarkets() throws {
@@ -218,6 +237,7 @@ func path(of o: Opportunity, _ m: Market) -> Path {
             var c = configuration(minBps: 0, assets: [.init(address: weth, decimals: 18), .init(address: dai, decimals: 18)])
             c.index.maxCyclesPerPool = .max
             c.index.maxBranching = .max
+            c.maxSizedPerUpdate = .max
             c.gasPrice = 0
             var d = CycleDetector(configuration: c, pools: m.refs)
             d.refresh(m.book)
