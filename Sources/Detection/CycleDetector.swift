@@ -57,8 +57,9 @@ public struct CycleDetector: Sendable {
         public var minNetProfitMicroUSD: Int64 = 0
         /// A gross profit above this share of the input is taken for broken state and refused.
         public var maxProfitBps = 2_000
-        /// Pools shallower than this (both sides, where priced) are not traded through.
-        public var minPoolLiquidityUSD: Double = 0
+        /// Pools shallower than this (both sides, where priced) are not traded through: their
+        /// prices are easy to push and their "gaps" rarely survive a real trade.
+        public var minPoolLiquidityUSD: Double = 10_000
         /// Gas of a flash-loan arbitrage: `gasBase + gasPerHop · hops`.
         public var gasBase: UInt64 = 120_000
         public var gasPerHop: UInt64 = 100_000

@@ -30,12 +30,17 @@ public final class RedisStreamBus: OpportunityBus {
     }
 
     public let configuration: Configuration
-    private let publisher: RedisConnection
+    private let publisher: Mutex<RedisConnection>
     private let totals: Mutex<BusCounters> = Mutex(BusCounters())
 
     private init(configuration: Configuration, publisher: RedisConnection) {
         self.configuration = configuration
-        self.publisher = publisher
+        self.publisher = Mutex(publisher)
+    }
+
+    /// A new connection to the configured server.
+    func connect() async throws(BusError) -> RedisConnection {
+        try await RedisConnection.connect(host: configuration.host, port: configuration.port, database: configuration.database)
     }
 
     public static func connect(_ configuration: Configuration) async throws(BusError) -> RedisStreamBus {
@@ -49,16 +54,23 @@ public final class RedisStreamBus: OpportunityBus {
         let stream = Opportunity.stream(partition: partition)
         let payload = opportunity.encoded()
         let (keyID, signature) = configuration.signer.sign(payload, stream: stream)
-        try await publisher.command([
+        let command = [
             b("XADD"), b(stream), b("MAXLEN"), b("~"), b(String(configuration.maxLength)), b("*"),
             b("v"), b(String(Opportunity.version)), b("k"), b(keyID), b("d"), payload, b("s"), signature,
-        ])
+        ]
+        var connection = publisher.withLock { $0 }
+        if !connection.isActive {
+            // The server went away (a restart, a dropped socket): dial again once per publish.
+            connection = try await connect()
+            publisher.withLock { [connection] in $0 = connection }
+        }
+        try await connection.command(command)
         count { $0.published += 1 }
     }
 
     public func consumer(partition: String, group: String, name: String) async throws(BusError) -> any OpportunityConsumer {
         let stream = Opportunity.stream(partition: partition)
-        let connection = try await RedisConnection.connect(host: configuration.host, port: configuration.port, database: configuration.database)
+        let connection = try await connect()
         do {
             try await connection.command("XGROUP", "CREATE", stream, group, "0", "MKSTREAM")
         } catch where error.code == .server && error.message.hasPrefix("BUSYGROUP") {
@@ -81,7 +93,7 @@ final class RedisStreamConsumer: OpportunityConsumer {
     }
 
     let bus: RedisStreamBus
-    let connection: RedisConnection
+    private let current: Mutex<RedisConnection>
     let stream: String
     let group: String
     let name: String
@@ -89,10 +101,21 @@ final class RedisStreamConsumer: OpportunityConsumer {
 
     init(bus: RedisStreamBus, connection: RedisConnection, stream: String, group: String, name: String) {
         self.bus = bus
-        self.connection = connection
+        current = Mutex(connection)
         self.stream = stream
         self.group = group
         self.name = name
+    }
+
+    /// The live connection, dialled again when the last one dropped.
+    private var connection: RedisConnection {
+        get async throws(BusError) {
+            let c = current.withLock { $0 }
+            if c.isActive { return c }
+            let fresh = try await bus.connect()
+            current.withLock { $0 = fresh }
+            return fresh
+        }
     }
 
     func next(max: Int, wait: Duration) async throws(BusError) -> [BusDelivery] {
@@ -133,7 +156,7 @@ final class RedisStreamConsumer: OpportunityConsumer {
         bus.count { $0.acknowledged += Int(acked.integer ?? 0) }
     }
 
-    func close() async { await connection.close() }
+    func close() async { await current.withLock { $0 }.close() }
 
     typealias Entry = (id: String, fields: [String: [UInt8]])
 

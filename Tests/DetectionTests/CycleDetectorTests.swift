@@ -198,6 +198,25 @@ func path(of o: Opportunity, _ m: Market) -> Path {
         #expect(detect(&d, m, [1], block: 9, now: 8_000_000_000).count == 1)
     }
 
+    /// A pool shallower than the liquidity floor is not traded through, however wide its gap.
+    @Test func shallowPoolsAreRefused() throws {
+        var m = Market()
+        m.add(weth, usdc, 1_000 * e18, UInt256(3_000_000_000_000))
+        m.add(weth, usdc, 1 * e18, UInt256(3_000_000_000))  // $6,000 deep
+        var free = configuration()
+        free.gasPrice = 0  // so that only depth decides
+        var d = CycleDetector(configuration: free, pools: m.refs)
+        d.refresh(m.book)
+        m.sync(1, 1 * e18, UInt256(3_150_000_000), block: 2)
+        #expect(detect(&d, m, [1], block: 2).isEmpty)
+        #expect(d.counters.illiquid >= 1 && d.counters.published == 0)
+        var c = free
+        c.minPoolLiquidityUSD = 1_000
+        var loose = CycleDetector(configuration: c, pools: m.refs)
+        loose.refresh(m.book)
+        #expect(detect(&loose, m, [1], block: 2).count == 1)
+    }
+
     /// When more cycles pass the screen than `maxSizedPerUpdate`, the widest gaps are sized and
     /// the rest counted as deferred.
     @Test func sizesTheWidestGapsFirstAndCountsTheRest() throws {

@@ -129,6 +129,21 @@ import Testing
         #expect(dead.array?.count == 1 && dead.array?[0].array?[1].array?[1].string == "deliveries 4")
     }
 
+    /// The server drops every client (a restart, a proxy): the bus dials again, nothing is lost.
+    @Test func publisherAndConsumerRedialAfterTheServerDropsThem() async throws {
+        let bus = try await bus()
+        let consumer = try await bus.consumer(partition: "P5", group: "exec", name: "c")
+        try await bus.publish(sample(1), partition: "P5")
+        let raw = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port)
+        let killed = try await raw.command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        #expect((killed.integer ?? 0) >= 2)
+        try await Task.sleep(for: .milliseconds(300))
+        try await bus.publish(sample(2), partition: "P5")
+        let got = try await drain(consumer, count: 2)
+        #expect(got.map(\.opportunity.blockNumber) == [1, 2])
+        await consumer.close()
+    }
+
     @Test func aBrokenServerAnswerIsAnErrorNotAHang() async throws {
         await #expect(throws: BusError.self) { _ = try await RedisConnection.connect(host: "127.0.0.1", port: try Devnet.freePortForTests()) }
         let raw = try await RedisConnection.connect(host: "127.0.0.1", port: redis.port)
