@@ -90,6 +90,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        .target(name: "Execution", dependencies: ["Opportunities", "EVMPrimitives"]),
         .target(name: "DetectBench", dependencies: ["Detection", "MarketState", "AMMMath", "Opportunities", "StreamBus", "EVMPrimitives"]),
         .target(name: "CMallocCount"),
         // apps
@@ -127,6 +128,7 @@ let package = Package(
             name: "StreamBusTests",
             dependencies: ["StreamBus", "Opportunities", "EVMPrimitives", "ArbiterTestKit", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        .testTarget(name: "ExecutionTests", dependencies: ["Execution", "Opportunities", "EVMPrimitives"]),
         .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
