@@ -204,7 +204,7 @@ public struct CrossChainDetector: Sendable {
         out.append(Opportunity(
             id: Opportunity.makeID(kind: .crossChain, blockNumber: block, path: hops, amountIn: best), kind: .crossChain,
             chains: [route.fromChain, route.toChain], path: hops, amountIn: best, grossProfit: gross, netProfit: net,
-            grossProfitMicroUSD: Int64(gross.doubleValue * usdPerRaw * 1e6), netProfitMicroUSD: Int64(net.doubleValue * usdPerRaw * 1e6),
+            grossProfitMicroUSD: microUSD(gross.doubleValue, usdPerRaw), netProfitMicroUSD: microUSD(net.doubleValue, usdPerRaw),
             gasUnits: 2 * configuration.gasPerLeg, gasCostWei: gasA.wei &+ gasB.wei, flashSource: .none, blockNumber: block,
             timestamps: .init(eventReceived: min(a.at, b.at), stateApplied: max(a.at, b.at), detected: now),
             expiresAt: now &+ configuration.ttlNanoseconds,
@@ -218,14 +218,8 @@ public struct CrossChainDetector: Sendable {
         if wei.isZero { return (wei, .zero) }
         guard let native = configuration.wrappedNative[chain] else { return nil }
         if native == quote { return (wei, wei) }
-        var best: (depth: Double, price: (UInt256, UInt256))? = nil
-        for p in pools(s, native, quote) {
-            guard let ref = s.refs[p.0], let price = s.book.pools[p.0].rawPrice() else { continue }
-            let depth = s.book.pools[p.0].local(zeroForOne: true).reserveIn
-            let perNative = ref.token0 == native ? price : (price.denominator, price.numerator)
-            if best == nil || depth > best!.depth { best = (depth, perNative) }
-        }
-        guard let b = best, let q = UInt256.mulDivRoundingUp(wei, b.price.0, b.price.1) else { return nil }
+        guard let price = deepestPrice(of: native, pools: pools(s, native, quote).map(\.0), book: s.book, refs: s.refs),
+              let q = UInt256.mulDivRoundingUp(wei, price.numerator, price.denominator) else { return nil }
         return (wei, q)
     }
 }

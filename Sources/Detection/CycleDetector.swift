@@ -376,20 +376,29 @@ public struct CycleDetector: Sendable {
         if asset == configuration.wrappedNative { return (.one, .one) }
         // With free gas (a test, a chain that refunds it) the price does not matter.
         if free, gasPrice.isZero { return (.one, .one) }
-        var best: (depth: Double, price: (UInt256, UInt256))? = nil
-        for p in nativePools[asset] ?? [] where p < book.count && !book.stale.contains(p) {
-            guard let ref = refs[p], let price = book.pools[p].rawPrice() else { continue }
-            let depth = book.pools[p].local(zeroForOne: true).reserveIn
-            // rawPrice is token1 per token0; the asset per native is that or its inverse.
-            let perNative = ref.token0 == configuration.wrappedNative ? price : (price.denominator, price.numerator)
-            if best == nil || depth > best!.depth { best = (depth, perNative) }
-        }
-        guard let b = best, b.price.0 > .zero, b.price.1 > .zero else { return nil }
-        return b.price
+        return deepestPrice(of: configuration.wrappedNative, pools: (nativePools[asset] ?? []).lazy.filter { !book.stale.contains($0) },
+                            book: book, refs: refs)
     }
 }
 
-private func microUSD(_ raw: Double, _ usdPerRaw: Double) -> Int64 {
+/// Units of the other token per unit of `native`, as an exact fraction, at the deepest of `pools`
+/// (each pairs `native` with that token); nil when none has a price. Gas is converted at it.
+func deepestPrice(of native: Address, pools: some Sequence<Int>, book: PoolBook, refs: [PoolRef?]) -> (numerator: UInt256, denominator: UInt256)? {
+    var best: (depth: Double, price: (UInt256, UInt256))? = nil
+    for p in pools where p < book.count {
+        guard let ref = refs[p], let price = book.pools[p].rawPrice() else { continue }
+        // All candidates share token0, so its reserve compares their depth.
+        let depth = book.pools[p].local(zeroForOne: true).reserveIn
+        // rawPrice is token1 per token0: the other token per native is that or its inverse.
+        let perNative = ref.token0 == native ? price : (price.denominator, price.numerator)
+        if best == nil || depth > best!.depth { best = (depth, perNative) }
+    }
+    guard let b = best, b.price.0 > .zero, b.price.1 > .zero else { return nil }
+    return b.price
+}
+
+/// Dollars of `raw` units at `usdPerRaw`, in micro-dollars, clamped to Int64 (display and ranking).
+func microUSD(_ raw: Double, _ usdPerRaw: Double) -> Int64 {
     let v = raw * usdPerRaw * 1e6
     guard v.isFinite else { return 0 }
     return Int64(max(min(v, 9e18), -9e18))

@@ -33,8 +33,6 @@ public struct CycleIndex: Sendable {
     }
 
     public let options: Options
-    /// The start asset being searched from (while building).
-    private var rank = 0
     public private(set) var cycles: [Cycle] = []
     /// `byPool[p]`: indices into `cycles` of the cycles through pool `p`.
     public private(set) var byPool: [[Int32]] = []
@@ -66,11 +64,10 @@ public struct CycleIndex: Sendable {
         for length in 2...max(2, options.maxHops) {
             for (r, start) in startAssets.enumerated() {
                 guard let s = graph.ids[start] else { continue }
-                rank = r
                 // A token preferred to this start asset may not sit in the middle of its cycles.
                 let barred = Set(ranks.prefix(r).compactMap { $0 })
                 var path = [s]
-                walk(&graph, path: &path, length: length, barred: barred, budget: &budget)
+                walk(graph, path: &path, length: length, rank: r, barred: barred, budget: &budget)
             }
         }
     }
@@ -105,12 +102,12 @@ public struct CycleIndex: Sendable {
         }
     }
 
-    private mutating func walk(_ g: inout Graph, path: inout [Int32], length: Int, barred: Set<Int32>, budget: inout Int) {
+    private mutating func walk(_ g: Graph, path: inout [Int32], length: Int, rank: Int, barred: Set<Int32>, budget: inout Int) {
         guard budget > 0 else { return }
         budget -= 1
         let here = path[path.count - 1]
         if path.count == length {
-            if length == 2 || g.pairs[Graph.key(here, path[0])] != nil { lay(&g, path, budget: &budget) }
+            if length == 2 || g.pairs[Graph.key(here, path[0])] != nil { lay(g, path, rank: rank, budget: &budget) }
             return
         }
         var taken = 0
@@ -119,14 +116,14 @@ public struct CycleIndex: Sendable {
             guard next != path[0], !path.contains(next), !barred.contains(next) else { continue }
             taken += 1
             path.append(next)
-            walk(&g, path: &path, length: length, barred: barred, budget: &budget)
+            walk(g, path: &path, length: length, rank: rank, barred: barred, budget: &budget)
             path.removeLast()
         }
     }
 
     /// Every choice of pools along the closed token path `path` → `path[0]` whose pools all
     /// have room, in odometer order; for two hops, two different pools of the pair.
-    private mutating func lay(_ g: inout Graph, _ path: [Int32], budget: inout Int) {
+    private mutating func lay(_ g: Graph, _ path: [Int32], rank: Int, budget: inout Int) {
         let steps = path.count
         var choices: [[(pool: Int32, zeroForOne: Bool)]] = []
         for k in 0..<steps {
@@ -140,7 +137,7 @@ public struct CycleIndex: Sendable {
             let hops = (0..<steps).map { choices[$0][digit[$0]] }
             let pools = hops.map(\.pool)
             if Set(pools).count == steps, pools.allSatisfy({ byPool[Int($0)].count < options.maxCyclesPerPool }) {
-                add(Cycle(pools: pools, zeroForOne: hops.map(\.zeroForOne), tokens: tokens))
+                add(Cycle(pools: pools, zeroForOne: hops.map(\.zeroForOne), tokens: tokens), rank: rank)
             }
             var k = steps - 1
             while k >= 0 {
@@ -153,7 +150,8 @@ public struct CycleIndex: Sendable {
         }
     }
 
-    private mutating func add(_ cycle: Cycle) {
+    /// `rank`: the start asset's place in `startAssets`.
+    private mutating func add(_ cycle: Cycle, rank: Int) {
         let id = Int32(cycles.count)
         cycles.append(cycle)
         for p in cycle.pools { byPool[Int(p)].append(id) }

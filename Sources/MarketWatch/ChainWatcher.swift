@@ -224,7 +224,7 @@ public final class ChainWatcher: Service {
     /// Reads every pool's state at the head and starts the tracker there.
     private func load(_ s: inout WatchState) async throws(RPCError) {
         let head = try await eth.header(.latest)
-        s.headReceivedAt = WatchState.wallNanoseconds()
+        s.headReceivedAt = WallClock.nanoseconds()
         s.baseFee = head.baseFee
         let reads = try await read(s.universe, at: head.number)
         s.reset(head: head, reads: reads, matrix: configuration.matrix)
@@ -232,7 +232,7 @@ public final class ChainWatcher: Service {
     }
 
     private func handle(_ header: EthClient.Header, _ s: inout WatchState) async {
-        s.headReceivedAt = WatchState.wallNanoseconds()
+        s.headReceivedAt = WallClock.nanoseconds()
         if let fee = header.baseFee { s.baseFee = fee }
         update {
             $0.heads += 1

@@ -163,7 +163,7 @@ struct WatchState {
 
     func snapshot() -> ChainWatcher.Snapshot {
         ChainWatcher.Snapshot(chainID: chainID, block: applied, hash: tracker.hash(at: applied) ?? .zero, book: book, pools: info, covered: covered,
-                              headReceivedAt: headReceivedAt, appliedAt: Self.wallNanoseconds(), baseFee: baseFee)
+                              headReceivedAt: headReceivedAt, appliedAt: WallClock.nanoseconds(), baseFee: baseFee)
     }
 
     private func write(_ id: PoolBook.PoolID, block: UInt64, matrix: PriceMatrix) {
@@ -178,10 +178,12 @@ struct WatchState {
         clock_gettime(CLOCK_MONOTONIC, &t)
         return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
     }
+}
 
-    /// Nanoseconds since the Unix epoch: the clock of opportunity timestamps, comparable across
-    /// processes.
-    static func wallNanoseconds() -> UInt64 {
+/// Nanoseconds since the Unix epoch: the clock of opportunity timestamps (comparable across
+/// processes, unlike the monotonic clock).
+public enum WallClock {
+    public static func nanoseconds() -> UInt64 {
         var t = timespec()
         clock_gettime(CLOCK_REALTIME, &t)
         return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)

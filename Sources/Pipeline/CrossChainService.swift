@@ -38,7 +38,7 @@ public final class CrossChainService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: interval)
             found.removeAll(keepingCapacity: true)
-            let now = Clock.nanoseconds()
+            let now = WallClock.nanoseconds()
             detector.withLock { d in
                 var moved: [UInt64] = []
                 for w in watchers {
@@ -51,7 +51,7 @@ public final class CrossChainService: Service {
                 for chain in moved { d.process(changed: chain, now: now, into: &found) }
             }
             for var o in found {
-                o.timestamps.published = Clock.nanoseconds()
+                o.timestamps.published = WallClock.nanoseconds()
                 do {
                     try await bus.publish(o, partition: partitions[o.chains[0]] ?? "P1")
                 } catch {

@@ -94,7 +94,7 @@ public final class DetectionService: Service {
                 activity.record(UInt64(i), price: price, at: snapshot.appliedAt)
             }
             found.removeAll(keepingCapacity: true)
-            let now = Clock.nanoseconds()
+            let now = WallClock.nanoseconds()
             detector.process(changed: changed, book: book, block: snapshot.block,
                              timestamps: .init(eventReceived: snapshot.headReceivedAt, stateApplied: snapshot.appliedAt), now: now, into: &found)
             var published = 0, failures = 0
@@ -103,7 +103,7 @@ public final class DetectionService: Service {
                 let first = o.path.first.flatMap { h in known.firstIndex { $0.address == h.pool } }
                 let reading = first.flatMap { momentum[$0].reading }
                 o.confidence = configuration.scorer.score(o, momentum: reading, activity: first.map { activity.activity(UInt64($0), at: now) }, now: now).confidence
-                o.timestamps.published = Clock.nanoseconds()
+                o.timestamps.published = WallClock.nanoseconds()
                 do {
                     try await bus.publish(o, partition: configuration.partition)
                     published += 1
@@ -137,18 +137,3 @@ public final class DetectionService: Service {
         }
     }
 }
-
-/// Wall-clock nanoseconds since the epoch (the timestamps opportunities carry).
-enum Clock {
-    static func nanoseconds() -> UInt64 {
-        var t = timespec()
-        clock_gettime(CLOCK_REALTIME, &t)
-        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,4 +1,5 @@
 import Logging
+import MarketWatch
 import Opportunities
 import ServiceLifecycle
 import StreamBus
@@ -57,7 +58,7 @@ public final class OpportunitySink: Service {
                 continue
             }
             for d in batch {
-                let now = Clock.nanoseconds()
+                let now = WallClock.nanoseconds()
                 shared.withLock {
                     $0.received += 1
                     if d.deliveries > 1 { $0.redelivered += 1 }

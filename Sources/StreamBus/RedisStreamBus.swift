@@ -84,6 +84,9 @@ public final class RedisStreamBus: OpportunityBus {
 
 @inline(__always) func b(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+/// Whole milliseconds of `d`, as Redis takes idle times and timeouts.
+func milliseconds(_ d: Duration) -> Int64 { d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000 }
+
 /// One member of a consumer group on one stream, with its own connection (reads block it).
 final class RedisStreamConsumer: OpportunityConsumer {
     struct State {
@@ -129,7 +132,7 @@ final class RedisStreamConsumer: OpportunityConsumer {
             let got = try await admit(entries, fresh: false)
             if !got.isEmpty || !entries.isEmpty { return got }
         }
-        let idle = String(bus.configuration.claimIdle.components.seconds * 1000 + bus.configuration.claimIdle.components.attoseconds / 1_000_000_000_000_000)
+        let idle = String(milliseconds(bus.configuration.claimIdle))
         let cursor = state.withLock { $0.claimCursor }
         let claimed = try await connection.command("XAUTOCLAIM", stream, group, name, idle, cursor, "COUNT", count)
         guard let parts = claimed.array, parts.count >= 2, let next = parts[0].string, let list = parts[1].array else {
@@ -143,7 +146,7 @@ final class RedisStreamConsumer: OpportunityConsumer {
             if !got.isEmpty { return got }
         }
         var read = ["XREADGROUP", "GROUP", group, name, "COUNT", count]
-        let ms = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
+        let ms = milliseconds(wait)
         if ms > 0 { read += ["BLOCK", String(ms)] }
         read += ["STREAMS", stream, ">"]
         let answer = try await connection.command(read.map(b))

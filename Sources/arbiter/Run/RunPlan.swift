@@ -16,7 +16,7 @@ enum RunPlan {
         }
         let sources = registry.flashSources(on: chain.name).filter { $0.status == .active }
         var ordered = [native] + tokens.filter { $0.tags.contains(.stable) && $0.symbol != native.symbol }
-        ordered += tokens.filter { t in !ordered.contains(t) && !sources.isEmpty && sources.contains { $0.assets?.contains(t.symbol) ?? false } }
+        ordered += tokens.filter { t in !ordered.contains(t) && sources.contains { $0.assets?.contains(t.symbol) ?? false } }
         var assets: [CycleDetector.Asset] = []
         for t in ordered {
             guard let a = evm(t) else { continue }
