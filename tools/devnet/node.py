@@ -39,6 +39,8 @@ class Node:
         self.bundles = {}            # target block number → [(raw txs, reverting hashes)]
         self.listeners = []          # callables(kind, payload) for subscriptions
         self.pending_raw = []        # raw transactions in the block being built (re-applied if a bundle is rolled back)
+        self.bundle_log = []         # every bundle received: target, tx hashes, signer, the block it landed in
+        self.relay_signer = None     # the X-Flashbots-Signature address of the request being served
         self._record(self.latest_number())
 
     # ------------------------------------------------------------------ mining
@@ -70,9 +72,10 @@ class Node:
         hashes = []
         for _ in range(count):
             target = self.latest_number() + 1
-            for raw_txs, reverting in self.bundles.pop(target, []):
+            for raw_txs, reverting, entry in self.bundles.pop(target, []):
                 # One bundle per block here: the first that lands takes it.
                 if self._try_bundle(raw_txs, reverting):
+                    entry["landed"] = target
                     break
             if self.latest_number() < target:  # no bundle landed: mine the block as usual
                 hashes.append(self.t.mine_block(coinbase=coinbase or "0x" + "00" * 20))
@@ -93,22 +96,31 @@ class Node:
         return "0x" + bytes(h).hex()
 
     def _try_bundle(self, raw_txs, reverting) -> bool:
-        snap = self.t.take_snapshot()
+        """Lands a bundle at the top of the block being built, as builders place the bundles they
+        are paid for: the block's other transactions follow it (those the bundle invalidated are
+        dropped). A reverting transaction not listed in `reverting` drops the whole bundle."""
+        start = self.snapshots[self.latest_number()]
+        self.t.revert_to_snapshot(start)
         try:
             hashes = [self._apply(raw) for raw in raw_txs]
+            self._reapply_pending()
             self.t.mine_block()
             for h in hashes:
                 if self.t.get_transaction_receipt(h)["status"] == 0 and h.lower() not in reverting:
                     raise TransactionFailed("bundle transaction reverted")
             return True
         except (TransactionFailed, ValidationError, ValueError):
-            self.t.revert_to_snapshot(snap)
-            for raw in self.pending_raw:  # the block's other transactions survive the rollback
-                try:
-                    self._apply(raw)
-                except (ValidationError, ValueError):
-                    pass
+            self.t.revert_to_snapshot(start)
+            self._reapply_pending()
             return False
+
+    def _reapply_pending(self):
+        """The block's ordinary transactions again, after a rollback (those no longer valid are dropped)."""
+        for raw in self.pending_raw:
+            try:
+                self._apply(raw)
+            except (ValidationError, ValueError, TransactionFailed):
+                pass
 
     def reorg(self, depth: int):
         """Replaces the last `depth` blocks with `depth + 1` empty ones; subscribers get the dropped
@@ -376,16 +388,23 @@ class Node:
         target = enc.inbound_quantity(bundle["blockNumber"], "blockNumber")
         if target <= self.latest_number():
             raise RPCError(-32602, f"block {target} is in the past")
+        if not isinstance(txs, list) or not txs or not all(isinstance(t, str) for t in txs):
+            raise RPCError(-32602, "txs must be a non-empty array of raw transactions")
         reverting = set(h.lower() for h in bundle.get("revertingTxHashes", []))
-        self.bundles.setdefault(target, []).append((txs, reverting))
+        entry = {"target": target, "txs": ["0x" + keccak(hexstr=t).hex() for t in txs], "signer": self.relay_signer, "landed": None}
+        self.bundle_log.append(entry)
+        self.bundles.setdefault(target, []).append((txs, reverting, entry))
         hashes = b"".join(keccak(hexstr=t) for t in txs)
         return {"bundleHash": "0x" + keccak(hashes).hex()}
 
     def rpc_eth_callBundle(self, bundle):
+        """Simulates the bundle at the top of the next block, on the latest block's state (the
+        block being built is set aside and restored afterwards)."""
         txs = bundle["txs"]
         snap = self.t.take_snapshot()
         coinbase = "0x" + "00" * 20
         try:
+            self.t.revert_to_snapshot(self.snapshots[self.latest_number()])
             before = self.t.get_balance(coinbase)
             hashes = [self._apply(raw) for raw in txs]
             self.t.mine_block()
@@ -418,11 +437,7 @@ class Node:
             raise RPCError(-32000, f"bundle simulation failed: {e}") from None
         finally:
             self.t.revert_to_snapshot(snap)
-            for raw in self.pending_raw:
-                try:
-                    self._apply(raw)
-                except (ValidationError, ValueError):
-                    pass
+            self._reapply_pending()
 
     # ------------------------------------------------------------------ control
 
@@ -457,6 +472,10 @@ class Node:
 
     def rpc_devnet_reorg(self, depth):
         return self.reorg(enc.inbound_quantity(depth, "depth") if isinstance(depth, str) else int(depth))
+
+    def rpc_devnet_bundles(self):
+        """Every bundle received so far (for tests): target block, tx hashes, relay signer, landed block."""
+        return self.bundle_log
 
     def rpc_devnet_accounts(self):
         return [a.lower() for a in self.accounts]

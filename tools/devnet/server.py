@@ -28,6 +28,7 @@ class Server:
         self.socket_subs = {}   # socket → its subscriptions (id → (kind, filter))
         self.app = web.Application()
         self.app.router.add_post("/", self.http)
+        self.app.router.add_post("/relay", self.relay)
         self.app.router.add_get("/", self.websocket)
         self.app.on_startup.append(self._start_mining)
 
@@ -162,6 +163,42 @@ class Server:
             headers = {"Retry-After": str(self.faults.retry_after)} if self.faults.retry_after is not None else None
             return web.json_response({"jsonrpc": "2.0", "id": None, "error": limited}, status=429, headers=headers)
         return web.json_response(self._handle(body))
+
+    # ---------------------------------------------------------------- Flashbots relay
+
+    RELAY_METHODS = ("eth_sendBundle", "eth_callBundle")
+
+    async def relay(self, request):
+        """A Flashbots-style relay: eth_sendBundle and eth_callBundle only, each request signed in
+        `X-Flashbots-Signature: <address>:<sig>` (EIP-191 over "0x" + hex keccak256 of the exact body)."""
+        from eth_account import Account
+        from eth_account.messages import encode_defunct
+        from eth_utils import keccak
+
+        raw = await request.read()
+        header = request.headers.get("X-Flashbots-Signature", "")
+        address, _, signature = header.partition(":")
+        try:
+            signer = Account.recover_message(encode_defunct(text="0x" + keccak(raw).hex()), signature=signature)
+        except Exception:
+            signer = None
+        if signer is None or signer.lower() != address.lower():
+            return web.json_response({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "invalid flashbots signature"}}, status=403)
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}})
+        reqs = body if isinstance(body, list) else [body]
+        if not all(isinstance(r, dict) and r.get("method") in self.RELAY_METHODS for r in reqs):
+            return web.json_response({"jsonrpc": "2.0", "id": None, "error": {"code": -32601, "message": "the relay serves eth_sendBundle and eth_callBundle"}})
+        limited = await self._faults_for(body)
+        if limited:
+            return web.json_response({"jsonrpc": "2.0", "id": None, "error": limited}, status=429)
+        self.node.relay_signer = signer.lower()
+        try:
+            return web.json_response(self._handle(body))
+        finally:
+            self.node.relay_signer = None
 
     # ---------------------------------------------------------------- WebSocket
 

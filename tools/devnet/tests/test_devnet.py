@@ -286,3 +286,63 @@ def test_state_reads_at_block_tags_and_chain_control(fresh):
         time.sleep(0.05)
     assert w3.eth.block_number >= height + 3
     rpc(fresh.http, "evm_setIntervalMining", [0])
+
+
+def relay_post(url, body: bytes, header):
+    req = urllib.request.Request(url.rstrip("/") + "/relay", body, {"Content-Type": "application/json", **header})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def flashbots_header(body: bytes, key):
+    from eth_account.messages import encode_defunct
+    from eth_utils import keccak
+    acct = Account.from_key(key)
+    sig = acct.sign_message(encode_defunct(text="0x" + keccak(body).hex())).signature.hex()
+    return {"X-Flashbots-Signature": f"{acct.address}:0x{sig.removeprefix('0x')}"}
+
+
+def test_relay_checks_the_flashbots_signature_and_lands_bundles_at_the_top_of_the_block(fresh):
+    from eth_account.messages import encode_defunct
+    from eth_utils import keccak
+    # The signature scheme against the published vector (protocol facts §5).
+    body = b'{"jsonrpc":"2.0","id":1,"method":"eth_sendBundle","params":[{"txs":["0x01"],"blockNumber":"0x1"}]}'
+    assert keccak(body).hex() == "ccde410f68d992d2395191ca307a57954cad7166d454b015fdd534a6bbf99d52"
+    assert Account.recover_message(encode_defunct(text="0x" + keccak(body).hex()), signature=bytes.fromhex(
+        "efd2fbac3a5f639bd885410ef7efcb56d4769416336f0524c7b8b479ce8d6bdb1d91b93cd14a9aa6555a51a4dcbd9bf5c20a540c11b2588a716e88bdd3453d2f1c")
+    ) == "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"
+
+    w3 = Web3(Web3.HTTPProvider(fresh.http))
+    me, other = Account.from_key(KEY).address, "0x" + "22" * 32
+    rpc(fresh.http, "devnet_fund", [me, hex(10**20)])
+    rpc(fresh.http, "devnet_fund", [Account.from_key(other).address, hex(10**20)])
+    dead = "0x000000000000000000000000000000000000dEaD"
+    rpc(fresh.http, "evm_setAutomine", [False])
+    try:
+        # An ordinary transaction enters the block being built first...
+        plain = signed(w3, dead, w3.eth.get_transaction_count(Account.from_key(other).address), value=7, gas=21000, key=other)
+        rpc(fresh.http, "eth_sendRawTransaction", ["0x" + plain.raw_transaction.hex()])
+        target = w3.eth.block_number + 1
+        mine = signed(w3, dead, w3.eth.get_transaction_count(me), value=3, gas=21000)
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_sendBundle",
+                           "params": [{"txs": ["0x" + mine.raw_transaction.hex()], "blockNumber": hex(target)}]}).encode()
+        # ...a bundle with a bad or missing signature is refused...
+        assert relay_post(fresh.http, body, {})[0] == 403
+        assert relay_post(fresh.http, body, flashbots_header(body + b" ", KEY))[0] == 403
+        assert relay_post(fresh.http, body, flashbots_header(body, KEY) | {"X-Flashbots-Signature": Account.from_key(other).address + ":0x" + "00" * 65})[0] == 403
+        # ...one signed by any reputation key is accepted, and lands ahead of the ordinary transaction.
+        status, out = relay_post(fresh.http, body, flashbots_header(body, "0x" + "33" * 32))
+        assert status == 200 and "bundleHash" in out["result"], out
+        rpc(fresh.http, "evm_mine")
+        block = w3.eth.get_block(target)
+        assert [t.hex().removeprefix("0x") for t in block.transactions] == [mine.hash.hex().removeprefix("0x"), plain.hash.hex().removeprefix("0x")]
+        log = rpc(fresh.http, "devnet_bundles")[1]["result"]
+        assert log[-1]["landed"] == target and log[-1]["signer"] == Account.from_key("0x" + "33" * 32).address.lower()
+        # The relay serves bundles only.
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}).encode()
+        assert relay_post(fresh.http, body, flashbots_header(body, KEY))[1]["error"]["code"] == -32601
+    finally:
+        rpc(fresh.http, "evm_setAutomine", [True])
