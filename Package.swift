@@ -21,7 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "4.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // primitives
@@ -84,28 +85,38 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Detection", "MarketWatch", "MarketState", "StreamBus", "Opportunities", "Signals", "AMMMath", "EVMPrimitives",
+                "Detection", "Execution", "MarketWatch", "MarketState", "StreamBus", "Opportunities", "Signals", "AMMMath", "EVMPrimitives",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
-        .target(name: "Execution", dependencies: ["Opportunities", "EVMPrimitives"]),
+        .target(
+            name: "Execution",
+            dependencies: [
+                "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning", "AMMMath", "MarketState", "MarketWatch", "EthClient", "JSONRPC",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "DetectBench", dependencies: ["Detection", "MarketState", "AMMMath", "Opportunities", "StreamBus", "EVMPrimitives"]),
         .target(name: "CMallocCount"),
+        .target(name: "LabKit", dependencies: ["EVMCodec"]),
         // apps
         .executableTarget(
             name: "arbiter",
             dependencies: [
                 "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath", "MarketState", "MarketWatch", "JSONRPC",
-                "Detection", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount",
+                "Detection", "Execution", "EthClient", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount", "LabKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // test support
-        .target(name: "ArbiterTestKit", dependencies: ["EVMPrimitives", "EVMCodec"]),
+        .target(name: "ArbiterTestKit", dependencies: ["EVMPrimitives", "EVMCodec", "LabKit"]),
         .testTarget(name: "EVMPrimitivesTests", dependencies: ["EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),

@@ -120,6 +120,13 @@ public struct RiskGate: Sendable {
         }
     }
 
+    /// An admitted trade given up before anything was signed or sent (its quote no longer pays,
+    /// no lender): frees its slot and exposure without counting for or against the breaker.
+    public mutating func cancel(_ id: [UInt8]) {
+        guard let t = inFlight.removeValue(forKey: id) else { return }
+        exposure[t.asset] = (exposure[t.asset] ?? .zero) &- t.amount
+    }
+
     private mutating func rollDay(_ now: UInt64) {
         let d = now / 86_400_000_000_000
         if d != day {

@@ -16,12 +16,16 @@ public struct HTTPTransport: RPCTransport {
     /// The largest response accepted (a getLogs over many blocks can be big).
     public let maxResponseBytes: Int
     private let client: HTTPClient
+    /// Extra headers computed from the exact body sent (a relay's request signature).
+    private let signHeaders: (@Sendable (_ body: [UInt8]) -> [(String, String)])?
 
-    public init(url: String, timeout: Duration = .seconds(10), maxResponseBytes: Int = 64 << 20, client: HTTPClient = .shared) {
+    public init(url: String, timeout: Duration = .seconds(10), maxResponseBytes: Int = 64 << 20, client: HTTPClient = .shared,
+                signHeaders: (@Sendable (_ body: [UInt8]) -> [(String, String)])? = nil) {
         self.url = url
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
         self.client = client
+        self.signHeaders = signHeaders
     }
 
     public func send(_ requests: [RPCRequest]) async throws(RPCError) -> [RPCResponse] {
@@ -29,7 +33,9 @@ public struct HTTPTransport: RPCTransport {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: RPCRequest.body(requests)))
+        let body = Array(RPCRequest.body(requests).utf8)
+        for (name, value) in signHeaders?(body) ?? [] { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
         let status: HTTPResponseStatus
         let headers: HTTPHeaders
         let bytes: [UInt8]

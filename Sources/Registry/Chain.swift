@@ -67,6 +67,12 @@ package struct Chain: Hashable, Sendable {
     package var flashLoans: Bool
     package var flashLoanNote: String?
     package var enabled: Bool
+    /// Arbiter's executor contracts on this chain (a user's deployment), by lender protocol
+    /// (`FlashProtocol` raw value) and "direct" for the own-capital one.
+    package var executors: [String: Address] = [:]
+    /// Where bundles or private transactions go (a Flashbots relay, a sequencer's private RPC);
+    /// nil: the MEV mode's well-known endpoint, or the chain's own RPC.
+    package var relay: String? = nil
     /// The data file this chain came from, for error messages.
     package var file: String
 }

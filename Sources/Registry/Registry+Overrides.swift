@@ -7,10 +7,15 @@ extension Registry {
     /// enabled = true
     /// execution = false
     /// rpc = [{ http = "https://…", ws = "wss://…" }]   # tried before every provider
+    /// mev = "flashbots"                  # how trades are submitted (see MEVMode)
+    /// relay = "https://relay.flashbots.net"            # bundles or private transactions go here
+    /// executors = { balancerV2 = "0x…", direct = "0x…" }   # our deployed executor contracts
+    /// flash_loans = true
     ///
     /// [[add_chain]]                      # a new chain: the keys of a data file's [chain]
     /// [[add_token]]                      # a token: the keys of [[token]] plus chain = "…"
     /// [[add_dex]]                        # a DEX: the keys of [[dex]] plus chain = "…"
+    /// [[add_flash]]                      # a flash-loan source: the keys of [[flash]] plus chain = "…"
     ///
     /// [disable]
     /// dexes = ["bsc/mdex"]               # chain/name
@@ -20,7 +25,7 @@ extension Registry {
         let log = IssueLog()
         let doc = try ConfigValue.parse(toml: text, file: file)
         let root = TableReader(file: file, path: "", value: doc, log: log)
-        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "disable"])
+        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "add_flash", "disable"])
         var r = self
 
         for t in root.tables("add_chain") {
@@ -36,13 +41,23 @@ extension Registry {
         }
         if let chains = root.table("chains", required: false) {
             for (name, t) in chains.namedTables() {
-                t.rejectUnknown(["enabled", "execution", "rpc"])
+                t.rejectUnknown(["enabled", "execution", "rpc", "mev", "relay", "executors", "flash_loans"])
                 guard let i = r.chains.firstIndex(where: { $0.name == name }) else {
                     chains.fail(name, "unknown chain \"\(name)\" (add it with [[add_chain]])")
                     continue
                 }
                 if let e = t.bool("enabled", required: false) { r.chains[i].enabled = e }
                 if let e = t.bool("execution", required: false) { r.chains[i].execution = e }
+                if let m = t.enumeration("mev", MEVMode.self, required: false) { r.chains[i].mev = m }
+                if let f = t.bool("flash_loans", required: false) { r.chains[i].flashLoans = f }
+                if let relay = t.string("relay", required: false) {
+                    if relay.hasPrefix("http://") || relay.hasPrefix("https://") { r.chains[i].relay = relay } else { t.fail("relay", "not an http:// or https:// URL") }
+                }
+                if let ex = t.table("executors", required: false) {
+                    let kinds = FlashProtocol.allCases.map(\.rawValue) + ["direct"]
+                    ex.rejectUnknown(Set(kinds))
+                    for k in kinds { if let a = ex.address(k, required: false) { r.chains[i].executors[k] = a } }
+                }
                 for (j, u) in t.tables("rpc").enumerated() {
                     u.rejectUnknown(["http", "ws"])
                     let http = u.string("http", required: false), ws = u.string("ws", required: false)
@@ -71,6 +86,17 @@ extension Registry {
             if var d = RegistryLoader.dex(t, chain: chainName) {
                 d.file = file
                 r.dexes.append(d)
+            }
+        }
+        for t in root.tables("add_flash") {
+            guard let chainName = t.string("chain") else { continue }
+            guard r.chain(chainName) != nil else {
+                t.fail("chain", "unknown chain \"\(chainName)\"")
+                continue
+            }
+            if var f = RegistryLoader.flash(t, chain: chainName) {
+                f.file = file
+                r.flashSources.append(f)
             }
         }
         if let disable = root.table("disable", required: false) {

@@ -153,7 +153,7 @@ struct RegistryLoader {
     }
 
     static func flash(_ t: TableReader, chain: String) -> FlashSource? {
-        t.rejectUnknown(["name", "protocol", "contract", "fee_pips", "fee", "fee_call", "repayment", "assets", "status", "note"])
+        t.rejectUnknown(["name", "protocol", "contract", "fee_pips", "fee", "fee_call", "repayment", "assets", "status", "note", "chain"])
         var fee: FlashFee?
         let fixed = t.int("fee_pips", required: false, range: 0...1_000_000)
         if let call = t.string("fee_call", required: false) {

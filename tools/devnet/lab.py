@@ -232,7 +232,7 @@ class Lab:
         """Every pool the market trades: (dex, pool name, token in/out symbols, fee)."""
         out = []
         for dex in ("sushiswap", "uniswap_v2"):
-            for name in ("WETH/USDC", "WETH/DAI", "WETH/USDT"):
+            for name in ("WETH/USDC", "WETH/DAI", "WETH/USDT", "DAI/USDC"):
                 out.append((dex, name))
         for name in self.m["dexes"]["uniswap_v3"]["pools"]:
             out.append(("uniswap_v3", name))
@@ -270,6 +270,7 @@ class Lab:
         for dex, name in self.rng.sample(venues, self.rng.randint(1, 3)):
             sell = self.rng.choice(name.split("/")[:2])
             units = self.rng.uniform(0.1, 3.0) * (40 if self.rng.random() < 0.1 else 1)
+            # About 2,000 dollars a unit: one WETH, or 2,000 of a stablecoin (also between DAI and USDC).
             amount = int(units * (1 if sell == "WETH" else 2000) * 10 ** self.m["tokens"][sell]["decimals"])
             try:
                 self.swap(dex, name, sell, amount)

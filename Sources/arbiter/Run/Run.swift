@@ -57,23 +57,8 @@ struct Run: AsyncParsableCommand {
         var watchers: [ChainWatcher] = []
         var crossChain: CrossChainService? = nil
         if role != .executor {
-            let matrix = PriceMatrix(expected: 4_096)
-            let plans = try WatchPlan.configurations(registry, chains: chains.map(\.name), environment: environment, matrix: matrix)
-            guard !plans.isEmpty else { throw CLIError("no enabled EVM chain in partition \(partition) has an RPC endpoint") }
-            for plan in plans {
-                let chain = registry.chains.first { $0.id == plan.chainID }!
-                let watcher = ChainWatcher(plan, logger: logger)
-                let service = DetectionService(
-                    watcher: watcher,
-                    configuration: .init(partition: chain.partition, detector: try RunPlan.detector(registry, chain, chainID: plan.chainID, minProfitBps: minProfitBps)),
-                    bus: bus, logger: logger)
-                watchers.append(watcher)
-                detection.append(service)
-            }
-            if let cross = RunPlan.crossChain(registry, chains: chains.filter { c in plans.contains { $0.chainID == c.id } }) {
-                crossChain = CrossChainService(watchers: watchers, partitions: Dictionary(uniqueKeysWithValues: chains.compactMap { c in c.id.map { ($0, c.partition) } }),
-                                               configuration: cross, bus: bus, logger: logger)
-            }
+            (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: chains, environment: environment, minProfitBps: minProfitBps,
+                                                                      partition: partition, bus: bus, logger: logger)
         }
         let partitions = partition == "all" ? Array(Set(chains.map(\.partition))).sorted() : [partition]
         var sink: OpportunitySink? = nil

@@ -1,13 +1,46 @@
 import AMMMath
 import Detection
+import Execution
 import EVMPrimitives
 import Opportunities
+import Logging
+import MarketState
+import MarketWatch
+import Pipeline
 import Registry
+import StreamBus
 
 /// How `arbiter run` detects on a chain, from the registry: the start assets (the wrapped native
 /// token, then the stablecoins, then anything an active flash-loan source lends), each with its
 /// cheapest active flash source (none: the executor's own capital), and the chain's minimum.
 enum RunPlan {
+    /// The watchers and detectors of `chains` (those with an RPC endpoint), publishing on `bus`,
+    /// and cross-chain detection between them when the registry has bridge routes.
+    static func detection(_ registry: Registry, chains: [Chain], environment: [String: String], minProfitBps: Int?, partition: String,
+                          bus: any OpportunityBus, logger: Logger) throws -> ([ChainWatcher], [DetectionService], CrossChainService?) {
+        var detection: [DetectionService] = []
+        var watchers: [ChainWatcher] = []
+        let matrix = PriceMatrix(expected: 4_096)
+        let plans = try WatchPlan.configurations(registry, chains: chains.map(\.name), environment: environment, matrix: matrix)
+        guard !plans.isEmpty else { throw CLIError("no enabled EVM chain in partition \(partition) has an RPC endpoint") }
+        for plan in plans {
+            let chain = registry.chains.first { $0.id == plan.chainID }!
+            let watcher = ChainWatcher(plan, logger: logger)
+            let service = DetectionService(
+                watcher: watcher,
+                configuration: .init(partition: chain.partition, detector: try detector(registry, chain, chainID: plan.chainID, minProfitBps: minProfitBps)),
+                bus: bus, logger: logger)
+            watchers.append(watcher)
+            detection.append(service)
+        }
+        var crossChain: CrossChainService? = nil
+        if let cross = self.crossChain(registry, chains: chains.filter { c in plans.contains { $0.chainID == c.id } }) {
+            crossChain = CrossChainService(watchers: watchers, partitions: Dictionary(uniqueKeysWithValues: chains.compactMap { c in c.id.map { ($0, c.partition) } }),
+                                           configuration: cross, bus: bus, logger: logger)
+        }
+        return (watchers, detection, crossChain)
+    }
+
     static func detector(_ registry: Registry, _ chain: Chain, chainID: UInt64, minProfitBps: Int?) throws -> CycleDetector.Configuration {
         let tokens = registry.tokens(on: chain.name).filter(\.enabled)
         func evm(_ t: Token) -> Address? { if case .evm(let a) = t.address { a } else { nil } }
@@ -58,12 +91,14 @@ enum RunPlan {
         return routes.isEmpty ? nil : CrossChainDetector.Configuration(routes: routes, wrappedNative: natives)
     }
 
-    /// The active source with the lowest fee rate; `.none` (own capital) when there is none.
+    /// The active source with the lowest fee rate, then the least gas (as execution chooses);
+    /// `.none` (own capital) when there is none.
     static func cheapest(_ sources: [FlashSource]) -> (Opportunity.FlashSource, AMMMath.FlashFee) {
         var best: (Opportunity.FlashSource, AMMMath.FlashFee)? = nil
+        func gas(_ k: Opportunity.FlashSource) -> UInt64 { FlashLender.overheadGas(k) }
         for s in sources {
             guard let kind = kind(s.protocol), let fee = fee(s) else { continue }
-            if best == nil || fee.rate < best!.1.rate { best = (kind, fee) }
+            if best == nil || (fee.rate, gas(kind)) < (best!.1.rate, gas(best!.0)) { best = (kind, fee) }
         }
         return best ?? (.none, .none)
     }

@@ -8,8 +8,9 @@ import FoundationNetworking
 import Glibc
 #endif
 
-/// A devnet (`scripts/devnet`, Python) started for a test suite: a free port, the lab scenario
-/// if asked, and its manifest. Fails with an install hint when the Python side is missing.
+/// A devnet (`scripts/devnet`, Python) as a child process: a free port, the lab scenario if
+/// asked, and its manifest. Used by `arbiter lab` and by the tests. Fails with an install hint
+/// when the Python side is missing.
 public final class Devnet: @unchecked Sendable {
     public let chainId: UInt64
     public let http: URL
@@ -20,17 +21,16 @@ public final class Devnet: @unchecked Sendable {
     public let manifest: JSONValue?
     private let process: Process
 
-    /// The repository root, found from this source file.
-    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// A devnet on a free port; with `lab`, the lab's contracts (manifest in `manifest`); with
-    /// `market`, the lab's market driver trading every block (`blockTime` seconds apart); with
-    /// `mirrors`, that many more endpoints of the same chain.
-    public init(chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1, mirrors: Int = 0) throws {
-        let script = Self.root.appendingPathComponent("scripts/devnet")
-        let python = Self.root.appendingPathComponent(".venv/bin/python")
+    /// A devnet of the checkout at `root` on a free port; with `lab`, the lab's contracts
+    /// (manifest in `manifest`); with `market`, the lab's market driver trading every block
+    /// (`blockTime` seconds apart); with `mirrors`, that many more endpoints of the same chain.
+    /// The devnet's own log goes to `log` (default: nowhere).
+    public init(root: URL, chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1, mirrors: Int = 0,
+                log: URL? = nil) throws {
+        let script = root.appendingPathComponent("scripts/devnet")
+        let python = root.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            throw FixtureError("the devnet needs the Python virtualenv: run ./scripts/setup (missing \(python.path))")
+            throw DevnetError("the devnet needs the Python virtualenv: run ./scripts/setup (missing \(python.path))")
         }
         let port = try Self.freePort()
         let manifestPath = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-lab-\(chainId)-\(port).json").path
@@ -44,7 +44,11 @@ public final class Devnet: @unchecked Sendable {
         p.arguments = args
         let out = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
+        if let log, FileManager.default.createFile(atPath: log.path, contents: nil), let h = try? FileHandle(forWritingTo: log) {
+            p.standardError = h
+        } else {
+            p.standardError = FileHandle.nullDevice
+        }
         try p.run()
         self.process = p
         self.chainId = chainId
@@ -55,7 +59,7 @@ public final class Devnet: @unchecked Sendable {
         while ready == nil {
             guard Date() < deadline, p.isRunning else {
                 p.terminate()
-                throw FixtureError("devnet on port \(port) did not start (run ./scripts/devnet --port \(port) to see why)")
+                throw DevnetError("devnet on port \(port) did not start (run ./scripts/devnet --port \(port) to see why)")
             }
             let chunk = out.fileHandleForReading.availableData
             if chunk.isEmpty { usleep(50_000); continue }
@@ -97,26 +101,29 @@ public final class Devnet: @unchecked Sendable {
         request.httpBody = Data(body.text.utf8)
         let (data, _) = try await URLSession.shared.data(for: request)
         let reply = try JSONValue.parse([UInt8](data))
-        if let error = reply["error"] { throw FixtureError("\(method): \(error.text)") }
+        if let error = reply["error"] { throw DevnetError("\(method): \(error.text)") }
         return reply["result"] ?? .null
     }
 
-    /// A TCP port nobody listens on (bound to 0, read back, released).
-    /// A loopback port nothing listens on (for tests of refused connections).
-    public static func freePortForTests() throws -> Int { try freePort() }
-
-    static func freePort() throws -> Int {
+    /// A loopback port nothing listens on (bound to 0, read back, released).
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket() failed") }
+        guard fd >= 0 else { throw DevnetError("socket() failed") }
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = 0
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0 else { throw FixtureError("bind() failed") }
+        guard bound == 0 else { throw DevnetError("bind() failed") }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
+}
+
+/// Why a devnet could not be started or answered.
+public struct DevnetError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

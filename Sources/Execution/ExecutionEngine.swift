@@ -1,0 +1,523 @@
+import EVMCodec
+import EVMPrimitives
+import EVMSigning
+import EthClient
+import JSONRPC
+import Logging
+import MarketWatch
+import Opportunities
+
+/// One chain as execution uses it.
+public struct ExecutionChain: Sendable {
+    public var chainID: UInt64
+    public var eth: EthClient
+    public var route: SubmissionRoute
+    public var key: PrivateKey
+    public var flash: FlashProviders?
+    public var direct: Address?
+    /// Gas limit of a trade: detection's estimate × this, within the bounds.
+    public var gasHeadroom: (numerator: UInt64, denominator: UInt64) = (2, 1)
+    public var gasLimitBounds: ClosedRange<UInt64> = 300_000...1_500_000
+    /// Blocks a bundle is retargeted before it is given up.
+    public var maxBundleBlocks = 3
+    /// Blocks a sent transaction may stay pending before it is cancelled.
+    public var maxPendingBlocks: UInt64 = 10
+
+    public init(chainID: UInt64, eth: EthClient, route: SubmissionRoute, key: PrivateKey, flash: FlashProviders?, direct: Address?) {
+        self.chainID = chainID
+        self.eth = eth
+        self.route = route
+        self.key = key
+        self.flash = flash
+        self.direct = direct
+    }
+}
+
+/// The execution pipeline: validate → deduplicate and lock → staleness → gas price (EIP-1559,
+/// spike guard) → risk gate → re-quote on current state → strategy (flash source) → build →
+/// nonce → sign → simulate (eth_call; eth_callBundle for bundles) → submit → track inclusion →
+/// journal. Every stage is timed; every refusal is counted and journaled with its reason.
+public actor ExecutionEngine {
+    public struct Configuration: Sendable {
+        /// An opportunity sized on a block more than this far behind the state is stale.
+        public var maxBlockLag: UInt64 = 2
+        public var risk = RiskGate.Configuration()
+        public var gas = GasOracle.Configuration()
+        public var seenCapacity = 100_000
+        public init() {}
+    }
+
+    /// Counters and per-stage timings (nanoseconds, last `timingWindow` samples per stage).
+    public struct Report: Sendable {
+        public var received = 0
+        public var submitted = 0
+        public var included = 0
+        public var failed = 0
+        public var refused: [String: Int] = [:]
+        public var stages: [String: [UInt64]] = [:]
+        public var realized: [UInt64: Int256] = [:]
+        public var trades: [Trade] = []
+    }
+
+    /// A landed trade, for reports and tests.
+    public struct Trade: Equatable, Sendable {
+        public var chainID: UInt64
+        public var opportunity: String
+        public var kind: Opportunity.Kind
+        public var strategy: String
+        public var source: Opportunity.FlashSource
+        public var txHash: String
+        public var block: UInt64
+        public var expectedProfit: Int256
+        public var detectedProfit: Int256
+        public var realizedProfit: Int256
+        public var eventProfit: Int256
+        /// The executor's balance of the asset after the block less before it (all its trades in that block).
+        public var balanceDelta: Int256
+        public var asset: Address
+        public var executor: Address
+    }
+
+    public let configuration: Configuration
+    let chains: [UInt64: ExecutionChain]
+    let state: any ChainStateSource
+    let journal: Journal
+    let logger: Logger
+    public var factory = StrategyFactory()
+    private var risk: RiskGate
+    private var gas: [UInt64: (block: UInt64, oracle: GasOracle, quote: Result<GasOracle.Quote, GasOracle.Failure>)] = [:]
+    private var nonces: [UInt64: NonceManager] = [:]
+    private var seen: Set<[UInt8]> = []
+    private var seenOrder: [[UInt8]] = []
+    private var busyPools: Set<Address> = []
+    private var busySenders: Set<UInt64> = []
+    private var report = Report()
+    private var tracking: [Task<Void, Never>] = []
+    static let timingWindow = 4_096
+
+    public init(configuration: Configuration = Configuration(), chains: [ExecutionChain], state: any ChainStateSource, journal: Journal, logger: Logger) {
+        self.configuration = configuration
+        self.chains = Dictionary(uniqueKeysWithValues: chains.map { ($0.chainID, $0) })
+        self.state = state
+        self.journal = journal
+        self.logger = logger
+        risk = RiskGate(configuration: configuration.risk)
+        for c in chains { nonces[c.chainID] = NonceManager(chain: c.chainID, sender: c.key.address, journal: journal, eth: c.eth) }
+    }
+
+    public func setBackrunTarget(_ raw: [UInt8], for id: [UInt8]) { factory.backrunTargets[id] = raw }
+
+    /// Settles what a previous run left open, chain by chain (see `NonceManager.recover`).
+    public func recover() async throws -> (included: Int, dropped: Int) {
+        var total = (0, 0)
+        for m in nonces.values {
+            let r = try await m.recover()
+            total.0 += r.included
+            total.1 += r.dropped
+        }
+        return total
+    }
+
+    public var snapshot: Report { report }
+    public var riskGate: RiskGate { risk }
+    public func nonceManager(_ chain: UInt64) -> NonceManager? { nonces[chain] }
+
+    /// Waits for every trade being tracked to settle.
+    public func drain() async {
+        while !tracking.isEmpty {
+            let t = tracking
+            tracking = []
+            for task in t { await task.value }
+        }
+    }
+
+    // MARK: the pipeline
+
+    /// Handles one opportunity up to submission; inclusion is tracked in the background.
+    /// Returns the refusal, if it was refused.
+    @discardableResult
+    public func handle(_ o: Opportunity, receivedAt: UInt64) async -> Refusal? {
+        report.received += 1
+        let id = Hex.encode(o.id)
+        try? journal.record(opportunity: o, receivedAt: receivedAt)
+        var clock = StageClock(start: o.timestamps.detected > 0 ? o.timestamps.detected : receivedAt)
+        let result = await run(o, &clock)
+        if case .failure(let r) = result {
+            refuse(o, r)
+            return r
+        }
+        _ = id
+        return nil
+    }
+
+    private func run(_ o: Opportunity, _ clock: inout StageClock) async -> Result<Void, Refusal> {
+        // validate
+        guard let chainID = o.chains.first, let chain = chains[chainID] else { return .failure(Refusal("validate", "unknownChain")) }
+        guard o.chains.count == 1 || o.kind == .crossChain, let first = o.path.first, let last = o.path.last, !o.amountIn.isZero,
+              first.tokenIn == last.tokenOut, zip(o.path, o.path.dropFirst()).allSatisfy({ $0.tokenOut == $1.tokenIn }),
+              o.path.allSatisfy({ $0.chainID == chainID }), o.path.count <= 5 else {
+            return .failure(Refusal("validate", "invalid"))
+        }
+        clock.mark("validate", &report)
+        // deduplicate and lock
+        guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
+        remember(o.id)
+        let pools = Set(o.path.map(\.pool))
+        guard busyPools.isDisjoint(with: pools) else { return .failure(Refusal("lock", "poolBusy")) }
+        // A bundle with the next nonce cannot land before the pending one: one bundle per sender at a time.
+        if case .flashbots = chain.route, busySenders.contains(chainID) { return .failure(Refusal("lock", "senderBusy")) }
+        clock.mark("dedup", &report)
+        // staleness
+        let now = WallClock.nanoseconds()
+        guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
+        guard let s = state.state(chain: chainID) else { return .failure(Refusal("stale", "noState")) }
+        guard s.block <= o.blockNumber &+ configuration.maxBlockLag else {
+            return .failure(Refusal("stale", "blockLag", "sized at \(o.blockNumber), state at \(s.block)"))
+        }
+        clock.mark("staleness", &report)
+        // gas price (one eth_feeHistory per chain and block)
+        let fees: GasOracle.Quote
+        switch await gasQuote(chain, block: s.block) {
+        case .success(let q): fees = q
+        case .failure(let f): return .failure(Refusal("gas", f.description.hasPrefix("gas spike") ? "gasSpike" : "gasUnavailable", f.description))
+        }
+        clock.mark("gas", &report, rpc: true)
+        // risk gate
+        if case .refuse(let reason) = risk.admit(o, gasPrice: fees.expectedGasPrice, now: now) {
+            return .failure(Refusal("risk", reason.rawValue))
+        }
+        // Until something is signed, a refusal gives the slot back without a verdict; after, it is a failure.
+        var admitted: Bool? = false
+        defer {
+            switch admitted {
+            case false?: risk.cancel(o.id)
+            case true?: risk.finish(o.id, landed: false, realisedMicroUSD: 0, now: WallClock.nanoseconds())
+            case nil: break
+            }
+        }
+        // re-quote on current state
+        let q: Requote
+        switch Requote.quote(o.path, amountIn: o.amountIn, on: s) {
+        case .success(let r): q = r
+        case .failure(let f): return .failure(Refusal("requote", "\(f)".components(separatedBy: "(").first ?? "failed", "\(f)"))
+        }
+        // The state moved on the path since detection: the detector's quote on the new state
+        // supersedes this one (what lands must be what was detected).
+        guard q.amountOut == o.path.last!.amountOut else {
+            return .failure(Refusal("requote", "moved", "detected \(o.path.last!.amountOut), now \(q.amountOut) at block \(q.block)"))
+        }
+        clock.mark("requote", &report)
+        // strategy
+        let context = StrategyContext(flash: chain.flash, direct: chain.direct, directBalance: { [eth = chain.eth] asset, block in
+            guard let data = try? FlashProviders.balanceOf.calldata([.address(chain.direct ?? .zero)]),
+                  let out = try? await eth.call(to: asset, data: data, block: .number(block)) else { return nil }
+            return try? UInt256(bigEndian: out)
+        }, deadline: now / 1_000_000_000 + 300)
+        var plan: TradePlan? = nil
+        var lastRefusal = Refusal("strategy", "none")
+        switch factory.strategies(for: o) {
+        case .failure(let r): return .failure(r)
+        case .success(let list):
+            for strategy in list {
+                switch await strategy.plan(o, q, context) {
+                case .success(let p): plan = p
+                case .failure(let r): lastRefusal = r
+                }
+                if plan != nil { break }
+            }
+        }
+        guard let plan else { return .failure(lastRefusal) }
+        clock.mark("strategy", &report, rpc: true)
+        // build
+        let gasLimit = min(max(o.gasUnits * chain.gasHeadroom.numerator / chain.gasHeadroom.denominator, chain.gasLimitBounds.lowerBound), chain.gasLimitBounds.upperBound)
+        var tx = Transaction(type: .dynamicFee, chainId: chainID, nonce: 0, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, maxFeePerGas: fees.maxFeePerGas,
+                             gasLimit: gasLimit, to: plan.executor, value: .zero, data: plan.calldata)
+        clock.mark("build", &report)
+        // nonce
+        guard let nonces = nonces[chainID] else { return .failure(Refusal("nonce", "noManager")) }
+        let reservation: (nonce: UInt64, submission: Int64)
+        do {
+            reservation = try await nonces.reserve(opportunity: o.id, now: now)
+        } catch {
+            return .failure(Refusal("nonce", "unavailable", "\(error)"))
+        }
+        tx.nonce = reservation.nonce
+        clock.mark("nonce", &report)
+        admitted = true
+        let signed = tx.signed(with: chain.key)
+        clock.mark("sign", &report)
+        clock.total("detectedToSigned", &report)
+        busyPools.formUnion(pools)
+        busySenders.insert(chainID)
+        let txHash = Hex.encode(signed.hash)
+        try? journal.updateSubmission(reservation.submission, status: .reserved, txHash: txHash, mode: chain.route.name, strategy: plan.strategy,
+                                      executor: plan.executor.checksummed, expectedProfit: plan.expectedProfit.description, at: now)
+        // simulate and submit
+        let target = s.block + 1
+        let outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, target: target, clock: &clock)
+        if case .failure(let r) = outcome {
+            // Being outrun by the next block, or by transactions ahead of ours, is competition, not a fault of this chain's setup.
+            if r.reason == "outrun" || r.reason == "pendingMoved" { admitted = false }
+            busyPools.subtract(pools)
+            busySenders.remove(chainID)
+            try? await nonces.release(reservation.nonce, submission: reservation.submission, now: WallClock.nanoseconds())
+            return .failure(r)
+        }
+        try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: target, lastBlock: target, at: WallClock.nanoseconds())
+        report.submitted += 1
+        admitted = nil  // the tracker finishes it
+        let tracker = Task { await self.track(o, chain: chain, plan: plan, tx: tx, signed: signed, submission: reservation.submission, target: target, pools: pools) }
+        tracking.append(tracker)
+        return .success(())
+    }
+
+    private func simulateAndSubmit(_ chain: ExecutionChain, plan: TradePlan, signed: SignedTransaction, target: UInt64, clock: inout StageClock) async -> Result<Void, Refusal> {
+        // The call itself, from our key, on the latest state: the contract must return exactly
+        // what the re-quote expects (a difference means our state and the chain's disagree).
+        // A bundle lands at the top of the next block: the latest state. A transaction joins the
+        // block being built: the pending state, after what is already in it.
+        let bundled: Bool
+        if case .flashbots = chain.route { bundled = true } else { bundled = false }
+        do {
+            let out = try await chain.eth.rpc.call("eth_call", [.object([
+                ("from", .string(chain.key.address.checksummed)), ("to", .string(plan.executor.checksummed)), ("data", .string(Hex.encode(plan.calldata))),
+            ]), .string(bundled ? "latest" : "pending")])
+            guard let hex = out.stringValue, let bytes = try? Hex.decode(hex), let profit = ExecutorCall.profit(output: bytes) else {
+                return .failure(Refusal("simulate", "malformed", "eth_call answer is not one word"))
+            }
+            guard profit == plan.expectedProfit else {
+                return .failure(Refusal("simulate", bundled ? "mismatch" : "pendingMoved",
+                                        "the executor returns \(profit), the re-quote expects \(plan.expectedProfit)"))
+            }
+        } catch {
+            // On the pending state, a revert means transactions ahead of ours took the gap.
+            return .failure(Refusal("simulate", error.code == .server ? (bundled ? "reverted" : "pendingMoved") : "failed", error.message))
+        }
+        switch chain.route {
+        case .flashbots(let relay):
+            let txs = plan.bundlePrefix + [signed.raw]
+            do {
+                let sim = try await relay.callBundle(txs, block: target)
+                if let f = sim.failure { return .failure(Refusal("simulate", "bundleReverted", f)) }
+            } catch {
+                return .failure(Refusal("simulate", "bundleFailed", "\(error)"))
+            }
+            clock.mark("simulate", &report, rpc: true)
+            // The chain moved while simulating: the state it was simulated on is gone.
+            if let head = try? await chain.eth.blockNumber(), head >= target {
+                return .failure(Refusal("simulate", "outrun", "block \(head) arrived during simulation for \(target)"))
+            }
+            do {
+                _ = try await relay.sendBundle(txs, block: target)
+            } catch {
+                return .failure(Refusal("submit", "relayRefused", "\(error)"))
+            }
+        case .privateRPC(let rpc), .publicMempool(let rpc):
+            clock.mark("simulate", &report, rpc: true)
+            do {
+                _ = try await rpc.sendRawTransaction(signed.raw)
+            } catch {
+                let m = error.message.lowercased()
+                if m.contains("nonce too low") || m.contains("invalid transaction nonce") {
+                    // The chain is past our nonce (another sender of the key, a lost record): take the chain's.
+                    try? await nonces[chain.chainID]?.resync()
+                    return .failure(Refusal("submit", "nonceTooLow", error.message))
+                }
+                return .failure(Refusal("submit", m.contains("underpriced") ? "underpriced" : "rejected", error.message))
+            }
+        }
+        clock.mark("submit", &report, rpc: true)
+        return .success(())
+    }
+
+    // MARK: inclusion
+
+    private func track(_ o: Opportunity, chain: ExecutionChain, plan: TradePlan, tx: Transaction, signed: SignedTransaction, submission: Int64,
+                       target: UInt64, pools: Set<Address>) async {
+        var signed = signed
+        var plan = plan
+        var target = target
+        var attempts = 1
+        var cancelled = false
+        var landed: (block: UInt64, receipt: JSONValue)? = nil
+        while landed == nil {
+            // Wait for the target block.
+            var head: UInt64 = 0
+            for _ in 0..<600 {
+                head = (try? await chain.eth.blockNumber()) ?? 0
+                if head >= target { break }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            if let r = try? await chain.eth.rpc.call("eth_getTransactionReceipt", [.string(Hex.encode(signed.hash))]), r != .null,
+               let b = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: b) {
+                landed = (n.w0, r)
+                break
+            }
+            guard case .flashbots(let relay) = chain.route else {
+                // A transaction stays pending until it lands or is replaced: wait, then cancel it.
+                if head < target + chain.maxPendingBlocks {
+                    target = head + 1
+                    continue
+                }
+                if !cancelled, case .privateRPC(let rpc) = chain.route, let c = cancellation(tx, chain: chain) {
+                    cancelled = true
+                    _ = try? await rpc.sendRawTransaction(c.raw)
+                    target = head + 1 + chain.maxPendingBlocks
+                    continue
+                }
+                if !cancelled, case .publicMempool(let rpc) = chain.route, let c = cancellation(tx, chain: chain) {
+                    cancelled = true
+                    _ = try? await rpc.sendRawTransaction(c.raw)
+                    target = head + 1 + chain.maxPendingBlocks
+                    continue
+                }
+                break
+            }
+            guard attempts < chain.maxBundleBlocks, head >= target else { break }
+            // Not included: quote again on the new state and retarget the next block, same nonce.
+            attempts += 1
+            guard let s = state.state(chain: chain.chainID), s.block >= head,
+                  case .success(let q) = Requote.quote(o.path, amountIn: o.amountIn, on: s),
+                  case .success(let p) = FlashLoanStrategy.plan(o, q, executor: plan.executor, fee: plan.flash?.fee ?? .zero, flash: plan.flash,
+                                                               strategy: plan.strategy, deadline: WallClock.nanoseconds() / 1_000_000_000 + 300) else { break }
+            var t = tx
+            t.data = p.calldata
+            let resigned = t.signed(with: chain.key)
+            target = s.block + 1
+            guard let sim = try? await relay.callBundle(p.bundlePrefix.isEmpty ? plan.bundlePrefix + [resigned.raw] : p.bundlePrefix + [resigned.raw], block: target),
+                  sim.failure == nil, (try? await relay.sendBundle(plan.bundlePrefix + [resigned.raw], block: target)) != nil else { break }
+            plan.calldata = p.calldata
+            plan.expectedProfit = p.expectedProfit
+            signed = resigned
+            try? journal.updateSubmission(submission, status: .submitted, txHash: Hex.encode(signed.hash), lastBlock: target,
+                                          expectedProfit: p.expectedProfit.description, at: WallClock.nanoseconds())
+        }
+        let now = WallClock.nanoseconds()
+        busyPools.subtract(pools)
+        busySenders.remove(chain.chainID)
+        guard let landed else {
+            report.failed += 1
+            if cancelled {
+                // The nonce went to the cancellation (or the original landed late): the chain says which.
+                try? journal.updateSubmission(submission, status: .dropped, at: now)
+                try? await nonces[chain.chainID]?.resync()
+            } else {
+                try? await nonces[chain.chainID]?.release(tx.nonce, submission: submission, now: now)
+            }
+            risk.finish(o.id, landed: false, realisedMicroUSD: 0, now: now)
+            try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "failed", reason: "notIncluded", at: now)
+            report.refused["inclusion:notIncluded", default: 0] += 1
+            return
+        }
+        try? await nonces[chain.chainID]?.confirm(submission: submission, now: now)
+        let status = landed.receipt["status"]?.stringValue == "0x1" ? 1 : 0
+        // Realized: the executor's balance of the asset after the block less before it.
+        let eth = chain.eth, executor = plan.executor, asset = plan.asset
+        @Sendable func balance(_ block: UInt64) async -> UInt256? {
+            guard let data = try? FlashProviders.balanceOf.calldata([.address(executor)]),
+                  let out = try? await eth.call(to: asset, data: data, block: .number(block)) else { return nil }
+            return try? UInt256(bigEndian: out)
+        }
+        let after = await balance(landed.block), before = await balance(landed.block - 1)
+        let balanceDelta = (after != nil && before != nil) ? Int256(bitPattern: after!) &- Int256(bitPattern: before!) : .zero
+        var logs: [EVMLog] = []
+        for l in landed.receipt["logs"]?.arrayValue ?? [] { if let log = try? EthClient.log(l) { logs.append(log) } }
+        let realized = ExecutorCall.netTransfers(logs, token: plan.asset, holder: plan.executor)
+        let event = ExecutorCall.executedProfit(logs, executor: plan.executor, asset: plan.asset).map { Int256(bitPattern: $0) } ?? .zero
+        let gasUsed = landed.receipt["gasUsed"]?.stringValue.flatMap { try? UInt256(hex: $0) }?.w0 ?? 0
+        let price = landed.receipt["effectiveGasPrice"]?.stringValue.flatMap { try? UInt256(hex: $0) } ?? .zero
+        let receipt = Journal.Receipt(txHash: Hex.encode(signed.hash), opportunity: Hex.encode(o.id), chain: chain.chainID, block: landed.block, status: status,
+                                      gasUsed: gasUsed, effectiveGasPrice: price, asset: plan.asset, expectedProfit: Int256(bitPattern: plan.expectedProfit),
+                                      detectedProfit: plan.detectedProfit, realizedProfit: realized, eventProfit: event)
+        try? journal.record(receipt: receipt, at: now)
+        try? journal.updateSubmission(submission, status: status == 1 ? .included : .reverted, lastBlock: landed.block, at: now)
+        let micro = o.grossProfit.isNegative || o.grossProfit.magnitude.isZero ? 0
+            : Int64(Double(o.grossProfitMicroUSD) * (realized.doubleValue / o.grossProfit.doubleValue))
+        risk.finish(o.id, landed: status == 1, realisedMicroUSD: status == 1 ? micro : -1, now: now)
+        if status == 1 {
+            report.included += 1
+            report.realized[chain.chainID, default: .zero] = report.realized[chain.chainID, default: .zero] &+ realized
+            report.trades.append(Trade(chainID: chain.chainID, opportunity: Hex.encode(o.id), kind: o.kind, strategy: plan.strategy,
+                                       source: plan.flash?.lender.source ?? .none, txHash: receipt.txHash, block: landed.block,
+                                       expectedProfit: receipt.expectedProfit, detectedProfit: plan.detectedProfit, realizedProfit: realized,
+                                       eventProfit: event, balanceDelta: balanceDelta, asset: plan.asset, executor: plan.executor))
+            try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "included", reason: plan.strategy, detail: "block \(landed.block)", at: now)
+        } else {
+            report.failed += 1
+            try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "failed", reason: "reverted", at: now)
+        }
+    }
+
+    // MARK: helpers
+
+    /// A 0-value transfer to ourselves with the same nonce and fees raised by half (nodes ask
+    /// at least 10% more to replace): whichever lands first takes the nonce.
+    private func cancellation(_ tx: Transaction, chain: ExecutionChain) -> SignedTransaction? {
+        var c = tx
+        c.to = chain.key.address
+        c.data = []
+        c.value = .zero
+        c.gasLimit = 21_000
+        c.maxFeePerGas = tx.maxFeePerGas &+ tx.maxFeePerGas / 2
+        c.maxPriorityFeePerGas = tx.maxPriorityFeePerGas &+ tx.maxPriorityFeePerGas / 2
+        return c.signed(with: chain.key)
+    }
+
+    private func gasQuote(_ chain: ExecutionChain, block: UInt64) async -> Result<GasOracle.Quote, GasOracle.Failure> {
+        if let g = gas[chain.chainID], g.block == block { return g.quote }
+        var oracle = gas[chain.chainID]?.oracle ?? GasOracle(configuration: configuration.gas)
+        let result: Result<GasOracle.Quote, GasOracle.Failure>
+        do {
+            let h = try await chain.eth.rpc.call("eth_feeHistory", oracle.parameters)
+            result = Result { () throws(GasOracle.Failure) in try oracle.quote(feeHistory: h) }
+        } catch {
+            result = .failure(.malformed("\(error)"))
+        }
+        gas[chain.chainID] = (block, oracle, result)
+        return result
+    }
+
+    private func refuse(_ o: Opportunity, _ r: Refusal) {
+        report.refused["\(r.stage):\(r.reason)", default: 0] += 1
+        try? journal.decision(o.id, chain: o.chains.first ?? 0, stage: r.stage, outcome: "refused", reason: r.reason, detail: r.detail, at: WallClock.nanoseconds())
+        logger.debug("refused", metadata: ["arb.opportunity": "\(Hex.encode(o.id))", "arb.reason": "\(r)"])
+    }
+
+    private func remember(_ id: [UInt8]) {
+        seen.insert(id)
+        seenOrder.append(id)
+        if seenOrder.count > configuration.seenCapacity {
+            let drop = seenOrder.count / 2
+            for old in seenOrder.prefix(drop) { seen.remove(old) }
+            seenOrder.removeFirst(drop)
+        }
+    }
+}
+
+/// Per-stage timing on the monotonic clock; RPC stages are named apart so the in-process path
+/// can be reported without round trips.
+struct StageClock {
+    var last: ContinuousClock.Instant = .now
+    var inProcess: Duration = .zero
+    let startWall: UInt64
+
+    init(start: UInt64) { startWall = start }
+
+    mutating func mark(_ stage: String, _ report: inout ExecutionEngine.Report, rpc: Bool = false) {
+        let now = ContinuousClock.now
+        let d = now - last
+        last = now
+        let ns = UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000)
+        if !rpc { inProcess += d }
+        var samples = report.stages[rpc ? "rpc:" + stage : stage, default: []]
+        if samples.count >= ExecutionEngine.timingWindow { samples.removeFirst(samples.count / 2) }
+        samples.append(ns)
+        report.stages[rpc ? "rpc:" + stage : stage] = samples
+    }
+
+    /// The in-process time so far (RPC stages excluded) under `name`.
+    func total(_ name: String, _ report: inout ExecutionEngine.Report) {
+        let ns = UInt64(inProcess.components.seconds) * 1_000_000_000 + UInt64(inProcess.components.attoseconds / 1_000_000_000)
+        report.stages[name, default: []].append(ns)
+    }
+}

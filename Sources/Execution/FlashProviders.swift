@@ -1,0 +1,157 @@
+import AMMMath
+import EVMCodec
+import EVMPrimitives
+import EthClient
+import JSONRPC
+import Opportunities
+import Synchronization
+
+/// A lender Arbiter can borrow from on a chain, and the executor contract that borrows from it.
+public struct FlashLender: Equatable, Sendable {
+    public var source: Opportunity.FlashSource
+    /// The Aave Pool, the Balancer Vault, the SyncSwap vault, DssFlash.
+    public var lender: Address
+    /// Our executor contract for this lender.
+    public var executor: Address
+    /// The assets it lends; nil: any it holds.
+    public var assets: Set<Address>?
+    /// The fee assumed until (or where) the protocol's own value cannot be read.
+    public var defaultFee: AMMMath.FlashFee
+
+    public init(source: Opportunity.FlashSource, lender: Address, executor: Address, assets: Set<Address>?, defaultFee: AMMMath.FlashFee) {
+        self.source = source
+        self.lender = lender
+        self.executor = executor
+        self.assets = assets
+        self.defaultFee = defaultFee
+    }
+
+    /// Gas the executor spends on top of a direct swap path, by lender (contracts/gas, 2-hop V2):
+    /// breaks ties between lenders of equal fee.
+    public var overheadGas: UInt64 { Self.overheadGas(source) }
+
+    public static func overheadGas(_ source: Opportunity.FlashSource) -> UInt64 {
+        switch source {
+        case .syncSwap: 42_000
+        case .balancerV2: 45_000
+        case .aaveV3: 70_000
+        case .daiFlashMint: 92_000
+        case .uniswapV3Flash: 60_000
+        case .none: 0
+        }
+    }
+}
+
+/// What one lender offers for one loan.
+public struct FlashQuote: Equatable, Sendable {
+    public var lender: FlashLender
+    public var fee: UInt256
+    /// The most it lends of the asset now.
+    public var maxLoan: UInt256
+    /// Where the fee came from: "on-chain" or "registry" (the protocol's value could not be read).
+    public var feeOrigin: String
+}
+
+/// Flash-loan providers, one per protocol, reading each one's fee and maximum on-chain:
+///
+/// - Aave V3: `FLASHLOAN_PREMIUM_TOTAL()` (bps, premium rounded half up); the maximum is the
+///   asset held by the lender's liquidity holder (the lab's Pool double holds it itself);
+/// - Balancer V2: `getProtocolFeesCollector()` → `getFlashLoanFeePercentage()` (1e18 fraction);
+///   the maximum is the Vault's balance;
+/// - SyncSwap and the DAI flash mint (EIP-3156): `flashFee(token, 1e18)` gives their 1e18 rate
+///   exactly (`fee = amount·rate / 1e18`); `maxFlashLoan(token)`, and DssFlash's own `max()`.
+///
+/// Rates are cached for `rateTTLBlocks`, maxima per block.
+public final class FlashProviders: Sendable {
+    public let lenders: [FlashLender]
+    let eth: EthClient
+    let rateTTLBlocks: UInt64
+    private let cache = Mutex<(rates: [Address: (fee: AMMMath.FlashFee, origin: String, block: UInt64)], maxima: [[UInt8]: (UInt256, UInt64)])>(([:], [:]))
+
+    public init(lenders: [FlashLender], eth: EthClient, rateTTLBlocks: UInt64 = 100) {
+        self.lenders = lenders
+        self.eth = eth
+        self.rateTTLBlocks = rateTTLBlocks
+    }
+
+    static let premiumTotal = try! FunctionSignature("FLASHLOAN_PREMIUM_TOTAL() returns (uint128)")
+    static let feesCollector = try! FunctionSignature("getProtocolFeesCollector() returns (address)")
+    static let feePercentage = try! FunctionSignature("getFlashLoanFeePercentage() returns (uint256)")
+    static let flashFee = try! FunctionSignature("flashFee(address,uint256) returns (uint256)")
+    static let maxFlashLoan = try! FunctionSignature("maxFlashLoan(address) returns (uint256)")
+    static let dssMax = try! FunctionSignature("max() returns (uint256)")
+    static let balanceOf = try! FunctionSignature("balanceOf(address) returns (uint256)")
+    static let wad = UInt256(1_000_000_000_000_000_000)
+
+    /// Every lender of `asset` with its fee on `amount` and its maximum at `block`; lenders that
+    /// cannot be read are left out (an unreadable lender is not a lender to use).
+    public func quotes(asset: Address, amount: UInt256, block: UInt64) async -> [FlashQuote] {
+        var out: [FlashQuote] = []
+        for l in lenders where l.assets?.contains(asset) ?? true {
+            guard let (fee, origin) = await rate(l, asset: asset, block: block), let f = fee.fee(on: amount),
+                  let max = await maximum(l, asset: asset, block: block) else { continue }
+            out.append(FlashQuote(lender: l, fee: f, maxLoan: max, feeOrigin: origin))
+        }
+        return out
+    }
+
+    /// The cheapest lender that can lend `amount`: lowest fee, then least gas.
+    public func cheapest(asset: Address, amount: UInt256, block: UInt64) async -> FlashQuote? {
+        await quotes(asset: asset, amount: amount, block: block).filter { $0.maxLoan >= amount }
+            .min { ($0.fee, $0.lender.overheadGas) < ($1.fee, $1.lender.overheadGas) }
+    }
+
+    private func rate(_ l: FlashLender, asset: Address, block: UInt64) async -> (AMMMath.FlashFee, String)? {
+        let key = l.lender
+        if let c = cache.withLock({ $0.rates[key] }), block < c.block &+ rateTTLBlocks, block >= c.block { return (c.fee, c.origin) }
+        var fee: AMMMath.FlashFee? = nil
+        var origin = "on-chain"
+        switch l.source {
+        case .aaveV3:
+            if let bps = await word(l.lender, Self.premiumTotal, [], block: block), bps <= UInt256(10_000) { fee = .aave(bps: UInt32(bps.w0)) }
+        case .balancerV2:
+            if let collector = await word(l.lender, Self.feesCollector, [], block: block), collector <= UInt256.max.shiftedRight(by: 96),
+               let pct = await word(Address(truncating: collector), Self.feePercentage, [], block: block) {
+                fee = pct.isZero ? AMMMath.FlashFee.none : .wadFraction(pct)
+            }
+        case .syncSwap, .daiFlashMint:
+            if let r = await word(l.lender, Self.flashFee, [.address(asset), .uint(Self.wad)], block: block) {
+                fee = r.isZero ? AMMMath.FlashFee.none : .wadFraction(r)
+            }
+        case .uniswapV3Flash, .none:
+            fee = nil
+        }
+        if fee == nil {
+            fee = l.defaultFee
+            origin = "registry"
+        }
+        let f = fee!
+        cache.withLock { $0.rates[key] = (f, origin, block) }
+        return (f, origin)
+    }
+
+    private func maximum(_ l: FlashLender, asset: Address, block: UInt64) async -> UInt256? {
+        let key = l.lender.bytes + asset.bytes
+        if let c = cache.withLock({ $0.maxima[key] }), c.1 == block { return c.0 }
+        let max: UInt256?
+        switch l.source {
+        case .daiFlashMint:
+            // DssFlash: `max()` is the per-loan ceiling; EIP-3156's maxFlashLoan says the same.
+            if let m = await word(l.lender, Self.dssMax, [], block: block) { max = m } else { max = await word(l.lender, Self.maxFlashLoan, [.address(asset)], block: block) }
+        case .syncSwap:
+            max = await word(l.lender, Self.maxFlashLoan, [.address(asset)], block: block)
+        case .aaveV3, .balancerV2:
+            max = await word(asset, Self.balanceOf, [.address(l.lender)], block: block)
+        case .uniswapV3Flash, .none:
+            max = nil
+        }
+        if let max { cache.withLock { $0.maxima[key] = (max, block) } }
+        return max
+    }
+
+    /// One word from a view call at `block`; nil if it reverts, fails, or answers anything else.
+    func word(_ to: Address, _ f: FunctionSignature, _ args: [ABIValue], block: UInt64) async -> UInt256? {
+        guard let data = try? f.calldata(args), let out = try? await eth.call(to: to, data: data, block: .number(block)), out.count == 32 else { return nil }
+        return try? UInt256(bigEndian: out)
+    }
+}

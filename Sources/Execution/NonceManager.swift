@@ -1,0 +1,140 @@
+import EVMCodec
+import EVMPrimitives
+import EthClient
+import JSONRPC
+import MarketWatch
+
+/// Nonces of one key on one chain: handed out one at a time (an actor), each written to the
+/// journal before anything is signed with it (the journal refuses a nonce a live submission
+/// holds), released when what was signed with it cannot land any more, and resynchronised from
+/// the chain on a gap, on "nonce too low", and after a restart.
+///
+/// After a crash, `recover` settles every submission the journal still has open before handing
+/// out anything: one reserved but never sent is dropped; a bundle is waited out until its last
+/// target block has passed, then found included or dropped; a sent transaction is looked up.
+/// Only then does the next nonce come from the chain, so no nonce is lost and none reused.
+public actor NonceManager {
+    public let chain: UInt64
+    public let sender: Address
+    let journal: Journal
+    let eth: EthClient
+    private var next: UInt64?
+    /// Nonces released below `next` (their trade did not land): reused lowest first.
+    private var free: Set<UInt64> = []
+    public private(set) var resyncs = 0
+
+    public init(chain: UInt64, sender: Address, journal: Journal, eth: EthClient) {
+        self.chain = chain
+        self.sender = sender
+        self.journal = journal
+        self.eth = eth
+    }
+
+    /// Holds a nonce for `opportunity`; returns it with its journal row.
+    public func reserve(opportunity: [UInt8], now: UInt64) async throws -> (nonce: UInt64, submission: Int64) {
+        if next == nil { try await resync() }
+        let nonce: UInt64
+        if let low = free.min() {
+            free.remove(low)
+            nonce = low
+        } else {
+            nonce = next!
+            next = nonce + 1
+        }
+        do {
+            return (nonce, try journal.reserveNonce(chain: chain, sender: sender, nonce: nonce, opportunity: opportunity, at: now))
+        } catch {
+            // The journal says it is held (another process, or a bug here): never hand it out; start over from the chain.
+            next = nil
+            free = []
+            throw error
+        }
+    }
+
+    /// What was signed with `nonce` cannot land (dropped or never sent): the nonce is free again.
+    public func release(_ nonce: UInt64, submission: Int64, now: UInt64) throws {
+        try journal.updateSubmission(submission, status: .dropped, at: now)
+        guard let n = next, nonce < n else { return }
+        if nonce == n - 1 {
+            next = nonce
+            // Free nonces just below collapse into `next`.
+            while let n = next, n > 0, free.contains(n - 1) {
+                free.remove(n - 1)
+                next = n - 1
+            }
+        } else {
+            free.insert(nonce)
+        }
+    }
+
+    /// A transaction with `nonce` landed (or the chain moved past it).
+    public func confirm(submission: Int64, now: UInt64) throws {
+        try journal.updateSubmission(submission, status: .included, at: now)
+    }
+
+    /// Forget what is in memory and take the next nonce from the chain's pending count (after
+    /// "nonce too low", or a gap the chain reports).
+    public func resync() async throws {
+        let count = try await transactionCount(.pending)
+        next = count
+        free = []
+        resyncs += 1
+        try journal.setNextNonce(chain: chain, sender: sender, next: count)
+    }
+
+    /// Settles what the journal has open from before a restart (see the type's note). `head`
+    /// gives the chain's current block; bundles whose target is still ahead are waited for.
+    public func recover(pollEvery: Duration = .milliseconds(200), maxWait: Duration = .seconds(120)) async throws -> (included: Int, dropped: Int) {
+        var included = 0, dropped = 0
+        let deadline = ContinuousClock.now + maxWait
+        for s in try journal.openSubmissions(chain: chain, sender: sender) {
+            let now = WallClock.nanoseconds()
+            if s.status == .reserved || s.txHash.isEmpty {
+                try journal.updateSubmission(s.seq, status: .dropped, at: now)
+                dropped += 1
+                continue
+            }
+            while true {
+                if let landed = try await receiptBlock(s.txHash) {
+                    try journal.updateSubmission(s.seq, status: .included, lastBlock: landed, at: now)
+                    included += 1
+                    break
+                }
+                let head = try await eth.blockNumber()
+                let lastTarget = max(s.lastBlock, s.targetBlock)
+                if s.mode == "bundle" ? head >= lastTarget : try await transactionCount(.latest) > s.nonce {
+                    // A bundle past its last target did not land; a transaction whose nonce the chain moved past was replaced.
+                    try journal.updateSubmission(s.seq, status: .dropped, at: now)
+                    dropped += 1
+                    break
+                }
+                guard ContinuousClock.now < deadline else { throw ExecutionError("nonce recovery: submission \(s.seq) (nonce \(s.nonce)) is still open after \(maxWait)") }
+                try await Task.sleep(for: pollEvery)
+            }
+        }
+        try await resync()
+        return (included, dropped)
+    }
+
+    public var nextNonce: UInt64? { next }
+
+    enum Tag: String { case latest, pending }
+
+    private func transactionCount(_ tag: Tag) async throws -> UInt64 {
+        let v = try await eth.rpc.call("eth_getTransactionCount", [.string(sender.checksummed), .string(tag.rawValue)])
+        guard let s = v.stringValue, let n = try? UInt256(hex: s), n <= UInt256(UInt64.max) else { throw ExecutionError("eth_getTransactionCount: not a quantity") }
+        return n.w0
+    }
+
+    private func receiptBlock(_ hash: String) async throws -> UInt64? {
+        let r = try await eth.rpc.call("eth_getTransactionReceipt", [.string(hash)])
+        guard r != .null, let s = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: s) else { return nil }
+        return n.w0
+    }
+}
+
+/// An execution failure with its reason (never carrying key material).
+public struct ExecutionError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,40 @@
+import Execution
+import Logging
+import MarketWatch
+import Opportunities
+import ServiceLifecycle
+import StreamBus
+
+/// The chains' latest state for execution, from the watchers that keep it (in process).
+public struct WatcherStates: ChainStateSource {
+    let watchers: [UInt64: ChainWatcher]
+
+    public init(_ watchers: [ChainWatcher]) {
+        self.watchers = Dictionary(watchers.map { ($0.configuration.chainID, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    public func state(chain: UInt64) -> ChainState? {
+        guard let s = watchers[chain]?.latest else { return nil }
+        return ChainState(chainID: chain, block: s.block, baseFee: s.baseFee, book: s.book, token0: s.pools.map(\.token0))
+    }
+}
+
+/// Execution as a service: the consuming end of the bus hands each opportunity to the engine,
+/// which submits it (or refuses it with a reason) before the entry is acknowledged; inclusion
+/// is tracked in the background. At shutdown, trades in flight are waited for.
+public final class ExecutionService: Service {
+    public let engine: ExecutionEngine
+    public let sink: OpportunitySink
+
+    public init(engine: ExecutionEngine, bus: any OpportunityBus, partitions: [String], name: String, logger: Logger) {
+        self.engine = engine
+        sink = OpportunitySink(bus: bus, partitions: partitions, name: name, logger: logger) { delivery, _, receivedAt in
+            await engine.handle(delivery.opportunity, receivedAt: receivedAt)
+        }
+    }
+
+    public func run() async throws {
+        try await sink.run()
+        await engine.drain()
+    }
+}

@@ -1,0 +1,302 @@
+import ArgumentParser
+import EVMCodec
+import EVMPrimitives
+import EVMSigning
+import Execution
+import Foundation
+import LabKit
+import Logging
+import MarketWatch
+import Opportunities
+import Pipeline
+import Registry
+import ServiceLifecycle
+import StreamBus
+
+/// `arbiter lab`: the main job on its embedded default. Starts the devnet lab (an Ethereum-like
+/// chain with Flashbots bundles, an OP-stack-like L2 and a Blast-like chain, both behind a
+/// sequencer), deploys everything, runs the market driver and Arbiter in one process (in-process
+/// bus, SQLite journal), shows a status table, and after `--blocks` blocks prints a summary.
+struct Lab: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Arbiter end to end on local devnets: market, detection, execution through flash loans, a journal.")
+
+    @Option(name: .long, help: "How many lab chains: 1 (Ethereum-like), 2 (+ OP-like), 3 (+ Blast-like).")
+    var chains = 3
+    @Option(name: .long, help: "Stop after this many blocks of the first chain.")
+    var blocks = 50
+    @Option(name: .long, help: "Seed of the market driver (chain i uses seed + i).")
+    var seed = 1
+    @Option(name: .long, help: "Where the lab's files go (devnet logs, manifests, config, journal); default a new temporary directory.")
+    var dir: String?
+    @Option(name: .long, help: "The Arbiter checkout (its scripts/devnet and .venv); default: found from the current directory.")
+    var root: String?
+    @Flag(name: .long, help: "Print the summary as JSON on stdout (the status table still goes to stderr).")
+    var json = false
+
+    static let profiles: [(name: String, profile: String, chainID: UInt64, partition: String)] = [
+        ("ethereum-lab", "ethereum", 900_001, "P3"), ("optimism-lab", "optimism", 900_010, "P3"), ("blast-lab", "blast", 981_457, "P3"),
+    ]
+
+    func validate() throws {
+        guard (1...3).contains(chains) else { throw CLIError("--chains must be 1, 2 or 3") }
+        guard (1...100_000).contains(blocks) else { throw CLIError("--blocks must be within 1…100000") }
+    }
+
+    func run() async throws {
+        let root = try Self.checkout(root)
+        let dir = URL(fileURLWithPath: dir ?? NSTemporaryDirectory() + "arbiter-lab-\(getpid())-\(UInt64(Date().timeIntervalSince1970))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let chosen = Array(Self.profiles.prefix(chains))
+        Output.standardError("lab: starting \(chains) devnet(s) in \(dir.path) (deploying Uniswap V2/V3, lenders, executors: about a minute)")
+        var devnets: [Devnet] = []
+        defer { for d in devnets { d.stop() } }
+        devnets = try await withThrowingTaskGroup(of: (Int, Devnet).self) { group in
+            for (i, c) in chosen.enumerated() {
+                let seed = self.seed + i
+                group.addTask {
+                    (i, try Devnet(root: root, chainId: c.chainID, lab: true, market: true, blockTime: 1, seed: seed,
+                                   log: dir.appendingPathComponent("devnet-\(c.name).log")))
+                }
+            }
+            var out: [(Int, Devnet)] = []
+            for try await d in group { out.append(d) }
+            return out.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        // The registry: bundled chains off, the lab chains on, with their lenders and executors.
+        var args: [String] = ["-m", "tools.devnet.lab_config"]
+        for (c, d) in zip(chosen, devnets) {
+            let manifest = dir.appendingPathComponent("\(c.name).json")
+            try Data(d.manifest!.text.utf8).write(to: manifest)
+            args.append("\(c.name)@\(c.partition)+\(c.profile)=\(manifest.path)")
+        }
+        let configText = try Self.python(root: root, args)
+        let configPath = dir.appendingPathComponent("lab.toml")
+        try Data(configText.utf8).write(to: configPath)
+        let registry = try Registry.bundled().applying(overrides: configText, file: configPath.path)
+        let environment = ProcessInfo.processInfo.environment
+        // ARBITER_EXECUTOR_KEY (or its keystore) if set; else each lab chain's own throwaway key from its manifest.
+        let configured = try KeySource.load(role: "EXECUTOR", environment: environment)
+        var labKeys: [UInt64: PrivateKey] = [:]
+        for (c, d) in zip(chosen, devnets) {
+            guard let hex = d.manifest?["executorKey"]?.stringValue else { throw CLIError("the lab manifest of \(c.name) has no executor key") }
+            labKeys[c.chainID] = try PrivateKey(hex: hex)
+        }
+        let flashbotsKey = try KeySource.load(role: "FLASHBOTS", environment: environment) ?? ExecutionPlan.ephemeralKey()
+
+        var logger = Logger(label: "arbiter.lab")
+        logger.logLevel = .notice
+        let bus = InProcessBus()
+        let labChains = registry.chains.filter { c in chosen.contains { $0.name == c.name } }
+        let (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: labChains, environment: environment, minProfitBps: nil,
+                                                                      partition: "all", bus: bus, logger: logger)
+        let journalPath = dir.appendingPathComponent("journal.sqlite").path
+        let journal = try Journal(path: journalPath)
+        let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKey: { configured ?? labKeys[$0] }, flashbotsKey: flashbotsKey)
+        let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: journal, logger: logger)
+        let recovered = try await engine.recover()
+        let partitions = Array(Set(labChains.map(\.partition))).sorted()
+        let execution = ExecutionService(engine: engine, bus: bus, partitions: partitions, name: "lab", logger: logger)
+        var symbols: [Address: (String, Int)] = [:]
+        for d in devnets {
+            if case .object(let tokens)? = d.manifest?["tokens"] {
+                for (sym, t) in tokens {
+                    if let a = t["address"]?.stringValue.flatMap({ try? Address(hex: $0) }), case .number(let dec)? = t["decimals"], let n = Int(dec) { symbols[a] = (sym, n) }
+                }
+            }
+        }
+        let status = LabStatus(chains: chosen.map { ($0.name, $0.chainID) }, watchers: watchers, detection: detection, engine: engine, blocks: UInt64(blocks),
+                               symbols: symbols)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status, successTerminationBehavior: .gracefullyShutdownGroup)]
+        services.append(.init(service: execution))
+        if let crossChain { services.append(.init(service: crossChain)) }
+        services += detection.map { .init(service: $0) }
+        services += watchers.map { .init(service: $0) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await engine.drain()
+
+        let report = await engine.snapshot
+        let summary = LabSummary(report: report, chains: chosen.map { ($0.name, $0.chainID) }, symbols: symbols, detection: detection, journal: journalPath,
+                                 directory: dir.path, decisions: (try? journal.decisionCounts()) ?? [:], recovered: recovered)
+        if json { Output.lineNow(summary.json.text) } else { Output.lineNow(summary.text) }
+        if summary.mismatches > 0 {
+            throw CLIError("\(summary.mismatches) trade(s) realized a profit different from the expected one (see \(journalPath))")
+        }
+    }
+
+    /// The checkout: `--root`, else the first directory up from here with scripts/devnet.
+    static func checkout(_ given: String?) throws -> URL {
+        if let given { return URL(fileURLWithPath: given) }
+        var dir = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        while true {
+            if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("scripts/devnet").path) { return dir }
+            let up = dir.deletingLastPathComponent()
+            if up.path == dir.path { throw CLIError("cannot find the Arbiter checkout (scripts/devnet) from here: run from the checkout, or pass --root") }
+            dir = up
+        }
+    }
+
+    /// Runs the checkout's Python with `args`; its standard output.
+    static func python(root: URL, _ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = root.appendingPathComponent(".venv/bin/python")
+        p.arguments = args
+        p.currentDirectoryURL = root
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw CLIError("python \(args.joined(separator: " ")): \(String(decoding: errors, as: UTF8.self).suffix(400))") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The live table (stderr, every 2 s) and the stop after `blocks` blocks of the first chain.
+final class LabStatus: Service {
+    let chains: [(name: String, id: UInt64)]
+    let watchers: [ChainWatcher]
+    let detection: [DetectionService]
+    let engine: ExecutionEngine
+    let blocks: UInt64
+    let symbols: [Address: (String, Int)]
+
+    init(chains: [(String, UInt64)], watchers: [ChainWatcher], detection: [DetectionService], engine: ExecutionEngine, blocks: UInt64,
+         symbols: [Address: (String, Int)]) {
+        self.symbols = symbols
+        self.chains = chains.map { (name: $0.0, id: $0.1) }
+        self.watchers = watchers
+        self.detection = detection
+        self.engine = engine
+        self.blocks = blocks
+    }
+
+    func run() async throws {
+        var first: UInt64? = nil
+        var lastPrint = ContinuousClock.now
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(200))
+            let block = watchers.first?.status.stateBlock
+            if first == nil, let block { first = block }
+            let done = first.flatMap { f in block.map { $0 >= f + blocks } } ?? false
+            if ContinuousClock.now - lastPrint >= .seconds(2) || done {
+                lastPrint = .now
+                let r = await engine.snapshot
+                Output.standardError(String(repeating: "-", count: 96))
+                Output.standardError(pad(["chain", "block", "opportunities", "executed", "realized profit"], [14, 8, 15, 10, 40]))
+                for (w, d) in zip(watchers, detection) {
+                    let s = w.status
+                    let name = chains.first { $0.id == s.chainID }?.name ?? s.name
+                    let trades = r.trades.filter { $0.chainID == s.chainID }
+                    Output.standardError(pad([name, "\(s.stateBlock ?? 0)", "\(d.status.published)", "\(trades.count)",
+                                              LabSummary.profits(trades, symbols)], [14, 8, 15, 10, 40]))
+                }
+                let refused = r.refused.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                Output.standardError("submitted \(r.submitted), included \(r.included), failed \(r.failed); refused: \(refused.isEmpty ? "none" : refused)")
+            }
+            if done { return }
+        }
+    }
+
+    private func pad(_ cells: [String], _ widths: [Int]) -> String {
+        zip(cells, widths).map { c, w in c.count >= w ? c + " " : c + String(repeating: " ", count: w - c.count) }.joined()
+    }
+}
+
+/// What `arbiter lab` prints at the end.
+struct LabSummary {
+    let report: ExecutionEngine.Report
+    let chains: [(name: String, id: UInt64)]
+    let symbols: [Address: (String, Int)]
+    let detection: [DetectionService]
+    let journal: String
+    let directory: String
+    let decisions: [String: Int]
+    let recovered: (included: Int, dropped: Int)
+
+    /// Realized profit per asset, in the asset's units ("1.25 WETH, 310.5 DAI").
+    static func profits(_ trades: [ExecutionEngine.Trade], _ symbols: [Address: (String, Int)]) -> String {
+        var by: [Address: Int256] = [:]
+        for t in trades { by[t.asset] = (by[t.asset] ?? .zero) &+ t.realizedProfit }
+        if by.isEmpty { return "-" }
+        return by.map { a, v -> String in
+            let (sym, dec) = symbols[a] ?? (a.checksummed, 0)
+            return String(format: "%.6g %@", v.doubleValue / pow(10, Double(dec)), sym)
+        }.sorted().joined(separator: ", ")
+    }
+
+    /// Trades whose realized profit (from their receipt's transfers) differs from the expected or
+    /// the detected one, plus blocks where the executor's balance moved by other than the sum of
+    /// its trades' realized profits.
+    var mismatches: Int {
+        var n = report.trades.filter { $0.realizedProfit != $0.expectedProfit || $0.realizedProfit != $0.detectedProfit || $0.eventProfit != $0.realizedProfit }.count
+        var blocks: [String: (sum: Int256, delta: Int256)] = [:]
+        for t in report.trades {
+            let k = "\(t.chainID)/\(t.block)/\(t.executor.checksummed)/\(t.asset.checksummed)"
+            blocks[k] = ((blocks[k]?.sum ?? .zero) &+ t.realizedProfit, t.balanceDelta)
+        }
+        n += blocks.values.filter { $0.sum != $0.delta }.count
+        return n
+    }
+
+    /// Per in-process stage (and the whole detected → signed path): count, p50, p99 in µs.
+    var stages: [(String, Int, Double, Double)] {
+        report.stages.keys.sorted().map { k in
+            let v = report.stages[k]!.sorted()
+            func q(_ p: Double) -> Double { v.isEmpty ? 0 : Double(v[min(v.count - 1, Int(Double(v.count) * p))]) / 1_000 }
+            return (k, v.count, q(0.5), q(0.99))
+        }
+    }
+
+    var json: JSONValue {
+        .object([
+            ("chains", .array(chains.map { c in
+                let trades = report.trades.filter { $0.chainID == c.id }
+                let published = detection.first { $0.status.chainID == c.id }?.status.published ?? 0
+                return .object([
+                    ("name", .string(c.name)), ("chainId", .number(String(c.id))), ("opportunities", .number(String(published))),
+                    ("executed", .number(String(trades.count))), ("realizedProfit", .string(Self.profits(trades, symbols))),
+                ])
+            })),
+            ("trades", .array(report.trades.map { t in
+                .object([
+                    ("chainId", .number(String(t.chainID))), ("opportunity", .string(t.opportunity)), ("kind", .string(t.kind.name)),
+                    ("strategy", .string(t.strategy)), ("flashSource", .string(t.source.name)), ("tx", .string(t.txHash)),
+                    ("symbol", .string(symbols[t.asset]?.0 ?? "")),
+                    ("block", .number(String(t.block))), ("asset", .string(t.asset.checksummed)), ("executor", .string(t.executor.checksummed)),
+                    ("expectedProfit", .string(t.expectedProfit.description)), ("detectedProfit", .string(t.detectedProfit.description)),
+                    ("realizedProfit", .string(t.realizedProfit.description)), ("eventProfit", .string(t.eventProfit.description)),
+                    ("balanceDelta", .string(t.balanceDelta.description)),
+                ])
+            })),
+            ("submitted", .number(String(report.submitted))), ("included", .number(String(report.included))), ("failed", .number(String(report.failed))),
+            ("refused", .object(report.refused.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) })),
+            ("stagesMicroseconds", .object(stages.map { s in
+                (s.0, .object([("count", .number(String(s.1))), ("p50", .number(String(format: "%.1f", s.2))), ("p99", .number(String(format: "%.1f", s.3)))]))
+            })),
+            ("mismatches", .number(String(mismatches))), ("journal", .string(journal)), ("directory", .string(directory)),
+            ("recovered", .object([("included", .number(String(recovered.included))), ("dropped", .number(String(recovered.dropped)))])),
+        ])
+    }
+
+    var text: String {
+        var lines = ["lab summary (journal \(journal))"]
+        for c in chains {
+            let trades = report.trades.filter { $0.chainID == c.id }
+            lines.append("  \(c.name): \(trades.count) executed, realized \(Self.profits(trades, symbols))")
+        }
+        for t in report.trades {
+            lines.append("  block \(t.block) \(t.kind.name) via \(t.strategy)/\(t.source.name): expected \(t.expectedProfit), realized \(t.realizedProfit)"
+                         + (t.realizedProfit == t.expectedProfit ? " (equal)" : " (DIFFERENT)"))
+        }
+        lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
+        for (k, v) in report.refused.sorted(by: { $0.value > $1.value }) { lines.append("  refused \(k): \(v)") }
+        if let s = stages.first(where: { $0.0 == "detectedToSigned" }) {
+            lines.append(String(format: "  detected → signed (in process): p50 %.1f µs, p99 %.1f µs over %d trades", s.2, s.3, s.1))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

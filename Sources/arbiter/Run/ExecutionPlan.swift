@@ -1,0 +1,58 @@
+import EVMPrimitives
+import EVMSigning
+import EthClient
+import Execution
+import JSONRPC
+import MarketWatch
+import Opportunities
+import Registry
+
+/// How execution runs on each chain, from the registry: our executor contracts, the lenders
+/// they borrow from (with the registry's fee until the protocol's own is read), and the route
+/// the chain's MEV mode asks for.
+enum ExecutionPlan {
+    /// `executorKey` gives each chain's signing key (nil: the chain is not executed on).
+    static func chains(_ registry: Registry, watchers: [ChainWatcher], executorKey: (UInt64) -> PrivateKey?, flashbotsKey: PrivateKey) -> [ExecutionChain] {
+        var out: [ExecutionChain] = []
+        for w in watchers {
+            guard let chain = registry.chains.first(where: { $0.id == w.configuration.chainID }), chain.execution, !chain.executors.isEmpty,
+                  let key = executorKey(w.configuration.chainID) else { continue }
+            let rpc = w.configuration.rpc
+            let eth = EthClient(rpc)
+            var lenders: [FlashLender] = []
+            for s in registry.flashSources(on: chain.name) where s.status == .active {
+                guard let kind = RunPlan.kind(s.protocol), let executor = chain.executors[s.protocol.rawValue], let fee = RunPlan.fee(s) else { continue }
+                let assets = s.assets.map { symbols in
+                    Set(symbols.compactMap { sym -> Address? in
+                        if case .evm(let a)? = registry.token(sym, on: chain.name)?.address { a } else { nil }
+                    })
+                }
+                lenders.append(FlashLender(source: kind, lender: s.contract, executor: executor, assets: assets, defaultFee: fee))
+            }
+            let route: SubmissionRoute
+            switch chain.mev {
+            case .flashbots:
+                route = .flashbots(relay: RPCClient(FlashbotsSigner(key: flashbotsKey).transport(relay: chain.relay ?? "https://relay.flashbots.net")))
+            case .public:
+                route = .publicMempool(rpc)
+            case .jito:
+                continue
+            case .sequencer, .flashbotsProtectL2, .bloxroute, .fastlane, .timeboost:
+                route = .privateRPC(chain.relay.map { RPCClient(HTTPTransport(url: $0)) } ?? rpc)
+            }
+            out.append(ExecutionChain(chainID: w.configuration.chainID, eth: eth, route: route, key: key,
+                                      flash: lenders.isEmpty ? nil : FlashProviders(lenders: lenders, eth: eth), direct: chain.executors["direct"]))
+        }
+        return out
+    }
+
+    /// A fresh reputation key for Flashbots when none is configured (it holds no funds; only
+    /// the relay's view of our history is tied to it).
+    static func ephemeralKey() throws -> PrivateKey {
+        var rng = SystemRandomNumberGenerator()
+        while true {
+            let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if let k = try? PrivateKey(bytes: bytes) { return k }
+        }
+    }
+}
