@@ -139,7 +139,7 @@ let package = Package(
             name: "StreamBusTests",
             dependencies: ["StreamBus", "Opportunities", "EVMPrimitives", "ArbiterTestKit", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        .testTarget(name: "ExecutionTests", dependencies: ["Execution", "Opportunities", "EVMPrimitives"]),
+        .testTarget(name: "ExecutionTests", dependencies: ["Execution", "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning"]),
         .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],

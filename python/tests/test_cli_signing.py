@@ -87,3 +87,34 @@ def test_sign_tx_refuses_a_from_that_is_not_the_key(arbiter):
     tx = {"nonce": 0, "gas": 21000, "gasPrice": 1, "from": "0x000000000000000000000000000000000000dEaD"}
     p = arbiter("util", "sign-tx", json.dumps(tx), key=KEY_11, check=False)
     assert p.returncode == 1 and "not the signing key" in p.stderr
+
+
+def test_keystore_v3_from_eth_account_decrypts_to_its_key_and_never_leaks(arbiter, tmp_path):
+    """Web3 Secret Storage v3 files written by eth-account (scrypt and PBKDF2): `arbiter` finds
+    the same address; a wrong passphrase, a tampered MAC or a missing passphrase is refused with
+    an error that carries neither the passphrase nor the key."""
+    r = random.Random(31)
+    for kdf, iterations in [("scrypt", 1 << 12), ("pbkdf2", 2_000), ("scrypt", 1 << 14)]:
+        key = gv.random_key(r)
+        passphrase = f"correct horse {r.random()}"
+        ks = Account.encrypt(key, passphrase, kdf=kdf, iterations=iterations)
+        path = tmp_path / f"ks-{kdf}-{iterations}.json"
+        path.write_text(json.dumps(ks))
+        env = {"ARBITER_KEYSTORE_PASSPHRASE": passphrase}
+        out = arbiter("util", "address-of", "--keystore", str(path), env_extra=env).stdout.strip()
+        assert out == Account.from_key(key).address
+        # The decrypted key signs as the key itself does (same RFC 6979 signature).
+        sig = arbiter("util", "sign-message", "hello", "--keystore", str(path), env_extra=env).stdout.strip()
+        assert sig == "0x" + Account.sign_message(encode_defunct(text="hello"), key).signature.hex().removeprefix("0x")
+        wrong = arbiter("util", "address-of", "--keystore", str(path), env_extra={"ARBITER_KEYSTORE_PASSPHRASE": "nope"}, check=False)
+        assert wrong.returncode == 1 and "wrong passphrase" in wrong.stderr
+        tampered = dict(ks, crypto=dict(ks["crypto"], mac="00" * 32))
+        path.write_text(json.dumps(tampered))
+        bad = arbiter("util", "address-of", "--keystore", str(path), env_extra=env, check=False)
+        assert bad.returncode == 1 and "MAC" in bad.stderr
+        for p in (wrong, bad):
+            assert passphrase not in p.stderr and gv.hx(key)[2:] not in p.stderr.lower()
+    missing = arbiter("util", "address-of", "--keystore", str(path), check=False)
+    assert missing.returncode == 1 and "ARBITER_KEYSTORE_PASSPHRASE" in missing.stderr
+    path.write_text("{not json")
+    assert "not JSON" in arbiter("util", "address-of", "--keystore", str(path), env_extra={"ARBITER_KEYSTORE_PASSPHRASE": "x"}, check=False).stderr

@@ -2,6 +2,7 @@ import ArgumentParser
 import EVMCodec
 import EVMPrimitives
 import EVMSigning
+import Execution
 
 #if canImport(Glibc)
 import Glibc
@@ -9,17 +10,31 @@ import Glibc
 import Darwin
 #endif
 
-/// Where the signing key comes from: `ARBITER_PRIVATE_KEY`, or `--key-file`. Never an argument,
-/// so the key stays out of shell history and process listings.
+/// Where the signing key comes from: `ARBITER_PRIVATE_KEY`, `--key-file`, or a Web3 Secret
+/// Storage (v3) `--keystore` whose passphrase is in `ARBITER_KEYSTORE_PASSPHRASE`. Never an
+/// argument, so the key stays out of shell history and process listings.
 struct KeyOptions: ParsableArguments {
     static let environmentVariable = "ARBITER_PRIVATE_KEY"
+    static let passphraseVariable = "ARBITER_KEYSTORE_PASSPHRASE"
 
     @Option(name: .long, help: "A file holding the 0x-hex private key (instead of $ARBITER_PRIVATE_KEY).")
     var keyFile: String?
+    @Option(name: .long, help: "A Web3 Secret Storage v3 keystore file; its passphrase in $ARBITER_KEYSTORE_PASSPHRASE.")
+    var keystore: String?
 
     func load() throws -> PrivateKey {
         let text: String
         let source: String
+        if let keystore {
+            guard let passphrase = getenv(Self.passphraseVariable).map({ String(cString: $0) }) else {
+                throw CLIError("--keystore needs its passphrase in \(Self.passphraseVariable)")
+            }
+            do {
+                return try Keystore.decrypt(try Input.file(keystore), passphrase: passphrase)
+            } catch {
+                throw CLIError("\(keystore): \(error)")
+            }
+        }
         if let keyFile {
             text = String(decoding: try Input.file(keyFile), as: UTF8.self)
             source = keyFile
