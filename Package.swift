@@ -140,6 +140,13 @@ let package = Package(
             dependencies: ["StreamBus", "Opportunities", "EVMPrimitives", "ArbiterTestKit", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "ExecutionTests", dependencies: ["Execution", "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning"]),
+        .testTarget(
+            name: "ExecutionLabTests",
+            dependencies: [
+                "Execution", "Pipeline", "Detection", "MarketWatch", "MarketState", "StreamBus", "EthClient", "JSONRPC", "AMMMath", "Opportunities",
+                "EVMSigning", "EVMCodec", "EVMPrimitives", "ArbiterTestKit", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],

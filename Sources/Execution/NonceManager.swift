@@ -95,12 +95,13 @@ public actor NonceManager {
                 continue
             }
             while true {
+                // The head first: a receipt missing after it was read is missing at that head.
+                let head = try await eth.blockNumber()
                 if let landed = try await receiptBlock(s.txHash) {
                     try journal.updateSubmission(s.seq, status: .included, lastBlock: landed, at: now)
                     included += 1
                     break
                 }
-                let head = try await eth.blockNumber()
                 let lastTarget = max(s.lastBlock, s.targetBlock)
                 if s.mode == "bundle" ? head >= lastTarget : try await transactionCount(.latest) > s.nonce {
                     // A bundle past its last target did not land; a transaction whose nonce the chain moved past was replaced.

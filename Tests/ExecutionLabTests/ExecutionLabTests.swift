@@ -1,0 +1,236 @@
+import ArbiterTestKit
+import EVMCodec
+import EVMPrimitives
+import EVMSigning
+import Execution
+import Foundation
+import JSONRPC
+import MarketWatch
+import Opportunities
+import Pipeline
+import StreamBus
+import Testing
+
+/// Execution on the lab chain, end to end: the test opens gaps with real swaps, Arbiter detects
+/// them, executes them through flash loans in Flashbots bundles, and the chain's own numbers
+/// (balances read by the test, the relay's bundle log) must match what Arbiter journaled.
+@Suite(.serialized) struct ExecutionLabTests {
+    static let world = Result { try LabWorld() }
+
+    /// Runs detection and execution for `set` until `done` says so; returns the engine's report.
+    func trade(_ set: LabWorld.Lenders, open: (LabWorld) async throws -> Void,
+               until done: @escaping (ExecutionEngine.Report) -> Bool) async throws -> (ExecutionEngine.Report, Journal) {
+        let w = try Self.world.get()
+        let (journal, _) = try LabWorld.journal()
+        let watcher = w.watcher(), bus = InProcessBus()
+        let engine = try w.engine(set, journal: journal, state: WatcherStates([watcher]))
+        _ = try await engine.recover()
+        let detection = w.detection(set, watcher: watcher, bus: bus)
+        let execution = ExecutionService(engine: engine, bus: bus, partitions: ["P1"], name: "lab", logger: LabWorld.logger)
+        let tasks = [Task { try await detection.run() }, Task { try await execution.run() }]
+        defer { for t in tasks { t.cancel() } }
+        try await LabWorld.wait("the watcher's first state", seconds: 120) { watcher.latest != nil }
+        try await open(w)
+        do {
+            try await LabWorld.wait("a landed trade", seconds: 90) { done(await engine.snapshot) }
+        } catch {
+            let r = await engine.snapshot
+            throw FixtureError("\(error); published \(detection.status.published), refused \(r.refused), submitted \(r.submitted), trades \(r.trades.count)")
+        }
+        await engine.drain()
+        return (await engine.snapshot, journal)
+    }
+
+    /// Every landed trade realized exactly what detection expected, by the receipt, by the
+    /// `Executed` event, and by the executor's balance as the test reads it from the chain; and
+    /// its bundle reached the relay signed by the reputation key.
+    func checkTrades(_ report: ExecutionEngine.Report, _ journal: Journal) async throws {
+        let w = try Self.world.get()
+        let bundles = try await w.bundles()
+        #expect(!report.trades.isEmpty)
+        for t in report.trades {
+            #expect(t.realizedProfit == t.expectedProfit && t.realizedProfit == t.detectedProfit && t.eventProfit == t.realizedProfit, "\(t)")
+            #expect(t.realizedProfit > .zero)
+            let sameBlock = report.trades.filter { $0.block == t.block && $0.executor == t.executor && $0.asset == t.asset }
+            let after = try await w.balance(t.asset, of: t.executor, at: t.block), before = try await w.balance(t.asset, of: t.executor, at: t.block - 1)
+            #expect(Int256(bitPattern: after) &- Int256(bitPattern: before) == sameBlock.reduce(Int256.zero) { $0 &+ $1.realizedProfit })
+            let bundle = bundles.first { ($0["txs"]?.arrayValue ?? []).contains(.string(t.txHash)) }
+            #expect(bundle?["signer"]?.stringValue == w.flashbotsKey.address.checksummed.lowercased())
+            #expect(bundle?["landed"] == .number(String(t.block)))
+        }
+        let receipts = try journal.receipts()
+        #expect(Set(receipts.map(\.txHash)) == Set(report.trades.map(\.txHash)))
+        #expect(receipts.allSatisfy { $0.realizedProfit == $0.expectedProfit && $0.status == 1 })
+    }
+
+    @Test func daiThroughTheFlashMintAndWethThroughBalancerInBundles() async throws {
+        let w = try Self.world.get()
+        let (report, journal) = try await trade(.only(.daiFlashMint), open: { w in
+            // DAI/USDC on SushiSwap 10% off. With only the flash mint to borrow from, the DAI-started
+            // cycles are the ones that can be funded (WETH-started ones are refused: no lender).
+            try await w.swap("sushiswap", sell: "DAI", buy: "USDC", amount: UInt256(100_000) * UInt256(1_000_000_000_000_000_000))
+        }, until: { r in r.trades.contains { $0.source == .daiFlashMint } })
+        try await checkTrades(report, journal)
+        let dai = try #require(report.trades.first { $0.source == .daiFlashMint })
+        let daiExecutor = try w.address("executors", "daiFlashMint")
+        #expect(dai.asset == w.tokens["DAI"] && dai.executor == daiExecutor && dai.strategy == "flash-loan")
+
+        let (report2, journal2) = try await trade(.ethereum, open: { w in
+            // All lenders: WETH's cheapest is Balancer (no fee, less gas than Aave).
+            try await w.swap("sushiswap", sell: "WETH", buy: "USDC", amount: UInt256(30) * UInt256(1_000_000_000_000_000_000))
+        }, until: { r in r.trades.contains { $0.source == .balancerV2 } })
+        try await checkTrades(report2, journal2)
+        let balancerExecutor = try w.address("executors", "balancerV2")
+        #expect(report2.trades.allSatisfy { $0.source == .balancerV2 && $0.executor == balancerExecutor })
+    }
+
+    @Test func aaveFundedTradePaysItsPremiumAndStillRealizesTheDetectedProfit() async throws {
+        let w = try Self.world.get()
+        let (report, journal) = try await trade(.only(.aaveV3), open: { w in
+            try await w.swap("uniswap_v2", sell: "WETH", buy: "DAI", amount: UInt256(30) * UInt256(1_000_000_000_000_000_000))
+        }, until: { r in r.trades.contains { $0.source == .aaveV3 } })
+        try await checkTrades(report, journal)
+        let aave = try #require(report.trades.first { $0.source == .aaveV3 })
+        let aaveExecutor = try w.address("executors", "aaveV3")
+        #expect(aave.executor == aaveExecutor)
+    }
+
+    @Test func anOpportunityMadeStaleByACompetingSwapFailsSimulationAndNothingIsSent() async throws {
+        let w = try Self.world.get()
+        let watcher = w.watcher(), bus = InProcessBus()
+        let detection = w.detection(.ethereum, watcher: watcher, bus: bus)
+        let consumer = try await bus.consumer(partition: "P1", group: "stale", name: "stale")
+        let task = Task { try await detection.run() }
+        defer { task.cancel() }
+        try await LabWorld.wait("the watcher's first state", seconds: 120) { watcher.latest != nil }
+        try await w.swap("uniswap_v2", sell: "USDC", buy: "WETH", amount: UInt256(60_000) * UInt256(1_000_000))
+        var found: Opportunity? = nil
+        var frozen: ChainState? = nil
+        try await LabWorld.wait("an opportunity") {
+            for d in try await consumer.next(max: 64, wait: .milliseconds(100)) where found == nil {
+                if let s = watcher.latest, s.block == d.opportunity.blockNumber {
+                    found = d.opportunity
+                    frozen = ChainState(chainID: s.chainID, block: s.block, baseFee: s.baseFee, book: s.book, token0: s.pools.map(\.token0))
+                }
+            }
+            return found != nil
+        }
+        let o = try #require(found)
+        // A competitor takes the gap back (the reverse swap, twice as large) before we act...
+        let before = try await w.blockNumber()
+        try await w.swap("uniswap_v2", sell: "WETH", buy: "USDC", amount: UInt256(60) * UInt256(1_000_000_000_000_000_000))
+        try await LabWorld.wait("the competing swap to be mined") { try await w.blockNumber() > before + 1 }
+        // ...while our state still shows the old block: the re-quote agrees with detection, the chain does not.
+        let (journal, _) = try LabWorld.journal()
+        let engine = try w.engine(.ethereum, journal: journal, state: FrozenState(snapshot: try #require(frozen))) { $0.maxBlockLag = 1_000 }
+        _ = try await engine.recover()
+        let nonce = try await w.transactionCount(w.executorKey.address, "pending")
+        let bundleCount = try await w.bundles().count
+        let refusal = try #require(await engine.handle(o, receivedAt: WallClock.nanoseconds()))
+        // The contract reverts (it keeps less than planned), or returns other than the re-quote.
+        #expect(refusal.stage == "simulate" && ["reverted", "mismatch"].contains(refusal.reason), "\(refusal)")
+        // Nothing left the process: no bundle, no nonce used, the reservation dropped and free again.
+        #expect(try await w.bundles().count == bundleCount)
+        #expect(try await w.transactionCount(w.executorKey.address, "pending") == nonce)
+        #expect(try journal.allSubmissions().allSatisfy { $0.status == .dropped })
+        #expect(await engine.nonceManager(w.chainID)?.nextNonce == nonce)
+        let report = await engine.snapshot
+        #expect(report.submitted == 0 && report.refused["simulate:\(refusal.reason)"] == 1)
+        #expect(try journal.decisionCounts()["refused:\(refusal.reason)"] == 1)
+    }
+
+    @Test func injectedRelayFailuresOpenTheCircuitBreaker() async throws {
+        let w = try Self.world.get()
+        let watcher = w.watcher(), bus = InProcessBus()
+        let detection = w.detection(.ethereum, watcher: watcher, bus: bus)
+        let consumer = try await bus.consumer(partition: "P1", group: "breaker", name: "breaker")
+        let task = Task { try await detection.run() }
+        defer { task.cancel() }
+        try await LabWorld.wait("the watcher's first state", seconds: 120) { watcher.latest != nil }
+        try await w.swap("sushiswap", sell: "USDT", buy: "WETH", amount: UInt256(80_000) * UInt256(1_000_000))
+        var found: Opportunity? = nil
+        try await LabWorld.wait("an opportunity") {
+            for d in try await consumer.next(max: 64, wait: .milliseconds(100)) where found == nil { found = d.opportunity }
+            return found != nil
+        }
+        let o = try #require(found)
+        // The relay (the mirror endpoint) answers 429 to everything from now on.
+        let mirror = try #require(w.devnet.mirrors.first)
+        _ = try await w.devnet.call("devnet_rateLimit", [.number("1000")], endpoint: mirror.http)
+        defer { Task { _ = try? await w.devnet.call("devnet_rateLimit", [.number("0")], endpoint: mirror.http) } }
+        let (journal, _) = try LabWorld.journal()
+        let frozen = try #require(watcher.latest)
+        let state = FrozenState(snapshot: ChainState(chainID: frozen.chainID, block: o.blockNumber, baseFee: frozen.baseFee, book: frozen.book,
+                                                     token0: frozen.pools.map(\.token0)))
+        let engine = try w.engine(.ethereum, journal: journal, state: state) {
+            $0.risk.breakerFailures = 3
+            $0.maxBlockLag = 1_000
+        }
+        _ = try await engine.recover()
+        var reasons: [String] = []
+        for i in 0..<5 {
+            var copy = o
+            copy.id[0] ^= UInt8(i + 1)  // the same trade as new opportunities (past deduplication)
+            let r = await engine.handle(copy, receivedAt: WallClock.nanoseconds())
+            reasons.append(r.map { "\($0.stage):\($0.reason)" } ?? "submitted")
+        }
+        #expect(reasons == ["simulate:bundleFailed", "simulate:bundleFailed", "simulate:bundleFailed", "risk:circuitOpen", "risk:circuitOpen"], "\(reasons)")
+        let gate = await engine.riskGate
+        let breaker = try #require(gate.breakers[w.chainID])
+        if case .open = breaker.state {} else { Issue.record("the breaker is \(breaker.state), not open") }
+        #expect(breaker.trips == 1)
+        #expect(gate.refused[.circuitOpen] == 2 && gate.tradesInFlight == 0)
+        // No nonce was lost to the failures: all three were released.
+        #expect(await engine.nonceManager(w.chainID)?.nextNonce == (try await w.transactionCount(w.executorKey.address, "pending")))
+    }
+
+    @Test func aRestartMidFlightLosesNoNonceAndReusesNone() async throws {
+        let w = try Self.world.get()
+        let (journal, path) = try LabWorld.journal()
+        let key = w.executorKey
+        let first = NonceManager(chain: w.chainID, sender: key.address, journal: journal, eth: w.eth)
+        try await first.resync()
+        let chainNonce = try await w.transactionCount(key.address, "pending")
+        // Trade A: its bundle is at the relay for two blocks ahead when the process dies.
+        let a = try await first.reserve(opportunity: [0xA], now: 1)
+        #expect(a.nonce == chainNonce)
+        func signed(_ nonce: UInt64) -> SignedTransaction {
+            Transaction(type: .dynamicFee, chainId: w.chainID, nonce: nonce, maxPriorityFeePerGas: UInt256(1_000_000_000),
+                        maxFeePerGas: UInt256(100_000_000_000), gasLimit: 21_000, to: key.address).signed(with: key)
+        }
+        let txA = signed(a.nonce)
+        let target = try await w.blockNumber() + 2
+        _ = try await w.relay.call("eth_sendBundle", [.object([("txs", .array([.string(Hex.encode(txA.raw))])), ("blockNumber", .string(UInt256(target).hexQuantity))])])
+        try journal.updateSubmission(a.submission, status: .submitted, txHash: Hex.encode(txA.hash), mode: "bundle", targetBlock: target, lastBlock: target, at: 2)
+        // Trade B: a nonce reserved, the process died before anything was sent.
+        let b = try await first.reserve(opportunity: [0xB], now: 3)
+        #expect(b.nonce == chainNonce + 1)
+        // Trade C (after A and B): "sent" as a bundle the relay never received, for the next block.
+        let c = try await first.reserve(opportunity: [0xC], now: 4)
+        try journal.updateSubmission(c.submission, status: .submitted, txHash: Hex.encode(signed(c.nonce).hash), mode: "bundle",
+                                     targetBlock: target, lastBlock: target, at: 5)
+
+        // The restart: a new manager on the reopened journal settles everything before handing out a nonce.
+        let reopened = try Journal(path: path)
+        let second = NonceManager(chain: w.chainID, sender: key.address, journal: reopened, eth: w.eth)
+        let settled = try await second.recover(pollEvery: .milliseconds(100))
+        #expect(settled.included == 1 && settled.dropped == 2)
+        #expect(try await w.blockNumber() >= target)
+        // A landed (its nonce is used, once); B and C never reached the chain (their nonces go on).
+        #expect(try await w.transactionCount(key.address) == chainNonce + 1)
+        let rows = try reopened.allSubmissions()
+        #expect(rows.first { $0.seq == a.submission }?.status == .included)
+        #expect(rows.filter { $0.seq != a.submission }.allSatisfy { $0.status == .dropped })
+        // Concurrent trades after the restart: distinct nonces, contiguous from the chain's.
+        let taken = try await withThrowingTaskGroup(of: UInt64.self) { group in
+            for i in 0..<40 { group.addTask { try await second.reserve(opportunity: [UInt8(i)], now: 10).nonce } }
+            var out: [UInt64] = []
+            for try await n in group { out.append(n) }
+            return out.sorted()
+        }
+        #expect(taken == Array((chainNonce + 1)..<(chainNonce + 41)))
+        // A second process on the same journal cannot take a nonce a live submission holds.
+        let rogue = NonceManager(chain: w.chainID, sender: key.address, journal: reopened, eth: w.eth)
+        await #expect(throws: (any Error).self) { _ = try await rogue.reserve(opportunity: [0xFF], now: 11) }
+    }
+}

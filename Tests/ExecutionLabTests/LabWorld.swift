@@ -1,0 +1,185 @@
+import AMMMath
+import ArbiterTestKit
+import Detection
+import EVMCodec
+import EVMPrimitives
+import EVMSigning
+import EthClient
+import Execution
+import Foundation
+import JSONRPC
+import Logging
+import MarketState
+import MarketWatch
+import Opportunities
+import Pipeline
+import StreamBus
+import Testing
+
+/// The lab chain (real Uniswap V2/V3, lender doubles, our executors) with Arbiter wired as in
+/// `arbiter lab`, but driven by the test: no market driver, the test's own swaps open the gaps.
+/// Blocks come every half second; bundles go to the devnet's mirror endpoint's /relay, signed by
+/// a reputation key, so faults can be injected there without touching the watcher's endpoint.
+final class LabWorld: @unchecked Sendable {
+    let devnet: Devnet
+    let manifest: JSONValue
+    let chainID: UInt64 = 1
+    let tokens: [String: Address]
+    let eth: EthClient
+    let rpc: RPCClient
+    let pools: [WatchedPool]
+    let multicall: Address
+    let executorKey: PrivateKey
+    let flashbotsKey: PrivateKey
+    let relay: RPCClient
+    let trader: String
+    var tasks: [Task<Void, any Error>] = []
+
+    static let logger: Logger = {
+        var l = Logger(label: "test.execution")
+        l.logLevel = .error
+        return l
+    }()
+
+    init() throws {
+        devnet = try Devnet(chainId: 1, lab: true, market: false, blockTime: 0.5, mirrors: 1)
+        manifest = try #require(devnet.manifest)
+        guard case .object(let t)? = manifest["tokens"] else { throw FixtureError("no tokens") }
+        var tokens: [String: Address] = [:]
+        for (symbol, v) in t { tokens[symbol] = try Address(hex: try #require(v["address"]?.stringValue)) }
+        self.tokens = tokens
+        var pools: [WatchedPool] = []
+        for (venue, dex) in ["sushiswap", "uniswap_v2", "uniswap_v3"].enumerated() {
+            guard case .object(let listed)? = manifest["dexes"]?[dex]?["pools"] else { continue }
+            for (name, address) in listed {
+                let parts = name.split(separator: "/").map(String.init)
+                let a = try #require(tokens[parts[0]]), b = try #require(tokens[parts[1]])
+                let kind: WatchedPool.Kind = parts.count == 3 ? .uniswapV3 : .uniswapV2(feePips: 3000)
+                pools.append(WatchedPool(address: try Address(hex: try #require(address.stringValue)), kind: kind, tokenA: a, tokenB: b,
+                                         venue: UInt32(venue) << 24 + (parts.count == 3 ? UInt32(parts[2])! : 0)))
+            }
+        }
+        rpc = RPCClient(HTTPTransport(url: devnet.http.absoluteString))
+        eth = EthClient(rpc)
+        self.pools = pools
+        multicall = try Address(hex: try #require(manifest["multicall3"]?.stringValue))
+        executorKey = try PrivateKey(hex: try #require(manifest["executorKey"]?.stringValue))
+        flashbotsKey = try PrivateKey(hex: "0x" + String(repeating: "42", count: 32))
+        let mirror = try #require(devnet.mirrors.first)
+        relay = RPCClient(FlashbotsSigner(key: flashbotsKey).transport(relay: mirror.http.absoluteString + "relay"))
+        trader = try #require(manifest["keys"]?["trader"]?.stringValue)
+    }
+
+    /// A running watcher of the lab's pools (its snapshots have one consumer: one per test).
+    func watcher() -> ChainWatcher {
+        let w = ChainWatcher(.init(chainID: chainID, name: "lab", rpc: rpc, heads: .polling(.milliseconds(100)), multicall: multicall, pools: pools,
+                                   matrix: PriceMatrix(expected: 64)), logger: Self.logger)
+        tasks.append(Task { try await w.run() })
+        return w
+    }
+
+    func stop() {
+        for t in tasks { t.cancel() }
+        devnet.stop()
+    }
+
+    func address(_ path: String...) throws -> Address {
+        var v: JSONValue? = manifest
+        for p in path { v = v?[p] }
+        return try Address(hex: try #require(v?.stringValue))
+    }
+
+    // MARK: lenders, detection, execution
+
+    /// Which of the lab's lenders Arbiter may use (each lends its usual assets; DAI's is the flash mint).
+    struct Lenders: Sendable {
+        var sources: Set<Opportunity.FlashSource>
+        static let ethereum = Lenders(sources: [.daiFlashMint, .balancerV2, .aaveV3])
+        static func only(_ s: Opportunity.FlashSource...) -> Lenders { Lenders(sources: Set(s)) }
+    }
+
+    func lenders(_ set: Lenders) throws -> [FlashLender] {
+        let dai = tokens["DAI"]!
+        func l(_ s: Opportunity.FlashSource, _ name: String, _ assets: Set<Address>?, _ fee: AMMMath.FlashFee) throws -> FlashLender {
+            FlashLender(source: s, lender: try address("lenders", name), executor: try address("executors", name), assets: assets, defaultFee: fee)
+        }
+        var out: [FlashLender] = []
+        if set.sources.contains(.daiFlashMint) { out.append(try l(.daiFlashMint, "daiFlashMint", [dai], .none)) }
+        if set.sources.contains(.balancerV2) { out.append(try l(.balancerV2, "balancerV2", Set(tokens.values).subtracting([dai]), .none)) }
+        if set.sources.contains(.aaveV3) { out.append(try l(.aaveV3, "aaveV3", nil, .aave(bps: 5))) }
+        return out
+    }
+
+    /// Detection as `arbiter run` configures it for these lenders: WETH, then the stablecoins,
+    /// each with its cheapest lender (none: own capital, which the lab's executor does not hold).
+    func detection(_ set: Lenders, watcher: ChainWatcher, bus: any OpportunityBus) -> DetectionService {
+        func asset(_ sym: String, _ dec: UInt8, usd: Double?) -> CycleDetector.Asset {
+            let (source, fee): (Opportunity.FlashSource, AMMMath.FlashFee) =
+                if sym == "DAI" && set.sources.contains(.daiFlashMint) { (.daiFlashMint, .none) }
+                else if sym != "DAI" && set.sources.contains(.balancerV2) { (.balancerV2, .none) }
+                else if set.sources.contains(.aaveV3) { (.aaveV3, .aave(bps: 5)) }
+                else { (.none, .none) }
+            return CycleDetector.Asset(address: tokens[sym]!, decimals: dec, usdPerToken: usd, flashSource: source, flashFee: fee)
+        }
+        var c = CycleDetector.Configuration(chainID: chainID, wrappedNative: tokens["WETH"]!,
+                                            assets: [asset("WETH", 18, usd: nil), asset("DAI", 18, usd: 1), asset("USDC", 6, usd: 1), asset("USDT", 6, usd: 1)],
+                                            minNetProfitBps: 20)
+        c.ttlNanoseconds = 20_000_000_000
+        return DetectionService(watcher: watcher, configuration: .init(partition: "P1", detector: c), bus: bus, logger: Self.logger)
+    }
+
+    func engine(_ set: Lenders, journal: Journal, state: any ChainStateSource, configure: (inout ExecutionEngine.Configuration) -> Void = { _ in }) throws -> ExecutionEngine {
+        var configuration = ExecutionEngine.Configuration()
+        configuration.risk.defaultMinNetProfitMicroUSD = 0
+        configure(&configuration)
+        let chain = ExecutionChain(chainID: chainID, eth: eth, route: .flashbots(relay: relay), key: executorKey,
+                                   flash: FlashProviders(lenders: try lenders(set), eth: eth), direct: try address("executors", "direct"))
+        return ExecutionEngine(configuration: configuration, chains: [chain], state: state, journal: journal, logger: Self.logger)
+    }
+
+    static func journal() throws -> (Journal, String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).sqlite").path
+        return (try Journal(path: path), path)
+    }
+
+    // MARK: the chain
+
+    /// The trader sells `amount` raw units of `sell` for `buy` through a V2 router (mined in the next block).
+    func swap(_ dex: String, sell: String, buy: String, amount: UInt256) async throws {
+        let router = try address("dexes", dex, "router")
+        let f = try FunctionSignature("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)")
+        let data = try f.calldata([.uint(amount), .uint(.zero), .array([.address(tokens[sell]!), .address(tokens[buy]!)]),
+                                   .address(try Address(hex: trader)), .uint(UInt256(UInt64(1) << 40))])
+        _ = try await devnet.call("eth_sendTransaction", [.object([
+            ("from", .string(trader)), ("to", .string(router.checksummed)), ("data", .string(Hex.encode(data))), ("gas", .string("0x7a120")),
+        ])])
+    }
+
+    func blockNumber() async throws -> UInt64 { try await eth.blockNumber() }
+
+    func balance(_ token: Address, of holder: Address, at block: UInt64) async throws -> UInt256 {
+        let data = try FunctionSignature("balanceOf(address)").calldata([.address(holder)])
+        return try UInt256(bigEndian: try await eth.call(to: token, data: data, block: .number(block)))
+    }
+
+    func transactionCount(_ who: Address, _ tag: String = "latest") async throws -> UInt64 {
+        let v = try await devnet.call("eth_getTransactionCount", [.string(who.checksummed), .string(tag)])
+        return try UInt256(hex: try #require(v.stringValue)).w0
+    }
+
+    func bundles() async throws -> [JSONValue] { try await devnet.call("devnet_bundles").arrayValue ?? [] }
+
+    static func wait(_ what: String, seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while try await !condition() {
+            guard Date() < deadline else { throw FixtureError("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+/// A state source frozen at one snapshot: execution's view lagging the chain.
+struct FrozenState: ChainStateSource {
+    let snapshot: ChainState
+    func state(chain: UInt64) -> ChainState? { chain == snapshot.chainID ? snapshot : nil }
+}
