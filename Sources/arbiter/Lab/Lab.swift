@@ -289,8 +289,9 @@ struct LabSummary {
             lines.append("  \(c.name): \(trades.count) executed, realized \(Self.profits(trades, symbols))")
         }
         for t in report.trades {
-            lines.append("  block \(t.block) \(t.kind.name) via \(t.strategy)/\(t.source.name): expected \(t.expectedProfit), realized \(t.realizedProfit)"
-                         + (t.realizedProfit == t.expectedProfit ? " (equal)" : " (DIFFERENT)"))
+            let sym = symbols[t.asset]?.0 ?? t.asset.checksummed
+            lines.append("  block \(t.block) \(t.kind.name) via \(t.strategy)/\(t.source.name): expected \(t.expectedProfit), realized \(t.realizedProfit) \(sym) units"
+                         + (t.realizedProfit == t.expectedProfit && t.realizedProfit == t.detectedProfit ? " (equal)" : " (DIFFERENT)"))
         }
         lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
         for (k, v) in report.refused.sorted(by: { $0.value > $1.value }) { lines.append("  refused \(k): \(v)") }
