@@ -237,7 +237,8 @@ public actor ExecutionEngine {
         guard let nonces = nonces[chainID] else { return .failure(Refusal("nonce", "noManager")) }
         let reservation: (nonce: UInt64, submission: Int64)
         do {
-            reservation = try await nonces.reserve(opportunity: o.id, now: now)
+            if nonces.nextNonce == nil { try await nonces.resync() }
+            reservation = try nonces.reserveSynced(opportunity: o.id, now: now)
         } catch {
             return .failure(Refusal("nonce", "unavailable", "\(error)"))
         }
@@ -260,7 +261,7 @@ public actor ExecutionEngine {
             if r.reason == "outrun" || r.reason == "pendingMoved" { admitted = false }
             busyPools.subtract(pools)
             busySenders.remove(chainID)
-            try? await nonces.release(reservation.nonce, submission: reservation.submission, now: WallClock.nanoseconds())
+            try? nonces.release(reservation.nonce, submission: reservation.submission, now: WallClock.nanoseconds())
             return .failure(r)
         }
         try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: target, lastBlock: target, at: WallClock.nanoseconds())
@@ -402,14 +403,14 @@ public actor ExecutionEngine {
                 try? journal.updateSubmission(submission, status: .dropped, at: now)
                 try? await nonces[chain.chainID]?.resync()
             } else {
-                try? await nonces[chain.chainID]?.release(tx.nonce, submission: submission, now: now)
+                try? nonces[chain.chainID]?.release(tx.nonce, submission: submission, now: now)
             }
             risk.finish(o.id, landed: false, realisedMicroUSD: 0, now: now)
             try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "failed", reason: "notIncluded", at: now)
             report.refused["inclusion:notIncluded", default: 0] += 1
             return
         }
-        try? await nonces[chain.chainID]?.confirm(submission: submission, now: now)
+        try? nonces[chain.chainID]?.confirm(submission: submission, now: now)
         let status = landed.receipt["status"]?.stringValue == "0x1" ? 1 : 0
         // Realized: the executor's balance of the asset after the block less before it.
         let eth = chain.eth, executor = plan.executor, asset = plan.asset

@@ -98,13 +98,14 @@ public final class Journal: Sendable {
     /// trades never share a nonce, whatever the caller does. Returns the submission's row.
     public func reserveNonce(chain: UInt64, sender: Address, nonce: UInt64, opportunity: [UInt8], at: UInt64) throws -> Int64 {
         try db.write { db in
-            try db.execute(sql: """
+            // Cached statements: this write is on the path from detection to a signed trade.
+            try db.cachedStatement(sql: """
                 INSERT INTO submission (opportunity, chain, sender, nonce, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'reserved', ?, ?)
-                """, arguments: [Hex.encode(opportunity), Int64(bitPattern: chain), sender.checksummed, Int64(nonce), Int64(bitPattern: at), Int64(bitPattern: at)])
+                """).execute(arguments: [Hex.encode(opportunity), Int64(bitPattern: chain), sender.checksummed, Int64(nonce), Int64(bitPattern: at), Int64(bitPattern: at)])
             let seq = db.lastInsertedRowID
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO nonce (chain, sender, next) VALUES (?, ?, ?) ON CONFLICT(chain, sender) DO UPDATE SET next = MAX(next, excluded.next)
-                """, arguments: [Int64(bitPattern: chain), sender.checksummed, Int64(nonce + 1)])
+                """).execute(arguments: [Int64(bitPattern: chain), sender.checksummed, Int64(nonce + 1)])
             return seq
         }
     }

@@ -3,8 +3,10 @@ import EVMPrimitives
 import EthClient
 import JSONRPC
 import MarketWatch
+import Synchronization
 
-/// Nonces of one key on one chain: handed out one at a time (an actor), each written to the
+/// Nonces of one key on one chain: handed out one at a time (under a lock, without a hop to
+/// another executor: it sits on the path to signing), each written to the
 /// journal before anything is signed with it (the journal refuses a nonce a live submission
 /// holds), released when what was signed with it cannot land any more, and resynchronised from
 /// the chain on a gap, on "nonce too low", and after a restart.
@@ -13,15 +15,14 @@ import MarketWatch
 /// out anything: one reserved but never sent is dropped; a bundle is waited out until its last
 /// target block has passed, then found included or dropped; a sent transaction is looked up.
 /// Only then does the next nonce come from the chain, so no nonce is lost and none reused.
-public actor NonceManager {
+public final class NonceManager: Sendable {
     public let chain: UInt64
     public let sender: Address
     let journal: Journal
     let eth: EthClient
-    private var next: UInt64?
-    /// Nonces released below `next` (their trade did not land): reused lowest first.
-    private var free: Set<UInt64> = []
-    public private(set) var resyncs = 0
+    /// `next`: the next nonce (nil until synchronised); `free`: nonces released below it (their
+    /// trade did not land), reused lowest first.
+    private let state = Mutex<(next: UInt64?, free: Set<UInt64>, resyncs: Int)>((nil, [], 0))
 
     public init(chain: UInt64, sender: Address, journal: Journal, eth: EthClient) {
         self.chain = chain
@@ -30,40 +31,51 @@ public actor NonceManager {
         self.eth = eth
     }
 
-    /// Holds a nonce for `opportunity`; returns it with its journal row.
+    /// Holds a nonce for `opportunity`; returns it with its journal row. Synchronises from the
+    /// chain first if it never has.
     public func reserve(opportunity: [UInt8], now: UInt64) async throws -> (nonce: UInt64, submission: Int64) {
-        if next == nil { try await resync() }
-        let nonce: UInt64
-        if let low = free.min() {
-            free.remove(low)
-            nonce = low
-        } else {
-            nonce = next!
-            next = nonce + 1
-        }
-        do {
-            return (nonce, try journal.reserveNonce(chain: chain, sender: sender, nonce: nonce, opportunity: opportunity, at: now))
-        } catch {
-            // The journal says it is held (another process, or a bug here): never hand it out; start over from the chain.
-            next = nil
-            free = []
-            throw error
+        if nextNonce == nil { try await resync() }
+        return try reserveSynced(opportunity: opportunity, now: now)
+    }
+
+    /// `reserve` once synchronised: no suspension, one journal transaction.
+    public func reserveSynced(opportunity: [UInt8], now: UInt64) throws -> (nonce: UInt64, submission: Int64) {
+        try state.withLock { s in
+            guard let n = s.next else { throw ExecutionError("nonces of \(sender.checksummed) on chain \(chain) are not synchronised") }
+            let nonce: UInt64
+            if let low = s.free.min() {
+                s.free.remove(low)
+                nonce = low
+            } else {
+                nonce = n
+                s.next = n + 1
+            }
+            do {
+                return (nonce, try journal.reserveNonce(chain: chain, sender: sender, nonce: nonce, opportunity: opportunity, at: now))
+            } catch {
+                // The journal says it is held (another process, or a bug here): never hand it out; start over from the chain.
+                s.next = nil
+                s.free = []
+                throw error
+            }
         }
     }
 
     /// What was signed with `nonce` cannot land (dropped or never sent): the nonce is free again.
     public func release(_ nonce: UInt64, submission: Int64, now: UInt64) throws {
         try journal.updateSubmission(submission, status: .dropped, at: now)
-        guard let n = next, nonce < n else { return }
-        if nonce == n - 1 {
-            next = nonce
-            // Free nonces just below collapse into `next`.
-            while let n = next, n > 0, free.contains(n - 1) {
-                free.remove(n - 1)
-                next = n - 1
+        state.withLock { s in
+            guard let n = s.next, nonce < n else { return }
+            if nonce == n - 1 {
+                s.next = nonce
+                // Free nonces just below collapse into `next`.
+                while let n = s.next, n > 0, s.free.contains(n - 1) {
+                    s.free.remove(n - 1)
+                    s.next = n - 1
+                }
+            } else {
+                s.free.insert(nonce)
             }
-        } else {
-            free.insert(nonce)
         }
     }
 
@@ -76,9 +88,11 @@ public actor NonceManager {
     /// "nonce too low", or a gap the chain reports).
     public func resync() async throws {
         let count = try await transactionCount(.pending)
-        next = count
-        free = []
-        resyncs += 1
+        state.withLock {
+            $0.next = count
+            $0.free = []
+            $0.resyncs += 1
+        }
         try journal.setNextNonce(chain: chain, sender: sender, next: count)
     }
 
@@ -117,7 +131,8 @@ public actor NonceManager {
         return (included, dropped)
     }
 
-    public var nextNonce: UInt64? { next }
+    public var nextNonce: UInt64? { state.withLock { $0.next } }
+    public var resyncs: Int { state.withLock { $0.resyncs } }
 
     enum Tag: String { case latest, pending }
 

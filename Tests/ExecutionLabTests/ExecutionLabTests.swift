@@ -103,11 +103,16 @@ import Testing
         let task = Task { try await detection.run() }
         defer { task.cancel() }
         try await LabWorld.wait("the watcher's first state", seconds: 120) { watcher.latest != nil }
+        // The gap: USDC sold for WETH on uniswap_v2's WETH/USDC (an opportunity through that pool,
+        // after this swap; the watcher's first pass may also publish leftovers of earlier tests).
+        let pool = try w.address("dexes", "uniswap_v2", "pools", "WETH/USDC")
+        let opened = try await w.blockNumber()
         try await w.swap("uniswap_v2", sell: "USDC", buy: "WETH", amount: UInt256(60_000) * UInt256(1_000_000))
         var found: Opportunity? = nil
         var frozen: ChainState? = nil
         try await LabWorld.wait("an opportunity") {
             for d in try await consumer.next(max: 64, wait: .milliseconds(100)) where found == nil {
+                guard d.opportunity.blockNumber > opened, d.opportunity.path.contains(where: { $0.pool == pool }) else { continue }
                 if let s = watcher.latest, s.block == d.opportunity.blockNumber {
                     found = d.opportunity
                     frozen = ChainState(chainID: s.chainID, block: s.block, baseFee: s.baseFee, book: s.book, token0: s.pools.map(\.token0))
