@@ -95,6 +95,72 @@ import Testing
         #expect(aave.executor == aaveExecutor)
     }
 
+    @Test func ownCapitalWinsWhenTheExecutorHoldsTheInput() async throws {
+        let w = try Self.world.get()
+        let direct = try w.address("executors", "direct")
+        // The own-capital executor gets 500 WETH: more than any loan the gaps below need.
+        try await w.transfer("WETH", to: direct, amount: UInt256(500) * UInt256(1_000_000_000_000_000_000))
+        try await LabWorld.wait("the deposit") { try await w.balance(w.tokens["WETH"]!, of: direct, at: try await w.blockNumber()) > .zero }
+        let (report, journal) = try await trade(.ethereum, open: { w in
+            try await w.swap("uniswap_v2", sell: "WETH", buy: "USDT", amount: UInt256(25) * UInt256(1_000_000_000_000_000_000))
+        }, until: { r in r.trades.contains { $0.strategy == "intra-chain" } })
+        try await checkTrades(report, journal)
+        let t = try #require(report.trades.first { $0.strategy == "intra-chain" })
+        #expect(t.executor == direct && t.source == Opportunity.FlashSource.none && t.asset == w.tokens["WETH"])
+    }
+
+    @Test func aBackrunLandsRightAfterItsTarget() async throws {
+        let w = try Self.world.get()
+        let watcher = w.watcher(), bus = InProcessBus()
+        let detection = w.detection(.ethereum, watcher: watcher, bus: bus)
+        let consumer = try await bus.consumer(partition: "P1", group: "backrun", name: "backrun")
+        let task = Task { try await detection.run() }
+        defer { task.cancel() }
+        try await LabWorld.wait("the watcher's first state", seconds: 120) { watcher.latest != nil }
+        let pool = try w.address("dexes", "sushiswap", "pools", "WETH/USDT")
+        let opened = try await w.blockNumber()
+        try await w.swap("sushiswap", sell: "USDT", buy: "WETH", amount: UInt256(50_000) * UInt256(1_000_000))
+        var found: Opportunity? = nil
+        try await LabWorld.wait("an opportunity") {
+            for d in try await consumer.next(max: 64, wait: .milliseconds(100)) where found == nil {
+                if d.opportunity.blockNumber > opened, d.opportunity.path.contains(where: { $0.pool == pool }) { found = d.opportunity }
+            }
+            return found != nil
+        }
+        // The target: someone else's transaction (a transfer from a funded key) that our trade must follow.
+        let other = try PrivateKey(hex: "0x" + String(repeating: "77", count: 32))
+        _ = try await w.devnet.call("devnet_fund", [.string(other.address.checksummed), .string(UInt256(1_000_000_000_000_000_000).hexQuantity)])
+        try await LabWorld.wait("the funding to be mined") {
+            let v = try await w.devnet.call("eth_getBalance", [.string(other.address.checksummed), .string("latest")])
+            return try UInt256(hex: v.stringValue ?? "0x0") > .zero
+        }
+        let otherNonce = try await w.transactionCount(other.address, "pending")
+        let target = Transaction(type: .dynamicFee, chainId: w.chainID, nonce: otherNonce, maxPriorityFeePerGas: UInt256(2_000_000_000),
+                                 maxFeePerGas: UInt256(100_000_000_000), gasLimit: 21_000, to: try Address(hex: "0x000000000000000000000000000000000000dEaD"),
+                                 value: UInt256(12_345)).signed(with: other)
+        var o = try #require(found)
+        o.kind = .backrun
+        let (journal, _) = try LabWorld.journal()
+        let engine = try w.engine(.ethereum, journal: journal, state: WatcherStates([watcher]))
+        _ = try await engine.recover()
+        await engine.setBackrunTarget(target.raw, for: o.id)
+        let refusal = await engine.handle(o, receivedAt: WallClock.nanoseconds())
+        #expect(refusal == nil, "\(String(describing: refusal))")
+        try await LabWorld.wait("the backrun to land") {
+            let r = await engine.snapshot
+            return !r.trades.isEmpty || r.failed > 0
+        }
+        await engine.drain()
+        let report = await engine.snapshot
+        try await checkTrades(report, journal)
+        let t = try #require(report.trades.first)
+        #expect(t.strategy == "backrun")
+        // In its block, the target comes first and our trade right after it.
+        let block = try await w.devnet.call("eth_getBlockByNumber", [.string(UInt256(t.block).hexQuantity), .bool(false)])
+        let hashes = block["transactions"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(Array(hashes.prefix(2)) == [Hex.encode(target.hash), t.txHash])
+    }
+
     @Test func anOpportunityMadeStaleByACompetingSwapFailsSimulationAndNothingIsSent() async throws {
         let w = try Self.world.get()
         let watcher = w.watcher(), bus = InProcessBus()

@@ -155,6 +155,14 @@ final class LabWorld: @unchecked Sendable {
         ])])
     }
 
+    /// The trader sends `amount` of `symbol` to `to` (mined in the next block).
+    func transfer(_ symbol: String, to: Address, amount: UInt256) async throws {
+        let data = try FunctionSignature("transfer(address,uint256)").calldata([.address(to), .uint(amount)])
+        _ = try await devnet.call("eth_sendTransaction", [.object([
+            ("from", .string(trader)), ("to", .string(tokens[symbol]!.checksummed)), ("data", .string(Hex.encode(data))), ("gas", .string("0x30d40")),
+        ])])
+    }
+
     func blockNumber() async throws -> UInt64 { try await eth.blockNumber() }
 
     func balance(_ token: Address, of holder: Address, at block: UInt64) async throws -> UInt256 {
