@@ -53,6 +53,8 @@ public actor ExecutionEngine {
         public var submitted = 0
         public var included = 0
         public var failed = 0
+        /// Bundles sent again for a later block after their target passed without them.
+        public var retargeted = 0
         public var refused: [String: Int] = [:]
         public var stages: [String: [UInt64]] = [:]
         public var realized: [UInt64: Int256] = [:]
@@ -335,8 +337,6 @@ public actor ExecutionEngine {
 
     private func track(_ o: Opportunity, chain: ExecutionChain, plan: TradePlan, tx: Transaction, signed: SignedTransaction, submission: Int64,
                        target: UInt64, pools: Set<Address>) async {
-        var signed = signed
-        var plan = plan
         var target = target
         var attempts = 1
         var cancelled = false
@@ -375,23 +375,23 @@ public actor ExecutionEngine {
                 break
             }
             guard attempts < chain.maxBundleBlocks, head >= target else { break }
-            // Not included: quote again on the new state and retarget the next block, same nonce.
+            // Not included (a builder left it out): if the path still quotes as detected on the
+            // new state, the same signed bundle goes for the next block; otherwise the detector's
+            // quote on the new state supersedes it and the nonce is released.
             attempts += 1
-            guard let s = state.state(chain: chain.chainID), s.block >= head,
-                  case .success(let q) = Requote.quote(o.path, amountIn: o.amountIn, on: s),
-                  case .success(let p) = FlashLoanStrategy.plan(o, q, executor: plan.executor, fee: plan.flash?.fee ?? .zero, flash: plan.flash,
-                                                               strategy: plan.strategy, deadline: WallClock.nanoseconds() / 1_000_000_000 + 300) else { break }
-            var t = tx
-            t.data = p.calldata
-            let resigned = t.signed(with: chain.key)
+            var current = state.state(chain: chain.chainID)
+            for _ in 0..<40 where (current?.block ?? 0) < head {
+                try? await Task.sleep(for: .milliseconds(25))
+                current = state.state(chain: chain.chainID)
+            }
+            guard let s = current, s.block >= head, case .success(let q) = Requote.quote(o.path, amountIn: o.amountIn, on: s),
+                  q.amountOut == o.path.last!.amountOut else { break }
             target = s.block + 1
-            guard let sim = try? await relay.callBundle(p.bundlePrefix.isEmpty ? plan.bundlePrefix + [resigned.raw] : p.bundlePrefix + [resigned.raw], block: target),
-                  sim.failure == nil, (try? await relay.sendBundle(plan.bundlePrefix + [resigned.raw], block: target)) != nil else { break }
-            plan.calldata = p.calldata
-            plan.expectedProfit = p.expectedProfit
-            signed = resigned
-            try? journal.updateSubmission(submission, status: .submitted, txHash: Hex.encode(signed.hash), lastBlock: target,
-                                          expectedProfit: p.expectedProfit.description, at: WallClock.nanoseconds())
+            let txs = plan.bundlePrefix + [signed.raw]
+            guard let sim = try? await relay.callBundle(txs, block: target), sim.failure == nil,
+                  (try? await relay.sendBundle(txs, block: target)) != nil else { break }
+            report.retargeted += 1
+            try? journal.updateSubmission(submission, status: .submitted, lastBlock: target, at: WallClock.nanoseconds())
         }
         let now = WallClock.nanoseconds()
         busyPools.subtract(pools)

@@ -54,7 +54,8 @@ import Testing
             let sameBlock = report.trades.filter { $0.block == t.block && $0.executor == t.executor && $0.asset == t.asset }
             let after = try await w.balance(t.asset, of: t.executor, at: t.block), before = try await w.balance(t.asset, of: t.executor, at: t.block - 1)
             #expect(Int256(bitPattern: after) &- Int256(bitPattern: before) == sameBlock.reduce(Int256.zero) { $0 &+ $1.realizedProfit })
-            let bundle = bundles.first { ($0["txs"]?.arrayValue ?? []).contains(.string(t.txHash)) }
+            // The bundle that carried it (the last one: a retargeted trade was sent more than once).
+            let bundle = bundles.last { ($0["txs"]?.arrayValue ?? []).contains(.string(t.txHash)) }
             #expect(bundle?["signer"]?.stringValue == w.flashbotsKey.address.checksummed.lowercased())
             #expect(bundle?["landed"] == .number(String(t.block)))
         }
@@ -159,6 +160,24 @@ import Testing
         let block = try await w.devnet.call("eth_getBlockByNumber", [.string(UInt256(t.block).hexQuantity), .bool(false)])
         let hashes = block["transactions"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(Array(hashes.prefix(2)) == [Hex.encode(target.hash), t.txHash])
+    }
+
+    @Test func aBundleLeftOutOfItsBlockIsSentAgainForTheNext() async throws {
+        let w = try Self.world.get()
+        // The builder leaves the next bundle out (the relay still accepts it).
+        _ = try await w.devnet.call("devnet_dropBundles", [.number("1")])
+        let before = try await w.bundles().count
+        let (report, journal) = try await trade(.only(.balancerV2), open: { w in
+            try await w.swap("uniswap_v2", sell: "WETH", buy: "USDC", amount: UInt256(20) * UInt256(1_000_000_000_000_000_000))
+        }, until: { r in r.retargeted >= 1 && !r.trades.isEmpty })
+        try await checkTrades(report, journal)
+        let t = try #require(report.trades.first)
+        let sent = try await w.bundles().dropFirst(before).filter { ($0["txs"]?.arrayValue ?? []).contains(.string(t.txHash)) }
+        // The same signed trade twice: first left out, then landed in the block after its first target.
+        #expect(sent.count == 2)
+        #expect(sent.first?["dropped"] == .bool(true) && sent.first?["landed"] == .null)
+        #expect(sent.last?["landed"] == .number(String(t.block)))
+        if case .number(let first)? = sent.first?["target"], let firstTarget = UInt64(first) { #expect(t.block > firstTarget) }
     }
 
     @Test func anOpportunityMadeStaleByACompetingSwapFailsSimulationAndNothingIsSent() async throws {

@@ -41,6 +41,7 @@ class Node:
         self.pending_raw = []        # raw transactions in the block being built (re-applied if a bundle is rolled back)
         self.bundle_log = []         # every bundle received: target, tx hashes, signer, the block it landed in
         self.relay_signer = None     # the X-Flashbots-Signature address of the request being served
+        self.drop_bundles = 0        # fault: this many next bundles are accepted but never built into a block
         self._record(self.latest_number())
 
     # ------------------------------------------------------------------ mining
@@ -393,7 +394,11 @@ class Node:
         reverting = set(h.lower() for h in bundle.get("revertingTxHashes", []))
         entry = {"target": target, "txs": ["0x" + keccak(hexstr=t).hex() for t in txs], "signer": self.relay_signer, "landed": None}
         self.bundle_log.append(entry)
-        self.bundles.setdefault(target, []).append((txs, reverting, entry))
+        if self.drop_bundles > 0:  # accepted, as a relay would, but no builder includes it
+            self.drop_bundles -= 1
+            entry["dropped"] = True
+        else:
+            self.bundles.setdefault(target, []).append((txs, reverting, entry))
         hashes = b"".join(keccak(hexstr=t) for t in txs)
         return {"bundleHash": "0x" + keccak(hashes).hex()}
 

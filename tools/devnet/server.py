@@ -78,6 +78,9 @@ class Server:
             # blockNumber/blockHash means the last block the query covers.
             self.faults.extra_logs = list(params[0])
             return True
+        if method == "devnet_dropBundles":
+            self.node.drop_bundles = int(params[0])
+            return True
         if method == "evm_setIntervalMining":
             self._set_block_time(int(params[0]) / 1000)
             return True

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EVMCodec
 import EVMPrimitives
+import Execution
 import Foundation
 import Logging
 import MarketState
@@ -35,11 +36,16 @@ struct Run: AsyncParsableCommand {
     var seconds: Double?
     @Flag(name: .long, help: "Print every opportunity consumed as a JSON line.")
     var json = false
+    @Flag(name: .long, help: "Execute what is detected (needs --role all, executor contracts in the registry, and ARBITER_EXECUTOR_KEY or its keystore).")
+    var execute = false
+    @Option(name: .long, help: "The execution journal (SQLite), with --execute.")
+    var journal = "arbiter-journal.sqlite"
 
     func validate() throws {
         if let seconds, !(seconds > 0) { throw CLIError("--seconds must be positive") }
         guard ["P1", "P2", "P3", "P4", "all"].contains(partition) else { throw CLIError("--partition must be P1, P2, P3, P4 or all") }
         if let minProfitBps, !(0...10_000).contains(minProfitBps) { throw CLIError("--min-profit-bps must be within 0…10000") }
+        if execute, role != .all { throw CLIError("--execute re-quotes on this process's market state: it needs --role all") }
     }
 
     func run() async throws {
@@ -62,7 +68,20 @@ struct Run: AsyncParsableCommand {
         }
         let partitions = partition == "all" ? Array(Set(chains.map(\.partition))).sorted() : [partition]
         var sink: OpportunitySink? = nil
-        if role != .detector {
+        var execution: ExecutionService? = nil
+        if execute {
+            guard let key = try KeySource.load(role: "EXECUTOR", environment: environment) else {
+                throw CLIError("--execute needs the executor key: ARBITER_EXECUTOR_KEY, or ARBITER_EXECUTOR_KEYSTORE with ARBITER_EXECUTOR_PASSPHRASE")
+            }
+            let flashbots = try KeySource.load(role: "FLASHBOTS", environment: environment) ?? ExecutionPlan.ephemeralKey()
+            let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKey: { _ in key }, flashbotsKey: flashbots)
+            guard !execChains.isEmpty else { throw CLIError("--execute: no chain run here has execution on and executor contracts configured (executors = {…} in arbiter.toml)") }
+            let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: try Journal(path: journal), logger: logger)
+            let settled = try await engine.recover()
+            Output.standardError("execution on \(execChains.count) chain(s), journal \(journal); settled from before: \(settled.included) included, \(settled.dropped) dropped")
+            execution = ExecutionService(engine: engine, bus: bus, partitions: partitions, name: consumer, logger: logger)
+            sink = execution!.sink
+        } else if role != .detector {
             let json = self.json
             sink = OpportunitySink(bus: bus, partitions: partitions, name: consumer, logger: logger) { delivery, partition, receivedAt in
                 Output.lineNow(json ? Self.json(delivery, partition: partition, receivedAt: receivedAt) : Self.text(delivery.opportunity))
@@ -71,7 +90,7 @@ struct Run: AsyncParsableCommand {
         // Shutdown runs in reverse: sources, then detectors, then the consumer, then the printer.
         let printer = RunStatus(watchers: watchers, detection: detection, sink: sink, bus: bus, stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) })
         services.append(.init(service: printer, successTerminationBehavior: .gracefullyShutdownGroup))
-        if let sink { services.append(.init(service: sink)) }
+        if let execution { services.append(.init(service: execution)) } else if let sink { services.append(.init(service: sink)) }
         if let crossChain { services.append(.init(service: crossChain)) }
         services += detection.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
