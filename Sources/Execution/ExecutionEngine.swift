@@ -256,8 +256,17 @@ public actor ExecutionEngine {
         try? journal.updateSubmission(reservation.submission, status: .reserved, txHash: txHash, mode: chain.route.name, strategy: plan.strategy,
                                       executor: plan.executor.checksummed, expectedProfit: plan.expectedProfit.description, at: now)
         // simulate and submit
-        let target = s.block + 1
-        let outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, target: target, clock: &clock)
+        var target = s.block + 1
+        var outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, target: target, clock: &clock)
+        // Outrun by a block while simulating: if the path still quotes as detected on the new
+        // state, the same signed trade is simulated again for the next block (twice at most).
+        for _ in 0..<2 {
+            guard case .failure(let r) = outcome, r.reason == "outrun", let head = try? await chain.eth.blockNumber(),
+                  let fresh = await state(chain.chainID, atLeast: head), case .success(let again) = Requote.quote(o.path, amountIn: o.amountIn, on: fresh),
+                  again.amountOut == o.path.last!.amountOut else { break }
+            target = fresh.block + 1
+            outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, target: target, clock: &clock)
+        }
         if case .failure(let r) = outcome {
             // Being outrun by the next block, or by transactions ahead of ours, is competition, not a fault of this chain's setup.
             if r.reason == "outrun" || r.reason == "pendingMoved" { admitted = false }
@@ -379,12 +388,7 @@ public actor ExecutionEngine {
             // new state, the same signed bundle goes for the next block; otherwise the detector's
             // quote on the new state supersedes it and the nonce is released.
             attempts += 1
-            var current = state.state(chain: chain.chainID)
-            for _ in 0..<40 where (current?.block ?? 0) < head {
-                try? await Task.sleep(for: .milliseconds(25))
-                current = state.state(chain: chain.chainID)
-            }
-            guard let s = current, s.block >= head, case .success(let q) = Requote.quote(o.path, amountIn: o.amountIn, on: s),
+            guard let s = await state(chain.chainID, atLeast: head), case .success(let q) = Requote.quote(o.path, amountIn: o.amountIn, on: s),
                   q.amountOut == o.path.last!.amountOut else { break }
             target = s.block + 1
             let txs = plan.bundlePrefix + [signed.raw]
@@ -450,6 +454,15 @@ public actor ExecutionEngine {
     }
 
     // MARK: helpers
+
+    /// The chain's state once it has reached `block` (waiting up to a second for the watcher).
+    private func state(_ chain: UInt64, atLeast block: UInt64) async -> ChainState? {
+        for _ in 0..<40 {
+            if let s = state.state(chain: chain), s.block >= block { return s }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        return nil
+    }
 
     /// A 0-value transfer to ourselves with the same nonce and fees raised by half (nodes ask
     /// at least 10% more to replace): whichever lands first takes the nonce.

@@ -18,7 +18,7 @@ import Testing
 
 /// The lab chain (real Uniswap V2/V3, lender doubles, our executors) with Arbiter wired as in
 /// `arbiter lab`, but driven by the test: no market driver, the test's own swaps open the gaps.
-/// Blocks come every half second; bundles go to the devnet's mirror endpoint's /relay, signed by
+/// Blocks come every second, as in the lab; bundles go to the devnet's mirror endpoint's /relay, signed by
 /// a reputation key, so faults can be injected there without touching the watcher's endpoint.
 final class LabWorld: @unchecked Sendable {
     let devnet: Devnet
@@ -42,7 +42,7 @@ final class LabWorld: @unchecked Sendable {
     }()
 
     init() throws {
-        devnet = try Devnet(chainId: 1, lab: true, market: false, blockTime: 0.5, mirrors: 1)
+        devnet = try Devnet(chainId: 1, lab: true, market: false, blockTime: 1, mirrors: 1)
         manifest = try #require(devnet.manifest)
         guard case .object(let t)? = manifest["tokens"] else { throw FixtureError("no tokens") }
         var tokens: [String: Address] = [:]
