@@ -139,7 +139,10 @@ let package = Package(
             name: "StreamBusTests",
             dependencies: ["StreamBus", "Opportunities", "EVMPrimitives", "ArbiterTestKit", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        .testTarget(name: "ExecutionTests", dependencies: ["Execution", "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning"]),
+        .testTarget(
+            name: "ExecutionTests",
+            dependencies: ["Execution", "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning", "EthClient", "JSONRPC", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "ExecutionLabTests",
             dependencies: [

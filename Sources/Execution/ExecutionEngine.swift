@@ -140,22 +140,26 @@ public actor ExecutionEngine {
     @discardableResult
     public func handle(_ o: Opportunity, receivedAt: UInt64) async -> Refusal? {
         report.received += 1
-        let id = Hex.encode(o.id)
         try? journal.record(opportunity: o, receivedAt: receivedAt)
-        var clock = StageClock(start: o.timestamps.detected > 0 ? o.timestamps.detected : receivedAt)
+        var clock = StageClock()
         let result = await run(o, &clock)
         if case .failure(let r) = result {
             refuse(o, r)
             return r
         }
-        _ = id
         return nil
     }
 
     private func run(_ o: Opportunity, _ clock: inout StageClock) async -> Result<Void, Refusal> {
         // validate
         guard let chainID = o.chains.first, let chain = chains[chainID] else { return .failure(Refusal("validate", "unknownChain")) }
-        guard o.chains.count == 1 || o.kind == .crossChain, let first = o.path.first, let last = o.path.last, !o.amountIn.isZero,
+        // The strategy first (no I/O): kinds without an executor are refused by name, not as invalid.
+        let strategies: [any Strategy]
+        switch factory.strategies(for: o) {
+        case .failure(let r): return .failure(r)
+        case .success(let list): strategies = list
+        }
+        guard o.chains.count == 1, let first = o.path.first, let last = o.path.last, !o.amountIn.isZero,
               first.tokenIn == last.tokenOut, zip(o.path, o.path.dropFirst()).allSatisfy({ $0.tokenOut == $1.tokenIn }),
               o.path.allSatisfy({ $0.chainID == chainID }), o.path.count <= 5 else {
             return .failure(Refusal("validate", "invalid"))
@@ -217,16 +221,12 @@ public actor ExecutionEngine {
         }, deadline: now / 1_000_000_000 + 300)
         var plan: TradePlan? = nil
         var lastRefusal = Refusal("strategy", "none")
-        switch factory.strategies(for: o) {
-        case .failure(let r): return .failure(r)
-        case .success(let list):
-            for strategy in list {
-                switch await strategy.plan(o, q, context) {
-                case .success(let p): plan = p
-                case .failure(let r): lastRefusal = r
-                }
-                if plan != nil { break }
+        for strategy in strategies {
+            switch await strategy.plan(o, q, context) {
+            case .success(let p): plan = p
+            case .failure(let r): lastRefusal = r
             }
+            if plan != nil { break }
         }
         guard let plan else { return .failure(lastRefusal) }
         clock.mark("strategy", &report, rpc: true)
@@ -513,9 +513,6 @@ public actor ExecutionEngine {
 struct StageClock {
     var last: ContinuousClock.Instant = .now
     var inProcess: Duration = .zero
-    let startWall: UInt64
-
-    init(start: UInt64) { startWall = start }
 
     mutating func mark(_ stage: String, _ report: inout ExecutionEngine.Report, rpc: Bool = false) {
         let now = ContinuousClock.now

@@ -1,8 +1,11 @@
 import EVMCodec
 import EVMPrimitives
 import EVMSigning
+import EthClient
 import Execution
 import Foundation
+import JSONRPC
+import Logging
 import Opportunities
 import Testing
 
@@ -106,5 +109,50 @@ import Testing
         for bad in [#"{}"#, #"{"results":[{"gasUsed":1}]}"#, #"{"results":[{"txHash":"0x01"}]}"#] {
             #expect(throws: ExecutionError.self) { _ = try BundleSimulation(json: try JSONValue.parse(bad)) }
         }
+    }
+}
+
+/// Refusals that need no chain: each names its stage and reason, is counted, and is journaled.
+@Suite struct ExecutionRefusalTests {
+    struct NoState: ChainStateSource {
+        func state(chain: UInt64) -> ChainState? { nil }
+    }
+
+    static func opportunity(kind: Opportunity.Kind = .crossDex, chains: [UInt64] = [1], cyclic: Bool = true, id: UInt8 = 1) throws -> Opportunity {
+        let a = try Address(hex: "0x00000000000000000000000000000000000000a1"), b = try Address(hex: "0x00000000000000000000000000000000000000b2")
+        let p1 = try Address(hex: "0x00000000000000000000000000000000000000c3"), p2 = try Address(hex: "0x00000000000000000000000000000000000000d4")
+        let path = [Opportunity.Hop(chainID: chains[0], pool: p1, tokenIn: a, tokenOut: b, venue: 0, amountOut: UInt256(1_010)),
+                    Opportunity.Hop(chainID: chains.last!, pool: p2, tokenIn: b, tokenOut: cyclic ? a : b, venue: 1, amountOut: UInt256(1_020))]
+        return Opportunity(id: [id] + Array(repeating: 0, count: 15), kind: kind, chains: chains, path: path, amountIn: UInt256(1_000),
+                           grossProfit: Int256(20), netProfit: Int256(10), grossProfitMicroUSD: 20_000_000, netProfitMicroUSD: 10_000_000, gasUnits: 200_000,
+                           gasCostWei: .zero, flashSource: .balancerV2, blockNumber: 10, timestamps: .init(), expiresAt: UInt64.max, confidence: 1)
+    }
+
+    @Test func eachRefusalBeforeAnyRPCHasItsStageAndReason() async throws {
+        let journal = try Journal(path: ":memory:")
+        // A chain whose endpoint nothing listens on: none of these refusals may reach it.
+        let eth = EthClient(RPCClient(HTTPTransport(url: "http://127.0.0.1:9/", timeout: .milliseconds(200))))
+        let key = try PrivateKey(hex: "0x" + String(repeating: "11", count: 32))
+        let chain = ExecutionChain(chainID: 1, eth: eth, route: .publicMempool(eth.rpc), key: key, flash: nil, direct: nil)
+        let engine = ExecutionEngine(chains: [chain], state: NoState(), journal: journal, logger: Logger(label: "test"))
+        func reason(_ o: Opportunity) async -> String? {
+            await engine.handle(o, receivedAt: 1).map { "\($0.stage):\($0.reason)" }
+        }
+        #expect(await reason(try Self.opportunity(kind: .crossChain, chains: [1, 10], id: 1)) == "strategy:crossChainNotWired")
+        #expect(await reason(try Self.opportunity(kind: .solana, id: 2)) == "strategy:solanaNotWired")
+        #expect(await reason(try Self.opportunity(kind: .backrun, id: 3)) == "strategy:noBackrunTarget")
+        #expect(await reason(try Self.opportunity(chains: [7], id: 4)) == "validate:unknownChain")
+        #expect(await reason(try Self.opportunity(cyclic: false, id: 5)) == "validate:invalid")
+        var expired = try Self.opportunity(id: 6)
+        expired.expiresAt = 1
+        #expect(await reason(expired) == "stale:expired")
+        #expect(await reason(try Self.opportunity(id: 7)) == "stale:noState")
+        #expect(await reason(try Self.opportunity(id: 7)) == "dedup:duplicate")
+        let report = await engine.snapshot
+        #expect(report.received == 8 && report.submitted == 0)
+        #expect(report.refused == ["strategy:crossChainNotWired": 1, "strategy:solanaNotWired": 1, "strategy:noBackrunTarget": 1, "validate:unknownChain": 1,
+                                   "validate:invalid": 1, "stale:expired": 1, "stale:noState": 1, "dedup:duplicate": 1])
+        let journaled = try journal.decisionCounts()
+        #expect(journaled.values.reduce(0, +) == 8 && journaled["refused:duplicate"] == 1)
     }
 }
