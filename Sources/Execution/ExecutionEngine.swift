@@ -15,6 +15,8 @@ public struct ExecutionChain: Sendable {
     public var key: PrivateKey
     public var flash: FlashProviders?
     public var direct: Address?
+    /// An OP-stack GasPriceOracle: each trade's L1 data fee is read from it and must leave a profit.
+    public var l1FeeOracle: Address? = nil
     /// Gas limit of a trade: detection's estimate × this, within the bounds.
     public var gasHeadroom: (numerator: UInt64, denominator: UInt64) = (2, 1)
     public var gasLimitBounds: ClosedRange<UInt64> = 300_000...1_500_000
@@ -55,6 +57,8 @@ public actor ExecutionEngine {
         public var failed = 0
         /// Bundles sent again for a later block after their target passed without them.
         public var retargeted = 0
+        /// L1 data fees read for trades that went ahead (wei).
+        public var l1Fees: [UInt256] = []
         public var refused: [String: Int] = [:]
         public var stages: [String: [UInt64]] = [:]
         public var realized: [UInt64: Int256] = [:]
@@ -235,6 +239,24 @@ public actor ExecutionEngine {
         var tx = Transaction(type: .dynamicFee, chainId: chainID, nonce: 0, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, maxFeePerGas: fees.maxFeePerGas,
                              gasLimit: gasLimit, to: plan.executor, value: .zero, data: plan.calldata)
         clock.mark("build", &report)
+        // L1 data fee (OP stack): what posting this transaction to L1 costs, in the asset at
+        // detection's own gas price conversion, must leave the trade profitable.
+        if let oracle = chain.l1FeeOracle {
+            switch await l1Fee(chain, oracle: oracle, tx: tx) {
+            case nil:
+                return .failure(Refusal("gas", "l1FeeUnavailable", "getL1Fee on \(oracle.checksummed) failed"))
+            case let fee?:
+                let gasInAsset = plan.detectedProfit &- o.netProfit
+                if !o.gasCostWei.isZero, !gasInAsset.isNegative, !gasInAsset.magnitude.isZero {
+                    let inAsset = UInt256.mulDivRoundingUp(fee, gasInAsset.magnitude, o.gasCostWei) ?? .max
+                    if Int256(bitPattern: inAsset) >= o.netProfit || inAsset > UInt256.max.shiftedRight(by: 1) {
+                        return .failure(Refusal("gas", "l1FeeExceedsProfit", "L1 fee \(fee) wei ≈ \(inAsset) of the asset, net \(o.netProfit)"))
+                    }
+                }
+                report.l1Fees.append(fee)
+            }
+            clock.mark("l1fee", &report, rpc: true)
+        }
         // nonce
         guard let nonces = nonces[chainID] else { return .failure(Refusal("nonce", "noManager")) }
         let reservation: (nonce: UInt64, submission: Int64)
@@ -454,6 +476,15 @@ public actor ExecutionEngine {
     }
 
     // MARK: helpers
+
+    static let getL1Fee = try! FunctionSignature("getL1Fee(bytes) returns (uint256)")
+
+    /// `getL1Fee(unsigned RLP)` from the chain's oracle (its active fork's formula, whatever it is).
+    private func l1Fee(_ chain: ExecutionChain, oracle: Address, tx: Transaction) async -> UInt256? {
+        guard let data = try? Self.getL1Fee.calldata([.bytes(tx.signingPayload)]),
+              let out = try? await chain.eth.call(to: oracle, data: data), out.count == 32 else { return nil }
+        return try? UInt256(bigEndian: out)
+    }
 
     /// The chain's state once it has reached `block` (waiting up to a second for the watcher).
     private func state(_ chain: UInt64, atLeast block: UInt64) async -> ChainState? {

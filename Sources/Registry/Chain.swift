@@ -73,6 +73,9 @@ package struct Chain: Hashable, Sendable {
     /// Where bundles or private transactions go (a Flashbots relay, a sequencer's private RPC);
     /// nil: the MEV mode's well-known endpoint, or the chain's own RPC.
     package var relay: String? = nil
+    /// An OP-stack GasPriceOracle (`getL1Fee(bytes)` over the unsigned transaction): the L1 data
+    /// fee every transaction pays on top of L2 gas. Nil where there is none.
+    package var l1FeeOracle: Address? = nil
     /// The data file this chain came from, for error messages.
     package var file: String
 }

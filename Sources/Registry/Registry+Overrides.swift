@@ -11,6 +11,7 @@ extension Registry {
     /// relay = "https://relay.flashbots.net"            # bundles or private transactions go here
     /// executors = { balancerV2 = "0x…", direct = "0x…" }   # our deployed executor contracts
     /// flash_loans = true
+    /// l1_fee_oracle = "0x420000000000000000000000000000000000000F"   # OP-stack GasPriceOracle
     ///
     /// [[add_chain]]                      # a new chain: the keys of a data file's [chain]
     /// [[add_token]]                      # a token: the keys of [[token]] plus chain = "…"
@@ -41,7 +42,7 @@ extension Registry {
         }
         if let chains = root.table("chains", required: false) {
             for (name, t) in chains.namedTables() {
-                t.rejectUnknown(["enabled", "execution", "rpc", "mev", "relay", "executors", "flash_loans"])
+                t.rejectUnknown(["enabled", "execution", "rpc", "mev", "relay", "executors", "flash_loans", "l1_fee_oracle"])
                 guard let i = r.chains.firstIndex(where: { $0.name == name }) else {
                     chains.fail(name, "unknown chain \"\(name)\" (add it with [[add_chain]])")
                     continue
@@ -50,6 +51,7 @@ extension Registry {
                 if let e = t.bool("execution", required: false) { r.chains[i].execution = e }
                 if let m = t.enumeration("mev", MEVMode.self, required: false) { r.chains[i].mev = m }
                 if let f = t.bool("flash_loans", required: false) { r.chains[i].flashLoans = f }
+                if let o = t.address("l1_fee_oracle", required: false) { r.chains[i].l1FeeOracle = o }
                 if let relay = t.string("relay", required: false) {
                     if relay.hasPrefix("http://") || relay.hasPrefix("https://") { r.chains[i].relay = relay } else { t.fail("relay", "not an http:// or https:// URL") }
                 }

@@ -73,7 +73,7 @@ struct RegistryLoader {
 
     static let chainKeys: Set<String> = [
         "name", "id", "kind", "native", "wrapped_native", "block_time_ms", "reorg_depth", "rpc", "public_rpc", "multicall3",
-        "partition", "execution", "mev", "mev_note", "flash_loans", "flash_loan_note", "enabled",
+        "partition", "execution", "mev", "mev_note", "flash_loans", "flash_loan_note", "enabled", "l1_fee_oracle",
     ]
 
     static func chain(_ t: TableReader) -> Chain? {
@@ -98,11 +98,13 @@ struct RegistryLoader {
               let flash = t.bool("flash_loans")
         else { return nil }
         let flashNote = t.string("flash_loan_note", required: false)
-        return Chain(
+        var chain = Chain(
             name: name, id: id.map { UInt64($0) }, kind: kind, nativeSymbol: native, wrappedNative: wrapped, blockTimeMs: block,
             reorgDepth: reorg, providerNetworks: networks, publicRPC: publicRPC, userRPC: [], multicall3: multicall,
             partition: partition, execution: execution, mev: mev, mevNote: t.string("mev_note", required: false),
             flashLoans: flash, flashLoanNote: flashNote, enabled: t.bool("enabled", required: false) ?? true, file: t.file)
+        chain.l1FeeOracle = t.address("l1_fee_oracle", required: false)
+        return chain
     }
 
     static func token(_ t: TableReader, chain: Chain) -> Token? {

@@ -18,12 +18,12 @@ import Testing
     static let world = Result { try LabWorld() }
 
     /// Runs detection and execution for `set` until `done` says so; returns the engine's report.
-    func trade(_ set: LabWorld.Lenders, open: (LabWorld) async throws -> Void,
+    func trade(_ set: LabWorld.Lenders, sequencer: Bool = false, open: (LabWorld) async throws -> Void,
                until done: @escaping (ExecutionEngine.Report) -> Bool) async throws -> (ExecutionEngine.Report, Journal) {
         let w = try Self.world.get()
         let (journal, _) = try LabWorld.journal()
         let watcher = w.watcher(), bus = InProcessBus()
-        let engine = try w.engine(set, journal: journal, state: WatcherStates([watcher]))
+        let engine = try w.engine(set, journal: journal, state: WatcherStates([watcher]), sequencer: sequencer)
         _ = try await engine.recover()
         let detection = w.detection(set, watcher: watcher, bus: bus)
         let execution = ExecutionService(engine: engine, bus: bus, partitions: ["P1"], name: "lab", logger: LabWorld.logger)
@@ -43,8 +43,8 @@ import Testing
 
     /// Every landed trade realized exactly what detection expected, by the receipt, by the
     /// `Executed` event, and by the executor's balance as the test reads it from the chain; and
-    /// its bundle reached the relay signed by the reputation key.
-    func checkTrades(_ report: ExecutionEngine.Report, _ journal: Journal) async throws {
+    /// (bundles) it reached the relay signed by the reputation key.
+    func checkTrades(_ report: ExecutionEngine.Report, _ journal: Journal, sequencerTrades: Bool = false) async throws {
         let w = try Self.world.get()
         let bundles = try await w.bundles()
         #expect(!report.trades.isEmpty)
@@ -55,9 +55,11 @@ import Testing
             let after = try await w.balance(t.asset, of: t.executor, at: t.block), before = try await w.balance(t.asset, of: t.executor, at: t.block - 1)
             #expect(Int256(bitPattern: after) &- Int256(bitPattern: before) == sameBlock.reduce(Int256.zero) { $0 &+ $1.realizedProfit })
             // The bundle that carried it (the last one: a retargeted trade was sent more than once).
-            let bundle = bundles.last { ($0["txs"]?.arrayValue ?? []).contains(.string(t.txHash)) }
-            #expect(bundle?["signer"]?.stringValue == w.flashbotsKey.address.checksummed.lowercased())
-            #expect(bundle?["landed"] == .number(String(t.block)))
+            if !sequencerTrades {
+                let bundle = bundles.last { ($0["txs"]?.arrayValue ?? []).contains(.string(t.txHash)) }
+                #expect(bundle?["signer"]?.stringValue == w.flashbotsKey.address.checksummed.lowercased())
+                #expect(bundle?["landed"] == .number(String(t.block)))
+            }
         }
         let receipts = try journal.receipts()
         #expect(Set(receipts.map(\.txHash)) == Set(report.trades.map(\.txHash)))
@@ -178,6 +180,23 @@ import Testing
         #expect(sent.first?["dropped"] == .bool(true) && sent.first?["landed"] == .null)
         #expect(sent.last?["landed"] == .number(String(t.block)))
         if case .number(let first)? = sent.first?["target"], let firstTarget = UInt64(first) { #expect(t.block > firstTarget) }
+    }
+
+    @Test func onAnOPStackChainTheL1DataFeeMustLeaveAProfit() async throws {
+        let w = try Self.world.get()
+        // L1 at 1 ETH per gas: posting any trade to L1 costs more than it makes (about 14 ETH).
+        try await w.setL1BaseFee(UInt256(1_000_000_000_000_000_000))
+        let (refused, _) = try await trade(.ethereum, sequencer: true, open: { w in
+            try await w.swap("sushiswap", sell: "WETH", buy: "DAI", amount: UInt256(20) * UInt256(1_000_000_000_000_000_000))
+        }, until: { r in (r.refused["gas:l1FeeExceedsProfit"] ?? 0) >= 1 })
+        #expect(refused.submitted == 0 && refused.trades.isEmpty)
+        // Back to 20 gwei: the fee is read, it leaves a profit, the trade lands as a sequencer transaction.
+        try await w.setL1BaseFee(UInt256(20) * UInt256(1_000_000_000))
+        let (report, journal) = try await trade(.ethereum, sequencer: true, open: { w in
+            try await w.swap("sushiswap", sell: "WETH", buy: "DAI", amount: UInt256(20) * UInt256(1_000_000_000_000_000_000))
+        }, until: { r in !r.trades.isEmpty })
+        try await checkTrades(report, journal, sequencerTrades: true)
+        #expect(!report.l1Fees.isEmpty && report.l1Fees.allSatisfy { $0 > .zero && $0 < UInt256(1_000_000_000_000_000) })
     }
 
     @Test func anOpportunityMadeStaleByACompetingSwapFailsSimulationAndNothingIsSent() async throws {

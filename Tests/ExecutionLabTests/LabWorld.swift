@@ -128,12 +128,15 @@ final class LabWorld: @unchecked Sendable {
         return DetectionService(watcher: watcher, configuration: .init(partition: "P1", detector: c), bus: bus, logger: Self.logger)
     }
 
-    func engine(_ set: Lenders, journal: Journal, state: any ChainStateSource, configure: (inout ExecutionEngine.Configuration) -> Void = { _ in }) throws -> ExecutionEngine {
+    func engine(_ set: Lenders, journal: Journal, state: any ChainStateSource, sequencer: Bool = false,
+                configure: (inout ExecutionEngine.Configuration) -> Void = { _ in }) throws -> ExecutionEngine {
         var configuration = ExecutionEngine.Configuration()
         configuration.risk.defaultMinNetProfitMicroUSD = 0
         configure(&configuration)
-        let chain = ExecutionChain(chainID: chainID, eth: eth, route: .flashbots(relay: relay), key: executorKey,
+        var chain = ExecutionChain(chainID: chainID, eth: eth, route: sequencer ? .privateRPC(rpc) : .flashbots(relay: relay), key: executorKey,
                                    flash: FlashProviders(lenders: try lenders(set), eth: eth), direct: try address("executors", "direct"))
+        // As an OP-stack chain: the L1 data fee from the lab's GasPriceOracle double.
+        if sequencer { chain.l1FeeOracle = try address("gasPriceOracle") }
         return ExecutionEngine(configuration: configuration, chains: [chain], state: state, journal: journal, logger: Self.logger)
     }
 
@@ -164,6 +167,17 @@ final class LabWorld: @unchecked Sendable {
     }
 
     func blockNumber() async throws -> UInt64 { try await eth.blockNumber() }
+
+    /// Sets the lab GasPriceOracle double's L1 base fee (the deployer owns nothing: the setter is open).
+    func setL1BaseFee(_ wei: UInt256) async throws {
+        let data = try FunctionSignature("set_fees(uint256,uint256,uint32,uint32)").calldata([.uint(wei), .uint(UInt256(1_000_000_000)), .uint(UInt256(1368)),
+                                                                                              .uint(UInt256(810_949))])
+        _ = try await devnet.call("eth_sendTransaction", [.object([
+            ("from", .string(trader)), ("to", .string(try address("gasPriceOracle").checksummed)), ("data", .string(Hex.encode(data))), ("gas", .string("0x30d40")),
+        ])])
+        let target = try await blockNumber() + 1
+        try await Self.wait("the new L1 fee") { try await self.blockNumber() > target }
+    }
 
     func balance(_ token: Address, of holder: Address, at block: UInt64) async throws -> UInt256 {
         let data = try FunctionSignature("balanceOf(address)").calldata([.address(holder)])

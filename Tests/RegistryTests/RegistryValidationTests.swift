@@ -1,3 +1,4 @@
+import EVMPrimitives
 import Testing
 
 @testable import Registry
@@ -208,5 +209,39 @@ import Testing
         #expect(Self.issues("[[add_token]]\nchain = \"base\"\nsymbol = \"USDC\"\naddress = \"0x4ed4E862860beD51a9570b96d89aF5E1B0Efefed\"\ndecimals = 6")
             .contains { $0.contains("listed twice on base") })
         #expect(Self.issues("typo = 1").contains { $0.contains("arbiter.toml: typo: unknown key") })
+    }
+
+    @Test func executionSettingsAndLendersCanBeAdded() throws {
+        let toml = """
+            [chains.base]
+            mev = "flashbots-protect-l2"
+            relay = "https://rpc.example/private"
+            executors = { aaveV3 = "0x8909Dc15e40173Ff4699343b6eB8132c65e18eC6", direct = "0x4200000000000000000000000000000000000006" }
+            l1_fee_oracle = "0x4200000000000000000000000000000000000015"
+
+            [[add_flash]]
+            chain = "base"
+            name = "my_vault"
+            protocol = "balancerV2"
+            contract = "0xBA12222222228d8Ba445958a75a0704d566BF2C8"
+            fee_pips = 0
+            repayment = "borrower-pushes"
+            assets = ["USDC"]
+            status = "active"
+            """
+        guard case .success(let r) = Self.apply(toml) else { Issue.record("\(Self.issues(toml))"); return }
+        let base = try #require(r.chain("base"))
+        #expect(base.mev == .flashbotsProtectL2 && base.relay == "https://rpc.example/private")
+        #expect(base.executors["aaveV3"] == (try Address(hex: "0x8909Dc15e40173Ff4699343b6eB8132c65e18eC6")) && base.executors.count == 2)
+        #expect(base.l1FeeOracle == (try Address(hex: "0x4200000000000000000000000000000000000015")))
+        #expect(r.flashSources(on: "base").contains { $0.name == "my_vault" && $0.assets == ["USDC"] })
+        // The bundled OP-stack chains name their GasPriceOracle predeploy; Ethereum has none.
+        #expect(Self.base.chain("optimism")?.l1FeeOracle == (try Address(hex: "0x420000000000000000000000000000000000000F")))
+        #expect(Self.base.chain("ethereum")?.l1FeeOracle == nil)
+        // Wrong values are named.
+        #expect(Self.issues("[chains.base]\nexecutors = { uniswap = \"0x8909Dc15e40173Ff4699343b6eB8132c65e18eC6\" }").contains { $0.contains("executors.uniswap: unknown key") })
+        #expect(Self.issues("[chains.base]\nrelay = \"ws://x\"").contains { $0.contains("chains.base.relay: not an http") })
+        #expect(Self.issues("[chains.base]\nmev = \"dark-forest\"").contains { $0.contains("chains.base.mev") })
+        #expect(Self.issues("[[add_flash]]\nchain = \"atlantis\"\nname = \"x\"").contains { $0.contains("unknown chain \"atlantis\"") })
     }
 }

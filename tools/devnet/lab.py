@@ -149,6 +149,9 @@ class Lab:
                 units = 10_000 if sym == "WETH" else 10**9  # WETH is backed by real devnet ETH
                 self.mint(sym, m["lenders"][lender], units * 10 ** t["decimals"])
         m["gpv2Settlement"] = self.deploy(ours("MockGPv2Settlement"))
+        # An OP-stack GasPriceOracle double (Ecotone, OP mainnet's scalars, 20 gwei L1 base fee,
+        # 1 gwei blob base fee): the L1 data fee the OP-like profiles read.
+        m["gasPriceOracle"] = self.deploy(ours("MockGasPriceOracle"), 20 * 10**9, 10**9, 1368, 810949)
         # Arbiter's executors, with the lab's executor key authorised.
         m["executors"] = {
             "aaveV3": self.deploy(ours("AaveV3FlashArbitrage"), m["lenders"]["aaveV3"]),

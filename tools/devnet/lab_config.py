@@ -8,8 +8,8 @@ and executor contracts of that kind of chain, so Arbiter executes on it:
 - `ethereum`: Flashbots bundles to the devnet's /relay; Aave V3 (any asset), Balancer V2 (not
   DAI: the DAI flash mint is DAI's lender here, as on mainnet where its ceiling dwarfs the Vault's
   DAI), the DAI flash mint;
-- `optimism`: a sequencer (private RPC); Aave V3;
-- `blast`: a sequencer; SyncSwap and Aave V3.
+- `optimism`: a sequencer (private RPC); Aave V3; the L1 data fee from the lab's GasPriceOracle double;
+- `blast`: a sequencer; SyncSwap and Aave V3; the L1 data fee as on `optimism`.
 
 `python -m tools.devnet.lab_config NAME[@PARTITION][+PROFILE]=MANIFEST.json [...] > lab.toml`"""
 import glob
@@ -31,8 +31,8 @@ TAGS = {"WETH": ["wrapped"], "USDC": ["stable"], "DAI": ["stable"], "USDT": ["st
 PROFILES = {
     "ethereum": {"mev": "flashbots", "relay": True,
                  "lenders": {"aaveV3": None, "balancerV2": ["WETH", "USDC", "USDT", "WBTC", "LINK"], "daiFlashMint": ["DAI"]}},
-    "optimism": {"mev": "sequencer", "relay": False, "lenders": {"aaveV3": None}},
-    "blast": {"mev": "sequencer", "relay": False, "lenders": {"syncswap": None, "aaveV3": None}},
+    "optimism": {"mev": "sequencer", "relay": False, "l1Fee": True, "lenders": {"aaveV3": None}},
+    "blast": {"mev": "sequencer", "relay": False, "l1Fee": True, "lenders": {"syncswap": None, "aaveV3": None}},
 }
 
 # Each lender as the registry describes it: fee (read on-chain where the protocol says it) and repayment.
@@ -59,6 +59,8 @@ def profile_lines(name, m, profile):
             "executors = { " + ", ".join(f"{k} = {q(v)}" for k, v in executors.items()) + " }"]
     if p["relay"]:
         keys.append(f"relay = {q(m['rpc']['http'].rstrip('/') + '/relay')}")
+    if p.get("l1Fee"):
+        keys.append(f"l1_fee_oracle = {q(m['gasPriceOracle'])}")
     return keys, out
 
 

@@ -296,7 +296,7 @@ struct LabSummary {
         lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
         for (k, v) in report.refused.sorted(by: { $0.value > $1.value }) { lines.append("  refused \(k): \(v)") }
         if let s = stages.first(where: { $0.0 == "detectedToSigned" }) {
-            lines.append(String(format: "  detected → signed (in process): p50 %.1f µs, p99 %.1f µs over %d trades", s.2, s.3, s.1))
+            lines.append(String(format: "  detected → signed (in process): p50 %.1f µs, p99 %.1f µs over %d signed transactions", s.2, s.3, s.1))
         }
         return lines.joined(separator: "\n")
     }

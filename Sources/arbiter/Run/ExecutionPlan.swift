@@ -40,8 +40,10 @@ enum ExecutionPlan {
             case .sequencer, .flashbotsProtectL2, .bloxroute, .fastlane, .timeboost:
                 route = .privateRPC(chain.relay.map { RPCClient(HTTPTransport(url: $0)) } ?? rpc)
             }
-            out.append(ExecutionChain(chainID: w.configuration.chainID, eth: eth, route: route, key: key,
-                                      flash: lenders.isEmpty ? nil : FlashProviders(lenders: lenders, eth: eth), direct: chain.executors["direct"]))
+            var e = ExecutionChain(chainID: w.configuration.chainID, eth: eth, route: route, key: key,
+                                   flash: lenders.isEmpty ? nil : FlashProviders(lenders: lenders, eth: eth), direct: chain.executors["direct"])
+            e.l1FeeOracle = chain.l1FeeOracle
+            out.append(e)
         }
         return out
     }
