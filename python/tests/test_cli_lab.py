@@ -48,18 +48,27 @@ def test_the_journal_holds_every_decision_submission_and_receipt(lab_run):
     summary, tmp, _ = lab_run
     db = sqlite3.connect(str(tmp / "journal.sqlite"))
     receipts = db.execute("SELECT tx_hash, expected_profit, detected_profit, realized_profit, event_profit, difference, status FROM receipt").fetchall()
-    assert sorted(r[0] for r in receipts) == sorted(t["tx"] for t in summary["trades"])
-    for tx, expected, detected, realized, event, difference, status in receipts:
-        assert status == 1 and expected == detected == realized == event and difference == "0"
+    landed = [r for r in receipts if r[6] == 1]
+    assert sorted(r[0] for r in landed) == sorted(t["tx"] for t in summary["trades"])
+    for tx, expected, detected, realized, event, difference, status in landed:
+        assert expected == detected == realized == event and difference == "0"
+    # A sequencer transaction can still revert when a transaction that arrived after our
+    # simulation lands first: the contract's minimum profit makes it move nothing (gas only).
+    reverted = [r for r in receipts if r[6] == 0]
+    assert len(reverted) <= summary["failed"]
+    for tx, expected, detected, realized, event, difference, status in reverted:
+        assert realized == event == "0"
     # Every included submission has its receipt; no nonce is held twice; nothing is left open.
     subs = db.execute("SELECT chain, sender, nonce, status FROM submission").fetchall()
     included = [s for s in subs if s[3] == "included"]
-    assert len(included) == len(receipts)
+    assert len(included) == len(landed) and len([s for s in subs if s[3] == "reverted"]) == len(reverted)
     assert len({(c, s, n) for c, s, n, _ in included}) == len(included)
     assert not [s for s in subs if s[3] in ("reserved", "submitted")]
-    # Nonces used on each chain are contiguous from where the key started (none skipped).
-    for chain in {s[0] for s in included}:
-        used = sorted(n for c, _, n, st in included if c == chain)
+    # Nonces used on each chain (landed or reverted: both consume one) are contiguous from where
+    # the key started (none skipped).
+    consumed = [s for s in subs if s[3] in ("included", "reverted")]
+    for chain in {s[0] for s in consumed}:
+        used = sorted(n for c, _, n, st in consumed if c == chain)
         assert used == list(range(used[0], used[0] + len(used))), (chain, used)
     # Refusals are journaled with their reasons, and the summary counts them the same way.
     refused = dict(db.execute("SELECT stage || ':' || reason, COUNT(*) FROM decision WHERE outcome = 'refused' GROUP BY 1").fetchall())
