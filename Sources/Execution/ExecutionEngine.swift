@@ -61,7 +61,6 @@ public actor ExecutionEngine {
         public var l1Fees: [UInt256] = []
         public var refused: [String: Int] = [:]
         public var stages: [String: [UInt64]] = [:]
-        public var realized: [UInt64: Int256] = [:]
         public var trades: [Trade] = []
     }
 
@@ -218,10 +217,9 @@ public actor ExecutionEngine {
         }
         clock.mark("requote", &report)
         // strategy
-        let context = StrategyContext(flash: chain.flash, direct: chain.direct, directBalance: { [eth = chain.eth] asset, block in
-            guard let data = try? FlashProviders.balanceOf.calldata([.address(chain.direct ?? .zero)]),
-                  let out = try? await eth.call(to: asset, data: data, block: .number(block)) else { return nil }
-            return try? UInt256(bigEndian: out)
+        let context = StrategyContext(flash: chain.flash, direct: chain.direct, directBalance: { [eth = chain.eth, direct = chain.direct] asset, block in
+            guard let direct else { return nil }
+            return await eth.balance(of: direct, token: asset, block: block)
         }, deadline: now / 1_000_000_000 + 300)
         var plan: TradePlan? = nil
         var lastRefusal = Refusal("strategy", "none")
@@ -391,19 +389,11 @@ public actor ExecutionEngine {
                     target = head + 1
                     continue
                 }
-                if !cancelled, case .privateRPC(let rpc) = chain.route, let c = cancellation(tx, chain: chain) {
-                    cancelled = true
-                    _ = try? await rpc.sendRawTransaction(c.raw)
-                    target = head + 1 + chain.maxPendingBlocks
-                    continue
-                }
-                if !cancelled, case .publicMempool(let rpc) = chain.route, let c = cancellation(tx, chain: chain) {
-                    cancelled = true
-                    _ = try? await rpc.sendRawTransaction(c.raw)
-                    target = head + 1 + chain.maxPendingBlocks
-                    continue
-                }
-                break
+                guard !cancelled, let rpc = chain.route.transactionEndpoint else { break }
+                cancelled = true
+                _ = try? await rpc.sendRawTransaction(cancellation(tx, chain: chain).raw)
+                target = head + 1 + chain.maxPendingBlocks
+                continue
             }
             guard attempts < chain.maxBundleBlocks, head >= target else { break }
             // Not included (a builder left it out): if the path still quotes as detected on the
@@ -438,14 +428,9 @@ public actor ExecutionEngine {
         }
         try? nonces[chain.chainID]?.confirm(submission: submission, now: now)
         let status = landed.receipt["status"]?.stringValue == "0x1" ? 1 : 0
-        // Realized: the executor's balance of the asset after the block less before it.
-        let eth = chain.eth, executor = plan.executor, asset = plan.asset
-        @Sendable func balance(_ block: UInt64) async -> UInt256? {
-            guard let data = try? FlashProviders.balanceOf.calldata([.address(executor)]),
-                  let out = try? await eth.call(to: asset, data: data, block: .number(block)) else { return nil }
-            return try? UInt256(bigEndian: out)
-        }
-        let after = await balance(landed.block), before = await balance(landed.block - 1)
+        // The executor's balance of the asset after the block less before it (all its trades there).
+        let after = await chain.eth.balance(of: plan.executor, token: plan.asset, block: landed.block)
+        let before = await chain.eth.balance(of: plan.executor, token: plan.asset, block: landed.block - 1)
         let balanceDelta = (after != nil && before != nil) ? Int256(bitPattern: after!) &- Int256(bitPattern: before!) : .zero
         var logs: [EVMLog] = []
         for l in landed.receipt["logs"]?.arrayValue ?? [] { if let log = try? EthClient.log(l) { logs.append(log) } }
@@ -463,7 +448,6 @@ public actor ExecutionEngine {
         risk.finish(o.id, landed: status == 1, realisedMicroUSD: status == 1 ? micro : -1, now: now)
         if status == 1 {
             report.included += 1
-            report.realized[chain.chainID, default: .zero] = report.realized[chain.chainID, default: .zero] &+ realized
             report.trades.append(Trade(chainID: chain.chainID, opportunity: Hex.encode(o.id), kind: o.kind, strategy: plan.strategy,
                                        source: plan.flash?.lender.source ?? .none, txHash: receipt.txHash, block: landed.block,
                                        expectedProfit: receipt.expectedProfit, detectedProfit: plan.detectedProfit, realizedProfit: realized,
@@ -481,9 +465,7 @@ public actor ExecutionEngine {
 
     /// `getL1Fee(unsigned RLP)` from the chain's oracle (its active fork's formula, whatever it is).
     private func l1Fee(_ chain: ExecutionChain, oracle: Address, tx: Transaction) async -> UInt256? {
-        guard let data = try? Self.getL1Fee.calldata([.bytes(tx.signingPayload)]),
-              let out = try? await chain.eth.call(to: oracle, data: data), out.count == 32 else { return nil }
-        return try? UInt256(bigEndian: out)
+        await chain.eth.word(oracle, Self.getL1Fee, [.bytes(tx.signingPayload)])
     }
 
     /// The chain's state once it has reached `block` (waiting up to a second for the watcher).
@@ -497,7 +479,7 @@ public actor ExecutionEngine {
 
     /// A 0-value transfer to ourselves with the same nonce and fees raised by half (nodes ask
     /// at least 10% more to replace): whichever lands first takes the nonce.
-    private func cancellation(_ tx: Transaction, chain: ExecutionChain) -> SignedTransaction? {
+    private func cancellation(_ tx: Transaction, chain: ExecutionChain) -> SignedTransaction {
         var c = tx
         c.to = chain.key.address
         c.data = []
@@ -545,11 +527,15 @@ struct StageClock {
     var last: ContinuousClock.Instant = .now
     var inProcess: Duration = .zero
 
+    static func nanoseconds(_ d: Duration) -> UInt64 {
+        UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000)
+    }
+
     mutating func mark(_ stage: String, _ report: inout ExecutionEngine.Report, rpc: Bool = false) {
         let now = ContinuousClock.now
         let d = now - last
         last = now
-        let ns = UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000)
+        let ns = Self.nanoseconds(d)
         if !rpc { inProcess += d }
         var samples = report.stages[rpc ? "rpc:" + stage : stage, default: []]
         if samples.count >= ExecutionEngine.timingWindow { samples.removeFirst(samples.count / 2) }
@@ -559,7 +545,7 @@ struct StageClock {
 
     /// The in-process time so far (RPC stages excluded) under `name`.
     func total(_ name: String, _ report: inout ExecutionEngine.Report) {
-        let ns = UInt64(inProcess.components.seconds) * 1_000_000_000 + UInt64(inProcess.components.attoseconds / 1_000_000_000)
+        let ns = Self.nanoseconds(inProcess)
         report.stages[name, default: []].append(ns)
     }
 }

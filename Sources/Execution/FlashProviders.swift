@@ -48,8 +48,6 @@ public struct FlashQuote: Equatable, Sendable {
     public var fee: UInt256
     /// The most it lends of the asset now.
     public var maxLoan: UInt256
-    /// Where the fee came from: "on-chain" or "registry" (the protocol's value could not be read).
-    public var feeOrigin: String
 }
 
 /// Flash-loan providers, one per protocol, reading each one's fee and maximum on-chain:
@@ -61,12 +59,12 @@ public struct FlashQuote: Equatable, Sendable {
 /// - SyncSwap and the DAI flash mint (EIP-3156): `flashFee(token, 1e18)` gives their 1e18 rate
 ///   exactly (`fee = amount·rate / 1e18`); `maxFlashLoan(token)`, and DssFlash's own `max()`.
 ///
-/// Rates are cached for `rateTTLBlocks`, maxima per block.
+/// Rates are cached per lender and asset for `rateTTLBlocks`, maxima per block.
 public final class FlashProviders: Sendable {
     public let lenders: [FlashLender]
     let eth: EthClient
     let rateTTLBlocks: UInt64
-    private let cache = Mutex<(rates: [Address: (fee: AMMMath.FlashFee, origin: String, block: UInt64)], maxima: [[UInt8]: (UInt256, UInt64)])>(([:], [:]))
+    private let cache = Mutex<(rates: [[UInt8]: (fee: AMMMath.FlashFee, block: UInt64)], maxima: [[UInt8]: (UInt256, UInt64)])>(([:], [:]))
 
     public init(lenders: [FlashLender], eth: EthClient, rateTTLBlocks: UInt64 = 100) {
         self.lenders = lenders
@@ -88,9 +86,9 @@ public final class FlashProviders: Sendable {
     public func quotes(asset: Address, amount: UInt256, block: UInt64) async -> [FlashQuote] {
         var out: [FlashQuote] = []
         for l in lenders where l.assets?.contains(asset) ?? true {
-            guard let (fee, origin) = await rate(l, asset: asset, block: block), let f = fee.fee(on: amount),
+            guard let fee = await rate(l, asset: asset, block: block), let f = fee.fee(on: amount),
                   let max = await maximum(l, asset: asset, block: block) else { continue }
-            out.append(FlashQuote(lender: l, fee: f, maxLoan: max, feeOrigin: origin))
+            out.append(FlashQuote(lender: l, fee: f, maxLoan: max))
         }
         return out
     }
@@ -101,11 +99,11 @@ public final class FlashProviders: Sendable {
             .min { ($0.fee, $0.lender.overheadGas) < ($1.fee, $1.lender.overheadGas) }
     }
 
-    private func rate(_ l: FlashLender, asset: Address, block: UInt64) async -> (AMMMath.FlashFee, String)? {
-        let key = l.lender
-        if let c = cache.withLock({ $0.rates[key] }), block < c.block &+ rateTTLBlocks, block >= c.block { return (c.fee, c.origin) }
+    /// The lender's fee rule for `asset` (EIP-3156 lenders may charge per token), cached per lender and asset.
+    private func rate(_ l: FlashLender, asset: Address, block: UInt64) async -> AMMMath.FlashFee? {
+        let key = l.lender.bytes + asset.bytes
+        if let c = cache.withLock({ $0.rates[key] }), block < c.block &+ rateTTLBlocks, block >= c.block { return c.fee }
         var fee: AMMMath.FlashFee? = nil
-        var origin = "on-chain"
         switch l.source {
         case .aaveV3:
             if let bps = await word(l.lender, Self.premiumTotal, [], block: block), bps <= UInt256(10_000) { fee = .aave(bps: UInt32(bps.w0)) }
@@ -121,13 +119,9 @@ public final class FlashProviders: Sendable {
         case .uniswapV3Flash, .none:
             fee = nil
         }
-        if fee == nil {
-            fee = l.defaultFee
-            origin = "registry"
-        }
-        let f = fee!
-        cache.withLock { $0.rates[key] = (f, origin, block) }
-        return (f, origin)
+        let f = fee ?? l.defaultFee  // unreadable: the registry's fee
+        cache.withLock { $0.rates[key] = (f, block) }
+        return f
     }
 
     private func maximum(_ l: FlashLender, asset: Address, block: UInt64) async -> UInt256? {
@@ -149,9 +143,20 @@ public final class FlashProviders: Sendable {
         return max
     }
 
-    /// One word from a view call at `block`; nil if it reverts, fails, or answers anything else.
     func word(_ to: Address, _ f: FunctionSignature, _ args: [ABIValue], block: UInt64) async -> UInt256? {
-        guard let data = try? f.calldata(args), let out = try? await eth.call(to: to, data: data, block: .number(block)), out.count == 32 else { return nil }
+        await eth.word(to, f, args, block: .number(block))
+    }
+}
+
+extension EthClient {
+    /// One word from a view call; nil if it reverts, fails, or answers anything else.
+    func word(_ to: Address, _ f: FunctionSignature, _ args: [ABIValue], block: Block = .latest) async -> UInt256? {
+        guard let data = try? f.calldata(args), let out = try? await call(to: to, data: data, block: block), out.count == 32 else { return nil }
         return try? UInt256(bigEndian: out)
+    }
+
+    /// `holder`'s balance of `token` at `block`.
+    func balance(of holder: Address, token: Address, block: UInt64) async -> UInt256? {
+        await word(token, FlashProviders.balanceOf, [.address(holder)], block: .number(block))
     }
 }

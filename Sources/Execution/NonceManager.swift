@@ -22,7 +22,7 @@ public final class NonceManager: Sendable {
     let eth: EthClient
     /// `next`: the next nonce (nil until synchronised); `free`: nonces released below it (their
     /// trade did not land), reused lowest first.
-    private let state = Mutex<(next: UInt64?, free: Set<UInt64>, resyncs: Int)>((nil, [], 0))
+    private let state = Mutex<(next: UInt64?, free: Set<UInt64>)>((nil, []))
 
     public init(chain: UInt64, sender: Address, journal: Journal, eth: EthClient) {
         self.chain = chain
@@ -91,7 +91,6 @@ public final class NonceManager: Sendable {
         state.withLock {
             $0.next = count
             $0.free = []
-            $0.resyncs += 1
         }
         try journal.setNextNonce(chain: chain, sender: sender, next: count)
     }
@@ -132,7 +131,6 @@ public final class NonceManager: Sendable {
     }
 
     public var nextNonce: UInt64? { state.withLock { $0.next } }
-    public var resyncs: Int { state.withLock { $0.resyncs } }
 
     enum Tag: String { case latest, pending }
 

@@ -35,6 +35,14 @@ public enum SubmissionRoute: Sendable {
     /// The public mempool (only where the chain's mode allows nothing better).
     case publicMempool(RPCClient)
 
+    /// Where single transactions go (nil for bundles).
+    var transactionEndpoint: RPCClient? {
+        switch self {
+        case .flashbots: nil
+        case .privateRPC(let rpc), .publicMempool(let rpc): rpc
+        }
+    }
+
     public var name: String {
         switch self {
         case .flashbots: "bundle"
