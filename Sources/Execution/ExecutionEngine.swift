@@ -342,6 +342,8 @@ public actor ExecutionEngine {
             do {
                 _ = try await relay.sendBundle(txs, block: target)
             } catch {
+                // The target block arrived between the check above and the send: outrun, as above.
+                if "\(error)".contains("in the past") { return .failure(Refusal("simulate", "outrun", "\(error)")) }
                 return .failure(Refusal("submit", "relayRefused", "\(error)"))
             }
         case .privateRPC(let rpc), .publicMempool(let rpc):
