@@ -8,7 +8,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tes
 import boa  # noqa: E402
 from eth_abi import encode  # noqa: E402
 
-from conftest import FAR, ROOT, V2, V3, build_world, step  # noqa: E402
+from onchain import FAR, ROOT, V2, V3, build_world, step  # noqa: E402
 
 SIG = "execute(address,uint256,(address,uint8,address,address,uint24)[],uint256,uint256)"
 
@@ -37,7 +37,7 @@ def calldata_gas(data: bytes) -> int:
 def measure():
     world = build_world()
     rows = []
-    for lender, sym in [("aave", "USDC"), ("balancer", "USDC"), ("syncswap", "USDC"), ("dss", "DAI"), ("direct", "USDC")]:
+    for lender, sym in [("aave", "USDC"), ("balancer", "USDC"), ("syncswap", "USDC"), ("dss", "DAI"), ("v3pool", "USDC"), ("direct", "USDC")]:
         ex, token = world.executors[lender], world.tokens[sym]
         amount = 10_000 * 10 ** token.decimals()
         cells = []
@@ -45,12 +45,15 @@ def measure():
             with boa.env.anchor():
                 if lender == "direct":
                     token.mint(ex.address, amount)
-                ex.execute(token.address, amount, steps, 1, FAR)
-                executed = ex._computation.get_gas_used()
                 from eth_utils import function_signature_to_4byte_selector
-                data = function_signature_to_4byte_selector(SIG) + encode(
-                    ["address", "uint256", "(address,uint8,address,address,uint24)[]", "uint256", "uint256"],
-                    [token.address, amount, steps, 1, FAR])
+                args = [token.address, amount, steps, 1, FAR]
+                types = ["address", "uint256", "(address,uint8,address,address,uint24)[]", "uint256", "uint256"]
+                sig = SIG
+                if lender == "v3pool":  # borrowed from the 0.01 % DAI/USDC pool, off every path here
+                    args, types, sig = [world.v3_pool(100, "DAI", "USDC").address, *args], ["address", *types], "execute(address," + SIG[8:]
+                ex.execute(*args)
+                executed = ex._computation.get_gas_used()
+                data = function_signature_to_4byte_selector(sig) + encode(types, args)
                 cells.append(21_000 + calldata_gas(data) + executed)
         rows.append((lender, sym, cells))
     return rows
@@ -60,6 +63,7 @@ def main():
     rows = measure()
     names = {"aave": "Aave V3 (`AaveV3FlashArbitrage`)", "balancer": "Balancer V2 (`BalancerV2FlashArbitrage`)",
              "syncswap": "SyncSwap (`SyncSwapFlashArbitrage`)", "dss": "DAI flash mint (`DaiFlashMintArbitrage`)",
+             "v3pool": "Uniswap V3 pool (`UniswapV3FlashArbitrage`)",
              "direct": "Own capital (`DirectArbitrage`)"}
     lines = ["| Lender | Asset | 2-hop V2 | 2-hop V3 | 3-hop mixed (V3, V2, V2) |", "|:--|:--|--:|--:|--:|"]
     for lender, sym, cells in rows:

@@ -200,10 +200,16 @@ def _begin_loan(lender: address, asset: address, amount: uint256):
 
 
 @internal
-def _check_callback(asset: address, amount: uint256):
-    # Only the lender we called, only while our own loan is in flight, only for what we asked.
+def _check_lender():
+    # Only the lender we called, only while our own loan is in flight.
     assert self._lender != empty(address), "arbiter: no loan in flight"
     assert msg.sender == self._lender, "arbiter: callback not from the lender"
+
+
+@internal
+def _check_callback(asset: address, amount: uint256):
+    # ... and only for what we asked.
+    self._check_lender()
     assert asset == self._asset and amount == self._amount, "arbiter: callback for another loan"
 
 

@@ -138,6 +138,8 @@ def build_world():
     add_v3_liquidity(world, 3000, "WETH", "USDC", 2100, 500 * e18)
     add_v3_liquidity(world, 500, "WETH", "DAI", 2000, 500 * e18)
     add_v3_liquidity(world, 3000, "WETH", "DAI", 2100, 500 * e18)
+    v3.enableFeeAmount(100, 1)  # the 0.01 % tier, as Uniswap governance enabled on mainnet
+    add_v3_liquidity(world, 100, "DAI", "USDC", 1, 1_000_000 * e18, width_ticks=200)  # a lender off the WETH paths
     lenders = {
         "aave": load(MOCKS, "MockAaveV3Pool"),
         "balancer": load(MOCKS, "MockBalancerVault"),
@@ -154,6 +156,7 @@ def build_world():
         "syncswap": load(SRC, "SyncSwapFlashArbitrage", lenders["syncswap"].address),
         "dss": load(SRC, "DaiFlashMintArbitrage", lenders["dss"].address, tokens["DAI"].address),
         "direct": load(SRC, "DirectArbitrage"),
+        "v3pool": load(SRC, "UniswapV3FlashArbitrage", v3.address),
     }
     return world
 
