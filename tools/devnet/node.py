@@ -2,6 +2,8 @@
 so that every block passes through snapshots, bundles and subscription notifications."""
 import os
 
+import rlp
+from eth_account import Account
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed, ValidationError
 from eth_utils.exceptions import ValidationError as EVMValidationError
@@ -42,6 +44,8 @@ class Node:
         self.bundle_log = []         # every bundle received: target, tx hashes, signer, the block it landed in
         self.relay_signer = None     # the X-Flashbots-Signature address of the request being served
         self.drop_bundles = 0        # fault: this many next bundles are accepted but never built into a block
+        self.min_tip = 0             # a transaction tipping less waits in the pool (devnet_setMinTip)
+        self.txpool = {}             # (sender, nonce) → waiting transaction: raw, hash, fee caps
         self._record(self.latest_number())
 
     # ------------------------------------------------------------------ mining
@@ -72,6 +76,7 @@ class Node:
         """Mines `count` blocks, landing any bundles that target them."""
         hashes = []
         for _ in range(count):
+            self._admit_from_pool()
             target = self.latest_number() + 1
             for raw_txs, reverting, entry in self.bundles.pop(target, []):
                 # One bundle per block here: the first that lands takes it.
@@ -143,7 +148,65 @@ class Node:
 
     # ------------------------------------------------------------------ helpers
 
+    @staticmethod
+    def _fee_fields(raw: str):
+        """(sender, nonce, max fee, priority fee cap) of a signed transaction: legacy or EIP-1559."""
+        b = bytes.fromhex(raw.removeprefix("0x"))
+        sender = Account.recover_transaction(b).lower()
+        if b[0] == 2:
+            f = rlp.decode(b[1:])
+            return sender, int.from_bytes(f[1], "big"), int.from_bytes(f[3], "big"), int.from_bytes(f[2], "big")
+        if b[0] == 1:
+            f = rlp.decode(b[1:])
+            price = int.from_bytes(f[2], "big")
+            return sender, int.from_bytes(f[1], "big"), price, price
+        f = rlp.decode(b)
+        price = int.from_bytes(f[1], "big")
+        return sender, int.from_bytes(f[0], "big"), price, price
+
+    def _tip(self, max_fee, tip_cap):
+        base = self.t.get_block_by_number("pending")["base_fee_per_gas"]
+        return min(tip_cap, max_fee - base)
+
+    def _pool(self, raw: str):
+        """A mempool as geth keeps one, when `min_tip` is set: a transaction tipping less than it
+        waits; the same sender and nonce again replaces a waiting one only with both fee caps at
+        least 10% higher ("replacement transaction underpriced" otherwise). Returns the hash if
+        the transaction waits, None if it goes into the block being built."""
+        if self.min_tip == 0 and not self.txpool:
+            return None
+        try:
+            sender, nonce, max_fee, tip_cap = self._fee_fields(raw)
+        except Exception as e:  # noqa: BLE001 - malformed bytes: the node's own validation reports them
+            raise RPCError(-32000, f"invalid transaction: {e}") from None
+        old = self.txpool.get((sender, nonce))
+        if old is not None and (max_fee * 10 < old["max_fee"] * 11 or tip_cap * 10 < old["tip_cap"] * 11):
+            raise RPCError(-32000, "replacement transaction underpriced")
+        h = "0x" + keccak(hexstr=raw).hex()
+        if self._tip(max_fee, tip_cap) < self.min_tip:
+            if nonce < self.t.get_nonce(to_checksum_address(sender), "pending"):
+                raise RPCError(-32000, "nonce too low")
+            self.txpool[(sender, nonce)] = {"raw": raw, "hash": h, "max_fee": max_fee, "tip_cap": tip_cap}
+            return h
+        self.txpool.pop((sender, nonce), None)
+        return None
+
+    def _admit_from_pool(self):
+        """Waiting transactions that now tip enough join the block being built, by sender and nonce."""
+        for key in sorted(self.txpool):
+            w = self.txpool[key]
+            if self._tip(w["max_fee"], w["tip_cap"]) >= self.min_tip:
+                del self.txpool[key]
+                try:
+                    self._apply(w["raw"])
+                    self.pending_raw.append(w["raw"])
+                except (ValidationError, ValueError, TransactionFailed):
+                    pass  # no longer valid (its nonce was taken): dropped, as a node drops it
+
     def _send(self, raw: str) -> str:
+        waiting = self._pool(raw)
+        if waiting is not None:
+            return waiting
         try:
             h = self._apply(raw)
             self.pending_raw.append(raw)
@@ -229,7 +292,11 @@ class Node:
         return "0x" + (v[2:] if isinstance(v, str) else bytes(v).hex()).rjust(64, "0")
 
     def rpc_eth_getTransactionCount(self, address, tag="latest"):
-        return hex(self.t.get_nonce(to_checksum_address(address), _block_tag(self.t, tag)))
+        n = self.t.get_nonce(to_checksum_address(address), _block_tag(self.t, tag))
+        if tag == "pending":  # as geth counts: the sender's waiting transactions too
+            while (address.lower(), n) in self.txpool:
+                n += 1
+        return hex(n)
 
     def _simulate(self, tx: dict, tag, gas=None):
         """Runs a call object against the state after block `tag` and reverts it. As in geth, a call
@@ -477,6 +544,15 @@ class Node:
 
     def rpc_devnet_reorg(self, depth):
         return self.reorg(enc.inbound_quantity(depth, "depth") if isinstance(depth, str) else int(depth))
+
+    def rpc_devnet_setMinTip(self, wei):
+        """Transactions tipping less than `wei` wait in the pool (0: none wait)."""
+        self.min_tip = enc.inbound_quantity(wei, "wei") if isinstance(wei, str) else int(wei)
+        return True
+
+    def rpc_devnet_txpool(self):
+        """The waiting transactions' hashes (for tests)."""
+        return [w["hash"] for w in self.txpool.values()]
 
     def rpc_devnet_bundles(self):
         """Every bundle received so far (for tests): target block, tx hashes, relay signer, landed block."""

@@ -346,3 +346,49 @@ def test_relay_checks_the_flashbots_signature_and_lands_bundles_at_the_top_of_th
         assert relay_post(fresh.http, body, flashbots_header(body, KEY))[1]["error"]["code"] == -32601
     finally:
         rpc(fresh.http, "evm_setAutomine", [True])
+
+
+def test_a_transaction_tipping_below_the_minimum_waits_and_is_replaced_only_at_ten_percent_more(fresh):
+    w3 = Web3(Web3.HTTPProvider(fresh.http))
+    me = Account.from_key(KEY).address
+    rpc(fresh.http, "devnet_fund", [me, hex(10**20)])
+    dead = "0x000000000000000000000000000000000000dEaD"
+    n = w3.eth.get_transaction_count(me)
+
+    def tx(tip, max_fee=10**11, value=1):
+        return Account.sign_transaction({"type": 2, "chainId": 1, "nonce": n, "to": dead, "value": value, "gas": 21000,
+                                         "maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip}, KEY)
+
+    rpc(fresh.http, "devnet_setMinTip", [hex(2 * 10**9)])
+    first = tx(10**9)
+    assert w3.eth.send_raw_transaction(first.raw_transaction) == first.hash
+    rpc(fresh.http, "evm_mine")
+    assert rpc(fresh.http, "eth_getTransactionReceipt", ["0x" + first.hash.hex()])[1]["result"] is None
+    assert rpc(fresh.http, "devnet_txpool")[1]["result"] == ["0x" + first.hash.hex()]
+    # geth counts waiting transactions in the pending nonce; the latest one is unchanged.
+    assert w3.eth.get_transaction_count(me, "pending") == n + 1 and w3.eth.get_transaction_count(me) == n
+    # 9% more on both caps is not a replacement; 10% more on only one is not either.
+    for tip, max_fee in [(1_090_000_000, 109 * 10**9), (1_100_000_000, 10**11)]:
+        err = rpc(fresh.http, "eth_sendRawTransaction", ["0x" + tx(tip, max_fee).raw_transaction.hex()])[1]["error"]
+        assert err["message"] == "replacement transaction underpriced"
+    # 10% more on both: it replaces the first, and still waits (tip 1.1 gwei < 2 gwei).
+    second = tx(1_100_000_000, 110 * 10**9, value=2)
+    w3.eth.send_raw_transaction(second.raw_transaction)
+    assert rpc(fresh.http, "devnet_txpool")[1]["result"] == ["0x" + second.hash.hex()]
+    # Enough tip: it goes into the next block, the waiting one is gone, the value is the new one.
+    third = tx(2 * 10**9, 121 * 10**9, value=3)
+    w3.eth.send_raw_transaction(third.raw_transaction)
+    rpc(fresh.http, "evm_mine")
+    assert w3.eth.get_transaction_receipt(third.hash).status == 1
+    assert rpc(fresh.http, "devnet_txpool")[1]["result"] == [] and w3.eth.get_balance(dead) == 3
+    # Below the minimum again, then the minimum is lowered: the waiting transaction is mined.
+    n += 1
+    fourth = tx(10**9, value=4)
+    w3.eth.send_raw_transaction(fourth.raw_transaction)
+    rpc(fresh.http, "devnet_setMinTip", ["0x0"])
+    rpc(fresh.http, "evm_mine")
+    assert w3.eth.get_transaction_receipt(fourth.hash).status == 1 and w3.eth.get_balance(dead) == 7
+    # A stale nonce is refused while the pool is in use.
+    rpc(fresh.http, "devnet_setMinTip", [hex(2 * 10**9)])
+    err = rpc(fresh.http, "eth_sendRawTransaction", ["0x" + tx(10**9).raw_transaction.hex()])[1]["error"]
+    assert err["message"] == "nonce too low"
