@@ -9,6 +9,8 @@ public enum FlashFee: Equatable, Sendable {
     /// A fraction scaled by 1e18, floored: Balancer's `getFlashLoanFeePercentage`, SyncSwap's
     /// `flashLoanFeePercentage`, the legacy DSS `toll`.
     case wadFraction(UInt256)
+    /// A Uniswap V3 pool's `flash`: its tier in pips, rounded up (`mulDivRoundingUp(amount, fee, 1e6)`).
+    case pips(UInt32)
 
     @usableFromInline static let wad = UInt256(1_000_000_000_000_000_000)
 
@@ -23,6 +25,8 @@ public enum FlashFee: Equatable, Sendable {
             return rounded / 10_000
         case .wadFraction(let f):
             return UInt256.mulDiv(amount, f, Self.wad)
+        case .pips(let p):
+            return UInt256.mulDivRoundingUp(amount, UInt256(UInt64(p)), UInt256(1_000_000))
         }
     }
 
@@ -32,6 +36,7 @@ public enum FlashFee: Equatable, Sendable {
         case .none: 0
         case .aave(let bps): Double(bps) / 10_000
         case .wadFraction(let f): f.doubleValue / 1e18
+        case .pips(let p): Double(p) / 1e6
         }
     }
 }

@@ -22,7 +22,11 @@ public struct ExecutionChain: Sendable {
     public var gasLimitBounds: ClosedRange<UInt64> = 300_000...1_500_000
     /// Blocks a bundle is retargeted before it is given up.
     public var maxBundleBlocks = 3
-    /// Blocks a sent transaction may stay pending before it is cancelled.
+    /// Blocks a sent transaction may stay pending before a replacement at a higher fee (or, when
+    /// that no longer pays, a cancellation) is sent.
+    public var replaceAfterBlocks: UInt64 = 3
+    public var maxReplacements = 2
+    /// Blocks a cancellation may stay pending before the nonce is taken from the chain again.
     public var maxPendingBlocks: UInt64 = 10
 
     public init(chainID: UInt64, eth: EthClient, route: SubmissionRoute, key: PrivateKey, flash: FlashProviders?, direct: Address?) {
@@ -57,6 +61,8 @@ public actor ExecutionEngine {
         public var failed = 0
         /// Bundles sent again for a later block after their target passed without them.
         public var retargeted = 0
+        /// Pending transactions sent again at a higher fee.
+        public var replaced = 0
         /// L1 data fees read for trades that went ahead (wei).
         public var l1Fees: [UInt256] = []
         public var refused: [String: Int] = [:]
@@ -81,6 +87,12 @@ public actor ExecutionEngine {
         public var balanceDelta: Int256
         public var asset: Address
         public var executor: Address
+        /// Who lent (the lender contract, or the V3 pool); nil on own capital.
+        public var lender: Address?
+        /// Sent as a bundle (top of its block: what lands is exactly what was simulated), else as a
+        /// transaction, which transactions arriving after our simulation may precede (the
+        /// contract's minimum profit then guarantees at least the expected profit, not equality).
+        public var bundled: Bool
     }
 
     public let configuration: Configuration
@@ -174,7 +186,7 @@ public actor ExecutionEngine {
         let pools = Set(o.path.map(\.pool))
         guard busyPools.isDisjoint(with: pools) else { return .failure(Refusal("lock", "poolBusy")) }
         // A bundle with the next nonce cannot land before the pending one: one bundle per sender at a time.
-        if case .flashbots = chain.route, busySenders.contains(chainID) { return .failure(Refusal("lock", "senderBusy")) }
+        if chain.route.isBundle, busySenders.contains(chainID) { return .failure(Refusal("lock", "senderBusy")) }
         clock.mark("dedup", &report)
         // staleness
         let now = WallClock.nanoseconds()
@@ -244,12 +256,9 @@ public actor ExecutionEngine {
             case nil:
                 return .failure(Refusal("gas", "l1FeeUnavailable", "getL1Fee on \(oracle.checksummed) failed"))
             case let fee?:
-                let gasInAsset = plan.detectedProfit &- o.netProfit
-                if !o.gasCostWei.isZero, !gasInAsset.isNegative, !gasInAsset.magnitude.isZero {
-                    let inAsset = UInt256.mulDivRoundingUp(fee, gasInAsset.magnitude, o.gasCostWei) ?? .max
-                    if Int256(bitPattern: inAsset) >= o.netProfit || inAsset > UInt256.max.shiftedRight(by: 1) {
-                        return .failure(Refusal("gas", "l1FeeExceedsProfit", "L1 fee \(fee) wei ≈ \(inAsset) of the asset, net \(o.netProfit)"))
-                    }
+                if let inAsset = Self.inAsset(wei: fee, o, plan),
+                   Int256(bitPattern: inAsset) >= o.netProfit || inAsset > UInt256.max.shiftedRight(by: 1) {
+                    return .failure(Refusal("gas", "l1FeeExceedsProfit", "L1 fee \(fee) wei ≈ \(inAsset) of the asset, net \(o.netProfit)"))
                 }
                 report.l1Fees.append(fee)
             }
@@ -308,8 +317,7 @@ public actor ExecutionEngine {
         // what the re-quote expects (a difference means our state and the chain's disagree).
         // A bundle lands at the top of the next block: the latest state. A transaction joins the
         // block being built: the pending state, after what is already in it.
-        let bundled: Bool
-        if case .flashbots = chain.route { bundled = true } else { bundled = false }
+        let bundled = chain.route.isBundle
         do {
             let out = try await chain.eth.rpc.call("eth_call", [.object([
                 ("from", .string(chain.key.address.checksummed)), ("to", .string(plan.executor.checksummed)), ("data", .string(Hex.encode(plan.calldata))),
@@ -370,8 +378,12 @@ public actor ExecutionEngine {
                        target: UInt64, pools: Set<Address>) async {
         var target = target
         var attempts = 1
+        // Every version of the transaction sent with this nonce (replacements, the cancellation): any may land.
+        var sent: [(hash: [UInt8], cancellation: Bool)] = [(signed.hash, false)]
+        var current = tx
+        var pendingSince = target - 1, replacements = 0
         var cancelled = false
-        var landed: (block: UInt64, receipt: JSONValue)? = nil
+        var landed: (block: UInt64, receipt: JSONValue, cancellation: Bool)? = nil
         while landed == nil {
             // Wait for the target block.
             var head: UInt64 = 0
@@ -380,21 +392,48 @@ public actor ExecutionEngine {
                 if head >= target { break }
                 try? await Task.sleep(for: .milliseconds(50))
             }
-            if let r = try? await chain.eth.rpc.call("eth_getTransactionReceipt", [.string(Hex.encode(signed.hash))]), r != .null,
-               let b = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: b) {
-                landed = (n.w0, r)
-                break
-            }
-            guard case .flashbots(let relay) = chain.route else {
-                // A transaction stays pending until it lands or is replaced: wait, then cancel it.
-                if head < target + chain.maxPendingBlocks {
-                    target = head + 1
-                    continue
+            for version in sent.reversed() {
+                if let r = try? await chain.eth.rpc.call("eth_getTransactionReceipt", [.string(Hex.encode(version.hash))]), r != .null,
+                   let b = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: b) {
+                    landed = (n.w0, r, version.cancellation)
+                    break
                 }
-                guard !cancelled, let rpc = chain.route.transactionEndpoint else { break }
+            }
+            if landed != nil { break }
+            guard case .flashbots(let relay) = chain.route else {
+                // A transaction stays pending until it lands or is replaced. After
+                // `replaceAfterBlocks`, the same trade goes again at a higher fee while the path
+                // still quotes as detected and the fee leaves a profit; otherwise it is cancelled.
+                guard let rpc = chain.route.transactionEndpoint else { break }
+                let waited = head &- pendingSince
+                if cancelled {
+                    if waited < chain.maxPendingBlocks { target = head + 1; continue }
+                    break
+                }
+                if waited < chain.replaceAfterBlocks { target = head + 1; continue }
+                if replacements < chain.maxReplacements, let bumped = await replacement(o, chain: chain, plan: plan, of: current, head: head) {
+                    let again = bumped.signed(with: chain.key)
+                    do {
+                        _ = try await rpc.sendRawTransaction(again.raw)
+                        current = bumped
+                        sent.append((again.hash, false))
+                        replacements += 1
+                        pendingSince = head
+                        target = head + 1
+                        report.replaced += 1
+                        try? journal.updateSubmission(submission, status: .submitted, txHash: Hex.encode(again.hash), lastBlock: head, at: WallClock.nanoseconds())
+                        continue
+                    } catch {
+                        // A version already landed (its receipt shows next time round); anything else: cancel.
+                        if error.message.lowercased().contains("nonce too low") { target = head + 1; continue }
+                    }
+                }
                 cancelled = true
-                _ = try? await rpc.sendRawTransaction(cancellation(tx, chain: chain).raw)
-                target = head + 1 + chain.maxPendingBlocks
+                let cancel = cancellation(current, chain: chain)
+                _ = try? await rpc.sendRawTransaction(cancel.raw)
+                sent.append((cancel.hash, true))
+                pendingSince = head
+                target = head + 1
                 continue
             }
             guard attempts < chain.maxBundleBlocks, head >= target else { break }
@@ -402,8 +441,7 @@ public actor ExecutionEngine {
             // new state, the same signed bundle goes for the next block; otherwise the detector's
             // quote on the new state supersedes it and the nonce is released.
             attempts += 1
-            guard let s = await state(chain.chainID, atLeast: head), case .success(let q) = Requote.quote(o.path, amountIn: o.amountIn, on: s),
-                  q.amountOut == o.path.last!.amountOut else { break }
+            guard let s = await stillAsDetected(o, chain: chain, head: head) else { break }
             target = s.block + 1
             let txs = plan.bundlePrefix + [signed.raw]
             guard let sim = try? await relay.callBundle(txs, block: target), sim.failure == nil,
@@ -414,21 +452,31 @@ public actor ExecutionEngine {
         let now = WallClock.nanoseconds()
         busyPools.subtract(pools)
         busySenders.remove(chain.chainID)
-        guard let landed else {
+        guard let landed, !landed.cancellation else {
             report.failed += 1
-            if cancelled {
-                // The nonce went to the cancellation (or the original landed late): the chain says which.
+            let reason: String
+            if landed != nil {
+                // Our cancellation took the nonce: the trade never ran.
+                try? journal.updateSubmission(submission, status: .cancelled, txHash: Hex.encode(sent.last!.hash), at: now)
+                reason = "cancelled"
+            } else if cancelled {
+                // Neither landed yet (or the original landed late): the chain says which.
                 try? journal.updateSubmission(submission, status: .dropped, at: now)
                 try? await nonces[chain.chainID]?.resync()
+                reason = "notIncluded"
             } else {
-                try? nonces[chain.chainID]?.release(tx.nonce, submission: submission, now: now)
+                try? nonces[chain.chainID]?.release(current.nonce, submission: submission, now: now)
+                reason = "notIncluded"
             }
             risk.finish(o.id, landed: false, realisedMicroUSD: 0, now: now)
-            try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "failed", reason: "notIncluded", at: now)
-            report.refused["inclusion:notIncluded", default: 0] += 1
+            try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "failed", reason: reason, at: now)
+            report.refused["inclusion:\(reason)", default: 0] += 1
             return
         }
+        // The version that landed (the original or a replacement) is the one journaled.
+        let landedHash = landed.receipt["transactionHash"]?.stringValue ?? Hex.encode(signed.hash)
         try? nonces[chain.chainID]?.confirm(submission: submission, now: now)
+        if sent.count > 1 { try? journal.updateSubmission(submission, status: .included, txHash: landedHash, at: now) }
         let status = landed.receipt["status"]?.stringValue == "0x1" ? 1 : 0
         // The executor's balance of the asset after the block less before it (all its trades there).
         let after = await chain.eth.balance(of: plan.executor, token: plan.asset, block: landed.block)
@@ -440,7 +488,7 @@ public actor ExecutionEngine {
         let event = ExecutorCall.executedProfit(logs, executor: plan.executor, asset: plan.asset).map { Int256(bitPattern: $0) } ?? .zero
         let gasUsed = landed.receipt["gasUsed"]?.stringValue.flatMap { try? UInt256(hex: $0) }?.w0 ?? 0
         let price = landed.receipt["effectiveGasPrice"]?.stringValue.flatMap { try? UInt256(hex: $0) } ?? .zero
-        let receipt = Journal.Receipt(txHash: Hex.encode(signed.hash), opportunity: Hex.encode(o.id), chain: chain.chainID, block: landed.block, status: status,
+        let receipt = Journal.Receipt(txHash: landedHash, opportunity: Hex.encode(o.id), chain: chain.chainID, block: landed.block, status: status,
                                       gasUsed: gasUsed, effectiveGasPrice: price, asset: plan.asset, expectedProfit: Int256(bitPattern: plan.expectedProfit),
                                       detectedProfit: plan.detectedProfit, realizedProfit: realized, eventProfit: event)
         try? journal.record(receipt: receipt, at: now)
@@ -453,7 +501,8 @@ public actor ExecutionEngine {
             report.trades.append(Trade(chainID: chain.chainID, opportunity: Hex.encode(o.id), kind: o.kind, strategy: plan.strategy,
                                        source: plan.flash?.lender.source ?? .none, txHash: receipt.txHash, block: landed.block,
                                        expectedProfit: receipt.expectedProfit, detectedProfit: plan.detectedProfit, realizedProfit: realized,
-                                       eventProfit: event, balanceDelta: balanceDelta, asset: plan.asset, executor: plan.executor))
+                                       eventProfit: event, balanceDelta: balanceDelta, asset: plan.asset, executor: plan.executor,
+                                       lender: plan.flash.map { $0.pool ?? $0.lender.lender }, bundled: chain.route.isBundle))
             try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "included", reason: plan.strategy, detail: "block \(landed.block)", at: now)
         } else {
             report.failed += 1
@@ -477,6 +526,34 @@ public actor ExecutionEngine {
             try? await Task.sleep(for: .milliseconds(25))
         }
         return nil
+    }
+
+    /// The state at `head` or later if the path still quotes there exactly as detected.
+    private func stillAsDetected(_ o: Opportunity, chain: ExecutionChain, head: UInt64) async -> ChainState? {
+        guard let s = await state(chain.chainID, atLeast: head), case .success(let q) = Requote.quote(o.path, amountIn: o.amountIn, on: s),
+              q.amountOut == o.path.last!.amountOut else { return nil }
+        return s
+    }
+
+    /// `tx` again with both fee caps raised by an eighth (nodes ask at least a tenth more to
+    /// replace), if the path still quotes as detected and the trade's gas at the new cap, in the
+    /// asset at detection's conversion, leaves a profit; nil otherwise.
+    private func replacement(_ o: Opportunity, chain: ExecutionChain, plan: TradePlan, of tx: Transaction, head: UInt64) async -> Transaction? {
+        guard await stillAsDetected(o, chain: chain, head: head) != nil else { return nil }
+        var b = tx
+        b.maxFeePerGas = tx.maxFeePerGas &+ tx.maxFeePerGas / 8 &+ 1
+        b.maxPriorityFeePerGas = tx.maxPriorityFeePerGas &+ tx.maxPriorityFeePerGas / 8 &+ 1
+        guard let gasWei = b.maxFeePerGas.checkedMul(UInt256(o.gasUnits)), let cost = Self.inAsset(wei: gasWei, o, plan),
+              cost < plan.expectedProfit else { return nil }
+        return b
+    }
+
+    /// `wei` in the trade's asset at detection's own conversion (its gas cost in the asset over
+    /// its gas cost in wei), rounded up (`.max` past 256 bits); nil when detection priced no gas.
+    static func inAsset(wei: UInt256, _ o: Opportunity, _ plan: TradePlan) -> UInt256? {
+        let gasInAsset = plan.detectedProfit &- o.netProfit
+        guard !o.gasCostWei.isZero, !gasInAsset.isNegative, !gasInAsset.magnitude.isZero else { return nil }
+        return UInt256.mulDivRoundingUp(wei, gasInAsset.magnitude, o.gasCostWei) ?? .max
     }
 
     /// A 0-value transfer to ourselves with the same nonce and fees raised by half (nodes ask

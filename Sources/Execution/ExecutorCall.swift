@@ -35,13 +35,22 @@ public enum ExecutorCall {
     /// `Executed(address indexed asset, uint256 amount, uint256 profit)`.
     public static let executedTopic = try! UInt256(bigEndian: Keccak256.hash(utf8: "Executed(address,uint256,uint256)"))
 
-    public static func calldata(asset: Address, amount: UInt256, steps: [ExecutorStep], minProfit: UInt256, deadline: UInt64) -> [UInt8] {
+    /// `UniswapV3FlashArbitrage.execute(pool, asset, amount, steps, min_profit, deadline) -> profit`:
+    /// the lending pool comes first.
+    public static let executeFromPool = try! FunctionSignature(
+        "execute(address,address,uint256,(address,uint8,address,address,uint24)[],uint256,uint256) returns (uint256)")
+
+    /// The executor's calldata; with `lendingPool`, the V3-pool executor's.
+    public static func calldata(asset: Address, amount: UInt256, steps: [ExecutorStep], minProfit: UInt256, deadline: UInt64,
+                                lendingPool: Address? = nil) -> [UInt8] {
         let tuples: [ABIValue] = steps.map {
             .tuple([.address($0.pool), .uint(UInt256(UInt64($0.kind.rawValue))), .address($0.tokenIn), .address($0.tokenOut),
                     .uint(UInt256(UInt64($0.feePips)))])
         }
+        let args: [ABIValue] = [.address(asset), .uint(amount), .array(tuples), .uint(minProfit), .uint(UInt256(deadline))]
         // The values match the signature's types by construction: encoding cannot fail.
-        return try! execute.calldata([.address(asset), .uint(amount), .array(tuples), .uint(minProfit), .uint(UInt256(deadline))])
+        if let lendingPool { return try! executeFromPool.calldata([.address(lendingPool)] + args) }
+        return try! execute.calldata(args)
     }
 
     /// The profit `execute` returned (from `eth_call`), or nil for an answer that is not one word.

@@ -130,6 +130,8 @@ public final class Journal: Sendable {
         case dropped
         /// Included but reverted.
         case reverted
+        /// Our cancellation took the nonce: the trade never ran (the nonce is used).
+        case cancelled
     }
 
     public struct Submission: Equatable, Sendable {

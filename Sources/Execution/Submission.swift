@@ -43,6 +43,9 @@ public enum SubmissionRoute: Sendable {
         }
     }
 
+    /// Bundles (top of their block) rather than single transactions.
+    public var isBundle: Bool { transactionEndpoint == nil }
+
     public var name: String {
         switch self {
         case .flashbots: "bundle"

@@ -18,12 +18,12 @@ import Testing
     static let world = Result { try LabWorld() }
 
     /// Runs detection and execution for `set` until `done` says so; returns the engine's report.
-    func trade(_ set: LabWorld.Lenders, sequencer: Bool = false, open: (LabWorld) async throws -> Void,
+    func trade(_ set: LabWorld.Lenders, sequencer: Bool = false, chain: (inout ExecutionChain) -> Void = { _ in }, open: (LabWorld) async throws -> Void,
                until done: @escaping (ExecutionEngine.Report) -> Bool) async throws -> (ExecutionEngine.Report, Journal) {
         let w = try Self.world.get()
         let (journal, _) = try LabWorld.journal()
         let watcher = w.watcher(), bus = InProcessBus()
-        let engine = try w.engine(set, journal: journal, state: WatcherStates([watcher]), sequencer: sequencer)
+        let engine = try w.engine(set, journal: journal, state: WatcherStates([watcher]), sequencer: sequencer, chain: chain)
         _ = try await engine.recover()
         let detection = w.detection(set, watcher: watcher, bus: bus)
         let execution = ExecutionService(engine: engine, bus: bus, partitions: ["P1"], name: "lab", logger: LabWorld.logger)
@@ -96,6 +96,54 @@ import Testing
         let aave = try #require(report.trades.first { $0.source == .aaveV3 })
         let aaveExecutor = try w.address("executors", "aaveV3")
         #expect(aave.executor == aaveExecutor)
+    }
+
+    @Test func aV3PoolLendsForItsTierRoundedUpAndNeverForAPathThroughIt() async throws {
+        let w = try Self.world.get()
+        let weth = try #require(w.tokens["WETH"])
+        let v3Pools = w.pools.filter { $0.kind == .uniswapV3 }
+        let executor = try w.address("executors", "uniswapV3Flash")
+        // The provider on its own: every V3 pool holding WETH quotes its tier on the amount, rounded
+        // up, and its WETH balance as the maximum; an avoided pool does not quote; pools that
+        // another contract is asked to vouch for do not either.
+        let providers = FlashProviders(lenders: try w.lenders(.only(.uniswapV3Flash)), eth: w.eth)
+        let block = try await w.blockNumber(), amount = UInt256(7_000_000_000_000_000_001)
+        let holding = v3Pools.filter { $0.token0 == weth || $0.token1 == weth }.map(\.address)
+        let avoided = try #require(holding.first)
+        let quotes = await providers.quotes(asset: weth, amount: amount, block: block, avoiding: [avoided])
+        #expect(holding.count == 4 && Set(quotes.compactMap(\.pool)) == Set(holding.dropFirst()))
+        for q in quotes {
+            let pool = try #require(q.pool)
+            let tier = try await w.word(pool, "fee()", at: block)
+            #expect(q.fee == (amount * tier + UInt256(999_999)) / UInt256(1_000_000))
+            #expect(try await q.maxLoan == w.balance(weth, of: pool, at: block))
+        }
+        var impostor = try #require(try w.lenders(.only(.uniswapV3Flash)).first)
+        impostor.lender = try w.address("dexes", "sushiswap", "factory")  // not the pools' factory
+        #expect(await FlashProviders(lenders: [impostor], eth: w.eth).quotes(asset: weth, amount: amount, block: block).isEmpty)
+
+        let (report, journal) = try await trade(.only(.uniswapV3Flash), open: { w in
+            try await w.swap("uniswap_v2", sell: "WETH", buy: "USDC", amount: UInt256(30) * UInt256(1_000_000_000_000_000_000))
+        }, until: { r in r.trades.contains { $0.source == .uniswapV3Flash } })
+        try await checkTrades(report, journal)
+        for t in report.trades {
+            #expect(t.source == .uniswapV3Flash && t.executor == executor)
+            let lender = try #require(t.lender)
+            // What the chain ran: the calldata names the lending pool, the loan and the path.
+            let tx = try await w.devnet.call("eth_getTransactionByHash", [.string(t.txHash)])
+            let args = try ExecutorCall.executeFromPool.decodeCalldata(try Hex.decode(try #require(tx["input"]?.stringValue)))
+            guard case .address(let pool) = args[0], case .uint(let loan) = args[2], case .array(let steps) = args[3] else {
+                Issue.record("not the V3-pool executor's call: \(args)")
+                continue
+            }
+            let path = steps.compactMap { step -> Address? in if case .tuple(let f) = step, case .address(let p) = f[0] { p } else { nil } }
+            #expect(pool == lender && v3Pools.contains { $0.address == pool })
+            #expect(path.count == steps.count && !path.contains(pool))
+            // The pool was paid exactly its tier on the loan, rounded up (its WETH over the block).
+            let tier = try await w.word(pool, "fee()", at: t.block)
+            let after = try await w.balance(weth, of: pool, at: t.block), before = try await w.balance(weth, of: pool, at: t.block - 1)
+            #expect(after - before == (loan * tier + UInt256(999_999)) / UInt256(1_000_000))
+        }
     }
 
     @Test func ownCapitalWinsWhenTheExecutorHoldsTheInput() async throws {
@@ -197,6 +245,57 @@ import Testing
         }, until: { r in !r.trades.isEmpty })
         try await checkTrades(report, journal, sequencerTrades: true)
         #expect(!report.l1Fees.isEmpty && report.l1Fees.allSatisfy { $0 > .zero && $0 < UInt256(1_000_000_000_000_000) })
+    }
+
+    @Test func aTransactionWaitingBelowTheMinimumTipIsReplacedAtHigherFeesAndLands() async throws {
+        let w = try Self.world.get()
+        // The node keeps transactions tipping under 1.2 gwei waiting; the engine tips the oracle's
+        // 1 gwei floor, then an eighth more per replacement: 1.125 gwei waits, 1.27 gwei lands.
+        let minimum = UInt256(1_200_000_000)
+        let (report, journal) = try await w.withMinTip(minimum) {
+            try await trade(.ethereum, sequencer: true, open: { w in
+                try await w.swap("sushiswap", sell: "WETH", buy: "USDC", amount: UInt256(20) * UInt256(1_000_000_000_000_000_000))
+            }, until: { r in !r.trades.isEmpty })
+        }
+        #expect(report.replaced >= 2)
+        try await checkTrades(report, journal, sequencerTrades: true)
+        let submissions = try journal.allSubmissions()
+        for t in report.trades {
+            // What landed is a replacement: the same call at a tip at or over the node's minimum,
+            // and the journal's submission names it.
+            let tx = try await w.devnet.call("eth_getTransactionByHash", [.string(t.txHash)])
+            #expect(try UInt256(hex: try #require(tx["maxPriorityFeePerGas"]?.stringValue)) >= minimum)
+            #expect(submissions.contains { $0.txHash == t.txHash && $0.status == .included })
+        }
+    }
+
+    @Test func aStuckTradeThatNoLongerPaysIsCancelledAndTheCancellationTakesTheNonce() async throws {
+        let w = try Self.world.get()
+        let executor = w.executorKey.address
+        let before = try await w.transactionCount(executor)
+        // No replacements: after 3 blocks waiting, the trade is cancelled. The cancellation waits
+        // too (its tip is under the minimum) until the test lowers the minimum.
+        let (report, journal) = try await w.withMinTip(UInt256(50_000_000_000)) {
+            try await trade(.ethereum, sequencer: true, chain: { $0.maxReplacements = 0 }, open: { w in
+                try await w.swap("sushiswap", sell: "WETH", buy: "USDC", amount: UInt256(20) * UInt256(1_000_000_000_000_000_000))
+                // A trade waits; then one waiting hash is replaced (with no replacements allowed, by its cancellation).
+                var first: Set<String> = []
+                try await LabWorld.wait("a trade waiting in the pool") { first = Set(try await w.txpool()); return !first.isEmpty }
+                try await LabWorld.wait("its cancellation replacing it") { !first.isSubset(of: Set(try await w.txpool())) }
+                try await w.setMinTip(.zero)
+            }, until: { r in (r.refused["inclusion:cancelled"] ?? 0) >= 1 })
+        }
+        #expect(report.replaced == 0)
+        // The cancellation used the trade's nonce (a 0-value transfer to ourselves); the journal says so.
+        let cancelled = try #require(try journal.allSubmissions().first { $0.status == .cancelled })
+        let tx = try await w.devnet.call("eth_getTransactionByHash", [.string(cancelled.txHash)])
+        #expect(tx["to"]?.stringValue?.lowercased() == executor.checksummed.lowercased() && tx["input"]?.stringValue == "0x")
+        #expect(tx["value"]?.stringValue == "0x0" && tx["nonce"]?.stringValue == "0x" + String(cancelled.nonce, radix: 16))
+        let count = try await w.transactionCount(executor)
+        #expect(cancelled.nonce >= before && count > cancelled.nonce)
+        // No landed trade holds that nonce.
+        let all = try journal.allSubmissions()
+        #expect(!all.contains { $0.nonce == cancelled.nonce && $0.status == .included })
     }
 
     @Test func anOpportunityMadeStaleByACompetingSwapFailsSimulationAndNothingIsSent() async throws {

@@ -107,6 +107,12 @@ final class LabWorld: @unchecked Sendable {
         if set.sources.contains(.daiFlashMint) { out.append(try l(.daiFlashMint, "daiFlashMint", [dai], .none)) }
         if set.sources.contains(.balancerV2) { out.append(try l(.balancerV2, "balancerV2", Set(tokens.values).subtracting([dai]), .none)) }
         if set.sources.contains(.aaveV3) { out.append(try l(.aaveV3, "aaveV3", nil, .aave(bps: 5))) }
+        if set.sources.contains(.uniswapV3Flash) {
+            // Every watched V3 pool is a candidate; the provider asks the factory which are real.
+            var v3 = try l(.uniswapV3Flash, "uniswapV3Flash", nil, .none)
+            v3.pools = pools.filter { $0.kind == .uniswapV3 }.map(\.address)
+            out.append(v3)
+        }
         return out
     }
 
@@ -118,6 +124,7 @@ final class LabWorld: @unchecked Sendable {
                 if sym == "DAI" && set.sources.contains(.daiFlashMint) { (.daiFlashMint, .none) }
                 else if sym != "DAI" && set.sources.contains(.balancerV2) { (.balancerV2, .none) }
                 else if set.sources.contains(.aaveV3) { (.aaveV3, .aave(bps: 5)) }
+                else if set.sources.contains(.uniswapV3Flash) { (.uniswapV3Flash, .pips(500)) }  // the lowest tier, as `arbiter run` estimates
                 else { (.none, .none) }
             return CycleDetector.Asset(address: tokens[sym]!, decimals: dec, usdPerToken: usd, flashSource: source, flashFee: fee)
         }
@@ -129,7 +136,8 @@ final class LabWorld: @unchecked Sendable {
     }
 
     func engine(_ set: Lenders, journal: Journal, state: any ChainStateSource, sequencer: Bool = false,
-                configure: (inout ExecutionEngine.Configuration) -> Void = { _ in }) throws -> ExecutionEngine {
+                configure: (inout ExecutionEngine.Configuration) -> Void = { _ in },
+                chain configureChain: (inout ExecutionChain) -> Void = { _ in }) throws -> ExecutionEngine {
         var configuration = ExecutionEngine.Configuration()
         configuration.risk.defaultMinNetProfitMicroUSD = 0
         configure(&configuration)
@@ -137,6 +145,7 @@ final class LabWorld: @unchecked Sendable {
                                    flash: FlashProviders(lenders: try lenders(set), eth: eth), direct: try address("executors", "direct"))
         // As an OP-stack chain: the L1 data fee from the lab's GasPriceOracle double.
         if sequencer { chain.l1FeeOracle = try address("gasPriceOracle") }
+        configureChain(&chain)
         return ExecutionEngine(configuration: configuration, chains: [chain], state: state, journal: journal, logger: Self.logger)
     }
 
@@ -168,6 +177,27 @@ final class LabWorld: @unchecked Sendable {
 
     func blockNumber() async throws -> UInt64 { try await eth.blockNumber() }
 
+    /// Transactions tipping less than `wei` wait in the devnet's pool (0: none wait).
+    func setMinTip(_ wei: UInt256) async throws {
+        _ = try await devnet.call("devnet_setMinTip", [.string(wei.hexQuantity)])
+    }
+
+    /// Runs `body` with the minimum tip set, and sets it back to 0 however `body` ends.
+    func withMinTip<T>(_ wei: UInt256, _ body: () async throws -> T) async throws -> T {
+        try await setMinTip(wei)
+        do {
+            let value = try await body()
+            try await setMinTip(.zero)
+            return value
+        } catch {
+            try? await setMinTip(.zero)
+            throw error
+        }
+    }
+
+    /// The hashes waiting in the devnet's pool.
+    func txpool() async throws -> [String] { (try await devnet.call("devnet_txpool").arrayValue ?? []).compactMap(\.stringValue) }
+
     /// Sets the lab GasPriceOracle double's L1 base fee (the deployer owns nothing: the setter is open).
     func setL1BaseFee(_ wei: UInt256) async throws {
         let data = try FunctionSignature("set_fees(uint256,uint256,uint32,uint32)").calldata([.uint(wei), .uint(UInt256(1_000_000_000)), .uint(UInt256(1368)),
@@ -182,6 +212,11 @@ final class LabWorld: @unchecked Sendable {
     func balance(_ token: Address, of holder: Address, at block: UInt64) async throws -> UInt256 {
         let data = try FunctionSignature("balanceOf(address)").calldata([.address(holder)])
         return try UInt256(bigEndian: try await eth.call(to: token, data: data, block: .number(block)))
+    }
+
+    /// A one-word view `signature` of `to` at `block`.
+    func word(_ to: Address, _ signature: String, at block: UInt64) async throws -> UInt256 {
+        try UInt256(bigEndian: try await eth.call(to: to, data: try FunctionSignature(signature).calldata([]), block: .number(block)))
     }
 
     func transactionCount(_ who: Address, _ tag: String = "latest") async throws -> UInt64 {

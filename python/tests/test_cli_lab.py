@@ -22,18 +22,25 @@ def test_lab_executes_on_every_chain_and_realizes_exactly_what_was_detected(lab_
     assert names == ["ethereum-lab", "optimism-lab", "blast-lab"]
     trades = summary["trades"]
     assert trades, stderr[-2000:]
+    ids = {c["name"]: c["chainId"] for c in summary["chains"]}
     for t in trades:
         assert int(t["realizedProfit"]) > 0
-        assert t["realizedProfit"] == t["expectedProfit"] == t["detectedProfit"] == t["eventProfit"], t
+        assert t["expectedProfit"] == t["detectedProfit"] and t["realizedProfit"] == t["eventProfit"], t
+        if t["bundled"]:  # top of its block: exactly what was simulated
+            assert t["realizedProfit"] == t["expectedProfit"], t
+        else:  # a sequencer transaction: others may land ahead of it; the contract guarantees the minimum
+            assert int(t["realizedProfit"]) >= int(t["expectedProfit"]), t
+    assert all(t["bundled"] == (t["chainId"] == ids["ethereum-lab"]) for t in trades)
+    improved = [t for t in trades if int(t["realizedProfit"]) > int(t["expectedProfit"])]
+    assert summary["improved"] == len(improved) and len(improved) * 4 <= len(trades), improved  # the exception, not the rule
     assert summary["mismatches"] == 0 and summary["included"] == len(trades)
     # Each chain trades through its own lenders: Balancer or the DAI flash mint in bundles on the
-    # Ethereum-like chain, Aave on the OP-like one, SyncSwap on the Blast-like one.
+    # Ethereum-like chain, Aave or a V3 pool on the OP-like one, SyncSwap on the Blast-like one.
     by_chain = {}
     for t in trades:
         by_chain.setdefault(t["chainId"], set()).add(t["flashSource"])
-    ids = {c["name"]: c["chainId"] for c in summary["chains"]}
     assert by_chain.get(ids["ethereum-lab"], set()) <= {"balancerV2", "daiFlashMint"}
-    assert by_chain.get(ids["optimism-lab"], set()) <= {"aaveV3"}
+    assert by_chain.get(ids["optimism-lab"], set()) <= {"aaveV3", "uniswapV3Flash"}
     assert by_chain.get(ids["blast-lab"], set()) <= {"syncSwap"}
     assert len(by_chain) >= 2, by_chain
     # The per-stage timings, the whole in-process path among them.
@@ -50,8 +57,10 @@ def test_the_journal_holds_every_decision_submission_and_receipt(lab_run):
     receipts = db.execute("SELECT tx_hash, expected_profit, detected_profit, realized_profit, event_profit, difference, status FROM receipt").fetchall()
     landed = [r for r in receipts if r[6] == 1]
     assert sorted(r[0] for r in landed) == sorted(t["tx"] for t in summary["trades"])
+    improved = {t["tx"] for t in summary["trades"] if int(t["realizedProfit"]) > int(t["expectedProfit"])}
     for tx, expected, detected, realized, event, difference, status in landed:
-        assert expected == detected == realized == event and difference == "0"
+        assert expected == detected and realized == event and int(difference) == int(realized) - int(expected)
+        assert difference == "0" or tx in improved
     # A sequencer transaction can still revert when a transaction that arrived after our
     # simulation lands first: the contract's minimum profit makes it move nothing (gas only).
     reverted = [r for r in receipts if r[6] == 0]

@@ -143,6 +143,8 @@ class Lab:
             "balancerV2": self.deploy(ours("MockBalancerVault")),
             "syncswap": self.deploy(ours("MockSyncSwapVault")),
             "daiFlashMint": self.deploy(ours("MockDssFlash"), dai, 50_000_000 * 10**18),
+            # V3-pool flash: the pools lend; the factory is what vouches for them.
+            "uniswapV3Flash": v3,
         }
         for lender in ("aaveV3", "balancerV2", "syncswap"):
             for sym, t in m["tokens"].items():
@@ -158,6 +160,7 @@ class Lab:
             "balancerV2": self.deploy(ours("BalancerV2FlashArbitrage"), m["lenders"]["balancerV2"]),
             "syncswap": self.deploy(ours("SyncSwapFlashArbitrage"), m["lenders"]["syncswap"]),
             "daiFlashMint": self.deploy(ours("DaiFlashMintArbitrage"), m["lenders"]["daiFlashMint"], dai),
+            "uniswapV3Flash": self.deploy(ours("UniswapV3FlashArbitrage"), v3),
             "direct": self.deploy(ours("DirectArbitrage")),
         }
         for ex in m["executors"].values():

@@ -8,7 +8,9 @@ and executor contracts of that kind of chain, so Arbiter executes on it:
 - `ethereum`: Flashbots bundles to the devnet's /relay; Aave V3 (any asset), Balancer V2 (not
   DAI: the DAI flash mint is DAI's lender here, as on mainnet where its ceiling dwarfs the Vault's
   DAI), the DAI flash mint;
-- `optimism`: a sequencer (private RPC); Aave V3; the L1 data fee from the lab's GasPriceOracle double;
+- `optimism`: a sequencer (private RPC); Aave V3 and Uniswap V3 pools (`pool.flash`, the pool's
+  tier as fee: a 0.05 % pool costs what Aave's 5 bps does, and wins on gas); the L1 data fee
+  from the lab's GasPriceOracle double;
 - `blast`: a sequencer; SyncSwap and Aave V3; the L1 data fee as on `optimism`.
 
 `python -m tools.devnet.lab_config NAME[@PARTITION][+PROFILE]=MANIFEST.json [...] > lab.toml`"""
@@ -31,7 +33,7 @@ TAGS = {"WETH": ["wrapped"], "USDC": ["stable"], "DAI": ["stable"], "USDT": ["st
 PROFILES = {
     "ethereum": {"mev": "flashbots", "relay": True,
                  "lenders": {"aaveV3": None, "balancerV2": ["WETH", "USDC", "USDT", "WBTC", "LINK"], "daiFlashMint": ["DAI"]}},
-    "optimism": {"mev": "sequencer", "relay": False, "l1Fee": True, "lenders": {"aaveV3": None}},
+    "optimism": {"mev": "sequencer", "relay": False, "l1Fee": True, "lenders": {"aaveV3": None, "uniswapV3Flash": None}},
     "blast": {"mev": "sequencer", "relay": False, "l1Fee": True, "lenders": {"syncswap": None, "aaveV3": None}},
 }
 
@@ -41,6 +43,7 @@ LENDERS = {
     "balancerV2": {"fee_call": "getProtocolFeesCollector().getFlashLoanFeePercentage()", "fee_pips": 0, "repayment": "borrower-pushes"},
     "syncswap": {"fee_call": "flashFee(address,uint256)", "fee_pips": 500, "repayment": "borrower-pushes"},
     "daiFlashMint": {"fee_call": "flashFee(address,uint256)", "fee_pips": 0, "repayment": "lender-pulls"},
+    "uniswapV3Flash": {"fee": "pool-tier", "repayment": "borrower-pushes"},
 }
 
 
@@ -49,8 +52,9 @@ def profile_lines(name, m, profile):
     out = []
     for proto, assets in p["lenders"].items():
         spec = LENDERS[proto]
+        fee = [f"fee = {q(spec['fee'])}"] if "fee" in spec else [f"fee_call = {q(spec['fee_call'])}", f"fee_pips = {spec['fee_pips']}"]
         out += ["[[add_flash]]", f"chain = {q(name)}", f"name = {q(proto)}", f"protocol = {q(proto)}", f"contract = {q(m['lenders'][proto])}",
-                f"fee_call = {q(spec['fee_call'])}", f"fee_pips = {spec['fee_pips']}", f"repayment = {q(spec['repayment'])}", 'status = "active"']
+                *fee, f"repayment = {q(spec['repayment'])}", 'status = "active"']
         if assets is not None:
             out.append(f"assets = {json.dumps(assets)}")
         out.append("")

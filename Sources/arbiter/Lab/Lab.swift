@@ -228,11 +228,17 @@ struct LabSummary {
         }.sorted().joined(separator: ", ")
     }
 
-    /// Trades whose realized profit (from their receipt's transfers) differs from the expected or
-    /// the detected one, plus blocks where the executor's balance moved by other than the sum of
-    /// its trades' realized profits.
+    /// Trades whose realized profit (from their receipt's transfers) is not what they were sent
+    /// for, plus blocks where the executor's balance moved by other than the sum of its trades'
+    /// realized profits. A bundle must realize exactly the expected and detected profit. A
+    /// transaction (sequencer, mempool) may be preceded by transactions that arrived after our
+    /// simulation: its contract guarantees at least the expected profit, so more is not a
+    /// mismatch (it is counted as `improved`), less is; either way the `Executed` event must agree.
     var mismatches: Int {
-        var n = report.trades.filter { $0.realizedProfit != $0.expectedProfit || $0.realizedProfit != $0.detectedProfit || $0.eventProfit != $0.realizedProfit }.count
+        var n = report.trades.filter { t in
+            t.eventProfit != t.realizedProfit || t.expectedProfit != t.detectedProfit
+                || (t.bundled ? t.realizedProfit != t.expectedProfit : t.realizedProfit < t.expectedProfit)
+        }.count
         var blocks: [String: (sum: Int256, delta: Int256)] = [:]
         for t in report.trades {
             let k = "\(t.chainID)/\(t.block)/\(t.executor.checksummed)/\(t.asset.checksummed)"
@@ -241,6 +247,9 @@ struct LabSummary {
         n += blocks.values.filter { $0.sum != $0.delta }.count
         return n
     }
+
+    /// Transactions that realized more than expected: the state moved our way ahead of them.
+    var improved: Int { report.trades.filter { !$0.bundled && $0.realizedProfit > $0.expectedProfit }.count }
 
     /// Per in-process stage (and the whole detected → signed path): count, p50, p99 in µs.
     var stages: [(String, Int, Double, Double)] {
@@ -267,6 +276,7 @@ struct LabSummary {
                     ("strategy", .string(t.strategy)), ("flashSource", .string(t.source.name)), ("tx", .string(t.txHash)),
                     ("symbol", .string(symbols[t.asset]?.0 ?? "")),
                     ("block", .number(String(t.block))), ("asset", .string(t.asset.checksummed)), ("executor", .string(t.executor.checksummed)),
+                    ("lender", t.lender.map { .string($0.checksummed) } ?? .null), ("bundled", .bool(t.bundled)),
                     ("expectedProfit", .string(t.expectedProfit.description)), ("detectedProfit", .string(t.detectedProfit.description)),
                     ("realizedProfit", .string(t.realizedProfit.description)), ("eventProfit", .string(t.eventProfit.description)),
                     ("balanceDelta", .string(t.balanceDelta.description)),
@@ -277,7 +287,7 @@ struct LabSummary {
             ("stagesMicroseconds", .object(stages.map { s in
                 (s.0, .object([("count", .number(String(s.1))), ("p50", .number(String(format: "%.1f", s.2))), ("p99", .number(String(format: "%.1f", s.3)))]))
             })),
-            ("mismatches", .number(String(mismatches))), ("journal", .string(journal)), ("directory", .string(directory)),
+            ("mismatches", .number(String(mismatches))), ("improved", .number(String(improved))), ("journal", .string(journal)), ("directory", .string(directory)),
             ("recovered", .object([("included", .number(String(recovered.included))), ("dropped", .number(String(recovered.dropped)))])),
         ])
     }
@@ -291,7 +301,8 @@ struct LabSummary {
         for t in report.trades {
             let sym = symbols[t.asset]?.0 ?? t.asset.checksummed
             lines.append("  block \(t.block) \(t.kind.name) via \(t.strategy)/\(t.source.name): expected \(t.expectedProfit), realized \(t.realizedProfit) \(sym) units"
-                         + (t.realizedProfit == t.expectedProfit && t.realizedProfit == t.detectedProfit ? " (equal)" : " (DIFFERENT)"))
+                         + (t.realizedProfit == t.expectedProfit && t.realizedProfit == t.detectedProfit ? " (equal)"
+                            : !t.bundled && t.realizedProfit > t.expectedProfit && t.expectedProfit == t.detectedProfit ? " (more: moved our way ahead of us)" : " (DIFFERENT)"))
         }
         lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
         for (k, v) in report.refused.sorted(by: { $0.value > $1.value }) { lines.append("  refused \(k): \(v)") }

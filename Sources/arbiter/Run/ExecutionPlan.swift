@@ -21,12 +21,19 @@ enum ExecutionPlan {
             let eth = EthClient(rpc)
             var lenders: [FlashLender] = []
             for s in registry.flashSources(on: chain.name) where s.status == .active {
-                guard let kind = RunPlan.kind(s.protocol), let executor = chain.executors[s.protocol.rawValue], let fee = RunPlan.fee(s) else { continue }
+                guard let executor = chain.executors[s.protocol.rawValue] else { continue }
                 let assets = s.assets.map { symbols in
                     Set(symbols.compactMap { sym -> Address? in
                         if case .evm(let a)? = registry.token(sym, on: chain.name)?.address { a } else { nil }
                     })
                 }
+                if s.protocol == .uniswapV3Flash {
+                    // Any watched V3 pool may lend; the provider keeps those the factory (s.contract) vouches for.
+                    let pools = w.configuration.pools.filter { $0.kind == .uniswapV3 }.map(\.address)
+                    lenders.append(FlashLender(source: .uniswapV3Flash, lender: s.contract, executor: executor, assets: assets, defaultFee: .none, pools: pools))
+                    continue
+                }
+                guard let kind = RunPlan.kind(s.protocol), let fee = RunPlan.fee(s) else { continue }
                 lenders.append(FlashLender(source: kind, lender: s.contract, executor: executor, assets: assets, defaultFee: fee))
             }
             let route: SubmissionRoute

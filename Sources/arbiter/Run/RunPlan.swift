@@ -51,9 +51,10 @@ enum RunPlan {
         var ordered = [native] + tokens.filter { $0.tags.contains(.stable) && $0.symbol != native.symbol }
         ordered += tokens.filter { t in !ordered.contains(t) && sources.contains { $0.assets?.contains(t.symbol) ?? false } }
         var assets: [CycleDetector.Asset] = []
+        let tier = lowestV3Tier(registry, chain)
         for t in ordered {
             guard let a = evm(t) else { continue }
-            let (source, fee) = cheapest(sources.filter { $0.assets?.contains(t.symbol) ?? true })
+            let (source, fee) = cheapest(sources.filter { $0.assets?.contains(t.symbol) ?? true }, v3Tier: tier)
             assets.append(CycleDetector.Asset(address: a, decimals: UInt8(clamping: t.decimals), usdPerToken: t.tags.contains(.stable) ? 1 : nil,
                                               flashSource: source, flashFee: fee))
         }
@@ -91,13 +92,19 @@ enum RunPlan {
         return routes.isEmpty ? nil : CrossChainDetector.Configuration(routes: routes, wrappedNative: natives)
     }
 
+    /// The lowest tier of the chain's Uniswap V3 pools: detection's estimate of a V3-pool flash
+    /// fee (execution picks the pool, off the path, and charges its real tier).
+    static func lowestV3Tier(_ registry: Registry, _ chain: Chain) -> UInt32? {
+        registry.dexes(on: chain.name).filter { $0.kind == .uniswapV3 && $0.enabled }.flatMap(\.feesPips).min().map { UInt32(clamping: $0) }
+    }
+
     /// The active source with the lowest fee rate, then the least gas (as execution chooses);
-    /// `.none` (own capital) when there is none.
-    static func cheapest(_ sources: [FlashSource]) -> (Opportunity.FlashSource, AMMMath.FlashFee) {
+    /// `.none` (own capital) when there is none. V3-pool flash counts at `v3Tier`, when known.
+    static func cheapest(_ sources: [FlashSource], v3Tier: UInt32? = nil) -> (Opportunity.FlashSource, AMMMath.FlashFee) {
         var best: (Opportunity.FlashSource, AMMMath.FlashFee)? = nil
         func gas(_ k: Opportunity.FlashSource) -> UInt64 { FlashLender.overheadGas(k) }
         for s in sources {
-            guard let kind = kind(s.protocol), let fee = fee(s) else { continue }
+            guard let kind = kind(s.protocol), let fee = fee(s, v3Tier: v3Tier) else { continue }
             if best == nil || (fee.rate, gas(kind)) < (best!.1.rate, gas(best!.0)) { best = (kind, fee) }
         }
         return best ?? (.none, .none)
@@ -109,18 +116,19 @@ enum RunPlan {
         case .balancerV2: .balancerV2
         case .syncswap: .syncSwap
         case .daiFlashMint: .daiFlashMint
-        case .uniswapV3Flash, .pancakeV3: nil  // the fee is the pool's tier: chosen per trade, later
+        case .uniswapV3Flash: .uniswapV3Flash
+        case .pancakeV3: nil  // its callback is pancakeV3FlashCallback: no executor of ours takes it
         }
     }
 
-    /// The registry's fee as the lender computes it: Aave's in basis points (half up), the others
-    /// as a 1e18 fraction.
-    static func fee(_ s: FlashSource) -> AMMMath.FlashFee? {
+    /// The registry's fee as the lender computes it: Aave's in basis points (half up), a V3
+    /// pool's tier (`v3Tier`) rounded up, the others as a 1e18 fraction.
+    static func fee(_ s: FlashSource, v3Tier: UInt32? = nil) -> AMMMath.FlashFee? {
         let pips: Int
         switch s.fee {
         case .fixedPips(let p): pips = p
         case .onChain(_, let d): pips = d
-        case .poolFeeTier: return nil
+        case .poolFeeTier: return v3Tier.map { .pips($0) }
         }
         if pips == 0 { return AMMMath.FlashFee.none }
         if s.protocol == .aaveV3 { return .aave(bps: UInt32(pips / 100)) }
