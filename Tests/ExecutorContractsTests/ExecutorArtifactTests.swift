@@ -7,7 +7,7 @@ import Testing
 @Suite struct ExecutorArtifactTests {
     @Test func everyArtifactLoads() throws {
         let names = ExecutorArtifact.all()
-        #expect(names.count == 17)  // 6 executors, 11 doubles (contracts/src, contracts/mocks; modules have none)
+        #expect(names.count == 19)  // 7 executors, 12 doubles (contracts/src, contracts/mocks; modules have none)
         for name in names {
             let a = try ExecutorArtifact.load(name)
             #expect(a.compiler.hasPrefix("vyper 0.4.3"))

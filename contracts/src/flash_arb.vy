@@ -170,15 +170,19 @@ def _raw_approve(token: address, spender: address, amount: uint256):
 # ---------------------------------------------------------------- execution
 
 @internal
-def _check_execute(asset: address, amount: uint256, steps: DynArray[Step, MAX_STEPS], deadline: uint256):
+def _check_caller(deadline: uint256):
     assert msg.sender == self.owner or self.executors[msg.sender], "arbiter: not authorised"
     assert not self.paused, "arbiter: paused"
     assert block.timestamp <= deadline, "arbiter: deadline passed"
-    assert amount > 0, "arbiter: zero amount"
+
+
+@internal
+def _check_path(token_in: address, token_out: address, steps: DynArray[Step, MAX_STEPS]):
+    # A continuous path of known pool kinds from token_in to token_out.
     n: uint256 = len(steps)
     assert n > 0, "arbiter: empty path"
-    assert steps[0].token_in == asset, "arbiter: path must start with the asset"
-    assert steps[n - 1].token_out == asset, "arbiter: path must return to the asset"
+    assert steps[0].token_in == token_in, "arbiter: path must start with the asset"
+    assert steps[n - 1].token_out == token_out, "arbiter: path must return to the asset"
     for i: uint256 in range(MAX_STEPS):
         if i >= n:
             break
@@ -189,6 +193,13 @@ def _check_execute(asset: address, amount: uint256, steps: DynArray[Step, MAX_ST
         assert convert(s.fee, uint256) < PIPS, "arbiter: fee out of range"
         if i + 1 < n:
             assert s.token_out == steps[i + 1].token_in, "arbiter: path is not continuous"
+
+
+@internal
+def _check_execute(asset: address, amount: uint256, steps: DynArray[Step, MAX_STEPS], deadline: uint256):
+    self._check_caller(deadline)
+    assert amount > 0, "arbiter: zero amount"
+    self._check_path(asset, asset, steps)
 
 
 @internal

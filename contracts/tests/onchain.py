@@ -157,6 +157,7 @@ def build_world():
         "dss": load(SRC, "DaiFlashMintArbitrage", lenders["dss"].address, tokens["DAI"].address),
         "direct": load(SRC, "DirectArbitrage"),
         "v3pool": load(SRC, "UniswapV3FlashArbitrage", v3.address),
+        "cross": load(SRC, "CrossChainArbitrage"),
     }
     return world
 

@@ -151,6 +151,11 @@ class Lab:
                 units = 10_000 if sym == "WETH" else 10**9  # WETH is backed by real devnet ETH
                 self.mint(sym, m["lenders"][lender], units * 10 ** t["decimals"])
         m["gpv2Settlement"] = self.deploy(ours("MockGPv2Settlement"))
+        # A liquidity bridge (0.05 %), relayed by the deployer (tools/devnet/bridge.py), with
+        # liquidity of every token to fill transfers arriving from other lab chains.
+        m["bridge"] = {"address": self.deploy(ours("MockBridge"), self.deployer, 500), "feePips": 500, "relayer": self.deployer}
+        for sym, t in m["tokens"].items():
+            self.mint(sym, m["bridge"]["address"], (5_000 if sym == "WETH" else 10**8) * 10 ** t["decimals"])
         # An OP-stack GasPriceOracle double (Ecotone, OP mainnet's scalars, 20 gwei L1 base fee,
         # 1 gwei blob base fee): the L1 data fee the OP-like profiles read.
         m["gasPriceOracle"] = self.deploy(ours("MockGasPriceOracle"), 20 * 10**9, 10**9, 1368, 810949)
@@ -161,6 +166,7 @@ class Lab:
             "syncswap": self.deploy(ours("SyncSwapFlashArbitrage"), m["lenders"]["syncswap"]),
             "daiFlashMint": self.deploy(ours("DaiFlashMintArbitrage"), m["lenders"]["daiFlashMint"], dai),
             "uniswapV3Flash": self.deploy(ours("UniswapV3FlashArbitrage"), v3),
+            "crossChain": self.deploy(ours("CrossChainArbitrage")),
             "direct": self.deploy(ours("DirectArbitrage")),
         }
         for ex in m["executors"].values():
