@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "EVMPrimitivesTests", dependencies: ["EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),
-        .testTarget(name: "ExecutorContractsTests", dependencies: ["ExecutorContracts", "EVMCodec", "EVMPrimitives"]),
+        .testTarget(name: "ExecutorContractsTests", dependencies: ["ExecutorContracts", "Execution", "EVMCodec", "EVMPrimitives"]),
         .testTarget(name: "DevnetTests", dependencies: ["ArbiterTestKit", "EVMCodec", "EVMPrimitives"]),
         .testTarget(name: "AMMMathTests", dependencies: ["AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EVMCodec", "ArbiterTestKit"]),

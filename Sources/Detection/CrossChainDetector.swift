@@ -133,7 +133,8 @@ public struct CrossChainDetector: Sendable {
         /// (bought, bridged, sold) for `x`, or nil when a pool cannot take it.
         func trade(_ x: UInt256) -> (UInt256, UInt256, UInt256)? {
             guard let bought = try? poolA.amountOut(x, zeroForOne: buy.1) else { return nil }
-            let bridged = UInt256.mulDiv(bought, 1_000_000 - fee, 1_000_000) ?? .zero
+            // The bridge keeps its fee rounded down (as Across and Stargate compute it): bought − ⌊bought·fee/1e6⌋.
+            let bridged = bought - (UInt256.mulDiv(bought, fee, 1_000_000) ?? bought)
             guard !bridged.isZero, let sold = try? poolB.amountOut(bridged, zeroForOne: sell.1) else { return nil }
             return (bought, bridged, sold)
         }

@@ -331,7 +331,7 @@ public actor ExecutionEngine {
             }
         } catch {
             // On the pending state, a revert means transactions ahead of ours took the gap.
-            return .failure(Refusal("simulate", error.code == .server ? (bundled ? "reverted" : "pendingMoved") : "failed", error.message))
+            return .failure(Refusal("simulate", error.code == .server ? (bundled ? "reverted" : "pendingMoved") : "failed", ExecutorCall.revertReason(error)))
         }
         switch chain.route {
         case .flashbots(let relay):

@@ -1,6 +1,8 @@
 import AMMMath
 import EVMCodec
 import EVMPrimitives
+import Foundation
+import JSONRPC
 import MarketState
 import Opportunities
 
@@ -51,6 +53,14 @@ public enum ExecutorCall {
         // The values match the signature's types by construction: encoding cannot fail.
         if let lendingPool { return try! executeFromPool.calldata([.address(lendingPool)] + args) }
         return try! execute.calldata(args)
+    }
+
+    /// Why a call reverted: the `Error(string)` in the error's data when there is one, else its message.
+    public static func revertReason(_ e: RPCError) -> String {
+        guard let text = e.data?.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")), let bytes = try? Hex.decode(text),
+              bytes.count > 4, bytes.prefix(4) == [0x08, 0xc3, 0x79, 0xa0],
+              let values = try? ABI.decode([.string], from: Array(bytes.dropFirst(4))), case .string(let reason)? = values.first else { return e.message }
+        return reason
     }
 
     /// The profit `execute` returned (from `eth_call`), or nil for an answer that is not one word.

@@ -49,6 +49,16 @@ public final class Journal: Sendable {
                     at INTEGER NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2: bridge transfers") { db in
+            // Recovery records of cross-chain trades: one row per trade, from leg one to the sale.
+            try db.execute(sql: """
+                CREATE TABLE bridge_transfer (
+                    opportunity TEXT PRIMARY KEY, encoded TEXT NOT NULL, from_chain INTEGER NOT NULL, to_chain INTEGER NOT NULL,
+                    amount_in TEXT NOT NULL, bought TEXT NOT NULL, deposit_tx TEXT NOT NULL DEFAULT '', deposit_id TEXT NOT NULL DEFAULT '',
+                    deposit_block INTEGER NOT NULL DEFAULT 0, received TEXT NOT NULL DEFAULT '', sell_tx TEXT NOT NULL DEFAULT '',
+                    proceeds TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL);
+                """)
+        }
         try migrator.migrate(db)
     }
 

@@ -120,8 +120,9 @@ public struct BackrunStrategy: Strategy {
 }
 
 /// Resolves an opportunity to its strategy: own capital when the executor holds the input
-/// (cheaper than any loan), else a flash loan; a backrun when its target is known; cross-chain
-/// and Solana refuse until their executors exist (the factory is where they plug in).
+/// (cheaper than any loan), else a flash loan; a backrun when its target is known. Cross-chain
+/// trades belong to `CrossChainExecutor` (the execution service routes them there when one is
+/// configured); Solana refuses until its executor exists (the factory is where it plugs in).
 public struct StrategyFactory: Sendable {
     /// Opportunity id → the signed target transaction of a backrun.
     public var backrunTargets: [[UInt8]: [UInt8]] = [:]
@@ -135,7 +136,7 @@ public struct StrategyFactory: Sendable {
             guard let t = backrunTargets[o.id] else { return .failure(Refusal("strategy", "noBackrunTarget")) }
             return .success([BackrunStrategy(target: t, inner: FlashLoanStrategy())])
         case .crossChain:
-            return .failure(Refusal("strategy", "crossChainNotWired", "no bridge executor yet"))
+            return .failure(Refusal("strategy", "crossChainNotWired", "no cross-chain executor is configured"))
         case .solana:
             return .failure(Refusal("strategy", "solanaNotWired"))
         }

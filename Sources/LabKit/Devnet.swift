@@ -19,6 +19,8 @@ public final class Devnet: @unchecked Sendable {
     public let mirrors: [(http: URL, ws: URL)]
     /// The lab manifest (`nil` without the lab): every deployed address and the keys' addresses.
     public let manifest: JSONValue?
+    /// Where the manifest was written (nil without the lab).
+    public let manifestPath: String?
     private let process: Process
 
     /// A devnet of the checkout at `root` on a free port; with `lab`, the lab's contracts
@@ -75,6 +77,7 @@ public final class Devnet: @unchecked Sendable {
             return (h, w)
         }
         manifest = lab ? try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: manifestPath)))) : nil
+        self.manifestPath = lab ? manifestPath : nil
     }
 
     deinit { stop() }

@@ -26,15 +26,24 @@ public final class ExecutionService: Service {
     public let engine: ExecutionEngine
     public let sink: OpportunitySink
 
-    public init(engine: ExecutionEngine, bus: any OpportunityBus, partitions: [String], name: String, logger: Logger) {
+    /// Cross-chain opportunities go to `crossChain` when given (the engine refuses them otherwise).
+    public let crossChain: CrossChainExecutor?
+
+    public init(engine: ExecutionEngine, crossChain: CrossChainExecutor? = nil, bus: any OpportunityBus, partitions: [String], name: String, logger: Logger) {
         self.engine = engine
+        self.crossChain = crossChain
         sink = OpportunitySink(bus: bus, partitions: partitions, name: name, logger: logger) { delivery, _, receivedAt in
-            await engine.handle(delivery.opportunity, receivedAt: receivedAt)
+            if delivery.opportunity.kind == .crossChain, let crossChain {
+                _ = await crossChain.execute(delivery.opportunity)
+            } else {
+                await engine.handle(delivery.opportunity, receivedAt: receivedAt)
+            }
         }
     }
 
     public func run() async throws {
         try await sink.run()
         await engine.drain()
+        await crossChain?.drain()
     }
 }

@@ -31,7 +31,7 @@ import Testing
     /// The exact trade: buy on A, bridge (fee floored), sell on B.
     func trade(_ x: UInt256, _ a: PoolBook, _ b: PoolBook, _ ra: PoolRef, _ rb: PoolRef) -> UInt256? {
         guard let bought = try? a.pools[0].amountOut(x, zeroForOne: ra.token0 == usdcA) else { return nil }
-        let bridged = bought * UInt256(1_000_000 - 500) / 1_000_000
+        let bridged = bought - bought * UInt256(500) / 1_000_000  // the bridge keeps ⌊fee⌋
         return try? b.pools[0].amountOut(bridged, zeroForOne: rb.token0 == wethB)
     }
 

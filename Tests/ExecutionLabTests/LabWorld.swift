@@ -44,10 +44,28 @@ final class LabWorld: @unchecked Sendable {
     init() throws {
         devnet = try Devnet(chainId: 1, lab: true, market: false, blockTime: 1, mirrors: 1)
         manifest = try #require(devnet.manifest)
+        tokens = try Self.tokens(manifest)
+        pools = try Self.pools(manifest, tokens: tokens)
+        rpc = RPCClient(HTTPTransport(url: devnet.http.absoluteString))
+        eth = EthClient(rpc)
+        multicall = try Address(hex: try #require(manifest["multicall3"]?.stringValue))
+        executorKey = try PrivateKey(hex: try #require(manifest["executorKey"]?.stringValue))
+        flashbotsKey = try PrivateKey(hex: "0x" + String(repeating: "42", count: 32))
+        let mirror = try #require(devnet.mirrors.first)
+        relay = RPCClient(FlashbotsSigner(key: flashbotsKey).transport(relay: mirror.http.absoluteString + "relay"))
+        trader = try #require(manifest["keys"]?["trader"]?.stringValue)
+    }
+
+    /// The lab's tokens by symbol.
+    static func tokens(_ manifest: JSONValue) throws -> [String: Address] {
         guard case .object(let t)? = manifest["tokens"] else { throw FixtureError("no tokens") }
         var tokens: [String: Address] = [:]
         for (symbol, v) in t { tokens[symbol] = try Address(hex: try #require(v["address"]?.stringValue)) }
-        self.tokens = tokens
+        return tokens
+    }
+
+    /// The lab's V2 and V3 pools, as a watcher takes them.
+    static func pools(_ manifest: JSONValue, tokens: [String: Address]) throws -> [WatchedPool] {
         var pools: [WatchedPool] = []
         for (venue, dex) in ["sushiswap", "uniswap_v2", "uniswap_v3"].enumerated() {
             guard case .object(let listed)? = manifest["dexes"]?[dex]?["pools"] else { continue }
@@ -59,15 +77,7 @@ final class LabWorld: @unchecked Sendable {
                                          venue: UInt32(venue) << 24 + (parts.count == 3 ? UInt32(parts[2])! : 0)))
             }
         }
-        rpc = RPCClient(HTTPTransport(url: devnet.http.absoluteString))
-        eth = EthClient(rpc)
-        self.pools = pools
-        multicall = try Address(hex: try #require(manifest["multicall3"]?.stringValue))
-        executorKey = try PrivateKey(hex: try #require(manifest["executorKey"]?.stringValue))
-        flashbotsKey = try PrivateKey(hex: "0x" + String(repeating: "42", count: 32))
-        let mirror = try #require(devnet.mirrors.first)
-        relay = RPCClient(FlashbotsSigner(key: flashbotsKey).transport(relay: mirror.http.absoluteString + "relay"))
-        trader = try #require(manifest["keys"]?["trader"]?.stringValue)
+        return pools
     }
 
     /// A running watcher of the lab's pools (its snapshots have one consumer: one per test).

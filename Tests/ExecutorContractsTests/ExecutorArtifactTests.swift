@@ -1,5 +1,6 @@
 import EVMCodec
 import EVMPrimitives
+import Execution
 import Testing
 
 @testable import ExecutorContracts
@@ -28,6 +29,16 @@ import Testing
             for (signature, selector) in a.methodIdentifiers {
                 #expect(Array(Keccak256.hash(utf8: signature).prefix(4)) == selector, "\(name): \(signature)")
             }
+        }
+    }
+
+    /// The entry points Execution calls that differ from `execute`: as the compiler lists them.
+    @Test func otherEntryPointsAgreeWithTheCompiler() throws {
+        let pool = try ExecutorArtifact.load("UniswapV3FlashArbitrage")
+        #expect(pool.methodIdentifiers[ExecutorCall.executeFromPool.canonical] == ExecutorCall.executeFromPool.selector)
+        let cross = try ExecutorArtifact.load("CrossChainArbitrage")
+        for f in [CrossChainExecutor.buyAndBridge, CrossChainExecutor.sell] {
+            #expect(cross.methodIdentifiers[f.canonical] == f.selector, "\(f.canonical)")
         }
     }
 }

@@ -1,0 +1,456 @@
+import EVMCodec
+import EVMPrimitives
+import EVMSigning
+import EthClient
+import GRDB
+import JSONRPC
+import Logging
+import MarketWatch
+import Opportunities
+
+/// One cross-chain trade as the journal keeps it: the recovery record of what is where, from the
+/// first leg to the sale.
+public struct BridgeTransfer: Equatable, Sendable {
+    public enum Status: String, Sendable, CaseIterable {
+        /// Leg one signed and sent; nothing is known to have moved yet.
+        case sending
+        /// Leg one landed: the asset is in the bridge.
+        case inFlight
+        /// The bridge filled it on the destination: the asset is in our destination executor.
+        case arrived
+        /// Sold back into the quote token: done.
+        case sold
+        /// Leg one did not land or reverted: nothing moved (gas only).
+        case failed
+    }
+
+    public var opportunity: Opportunity
+    public var amountIn: UInt256
+    /// What leg one bought and deposited.
+    public var bought: UInt256
+    public var depositTx = ""
+    public var depositID: UInt256? = nil
+    public var depositBlock: UInt64 = 0
+    /// What the bridge paid out on the destination.
+    public var received: UInt256? = nil
+    public var sellTx = ""
+    public var proceeds: UInt256? = nil
+    public var status: Status
+    public var detail = ""
+
+    public var fromChain: UInt64 { opportunity.path[0].chainID }
+    public var toChain: UInt64 { opportunity.path[1].chainID }
+    /// Proceeds less the quote spent (across the two chains, in the same money); nil until sold.
+    public var realizedProfit: Int256? { proceeds.map { Int256(bitPattern: $0) &- Int256(bitPattern: amountIn) } }
+}
+
+extension Journal {
+    public func record(transfer t: BridgeTransfer, at: UInt64) throws {
+        try db.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO bridge_transfer (opportunity, encoded, from_chain, to_chain, amount_in, bought, deposit_tx, deposit_id,
+                    deposit_block, received, sell_tx, proceeds, status, detail, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [Hex.encode(t.opportunity.id), Hex.encode(t.opportunity.encoded()), Int64(bitPattern: t.fromChain),
+                                 Int64(bitPattern: t.toChain), t.amountIn.description, t.bought.description, t.depositTx,
+                                 t.depositID?.description ?? "", Int64(t.depositBlock), t.received?.description ?? "", t.sellTx,
+                                 t.proceeds?.description ?? "", t.status.rawValue, t.detail, Int64(bitPattern: at)])
+        }
+    }
+
+    /// Every transfer, oldest first; `open`: those not yet sold or failed.
+    public func transfers(open: Bool = false) throws -> [BridgeTransfer] {
+        try db.read { db in
+            let sql = "SELECT * FROM bridge_transfer" + (open ? " WHERE status IN ('sending', 'inFlight', 'arrived')" : "") + " ORDER BY updated_at"
+            return try Row.fetchAll(db, sql: sql).compactMap { r -> BridgeTransfer? in
+                guard let bytes = try? Hex.decode(r["encoded"] as String), let o = try? Opportunity(encoded: bytes),
+                      let status = BridgeTransfer.Status(rawValue: r["status"]) else { return nil }
+                func big(_ k: String) -> UInt256? { UInt256(r[k] as String) }
+                return BridgeTransfer(opportunity: o, amountIn: big("amount_in") ?? .zero, bought: big("bought") ?? .zero, depositTx: r["deposit_tx"],
+                                      depositID: big("deposit_id"), depositBlock: UInt64(r["deposit_block"] as Int64), received: big("received"),
+                                      sellTx: r["sell_tx"], proceeds: big("proceeds"), status: status, detail: r["detail"])
+            }
+        }
+    }
+}
+
+/// One chain as cross-chain trades use it: our `CrossChainArbitrage` there, the bridge it
+/// deposits into (and whose fills arrive there), and a key of its own (the legs keep their own
+/// nonces, apart from the chain's other trades).
+public struct CrossChainLeg: Sendable {
+    public var chainID: UInt64
+    public var eth: EthClient
+    public var route: SubmissionRoute
+    public var key: PrivateKey
+    public var executor: Address
+    public var bridge: Address
+
+    public init(chainID: UInt64, eth: EthClient, route: SubmissionRoute, key: PrivateKey, executor: Address, bridge: Address) {
+        self.chainID = chainID
+        self.eth = eth
+        self.route = route
+        self.key = key
+        self.executor = executor
+        self.bridge = bridge
+    }
+}
+
+/// Cross-chain trades on own capital: buy the asset with the quote token on one chain and deposit
+/// it into the bridge in the same transaction (`buy_and_bridge`); when the bridge fills on the
+/// other chain, sell it back (`sell`). Every step is journaled as a `BridgeTransfer` before the
+/// next begins, so a restart resumes each open one where it stood (`recover`).
+///
+/// Leg one must re-quote exactly as detected and simulate to exactly what it buys; the sale is
+/// re-quoted on the destination's state when the funds arrive and goes at that exact quote while
+/// it returns at least the quote spent; past `maxHoldNanoseconds` it goes at the market (the
+/// position is not held open-ended).
+public actor CrossChainExecutor {
+    public struct Configuration: Sendable {
+        public var gas = GasOracle.Configuration()
+        public var gasLimit: UInt64 = 400_000
+        /// Blocks a transaction may stay pending, or a bundle be retargeted, before it is given up.
+        public var maxPendingBlocks: UInt64 = 10
+        public var maxBundleBlocks = 3
+        /// How long an arrived asset waits for a price that returns the quote spent.
+        public var maxHoldNanoseconds: UInt64 = 600_000_000_000
+        public var poll: Duration = .milliseconds(200)
+        public init() {}
+    }
+
+    public struct Report: Sendable {
+        public var received = 0
+        public var refused: [String: Int] = [:]
+        public var lastRefusal: Refusal?
+        public var transfers: [BridgeTransfer] = []
+    }
+
+    public let configuration: Configuration
+    let legs: [UInt64: CrossChainLeg]
+    let state: any ChainStateSource
+    let journal: Journal
+    let logger: Logger
+    private var nonces: [UInt64: NonceManager] = [:]
+    private var gas: [UInt64: GasOracle] = [:]
+    private var seen: Set<[UInt8]> = []
+    private var tasks: [Task<Void, Never>] = []
+    public private(set) var snapshot = Report()
+
+    public static let buyAndBridge = try! FunctionSignature(
+        "buy_and_bridge(address,uint256,(address,uint8,address,address,uint24)[],uint256,address,uint256,address,uint256) returns (uint256)")
+    public static let sell = try! FunctionSignature("sell(address,uint256,(address,uint8,address,address,uint24)[],uint256,uint256) returns (uint256)")
+    static let deposited = try! UInt256(bigEndian: Keccak256.hash(utf8: "Deposited(uint256,address,uint256,uint256,address,address)"))
+    static let filled = try! UInt256(bigEndian: Keccak256.hash(utf8: "Filled(uint256,uint256,address,address,uint256)"))
+
+    public init(configuration: Configuration = .init(), legs: [CrossChainLeg], state: any ChainStateSource, journal: Journal, logger: Logger) {
+        self.configuration = configuration
+        self.legs = Dictionary(uniqueKeysWithValues: legs.map { ($0.chainID, $0) })
+        self.state = state
+        self.journal = journal
+        self.logger = logger
+        for l in legs { nonces[l.chainID] = NonceManager(chain: l.chainID, sender: l.key.address, journal: journal, eth: l.eth) }
+    }
+
+    /// Settles the legs' nonces, then resumes every open transfer: one in flight waits for its
+    /// fill, one arrived is sold. (A transfer still `sending` is looked up by its deposit.)
+    public func recover() async throws -> Int {
+        for n in nonces.values { _ = try await n.recover() }
+        let open = try journal.transfers(open: true)
+        for t in open {
+            seen.insert(t.opportunity.id)
+            snapshot.transfers.append(t)
+            follow(t)
+        }
+        return open.count
+    }
+
+    /// Waits for every open transfer this executor is following.
+    public func drain() async {
+        while let t = tasks.popLast() { await t.value }
+    }
+
+    /// Stops following open transfers (their records stay open: `recover` resumes them).
+    public func stop() {
+        for t in tasks { t.cancel() }
+        tasks.removeAll()
+    }
+
+    public func execute(_ o: Opportunity) async -> Result<Void, Refusal> {
+        snapshot.received += 1
+        let result = await first(o)
+        if case .failure(let r) = result {
+            snapshot.refused["\(r.stage):\(r.reason)", default: 0] += 1
+            snapshot.lastRefusal = r
+            try? journal.decision(o.id, chain: o.chains.first ?? 0, stage: r.stage, outcome: "refused", reason: r.reason, detail: r.detail,
+                                  at: WallClock.nanoseconds())
+        }
+        return result
+    }
+
+    // MARK: leg one
+
+    private func first(_ o: Opportunity) async -> Result<Void, Refusal> {
+        try? journal.record(opportunity: o, receivedAt: WallClock.nanoseconds())
+        guard o.kind == .crossChain, o.path.count == 2 else { return .failure(Refusal("validate", "notCrossChain")) }
+        let buy = o.path[0], sell = o.path[1]
+        guard let from = legs[buy.chainID], let to = legs[sell.chainID] else {
+            return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(legs[buy.chainID] == nil ? buy.chainID : sell.chainID)"))
+        }
+        guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
+        let now = WallClock.nanoseconds()
+        guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
+        guard let s = state.state(chain: from.chainID) else { return .failure(Refusal("stale", "noState")) }
+        let q: Requote
+        switch Requote.quote([buy], amountIn: o.amountIn, on: s) {
+        case .success(let r): q = r
+        case .failure(let f): return .failure(Refusal("requote", "failed", "\(f)"))
+        }
+        guard q.amountOut == buy.amountOut else {
+            return .failure(Refusal("requote", "moved", "detected \(buy.amountOut), now \(q.amountOut) at block \(q.block)"))
+        }
+        guard let held = await from.eth.balance(of: from.executor, token: buy.tokenIn, block: q.block), held >= o.amountIn else {
+            return .failure(Refusal("strategy", "noCapital", "the cross-chain executor holds less than \(o.amountIn) of \(buy.tokenIn.checksummed)"))
+        }
+        seen.insert(o.id)
+        let data = try! Self.buyAndBridge.calldata([
+            .address(buy.tokenIn), .uint(o.amountIn), .array(Self.steps(q.steps)), .uint(buy.amountOut), .address(from.bridge),
+            .uint(UInt256(to.chainID)), .address(to.executor), .uint(UInt256(now / 1_000_000_000 + 300)),
+        ])
+        var transfer = BridgeTransfer(opportunity: o, amountIn: o.amountIn, bought: buy.amountOut, status: .sending)
+        switch await transact(from, opportunity: o.id, data: data, expect: buy.amountOut, whenSigned: { hash in
+            transfer.depositTx = hash
+            try? self.journal.record(transfer: transfer, at: WallClock.nanoseconds())
+        }) {
+        case .failure(let r):
+            if !transfer.depositTx.isEmpty {
+                transfer.status = .failed
+                transfer.detail = r.description
+                try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
+                snapshot.transfers.append(transfer)
+            }
+            return .failure(r)
+        case .success(let receipt):
+            guard let (id, amount) = Self.deposit(receipt.logs, bridge: from.bridge), amount == buy.amountOut else {
+                transfer.status = .failed
+                transfer.detail = "no deposit of \(buy.amountOut) in the receipt"
+                try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
+                snapshot.transfers.append(transfer)
+                return .failure(Refusal("inclusion", "noDeposit", transfer.detail))
+            }
+            transfer.depositID = id
+            transfer.depositBlock = receipt.block
+            transfer.status = .inFlight
+            try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
+            snapshot.transfers.append(transfer)
+            follow(transfer)
+            return .success(())
+        }
+    }
+
+    // MARK: the bridge and leg two
+
+    private func follow(_ t: BridgeTransfer) {
+        tasks.append(Task { await self.finish(t) })
+    }
+
+    private func finish(_ start: BridgeTransfer) async {
+        var t = start
+        guard let to = legs[t.toChain] else { return }
+        let began = WallClock.nanoseconds()
+        if t.status == .sending {
+            // Leg one's fate was not recorded before a restart: its receipt decides.
+            guard let from = legs[t.fromChain], let r = try? await from.eth.rpc.call("eth_getTransactionReceipt", [.string(t.depositTx)]), r != .null,
+                  let receipt = Self.receipt(r), receipt.status == 1, let (id, _) = Self.deposit(receipt.logs, bridge: from.bridge) else {
+                t.status = .failed
+                t.detail = "leg one did not land before the restart"
+                update(t)
+                return
+            }
+            (t.depositID, t.depositBlock, t.status) = (id, receipt.block, .inFlight)
+            update(t)
+        }
+        while t.status == .inFlight, !Task.isCancelled {
+            if let amount = await fill(of: t, on: to) {
+                t.received = amount
+                t.status = .arrived
+                update(t)
+                break
+            }
+            try? await Task.sleep(for: configuration.poll)
+            if Task.isCancelled { return }
+        }
+        while t.status == .arrived, let received = t.received, !Task.isCancelled {
+            let sale = t.opportunity.path[1]
+            guard let s = state.state(chain: to.chainID), case .success(let q) = Requote.quote([sale], amountIn: received, on: s) else {
+                try? await Task.sleep(for: configuration.poll)
+                continue
+            }
+            // At a loss only once the position has been held too long.
+            if q.amountOut < t.amountIn && WallClock.nanoseconds() &- began < configuration.maxHoldNanoseconds {
+                try? await Task.sleep(for: configuration.poll)
+                continue
+            }
+            let data = try! Self.sell.calldata([.address(sale.tokenIn), .uint(received), .array(Self.steps(q.steps)), .uint(q.amountOut),
+                                                .uint(UInt256(WallClock.nanoseconds() / 1_000_000_000 + 300))])
+            switch await transact(to, opportunity: t.opportunity.id, data: data, expect: q.amountOut, whenSigned: { _ in }) {
+            case .success(let receipt):
+                guard let proceeds = Self.sold(receipt.logs, executor: to.executor) else { continue }
+                t.sellTx = receipt.txHash
+                t.proceeds = proceeds
+                t.status = .sold
+                update(t)
+            case .failure(let r):
+                // The state moved under the sale (or the chain refused it): quote again.
+                t.detail = r.description
+                try? await Task.sleep(for: configuration.poll)
+            }
+            if Task.isCancelled { return }
+        }
+    }
+
+    private func update(_ t: BridgeTransfer) {
+        try? journal.record(transfer: t, at: WallClock.nanoseconds())
+        if let i = snapshot.transfers.firstIndex(where: { $0.opportunity.id == t.opportunity.id }) { snapshot.transfers[i] = t } else { snapshot.transfers.append(t) }
+    }
+
+    /// The destination bridge's `Filled` for this transfer (source chain and deposit id), if any yet.
+    private func fill(of t: BridgeTransfer, on to: CrossChainLeg) async -> UInt256? {
+        guard let id = t.depositID else { return nil }
+        let filter = JSONValue.object([
+            ("address", .string(to.bridge.checksummed)), ("fromBlock", .string("earliest")), ("toBlock", .string("latest")),
+            ("topics", .array([Self.filled, UInt256(t.fromChain), id].map { .string(Hex.encode($0.bigEndianBytes)) })),
+        ])
+        guard let logs = (try? await to.eth.rpc.call("eth_getLogs", [filter]))?.arrayValue else { return nil }
+        for l in logs {
+            guard let log = try? EthClient.log(l), log.data.count == 96,
+                  let recipient = try? UInt256(bigEndian: Array(log.data[32..<64])), recipient == (try? UInt256(bigEndian: to.executor.bytes)) else { continue }
+            return try? UInt256(bigEndian: Array(log.data[64..<96]))
+        }
+        return nil
+    }
+
+    // MARK: transactions
+
+    struct Receipt {
+        var txHash: String
+        var block: UInt64
+        var status: Int
+        var logs: [EVMLog]
+    }
+
+    /// Signs `data` to the leg's executor with the next nonce, simulates it (it must return exactly
+    /// `expect`), sends it by the chain's route and waits for its receipt (status 1).
+    private func transact(_ leg: CrossChainLeg, opportunity: [UInt8], data: [UInt8], expect: UInt256,
+                          whenSigned: (String) -> Void) async -> Result<Receipt, Refusal> {
+        var oracle = gas[leg.chainID] ?? GasOracle(configuration: configuration.gas)
+        let fees: GasOracle.Quote
+        do {
+            let h = try await leg.eth.rpc.call("eth_feeHistory", oracle.parameters)
+            fees = try oracle.quote(feeHistory: h)
+            gas[leg.chainID] = oracle
+        } catch {
+            return .failure(Refusal("gas", "gasUnavailable", "\(error)"))
+        }
+        // Simulate before taking a nonce: the call must give exactly what was planned.
+        do {
+            let out = try await leg.eth.rpc.call("eth_call", [.object([
+                ("from", .string(leg.key.address.checksummed)), ("to", .string(leg.executor.checksummed)), ("data", .string(Hex.encode(data))),
+            ]), .string(leg.route.isBundle ? "latest" : "pending")])
+            guard let hex = out.stringValue, let bytes = try? Hex.decode(hex), let value = ExecutorCall.profit(output: bytes), value == expect else {
+                return .failure(Refusal("simulate", "mismatch", "the executor returns \(out), expected \(expect)"))
+            }
+        } catch {
+            return .failure(Refusal("simulate", "reverted", ExecutorCall.revertReason(error)))
+        }
+        guard let nonces = nonces[leg.chainID] else { return .failure(Refusal("nonce", "noManager")) }
+        let reservation: (nonce: UInt64, submission: Int64)
+        do {
+            reservation = try await nonces.reserve(opportunity: opportunity, now: WallClock.nanoseconds())
+        } catch {
+            return .failure(Refusal("nonce", "unavailable", "\(error)"))
+        }
+        let tx = Transaction(type: .dynamicFee, chainId: leg.chainID, nonce: reservation.nonce, maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+                             maxFeePerGas: fees.maxFeePerGas, gasLimit: configuration.gasLimit, to: leg.executor, value: .zero, data: data)
+        let signed = tx.signed(with: leg.key)
+        let hash = Hex.encode(signed.hash)
+        try? journal.updateSubmission(reservation.submission, status: .reserved, txHash: hash, mode: leg.route.name, strategy: "cross-chain",
+                                      executor: leg.executor.checksummed, expectedProfit: expect.description, at: WallClock.nanoseconds())
+        whenSigned(hash)
+        var landed: Receipt? = nil
+        var sent = false
+        let start = (try? await leg.eth.blockNumber()) ?? 0
+        switch leg.route {
+        case .flashbots(let relay):
+            for _ in 0..<configuration.maxBundleBlocks where landed == nil {
+                guard let head = try? await leg.eth.blockNumber(), let sim = try? await relay.callBundle([signed.raw], block: head + 1), sim.failure == nil,
+                      (try? await relay.sendBundle([signed.raw], block: head + 1)) != nil else { break }
+                sent = true
+                try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: head + 1, lastBlock: head + 1, at: WallClock.nanoseconds())
+                landed = await receipt(leg, hash, until: head + 1)
+            }
+        case .privateRPC(let rpc), .publicMempool(let rpc):
+            if (try? await rpc.sendRawTransaction(signed.raw)) != nil {
+                sent = true
+                try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: start + 1, lastBlock: start + 1, at: WallClock.nanoseconds())
+                landed = await receipt(leg, hash, until: start + configuration.maxPendingBlocks)
+            }
+        }
+        let now = WallClock.nanoseconds()
+        guard let landed else {
+            if sent && !leg.route.isBundle {
+                // Possibly still pending: the chain's count decides what the nonce is.
+                try? journal.updateSubmission(reservation.submission, status: .dropped, at: now)
+                try? await nonces.resync()
+            } else {
+                try? nonces.release(reservation.nonce, submission: reservation.submission, now: now)
+            }
+            return .failure(Refusal("inclusion", "notIncluded"))
+        }
+        if landed.status == 1 {
+            try? nonces.confirm(submission: reservation.submission, now: now)
+            return .success(landed)
+        }
+        try? journal.updateSubmission(reservation.submission, status: .reverted, at: now)
+        return .failure(Refusal("inclusion", "reverted", hash))
+    }
+
+    /// The receipt of `hash`, polled until the chain passes `until`.
+    private func receipt(_ leg: CrossChainLeg, _ hash: String, until: UInt64) async -> Receipt? {
+        while true {
+            if let r = try? await leg.eth.rpc.call("eth_getTransactionReceipt", [.string(hash)]), r != .null, let receipt = Self.receipt(r) { return receipt }
+            guard let head = try? await leg.eth.blockNumber(), head <= until else { return nil }
+            try? await Task.sleep(for: configuration.poll)
+        }
+    }
+
+    static func receipt(_ r: JSONValue) -> Receipt? {
+        guard let h = r["transactionHash"]?.stringValue, let b = r["blockNumber"]?.stringValue, let block = try? UInt256(hex: b) else { return nil }
+        var logs: [EVMLog] = []
+        for l in r["logs"]?.arrayValue ?? [] { if let log = try? EthClient.log(l) { logs.append(log) } }
+        return Receipt(txHash: h, block: block.w0, status: r["status"]?.stringValue == "0x1" ? 1 : 0, logs: logs)
+    }
+
+    /// The bridge's `Deposited` in a receipt: (id, amount).
+    static func deposit(_ logs: [EVMLog], bridge: Address) -> (UInt256, UInt256)? {
+        for l in logs where l.address == bridge && l.topics.count == 3 && l.topics[0] == deposited && l.data.count == 128 {
+            guard let amount = try? UInt256(bigEndian: Array(l.data[0..<32])) else { continue }
+            return (l.topics[1], amount)
+        }
+        return nil
+    }
+
+    static let soldTopic = try! UInt256(bigEndian: Keccak256.hash(utf8: "Sold(address,uint256,address,uint256)"))
+
+    /// The executor's `Sold` proceeds in a receipt.
+    static func sold(_ logs: [EVMLog], executor: Address) -> UInt256? {
+        for l in logs where l.address == executor && l.topics.first == soldTopic && l.data.count == 96 {
+            return try? UInt256(bigEndian: Array(l.data[64..<96]))
+        }
+        return nil
+    }
+
+    static func steps(_ steps: [ExecutorStep]) -> [ABIValue] {
+        steps.map {
+            .tuple([.address($0.pool), .uint(UInt256(UInt64($0.kind.rawValue))), .address($0.tokenIn), .address($0.tokenOut),
+                    .uint(UInt256(UInt64($0.feePips)))])
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// The lab's bridge relayer (`tools/devnet/bridge.py`) between lab devnets: it fills each
+/// `MockBridge` deposit on its destination chain `latency` seconds after it, as a relayer of a
+/// liquidity bridge does. A stand-in at the network edge, like the devnets themselves.
+public final class BridgeRelayer: @unchecked Sendable {
+    private let process: Process
+
+    public init(root: URL, devnets: [Devnet], latency: Double, log: URL? = nil) throws {
+        let manifests = devnets.compactMap(\.manifestPath)
+        guard manifests.count == devnets.count, manifests.count >= 2 else { throw DevnetError("the bridge relayer needs two or more lab devnets") }
+        let p = Process()
+        p.executableURL = root.appendingPathComponent(".venv/bin/python")
+        p.currentDirectoryURL = root
+        p.arguments = ["-m", "tools.devnet.bridge", "--latency", String(latency)] + manifests
+        // Its JSON lines (fills, skips, errors) go to `log`; a Python traceback at start to the pipe.
+        let errors = Pipe()
+        p.standardOutput = log.flatMap { FileManager.default.createFile(atPath: $0.path, contents: nil) ? try? FileHandle(forWritingTo: $0) : nil }
+            ?? FileHandle.nullDevice
+        p.standardError = errors
+        try p.run()
+        process = p
+        // A bad manifest or a missing module ends it at once: give it a moment to fail fast.
+        usleep(500_000)
+        guard p.isRunning else {
+            throw DevnetError("the bridge relayer exited at start: \(String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self).suffix(400))")
+        }
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

@@ -1,0 +1,167 @@
+import ArbiterTestKit
+import Detection
+import EVMCodec
+import EVMPrimitives
+import EVMSigning
+import EthClient
+import Execution
+import Foundation
+import JSONRPC
+import MarketState
+import MarketWatch
+import Opportunities
+import Pipeline
+import StreamBus
+import Testing
+
+/// A cross-chain trade between two lab devnets joined by the lab's bridge relayer: detection sees
+/// WETH cheaper on one chain, buys it there and deposits it into the bridge in one transaction
+/// (a Flashbots bundle), the relayer fills it on the other chain, and it is sold there (a
+/// sequencer transaction). The executor is stopped as soon as the asset is in flight; a new one
+/// on the same journal must find the recovery record and finish the trade.
+@Suite(.serialized) struct CrossChainLabTests {
+    struct Chain {
+        let devnet: Devnet
+        let manifest: JSONValue
+        let tokens: [String: Address]
+        let rpc: RPCClient
+        let eth: EthClient
+        let watcher: ChainWatcher
+
+        init(_ id: UInt64) throws {
+            devnet = try Devnet(chainId: id, lab: true, market: false, blockTime: 1)
+            manifest = try #require(devnet.manifest)
+            tokens = try LabWorld.tokens(manifest)
+            rpc = RPCClient(HTTPTransport(url: devnet.http.absoluteString))
+            eth = EthClient(rpc)
+            watcher = ChainWatcher(.init(chainID: id, name: "lab-\(id)", rpc: rpc, heads: .polling(.milliseconds(100)),
+                                         multicall: try Address(hex: try #require(manifest["multicall3"]?.stringValue)),
+                                         pools: try LabWorld.pools(manifest, tokens: tokens), matrix: PriceMatrix(expected: 64)), logger: LabWorld.logger)
+        }
+
+        func address(_ path: String...) throws -> Address {
+            var v: JSONValue? = manifest
+            for p in path { v = v?[p] }
+            return try Address(hex: try #require(v?.stringValue))
+        }
+
+        func send(from: String, to: Address, _ signature: String, _ args: [ABIValue]) async throws {
+            let data = try FunctionSignature(signature).calldata(args)
+            _ = try await devnet.call("eth_sendTransaction", [.object([
+                ("from", .string(from)), ("to", .string(to.checksummed)), ("data", .string(Hex.encode(data))), ("gas", .string("0x7a120")),
+            ])])
+        }
+
+        func balance(_ token: Address, of holder: Address, at block: UInt64) async throws -> UInt256 {
+            let data = try FunctionSignature("balanceOf(address)").calldata([.address(holder)])
+            return try UInt256(bigEndian: try await eth.call(to: token, data: data, block: .number(block)))
+        }
+
+        func receiptBlock(_ hash: String) async throws -> UInt64 {
+            let r = try await devnet.call("eth_getTransactionReceipt", [.string(hash)])
+            return try UInt256(hex: try #require(r["blockNumber"]?.stringValue)).w0
+        }
+    }
+
+    @Test func aCrossChainTradeBuysBridgesAndSellsAndSurvivesARestartWhileInFlight() async throws {
+        let a = try Chain(1), b = try Chain(10)
+        let relayer = try BridgeRelayer(root: Devnet.root, devnets: [a.devnet, b.devnet], latency: 2)
+        var tasks: [Task<Void, any Error>] = []
+        defer {
+            for t in tasks { t.cancel() }
+            relayer.stop()
+            a.devnet.stop()
+            b.devnet.stop()
+        }
+        tasks += [Task { try await a.watcher.run() }, Task { try await b.watcher.run() }]
+        // The legs' own key, authorised on both executors by their owner (the deployer) and given gas.
+        let key = try PrivateKey(hex: "0x" + String(repeating: "5c", count: 32))
+        for c in [a, b] {
+            let deployer = try #require(c.manifest["keys"]?["deployer"]?.stringValue)
+            let executor = try c.address("executors", "crossChain")
+            try await c.send(from: deployer, to: executor, "set_executor(address,bool)", [.address(key.address), .bool(true)])
+            // The deployer also funds: one of its transactions per block (the devnet's queue takes one per sender).
+            let isExecutor = try FunctionSignature("executors(address)").calldata([.address(key.address)])
+            try await LabWorld.wait("the key authorised") { try await c.eth.call(to: executor, data: isExecutor, block: .latest).last == 1 }
+            _ = try await c.devnet.call("devnet_fund", [.string(key.address.checksummed), .string(UInt256(10_000_000_000_000_000_000).hexQuantity)])
+        }
+        // Own capital on the buy chain: 400,000 USDC.
+        let executorA = try a.address("executors", "crossChain"), executorB = try b.address("executors", "crossChain")
+        let usdcA = try #require(a.tokens["USDC"]), usdcB = try #require(b.tokens["USDC"]), wethA = try #require(a.tokens["WETH"]), wethB = try #require(b.tokens["WETH"])
+        try await a.send(from: try #require(a.manifest["keys"]?["trader"]?.stringValue), to: usdcA, "transfer(address,uint256)",
+                         [.address(executorA), .uint(UInt256(400_000_000_000))])
+
+        let (journal, _) = try LabWorld.journal()
+        let legs = [
+            CrossChainLeg(chainID: 1, eth: a.eth, route: .flashbots(relay: RPCClient(FlashbotsSigner(key: try PrivateKey(hex: "0x" + String(repeating: "42", count: 32)))
+                                                                                    .transport(relay: a.devnet.http.absoluteString + "relay"))),
+                          key: key, executor: executorA, bridge: try a.address("bridge", "address")),
+            CrossChainLeg(chainID: 10, eth: b.eth, route: .privateRPC(b.rpc), key: key, executor: executorB, bridge: try b.address("bridge", "address")),
+        ]
+        let states = WatcherStates([a.watcher, b.watcher])
+        let first = CrossChainExecutor(legs: legs, state: states, journal: journal, logger: LabWorld.logger)
+        _ = try await first.recover()
+        var route = CrossChainDetector.Route(fromChain: 1, toChain: 10, asset: (wethA, wethB), quote: (usdcA, usdcB), quoteDecimals: 6, feePips: 500,
+                                             fixedFeeMicroUSD: 0, latencySeconds: 2)
+        route.quoteUSD = 1
+        let bus = InProcessBus()
+        let detection = CrossChainService(watchers: [a.watcher, b.watcher], partitions: [1: "P1", 10: "P1"],
+                                          configuration: .init(routes: [route], wrappedNative: [1: wethA, 10: wethB]), bus: bus, logger: LabWorld.logger)
+        let engine = ExecutionEngine(chains: [], state: states, journal: journal, logger: LabWorld.logger)
+        let service = ExecutionService(engine: engine, crossChain: first, bus: bus, partitions: ["P1"], name: "cross", logger: LabWorld.logger)
+        // The gap first (nothing moves the pools after it but our own trades): WETH bought up on
+        // chain 10, 150,000 USDC through its Uniswap V2 router, dearer there than on chain 1.
+        let trader = try #require(b.manifest["keys"]?["trader"]?.stringValue)
+        let before = try await b.eth.blockNumber()
+        try await b.send(from: trader, to: try b.address("dexes", "uniswap_v2", "router"), "swapExactTokensForTokens(uint256,uint256,address[],address,uint256)",
+                         [.uint(UInt256(150_000_000_000)), .uint(.zero), .array([.address(usdcB), .address(wethB)]),
+                          .address(try Address(hex: trader)), .uint(UInt256(UInt64(1) << 40))])
+        try await LabWorld.wait("the swap's block") { try await b.eth.blockNumber() > before + 1 }
+        try await LabWorld.wait("both watchers past it", seconds: 120) { (a.watcher.latest != nil) && (b.watcher.latest?.block ?? 0) > before + 1 }
+        let pipeline = [Task { try await detection.run() }, Task { try await service.run() }]
+
+        do {
+            try await LabWorld.wait("an asset in flight", seconds: 90) { await first.snapshot.transfers.contains { $0.status == .inFlight } }
+        } catch {
+            let r = await first.snapshot
+            throw FixtureError("\(error): detection \(detection.counters), received \(r.received), refused \(r.refused) (last: \(r.lastRefusal.map(\.description) ?? "none")), transfers \(r.transfers.map(\.status))")
+        }
+        // The process goes away with the asset in the bridge (one trade at most: leg one is awaited
+        // before the next opportunity is taken).
+        for t in pipeline { t.cancel() }
+        await first.stop()
+        let inFlight = try #require(await first.snapshot.transfers.first { $0.status == .inFlight })
+        let id = inFlight.opportunity.id
+
+        let second = CrossChainExecutor(legs: legs, state: states, journal: journal, logger: LabWorld.logger)
+        #expect(try await second.recover() >= 1)
+        try await LabWorld.wait("the sale after the restart", seconds: 90) {
+            await second.snapshot.transfers.contains { $0.opportunity.id == id && $0.status == .sold }
+        }
+        await second.stop()
+        let t = try #require(await second.snapshot.transfers.first { $0.opportunity.id == id })
+        let o = t.opportunity
+
+        // Leg one bought exactly what detection said and put all of it in the bridge; the bridge
+        // paid out that less its fee, rounded as it rounds; the sale fetched exactly detection's
+        // price: realized profit = detection's gross profit, to the unit.
+        #expect(t.bought == o.path[0].amountOut && t.amountIn == o.amountIn)
+        #expect(t.received == t.bought - t.bought * UInt256(500) / UInt256(1_000_000))
+        #expect(t.proceeds == o.path[1].amountOut)
+        #expect(t.realizedProfit == o.grossProfit && o.grossProfit > .zero)
+        // The chains agree: over the deposit's block chain 1's executor paid the input and its
+        // bridge took what was bought; over the sale's block chain 10's executor got the proceeds.
+        let depositBlock = try await a.receiptBlock(t.depositTx), saleBlock = try await b.receiptBlock(t.sellTx)
+        let paid = try await a.balance(usdcA, of: executorA, at: depositBlock - 1) - a.balance(usdcA, of: executorA, at: depositBlock)
+        #expect(paid == t.amountIn)
+        let bridged = try await a.balance(wethA, of: try a.address("bridge", "address"), at: depositBlock)
+            - a.balance(wethA, of: try a.address("bridge", "address"), at: depositBlock - 1)
+        #expect(bridged == t.bought)
+        let proceeds = try await b.balance(usdcB, of: executorB, at: saleBlock) - b.balance(usdcB, of: executorB, at: saleBlock - 1)
+        #expect(proceeds == t.proceeds)
+        // The journal's record walked to `sold` and names both transactions.
+        let record = try #require(try journal.transfers().first { $0.opportunity.id == id })
+        #expect(record.status == .sold && record.depositTx == t.depositTx && record.sellTx == t.sellTx && record.proceeds == t.proceeds)
+        #expect(try journal.transfers(open: true).allSatisfy { $0.opportunity.id != id })
+    }
+}
