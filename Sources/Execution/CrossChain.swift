@@ -110,6 +110,8 @@ public actor CrossChainExecutor {
         /// Blocks a transaction may stay pending, or a bundle be retargeted, before it is given up.
         public var maxPendingBlocks: UInt64 = 10
         public var maxBundleBlocks = 3
+        /// Blocks a leg one in doubt (sent, no receipt yet) is still looked for before it counts as never landed.
+        public var sendingBlocks: UInt64 = 20
         /// How long an arrived asset waits for a price that returns the quote spent.
         public var maxHoldNanoseconds: UInt64 = 600_000_000_000
         public var poll: Duration = .milliseconds(200)
@@ -132,6 +134,10 @@ public actor CrossChainExecutor {
     private var gas: [UInt64: GasOracle] = [:]
     private var seen: Set<[UInt8]> = []
     private var tasks: [Task<Void, Never>] = []
+    private var closed = false
+    /// Chains with a leg transaction outstanding: one at a time per chain and key (a bundle with
+    /// the next nonce cannot land before the one ahead of it).
+    private var busy: Set<UInt64> = []
     public private(set) var snapshot = Report()
 
     public static let buyAndBridge = try! FunctionSignature(
@@ -167,6 +173,17 @@ public actor CrossChainExecutor {
         while let t = tasks.popLast() { await t.value }
     }
 
+    /// Takes no new trades and waits up to `limit` for the open ones to finish; any still open
+    /// then are left to `recover` (their records say where the funds are).
+    public func settle(within limit: Duration) async {
+        closed = true
+        let deadline = ContinuousClock.now + limit
+        while snapshot.transfers.contains(where: { [.sending, .inFlight, .arrived].contains($0.status) }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: configuration.poll)
+        }
+        stop()
+    }
+
     /// Stops following open transfers (their records stay open: `recover` resumes them).
     public func stop() {
         for t in tasks { t.cancel() }
@@ -195,6 +212,7 @@ public actor CrossChainExecutor {
             return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(legs[buy.chainID] == nil ? buy.chainID : sell.chainID)"))
         }
         guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
+        guard !closed else { return .failure(Refusal("risk", "closing", "settling open transfers before stopping")) }
         let now = WallClock.nanoseconds()
         guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
         guard let s = state.state(chain: from.chainID) else { return .failure(Refusal("stale", "noState")) }
@@ -221,8 +239,16 @@ public actor CrossChainExecutor {
         }) {
         case .failure(let r):
             if !transfer.depositTx.isEmpty {
-                transfer.status = .failed
                 transfer.detail = r.description
+                if r.reason == "pending" {
+                    // Sent, not yet landed: it may still buy and bridge. The record stays `sending`
+                    // and is followed until its receipt (or the chain moving past its nonce) says.
+                    try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
+                    snapshot.transfers.append(transfer)
+                    follow(transfer)
+                    return .success(())
+                }
+                transfer.status = .failed
                 try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
                 snapshot.transfers.append(transfer)
             }
@@ -256,11 +282,20 @@ public actor CrossChainExecutor {
         guard let to = legs[t.toChain] else { return }
         let began = WallClock.nanoseconds()
         if t.status == .sending {
-            // Leg one's fate was not recorded before a restart: its receipt decides.
-            guard let from = legs[t.fromChain], let r = try? await from.eth.rpc.call("eth_getTransactionReceipt", [.string(t.depositTx)]), r != .null,
-                  let receipt = Self.receipt(r), receipt.status == 1, let (id, _) = Self.deposit(receipt.logs, bridge: from.bridge) else {
+            // Leg one's fate is not known (pending when last seen, or a restart came first): its
+            // receipt decides; without one after `sendingBlocks` more blocks, it never landed.
+            guard let from = legs[t.fromChain] else { return }
+            let until = ((try? await from.eth.blockNumber()) ?? 0) + configuration.sendingBlocks
+            var receipt: Receipt? = nil
+            while receipt == nil, !Task.isCancelled {
+                if let r = try? await from.eth.rpc.call("eth_getTransactionReceipt", [.string(t.depositTx)]), r != .null { receipt = Self.receipt(r); break }
+                guard let head = try? await from.eth.blockNumber(), head <= until else { break }
+                try? await Task.sleep(for: configuration.poll)
+            }
+            if Task.isCancelled { return }
+            guard let receipt, receipt.status == 1, let (id, _) = Self.deposit(receipt.logs, bridge: from.bridge) else {
                 t.status = .failed
-                t.detail = "leg one did not land before the restart"
+                t.detail = receipt == nil ? "leg one did not land" : "leg one reverted"
                 update(t)
                 return
             }
@@ -349,6 +384,9 @@ public actor CrossChainExecutor {
         } catch {
             return .failure(Refusal("gas", "gasUnavailable", "\(error)"))
         }
+        while busy.contains(leg.chainID) { try? await Task.sleep(for: configuration.poll) }
+        busy.insert(leg.chainID)
+        defer { busy.remove(leg.chainID) }
         // Simulate before taking a nonce: the call must give exactly what was planned.
         do {
             let out = try await leg.eth.rpc.call("eth_call", [.object([
@@ -376,33 +414,47 @@ public actor CrossChainExecutor {
         whenSigned(hash)
         var landed: Receipt? = nil
         var sent = false
+        var why = ""
         let start = (try? await leg.eth.blockNumber()) ?? 0
         switch leg.route {
         case .flashbots(let relay):
             for _ in 0..<configuration.maxBundleBlocks where landed == nil {
-                guard let head = try? await leg.eth.blockNumber(), let sim = try? await relay.callBundle([signed.raw], block: head + 1), sim.failure == nil,
-                      (try? await relay.sendBundle([signed.raw], block: head + 1)) != nil else { break }
-                sent = true
-                try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: head + 1, lastBlock: head + 1, at: WallClock.nanoseconds())
-                landed = await receipt(leg, hash, until: head + 1)
+                do {
+                    let head = try await leg.eth.blockNumber()
+                    let sim = try await relay.callBundle([signed.raw], block: head + 1)
+                    if let f = sim.failure { why = "bundle simulation: \(f)"; break }
+                    _ = try await relay.sendBundle([signed.raw], block: head + 1)
+                    sent = true
+                    try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: head + 1, lastBlock: head + 1, at: WallClock.nanoseconds())
+                    landed = await receipt(leg, hash, until: head + 1)
+                } catch {
+                    why = "\(error)"
+                    // The target block arrived while sending: the next block is another try.
+                    if why.contains("in the past") { continue }
+                    break
+                }
             }
         case .privateRPC(let rpc), .publicMempool(let rpc):
-            if (try? await rpc.sendRawTransaction(signed.raw)) != nil {
+            do {
+                _ = try await rpc.sendRawTransaction(signed.raw)
                 sent = true
                 try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: start + 1, lastBlock: start + 1, at: WallClock.nanoseconds())
                 landed = await receipt(leg, hash, until: start + configuration.maxPendingBlocks)
+            } catch {
+                why = error.message
             }
         }
         let now = WallClock.nanoseconds()
         guard let landed else {
             if sent && !leg.route.isBundle {
-                // Possibly still pending: the chain's count decides what the nonce is.
+                // Sent and still pending: it may land yet. The nonce stays taken (the chain's
+                // count decides it later), and the caller treats the transaction as in doubt.
                 try? journal.updateSubmission(reservation.submission, status: .dropped, at: now)
                 try? await nonces.resync()
-            } else {
-                try? nonces.release(reservation.nonce, submission: reservation.submission, now: now)
+                return .failure(Refusal("inclusion", "pending", hash))
             }
-            return .failure(Refusal("inclusion", "notIncluded"))
+            try? nonces.release(reservation.nonce, submission: reservation.submission, now: now)
+            return .failure(Refusal("inclusion", "notIncluded", why))
         }
         if landed.status == 1 {
             try? nonces.confirm(submission: reservation.submission, now: now)

@@ -30,6 +30,8 @@ package enum BridgeProtocol: String, CaseIterable, Sendable, Codable {
     case stargateV2
     case across
     case canonical
+    /// The lab's liquidity-bridge double (`MockBridge`: `deposit`, relayer `fill`).
+    case lab
 }
 
 /// A Binance symbol and the tokens it prices.

@@ -12,11 +12,13 @@ extension Registry {
     /// executors = { balancerV2 = "0x…", direct = "0x…" }   # our deployed executor contracts
     /// flash_loans = true
     /// l1_fee_oracle = "0x420000000000000000000000000000000000000F"   # OP-stack GasPriceOracle
+    /// bridge = "0x…"                     # the bridge cross-chain trades deposit into here
     ///
     /// [[add_chain]]                      # a new chain: the keys of a data file's [chain]
     /// [[add_token]]                      # a token: the keys of [[token]] plus chain = "…"
     /// [[add_dex]]                        # a DEX: the keys of [[dex]] plus chain = "…"
     /// [[add_flash]]                      # a flash-loan source: the keys of [[flash]] plus chain = "…"
+    /// [[add_bridge]]                     # a bridge route: the keys of bridges.toml's [[route]]
     ///
     /// [disable]
     /// dexes = ["bsc/mdex"]               # chain/name
@@ -26,7 +28,7 @@ extension Registry {
         let log = IssueLog()
         let doc = try ConfigValue.parse(toml: text, file: file)
         let root = TableReader(file: file, path: "", value: doc, log: log)
-        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "add_flash", "disable"])
+        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "add_flash", "add_bridge", "disable"])
         var r = self
 
         for t in root.tables("add_chain") {
@@ -42,7 +44,7 @@ extension Registry {
         }
         if let chains = root.table("chains", required: false) {
             for (name, t) in chains.namedTables() {
-                t.rejectUnknown(["enabled", "execution", "rpc", "mev", "relay", "executors", "flash_loans", "l1_fee_oracle"])
+                t.rejectUnknown(["enabled", "execution", "rpc", "mev", "relay", "executors", "flash_loans", "l1_fee_oracle", "bridge"])
                 guard let i = r.chains.firstIndex(where: { $0.name == name }) else {
                     chains.fail(name, "unknown chain \"\(name)\" (add it with [[add_chain]])")
                     continue
@@ -52,11 +54,12 @@ extension Registry {
                 if let m = t.enumeration("mev", MEVMode.self, required: false) { r.chains[i].mev = m }
                 if let f = t.bool("flash_loans", required: false) { r.chains[i].flashLoans = f }
                 if let o = t.address("l1_fee_oracle", required: false) { r.chains[i].l1FeeOracle = o }
+                if let b = t.address("bridge", required: false) { r.chains[i].bridge = b }
                 if let relay = t.string("relay", required: false) {
                     if relay.hasPrefix("http://") || relay.hasPrefix("https://") { r.chains[i].relay = relay } else { t.fail("relay", "not an http:// or https:// URL") }
                 }
                 if let ex = t.table("executors", required: false) {
-                    let kinds = FlashProtocol.allCases.map(\.rawValue) + ["direct"]
+                    let kinds = FlashProtocol.allCases.map(\.rawValue) + ["direct", "crossChain"]
                     ex.rejectUnknown(Set(kinds))
                     for k in kinds { if let a = ex.address(k, required: false) { r.chains[i].executors[k] = a } }
                 }
@@ -100,6 +103,9 @@ extension Registry {
                 f.file = file
                 r.flashSources.append(f)
             }
+        }
+        for t in root.tables("add_bridge") {
+            if let route = RegistryLoader.route(t) { r.bridges.append(route) }
         }
         if let disable = root.table("disable", required: false) {
             disable.rejectUnknown(["dexes", "tokens"])

@@ -18,8 +18,9 @@ import Testing
 /// WETH cheaper on one chain, buys it there and deposits it into the bridge in one transaction
 /// (a Flashbots bundle), the relayer fills it on the other chain, and it is sold there (a
 /// sequencer transaction). The executor is stopped as soon as the asset is in flight; a new one
-/// on the same journal must find the recovery record and finish the trade.
-@Suite(.serialized) struct CrossChainLabTests {
+/// on the same journal must find the recovery record and finish the trade. Part of the serialized
+/// lab suite: its two devnets never run beside the other lab tests' trades (two cores).
+extension ExecutionLabTests {
     struct Chain {
         let devnet: Devnet
         let manifest: JSONValue

@@ -67,21 +67,35 @@ def test_the_journal_holds_every_decision_submission_and_receipt(lab_run):
     assert len(reverted) <= summary["failed"]
     for tx, expected, detected, realized, event, difference, status in reverted:
         assert realized == event == "0"
-    # Every included submission has its receipt; no nonce is held twice; nothing is left open.
-    subs = db.execute("SELECT chain, sender, nonce, status FROM submission").fetchall()
-    included = [s for s in subs if s[3] == "included"]
-    assert len(included) == len(landed) and len([s for s in subs if s[3] == "reverted"]) == len(reverted)
-    assert len({(c, s, n) for c, s, n, _ in included}) == len(included)
+    # Every included trade submission has its receipt; no nonce is held twice; nothing is left open.
+    subs = db.execute("SELECT chain, sender, nonce, status, strategy FROM submission").fetchall()
+    trades = [s for s in subs if s[4] != "cross-chain"]
+    included = [s for s in trades if s[3] == "included"]
+    assert len(included) == len(landed) and len([s for s in trades if s[3] == "reverted"]) == len(reverted)
+    assert len({s[:3] for s in subs if s[3] == "included"}) == len([s for s in subs if s[3] == "included"])
     assert not [s for s in subs if s[3] in ("reserved", "submitted")]
-    # Nonces used on each chain (landed or reverted: both consume one) are contiguous from where
-    # the key started (none skipped).
-    consumed = [s for s in subs if s[3] in ("included", "reverted")]
-    for chain in {s[0] for s in consumed}:
-        used = sorted(n for c, _, n, st in consumed if c == chain)
-        assert used == list(range(used[0], used[0] + len(used))), (chain, used)
-    # Refusals are journaled with their reasons, and the summary counts them the same way.
-    refused = dict(db.execute("SELECT stage || ':' || reason, COUNT(*) FROM decision WHERE outcome = 'refused' GROUP BY 1").fetchall())
-    assert refused == {k: v for k, v in summary["refused"].items() if not k.startswith("inclusion:")}
+    # Nonces used by each trade key (landed, reverted or cancelled: each consumes one) are
+    # contiguous from where the key started (none skipped).
+    consumed = [s for s in trades if s[3] in ("included", "reverted", "cancelled")]
+    for key in {s[:2] for s in consumed}:
+        used = sorted(s[2] for s in consumed if s[:2] == key)
+        assert used == list(range(used[0], used[0] + len(used))), (key, used)
+    # Refusals are journaled with their reasons, and the summary counts them the same way
+    # (the engine's, and the cross-chain executor's).
+    def refusals(cross):
+        return dict(db.execute("SELECT stage || ':' || reason, COUNT(*) FROM decision WHERE outcome = 'refused' AND opportunity "
+                               + ("" if cross else "NOT ") + "IN (SELECT id FROM opportunity WHERE kind = 'crossChain') GROUP BY 1").fetchall())
+    assert refusals(False) == {k: v for k, v in summary["refused"].items() if not k.startswith("inclusion:")}
+    assert refusals(True) == summary["crossChain"]["refused"]
+    # Cross-chain trades: the journal's recovery records are the summary's, and each sold one adds up.
+    records = {r[0]: r[1:] for r in db.execute("SELECT opportunity, status, amount_in, bought, received, proceeds FROM bridge_transfer")}
+    assert set(records) == {t["opportunity"] for t in summary["crossChain"]["transfers"]}
+    for t in summary["crossChain"]["transfers"]:
+        status, amount_in, bought, received, proceeds = records[t["opportunity"]]
+        assert status == t["status"] and amount_in == t["amountIn"] and bought == t["bought"]
+        if status == "sold":
+            assert int(received) == int(bought) - int(bought) * 500 // 10**6  # the bridge's fee, floored
+            assert int(t["realizedProfit"]) == int(proceeds) - int(amount_in)
     opportunities = db.execute("SELECT COUNT(*) FROM opportunity").fetchone()[0]
     assert opportunities >= len(receipts)
 

@@ -2,8 +2,9 @@
 
 It watches every chain's `MockBridge` for `Deposited`, and `--latency` seconds after a deposit's
 block it fills it on the destination chain: the token of the same symbol, to the same recipient,
-from the relayer account (the lab's deployer, unlocked on the devnet). Each fill is printed as one
-JSON line. Deposits to a chain it does not know, or of a token the destination does not list, are
+from the relayer account (the lab's deployer, unlocked on the devnet). It checks `filled` two
+seconds after sending and sends again until it holds. Each step is printed as one JSON line
+("sent", then "filled"). Deposits to a chain it does not know, or of a token the destination does not list, are
 printed as skipped and never filled (the funds stay in the source bridge: a stuck transfer).
 
 `python -m tools.devnet.bridge [--latency 3] MANIFEST.json MANIFEST.json [...]`"""
@@ -19,6 +20,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak
 
 DEPOSITED = "0x" + keccak(text="Deposited(uint256,address,uint256,uint256,address,address)").hex()
 FILL = function_signature_to_4byte_selector("fill(uint256,uint256,address,uint256,address)")
+FILLED = function_signature_to_4byte_selector("filled(uint256,uint256)")
 
 
 class Chain:
@@ -58,6 +60,11 @@ def deposits(chain):
     return out
 
 
+def is_filled(chain, src, dep_id):
+    out = chain.rpc("eth_call", [{"to": chain.bridge, "data": "0x" + (FILLED + encode(["uint256", "uint256"], [src, dep_id])).hex()}, "latest"])
+    return int(out, 16) == 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="bridge", description=__doc__)
     ap.add_argument("--latency", type=float, default=3.0, help="seconds from a deposit to its fill")
@@ -91,11 +98,15 @@ def main(argv=None):
             data = FILL + encode(["uint256", "uint256", "address", "uint256", "address"],
                                  [src, dep_id, target.m["tokens"][sym]["address"], amount, recipient])
             try:
+                if is_filled(target, src, dep_id):
+                    print(json.dumps(record | {"event": "filled"}), flush=True)
+                    continue
                 h = target.rpc("eth_sendTransaction", [{"from": target.relayer, "to": target.bridge, "data": "0x" + data.hex(), "gas": hex(200_000)}])
-                print(json.dumps(record | {"event": "filled", "tx": h}), flush=True)
+                print(json.dumps(record | {"event": "sent", "tx": h}), flush=True)
             except (OSError, RuntimeError) as e:
-                due.append((now + 1, src, (block, dep_id, token, amount, dest, recipient)))  # retried in a second
                 print(json.dumps(record | {"event": "error", "error": str(e)}), flush=True)
+            # Checked again in two seconds: filled by then, or sent again (a node may drop it).
+            due.append((now + 2, src, (block, dep_id, token, amount, dest, recipient)))
         time.sleep(0.2)
 
 

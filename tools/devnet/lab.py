@@ -66,6 +66,8 @@ class Lab:
         self.trader = node.accounts[1]
         self.executor_key = "0x" + keccak(text=f"arbiter-lab-executor-{seed}").hex()
         self.executor_address = Account.from_key(self.executor_key).address
+        # Cross-chain legs sign with a key of their own (their nonces apart from the chain's other trades).
+        self.cross_chain_key = "0x" + keccak(text=f"arbiter-lab-cross-chain-{seed}").hex()
         self.market_swaps = 0
         self.market_failures = 0
         self.m = {"chainId": node.chain_id, "tokens": {}, "dexes": {}, "lenders": {}, "executors": {}, "keys": {}}
@@ -172,6 +174,10 @@ class Lab:
         for ex in m["executors"].values():
             self.send(ex, "set_executor(address,bool)", ["address", "bool"], [self.executor_address, True])
         self.node.fund(self.executor_address, 100 * 10**18)
+        cross = Account.from_key(self.cross_chain_key).address
+        self.send(m["executors"]["crossChain"], "set_executor(address,bool)", ["address", "bool"], [cross, True])
+        self.node.fund(cross, 100 * 10**18)
+        self.mint("USDC", m["executors"]["crossChain"], 1_000_000 * 10**6)  # own capital to buy with
         # State doubles of a Solidly pool (stable USDC/USDT) and a Curve pool (DAI/USDC): the views
         # and events market state reads, with the values set here recorded for tests.
         tok = m["tokens"]
@@ -184,6 +190,7 @@ class Lab:
         m["doubles"] = {"solidly": solidly, "curve": curve}
         m["keys"] = {"deployer": self.deployer, "trader": self.trader, "executor": self.executor_address}
         m["executorKey"] = self.executor_key  # a throwaway devnet key, derived from the seed
+        m["crossChainKey"] = self.cross_chain_key
         m["deployedAtBlock"] = self.node.latest_number()
         return m
 

@@ -13,6 +13,9 @@ and executor contracts of that kind of chain, so Arbiter executes on it:
   from the lab's GasPriceOracle double;
 - `blast`: a sequencer; SyncSwap and Aave V3; the L1 data fee as on `optimism`.
 
+Profiled chains also get the lab bridge (`bridge`, the `crossChain` executor) and, between every
+two of them, a `lab` bridge route for WETH and USDC (0.05 %, 2 s), so cross-chain trades run.
+
 `python -m tools.devnet.lab_config NAME[@PARTITION][+PROFILE]=MANIFEST.json [...] > lab.toml`"""
 import glob
 import json
@@ -59,8 +62,12 @@ def profile_lines(name, m, profile):
             out.append(f"assets = {json.dumps(assets)}")
         out.append("")
     executors = {proto: m["executors"][proto] for proto in p["lenders"]} | {"direct": m["executors"]["direct"]}
+    if "bridge" in m:
+        executors["crossChain"] = m["executors"]["crossChain"]
     keys = [f"mev = {q(p['mev'])}", "flash_loans = true",
             "executors = { " + ", ".join(f"{k} = {q(v)}" for k, v in executors.items()) + " }"]
+    if "bridge" in m:
+        keys.append(f"bridge = {q(m['bridge']['address'])}")
     if p["relay"]:
         keys.append(f"relay = {q(m['rpc']['http'].rstrip('/') + '/relay')}")
     if p.get("l1Fee"):
@@ -111,6 +118,12 @@ def lab_config(chains, extra_rpc=None, partitions=None, profiles=None):
         keys, flash = profile_lines(name, m, profiles[name]) if (profiles or {}).get(name) else ([], [])
         out += [f"[chains.{name}]", f"rpc = [{rpc}]", *keys, ""]
         tail += flash
+    bridged = [(name, m) for name, m in chains if (profiles or {}).get(name) and "bridge" in m]
+    for a, ma in bridged:
+        for b, mb in bridged:
+            if a != b:
+                tail += ["[[add_bridge]]", 'protocol = "lab"', f"from = {q(a)}", f"to = {q(b)}", 'tokens = ["WETH", "USDC"]',
+                         f"fee_pips = {mb['bridge']['feePips']}", "fixed_fee_cents = 0", "latency_s = 2", ""]
     return "\n".join(out + tail)
 
 

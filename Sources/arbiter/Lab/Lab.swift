@@ -96,7 +96,22 @@ struct Lab: AsyncParsableCommand {
         let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: journal, logger: logger)
         let recovered = try await engine.recover()
         let partitions = Array(Set(labChains.map(\.partition))).sorted()
-        let execution = ExecutionService(engine: engine, bus: bus, partitions: partitions, name: "lab", logger: logger)
+        // Cross-chain: the lab bridge's relayer between the devnets, and the legs' own keys.
+        var relayer: BridgeRelayer? = nil
+        defer { relayer?.stop() }
+        var crossKeys: [UInt64: PrivateKey] = [:]
+        for (c, d) in zip(chosen, devnets) { crossKeys[c.chainID] = try d.manifest?["crossChainKey"]?.stringValue.map { try PrivateKey(hex: $0) } }
+        let legs = ExecutionPlan.crossChainLegs(registry, watchers: watchers, key: { crossKeys[$0] }, flashbotsKey: flashbotsKey)
+        var crossExecutor: CrossChainExecutor? = nil
+        if legs.count >= 2 {
+            relayer = try BridgeRelayer(root: root, devnets: devnets, latency: 2, log: dir.appendingPathComponent("bridge.log"))
+            var c = CrossChainExecutor.Configuration()
+            c.maxHoldNanoseconds = 20_000_000_000  // the lab ends: an arrived asset is sold within 20 s
+            let executor = CrossChainExecutor(configuration: c, legs: legs, state: WatcherStates(watchers), journal: journal, logger: logger)
+            _ = try await executor.recover()
+            crossExecutor = executor
+        }
+        let execution = ExecutionService(engine: engine, crossChain: crossExecutor, bus: bus, partitions: partitions, name: "lab", logger: logger)
         var symbols: [Address: (String, Int)] = [:]
         for d in devnets {
             if case .object(let tokens)? = d.manifest?["tokens"] {
@@ -106,7 +121,7 @@ struct Lab: AsyncParsableCommand {
             }
         }
         let status = LabStatus(chains: chosen.map { ($0.name, $0.chainID) }, watchers: watchers, detection: detection, engine: engine, blocks: UInt64(blocks),
-                               symbols: symbols)
+                               symbols: symbols, settle: { [crossExecutor] in await crossExecutor?.settle(within: .seconds(30)) })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status, successTerminationBehavior: .gracefullyShutdownGroup)]
         services.append(.init(service: execution))
         if let crossChain { services.append(.init(service: crossChain)) }
@@ -115,10 +130,12 @@ struct Lab: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await engine.drain()
+        await crossExecutor?.stop()
 
         let report = await engine.snapshot
-        let summary = LabSummary(report: report, chains: chosen.map { ($0.name, $0.chainID) }, symbols: symbols, detection: detection, journal: journalPath,
+        var summary = LabSummary(report: report, chains: chosen.map { ($0.name, $0.chainID) }, symbols: symbols, detection: detection, journal: journalPath,
                                  directory: dir.path, decisions: (try? journal.decisionCounts()) ?? [:], recovered: recovered)
+        summary.crossChain = await crossExecutor?.snapshot
         if json { Output.lineNow(summary.json.text) } else { Output.lineNow(summary.text) }
         if summary.mismatches > 0 {
             throw CLIError("\(summary.mismatches) trade(s) realized a profit different from the expected one (see \(journalPath))")
@@ -163,10 +180,13 @@ final class LabStatus: Service {
     let engine: ExecutionEngine
     let blocks: UInt64
     let symbols: [Address: (String, Int)]
+    /// Runs after the last block, while the chains are still watched (open cross-chain trades finish).
+    let settle: @Sendable () async -> Void
 
     init(chains: [(String, UInt64)], watchers: [ChainWatcher], detection: [DetectionService], engine: ExecutionEngine, blocks: UInt64,
-         symbols: [Address: (String, Int)]) {
+         symbols: [Address: (String, Int)], settle: @escaping @Sendable () async -> Void = {}) {
         self.symbols = symbols
+        self.settle = settle
         self.chains = chains.map { (name: $0.0, id: $0.1) }
         self.watchers = watchers
         self.detection = detection
@@ -197,7 +217,10 @@ final class LabStatus: Service {
                 let refused = r.refused.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 Output.standardError("submitted \(r.submitted), included \(r.included), failed \(r.failed); refused: \(refused.isEmpty ? "none" : refused)")
             }
-            if done { return }
+            if done {
+                await settle()
+                return
+            }
         }
     }
 
@@ -216,6 +239,8 @@ struct LabSummary {
     let directory: String
     let decisions: [String: Int]
     let recovered: (included: Int, dropped: Int)
+    /// Cross-chain trades (when two or more chains are bridged).
+    var crossChain: CrossChainExecutor.Report? = nil
 
     /// Realized profit per asset, in the asset's units ("1.25 WETH, 310.5 DAI").
     static func profits(_ trades: [ExecutionEngine.Trade], _ symbols: [Address: (String, Int)]) -> String {
@@ -289,6 +314,20 @@ struct LabSummary {
             })),
             ("mismatches", .number(String(mismatches))), ("improved", .number(String(improved))), ("journal", .string(journal)), ("directory", .string(directory)),
             ("recovered", .object([("included", .number(String(recovered.included))), ("dropped", .number(String(recovered.dropped)))])),
+            ("crossChain", .object([
+                ("received", .number(String(crossChain?.received ?? 0))),
+                ("refused", .object((crossChain?.refused ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) })),
+                ("transfers", .array((crossChain?.transfers ?? []).map { t in
+                    .object([
+                        ("opportunity", .string(Hex.encode(t.opportunity.id))), ("from", .number(String(t.fromChain))), ("to", .number(String(t.toChain))),
+                        ("status", .string(t.status.rawValue)), ("amountIn", .string(t.amountIn.description)), ("bought", .string(t.bought.description)),
+                        ("received", t.received.map { .string($0.description) } ?? .null), ("proceeds", t.proceeds.map { .string($0.description) } ?? .null),
+                        ("detectedProfit", .string(t.opportunity.grossProfit.description)),
+                        ("realizedProfit", t.realizedProfit.map { .string($0.description) } ?? .null),
+                        ("depositTx", .string(t.depositTx)), ("sellTx", .string(t.sellTx)),
+                    ])
+                })),
+            ])),
         ])
     }
 
@@ -303,6 +342,10 @@ struct LabSummary {
             lines.append("  block \(t.block) \(t.kind.name) via \(t.strategy)/\(t.source.name): expected \(t.expectedProfit), realized \(t.realizedProfit) \(sym) units"
                          + (t.realizedProfit == t.expectedProfit && t.realizedProfit == t.detectedProfit ? " (equal)"
                             : !t.bundled && t.realizedProfit > t.expectedProfit && t.expectedProfit == t.detectedProfit ? " (more: moved our way ahead of us)" : " (DIFFERENT)"))
+        }
+        for t in crossChain?.transfers ?? [] {
+            lines.append("  cross-chain \(t.fromChain) → \(t.toChain): \(t.status.rawValue), spent \(t.amountIn), bought \(t.bought), received \(t.received.map(\.description) ?? "-"), "
+                         + "proceeds \(t.proceeds.map(\.description) ?? "-"); realized \(t.realizedProfit.map(\.description) ?? "-") vs detected \(t.opportunity.grossProfit) quote units")
         }
         lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
         for (k, v) in report.refused.sorted(by: { $0.value > $1.value }) { lines.append("  refused \(k): \(v)") }

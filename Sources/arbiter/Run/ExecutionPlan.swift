@@ -36,23 +36,37 @@ enum ExecutionPlan {
                 guard let kind = RunPlan.kind(s.protocol), let fee = RunPlan.fee(s) else { continue }
                 lenders.append(FlashLender(source: kind, lender: s.contract, executor: executor, assets: assets, defaultFee: fee))
             }
-            let route: SubmissionRoute
-            switch chain.mev {
-            case .flashbots:
-                route = .flashbots(relay: RPCClient(FlashbotsSigner(key: flashbotsKey).transport(relay: chain.relay ?? "https://relay.flashbots.net")))
-            case .public:
-                route = .publicMempool(rpc)
-            case .jito:
-                continue
-            case .sequencer, .flashbotsProtectL2, .bloxroute, .fastlane, .timeboost:
-                route = .privateRPC(chain.relay.map { RPCClient(HTTPTransport(url: $0)) } ?? rpc)
-            }
+            guard let route = route(chain, rpc: rpc, flashbotsKey: flashbotsKey) else { continue }
             var e = ExecutionChain(chainID: w.configuration.chainID, eth: eth, route: route, key: key,
                                    flash: lenders.isEmpty ? nil : FlashProviders(lenders: lenders, eth: eth), direct: chain.executors["direct"])
             e.l1FeeOracle = chain.l1FeeOracle
             out.append(e)
         }
         return out
+    }
+
+    /// The route the chain's MEV mode asks for (nil for Solana's Jito).
+    static func route(_ chain: Chain, rpc: RPCClient, flashbotsKey: PrivateKey) -> SubmissionRoute? {
+        switch chain.mev {
+        case .flashbots:
+            .flashbots(relay: RPCClient(FlashbotsSigner(key: flashbotsKey).transport(relay: chain.relay ?? "https://relay.flashbots.net")))
+        case .public:
+            .publicMempool(rpc)
+        case .jito:
+            nil
+        case .sequencer, .flashbotsProtectL2, .bloxroute, .fastlane, .timeboost:
+            .privateRPC(chain.relay.map { RPCClient(HTTPTransport(url: $0)) } ?? rpc)
+        }
+    }
+
+    /// Each watched chain with a bridge and our cross-chain executor, and a key for its legs.
+    static func crossChainLegs(_ registry: Registry, watchers: [ChainWatcher], key: (UInt64) -> PrivateKey?, flashbotsKey: PrivateKey) -> [CrossChainLeg] {
+        watchers.compactMap { w in
+            guard let chain = registry.chains.first(where: { $0.id == w.configuration.chainID }), chain.execution, let bridge = chain.bridge,
+                  let executor = chain.executors["crossChain"], let k = key(w.configuration.chainID),
+                  let route = route(chain, rpc: w.configuration.rpc, flashbotsKey: flashbotsKey) else { return nil }
+            return CrossChainLeg(chainID: w.configuration.chainID, eth: EthClient(w.configuration.rpc), route: route, key: k, executor: executor, bridge: bridge)
+        }
     }
 
     /// A fresh reputation key for Flashbots when none is configured (it holds no funds; only
