@@ -244,4 +244,33 @@ import Testing
         #expect(Self.issues("[chains.base]\nmev = \"dark-forest\"").contains { $0.contains("chains.base.mev") })
         #expect(Self.issues("[[add_flash]]\nchain = \"atlantis\"\nname = \"x\"").contains { $0.contains("unknown chain \"atlantis\"") })
     }
+
+    @Test func crossChainSettingsAndBridgeRoutesCanBeAdded() throws {
+        let toml = """
+            [chains.base]
+            bridge = "0x5c7BCd6E7De5423a257D81B442095A1a6ced35C5"
+            executors = { crossChain = "0x4200000000000000000000000000000000000006" }
+
+            [[add_bridge]]
+            protocol = "lab"
+            from = "base"
+            to = "optimism"
+            tokens = ["WETH", "USDC"]
+            fee_pips = 500
+            fixed_fee_cents = 0
+            latency_s = 2
+            """
+        guard case .success(let r) = Self.apply(toml) else { Issue.record("\(Self.issues(toml))"); return }
+        let base = try #require(r.chain("base"))
+        #expect(base.bridge == (try Address(hex: "0x5c7BCd6E7De5423a257D81B442095A1a6ced35C5")))
+        #expect(base.executors["crossChain"] == (try Address(hex: "0x4200000000000000000000000000000000000006")))
+        #expect(r.bridges.count == Self.base.bridges.count + 1)
+        #expect(r.bridges.contains { $0.protocol == .lab && $0.from == "base" && $0.to == "optimism" && $0.feePips == 500 && $0.latencySeconds == 2 })
+        // A route is checked as the shipped ones are: known chains, tokens listed on both ends.
+        let bad = toml.replacingOccurrences(of: "to = \"optimism\"", with: "to = \"atlantis\"")
+        #expect(Self.issues(bad).contains { $0.contains("unknown chain \"atlantis\"") })
+        let noToken = toml.replacingOccurrences(of: "[\"WETH\", \"USDC\"]", with: "[\"NOPE\"]")
+        #expect(Self.issues(noToken).contains { $0.contains("NOPE is not a token on base") })
+        #expect(Self.issues("[[add_bridge]]\nprotocol = \"wormhole\"").contains { $0.contains("protocol") })
+    }
 }

@@ -76,10 +76,23 @@ struct Run: AsyncParsableCommand {
             let flashbots = try KeySource.load(role: "FLASHBOTS", environment: environment) ?? ExecutionPlan.ephemeralKey()
             let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKey: { _ in key }, flashbotsKey: flashbots)
             guard !execChains.isEmpty else { throw CLIError("--execute: no chain run here has execution on and executor contracts configured (executors = {…} in arbiter.toml)") }
-            let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: try Journal(path: journal), logger: logger)
+            let store = try Journal(path: journal)
+            let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: store, logger: logger)
             let settled = try await engine.recover()
             Output.standardError("execution on \(execChains.count) chain(s), journal \(journal); settled from before: \(settled.included) included, \(settled.dropped) dropped")
-            execution = ExecutionService(engine: engine, bus: bus, partitions: partitions, name: consumer, logger: logger)
+            // Cross-chain legs, with a key of their own (their nonces apart from the trades'), on
+            // the chains that name a bridge and a crossChain executor.
+            var crossExecutor: CrossChainExecutor? = nil
+            if let crossKey = try KeySource.load(role: "CROSS_CHAIN", environment: environment) {
+                let legs = ExecutionPlan.crossChainLegs(registry, watchers: watchers, key: { _ in crossKey }, flashbotsKey: flashbots)
+                if legs.count >= 2 {
+                    let x = CrossChainExecutor(legs: legs, state: WatcherStates(watchers), journal: store, logger: logger)
+                    let resumed = try await x.recover()
+                    Output.standardError("cross-chain on \(legs.count) chain(s); \(resumed) open transfer(s) resumed")
+                    crossExecutor = x
+                }
+            }
+            execution = ExecutionService(engine: engine, crossChain: crossExecutor, bus: bus, partitions: partitions, name: consumer, logger: logger)
             sink = execution!.sink
         } else if role != .detector {
             let json = self.json
