@@ -187,6 +187,18 @@ public actor ExecutionEngine {
         guard busyPools.isDisjoint(with: pools) else { return .failure(Refusal("lock", "poolBusy")) }
         // A bundle with the next nonce cannot land before the pending one: one bundle per sender at a time.
         if chain.route.isBundle, busySenders.contains(chainID) { return .failure(Refusal("lock", "senderBusy")) }
+        // Taken here, before the awaits below (the actor is re-entered at each of them: taken later,
+        // two trades of one pool both passed the check, and the second reverted in CI); released on
+        // any refusal until the tracker takes them over.
+        busyPools.formUnion(pools)
+        if chain.route.isBundle { busySenders.insert(chainID) }
+        var locked = true
+        defer {
+            if locked {
+                busyPools.subtract(pools)
+                if chain.route.isBundle { busySenders.remove(chainID) }
+            }
+        }
         clock.mark("dedup", &report)
         // staleness
         let now = WallClock.nanoseconds()
@@ -279,8 +291,6 @@ public actor ExecutionEngine {
         let signed = tx.signed(with: chain.key)
         clock.mark("sign", &report)
         clock.total("detectedToSigned", &report)
-        busyPools.formUnion(pools)
-        busySenders.insert(chainID)
         let txHash = Hex.encode(signed.hash)
         try? journal.updateSubmission(reservation.submission, status: .reserved, txHash: txHash, mode: chain.route.name, strategy: plan.strategy,
                                       executor: plan.executor.checksummed, expectedProfit: plan.expectedProfit.description, at: now)
@@ -299,14 +309,13 @@ public actor ExecutionEngine {
         if case .failure(let r) = outcome {
             // Being outrun by the next block, or by transactions ahead of ours, is competition, not a fault of this chain's setup.
             if r.reason == "outrun" || r.reason == "pendingMoved" { admitted = false }
-            busyPools.subtract(pools)
-            busySenders.remove(chainID)
             try? nonces.release(reservation.nonce, submission: reservation.submission, now: WallClock.nanoseconds())
             return .failure(r)
         }
         try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: target, lastBlock: target, at: WallClock.nanoseconds())
         report.submitted += 1
         admitted = nil  // the tracker finishes it
+        locked = false  // and releases the pools and the sender
         let tracker = Task { await self.track(o, chain: chain, plan: plan, tx: tx, signed: signed, submission: reservation.submission, target: target, pools: pools) }
         tracking.append(tracker)
         return .success(())
