@@ -229,7 +229,7 @@ public actor CrossChainExecutor {
         }
         seen.insert(o.id)
         let data = try! Self.buyAndBridge.calldata([
-            .address(buy.tokenIn), .uint(o.amountIn), .array(Self.steps(q.steps)), .uint(buy.amountOut), .address(from.bridge),
+            .address(buy.tokenIn), .uint(o.amountIn), ExecutorCall.steps(q.steps), .uint(buy.amountOut), .address(from.bridge),
             .uint(UInt256(to.chainID)), .address(to.executor), .uint(UInt256(now / 1_000_000_000 + 300)),
         ])
         var transfer = BridgeTransfer(opportunity: o, amountIn: o.amountIn, bought: buy.amountOut, status: .sending)
@@ -323,7 +323,7 @@ public actor CrossChainExecutor {
                 try? await Task.sleep(for: configuration.poll)
                 continue
             }
-            let data = try! Self.sell.calldata([.address(sale.tokenIn), .uint(received), .array(Self.steps(q.steps)), .uint(q.amountOut),
+            let data = try! Self.sell.calldata([.address(sale.tokenIn), .uint(received), ExecutorCall.steps(q.steps), .uint(q.amountOut),
                                                 .uint(UInt256(WallClock.nanoseconds() / 1_000_000_000 + 300))])
             switch await transact(to, opportunity: t.opportunity.id, data: data, expect: q.amountOut, whenSigned: { _ in }) {
             case .success(let receipt):
@@ -389,11 +389,9 @@ public actor CrossChainExecutor {
         defer { busy.remove(leg.chainID) }
         // Simulate before taking a nonce: the call must give exactly what was planned.
         do {
-            let out = try await leg.eth.rpc.call("eth_call", [.object([
-                ("from", .string(leg.key.address.checksummed)), ("to", .string(leg.executor.checksummed)), ("data", .string(Hex.encode(data))),
-            ]), .string(leg.route.isBundle ? "latest" : "pending")])
-            guard let hex = out.stringValue, let bytes = try? Hex.decode(hex), let value = ExecutorCall.profit(output: bytes), value == expect else {
-                return .failure(Refusal("simulate", "mismatch", "the executor returns \(out), expected \(expect)"))
+            let value = try await leg.eth.simulate(from: leg.key.address, to: leg.executor, data: data, pending: !leg.route.isBundle)
+            guard value == expect else {
+                return .failure(Refusal("simulate", "mismatch", "the executor returns \(value.map(\.description) ?? "no word"), expected \(expect)"))
             }
         } catch {
             return .failure(Refusal("simulate", "reverted", ExecutorCall.revertReason(error)))
@@ -475,9 +473,7 @@ public actor CrossChainExecutor {
 
     static func receipt(_ r: JSONValue) -> Receipt? {
         guard let h = r["transactionHash"]?.stringValue, let b = r["blockNumber"]?.stringValue, let block = try? UInt256(hex: b) else { return nil }
-        var logs: [EVMLog] = []
-        for l in r["logs"]?.arrayValue ?? [] { if let log = try? EthClient.log(l) { logs.append(log) } }
-        return Receipt(txHash: h, block: block.w0, status: r["status"]?.stringValue == "0x1" ? 1 : 0, logs: logs)
+        return Receipt(txHash: h, block: block.w0, status: r["status"]?.stringValue == "0x1" ? 1 : 0, logs: ExecutorCall.logs(ofReceipt: r))
     }
 
     /// The bridge's `Deposited` in a receipt: (id, amount).
@@ -499,10 +495,4 @@ public actor CrossChainExecutor {
         return nil
     }
 
-    static func steps(_ steps: [ExecutorStep]) -> [ABIValue] {
-        steps.map {
-            .tuple([.address($0.pool), .uint(UInt256(UInt64($0.kind.rawValue))), .address($0.tokenIn), .address($0.tokenOut),
-                    .uint(UInt256(UInt64($0.feePips)))])
-        }
-    }
 }

@@ -301,8 +301,7 @@ public actor ExecutionEngine {
         // state, the same signed trade is simulated again for the next block (twice at most).
         for _ in 0..<2 {
             guard case .failure(let r) = outcome, r.reason == "outrun", let head = try? await chain.eth.blockNumber(),
-                  let fresh = await state(chain.chainID, atLeast: head), case .success(let again) = Requote.quote(o.path, amountIn: o.amountIn, on: fresh),
-                  again.amountOut == o.path.last!.amountOut else { break }
+                  let fresh = await stillAsDetected(o, chain: chain, head: head) else { break }
             target = fresh.block + 1
             outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, target: target, clock: &clock)
         }
@@ -328,10 +327,7 @@ public actor ExecutionEngine {
         // block being built: the pending state, after what is already in it.
         let bundled = chain.route.isBundle
         do {
-            let out = try await chain.eth.rpc.call("eth_call", [.object([
-                ("from", .string(chain.key.address.checksummed)), ("to", .string(plan.executor.checksummed)), ("data", .string(Hex.encode(plan.calldata))),
-            ]), .string(bundled ? "latest" : "pending")])
-            guard let hex = out.stringValue, let bytes = try? Hex.decode(hex), let profit = ExecutorCall.profit(output: bytes) else {
+            guard let profit = try await chain.eth.simulate(from: chain.key.address, to: plan.executor, data: plan.calldata, pending: !bundled) else {
                 return .failure(Refusal("simulate", "malformed", "eth_call answer is not one word"))
             }
             guard profit == plan.expectedProfit else {
@@ -491,8 +487,7 @@ public actor ExecutionEngine {
         let after = await chain.eth.balance(of: plan.executor, token: plan.asset, block: landed.block)
         let before = await chain.eth.balance(of: plan.executor, token: plan.asset, block: landed.block - 1)
         let balanceDelta = (after != nil && before != nil) ? Int256(bitPattern: after!) &- Int256(bitPattern: before!) : .zero
-        var logs: [EVMLog] = []
-        for l in landed.receipt["logs"]?.arrayValue ?? [] { if let log = try? EthClient.log(l) { logs.append(log) } }
+        let logs = ExecutorCall.logs(ofReceipt: landed.receipt)
         let realized = ExecutorCall.netTransfers(logs, token: plan.asset, holder: plan.executor)
         let event = ExecutorCall.executedProfit(logs, executor: plan.executor, asset: plan.asset).map { Int256(bitPattern: $0) } ?? .zero
         let gasUsed = landed.receipt["gasUsed"]?.stringValue.flatMap { try? UInt256(hex: $0) }?.w0 ?? 0

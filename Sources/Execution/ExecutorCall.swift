@@ -1,6 +1,7 @@
 import AMMMath
 import EVMCodec
 import EVMPrimitives
+import EthClient
 import Foundation
 import JSONRPC
 import MarketState
@@ -45,14 +46,23 @@ public enum ExecutorCall {
     /// The executor's calldata; with `lendingPool`, the V3-pool executor's.
     public static func calldata(asset: Address, amount: UInt256, steps: [ExecutorStep], minProfit: UInt256, deadline: UInt64,
                                 lendingPool: Address? = nil) -> [UInt8] {
-        let tuples: [ABIValue] = steps.map {
-            .tuple([.address($0.pool), .uint(UInt256(UInt64($0.kind.rawValue))), .address($0.tokenIn), .address($0.tokenOut),
-                    .uint(UInt256(UInt64($0.feePips)))])
-        }
-        let args: [ABIValue] = [.address(asset), .uint(amount), .array(tuples), .uint(minProfit), .uint(UInt256(deadline))]
+        let args: [ABIValue] = [.address(asset), .uint(amount), Self.steps(steps), .uint(minProfit), .uint(UInt256(deadline))]
         // The values match the signature's types by construction: encoding cannot fail.
         if let lendingPool { return try! executeFromPool.calldata([.address(lendingPool)] + args) }
         return try! execute.calldata(args)
+    }
+
+    /// The `Step[]` argument every executor entry point takes.
+    public static func steps(_ steps: [ExecutorStep]) -> ABIValue {
+        .array(steps.map {
+            .tuple([.address($0.pool), .uint(UInt256(UInt64($0.kind.rawValue))), .address($0.tokenIn), .address($0.tokenOut),
+                    .uint(UInt256(UInt64($0.feePips)))])
+        })
+    }
+
+    /// A receipt's logs (those that do not parse are left out).
+    public static func logs(ofReceipt receipt: JSONValue) -> [EVMLog] {
+        (receipt["logs"]?.arrayValue ?? []).compactMap { try? EthClient.log($0) }
     }
 
     /// Why a call reverted: the `Error(string)` in the error's data when there is one, else its message.

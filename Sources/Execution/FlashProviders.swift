@@ -204,6 +204,16 @@ extension EthClient {
         return try? UInt256(bigEndian: out)
     }
 
+    /// What `data` sent from `from` to `to` returns as one word, on the latest state or (`pending`)
+    /// on the block being built; nil for an answer that is not one word. A revert throws.
+    func simulate(from: Address, to: Address, data: [UInt8], pending: Bool) async throws(RPCError) -> UInt256? {
+        let out = try await rpc.call("eth_call", [.object([
+            ("from", .string(from.checksummed)), ("to", .string(to.checksummed)), ("data", .string(Hex.encode(data))),
+        ]), .string(pending ? "pending" : "latest")])
+        guard let hex = out.stringValue, let bytes = try? Hex.decode(hex) else { return nil }
+        return ExecutorCall.profit(output: bytes)
+    }
+
     /// `holder`'s balance of `token` at `block`.
     func balance(of holder: Address, token: Address, block: UInt64) async -> UInt256? {
         await word(token, FlashProviders.balanceOf, [.address(holder)], block: .number(block))
