@@ -141,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExecutionTests",
-            dependencies: ["Execution", "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning", "EthClient", "JSONRPC", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Execution", "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning", "EthClient", "JSONRPC", "MarketState", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ExecutionLabTests",

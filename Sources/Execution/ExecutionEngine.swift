@@ -47,6 +47,9 @@ public actor ExecutionEngine {
     public struct Configuration: Sendable {
         /// An opportunity sized on a block more than this far behind the state is stale.
         public var maxBlockLag: UInt64 = 2
+        /// How long an opportunity sized on a block this process has not seen yet waits for it
+        /// (a split executor's own watchers trail the detector's by a moment).
+        public var catchUp: Duration = .seconds(3)
         public var risk = RiskGate.Configuration()
         public var gas = GasOracle.Configuration()
         public var seenCapacity = 100_000
@@ -203,7 +206,19 @@ public actor ExecutionEngine {
         // staleness
         let now = WallClock.nanoseconds()
         guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
-        guard let s = state.state(chain: chainID) else { return .failure(Refusal("stale", "noState")) }
+        guard var s = state.state(chain: chainID) else { return .failure(Refusal("stale", "noState")) }
+        // An executor in its own process keeps its own state, which may be a moment behind the
+        // detector's: wait for it to reach the detected block (re-quoting on an older one would
+        // only report the path as moved).
+        let wait = ContinuousClock.now + configuration.catchUp
+        while s.block < o.blockNumber, ContinuousClock.now < wait {
+            try? await Task.sleep(for: .milliseconds(10))
+            guard let next = state.state(chain: chainID) else { break }
+            s = next
+        }
+        guard s.block >= o.blockNumber else {
+            return .failure(Refusal("stale", "behind", "sized at \(o.blockNumber), state at \(s.block) after \(configuration.catchUp)"))
+        }
         guard s.block <= o.blockNumber &+ configuration.maxBlockLag else {
             return .failure(Refusal("stale", "blockLag", "sized at \(o.blockNumber), state at \(s.block)"))
         }

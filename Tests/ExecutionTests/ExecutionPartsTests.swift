@@ -6,6 +6,7 @@ import Execution
 import Foundation
 import JSONRPC
 import Logging
+import MarketState
 import Opportunities
 import Testing
 
@@ -154,5 +155,33 @@ import Testing
                                    "validate:invalid": 1, "stale:expired": 1, "stale:noState": 1, "dedup:duplicate": 1])
         let journaled = try journal.decisionCounts()
         #expect(journaled.values.reduce(0, +) == 8 && journaled["refused:duplicate"] == 1)
+    }
+
+    /// State that reaches `block` once `at` has passed (a split executor's own watcher).
+    struct Trailing: ChainStateSource {
+        let start: UInt64, block: UInt64, at: ContinuousClock.Instant
+        func state(chain: UInt64) -> ChainState? {
+            ChainState(chainID: chain, block: ContinuousClock.now >= at ? block : start, baseFee: nil, book: PoolBook(), token0: [])
+        }
+    }
+
+    @Test func anOpportunityFromABlockNotSeenYetWaitsForItWithinTheCatchUp() async throws {
+        let eth = EthClient(RPCClient(HTTPTransport(url: "http://127.0.0.1:9/", timeout: .milliseconds(200))))
+        let key = try PrivateKey(hex: "0x" + String(repeating: "11", count: 32))
+        let chain = ExecutionChain(chainID: 1, eth: eth, route: .publicMempool(eth.rpc), key: key, flash: nil, direct: nil)
+        var configuration = ExecutionEngine.Configuration()
+        configuration.catchUp = .milliseconds(300)
+        func reason(_ state: Trailing, id: UInt8) async throws -> String? {
+            let engine = ExecutionEngine(configuration: configuration, chains: [chain], state: state, journal: try Journal(path: ":memory:"), logger: Logger(label: "test"))
+            return await engine.handle(try Self.opportunity(id: id), receivedAt: 1).map { "\($0.stage):\($0.reason)" }
+        }
+        // The opportunity is sized at block 10. State stuck at 8 is refused as behind, after the wait;
+        let started = ContinuousClock.now
+        #expect(try await reason(Trailing(start: 8, block: 8, at: .now), id: 1) == "stale:behind")
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        // state that reaches 10 within the wait goes on (to the gas price, which this dead endpoint cannot give);
+        #expect(try await reason(Trailing(start: 8, block: 10, at: .now + .milliseconds(100)), id: 2) == "gas:gasUnavailable")
+        // state more than maxBlockLag (2) ahead is stale, as before.
+        #expect(try await reason(Trailing(start: 13, block: 13, at: .now), id: 3) == "stale:blockLag")
     }
 }

@@ -36,7 +36,7 @@ struct Run: AsyncParsableCommand {
     var seconds: Double?
     @Flag(name: .long, help: "Print every opportunity consumed as a JSON line.")
     var json = false
-    @Flag(name: .long, help: "Execute what is detected (needs --role all, executor contracts in the registry, and ARBITER_EXECUTOR_KEY or its keystore).")
+    @Flag(name: .long, help: "Execute what is consumed (--role all or executor; executor contracts in the registry, and ARBITER_EXECUTOR_KEY or its keystore). An executor alone watches its partitions' chains itself.")
     var execute = false
     @Option(name: .long, help: "The execution journal (SQLite), with --execute.")
     var journal = "arbiter-journal.sqlite"
@@ -45,7 +45,7 @@ struct Run: AsyncParsableCommand {
         if let seconds, !(seconds > 0) { throw CLIError("--seconds must be positive") }
         guard ["P1", "P2", "P3", "P4", "all"].contains(partition) else { throw CLIError("--partition must be P1, P2, P3, P4 or all") }
         if let minProfitBps, !(0...10_000).contains(minProfitBps) { throw CLIError("--min-profit-bps must be within 0…10000") }
-        if execute, role != .all { throw CLIError("--execute re-quotes on this process's market state: it needs --role all") }
+        if execute, role == .detector { throw CLIError("--execute runs where opportunities are consumed: --role executor or all") }
     }
 
     func run() async throws {
@@ -65,6 +65,9 @@ struct Run: AsyncParsableCommand {
         if role != .executor {
             (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: chains, environment: environment, minProfitBps: minProfitBps,
                                                                       partition: partition, bus: bus, logger: logger)
+        } else if execute {
+            // Execution re-quotes on current state: an executor in its own process keeps its own.
+            watchers = try RunPlan.watchers(registry, chains: chains, environment: environment, partition: partition, logger: logger)
         }
         let partitions = partition == "all" ? Array(Set(chains.map(\.partition))).sorted() : [partition]
         var sink: OpportunitySink? = nil
@@ -101,7 +104,8 @@ struct Run: AsyncParsableCommand {
             }
         }
         // Shutdown runs in reverse: sources, then detectors, then the consumer, then the printer.
-        let printer = RunStatus(watchers: watchers, detection: detection, sink: sink, bus: bus, stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) })
+        let printer = RunStatus(watchers: watchers, detection: detection, sink: sink, engine: execution?.engine, bus: bus,
+                                stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) })
         services.append(.init(service: printer, successTerminationBehavior: .gracefullyShutdownGroup))
         if let execution { services.append(.init(service: execution)) } else if let sink { services.append(.init(service: sink)) }
         if let crossChain { services.append(.init(service: crossChain)) }
@@ -160,13 +164,15 @@ final class RunStatus: Service {
     let watchers: [ChainWatcher]
     let detection: [DetectionService]
     let sink: OpportunitySink?
+    let engine: ExecutionEngine?
     let bus: any OpportunityBus
     let stopAfter: Duration?
 
-    init(watchers: [ChainWatcher], detection: [DetectionService], sink: OpportunitySink?, bus: any OpportunityBus, stopAfter: Duration?) {
+    init(watchers: [ChainWatcher], detection: [DetectionService], sink: OpportunitySink?, engine: ExecutionEngine?, bus: any OpportunityBus, stopAfter: Duration?) {
         self.watchers = watchers
         self.detection = detection
         self.sink = sink
+        self.engine = engine
         self.bus = bus
         self.stopAfter = stopAfter
     }
@@ -180,14 +186,20 @@ final class RunStatus: Service {
             let done = stopAfter.map { now - start >= $0 } ?? false
             if now - lastPrint >= .seconds(5) || done {
                 lastPrint = now
-                for (w, d) in zip(watchers, detection) {
-                    let s = w.status, ds = d.status
-                    Output.standardError("\(s.name) block \(s.stateBlock ?? 0) pools \(s.pools) cycles \(ds.detector.cyclesEvaluated) published \(ds.published)")
+                for (i, w) in watchers.enumerated() {
+                    let s = w.status
+                    let detected = i < detection.count ? " cycles \(detection[i].status.detector.cyclesEvaluated) published \(detection[i].status.published)" : ""
+                    Output.standardError("\(s.name) block \(s.stateBlock ?? 0) pools \(s.pools)\(detected)")
                 }
                 let c = bus.counters
                 if let sink {
                     let ss = sink.status
                     Output.standardError("bus published \(c.published) dropped \(c.dropped) delivered \(c.delivered) rejected \(c.rejectedSignature) dead \(c.deadLettered); consumed \(ss.received) expired \(ss.expired)")
+                }
+                if let engine {
+                    let r = await engine.snapshot
+                    let refused = r.refused.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    Output.standardError("execution received \(r.received) submitted \(r.submitted) included \(r.included) failed \(r.failed); refused \(refused.isEmpty ? "none" : refused)")
                 }
             }
             if done { return }

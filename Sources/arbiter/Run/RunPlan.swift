@@ -41,6 +41,14 @@ enum RunPlan {
         return (watchers, detection, crossChain)
     }
 
+    /// Watchers alone (no detection), for an executor in its own process: it re-quotes on
+    /// state it keeps itself.
+    static func watchers(_ registry: Registry, chains: [Chain], environment: [String: String], partition: String, logger: Logger) throws -> [ChainWatcher] {
+        let plans = try WatchPlan.configurations(registry, chains: chains.map(\.name), environment: environment, matrix: PriceMatrix(expected: 4_096))
+        guard !plans.isEmpty else { throw CLIError("no enabled EVM chain in partition \(partition) has an RPC endpoint") }
+        return plans.map { ChainWatcher($0, logger: logger) }
+    }
+
     static func detector(_ registry: Registry, _ chain: Chain, chainID: UInt64, minProfitBps: Int?) throws -> CycleDetector.Configuration {
         let tokens = registry.tokens(on: chain.name).filter(\.enabled)
         func evm(_ t: Token) -> Address? { if case .evm(let a) = t.address { a } else { nil } }
