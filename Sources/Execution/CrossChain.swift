@@ -312,8 +312,29 @@ public actor CrossChainExecutor {
             try? await Task.sleep(for: configuration.poll)
             if Task.isCancelled { return }
         }
+        // Sales sent that were still pending when their wait ended: one may land yet, and then
+        // the asset is gone. Checked first each round; while the node still holds one, no other
+        // sale is sent (it would spend a second nonce on a sale that can only revert).
+        var pendingSales: [(hash: String, expect: UInt256)] = []
         while t.status == .arrived, let received = t.received, !Task.isCancelled {
             let sale = t.opportunity.path[1]
+            var waiting = false
+            for p in pendingSales {
+                if let r = try? await to.eth.rpc.call("eth_getTransactionReceipt", [.string(p.hash)]), r != .null, let receipt = Self.receipt(r) {
+                    guard receipt.status == 1 else { continue }
+                    t.sellTx = receipt.txHash
+                    t.proceeds = Self.sold(receipt.logs, executor: to.executor) ?? p.expect
+                    t.status = .sold
+                    update(t)
+                    break
+                }
+                if let known = try? await to.eth.rpc.call("eth_getTransactionByHash", [.string(p.hash)]), known != .null { waiting = true }
+            }
+            if t.status == .sold { break }
+            if waiting {
+                try? await Task.sleep(for: configuration.poll)
+                continue
+            }
             guard let s = state.state(chain: to.chainID), case .success(let q) = Requote.quote([sale], amountIn: received, on: s) else {
                 try? await Task.sleep(for: configuration.poll)
                 continue
@@ -327,14 +348,21 @@ public actor CrossChainExecutor {
                                                 .uint(UInt256(WallClock.nanoseconds() / 1_000_000_000 + 300))])
             switch await transact(to, opportunity: t.opportunity.id, data: data, expect: q.amountOut, whenSigned: { _ in }) {
             case .success(let receipt):
-                guard let proceeds = Self.sold(receipt.logs, executor: to.executor) else { continue }
+                // The sale landed (a receipt with status 1): it is never sent again. Without our
+                // `Sold` event (a contract other than ours) the simulated proceeds stand, said so.
+                let event = Self.sold(receipt.logs, executor: to.executor)
                 t.sellTx = receipt.txHash
-                t.proceeds = proceeds
+                t.proceeds = event ?? q.amountOut
+                if event == nil { t.detail = "no Sold event in the sale's receipt: proceeds as simulated" }
                 t.status = .sold
                 update(t)
             case .failure(let r):
                 // The state moved under the sale (or the chain refused it): quote again.
-                t.detail = r.description
+                if t.detail != r.description {
+                    t.detail = r.description
+                    update(t)
+                }
+                if r.stage == "inclusion", r.reason == "pending" { pendingSales.append((r.detail, q.amountOut)) }
                 try? await Task.sleep(for: configuration.poll)
             }
             if Task.isCancelled { return }

@@ -18,7 +18,8 @@ import Testing
 /// WETH cheaper on one chain, buys it there and deposits it into the bridge in one transaction
 /// (a Flashbots bundle), the relayer fills it on the other chain, and it is sold there (a
 /// sequencer transaction). The executor is stopped as soon as the asset is in flight; a new one
-/// on the same journal must find the recovery record and finish the trade. Part of the serialized
+/// on the same journal must find the recovery record and finish the trade, through a sale that
+/// waits in the pool longer than the executor waits for it. Part of the serialized
 /// lab suite: its two devnets never run beside the other lab tests' trades (two cores).
 extension ExecutionLabTests {
     struct Chain {
@@ -134,12 +135,28 @@ extension ExecutionLabTests {
         let inFlight = try #require(await first.snapshot.transfers.first { $0.status == .inFlight })
         let id = inFlight.opportunity.id
 
-        let second = CrossChainExecutor(legs: legs, state: states, journal: journal, logger: LabWorld.logger)
+        // After the restart the sale waits in chain 10's pool (its tip under the node's minimum)
+        // past the executor's wait: it is in doubt, and no second sale may go out while the node
+        // holds the first (it would take another nonce and could only revert).
+        _ = try await b.devnet.call("devnet_setMinTip", [.string(UInt256(1_000_000_000_000).hexQuantity)])
+        var patient = CrossChainExecutor.Configuration()
+        patient.maxPendingBlocks = 3
+        let second = CrossChainExecutor(configuration: patient, legs: legs, state: states, journal: journal, logger: LabWorld.logger)
         #expect(try await second.recover() >= 1)
+        try await LabWorld.wait("the sale pending past the wait", seconds: 90) {
+            await second.snapshot.transfers.contains { $0.opportunity.id == id && $0.detail.contains("inclusion: pending") }
+        }
+        let waitedFrom = try await b.eth.blockNumber()
+        try await LabWorld.wait("three more blocks") { try await b.eth.blockNumber() >= waitedFrom + 3 }
+        let pooled = try await b.devnet.call("devnet_txpool", []).arrayValue ?? []
+        #expect(pooled.count == 1)
+        _ = try await b.devnet.call("devnet_setMinTip", [.string("0x0")])
         try await LabWorld.wait("the sale after the restart", seconds: 90) {
             await second.snapshot.transfers.contains { $0.opportunity.id == id && $0.status == .sold }
         }
         await second.stop()
+        let sales = try UInt256(hex: try #require(try await b.devnet.call("eth_getTransactionCount", [.string(key.address.checksummed), .string("latest")]).stringValue))
+        #expect(sales == UInt256(1))
         let t = try #require(await second.snapshot.transfers.first { $0.opportunity.id == id })
         let o = t.opportunity
 
@@ -163,6 +180,7 @@ extension ExecutionLabTests {
         // The journal's record walked to `sold` and names both transactions.
         let record = try #require(try journal.transfers().first { $0.opportunity.id == id })
         #expect(record.status == .sold && record.depositTx == t.depositTx && record.sellTx == t.sellTx && record.proceeds == t.proceeds)
+        #expect(pooled.first?.stringValue?.lowercased() == t.sellTx.lowercased())
         #expect(try journal.transfers(open: true).allSatisfy { $0.opportunity.id != id })
     }
 }

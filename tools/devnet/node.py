@@ -405,7 +405,13 @@ class Node:
         try:
             return enc.transaction(self.t.get_transaction_by_hash(h))
         except Exception:
-            return None
+            pass
+        # Waiting in the pool: known, not mined (geth's answer: no block fields).
+        for (sender, nonce), w in self.txpool.items():
+            if w["hash"] == h.lower():
+                return {"hash": w["hash"], "from": sender, "nonce": hex(nonce), "maxFeePerGas": hex(w["max_fee"]),
+                        "maxPriorityFeePerGas": hex(w["tip_cap"]), "blockHash": None, "blockNumber": None, "transactionIndex": None}
+        return None
 
     def rpc_eth_getTransactionReceipt(self, h):
         try:

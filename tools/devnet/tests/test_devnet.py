@@ -365,6 +365,10 @@ def test_a_transaction_tipping_below_the_minimum_waits_and_is_replaced_only_at_t
     rpc(fresh.http, "evm_mine")
     assert rpc(fresh.http, "eth_getTransactionReceipt", ["0x" + first.hash.hex()])[1]["result"] is None
     assert rpc(fresh.http, "devnet_txpool")[1]["result"] == ["0x" + first.hash.hex()]
+    # Known to the node, not mined (as geth answers for a pooled transaction).
+    known = rpc(fresh.http, "eth_getTransactionByHash", ["0x" + first.hash.hex()])[1]["result"]
+    assert known["hash"] == "0x" + first.hash.hex() and known["blockNumber"] is None and int(known["nonce"], 16) == n
+    assert known["from"].lower() == me.lower() and int(known["maxPriorityFeePerGas"], 16) == 10**9
     # geth counts waiting transactions in the pending nonce; the latest one is unchanged.
     assert w3.eth.get_transaction_count(me, "pending") == n + 1 and w3.eth.get_transaction_count(me) == n
     # 9% more on both caps is not a replacement; 10% more on only one is not either.
