@@ -25,6 +25,22 @@ package struct Registry: Sendable {
     package func flashSources(on chain: String) -> [FlashSource] { flashSources.filter { $0.chain == chain } }
     package func token(_ symbol: String, on chain: String) -> Token? { tokens.first { $0.chain == chain && $0.symbol == symbol } }
 
+    /// For a pool-flash source (`uniswapV3Flash`, `pancakeV3`: its contract is the factory), the
+    /// places in `dexes` of the DEXs whose pools lend through it: enabled, of the matching kind
+    /// (Uniswap V3, PancakeSwap V3), on its chain, deployed by that factory. Empty otherwise.
+    package func lendingDEXes(_ source: FlashSource) -> [Int] {
+        let kind: DEXKind
+        switch source.protocol {
+        case .uniswapV3Flash: kind = .uniswapV3
+        case .pancakeV3: kind = .pancakeV3
+        default: return []
+        }
+        return dexes.indices.filter { i in
+            let d = dexes[i]
+            return d.chain == source.chain && d.enabled && d.kind == kind && d.factory == source.contract
+        }
+    }
+
     /// Bridge routes that start or end on `chain`.
     package func bridges(touching chain: String) -> [BridgeRoute] { bridges.filter { $0.from == chain || $0.to == chain } }
 

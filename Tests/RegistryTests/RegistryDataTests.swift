@@ -57,6 +57,29 @@ import Testing
         #expect(r.chain("zksync")?.multicall3 == (try Address(hex: "0xF9cda624FBC7e059355ce98a31693d299FACd963")))
     }
 
+    /// A pool-flash source's contract is a factory; its pools lend only if a DEX of the
+    /// matching kind has that factory. PancakeSwap V3's (protocol-facts: 0x0BFb…1865) must be
+    /// the PancakeSwap V3 DEX's own on BSC, Base, Arbitrum and Linea.
+    @Test func poolFlashSourcesLendFromTheirFactorysDEX() throws {
+        let r = Self.registry
+        let pancake = try Address(hex: "0x0BFbCF9fa4f9C56B0F40a671Ad40E0805A091865")
+        var seen: Set<String> = []
+        for s in r.flashSources where [.uniswapV3Flash, .pancakeV3].contains(s.protocol) && s.status == .active {
+            let lending = r.lendingDEXes(s)
+            #expect(!lending.isEmpty, "\(s.chain) \(s.name): no DEX of its factory \(s.contract.checksummed)")
+            for i in lending {
+                #expect(r.dexes[i].chain == s.chain && r.dexes[i].factory == s.contract)
+                #expect(r.dexes[i].kind == (s.protocol == .pancakeV3 ? .pancakeV3 : .uniswapV3))
+            }
+            if s.protocol == .pancakeV3 { seen.insert(s.chain) }
+            if s.protocol == .pancakeV3 && s.chain != "zksync" { #expect(s.contract == pancake, "\(s.chain)") }
+        }
+        #expect(seen.isSuperset(of: ["bsc", "base", "arbitrum", "linea"]))
+        // Not a pool-flash source: no lending DEXs.
+        let aave = try #require(r.flashSources.first { $0.protocol == .aaveV3 })
+        #expect(r.lendingDEXes(aave).isEmpty)
+    }
+
     @Test func everyChainHasAnExplicitMEVModeAndTheNewL2sAreNotPublic() {
         for name in ["blast", "scroll", "mantle", "mode"] {
             #expect(Self.registry.chain(name)?.mev == .sequencer)

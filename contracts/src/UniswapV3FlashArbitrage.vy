@@ -1,10 +1,12 @@
 # pragma version 0.4.3
 """
-@title Arbiter executor borrowing from a Uniswap V3 pool
-@notice pool.flash → uniswapV3FlashCallback; we push amount + fee back to the pool before
-        returning (the pool checks its balance). The pool is named per trade, so it is verified
-        against FACTORY (getPool of its own tokens and tier must be it), and it may not be on the
-        path: it is locked during its own flash, and a path through it would revert anyway.
+@title Arbiter executor borrowing from a Uniswap V3 (or PancakeSwap V3) pool
+@notice pool.flash → uniswapV3FlashCallback (PancakeSwap V3 pools call pancakeV3FlashCallback,
+        with the same arguments); we push amount + fee back to the pool before returning (the
+        pool checks its balance). The pool is named per trade, so it is verified against FACTORY
+        (getPool of its own tokens and tier must be it: one deployment per factory, Uniswap's or
+        PancakeSwap's), and it may not be on the path: it is locked during its own flash, and a
+        path through it would revert anyway.
 """
 import flash_arb as base
 
@@ -52,6 +54,16 @@ def execute(pool: address, asset: address, amount: uint256, steps: DynArray[base
 
 @external
 def uniswapV3FlashCallback(fee0: uint256, fee1: uint256, data: Bytes[base.PARAMS_SIZE]):
+    self._on_flash(fee0, fee1, data)
+
+
+@external
+def pancakeV3FlashCallback(fee0: uint256, fee1: uint256, data: Bytes[base.PARAMS_SIZE]):
+    self._on_flash(fee0, fee1, data)
+
+
+@internal
+def _on_flash(fee0: uint256, fee1: uint256, data: Bytes[base.PARAMS_SIZE]):
     # Only the pool we called, only during our own loan. One side was borrowed, so one fee is zero.
     base._check_lender()
     steps: DynArray[base.Step, base.MAX_STEPS] = []

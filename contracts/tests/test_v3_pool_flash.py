@@ -1,9 +1,11 @@
 """Borrowing from a real Uniswap V3 pool (pool.flash): the pool's tier as fee, the pool checked
-against the factory, and never on its own path."""
+against the factory, and never on its own path. PancakeSwap V3 pools (a double of their flash:
+no PancakeSwap bytecode ships here) call pancakeV3FlashCallback on the same executor, deployed
+with their factory."""
 import boa
 import pytest
 
-from onchain import FAR, V3, balances, deploy, step, v3_pool_at
+from onchain import DOUBLES, FAR, SRC, V3, balances, deploy, load, sort2, step, v3_pool_at
 from test_execute import two_hop_v2, two_hop_v3
 from test_security import params
 
@@ -90,3 +92,44 @@ def test_only_authorised_callers(world):
     usdc, ex = world.tokens["USDC"], world.executors["v3pool"]
     with boa.env.prank(boa.env.generate_address()), boa.reverts("arbiter: not authorised"):
         ex.execute(world.v3_pool(500, "USDC", "WETH").address, usdc.address, 10**6, two_hop_v2(world, "USDC"), 0, FAR)
+
+
+def pancake(world, tier=2500, sym="USDC", liquidity=1_000_000):
+    """A PancakeSwap V3 pool double of `sym`/WETH holding `liquidity` of each (whole units), its
+    factory double (the pool registered there), and our executor deployed with that factory."""
+    a, b = sort2(world.tokens[sym], world.tokens["WETH"])
+    factory = load(DOUBLES, "PancakeV3PoolDouble", a.address, b.address, tier)
+    pool = load(DOUBLES, "PancakeV3PoolDouble", a.address, b.address, tier)
+    factory.register(pool.address)
+    for t in (a, b):
+        t.mint(pool.address, liquidity * 10**t.decimals())
+    ex = load(SRC, "UniswapV3FlashArbitrage", factory.address)
+    return pool, factory, ex
+
+
+@pytest.mark.parametrize("tier,sym,amount", [(2500, "USDC", 10_000 * E6 + 3), (100, "DAI", 3_333 * E18 + 7)])
+def test_a_pancake_v3_pool_lends_through_its_own_callback_for_its_tier_rounded_up(world, tier, sym, amount):
+    pool, _, ex = pancake(world, tier, sym)
+    token, steps = world.tokens[sym], two_hop_v2(world, sym)
+    with boa.env.anchor():
+        free = world.executors["balancer"].execute(token.address, amount, steps, 1, FAR)
+    held = token.balanceOf(pool.address)
+    profit = ex.execute(pool.address, token.address, amount, steps, 1, FAR)
+    fee = ceil_div(amount * tier, 10**6)
+    assert profit > 0 and token.balanceOf(ex.address) == profit
+    assert token.balanceOf(pool.address) == held + fee and free - profit == fee
+
+
+def test_a_pancake_pool_must_be_its_factorys_and_the_uniswap_executor_refuses_it(world):
+    usdc = world.tokens["USDC"]
+    pool, factory, ex = pancake(world)
+    a, b = sort2(usdc, world.tokens["WETH"])
+    stray = load(DOUBLES, "PancakeV3PoolDouble", a.address, b.address, 2500)
+    usdc.mint(stray.address, 10**12)
+    with boa.reverts("arbiter: pool not from the factory"):
+        ex.execute(stray.address, usdc.address, 10_000 * E6, two_hop_v2(world, "USDC"), 0, FAR)
+    with boa.reverts("arbiter: pool not from the factory"):
+        world.executors["v3pool"].execute(pool.address, usdc.address, 10_000 * E6, two_hop_v2(world, "USDC"), 0, FAR)
+    # Outside a loan of ours the Pancake callback is closed too.
+    with boa.env.prank(pool.address), boa.reverts("arbiter: no loan in flight"):
+        ex.pancakeV3FlashCallback(0, 0, params(two_hop_v2(world, "USDC")))

@@ -27,9 +27,11 @@ enum ExecutionPlan {
                         if case .evm(let a)? = registry.token(sym, on: chain.name)?.address { a } else { nil }
                     })
                 }
-                if s.protocol == .uniswapV3Flash {
-                    // Any watched V3 pool may lend; the provider keeps those the factory (s.contract) vouches for.
-                    let pools = w.configuration.pools.filter { $0.kind == .uniswapV3 }.map(\.address)
+                if [.uniswapV3Flash, .pancakeV3].contains(s.protocol) {
+                    // The watched pools of that factory's DEXs (a watched pool's venue names its DEX's
+                    // place in the registry) may lend; the provider keeps those the factory vouches for.
+                    let dexes = Set(registry.lendingDEXes(s))
+                    let pools = w.configuration.pools.filter { $0.kind == .uniswapV3 && dexes.contains(Int($0.venue >> 24)) }.map(\.address)
                     lenders.append(FlashLender(source: .uniswapV3Flash, lender: s.contract, executor: executor, assets: assets, defaultFee: .none, pools: pools))
                     continue
                 }

@@ -59,10 +59,10 @@ enum RunPlan {
         var ordered = [native] + tokens.filter { $0.tags.contains(.stable) && $0.symbol != native.symbol }
         ordered += tokens.filter { t in !ordered.contains(t) && sources.contains { $0.assets?.contains(t.symbol) ?? false } }
         var assets: [CycleDetector.Asset] = []
-        let tier = lowestV3Tier(registry, chain)
+        let tiers = lowestV3Tiers(registry, chain)
         for t in ordered {
             guard let a = evm(t) else { continue }
-            let (source, fee) = cheapest(sources.filter { $0.assets?.contains(t.symbol) ?? true }, v3Tier: tier)
+            let (source, fee) = cheapest(sources.filter { $0.assets?.contains(t.symbol) ?? true }, v3Tiers: tiers)
             assets.append(CycleDetector.Asset(address: a, decimals: UInt8(clamping: t.decimals), usdPerToken: t.tags.contains(.stable) ? 1 : nil,
                                               flashSource: source, flashFee: fee))
         }
@@ -100,19 +100,26 @@ enum RunPlan {
         return routes.isEmpty ? nil : CrossChainDetector.Configuration(routes: routes, wrappedNative: natives)
     }
 
-    /// The lowest tier of the chain's Uniswap V3 pools: detection's estimate of a V3-pool flash
-    /// fee (execution picks the pool, off the path, and charges its real tier).
-    static func lowestV3Tier(_ registry: Registry, _ chain: Chain) -> UInt32? {
-        registry.dexes(on: chain.name).filter { $0.kind == .uniswapV3 && $0.enabled }.flatMap(\.feesPips).min().map { UInt32(clamping: $0) }
+    /// Per pool-flash source on the chain, the lowest tier of the pools it lends from (its
+    /// factory's DEXs): detection's estimate of its fee (execution picks the pool, off the path,
+    /// and charges its real tier).
+    static func lowestV3Tiers(_ registry: Registry, _ chain: Chain) -> [FlashProtocol: UInt32] {
+        var out: [FlashProtocol: UInt32] = [:]
+        for s in registry.flashSources(on: chain.name) {
+            guard let tier = registry.lendingDEXes(s).flatMap({ registry.dexes[$0].feesPips }).min().map({ UInt32(clamping: $0) }) else { continue }
+            out[s.protocol] = min(out[s.protocol] ?? .max, tier)
+        }
+        return out
     }
 
     /// The active source with the lowest fee rate, then the least gas (as execution chooses);
-    /// `.none` (own capital) when there is none. V3-pool flash counts at `v3Tier`, when known.
-    static func cheapest(_ sources: [FlashSource], v3Tier: UInt32? = nil) -> (Opportunity.FlashSource, AMMMath.FlashFee) {
+    /// `.none` (own capital) when there is none. Pool-flash sources count at their lowest tier
+    /// in `v3Tiers`, when known.
+    static func cheapest(_ sources: [FlashSource], v3Tiers: [FlashProtocol: UInt32] = [:]) -> (Opportunity.FlashSource, AMMMath.FlashFee) {
         var best: (Opportunity.FlashSource, AMMMath.FlashFee)? = nil
         func gas(_ k: Opportunity.FlashSource) -> UInt64 { FlashLender.overheadGas(k) }
         for s in sources {
-            guard let kind = kind(s.protocol), let fee = fee(s, v3Tier: v3Tier) else { continue }
+            guard let kind = kind(s.protocol), let fee = fee(s, v3Tier: v3Tiers[s.protocol]) else { continue }
             if best == nil || (fee.rate, gas(kind)) < (best!.1.rate, gas(best!.0)) { best = (kind, fee) }
         }
         return best ?? (.none, .none)
@@ -124,8 +131,9 @@ enum RunPlan {
         case .balancerV2: .balancerV2
         case .syncswap: .syncSwap
         case .daiFlashMint: .daiFlashMint
-        case .uniswapV3Flash: .uniswapV3Flash
-        case .pancakeV3: nil  // its callback is pancakeV3FlashCallback: no executor of ours takes it
+        // A PancakeSwap V3 pool lends as a Uniswap V3 pool does (its callback, pancakeV3FlashCallback,
+        // is on the same executor, deployed with PancakeSwap's factory).
+        case .uniswapV3Flash, .pancakeV3: .uniswapV3Flash
         }
     }
 
