@@ -14,10 +14,13 @@ public struct EthClient: Sendable {
     /// A block tag or number for calls that read state.
     public enum Block: Sendable {
         case latest
+        /// The node's pending state (transactions it holds counted: a nonce's next free value).
+        case pending
         case number(UInt64)
         var json: JSONValue {
             switch self {
             case .latest: .string("latest")
+            case .pending: .string("pending")
             case .number(let n): .string(UInt256(n).hexQuantity)
             }
         }
@@ -26,6 +29,11 @@ public struct EthClient: Sendable {
     public func chainID() async throws(RPCError) -> UInt64 { try Self.quantity(try await rpc.call("eth_chainId"), "chainId") }
 
     public func blockNumber() async throws(RPCError) -> UInt64 { try Self.quantity(try await rpc.call("eth_blockNumber"), "blockNumber") }
+
+    /// `eth_getTransactionCount`: the transactions `account` has sent (its next nonce) at `block`.
+    public func transactionCount(of account: Address, at block: Block) async throws(RPCError) -> UInt64 {
+        try Self.quantity(try await rpc.call("eth_getTransactionCount", [.string(account.checksummed), block.json]), "transactionCount")
+    }
 
     /// What market state needs of a block header.
     public struct Header: Equatable, Sendable {

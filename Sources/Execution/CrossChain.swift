@@ -38,6 +38,21 @@ public struct BridgeTransfer: Equatable, Sendable {
     public var status: Status
     public var detail = ""
 
+    public init(opportunity: Opportunity, amountIn: UInt256, bought: UInt256, depositTx: String = "", depositID: UInt256? = nil, depositBlock: UInt64 = 0,
+                received: UInt256? = nil, sellTx: String = "", proceeds: UInt256? = nil, status: Status, detail: String = "") {
+        self.opportunity = opportunity
+        self.amountIn = amountIn
+        self.bought = bought
+        self.depositTx = depositTx
+        self.depositID = depositID
+        self.depositBlock = depositBlock
+        self.received = received
+        self.sellTx = sellTx
+        self.proceeds = proceeds
+        self.status = status
+        self.detail = detail
+    }
+
     public var fromChain: UInt64 { opportunity.path[0].chainID }
     public var toChain: UInt64 { opportunity.path[1].chainID }
     /// Proceeds less the quote spent (across the two chains, in the same money); nil until sold.
@@ -282,20 +297,12 @@ public actor CrossChainExecutor {
         guard let to = legs[t.toChain] else { return }
         let began = WallClock.nanoseconds()
         if t.status == .sending {
-            // Leg one's fate is not known (pending when last seen, or a restart came first): its
-            // receipt decides; without one after `sendingBlocks` more blocks, it never landed.
             guard let from = legs[t.fromChain] else { return }
-            let until = ((try? await from.eth.blockNumber()) ?? 0) + configuration.sendingBlocks
-            var receipt: Receipt? = nil
-            while receipt == nil, !Task.isCancelled {
-                if let r = try? await from.eth.rpc.call("eth_getTransactionReceipt", [.string(t.depositTx)]), r != .null { receipt = Self.receipt(r); break }
-                guard let head = try? await from.eth.blockNumber(), head <= until else { break }
-                try? await Task.sleep(for: configuration.poll)
-            }
+            let (receipt, why) = await settleLegOne(t, on: from)
             if Task.isCancelled { return }
             guard let receipt, receipt.status == 1, let (id, _) = Self.deposit(receipt.logs, bridge: from.bridge) else {
                 t.status = .failed
-                t.detail = receipt == nil ? "leg one did not land" : "leg one reverted"
+                t.detail = receipt == nil ? why : "leg one reverted"
                 update(t)
                 return
             }
@@ -367,6 +374,72 @@ public actor CrossChainExecutor {
             }
             if Task.isCancelled { return }
         }
+    }
+
+    /// Leg one's fate when it is not known (pending when last seen, or a restart came first).
+    /// A receipt decides. A bundle that has no receipt `sendingBlocks` blocks on never lands. A
+    /// transaction may land as long as its nonce is free, so it counts as never landed only once
+    /// the chain's count has passed its nonce without it; `sendingBlocks` blocks on, a
+    /// cancellation (same nonce, fees +50 %) is sent to settle it either way. Returns the receipt,
+    /// or why there is none.
+    private func settleLegOne(_ t: BridgeTransfer, on leg: CrossChainLeg) async -> (Receipt?, String) {
+        let submission = (try? journal.allSubmissions())?.last { $0.chain == leg.chainID && $0.txHash == t.depositTx }
+        let until = ((try? await leg.eth.blockNumber()) ?? 0) + configuration.sendingBlocks
+        var cancellation: String? = nil
+        while !Task.isCancelled {
+            // The count first: a receipt missing after it was read is missing at that count.
+            let count = try? await leg.eth.transactionCount(of: leg.key.address, at: .latest)
+            if let r = try? await leg.eth.rpc.call("eth_getTransactionReceipt", [.string(t.depositTx)]), r != .null, let receipt = Self.receipt(r) {
+                if let submission { try? journal.updateSubmission(submission.seq, status: receipt.status == 1 ? .included : .reverted, lastBlock: receipt.block, at: WallClock.nanoseconds()) }
+                return (receipt, "")
+            }
+            let head = (try? await leg.eth.blockNumber()) ?? 0
+            guard !leg.route.isBundle, let submission else {
+                // A bundle past its blocks (or a transaction whose nonce the journal lost): gone.
+                if head > until { return (nil, "leg one did not land") }
+                try? await Task.sleep(for: configuration.poll)
+                continue
+            }
+            if let count, count > submission.nonce {
+                if let cancellation, let r = try? await leg.eth.rpc.call("eth_getTransactionReceipt", [.string(cancellation)]), r != .null {
+                    try? journal.updateSubmission(submission.seq, status: .cancelled, txHash: cancellation, at: WallClock.nanoseconds())
+                    return (nil, "leg one cancelled: \(cancellation) took nonce \(submission.nonce)")
+                }
+                try? journal.updateSubmission(submission.seq, status: .dropped, at: WallClock.nanoseconds())
+                return (nil, "leg one never landed: nonce \(submission.nonce) was taken by another transaction")
+            }
+            if head > until, cancellation == nil, let rpc = leg.route.transactionEndpoint {
+                cancellation = await cancel(t.depositTx, nonce: submission.nonce, on: leg, via: rpc)
+            }
+            try? await Task.sleep(for: configuration.poll)
+        }
+        return (nil, "stopped")
+    }
+
+    /// Sends the cancellation of our transaction `hash` (nonce `nonce`): fees +50 % over what the
+    /// node says it bid, or twice the current quote when the node no longer knows it.
+    private func cancel(_ hash: String, nonce: UInt64, on leg: CrossChainLeg, via rpc: RPCClient) async -> String? {
+        var tip = UInt256.zero, cap = UInt256.zero
+        if let known = try? await leg.eth.rpc.call("eth_getTransactionByHash", [.string(hash)]), known != .null,
+           let t = known["maxPriorityFeePerGas"]?.stringValue.flatMap({ try? UInt256(hex: $0) }),
+           let c = known["maxFeePerGas"]?.stringValue.flatMap({ try? UInt256(hex: $0) }) {
+            (tip, cap) = (t, c)
+        } else {
+            var oracle = gas[leg.chainID] ?? GasOracle(configuration: configuration.gas)
+            guard let h = try? await leg.eth.rpc.call("eth_feeHistory", oracle.parameters), let q = try? oracle.quote(feeHistory: h) else { return nil }
+            (tip, cap) = (q.maxPriorityFeePerGas &* UInt256(2), q.maxFeePerGas &* UInt256(2))
+        }
+        let original = Transaction(type: .dynamicFee, chainId: leg.chainID, nonce: nonce, maxPriorityFeePerGas: tip, maxFeePerGas: cap,
+                                   gasLimit: 21_000, to: leg.key.address, value: .zero, data: [])
+        let signed = original.cancellation(signedWith: leg.key)
+        do {
+            _ = try await rpc.sendRawTransaction(signed.raw)
+        } catch {
+            logger.warning("cross-chain: cancellation of leg one failed", metadata: ["arb.tx": "\(hash)", "error": "\(error)"])
+            return nil
+        }
+        logger.notice("cross-chain: leg one still pending; cancellation sent", metadata: ["arb.tx": "\(hash)", "arb.nonce": "\(nonce)"])
+        return Hex.encode(signed.hash)
     }
 
     private func update(_ t: BridgeTransfer) {

@@ -449,7 +449,7 @@ public actor ExecutionEngine {
                     }
                 }
                 cancelled = true
-                let cancel = cancellation(current, chain: chain)
+                let cancel = current.cancellation(signedWith: chain.key)
                 _ = try? await rpc.sendRawTransaction(cancel.raw)
                 sent.append((cancel.hash, true))
                 pendingSince = head
@@ -573,19 +573,6 @@ public actor ExecutionEngine {
         let gasInAsset = plan.detectedProfit &- o.netProfit
         guard !o.gasCostWei.isZero, !gasInAsset.isNegative, !gasInAsset.magnitude.isZero else { return nil }
         return UInt256.mulDivRoundingUp(wei, gasInAsset.magnitude, o.gasCostWei) ?? .max
-    }
-
-    /// A 0-value transfer to ourselves with the same nonce and fees raised by half (nodes ask
-    /// at least 10% more to replace): whichever lands first takes the nonce.
-    private func cancellation(_ tx: Transaction, chain: ExecutionChain) -> SignedTransaction {
-        var c = tx
-        c.to = chain.key.address
-        c.data = []
-        c.value = .zero
-        c.gasLimit = 21_000
-        c.maxFeePerGas = tx.maxFeePerGas &+ tx.maxFeePerGas / 2
-        c.maxPriorityFeePerGas = tx.maxPriorityFeePerGas &+ tx.maxPriorityFeePerGas / 2
-        return c.signed(with: chain.key)
     }
 
     private func gasQuote(_ chain: ExecutionChain, block: UInt64) async -> Result<GasOracle.Quote, GasOracle.Failure> {

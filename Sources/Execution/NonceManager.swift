@@ -132,12 +132,8 @@ public final class NonceManager: Sendable {
 
     public var nextNonce: UInt64? { state.withLock { $0.next } }
 
-    enum Tag: String { case latest, pending }
-
-    private func transactionCount(_ tag: Tag) async throws -> UInt64 {
-        let v = try await eth.rpc.call("eth_getTransactionCount", [.string(sender.checksummed), .string(tag.rawValue)])
-        guard let s = v.stringValue, let n = try? UInt256(hex: s), n <= UInt256(UInt64.max) else { throw ExecutionError("eth_getTransactionCount: not a quantity") }
-        return n.w0
+    private func transactionCount(_ block: EthClient.Block) async throws -> UInt64 {
+        try await eth.transactionCount(of: sender, at: block)
     }
 
     private func receiptBlock(_ hash: String) async throws -> UInt64? {

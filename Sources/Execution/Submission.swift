@@ -110,3 +110,19 @@ extension RPCClient {
         return h
     }
 }
+
+extension Transaction {
+    /// Its cancellation: a 0-value transfer to the signer itself with the same nonce and both fee
+    /// caps raised by half (nodes ask at least 10% more to replace): whichever lands first takes
+    /// the nonce.
+    public func cancellation(signedWith key: PrivateKey) -> SignedTransaction {
+        var c = self
+        c.to = key.address
+        c.data = []
+        c.value = .zero
+        c.gasLimit = 21_000
+        c.maxFeePerGas = maxFeePerGas &+ maxFeePerGas / 2
+        c.maxPriorityFeePerGas = maxPriorityFeePerGas &+ maxPriorityFeePerGas / 2
+        return c.signed(with: key)
+    }
+}

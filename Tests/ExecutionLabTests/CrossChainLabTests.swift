@@ -184,3 +184,75 @@ extension ExecutionLabTests {
         #expect(try journal.transfers(open: true).allSatisfy { $0.opportunity.id != id })
     }
 }
+
+/// Leg one in doubt: sent on a sequencer chain, still pending when its wait ended (or when the
+/// process restarted). While its nonce is free it may still land, so it must not be written off;
+/// the executor settles it with a cancellation at that nonce, and only the chain's count moving
+/// past the nonce without the deposit makes it `failed`.
+extension ExecutionLabTests {
+    @Test func aLegOneStillPendingIsCancelledNotWrittenOffWhileItCouldLand() async throws {
+        let devnet = try Devnet(chainId: 10, lab: true, market: false, blockTime: 1)
+        defer { devnet.stop() }
+        let rpc = RPCClient(HTTPTransport(url: devnet.http.absoluteString)), eth = EthClient(rpc)
+        let key = try PrivateKey(hex: "0x" + String(repeating: "6d", count: 32))
+        _ = try await devnet.call("devnet_fund", [.string(key.address.checksummed), .string(UInt256(10_000_000_000_000_000_000).hexQuantity)])
+        try await LabWorld.wait("the funding") {
+            let balance = try await devnet.call("eth_getBalance", [.string(key.address.checksummed), .string("latest")])
+            return (balance.stringValue ?? "0x0") != "0x0"
+        }
+
+        // The record a crash leaves: a cross-chain trade from chain 10 whose leg one was sent
+        // (nonce reserved and journaled) and has no receipt.
+        let (journal, _) = try LabWorld.journal()
+        let weth = try Address(hex: "0x00000000000000000000000000000000000000a1"), usdc = try Address(hex: "0x00000000000000000000000000000000000000b2")
+        let o = Opportunity(id: [0x4c] + Array(repeating: 0, count: 15), kind: .crossChain, chains: [10, 1],
+                            path: [.init(chainID: 10, pool: try Address(hex: "0x00000000000000000000000000000000000000c3"), tokenIn: usdc, tokenOut: weth, venue: 0, amountOut: UInt256(1_000)),
+                                   .init(chainID: 1, pool: try Address(hex: "0x00000000000000000000000000000000000000d4"), tokenIn: weth, tokenOut: usdc, venue: 0, amountOut: UInt256(1_020))],
+                            amountIn: UInt256(1_000), grossProfit: Int256(20), netProfit: Int256(10), grossProfitMicroUSD: 20, netProfitMicroUSD: 10, gasUnits: 200_000,
+                            gasCostWei: .zero, flashSource: .none, blockNumber: 1, timestamps: .init(), expiresAt: UInt64.max, confidence: 1)
+        let nonces = NonceManager(chain: 10, sender: key.address, journal: journal, eth: eth)
+        let (nonce, seq) = try await nonces.reserve(opportunity: o.id, now: WallClock.nanoseconds())
+        // It tips 1 gwei where the node asks 2: it waits in the pool.
+        _ = try await devnet.call("devnet_setMinTip", [.string(UInt256(2_000_000_000).hexQuantity)])
+        let stuck = Transaction(type: .dynamicFee, chainId: 10, nonce: nonce, maxPriorityFeePerGas: UInt256(1_000_000_000), maxFeePerGas: UInt256(100_000_000_000),
+                                gasLimit: 21_000, to: try Address(hex: "0x000000000000000000000000000000000000dEaD"), value: .zero, data: []).signed(with: key)
+        let hash = Hex.encode(stuck.hash)
+        _ = try await rpc.call("eth_sendRawTransaction", [.string(Hex.encode(stuck.raw))])
+        try journal.updateSubmission(seq, status: .dropped, txHash: hash, mode: "private", at: WallClock.nanoseconds())
+        try journal.record(transfer: BridgeTransfer(opportunity: o, amountIn: o.amountIn, bought: o.path[0].amountOut, depositTx: hash, status: .sending),
+                           at: WallClock.nanoseconds())
+        func pool() async throws -> [String] { (try await devnet.call("devnet_txpool", []).arrayValue ?? []).compactMap(\.stringValue) }
+        #expect(try await pool() == [hash])
+
+        var configuration = CrossChainExecutor.Configuration()
+        configuration.sendingBlocks = 2
+        configuration.poll = .milliseconds(100)
+        let executor = try Address(hex: "0x00000000000000000000000000000000000000e1"), bridge = try Address(hex: "0x00000000000000000000000000000000000000b1")
+        let legs = [10, 1].map { CrossChainLeg(chainID: $0, eth: eth, route: .privateRPC(rpc), key: key, executor: executor, bridge: bridge) }
+        let x = CrossChainExecutor(configuration: configuration, legs: legs, state: WatcherStates([]), journal: journal, logger: LabWorld.logger)
+        defer { Task { await x.stop() } }
+        #expect(try await x.recover() == 1)
+        func status() async -> BridgeTransfer? { await x.snapshot.transfers.first { $0.opportunity.id == o.id } }
+
+        // Two blocks on, the cancellation replaces it in the pool (fees +50 %: still under 2 gwei).
+        try await LabWorld.wait("the cancellation in the pool", seconds: 30) { let p = try await pool(); return p.count == 1 && p[0] != hash }
+        let cancellation = try await pool()[0]
+        let from = try await eth.blockNumber()
+        try await LabWorld.wait("three more blocks") { try await eth.blockNumber() >= from + 3 }
+        // The nonce is free and something of ours holds it: not written off.
+        #expect(await status()?.status == .sending)
+
+        _ = try await devnet.call("devnet_setMinTip", [.string("0x0")])
+        try await LabWorld.wait("the transfer settled", seconds: 30) { await status()?.status == .failed }
+        let t = try #require(await status())
+        #expect(t.detail.contains("cancelled") && t.detail.contains(cancellation))
+        // The chain: nonce used once, by the 0-value self-transfer; the original never landed.
+        #expect(try await eth.transactionCount(of: key.address, at: .latest) == nonce + 1)
+        let landed = try await devnet.call("eth_getTransactionByHash", [.string(cancellation)])
+        #expect(landed["to"]?.stringValue?.lowercased() == key.address.checksummed.lowercased() && landed["value"]?.stringValue == "0x0")
+        #expect(try await devnet.call("eth_getTransactionReceipt", [.string(hash)]) == .null)
+        let journaled = try #require(try journal.allSubmissions().first { $0.seq == seq })
+        #expect(journaled.status == .cancelled && journaled.txHash == cancellation)
+        #expect(try journal.transfers().first { $0.opportunity.id == o.id }?.status == .failed)
+    }
+}
