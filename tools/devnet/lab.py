@@ -10,7 +10,7 @@ import sys
 import eth_defi
 from eth_abi import encode
 from eth_account import Account
-from eth_utils import function_signature_to_4byte_selector, keccak, to_canonical_address, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ARTIFACTS = os.path.join(ROOT, "contracts", "artifacts")
@@ -259,13 +259,7 @@ class Lab:
 
     def _trader_send(self, to, data):
         """Signs a transaction by the trader and adds it to the block being built."""
-        backend = self.t.backend
-        key = backend.account_keys[1]
-        nonce = backend.get_nonce(to_canonical_address(self.trader), "pending")
-        tx = Account.sign_transaction({"type": 2, "chainId": self.node.chain_id, "nonce": nonce, "to": to, "value": 0,
-                                       "gas": 400_000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9,
-                                       "data": data}, key.to_hex())
-        return self.node._send("0x" + tx.raw_transaction.hex())
+        return self.node._send(self.node._sign({"from": to_checksum_address(self.trader), "to": to, "data": data, "gas": 400_000}))
 
     def swap(self, dex, pool_name, sell, amount):
         """One swap by the trader through the venue's real router: exact `amount` of `sell` in."""

@@ -36,6 +36,8 @@ class Node:
         self.t = EthereumTester(backend=backend, auto_mine_transactions=False)
         self.automine = True
         self.accounts = self.t.get_accounts()
+        # The unlocked accounts' keys, to sign what eth_sendTransaction asks of them.
+        self.keys = {k.public_key.to_checksum_address().lower(): k.to_hex() for k in backend.account_keys}
         self.snapshots = {}          # block number → snapshot id, after the block was mined
         self.block_logs = {}         # block number → JSON-RPC logs emitted in it
         self.bundles = {}            # target block number → [(raw txs, reverting hashes)]
@@ -219,10 +221,7 @@ class Node:
         return h
 
     def fund(self, address: str, wei: int):
-        self.t.send_transaction({"from": self.accounts[0], "to": to_checksum_address(address), "value": wei,
-                                 "gas": 21000, "max_fee_per_gas": 10**11, "max_priority_fee_per_gas": 10**9})
-        if self.automine:
-            self.mine()
+        self._send(self._sign({"from": self.accounts[0], "to": to_checksum_address(address), "value": wei, "gas": 21000}))
 
     # ------------------------------------------------------------------ JSON-RPC
 
@@ -385,21 +384,28 @@ class Node:
         return [a.lower() for a in self.accounts]
 
     def rpc_eth_sendTransaction(self, tx):
-        """Signs with one of the devnet's unlocked accounts (as Anvil and Hardhat do)."""
+        """Signs with one of the devnet's unlocked accounts (as Anvil and Hardhat do), then takes
+        the raw transaction's path: eth-tester's own send_transaction rebuilds the block being
+        built from its queue and silently drops raw transactions applied to it."""
         out = enc.inbound_tx(tx)
         if out.get("from") not in self.accounts:
             raise RPCError(-32000, "eth_sendTransaction needs `from` to be one of eth_accounts; sign others and use eth_sendRawTransaction")
-        out.setdefault("gas", 8_000_000)
-        if "gas_price" not in out:
-            out.setdefault("max_fee_per_gas", 10**11)
-            out.setdefault("max_priority_fee_per_gas", 10**9)
-        try:
-            h = self.t.send_transaction(out)
-        except ValidationError as e:
-            raise RPCError(-32000, f"invalid transaction: {e}") from None
-        if self.automine:
-            self.mine()
-        return h
+        return self._send(self._sign(out))
+
+    def _sign(self, out: dict) -> str:
+        """An unlocked account's transaction (eth-tester dict) signed: next pending nonce unless
+        given, 8M gas and 100 gwei / 1 gwei fee caps unless given."""
+        sender = out["from"]
+        tx = {"chainId": self.chain_id, "to": out.get("to") or b"", "value": out.get("value", 0), "data": out.get("data", "0x"),
+              "gas": out.get("gas", 8_000_000),
+              "nonce": out["nonce"] if "nonce" in out else int(self.rpc_eth_getTransactionCount(sender, "pending"), 16)}
+        if "gas_price" in out:
+            tx["gasPrice"] = out["gas_price"]
+        else:
+            tx["type"] = 2
+            tx["maxFeePerGas"] = out.get("max_fee_per_gas", 10**11)
+            tx["maxPriorityFeePerGas"] = out.get("max_priority_fee_per_gas", 10**9)
+        return "0x" + Account.sign_transaction(tx, self.keys[sender.lower()]).raw_transaction.hex()
 
     def rpc_eth_getTransactionByHash(self, h):
         try:

@@ -348,6 +348,34 @@ def test_relay_checks_the_flashbots_signature_and_lands_bundles_at_the_top_of_th
         rpc(fresh.http, "evm_setAutomine", [True])
 
 
+def test_raw_transactions_and_unlocked_account_transactions_share_a_block(fresh):
+    """Signed transactions (ours) and eth_sendTransaction (the lab relayer's, devnet_fund) in one
+    block: every one lands (eth-tester's own send_transaction used to rebuild the block being built
+    and silently drop the raw ones before it), and an unlocked account's consecutive nonces share it."""
+    w3 = Web3(Web3.HTTPProvider(fresh.http))
+    me = Account.from_key(KEY).address
+    rpc(fresh.http, "devnet_fund", [me, hex(10**20)])
+    unlocked = rpc(fresh.http, "eth_accounts")[1]["result"][2]
+    rpc(fresh.http, "evm_setAutomine", [False])
+    try:
+        n = w3.eth.get_transaction_count(me)
+        ours = Account.sign_transaction({"type": 2, "chainId": w3.eth.chain_id, "nonce": n, "to": "0x000000000000000000000000000000000000dEaD",
+                                         "value": 5, "gas": 21000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9}, KEY)
+        assert w3.eth.send_raw_transaction(ours.raw_transaction) == ours.hash
+        theirs = [rpc(fresh.http, "eth_sendTransaction", [{"from": unlocked, "to": "0x000000000000000000000000000000000000bEEF", "value": "0x7"}])[1]["result"]
+                  for _ in range(2)]
+        rpc(fresh.http, "devnet_fund", ["0x000000000000000000000000000000000000cafE", "0x9"])
+        rpc(fresh.http, "evm_mine")
+        block = w3.eth.get_block("latest")
+        assert w3.eth.get_transaction_receipt(ours.hash).blockNumber == block.number
+        for h in theirs:
+            assert w3.eth.get_transaction_receipt(h).blockNumber == block.number
+        assert len(block.transactions) == 4 and w3.eth.get_transaction_count(me) == n + 1
+        assert w3.eth.get_balance("0x000000000000000000000000000000000000cafE") == 9
+    finally:
+        rpc(fresh.http, "evm_setAutomine", [True])
+
+
 def test_a_transaction_tipping_below_the_minimum_waits_and_is_replaced_only_at_ten_percent_more(fresh):
     w3 = Web3(Web3.HTTPProvider(fresh.http))
     me = Account.from_key(KEY).address
