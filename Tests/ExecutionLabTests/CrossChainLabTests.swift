@@ -137,7 +137,12 @@ extension ExecutionLabTests {
 
         // After the restart the sale waits in chain 10's pool (its tip under the node's minimum)
         // past the executor's wait: it is in doubt, and no second sale may go out while the node
-        // holds the first (it would take another nonce and could only revert).
+        // holds the first (it would take another nonce and could only revert). The minimum goes up
+        // once the relayer has filled the transfer (its fill would wait in the pool too).
+        let filled = try FunctionSignature("filled(uint256,uint256)").calldata([.uint(UInt256(1)), .uint(try #require(inFlight.depositID))])
+        try await LabWorld.wait("the relayer's fill on chain 10", seconds: 60) {
+            try await b.eth.call(to: try b.address("bridge", "address"), data: filled, block: .latest).last == 1
+        }
         _ = try await b.devnet.call("devnet_setMinTip", [.string(UInt256(1_000_000_000_000).hexQuantity)])
         var patient = CrossChainExecutor.Configuration()
         patient.maxPendingBlocks = 3

@@ -174,15 +174,20 @@ final class LabWorld: @unchecked Sendable {
                                    .address(try Address(hex: trader)), .uint(UInt256(UInt64(1) << 40))])
         _ = try await devnet.call("eth_sendTransaction", [.object([
             ("from", .string(trader)), ("to", .string(router.checksummed)), ("data", .string(Hex.encode(data))), ("gas", .string("0x7a120")),
-        ])])
+        ] + Self.wellTipped)])
     }
+
+    /// The trader is a market participant tipping well (100 gwei): it never waits in the pool a
+    /// test sets up (`withMinTip`) for the engine's own transactions.
+    static let wellTipped: [(String, JSONValue)] = [("maxPriorityFeePerGas", .string(UInt256(100_000_000_000).hexQuantity)),
+                                                    ("maxFeePerGas", .string(UInt256(300_000_000_000).hexQuantity))]
 
     /// The trader sends `amount` of `symbol` to `to` (mined in the next block).
     func transfer(_ symbol: String, to: Address, amount: UInt256) async throws {
         let data = try FunctionSignature("transfer(address,uint256)").calldata([.address(to), .uint(amount)])
         _ = try await devnet.call("eth_sendTransaction", [.object([
             ("from", .string(trader)), ("to", .string(tokens[symbol]!.checksummed)), ("data", .string(Hex.encode(data))), ("gas", .string("0x30d40")),
-        ])])
+        ] + Self.wellTipped)])
     }
 
     func blockNumber() async throws -> UInt64 { try await eth.blockNumber() }
