@@ -108,7 +108,9 @@ import Testing
         let session = WebSocketSession(url: devnet.ws.absoluteString)
         var applied: [LogPosition] = []
         var processed = start  // the last block whose logs are all applied
-        var subscriptions = 0, live = 0
+        // Each subscription must also carry live logs before its socket is dropped (under load
+        // the backfill alone could otherwise pass every height mark, and nothing live be tested).
+        var subscriptions = 0, live = 0, liveHere = 0
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await session.run() }
             let filter = JSONValue.object([("address", .array(pairs.map { .string($0.lowercased) })),
@@ -117,6 +119,7 @@ import Testing
                 switch event {
                 case .subscribed:
                     subscriptions += 1
+                    liveHere = 0
                     // Whatever happened while we were not subscribed: everything after `processed`.
                     let head = try await eth.blockNumber()
                     for log in try await eth.logs(addresses: pairs, topics: [PoolTopics.v2Sync], from: processed + 1, to: head) {
@@ -126,10 +129,12 @@ import Testing
                 case .item(let json):
                     let log = try EthClient.log(json)
                     live += 1
+                    liveHere += 1
                     if case .applied = book.apply(log) { applied.append(log.position) }
                     processed = max(processed, log.blockNumber - 1)
                 }
                 let height = try await eth.blockNumber()
+                guard liveHere > 0 else { continue }
                 if subscriptions == 1 && height >= start + 6 || subscriptions == 2 && height >= start + 12 {
                     _ = try await devnet.call("devnet_dropWebSockets")
                 }

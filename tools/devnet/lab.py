@@ -79,8 +79,11 @@ class Lab:
               "data": "0x" + data.hex()}
         if to:
             tx["to"] = to
-        h = self.t.send_transaction(tx)
-        self.node.mine()
+        # Signed and sent as every devnet transaction is (eth-tester's own send_transaction would
+        # drop raw transactions already in the block), then mined.
+        h = self.node._send(self.node._sign(tx))
+        if not self.node.automine:
+            self.node.mine()
         r = self.t.get_transaction_receipt(h)
         if r["status"] != 1:
             raise RuntimeError(f"lab transaction failed: to={to} data={data[:4].hex()}")

@@ -396,7 +396,7 @@ class Node:
         """An unlocked account's transaction (eth-tester dict) signed: next pending nonce unless
         given, 8M gas and 100 gwei / 1 gwei fee caps unless given."""
         sender = out["from"]
-        tx = {"chainId": self.chain_id, "to": out.get("to") or b"", "value": out.get("value", 0), "data": out.get("data", "0x"),
+        tx = {"chainId": self.chain_id, "to": to_checksum_address(out["to"]) if out.get("to") else b"", "value": out.get("value", 0), "data": out.get("data", "0x"),
               "gas": out.get("gas", 8_000_000),
               "nonce": out["nonce"] if "nonce" in out else int(self.rpc_eth_getTransactionCount(sender, "pending"), 16)}
         if "gas_price" in out:
