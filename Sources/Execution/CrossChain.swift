@@ -327,7 +327,7 @@ public actor CrossChainExecutor {
             let sale = t.opportunity.path[1]
             var waiting = false
             for p in pendingSales {
-                if let r = try? await to.eth.rpc.call("eth_getTransactionReceipt", [.string(p.hash)]), r != .null, let receipt = Self.receipt(r) {
+                if let receipt = await Self.receipt(p.hash, on: to.eth) {
                     guard receipt.status == 1 else { continue }
                     t.sellTx = receipt.txHash
                     t.proceeds = Self.sold(receipt.logs, executor: to.executor) ?? p.expect
@@ -383,13 +383,13 @@ public actor CrossChainExecutor {
     /// cancellation (same nonce, fees +50 %) is sent to settle it either way. Returns the receipt,
     /// or why there is none.
     private func settleLegOne(_ t: BridgeTransfer, on leg: CrossChainLeg) async -> (Receipt?, String) {
-        let submission = (try? journal.allSubmissions())?.last { $0.chain == leg.chainID && $0.txHash == t.depositTx }
+        let submission = try? journal.submission(chain: leg.chainID, txHash: t.depositTx)
         let until = ((try? await leg.eth.blockNumber()) ?? 0) + configuration.sendingBlocks
         var cancellation: String? = nil
         while !Task.isCancelled {
             // The count first: a receipt missing after it was read is missing at that count.
             let count = try? await leg.eth.transactionCount(of: leg.key.address, at: .latest)
-            if let r = try? await leg.eth.rpc.call("eth_getTransactionReceipt", [.string(t.depositTx)]), r != .null, let receipt = Self.receipt(r) {
+            if let receipt = await Self.receipt(t.depositTx, on: leg.eth) {
                 if let submission { try? journal.updateSubmission(submission.seq, status: receipt.status == 1 ? .included : .reverted, lastBlock: receipt.block, at: WallClock.nanoseconds()) }
                 return (receipt, "")
             }
@@ -401,7 +401,7 @@ public actor CrossChainExecutor {
                 continue
             }
             if let count, count > submission.nonce {
-                if let cancellation, let r = try? await leg.eth.rpc.call("eth_getTransactionReceipt", [.string(cancellation)]), r != .null {
+                if let cancellation, await Self.receipt(cancellation, on: leg.eth) != nil {
                     try? journal.updateSubmission(submission.seq, status: .cancelled, txHash: cancellation, at: WallClock.nanoseconds())
                     return (nil, "leg one cancelled: \(cancellation) took nonce \(submission.nonce)")
                 }
@@ -566,10 +566,16 @@ public actor CrossChainExecutor {
     /// The receipt of `hash`, polled until the chain passes `until`.
     private func receipt(_ leg: CrossChainLeg, _ hash: String, until: UInt64) async -> Receipt? {
         while true {
-            if let r = try? await leg.eth.rpc.call("eth_getTransactionReceipt", [.string(hash)]), r != .null, let receipt = Self.receipt(r) { return receipt }
+            if let receipt = await Self.receipt(hash, on: leg.eth) { return receipt }
             guard let head = try? await leg.eth.blockNumber(), head <= until else { return nil }
             try? await Task.sleep(for: configuration.poll)
         }
+    }
+
+    /// The receipt of `hash`, if it has one yet (an unreadable answer counts as none yet).
+    static func receipt(_ hash: String, on eth: EthClient) async -> Receipt? {
+        guard let r = try? await eth.rpc.call("eth_getTransactionReceipt", [.string(hash)]), r != .null else { return nil }
+        return receipt(r)
     }
 
     static func receipt(_ r: JSONValue) -> Receipt? {

@@ -180,6 +180,11 @@ public final class Journal: Sendable {
 
     public func allSubmissions() throws -> [Submission] { try submissions(sql: "ORDER BY seq", arguments: []) }
 
+    /// The latest submission on `chain` that sent `txHash`, if any.
+    public func submission(chain: UInt64, txHash: String) throws -> Submission? {
+        try submissions(sql: "WHERE chain = ? AND tx_hash = ? ORDER BY seq DESC LIMIT 1", arguments: [Int64(bitPattern: chain), txHash]).first
+    }
+
     private func submissions(sql: String, arguments: StatementArguments) throws -> [Submission] {
         try db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM submission " + sql, arguments: arguments).map { r in

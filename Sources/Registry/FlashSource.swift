@@ -7,6 +7,15 @@ package enum FlashProtocol: String, CaseIterable, Sendable, Codable {
     case daiFlashMint
     case pancakeV3
     case uniswapV3Flash
+
+    /// The DEX kind whose pools lend for a pool-flash protocol (`pool.flash`); nil for the others.
+    package var lendingPoolKind: DEXKind? {
+        switch self {
+        case .uniswapV3Flash: .uniswapV3
+        case .pancakeV3: .pancakeV3
+        case .aaveV3, .balancerV2, .syncswap, .daiFlashMint: nil
+        }
+    }
 }
 
 /// How the fee is known: a fixed rate, the pool's own fee tier, or a value read on-chain.

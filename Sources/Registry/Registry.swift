@@ -29,12 +29,7 @@ package struct Registry: Sendable {
     /// places in `dexes` of the DEXs whose pools lend through it: enabled, of the matching kind
     /// (Uniswap V3, PancakeSwap V3), on its chain, deployed by that factory. Empty otherwise.
     package func lendingDEXes(_ source: FlashSource) -> [Int] {
-        let kind: DEXKind
-        switch source.protocol {
-        case .uniswapV3Flash: kind = .uniswapV3
-        case .pancakeV3: kind = .pancakeV3
-        default: return []
-        }
+        guard let kind = source.protocol.lendingPoolKind else { return [] }
         return dexes.indices.filter { i in
             let d = dexes[i]
             return d.chain == source.chain && d.enabled && d.kind == kind && d.factory == source.contract

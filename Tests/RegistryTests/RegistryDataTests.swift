@@ -64,7 +64,7 @@ import Testing
         let r = Self.registry
         let pancake = try Address(hex: "0x0BFbCF9fa4f9C56B0F40a671Ad40E0805A091865")
         var seen: Set<String> = []
-        for s in r.flashSources where [.uniswapV3Flash, .pancakeV3].contains(s.protocol) && s.status == .active {
+        for s in r.flashSources where s.protocol.lendingPoolKind != nil && s.status == .active {
             let lending = r.lendingDEXes(s)
             #expect(!lending.isEmpty, "\(s.chain) \(s.name): no DEX of its factory \(s.contract.checksummed)")
             for i in lending {

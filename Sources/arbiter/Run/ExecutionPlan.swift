@@ -27,7 +27,7 @@ enum ExecutionPlan {
                         if case .evm(let a)? = registry.token(sym, on: chain.name)?.address { a } else { nil }
                     })
                 }
-                if [.uniswapV3Flash, .pancakeV3].contains(s.protocol) {
+                if s.protocol.lendingPoolKind != nil {
                     // The watched pools of that factory's DEXs (a watched pool's venue names its DEX's
                     // place in the registry) may lend; the provider keeps those the factory vouches for.
                     let dexes = Set(registry.lendingDEXes(s))
