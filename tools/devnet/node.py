@@ -1,6 +1,7 @@
 """The chain behind the devnet's JSON-RPC: eth-tester on py-evm, mined only through `Node.mine`
 so that every block passes through snapshots, bundles and subscription notifications."""
 import os
+import re
 
 import rlp
 from eth_account import Account
@@ -99,8 +100,16 @@ class Node:
 
     def _apply(self, raw: str) -> str:
         """Applies a raw transaction to the block being built, validated against its state, so
-        that one sender's consecutive nonces can share a block (eth-tester's own queue cannot)."""
-        h = self.t.backend.send_raw_transaction(bytes.fromhex(raw.removeprefix("0x")))
+        that one sender's consecutive nonces can share a block (eth-tester's own queue cannot).
+        py-evm's own validation errors come out as eth-tester's, in geth's words for a nonce."""
+        try:
+            h = self.t.backend.send_raw_transaction(bytes.fromhex(raw.removeprefix("0x")))
+        except EVMValidationError as e:
+            m = re.search(r"Invalid transaction nonce: Expected (\d+), but got (\d+)", str(e))
+            if m:
+                want, got = int(m.group(1)), int(m.group(2))
+                raise ValidationError(f"nonce too {'low' if got < want else 'high'}: next nonce {want}, tx nonce {got}") from None
+            raise ValidationError(str(e)) from None
         return "0x" + bytes(h).hex()
 
     def _try_bundle(self, raw_txs, reverting) -> bool:

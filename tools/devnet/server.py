@@ -1,6 +1,7 @@
 """HTTP and WebSocket JSON-RPC front end of a devnet `Node`, with fault injection."""
 import asyncio
 import json
+import logging
 import secrets
 
 from aiohttp import WSMsgType, web
@@ -16,6 +17,8 @@ class Faults:
         self.rate_limited = 0   # answer this many next requests with a rate-limit error
         self.retry_after = None  # seconds for the 429's Retry-After header (devnet_rateLimit's second argument)
         self.extra_logs = []    # appended to the next eth_getLogs answer (devnet_injectLogs)
+        self.slow_ms = 0        # answers to `slow_methods` are held back this long after they were computed
+        self.slow_methods = set()
 
 
 class Server:
@@ -49,7 +52,10 @@ class Server:
     async def _interval_mining(self):
         while True:
             await asyncio.sleep(self.block_time)
-            self.node.mine()
+            try:
+                self.node.mine()
+            except Exception:  # noqa: BLE001 - a bug in one block must not stop the chain
+                logging.getLogger("devnet").exception("mining a block failed")
 
     # ---------------------------------------------------------------- dispatch
 
@@ -57,6 +63,12 @@ class Server:
         if method == "devnet_dropWebSockets":
             for ws in list(self.sockets):
                 asyncio.get_running_loop().create_task(ws.close())
+            return True
+        if method == "devnet_slowAnswers":
+            # A slow way back: the node answers at once, the answer arrives later (it describes
+            # the chain as it was when it was asked).
+            self.faults.slow_ms = int(params[0])
+            self.faults.slow_methods = set(params[1]) if len(params) > 1 else set()
             return True
         if method == "devnet_setDelay":
             self.faults.delay_ms = int(params[0])
@@ -165,7 +177,11 @@ class Server:
         if limited:
             headers = {"Retry-After": str(self.faults.retry_after)} if self.faults.retry_after is not None else None
             return web.json_response({"jsonrpc": "2.0", "id": None, "error": limited}, status=429, headers=headers)
-        return web.json_response(self._handle(body))
+        answer = self._handle(body)
+        if self.faults.slow_ms and any(isinstance(r, dict) and r.get("method") in self.faults.slow_methods
+                                       for r in (body if isinstance(body, list) else [body])):
+            await asyncio.sleep(self.faults.slow_ms / 1000)
+        return web.json_response(answer)
 
     # ---------------------------------------------------------------- Flashbots relay
 

@@ -1,6 +1,7 @@
 """The devnet, driven by web3.py (an independent client) over HTTP and WebSocket."""
 import asyncio
 import json
+import threading
 import time
 import urllib.request
 
@@ -222,6 +223,19 @@ def test_fault_injection(fresh):
     rpc(fresh.http, "eth_blockNumber")
     assert time.monotonic() - start >= 0.3
     rpc(fresh.http, "devnet_setDelay", [0])
+    # Slow answers: computed when asked, delivered later; other methods and requests go on meanwhile.
+    rpc(fresh.http, "devnet_slowAnswers", [1000, ["eth_blockNumber"]])
+    head = int(rpc(fresh.http, "eth_getBlockByNumber", ["latest", False])[1]["result"]["number"], 16)
+    late = {}
+    asker = threading.Thread(target=lambda: late.update(answer=rpc(fresh.http, "eth_blockNumber")[1]["result"], at=time.monotonic()))
+    start = time.monotonic()
+    asker.start()
+    time.sleep(0.3)
+    rpc(fresh.http, "evm_mine")
+    assert int(rpc(fresh.http, "eth_getBlockByNumber", ["latest", False])[1]["result"]["number"], 16) == head + 1
+    asker.join(10)
+    assert int(late["answer"], 16) == head and late["at"] - start >= 1.0
+    rpc(fresh.http, "devnet_slowAnswers", [0, []])
 
 
 def test_three_devnets_side_by_side(tmp_path):
@@ -424,3 +438,38 @@ def test_a_transaction_tipping_below_the_minimum_waits_and_is_replaced_only_at_t
     rpc(fresh.http, "devnet_setMinTip", [hex(2 * 10**9)])
     err = rpc(fresh.http, "eth_sendRawTransaction", ["0x" + tx(10**9).raw_transaction.hex()])[1]["error"]
     assert err["message"] == "nonce too low"
+
+
+def test_a_used_nonce_is_refused_as_geth_refuses_it_and_never_stops_the_miner(fresh):
+    """A transaction whose nonce the chain has passed (a bundle that already landed, sent again for
+    the next block): the node answers -32000 "nonce too low" to eth_sendRawTransaction and to
+    eth_callBundle, and the block the stale bundle targets is still mined, with the ordinary
+    transactions waiting for it (py-evm's own validation error used to escape as an internal error
+    and, from a bundle, stop the miner)."""
+    w3 = Web3(Web3.HTTPProvider(fresh.http))
+    me = Account.from_key(KEY).address
+    rpc(fresh.http, "devnet_fund", [me, hex(10**20)])
+    dead = "0x000000000000000000000000000000000000dEaD"
+    n = w3.eth.get_transaction_count(me)
+    landed = signed(w3, dead, n, value=1, gas=21000)
+    rpc(fresh.http, "eth_sendBundle", [{"txs": ["0x" + landed.raw_transaction.hex()], "blockNumber": hex(w3.eth.block_number + 1)}])
+    rpc(fresh.http, "evm_mine")
+    assert w3.eth.get_transaction_receipt(landed.hash).status == 1 and w3.eth.get_transaction_count(me) == n + 1
+
+    err = rpc(fresh.http, "eth_sendRawTransaction", ["0x" + landed.raw_transaction.hex()])[1]["error"]
+    assert err["code"] == -32000 and "nonce too low" in err["message"]
+    err = rpc(fresh.http, "eth_callBundle", [{"txs": ["0x" + landed.raw_transaction.hex()], "blockNumber": hex(w3.eth.block_number + 1)}])[1]["error"]
+    assert err["code"] == -32000 and "nonce too low" in err["message"]
+
+    rpc(fresh.http, "evm_setAutomine", [False])
+    try:
+        rpc(fresh.http, "eth_sendBundle", [{"txs": ["0x" + landed.raw_transaction.hex()], "blockNumber": hex(w3.eth.block_number + 1)}])
+        ordinary = signed(w3, dead, n + 1, value=2, gas=21000)
+        w3.eth.send_raw_transaction(ordinary.raw_transaction)
+        head = w3.eth.block_number
+        assert "result" in rpc(fresh.http, "evm_mine")[1]
+        assert w3.eth.block_number == head + 1
+        assert w3.eth.get_transaction_receipt(ordinary.hash).blockNumber == head + 1
+        assert w3.eth.get_balance(dead) == 3
+    finally:
+        rpc(fresh.http, "evm_setAutomine", [True])
