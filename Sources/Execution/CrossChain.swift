@@ -55,6 +55,8 @@ public struct BridgeTransfer: Equatable, Sendable {
 
     public var fromChain: UInt64 { opportunity.path[0].chainID }
     public var toChain: UInt64 { opportunity.path[1].chainID }
+    /// Not yet sold or failed: funds are on their way (or leg one's fate is not known).
+    public var isOpen: Bool { status == .sending || status == .inFlight || status == .arrived }
     /// Proceeds less the quote spent (across the two chains, in the same money); nil until sold.
     public var realizedProfit: Int256? { proceeds.map { Int256(bitPattern: $0) &- Int256(bitPattern: amountIn) } }
 }
@@ -153,6 +155,9 @@ public actor CrossChainExecutor {
     /// Chains with a leg transaction outstanding: one at a time per chain and key (a bundle with
     /// the next nonce cannot land before the one ahead of it).
     private var busy: Set<UInt64> = []
+    /// Destination pools a leg one is being sent for (until its transfer is recorded).
+    private var buying: Set<SalePool> = []
+    private struct SalePool: Hashable { let chain: UInt64, pool: Address }
     public private(set) var snapshot = Report()
 
     public static let buyAndBridge = try! FunctionSignature(
@@ -193,7 +198,7 @@ public actor CrossChainExecutor {
     public func settle(within limit: Duration) async {
         closed = true
         let deadline = ContinuousClock.now + limit
-        while snapshot.transfers.contains(where: { [.sending, .inFlight, .arrived].contains($0.status) }), ContinuousClock.now < deadline {
+        while snapshot.transfers.contains(where: \.isOpen), ContinuousClock.now < deadline {
             try? await Task.sleep(for: configuration.poll)
         }
         stop()
@@ -228,6 +233,14 @@ public actor CrossChainExecutor {
         }
         guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
         guard !closed else { return .failure(Refusal("risk", "closing", "settling open transfers before stopping")) }
+        // Detection priced the sale on the destination pool as it is now; a transfer still open
+        // on the same pool will sell into it first, so this one's price is not what it would get.
+        let salePool = SalePool(chain: sell.chainID, pool: sell.pool)
+        if buying.contains(salePool) || snapshot.transfers.contains(where: { $0.isOpen && SalePool(chain: $0.toChain, pool: $0.opportunity.path[1].pool) == salePool }) {
+            return .failure(Refusal("risk", "saleInFlight", "a transfer still open sells into \(sell.pool.checksummed) on chain \(sell.chainID)"))
+        }
+        buying.insert(salePool)
+        defer { buying.remove(salePool) }
         let now = WallClock.nanoseconds()
         guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
         guard let s = state.state(chain: from.chainID) else { return .failure(Refusal("stale", "noState")) }
@@ -387,13 +400,13 @@ public actor CrossChainExecutor {
         let until = ((try? await leg.eth.blockNumber()) ?? 0) + configuration.sendingBlocks
         var cancellation: String? = nil
         while !Task.isCancelled {
-            // The count first: a receipt missing after it was read is missing at that count.
+            // The head and the count first: a receipt missing after they were read is missing at them.
+            let head = (try? await leg.eth.blockNumber()) ?? 0
             let count = try? await leg.eth.transactionCount(of: leg.key.address, at: .latest)
             if let receipt = await Self.receipt(t.depositTx, on: leg.eth) {
                 if let submission { try? journal.updateSubmission(submission.seq, status: receipt.status == 1 ? .included : .reverted, lastBlock: receipt.block, at: WallClock.nanoseconds()) }
                 return (receipt, "")
             }
-            let head = (try? await leg.eth.blockNumber()) ?? 0
             guard !leg.route.isBundle, let submission else {
                 // A bundle past its blocks (or a transaction whose nonce the journal lost): gone.
                 if head > until { return (nil, "leg one did not land") }
@@ -517,14 +530,18 @@ public actor CrossChainExecutor {
         let start = (try? await leg.eth.blockNumber()) ?? 0
         switch leg.route {
         case .flashbots(let relay):
+            // Once a bundle has gone to the relay it may land, whatever the answer said (or if
+            // none came): the last block it targeted decides, below.
+            var lastTarget: UInt64? = nil
             for _ in 0..<configuration.maxBundleBlocks where landed == nil {
                 do {
                     let head = try await leg.eth.blockNumber()
                     let sim = try await relay.callBundle([signed.raw], block: head + 1)
                     if let f = sim.failure { why = "bundle simulation: \(f)"; break }
+                    try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: head + 1, lastBlock: head + 1, at: WallClock.nanoseconds())
+                    lastTarget = head + 1
                     _ = try await relay.sendBundle([signed.raw], block: head + 1)
                     sent = true
-                    try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: head + 1, lastBlock: head + 1, at: WallClock.nanoseconds())
                     landed = await receipt(leg, hash, until: head + 1)
                 } catch {
                     why = "\(error)"
@@ -533,6 +550,7 @@ public actor CrossChainExecutor {
                     break
                 }
             }
+            if landed == nil, let lastTarget { landed = await receipt(leg, hash, until: lastTarget) }
         case .privateRPC(let rpc), .publicMempool(let rpc):
             do {
                 _ = try await rpc.sendRawTransaction(signed.raw)
@@ -552,6 +570,13 @@ public actor CrossChainExecutor {
                 try? await nonces.resync()
                 return .failure(Refusal("inclusion", "pending", hash))
             }
+            // The chain's count past the nonce with no receipt of ours: something else took it
+            // (another holder of the key, a lost record). It is not free: take the chain's count.
+            if let count = try? await leg.eth.transactionCount(of: leg.key.address, at: .latest), count > reservation.nonce {
+                try? journal.updateSubmission(reservation.submission, status: .dropped, at: now)
+                try? await nonces.resync()
+                return .failure(Refusal("nonce", "taken", "nonce \(reservation.nonce) is behind the chain's count \(count): \(why)"))
+            }
             try? nonces.release(reservation.nonce, submission: reservation.submission, now: now)
             return .failure(Refusal("inclusion", "notIncluded", why))
         }
@@ -563,11 +588,14 @@ public actor CrossChainExecutor {
         return .failure(Refusal("inclusion", "reverted", hash))
     }
 
-    /// The receipt of `hash`, polled until the chain passes `until`.
+    /// The receipt of `hash`, polled until the chain passes `until`. The head is read before the
+    /// receipt: a receipt missing after the head was past `until` is missing for good (read the
+    /// other way round, blocks mined between the two reads would be taken as empty).
     private func receipt(_ leg: CrossChainLeg, _ hash: String, until: UInt64) async -> Receipt? {
         while true {
+            let head = try? await leg.eth.blockNumber()
             if let receipt = await Self.receipt(hash, on: leg.eth) { return receipt }
-            guard let head = try? await leg.eth.blockNumber(), head <= until else { return nil }
+            guard let head, head <= until else { return nil }
             try? await Task.sleep(for: configuration.poll)
         }
     }
