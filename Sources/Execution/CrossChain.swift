@@ -348,7 +348,8 @@ public actor CrossChainExecutor {
                     update(t)
                     break
                 }
-                if let known = try? await to.eth.rpc.call("eth_getTransactionByHash", [.string(p.hash)]), known != .null { waiting = true }
+                // Only the node saying it no longer knows the sale frees it; an unread answer does not.
+                if (try? await to.eth.rpc.call("eth_getTransactionByHash", [.string(p.hash)])) != .null { waiting = true }
             }
             if t.status == .sold { break }
             if waiting {
@@ -555,10 +556,14 @@ public actor CrossChainExecutor {
             do {
                 _ = try await rpc.sendRawTransaction(signed.raw)
                 sent = true
-                try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: start + 1, lastBlock: start + 1, at: WallClock.nanoseconds())
-                landed = await receipt(leg, hash, until: start + configuration.maxPendingBlocks)
             } catch {
                 why = error.message
+                // No answer: the node may have taken it (followed as sent).
+                sent = mayHaveBeenAccepted(error)
+            }
+            if sent {
+                try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: start + 1, lastBlock: start + 1, at: WallClock.nanoseconds())
+                landed = await receipt(leg, hash, until: start + configuration.maxPendingBlocks)
             }
         }
         let now = WallClock.nanoseconds()

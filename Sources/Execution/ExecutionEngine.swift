@@ -311,16 +311,20 @@ public actor ExecutionEngine {
                                       executor: plan.executor.checksummed, expectedProfit: plan.expectedProfit.description, at: now)
         // simulate and submit
         var target = s.block + 1
-        var outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, target: target, clock: &clock)
+        var outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, submission: reservation.submission, target: target, clock: &clock)
         // Outrun by a block while simulating: if the path still quotes as detected on the new
         // state, the same signed trade is simulated again for the next block (twice at most).
         for _ in 0..<2 {
             guard case .failure(let r) = outcome, r.reason == "outrun", let head = try? await chain.eth.blockNumber(),
                   let fresh = await stillAsDetected(o, chain: chain, head: head) else { break }
             target = fresh.block + 1
-            outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, target: target, clock: &clock)
+            outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, submission: reservation.submission, target: target, clock: &clock)
         }
-        if case .failure(let r) = outcome {
+        if case .failure(let r) = outcome, r.reason == "unanswered" {
+            // No answer to the send: the relay or node may have taken it, and then it can land.
+            // It is followed as sent (the tracker finds it landed, or gives it up past its block).
+            logger.warning("no answer to the send: following it as sent", metadata: ["arb.tx": "\(txHash)", "error": "\(r.detail)"])
+        } else if case .failure(let r) = outcome {
             // Being outrun by the next block, or by transactions ahead of ours, is competition, not a fault of this chain's setup.
             if r.reason == "outrun" || r.reason == "pendingMoved" { admitted = false }
             try? nonces.release(reservation.nonce, submission: reservation.submission, now: WallClock.nanoseconds())
@@ -335,7 +339,8 @@ public actor ExecutionEngine {
         return .success(())
     }
 
-    private func simulateAndSubmit(_ chain: ExecutionChain, plan: TradePlan, signed: SignedTransaction, target: UInt64, clock: inout StageClock) async -> Result<Void, Refusal> {
+    private func simulateAndSubmit(_ chain: ExecutionChain, plan: TradePlan, signed: SignedTransaction, submission: Int64, target: UInt64,
+                                   clock: inout StageClock) async -> Result<Void, Refusal> {
         // The call itself, from our key, on the latest state: the contract must return exactly
         // what the re-quote expects (a difference means our state and the chain's disagree).
         // A bundle lands at the top of the next block: the latest state. A transaction joins the
@@ -367,11 +372,15 @@ public actor ExecutionEngine {
             if let head = try? await chain.eth.blockNumber(), head >= target {
                 return .failure(Refusal("simulate", "outrun", "block \(head) arrived during simulation for \(target)"))
             }
+            // Journaled as sent first: a restart between here and the answer waits the target out
+            // (a bundle may land without us hearing back).
+            try? journal.updateSubmission(submission, status: .submitted, targetBlock: target, lastBlock: target, at: WallClock.nanoseconds())
             do {
                 _ = try await relay.sendBundle(txs, block: target)
             } catch {
                 // The target block arrived between the check above and the send: outrun, as above.
                 if "\(error)".contains("in the past") { return .failure(Refusal("simulate", "outrun", "\(error)")) }
+                if mayHaveBeenAccepted(error) { return .failure(Refusal("submit", "unanswered", "\(error)")) }
                 return .failure(Refusal("submit", "relayRefused", "\(error)"))
             }
         case .privateRPC(let rpc), .publicMempool(let rpc):
@@ -385,6 +394,7 @@ public actor ExecutionEngine {
                     try? await nonces[chain.chainID]?.resync()
                     return .failure(Refusal("submit", "nonceTooLow", error.message))
                 }
+                if mayHaveBeenAccepted(error) { return .failure(Refusal("submit", "unanswered", error.message)) }
                 return .failure(Refusal("submit", m.contains("underpriced") ? "underpriced" : "rejected", error.message))
             }
         }
@@ -464,8 +474,13 @@ public actor ExecutionEngine {
             guard let s = await stillAsDetected(o, chain: chain, head: head) else { break }
             target = s.block + 1
             let txs = plan.bundlePrefix + [signed.raw]
-            guard let sim = try? await relay.callBundle(txs, block: target), sim.failure == nil,
-                  (try? await relay.sendBundle(txs, block: target)) != nil else { break }
+            guard let sim = try? await relay.callBundle(txs, block: target), sim.failure == nil else { break }
+            do {
+                _ = try await relay.sendBundle(txs, block: target)
+            } catch {
+                // Without an answer the relay may have taken it: it is looked for at `target` as sent.
+                guard mayHaveBeenAccepted(error) else { break }
+            }
             report.retargeted += 1
             try? journal.updateSubmission(submission, status: .submitted, lastBlock: target, at: WallClock.nanoseconds())
         }

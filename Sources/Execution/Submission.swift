@@ -90,6 +90,15 @@ public struct BundleSimulation: Equatable, Sendable {
     public var failure: String? { results.first { $0.error != nil }.map { "\($0.txHash): \($0.error!)" } }
 }
 
+/// Whether a send that failed with `error` may still have reached the node or relay: no answer
+/// came (a timeout, a dropped connection) or one that could not be read. Only the other side's
+/// own refusal, or a request never made (rate limit, no provider), says it was not taken; until
+/// then what was signed may land, and its nonce is not free.
+func mayHaveBeenAccepted(_ error: any Error) -> Bool {
+    guard let e = error as? RPCError else { return true }
+    return e.code == .timeout || e.code == .transport || e.code == .malformedResponse
+}
+
 extension RPCClient {
     func sendRawTransaction(_ raw: [UInt8]) async throws(RPCError) -> String {
         let v = try await call("eth_sendRawTransaction", [.string(Hex.encode(raw))])

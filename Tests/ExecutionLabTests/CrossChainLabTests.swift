@@ -169,7 +169,21 @@ extension ExecutionLabTests {
         }
         await second.stop()
         let sales = try UInt256(hex: try #require(try await b.devnet.call("eth_getTransactionCount", [.string(key.address.checksummed), .string("latest")]).stringValue))
-        #expect(sales == UInt256(1))
+        if sales != UInt256(1) {
+            // Which transactions of the key chain 10 has (for the failure's record).
+            var sent: [String] = []
+            for n in 0...(try await b.eth.blockNumber()) {
+                let block = try await b.devnet.call("eth_getBlockByNumber", [.string(UInt256(n).hexQuantity), .bool(true)])
+                for tx in block["transactions"]?.arrayValue ?? [] where tx["from"]?.stringValue?.lowercased() == key.address.checksummed.lowercased() {
+                    let h = tx["hash"]?.stringValue ?? "?"
+                    let r = try await b.devnet.call("eth_getTransactionReceipt", [.string(h)])
+                    sent.append("block \(n) nonce \(tx["nonce"]?.stringValue ?? "?") \(h) input \(String((tx["input"]?.stringValue ?? "").prefix(10))) status \(r["status"]?.stringValue ?? "?")")
+                }
+            }
+            let firstDetails = await first.snapshot.transfers.map { "\($0.status) \($0.sellTx) \($0.detail)" }
+            let secondDetails = await second.snapshot.transfers.map { "\($0.status) \($0.sellTx) \($0.detail)" }
+            Issue.record("chain 10 has \(sales) transactions of the key: \(sent); first \(firstDetails); second \(secondDetails); submissions \(try journal.allSubmissions())")
+        }
         let t = try #require(await second.snapshot.transfers.first { $0.opportunity.id == id })
         let o = t.opportunity
 

@@ -241,6 +241,28 @@ import Testing
         if case .number(let first)? = sent.first?["target"], let firstTarget = UInt64(first) { #expect(t.block > firstTarget) }
     }
 
+    @Test func aBundleSentWithoutAnAnswerIsFollowedAsSentAndItsLandingJournaled() async throws {
+        let w = try Self.world.get()
+        // The relay takes every bundle but answers after 6 s, past the engine's 5 s timeout: each
+        // send ends in a timeout while the bundle lands. The nonce must not be freed (it is
+        // taken), and the landed trade must be found and journaled like any other.
+        let (report, journal) = try await w.withSlowRelay(6_000, ["eth_sendBundle"]) {
+            try await trade(.ethereum, open: { w in
+                try await w.swap("sushiswap", sell: "WETH", buy: "USDC", amount: UInt256(20) * UInt256(1_000_000_000_000_000_000))
+            }, until: { r in !r.trades.isEmpty })
+        }
+        try await checkTrades(report, journal)
+        #expect(report.refused["submit:relayRefused"] == nil)
+        let submissions = try journal.allSubmissions()
+        for t in report.trades {
+            #expect(submissions.contains { $0.txHash == t.txHash && $0.status == .included })
+        }
+        // Nothing the journal gave up on (its nonce freed) landed after all.
+        for s in submissions where s.status == .dropped && !s.txHash.isEmpty {
+            #expect(try await w.devnet.call("eth_getTransactionReceipt", [.string(s.txHash)]) == .null, "\(s)")
+        }
+    }
+
     @Test func onAnOPStackChainTheL1DataFeeMustLeaveAProfit() async throws {
         let w = try Self.world.get()
         // L1 at 1 ETH per gas: posting any trade to L1 costs more than it makes (about 14 ETH).

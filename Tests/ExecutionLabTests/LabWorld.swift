@@ -199,13 +199,26 @@ final class LabWorld: @unchecked Sendable {
 
     /// Runs `body` with the minimum tip set, and sets it back to 0 however `body` ends.
     func withMinTip<T>(_ wei: UInt256, _ body: () async throws -> T) async throws -> T {
-        try await setMinTip(wei)
+        try await with({ try await self.setMinTip(wei) }, undone: { try await self.setMinTip(.zero) }, body)
+    }
+
+    /// Runs `body` with the relay's answers to `methods` arriving `ms` late (the mirror endpoint
+    /// the relay is on), and puts them back on time however `body` ends.
+    func withSlowRelay<T>(_ ms: Int, _ methods: [String], _ body: () async throws -> T) async throws -> T {
+        let mirror = try #require(devnet.mirrors.first).http
+        return try await with({ _ = try await self.devnet.call("devnet_slowAnswers", [.number(String(ms)), .array(methods.map { .string($0) })], endpoint: mirror) },
+                              undone: { _ = try await self.devnet.call("devnet_slowAnswers", [.number("0"), .array([])], endpoint: mirror) }, body)
+    }
+
+    /// `body` between a devnet setting and its undoing, which runs however `body` ends.
+    private func with<T>(_ setting: () async throws -> Void, undone: () async throws -> Void, _ body: () async throws -> T) async throws -> T {
+        try await setting()
         do {
             let value = try await body()
-            try await setMinTip(.zero)
+            try await undone()
             return value
         } catch {
-            try? await setMinTip(.zero)
+            try? await undone()
             throw error
         }
     }

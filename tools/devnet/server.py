@@ -178,10 +178,14 @@ class Server:
             headers = {"Retry-After": str(self.faults.retry_after)} if self.faults.retry_after is not None else None
             return web.json_response({"jsonrpc": "2.0", "id": None, "error": limited}, status=429, headers=headers)
         answer = self._handle(body)
+        await self._slow_answer(body)
+        return web.json_response(answer)
+
+    async def _slow_answer(self, body):
+        """Holds an answer back when devnet_slowAnswers names one of the request's methods."""
         if self.faults.slow_ms and any(isinstance(r, dict) and r.get("method") in self.faults.slow_methods
                                        for r in (body if isinstance(body, list) else [body])):
             await asyncio.sleep(self.faults.slow_ms / 1000)
-        return web.json_response(answer)
 
     # ---------------------------------------------------------------- Flashbots relay
 
@@ -215,9 +219,11 @@ class Server:
             return web.json_response({"jsonrpc": "2.0", "id": None, "error": limited}, status=429)
         self.node.relay_signer = signer.lower()
         try:
-            return web.json_response(self._handle(body))
+            answer = self._handle(body)
         finally:
             self.node.relay_signer = None
+        await self._slow_answer(body)
+        return web.json_response(answer)
 
     # ---------------------------------------------------------------- WebSocket
 
