@@ -349,7 +349,7 @@ public actor CrossChainExecutor {
                     break
                 }
                 // Only the node saying it no longer knows the sale frees it; an unread answer does not.
-                if (try? await to.eth.rpc.call("eth_getTransactionByHash", [.string(p.hash)])) != .null { waiting = true }
+                if await anyKnown([p.hash], on: to) { waiting = true }
             }
             if t.status == .sold { break }
             if waiting {
@@ -399,7 +399,7 @@ public actor CrossChainExecutor {
     private func settleLegOne(_ t: BridgeTransfer, on leg: CrossChainLeg) async -> (Receipt?, String) {
         let submission = try? journal.submission(chain: leg.chainID, txHash: t.depositTx)
         let until = ((try? await leg.eth.blockNumber()) ?? 0) + configuration.sendingBlocks
-        var cancellation: String? = nil
+        var cancellations: [String] = []
         while !Task.isCancelled {
             // The head and the count first: a receipt missing after they were read is missing at them.
             let head = (try? await leg.eth.blockNumber()) ?? 0
@@ -415,19 +415,29 @@ public actor CrossChainExecutor {
                 continue
             }
             if let count, count > submission.nonce {
-                if let cancellation, await Self.receipt(cancellation, on: leg.eth) != nil {
-                    try? journal.updateSubmission(submission.seq, status: .cancelled, txHash: cancellation, at: WallClock.nanoseconds())
-                    return (nil, "leg one cancelled: \(cancellation) took nonce \(submission.nonce)")
+                for c in cancellations.reversed() where await Self.receipt(c, on: leg.eth) != nil {
+                    try? journal.updateSubmission(submission.seq, status: .cancelled, txHash: c, at: WallClock.nanoseconds())
+                    return (nil, "leg one cancelled: \(c) took nonce \(submission.nonce)")
                 }
                 try? journal.updateSubmission(submission.seq, status: .dropped, at: WallClock.nanoseconds())
                 return (nil, "leg one never landed: nonce \(submission.nonce) was taken by another transaction")
             }
-            if head > until, cancellation == nil, let rpc = leg.route.transactionEndpoint {
-                cancellation = await cancel(t.depositTx, nonce: submission.nonce, on: leg, via: rpc)
+            // A cancellation goes once the wait is over, and again whenever the node has forgotten
+            // it and the original both (evicted from its pool): the nonce is free then, and only
+            // something landing on it settles the leg.
+            if head > until, let rpc = leg.route.transactionEndpoint {
+                let held = cancellations.isEmpty ? false : await anyKnown([t.depositTx] + cancellations, on: leg)
+                if !held, let c = await cancel(t.depositTx, nonce: submission.nonce, on: leg, via: rpc) { cancellations.append(c) }
             }
             try? await Task.sleep(for: configuration.poll)
         }
         return (nil, "stopped")
+    }
+
+    /// Whether the node still knows any of `hashes` (mined or waiting); an unread answer counts as known.
+    private func anyKnown(_ hashes: [String], on leg: CrossChainLeg) async -> Bool {
+        for h in hashes where (try? await leg.eth.rpc.call("eth_getTransactionByHash", [.string(h)])) != .null { return true }
+        return false
     }
 
     /// Sends the cancellation of our transaction `hash` (nonce `nonce`): fees +50 % over what the

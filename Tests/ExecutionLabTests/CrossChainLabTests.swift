@@ -214,8 +214,8 @@ extension ExecutionLabTests {
 
 /// Leg one in doubt: sent on a sequencer chain, still pending when its wait ended (or when the
 /// process restarted). While its nonce is free it may still land, so it must not be written off;
-/// the executor settles it with a cancellation at that nonce, and only the chain's count moving
-/// past the nonce without the deposit makes it `failed`.
+/// the executor settles it with a cancellation at that nonce (again if the node evicts both), and
+/// only the chain's count moving past the nonce without the deposit makes it `failed`.
 extension ExecutionLabTests {
     @Test func aLegOneStillPendingIsCancelledNotWrittenOffWhileItCouldLand() async throws {
         let devnet = try Devnet(chainId: 10, lab: true, market: false, blockTime: 1)
@@ -269,17 +269,27 @@ extension ExecutionLabTests {
         // The nonce is free and something of ours holds it: not written off.
         #expect(await status()?.status == .sending)
 
+        // The node evicts both (they waited past its pool's lifetime): the nonce is free and
+        // nothing of ours holds it. Another cancellation must go, or the leg stays open for good.
+        #expect(try await devnet.call("devnet_dropPool", []).arrayValue?.count == 1)
+        try await LabWorld.wait("another cancellation", seconds: 30) {
+            let p = try await pool()
+            if p.count == 1 && p[0] != cancellation { return true }
+            return try await eth.transactionCount(of: key.address, at: .latest) > nonce
+        }
         _ = try await devnet.call("devnet_setMinTip", [.string("0x0")])
         try await LabWorld.wait("the transfer settled", seconds: 30) { await status()?.status == .failed }
         let t = try #require(await status())
-        #expect(t.detail.contains("cancelled") && t.detail.contains(cancellation))
+        let journaled = try #require(try journal.allSubmissions().first { $0.seq == seq })
+        let taker = journaled.txHash
+        #expect(journaled.status == .cancelled && taker != cancellation && taker != hash)
+        #expect(t.detail.contains("cancelled") && t.detail.contains(taker))
         // The chain: nonce used once, by the 0-value self-transfer; the original never landed.
         #expect(try await eth.transactionCount(of: key.address, at: .latest) == nonce + 1)
-        let landed = try await devnet.call("eth_getTransactionByHash", [.string(cancellation)])
+        let landed = try await devnet.call("eth_getTransactionByHash", [.string(taker)])
         #expect(landed["to"]?.stringValue?.lowercased() == key.address.checksummed.lowercased() && landed["value"]?.stringValue == "0x0")
+        #expect(landed["nonce"]?.stringValue == UInt256(nonce).hexQuantity)
         #expect(try await devnet.call("eth_getTransactionReceipt", [.string(hash)]) == .null)
-        let journaled = try #require(try journal.allSubmissions().first { $0.seq == seq })
-        #expect(journaled.status == .cancelled && journaled.txHash == cancellation)
         #expect(try journal.transfers().first { $0.opportunity.id == o.id }?.status == .failed)
     }
 }

@@ -575,6 +575,13 @@ class Node:
         """The waiting transactions' hashes (for tests)."""
         return [w["hash"] for w in self.txpool.values()]
 
+    def rpc_devnet_dropPool(self):
+        """Evicts every waiting transaction, as a node drops what waited past its pool lifetime;
+        returns their hashes."""
+        dropped = [w["hash"] for w in self.txpool.values()]
+        self.txpool.clear()
+        return dropped
+
     def rpc_devnet_bundles(self):
         """Every bundle received so far (for tests): target block, tx hashes, relay signer, landed block."""
         return self.bundle_log

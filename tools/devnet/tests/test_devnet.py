@@ -438,6 +438,14 @@ def test_a_transaction_tipping_below_the_minimum_waits_and_is_replaced_only_at_t
     rpc(fresh.http, "devnet_setMinTip", [hex(2 * 10**9)])
     err = rpc(fresh.http, "eth_sendRawTransaction", ["0x" + tx(10**9).raw_transaction.hex()])[1]["error"]
     assert err["message"] == "nonce too low"
+    # A node evicts what waited too long: gone from the pool, unknown by hash, the nonce free again.
+    n += 1
+    fifth = tx(10**9, value=5)
+    w3.eth.send_raw_transaction(fifth.raw_transaction)
+    assert rpc(fresh.http, "devnet_dropPool")[1]["result"] == ["0x" + fifth.hash.hex()]
+    assert rpc(fresh.http, "devnet_txpool")[1]["result"] == []
+    assert rpc(fresh.http, "eth_getTransactionByHash", ["0x" + fifth.hash.hex()])[1]["result"] is None
+    assert w3.eth.get_transaction_count(me, "pending") == n
 
 
 def test_a_used_nonce_is_refused_as_geth_refuses_it_and_never_stops_the_miner(fresh):
