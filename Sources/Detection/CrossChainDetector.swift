@@ -8,6 +8,11 @@ import Opportunities
 /// keeps each chain's latest state (given by the caller) and evaluates the routes touching a
 /// chain that changed.
 ///
+/// The buy may come from any of the source chain's pools (it lands within a block); the sale is
+/// priced on the destination's deepest pool for the pair, where the chain's price is: a gap on a
+/// shallower pool there is closed by that chain's own arbitrage long before the asset arrives
+/// (sold into it, the lab's cross-chain trades realized about half of what was detected).
+///
 /// The trade of `x` quote units is `sell_B(bridge(buy_A(x)))`, every step exact: the pools'
 /// integer math and the bridge's proportional fee rounded down. From it come the bridge's fixed
 /// fee, gas on both chains (each converted into the quote token at that chain's deepest
@@ -106,10 +111,12 @@ public struct CrossChainDetector: Sendable {
                 counters.stale += 1
                 continue
             }
+            // The sale is priced on the destination's deepest pool for the pair: a gap on a
+            // shallower one is the chain's own arbitrage, closed within a block or two, long
+            // before the asset arrives; the deepest pool is where the chain's price is.
+            guard let sell = deepest(b, pools(b, route.asset.to, route.quote.to)) else { continue }
             for buy in pools(a, route.quote.from, route.asset.from) {
-                for sell in pools(b, route.asset.to, route.quote.to) {
-                    evaluate(route, a, buy, b, sell, now: now, into: &out)
-                }
+                evaluate(route, a, buy, b, sell, now: now, into: &out)
             }
         }
     }
@@ -122,6 +129,12 @@ public struct CrossChainDetector: Sendable {
             if r.token1 == tokenIn && r.token0 == tokenOut { return (i, false) }
             return nil
         }
+    }
+
+    /// Of `candidates`, the pool holding the most of its output token at its current price (its
+    /// local depth: virtual reserves for a concentrated-liquidity pool).
+    private func deepest(_ state: ChainState, _ candidates: [(Int, Bool)]) -> (Int, Bool)? {
+        candidates.max { state.book.pools[$0.0].local(zeroForOne: $0.1).reserveOut < state.book.pools[$1.0].local(zeroForOne: $1.1).reserveOut }
     }
 
     private mutating func evaluate(_ route: Route, _ a: ChainState, _ buy: (Int, Bool), _ b: ChainState, _ sell: (Int, Bool), now: UInt64,

@@ -73,6 +73,41 @@ import Testing
         #expect(out.count == 1 && d.counters.duplicates == 1)
     }
 
+    /// Chain B with two WETH/USDC pools: (USDC per WETH, WETH in the pool) each.
+    func twoPools(_ deep: (UInt64, UInt64), _ shallow: (UInt64, UInt64)) -> (PoolBook, [PoolRef?]) {
+        var book = PoolBook(), refs: [PoolRef?] = []
+        let (t0, t1) = wethB < usdcB ? (wethB, usdcB) : (usdcB, wethB)
+        for (n, (price, weth)) in [deep, shallow].enumerated() {
+            let rw = UInt256(weth) * e18, ru = UInt256(price * weth * 1_000_000)
+            let (r0, r1) = t0 == wethB ? (rw, ru) : (ru, rw)
+            book.register(token(950 + UInt64(n)), pool: .uniswapV2(try! V2Pool(reserve0: r0, reserve1: r1)), at: LogPosition(block: 5, index: .max))
+            refs.append(PoolRef(address: book.addresses[n], token0: t0, token1: t1, venue: 1))
+        }
+        return (book, refs)
+    }
+
+    @Test func theSaleIsPricedOnTheDestinationsDeepestPool() throws {
+        let (a, refsA) = chain(wethA, usdcA, usdcPerWeth: 2000)
+        func detect(_ b: (PoolBook, [PoolRef?])) -> [Opportunity] {
+            var d = CrossChainDetector(configuration: configuration())
+            d.update(chain: 10, book: a, refs: refsA, gasPrice: 0, block: 5, at: 0)
+            d.update(chain: 42161, book: b.0, refs: b.1, gasPrice: 0, block: 7, at: 0)
+            var out: [Opportunity] = []
+            d.process(changed: 42161, now: 1, into: &out)
+            return out
+        }
+        // Only a shallow pool on B is 5% dear (its deep pool agrees with A): that gap is B's own
+        // arbitrage, gone before a bridged asset arrives. Nothing to do across chains.
+        #expect(detect(twoPools((2000, 20_000), (2100, 1_000))).isEmpty)
+        // B's deep pool is 5% dear: the chain's price. The sale goes there, whatever its shallow pool says.
+        let b = twoPools((2100, 20_000), (2000, 1_000))
+        let out = detect(b)
+        try #require(out.count == 1)
+        #expect(out[0].path[1].pool == b.1[0]!.address)
+        let sold = try b.0.pools[0].amountOut(out[0].path[0].amountOut - out[0].path[0].amountOut * UInt256(500) / 1_000_000, zeroForOne: b.1[0]!.token0 == wethB)
+        #expect(out[0].path[1].amountOut == sold)
+    }
+
     @Test func oldPricesSmallGapsAndTheWrongWayAreRefused() {
         let (a, refsA) = chain(wethA, usdcA, usdcPerWeth: 2000)
         let (b, refsB) = chain(wethB, usdcB, usdcPerWeth: 2100)

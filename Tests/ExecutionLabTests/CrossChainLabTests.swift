@@ -114,13 +114,17 @@ extension ExecutionLabTests {
         let engine = ExecutionEngine(chains: [], state: states, journal: journal, logger: LabWorld.logger)
         let service = ExecutionService(engine: engine, crossChain: first, bus: bus, partitions: ["P1"], name: "cross", logger: LabWorld.logger)
         // The gap first (nothing moves the pools after it but our own trades): WETH bought up on
-        // chain 10, 150,000 USDC through its Uniswap V2 router, dearer there than on chain 1.
+        // chain 10 where its price is made, its deep Uniswap V3 pools (400,000 USDC into each
+        // tier), dearer there than on chain 1. (A gap on a shallow pool alone is chain 10's own
+        // arbitrage, not a cross-chain one.)
         let trader = try #require(b.manifest["keys"]?["trader"]?.stringValue)
         let before = try await b.eth.blockNumber()
-        try await b.send(from: trader, to: try b.address("dexes", "uniswap_v2", "router"), "swapExactTokensForTokens(uint256,uint256,address[],address,uint256)",
-                         [.uint(UInt256(150_000_000_000)), .uint(.zero), .array([.address(usdcB), .address(wethB)]),
-                          .address(try Address(hex: trader)), .uint(UInt256(UInt64(1) << 40))])
-        try await LabWorld.wait("the swap's block") { try await b.eth.blockNumber() > before + 1 }
+        for tier in [500, 3000] {
+            try await b.send(from: trader, to: try b.address("dexes", "uniswap_v3", "router"), "exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))",
+                             [.tuple([.address(usdcB), .address(wethB), .uint(UInt256(UInt64(tier))), .address(try Address(hex: trader)),
+                                      .uint(UInt256(UInt64(1) << 40)), .uint(UInt256(400_000_000_000)), .uint(.zero), .uint(.zero)])])
+        }
+        try await LabWorld.wait("the swaps' block") { try await b.eth.blockNumber() > before + 1 }
         try await LabWorld.wait("both watchers past it", seconds: 120) { (a.watcher.latest != nil) && (b.watcher.latest?.block ?? 0) > before + 1 }
         // Chain 1's receipts come back late (computed when asked, delivered two blocks on): a
         // receipt read as missing must not be taken for a bundle that did not land once the head
