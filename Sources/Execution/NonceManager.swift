@@ -12,8 +12,9 @@ import Synchronization
 /// the chain on a gap, on "nonce too low", and after a restart.
 ///
 /// After a crash, `recover` settles every submission the journal still has open before handing
-/// out anything: one reserved but never sent is dropped; a bundle is waited out until its last
-/// target block has passed, then found included or dropped; a sent transaction is looked up.
+/// out anything: one reserved and signed is looked up (landed, or held by the node and waited for
+/// like a sent one, or else dropped); a bundle is waited out until its last target block has
+/// passed, then found included or dropped; a sent transaction is looked up.
 /// Only then does the next nonce come from the chain, so no nonce is lost and none reused.
 public final class NonceManager: Sendable {
     public let chain: UInt64
@@ -102,21 +103,39 @@ public final class NonceManager: Sendable {
         let deadline = ContinuousClock.now + maxWait
         for s in try journal.openSubmissions(chain: chain, sender: sender) {
             let now = WallClock.nanoseconds()
-            if s.status == .reserved || s.txHash.isEmpty {
+            if s.txHash.isEmpty {
                 try journal.updateSubmission(s.seq, status: .dropped, at: now)
                 dropped += 1
                 continue
             }
+            if s.status == .reserved {
+                // Signed, and the process stopped around the send: whether it went out is not
+                // journaled. Its receipt says it landed; a node still holding it makes it a sent
+                // transaction (waited for below); otherwise it never left. (A bundle is journaled
+                // as sent before it goes: a reserved one did not.)
+                if let landed = try await receiptBlock(s.txHash) {
+                    try journal.updateSubmission(s.seq, status: .included, lastBlock: landed, at: now)
+                    included += 1
+                    continue
+                }
+                guard s.mode != "bundle", try await eth.rpc.call("eth_getTransactionByHash", [.string(s.txHash)]) != .null else {
+                    try journal.updateSubmission(s.seq, status: .dropped, at: now)
+                    dropped += 1
+                    continue
+                }
+            }
             while true {
-                // The head first: a receipt missing after it was read is missing at that head.
+                // The head and the count first: a receipt missing after they were read is missing
+                // at them (read after it, a transaction mined in between would count as replaced).
                 let head = try await eth.blockNumber()
+                let count = s.mode == "bundle" ? 0 : try await transactionCount(.latest)
                 if let landed = try await receiptBlock(s.txHash) {
                     try journal.updateSubmission(s.seq, status: .included, lastBlock: landed, at: now)
                     included += 1
                     break
                 }
                 let lastTarget = max(s.lastBlock, s.targetBlock)
-                if s.mode == "bundle" ? head >= lastTarget : try await transactionCount(.latest) > s.nonce {
+                if s.mode == "bundle" ? head >= lastTarget : count > s.nonce {
                     // A bundle past its last target did not land; a transaction whose nonce the chain moved past was replaced.
                     try journal.updateSubmission(s.seq, status: .dropped, at: now)
                     dropped += 1

@@ -425,6 +425,57 @@ import Testing
         #expect(await engine.nonceManager(w.chainID)?.nextNonce == (try await w.transactionCount(w.executorKey.address, "pending")))
     }
 
+    /// The engine journals a transaction's hash (`reserved`) before sending it and `submitted`
+    /// after: a crash in between leaves a signed transaction that may be out. After the restart,
+    /// one that landed is `included` and one the node still holds is waited for like a sent one,
+    /// not written off as never sent.
+    @Test func aTransactionSentJustBeforeACrashIsFoundAfterTheRestart() async throws {
+        let w = try Self.world.get()
+        let (journal, path) = try LabWorld.journal()
+        let key = try PrivateKey(hex: "0x" + String(repeating: "7e", count: 32))
+        _ = try await w.devnet.call("devnet_fund", [.string(key.address.checksummed), .string(UInt256(10_000_000_000_000_000_000).hexQuantity)])
+        try await LabWorld.wait("the funding") {
+            try await w.devnet.call("eth_getBalance", [.string(key.address.checksummed), .string("latest")]).stringValue != "0x0"
+        }
+        let first = NonceManager(chain: w.chainID, sender: key.address, journal: journal, eth: w.eth)
+        func sendSigned(_ opportunity: UInt8, tip: UInt64) async throws -> (seq: Int64, nonce: UInt64, hash: String) {
+            let r = try await first.reserve(opportunity: [opportunity], now: WallClock.nanoseconds())
+            let tx = Transaction(type: .dynamicFee, chainId: w.chainID, nonce: r.nonce, maxPriorityFeePerGas: UInt256(tip),
+                                 maxFeePerGas: UInt256(100_000_000_000), gasLimit: 21_000, to: key.address).signed(with: key)
+            let hash = Hex.encode(tx.hash)
+            try journal.updateSubmission(r.submission, status: .reserved, txHash: hash, mode: "private", at: WallClock.nanoseconds())
+            _ = try await w.rpc.call("eth_sendRawTransaction", [.string(Hex.encode(tx.raw))])
+            return (r.submission, r.nonce, hash)
+        }
+        // One lands; the next waits in the node's pool (it tips under the minimum) when the process dies.
+        let landed = try await sendSigned(0xD1, tip: 100_000_000_000)
+        try await LabWorld.wait("the first one mined") { try await w.devnet.call("eth_getTransactionReceipt", [.string(landed.hash)]) != .null }
+        try await w.setMinTip(UInt256(2_000_000_000))
+        let settled: (included: Int, dropped: Int)
+        let waiting: (seq: Int64, nonce: UInt64, hash: String)
+        do {
+            waiting = try await sendSigned(0xD2, tip: 1_000_000_000)
+            #expect(try await w.txpool() == [waiting.hash])
+            // The restart: recovery must wait for the held one, which lands once the minimum drops.
+            let second = NonceManager(chain: w.chainID, sender: key.address, journal: try Journal(path: path), eth: w.eth)
+            let recovering = Task { try await second.recover(pollEvery: .milliseconds(100)) }
+            try await Task.sleep(for: .seconds(2))
+            try await w.setMinTip(.zero)
+            settled = try await recovering.value
+            #expect(second.nextNonce == waiting.nonce + 1)
+        } catch {
+            try? await w.setMinTip(.zero)
+            throw error
+        }
+        #expect(settled.included == 2 && settled.dropped == 0)
+        let rows = try Journal(path: path).allSubmissions()
+        for s in [landed, waiting] {
+            #expect(rows.first { $0.seq == s.seq }?.status == .included, "\(s) of \(rows)")
+            #expect(try await w.devnet.call("eth_getTransactionReceipt", [.string(s.hash)]) != .null)
+        }
+        #expect(try await w.transactionCount(key.address) == waiting.nonce + 1)
+    }
+
     @Test func aRestartMidFlightLosesNoNonceAndReusesNone() async throws {
         let w = try Self.world.get()
         let (journal, path) = try LabWorld.journal()
