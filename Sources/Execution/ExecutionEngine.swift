@@ -475,6 +475,8 @@ public actor ExecutionEngine {
             target = s.block + 1
             let txs = plan.bundlePrefix + [signed.raw]
             guard let sim = try? await relay.callBundle(txs, block: target), sim.failure == nil else { break }
+            // Journaled before the send, as the first one: a restart waits the new target out.
+            try? journal.updateSubmission(submission, status: .submitted, lastBlock: target, at: WallClock.nanoseconds())
             do {
                 _ = try await relay.sendBundle(txs, block: target)
             } catch {
@@ -482,7 +484,6 @@ public actor ExecutionEngine {
                 guard mayHaveBeenAccepted(error) else { break }
             }
             report.retargeted += 1
-            try? journal.updateSubmission(submission, status: .submitted, lastBlock: target, at: WallClock.nanoseconds())
         }
         let now = WallClock.nanoseconds()
         busyPools.subtract(pools)

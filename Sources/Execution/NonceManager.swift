@@ -108,21 +108,14 @@ public final class NonceManager: Sendable {
                 dropped += 1
                 continue
             }
-            if s.status == .reserved {
-                // Signed, and the process stopped around the send: whether it went out is not
-                // journaled. Its receipt says it landed; a node still holding it makes it a sent
-                // transaction (waited for below); otherwise it never left. (A bundle is journaled
-                // as sent before it goes: a reserved one did not.)
-                if let landed = try await receiptBlock(s.txHash) {
-                    try journal.updateSubmission(s.seq, status: .included, lastBlock: landed, at: now)
-                    included += 1
-                    continue
-                }
-                guard s.mode != "bundle", try await eth.rpc.call("eth_getTransactionByHash", [.string(s.txHash)]) != .null else {
-                    try journal.updateSubmission(s.seq, status: .dropped, at: now)
-                    dropped += 1
-                    continue
-                }
+            // Signed, and the process stopped around the send: whether it went out is not
+            // journaled. One the node knows (mined, or waiting in its pool) is settled below like a
+            // sent one; one it has never seen did not leave. (A bundle is journaled as sent before
+            // it goes, so a reserved one is known only if it landed.)
+            if s.status == .reserved, try await eth.rpc.call("eth_getTransactionByHash", [.string(s.txHash)]) == .null {
+                try journal.updateSubmission(s.seq, status: .dropped, at: now)
+                dropped += 1
+                continue
             }
             while true {
                 // The head and the count first: a receipt missing after they were read is missing
