@@ -12,26 +12,33 @@ public final class BridgeRelayer: @unchecked Sendable {
         let p = Process()
         p.executableURL = root.appendingPathComponent(".venv/bin/python")
         p.currentDirectoryURL = root
-        p.arguments = ["-m", "tools.devnet.bridge", "--latency", String(latency)] + manifests
+        p.arguments = ["-m", "tools.devnet.bridge", "--latency", String(latency)] + ChildProcesses.parentArguments + manifests
         // Its JSON lines (fills, skips, errors) go to `log`; a Python traceback at start to the pipe.
         let errors = Pipe()
         p.standardOutput = log.flatMap { FileManager.default.createFile(atPath: $0.path, contents: nil) ? try? FileHandle(forWritingTo: $0) : nil }
             ?? FileHandle.nullDevice
         p.standardError = errors
         try p.run()
+        ChildProcesses.started(p.processIdentifier)
         process = p
         // A bad manifest or a missing module ends it at once: give it a moment to fail fast.
         usleep(500_000)
         guard p.isRunning else {
+            ChildProcesses.stopped(p.processIdentifier)
             throw DevnetError("the bridge relayer exited at start: \(String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self).suffix(400))")
         }
     }
 
     deinit { stop() }
 
+    /// SIGTERM, then SIGKILL if it has not exited within 5 s.
     public func stop() {
+        defer { ChildProcesses.stopped(process.processIdentifier) }
         guard process.isRunning else { return }
         process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

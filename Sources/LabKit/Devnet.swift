@@ -41,6 +41,7 @@ public final class Devnet: @unchecked Sendable {
         if lab { args += ["--lab", manifestPath] }
         if market { args += ["--market", "--seed", String(seed)] }
         if mirrors > 0 { args += ["--mirrors", String(mirrors)] }
+        args += ChildProcesses.parentArguments
         let p = Process()
         p.executableURL = script
         p.arguments = args
@@ -52,6 +53,7 @@ public final class Devnet: @unchecked Sendable {
             p.standardError = FileHandle.nullDevice
         }
         try p.run()
+        ChildProcesses.started(p.processIdentifier)
         self.process = p
         self.chainId = chainId
         // Wait for the one-line {"ready": true, ...} announcement.
@@ -61,6 +63,7 @@ public final class Devnet: @unchecked Sendable {
         while ready == nil {
             guard Date() < deadline, p.isRunning else {
                 p.terminate()
+                ChildProcesses.stopped(p.processIdentifier)
                 throw DevnetError("devnet on port \(port) did not start (run ./scripts/devnet --port \(port) to see why)")
             }
             let chunk = out.fileHandleForReading.availableData
@@ -84,6 +87,7 @@ public final class Devnet: @unchecked Sendable {
 
     /// Stops the devnet process: SIGTERM, then SIGKILL if it has not exited within 5 s.
     public func stop() {
+        defer { ChildProcesses.stopped(process.processIdentifier) }
         guard process.isRunning else { return }
         process.terminate()
         let deadline = Date().addingTimeInterval(5)

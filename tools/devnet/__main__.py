@@ -7,6 +7,7 @@ import sys
 
 from aiohttp import web
 
+from .lifeline import exit_with_parent
 from .node import Node
 from .server import Server
 
@@ -22,7 +23,11 @@ def main(argv=None):
     ap.add_argument("--market", action="store_true", help="run the market driver (random swaps every block)")
     ap.add_argument("--mirrors", type=int, default=0,
                     help="serve the same chain on this many more ports, each with its own injected faults (a second provider)")
+    ap.add_argument("--parent", type=int, metavar="PID",
+                    help="exit as soon as process PID is no longer this devnet's parent (it died, even by SIGKILL)")
     args = ap.parse_args(argv)
+    if args.parent:
+        exit_with_parent(args.parent)
     if args.market and not args.lab:
         ap.error("--market trades on the lab's pools: it needs --lab")
     # A parent (Swift's Process, via libdispatch) may hand us a mask that blocks SIGTERM/SIGINT;

@@ -18,6 +18,8 @@ import urllib.request
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
+from .lifeline import exit_with_parent
+
 DEPOSITED = "0x" + keccak(text="Deposited(uint256,address,uint256,uint256,address,address)").hex()
 FILL = function_signature_to_4byte_selector("fill(uint256,uint256,address,uint256,address)")
 FILLED = function_signature_to_4byte_selector("filled(uint256,uint256)")
@@ -68,8 +70,11 @@ def is_filled(chain, src, dep_id):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="bridge", description=__doc__)
     ap.add_argument("--latency", type=float, default=3.0, help="seconds from a deposit to its fill")
+    ap.add_argument("--parent", type=int, metavar="PID", help="exit as soon as process PID is no longer the relayer's parent")
     ap.add_argument("manifests", nargs="+")
     args = ap.parse_args(argv)
+    if args.parent:
+        exit_with_parent(args.parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     chains = {}
     for path in args.manifests:

@@ -1,0 +1,37 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The helper processes this process has started and not yet stopped (devnets, the bridge
+/// relayer), so that a process ending at once (a second Ctrl-C, a shutdown past its deadline) can
+/// still stop them. Each child is also started with `--parent <our pid>` and exits by itself when
+/// we are gone, which covers the one end nothing here can act on: SIGKILL.
+public enum ChildProcesses {
+    private static let live = Mutex<Set<pid_t>>([])
+
+    static func started(_ pid: pid_t) { _ = live.withLock { $0.insert(pid) } }
+    static func stopped(_ pid: pid_t) { _ = live.withLock { $0.remove(pid) } }
+
+    /// The children still running, by pid.
+    public static var running: [pid_t] { live.withLock { Array($0) }.filter { kill($0, 0) == 0 } }
+
+    /// SIGTERM to every child, up to `grace` for them to exit, then SIGKILL to any left.
+    /// Safe to call from any thread, also while the rest of the process is stuck.
+    public static func terminateAll(grace: Duration = .seconds(2)) {
+        let pids = live.withLock { Array($0) }
+        for pid in pids { kill(pid, SIGTERM) }
+        let deadline = ContinuousClock.now + grace
+        var left = pids
+        while !left.isEmpty, ContinuousClock.now < deadline {
+            left = left.filter { waitpid($0, nil, WNOHANG) == 0 }
+            if !left.isEmpty { usleep(20_000) }
+        }
+        for pid in left { kill(pid, SIGKILL) }
+    }
+
+    /// The argument that makes a child exit once this process is gone.
+    static var parentArguments: [String] { ["--parent", String(getpid())] }
+}
