@@ -18,6 +18,10 @@ public struct BridgeTransfer: Equatable, Sendable {
         case inFlight
         /// The bridge filled it on the destination: the asset is in our destination executor.
         case arrived
+        /// Arrived, and no sale at or above its minimum could be made within the bound
+        /// (`maxSaleAttempts`): the asset waits in the destination executor, with the quote it got
+        /// in `detail`; the next start (`recover`) tries again.
+        case held
         /// Sold back into the quote token: done.
         case sold
         /// Leg one did not land or reverted: nothing moved (gas only).
@@ -55,8 +59,10 @@ public struct BridgeTransfer: Equatable, Sendable {
 
     public var fromChain: UInt64 { opportunity.path[0].chainID }
     public var toChain: UInt64 { opportunity.path[1].chainID }
-    /// Not yet sold or failed: funds are on their way (or leg one's fate is not known).
-    public var isOpen: Bool { status == .sending || status == .inFlight || status == .arrived }
+    /// Not yet sold or failed: funds are on their way, held, or leg one's fate is not known.
+    public var isOpen: Bool { status == .sending || status == .inFlight || status == .arrived || status == .held }
+    /// Open and still being worked on (a held transfer waits for the next start).
+    public var isSettling: Bool { isOpen && status != .held }
     /// Proceeds less the quote spent (across the two chains, in the same money); nil until sold.
     public var realizedProfit: Int256? { proceeds.map { Int256(bitPattern: $0) &- Int256(bitPattern: amountIn) } }
 }
@@ -77,7 +83,7 @@ extension Journal {
     /// Every transfer, oldest first; `open`: those not yet sold or failed.
     public func transfers(open: Bool = false) throws -> [BridgeTransfer] {
         try db.read { db in
-            let sql = "SELECT * FROM bridge_transfer" + (open ? " WHERE status IN ('sending', 'inFlight', 'arrived')" : "") + " ORDER BY updated_at"
+            let sql = "SELECT * FROM bridge_transfer" + (open ? " WHERE status IN ('sending', 'inFlight', 'arrived', 'held')" : "") + " ORDER BY updated_at"
             return try Row.fetchAll(db, sql: sql).compactMap { r -> BridgeTransfer? in
                 guard let bytes = try? Hex.decode(r["encoded"] as String), let o = try? Opportunity(encoded: bytes),
                       let status = BridgeTransfer.Status(rawValue: r["status"]) else { return nil }
@@ -131,6 +137,18 @@ public actor CrossChainExecutor {
         public var sendingBlocks: UInt64 = 20
         /// How long an arrived asset waits for a price that returns the quote spent.
         public var maxHoldNanoseconds: UInt64 = 600_000_000_000
+        /// Sales tried (simulated or sent) for one arrived asset before it is `held`.
+        public var maxSaleAttempts = 5
+        /// How long a transfer in flight is watched for its fill before it is left open to the next start.
+        public var maxFillWait: Duration = .seconds(1_800)
+        /// How long a leg one in doubt is looked for before it is left open to the next start.
+        public var maxLegOneWait: Duration = .seconds(600)
+        /// Cancellations sent for one leg one in doubt, at most.
+        public var maxCancellations = 3
+        /// How long one transaction's receipt is waited for, whatever the chain's head says (a stalled chain).
+        public var maxReceiptWait: Duration = .seconds(120)
+        /// How long a leg waits for its chain's key to be free before it is refused (`lock:senderBusy`).
+        public var maxLockWait: Duration = .seconds(30)
         public var poll: Duration = .milliseconds(200)
         public init() {}
     }
@@ -150,8 +168,13 @@ public actor CrossChainExecutor {
     private var nonces: [UInt64: NonceManager] = [:]
     private var gas: [UInt64: GasOracle] = [:]
     private var seen: Set<[UInt8]> = []
-    private var tasks: [Task<Void, Never>] = []
+    /// The transfers being followed, by a serial number; each removes itself when it ends.
+    private var tasks: [Int: Task<Void, Never>] = [:]
+    private var taskSerial = 0
+    /// No new trades (settling before a stop).
     private var closed = false
+    /// Stopped: nothing is followed any more; what is open stays journaled for `recover`.
+    private var stopped = false
     /// Chains with a leg transaction outstanding: one at a time per chain and key (a bundle with
     /// the next nonce cannot land before the one ahead of it).
     private var busy: Set<UInt64> = []
@@ -188,27 +211,44 @@ public actor CrossChainExecutor {
         return open.count
     }
 
-    /// Waits for every open transfer this executor is following.
-    public func drain() async {
-        while let t = tasks.popLast() { await t.value }
+    /// Waits until every transfer this executor follows has settled, or `deadline` (or the
+    /// caller's cancellation) comes first; then stops (see `stop`).
+    public func drain(until deadline: ContinuousClock.Instant) async {
+        while !tasks.isEmpty, ContinuousClock.now < deadline, !Task.isCancelled {
+            await pause(configuration.poll)
+        }
+        await stop(reason: "stopped while following it")
     }
 
-    /// Takes no new trades and waits up to `limit` for the open ones to finish; any still open
-    /// then are left to `recover` (their records say where the funds are).
+    /// Takes no new trades and waits up to `limit` (or the caller's cancellation) for the open
+    /// ones to settle (a held one does not count: it waits for the next start); then stops.
     public func settle(within limit: Duration) async {
         closed = true
         let deadline = ContinuousClock.now + limit
-        while snapshot.transfers.contains(where: \.isOpen), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: configuration.poll)
+        while snapshot.transfers.contains(where: \.isSettling), ContinuousClock.now < deadline, !Task.isCancelled {
+            await pause(configuration.poll)
         }
-        stop()
+        await stop(reason: "not settled within \(limit) of the stop")
     }
 
-    /// Stops following open transfers (their records stay open: `recover` resumes them).
-    public func stop() {
-        for t in tasks { t.cancel() }
-        tasks.removeAll()
+    /// Stops following transfers: each task is cancelled and waited for (up to 2 s), and every
+    /// transfer still open gets `reason` in its journaled record; the records stay open, and
+    /// `recover` resumes them at the next start. Nothing is followed after this.
+    public func stop(reason: String = "stopped") async {
+        closed = true
+        stopped = true
+        for t in tasks.values { t.cancel() }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !tasks.isEmpty, ContinuousClock.now < deadline { await pause(.milliseconds(20)) }
+        for t in snapshot.transfers where t.isOpen && !t.detail.hasPrefix("open at stop") {
+            var open = t
+            open.detail = "open at stop (\(reason)): \(t.status.rawValue)" + (t.detail.isEmpty ? "" : "; \(t.detail)")
+            update(open)
+        }
     }
+
+    /// Open transfers, as the journal has them.
+    public var open: [BridgeTransfer] { snapshot.transfers.filter(\.isOpen) }
 
     public func execute(_ o: Opportunity) async -> Result<Void, Refusal> {
         snapshot.received += 1
@@ -302,136 +342,226 @@ public actor CrossChainExecutor {
     // MARK: the bridge and leg two
 
     private func follow(_ t: BridgeTransfer) {
-        tasks.append(Task { await self.finish(t) })
+        // Stopped (a trade that was sending while the stop came): its record stays open for `recover`.
+        guard !stopped else { return }
+        taskSerial += 1
+        let serial = taskSerial
+        tasks[serial] = Task {
+            await self.finish(t)
+            self.tasks[serial] = nil
+        }
     }
 
     private func finish(_ start: BridgeTransfer) async {
         var t = start
         guard let to = legs[t.toChain] else { return }
-        let began = WallClock.nanoseconds()
         if t.status == .sending {
             guard let from = legs[t.fromChain] else { return }
-            let (receipt, why) = await settleLegOne(t, on: from)
-            if Task.isCancelled { return }
-            guard let receipt, receipt.status == 1, let (id, _) = Self.deposit(receipt.logs, bridge: from.bridge) else {
+            switch await settleLegOne(t, on: from) {
+            case .undecided(let why):
+                // Cancelled by a stop, or past its bound: the record stays `sending`.
+                if !Task.isCancelled {
+                    t.detail = why
+                    update(t)
+                }
+                return
+            case .never(let why):
                 t.status = .failed
-                t.detail = receipt == nil ? why : "leg one reverted"
+                t.detail = why
                 update(t)
                 return
+            case .landed(let receipt):
+                guard receipt.status == 1, let (id, _) = Self.deposit(receipt.logs, bridge: from.bridge) else {
+                    t.status = .failed
+                    t.detail = "leg one reverted"
+                    update(t)
+                    return
+                }
+                (t.depositID, t.depositBlock, t.status) = (id, receipt.block, .inFlight)
+                update(t)
             }
-            (t.depositID, t.depositBlock, t.status) = (id, receipt.block, .inFlight)
-            update(t)
         }
-        while t.status == .inFlight, !Task.isCancelled {
+        if t.status == .inFlight {
+            guard await awaitFill(&t, on: to) else { return }
+        }
+        if t.status == .arrived || t.status == .held { await sellArrived(&t, on: to) }
+    }
+
+    /// Waits for the bridge's fill of a transfer in flight, up to `maxFillWait`; true once it arrived.
+    private func awaitFill(_ t: inout BridgeTransfer, on to: CrossChainLeg) async -> Bool {
+        let deadline = ContinuousClock.now + configuration.maxFillWait
+        while !Task.isCancelled {
             if let amount = await fill(of: t, on: to) {
                 t.received = amount
                 t.status = .arrived
                 update(t)
-                break
+                return true
+            }
+            guard ContinuousClock.now < deadline else {
+                t.detail = "no fill within \(configuration.maxFillWait); followed again at the next start"
+                update(t)
+                return false
             }
             try? await Task.sleep(for: configuration.poll)
-            if Task.isCancelled { return }
         }
-        // Sales sent that were still pending when their wait ended: one may land yet, and then
-        // the asset is gone. Checked first each round; while the node still holds one, no other
-        // sale is sent (it would spend a second nonce on a sale that can only revert).
-        var pendingSales: [(hash: String, expect: UInt256)] = []
-        while t.status == .arrived, let received = t.received, !Task.isCancelled {
-            let sale = t.opportunity.path[1]
-            var waiting = false
-            for p in pendingSales {
-                if let receipt = await Self.receipt(p.hash, on: to.eth) {
-                    guard receipt.status == 1 else { continue }
-                    t.sellTx = receipt.txHash
-                    t.proceeds = Self.sold(receipt.logs, executor: to.executor) ?? p.expect
-                    t.status = .sold
-                    update(t)
-                    break
+        return false
+    }
+
+    /// Sells an arrived asset at exactly what the chain says it fetches now (`sell` simulated with
+    /// no minimum), once that returns at least the quote spent, or anything once the position has
+    /// been held past `maxHoldNanoseconds`. A sale that fails (simulation or send) counts as an
+    /// attempt; after `maxSaleAttempts` the transfer is `held` with the last quote it got.
+    private func sellArrived(_ t: inout BridgeTransfer, on to: CrossChainLeg) async {
+        guard let received = t.received else { return }
+        let began = WallClock.nanoseconds()
+        let sale = t.opportunity.path[1]
+        var attempts = 0
+        var lastQuote = "none"
+        // Sales sent that were still pending when their wait ended: one may land yet, and then the
+        // asset is gone. While the node holds one, no other sale is sent (it would spend a second
+        // nonce on a sale that can only revert); past `maxReceiptWait` they count as an attempt.
+        var pendingSales: [(hash: String, expect: UInt256, since: ContinuousClock.Instant)] = []
+        while attempts < configuration.maxSaleAttempts, !Task.isCancelled {
+            if let landed = await pendingSale(pendingSales, on: to) {
+                (t.sellTx, t.proceeds, t.status) = (landed.hash, landed.proceeds, .sold)
+                update(t)
+                return
+            }
+            if let oldest = pendingSales.first, await anyKnown(pendingSales.map(\.hash), on: to) {
+                if ContinuousClock.now - oldest.since > configuration.maxReceiptWait {
+                    attempts += 1
+                    pendingSales.removeAll()
                 }
-                // Only the node saying it no longer knows the sale frees it; an unread answer does not.
-                if await anyKnown([p.hash], on: to) { waiting = true }
-            }
-            if t.status == .sold { break }
-            if waiting {
                 try? await Task.sleep(for: configuration.poll)
                 continue
             }
+            pendingSales.removeAll()
             guard let s = state.state(chain: to.chainID), case .success(let q) = Requote.quote([sale], amountIn: received, on: s) else {
+                attempts += 1
+                lastQuote = "no state to quote the sale on"
                 try? await Task.sleep(for: configuration.poll)
                 continue
             }
-            // At a loss only once the position has been held too long.
-            if q.amountOut < t.amountIn && WallClock.nanoseconds() &- began < configuration.maxHoldNanoseconds {
+            let deadline = UInt256(WallClock.nanoseconds() / 1_000_000_000 + 300)
+            func calldata(_ minimum: UInt256) -> [UInt8] {
+                try! Self.sell.calldata([.address(sale.tokenIn), .uint(received), ExecutorCall.steps(q.steps), .uint(minimum), .uint(deadline)])
+            }
+            // What the chain gives for it now (our state may trail the state the sale lands on).
+            let fetches: UInt256
+            do {
+                guard let v = try await to.eth.simulate(from: to.key.address, to: to.executor, data: calldata(.zero), pending: !to.route.isBundle) else {
+                    attempts += 1
+                    lastQuote = "the sale's eth_call answer is not one word"
+                    try? await Task.sleep(for: configuration.poll)
+                    continue
+                }
+                fetches = v
+            } catch {
+                attempts += 1
+                lastQuote = "sale simulation failed: \(ExecutorCall.revertReason(error))"
                 try? await Task.sleep(for: configuration.poll)
                 continue
             }
-            let data = try! Self.sell.calldata([.address(sale.tokenIn), .uint(received), ExecutorCall.steps(q.steps), .uint(q.amountOut),
-                                                .uint(UInt256(WallClock.nanoseconds() / 1_000_000_000 + 300))])
-            switch await transact(to, opportunity: t.opportunity.id, data: data, expect: q.amountOut, whenSigned: { _ in }) {
+            lastQuote = "\(fetches) (our state: \(q.amountOut); minimum \(t.amountIn))"
+            let heldTooLong = WallClock.nanoseconds() &- began >= configuration.maxHoldNanoseconds
+            if fetches < t.amountIn && !heldTooLong {
+                // At a loss: wait for the price, up to the hold limit.
+                try? await Task.sleep(for: configuration.poll)
+                continue
+            }
+            switch await transact(to, opportunity: t.opportunity.id, data: calldata(fetches), expect: fetches, whenSigned: { _ in }) {
             case .success(let receipt):
-                // The sale landed (a receipt with status 1): it is never sent again. Without our
-                // `Sold` event (a contract other than ours) the simulated proceeds stand, said so.
+                // The sale landed (status 1): it is never sent again. Without our `Sold` event
+                // (a contract other than ours) the simulated proceeds stand, said so.
                 let event = Self.sold(receipt.logs, executor: to.executor)
                 t.sellTx = receipt.txHash
-                t.proceeds = event ?? q.amountOut
+                t.proceeds = event ?? fetches
                 if event == nil { t.detail = "no Sold event in the sale's receipt: proceeds as simulated" }
                 t.status = .sold
                 update(t)
+                return
             case .failure(let r):
-                // The state moved under the sale (or the chain refused it): quote again.
+                attempts += 1
                 if t.detail != r.description {
                     t.detail = r.description
                     update(t)
                 }
-                if r.stage == "inclusion", r.reason == "pending" { pendingSales.append((r.detail, q.amountOut)) }
+                if r.stage == "inclusion", r.reason == "pending" { pendingSales.append((r.detail, fetches, .now)) }
                 try? await Task.sleep(for: configuration.poll)
             }
-            if Task.isCancelled { return }
         }
+        guard !Task.isCancelled else { return }
+        t.status = .held
+        t.detail = "held after \(attempts) sale attempt(s): last quote \(lastQuote); sold at the next start"
+        update(t)
+        logger.notice("cross-chain: arrived asset held", metadata: ["arb.opportunity": "\(Hex.encode(t.opportunity.id))", "arb.detail": "\(t.detail)"])
+    }
+
+    /// The first of `sales` that landed with status 1: its hash and proceeds.
+    private func pendingSale(_ sales: [(hash: String, expect: UInt256, since: ContinuousClock.Instant)], on to: CrossChainLeg) async -> (hash: String, proceeds: UInt256)? {
+        for p in sales {
+            guard let receipt = await Self.receipt(p.hash, on: to.eth), receipt.status == 1 else { continue }
+            return (receipt.txHash, Self.sold(receipt.logs, executor: to.executor) ?? p.expect)
+        }
+        return nil
+    }
+
+    /// Leg one's fate, as far as it can be told.
+    enum LegOneFate {
+        /// It has a receipt (reverted or not).
+        case landed(Receipt)
+        /// It can no longer land: why.
+        case never(String)
+        /// Not known within the bound (or a stop came first): the record stays open, and why.
+        case undecided(String)
     }
 
     /// Leg one's fate when it is not known (pending when last seen, or a restart came first).
     /// A receipt decides. A bundle that has no receipt `sendingBlocks` blocks on never lands. A
     /// transaction may land as long as its nonce is free, so it counts as never landed only once
     /// the chain's count has passed its nonce without it; `sendingBlocks` blocks on, a
-    /// cancellation (same nonce, fees +50 %) is sent to settle it either way. Returns the receipt,
-    /// or why there is none.
-    private func settleLegOne(_ t: BridgeTransfer, on leg: CrossChainLeg) async -> (Receipt?, String) {
+    /// cancellation (same nonce, fees +50 %) is sent to settle it either way, up to
+    /// `maxCancellations`. Past `maxLegOneWait` it is left undecided.
+    private func settleLegOne(_ t: BridgeTransfer, on leg: CrossChainLeg) async -> LegOneFate {
         let submission = try? journal.submission(chain: leg.chainID, txHash: t.depositTx)
         let until = ((try? await leg.eth.blockNumber()) ?? 0) + configuration.sendingBlocks
+        let deadline = ContinuousClock.now + configuration.maxLegOneWait
         var cancellations: [String] = []
         while !Task.isCancelled {
+            guard ContinuousClock.now < deadline else {
+                return .undecided("leg one not settled within \(configuration.maxLegOneWait) (\(cancellations.count) cancellation(s) sent); followed again at the next start")
+            }
             // The head and the count first: a receipt missing after they were read is missing at them.
             let head = (try? await leg.eth.blockNumber()) ?? 0
             let count = try? await leg.eth.transactionCount(of: leg.key.address, at: .latest)
             if let receipt = await Self.receipt(t.depositTx, on: leg.eth) {
                 if let submission { try? journal.updateSubmission(submission.seq, status: receipt.status == 1 ? .included : .reverted, lastBlock: receipt.block, at: WallClock.nanoseconds()) }
-                return (receipt, "")
+                return .landed(receipt)
             }
             guard !leg.route.isBundle, let submission else {
                 // A bundle past its blocks (or a transaction whose nonce the journal lost): gone.
-                if head > until { return (nil, "leg one did not land") }
+                if head > until { return .never("leg one did not land") }
                 try? await Task.sleep(for: configuration.poll)
                 continue
             }
             if let count, count > submission.nonce {
                 for c in cancellations.reversed() where await Self.receipt(c, on: leg.eth) != nil {
                     try? journal.updateSubmission(submission.seq, status: .cancelled, txHash: c, at: WallClock.nanoseconds())
-                    return (nil, "leg one cancelled: \(c) took nonce \(submission.nonce)")
+                    return .never("leg one cancelled: \(c) took nonce \(submission.nonce)")
                 }
                 try? journal.updateSubmission(submission.seq, status: .dropped, at: WallClock.nanoseconds())
-                return (nil, "leg one never landed: nonce \(submission.nonce) was taken by another transaction")
+                return .never("leg one never landed: nonce \(submission.nonce) was taken by another transaction")
             }
             // A cancellation goes once the wait is over, and again whenever the node has forgotten
             // it and the original both (evicted from its pool): the nonce is free then, and only
             // something landing on it settles the leg.
-            if head > until, let rpc = leg.route.transactionEndpoint {
+            if head > until, cancellations.count < configuration.maxCancellations, let rpc = leg.route.transactionEndpoint {
                 let held = cancellations.isEmpty ? false : await anyKnown([t.depositTx] + cancellations, on: leg)
                 if !held, let c = await cancel(t.depositTx, nonce: submission.nonce, on: leg, via: rpc) { cancellations.append(c) }
             }
             try? await Task.sleep(for: configuration.poll)
         }
-        return (nil, "stopped")
+        return .undecided("stopped while leg one was in doubt")
     }
 
     /// Whether the node still knows any of `hashes` (mined or waiting); an unread answer counts as known.
@@ -509,7 +639,13 @@ public actor CrossChainExecutor {
         } catch {
             return .failure(Refusal("gas", "gasUnavailable", "\(error)"))
         }
-        while busy.contains(leg.chainID) { try? await Task.sleep(for: configuration.poll) }
+        let lockDeadline = ContinuousClock.now + configuration.maxLockWait
+        while busy.contains(leg.chainID) {
+            guard ContinuousClock.now < lockDeadline, !Task.isCancelled else {
+                return .failure(Refusal("lock", "senderBusy", "the chain's cross-chain key stayed busy for \(configuration.maxLockWait)"))
+            }
+            try? await Task.sleep(for: configuration.poll)
+        }
         busy.insert(leg.chainID)
         defer { busy.remove(leg.chainID) }
         // Simulate before taking a nonce: the call must give exactly what was planned.
@@ -539,6 +675,7 @@ public actor CrossChainExecutor {
         var sent = false
         var why = ""
         let start = (try? await leg.eth.blockNumber()) ?? 0
+        let waitDeadline = ContinuousClock.now + configuration.maxReceiptWait
         switch leg.route {
         case .flashbots(let relay):
             // Once a bundle has gone to the relay it may land, whatever the answer said (or if
@@ -553,7 +690,7 @@ public actor CrossChainExecutor {
                     lastTarget = head + 1
                     _ = try await relay.sendBundle([signed.raw], block: head + 1)
                     sent = true
-                    landed = await receipt(leg, hash, until: head + 1)
+                    landed = await receipt(leg, hash, until: head + 1, deadline: waitDeadline)
                 } catch {
                     why = "\(error)"
                     // The target block arrived while sending: the next block is another try.
@@ -561,7 +698,7 @@ public actor CrossChainExecutor {
                     break
                 }
             }
-            if landed == nil, let lastTarget { landed = await receipt(leg, hash, until: lastTarget) }
+            if landed == nil, let lastTarget { landed = await receipt(leg, hash, until: lastTarget, deadline: waitDeadline) }
         case .privateRPC(let rpc), .publicMempool(let rpc):
             do {
                 _ = try await rpc.sendRawTransaction(signed.raw)
@@ -573,11 +710,16 @@ public actor CrossChainExecutor {
             }
             if sent {
                 try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: start + 1, lastBlock: start + 1, at: WallClock.nanoseconds())
-                landed = await receipt(leg, hash, until: start + configuration.maxPendingBlocks)
+                landed = await receipt(leg, hash, until: start + configuration.maxPendingBlocks, deadline: waitDeadline)
             }
         }
         let now = WallClock.nanoseconds()
         guard let landed else {
+            if sent && (Task.isCancelled || ContinuousClock.now >= waitDeadline) {
+                // Stopped (or the chain stalled) before its fate was known: it may land yet. The
+                // submission stays open for `recover`; the caller treats it as in doubt.
+                return .failure(Refusal("inclusion", "pending", hash))
+            }
             if sent && !leg.route.isBundle {
                 // Sent and still pending: it may land yet. The nonce stays taken (the chain's
                 // count decides it later), and the caller treats the transaction as in doubt.
@@ -603,14 +745,15 @@ public actor CrossChainExecutor {
         return .failure(Refusal("inclusion", "reverted", hash))
     }
 
-    /// The receipt of `hash`, polled until the chain passes `until`. The head is read before the
-    /// receipt: a receipt missing after the head was past `until` is missing for good (read the
-    /// other way round, blocks mined between the two reads would be taken as empty).
-    private func receipt(_ leg: CrossChainLeg, _ hash: String, until: UInt64) async -> Receipt? {
+    /// The receipt of `hash`, polled until the chain passes `until` (or `deadline`, or a stop).
+    /// The head is read before the receipt: a receipt missing after the head was past `until` is
+    /// missing for good (read the other way round, blocks mined between the two reads would be
+    /// taken as empty).
+    private func receipt(_ leg: CrossChainLeg, _ hash: String, until: UInt64, deadline: ContinuousClock.Instant) async -> Receipt? {
         while true {
             let head = try? await leg.eth.blockNumber()
             if let receipt = await Self.receipt(hash, on: leg.eth) { return receipt }
-            guard let head, head <= until else { return nil }
+            guard let head, head <= until, ContinuousClock.now < deadline, !Task.isCancelled else { return nil }
             try? await Task.sleep(for: configuration.poll)
         }
     }

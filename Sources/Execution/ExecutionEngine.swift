@@ -12,7 +12,15 @@ public struct ExecutionChain: Sendable {
     public var chainID: UInt64
     public var eth: EthClient
     public var route: SubmissionRoute
-    public var key: PrivateKey
+    /// The signing keys trades go out from, each with its own nonces: trades on disjoint pools
+    /// go concurrently from different keys (a bundle with a key's next nonce cannot land before
+    /// the one ahead of it, so a key sends one bundle at a time). All must be authorised on the executors.
+    public var keys: [PrivateKey]
+    /// The first signing key.
+    public var key: PrivateKey {
+        get { keys[0] }
+        set { keys[0] = newValue }
+    }
     public var flash: FlashProviders?
     public var direct: Address?
     /// An OP-stack GasPriceOracle: each trade's L1 data fee is read from it and must leave a profit.
@@ -33,7 +41,7 @@ public struct ExecutionChain: Sendable {
         self.chainID = chainID
         self.eth = eth
         self.route = route
-        self.key = key
+        self.keys = [key]
         self.flash = flash
         self.direct = direct
     }
@@ -53,6 +61,9 @@ public actor ExecutionEngine {
         public var risk = RiskGate.Configuration()
         public var gas = GasOracle.Configuration()
         public var seenCapacity = 100_000
+        /// How long a submitted trade is tracked before it is left open (journaled, for the next
+        /// start to settle): a chain that stops producing blocks must not hold it forever.
+        public var maxTracking: Duration = .seconds(300)
         public init() {}
     }
 
@@ -66,6 +77,9 @@ public actor ExecutionEngine {
         public var retargeted = 0
         /// Pending transactions sent again at a higher fee.
         public var replaced = 0
+        /// Submissions whose fate was not known when tracking stopped (a stop, or `maxTracking`):
+        /// journaled as open, settled by the next start's recovery.
+        public var open = 0
         /// L1 data fees read for trades that went ahead (wei).
         public var l1Fees: [UInt256] = []
         public var refused: [String: Int] = [:]
@@ -106,13 +120,16 @@ public actor ExecutionEngine {
     public var factory = StrategyFactory()
     private var risk: RiskGate
     private var gas: [UInt64: (block: UInt64, oracle: GasOracle, quote: Result<GasOracle.Quote, GasOracle.Failure>)] = [:]
-    private var nonces: [UInt64: NonceManager] = [:]
+    private var senders: [UInt64: [Sender]] = [:]
     private var seen: Set<[UInt8]> = []
     private var seenOrder: [[UInt8]] = []
     private var busyPools: Set<Address> = []
-    private var busySenders: Set<UInt64> = []
+    /// Trades each sender has between its nonce and their settling.
+    private var inFlight: [Sender.ID: Int] = [:]
     private var report = Report()
-    private var tracking: [Task<Void, Never>] = []
+    /// The trades being tracked, by a serial number; each removes itself when it ends.
+    private var tracking: [Int: Task<Void, Never>] = [:]
+    private var trackingSerial = 0
     static let timingWindow = 4_096
 
     public init(configuration: Configuration = Configuration(), chains: [ExecutionChain], state: any ChainStateSource, journal: Journal, logger: Logger) {
@@ -122,7 +139,17 @@ public actor ExecutionEngine {
         self.journal = journal
         self.logger = logger
         risk = RiskGate(configuration: configuration.risk)
-        for c in chains { nonces[c.chainID] = NonceManager(chain: c.chainID, sender: c.key.address, journal: journal, eth: c.eth) }
+        for c in chains {
+            senders[c.chainID] = c.keys.map { Sender(key: $0, nonces: NonceManager(chain: c.chainID, sender: $0.address, journal: journal, eth: c.eth)) }
+        }
+    }
+
+    /// One signing key of a chain and its nonces.
+    struct Sender: Sendable {
+        struct ID: Hashable { let chain: UInt64, address: Address }
+        let key: PrivateKey
+        let nonces: NonceManager
+        var id: ID { ID(chain: nonces.chain, address: key.address) }
     }
 
     public func setBackrunTarget(_ raw: [UInt8], for id: [UInt8]) { factory.backrunTargets[id] = raw }
@@ -130,7 +157,7 @@ public actor ExecutionEngine {
     /// Settles what a previous run left open, chain by chain (see `NonceManager.recover`).
     public func recover() async throws -> (included: Int, dropped: Int) {
         var total = (0, 0)
-        for m in nonces.values {
+        for m in senders.values.joined().map(\.nonces) {
             let r = try await m.recover()
             total.0 += r.included
             total.1 += r.dropped
@@ -140,15 +167,23 @@ public actor ExecutionEngine {
 
     public var snapshot: Report { report }
     public var riskGate: RiskGate { risk }
-    public func nonceManager(_ chain: UInt64) -> NonceManager? { nonces[chain] }
+    /// The nonces of the chain's first key.
+    public func nonceManager(_ chain: UInt64) -> NonceManager? { senders[chain]?.first?.nonces }
+    /// The nonces of each of the chain's keys.
+    public func nonceManagers(_ chain: UInt64) -> [NonceManager] { senders[chain]?.map(\.nonces) ?? [] }
 
-    /// Waits for every trade being tracked to settle.
-    public func drain() async {
-        while !tracking.isEmpty {
-            let t = tracking
-            tracking = []
-            for task in t { await task.value }
+    /// Waits for every trade being tracked to settle, until `deadline` (or the caller's
+    /// cancellation); then stops tracking: each trade still open is journaled as open (its
+    /// submission stays `submitted`, and the next start's recovery settles it). Returns within
+    /// 2 s of the deadline whatever the network does.
+    public func drain(until deadline: ContinuousClock.Instant? = nil) async {
+        while !tracking.isEmpty, !Task.isCancelled, deadline.map({ ContinuousClock.now < $0 }) ?? true {
+            await pause(.milliseconds(50))
         }
+        guard !tracking.isEmpty else { return }
+        for t in tracking.values { t.cancel() }
+        let hard = ContinuousClock.now + .seconds(2)
+        while !tracking.isEmpty, ContinuousClock.now < hard { await pause(.milliseconds(20)) }
     }
 
     // MARK: the pipeline
@@ -189,17 +224,17 @@ public actor ExecutionEngine {
         let pools = Set(o.path.map(\.pool))
         guard busyPools.isDisjoint(with: pools) else { return .failure(Refusal("lock", "poolBusy")) }
         // A bundle with the next nonce cannot land before the pending one: one bundle per sender at a time.
-        if chain.route.isBundle, busySenders.contains(chainID) { return .failure(Refusal("lock", "senderBusy")) }
+        guard let sender = freeSender(chain) else { return .failure(Refusal("lock", "senderBusy")) }
         // Taken here, before the awaits below (the actor is re-entered at each of them: taken later,
         // two trades of one pool both passed the check, and the second reverted in CI); released on
         // any refusal until the tracker takes them over.
         busyPools.formUnion(pools)
-        if chain.route.isBundle { busySenders.insert(chainID) }
+        inFlight[sender.id, default: 0] += 1
         var locked = true
         defer {
             if locked {
                 busyPools.subtract(pools)
-                if chain.route.isBundle { busySenders.remove(chainID) }
+                inFlight[sender.id, default: 1] -= 1
             }
         }
         clock.mark("dedup", &report)
@@ -292,7 +327,7 @@ public actor ExecutionEngine {
             clock.mark("l1fee", &report, rpc: true)
         }
         // nonce
-        guard let nonces = nonces[chainID] else { return .failure(Refusal("nonce", "noManager")) }
+        let nonces = sender.nonces
         let reservation: (nonce: UInt64, submission: Int64)
         do {
             if nonces.nextNonce == nil { try await nonces.resync() }
@@ -303,7 +338,7 @@ public actor ExecutionEngine {
         tx.nonce = reservation.nonce
         clock.mark("nonce", &report)
         admitted = true
-        let signed = tx.signed(with: chain.key)
+        let signed = tx.signed(with: sender.key)
         clock.mark("sign", &report)
         clock.total("detectedToSigned", &report)
         let txHash = Hex.encode(signed.hash)
@@ -311,14 +346,14 @@ public actor ExecutionEngine {
                                       executor: plan.executor.checksummed, expectedProfit: plan.expectedProfit.description, at: now)
         // simulate and submit
         var target = s.block + 1
-        var outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, submission: reservation.submission, target: target, clock: &clock)
+        var outcome = await simulateAndSubmit(chain, sender: sender, plan: plan, signed: signed, submission: reservation.submission, target: target, clock: &clock)
         // Outrun by a block while simulating: if the path still quotes as detected on the new
         // state, the same signed trade is simulated again for the next block (twice at most).
         for _ in 0..<2 {
             guard case .failure(let r) = outcome, r.reason == "outrun", let head = try? await chain.eth.blockNumber(),
                   let fresh = await stillAsDetected(o, chain: chain, head: head) else { break }
             target = fresh.block + 1
-            outcome = await simulateAndSubmit(chain, plan: plan, signed: signed, submission: reservation.submission, target: target, clock: &clock)
+            outcome = await simulateAndSubmit(chain, sender: sender, plan: plan, signed: signed, submission: reservation.submission, target: target, clock: &clock)
         }
         if case .failure(let r) = outcome, r.reason == "unanswered" {
             // No answer to the send: the relay or node may have taken it, and then it can land.
@@ -334,12 +369,24 @@ public actor ExecutionEngine {
         report.submitted += 1
         admitted = nil  // the tracker finishes it
         locked = false  // and releases the pools and the sender
-        let tracker = Task { await self.track(o, chain: chain, plan: plan, tx: tx, signed: signed, submission: reservation.submission, target: target, pools: pools) }
-        tracking.append(tracker)
+        trackingSerial += 1
+        let serial = trackingSerial
+        tracking[serial] = Task {
+            await self.track(o, chain: chain, sender: sender, plan: plan, tx: tx, signed: signed, submission: reservation.submission, target: target, pools: pools)
+            self.tracking[serial] = nil
+        }
         return .success(())
     }
 
-    private func simulateAndSubmit(_ chain: ExecutionChain, plan: TradePlan, signed: SignedTransaction, submission: Int64, target: UInt64,
+    /// A key of the chain free to send: for bundles one with nothing in flight, else the one with
+    /// the fewest trades in flight (first listed on a tie); nil when every bundle key is busy.
+    private func freeSender(_ chain: ExecutionChain) -> Sender? {
+        let all = senders[chain.chainID] ?? []
+        if chain.route.isBundle { return all.first { inFlight[$0.id, default: 0] == 0 } }
+        return all.min { inFlight[$0.id, default: 0] < inFlight[$1.id, default: 0] }
+    }
+
+    private func simulateAndSubmit(_ chain: ExecutionChain, sender: Sender, plan: TradePlan, signed: SignedTransaction, submission: Int64, target: UInt64,
                                    clock: inout StageClock) async -> Result<Void, Refusal> {
         // The call itself, from our key, on the latest state: the contract must return exactly
         // what the re-quote expects (a difference means our state and the chain's disagree).
@@ -347,7 +394,7 @@ public actor ExecutionEngine {
         // block being built: the pending state, after what is already in it.
         let bundled = chain.route.isBundle
         do {
-            guard let profit = try await chain.eth.simulate(from: chain.key.address, to: plan.executor, data: plan.calldata, pending: !bundled) else {
+            guard let profit = try await chain.eth.simulate(from: sender.key.address, to: plan.executor, data: plan.calldata, pending: !bundled) else {
                 return .failure(Refusal("simulate", "malformed", "eth_call answer is not one word"))
             }
             guard profit == plan.expectedProfit else {
@@ -391,7 +438,7 @@ public actor ExecutionEngine {
                 let m = error.message.lowercased()
                 if m.contains("nonce too low") || m.contains("invalid transaction nonce") {
                     // The chain is past our nonce (another sender of the key, a lost record): take the chain's.
-                    try? await nonces[chain.chainID]?.resync()
+                    try? await sender.nonces.resync()
                     return .failure(Refusal("submit", "nonceTooLow", error.message))
                 }
                 if mayHaveBeenAccepted(error) { return .failure(Refusal("submit", "unanswered", error.message)) }
@@ -404,8 +451,9 @@ public actor ExecutionEngine {
 
     // MARK: inclusion
 
-    private func track(_ o: Opportunity, chain: ExecutionChain, plan: TradePlan, tx: Transaction, signed: SignedTransaction, submission: Int64,
+    private func track(_ o: Opportunity, chain: ExecutionChain, sender: Sender, plan: TradePlan, tx: Transaction, signed: SignedTransaction, submission: Int64,
                        target: UInt64, pools: Set<Address>) async {
+        let deadline = ContinuousClock.now + configuration.maxTracking
         var target = target
         var attempts = 1
         // Every version of the transaction sent with this nonce (replacements, the cancellation): any may land.
@@ -415,13 +463,21 @@ public actor ExecutionEngine {
         var cancelled = false
         var landed: (block: UInt64, receipt: JSONValue, cancellation: Bool)? = nil
         while landed == nil {
+            // A stop, or a chain that has not settled it in `maxTracking`: its fate is left to the next start.
+            if Task.isCancelled || ContinuousClock.now >= deadline {
+                await leaveOpen(o, chain: chain, sender: sender, submission: submission, hashes: sent.map(\.hash), nonce: current.nonce, pools: pools,
+                                why: Task.isCancelled ? "stopped while tracking it" : "not settled within \(configuration.maxTracking)")
+                return
+            }
             // Wait for the target block.
             var head: UInt64 = 0
             for _ in 0..<600 {
-                head = (try? await chain.eth.blockNumber()) ?? 0
-                if head >= target { break }
+                head = (try? await chain.eth.blockNumber()) ?? head
+                if head >= target || Task.isCancelled || ContinuousClock.now >= deadline { break }
                 try? await Task.sleep(for: .milliseconds(50))
             }
+            // Stopped while waiting: nothing more is sent (the top of the loop leaves it open).
+            if Task.isCancelled || ContinuousClock.now >= deadline { continue }
             for version in sent.reversed() {
                 if let r = try? await chain.eth.rpc.call("eth_getTransactionReceipt", [.string(Hex.encode(version.hash))]), r != .null,
                    let b = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: b) {
@@ -435,14 +491,14 @@ public actor ExecutionEngine {
                 // `replaceAfterBlocks`, the same trade goes again at a higher fee while the path
                 // still quotes as detected and the fee leaves a profit; otherwise it is cancelled.
                 guard let rpc = chain.route.transactionEndpoint else { break }
-                let waited = head &- pendingSince
+                let waited = head > pendingSince ? head - pendingSince : 0
                 if cancelled {
                     if waited < chain.maxPendingBlocks { target = head + 1; continue }
                     break
                 }
                 if waited < chain.replaceAfterBlocks { target = head + 1; continue }
                 if replacements < chain.maxReplacements, let bumped = await replacement(o, chain: chain, plan: plan, of: current, head: head) {
-                    let again = bumped.signed(with: chain.key)
+                    let again = bumped.signed(with: sender.key)
                     do {
                         _ = try await rpc.sendRawTransaction(again.raw)
                         current = bumped
@@ -459,7 +515,7 @@ public actor ExecutionEngine {
                     }
                 }
                 cancelled = true
-                let cancel = current.cancellation(signedWith: chain.key)
+                let cancel = current.cancellation(signedWith: sender.key)
                 _ = try? await rpc.sendRawTransaction(cancel.raw)
                 sent.append((cancel.hash, true))
                 pendingSince = head
@@ -487,7 +543,7 @@ public actor ExecutionEngine {
         }
         let now = WallClock.nanoseconds()
         busyPools.subtract(pools)
-        busySenders.remove(chain.chainID)
+        inFlight[sender.id, default: 1] -= 1
         guard let landed, !landed.cancellation else {
             report.failed += 1
             let reason: String
@@ -498,10 +554,10 @@ public actor ExecutionEngine {
             } else if cancelled {
                 // Neither landed yet (or the original landed late): the chain says which.
                 try? journal.updateSubmission(submission, status: .dropped, at: now)
-                try? await nonces[chain.chainID]?.resync()
+                try? await sender.nonces.resync()
                 reason = "notIncluded"
             } else {
-                try? nonces[chain.chainID]?.release(current.nonce, submission: submission, now: now)
+                try? sender.nonces.release(current.nonce, submission: submission, now: now)
                 reason = "notIncluded"
             }
             risk.finish(o.id, landed: false, realisedMicroUSD: 0, now: now)
@@ -511,7 +567,7 @@ public actor ExecutionEngine {
         }
         // The version that landed (the original or a replacement) is the one journaled.
         let landedHash = landed.receipt["transactionHash"]?.stringValue ?? Hex.encode(signed.hash)
-        try? nonces[chain.chainID]?.confirm(submission: submission, now: now)
+        try? sender.nonces.confirm(submission: submission, now: now)
         if sent.count > 1 { try? journal.updateSubmission(submission, status: .included, txHash: landedHash, at: now) }
         let status = landed.receipt["status"]?.stringValue == "0x1" ? 1 : 0
         // The executor's balance of the asset after the block less before it (all its trades there).
@@ -543,6 +599,23 @@ public actor ExecutionEngine {
             report.failed += 1
             try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "failed", reason: "reverted", at: now)
         }
+    }
+
+    /// Stops tracking a submission whose fate is not known: it stays `submitted` in the journal
+    /// (the next start's recovery settles it), with an `open` decision saying what is pending;
+    /// its pools and sender are freed, and the sender's nonces taken from the chain again.
+    private func leaveOpen(_ o: Opportunity, chain: ExecutionChain, sender: Sender, submission: Int64, hashes: [[UInt8]], nonce: UInt64,
+                           pools: Set<Address>, why: String) async {
+        let sent = hashes.map { Hex.encode($0) }.joined(separator: ", ")
+        busyPools.subtract(pools)
+        inFlight[sender.id, default: 1] -= 1
+        risk.cancel(o.id)
+        report.open += 1
+        try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "open", reason: "unsettled",
+                              detail: "\(why): \(sent) (nonce \(nonce) of \(sender.key.address.checksummed), \(chain.route.name)) "
+                                  + "may still land; the next start settles it", at: WallClock.nanoseconds())
+        logger.notice("trade left open", metadata: ["arb.tx": "\(sent)", "arb.reason": "\(why)"])
+        if !Task.isCancelled { try? await sender.nonces.resync() }
     }
 
     // MARK: helpers

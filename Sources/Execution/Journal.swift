@@ -180,6 +180,19 @@ public final class Journal: Sendable {
 
     public func allSubmissions() throws -> [Submission] { try submissions(sql: "ORDER BY seq", arguments: []) }
 
+    /// Every submission whose fate is open (reserved or submitted), all chains and senders, oldest first.
+    public func openSubmissions() throws -> [Submission] {
+        try submissions(sql: "WHERE status IN ('reserved', 'submitted') ORDER BY seq", arguments: [])
+    }
+
+    /// The detail of the latest decision on `opportunity` (hex id) with `outcome`, if any.
+    public func latestDecision(opportunity: String, outcome: String) throws -> String? {
+        try db.read { db in
+            try String.fetchOne(db, sql: "SELECT detail FROM decision WHERE opportunity = ? AND outcome = ? ORDER BY seq DESC LIMIT 1",
+                                arguments: [opportunity, outcome])
+        }
+    }
+
     /// The latest submission on `chain` that sent `txHash`, if any.
     public func submission(chain: UInt64, txHash: String) throws -> Submission? {
         try submissions(sql: "WHERE chain = ? AND tx_hash = ? ORDER BY seq DESC LIMIT 1", arguments: [Int64(bitPattern: chain), txHash]).first

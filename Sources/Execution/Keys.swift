@@ -27,6 +27,20 @@ public enum KeySource {
         guard let data = FileManager.default.contents(atPath: path) else { throw ExecutionError("\(prefix)KEYSTORE: cannot read \(path)") }
         return try Keystore.decrypt(Array(data), passphrase: passphrase)
     }
+
+    /// More keys of a role from `ARBITER_<ROLE>_EXTRA_KEYS` (comma-separated hex): the executor's
+    /// further senders, each with its own nonces. Empty when unset.
+    public static func extra(role: String, environment: [String: String]) throws -> [PrivateKey] {
+        let name = "ARBITER_\(role)_EXTRA_KEYS"
+        guard let list = environment[name], !list.isEmpty else { return [] }
+        return try list.split(separator: ",").enumerated().map { i, hex in
+            do {
+                return try PrivateKey(hex: hex.trimmingCharacters(in: .whitespaces))
+            } catch {
+                throw ExecutionError("\(name) entry \(i + 1) is not a valid secp256k1 private key (32 bytes of hex)")
+            }
+        }
+    }
 }
 
 /// Web3 Secret Storage Definition, version 3: scrypt or PBKDF2-HMAC-SHA256, AES-128-CTR, and a

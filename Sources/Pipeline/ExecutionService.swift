@@ -21,16 +21,22 @@ public struct WatcherStates: ChainStateSource {
 
 /// Execution as a service: the consuming end of the bus hands each opportunity to the engine,
 /// which submits it (or refuses it with a reason) before the entry is acknowledged; inclusion
-/// is tracked in the background. At shutdown, trades in flight are waited for.
+/// is tracked in the background. At shutdown, trades in flight are waited for up to
+/// `drainLimit`; what is still open then is journaled as open for the next start.
 public final class ExecutionService: Service {
     public let engine: ExecutionEngine
     public let sink: OpportunitySink
+    /// How long trades in flight (and cross-chain transfers being followed) are waited for once
+    /// the bus is closed.
+    public let drainLimit: Duration
 
     /// Cross-chain opportunities go to `crossChain` when given (the engine refuses them otherwise).
     public let crossChain: CrossChainExecutor?
 
-    public init(engine: ExecutionEngine, crossChain: CrossChainExecutor? = nil, bus: any OpportunityBus, partitions: [String], name: String, logger: Logger) {
+    public init(engine: ExecutionEngine, crossChain: CrossChainExecutor? = nil, bus: any OpportunityBus, partitions: [String], name: String,
+                drainLimit: Duration = .seconds(5), logger: Logger) {
         self.engine = engine
+        self.drainLimit = drainLimit
         self.crossChain = crossChain
         sink = OpportunitySink(bus: bus, partitions: partitions, name: name, logger: logger) { delivery, _, receivedAt in
             if delivery.opportunity.kind == .crossChain, let crossChain {
@@ -43,7 +49,8 @@ public final class ExecutionService: Service {
 
     public func run() async throws {
         try await sink.run()
-        await engine.drain()
-        await crossChain?.drain()
+        let deadline = ContinuousClock.now + drainLimit
+        await engine.drain(until: deadline)
+        await crossChain?.drain(until: deadline)
     }
 }

@@ -52,3 +52,27 @@ def test_watch_text_lines_and_bad_arguments(arbiter, labs):
     assert bad.returncode == 1 and "unknown chain \"lab-nowhere\"" in bad.stderr
     bad = arbiter("watch", "--config", config, "--seconds", "0", check=False)
     assert bad.returncode == 1 and "--seconds must be positive" in bad.stderr
+
+
+@pytest.mark.parametrize("command", [["watch", "--interval", "0.5"], ["run"]])
+def test_ctrl_c_ends_watch_and_run_within_seconds(command, labs, tmp_path):
+    # Until SIGINT (no --seconds): the first one stops the services gracefully, within seconds.
+    import signal
+    import subprocess
+    import time
+
+    config, _ = labs
+    binary = os.environ.get("ARBITER_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "arbiter"))
+    err = open(tmp_path / "stderr", "w+")
+    proc = subprocess.Popen([binary, *command, "--config", config], stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(4)
+        assert proc.poll() is None, open(tmp_path / "stderr").read()[-2000:]
+        sent = time.time()
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(12)
+        assert code == 0 and time.time() - sent < 12
+        assert "SIGINT: stopping" in open(tmp_path / "stderr").read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()

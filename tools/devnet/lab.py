@@ -58,6 +58,8 @@ def selector(sig):
 
 
 class Lab:
+    SENDERS = 4
+
     def __init__(self, node, seed=1):
         self.node = node
         self.t = node.t
@@ -66,6 +68,10 @@ class Lab:
         self.trader = node.accounts[1]
         self.executor_key = "0x" + keccak(text=f"arbiter-lab-executor-{seed}").hex()
         self.executor_address = Account.from_key(self.executor_key).address
+        # More senders for the same executors: trades on disjoint pools go out concurrently, each
+        # key with its own nonces (a bundle with a key's next nonce cannot land before the one ahead).
+        self.executor_keys = [self.executor_key] + ["0x" + keccak(text=f"arbiter-lab-executor-{seed}-{i}").hex()
+                                                    for i in range(1, self.SENDERS)]
         # Cross-chain legs sign with a key of their own (their nonces apart from the chain's other trades).
         self.cross_chain_key = "0x" + keccak(text=f"arbiter-lab-cross-chain-{seed}").hex()
         self.market_swaps = 0
@@ -174,9 +180,11 @@ class Lab:
             "crossChain": self.deploy(ours("CrossChainArbitrage")),
             "direct": self.deploy(ours("DirectArbitrage")),
         }
-        for ex in m["executors"].values():
-            self.send(ex, "set_executor(address,bool)", ["address", "bool"], [self.executor_address, True])
-        self.node.fund(self.executor_address, 100 * 10**18)
+        for key in self.executor_keys:
+            sender = Account.from_key(key).address
+            for ex in m["executors"].values():
+                self.send(ex, "set_executor(address,bool)", ["address", "bool"], [sender, True])
+            self.node.fund(sender, 100 * 10**18)
         cross = Account.from_key(self.cross_chain_key).address
         self.send(m["executors"]["crossChain"], "set_executor(address,bool)", ["address", "bool"], [cross, True])
         self.node.fund(cross, 100 * 10**18)
@@ -193,6 +201,7 @@ class Lab:
         m["doubles"] = {"solidly": solidly, "curve": curve}
         m["keys"] = {"deployer": self.deployer, "trader": self.trader, "executor": self.executor_address}
         m["executorKey"] = self.executor_key  # a throwaway devnet key, derived from the seed
+        m["executorKeys"] = self.executor_keys  # the first is executorKey; all authorised and funded
         m["crossChainKey"] = self.cross_chain_key
         m["deployedAtBlock"] = self.node.latest_number()
         return m

@@ -33,6 +33,10 @@ struct Lab: AsyncParsableCommand {
     var root: String?
     @Flag(name: .long, help: "Print the summary as JSON on stdout (the status table still goes to stderr).")
     var json = false
+    @Option(name: .long, help: "After the last block, how long open cross-chain transfers may take to settle; what is still open then is journaled as open.")
+    var settleSeconds = 30
+    @Option(name: .long, help: "Signing keys per chain, each with its own nonces (1…4; default: all the lab's funded keys).")
+    var senders: Int?
 
     static let profiles: [(name: String, profile: String, chainID: UInt64, partition: String)] = [
         ("ethereum-lab", "ethereum", 900_001, "P3"), ("optimism-lab", "optimism", 900_010, "P3"), ("blast-lab", "blast", 981_457, "P3"),
@@ -41,9 +45,12 @@ struct Lab: AsyncParsableCommand {
     func validate() throws {
         guard (1...3).contains(chains) else { throw CLIError("--chains must be 1, 2 or 3") }
         guard (1...100_000).contains(blocks) else { throw CLIError("--blocks must be within 1…100000") }
+        guard (0...3_600).contains(settleSeconds) else { throw CLIError("--settle-seconds must be within 0…3600") }
+        if let senders, !(1...4).contains(senders) { throw CLIError("--senders must be within 1…4 (the lab funds four keys per chain)") }
     }
 
     func run() async throws {
+        let shutdown = Shutdown(command: "arbiter lab")
         let root = try Self.checkout(root)
         let dir = URL(fileURLWithPath: dir ?? NSTemporaryDirectory() + "arbiter-lab-\(getpid())-\(UInt64(Date().timeIntervalSince1970))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -63,6 +70,7 @@ struct Lab: AsyncParsableCommand {
             for try await d in group { out.append(d) }
             return out.sorted { $0.0 < $1.0 }.map(\.1)
         }
+        guard !shutdown.requested else { throw CLIError("stopped before the lab started") }
         // The registry: bundled chains off, the lab chains on, with their lenders and executors.
         var args: [String] = ["-m", "tools.devnet.lab_config"]
         for (c, d) in zip(chosen, devnets) {
@@ -77,10 +85,11 @@ struct Lab: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         // ARBITER_EXECUTOR_KEY (or its keystore) if set; else each lab chain's own throwaway key from its manifest.
         let configured = try KeySource.load(role: "EXECUTOR", environment: environment)
-        var labKeys: [UInt64: PrivateKey] = [:]
+        var labKeys: [UInt64: [PrivateKey]] = [:]
         for (c, d) in zip(chosen, devnets) {
-            guard let hex = d.manifest?["executorKey"]?.stringValue else { throw CLIError("the lab manifest of \(c.name) has no executor key") }
-            labKeys[c.chainID] = try PrivateKey(hex: hex)
+            let listed = d.manifest?["executorKeys"]?.arrayValue?.compactMap(\.stringValue) ?? d.manifest?["executorKey"]?.stringValue.map { [$0] } ?? []
+            guard !listed.isEmpty else { throw CLIError("the lab manifest of \(c.name) has no executor key") }
+            labKeys[c.chainID] = try listed.prefix(senders ?? listed.count).map { try PrivateKey(hex: $0) }
         }
         let flashbotsKey = try KeySource.load(role: "FLASHBOTS", environment: environment) ?? ExecutionPlan.ephemeralKey()
 
@@ -92,7 +101,8 @@ struct Lab: AsyncParsableCommand {
                                                                       partition: "all", bus: bus, logger: logger)
         let journalPath = dir.appendingPathComponent("journal.sqlite").path
         let journal = try Journal(path: journalPath)
-        let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKey: { configured ?? labKeys[$0] }, flashbotsKey: flashbotsKey)
+        let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { configured.map { [$0] } ?? labKeys[$0] ?? [] },
+                                              flashbotsKey: flashbotsKey)
         let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: journal, logger: logger)
         let recovered = try await engine.recover()
         let partitions = Array(Set(labChains.map(\.partition))).sorted()
@@ -120,22 +130,29 @@ struct Lab: AsyncParsableCommand {
                 }
             }
         }
+        // After the last block: open transfers get `--settle-seconds`, then everything else 10 s
+        // (trades in flight 5 s of it); the watchdog ends the process 3 s past that.
+        let settleFor = Duration.seconds(settleSeconds)
         let status = LabStatus(chains: chosen.map { ($0.name, $0.chainID) }, watchers: watchers, detection: detection, engine: engine, blocks: UInt64(blocks),
-                               symbols: symbols, settle: { [crossExecutor] in await crossExecutor?.settle(within: .seconds(30)) })
+                               symbols: symbols, settle: { [crossExecutor] in
+                                   shutdown.stopping(within: settleFor + .seconds(13))
+                                   await crossExecutor?.settle(within: settleFor)
+                               })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status, successTerminationBehavior: .gracefullyShutdownGroup)]
         services.append(.init(service: execution))
         if let crossChain { services.append(.init(service: crossChain)) }
         services += detection.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        await engine.drain()
-        await crossExecutor?.stop()
+        try await shutdown.run(services, logger: logger)
+        await engine.drain(until: .now + .seconds(1))
+        await crossExecutor?.stop(reason: shutdown.requested ? "the lab was interrupted" : "not settled within \(settleFor) of the last block")
 
         let report = await engine.snapshot
         var summary = LabSummary(report: report, chains: chosen.map { ($0.name, $0.chainID) }, symbols: symbols, detection: detection, journal: journalPath,
                                  directory: dir.path, decisions: (try? journal.decisionCounts()) ?? [:], recovered: recovered)
         summary.crossChain = await crossExecutor?.snapshot
+        summary.open = LabSummary.openItems(journal)
+        summary.interrupted = shutdown.requested
         if json { Output.lineNow(summary.json.text) } else { Output.lineNow(summary.text) }
         if summary.mismatches > 0 {
             throw CLIError("\(summary.mismatches) trade(s) realized a profit different from the expected one (see \(journalPath))")
@@ -218,7 +235,8 @@ final class LabStatus: Service {
                 Output.standardError("submitted \(r.submitted), included \(r.included), failed \(r.failed); refused: \(refused.isEmpty ? "none" : refused)")
             }
             if done {
-                await settle()
+                // A signal during the settling ends it (its transfers are journaled open).
+                await cancelWhenGracefulShutdown { await self.settle() }
                 return
             }
         }
@@ -241,6 +259,34 @@ struct LabSummary {
     let recovered: (included: Int, dropped: Int)
     /// Cross-chain trades (when two or more chains are bridged).
     var crossChain: CrossChainExecutor.Report? = nil
+    /// What the journal still has open at the end (the next start settles it).
+    var open: [OpenItem] = []
+    /// Stopped by a signal before its last block.
+    var interrupted = false
+
+    /// A submission or a cross-chain transfer whose fate was not settled when the lab stopped.
+    struct OpenItem {
+        var kind: String
+        var chain: UInt64
+        var reference: String
+        var status: String
+        var reason: String
+    }
+
+    /// The journal's open submissions (with their `open` decision's reason) and open transfers.
+    static func openItems(_ journal: Journal) -> [OpenItem] {
+        var out: [OpenItem] = []
+        for s in (try? journal.openSubmissions()) ?? [] {
+            let reason = (try? journal.latestDecision(opportunity: s.opportunity, outcome: "open")) ?? nil
+            out.append(OpenItem(kind: "submission", chain: s.chain, reference: s.txHash.isEmpty ? "nonce \(s.nonce)" : s.txHash, status: s.status.rawValue,
+                                reason: reason ?? "nonce \(s.nonce) of \(s.sender), \(s.mode): its fate was not known at the stop"))
+        }
+        for t in (try? journal.transfers(open: true)) ?? [] {
+            out.append(OpenItem(kind: "transfer", chain: t.fromChain, reference: Hex.encode(t.opportunity.id), status: t.status.rawValue,
+                                reason: "\(t.fromChain) → \(t.toChain): \(t.detail)"))
+        }
+        return out
+    }
 
     /// Realized profit per asset, in the asset's units ("1.25 WETH, 310.5 DAI").
     static func profits(_ trades: [ExecutionEngine.Trade], _ symbols: [Address: (String, Int)]) -> String {
@@ -313,6 +359,11 @@ struct LabSummary {
                 (s.0, .object([("count", .number(String(s.1))), ("p50", .number(String(format: "%.1f", s.2))), ("p99", .number(String(format: "%.1f", s.3)))]))
             })),
             ("mismatches", .number(String(mismatches))), ("improved", .number(String(improved))), ("journal", .string(journal)), ("directory", .string(directory)),
+            ("interrupted", .bool(interrupted)),
+            ("open", .array(open.map { i in
+                .object([("kind", .string(i.kind)), ("chainId", .number(String(i.chain))), ("reference", .string(i.reference)),
+                         ("status", .string(i.status)), ("reason", .string(i.reason))])
+            })),
             ("recovered", .object([("included", .number(String(recovered.included))), ("dropped", .number(String(recovered.dropped)))])),
             ("crossChain", .object([
                 ("received", .number(String(crossChain?.received ?? 0))),
@@ -349,6 +400,8 @@ struct LabSummary {
         }
         lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
         for (k, v) in report.refused.sorted(by: { $0.value > $1.value }) { lines.append("  refused \(k): \(v)") }
+        lines.append("  open at the end: \(open.isEmpty ? "none" : "\(open.count) (journaled; the next start settles them)")" + (interrupted ? " (interrupted)" : ""))
+        for i in open { lines.append("    \(i.kind) on chain \(i.chain) \(i.reference): \(i.status): \(i.reason)") }
         if let s = stages.first(where: { $0.0 == "detectedToSigned" }) {
             lines.append(String(format: "  detected → signed (in process): p50 %.1f µs, p99 %.1f µs over %d signed transactions", s.2, s.3, s.1))
         }

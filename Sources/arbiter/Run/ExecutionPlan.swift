@@ -11,12 +11,13 @@ import Registry
 /// they borrow from (with the registry's fee until the protocol's own is read), and the route
 /// the chain's MEV mode asks for.
 enum ExecutionPlan {
-    /// `executorKey` gives each chain's signing key (nil: the chain is not executed on).
-    static func chains(_ registry: Registry, watchers: [ChainWatcher], executorKey: (UInt64) -> PrivateKey?, flashbotsKey: PrivateKey) -> [ExecutionChain] {
+    /// `executorKeys` gives each chain's signing keys, its senders (none: the chain is not executed on).
+    static func chains(_ registry: Registry, watchers: [ChainWatcher], executorKeys: (UInt64) -> [PrivateKey], flashbotsKey: PrivateKey) -> [ExecutionChain] {
         var out: [ExecutionChain] = []
         for w in watchers {
+            let keys = executorKeys(w.configuration.chainID)
             guard let chain = registry.chains.first(where: { $0.id == w.configuration.chainID }), chain.execution, !chain.executors.isEmpty,
-                  let key = executorKey(w.configuration.chainID) else { continue }
+                  let key = keys.first else { continue }
             let rpc = w.configuration.rpc
             let eth = EthClient(rpc)
             var lenders: [FlashLender] = []
@@ -42,6 +43,7 @@ enum ExecutionPlan {
             var e = ExecutionChain(chainID: w.configuration.chainID, eth: eth, route: route, key: key,
                                    flash: lenders.isEmpty ? nil : FlashProviders(lenders: lenders, eth: eth), direct: chain.executors["direct"])
             e.l1FeeOracle = chain.l1FeeOracle
+            e.keys = keys
             out.append(e)
         }
         return out

@@ -49,6 +49,7 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let shutdown = Shutdown(command: "arbiter run")
         let environment = ProcessInfo.processInfo.environment
         let registry = try config.registry()
         var logger = Logger(label: "arbiter.run")
@@ -77,7 +78,8 @@ struct Run: AsyncParsableCommand {
                 throw CLIError("--execute needs the executor key: ARBITER_EXECUTOR_KEY, or ARBITER_EXECUTOR_KEYSTORE with ARBITER_EXECUTOR_PASSPHRASE")
             }
             let flashbots = try KeySource.load(role: "FLASHBOTS", environment: environment) ?? ExecutionPlan.ephemeralKey()
-            let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKey: { _ in key }, flashbotsKey: flashbots)
+            let senders = [key] + (try KeySource.extra(role: "EXECUTOR", environment: environment))
+            let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { _ in senders }, flashbotsKey: flashbots)
             guard !execChains.isEmpty else { throw CLIError("--execute: no chain run here has execution on and executor contracts configured (executors = {…} in arbiter.toml)") }
             let store = try Journal(path: journal)
             let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: store, logger: logger)
@@ -111,8 +113,7 @@ struct Run: AsyncParsableCommand {
         if let crossChain { services.append(.init(service: crossChain)) }
         services += detection.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await shutdown.run(services, logger: logger)
     }
 
     /// The bus: Redis when a URL is given (entries signed with ARBITER_BUS_KEYS), else in process.

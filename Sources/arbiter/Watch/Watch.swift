@@ -27,6 +27,7 @@ struct Watch: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let shutdown = Shutdown(command: "arbiter watch")
         let registry = try config.registry()
         let matrix = PriceMatrix(expected: 4_096)
         let plans = try WatchPlan.configurations(registry, chains: chains, environment: ProcessInfo.processInfo.environment, matrix: matrix)
@@ -36,10 +37,8 @@ struct Watch: AsyncParsableCommand {
         let watchers = plans.map { ChainWatcher($0, logger: logger) }
         let printer = StatusPrinter(watchers: watchers, interval: .milliseconds(Int(interval * 1000)), json: json, stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) })
         // Sources stop first: the printer is last, so its final line sees the watchers' last state.
-        let group = ServiceGroup(configuration: .init(
-            services: watchers.map { .init(service: $0) } + [.init(service: printer, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await shutdown.run(watchers.map { .init(service: $0) } + [.init(service: printer, successTerminationBehavior: .gracefullyShutdownGroup)],
+                               logger: logger)
     }
 }
 

@@ -1,0 +1,59 @@
+import ArbiterTestKit
+import EVMPrimitives
+import Execution
+import Foundation
+import MarketWatch
+import Pipeline
+import StreamBus
+import Testing
+
+/// A stop never waits on the network: trades still pending when the execution service is
+/// stopped are given its drain limit, then journaled as open (their submissions stay
+/// `submitted`, with an `open` decision saying what may still land), and the next start's
+/// recovery settles them. Also: a chain's several keys each keep their own nonces.
+extension ExecutionLabTests {
+    @Test func aStopWithATradePendingJournalsItOpenAndTheNextStartSettlesIt() async throws {
+        let w = try Self.world.get()
+        let (journal, _) = try LabWorld.journal()
+        let watcher = w.watcher(), bus = InProcessBus()
+        // Trades tip under the node's minimum and wait in its pool; no replacement is tried.
+        let (stopped, openAtStop): (Duration, [Journal.Submission]) = try await w.withMinTip(UInt256(50_000_000_000)) {
+            let engine = try w.engine(.ethereum, journal: journal, state: WatcherStates([watcher]), sequencer: true,
+                                      chain: { $0.replaceAfterBlocks = 1_000 })
+            _ = try await engine.recover()
+            let detection = w.detection(.ethereum, watcher: watcher, bus: bus)
+            let execution = ExecutionService(engine: engine, bus: bus, partitions: ["P1"], name: "lab", drainLimit: .seconds(1), logger: LabWorld.logger)
+            let detecting = Task { try await detection.run() }
+            let executing = Task { try await execution.run() }
+            defer { detecting.cancel() }
+            try await LabWorld.wait("the watcher's first state", seconds: 120) { watcher.latest != nil }
+            try await w.swap("sushiswap", sell: "WETH", buy: "USDC", amount: UInt256(20) * UInt256(1_000_000_000_000_000_000))
+            try await LabWorld.wait("a trade waiting in the pool", seconds: 90) {
+                let pooled = try await w.txpool()
+                return await engine.snapshot.submitted >= 1 && !pooled.isEmpty
+            }
+            // The stop: the bus closes, the drain gives up after its limit, the trackers journal what is open.
+            let began = ContinuousClock.now
+            executing.cancel()
+            _ = await executing.result
+            let took = ContinuousClock.now - began
+            #expect(await engine.snapshot.open >= 1)
+            return (took, try journal.openSubmissions())
+        }
+        #expect(stopped < .seconds(5), "the stop took \(stopped)")
+        #expect(!openAtStop.isEmpty && openAtStop.allSatisfy { $0.status == .submitted })
+        for s in openAtStop {
+            let reason = try journal.latestDecision(opportunity: s.opportunity, outcome: "open")
+            #expect(reason?.contains(s.txHash) == true && reason?.contains("next start") == true, "\(s.txHash): \(reason ?? "no open decision"); \((try? journal.allSubmissions()) ?? [])")
+        }
+        // The minimum is back to zero: the trade lands, and the next start's recovery finds it.
+        try await LabWorld.wait("the trade landed", seconds: 60) {
+            for s in openAtStop where try await w.devnet.call("eth_getTransactionReceipt", [.string(s.txHash)]) == .null { return false }
+            return true
+        }
+        let next = try w.engine(.ethereum, journal: journal, state: WatcherStates([watcher]), sequencer: true)
+        let settled = try await next.recover()
+        #expect(settled.included == openAtStop.count)
+        #expect(try journal.openSubmissions().isEmpty)
+    }
+}
