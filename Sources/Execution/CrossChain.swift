@@ -442,6 +442,13 @@ public actor CrossChainExecutor {
                 try? await Task.sleep(for: configuration.poll)
                 continue
             }
+            let heldTooLong = WallClock.nanoseconds() &- began >= configuration.maxHoldNanoseconds
+            if q.amountOut < t.amountIn && !heldTooLong {
+                // At a loss by our own state: wait for the price (no call to the chain), up to the hold limit.
+                lastQuote = "\(q.amountOut) by our state (minimum \(t.amountIn))"
+                try? await Task.sleep(for: configuration.poll)
+                continue
+            }
             let deadline = UInt256(WallClock.nanoseconds() / 1_000_000_000 + 300)
             func calldata(_ minimum: UInt256) -> [UInt8] {
                 try! Self.sell.calldata([.address(sale.tokenIn), .uint(received), ExecutorCall.steps(q.steps), .uint(minimum), .uint(deadline)])
@@ -463,9 +470,9 @@ public actor CrossChainExecutor {
                 continue
             }
             lastQuote = "\(fetches) (our state: \(q.amountOut); minimum \(t.amountIn))"
-            let heldTooLong = WallClock.nanoseconds() &- began >= configuration.maxHoldNanoseconds
             if fetches < t.amountIn && !heldTooLong {
-                // At a loss: wait for the price, up to the hold limit.
+                // At a loss on the chain's state (ours trails it): an attempt; the price is awaited.
+                attempts += 1
                 try? await Task.sleep(for: configuration.poll)
                 continue
             }

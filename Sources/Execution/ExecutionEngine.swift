@@ -130,6 +130,8 @@ public actor ExecutionEngine {
     /// The trades being tracked, by a serial number; each removes itself when it ends.
     private var tracking: [Int: Task<Void, Never>] = [:]
     private var trackingSerial = 0
+    /// No new trades (the lab's last block has passed); those in flight are still tracked.
+    private var closed = false
     static let timingWindow = 4_096
 
     public init(configuration: Configuration = Configuration(), chains: [ExecutionChain], state: any ChainStateSource, journal: Journal, logger: Logger) {
@@ -167,6 +169,9 @@ public actor ExecutionEngine {
 
     public var snapshot: Report { report }
     public var riskGate: RiskGate { risk }
+    /// Takes no new trades from now on (each is refused `risk:closing`); trades in flight go on.
+    public func close() { closed = true }
+
     /// The nonces of the chain's first key.
     public func nonceManager(_ chain: UInt64) -> NonceManager? { senders[chain]?.first?.nonces }
     /// The nonces of each of the chain's keys.
@@ -195,7 +200,7 @@ public actor ExecutionEngine {
         report.received += 1
         try? journal.record(opportunity: o, receivedAt: receivedAt)
         var clock = StageClock()
-        let result = await run(o, &clock)
+        let result = closed ? .failure(Refusal("risk", "closing", "no new trades: stopping")) : await run(o, &clock)
         if case .failure(let r) = result {
             refuse(o, r)
             return r

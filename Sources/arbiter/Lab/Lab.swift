@@ -37,6 +37,8 @@ struct Lab: AsyncParsableCommand {
     var settleSeconds = 30
     @Option(name: .long, help: "Signing keys per chain, each with its own nonces (1…4; default: all the lab's funded keys).")
     var senders: Int?
+    @Option(name: .long, help: "Trades in flight at once, all chains together (the risk gate's cap; default 3 per chain).")
+    var maxInFlight: Int?
 
     static let profiles: [(name: String, profile: String, chainID: UInt64, partition: String)] = [
         ("ethereum-lab", "ethereum", 900_001, "P3"), ("optimism-lab", "optimism", 900_010, "P3"), ("blast-lab", "blast", 981_457, "P3"),
@@ -46,6 +48,7 @@ struct Lab: AsyncParsableCommand {
         guard (1...3).contains(chains) else { throw CLIError("--chains must be 1, 2 or 3") }
         guard (1...100_000).contains(blocks) else { throw CLIError("--blocks must be within 1…100000") }
         guard (0...3_600).contains(settleSeconds) else { throw CLIError("--settle-seconds must be within 0…3600") }
+        if let maxInFlight, !(1...100).contains(maxInFlight) { throw CLIError("--max-in-flight must be within 1…100") }
         if let senders, !(1...4).contains(senders) { throw CLIError("--senders must be within 1…4 (the lab funds four keys per chain)") }
     }
 
@@ -103,7 +106,11 @@ struct Lab: AsyncParsableCommand {
         let journal = try Journal(path: journalPath)
         let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { configured.map { [$0] } ?? labKeys[$0] ?? [] },
                                               flashbotsKey: flashbotsKey)
-        let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: journal, logger: logger)
+        // The risk gate's in-flight cap is for the whole process (3 by default); the lab's chains
+        // each get that many, so one busy chain does not starve the others.
+        var engineConfiguration = ExecutionEngine.Configuration()
+        engineConfiguration.risk.maxInFlight = maxInFlight ?? 3 * chains
+        let engine = ExecutionEngine(configuration: engineConfiguration, chains: execChains, state: WatcherStates(watchers), journal: journal, logger: logger)
         let recovered = try await engine.recover()
         let partitions = Array(Set(labChains.map(\.partition))).sorted()
         // Cross-chain: the lab bridge's relayer between the devnets, and the legs' own keys.
@@ -136,6 +143,8 @@ struct Lab: AsyncParsableCommand {
         let status = LabStatus(chains: chosen.map { ($0.name, $0.chainID) }, watchers: watchers, detection: detection, engine: engine, blocks: UInt64(blocks),
                                symbols: symbols, settle: { [crossExecutor] in
                                    shutdown.stopping(within: settleFor + .seconds(13))
+                                   // The run is `--blocks` long: no new trades of any kind after it.
+                                   await engine.close()
                                    await crossExecutor?.settle(within: settleFor)
                                })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status, successTerminationBehavior: .gracefullyShutdownGroup)]
