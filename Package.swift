@@ -141,7 +141,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ExecutionTests",
-            dependencies: ["Execution", "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning", "EthClient", "JSONRPC", "MarketState", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Execution", "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning", "EthClient", "JSONRPC", "MarketState", "AMMMath",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ExecutionLabTests",

@@ -100,8 +100,9 @@ public actor ExecutionEngine {
         public var detectedProfit: Int256
         public var realizedProfit: Int256
         public var eventProfit: Int256
-        /// The executor's balance of the asset after the block less before it (all its trades in that block).
-        public var balanceDelta: Int256
+        /// The executor's balance of the asset after the block less before it (all its trades in
+        /// that block); nil when the chain did not answer the reads (then it is not a check).
+        public var balanceDelta: Int256?
         public var asset: Address
         public var executor: Address
         /// Who lent (the lender contract, or the V3 pool); nil on own capital.
@@ -117,21 +118,14 @@ public actor ExecutionEngine {
     let state: any ChainStateSource
     let journal: Journal
     let logger: Logger
-    public var factory = StrategyFactory()
-    private var risk: RiskGate
+    /// The decisions: dedup, locks, staleness, risk, re-quote (and the strategy kinds it offers).
+    private var core: ExecutionCore
     private var gas: [UInt64: (block: UInt64, oracle: GasOracle, quote: Result<GasOracle.Quote, GasOracle.Failure>)] = [:]
     private var senders: [UInt64: [Sender]] = [:]
-    private var seen: Set<[UInt8]> = []
-    private var seenOrder: [[UInt8]] = []
-    private var busyPools: Set<Address> = []
-    /// Trades each sender has between its nonce and their settling.
-    private var inFlight: [Sender.ID: Int] = [:]
     private var report = Report()
     /// The trades being tracked, by a serial number; each removes itself when it ends.
     private var tracking: [Int: Task<Void, Never>] = [:]
     private var trackingSerial = 0
-    /// No new trades (the lab's last block has passed); those in flight are still tracked.
-    private var closed = false
     static let timingWindow = 4_096
 
     public init(configuration: Configuration = Configuration(), chains: [ExecutionChain], state: any ChainStateSource, journal: Journal, logger: Logger) {
@@ -140,7 +134,13 @@ public actor ExecutionEngine {
         self.state = state
         self.journal = journal
         self.logger = logger
-        risk = RiskGate(configuration: configuration.risk)
+        var decisions = ExecutionCore.Configuration()
+        decisions.maxBlockLag = configuration.maxBlockLag
+        decisions.seenCapacity = configuration.seenCapacity
+        decisions.risk = configuration.risk
+        core = ExecutionCore(configuration: decisions, chains: Dictionary(uniqueKeysWithValues: chains.map {
+            ($0.chainID, ExecutionCore.Chain(bundles: $0.route.isBundle, senders: $0.keys.count))
+        }))
         for c in chains {
             senders[c.chainID] = c.keys.map { Sender(key: $0, nonces: NonceManager(chain: c.chainID, sender: $0.address, journal: journal, eth: c.eth)) }
         }
@@ -148,13 +148,11 @@ public actor ExecutionEngine {
 
     /// One signing key of a chain and its nonces.
     struct Sender: Sendable {
-        struct ID: Hashable { let chain: UInt64, address: Address }
         let key: PrivateKey
         let nonces: NonceManager
-        var id: ID { ID(chain: nonces.chain, address: key.address) }
     }
 
-    public func setBackrunTarget(_ raw: [UInt8], for id: [UInt8]) { factory.backrunTargets[id] = raw }
+    public func setBackrunTarget(_ raw: [UInt8], for id: [UInt8]) { core.factory.backrunTargets[id] = raw }
 
     /// Settles what a previous run left open, chain by chain (see `NonceManager.recover`).
     public func recover() async throws -> (included: Int, dropped: Int) {
@@ -168,9 +166,9 @@ public actor ExecutionEngine {
     }
 
     public var snapshot: Report { report }
-    public var riskGate: RiskGate { risk }
+    public var riskGate: RiskGate { core.risk }
     /// Takes no new trades from now on (each is refused `risk:closing`); trades in flight go on.
-    public func close() { closed = true }
+    public func close() { core.close() }
 
     /// The nonces of the chain's first key.
     public func nonceManager(_ chain: UInt64) -> NonceManager? { senders[chain]?.first?.nonces }
@@ -200,7 +198,7 @@ public actor ExecutionEngine {
         report.received += 1
         try? journal.record(opportunity: o, receivedAt: receivedAt)
         var clock = StageClock()
-        let result = closed ? .failure(Refusal("risk", "closing", "no new trades: stopping")) : await run(o, &clock)
+        let result = await run(o, &clock)
         if case .failure(let r) = result {
             refuse(o, r)
             return r
@@ -208,187 +206,149 @@ public actor ExecutionEngine {
         return nil
     }
 
+    /// The decisions are the core's (`ExecutionCore`); this drives them: reads the state and the
+    /// gas price between them, then plans, signs and submits what they admit.
     private func run(_ o: Opportunity, _ clock: inout StageClock) async -> Result<Void, Refusal> {
-        // validate
-        guard let chainID = o.chains.first, let chain = chains[chainID] else { return .failure(Refusal("validate", "unknownChain")) }
-        // The strategy first (no I/O): kinds without an executor are refused by name, not as invalid.
-        let strategies: [any Strategy]
-        switch factory.strategies(for: o) {
+        var lease: ExecutionCore.Lease
+        switch core.receive(o) {
         case .failure(let r): return .failure(r)
-        case .success(let list): strategies = list
-        }
-        guard o.chains.count == 1, let first = o.path.first, let last = o.path.last, !o.amountIn.isZero,
-              first.tokenIn == last.tokenOut, zip(o.path, o.path.dropFirst()).allSatisfy({ $0.tokenOut == $1.tokenIn }),
-              o.path.allSatisfy({ $0.chainID == chainID }), o.path.count <= 5 else {
-            return .failure(Refusal("validate", "invalid"))
+        case .success(let l): lease = l
         }
         clock.mark("validate", &report)
-        // deduplicate and lock
-        guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
-        remember(o.id)
-        let pools = Set(o.path.map(\.pool))
-        guard busyPools.isDisjoint(with: pools) else { return .failure(Refusal("lock", "poolBusy")) }
-        // A bundle with the next nonce cannot land before the pending one: one bundle per sender at a time.
-        guard let sender = freeSender(chain) else { return .failure(Refusal("lock", "senderBusy")) }
-        // Taken here, before the awaits below (the actor is re-entered at each of them: taken later,
-        // two trades of one pool both passed the check, and the second reverted in CI); released on
-        // any refusal until the tracker takes them over.
-        busyPools.formUnion(pools)
-        inFlight[sender.id, default: 0] += 1
-        var locked = true
-        defer {
-            if locked {
-                busyPools.subtract(pools)
-                inFlight[sender.id, default: 1] -= 1
-            }
-        }
-        clock.mark("dedup", &report)
-        // staleness
+        let chain = chains[lease.chainID]!, sender = senders[lease.chainID]![lease.sender]
         let now = WallClock.nanoseconds()
-        guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
-        guard var s = state.state(chain: chainID) else { return .failure(Refusal("stale", "noState")) }
-        // An executor in its own process keeps its own state, which may be a moment behind the
-        // detector's: wait for it to reach the detected block (re-quoting on an older one would
-        // only report the path as moved).
-        let wait = ContinuousClock.now + configuration.catchUp
-        while s.block < o.blockNumber, ContinuousClock.now < wait {
-            try? await Task.sleep(for: .milliseconds(10))
-            guard let next = state.state(chain: chainID) else { break }
-            s = next
-        }
-        guard s.block >= o.blockNumber else {
-            return .failure(Refusal("stale", "behind", "sized at \(o.blockNumber), state at \(s.block) after \(configuration.catchUp)"))
-        }
-        guard s.block <= o.blockNumber &+ configuration.maxBlockLag else {
-            return .failure(Refusal("stale", "blockLag", "sized at \(o.blockNumber), state at \(s.block)"))
+        let s: ChainState
+        switch await caughtUpState(lease, o, now: now) {
+        case .failure(let r): return .failure(r)
+        case .success(let state): s = state
         }
         clock.mark("staleness", &report)
-        // gas price (one eth_feeHistory per chain and block)
-        let fees: GasOracle.Quote
-        switch await gasQuote(chain, block: s.block) {
-        case .success(let q): fees = q
-        case .failure(let f): return .failure(Refusal("gas", f.description.hasPrefix("gas spike") ? "gasSpike" : "gasUnavailable", f.description))
-        }
+        let gas = await gasQuote(chain, block: s.block)
         clock.mark("gas", &report, rpc: true)
-        // risk gate
-        if case .refuse(let reason) = risk.admit(o, gasPrice: fees.expectedGasPrice, now: now) {
-            return .failure(Refusal("risk", reason.rawValue))
-        }
-        // Until something is signed, a refusal gives the slot back without a verdict; after, it is a failure.
-        var admitted: Bool? = false
-        defer {
-            switch admitted {
-            case false?: risk.cancel(o.id)
-            case true?: risk.finish(o.id, landed: false, realisedMicroUSD: 0, now: WallClock.nanoseconds())
-            case nil: break
-            }
-        }
-        // re-quote on current state
-        let q: Requote
-        switch Requote.quote(o.path, amountIn: o.amountIn, on: s) {
-        case .success(let r): q = r
-        case .failure(let f): return .failure(Refusal("requote", "\(f)".components(separatedBy: "(").first ?? "failed", "\(f)"))
-        }
-        // The state moved on the path since detection: the detector's quote on the new state
-        // supersedes this one (what lands must be what was detected).
-        guard q.amountOut == o.path.last!.amountOut else {
-            return .failure(Refusal("requote", "moved", "detected \(o.path.last!.amountOut), now \(q.amountOut) at block \(q.block)"))
+        let (fees, q): (GasOracle.Quote, Requote)
+        switch core.price(&lease, o, gas: gas, state: s, now: now) {
+        case .failure(let r): return .failure(r)
+        case .success(let priced): (fees, q) = priced
         }
         clock.mark("requote", &report)
-        // strategy
+        return await execute(o, lease, chain: chain, sender: sender, fees: fees, q: q, block: s.block, now: now, clock: &clock)
+    }
+
+    /// The chain's state once the core finds it fresh: an executor in its own process keeps its
+    /// own state, which may be a moment behind the detector's, so a state short of the detected
+    /// block is waited for up to `catchUp` (re-quoting on an older one would only report the path as moved).
+    private func caughtUpState(_ lease: ExecutionCore.Lease, _ o: Opportunity, now: UInt64) async -> Result<ChainState, Refusal> {
+        let wait = ContinuousClock.now + configuration.catchUp
+        while true {
+            switch core.staleness(lease, o, state: state.state(chain: lease.chainID), now: now, waitedOut: ContinuousClock.now >= wait) {
+            case .ready(let s): return .success(s)
+            case .refused(let r): return .failure(r)
+            case .waitFor: try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+    }
+
+    /// Strategy → build → L1 data fee → nonce → sign, then simulate and submit. Every refusal ends
+    /// the lease in the core: withdrawn before anything is signed, failed after.
+    private func execute(_ o: Opportunity, _ lease: ExecutionCore.Lease, chain: ExecutionChain, sender: Sender, fees: GasOracle.Quote, q: Requote,
+                         block: UInt64, now: UInt64, clock: inout StageClock) async -> Result<Void, Refusal> {
+        func withdraw(_ r: Refusal) -> Result<Void, Refusal> { .failure(core.end(lease, .withdrawn, r, now: WallClock.nanoseconds())) }
+        let plan: TradePlan
+        switch await planTrade(o, lease.strategies, q, chain: chain, now: now) {
+        case .failure(let r): return withdraw(r)
+        case .success(let p): plan = p
+        }
+        clock.mark("strategy", &report, rpc: true)
+        let gasLimit = min(max(o.gasUnits * chain.gasHeadroom.numerator / chain.gasHeadroom.denominator, chain.gasLimitBounds.lowerBound), chain.gasLimitBounds.upperBound)
+        var tx = Transaction(type: .dynamicFee, chainId: chain.chainID, nonce: 0, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, maxFeePerGas: fees.maxFeePerGas,
+                             gasLimit: gasLimit, to: plan.executor, value: .zero, data: plan.calldata)
+        clock.mark("build", &report)
+        // L1 data fee (OP stack): what posting this transaction to L1 costs must leave the trade profitable.
+        if let oracle = chain.l1FeeOracle {
+            guard let fee = await l1Fee(chain, oracle: oracle, tx: tx) else {
+                return withdraw(Refusal("gas", "l1FeeUnavailable", "getL1Fee on \(oracle.checksummed) failed"))
+            }
+            if let r = ExecutionCore.l1Fee(fee, o, plan) { return withdraw(r) }
+            report.l1Fees.append(fee)
+            clock.mark("l1fee", &report, rpc: true)
+        }
+        let reservation: (nonce: UInt64, submission: Int64)
+        do {
+            if sender.nonces.nextNonce == nil { try await sender.nonces.resync() }
+            reservation = try sender.nonces.reserveSynced(opportunity: o.id, now: now)
+        } catch {
+            return withdraw(Refusal("nonce", "unavailable", "\(error)"))
+        }
+        tx.nonce = reservation.nonce
+        clock.mark("nonce", &report)
+        let signed = tx.signed(with: sender.key)
+        clock.mark("sign", &report)
+        clock.total("detectedToSigned", &report)
+        try? journal.updateSubmission(reservation.submission, status: .reserved, txHash: Hex.encode(signed.hash), mode: chain.route.name, strategy: plan.strategy,
+                                      executor: plan.executor.checksummed, expectedProfit: plan.expectedProfit.description, at: now)
+        let trade = Signed(o: o, lease: lease, chain: chain, sender: sender, plan: plan, tx: tx, signed: signed, submission: reservation.submission)
+        return await submit(trade, target: block + 1, clock: &clock)
+    }
+
+    /// The first strategy that plans the trade, else the last refusal.
+    private func planTrade(_ o: Opportunity, _ strategies: [any Strategy], _ q: Requote, chain: ExecutionChain, now: UInt64) async -> Result<TradePlan, Refusal> {
         let context = StrategyContext(flash: chain.flash, direct: chain.direct, directBalance: { [eth = chain.eth, direct = chain.direct] asset, block in
             guard let direct else { return nil }
             return await eth.balance(of: direct, token: asset, block: block)
         }, deadline: now / 1_000_000_000 + 300)
-        var plan: TradePlan? = nil
-        var lastRefusal = Refusal("strategy", "none")
+        var last = Refusal("strategy", "none")
         for strategy in strategies {
             switch await strategy.plan(o, q, context) {
-            case .success(let p): plan = p
-            case .failure(let r): lastRefusal = r
+            case .success(let p): return .success(p)
+            case .failure(let r): last = r
             }
-            if plan != nil { break }
         }
-        guard let plan else { return .failure(lastRefusal) }
-        clock.mark("strategy", &report, rpc: true)
-        // build
-        let gasLimit = min(max(o.gasUnits * chain.gasHeadroom.numerator / chain.gasHeadroom.denominator, chain.gasLimitBounds.lowerBound), chain.gasLimitBounds.upperBound)
-        var tx = Transaction(type: .dynamicFee, chainId: chainID, nonce: 0, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, maxFeePerGas: fees.maxFeePerGas,
-                             gasLimit: gasLimit, to: plan.executor, value: .zero, data: plan.calldata)
-        clock.mark("build", &report)
-        // L1 data fee (OP stack): what posting this transaction to L1 costs, in the asset at
-        // detection's own gas price conversion, must leave the trade profitable.
-        if let oracle = chain.l1FeeOracle {
-            switch await l1Fee(chain, oracle: oracle, tx: tx) {
-            case nil:
-                return .failure(Refusal("gas", "l1FeeUnavailable", "getL1Fee on \(oracle.checksummed) failed"))
-            case let fee?:
-                if let inAsset = Self.inAsset(wei: fee, o, plan),
-                   Int256(bitPattern: inAsset) >= o.netProfit || inAsset > UInt256.max.shiftedRight(by: 1) {
-                    return .failure(Refusal("gas", "l1FeeExceedsProfit", "L1 fee \(fee) wei ≈ \(inAsset) of the asset, net \(o.netProfit)"))
-                }
-                report.l1Fees.append(fee)
-            }
-            clock.mark("l1fee", &report, rpc: true)
-        }
-        // nonce
-        let nonces = sender.nonces
-        let reservation: (nonce: UInt64, submission: Int64)
-        do {
-            if nonces.nextNonce == nil { try await nonces.resync() }
-            reservation = try nonces.reserveSynced(opportunity: o.id, now: now)
-        } catch {
-            return .failure(Refusal("nonce", "unavailable", "\(error)"))
-        }
-        tx.nonce = reservation.nonce
-        clock.mark("nonce", &report)
-        admitted = true
-        let signed = tx.signed(with: sender.key)
-        clock.mark("sign", &report)
-        clock.total("detectedToSigned", &report)
-        let txHash = Hex.encode(signed.hash)
-        try? journal.updateSubmission(reservation.submission, status: .reserved, txHash: txHash, mode: chain.route.name, strategy: plan.strategy,
-                                      executor: plan.executor.checksummed, expectedProfit: plan.expectedProfit.description, at: now)
-        // simulate and submit
-        var target = s.block + 1
-        var outcome = await simulateAndSubmit(chain, sender: sender, plan: plan, signed: signed, submission: reservation.submission, target: target, clock: &clock)
-        // Outrun by a block while simulating: if the path still quotes as detected on the new
-        // state, the same signed trade is simulated again for the next block (twice at most).
+        return .failure(last)
+    }
+
+    /// A trade signed with its nonce, on its way to the chain.
+    struct Signed: Sendable {
+        let o: Opportunity
+        let lease: ExecutionCore.Lease
+        let chain: ExecutionChain
+        let sender: Sender
+        let plan: TradePlan
+        let tx: Transaction
+        let signed: SignedTransaction
+        let submission: Int64
+    }
+
+    /// Simulates and submits for `target`; outrun by a block while simulating, the same signed
+    /// trade goes again for the next block if the path still quotes as detected (twice at most).
+    /// Submitted, it is tracked in the background (the tracker ends its lease).
+    private func submit(_ t: Signed, target first: UInt64, clock: inout StageClock) async -> Result<Void, Refusal> {
+        var target = first
+        var outcome = await simulateAndSubmit(t.chain, sender: t.sender, plan: t.plan, signed: t.signed, submission: t.submission, target: target, clock: &clock)
         for _ in 0..<2 {
-            guard case .failure(let r) = outcome, r.reason == "outrun", let head = try? await chain.eth.blockNumber(),
-                  let fresh = await stillAsDetected(o, chain: chain, head: head) else { break }
+            guard case .failure(let r) = outcome, r.reason == "outrun", let head = try? await t.chain.eth.blockNumber(),
+                  let fresh = await stillAsDetected(t.o, chain: t.chain, head: head) else { break }
             target = fresh.block + 1
-            outcome = await simulateAndSubmit(chain, sender: sender, plan: plan, signed: signed, submission: reservation.submission, target: target, clock: &clock)
+            outcome = await simulateAndSubmit(t.chain, sender: t.sender, plan: t.plan, signed: t.signed, submission: t.submission, target: target, clock: &clock)
         }
         if case .failure(let r) = outcome, r.reason == "unanswered" {
             // No answer to the send: the relay or node may have taken it, and then it can land.
             // It is followed as sent (the tracker finds it landed, or gives it up past its block).
-            logger.warning("no answer to the send: following it as sent", metadata: ["arb.tx": "\(txHash)", "error": "\(r.detail)"])
+            logger.warning("no answer to the send: following it as sent", metadata: ["arb.tx": "\(Hex.encode(t.signed.hash))", "error": "\(r.detail)"])
         } else if case .failure(let r) = outcome {
+            try? t.sender.nonces.release(t.tx.nonce, submission: t.submission, now: WallClock.nanoseconds())
             // Being outrun by the next block, or by transactions ahead of ours, is competition, not a fault of this chain's setup.
-            if r.reason == "outrun" || r.reason == "pendingMoved" { admitted = false }
-            try? nonces.release(reservation.nonce, submission: reservation.submission, now: WallClock.nanoseconds())
-            return .failure(r)
+            let ending: ExecutionCore.Ending = r.reason == "outrun" || r.reason == "pendingMoved" ? .withdrawn : .failed
+            return .failure(core.end(t.lease, ending, r, now: WallClock.nanoseconds()))
         }
-        try? journal.updateSubmission(reservation.submission, status: .submitted, targetBlock: target, lastBlock: target, at: WallClock.nanoseconds())
+        try? journal.updateSubmission(t.submission, status: .submitted, targetBlock: target, lastBlock: target, at: WallClock.nanoseconds())
         report.submitted += 1
-        admitted = nil  // the tracker finishes it
-        locked = false  // and releases the pools and the sender
         trackingSerial += 1
         let serial = trackingSerial
         tracking[serial] = Task {
-            await self.track(o, chain: chain, sender: sender, plan: plan, tx: tx, signed: signed, submission: reservation.submission, target: target, pools: pools)
+            await self.track(t, target: target)
             self.tracking[serial] = nil
         }
         return .success(())
-    }
-
-    /// A key of the chain free to send: for bundles one with nothing in flight, else the one with
-    /// the fewest trades in flight (first listed on a tie); nil when every bundle key is busy.
-    private func freeSender(_ chain: ExecutionChain) -> Sender? {
-        let all = senders[chain.chainID] ?? []
-        if chain.route.isBundle { return all.first { inFlight[$0.id, default: 0] == 0 } }
-        return all.min { inFlight[$0.id, default: 0] < inFlight[$1.id, default: 0] }
     }
 
     private func simulateAndSubmit(_ chain: ExecutionChain, sender: Sender, plan: TradePlan, signed: SignedTransaction, submission: Int64, target: UInt64,
@@ -456,8 +416,8 @@ public actor ExecutionEngine {
 
     // MARK: inclusion
 
-    private func track(_ o: Opportunity, chain: ExecutionChain, sender: Sender, plan: TradePlan, tx: Transaction, signed: SignedTransaction, submission: Int64,
-                       target: UInt64, pools: Set<Address>) async {
+    private func track(_ t: Signed, target: UInt64) async {
+        let (o, chain, sender, plan, tx, signed, submission) = (t.o, t.chain, t.sender, t.plan, t.tx, t.signed, t.submission)
         let deadline = ContinuousClock.now + configuration.maxTracking
         var target = target
         var attempts = 1
@@ -470,7 +430,7 @@ public actor ExecutionEngine {
         while landed == nil {
             // A stop, or a chain that has not settled it in `maxTracking`: its fate is left to the next start.
             if Task.isCancelled || ContinuousClock.now >= deadline {
-                await leaveOpen(o, chain: chain, sender: sender, submission: submission, hashes: sent.map(\.hash), nonce: current.nonce, pools: pools,
+                await leaveOpen(t, hashes: sent.map(\.hash), nonce: current.nonce,
                                 why: Task.isCancelled ? "stopped while tracking it" : "not settled within \(configuration.maxTracking)")
                 return
             }
@@ -547,9 +507,8 @@ public actor ExecutionEngine {
             report.retargeted += 1
         }
         let now = WallClock.nanoseconds()
-        busyPools.subtract(pools)
-        inFlight[sender.id, default: 1] -= 1
         guard let landed, !landed.cancellation else {
+            core.end(t.lease, .failed, now: now)
             report.failed += 1
             let reason: String
             if landed != nil {
@@ -565,7 +524,6 @@ public actor ExecutionEngine {
                 try? sender.nonces.release(current.nonce, submission: submission, now: now)
                 reason = "notIncluded"
             }
-            risk.finish(o.id, landed: false, realisedMicroUSD: 0, now: now)
             try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "failed", reason: reason, at: now)
             report.refused["inclusion:\(reason)", default: 0] += 1
             return
@@ -575,12 +533,13 @@ public actor ExecutionEngine {
         try? sender.nonces.confirm(submission: submission, now: now)
         if sent.count > 1 { try? journal.updateSubmission(submission, status: .included, txHash: landedHash, at: now) }
         let status = landed.receipt["status"]?.stringValue == "0x1" ? 1 : 0
-        // The executor's balance of the asset after the block less before it (all its trades there).
-        let after = await chain.eth.balance(of: plan.executor, token: plan.asset, block: landed.block)
-        let before = await chain.eth.balance(of: plan.executor, token: plan.asset, block: landed.block - 1)
-        let balanceDelta = (after != nil && before != nil) ? Int256(bitPattern: after!) &- Int256(bitPattern: before!) : .zero
         let logs = ExecutorCall.logs(ofReceipt: landed.receipt)
         let realized = ExecutorCall.netTransfers(logs, token: plan.asset, holder: plan.executor)
+        let micro = o.grossProfit.isNegative || o.grossProfit.magnitude.isZero ? 0
+            : Int64(Double(o.grossProfitMicroUSD) * (realized.doubleValue / o.grossProfit.doubleValue))
+        core.end(t.lease, status == 1 ? .landed(realisedMicroUSD: micro) : .reverted, now: now)
+        // The executor's balance of the asset after the block less before it (all its trades there).
+        let balanceDelta = await blockDelta(chain, plan, block: landed.block)
         let event = ExecutorCall.executedProfit(logs, executor: plan.executor, asset: plan.asset).map { Int256(bitPattern: $0) } ?? .zero
         let gasUsed = landed.receipt["gasUsed"]?.stringValue.flatMap { try? UInt256(hex: $0) }?.w0 ?? 0
         let price = landed.receipt["effectiveGasPrice"]?.stringValue.flatMap { try? UInt256(hex: $0) } ?? .zero
@@ -589,9 +548,6 @@ public actor ExecutionEngine {
                                       detectedProfit: plan.detectedProfit, realizedProfit: realized, eventProfit: event)
         try? journal.record(receipt: receipt, at: now)
         try? journal.updateSubmission(submission, status: status == 1 ? .included : .reverted, lastBlock: landed.block, at: now)
-        let micro = o.grossProfit.isNegative || o.grossProfit.magnitude.isZero ? 0
-            : Int64(Double(o.grossProfitMicroUSD) * (realized.doubleValue / o.grossProfit.doubleValue))
-        risk.finish(o.id, landed: status == 1, realisedMicroUSD: status == 1 ? micro : -1, now: now)
         if status == 1 {
             report.included += 1
             report.trades.append(Trade(chainID: chain.chainID, opportunity: Hex.encode(o.id), kind: o.kind, strategy: plan.strategy,
@@ -606,15 +562,27 @@ public actor ExecutionEngine {
         }
     }
 
+    /// The executor's balance of the trade's asset after `block` less before it, each read tried
+    /// three times (a busy node may not answer one); nil if a read never came back.
+    private func blockDelta(_ chain: ExecutionChain, _ plan: TradePlan, block: UInt64) async -> Int256? {
+        func read(_ at: UInt64) async -> UInt256? {
+            for attempt in 0..<3 {
+                if let v = await chain.eth.balance(of: plan.executor, token: plan.asset, block: at) { return v }
+                if attempt < 2 { try? await Task.sleep(for: .milliseconds(200)) }
+            }
+            return nil
+        }
+        guard let after = await read(block), let before = await read(block - 1) else { return nil }
+        return Int256(bitPattern: after) &- Int256(bitPattern: before)
+    }
+
     /// Stops tracking a submission whose fate is not known: it stays `submitted` in the journal
     /// (the next start's recovery settles it), with an `open` decision saying what is pending;
     /// its pools and sender are freed, and the sender's nonces taken from the chain again.
-    private func leaveOpen(_ o: Opportunity, chain: ExecutionChain, sender: Sender, submission: Int64, hashes: [[UInt8]], nonce: UInt64,
-                           pools: Set<Address>, why: String) async {
+    private func leaveOpen(_ t: Signed, hashes: [[UInt8]], nonce: UInt64, why: String) async {
+        let (o, chain, sender) = (t.o, t.chain, t.sender)
         let sent = hashes.map { Hex.encode($0) }.joined(separator: ", ")
-        busyPools.subtract(pools)
-        inFlight[sender.id, default: 1] -= 1
-        risk.cancel(o.id)
+        core.end(t.lease, .open, now: WallClock.nanoseconds())
         report.open += 1
         try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "open", reason: "unsettled",
                               detail: "\(why): \(sent) (nonce \(nonce) of \(sender.key.address.checksummed), \(chain.route.name)) "
@@ -656,17 +624,9 @@ public actor ExecutionEngine {
         var b = tx
         b.maxFeePerGas = tx.maxFeePerGas &+ tx.maxFeePerGas / 8 &+ 1
         b.maxPriorityFeePerGas = tx.maxPriorityFeePerGas &+ tx.maxPriorityFeePerGas / 8 &+ 1
-        guard let gasWei = b.maxFeePerGas.checkedMul(UInt256(o.gasUnits)), let cost = Self.inAsset(wei: gasWei, o, plan),
+        guard let gasWei = b.maxFeePerGas.checkedMul(UInt256(o.gasUnits)), let cost = ExecutionCore.inAsset(wei: gasWei, o, plan),
               cost < plan.expectedProfit else { return nil }
         return b
-    }
-
-    /// `wei` in the trade's asset at detection's own conversion (its gas cost in the asset over
-    /// its gas cost in wei), rounded up (`.max` past 256 bits); nil when detection priced no gas.
-    static func inAsset(wei: UInt256, _ o: Opportunity, _ plan: TradePlan) -> UInt256? {
-        let gasInAsset = plan.detectedProfit &- o.netProfit
-        guard !o.gasCostWei.isZero, !gasInAsset.isNegative, !gasInAsset.magnitude.isZero else { return nil }
-        return UInt256.mulDivRoundingUp(wei, gasInAsset.magnitude, o.gasCostWei) ?? .max
     }
 
     private func gasQuote(_ chain: ExecutionChain, block: UInt64) async -> Result<GasOracle.Quote, GasOracle.Failure> {
@@ -689,15 +649,6 @@ public actor ExecutionEngine {
         logger.debug("refused", metadata: ["arb.opportunity": "\(Hex.encode(o.id))", "arb.reason": "\(r)"])
     }
 
-    private func remember(_ id: [UInt8]) {
-        seen.insert(id)
-        seenOrder.append(id)
-        if seenOrder.count > configuration.seenCapacity {
-            let drop = seenOrder.count / 2
-            for old in seenOrder.prefix(drop) { seen.remove(old) }
-            seenOrder.removeFirst(drop)
-        }
-    }
 }
 
 /// Per-stage timing on the monotonic clock; RPC stages are named apart so the in-process path

@@ -27,6 +27,12 @@ public struct GasOracle: Sendable {
         public var maxFeePerGas: UInt256
         /// What one gas unit will cost if the next block's base fee holds.
         public var expectedGasPrice: UInt256 { baseFee &+ maxPriorityFeePerGas }
+
+        public init(baseFee: UInt256, maxPriorityFeePerGas: UInt256, maxFeePerGas: UInt256) {
+            self.baseFee = baseFee
+            self.maxPriorityFeePerGas = maxPriorityFeePerGas
+            self.maxFeePerGas = maxFeePerGas
+        }
     }
 
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {

@@ -15,6 +15,19 @@ public struct TradePlan: Sendable {
     public var flash: FlashQuote?
     /// Signed transactions that go ahead of ours in the bundle (a backrun's target).
     public var bundlePrefix: [[UInt8]] = []
+
+    public init(strategy: String, executor: Address, calldata: [UInt8], asset: Address, amount: UInt256, expectedProfit: UInt256,
+                detectedProfit: Int256, flash: FlashQuote?, bundlePrefix: [[UInt8]] = []) {
+        self.strategy = strategy
+        self.executor = executor
+        self.calldata = calldata
+        self.asset = asset
+        self.amount = amount
+        self.expectedProfit = expectedProfit
+        self.detectedProfit = detectedProfit
+        self.flash = flash
+        self.bundlePrefix = bundlePrefix
+    }
 }
 
 /// Why a strategy will not trade an opportunity.

@@ -319,14 +319,23 @@ struct LabSummary {
             t.eventProfit != t.realizedProfit || t.expectedProfit != t.detectedProfit
                 || (t.bundled ? t.realizedProfit != t.expectedProfit : t.realizedProfit < t.expectedProfit)
         }.count
+        return n + blockMismatches.count
+    }
+
+    /// Per chain, block, executor and asset whose balance change was read: the trades' realized
+    /// profits summed, against that change, where they differ.
+    var blockMismatches: [(key: String, sum: Int256, delta: Int256)] {
         var blocks: [String: (sum: Int256, delta: Int256)] = [:]
         for t in report.trades {
-            let k = "\(t.chainID)/\(t.block)/\(t.executor.checksummed)/\(t.asset.checksummed)"
-            blocks[k] = ((blocks[k]?.sum ?? .zero) &+ t.realizedProfit, t.balanceDelta)
+            guard let delta = t.balanceDelta else { continue }
+            let k = "chain \(t.chainID) block \(t.block) executor \(t.executor.checksummed) asset \(t.asset.checksummed)"
+            blocks[k] = ((blocks[k]?.sum ?? .zero) &+ t.realizedProfit, delta)
         }
-        n += blocks.values.filter { $0.sum != $0.delta }.count
-        return n
+        return blocks.filter { $0.value.sum != $0.value.delta }.map { ($0.key, $0.value.sum, $0.value.delta) }.sorted { $0.key < $1.key }
     }
+
+    /// Trades whose block balance change could not be read (not checked against it).
+    var unverified: Int { report.trades.filter { $0.balanceDelta == nil }.count }
 
     /// Transactions that realized more than expected: the state moved our way ahead of them.
     var improved: Int { report.trades.filter { !$0.bundled && $0.realizedProfit > $0.expectedProfit }.count }
@@ -359,7 +368,7 @@ struct LabSummary {
                     ("lender", t.lender.map { .string($0.checksummed) } ?? .null), ("bundled", .bool(t.bundled)),
                     ("expectedProfit", .string(t.expectedProfit.description)), ("detectedProfit", .string(t.detectedProfit.description)),
                     ("realizedProfit", .string(t.realizedProfit.description)), ("eventProfit", .string(t.eventProfit.description)),
-                    ("balanceDelta", .string(t.balanceDelta.description)),
+                    ("balanceDelta", t.balanceDelta.map { .string($0.description) } ?? .null),
                 ])
             })),
             ("submitted", .number(String(report.submitted))), ("included", .number(String(report.included))), ("failed", .number(String(report.failed))),
@@ -367,7 +376,9 @@ struct LabSummary {
             ("stagesMicroseconds", .object(stages.map { s in
                 (s.0, .object([("count", .number(String(s.1))), ("p50", .number(String(format: "%.1f", s.2))), ("p99", .number(String(format: "%.1f", s.3)))]))
             })),
-            ("mismatches", .number(String(mismatches))), ("improved", .number(String(improved))), ("journal", .string(journal)), ("directory", .string(directory)),
+            ("mismatches", .number(String(mismatches))), ("improved", .number(String(improved))), ("unverified", .number(String(unverified))),
+            ("blockMismatches", .array(blockMismatches.map { .string("\($0.key): trades \($0.sum), balance \($0.delta)") })),
+            ("journal", .string(journal)), ("directory", .string(directory)),
             ("interrupted", .bool(interrupted)),
             ("open", .array(open.map { i in
                 .object([("kind", .string(i.kind)), ("chainId", .number(String(i.chain))), ("reference", .string(i.reference)),
@@ -408,6 +419,8 @@ struct LabSummary {
                          + "proceeds \(t.proceeds.map(\.description) ?? "-"); realized \(t.realizedProfit.map(\.description) ?? "-") vs detected \(t.opportunity.grossProfit) quote units")
         }
         lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
+        for m in blockMismatches { lines.append("  BLOCK DIFFERENT: \(m.key): trades realized \(m.sum), the balance changed by \(m.delta)") }
+        if unverified > 0 { lines.append("  \(unverified) trade(s) not checked against their block's balance change (the chain did not answer the reads)") }
         for (k, v) in report.refused.sorted(by: { $0.value > $1.value }) { lines.append("  refused \(k): \(v)") }
         lines.append("  open at the end: \(open.isEmpty ? "none" : "\(open.count) (journaled; the next start settles them)")" + (interrupted ? " (interrupted)" : ""))
         for i in open { lines.append("    \(i.kind) on chain \(i.chain) \(i.reference): \(i.status): \(i.reason)") }
