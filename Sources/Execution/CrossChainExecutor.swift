@@ -1,0 +1,231 @@
+import EVMCodec
+import EVMPrimitives
+import EVMSigning
+import EthClient
+import JSONRPC
+import Logging
+import MarketWatch
+import Opportunities
+
+/// Cross-chain trades on own capital: buy the asset with the quote token on one chain and deposit
+/// it into the bridge in the same transaction (`buy_and_bridge`); when the bridge fills on the
+/// other chain, sell it back (`sell`). Every step is journaled as a `BridgeTransfer` before the
+/// next begins, so a restart resumes each open one where it stood (`recover`).
+///
+/// Leg one must re-quote exactly as detected and simulate to exactly what it buys; the sale
+/// (`+Settlement`) goes at exactly what the destination chain says it fetches, once that returns
+/// at least the quote spent, at the market past `maxHoldNanoseconds` (the position is not held
+/// open-ended), and is `held` after `maxSaleAttempts`. Transactions: `+Transactions`.
+public actor CrossChainExecutor {
+    public struct Configuration: Sendable {
+        public var gas = GasOracle.Configuration()
+        public var gasLimit: UInt64 = 400_000
+        /// Blocks a transaction may stay pending, or a bundle be retargeted, before it is given up.
+        public var maxPendingBlocks: UInt64 = 10
+        public var maxBundleBlocks = 3
+        /// Blocks a leg one in doubt (sent, no receipt yet) is still looked for before it counts as never landed.
+        public var sendingBlocks: UInt64 = 20
+        /// How long an arrived asset waits for a price that returns the quote spent.
+        public var maxHoldNanoseconds: UInt64 = 600_000_000_000
+        /// Sales tried (simulated or sent) for one arrived asset before it is `held`.
+        public var maxSaleAttempts = 5
+        /// How long a transfer in flight is watched for its fill before it is left open to the next start.
+        public var maxFillWait: Duration = .seconds(1_800)
+        /// How long a leg one in doubt is looked for before it is left open to the next start.
+        public var maxLegOneWait: Duration = .seconds(600)
+        /// Cancellations sent for one leg one in doubt, at most.
+        public var maxCancellations = 3
+        /// How long one transaction's receipt is waited for, whatever the chain's head says (a stalled chain).
+        public var maxReceiptWait: Duration = .seconds(120)
+        /// How long a leg waits for its chain's key to be free before it is refused (`lock:senderBusy`).
+        public var maxLockWait: Duration = .seconds(30)
+        public var poll: Duration = .milliseconds(200)
+        public init() {}
+    }
+
+    public struct Report: Sendable {
+        public var received = 0
+        public var refused: [String: Int] = [:]
+        public var lastRefusal: Refusal?
+        public var transfers: [BridgeTransfer] = []
+    }
+
+    public let configuration: Configuration
+    let legs: [UInt64: CrossChainLeg]
+    let state: any ChainStateSource
+    let journal: Journal
+    let logger: Logger
+    var nonces: [UInt64: NonceManager] = [:]
+    var gas: [UInt64: GasOracle] = [:]
+    var seen: Set<[UInt8]> = []
+    /// The transfers being followed, by a serial number; each removes itself when it ends.
+    var tasks: [Int: Task<Void, Never>] = [:]
+    var taskSerial = 0
+    /// No new trades (settling before a stop).
+    var closed = false
+    /// Stopped: nothing is followed any more; what is open stays journaled for `recover`.
+    var stopped = false
+    /// Chains with a leg transaction outstanding: one at a time per chain and key (a bundle with
+    /// the next nonce cannot land before the one ahead of it).
+    var busy: Set<UInt64> = []
+    /// Destination pools a leg one is being sent for (until its transfer is recorded).
+    var buying: Set<SalePool> = []
+    struct SalePool: Hashable { let chain: UInt64, pool: Address }
+    public internal(set) var snapshot = Report()
+
+    public static let buyAndBridge = try! FunctionSignature(
+        "buy_and_bridge(address,uint256,(address,uint8,address,address,uint24)[],uint256,address,uint256,address,uint256) returns (uint256)")
+    public static let sell = try! FunctionSignature("sell(address,uint256,(address,uint8,address,address,uint24)[],uint256,uint256) returns (uint256)")
+    static let deposited = try! UInt256(bigEndian: Keccak256.hash(utf8: "Deposited(uint256,address,uint256,uint256,address,address)"))
+    static let filled = try! UInt256(bigEndian: Keccak256.hash(utf8: "Filled(uint256,uint256,address,address,uint256)"))
+
+    public init(configuration: Configuration = .init(), legs: [CrossChainLeg], state: any ChainStateSource, journal: Journal, logger: Logger) {
+        self.configuration = configuration
+        self.legs = Dictionary(uniqueKeysWithValues: legs.map { ($0.chainID, $0) })
+        self.state = state
+        self.journal = journal
+        self.logger = logger
+        for l in legs { nonces[l.chainID] = NonceManager(chain: l.chainID, sender: l.key.address, journal: journal, eth: l.eth) }
+    }
+
+    /// Settles the legs' nonces, then resumes every open transfer: one in flight waits for its
+    /// fill, one arrived is sold. (A transfer still `sending` is looked up by its deposit.)
+    public func recover() async throws -> Int {
+        for n in nonces.values { _ = try await n.recover() }
+        let open = try journal.transfers(open: true)
+        for t in open {
+            seen.insert(t.opportunity.id)
+            snapshot.transfers.append(t)
+            follow(t)
+        }
+        return open.count
+    }
+
+    /// Waits until every transfer this executor follows has settled, or `deadline` (or the
+    /// caller's cancellation) comes first; then stops (see `stop`).
+    public func drain(until deadline: ContinuousClock.Instant) async {
+        while !tasks.isEmpty, ContinuousClock.now < deadline, !Task.isCancelled {
+            await pause(configuration.poll)
+        }
+        await stop(reason: "stopped while following it")
+    }
+
+    /// Takes no new trades and waits up to `limit` (or the caller's cancellation) for the open
+    /// ones to settle (a held one does not count: it waits for the next start); then stops.
+    public func settle(within limit: Duration) async {
+        closed = true
+        let deadline = ContinuousClock.now + limit
+        while snapshot.transfers.contains(where: \.isSettling), ContinuousClock.now < deadline, !Task.isCancelled {
+            await pause(configuration.poll)
+        }
+        await stop(reason: "not settled within \(limit) of the stop")
+    }
+
+    /// Stops following transfers: each task is cancelled and waited for (up to 2 s), and every
+    /// transfer still open gets `reason` in its journaled record; the records stay open, and
+    /// `recover` resumes them at the next start. Nothing is followed after this.
+    public func stop(reason: String = "stopped") async {
+        closed = true
+        stopped = true
+        for t in tasks.values { t.cancel() }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !tasks.isEmpty, ContinuousClock.now < deadline { await pause(.milliseconds(20)) }
+        for t in snapshot.transfers where t.isOpen && !t.detail.hasPrefix("open at stop") {
+            var open = t
+            open.detail = "open at stop (\(reason)): \(t.status.rawValue)" + (t.detail.isEmpty ? "" : "; \(t.detail)")
+            update(open)
+        }
+    }
+
+    /// Open transfers, as the journal has them.
+    public var open: [BridgeTransfer] { snapshot.transfers.filter(\.isOpen) }
+
+    public func execute(_ o: Opportunity) async -> Result<Void, Refusal> {
+        snapshot.received += 1
+        let result = await first(o)
+        if case .failure(let r) = result {
+            snapshot.refused["\(r.stage):\(r.reason)", default: 0] += 1
+            snapshot.lastRefusal = r
+            try? journal.decision(o.id, chain: o.chains.first ?? 0, stage: r.stage, outcome: "refused", reason: r.reason, detail: r.detail,
+                                  at: WallClock.nanoseconds())
+        }
+        return result
+    }
+
+    // MARK: leg one
+
+    func first(_ o: Opportunity) async -> Result<Void, Refusal> {
+        try? journal.record(opportunity: o, receivedAt: WallClock.nanoseconds())
+        guard o.kind == .crossChain, o.path.count == 2 else { return .failure(Refusal("validate", "notCrossChain")) }
+        let buy = o.path[0], sell = o.path[1]
+        guard let from = legs[buy.chainID], let to = legs[sell.chainID] else {
+            return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(legs[buy.chainID] == nil ? buy.chainID : sell.chainID)"))
+        }
+        guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
+        guard !closed else { return .failure(Refusal("risk", "closing", "settling open transfers before stopping")) }
+        // Detection priced the sale on the destination pool as it is now; a transfer still open
+        // on the same pool will sell into it first, so this one's price is not what it would get.
+        let salePool = SalePool(chain: sell.chainID, pool: sell.pool)
+        if buying.contains(salePool) || snapshot.transfers.contains(where: { $0.isOpen && SalePool(chain: $0.toChain, pool: $0.opportunity.path[1].pool) == salePool }) {
+            return .failure(Refusal("risk", "saleInFlight", "a transfer still open sells into \(sell.pool.checksummed) on chain \(sell.chainID)"))
+        }
+        buying.insert(salePool)
+        defer { buying.remove(salePool) }
+        let now = WallClock.nanoseconds()
+        guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
+        guard let s = state.state(chain: from.chainID) else { return .failure(Refusal("stale", "noState")) }
+        let q: Requote
+        switch Requote.quote([buy], amountIn: o.amountIn, on: s) {
+        case .success(let r): q = r
+        case .failure(let f): return .failure(Refusal("requote", "failed", "\(f)"))
+        }
+        guard q.amountOut == buy.amountOut else {
+            return .failure(Refusal("requote", "moved", "detected \(buy.amountOut), now \(q.amountOut) at block \(q.block)"))
+        }
+        guard let held = await from.eth.balance(of: from.executor, token: buy.tokenIn, block: q.block), held >= o.amountIn else {
+            return .failure(Refusal("strategy", "noCapital", "the cross-chain executor holds less than \(o.amountIn) of \(buy.tokenIn.checksummed)"))
+        }
+        seen.insert(o.id)
+        let data = try! Self.buyAndBridge.calldata([
+            .address(buy.tokenIn), .uint(o.amountIn), ExecutorCall.steps(q.steps), .uint(buy.amountOut), .address(from.bridge),
+            .uint(UInt256(to.chainID)), .address(to.executor), .uint(UInt256(now / 1_000_000_000 + 300)),
+        ])
+        var transfer = BridgeTransfer(opportunity: o, amountIn: o.amountIn, bought: buy.amountOut, status: .sending)
+        switch await transact(from, opportunity: o.id, data: data, expect: buy.amountOut, whenSigned: { hash in
+            transfer.depositTx = hash
+            try? self.journal.record(transfer: transfer, at: WallClock.nanoseconds())
+        }) {
+        case .failure(let r):
+            if !transfer.depositTx.isEmpty {
+                transfer.detail = r.description
+                if r.reason == "pending" {
+                    // Sent, not yet landed: it may still buy and bridge. The record stays `sending`
+                    // and is followed until its receipt (or the chain moving past its nonce) says.
+                    try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
+                    snapshot.transfers.append(transfer)
+                    follow(transfer)
+                    return .success(())
+                }
+                transfer.status = .failed
+                try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
+                snapshot.transfers.append(transfer)
+            }
+            return .failure(r)
+        case .success(let receipt):
+            guard let (id, amount) = Self.deposit(receipt.logs, bridge: from.bridge), amount == buy.amountOut else {
+                transfer.status = .failed
+                transfer.detail = "no deposit of \(buy.amountOut) in the receipt"
+                try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
+                snapshot.transfers.append(transfer)
+                return .failure(Refusal("inclusion", "noDeposit", transfer.detail))
+            }
+            transfer.depositID = id
+            transfer.depositBlock = receipt.block
+            transfer.status = .inFlight
+            try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
+            snapshot.transfers.append(transfer)
+            follow(transfer)
+            return .success(())
+        }
+    }
+}

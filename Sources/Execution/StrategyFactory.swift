@@ -1,0 +1,29 @@
+import Opportunities
+
+/// Resolves an opportunity to its strategies, by kind: each kind's file registers how it is
+/// traded (`IntraChainStrategy`, `BackrunStrategy`); a new kind adds a file and a registration,
+/// nothing in the core. Cross-chain trades belong to `CrossChainExecutor` (the execution service
+/// routes them there when one is configured); Solana refuses until its executor exists.
+public struct StrategyFactory: Sendable {
+    /// How an opportunity of one kind is traded: its strategies in order of preference, or why not.
+    public typealias Maker = @Sendable (Opportunity, StrategyFactory) -> Result<[any Strategy], Refusal>
+
+    /// Opportunity id → the signed target transaction of a backrun.
+    public var backrunTargets: [[UInt8]: [UInt8]] = [:]
+    private var makers: [Opportunity.Kind: Maker] = [:]
+
+    public init() {
+        for kind: Opportunity.Kind in [.crossDex, .triangular, .multiLeg, .statistical, .cexDexSpread] { register(kind, Self.intraChain) }
+        register(.backrun, Self.backrun)
+        register(.crossChain) { _, _ in .failure(Refusal("strategy", "crossChainNotWired", "no cross-chain executor is configured")) }
+        register(.solana) { _, _ in .failure(Refusal("strategy", "solanaNotWired")) }
+    }
+
+    /// How `kind` is traded from now on (replacing what was registered for it).
+    public mutating func register(_ kind: Opportunity.Kind, _ make: @escaping Maker) { makers[kind] = make }
+
+    public func strategies(for o: Opportunity) -> Result<[any Strategy], Refusal> {
+        guard let make = makers[o.kind] else { return .failure(Refusal("strategy", "notWired", "no strategy is registered for \(o.kind.name)")) }
+        return make(o, self)
+    }
+}
