@@ -137,9 +137,6 @@ public actor CrossChainExecutor {
         }
     }
 
-    /// Open transfers, as the journal has them.
-    public var open: [BridgeTransfer] { snapshot.transfers.filter(\.isOpen) }
-
     public func execute(_ o: Opportunity) async -> Result<Void, Refusal> {
         snapshot.received += 1
         let result = await first(o)

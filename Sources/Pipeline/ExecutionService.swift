@@ -48,9 +48,13 @@ public final class ExecutionService: Service {
     }
 
     public func run() async throws {
-        try await sink.run()
+        // However the bus side ends (a stop, or an error), trades in flight are drained: what is
+        // still open at the deadline is journaled as open.
+        var failure: (any Error)? = nil
+        do { try await sink.run() } catch { failure = error }
         let deadline = ContinuousClock.now + drainLimit
         await engine.drain(until: deadline)
         await crossChain?.drain(until: deadline)
+        if let failure { throw failure }
     }
 }

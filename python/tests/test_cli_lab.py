@@ -3,7 +3,12 @@ detection and execution in one process, a journal in SQLite; the summary and the
 here with Python's own sqlite3) must agree, and every executed trade must realize exactly the
 profit detection expected."""
 import json
+import os
+import re
+import signal
 import sqlite3
+import subprocess
+import time
 
 import pytest
 
@@ -113,12 +118,6 @@ def test_lab_rejects_bad_arguments(arbiter):
 
 
 def test_a_second_ctrl_c_ends_the_lab_at_once_and_leaves_a_consistent_journal(tmp_path):
-    import os
-    import re
-    import signal
-    import subprocess
-    import time
-
     binary = os.environ.get("ARBITER_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "arbiter"))
     err = tmp_path / "stderr"
     proc = subprocess.Popen([binary, "lab", "--chains", "2", "--blocks", "500", "--dir", str(tmp_path / "lab")],

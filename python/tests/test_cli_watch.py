@@ -3,6 +3,9 @@ the labs' manifests (tools/devnet/lab_config.py), JSON status lines, each chain'
 and its state following it."""
 import json
 import os
+import signal
+import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -57,10 +60,6 @@ def test_watch_text_lines_and_bad_arguments(arbiter, labs):
 @pytest.mark.parametrize("command", [["watch", "--interval", "0.5"], ["run"]])
 def test_ctrl_c_ends_watch_and_run_within_seconds(command, labs, tmp_path):
     # Until SIGINT (no --seconds): the first one stops the services gracefully, within seconds.
-    import signal
-    import subprocess
-    import time
-
     config, _ = labs
     binary = os.environ.get("ARBITER_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "arbiter"))
     err = open(tmp_path / "stderr", "w+")

@@ -153,7 +153,6 @@ struct Lab: AsyncParsableCommand {
         services += detection.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
         try await shutdown.run(services, logger: logger)
-        await engine.drain(until: .now + .seconds(1))
         await crossExecutor?.stop(reason: shutdown.requested ? "the lab was interrupted" : "not settled within \(settleFor) of the last block")
 
         let report = await engine.snapshot
