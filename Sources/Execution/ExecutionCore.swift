@@ -11,26 +11,41 @@ import Opportunities
 /// the trade held.
 ///
 /// Steps: `receive` (validate, strategy kinds, dedup, pool and sender locks) → `staleness` (on the
-/// state the engine read; `waitFor` while it may still catch up) → `price` (gas price, risk gate,
-/// re-quote on that state) → the engine plans, reserves, signs, simulates and submits → `end`
-/// (withdrawn, failed, landed, reverted, or left open).
+/// state the driver read; `waitFor` while it may still catch up) → `price` (gas price, risk gate,
+/// re-quote on that state) → build, L1 fee, nonce, sign, simulate, submit (`+Flow`: `start` and
+/// `advance` return each as an action for the driver) → `end` (withdrawn, failed, landed,
+/// reverted, or left open).
 public struct ExecutionCore: Sendable {
     public struct Configuration: Sendable {
         /// An opportunity sized on a block more than this far behind the state is stale.
         public var maxBlockLag: UInt64 = 2
         public var seenCapacity = 100_000
         public var risk = RiskGate.Configuration()
+        /// How long an opportunity sized on a block the state has not reached yet waits for it
+        /// (a split executor's own watchers trail the detector's by a moment).
+        public var catchUp: Duration = .seconds(3)
         public init() {}
+
+        var catchUpNanoseconds: UInt64 { StageClock.nanoseconds(catchUp) }
     }
 
     /// What the core knows of a chain: whether it sends bundles (one per sender at a time: a
-    /// bundle with a key's next nonce cannot land before the one ahead) and how many keys it has.
+    /// bundle with a key's next nonce cannot land before the one ahead), how many keys it has, a
+    /// trade's gas limit (detection's estimate × `gasHeadroom`, within `gasLimitBounds`), and
+    /// whether it charges an L1 data fee (OP stack).
     public struct Chain: Sendable {
         public var bundles: Bool
         public var senders: Int
-        public init(bundles: Bool, senders: Int) {
+        public var gasHeadroom: (numerator: UInt64, denominator: UInt64)
+        public var gasLimitBounds: ClosedRange<UInt64>
+        public var l1Fee: Bool
+        public init(bundles: Bool, senders: Int, gasHeadroom: (numerator: UInt64, denominator: UInt64) = (2, 1),
+                    gasLimitBounds: ClosedRange<UInt64> = 300_000...1_500_000, l1Fee: Bool = false) {
             self.bundles = bundles
             self.senders = senders
+            self.gasHeadroom = gasHeadroom
+            self.gasLimitBounds = gasLimitBounds
+            self.l1Fee = l1Fee
         }
     }
 

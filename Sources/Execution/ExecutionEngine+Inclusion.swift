@@ -12,150 +12,170 @@ import Opportunities
 extension ExecutionEngine {
     // MARK: inclusion
 
+    /// Drives an `InclusionTracker` for the trade until it ends; a stop, or `maxTracking` without
+    /// an end, leaves it open (journaled, for the next start to settle).
     func track(_ t: Signed, target: UInt64) async {
-        let (o, chain, sender, plan, tx, signed, submission) = (t.o, t.chain, t.sender, t.plan, t.tx, t.signed, t.submission)
         let deadline = ContinuousClock.now + configuration.maxTracking
-        var target = target
-        var attempts = 1
-        // Every version of the transaction sent with this nonce (replacements, the cancellation): any may land.
-        var sent: [(hash: [UInt8], cancellation: Bool)] = [(signed.hash, false)]
-        var current = tx
-        var pendingSince = target - 1, replacements = 0
-        var cancelled = false
-        var landed: (block: UInt64, receipt: JSONValue, cancellation: Bool)? = nil
-        while landed == nil {
-            // A stop, or a chain that has not settled it in `maxTracking`: its fate is left to the next start.
+        var limits = InclusionTracker.Limits()
+        (limits.maxBundleBlocks, limits.replaceAfterBlocks) = (t.chain.maxBundleBlocks, t.chain.replaceAfterBlocks)
+        (limits.maxReplacements, limits.maxPendingBlocks) = (t.chain.maxReplacements, t.chain.maxPendingBlocks)
+        var tracker = InclusionTracker(limits: limits, bundled: t.chain.route.isBundle, canReplace: t.chain.route.transactionEndpoint != nil,
+                                       target: target, transaction: t.tx, hash: t.signed.hash)
+        var action = tracker.start, head: UInt64 = 0
+        var landing: (block: UInt64, receipt: JSONValue)?
+        while true {
+            if case .end(let verdict) = action {
+                await finish(t, verdict, tracker: tracker, landing: landing)
+                return
+            }
+            // A stop, or a chain that has not settled it in `maxTracking`: nothing more is sent.
             if Task.isCancelled || ContinuousClock.now >= deadline {
-                await leaveOpen(t, hashes: sent.map(\.hash), nonce: current.nonce,
+                await leaveOpen(t, hashes: tracker.sent.map(\.hash), nonce: tracker.current.nonce,
                                 why: Task.isCancelled ? "stopped while tracking it" : "not settled within \(configuration.maxTracking)")
                 return
             }
-            // Wait for the target block.
-            var head: UInt64 = 0
-            for _ in 0..<600 {
-                head = (try? await chain.eth.blockNumber()) ?? head
-                if head >= target || Task.isCancelled || ContinuousClock.now >= deadline { break }
-                try? await Task.sleep(for: .milliseconds(50))
+            let event: InclusionTracker.Event
+            switch action {
+            case .awaitBlock(let block):
+                head = await awaitHead(t.chain, block, since: head, deadline: deadline)
+                event = .head(head)
+            case .findReceipt(let versions):
+                landing = nil
+                event = .receipt(await receipt(t.chain, versions, landing: &landing))
+            case .resendBundle(let head): event = .resent(target: await resendBundle(t, head: head))
+            case .replace(let head): event = await replace(t, tracker.current, head: head)
+            case .cancel:
+                let cancel = tracker.current.cancellation(signedWith: t.sender.key)
+                _ = try? await t.chain.route.transactionEndpoint?.sendRawTransaction(cancel.raw)
+                event = .cancelSent(.init(hash: cancel.hash, cancellation: true))
+            case .end: return
             }
-            // Stopped while waiting: nothing more is sent (the top of the loop leaves it open).
-            if Task.isCancelled || ContinuousClock.now >= deadline { continue }
-            for version in sent.reversed() {
-                if let r = try? await chain.eth.rpc.call("eth_getTransactionReceipt", [.string(Hex.encode(version.hash))]), r != .null,
-                   let b = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: b) {
-                    landed = (n.w0, r, version.cancellation)
-                    break
-                }
-            }
-            if landed != nil { break }
-            guard case .flashbots(let relay) = chain.route else {
-                // A transaction stays pending until it lands or is replaced. After
-                // `replaceAfterBlocks`, the same trade goes again at a higher fee while the path
-                // still quotes as detected and the fee leaves a profit; otherwise it is cancelled.
-                guard let rpc = chain.route.transactionEndpoint else { break }
-                let waited = head > pendingSince ? head - pendingSince : 0
-                if cancelled {
-                    if waited < chain.maxPendingBlocks { target = head + 1; continue }
-                    break
-                }
-                if waited < chain.replaceAfterBlocks { target = head + 1; continue }
-                if replacements < chain.maxReplacements, let bumped = await replacement(o, chain: chain, plan: plan, of: current, head: head) {
-                    let again = bumped.signed(with: sender.key)
-                    do {
-                        _ = try await rpc.sendRawTransaction(again.raw)
-                        current = bumped
-                        sent.append((again.hash, false))
-                        replacements += 1
-                        pendingSince = head
-                        target = head + 1
-                        report.replaced += 1
-                        try? journal.updateSubmission(submission, status: .submitted, txHash: Hex.encode(again.hash), lastBlock: head, at: WallClock.nanoseconds())
-                        continue
-                    } catch {
-                        // A version already landed (its receipt shows next time round); anything else: cancel.
-                        if error.message.lowercased().contains("nonce too low") { target = head + 1; continue }
-                    }
-                }
-                cancelled = true
-                let cancel = current.cancellation(signedWith: sender.key)
-                _ = try? await rpc.sendRawTransaction(cancel.raw)
-                sent.append((cancel.hash, true))
-                pendingSince = head
-                target = head + 1
-                continue
-            }
-            guard attempts < chain.maxBundleBlocks, head >= target else { break }
-            // Not included (a builder left it out): if the path still quotes as detected on the
-            // new state, the same signed bundle goes for the next block; otherwise the detector's
-            // quote on the new state supersedes it and the nonce is released.
-            attempts += 1
-            guard let s = await stillAsDetected(o, chain: chain, head: head) else { break }
-            target = s.block + 1
-            let txs = plan.bundlePrefix + [signed.raw]
-            guard let sim = try? await relay.callBundle(txs, block: target), sim.failure == nil else { break }
-            // Journaled before the send, as the first one: a restart waits the new target out.
-            try? journal.updateSubmission(submission, status: .submitted, lastBlock: target, at: WallClock.nanoseconds())
-            do {
-                _ = try await relay.sendBundle(txs, block: target)
-            } catch {
-                // Without an answer the relay may have taken it: it is looked for at `target` as sent.
-                guard mayHaveBeenAccepted(error) else { break }
-            }
-            report.retargeted += 1
+            action = tracker.advance(event)
         }
+    }
+
+    /// The head once it reaches `block` (polled every 50 ms, at most 30 s), or whatever it is at a stop.
+    func awaitHead(_ chain: ExecutionChain, _ block: UInt64, since: UInt64, deadline: ContinuousClock.Instant) async -> UInt64 {
+        var head = since
+        for _ in 0..<600 {
+            head = (try? await chain.eth.blockNumber()) ?? head
+            if head >= block || Task.isCancelled || ContinuousClock.now >= deadline { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return head
+    }
+
+    /// The first of `versions` with a receipt, and the receipt.
+    func receipt(_ chain: ExecutionChain, _ versions: [InclusionTracker.Version], landing: inout (block: UInt64, receipt: JSONValue)?) async
+        -> InclusionTracker.Version? {
+        for version in versions {
+            if let r = try? await chain.eth.rpc.call("eth_getTransactionReceipt", [.string(Hex.encode(version.hash))]), r != .null,
+               let b = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: b) {
+                landing = (n.w0, r)
+                return version
+            }
+        }
+        return nil
+    }
+
+    /// Not included (a builder left it out): if the path still quotes as detected on the new state,
+    /// the same signed bundle goes for the next block; otherwise the detector's quote on the new
+    /// state supersedes it. The new target, or nil.
+    func resendBundle(_ t: Signed, head: UInt64) async -> UInt64? {
+        guard case .flashbots(let relay) = t.chain.route, let s = await stillAsDetected(t.o, chain: t.chain, head: head) else { return nil }
+        let target = s.block + 1, txs = t.plan.bundlePrefix + [t.signed.raw]
+        guard let sim = try? await relay.callBundle(txs, block: target), sim.failure == nil else { return nil }
+        // Journaled before the send, as the first one: a restart waits the new target out.
+        try? journal.updateSubmission(t.submission, status: .submitted, lastBlock: target, at: WallClock.nanoseconds())
+        do {
+            _ = try await relay.sendBundle(txs, block: target)
+        } catch {
+            // Without an answer the relay may have taken it: it is looked for at `target` as sent.
+            guard mayHaveBeenAccepted(error) else { return nil }
+        }
+        report.retargeted += 1
+        return target
+    }
+
+    /// The same trade at higher fees, if it still pays (`replacement`), sent with the same nonce.
+    func replace(_ t: Signed, _ current: Transaction, head: UInt64) async -> InclusionTracker.Event {
+        guard let rpc = t.chain.route.transactionEndpoint,
+              let bumped = await replacement(t.o, chain: t.chain, plan: t.plan, of: current, head: head) else { return .replacementRefused }
+        let again = bumped.signed(with: t.sender.key)
+        do {
+            _ = try await rpc.sendRawTransaction(again.raw)
+        } catch {
+            // A version already landed (its receipt shows next time round); anything else: cancel.
+            return error.message.lowercased().contains("nonce too low") ? .replacementLate : .replacementRefused
+        }
+        report.replaced += 1
+        try? journal.updateSubmission(t.submission, status: .submitted, txHash: Hex.encode(again.hash), lastBlock: head, at: WallClock.nanoseconds())
+        return .replaced(bumped, .init(hash: again.hash, cancellation: false))
+    }
+
+    /// The trade's end as the tracker judged it: its lease ends in the core, the journal and the report say how.
+    func finish(_ t: Signed, _ verdict: InclusionTracker.Verdict, tracker: InclusionTracker, landing: (block: UInt64, receipt: JSONValue)?) async {
         let now = WallClock.nanoseconds()
-        guard let landed, !landed.cancellation else {
+        guard case .landed(let version) = verdict, !version.cancellation, let landing else {
             core.end(t.lease, .failed, now: now)
             report.failed += 1
             let reason: String
-            if landed != nil {
+            switch verdict {
+            case .landed:
                 // Our cancellation took the nonce: the trade never ran.
-                try? journal.updateSubmission(submission, status: .cancelled, txHash: Hex.encode(sent.last!.hash), at: now)
+                try? journal.updateSubmission(t.submission, status: .cancelled, txHash: Hex.encode(tracker.sent.last!.hash), at: now)
                 reason = "cancelled"
-            } else if cancelled {
+            case .dropped:
                 // Neither landed yet (or the original landed late): the chain says which.
-                try? journal.updateSubmission(submission, status: .dropped, at: now)
-                try? await sender.nonces.resync()
+                try? journal.updateSubmission(t.submission, status: .dropped, at: now)
+                try? await t.sender.nonces.resync()
                 reason = "notIncluded"
-            } else {
-                try? sender.nonces.release(current.nonce, submission: submission, now: now)
+            case .notIncluded:
+                try? t.sender.nonces.release(tracker.current.nonce, submission: t.submission, now: now)
                 reason = "notIncluded"
             }
-            try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "failed", reason: reason, at: now)
+            try? journal.decision(t.o.id, chain: t.chain.chainID, stage: "inclusion", outcome: "failed", reason: reason, at: now)
             report.refused["inclusion:\(reason)", default: 0] += 1
             return
         }
+        await landed(t, block: landing.block, receipt: landing.receipt, replaced: tracker.sent.count > 1, now: now)
+    }
+
+    /// A landed trade: the receipt journaled with what it realized (the executor's net transfers
+    /// of the asset in its logs), its `Executed` profit and the executor's balance change over the block.
+    func landed(_ t: Signed, block: UInt64, receipt r: JSONValue, replaced: Bool, now: UInt64) async {
+        let (o, chain, plan) = (t.o, t.chain, t.plan)
         // The version that landed (the original or a replacement) is the one journaled.
-        let landedHash = landed.receipt["transactionHash"]?.stringValue ?? Hex.encode(signed.hash)
-        try? sender.nonces.confirm(submission: submission, now: now)
-        if sent.count > 1 { try? journal.updateSubmission(submission, status: .included, txHash: landedHash, at: now) }
-        let status = landed.receipt["status"]?.stringValue == "0x1" ? 1 : 0
-        let logs = ExecutorCall.logs(ofReceipt: landed.receipt)
+        let landedHash = r["transactionHash"]?.stringValue ?? Hex.encode(t.signed.hash)
+        try? t.sender.nonces.confirm(submission: t.submission, now: now)
+        if replaced { try? journal.updateSubmission(t.submission, status: .included, txHash: landedHash, at: now) }
+        let status = r["status"]?.stringValue == "0x1" ? 1 : 0
+        let logs = ExecutorCall.logs(ofReceipt: r)
         let realized = ExecutorCall.netTransfers(logs, token: plan.asset, holder: plan.executor)
         let micro = o.grossProfit.isNegative || o.grossProfit.magnitude.isZero ? 0
             : Int64(Double(o.grossProfitMicroUSD) * (realized.doubleValue / o.grossProfit.doubleValue))
         core.end(t.lease, status == 1 ? .landed(realisedMicroUSD: micro) : .reverted, now: now)
-        // The executor's balance of the asset after the block less before it (all its trades there).
-        let balanceDelta = await blockDelta(chain, plan, block: landed.block)
+        let balanceDelta = await blockDelta(chain, plan, block: block)
         let event = ExecutorCall.executedProfit(logs, executor: plan.executor, asset: plan.asset).map { Int256(bitPattern: $0) } ?? .zero
-        let gasUsed = landed.receipt["gasUsed"]?.stringValue.flatMap { try? UInt256(hex: $0) }?.w0 ?? 0
-        let price = landed.receipt["effectiveGasPrice"]?.stringValue.flatMap { try? UInt256(hex: $0) } ?? .zero
-        let receipt = Journal.Receipt(txHash: landedHash, opportunity: Hex.encode(o.id), chain: chain.chainID, block: landed.block, status: status,
+        let gasUsed = r["gasUsed"]?.stringValue.flatMap { try? UInt256(hex: $0) }?.w0 ?? 0
+        let price = r["effectiveGasPrice"]?.stringValue.flatMap { try? UInt256(hex: $0) } ?? .zero
+        let receipt = Journal.Receipt(txHash: landedHash, opportunity: Hex.encode(o.id), chain: chain.chainID, block: block, status: status,
                                       gasUsed: gasUsed, effectiveGasPrice: price, asset: plan.asset, expectedProfit: Int256(bitPattern: plan.expectedProfit),
                                       detectedProfit: plan.detectedProfit, realizedProfit: realized, eventProfit: event)
         try? journal.record(receipt: receipt, at: now)
-        try? journal.updateSubmission(submission, status: status == 1 ? .included : .reverted, lastBlock: landed.block, at: now)
-        if status == 1 {
-            report.included += 1
-            report.trades.append(Trade(chainID: chain.chainID, opportunity: Hex.encode(o.id), kind: o.kind, strategy: plan.strategy,
-                                       source: plan.flash?.lender.source ?? .none, txHash: receipt.txHash, block: landed.block,
-                                       expectedProfit: receipt.expectedProfit, detectedProfit: plan.detectedProfit, realizedProfit: realized,
-                                       eventProfit: event, balanceDelta: balanceDelta, asset: plan.asset, executor: plan.executor,
-                                       lender: plan.flash.map { $0.pool ?? $0.lender.lender }, bundled: chain.route.isBundle))
-            try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "included", reason: plan.strategy, detail: "block \(landed.block)", at: now)
-        } else {
+        try? journal.updateSubmission(t.submission, status: status == 1 ? .included : .reverted, lastBlock: block, at: now)
+        guard status == 1 else {
             report.failed += 1
             try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "failed", reason: "reverted", at: now)
+            return
         }
+        report.included += 1
+        report.trades.append(Trade(chainID: chain.chainID, opportunity: Hex.encode(o.id), kind: o.kind, strategy: plan.strategy,
+                                   source: plan.flash?.lender.source ?? .none, txHash: receipt.txHash, block: block,
+                                   expectedProfit: receipt.expectedProfit, detectedProfit: plan.detectedProfit, realizedProfit: realized,
+                                   eventProfit: event, balanceDelta: balanceDelta, asset: plan.asset, executor: plan.executor,
+                                   lender: plan.flash.map { $0.pool ?? $0.lender.lender }, bundled: chain.route.isBundle))
+        try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "included", reason: plan.strategy, detail: "block \(block)", at: now)
     }
 
     /// The executor's balance of the trade's asset after `block` less before it, each read tried

@@ -12,20 +12,32 @@ import Opportunities
 /// spike guard) → risk gate → re-quote on current state → strategy (flash source) → build →
 /// nonce → sign → simulate (eth_call; eth_callBundle for bundles) → submit → track inclusion →
 /// journal. Every stage is timed; every refusal is counted and journaled with its reason.
-public actor ExecutionEngine {
+public actor ExecutionEngine: ExecutionDriver {
     public struct Configuration: Sendable {
-        /// An opportunity sized on a block more than this far behind the state is stale.
-        public var maxBlockLag: UInt64 = 2
-        /// How long an opportunity sized on a block this process has not seen yet waits for it
-        /// (a split executor's own watchers trail the detector's by a moment).
-        public var catchUp: Duration = .seconds(3)
-        public var risk = RiskGate.Configuration()
+        /// The core's: staleness (`maxBlockLag`, `catchUp`), dedup (`seenCapacity`), the risk gate.
+        public var decisions = ExecutionCore.Configuration()
         public var gas = GasOracle.Configuration()
-        public var seenCapacity = 100_000
         /// How long a submitted trade is tracked before it is left open (journaled, for the next
         /// start to settle): a chain that stops producing blocks must not hold it forever.
         public var maxTracking: Duration = .seconds(300)
         public init() {}
+
+        public var maxBlockLag: UInt64 {
+            get { decisions.maxBlockLag }
+            set { decisions.maxBlockLag = newValue }
+        }
+        public var catchUp: Duration {
+            get { decisions.catchUp }
+            set { decisions.catchUp = newValue }
+        }
+        public var risk: RiskGate.Configuration {
+            get { decisions.risk }
+            set { decisions.risk = newValue }
+        }
+        public var seenCapacity: Int {
+            get { decisions.seenCapacity }
+            set { decisions.seenCapacity = newValue }
+        }
     }
 
     /// Counters and per-stage timings (nanoseconds, last `timingWindow` samples per stage).
@@ -80,13 +92,12 @@ public actor ExecutionEngine {
     let journal: Journal
     let logger: Logger
     /// The decisions: dedup, locks, staleness, risk, re-quote (and the strategy kinds it offers).
-    var core: ExecutionCore
+    public var core: ExecutionCore
     var gas: [UInt64: (block: UInt64, oracle: GasOracle, quote: Result<GasOracle.Quote, GasOracle.Failure>)] = [:]
     var senders: [UInt64: [Sender]] = [:]
     var report = Report()
-    /// The trades being tracked, by a serial number; each removes itself when it ends.
-    var tracking: [Int: Task<Void, Never>] = [:]
-    var trackingSerial = 0
+    /// The trades being tracked; each removes itself when it ends.
+    var tracking = Followers()
     static let timingWindow = 4_096
 
     public init(configuration: Configuration = Configuration(), chains: [ExecutionChain], state: any ChainStateSource, journal: Journal, logger: Logger) {
@@ -95,12 +106,9 @@ public actor ExecutionEngine {
         self.state = state
         self.journal = journal
         self.logger = logger
-        var decisions = ExecutionCore.Configuration()
-        decisions.maxBlockLag = configuration.maxBlockLag
-        decisions.seenCapacity = configuration.seenCapacity
-        decisions.risk = configuration.risk
-        core = ExecutionCore(configuration: decisions, chains: Dictionary(uniqueKeysWithValues: chains.map {
-            ($0.chainID, ExecutionCore.Chain(bundles: $0.route.isBundle, senders: $0.keys.count))
+        core = ExecutionCore(configuration: configuration.decisions, chains: Dictionary(uniqueKeysWithValues: chains.map {
+            ($0.chainID, ExecutionCore.Chain(bundles: $0.route.isBundle, senders: $0.keys.count, gasHeadroom: $0.gasHeadroom,
+                                             gasLimitBounds: $0.gasLimitBounds, l1Fee: $0.l1FeeOracle != nil))
         }))
         for c in chains {
             senders[c.chainID] = c.keys.map { Sender(key: $0, nonces: NonceManager(chain: c.chainID, sender: $0.address, journal: journal, eth: c.eth)) }
@@ -141,13 +149,7 @@ public actor ExecutionEngine {
     /// submission stays `submitted`, and the next start's recovery settles it). Returns within
     /// 2 s of the deadline whatever the network does.
     public func drain(until deadline: ContinuousClock.Instant? = nil) async {
-        while !tracking.isEmpty, !Task.isCancelled, deadline.map({ ContinuousClock.now < $0 }) ?? true {
-            await pause(.milliseconds(50))
-        }
-        guard !tracking.isEmpty else { return }
-        for t in tracking.values { t.cancel() }
-        let hard = ContinuousClock.now + .seconds(2)
-        while !tracking.isEmpty, ContinuousClock.now < hard { await pause(.milliseconds(20)) }
+        await Followers.drain(until: deadline, isEmpty: { self.tracking.isEmpty }, cancel: { self.tracking.cancelAll() })
     }
 
     // MARK: the pipeline
@@ -158,97 +160,76 @@ public actor ExecutionEngine {
     public func handle(_ o: Opportunity, receivedAt: UInt64) async -> Refusal? {
         report.received += 1
         try? journal.record(opportunity: o, receivedAt: receivedAt)
-        var clock = StageClock()
-        let result = await run(o, &clock)
-        if case .failure(let r) = result {
+        if case .failure(let r) = await drive(o) {
             refuse(o, r)
             return r
         }
         return nil
     }
 
-    /// The decisions are the core's (`ExecutionCore`); this drives them: reads the state and the
-    /// gas price between them, then plans, signs and submits what they admit.
-    func run(_ o: Opportunity, _ clock: inout StageClock) async -> Result<Void, Refusal> {
-        var lease: ExecutionCore.Lease
-        switch core.receive(o) {
-        case .failure(let r): return .failure(r)
-        case .success(let l): lease = l
-        }
-        clock.mark("validate", &report)
-        let chain = chains[lease.chainID]!, sender = senders[lease.chainID]![lease.sender]
-        let now = WallClock.nanoseconds()
-        let s: ChainState
-        switch await caughtUpState(lease, o, now: now) {
-        case .failure(let r): return .failure(r)
-        case .success(let state): s = state
-        }
-        clock.mark("staleness", &report)
-        let gas = await gasQuote(chain, block: s.block)
-        clock.mark("gas", &report, rpc: true)
-        let (fees, q): (GasOracle.Quote, Requote)
-        switch core.price(&lease, o, gas: gas, state: s, now: now) {
-        case .failure(let r): return .failure(r)
-        case .success(let priced): (fees, q) = priced
-        }
-        clock.mark("requote", &report)
-        return await execute(o, lease, chain: chain, sender: sender, fees: fees, q: q, block: s.block, now: now, clock: &clock)
+    // MARK: the driver
+
+    public nonisolated func now() -> UInt64 { WallClock.nanoseconds() }
+
+    public func timed(_ stage: String, nanoseconds: UInt64) {
+        var samples = report.stages[stage, default: []]
+        if samples.count >= Self.timingWindow { samples.removeFirst(samples.count / 2) }
+        samples.append(nanoseconds)
+        report.stages[stage] = samples
     }
 
-    /// The chain's state once the core finds it fresh: an executor in its own process keeps its
-    /// own state, which may be a moment behind the detector's, so a state short of the detected
-    /// block is waited for up to `catchUp` (re-quoting on an older one would only report the path as moved).
-    func caughtUpState(_ lease: ExecutionCore.Lease, _ o: Opportunity, now: UInt64) async -> Result<ChainState, Refusal> {
-        let wait = ContinuousClock.now + configuration.catchUp
-        while true {
-            switch core.staleness(lease, o, state: state.state(chain: lease.chainID), now: now, waitedOut: ContinuousClock.now >= wait) {
-            case .ready(let s): return .success(s)
-            case .refused(let r): return .failure(r)
-            case .waitFor: try? await Task.sleep(for: .milliseconds(10))
+    /// Each action on the chain, the keys or the journal, bounded by the RPC client's timeouts.
+    public func perform(_ action: ExecutionCore.Action, _ f: ExecutionCore.Flow) async -> ExecutionCore.Event {
+        let chain = chains[f.lease.chainID]!, sender = senders[f.lease.chainID]![f.lease.sender]
+        switch action {
+        case .readState(let waiting):
+            if waiting { try? await Task.sleep(for: .milliseconds(10)) }
+            return .state(state.state(chain: chain.chainID))
+        case .fetchGas(let block): return .gas(await gasQuote(chain, block: block))
+        case .plan(let q): return .planned(await planTrade(f.opportunity, f.lease.strategies, q, chain: chain, now: f.startedAt))
+        case .l1Fee(let tx): return .l1Fee(await chain.eth.word(chain.l1FeeOracle!, Self.getL1Fee, [.bytes(tx.signingPayload)]))
+        case .reserveNonce:
+            if let fee = f.l1Fee { report.l1Fees.append(fee) }
+            do {
+                if sender.nonces.nextNonce == nil { try await sender.nonces.resync() }
+                let r = try sender.nonces.reserveSynced(opportunity: f.opportunity.id, now: f.startedAt)
+                return .reserved(.success(.init(nonce: r.nonce, submission: r.submission)))
+            } catch {
+                return .reserved(.failure(Refusal("nonce", "unavailable", "\(error)")))
+            }
+        case .sign(let tx):
+            let signed = tx.signed(with: sender.key), plan = f.plan!
+            try? journal.updateSubmission(f.reservation!.submission, status: .reserved, txHash: Hex.encode(signed.hash), mode: chain.route.name,
+                                          strategy: plan.strategy, executor: plan.executor.checksummed, expectedProfit: plan.expectedProfit.description,
+                                          at: f.startedAt)
+            return .signed(signed)
+        case .simulate(let target): return .simulated(await simulate(Signed(f, chain: chain, sender: sender), target: target))
+        case .readHead: return .head(try? await chain.eth.blockNumber())
+        case .readStateAt(let block): return .state(await state(chain.chainID, atLeast: block))
+        case .submit(let target): return .submitted(await send(Signed(f, chain: chain, sender: sender), target: target))
+        }
+    }
+
+    /// Journaled as submitted and tracked in the background (the tracker ends its lease).
+    public func follow(_ f: ExecutionCore.Flow, unanswered: Refusal?) {
+        let t = Signed(f, chain: chains[f.lease.chainID]!, sender: senders[f.lease.chainID]![f.lease.sender])
+        if let unanswered {
+            // No answer to the send: the relay or node may have taken it, and then it can land.
+            // It is followed as sent (the tracker finds it landed, or gives it up past its block).
+            logger.warning("no answer to the send: following it as sent", metadata: ["arb.tx": "\(Hex.encode(t.signed.hash))", "error": "\(unanswered.detail)"])
+        }
+        try? journal.updateSubmission(t.submission, status: .submitted, targetBlock: f.target, lastBlock: f.target, at: WallClock.nanoseconds())
+        report.submitted += 1
+        tracking.add { serial in
+            Task {
+                await self.track(t, target: f.target)
+                self.tracking.remove(serial)
             }
         }
     }
 
-    /// Strategy → build → L1 data fee → nonce → sign, then simulate and submit. Every refusal ends
-    /// the lease in the core: withdrawn before anything is signed, failed after.
-    func execute(_ o: Opportunity, _ lease: ExecutionCore.Lease, chain: ExecutionChain, sender: Sender, fees: GasOracle.Quote, q: Requote,
-                         block: UInt64, now: UInt64, clock: inout StageClock) async -> Result<Void, Refusal> {
-        func withdraw(_ r: Refusal) -> Result<Void, Refusal> { .failure(core.end(lease, .withdrawn, r, now: WallClock.nanoseconds())) }
-        let plan: TradePlan
-        switch await planTrade(o, lease.strategies, q, chain: chain, now: now) {
-        case .failure(let r): return withdraw(r)
-        case .success(let p): plan = p
-        }
-        clock.mark("strategy", &report, rpc: true)
-        let gasLimit = min(max(o.gasUnits * chain.gasHeadroom.numerator / chain.gasHeadroom.denominator, chain.gasLimitBounds.lowerBound), chain.gasLimitBounds.upperBound)
-        var tx = Transaction(type: .dynamicFee, chainId: chain.chainID, nonce: 0, maxPriorityFeePerGas: fees.maxPriorityFeePerGas, maxFeePerGas: fees.maxFeePerGas,
-                             gasLimit: gasLimit, to: plan.executor, value: .zero, data: plan.calldata)
-        clock.mark("build", &report)
-        // L1 data fee (OP stack): what posting this transaction to L1 costs must leave the trade profitable.
-        if let oracle = chain.l1FeeOracle {
-            guard let fee = await l1Fee(chain, oracle: oracle, tx: tx) else {
-                return withdraw(Refusal("gas", "l1FeeUnavailable", "getL1Fee on \(oracle.checksummed) failed"))
-            }
-            if let r = ExecutionCore.l1Fee(fee, o, plan) { return withdraw(r) }
-            report.l1Fees.append(fee)
-            clock.mark("l1fee", &report, rpc: true)
-        }
-        let reservation: (nonce: UInt64, submission: Int64)
-        do {
-            if sender.nonces.nextNonce == nil { try await sender.nonces.resync() }
-            reservation = try sender.nonces.reserveSynced(opportunity: o.id, now: now)
-        } catch {
-            return withdraw(Refusal("nonce", "unavailable", "\(error)"))
-        }
-        tx.nonce = reservation.nonce
-        clock.mark("nonce", &report)
-        let signed = tx.signed(with: sender.key)
-        clock.mark("sign", &report)
-        clock.total("detectedToSigned", &report)
-        try? journal.updateSubmission(reservation.submission, status: .reserved, txHash: Hex.encode(signed.hash), mode: chain.route.name, strategy: plan.strategy,
-                                      executor: plan.executor.checksummed, expectedProfit: plan.expectedProfit.description, at: now)
-        let trade = Signed(o: o, lease: lease, chain: chain, sender: sender, plan: plan, tx: tx, signed: signed, submission: reservation.submission)
-        return await submit(trade, target: block + 1, clock: &clock)
+    public func release(_ r: ExecutionCore.Reservation, _ f: ExecutionCore.Flow) {
+        try? senders[f.lease.chainID]![f.lease.sender].nonces.release(r.nonce, submission: r.submission, now: WallClock.nanoseconds())
     }
 
     /// The first strategy that plans the trade, else the last refusal.
@@ -277,50 +258,18 @@ public actor ExecutionEngine {
         let tx: Transaction
         let signed: SignedTransaction
         let submission: Int64
-    }
 
-    /// Simulates and submits for `target`; outrun by a block while simulating, the same signed
-    /// trade goes again for the next block if the path still quotes as detected (twice at most).
-    /// Submitted, it is tracked in the background (the tracker ends its lease).
-    func submit(_ t: Signed, target first: UInt64, clock: inout StageClock) async -> Result<Void, Refusal> {
-        var target = first
-        var outcome = await simulateAndSubmit(t.chain, sender: t.sender, plan: t.plan, signed: t.signed, submission: t.submission, target: target, clock: &clock)
-        for _ in 0..<2 {
-            guard case .failure(let r) = outcome, r.reason == "outrun", let head = try? await t.chain.eth.blockNumber(),
-                  let fresh = await stillAsDetected(t.o, chain: t.chain, head: head) else { break }
-            target = fresh.block + 1
-            outcome = await simulateAndSubmit(t.chain, sender: t.sender, plan: t.plan, signed: t.signed, submission: t.submission, target: target, clock: &clock)
+        init(_ f: ExecutionCore.Flow, chain: ExecutionChain, sender: Sender) {
+            (o, lease, plan, tx, signed, submission) = (f.opportunity, f.lease, f.plan!, f.transaction!, f.signed!, f.reservation!.submission)
+            self.chain = chain
+            self.sender = sender
         }
-        if case .failure(let r) = outcome, r.reason == "unanswered" {
-            // No answer to the send: the relay or node may have taken it, and then it can land.
-            // It is followed as sent (the tracker finds it landed, or gives it up past its block).
-            logger.warning("no answer to the send: following it as sent", metadata: ["arb.tx": "\(Hex.encode(t.signed.hash))", "error": "\(r.detail)"])
-        } else if case .failure(let r) = outcome {
-            try? t.sender.nonces.release(t.tx.nonce, submission: t.submission, now: WallClock.nanoseconds())
-            // Being outrun by the next block, or by transactions ahead of ours, is competition, not a fault of this chain's setup.
-            let ending: ExecutionCore.Ending = r.reason == "outrun" || r.reason == "pendingMoved" ? .withdrawn : .failed
-            return .failure(core.end(t.lease, ending, r, now: WallClock.nanoseconds()))
-        }
-        try? journal.updateSubmission(t.submission, status: .submitted, targetBlock: target, lastBlock: target, at: WallClock.nanoseconds())
-        report.submitted += 1
-        trackingSerial += 1
-        let serial = trackingSerial
-        tracking[serial] = Task {
-            await self.track(t, target: target)
-            self.tracking[serial] = nil
-        }
-        return .success(())
     }
-
 
     // MARK: helpers
 
+    /// `getL1Fee(unsigned RLP)` on the chain's oracle (its active fork's formula, whatever it is).
     static let getL1Fee = try! FunctionSignature("getL1Fee(bytes) returns (uint256)")
-
-    /// `getL1Fee(unsigned RLP)` from the chain's oracle (its active fork's formula, whatever it is).
-    func l1Fee(_ chain: ExecutionChain, oracle: Address, tx: Transaction) async -> UInt256? {
-        await chain.eth.word(oracle, Self.getL1Fee, [.bytes(tx.signingPayload)])
-    }
 
     func gasQuote(_ chain: ExecutionChain, block: UInt64) async -> Result<GasOracle.Quote, GasOracle.Failure> {
         if let g = gas[chain.chainID], g.block == block { return g.quote }

@@ -314,7 +314,7 @@ struct LabSummary {
     /// simulation: its contract guarantees at least the expected profit, so more is not a
     /// mismatch (it is counted as `improved`), less is; either way the `Executed` event must agree.
     var mismatches: Int {
-        var n = report.trades.filter { t in
+        let n = report.trades.filter { t in
             t.eventProfit != t.realizedProfit || t.expectedProfit != t.detectedProfit
                 || (t.bundled ? t.realizedProfit != t.expectedProfit : t.realizedProfit < t.expectedProfit)
         }.count
