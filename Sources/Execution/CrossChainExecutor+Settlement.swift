@@ -13,11 +13,11 @@ extension CrossChainExecutor {
     func follow(_ t: BridgeTransfer) {
         // Stopped (a trade that was sending while the stop came): its record stays open for `recover`.
         guard !stopped else { return }
-        taskSerial += 1
-        let serial = taskSerial
-        tasks[serial] = Task {
-            await self.finish(t)
-            self.tasks[serial] = nil
+        tasks.add { serial in
+            Task {
+                await self.finish(t)
+                self.tasks.remove(serial)
+            }
         }
     }
 
@@ -76,108 +76,72 @@ extension CrossChainExecutor {
         return false
     }
 
-    /// Sells an arrived asset at exactly what the chain says it fetches now (`sell` simulated with
-    /// no minimum), once that returns at least the quote spent, or anything once the position has
-    /// been held past `maxHoldNanoseconds`. A sale that fails (simulation or send) counts as an
-    /// attempt; after `maxSaleAttempts` the transfer is `held` with the last quote it got.
+    /// Sells an arrived asset as `CrossChainSale` decides: this reads our state, the chain and the
+    /// node for it and sends the sale; sold, or held after its attempts (a stop leaves it as it is).
     func sellArrived(_ t: inout BridgeTransfer, on to: CrossChainLeg) async {
         guard let received = t.received else { return }
-        let began = WallClock.nanoseconds()
-        let sale = t.opportunity.path[1]
-        var attempts = 0
-        var lastQuote = "none"
-        // Sales sent that were still pending when their wait ended: one may land yet, and then the
-        // asset is gone. While the node holds one, no other sale is sent (it would spend a second
-        // nonce on a sale that can only revert); past `maxReceiptWait` they count as an attempt.
-        var pendingSales: [(hash: String, expect: UInt256, since: ContinuousClock.Instant)] = []
-        while attempts < configuration.maxSaleAttempts, !Task.isCancelled {
-            if let landed = await pendingSale(pendingSales, on: to) {
-                (t.sellTx, t.proceeds, t.status) = (landed.hash, landed.proceeds, .sold)
+        var limits = CrossChainSale.Limits()
+        (limits.maxAttempts, limits.maxHoldNanoseconds) = (configuration.maxSaleAttempts, configuration.maxHoldNanoseconds)
+        limits.maxReceiptWaitNanoseconds = StageClock.nanoseconds(configuration.maxReceiptWait)
+        var sale = CrossChainSale(limits: limits, spent: t.amountIn, began: WallClock.nanoseconds())
+        let hop = t.opportunity.path[1]
+        var action = sale.next
+        while !Task.isCancelled {
+            let event: CrossChainSale.Event
+            switch action {
+            case .sold(let hash, let proceeds, let note):
+                (t.sellTx, t.proceeds, t.status) = (hash, proceeds, .sold)
+                if let note { t.detail = note }
                 update(t)
                 return
-            }
-            if let oldest = pendingSales.first, await anyKnown(pendingSales.map(\.hash), on: to) {
-                if ContinuousClock.now - oldest.since > configuration.maxReceiptWait {
-                    attempts += 1
-                    pendingSales.removeAll()
-                }
-                try? await Task.sleep(for: configuration.poll)
-                continue
-            }
-            pendingSales.removeAll()
-            guard let s = state.state(chain: to.chainID), case .success(let q) = Requote.quote([sale], amountIn: received, on: s) else {
-                attempts += 1
-                lastQuote = "no state to quote the sale on"
-                try? await Task.sleep(for: configuration.poll)
-                continue
-            }
-            let heldTooLong = WallClock.nanoseconds() &- began >= configuration.maxHoldNanoseconds
-            if q.amountOut < t.amountIn && !heldTooLong {
-                // At a loss by our own state: wait for the price (no call to the chain), up to the hold limit.
-                lastQuote = "\(q.amountOut) by our state (minimum \(t.amountIn))"
-                try? await Task.sleep(for: configuration.poll)
-                continue
-            }
-            let deadline = UInt256(WallClock.nanoseconds() / 1_000_000_000 + 300)
-            func calldata(_ minimum: UInt256) -> [UInt8] {
-                try! Self.sell.calldata([.address(sale.tokenIn), .uint(received), ExecutorCall.steps(q.steps), .uint(minimum), .uint(deadline)])
-            }
-            // What the chain gives for it now (our state may trail the state the sale lands on).
-            let fetches: UInt256
-            do {
-                guard let v = try await to.eth.simulate(from: to.key.address, to: to.executor, data: calldata(.zero), pending: !to.route.isBundle) else {
-                    attempts += 1
-                    lastQuote = "the sale's eth_call answer is not one word"
-                    try? await Task.sleep(for: configuration.poll)
-                    continue
-                }
-                fetches = v
-            } catch {
-                attempts += 1
-                lastQuote = "sale simulation failed: \(ExecutorCall.revertReason(error))"
-                try? await Task.sleep(for: configuration.poll)
-                continue
-            }
-            lastQuote = "\(fetches) (our state: \(q.amountOut); minimum \(t.amountIn))"
-            if fetches < t.amountIn && !heldTooLong {
-                // At a loss on the chain's state (ours trails it): an attempt; the price is awaited.
-                attempts += 1
-                try? await Task.sleep(for: configuration.poll)
-                continue
-            }
-            switch await transact(to, opportunity: t.opportunity.id, data: calldata(fetches), expect: fetches, whenSigned: { _ in }) {
-            case .success(let receipt):
-                // The sale landed (status 1): it is never sent again. Without our `Sold` event
-                // (a contract other than ours) the simulated proceeds stand, said so.
-                let event = Self.sold(receipt.logs, executor: to.executor)
-                t.sellTx = receipt.txHash
-                t.proceeds = event ?? fetches
-                if event == nil { t.detail = "no Sold event in the sale's receipt: proceeds as simulated" }
-                t.status = .sold
+            case .held(let detail):
+                (t.status, t.detail) = (.held, detail)
                 update(t)
+                logger.notice("cross-chain: arrived asset held", metadata: ["arb.opportunity": "\(Hex.encode(t.opportunity.id))", "arb.detail": "\(detail)"])
                 return
-            case .failure(let r):
-                attempts += 1
-                if t.detail != r.description {
+            case .findPending(let sales): event = .pendingLanded(await pendingSale(sales, on: to))
+            case .knowsPending(let hashes): event = .known(await anyKnown(hashes, on: to))
+            case .quote:
+                event = .quoted(state.state(chain: to.chainID).flatMap { try? Requote.quote([hop], amountIn: received, on: $0).get() })
+            case .fetch(let q, let deadline): event = .fetched(await fetch(to, Self.sale(hop, received, q, minimum: .zero, deadline: deadline)))
+            case .sell(let q, let minimum, let deadline):
+                let data = Self.sale(hop, received, q, minimum: minimum, deadline: deadline)
+                let result = await transact(to, opportunity: t.opportunity.id, data: data, expect: minimum, whenSigned: { _ in })
+                if case .failure(let r) = result, t.detail != r.description {
                     t.detail = r.description
                     update(t)
                 }
-                if r.stage == "inclusion", r.reason == "pending" { pendingSales.append((r.detail, fetches, .now)) }
+                event = .sent(result.map { ($0.txHash, Self.sold($0.logs, executor: to.executor)) })
+            case .pause:
                 try? await Task.sleep(for: configuration.poll)
+                event = .paused
             }
+            action = sale.advance(event, now: WallClock.nanoseconds())
         }
-        guard !Task.isCancelled else { return }
-        t.status = .held
-        t.detail = "held after \(attempts) sale attempt(s): last quote \(lastQuote); sold at the next start"
-        update(t)
-        logger.notice("cross-chain: arrived asset held", metadata: ["arb.opportunity": "\(Hex.encode(t.opportunity.id))", "arb.detail": "\(t.detail)"])
+    }
+
+    /// `sell(token, amount, steps, minimum, deadline)` calldata.
+    static func sale(_ hop: Opportunity.Hop, _ amount: UInt256, _ q: Requote, minimum: UInt256, deadline: UInt64) -> [UInt8] {
+        try! sell.calldata([.address(hop.tokenIn), .uint(amount), ExecutorCall.steps(q.steps), .uint(minimum), .uint(UInt256(deadline))])
+    }
+
+    /// What the chain gives for the sale now (`eth_call`; our state may trail the state it lands on).
+    func fetch(_ to: CrossChainLeg, _ data: [UInt8]) async -> Result<UInt256, Refusal> {
+        do {
+            guard let v = try await to.eth.simulate(from: to.key.address, to: to.executor, data: data, pending: !to.route.isBundle) else {
+                return .failure(Refusal("simulate", "malformed", "the sale's eth_call answer is not one word"))
+            }
+            return .success(v)
+        } catch {
+            return .failure(Refusal("simulate", "reverted", "sale simulation failed: \(ExecutorCall.revertReason(error))"))
+        }
     }
 
     /// The first of `sales` that landed with status 1: its hash and proceeds.
-    func pendingSale(_ sales: [(hash: String, expect: UInt256, since: ContinuousClock.Instant)], on to: CrossChainLeg) async -> (hash: String, proceeds: UInt256)? {
+    func pendingSale(_ sales: [CrossChainSale.Pending], on to: CrossChainLeg) async -> (hash: String, proceeds: UInt256)? {
         for p in sales {
             guard let receipt = await Self.receipt(p.hash, on: to.eth), receipt.status == 1 else { continue }
-            return (receipt.txHash, Self.sold(receipt.logs, executor: to.executor) ?? p.expect)
+            return (receipt.txHash, Self.sold(receipt.logs, executor: to.executor) ?? p.proceeds)
         }
         return nil
     }
@@ -192,52 +156,64 @@ extension CrossChainExecutor {
         case undecided(String)
     }
 
-    /// Leg one's fate when it is not known (pending when last seen, or a restart came first).
-    /// A receipt decides. A bundle that has no receipt `sendingBlocks` blocks on never lands. A
-    /// transaction may land as long as its nonce is free, so it counts as never landed only once
-    /// the chain's count has passed its nonce without it; `sendingBlocks` blocks on, a
-    /// cancellation (same nonce, fees +50 %) is sent to settle it either way, up to
-    /// `maxCancellations`. Past `maxLegOneWait` it is left undecided.
+    /// Leg one's fate when it is not known, as `LegOneInDoubt` decides it: this observes the chain,
+    /// sends the cancellations it asks for and journals the end. Past `maxLegOneWait` (or at a
+    /// stop) it is left undecided.
     func settleLegOne(_ t: BridgeTransfer, on leg: CrossChainLeg) async -> LegOneFate {
         let submission = try? journal.submission(chain: leg.chainID, txHash: t.depositTx)
         let until = ((try? await leg.eth.blockNumber()) ?? 0) + configuration.sendingBlocks
         let deadline = ContinuousClock.now + configuration.maxLegOneWait
-        var cancellations: [String] = []
+        var doubt = LegOneInDoubt(depositTx: t.depositTx, until: until, nonce: leg.route.isBundle ? nil : submission?.nonce,
+                                  canCancel: leg.route.transactionEndpoint != nil, maxCancellations: configuration.maxCancellations)
+        var action = LegOneInDoubt.Action.observe, receipt: Receipt?
         while !Task.isCancelled {
             guard ContinuousClock.now < deadline else {
-                return .undecided("leg one not settled within \(configuration.maxLegOneWait) (\(cancellations.count) cancellation(s) sent); followed again at the next start")
+                return .undecided("leg one not settled within \(configuration.maxLegOneWait) (\(doubt.cancellations.count) cancellation(s) sent); followed again at the next start")
             }
-            // The head and the count first: a receipt missing after they were read is missing at them.
-            let head = (try? await leg.eth.blockNumber()) ?? 0
-            let count = try? await leg.eth.transactionCount(of: leg.key.address, at: .latest)
-            if let receipt = await Self.receipt(t.depositTx, on: leg.eth) {
-                if let submission { try? journal.updateSubmission(submission.seq, status: receipt.status == 1 ? .included : .reverted, lastBlock: receipt.block, at: WallClock.nanoseconds()) }
-                return .landed(receipt)
-            }
-            guard !leg.route.isBundle, let submission else {
-                // A bundle past its blocks (or a transaction whose nonce the journal lost): gone.
-                if head > until { return .never("leg one did not land") }
-                try? await Task.sleep(for: configuration.poll)
-                continue
-            }
-            if let count, count > submission.nonce {
-                for c in cancellations.reversed() where await Self.receipt(c, on: leg.eth) != nil {
-                    try? journal.updateSubmission(submission.seq, status: .cancelled, txHash: c, at: WallClock.nanoseconds())
-                    return .never("leg one cancelled: \(c) took nonce \(submission.nonce)")
+            let event: LegOneInDoubt.Event
+            switch action {
+            case .end(let fate): return ended(fate, receipt: receipt, submission: submission)
+            case .observe:
+                let head = (try? await leg.eth.blockNumber()) ?? 0
+                let count = try? await leg.eth.transactionCount(of: leg.key.address, at: .latest)
+                receipt = await Self.receipt(t.depositTx, on: leg.eth)
+                event = .observed(head: head, count: count, receipt: receipt != nil)
+            case .findCancellation(let hashes):
+                var landed: String?
+                for c in hashes where await Self.receipt(c, on: leg.eth) != nil {
+                    landed = c
+                    break
                 }
-                try? journal.updateSubmission(submission.seq, status: .dropped, at: WallClock.nanoseconds())
-                return .never("leg one never landed: nonce \(submission.nonce) was taken by another transaction")
+                event = .cancellationLanded(landed)
+            case .knows(let hashes): event = .known(await anyKnown(hashes, on: leg))
+            case .cancel:
+                guard let rpc = leg.route.transactionEndpoint, let nonce = submission?.nonce else { event = .cancelSent(nil); break }
+                event = .cancelSent(await cancel(t.depositTx, nonce: nonce, on: leg, via: rpc))
+            case .pause:
+                try? await Task.sleep(for: configuration.poll)
+                event = .paused
             }
-            // A cancellation goes once the wait is over, and again whenever the node has forgotten
-            // it and the original both (evicted from its pool): the nonce is free then, and only
-            // something landing on it settles the leg.
-            if head > until, cancellations.count < configuration.maxCancellations, let rpc = leg.route.transactionEndpoint {
-                let held = cancellations.isEmpty ? false : await anyKnown([t.depositTx] + cancellations, on: leg)
-                if !held, let c = await cancel(t.depositTx, nonce: submission.nonce, on: leg, via: rpc) { cancellations.append(c) }
-            }
-            try? await Task.sleep(for: configuration.poll)
+            action = doubt.advance(event)
         }
         return .undecided("stopped while leg one was in doubt")
+    }
+
+    /// Leg one's end journaled on its submission, and what it means for the transfer.
+    func ended(_ fate: LegOneInDoubt.Fate, receipt: Receipt?, submission: Journal.Submission?) -> LegOneFate {
+        let now = WallClock.nanoseconds()
+        switch fate {
+        case .landed:
+            let r = receipt!
+            if let submission { try? journal.updateSubmission(submission.seq, status: r.status == 1 ? .included : .reverted, lastBlock: r.block, at: now) }
+            return .landed(r)
+        case .gone: return .never("leg one did not land")
+        case .cancelled(let c):
+            if let submission { try? journal.updateSubmission(submission.seq, status: .cancelled, txHash: c, at: now) }
+            return .never("leg one cancelled: \(c) took nonce \(submission?.nonce ?? 0)")
+        case .dropped:
+            if let submission { try? journal.updateSubmission(submission.seq, status: .dropped, at: now) }
+            return .never("leg one never landed: nonce \(submission?.nonce ?? 0) was taken by another transaction")
+        }
     }
 
     /// Whether the node still knows any of `hashes` (mined or waiting); an unread answer counts as known.

@@ -58,9 +58,8 @@ public actor CrossChainExecutor {
     var nonces: [UInt64: NonceManager] = [:]
     var gas: [UInt64: GasOracle] = [:]
     var seen: Set<[UInt8]> = []
-    /// The transfers being followed, by a serial number; each removes itself when it ends.
-    var tasks: [Int: Task<Void, Never>] = [:]
-    var taskSerial = 0
+    /// The transfers being followed; each removes itself when it ends.
+    var tasks = Followers()
     /// No new trades (settling before a stop).
     var closed = false
     /// Stopped: nothing is followed any more; what is open stays journaled for `recover`.
@@ -104,9 +103,7 @@ public actor CrossChainExecutor {
     /// Waits until every transfer this executor follows has settled, or `deadline` (or the
     /// caller's cancellation) comes first; then stops (see `stop`).
     public func drain(until deadline: ContinuousClock.Instant) async {
-        while !tasks.isEmpty, ContinuousClock.now < deadline, !Task.isCancelled {
-            await pause(configuration.poll)
-        }
+        await Followers.wait(until: deadline, poll: configuration.poll) { tasks.isEmpty }
         await stop(reason: "stopped while following it")
     }
 
@@ -114,10 +111,7 @@ public actor CrossChainExecutor {
     /// ones to settle (a held one does not count: it waits for the next start); then stops.
     public func settle(within limit: Duration) async {
         closed = true
-        let deadline = ContinuousClock.now + limit
-        while snapshot.transfers.contains(where: \.isSettling), ContinuousClock.now < deadline, !Task.isCancelled {
-            await pause(configuration.poll)
-        }
+        await Followers.wait(until: ContinuousClock.now + limit, poll: configuration.poll) { !snapshot.transfers.contains(where: \.isSettling) }
         await stop(reason: "not settled within \(limit) of the stop")
     }
 
@@ -127,9 +121,8 @@ public actor CrossChainExecutor {
     public func stop(reason: String = "stopped") async {
         closed = true
         stopped = true
-        for t in tasks.values { t.cancel() }
-        let deadline = ContinuousClock.now + .seconds(2)
-        while !tasks.isEmpty, ContinuousClock.now < deadline { await pause(.milliseconds(20)) }
+        tasks.cancelAll()
+        await Followers.wait(until: ContinuousClock.now + .seconds(2), poll: .milliseconds(20), cancellable: false) { tasks.isEmpty }
         for t in snapshot.transfers where t.isOpen && !t.detail.hasPrefix("open at stop") {
             var open = t
             open.detail = "open at stop (\(reason)): \(t.status.rawValue)" + (t.detail.isEmpty ? "" : "; \(t.detail)")
@@ -151,24 +144,18 @@ public actor CrossChainExecutor {
 
     // MARK: leg one
 
+    /// Leg one: admitted, quoted again exactly as detected on our state, covered by the executor's
+    /// capital, then bought and bridged in one transaction; its transfer is followed from there.
     func first(_ o: Opportunity) async -> Result<Void, Refusal> {
         try? journal.record(opportunity: o, receivedAt: WallClock.nanoseconds())
-        guard o.kind == .crossChain, o.path.count == 2 else { return .failure(Refusal("validate", "notCrossChain")) }
-        let buy = o.path[0], sell = o.path[1]
-        guard let from = legs[buy.chainID], let to = legs[sell.chainID] else {
-            return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(legs[buy.chainID] == nil ? buy.chainID : sell.chainID)"))
-        }
-        guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
-        guard !closed else { return .failure(Refusal("risk", "closing", "settling open transfers before stopping")) }
-        // Detection priced the sale on the destination pool as it is now; a transfer still open
-        // on the same pool will sell into it first, so this one's price is not what it would get.
-        let salePool = SalePool(chain: sell.chainID, pool: sell.pool)
-        if buying.contains(salePool) || snapshot.transfers.contains(where: { $0.isOpen && SalePool(chain: $0.toChain, pool: $0.opportunity.path[1].pool) == salePool }) {
-            return .failure(Refusal("risk", "saleInFlight", "a transfer still open sells into \(sell.pool.checksummed) on chain \(sell.chainID)"))
+        let (from, to, salePool): (CrossChainLeg, CrossChainLeg, SalePool)
+        switch admit(o) {
+        case .failure(let r): return .failure(r)
+        case .success(let admitted): (from, to, salePool) = admitted
         }
         buying.insert(salePool)
         defer { buying.remove(salePool) }
-        let now = WallClock.nanoseconds()
+        let buy = o.path[0], now = WallClock.nanoseconds()
         guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
         guard let s = state.state(chain: from.chainID) else { return .failure(Refusal("stale", "noState")) }
         let q: Requote
@@ -188,37 +175,54 @@ public actor CrossChainExecutor {
             .uint(UInt256(to.chainID)), .address(to.executor), .uint(UInt256(now / 1_000_000_000 + 300)),
         ])
         var transfer = BridgeTransfer(opportunity: o, amountIn: o.amountIn, bought: buy.amountOut, status: .sending)
-        switch await transact(from, opportunity: o.id, data: data, expect: buy.amountOut, whenSigned: { hash in
+        let result = await transact(from, opportunity: o.id, data: data, expect: buy.amountOut, whenSigned: { hash in
             transfer.depositTx = hash
             try? self.journal.record(transfer: transfer, at: WallClock.nanoseconds())
-        }) {
+        })
+        return legOne(&transfer, result, bridge: from.bridge)
+    }
+
+    /// A cross-chain opportunity with both legs configured, new, while not closing, and selling
+    /// into a pool no open transfer sells into (detection priced the sale on the pool as it is
+    /// now; a transfer still open on it will sell there first).
+    func admit(_ o: Opportunity) -> Result<(CrossChainLeg, CrossChainLeg, SalePool), Refusal> {
+        guard o.kind == .crossChain, o.path.count == 2 else { return .failure(Refusal("validate", "notCrossChain")) }
+        let buy = o.path[0], sell = o.path[1]
+        guard let from = legs[buy.chainID], let to = legs[sell.chainID] else {
+            return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(legs[buy.chainID] == nil ? buy.chainID : sell.chainID)"))
+        }
+        guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
+        guard !closed else { return .failure(Refusal("risk", "closing", "settling open transfers before stopping")) }
+        let salePool = SalePool(chain: sell.chainID, pool: sell.pool)
+        if buying.contains(salePool) || snapshot.transfers.contains(where: { $0.isOpen && SalePool(chain: $0.toChain, pool: $0.opportunity.path[1].pool) == salePool }) {
+            return .failure(Refusal("risk", "saleInFlight", "a transfer still open sells into \(sell.pool.checksummed) on chain \(sell.chainID)"))
+        }
+        return .success((from, to, salePool))
+    }
+
+    /// Leg one's transaction recorded: in flight with its deposit, in doubt (sent, no receipt:
+    /// followed until its receipt or the chain's nonce says), or failed.
+    func legOne(_ transfer: inout BridgeTransfer, _ result: Result<Receipt, Refusal>, bridge: Address) -> Result<Void, Refusal> {
+        let bought = transfer.bought
+        switch result {
         case .failure(let r):
-            if !transfer.depositTx.isEmpty {
-                transfer.detail = r.description
-                if r.reason == "pending" {
-                    // Sent, not yet landed: it may still buy and bridge. The record stays `sending`
-                    // and is followed until its receipt (or the chain moving past its nonce) says.
-                    try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
-                    snapshot.transfers.append(transfer)
-                    follow(transfer)
-                    return .success(())
-                }
-                transfer.status = .failed
-                try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
-                snapshot.transfers.append(transfer)
-            }
-            return .failure(r)
+            guard !transfer.depositTx.isEmpty else { return .failure(r) }
+            transfer.detail = r.description
+            if r.reason != "pending" { transfer.status = .failed }
+            try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
+            snapshot.transfers.append(transfer)
+            guard r.reason == "pending" else { return .failure(r) }
+            follow(transfer)
+            return .success(())
         case .success(let receipt):
-            guard let (id, amount) = Self.deposit(receipt.logs, bridge: from.bridge), amount == buy.amountOut else {
+            guard let (id, amount) = Self.deposit(receipt.logs, bridge: bridge), amount == bought else {
                 transfer.status = .failed
-                transfer.detail = "no deposit of \(buy.amountOut) in the receipt"
+                transfer.detail = "no deposit of \(bought) in the receipt"
                 try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
                 snapshot.transfers.append(transfer)
                 return .failure(Refusal("inclusion", "noDeposit", transfer.detail))
             }
-            transfer.depositID = id
-            transfer.depositBlock = receipt.block
-            transfer.status = .inFlight
+            (transfer.depositID, transfer.depositBlock, transfer.status) = (id, receipt.block, .inFlight)
             try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
             snapshot.transfers.append(transfer)
             follow(transfer)

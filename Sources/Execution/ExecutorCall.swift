@@ -139,6 +139,12 @@ public struct Requote: Equatable, Sendable {
 
     public var amountOut: UInt256 { amounts.last ?? .zero }
 
+    public init(steps: [ExecutorStep], amounts: [UInt256], block: UInt64) {
+        self.steps = steps
+        self.amounts = amounts
+        self.block = block
+    }
+
     public enum Failure: Error, Equatable, Sendable {
         /// A pool is not in the state (not watched, or not read yet).
         case unknownPool(Address)
