@@ -1,0 +1,252 @@
+import Foundation
+
+/// The last `capacity` values, oldest first by index.
+struct Ring: Sendable {
+    private(set) var values: [Double]
+    private var head = 0
+    private(set) var count = 0
+
+    init(capacity: Int) { values = [Double](repeating: 0, count: max(1, capacity)) }
+
+    var capacity: Int { values.count }
+
+    /// The i-th newest … oldest: `self[0]` is the oldest kept.
+    subscript(i: Int) -> Double { values[(head + capacity - count + i) % capacity] }
+
+    /// The value `back` places behind the newest (0: the newest).
+    func newest(_ back: Int = 0) -> Double { values[(head + capacity - 1 - back) % capacity] }
+
+    mutating func append(_ v: Double) {
+        values[head] = v
+        head = (head + 1) % capacity
+        count = min(count + 1, capacity)
+    }
+
+    /// The last `n` values, oldest first.
+    func last(_ n: Int) -> [Double] { (count - min(n, count)..<count).map { self[$0] } }
+}
+
+/// Rolling Pearson correlation of two series over `window` samples, O(1) per update: sums of
+/// the values less a shift (the window's mean when last recomputed, so no cancellation on
+/// prices far from zero), recomputed exactly every `window` updates so rounding cannot drift.
+/// Keeps `cointegrationWindow` samples for an Engle–Granger test on demand.
+public struct PairCorrelationTracker: Sendable {
+    public let window: Int
+    public let cointegrationWindow: Int
+    private var xs: Ring, ys: Ring
+    private var shift = (x: 0.0, y: 0.0)
+    private var sums = (x: 0.0, y: 0.0, xx: 0.0, yy: 0.0, xy: 0.0)
+    private var sinceExact = 0
+
+    public init(window: Int = 60, cointegrationWindow: Int = 120) {
+        self.window = max(3, window)
+        self.cointegrationWindow = max(self.window, cointegrationWindow)
+        xs = Ring(capacity: self.cointegrationWindow)
+        ys = Ring(capacity: self.cointegrationWindow)
+    }
+
+    public var samples: Int { xs.count }
+
+    /// One sample of each series (log prices, say); non-finite samples are ignored.
+    public mutating func add(_ x: Double, _ y: Double) {
+        guard x.isFinite, y.isFinite else { return }
+        if xs.count >= window {
+            let (ox, oy) = (xs.newest(window - 1) - shift.x, ys.newest(window - 1) - shift.y)
+            sums = (sums.x - ox, sums.y - oy, sums.xx - ox * ox, sums.yy - oy * oy, sums.xy - ox * oy)
+        }
+        xs.append(x)
+        ys.append(y)
+        let (dx, dy) = (x - shift.x, y - shift.y)
+        sums = (sums.x + dx, sums.y + dy, sums.xx + dx * dx, sums.yy + dy * dy, sums.xy + dx * dy)
+        sinceExact += 1
+        if sinceExact >= window || xs.count == 1 { recompute() }
+    }
+
+    /// Pearson's r over the last `window` samples; nil until the window is full or when a side does not vary.
+    public var correlation: Double? {
+        guard xs.count >= window else { return nil }
+        let n = Double(window)
+        let cxx = n * sums.xx - sums.x * sums.x, cyy = n * sums.yy - sums.y * sums.y, cxy = n * sums.xy - sums.x * sums.y
+        guard cxx > 0, cyy > 0 else { return nil }
+        return max(-1, min(1, cxy / (cxx * cyy).squareRoot()))
+    }
+
+    /// Engle–Granger on the last `cointegrationWindow` samples (x on y: `x = α + β·y`); nil until full.
+    public func cointegration(maxLag: Int? = nil) -> Cointegration? {
+        guard xs.count >= cointegrationWindow else { return nil }
+        return Cointegration.engleGranger(xs.last(cointegrationWindow), ys.last(cointegrationWindow), maxLag: maxLag)
+    }
+
+    private mutating func recompute() {
+        let n = min(window, xs.count)
+        let x = xs.last(n), y = ys.last(n)
+        shift = (x.reduce(0, +) / Double(n), y.reduce(0, +) / Double(n))
+        sums = (0, 0, 0, 0, 0)
+        for (a, b) in zip(x, y) {
+            let (dx, dy) = (a - shift.x, b - shift.y)
+            sums = (sums.x + dx, sums.y + dy, sums.xx + dx * dx, sums.yy + dy * dy, sums.xy + dx * dy)
+        }
+        sinceExact = 0
+    }
+}
+
+/// A pair's spread, log(priceA) − β·log(priceB), in Bollinger bands over `window` samples at
+/// `width` standard deviations (the sample deviation, as pandas' rolling std): entry when the
+/// spread crosses out of a band, reversion when it crosses its mean. O(1) per update, with the
+/// sums recomputed exactly every `window` updates.
+public struct SpreadTracker: Sendable {
+    public enum Signal: Sendable, Equatable {
+        case none
+        /// Crossed above the upper band: A is dear against B (sell A, buy B).
+        case enterShort
+        /// Crossed below the lower band: A is cheap against B (buy A, sell B).
+        case enterLong
+        /// Crossed the mean: the spread has reverted.
+        case revert
+    }
+
+    public struct Reading: Sendable, Equatable {
+        public var spread: Double
+        public var mean: Double
+        public var deviation: Double
+        /// (spread − mean) / deviation.
+        public var z: Double
+        public var signal: Signal
+        public var upper: Double { mean + width * deviation }
+        public var lower: Double { mean - width * deviation }
+        let width: Double
+    }
+
+    public let window: Int
+    public let width: Double
+    public var hedgeRatio: Double
+    private var spreads: Ring
+    private var shift = 0.0
+    private var sum = 0.0, sumSquares = 0.0
+    private var sinceExact = 0
+    public private(set) var last: Reading?
+
+    public init(window: Int = 20, width: Double = 2, hedgeRatio: Double = 1) {
+        self.window = max(2, window)
+        self.width = width
+        self.hedgeRatio = hedgeRatio
+        spreads = Ring(capacity: self.window)
+    }
+
+    /// The spread of the two prices' logarithms; nil until the window is full or while it does not vary.
+    public mutating func add(logA: Double, logB: Double) -> Reading? {
+        let s = logA - hedgeRatio * logB
+        guard s.isFinite else { return nil }
+        if spreads.count == window {
+            let old = spreads[0] - shift
+            sum -= old
+            sumSquares -= old * old
+        }
+        spreads.append(s)
+        sum += s - shift
+        sumSquares += (s - shift) * (s - shift)
+        sinceExact += 1
+        if sinceExact >= window || spreads.count == 1 { recompute() }
+        guard spreads.count == window else { return nil }
+        let n = Double(window)
+        let mean = shift + sum / n
+        let variance = max(0, (sumSquares - sum * sum / n) / (n - 1))
+        guard variance > 0 else { return nil }
+        let deviation = variance.squareRoot(), z = (s - mean) / deviation
+        var signal = Signal.none
+        if let previous = last {
+            if z > width && previous.z <= width { signal = .enterShort }
+            else if z < -width && previous.z >= -width { signal = .enterLong }
+            else if (z <= 0) != (previous.z <= 0) { signal = .revert }
+        }
+        let reading = Reading(spread: s, mean: mean, deviation: deviation, z: z, signal: signal, width: width)
+        last = reading
+        return reading
+    }
+
+    private mutating func recompute() {
+        let values = spreads.last(spreads.count)
+        shift = values.reduce(0, +) / Double(values.count)
+        sum = 0
+        sumSquares = 0
+        for v in values {
+            sum += v - shift
+            sumSquares += (v - shift) * (v - shift)
+        }
+        sinceExact = 0
+    }
+}
+
+/// The regime of a series from the Hurst exponent of its increments by rescaled range over the
+/// last `window` increments: for each chunk size n (the window's divisors from 8), the mean over
+/// chunks of R/S (R the range of the cumulative deviations from the chunk's mean, S its
+/// population deviation), and H the least-squares slope of log(R/S) on log n. H < 0.5:
+/// mean-reverting; above: trending. `add` is O(1); H is computed when asked and kept until the
+/// next sample.
+public struct RegimeDetector: Sendable {
+    public enum Regime: Sendable, Equatable { case meanReverting, trending }
+
+    public let window: Int
+    public let sizes: [Int]
+    private var increments: Ring
+    private var previous: Double?
+    private var cached: Double??
+
+    public init(window: Int = 100) {
+        let w = max(16, window)
+        self.window = w
+        sizes = (8...w).filter { w % $0 == 0 }
+        increments = Ring(capacity: self.window)
+    }
+
+    public mutating func add(_ value: Double) {
+        guard value.isFinite else { return }
+        if let previous { increments.append(value - previous) }
+        previous = value
+        cached = nil
+    }
+
+    /// H over the last `window` increments; nil until there are that many, or when they do not vary.
+    public mutating func hurst() -> Double? {
+        if let cached { return cached }
+        let h = increments.count == window ? Self.hurst(increments.last(window), sizes: sizes) : nil
+        cached = .some(h)
+        return h
+    }
+
+    public mutating func regime() -> Regime? { hurst().map { $0 < 0.5 ? .meanReverting : .trending } }
+
+    /// The rescaled-range estimate of H for `x` over chunk sizes `sizes` (each dividing x.count).
+    public static func hurst(_ x: [Double], sizes: [Int]) -> Double? {
+        var points: [(Double, Double)] = []
+        for n in sizes where n >= 2 && x.count % n == 0 {
+            var total = 0.0, chunks = 0
+            for start in stride(from: 0, to: x.count, by: n) {
+                var mean = 0.0
+                for i in start..<(start + n) { mean += x[i] }
+                mean /= Double(n)
+                var cumulative = 0.0, lo = 0.0, hi = 0.0, squares = 0.0
+                for i in start..<(start + n) {
+                    let d = x[i] - mean
+                    cumulative += d
+                    lo = min(lo, cumulative)
+                    hi = max(hi, cumulative)
+                    squares += d * d
+                }
+                let s = (squares / Double(n)).squareRoot()
+                guard s > 0 else { continue }
+                total += (hi - lo) / s
+                chunks += 1
+            }
+            if chunks > 0 { points.append((log(Double(n)), log(total / Double(chunks)))) }
+        }
+        guard points.count >= 2 else { return nil }
+        let mx = points.reduce(0) { $0 + $1.0 } / Double(points.count), my = points.reduce(0) { $0 + $1.1 } / Double(points.count)
+        var sxy = 0.0, sxx = 0.0
+        for (a, b) in points {
+            sxy += (a - mx) * (b - my)
+            sxx += (a - mx) * (a - mx)
+        }
+        return sxx > 0 ? sxy / sxx : nil
+    }
+}
