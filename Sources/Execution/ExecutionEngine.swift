@@ -197,13 +197,16 @@ public actor ExecutionEngine: ExecutionDriver {
             } catch {
                 return .reserved(.failure(Refusal("nonce", "unavailable", "\(error)")))
             }
-        case .sign(let tx):
-            let signed = tx.signed(with: sender.key), plan = f.plan!
-            try? journal.updateSubmission(f.reservation!.submission, status: .reserved, txHash: Hex.encode(signed.hash), mode: chain.route.name,
-                                          strategy: plan.strategy, executor: plan.executor.checksummed, expectedProfit: plan.expectedProfit.description,
-                                          at: f.startedAt)
-            return .signed(signed)
-        case .simulate(let target): return .simulated(await simulate(Signed(f, chain: chain, sender: sender), target: target))
+        case .sign(let tx): return .signed(tx.signed(with: sender.key))
+        case .simulate(let target):
+            let t = Signed(f, chain: chain, sender: sender)
+            if f.outruns == 0 {
+                // The signed transaction journaled with its reservation (after the signature: detected → signed is in-process work only).
+                try? journal.updateSubmission(t.submission, status: .reserved, txHash: Hex.encode(t.signed.hash), mode: chain.route.name,
+                                              strategy: t.plan.strategy, executor: t.plan.executor.checksummed,
+                                              expectedProfit: t.plan.expectedProfit.description, at: f.startedAt)
+            }
+            return .simulated(await simulate(t, target: target))
         case .readHead: return .head(try? await chain.eth.blockNumber())
         case .readStateAt(let block): return .state(await state(chain.chainID, atLeast: block))
         case .submit(let target): return .submitted(await send(Signed(f, chain: chain, sender: sender), target: target))
