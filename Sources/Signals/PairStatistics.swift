@@ -71,6 +71,9 @@ public struct PairCorrelationTracker: Sendable {
         return max(-1, min(1, cxy / (cxx * cyy).squareRoot()))
     }
 
+    /// The last `n` samples of each series (fewer while fewer are kept), oldest first.
+    public func recent(_ n: Int) -> (x: [Double], y: [Double]) { (xs.last(n), ys.last(n)) }
+
     /// Engle–Granger on the last `cointegrationWindow` samples (x on y: `x = α + β·y`); nil until full.
     public func cointegration(maxLag: Int? = nil) -> Cointegration? {
         guard xs.count >= cointegrationWindow else { return nil }

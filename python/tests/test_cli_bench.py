@@ -23,3 +23,24 @@ def test_bench_detect_refuses_bad_arguments(arbiter):
     assert bad.returncode == 1 and "does not fit" in bad.stderr
     bad = arbiter("bench", "detect", "--events", "0", check=False)
     assert bad.returncode == 1 and "--events" in bad.stderr
+
+
+def test_bench_statarb_reports_a_small_stream_and_is_seeded(arbiter):
+    args = ("bench", "statarb", "--updates", "20000", "--pairs", "10", "--cointegration-every", "200", "--json")
+    r = json.loads(arbiter(*args).stdout)
+    assert r["updates"] == 20000 and r["pairs"] == 10 and float(r["updatesPerSecond"]) > 0
+    lat = r["latencyNs"]
+    assert lat["plain"]["count"] + lat["crossing"]["count"] + lat["cointegration"]["count"] == 20000
+    assert lat["cointegration"]["count"] == 20000 // 200
+    assert 0 < lat["plain"]["p50"] <= lat["plain"]["p99"] <= lat["plain"]["max"]
+    # Cointegrated pairs signal; the gates stop some crossings; every crossing is accounted for.
+    assert r["signals"] > 0 and r["crossings"] == r["signals"] + sum(r["gated"].values())
+    again = json.loads(arbiter(*args).stdout)
+    assert (again["signals"], again["reverts"], again["crossings"]) == (r["signals"], r["reverts"], r["crossings"])
+    other = json.loads(arbiter(*args[:-1], "--seed", "2", "--json").stdout)
+    assert (other["signals"], other["crossings"]) != (r["signals"], r["crossings"])
+
+
+def test_bench_statarb_refuses_bad_arguments(arbiter):
+    bad = arbiter("bench", "statarb", "--pairs", "0", check=False)
+    assert bad.returncode == 1 and "--pairs" in bad.stderr
