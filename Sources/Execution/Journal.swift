@@ -59,6 +59,7 @@ public final class Journal: Sendable {
                     proceeds TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL);
                 """)
         }
+        Self.migratePositions(&migrator)
         try migrator.migrate(db)
     }
 
