@@ -106,12 +106,12 @@ extension CrossChainExecutor {
             case .fetch(let q, let deadline): event = .fetched(await fetch(to, Self.sale(hop, received, q, minimum: .zero, deadline: deadline)))
             case .sell(let q, let minimum, let deadline):
                 let data = Self.sale(hop, received, q, minimum: minimum, deadline: deadline)
-                let result = await transact(to, opportunity: t.opportunity.id, data: data, expect: minimum, whenSigned: { _ in })
+                let result = await transact(to.account, opportunity: t.opportunity.id, data: data, expect: minimum, whenSigned: { _ in })
                 if case .failure(let r) = result, t.detail != r.description {
                     t.detail = r.description
                     update(t)
                 }
-                event = .sent(result.map { ($0.txHash, Self.sold($0.logs, executor: to.executor)) })
+                event = .sent(result.map { ($0.txHash, LegReceipt.sold($0.logs, executor: to.executor)) })
             case .pause:
                 try? await Task.sleep(for: configuration.poll)
                 event = .paused
@@ -140,8 +140,8 @@ extension CrossChainExecutor {
     /// The first of `sales` that landed with status 1: its hash and proceeds.
     func pendingSale(_ sales: [CrossChainSale.Pending], on to: CrossChainLeg) async -> (hash: String, proceeds: UInt256)? {
         for p in sales {
-            guard let receipt = await Self.receipt(p.hash, on: to.eth), receipt.status == 1 else { continue }
-            return (receipt.txHash, Self.sold(receipt.logs, executor: to.executor) ?? p.proceeds)
+            guard let receipt = await LegReceipt.fetch(p.hash, on: to.eth), receipt.status == 1 else { continue }
+            return (receipt.txHash, LegReceipt.sold(receipt.logs, executor: to.executor) ?? p.proceeds)
         }
         return nil
     }
@@ -149,7 +149,7 @@ extension CrossChainExecutor {
     /// Leg one's fate, as far as it can be told.
     enum LegOneFate {
         /// It has a receipt (reverted or not).
-        case landed(Receipt)
+        case landed(LegReceipt)
         /// It can no longer land: why.
         case never(String)
         /// Not known within the bound (or a stop came first): the record stays open, and why.
@@ -165,7 +165,7 @@ extension CrossChainExecutor {
         let deadline = ContinuousClock.now + configuration.maxLegOneWait
         var doubt = LegOneInDoubt(depositTx: t.depositTx, until: until, nonce: leg.route.isBundle ? nil : submission?.nonce,
                                   canCancel: leg.route.transactionEndpoint != nil, maxCancellations: configuration.maxCancellations)
-        var action = LegOneInDoubt.Action.observe, receipt: Receipt?
+        var action = LegOneInDoubt.Action.observe, receipt: LegReceipt?
         while !Task.isCancelled {
             guard ContinuousClock.now < deadline else {
                 return .undecided("leg one not settled within \(configuration.maxLegOneWait) (\(doubt.cancellations.count) cancellation(s) sent); followed again at the next start")
@@ -176,11 +176,11 @@ extension CrossChainExecutor {
             case .observe:
                 let head = (try? await leg.eth.blockNumber()) ?? 0
                 let count = try? await leg.eth.transactionCount(of: leg.key.address, at: .latest)
-                receipt = await Self.receipt(t.depositTx, on: leg.eth)
+                receipt = await LegReceipt.fetch(t.depositTx, on: leg.eth)
                 event = .observed(head: head, count: count, receipt: receipt != nil)
             case .findCancellation(let hashes):
                 var landed: String?
-                for c in hashes where await Self.receipt(c, on: leg.eth) != nil {
+                for c in hashes where await LegReceipt.fetch(c, on: leg.eth) != nil {
                     landed = c
                     break
                 }
@@ -199,7 +199,7 @@ extension CrossChainExecutor {
     }
 
     /// Leg one's end journaled on its submission, and what it means for the transfer.
-    func ended(_ fate: LegOneInDoubt.Fate, receipt: Receipt?, submission: Journal.Submission?) -> LegOneFate {
+    func ended(_ fate: LegOneInDoubt.Fate, receipt: LegReceipt?, submission: Journal.Submission?) -> LegOneFate {
         let now = WallClock.nanoseconds()
         switch fate {
         case .landed:

@@ -16,13 +16,10 @@ import Opportunities
 /// (`+Settlement`) goes at exactly what the destination chain says it fetches, once that returns
 /// at least the quote spent, at the market past `maxHoldNanoseconds` (the position is not held
 /// open-ended), and is `held` after `maxSaleAttempts`. Transactions: `+Transactions`.
-public actor CrossChainExecutor {
+public actor CrossChainExecutor: OwnCapitalSender {
     public struct Configuration: Sendable {
-        public var gas = GasOracle.Configuration()
-        public var gasLimit: UInt64 = 400_000
-        /// Blocks a transaction may stay pending, or a bundle be retargeted, before it is given up.
-        public var maxPendingBlocks: UInt64 = 10
-        public var maxBundleBlocks = 3
+        /// How each leg's transaction is sent and waited for.
+        public var legs = LegSettings()
         /// Blocks a leg one in doubt (sent, no receipt yet) is still looked for before it counts as never landed.
         public var sendingBlocks: UInt64 = 20
         /// How long an arrived asset waits for a price that returns the quote spent.
@@ -35,12 +32,15 @@ public actor CrossChainExecutor {
         public var maxLegOneWait: Duration = .seconds(600)
         /// Cancellations sent for one leg one in doubt, at most.
         public var maxCancellations = 3
-        /// How long one transaction's receipt is waited for, whatever the chain's head says (a stalled chain).
-        public var maxReceiptWait: Duration = .seconds(120)
-        /// How long a leg waits for its chain's key to be free before it is refused (`lock:senderBusy`).
-        public var maxLockWait: Duration = .seconds(30)
-        public var poll: Duration = .milliseconds(200)
         public init() {}
+
+        public var gas: GasOracle.Configuration { get { legs.gas } set { legs.gas = newValue } }
+        public var gasLimit: UInt64 { get { legs.gasLimit } set { legs.gasLimit = newValue } }
+        public var maxPendingBlocks: UInt64 { get { legs.maxPendingBlocks } set { legs.maxPendingBlocks = newValue } }
+        public var maxBundleBlocks: Int { get { legs.maxBundleBlocks } set { legs.maxBundleBlocks = newValue } }
+        public var maxReceiptWait: Duration { get { legs.maxReceiptWait } set { legs.maxReceiptWait = newValue } }
+        public var maxLockWait: Duration { get { legs.maxLockWait } set { legs.maxLockWait = newValue } }
+        public var poll: Duration { get { legs.poll } set { legs.poll = newValue } }
     }
 
     public struct Report: Sendable {
@@ -51,6 +51,7 @@ public actor CrossChainExecutor {
     }
 
     public let configuration: Configuration
+    var settings: LegSettings { configuration.legs }
     let legs: [UInt64: CrossChainLeg]
     let state: any ChainStateSource
     let journal: Journal
@@ -175,7 +176,7 @@ public actor CrossChainExecutor {
             .uint(UInt256(to.chainID)), .address(to.executor), .uint(UInt256(now / 1_000_000_000 + 300)),
         ])
         var transfer = BridgeTransfer(opportunity: o, amountIn: o.amountIn, bought: buy.amountOut, status: .sending)
-        let result = await transact(from, opportunity: o.id, data: data, expect: buy.amountOut, whenSigned: { hash in
+        let result = await transact(from.account, opportunity: o.id, data: data, expect: buy.amountOut, whenSigned: { hash in
             transfer.depositTx = hash
             try? self.journal.record(transfer: transfer, at: WallClock.nanoseconds())
         })
@@ -202,7 +203,7 @@ public actor CrossChainExecutor {
 
     /// Leg one's transaction recorded: in flight with its deposit, in doubt (sent, no receipt:
     /// followed until its receipt or the chain's nonce says), or failed.
-    func legOne(_ transfer: inout BridgeTransfer, _ result: Result<Receipt, Refusal>, bridge: Address) -> Result<Void, Refusal> {
+    func legOne(_ transfer: inout BridgeTransfer, _ result: Result<LegReceipt, Refusal>, bridge: Address) -> Result<Void, Refusal> {
         let bought = transfer.bought
         switch result {
         case .failure(let r):

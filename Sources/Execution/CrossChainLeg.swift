@@ -21,4 +21,7 @@ public struct CrossChainLeg: Sendable {
         self.executor = executor
         self.bridge = bridge
     }
+
+    /// The leg as an own-capital account (its executor, route and key).
+    public var account: OwnCapitalAccount { OwnCapitalAccount(chainID: chainID, eth: eth, route: route, key: key, executor: executor) }
 }
