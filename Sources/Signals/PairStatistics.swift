@@ -191,7 +191,11 @@ public struct RegimeDetector: Sendable {
 
     public let window: Int
     public let sizes: [Int]
-    private var increments: Ring
+    private let logSizes: [Double]
+    /// Each increment at i and i + window: the last `window` are always contiguous, from `head`.
+    private var buffer: [Double]
+    private var head = 0
+    private var filled = 0
     private var previous: Double?
     private var cached: Double??
 
@@ -199,12 +203,19 @@ public struct RegimeDetector: Sendable {
         let w = max(16, window)
         self.window = w
         sizes = (8...w).filter { w % $0 == 0 }
-        increments = Ring(capacity: self.window)
+        logSizes = sizes.map { log(Double($0)) }
+        buffer = [Double](repeating: 0, count: 2 * w)
     }
 
     public mutating func add(_ value: Double) {
         guard value.isFinite else { return }
-        if let previous { increments.append(value - previous) }
+        if let previous {
+            let d = value - previous
+            buffer[head] = d
+            buffer[head + window] = d
+            head = head + 1 == window ? 0 : head + 1
+            filled = min(filled + 1, window)
+        }
         previous = value
         cached = nil
     }
@@ -212,7 +223,12 @@ public struct RegimeDetector: Sendable {
     /// H over the last `window` increments; nil until there are that many, or when they do not vary.
     public mutating func hurst() -> Double? {
         if let cached { return cached }
-        let h = increments.count == window ? Self.hurst(increments.last(window), sizes: sizes) : nil
+        var h: Double?
+        if filled == window {
+            h = buffer.withUnsafeBufferPointer { b in
+                Self.hurst(UnsafeBufferPointer(rebasing: b[head..<(head + window)]), sizes: sizes, logSizes: logSizes)
+            }
+        }
         cached = .some(h)
         return h
     }
@@ -221,35 +237,50 @@ public struct RegimeDetector: Sendable {
 
     /// The rescaled-range estimate of H for `x` over chunk sizes `sizes` (each dividing x.count).
     public static func hurst(_ x: [Double], sizes: [Int]) -> Double? {
-        var points: [(Double, Double)] = []
-        for n in sizes where n >= 2 && x.count % n == 0 {
-            var total = 0.0, chunks = 0
-            for start in stride(from: 0, to: x.count, by: n) {
-                var mean = 0.0
-                for i in start..<(start + n) { mean += x[i] }
-                mean /= Double(n)
-                var cumulative = 0.0, lo = 0.0, hi = 0.0, squares = 0.0
-                for i in start..<(start + n) {
-                    let d = x[i] - mean
-                    cumulative += d
-                    lo = min(lo, cumulative)
-                    hi = max(hi, cumulative)
-                    squares += d * d
-                }
-                let s = (squares / Double(n)).squareRoot()
-                guard s > 0 else { continue }
+        x.withUnsafeBufferPointer { hurst($0, sizes: sizes, logSizes: sizes.map { log(Double($0)) }) }
+    }
+
+    static func hurst(_ x: UnsafeBufferPointer<Double>, sizes: [Int], logSizes: [Double]) -> Double? {
+        // The least-squares slope of log(R/S) on log n, from running sums over the sizes.
+        var count = 0.0, sa = 0.0, sb = 0.0, sab = 0.0, saa = 0.0
+        for (k, n) in sizes.enumerated() where n >= 2 && x.count % n == 0 {
+            let rs = meanRescaledRange(x, n)
+            guard rs > 0 else { continue }
+            let (a, b) = (logSizes[k], log(rs))
+            count += 1
+            sa += a
+            sb += b
+            sab += a * b
+            saa += a * a
+        }
+        let denominator = count * saa - sa * sa
+        guard count >= 2, denominator > 0 else { return nil }
+        return (count * sab - sa * sb) / denominator
+    }
+
+    /// The mean over chunks of `n` of R/S (chunks with no deviation left out); 0 if none has any.
+    static func meanRescaledRange(_ x: UnsafeBufferPointer<Double>, _ n: Int) -> Double {
+        var total = 0.0, chunks = 0
+        var start = 0
+        while start < x.count {
+            var mean = 0.0
+            for i in start..<(start + n) { mean += x[i] }
+            mean /= Double(n)
+            var cumulative = 0.0, lo = 0.0, hi = 0.0, squares = 0.0
+            for i in start..<(start + n) {
+                let d = x[i] - mean
+                cumulative += d
+                lo = min(lo, cumulative)
+                hi = max(hi, cumulative)
+                squares += d * d
+            }
+            let s = (squares / Double(n)).squareRoot()
+            if s > 0 {
                 total += (hi - lo) / s
                 chunks += 1
             }
-            if chunks > 0 { points.append((log(Double(n)), log(total / Double(chunks)))) }
+            start += n
         }
-        guard points.count >= 2 else { return nil }
-        let mx = points.reduce(0) { $0 + $1.0 } / Double(points.count), my = points.reduce(0) { $0 + $1.1 } / Double(points.count)
-        var sxy = 0.0, sxx = 0.0
-        for (a, b) in points {
-            sxy += (a - mx) * (b - my)
-            sxx += (a - mx) * (a - mx)
-        }
-        return sxx > 0 ? sxy / sxx : nil
+        return chunks > 0 ? total / Double(chunks) : 0
     }
 }

@@ -85,6 +85,22 @@ extension ExecutionLabTests {
         let lossDelta = try await usdcDelta(stopped)
         #expect(loss < .zero && loss == lossDelta, "realized \(loss), balance change \(lossDelta)")
         #expect(try journal.positions(open: true).isEmpty && (try journal.positions().filter { $0.status == .closed }.count) == 2)
+
+        // Swaps a stop left in doubt, settled at the next start: an opening whose transaction
+        // the chain never saw failed; a closing never sent is open again; one that landed is closed.
+        var lost = StatPosition(id: [9] + Array(repeating: 0, count: 15), chainID: 10, pair: 5, tokenA: weth, tokenB: usdc, longA: true,
+                                amountSold: UInt256(1), entryZ: -2.1, hedgeRatio: 1, openedBlock: 1, status: .opening)
+        lost.openTx = "0x" + String(repeating: "ab", count: 32)
+        var unsent = another
+        (unsent.id, unsent.pair, unsent.status, unsent.closeTx, unsent.proceeds) = ([10] + Array(repeating: 0, count: 15), 6, .closing, "", nil)
+        var landed = stopped
+        (landed.id, landed.pair, landed.status, landed.proceeds) = ([11] + Array(repeating: 0, count: 15), 7, .closing, nil)
+        for p in [lost, unsent, landed] { try journal.record(position: p, at: WallClock.nanoseconds()) }
+        let third = PositionExecutor(configuration: configuration, accounts: [account], state: states, journal: journal, logger: LabWorld.logger)
+        #expect(try await third.recover() == 1)
+        let settled = Dictionary(uniqueKeysWithValues: try journal.positions().map { ($0.pair, $0) })
+        #expect(settled[5]?.status == .failed && settled[6]?.status == .open)
+        #expect(settled[7]?.status == .closed && settled[7]?.proceeds == stopped.proceeds)
         tasks.removeAll()
     }
 }
