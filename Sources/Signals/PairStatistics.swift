@@ -241,42 +241,68 @@ public struct RegimeDetector: Sendable {
     }
 
     static func hurst(_ x: UnsafeBufferPointer<Double>, sizes: [Int], logSizes: [Double]) -> Double? {
-        // The least-squares slope of log(R/S) on log n, from running sums over the sizes.
-        var count = 0.0, sa = 0.0, sb = 0.0, sab = 0.0, saa = 0.0
-        for (k, n) in sizes.enumerated() where n >= 2 && x.count % n == 0 {
-            let rs = meanRescaledRange(x, n)
-            guard rs > 0 else { continue }
-            let (a, b) = (logSizes[k], log(rs))
-            count += 1
-            sa += a
-            sb += b
-            sab += a * b
-            saa += a * a
+        // Prefix sums of the values and their squares, once: every chunk's mean and deviation
+        // are then O(1), and its cumulative deviations independent of one another (no chain of
+        // additions through the chunk).
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * (x.count + 1)) { buffer in
+            let sum = buffer.baseAddress!, squares = sum + (x.count + 1)
+            sum[0] = 0
+            squares[0] = 0
+            for i in 0..<x.count {
+                sum[i + 1] = sum[i] + x[i]
+                squares[i + 1] = squares[i] + x[i] * x[i]
+            }
+            // The least-squares slope of log(R/S) on log n, from running sums over the sizes.
+            var count = 0.0, sa = 0.0, sb = 0.0, sab = 0.0, saa = 0.0
+            for (k, n) in sizes.enumerated() where n >= 2 && x.count % n == 0 {
+                let rs = meanRescaledRange(sum, squares, x.count, n)
+                guard rs > 0 else { continue }
+                let (a, b) = (logSizes[k], log(rs))
+                count += 1
+                sa += a
+                sb += b
+                sab += a * b
+                saa += a * a
+            }
+            let denominator = count * saa - sa * sa
+            guard count >= 2, denominator > 0 else { return nil }
+            return (count * sab - sa * sb) / denominator
         }
-        let denominator = count * saa - sa * sa
-        guard count >= 2, denominator > 0 else { return nil }
-        return (count * sab - sa * sb) / denominator
     }
 
     /// The mean over chunks of `n` of R/S (chunks with no deviation left out); 0 if none has any.
-    static func meanRescaledRange(_ x: UnsafeBufferPointer<Double>, _ n: Int) -> Double {
+    /// `sum` and `squares` are prefix sums of the `count` values and of their squares.
+    static func meanRescaledRange(_ sum: UnsafeMutablePointer<Double>, _ squares: UnsafeMutablePointer<Double>, _ count: Int, _ n: Int) -> Double {
         var total = 0.0, chunks = 0
+        let size = Double(n)
         var start = 0
-        while start < x.count {
-            var mean = 0.0
-            for i in start..<(start + n) { mean += x[i] }
-            mean /= Double(n)
-            var cumulative = 0.0, lo = 0.0, hi = 0.0, squares = 0.0
-            for i in start..<(start + n) {
-                let d = x[i] - mean
-                cumulative += d
-                lo = min(lo, cumulative)
-                hi = max(hi, cumulative)
-                squares += d * d
+        while start < count {
+            let base = sum[start], mean = (sum[start + n] - base) / size
+            let variance = max(0, (squares[start + n] - squares[start]) / size - mean * mean)
+            // Cumulative deviation after k values: the prefix sum less k means (0 at k = 0 and k = n).
+            // Four running minima and maxima each: one would be a chain of dependent min/max through the chunk.
+            var lo = (0.0, 0.0, 0.0, 0.0), hi = (0.0, 0.0, 0.0, 0.0)
+            var k = 1, kMean = mean
+            let fourMeans = 4 * mean
+            while k + 3 < n {
+                let y0 = sum[start + k] - base - kMean
+                let y1 = sum[start + k + 1] - base - (kMean + mean)
+                let y2 = sum[start + k + 2] - base - (kMean + 2 * mean)
+                let y3 = sum[start + k + 3] - base - (kMean + 3 * mean)
+                lo = (y0 < lo.0 ? y0 : lo.0, y1 < lo.1 ? y1 : lo.1, y2 < lo.2 ? y2 : lo.2, y3 < lo.3 ? y3 : lo.3)
+                hi = (y0 > hi.0 ? y0 : hi.0, y1 > hi.1 ? y1 : hi.1, y2 > hi.2 ? y2 : hi.2, y3 > hi.3 ? y3 : hi.3)
+                k += 4
+                kMean += fourMeans
             }
-            let s = (squares / Double(n)).squareRoot()
-            if s > 0 {
-                total += (hi - lo) / s
+            while k < n {
+                let y = sum[start + k] - base - Double(k) * mean
+                lo.0 = y < lo.0 ? y : lo.0
+                hi.0 = y > hi.0 ? y : hi.0
+                k += 1
+            }
+            let range = max(max(hi.0, hi.1), max(hi.2, hi.3)) - min(min(lo.0, lo.1), min(lo.2, lo.3))
+            if variance > 1e-14 * mean * mean, variance > 0 {
+                total += range / variance.squareRoot()
                 chunks += 1
             }
             start += n

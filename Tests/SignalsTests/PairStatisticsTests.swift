@@ -61,6 +61,9 @@ import Testing
         r.add(.nan)
         r.add(16)
         #expect(r.hurst() == nil)  // 16 increments, constant: no deviation
+        var tenths = RegimeDetector(window: 16)
+        for i in 0...16 { tenths.add(0.1 * Double(i) + 7) }
+        #expect(tenths.hurst() == nil)  // equal up to rounding: still no deviation
     }
 
     @Test func theSpreadSignalsCrossingsOnce() throws {
