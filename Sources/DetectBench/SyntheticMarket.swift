@@ -195,20 +195,20 @@ public struct SyntheticMarket: Sendable {
 func pow10(_ e: Double) -> Double { pow(10, e) }
 
 /// SplitMix64: small, fast, and the same sequence everywhere for a seed.
-struct SplitMix: Sendable {
+public struct SplitMix: Sendable {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    mutating func next01() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * next01() }
+    public mutating func next01() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    public mutating func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * next01() }
     /// Standard normal (Box–Muller).
-    mutating func normal() -> Double {
+    public mutating func normal() -> Double {
         let u = max(next01(), 1e-300), v = next01()
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }

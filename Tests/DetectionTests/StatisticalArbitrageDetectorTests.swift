@@ -1,3 +1,4 @@
+import ArbiterTestKit
 import Detection
 import Foundation
 import Testing
@@ -6,28 +7,15 @@ import Testing
 /// mean-reverting spread gives signals on both sides and reversions, with the hedge ratio it was
 /// made with; independent random walks cross their bands as often but the gates stop them.
 @Suite struct StatisticalArbitrageDetectorTests {
-    /// A seeded normal generator (splitmix64 → Box–Muller).
-    struct Normal {
-        var state: UInt64
-        mutating func uniform() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return (Double((z ^ (z >> 31)) >> 11) + 0.5) / Double(1 << 53)
-        }
-        mutating func next() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
-    }
-
     /// Prices of A and B: log B a random walk; log A = 0.3 + β·log B + AR(φ) noise, or an independent walk.
     static func run(_ d: inout StatisticalArbitrageDetector, pair: Int, seed: UInt64, beta: Double, phi: Double, cointegrated: Bool,
                     steps: Int = 3_000) -> [StatisticalArbitrageDetector.Event] {
-        var g = Normal(state: seed), logB = 2.0, noise = 0.0, logA = 2.5
+        var g = SeededGenerator(seed: seed), logB = 2.0, noise = 0.0, logA = 2.5
         var events: [StatisticalArbitrageDetector.Event] = []
         for _ in 0..<steps {
-            logB += 0.01 * g.next()
-            noise = phi * noise + 0.004 * g.next()
-            logA = cointegrated ? 0.3 + beta * logB + noise : logA + 0.01 * g.next()
+            logB += 0.01 * g.normal()
+            noise = phi * noise + 0.004 * g.normal()
+            logA = cointegrated ? 0.3 + beta * logB + noise : logA + 0.01 * g.normal()
             if let e = d.update(pair: pair, priceA: exp(logA), priceB: exp(logB)) { events.append(e) }
         }
         return events

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DetectBench
 import Detection
 import EVMCodec
 import Foundation
@@ -138,34 +139,24 @@ struct StatArbCommand: ParsableCommand {
 
     /// Seeded prices per pair: 3 in 5 cointegrated (log A = c + β·log B + AR(0.3) noise), the rest independent walks.
     struct Market {
-        var state: UInt64
+        var random: SplitMix
         var logA: [Double], logB: [Double], noise: [Double], beta: [Double]
         var turn = 0
 
         init(pairs: Int, seed: UInt64) {
-            state = seed
+            random = SplitMix(seed: seed)
             logA = Array(repeating: 2, count: pairs)
             logB = Array(repeating: 1, count: pairs)
             noise = Array(repeating: 0, count: pairs)
             beta = (0..<pairs).map { 0.5 + Double($0 % 7) * 0.25 }
         }
 
-        mutating func uniform() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return (Double((z ^ (z >> 31)) >> 11) + 0.5) / Double(1 << 53)
-        }
-
-        mutating func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
-
         mutating func next() -> (Int, Double, Double) {
             let i = turn % logA.count
             turn += 1
-            logB[i] += 0.01 * normal()
-            noise[i] = 0.3 * noise[i] + 0.004 * normal()
-            logA[i] = i % 5 < 3 ? 0.2 + beta[i] * logB[i] + noise[i] : logA[i] + 0.01 * normal()
+            logB[i] += 0.01 * random.normal()
+            noise[i] = 0.3 * noise[i] + 0.004 * random.normal()
+            logA[i] = i % 5 < 3 ? 0.2 + beta[i] * logB[i] + noise[i] : logA[i] + 0.01 * random.normal()
             return (i, exp(logA[i]), exp(logB[i]))
         }
     }
