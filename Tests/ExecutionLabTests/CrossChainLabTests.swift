@@ -67,9 +67,11 @@ extension ExecutionLabTests {
 
     @Test func aCrossChainTradeBuysBridgesAndSellsAndSurvivesARestartWhileInFlight() async throws {
         let a = try Chain(1), b = try Chain(10)
-        // The relayer fills 6 s after a deposit: longer than chain 1's late receipts below, so the
-        // asset is seen in flight before it arrives.
-        let relayer = try BridgeRelayer(root: Devnet.root, devnets: [a.devnet, b.devnet], latency: 6)
+        // The relayer fills 12 s after a deposit: well past chain 1's late receipts below (two
+        // reads of 2.2 s each, more on a loaded machine), so the asset is seen in flight before it
+        // arrives. At 6 s a loaded CI run read leg one's receipt after the fill: the transfer went
+        // straight to arrived, the wait below missed it, and a second trade was taken.
+        let relayer = try BridgeRelayer(root: Devnet.root, devnets: [a.devnet, b.devnet], latency: 12)
         var tasks: [Task<Void, any Error>] = []
         defer {
             for t in tasks { t.cancel() }
