@@ -81,12 +81,14 @@ public struct PairCorrelationTracker: Sendable {
     }
 
     private mutating func recompute() {
-        let n = min(window, xs.count)
-        let x = xs.last(n), y = ys.last(n)
-        shift = (x.reduce(0, +) / Double(n), y.reduce(0, +) / Double(n))
+        // In place over the ring (no copy on the update path): the window's mean, then the sums about it.
+        let n = min(window, xs.count), first = xs.count - n
+        var mean = (x: 0.0, y: 0.0)
+        for j in first..<xs.count { mean = (mean.x + xs[j], mean.y + ys[j]) }
+        shift = (mean.x / Double(n), mean.y / Double(n))
         sums = (0, 0, 0, 0, 0)
-        for (a, b) in zip(x, y) {
-            let (dx, dy) = (a - shift.x, b - shift.y)
+        for j in first..<xs.count {
+            let (dx, dy) = (xs[j] - shift.x, ys[j] - shift.y)
             sums = (sums.x + dx, sums.y + dy, sums.xx + dx * dx, sums.yy + dy * dy, sums.xy + dx * dy)
         }
         sinceExact = 0
@@ -168,13 +170,16 @@ public struct SpreadTracker: Sendable {
     }
 
     private mutating func recompute() {
-        let values = spreads.last(spreads.count)
-        shift = values.reduce(0, +) / Double(values.count)
+        // In place over the ring (no copy on the update path): the mean, then the sums about it.
+        var total = 0.0
+        for j in 0..<spreads.count { total += spreads[j] }
+        shift = total / Double(spreads.count)
         sum = 0
         sumSquares = 0
-        for v in values {
-            sum += v - shift
-            sumSquares += (v - shift) * (v - shift)
+        for j in 0..<spreads.count {
+            let d = spreads[j] - shift
+            sum += d
+            sumSquares += d * d
         }
         sinceExact = 0
     }
