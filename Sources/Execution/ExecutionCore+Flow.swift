@@ -89,7 +89,6 @@ extension ExecutionCore {
         public let startedAt: UInt64
         public internal(set) var state: ChainState?
         public internal(set) var fees: GasOracle.Quote?
-        public internal(set) var requote: Requote?
         public internal(set) var plan: TradePlan?
         public internal(set) var transaction: Transaction?
         /// The L1 data fee read for it (wei), on an OP-stack chain.
@@ -183,7 +182,6 @@ extension ExecutionCore {
             return .refused(r, release: nil)
         case .success(let (fees, q)):
             f.fees = fees
-            f.requote = q
             f.stage = .plan
             f.completed = "requote"
             return .perform(.plan(q))
