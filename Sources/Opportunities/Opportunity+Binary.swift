@@ -4,16 +4,21 @@ import EVMPrimitives
 /// Integers up to 64 bits are LEB128 varints (micro-dollars zigzag); a 256-bit value is a header
 /// byte (bit 7: negative, low 6 bits: length 0…32) and its big-endian bytes without leading zeros;
 /// addresses are 20 bytes; the confidence is a big-endian IEEE double. Decoding is canonical and
-/// strict: every value has exactly one encoding, and trailing bytes are refused.
+/// strict: every value has exactly one encoding, and trailing bytes are refused. A statistical
+/// opportunity ends with its signal: the pair (varint), tokens A and B, a side byte (1: long A),
+/// and eight finite big-endian doubles (`Statistical.numbers`); no other kind has that section.
 extension Opportunity {
     public static let maxHops = 16
     public static let maxChains = 4
 
     /// The binary form. An opportunity outside the format's limits (1…4 chains, 1…16 hops, a
-    /// 16-byte id, confidence in 0…1) is a detector's bug, and stops the process.
+    /// 16-byte id, confidence in 0…1, a finite signal exactly on a statistical one) is a
+    /// detector's bug, and stops the process.
     public func encoded() -> [UInt8] {
         precondition((1...Self.maxChains).contains(chains.count) && (1...Self.maxHops).contains(path.count) && id.count == 16
                      && confidence >= 0 && confidence <= 1, "an opportunity outside the wire format's limits")
+        precondition((kind == .statistical) == (statistical != nil) && (statistical?.numbers.allSatisfy(\.isFinite) ?? true),
+                     "a statistical opportunity without a finite signal, or a signal on another kind")
         var w = Writer()
         w.bytes.reserveCapacity(96 + path.count * 80)
         w.byte(Self.version)
@@ -38,7 +43,13 @@ extension Opportunity {
         w.byte(flashSource.rawValue)
         w.varint(blockNumber)
         for t in [timestamps.eventReceived, timestamps.stateApplied, timestamps.detected, timestamps.published, expiresAt] { w.varint(t) }
-        withUnsafeBytes(of: confidence.bitPattern.bigEndian) { w.bytes += $0 }
+        w.double(confidence)
+        if let st = statistical {
+            w.varint(UInt64(st.pair))
+            w.bytes += st.tokenA.bytes + st.tokenB.bytes
+            w.byte(st.longA ? 1 : 0)
+            for x in st.numbers { w.double(x) }
+        }
         return w.bytes
     }
 
@@ -72,12 +83,28 @@ extension Opportunity {
         let t = Timestamps(eventReceived: try r.varint("event received"), stateApplied: try r.varint("state applied"),
                            detected: try r.varint("detected"), published: try r.varint("published"))
         let expires = try r.varint("expiry")
-        let confidence = Double(bitPattern: UInt64(bigEndian: try r.take(8, "confidence").withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }))
+        let confidence = try r.double("confidence")
         guard confidence >= 0 && confidence <= 1 else { throw r.fail("confidence \(confidence) is not in 0…1") }
+        var statistical: Statistical? = nil
+        if kind == .statistical {
+            let pair = try r.varint("pair")
+            guard pair <= UInt64(UInt32.max) else { throw r.fail("pair beyond 32 bits") }
+            let a = try r.address("token A"), b = try r.address("token B")
+            let side = try r.byte("side")
+            guard side <= 1 else { throw r.fail("side \(side)") }
+            var x: [Double] = []
+            for name in ["spread", "mean", "deviation", "z", "hedge ratio", "correlation", "p-value", "hurst"] {
+                let v = try r.double(name)
+                guard v.isFinite else { throw r.fail("\(name) is not finite") }
+                x.append(v)
+            }
+            statistical = Statistical(pair: UInt32(pair), tokenA: a, tokenB: b, longA: side == 1, spread: x[0], mean: x[1], deviation: x[2], z: x[3],
+                                      hedgeRatio: x[4], correlation: x[5], pValue: x[6], hurst: x[7])
+        }
         guard r.atEnd else { throw r.fail("\(r.remaining) trailing bytes") }
         self.init(id: id, kind: kind, chains: chains, path: path, amountIn: amountIn, grossProfit: gross, netProfit: net,
                   grossProfitMicroUSD: grossUSD, netProfitMicroUSD: netUSD, gasUnits: gasUnits, gasCostWei: gasCost, flashSource: flash,
-                  blockNumber: block, timestamps: t, expiresAt: expires, confidence: confidence)
+                  blockNumber: block, timestamps: t, expiresAt: expires, confidence: confidence, statistical: statistical)
     }
 }
 
@@ -96,6 +123,8 @@ private struct Writer {
     }
 
     mutating func zigzag(_ v: Int64) { varint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+
+    mutating func double(_ v: Double) { withUnsafeBytes(of: v.bitPattern.bigEndian) { bytes += $0 } }
 
     mutating func uint256(_ v: UInt256, negative: Bool) {
         let all = v.bigEndianBytes
@@ -139,6 +168,10 @@ private struct Reader {
             }
         }
         throw fail("\(what) overflows 64 bits")
+    }
+
+    mutating func double(_ what: String) throws(OpportunityDecodeError) -> Double {
+        Double(bitPattern: UInt64(bigEndian: try take(8, what).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }))
     }
 
     mutating func zigzag(_ what: String) throws(OpportunityDecodeError) -> Int64 {

@@ -6,7 +6,7 @@ import EVMPrimitives
 extension Opportunity {
     public var json: JSONValue {
         func n(_ v: UInt64) -> JSONValue { .number(String(v)) }
-        return .object([
+        var fields: [(String, JSONValue)] = [
             ("version", .number(String(Self.version))), ("id", .string(Hex.encode(id))), ("kind", .string(kind.name)),
             ("chains", .array(chains.map(n))),
             ("path", .array(path.map { h in
@@ -20,7 +20,14 @@ extension Opportunity {
             ("timestamps", .object([("eventReceived", n(timestamps.eventReceived)), ("stateApplied", n(timestamps.stateApplied)),
                                     ("detected", n(timestamps.detected)), ("published", n(timestamps.published))])),
             ("expiresAt", n(expiresAt)), ("confidence", .number(String(confidence))),
-        ])
+        ]
+        if let st = statistical {
+            let names = ["spread", "mean", "deviation", "z", "hedgeRatio", "correlation", "pValue", "hurst"]
+            fields.append(("statistical", .object([("pair", n(UInt64(st.pair))), ("tokenA", .string(st.tokenA.checksummed)),
+                                                   ("tokenB", .string(st.tokenB.checksummed)), ("longA", .bool(st.longA))]
+                                                  + zip(names, st.numbers).map { ($0, .number(String($1))) })))
+        }
+        return .object(fields)
     }
 
     public init(json v: JSONValue) throws(OpportunityDecodeError) {
@@ -74,12 +81,29 @@ extension Opportunity {
         guard case .number(let ct) = try field(v, "confidence"), let confidence = Double(ct), confidence >= 0, confidence <= 1 else {
             throw fail("confidence is not a number in 0…1")
         }
+        func finite(_ o: JSONValue, _ k: String) throws(OpportunityDecodeError) -> Double {
+            guard case .number(let t) = try field(o, k), let x = Double(t), x.isFinite else { throw fail("\(k) is not a finite number") }
+            return x
+        }
+        var statistical: Statistical? = nil
+        if kind == .statistical {
+            let st = try field(v, "statistical")
+            let pair = try u64(st, "pair")
+            guard pair <= UInt64(UInt32.max) else { throw fail("pair beyond 32 bits") }
+            guard case .bool(let longA) = try field(st, "longA") else { throw fail("longA is not a boolean") }
+            statistical = Statistical(pair: UInt32(pair), tokenA: try address(st, "tokenA"), tokenB: try address(st, "tokenB"), longA: longA,
+                                      spread: try finite(st, "spread"), mean: try finite(st, "mean"), deviation: try finite(st, "deviation"),
+                                      z: try finite(st, "z"), hedgeRatio: try finite(st, "hedgeRatio"), correlation: try finite(st, "correlation"),
+                                      pValue: try finite(st, "pValue"), hurst: try finite(st, "hurst"))
+        } else if v["statistical"] != nil {
+            throw fail("a statistical signal on a \(kind.name) opportunity")
+        }
         self.init(id: id, kind: kind, chains: chains, path: path, amountIn: try u256(v, "amountIn"), grossProfit: try i256(v, "grossProfit"),
                   netProfit: try i256(v, "netProfit"), grossProfitMicroUSD: try i64(v, "grossProfitMicroUSD"),
                   netProfitMicroUSD: try i64(v, "netProfitMicroUSD"), gasUnits: try u64(v, "gasUnits"), gasCostWei: try u256(v, "gasCostWei"),
                   flashSource: flash, blockNumber: try u64(v, "blockNumber"),
                   timestamps: Timestamps(eventReceived: try u64(t, "eventReceived"), stateApplied: try u64(t, "stateApplied"),
                                          detected: try u64(t, "detected"), published: try u64(t, "published")),
-                  expiresAt: try u64(v, "expiresAt"), confidence: confidence)
+                  expiresAt: try u64(v, "expiresAt"), confidence: confidence, statistical: statistical)
     }
 }

@@ -95,10 +95,54 @@ public struct Opportunity: Equatable, Sendable {
     public var expiresAt: UInt64
     /// 0…1: how much the detector trusts it (state freshness, depth, history).
     public var confidence: Double
+    /// A statistical opportunity's signal; present exactly when `kind` is `.statistical`.
+    public var statistical: Statistical?
+
+    /// A statistical-arbitrage signal: the pair (A, B, as the detector numbers it on the chain),
+    /// the side, and the spread's statistics at entry (log units; spread = log A − β·log B, both
+    /// priced in one numeraire). The path sells the dear token for the cheap one.
+    public struct Statistical: Equatable, Sendable {
+        public var pair: UInt32
+        public var tokenA: Address
+        public var tokenB: Address
+        /// A is cheap against B: the path sells B for A.
+        public var longA: Bool
+        public var spread: Double
+        /// The band's mean and standard deviation (the band is mean ± width·deviation).
+        public var mean: Double
+        public var deviation: Double
+        public var z: Double
+        public var hedgeRatio: Double
+        public var correlation: Double
+        public var pValue: Double
+        public var hurst: Double
+
+        public init(pair: UInt32, tokenA: Address, tokenB: Address, longA: Bool, spread: Double, mean: Double, deviation: Double, z: Double,
+                    hedgeRatio: Double, correlation: Double, pValue: Double, hurst: Double) {
+            self.pair = pair
+            self.tokenA = tokenA
+            self.tokenB = tokenB
+            self.longA = longA
+            self.spread = spread
+            self.mean = mean
+            self.deviation = deviation
+            self.z = z
+            self.hedgeRatio = hedgeRatio
+            self.correlation = correlation
+            self.pValue = pValue
+            self.hurst = hurst
+        }
+
+        /// What a full reversion to the mean returns (log units).
+        public var expectedReversion: Double { abs(spread - mean) }
+
+        /// The statistics in wire order (all finite).
+        var numbers: [Double] { [spread, mean, deviation, z, hedgeRatio, correlation, pValue, hurst] }
+    }
 
     public init(id: [UInt8], kind: Kind, chains: [UInt64], path: [Hop], amountIn: UInt256, grossProfit: Int256, netProfit: Int256,
                 grossProfitMicroUSD: Int64, netProfitMicroUSD: Int64, gasUnits: UInt64, gasCostWei: UInt256, flashSource: FlashSource,
-                blockNumber: UInt64, timestamps: Timestamps, expiresAt: UInt64, confidence: Double) {
+                blockNumber: UInt64, timestamps: Timestamps, expiresAt: UInt64, confidence: Double, statistical: Statistical? = nil) {
         self.id = id
         self.kind = kind
         self.chains = chains
@@ -115,6 +159,7 @@ public struct Opportunity: Equatable, Sendable {
         self.timestamps = timestamps
         self.expiresAt = expiresAt
         self.confidence = confidence
+        self.statistical = statistical
     }
 
     /// A deterministic id: the first 16 bytes of keccak256 over the kind, block, pools and input,

@@ -37,14 +37,24 @@ struct OpportunityCodecTests {
                             venue: UInt32.random(in: 0...UInt32.max, using: &g), amountOut: uint256(&g))
         }
         let micro: [Int64] = [0, -1, .min, .max, Int64(bitPattern: g.next())]
-        return Opportunity(
-            id: g.bytes(16), kind: Opportunity.Kind.allCases.randomElement(using: &g)!,
+        let kind = Opportunity.Kind.allCases.randomElement(using: &g)!
+        var o = Opportunity(
+            id: g.bytes(16), kind: kind,
             chains: (0..<Int.random(in: 1...Opportunity.maxChains, using: &g)).map { _ in u64(&g) }, path: hops, amountIn: uint256(&g),
             grossProfit: int256(&g), netProfit: int256(&g), grossProfitMicroUSD: micro.randomElement(using: &g)!,
             netProfitMicroUSD: micro.randomElement(using: &g)!, gasUnits: u64(&g), gasCostWei: uint256(&g),
             flashSource: Opportunity.FlashSource.allCases.randomElement(using: &g)!, blockNumber: u64(&g),
             timestamps: .init(eventReceived: u64(&g), stateApplied: u64(&g), detected: u64(&g), published: u64(&g)),
             expiresAt: u64(&g), confidence: [0, 1, 0.5, Double.random(in: 0...1, using: &g)].randomElement(using: &g)!)
+        if kind == .statistical {
+            // Extremes too: ±0, the largest and smallest finite values, and ordinary statistics.
+            func x() -> Double {
+                [0, -0.0, .greatestFiniteMagnitude, -.leastNonzeroMagnitude, Double.random(in: -10...10, using: &g)].randomElement(using: &g)!
+            }
+            o.statistical = .init(pair: UInt32.random(in: 0...UInt32.max, using: &g), tokenA: address(&g), tokenB: address(&g), longA: Bool.random(using: &g),
+                                  spread: x(), mean: x(), deviation: x(), z: x(), hedgeRatio: x(), correlation: x(), pValue: x(), hurst: x())
+        }
+        return o
     }
 
     @Test func bothFormsRoundTrip() throws {
@@ -82,6 +92,7 @@ struct OpportunityCodecTests {
     @Test func nonCanonicalAndOutOfRangeEncodingsAreRefused() throws {
         var g = SeededGenerator(seed: 11)
         var o = Self.random(&g)
+        (o.kind, o.statistical) = (.crossDex, nil)  // the byte offsets below are of a tail without a signal
         o.chains = [1]
         o.path = [o.path[0]]
         o.path[0].chainID = 1
@@ -128,6 +139,37 @@ struct OpportunityCodecTests {
         var nanBytes = enc
         nanBytes.replaceSubrange((nanBytes.count - 8)..., with: withUnsafeBytes(of: Double.nan.bitPattern.bigEndian, Array.init))
         #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: nanBytes) }
+    }
+
+    /// A statistical opportunity's signal section: required on that kind, refused on any other,
+    /// with a side of 0 or 1 and finite numbers only; in JSON the same.
+    @Test func theStatisticalSignalIsStrict() throws {
+        var g = SeededGenerator(seed: 19)
+        var o = Self.random(&g)
+        o.kind = .statistical
+        o.statistical = .init(pair: 3, tokenA: Self.address(&g), tokenB: Self.address(&g), longA: true, spread: -0.031, mean: 0.002, deviation: 0.011,
+                              z: -3.0, hedgeRatio: 0.98, correlation: 0.91, pValue: 0.004, hurst: 0.31)
+        let good = o.encoded()
+        #expect(try Opportunity(encoded: good) == o)
+        #expect(try Opportunity(json: o.json) == o)
+        let signal = good.count - 8 * 8 - 1 - 40 - 1  // pair 3 is one byte
+        #expect(good[signal] == 3 && good[signal + 41] == 1)
+        var side = good
+        side[signal + 41] = 2
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: side) }
+        for k in 0..<8 {
+            var nan = good
+            nan.replaceSubrange((signal + 42 + 8 * k)..<(signal + 50 + 8 * k), with: withUnsafeBytes(of: Double.infinity.bitPattern.bigEndian, Array.init))
+            #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: nan) }
+        }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: Array(good[..<signal])) }  // no signal
+        var other = good
+        other[17] = Opportunity.Kind.crossDex.rawValue  // the signal on another kind: trailing bytes
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: other) }
+        guard case .object(let fields) = o.json else { Issue.record("not an object"); return }
+        let relabeled = fields.map { $0.key == "kind" ? (key: "kind", value: JSONValue.string("triangular")) : $0 }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(relabeled)) }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(fields.filter { $0.key != "statistical" })) }
     }
 
     @Test func idsAreDeterministic() {

@@ -21,6 +21,8 @@ def main(argv=None):
     ap.add_argument("--lab", metavar="MANIFEST", help="deploy the lab scenario and write its manifest here")
     ap.add_argument("--seed", type=int, default=1, help="seed of the lab's market driver")
     ap.add_argument("--market", action="store_true", help="run the market driver (random swaps every block)")
+    ap.add_argument("--statarb", type=int, metavar="BLOCKS", default=None,
+                    help="add the statistical-arbitrage market (stETH, a factor, two mean-reverting pairs) and mine BLOCKS of its history first")
     ap.add_argument("--mirrors", type=int, default=0,
                     help="serve the same chain on this many more ports, each with its own injected faults (a second provider)")
     ap.add_argument("--parent", type=int, metavar="PID",
@@ -28,6 +30,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.parent:
         exit_with_parent(args.parent)
+    if args.statarb is not None and not args.lab:
+        ap.error("--statarb adds to the lab: it needs --lab")
     if args.market and not args.lab:
         ap.error("--market trades on the lab's pools: it needs --lab")
     # A parent (Swift's Process, via libdispatch) may hand us a mask that blocks SIGTERM/SIGINT;
@@ -39,8 +43,11 @@ def main(argv=None):
     manifest = lab = None
     if args.lab:
         from .lab import Lab
-        lab = Lab(node, seed=args.seed)
+        lab = Lab(node, seed=args.seed, statarb=args.statarb is not None)
         manifest = lab.deploy_all()
+        if lab.statarb and args.statarb > 0:
+            lab.statarb.prehistory(args.statarb)
+            manifest["statArb"]["prehistoryFrom"] = manifest["deployedAtBlock"] + 1
         manifest["rpc"] = {"http": f"http://{args.host}:{args.port}/", "ws": f"ws://{args.host}:{args.port}/"}
         with open(args.lab, "w") as f:
             json.dump(manifest, f, indent=1)

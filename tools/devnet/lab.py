@@ -60,8 +60,12 @@ def selector(sig):
 class Lab:
     SENDERS = 4
 
-    def __init__(self, node, seed=1):
+    def __init__(self, node, seed=1, statarb=False):
         self.node = node
+        self.statarb = None
+        if statarb:
+            from .statarb import StatArbMarket
+            self.statarb = StatArbMarket(self, seed)
         self.t = node.t
         self.rng = random.Random(seed)
         self.deployer = node.accounts[0]
@@ -142,6 +146,8 @@ class Lab:
             pools[f"WETH/DAI/{fee}"] = self.v3_pool(v3, npm, "WETH", "DAI", fee, price)
         m["dexes"]["uniswap_v3"] = {"kind": "uniswapV3", "factory": v3, "positionManager": npm, "quoter": quoter, "router": v3_router,
                                     "initCodeHash": "0x" + keccak(theirs("uniswap_v3/UniswapV3Pool")[1]).hex(), "pools": pools}
+        if self.statarb:
+            self.statarb.deploy(self)
         # The market's trader swaps through the routers.
         for dex in m["dexes"].values():
             for t in m["tokens"].values():
@@ -269,9 +275,9 @@ class Lab:
             out.append(("uniswap_v3", name))
         return out
 
-    def _trader_send(self, to, data):
+    def _trader_send(self, to, data, gas=400_000):
         """Signs a transaction by the trader and adds it to the block being built."""
-        return self.node._send(self.node._sign({"from": to_checksum_address(self.trader), "to": to, "data": data, "gas": 400_000}))
+        return self.node._send(self.node._sign({"from": to_checksum_address(self.trader), "to": to, "data": data, "gas": gas}))
 
     def swap(self, dex, pool_name, sell, amount):
         """One swap by the trader through the venue's real router: exact `amount` of `sell` in."""
@@ -290,7 +296,10 @@ class Lab:
 
     def market_round(self):
         """The swaps of one block: one to three venues, a random side each, usually small and now and
-        then (one in ten) forty times larger, enough to open an arbitrage between venues."""
+        then (one in ten) forty times larger, enough to open an arbitrage between venues; then the
+        statistical-arbitrage market's, when there is one (tools/devnet/statarb.py)."""
+        if self.statarb:
+            self.statarb.round_swaps()
         venues = self.venues()
         for dex, name in self.rng.sample(venues, self.rng.randint(1, 3)):
             sell = self.rng.choice(name.split("/")[:2])
