@@ -6,8 +6,9 @@ extension Devnet {
     public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// A devnet of this checkout for a test (see `init(root:…)`).
-    public convenience init(chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1, mirrors: Int = 0) throws {
-        try self.init(root: Self.root, chainId: chainId, lab: lab, market: market, blockTime: blockTime, seed: seed, mirrors: mirrors)
+    public convenience init(chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1, mirrors: Int = 0,
+                            statArb: Int? = nil) throws {
+        try self.init(root: Self.root, chainId: chainId, lab: lab, market: market, blockTime: blockTime, seed: seed, mirrors: mirrors, statArb: statArb)
     }
 
     /// A loopback port nothing listens on (for tests of refused connections).

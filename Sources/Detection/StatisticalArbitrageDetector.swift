@@ -61,6 +61,7 @@ public struct StatisticalArbitrageDetector: Sendable {
         public var notCointegrated = 0
         public var trending = 0
         public var signals = 0
+        public init() {}
     }
 
     struct Pair: Sendable {

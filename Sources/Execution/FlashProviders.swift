@@ -215,7 +215,7 @@ extension EthClient {
     }
 
     /// `holder`'s balance of `token` at `block`.
-    func balance(of holder: Address, token: Address, block: UInt64) async -> UInt256? {
+    public func balance(of holder: Address, token: Address, block: UInt64) async -> UInt256? {
         await word(token, FlashProviders.balanceOf, [.address(holder)], block: .number(block))
     }
 }

@@ -34,9 +34,12 @@ public struct PositionBook: Sendable {
         public var block: UInt64
         /// What the sizing wants to sell (of the dear token), before the limits.
         public var amount: UInt256
+        /// The band at entry (the spread's mean and deviation).
+        public var mean: Double
+        public var deviation: Double
 
         public init(id: [UInt8], chainID: UInt64, pair: Int, tokenA: Address, tokenB: Address, longA: Bool, z: Double, hedgeRatio: Double,
-                    confidence: Double, block: UInt64, amount: UInt256) {
+                    confidence: Double, block: UInt64, amount: UInt256, mean: Double = 0, deviation: Double = 0) {
             self.id = id
             self.chainID = chainID
             self.pair = pair
@@ -48,6 +51,8 @@ public struct PositionBook: Sendable {
             self.confidence = confidence
             self.block = block
             self.amount = amount
+            self.mean = mean
+            self.deviation = deviation
         }
     }
 
@@ -83,8 +88,10 @@ public struct PositionBook: Sendable {
             amount = used >= cap ? .zero : min(amount, cap &- used)
         }
         guard !amount.isZero else { return .failure(Refusal("risk", "maxExposure", "nothing of \(sold.checksummed) left to sell")) }
-        let p = StatPosition(id: e.id, chainID: e.chainID, pair: e.pair, tokenA: e.tokenA, tokenB: e.tokenB, longA: e.longA, amountSold: amount,
+        guard abs(e.z) < limits.stopLossZ else { return .failure(Refusal("risk", "beyondStop", "entry z \(e.z) is past the stop at \(limits.stopLossZ)")) }
+        var p = StatPosition(id: e.id, chainID: e.chainID, pair: e.pair, tokenA: e.tokenA, tokenB: e.tokenB, longA: e.longA, amountSold: amount,
                              entryZ: e.z, hedgeRatio: e.hedgeRatio, openedBlock: e.block, status: .opening)
+        (p.entryMean, p.entryDeviation) = (e.mean, e.deviation)
         positions.append(p)
         return .success(p)
     }
@@ -107,10 +114,11 @@ public struct PositionBook: Sendable {
         return closing
     }
 
-    /// Positions held their maximum by `block` (for pairs with no update): close them.
-    public mutating func expire(at block: UInt64) -> [StatPosition] {
+    /// Positions on `chainID` held their maximum by its `block` (for pairs with no price): close them.
+    public mutating func expire(chainID: UInt64, at block: UInt64) -> [StatPosition] {
         var closing: [StatPosition] = []
-        for i in positions.indices where positions[i].status == .open && block &- positions[i].openedBlock >= limits.maxHoldingBlocks {
+        for i in positions.indices where positions[i].status == .open && positions[i].chainID == chainID
+            && block &- positions[i].openedBlock >= limits.maxHoldingBlocks {
             positions[i].status = .closing
             positions[i].closeReason = .expired
             closing.append(positions[i])

@@ -31,6 +31,11 @@ public actor PositionExecutor: OwnCapitalSender {
     var gas: [UInt64: GasOracle] = [:]
     var busy: Set<UInt64> = []
     public private(set) var book: PositionBook
+    /// Openings begun in the background (`begin`), and the refusals they met, by "stage:reason".
+    var followers = Followers()
+    public private(set) var refusals: [String: Int] = [:]
+    /// No new position after `stopOpening` (a run's end); reviews still close what is open.
+    var opening = true
 
     public init(configuration: Configuration = .init(), accounts: [OwnCapitalAccount], state: any ChainStateSource, journal: Journal, logger: Logger) {
         self.configuration = configuration
@@ -62,8 +67,33 @@ public actor PositionExecutor: OwnCapitalSender {
         return open.count
     }
 
+    /// Opens a position for `e` in the background (a refusal is counted in `refusals`).
+    public func begin(_ e: PositionBook.Entry, path: [Opportunity.Hop]) {
+        followers.add { serial in
+            Task {
+                if case .failure(let r) = await self.open(e, path: path) { self.refusals["\(r.stage):\(r.reason)", default: 0] += 1 }
+                self.followers.remove(serial)
+            }
+        }
+    }
+
+    /// Counts a refusal met before an opening began.
+    public func count(_ r: Refusal) { refusals["\(r.stage):\(r.reason)", default: 0] += 1 }
+
+    /// Waits for openings begun until `deadline`; then cancels them (a swap already sent stays
+    /// journaled as opening, settled at the next start).
+    public func drain(until deadline: ContinuousClock.Instant?) async {
+        await Followers.drain(until: deadline, isEmpty: { followers.isEmpty }, cancel: { followers.cancelAll() })
+    }
+
+    public func stopOpening() { opening = false }
+
+    /// The own-capital accounts, by chain (the executors holding the inventory).
+    public var inventories: [OwnCapitalAccount] { accounts.values.sorted { $0.chainID < $1.chainID } }
+
     /// Opens a position for `e` through `path` (the sold token to the bought one, on `e`'s chain).
     public func open(_ e: PositionBook.Entry, path: [Opportunity.Hop]) async -> Result<StatPosition, Refusal> {
+        guard opening else { return .failure(Refusal("strategy", "closed", "no new positions: the run is ending")) }
         guard let account = accounts[e.chainID] else { return .failure(Refusal("strategy", "positionNotConfigured", "no position executor on chain \(e.chainID)")) }
         let sold = e.longA ? e.tokenB : e.tokenA
         guard path.first?.tokenIn == sold, path.last?.tokenOut == (e.longA ? e.tokenA : e.tokenB) else { return .failure(Refusal("validate", "invalid")) }
@@ -89,11 +119,12 @@ public actor PositionExecutor: OwnCapitalSender {
         return .success(p)
     }
 
-    /// The pair's spread at `z`: closes what reverted, reached the stop or aged out, through
-    /// `back` (the bought token to the sold one). Returns the positions it closed.
+    /// The pair's spread at `z` (NaN: unknown, so only age counts): closes what reverted, reached
+    /// the stop or aged out, through `back` (the bought token to the sold one). Returns the
+    /// positions it closed.
     public func review(chainID: UInt64, pair: Int, z: Double, block: UInt64, back: [Opportunity.Hop]) async -> [StatPosition] {
         var done: [StatPosition] = []
-        for p in book.review(chainID: chainID, pair: pair, z: z, block: block) + book.expire(at: block) {
+        for p in book.review(chainID: chainID, pair: pair, z: z, block: block) {
             record(p)
             if let closed = await close(p, back: back) { done.append(closed) }
         }

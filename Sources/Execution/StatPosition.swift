@@ -45,6 +45,11 @@ public struct StatPosition: Sendable, Equatable {
     public var proceeds: UInt256?
     public var entryZ: Double
     public var hedgeRatio: Double
+    /// The band at entry: the spread's mean and deviation. A position is judged against them (the
+    /// mean it bet on, not one that drifts after the spread): reversion is the spread back at
+    /// `entryMean`, the stop `stopLossZ` deviations beyond it.
+    public var entryMean = 0.0
+    public var entryDeviation = 0.0
     public var openedBlock: UInt64
     public var status: Status
     public var closeReason: CloseReason?
@@ -76,6 +81,11 @@ public struct StatPosition: Sendable, Equatable {
     /// Proceeds less the amount sold, in the sold token; nil until closed.
     public var realized: Int256? { proceeds.map { Int256(bitPattern: $0) &- Int256(bitPattern: amountSold) } }
 
+    /// The spread's z against the entry band (nil without one).
+    public func z(spread: Double) -> Double? {
+        entryDeviation > 0 && entryDeviation.isFinite ? (spread - entryMean) / entryDeviation : nil
+    }
+
     /// What closing now would realize, given what the bought amount fetches in the sold token now.
     public func markToMarket(fetches: UInt256) -> Int256 { Int256(bitPattern: fetches) &- Int256(bitPattern: amountSold) }
 }
@@ -91,18 +101,22 @@ extension Journal {
                     close_reason TEXT NOT NULL, open_tx TEXT NOT NULL, close_tx TEXT NOT NULL, detail TEXT NOT NULL, updated_at INTEGER NOT NULL)
                 """)
         }
+        migrator.registerMigration("v4: a position's entry band") { db in
+            try db.execute(sql: "ALTER TABLE stat_position ADD COLUMN entry_mean REAL NOT NULL DEFAULT 0")
+            try db.execute(sql: "ALTER TABLE stat_position ADD COLUMN entry_deviation REAL NOT NULL DEFAULT 0")
+        }
     }
 
     public func record(position p: StatPosition, at: UInt64) throws {
         try db.write { db in
             try db.execute(sql: """
                 INSERT OR REPLACE INTO stat_position (id, chain, pair, token_a, token_b, long_a, amount_sold, amount_bought, proceeds, entry_z,
-                    hedge_ratio, opened_block, status, close_reason, open_tx, close_tx, detail, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    hedge_ratio, opened_block, status, close_reason, open_tx, close_tx, detail, updated_at, entry_mean, entry_deviation)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [Hex.encode(p.id), Int64(bitPattern: p.chainID), p.pair, p.tokenA.checksummed, p.tokenB.checksummed, p.longA ? 1 : 0,
                                  p.amountSold.description, p.amountBought?.description ?? "", p.proceeds?.description ?? "", p.entryZ, p.hedgeRatio,
                                  Int64(bitPattern: p.openedBlock), p.status.rawValue, p.closeReason?.rawValue ?? "", p.openTx, p.closeTx, p.detail,
-                                 Int64(bitPattern: at)])
+                                 Int64(bitPattern: at), p.entryMean, p.entryDeviation])
         }
     }
 
@@ -124,6 +138,7 @@ extension Journal {
         p.proceeds = UInt256(r["proceeds"] as String)
         p.closeReason = StatPosition.CloseReason(rawValue: r["close_reason"])
         (p.openTx, p.closeTx, p.detail) = (r["open_tx"], r["close_tx"], r["detail"])
+        (p.entryMean, p.entryDeviation) = (r["entry_mean"], r["entry_deviation"])
         return p
     }
 }

@@ -2,8 +2,10 @@ import Opportunities
 
 /// Resolves an opportunity to its strategies, by kind: each kind's file registers how it is
 /// traded (`IntraChainStrategy`, `BackrunStrategy`); a new kind adds a file and a registration,
-/// nothing in the core. Cross-chain trades belong to `CrossChainExecutor` (the execution service
-/// routes them there when one is configured); Solana refuses until its executor exists.
+/// nothing in the core. Cross-chain trades belong to `CrossChainExecutor` and statistical
+/// positions to `StatisticalArbitrageStrategy` (positions held across blocks, on own inventory:
+/// not an atomic trade); the execution service routes them there when configured. Solana
+/// refuses until its executor exists.
 public struct StrategyFactory: Sendable {
     /// How an opportunity of one kind is traded: its strategies in order of preference, or why not.
     public typealias Maker = @Sendable (Opportunity, StrategyFactory) -> Result<[any Strategy], Refusal>
@@ -13,7 +15,8 @@ public struct StrategyFactory: Sendable {
     private var makers: [Opportunity.Kind: Maker] = [:]
 
     public init() {
-        for kind: Opportunity.Kind in [.crossDex, .triangular, .multiLeg, .statistical, .cexDexSpread] { register(kind, Self.intraChain) }
+        for kind: Opportunity.Kind in [.crossDex, .triangular, .multiLeg, .cexDexSpread] { register(kind, Self.intraChain) }
+        register(.statistical) { _, _ in .failure(Refusal("strategy", "statisticalNotWired", "no position executor is configured")) }
         register(.backrun, Self.backrun)
         register(.crossChain) { _, _ in .failure(Refusal("strategy", "crossChainNotWired", "no cross-chain executor is configured")) }
         register(.solana) { _, _ in .failure(Refusal("strategy", "solanaNotWired")) }

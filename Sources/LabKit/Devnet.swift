@@ -26,9 +26,11 @@ public final class Devnet: @unchecked Sendable {
     /// A devnet of the checkout at `root` on a free port; with `lab`, the lab's contracts
     /// (manifest in `manifest`); with `market`, the lab's market driver trading every block
     /// (`blockTime` seconds apart); with `mirrors`, that many more endpoints of the same chain.
+    /// With `statArb`, the lab's statistical-arbitrage market too (tools/devnet/statarb.py), with
+    /// that many blocks of its history mined before the devnet serves.
     /// The devnet's own log goes to `log` (default: nowhere).
     public init(root: URL, chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1, mirrors: Int = 0,
-                log: URL? = nil) throws {
+                statArb: Int? = nil, log: URL? = nil) throws {
         let script = root.appendingPathComponent("scripts/devnet")
         let python = root.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
@@ -41,6 +43,7 @@ public final class Devnet: @unchecked Sendable {
         if lab { args += ["--lab", manifestPath] }
         if market { args += ["--market", "--seed", String(seed)] }
         if mirrors > 0 { args += ["--mirrors", String(mirrors)] }
+        if let statArb { args += ["--statarb", String(statArb)] }
         args += ChildProcesses.parentArguments
         let p = Process()
         p.executableURL = script

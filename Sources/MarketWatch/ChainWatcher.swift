@@ -292,6 +292,19 @@ public final class ChainWatcher: Service {
         return nil
     }
 
+    /// The spot prices of `pools` at a past `block` as the PriceMatrix holds them (the larger
+    /// address's token per the smaller's, raw units), by a state read at that block (absent: the
+    /// pool did not exist, or has no price). For warming statistics up from history; a full node
+    /// answers for its last 128 blocks.
+    public func spotPrices(of pools: [WatchedPool], at block: UInt64) async throws(RPCError) -> [Address: Double] {
+        var out: [Address: Double] = [:]
+        for r in try await read(pools, at: block) {
+            guard let p = r.state?.spotPrice, p > 0, p.isFinite else { continue }
+            out[r.pool.address] = r.pool.token0 < r.pool.token1 ? p : 1 / p
+        }
+        return out
+    }
+
     /// State of `pools` at `block`: the pools that exist, with their V3 ticks.
     private func read(_ pools: [WatchedPool], at block: UInt64) async throws(RPCError) -> [WatchState.Read] {
         var out: [WatchState.Read] = []

@@ -32,15 +32,20 @@ public final class ExecutionService: Service {
 
     /// Cross-chain opportunities go to `crossChain` when given (the engine refuses them otherwise).
     public let crossChain: CrossChainExecutor?
+    /// Statistical opportunities go to `statistical` when given (the engine refuses them otherwise).
+    public let statistical: StatisticalArbitrageStrategy?
 
-    public init(engine: ExecutionEngine, crossChain: CrossChainExecutor? = nil, bus: any OpportunityBus, partitions: [String], name: String,
-                drainLimit: Duration = .seconds(5), logger: Logger) {
+    public init(engine: ExecutionEngine, crossChain: CrossChainExecutor? = nil, statistical: StatisticalArbitrageStrategy? = nil, bus: any OpportunityBus,
+                partitions: [String], name: String, drainLimit: Duration = .seconds(5), logger: Logger) {
         self.engine = engine
         self.drainLimit = drainLimit
         self.crossChain = crossChain
+        self.statistical = statistical
         sink = OpportunitySink(bus: bus, partitions: partitions, name: name, logger: logger) { delivery, _, receivedAt in
             if delivery.opportunity.kind == .crossChain, let crossChain {
                 _ = await crossChain.execute(delivery.opportunity)
+            } else if delivery.opportunity.kind == .statistical, let statistical {
+                await statistical.submit(delivery.opportunity)
             } else {
                 await engine.handle(delivery.opportunity, receivedAt: receivedAt)
             }
@@ -55,6 +60,7 @@ public final class ExecutionService: Service {
         let deadline = ContinuousClock.now + drainLimit
         await engine.drain(until: deadline)
         await crossChain?.drain(until: deadline)
+        await statistical?.executor.drain(until: deadline)
         if let failure { throw failure }
     }
 }

@@ -9,7 +9,7 @@ extension Registry {
     /// rpc = [{ http = "https://…", ws = "wss://…" }]   # tried before every provider
     /// mev = "flashbots"                  # how trades are submitted (see MEVMode)
     /// relay = "https://relay.flashbots.net"            # bundles or private transactions go here
-    /// executors = { balancerV2 = "0x…", direct = "0x…" }   # our deployed executor contracts
+    /// executors = { balancerV2 = "0x…", direct = "0x…" }   # our deployed executor contracts (and crossChain, statArb: own-capital inventories)
     /// flash_loans = true
     /// l1_fee_oracle = "0x420000000000000000000000000000000000000F"   # OP-stack GasPriceOracle
     /// bridge = "0x…"                     # the bridge cross-chain trades deposit into here
@@ -59,7 +59,7 @@ extension Registry {
                     if relay.hasPrefix("http://") || relay.hasPrefix("https://") { r.chains[i].relay = relay } else { t.fail("relay", "not an http:// or https:// URL") }
                 }
                 if let ex = t.table("executors", required: false) {
-                    let kinds = FlashProtocol.allCases.map(\.rawValue) + ["direct", "crossChain"]
+                    let kinds = FlashProtocol.allCases.map(\.rawValue) + ["direct", "crossChain", "statArb"]
                     ex.rejectUnknown(Set(kinds))
                     for k in kinds { if let a = ex.address(k, required: false) { r.chains[i].executors[k] = a } }
                 }

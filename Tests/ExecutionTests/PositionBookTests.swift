@@ -71,9 +71,27 @@ import Testing
         var book = PositionBook()
         _ = book.consider(Self.entry(1, block: 10), holding: UInt256(1_000))
         _ = book.opened(Self.entry(1).id, bought: UInt256(5), tx: "0x1")
-        #expect(book.expire(at: 109).isEmpty)
-        #expect(book.expire(at: 110).map(\.closeReason) == [.expired])
+        #expect(book.expire(chainID: 1, at: 109).isEmpty)
+        #expect(book.expire(chainID: 2, at: 500).isEmpty)  // another chain's blocks
+        #expect(book.review(chainID: 1, pair: 1, z: .nan, block: 110).isEmpty)  // another pair
+        #expect(book.expire(chainID: 1, at: 110).map(\.closeReason) == [.expired])
         #expect(book.positions[0].markToMarket(fetches: UInt256(900)) == Int256(-100))
+    }
+
+    /// An entry at or past the stop would be closed at once: refused. A position keeps its entry
+    /// band, and its z is measured against it.
+    @Test func entriesPastTheStopAreRefusedAndTheBandIsKept() throws {
+        var book = PositionBook()
+        var far = Self.entry(1)
+        far.z = -4.0
+        guard case .failure(let r) = book.consider(far, holding: UInt256(1_000)) else { Issue.record("opened past the stop"); return }
+        #expect(r.reason == "beyondStop" && book.positions.isEmpty)
+        var e = Self.entry(2)
+        (e.mean, e.deviation) = (0.01, 0.005)
+        let p = try book.consider(e, holding: UInt256(1_000)).get()
+        #expect(p.entryMean == 0.01 && p.entryDeviation == 0.005 && p.z(spread: 0.0) == -2.0 && p.z(spread: 0.01) == 0)
+        #expect(StatPosition(id: [], chainID: 1, pair: 0, tokenA: Self.a, tokenB: Self.b, longA: true, amountSold: 1, entryZ: -2, hedgeRatio: 1,
+                             openedBlock: 1, status: .open).z(spread: 0.3) == nil)
     }
 
     @Test func positionsSurviveInTheJournal() throws {
@@ -86,6 +104,7 @@ import Testing
         try journal.record(position: p, at: 2)
         guard case .success(var other) = book.consider(Self.entry(2, pair: 1), holding: UInt256(77)) else { Issue.record("refused"); return }
         other.detail = "a note"
+        (other.entryMean, other.entryDeviation) = (-0.0123, 0.0045)  // the band survives too
         try journal.record(position: other, at: 3)
         let open = try journal.positions(open: true)
         #expect(open == [p, other])

@@ -195,6 +195,8 @@ class Lab:
         self.send(m["executors"]["crossChain"], "set_executor(address,bool)", ["address", "bool"], [cross, True])
         self.node.fund(cross, 100 * 10**18)
         self.mint("USDC", m["executors"]["crossChain"], 1_000_000 * 10**6)  # own capital to buy with
+        if self.statarb:
+            self.statarb.deploy_inventory(self)
         # State doubles of a Solidly pool (stable USDC/USDT) and a Curve pool (DAI/USDC): the views
         # and events market state reads, with the values set here recorded for tests.
         tok = m["tokens"]
@@ -209,6 +211,8 @@ class Lab:
         m["executorKey"] = self.executor_key  # a throwaway devnet key, derived from the seed
         m["executorKeys"] = self.executor_keys  # the first is executorKey; all authorised and funded
         m["crossChainKey"] = self.cross_chain_key
+        if self.statarb:
+            m["statArbKey"] = self.statarb.key
         m["deployedAtBlock"] = self.node.latest_number()
         return m
 
@@ -296,10 +300,7 @@ class Lab:
 
     def market_round(self):
         """The swaps of one block: one to three venues, a random side each, usually small and now and
-        then (one in ten) forty times larger, enough to open an arbitrage between venues; then the
-        statistical-arbitrage market's, when there is one (tools/devnet/statarb.py)."""
-        if self.statarb:
-            self.statarb.round_swaps()
+        then (one in ten) forty times larger, enough to open an arbitrage between venues."""
         venues = self.venues()
         for dex, name in self.rng.sample(venues, self.rng.randint(1, 3)):
             sell = self.rng.choice(name.split("/")[:2])
@@ -318,5 +319,9 @@ class Lab:
         def on_event(kind, _payload):
             if kind == "newHeads":
                 loop.call_soon(self.market_round)
+                if self.statarb:
+                    # The statistical-arbitrage market trades late in the block, as most of a block's
+                    # flow arrives after the searchers' first look at its head.
+                    loop.call_later(self.statarb.DELAY, self.statarb.round_swaps)
         self.node.listeners.append(on_event)
         loop.call_soon(self.market_round)

@@ -64,6 +64,8 @@ def profile_lines(name, m, profile):
     executors = {proto: m["executors"][proto] for proto in p["lenders"]} | {"direct": m["executors"]["direct"]}
     if "bridge" in m:
         executors["crossChain"] = m["executors"]["crossChain"]
+    if "statArb" in m["executors"]:
+        executors["statArb"] = m["executors"]["statArb"]
     keys = [f"mev = {q(p['mev'])}", "flash_loans = true",
             "executors = { " + ", ".join(f"{k} = {q(v)}" for k, v in executors.items()) + " }"]
     if "bridge" in m:

@@ -2,6 +2,7 @@
 so that every block passes through snapshots, bundles and subscription notifications."""
 import os
 import re
+import time
 
 import rlp
 from eth_account import Account
@@ -29,8 +30,15 @@ def _block_tag(tester, tag):
 
 
 class Node:
+    # Chain time starts this many seconds in the past, and a block is one second after its parent
+    # until the chain is that far behind the wall clock: a burst of blocks (the lab's deployment,
+    # its market's history) stays in the past, so deadlines taken from the wall clock (ours, the
+    # routers') hold on it. A block's transactions run with its timestamp (set before they run).
+    LAG = 1800
+
     def __init__(self, chain_id: int = 1337):
-        backend = PyEVMBackend()
+        genesis = PyEVMBackend.generate_genesis_params(overrides={"timestamp": int(time.time()) - self.LAG})
+        backend = PyEVMBackend(genesis_parameters=genesis)
         # The chain class is local to this backend: setting its id affects only this node.
         type(backend.chain).chain_id = chain_id
         self.chain_id = chain_id
@@ -49,12 +57,19 @@ class Node:
         self.drop_bundles = 0        # fault: this many next bundles are accepted but never built into a block
         self.min_tip = 0             # a transaction tipping less waits in the pool (devnet_setMinTip)
         self.txpool = {}             # (sender, nonce) → waiting transaction: raw, hash, fee caps
+        self._stamp()
         self._record(self.latest_number())
 
     # ------------------------------------------------------------------ mining
 
     def latest_number(self) -> int:
         return self.t.get_block_by_number("latest")["number"]
+
+    def _stamp(self):
+        """The block being built gets its parent's timestamp + 1, or the wall clock less LAG if later."""
+        parent = self.t.get_block_by_number("latest")["timestamp"]
+        chain = self.t.backend.chain
+        chain.header = chain.header.copy(timestamp=max(parent + 1, int(time.time()) - self.LAG))
 
     def _record(self, number):
         self.snapshots[number] = self.t.take_snapshot()
@@ -91,6 +106,7 @@ class Node:
             else:
                 hashes.append(self.t.get_block_by_number(target)["hash"])
             self.pending_raw = []
+            self._stamp()
             self._record(target)
             self._notify_block(target)
         # Bundles whose target block has passed are dropped, as a builder would.

@@ -23,12 +23,12 @@ import random
 
 from eth_abi import encode
 
-FACTOR_STEP = 0.004
+FACTOR_STEP = 0.005
 PHI = 0.3
-SPREAD_STD = 0.01
+SPREAD_STD = 0.005
 EVERY = 12
-DIP = 3.2
-BREAK = 8.0
+DIP = 3.5
+BREAK = 9.0
 HOLD = 3
 FAR = 2**40
 # The pairs: (pool name on the V2 DEXs, the token whose price in the other the spread is).
@@ -36,8 +36,12 @@ PAIRS = [("WETH/WBTC", 0.05), ("WETH/stETH", 1.0)]
 
 
 class StatArbMarket:
+    # Seconds after a head that the live market trades (its block's swaps come after the searchers' first look).
+    DELAY = 0.5
     def __init__(self, lab, seed):
         self.lab = lab
+        self.seed = seed
+        self.key = None
         self.rng = random.Random(seed * 7919 + 17)
         self.factor = 0.0
         self.spreads = [0.0 for _ in PAIRS]
@@ -62,6 +66,23 @@ class StatArbMarket:
             d["pools"]["WETH/stETH"] = lab.v2_pool(d["factory"], "WETH", "stETH", 500, 1.0)
         m["statArb"] = {"pairs": [name for name, _ in PAIRS], "factorStep": FACTOR_STEP, "phi": PHI, "spreadStd": SPREAD_STD,
                         "every": EVERY, "dip": DIP, "break": BREAK, "hold": HOLD}
+
+    # Statistical positions hold inventory: their own executor (an own-capital contract, apart from
+    # the cross-chain one, so its balances move only with positions), key and tokens.
+    INVENTORY = {"WETH": 200, "WBTC": 10, "stETH": 200, "USDC": 400_000, "DAI": 400_000, "USDT": 400_000}
+
+    def deploy_inventory(self, lab):
+        from eth_account import Account
+        from eth_utils import keccak
+        from .lab import ours
+        m = lab.m
+        self.key = "0x" + keccak(text=f"arbiter-lab-stat-arb-{self.seed}").hex()
+        executor = m["executors"]["statArb"] = lab.deploy(ours("CrossChainArbitrage"))
+        sender = Account.from_key(self.key).address
+        lab.send(executor, "set_executor(address,bool)", ["address", "bool"], [sender, True])
+        lab.node.fund(sender, 100 * 10**18)
+        for sym, units in self.INVENTORY.items():
+            lab.mint(sym, executor, units * 10 ** m["tokens"][sym]["decimals"])
 
     # ------------------------------------------------------------------ targets
 

@@ -40,6 +40,9 @@ struct Lab: AsyncParsableCommand {
     @Option(name: .long, help: "Trades in flight at once, all chains together (the risk gate's cap; default 3 per chain).")
     var maxInFlight: Int?
 
+    /// Blocks of the statistical-arbitrage market mined before the lab starts (what the detector warms up on).
+    static let statArbHistory = 125
+
     static let profiles: [(name: String, profile: String, chainID: UInt64, partition: String)] = [
         ("ethereum-lab", "ethereum", 900_001, "P3"), ("optimism-lab", "optimism", 900_010, "P3"), ("blast-lab", "blast", 981_457, "P3"),
     ]
@@ -65,8 +68,9 @@ struct Lab: AsyncParsableCommand {
             for (i, c) in chosen.enumerated() {
                 let seed = self.seed + i
                 group.addTask {
+                    // The first chain also runs the statistical-arbitrage market, with history to warm up on.
                     (i, try Devnet(root: root, chainId: c.chainID, lab: true, market: true, blockTime: 1, seed: seed,
-                                   log: dir.appendingPathComponent("devnet-\(c.name).log")))
+                                   statArb: i == 0 ? Self.statArbHistory : nil, log: dir.appendingPathComponent("devnet-\(c.name).log")))
                 }
             }
             var out: [(Int, Devnet)] = []
@@ -128,7 +132,17 @@ struct Lab: AsyncParsableCommand {
             _ = try await executor.recover()
             crossExecutor = executor
         }
-        let execution = ExecutionService(engine: engine, crossChain: crossExecutor, bus: bus, partitions: partitions, name: "lab", logger: logger)
+        // Statistical arbitrage: a detector per chain with pairs; positions on the chains whose
+        // manifest has an inventory executor and its key.
+        let statDetection = StatArbPlan.detection(registry, watchers: watchers, bus: bus, logger: logger)
+        var statKeys: [UInt64: PrivateKey] = [:]
+        for (c, d) in zip(chosen, devnets) { statKeys[c.chainID] = try d.manifest?["statArbKey"]?.stringValue.map { try PrivateKey(hex: $0) } }
+        let statArb = try await StatArbPlan.strategy(registry, watchers: watchers, key: { statKeys[$0] }, flashbotsKey: flashbotsKey, journal: journal,
+                                                     logger: logger)?.0
+        let inventories = await statArb?.executor.inventories ?? []
+        let priorPositions = Set(((try? journal.positions()) ?? []).map(\.id))
+        let execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, bus: bus, partitions: partitions, name: "lab",
+                                         logger: logger)
         var symbols: [Address: (String, Int)] = [:]
         for d in devnets {
             if case .object(let tokens)? = d.manifest?["tokens"] {
@@ -140,17 +154,22 @@ struct Lab: AsyncParsableCommand {
         // After the last block: open transfers get `--settle-seconds`, then everything else 10 s
         // (trades in flight 5 s of it); the watchdog ends the process 3 s past that.
         let settleFor = Duration.seconds(settleSeconds)
+        let inventoryTokens = Array(symbols.keys).sorted()
+        let balancesBefore = await PositionReport.balances(inventories, tokens: inventoryTokens)
         let status = LabStatus(chains: chosen.map { ($0.name, $0.chainID) }, watchers: watchers, detection: detection, engine: engine, blocks: UInt64(blocks),
                                symbols: symbols, settle: { [crossExecutor] in
                                    shutdown.stopping(within: settleFor + .seconds(13))
                                    // The run is `--blocks` long: no new trades of any kind after it.
                                    await engine.close()
+                                   await statArb?.executor.stopOpening()
                                    await crossExecutor?.settle(within: settleFor)
                                })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status, successTerminationBehavior: .gracefullyShutdownGroup)]
         services.append(.init(service: execution))
+        if let statArb { services.append(.init(service: statArb)) }
         if let crossChain { services.append(.init(service: crossChain)) }
         services += detection.map { .init(service: $0) }
+        services += statDetection.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
         try await shutdown.run(services, logger: logger)
         await crossExecutor?.stop(reason: shutdown.requested ? "the lab was interrupted" : "not settled within \(settleFor) of the last block")
@@ -161,6 +180,15 @@ struct Lab: AsyncParsableCommand {
         summary.crossChain = await crossExecutor?.snapshot
         summary.open = LabSummary.openItems(journal)
         summary.interrupted = shutdown.requested
+        var positions = PositionReport(detection: statDetection)
+        positions.positions = ((try? journal.positions()) ?? []).filter { !priorPositions.contains($0.id) }
+        positions.marks = statArb?.markToMarket ?? [:]
+        positions.refusals = await statArb?.executor.refusals ?? [:]
+        if !inventories.isEmpty {
+            positions.check(inventories, tokens: inventoryTokens, before: balancesBefore,
+                            after: await PositionReport.balances(inventories, tokens: inventoryTokens))
+        }
+        summary.positions = positions
         if json { Output.lineNow(summary.json.text) } else { Output.lineNow(summary.text) }
         if summary.mismatches > 0 {
             throw CLIError("\(summary.mismatches) trade(s) realized a profit different from the expected one (see \(journalPath))")
@@ -271,6 +299,8 @@ struct LabSummary {
     var open: [OpenItem] = []
     /// Stopped by a signal before its last block.
     var interrupted = false
+    /// Statistical arbitrage: detection, positions, and the inventory check.
+    var positions = PositionReport()
 
     /// A submission or a cross-chain transfer whose fate was not settled when the lab stopped.
     struct OpenItem {
@@ -318,7 +348,7 @@ struct LabSummary {
             t.eventProfit != t.realizedProfit || t.expectedProfit != t.detectedProfit
                 || (t.bundled ? t.realizedProfit != t.expectedProfit : t.realizedProfit < t.expectedProfit)
         }.count
-        return n + blockMismatches.count
+        return n + blockMismatches.count + positions.mismatches
     }
 
     /// Per chain, block, executor and asset whose balance change was read: the trades' realized
@@ -349,6 +379,12 @@ struct LabSummary {
     }
 
     var json: JSONValue {
+        guard case .object(var fields) = tradesJSON else { return tradesJSON }
+        fields.append((key: "statistical", value: positions.json(symbols)))
+        return .object(fields)
+    }
+
+    var tradesJSON: JSONValue {
         .object([
             ("chains", .array(chains.map { c in
                 let trades = report.trades.filter { $0.chainID == c.id }
@@ -417,6 +453,7 @@ struct LabSummary {
             lines.append("  cross-chain \(t.fromChain) → \(t.toChain): \(t.status.rawValue), spent \(t.amountIn), bought \(t.bought), received \(t.received.map(\.description) ?? "-"), "
                          + "proceeds \(t.proceeds.map(\.description) ?? "-"); realized \(t.realizedProfit.map(\.description) ?? "-") vs detected \(t.opportunity.grossProfit) quote units")
         }
+        lines += positions.lines(symbols)
         lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
         for m in blockMismatches { lines.append("  BLOCK DIFFERENT: \(m.key): trades realized \(m.sum), the balance changed by \(m.delta)") }
         if unverified > 0 { lines.append("  \(unverified) trade(s) not checked against their block's balance change (the chain did not answer the reads)") }

@@ -63,9 +63,11 @@ struct Run: AsyncParsableCommand {
         var detection: [DetectionService] = []
         var watchers: [ChainWatcher] = []
         var crossChain: CrossChainService? = nil
+        var statDetection: [StatisticalArbitrageService] = []
         if role != .executor {
             (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: chains, environment: environment, minProfitBps: minProfitBps,
                                                                       partition: partition, bus: bus, logger: logger)
+            statDetection = StatArbPlan.detection(registry, watchers: watchers, bus: bus, logger: logger)
         } else if execute {
             // Execution re-quotes on current state: an executor in its own process keeps its own.
             watchers = try RunPlan.watchers(registry, chains: chains, environment: environment, partition: partition, logger: logger)
@@ -73,6 +75,7 @@ struct Run: AsyncParsableCommand {
         let partitions = partition == "all" ? Array(Set(chains.map(\.partition))).sorted() : [partition]
         var sink: OpportunitySink? = nil
         var execution: ExecutionService? = nil
+        var statArb: StatisticalArbitrageStrategy? = nil
         if execute {
             guard let key = try KeySource.load(role: "EXECUTOR", environment: environment) else {
                 throw CLIError("--execute needs the executor key: ARBITER_EXECUTOR_KEY, or ARBITER_EXECUTOR_KEYSTORE with ARBITER_EXECUTOR_PASSPHRASE")
@@ -97,7 +100,15 @@ struct Run: AsyncParsableCommand {
                     crossExecutor = x
                 }
             }
-            execution = ExecutionService(engine: engine, crossChain: crossExecutor, bus: bus, partitions: partitions, name: consumer, logger: logger)
+            // Statistical positions, with a key of their own, on the chains with a statArb executor (its inventory).
+            if let statKey = try KeySource.load(role: "STAT_ARB", environment: environment),
+               let (strategy, resumed) = try await StatArbPlan.strategy(registry, watchers: watchers, key: { _ in statKey }, flashbotsKey: flashbots,
+                                                                        journal: store, logger: logger) {
+                Output.standardError("statistical positions on \(strategy.universes.count) chain(s); \(resumed) open position(s) resumed")
+                statArb = strategy
+            }
+            execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, bus: bus, partitions: partitions, name: consumer,
+                                         logger: logger)
             sink = execution!.sink
         } else if role != .detector {
             let json = self.json
@@ -110,8 +121,10 @@ struct Run: AsyncParsableCommand {
                                 stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) })
         services.append(.init(service: printer, successTerminationBehavior: .gracefullyShutdownGroup))
         if let execution { services.append(.init(service: execution)) } else if let sink { services.append(.init(service: sink)) }
+        if let statArb { services.append(.init(service: statArb)) }
         if let crossChain { services.append(.init(service: crossChain)) }
         services += detection.map { .init(service: $0) }
+        services += statDetection.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
         try await shutdown.run(services, logger: logger)
     }
