@@ -113,6 +113,12 @@ public struct PoolStateReader: Sendable {
         }
     }
 
+    /// V3 pools' `sqrtPriceX96` alone (slot0's first word), in one call: a price, without the
+    /// ticks a swap needs (history for statistics).
+    public func v3Prices(_ pools: [Address], at block: UInt64) async throws(RPCError) -> [UInt256?] {
+        try await run(pools.map { Call(target: $0, data: [0x38, 0x50, 0xc7, 0xbd]) }, at: block).map { $0.flatMap { Self.word($0, 0) } }
+    }
+
     /// V3 pools with the initialised ticks of the `words` bitmap words on each side of the price.
     public func v3(_ pools: [Address], words: Int = 2, at block: UInt64) async throws(RPCError) -> [V3State?] {
         let selectors: [[UInt8]] = [[0x38, 0x50, 0xc7, 0xbd], [0x1a, 0x68, 0x65, 0x02], [0xdd, 0xca, 0x3f, 0x43], [0xd0, 0xc9, 0x3a, 0x7c]]

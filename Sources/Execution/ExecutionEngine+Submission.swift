@@ -21,11 +21,13 @@ extension ExecutionEngine {
                 return .failure(Refusal("simulate", "malformed", "eth_call answer is not one word"))
             }
             guard profit == t.plan.expectedProfit else {
-                return .failure(Refusal("simulate", bundled ? "mismatch" : "pendingMoved",
-                                        "the executor returns \(profit), the re-quote expects \(t.plan.expectedProfit)"))
+                let detail = "the executor returns \(profit), the re-quote expects \(t.plan.expectedProfit)"
+                if bundled, let moved = await movedOn(t, target: target, detail) { return .failure(moved) }
+                return .failure(Refusal("simulate", bundled ? "mismatch" : "pendingMoved", detail))
             }
         } catch {
             // On the pending state, a revert means transactions ahead of ours took the gap.
+            if bundled, error.code == .server, let moved = await movedOn(t, target: target, ExecutorCall.revertReason(error)) { return .failure(moved) }
             return .failure(Refusal("simulate", error.code == .server ? (bundled ? "reverted" : "pendingMoved") : "failed", ExecutorCall.revertReason(error)))
         }
         guard case .flashbots(let relay) = t.chain.route else { return .success(()) }
@@ -40,6 +42,14 @@ extension ExecutionEngine {
             return .failure(Refusal("simulate", "outrun", "block \(head) arrived during simulation for \(target)"))
         }
         return .success(())
+    }
+
+    /// A bundle's simulation on the latest state disagreed with its re-quote: if the chain has
+    /// reached `target` (the latest state is no longer the one quoted on), it was outrun, not
+    /// wrong (the core re-quotes on the new state); nil when the state was ours (a real mismatch).
+    func movedOn(_ t: Signed, target: UInt64, _ detail: String) async -> Refusal? {
+        guard let head = try? await t.chain.eth.blockNumber(), head >= target else { return nil }
+        return Refusal("simulate", "outrun", "block \(head) arrived before simulation for \(target): \(detail)")
     }
 
     /// `eth_sendBundle` for `target` (journaled as sent first: a restart between here and the

@@ -18,6 +18,13 @@ public actor PositionExecutor: OwnCapitalSender {
         public var deadlineSeconds: UInt64 = 300
         /// How long a swap waits for our state to reach the chain's head (its own last swap, say) before quoting.
         public var catchUp: Duration = .seconds(3)
+        /// A swap's minimum output below its quote, in basis points: a position is not an exact
+        /// arbitrage, and a block between our quote and the swap's (the pair's own market) must
+        /// not cost the trade. What it gets is read from its `Sold` event.
+        public var slippageBps: UInt64 = 30
+        /// Quotes a swap may take: a state that moved under it (the simulation disagrees, or the
+        /// bundle no longer simulates) is re-quoted on the next one.
+        public var attempts = 3
         public init() {}
     }
 
@@ -152,10 +159,22 @@ public actor PositionExecutor: OwnCapitalSender {
         return nil
     }
 
-    /// `sell(token, amount, steps, minimum, deadline)` at exactly what our state quotes for the
-    /// path; the simulation must return that. The proceeds are the `Sold` event's.
+    /// `swap` until it lands or meets a refusal a new quote cannot help, at most `attempts` times.
     func swap(_ account: OwnCapitalAccount, sell token: Address, amount: UInt256, path: [Opportunity.Hop], id: [UInt8],
               signed: (String) -> Void) async -> (receipt: (hash: String, proceeds: UInt256)?, refusal: Refusal?) {
+        var last: (receipt: (hash: String, proceeds: UInt256)?, refusal: Refusal?) = (nil, nil)
+        for _ in 0..<max(1, configuration.attempts) {
+            last = await swapOnce(account, sell: token, amount: amount, path: path, id: id, signed: signed)
+            guard let r = last.refusal, ["mismatch", "reverted", "notIncluded", "behind"].contains(r.reason), !Task.isCancelled else { return last }
+        }
+        return last
+    }
+
+    /// `sell(token, amount, steps, minimum, deadline)` on what our state quotes for the path (the
+    /// simulation must return exactly that), with `slippageBps` of room in the minimum. The
+    /// proceeds are the `Sold` event's.
+    func swapOnce(_ account: OwnCapitalAccount, sell token: Address, amount: UInt256, path: [Opportunity.Hop], id: [UInt8],
+                  signed: (String) -> Void) async -> (receipt: (hash: String, proceeds: UInt256)?, refusal: Refusal?) {
         guard let s = await caughtUp(account) else { return (nil, Refusal("stale", "behind", "our state did not reach the chain's head within \(configuration.catchUp)")) }
         let q: Requote
         switch Requote.quote(path, amountIn: amount, on: s) {
@@ -163,7 +182,8 @@ public actor PositionExecutor: OwnCapitalSender {
         case .success(let quoted): q = quoted
         }
         let deadline = UInt256(WallClock.nanoseconds() / 1_000_000_000 + configuration.deadlineSeconds)
-        let data = try! CrossChainExecutor.sell.calldata([.address(token), .uint(amount), ExecutorCall.steps(q.steps), .uint(q.amountOut), .uint(deadline)])
+        let minimum = q.amountOut - q.amountOut / 10_000 * UInt256(configuration.slippageBps)
+        let data = try! CrossChainExecutor.sell.calldata([.address(token), .uint(amount), ExecutorCall.steps(q.steps), .uint(minimum), .uint(deadline)])
         switch await transact(account, opportunity: id, data: data, expect: q.amountOut, whenSigned: signed) {
         case .failure(let r): return (nil, r)
         case .success(let receipt): return ((receipt.txHash, LegReceipt.sold(receipt.logs, executor: account.executor) ?? q.amountOut), nil)

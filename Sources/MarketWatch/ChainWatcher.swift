@@ -298,7 +298,14 @@ public final class ChainWatcher: Service {
     /// answers for its last 128 blocks.
     public func spotPrices(of pools: [WatchedPool], at block: UInt64) async throws(RPCError) -> [Address: Double] {
         var out: [Address: Double] = [:]
-        for r in try await read(pools, at: block) {
+        // V3: slot0's price alone (token1 per token0 by address, as V3 pools sort their tokens).
+        let v3 = pools.filter { $0.kind == .uniswapV3 }
+        for (p, sqrt) in zip(v3, try await reader.v3Prices(v3.map(\.address), at: block)) {
+            guard let sqrt, !sqrt.isZero else { continue }
+            let r = sqrt.doubleValue / 79_228_162_514_264_337_593_543_950_336.0  // 2^96
+            out[p.address] = r * r
+        }
+        for r in try await read(pools.filter { $0.kind != .uniswapV3 }, at: block) {
             guard let p = r.state?.spotPrice, p > 0, p.isFinite else { continue }
             out[r.pool.address] = r.pool.token0 < r.pool.token1 ? p : 1 / p
         }

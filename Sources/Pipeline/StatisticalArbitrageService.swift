@@ -158,10 +158,23 @@ public final class StatisticalArbitrageService: Service {
         guard !universe.pairs.isEmpty else { return }
         let priced = universe.pricedPools.map { pools[$0] }
         let from = block > UInt64(configuration.backfill) ? block - UInt64(configuration.backfill) : 1
+        let blocks = Array(from..<max(from, block))
+        // Four reads in flight at once (each one Multicall3 call at its block), fed in block order.
+        var history: [UInt64: [Address: Double]] = [:]
+        let watcher = self.watcher
+        await withTaskGroup(of: (UInt64, [Address: Double]?).self) { group in
+            var next = blocks.makeIterator()
+            for _ in 0..<4 { if let b = next.next() { group.addTask { (b, try? await watcher.spotPrices(of: priced, at: b)) } } }
+            for await (b, prices) in group {
+                history[b] = prices
+                if Task.isShuttingDownGracefully || Task.isCancelled { group.cancelAll() } else if let n = next.next() {
+                    group.addTask { (n, try? await watcher.spotPrices(of: priced, at: n)) }
+                }
+            }
+        }
         var fed = 0, failed = 0
-        for b in from..<max(from, block) {
-            if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            guard let prices = try? await watcher.spotPrices(of: priced, at: b) else {
+        for b in blocks {
+            guard let prices = history[b] ?? nil else {
                 failed += 1
                 continue
             }

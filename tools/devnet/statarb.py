@@ -11,10 +11,11 @@ Every block the driver sets target prices and swaps each venue there through its
 
 A schedule adds events on top of the noise, `EVERY` blocks apart, one pair at a time:
 
-- `dip`: the spread is set `DIP` deviations below its mean for one block, then the AR(1) resumes
-  (it reverts): a position opened on it closes on reversion;
-- `break`: `DIP` below for one block, then `BREAK` below for `HOLD` blocks, then back to the mean:
-  a position opened at the dip meets its stop-loss.
+- `dip`: the spread is held `DIP` deviations below its mean for `HOLD` blocks (long enough for a
+  searcher a block or two behind), then the AR(1) resumes from there (it reverts): a position
+  opened on it closes on reversion;
+- `break`: `DIP` below for `HOLD` blocks, then `BREAK` below for twice that, then back to the
+  mean: a position opened at the dip meets its stop-loss, and is closed while the spread is there.
 
 `prehistory(n)` mines n blocks of this market before the devnet serves, so a searcher that starts
 after it can warm its windows up from history (a node keeps the last 128 blocks of state)."""
@@ -99,10 +100,11 @@ class StatArbMarket:
         if n > 0:
             if phase == 0:
                 self.events.append((self.round, pair, kind))
+            if phase < HOLD:
                 self.spreads[pair] = -DIP * SPREAD_STD
-            elif kind == "break" and 1 <= phase <= HOLD:
+            elif kind == "break" and phase < 3 * HOLD:
                 self.spreads[pair] = -BREAK * SPREAD_STD
-            elif kind == "break" and phase == HOLD + 1:
+            elif kind == "break" and phase == 3 * HOLD:
                 self.spreads[pair] = 0.0
 
     def round_swaps(self):
