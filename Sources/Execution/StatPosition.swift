@@ -90,6 +90,26 @@ public struct StatPosition: Sendable, Equatable {
     public func markToMarket(fetches: UInt256) -> Int256 { Int256(bitPattern: fetches) &- Int256(bitPattern: amountSold) }
 }
 
+extension StatPosition {
+    /// What `positions` (on one inventory) moved its balances by, per token: a closed position its
+    /// realized P&L in the sold token, an open one −sold and +bought, a failed one nothing. nil
+    /// while one is opening or closing (its swap's fate is not known yet).
+    public static func inventoryChanges(_ positions: [StatPosition]) -> [Address: Int256]? {
+        var out: [Address: Int256] = [:]
+        for p in positions {
+            switch p.status {
+            case .closed: out[p.sold, default: .zero] = out[p.sold, default: .zero] &+ (p.realized ?? .zero)
+            case .open:
+                out[p.sold, default: .zero] = out[p.sold, default: .zero] &- Int256(bitPattern: p.amountSold)
+                out[p.bought, default: .zero] = out[p.bought, default: .zero] &+ Int256(bitPattern: p.amountBought ?? .zero)
+            case .failed: break
+            case .opening, .closing: return nil
+            }
+        }
+        return out
+    }
+}
+
 extension Journal {
     static func migratePositions(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v3: statistical positions") { db in

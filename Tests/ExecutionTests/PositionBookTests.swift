@@ -94,6 +94,22 @@ import Testing
                              openedBlock: 1, status: .open).z(spread: 0.3) == nil)
     }
 
+    /// An inventory moves by what its positions say: closed, the realized P&L in the sold token;
+    /// open, the sold amount out and the bought one in; failed, nothing; in doubt, unknown.
+    @Test func inventoryChangesFollowThePositions() throws {
+        var book = PositionBook()
+        for (i, longA) in [(UInt8(1), true), (2, false), (3, true)] { _ = book.consider(Self.entry(i, pair: Int(i), longA: longA), holding: UInt256(1_000)) }
+        _ = book.opened(Self.entry(1).id, bought: UInt256(40), tx: "0x1")  // sold 1,000 B for 40 A
+        _ = book.opened(Self.entry(2).id, bought: UInt256(990), tx: "0x2")  // sold 1,000 A for 990 B
+        #expect(StatPosition.inventoryChanges(book.positions) == nil)  // the third is still opening
+        _ = book.opened(Self.entry(3).id, bought: nil, tx: "")  // never ran
+        _ = book.review(chainID: 1, pair: 2, z: -0.1, block: 11)
+        _ = book.closed(Self.entry(2).id, proceeds: UInt256(1_012), tx: "0x3")
+        let changes = try #require(StatPosition.inventoryChanges(book.positions))
+        #expect(changes[Self.b] == Int256(-1_000))  // the open position's sale
+        #expect(changes[Self.a] == Int256(40) &+ Int256(12))  // what it bought, and the closed one's gain
+    }
+
     @Test func positionsSurviveInTheJournal() throws {
         let journal = try Journal(path: ":memory:")
         var book = PositionBook()

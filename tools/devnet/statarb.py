@@ -24,12 +24,12 @@ import random
 
 from eth_abi import encode
 
-FACTOR_STEP = 0.005
+FACTOR_STEP = 0.006
 PHI = 0.3
-SPREAD_STD = 0.005
-EVERY = 12
+SPREAD_STD = 0.004
+EVERY = 18
 DIP = 3.5
-BREAK = 9.0
+BREAK = 6.0
 HOLD = 3
 FAR = 2**40
 # The pairs: (pool name on the V2 DEXs, the token whose price in the other the spread is).

@@ -50,20 +50,15 @@ struct PositionReport {
             unchecked = "a balance read failed"
             return
         }
-        if let doubt = positions.first(where: { $0.status == .opening || $0.status == .closing }) {
-            unchecked = "position \(Hex.encode(doubt.id)) is still \(doubt.status.rawValue): its swap's fate is settled at the next start"
-            return
-        }
         var expected: [String: Int256] = [:]
-        for p in positions {
-            let sold = "\(p.chainID) \(p.sold.checksummed)", bought = "\(p.chainID) \(p.bought.checksummed)"
-            switch p.status {
-            case .closed: expected[sold, default: .zero] = expected[sold, default: .zero] &+ (p.realized ?? .zero)
-            case .open:
-                expected[sold, default: .zero] = expected[sold, default: .zero] &- Int256(bitPattern: p.amountSold)
-                expected[bought, default: .zero] = expected[bought, default: .zero] &+ Int256(bitPattern: p.amountBought ?? .zero)
-            case .failed, .opening, .closing: break
+        for chain in Set(positions.map(\.chainID)) {
+            let here = positions.filter { $0.chainID == chain }
+            guard let changes = StatPosition.inventoryChanges(here) else {
+                let doubt = here.first { $0.status == .opening || $0.status == .closing }
+                unchecked = "position \(doubt.map { Hex.encode($0.id) } ?? "?") is still \(doubt?.status.rawValue ?? "in doubt"): its swap's fate is settled at the next start"
+                return
             }
+            for (token, v) in changes { expected["\(chain) \(token.checksummed)"] = v }
         }
         for a in inventories {
             for t in tokens {
