@@ -36,7 +36,7 @@ struct Run: AsyncParsableCommand {
     var seconds: Double?
     @Flag(name: .long, help: "Print every opportunity consumed as a JSON line.")
     var json = false
-    @Flag(name: .long, help: "Execute what is consumed (--role all or executor; executor contracts in the registry, and ARBITER_EXECUTOR_KEY or its keystore). An executor alone watches its partitions' chains itself.")
+    @Flag(name: .long, help: "Execute what is consumed (--role all or executor; executor contracts in the registry, and ARBITER_EXECUTOR_KEY or its keystore; statistical positions also need a statArb executor and ARBITER_STAT_ARB_KEY). An executor alone watches its partitions' chains itself.")
     var execute = false
     @Option(name: .long, help: "The execution journal (SQLite), with --execute.")
     var journal = "arbiter-journal.sqlite"
