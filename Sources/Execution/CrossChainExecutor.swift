@@ -52,6 +52,7 @@ public actor CrossChainExecutor: OwnCapitalSender {
 
     public let configuration: Configuration
     var settings: LegSettings { configuration.legs }
+    let strategyName = "cross-chain"
     let legs: [UInt64: CrossChainLeg]
     let state: any ChainStateSource
     let journal: Journal

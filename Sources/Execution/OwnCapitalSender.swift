@@ -89,6 +89,8 @@ protocol OwnCapitalSender: Actor {
     var gas: [UInt64: GasOracle] { get set }
     var busy: Set<UInt64> { get set }
     var settings: LegSettings { get }
+    /// The journal's name for what its transactions do (a submission's `strategy`).
+    var strategyName: String { get }
 }
 
 extension OwnCapitalSender {
@@ -123,7 +125,7 @@ extension OwnCapitalSender {
                              maxFeePerGas: fees.maxFeePerGas, gasLimit: settings.gasLimit, to: leg.executor, value: .zero, data: data)
         let signed = tx.signed(with: leg.key)
         let hash = Hex.encode(signed.hash)
-        try? journal.updateSubmission(reservation.submission, status: .reserved, txHash: hash, mode: leg.route.name, strategy: "cross-chain",
+        try? journal.updateSubmission(reservation.submission, status: .reserved, txHash: hash, mode: leg.route.name, strategy: strategyName,
                                       executor: leg.executor.checksummed, expectedProfit: expect.description, at: WallClock.nanoseconds())
         whenSigned(hash)
         let sending = LegSending(leg: leg, signed: signed, hash: hash, nonce: reservation.nonce, submission: reservation.submission,

@@ -30,6 +30,7 @@ public actor PositionExecutor: OwnCapitalSender {
 
     public let configuration: Configuration
     var settings: LegSettings { configuration.legs }
+    let strategyName = "statistical"
     let accounts: [UInt64: OwnCapitalAccount]
     let state: any ChainStateSource
     let journal: Journal
@@ -74,18 +75,24 @@ public actor PositionExecutor: OwnCapitalSender {
         return open.count
     }
 
-    /// Opens a position for `e` in the background (a refusal is counted in `refusals`).
+    /// Opens a position for `e` in the background (a refusal is counted in `refusals` and journaled).
     public func begin(_ e: PositionBook.Entry, path: [Opportunity.Hop]) {
         followers.add { serial in
             Task {
-                if case .failure(let r) = await self.open(e, path: path) { self.refusals["\(r.stage):\(r.reason)", default: 0] += 1 }
+                if case .failure(let r) = await self.open(e, path: path) { self.count(r, id: e.id, chain: e.chainID) }
                 self.followers.remove(serial)
             }
         }
     }
 
-    /// Counts a refusal met before an opening began.
-    public func count(_ r: Refusal) { refusals["\(r.stage):\(r.reason)", default: 0] += 1 }
+    /// Journals a statistical opportunity as received (its decisions refer to it).
+    public func journalOpportunity(_ o: Opportunity) { try? journal.record(opportunity: o, receivedAt: WallClock.nanoseconds()) }
+
+    /// Counts a refusal of the opportunity `id` and journals it (a decision, as the engine's).
+    public func count(_ r: Refusal, id: [UInt8], chain: UInt64) {
+        refusals["\(r.stage):\(r.reason)", default: 0] += 1
+        try? journal.decision(id, chain: chain, stage: r.stage, outcome: "refused", reason: r.reason, detail: r.detail, at: WallClock.nanoseconds())
+    }
 
     /// Waits for openings begun until `deadline`; then cancels them (a swap already sent stays
     /// journaled as opening, settled at the next start).

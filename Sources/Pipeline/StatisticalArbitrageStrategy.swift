@@ -49,8 +49,9 @@ public final class StatisticalArbitrageStrategy: Service {
     /// Begins opening a position for `o` in the background: the bus's consumer does not wait for
     /// the swap's inclusion. A refusal is counted in the executor's `refusals`.
     public func submit(_ o: Opportunity, now: UInt64 = WallClock.nanoseconds()) async {
+        await executor.journalOpportunity(o)
         switch Self.entry(o, now: now) {
-        case .failure(let r): await executor.count(r)
+        case .failure(let r): await executor.count(r, id: o.id, chain: o.chains.first ?? 0)
         case .success(let e): await executor.begin(e, path: o.path)
         }
     }

@@ -74,13 +74,14 @@ def test_the_journal_holds_every_decision_submission_and_receipt(lab_run):
         assert realized == event == "0"
     # Every included trade submission has its receipt; no nonce is held twice; nothing is left open.
     subs = db.execute("SELECT chain, sender, nonce, status, strategy FROM submission").fetchall()
-    trades = [s for s in subs if s[4] != "cross-chain"]
+    own = ("cross-chain", "statistical")  # own-capital transactions: legs and positions, no receipt row
+    trades = [s for s in subs if s[4] not in own]
     included = [s for s in trades if s[3] == "included"]
     assert len(included) == len(landed) and len([s for s in trades if s[3] == "reverted"]) == len(reverted)
     assert len({s[:3] for s in subs if s[3] == "included"}) == len([s for s in subs if s[3] == "included"])
     # A submission still open at the end is the exception, and journaled as such (its reason).
     for s in [s for s in subs if s[3] in ("reserved", "submitted")]:
-        assert s[4] == "cross-chain" or db.execute(
+        assert s[4] in own or db.execute(
             "SELECT 1 FROM decision d JOIN submission u ON u.opportunity = d.opportunity WHERE u.chain = ? AND u.sender = ? AND u.nonce = ? "
             "AND d.outcome = 'open'", s[:3]).fetchone(), s
     assert len(summary["open"]) == len([s for s in subs if s[3] in ("reserved", "submitted")]) + len(
@@ -93,11 +94,13 @@ def test_the_journal_holds_every_decision_submission_and_receipt(lab_run):
         assert used == list(range(used[0], used[0] + len(used))), (key, used)
     # Refusals are journaled with their reasons, and the summary counts them the same way
     # (the engine's, and the cross-chain executor's).
-    def refusals(cross):
+    def refusals(kinds, among=True):
+        listed = ", ".join(f"'{k}'" for k in kinds)
         return dict(db.execute("SELECT stage || ':' || reason, COUNT(*) FROM decision WHERE outcome = 'refused' AND opportunity "
-                               + ("" if cross else "NOT ") + "IN (SELECT id FROM opportunity WHERE kind = 'crossChain') GROUP BY 1").fetchall())
-    assert refusals(False) == {k: v for k, v in summary["refused"].items() if not k.startswith("inclusion:")}
-    assert refusals(True) == summary["crossChain"]["refused"]
+                               + ("" if among else "NOT ") + f"IN (SELECT id FROM opportunity WHERE kind IN ({listed})) GROUP BY 1").fetchall())
+    assert refusals(["crossChain", "statistical"], among=False) == {k: v for k, v in summary["refused"].items() if not k.startswith("inclusion:")}
+    assert refusals(["crossChain"]) == summary["crossChain"]["refused"]
+    assert refusals(["statistical"]) == summary["statistical"]["refused"]
     # Cross-chain trades: the journal's recovery records are the summary's, and each sold one adds up.
     records = {r[0]: r[1:] for r in db.execute("SELECT opportunity, status, amount_in, bought, received, proceeds FROM bridge_transfer")}
     assert set(records) == {t["opportunity"] for t in summary["crossChain"]["transfers"]}
@@ -153,3 +156,26 @@ def test_a_second_ctrl_c_ends_the_lab_at_once_and_leaves_a_consistent_journal(tm
     assert len(live) == len(set(live))
     assert db.execute("SELECT COUNT(*) FROM submission WHERE status NOT IN "
                       "('reserved', 'submitted', 'included', 'dropped', 'reverted', 'cancelled')").fetchone()[0] == 0
+
+
+def test_statistical_positions_are_journaled_and_the_inventory_adds_up(lab_run):
+    """The first lab chain runs the statistical market: its detector warms up on the devnet's
+    history, and every position of the run is in the journal as the summary reports it; the
+    inventory's balances moved by exactly what the positions say (or a swap was still in doubt)."""
+    summary, tmp, _ = lab_run
+    st = summary["statistical"]
+    first = st["detection"][0]
+    assert first["chainId"] == summary["chains"][0]["chainId"]
+    assert "stETH/WETH" in first["pairs"] and "WETH/WBTC" in first["pairs"] and first["backfilled"] >= 100, first
+    assert first["updates"] > 0 and first["crossings"] >= first["signals"] >= first["published"]
+    db = sqlite3.connect(str(tmp / "journal.sqlite"))
+    rows = {r[0]: r[1:] for r in db.execute("SELECT id, status, amount_sold, proceeds, close_reason FROM stat_position")}
+    assert set(rows) == {p["id"] for p in st["positions"]}
+    for p in st["positions"]:
+        status, sold, proceeds, reason = rows[p["id"]]
+        assert status == p["status"] and sold == p["amountSold"]
+        if status == "closed":
+            assert int(p["realized"]) == int(proceeds) - int(sold) and reason == p["closeReason"]
+    assert st["mismatches"] == 0
+    if st["unchecked"] is None and st["positions"]:
+        assert st["balances"] and all(b["delta"] == b["expected"] for b in st["balances"]), st["balances"]
