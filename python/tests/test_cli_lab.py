@@ -115,7 +115,7 @@ def test_the_journal_holds_every_decision_submission_and_receipt(lab_run):
 
 
 def test_lab_rejects_bad_arguments(arbiter):
-    for args in (["--chains", "4"], ["--blocks", "0"]):
+    for args in (["--chains", "4"], ["--blocks", "0"], ["--stat-arb-history", "129"]):
         p = arbiter("lab", *args, check=False)
         assert p.returncode != 0 and "must be" in p.stderr
 

@@ -2,8 +2,9 @@
 
 Every block the driver sets target prices and swaps each venue there through its real router:
 
-- the factor: USDC per WETH, a random walk of `FACTOR_STEP` a block (log units), on every WETH/USDC
-  venue (both V2 pools and both Uniswap V3 tiers), so every token priced in USDC moves with it;
+- the factor: USDC per WETH, a random walk of `FACTOR_STEP` a block (log units), on the WETH/USDC
+  V2 venues (and, in the history mined before serving, both Uniswap V3 tiers; live, searchers
+  bring those along), so every token priced in USDC moves with it;
 - two pairs, WETH/WBTC and stETH/WETH (both V2 venues each): the log price of the pair's pool
   follows an AR(1) around its start with coefficient `PHI` and a stationary deviation of
   `SPREAD_STD`. Priced in USDC, each pair's two tokens are correlated (the factor) and their log
@@ -50,6 +51,7 @@ class StatArbMarket:
         self.swaps = 0
         self.failures = 0
         self.events = []  # (round, pair index, kind) of every scheduled event started
+        self.v3_factor = False  # the factor on the V3 venues too (history only)
 
     # ------------------------------------------------------------------ deployment
 
@@ -115,7 +117,7 @@ class StatArbMarket:
         for name, price in targets:
             for dex in ("sushiswap", "uniswap_v2"):
                 self.to_target_v2(dex, name, price)
-            if name == "WETH/USDC":
+            if name == "WETH/USDC" and self.v3_factor:
                 for fee in (500, 3000):
                     self.to_target_v3(f"WETH/USDC/{fee}", price)
 
@@ -168,12 +170,16 @@ class StatArbMarket:
             self.failures += 1
 
     def prehistory(self, blocks):
-        """`blocks` blocks of this market, mined at once (a block per round, not per swap)."""
+        """`blocks` blocks of this market, mined at once (a block per round, not per swap). With no
+        searcher to follow the factor, the V3 venues are moved to it too; live, only the V2 ones
+        are (the V3 pools' swaps cost the devnet most, and the searchers bring them along)."""
         node = self.lab.node
         automine, node.automine = node.automine, False
+        self.v3_factor = True
         try:
             for _ in range(blocks):
                 self.round_swaps()
                 node.mine()
         finally:
             node.automine = automine
+            self.v3_factor = False

@@ -39,9 +39,8 @@ struct Lab: AsyncParsableCommand {
     var senders: Int?
     @Option(name: .long, help: "Trades in flight at once, all chains together (the risk gate's cap; default 3 per chain).")
     var maxInFlight: Int?
-
-    /// Blocks of the statistical-arbitrage market mined before the lab starts (what the detector warms up on).
-    static let statArbHistory = 125
+    @Option(name: .long, help: "Blocks of the first chain's statistical-arbitrage market mined before the lab starts (its detector warms up on them); 0: no statistical market.")
+    var statArbHistory = 125
 
     static let profiles: [(name: String, profile: String, chainID: UInt64, partition: String)] = [
         ("ethereum-lab", "ethereum", 900_001, "P3"), ("optimism-lab", "optimism", 900_010, "P3"), ("blast-lab", "blast", 981_457, "P3"),
@@ -52,6 +51,7 @@ struct Lab: AsyncParsableCommand {
         guard (1...100_000).contains(blocks) else { throw CLIError("--blocks must be within 1…100000") }
         guard (0...3_600).contains(settleSeconds) else { throw CLIError("--settle-seconds must be within 0…3600") }
         if let maxInFlight, !(1...100).contains(maxInFlight) { throw CLIError("--max-in-flight must be within 1…100") }
+        guard (0...128).contains(statArbHistory) else { throw CLIError("--stat-arb-history must be within 0…128 (a node keeps 128 blocks of state)") }
         if let senders, !(1...4).contains(senders) { throw CLIError("--senders must be within 1…4 (the lab funds four keys per chain)") }
     }
 
@@ -70,7 +70,7 @@ struct Lab: AsyncParsableCommand {
                 group.addTask {
                     // The first chain also runs the statistical-arbitrage market, with history to warm up on.
                     (i, try Devnet(root: root, chainId: c.chainID, lab: true, market: true, blockTime: 1, seed: seed,
-                                   statArb: i == 0 ? Self.statArbHistory : nil, log: dir.appendingPathComponent("devnet-\(c.name).log")))
+                                   statArb: i == 0 && statArbHistory > 0 ? statArbHistory : nil, log: dir.appendingPathComponent("devnet-\(c.name).log")))
                 }
             }
             var out: [(Int, Devnet)] = []
