@@ -163,8 +163,8 @@ extension StatArbUniverse {
             let amount = largest(pools[i], zeroForOne: token0(i) == sold, impact: limit)
             if amount > (best?.1 ?? .zero) { best = (i, amount) }
         }
-        guard var (i, amount) = best else { return nil }
-        if let cap = sizing.maxIn[sold] { amount = min(amount, cap) }
+        guard let (i, sized) = best else { return nil }
+        let amount = sizing.maxIn[sold].map { min(sized, $0) } ?? sized
         let zeroForOne = token0(i) == sold
         guard !amount.isZero, let out = try? pools[i].amountOut(amount, zeroForOne: zeroForOne), !out.isZero,
               let after = try? pools[i].applying(amountIn: amount, zeroForOne: zeroForOne),
