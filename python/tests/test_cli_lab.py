@@ -123,7 +123,7 @@ def test_lab_rejects_bad_arguments(arbiter):
 def test_a_second_ctrl_c_ends_the_lab_at_once_and_leaves_a_consistent_journal(tmp_path):
     binary = os.environ.get("ARBITER_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "arbiter"))
     err = tmp_path / "stderr"
-    proc = subprocess.Popen([binary, "lab", "--chains", "2", "--blocks", "500", "--dir", str(tmp_path / "lab")],
+    proc = subprocess.Popen([binary, "lab", "--chains", "2", "--blocks", "500", "--stat-arb-history", "0", "--dir", str(tmp_path / "lab")],
                             stdout=subprocess.DEVNULL, stderr=open(err, "w"), stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.time() + 400
