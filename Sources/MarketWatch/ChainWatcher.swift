@@ -307,7 +307,7 @@ public final class ChainWatcher: Service {
         }
         for r in try await read(pools.filter { $0.kind != .uniswapV3 }, at: block) {
             guard let p = r.state?.spotPrice, p > 0, p.isFinite else { continue }
-            out[r.pool.address] = r.pool.token0 < r.pool.token1 ? p : 1 / p
+            out[r.pool.address] = r.pool.matrixPrice(p)
         }
         return out
     }

@@ -168,8 +168,7 @@ struct WatchState {
 
     private func write(_ id: PoolBook.PoolID, block: UInt64, matrix: PriceMatrix) {
         // The matrix prices token1 per token0 by address order; a Curve pool's coins may be the other way.
-        let price = book[id].spotPrice
-        let p = info[id.index].token0 < info[id.index].token1 ? price : (price == 0 ? 0 : 1 / price)
+        let p = info[id.index].matrixPrice(book[id].spotPrice)
         matrix.write(slots[id.index], .init(price: p, block: block, writtenAt: Self.nanoseconds(), source: .dex))
     }
 

@@ -51,3 +51,9 @@ public struct WatchedFactory: Hashable, Sendable {
         self.venue = venue
     }
 }
+
+extension WatchedPool {
+    /// A spot price of this pool (token1 per token0 in its own order) as the PriceMatrix keeps it:
+    /// the larger address's token per the smaller's (a Curve pool's coins may be the other way).
+    public func matrixPrice(_ spot: Double) -> Double { token0 < token1 ? spot : (spot == 0 ? 0 : 1 / spot) }
+}

@@ -83,7 +83,7 @@ public final class StatisticalArbitrageStrategy: Service {
     func review(_ u: StatArbUniverse, _ s: ChainWatcher.Snapshot) async {
         let prices: (Int) -> Double? = { i in
             let p = s.book.pools[i].spotPrice
-            return p > 0 ? (s.pools[i].token0 < s.pools[i].token1 ? p : 1 / p) : nil
+            return p > 0 ? s.pools[i].matrixPrice(p) : nil
         }
         for p in await executor.positions where p.status == .open && p.chainID == s.chainID {
             guard p.pair < u.pairs.count, u.pairs[p.pair].tokenA == p.tokenA, u.pairs[p.pair].tokenB == p.tokenB else { continue }
