@@ -14,3 +14,10 @@ extension Devnet {
     /// A loopback port nothing listens on (for tests of refused connections).
     public static func freePortForTests() throws -> Int { try freePort() }
 }
+
+extension BinanceStandIn {
+    /// A stand-in Binance server of this checkout for a test (see `init(root:…)`).
+    public convenience init(seed: Int = 1, scale: Double = 1, tick: Double = 0.05, chaosEvery: Double = 0) throws {
+        try self.init(root: Devnet.root, seed: seed, scale: scale, tick: tick, chaosEvery: chaosEvery)
+    }
+}

@@ -32,13 +32,5 @@ public final class BridgeRelayer: @unchecked Sendable {
     deinit { stop() }
 
     /// SIGTERM, then SIGKILL if it has not exited within 5 s.
-    public func stop() {
-        defer { ChildProcesses.stopped(process.processIdentifier) }
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    public func stop() { ChildProcesses.stop(process) }
 }

@@ -32,6 +32,17 @@ public enum ChildProcesses {
         for pid in left { kill(pid, SIGKILL) }
     }
 
+    /// Stops one child: SIGTERM, then SIGKILL if it has not exited within 5 s.
+    static func stop(_ process: Process) {
+        defer { stopped(process.processIdentifier) }
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// The argument that makes a child exit once this process is gone.
     static var parentArguments: [String] { ["--parent", String(getpid())] }
 }
