@@ -293,10 +293,13 @@ public final class BinanceFeed: Service, Sendable {
                     let t = now()
                     state.withLock { $0.applyDepthSnapshot(sym, lastUpdateID: d.lastUpdateID, bids: d.bids, asks: d.asks, at: t) }
                     onBook(sym)
+                    // Pages of up to 1,000 trades from the oldest hole, while they fill holes.
                     var complete = true
-                    if let from = state.withLock({ $0.books[sym].missingFrom }) {
+                    for _ in 0..<20 {
+                        guard let from = state.withLock({ $0.books[sym].missingFrom }) else { break }
                         let ids = try await rest.aggTradeIDs(name, fromID: from)
-                        complete = state.withLock { $0.applyRecoveredTrades(sym, ids: ids, through: ids.last ?? 0) }
+                        complete = state.withLock { $0.applyRecoveredTrades(sym, ids: ids) }
+                        if complete || ids.isEmpty || state.withLock({ $0.books[sym].missingFrom }) == from { break }
                     }
                     if complete { state.withLock { $0.resynced(sym) } }
                     done = complete

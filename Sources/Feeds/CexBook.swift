@@ -16,6 +16,11 @@ public struct CexBook: Sendable {
     public var bookTickerID: UInt64 = 0
     public var depthID: UInt64 = 0
     public var aggID: UInt64 = 0
+    /// The first aggregate-trade id seen, and how many distinct trades arrived over the streams
+    /// and by resyncs: together they account for every id from the first to `aggID`.
+    public var firstAggID: UInt64 = 0
+    public var tradesStreamed: UInt64 = 0
+    public var tradesRecovered: UInt64 = 0
     public var lastTrade: CexDecimal = .zero
     /// Nanoseconds on the feed's clock (0: never).
     public var bookAt: UInt64 = 0
@@ -26,8 +31,10 @@ public struct CexBook: Sendable {
     public var tradesSinceChange = 0
     /// A gap or an outage was seen and no snapshot has been applied since.
     public var needsResync = false
+    /// Aggregate-trade ids lost (gaps), in order, until a resync recovers them.
+    public var missing: [ClosedRange<UInt64>] = []
     /// The first aggregate-trade id missing, when trades were lost.
-    public var missingFrom: UInt64?
+    public var missingFrom: UInt64? { missing.first?.lowerBound }
 
     public init(symbol: String) { self.symbol = symbol }
 

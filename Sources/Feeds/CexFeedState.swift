@@ -135,6 +135,8 @@ public struct CexFeedState: Sendable {
             return .old(symbol: t.symbol)
         }
         books[t.symbol].aggID = t.aggID
+        if last == 0 { books[t.symbol].firstAggID = t.aggID }
+        books[t.symbol].tradesStreamed += 1
         books[t.symbol].lastTrade = t.price
         books[t.symbol].tradeAt = now
         books[t.symbol].tradesSinceChange += 1
@@ -143,7 +145,12 @@ public struct CexFeedState: Sendable {
             counters.gaps += 1
             counters.missedTrades += t.aggID - last - 1
             health.gap(at: now)
-            if books[t.symbol].missingFrom == nil { books[t.symbol].missingFrom = last + 1 }
+            books[t.symbol].missing.append((last + 1)...(t.aggID - 1))
+            if books[t.symbol].missing.count > 256 {
+                // A feed this broken is resynced from the oldest hole on; later holes merge.
+                let first = books[t.symbol].missing[0].lowerBound
+                books[t.symbol].missing = [first...(t.aggID - 1)]
+            }
             books[t.symbol].needsResync = true
             return .gap(symbol: t.symbol, from: last + 1, to: t.aggID - 1)
         }
@@ -172,24 +179,25 @@ public struct CexFeedState: Sendable {
         setTop(sym, bid: b.price, bidQty: b.quantity, ask: a.price, askQty: a.quantity, at: now)
     }
 
-    /// Trades fetched to fill a gap (`/api/v3/aggTrades?fromId=`): the ones still missing count
-    /// as recovered; the resync is complete when none is missing below the last id seen.
-    public mutating func applyRecoveredTrades(_ sym: Int, ids: [UInt64], through: UInt64) -> Bool {
-        guard let from = books[sym].missingFrom else { return true }
-        var expected = from
-        for id in ids.sorted() where id >= expected && id < books[sym].aggID {
-            guard id == expected else { break }
+    /// Trades fetched to fill a gap (`/api/v3/aggTrades?fromId=`): those inside a hole count as
+    /// recovered and leave it. True when nothing is missing any more.
+    public mutating func applyRecoveredTrades(_ sym: Int, ids: [UInt64]) -> Bool {
+        for id in ids {
+            guard let k = books[sym].missing.firstIndex(where: { $0.contains(id) }) else { continue }
+            let r = books[sym].missing[k]
+            var parts: [ClosedRange<UInt64>] = []
+            if id > r.lowerBound { parts.append(r.lowerBound...(id - 1)) }
+            if id < r.upperBound { parts.append((id + 1)...r.upperBound) }
+            books[sym].missing.replaceSubrange(k...k, with: parts)
             counters.recoveredTrades += 1
-            expected += 1
+            books[sym].tradesRecovered += 1
         }
-        if expected >= books[sym].aggID || through >= books[sym].aggID {
-            books[sym].missingFrom = nil
+        guard books[sym].missing.isEmpty else { return false }
+        if books[sym].needsResync {
             books[sym].needsResync = false
             counters.resyncs += 1
-            return true
         }
-        books[sym].missingFrom = expected
-        return false
+        return true
     }
 
     /// The connection that carried `symbols` dropped: what arrives next may follow a hole.
@@ -199,7 +207,7 @@ public struct CexFeedState: Sendable {
 
     /// A resync that found nothing missing (a reconnect with contiguous trades).
     public mutating func resynced(_ sym: Int) {
-        if books[sym].missingFrom == nil, books[sym].needsResync {
+        if books[sym].missing.isEmpty, books[sym].needsResync {
             books[sym].needsResync = false
             counters.resyncs += 1
         }

@@ -33,10 +33,18 @@ import Testing
         #expect(st.counters.gaps == 1 && st.counters.missedTrades == 3)
         #expect(st.books[0].needsResync && st.books[0].missingFrom == 7)
         // A partial answer leaves the rest missing; a full one completes the resync.
-        do { let r = st.applyRecoveredTrades(0, ids: [7], through: 7); #expect(!r) }
+        do { let r = st.applyRecoveredTrades(0, ids: [7]); #expect(!r) }
         #expect(st.books[0].missingFrom == 8)
-        do { let r = st.applyRecoveredTrades(0, ids: [8, 9, 10], through: 10); #expect(r) }
-        #expect(!st.books[0].needsResync && st.counters.recoveredTrades == 3 && st.counters.resyncs == 1)
+        // A second hole before the resync: ids streamed between the holes are not counted twice.
+        _ = st.ingest(trade(11), at: 5)
+        do { let r = st.ingest(trade(14), at: 6); #expect(r == .gap(symbol: 0, from: 12, to: 13)) }
+        #expect(st.books[0].missing == [8...9, 12...13])
+        do { let r = st.applyRecoveredTrades(0, ids: [8, 9, 10, 11, 12]); #expect(!r) }
+        #expect(st.books[0].missing == [13...13])
+        do { let r = st.applyRecoveredTrades(0, ids: [13, 14]); #expect(r) }
+        #expect(!st.books[0].needsResync && st.counters.recoveredTrades == 5 && st.counters.resyncs == 1)
+        let b = st.books[0]
+        #expect(b.tradesStreamed + b.tradesRecovered == b.aggID - b.firstAggID + 1)
     }
 
     @Test func aBookIsStaleAfterMaxAgeAndFrozenWhenTradesPrintAgainstAStillTop() {

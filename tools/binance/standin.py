@@ -289,10 +289,13 @@ class StandIn:
                         c.closed = True
 
     async def chaos_schedule(self):
-        actions = ["drop", "shutdown", "stall", "skip", "malformed", "latePings"]
+        # Rounds of every kind in a seeded order, so that a run of a few rounds meets each one.
         while True:
-            await asyncio.sleep(self.chaos_every * self.rng.uniform(0.5, 1.5))
-            await self.chaos(self.rng.choice(actions))
+            actions = ["drop", "shutdown", "stall", "skip", "malformed", "latePings"]
+            self.rng.shuffle(actions)
+            for action in actions:
+                await asyncio.sleep(self.chaos_every * self.rng.uniform(0.5, 1.5))
+                await self.chaos(action)
 
     async def chaos(self, action, target=None):
         live = [c for c in self.conns.values() if not c.closed]

@@ -1,0 +1,173 @@
+import ArbiterTestKit
+import EVMCodec
+import Feeds
+import Foundation
+import Testing
+
+/// The feed against the stand-in Binance server on loopback, time compressed tenfold (pings every
+/// 2 s, pong deadline 6 s, shutdown grace 60 s, stalls of 12 s).
+@Suite(.serialized) struct BinanceFeedStandInTests {
+    static let symbols = ["ETHUSDT", "BTCUSDT", "USDCUSDT"]
+
+    static func options() -> BinanceFeed.Options {
+        var o = BinanceFeed.Options()
+        o.silenceTimeout = .seconds(3)
+        o.connectTimeout = .seconds(3)
+        o.maxConnectionAge = .seconds(8640)  // 24 h / 10: the server's own cut
+        o.initialBackoff = .milliseconds(100)
+        o.maxBackoff = .seconds(2)
+        o.state.maxAge = 2_000_000_000
+        o.tick = .milliseconds(50)
+        return o
+    }
+
+    /// Runs `feed` while `body` runs, then stops it.
+    static func running<T: Sendable>(_ feed: BinanceFeed, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await feed.run(); return nil }
+            let result = try await body()
+            group.cancelAll()
+            while let r = try await group.next() { _ = r }
+            return result
+        }
+    }
+
+    static func until(_ seconds: Double, _ what: String, _ check: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while try await !check() {
+            guard Date() < deadline else { throw DevnetError("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Every trade id from the first the feed saw to the server's last either came over the stream
+    /// or was recovered by a resync, and nothing is left missing.
+    static func noTradeLost(_ feed: BinanceFeed, _ server: BinanceStandIn) async throws {
+        try await until(20, "every symbol caught up with the server's trades") {
+            let log = try await server.log()
+            return feed.state.withLock { st in
+                symbols.indices.allSatisfy { i in
+                    let last = UInt64(int(log["symbols"]?[symbols[i]]?["lastAggId"]))
+                    return st.books[i].aggID >= last && st.books[i].missingFrom == nil
+                }
+            }
+        }
+    }
+
+    static func int(_ v: JSONValue?) -> Int { v.flatMap { Int($0.text) } ?? 0 }
+
+    @Test func everyMisbehaviourIsSurvived() async throws {
+        let server = try BinanceStandIn(seed: 3, scale: 10)
+        defer { server.stop() }
+        let feed = BinanceFeed(streamBase: server.ws, rest: BinanceREST(base: server.rest), symbols: Self.symbols, options: Self.options())
+        try await Self.running(feed) {
+            try await Self.until(10, "every book has a price") { feed.status.symbols.allSatisfy { $0.status == .fresh } }
+            // Pings (every 2 s) are answered with their payload.
+            try await Self.until(10, "two pongs") { Self.int(try await server.log()["pongs"]) >= 2 }
+
+            // A dropped socket: reconnected, and the trades of the outage recovered.
+            try await server.chaos("drop")
+            try await Self.until(10, "a reconnect") { feed.status.reconnects >= 1 && feed.status.symbols.allSatisfy { $0.status == .fresh } }
+            try await Self.noTradeLost(feed, server)
+
+            // Skipped trade ids: a gap, filled from REST.
+            let gapsBefore = feed.status.counters.gaps
+            try await server.chaos("skip")
+            try await Self.until(10, "a gap") { feed.status.counters.gaps > gapsBefore }
+            try await Self.noTradeLost(feed, server)
+            #expect(feed.status.counters.recoveredTrades >= 1)
+
+            // Malformed frames: each counted, none applied.
+            let malformedBefore = feed.status.counters.malformed
+            try await server.chaos("malformed")
+            try await Self.until(5, "malformed frames counted") { feed.status.counters.malformed >= malformedBefore + 9 }
+
+            // A stall (silence, pings included): the book goes stale within its limit, the
+            // connection is replaced after the silence timeout, the book is fresh again.
+            let opened = feed.status.connectionsOpened
+            try await server.chaos("stall")
+            try await Self.until(6, "the book to go stale") { feed.status.symbols.allSatisfy { $0.status == .stale } }
+            try await Self.until(10, "a replacement") { feed.status.connectionsOpened > opened && feed.status.symbols.allSatisfy { $0.status == .fresh } }
+
+            // serverShutdown: the replacement opens at once and the old one is left before the
+            // server would close it.
+            let beforeShutdown = try await server.log()
+            try await server.chaos("shutdown")
+            try await Self.until(10, "the client to leave the announced connection") {
+                let log = try await server.log()
+                return Self.int(log["shutdownLeftEarly"]) > Self.int(beforeShutdown["shutdownLeftEarly"])
+            }
+            #expect(feed.status.counters.shutdownNotices >= 1)
+            try await Self.noTradeLost(feed, server)
+
+            // Late pings change nothing; every ping was answered with its payload in time.
+            try await server.chaos("latePings")
+            try await Task.sleep(for: .seconds(2))
+            let log = try await server.log()
+            #expect(log["violations"]?.arrayValue?.isEmpty == true, "\(log["violations"]?.text ?? "")")
+            #expect(Self.int(log["shutdownForced"]) == 0)
+            #expect(Self.int(log["connections"]) == feed.status.connectionsOpened)
+        }
+    }
+}
+
+/// Ten minutes of misbehaviour in one (time compressed tenfold): a misbehaviour every 3 s on
+/// average, in seeded rounds of every kind.
+@Suite(.serialized) struct BinanceFeedChaosTests {
+    typealias T = BinanceFeedStandInTests
+
+    struct Sample: Sendable { var at: UInt64; var symbol: Int; var bid: String; var ask: String }
+
+    @Test func tenCompressedMinutesOfChaosLoseNothingAndUseNoStalePrice() async throws {
+        let server = try BinanceStandIn(seed: 11, scale: 10, chaosEvery: 3)
+        defer { server.stop() }
+        let options = T.options()
+        let feed = BinanceFeed(streamBase: server.ws, rest: BinanceREST(base: server.rest), symbols: T.symbols, options: options)
+        let (samples, logAt, log) = try await T.running(feed) { () async throws -> ([Sample], UInt64, JSONValue) in
+            var samples: [Sample] = []
+            let end = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < end {
+                for i in T.symbols.indices {
+                    if let b = feed.usable(i) { samples.append(Sample(at: monotonicNanos(), symbol: i, bid: b.bid.description, ask: b.ask.description)) }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            // The chaos goes on; the feed must still account for every trade it could have seen.
+            try await T.noTradeLost(feed, server)
+            let before = monotonicNanos()
+            let log = try await server.log(tops: 5000)
+            return (samples, (before + monotonicNanos()) / 2, log)
+        }
+        let kinds = Set((log["chaos"]?.arrayValue ?? []).compactMap(\.stringValue))
+        #expect(kinds == ["drop", "shutdown", "stall", "skip", "malformed", "latePings"], "\(kinds)")
+        #expect(log["violations"]?.arrayValue?.isEmpty == true, "\(log["violations"]?.text ?? "")")
+        let st = feed.status
+        #expect(st.reconnects >= 2 && st.counters.gaps >= 1 && st.counters.malformed >= 9 && st.counters.shutdownNotices >= 1)
+
+        // Every trade id from the first seen to the last: streamed once or recovered once.
+        feed.state.withLock { s in
+            for i in T.symbols.indices {
+                let b = s.books[i]
+                #expect(b.missingFrom == nil)
+                #expect(b.tradesStreamed + b.tradesRecovered == b.aggID - b.firstAggID + 1, "\(b.symbol)")
+            }
+        }
+
+        // Every price the feed let a caller use was on the server within the staleness limit.
+        let tolerance: UInt64 = 250_000_000
+        var checked = 0
+        for s in samples {
+            let tops = log["symbols"]?[T.symbols[s.symbol]]?["tops"]?.arrayValue ?? []
+            let published: [UInt64] = tops.compactMap { row in
+                guard let r = row.arrayValue, r.count == 3, r[1].stringValue.flatMap(CexDecimal.init) == CexDecimal(s.bid),
+                      r[2].stringValue.flatMap(CexDecimal.init) == CexDecimal(s.ask), let ago = Double(r[0].text) else { return nil }
+                return logAt - UInt64(ago * 1e9)
+            }
+            guard let oldest = published.min(), oldest + 60_000_000_000 > logAt else { continue }  // outside the server's window
+            checked += 1
+            #expect(published.contains { $0 <= s.at + tolerance && s.at - min(s.at, $0) <= options.state.maxAge + tolerance },
+                    "\(T.symbols[s.symbol]) \(s.bid)/\(s.ask) used at \(s.at) was not published in the \(options.state.maxAge) ns before")
+        }
+        #expect(checked > 500)
+    }
+}
