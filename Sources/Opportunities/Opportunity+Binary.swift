@@ -7,6 +7,9 @@ import EVMPrimitives
 /// strict: every value has exactly one encoding, and trailing bytes are refused. A statistical
 /// opportunity ends with its signal: the pair (varint), tokens A and B, a side byte (1: long A),
 /// and eight finite big-endian doubles (`Statistical.numbers`); no other kind has that section.
+/// A CEX–DEX opportunity ends with its reference: the symbol (a length byte and ASCII), base and
+/// quote, the fair value's numerator and denominator (256-bit), bid and ask (doubles), the book's
+/// age (varint), the hedge's side byte (1: sells base) and quantity (256-bit), the depth (double).
 extension Opportunity {
     public static let maxHops = 16
     public static let maxChains = 4
@@ -19,6 +22,8 @@ extension Opportunity {
                      && confidence >= 0 && confidence <= 1, "an opportunity outside the wire format's limits")
         precondition((kind == .statistical) == (statistical != nil) && (statistical?.numbers.allSatisfy(\.isFinite) ?? true),
                      "a statistical opportunity without a finite signal, or a signal on another kind")
+        precondition((kind == .cexDexSpread) == (cexDex != nil) && (cexDex?.isValid ?? true),
+                     "a CEX–DEX opportunity without a valid reference, or a reference on another kind")
         var w = Writer()
         w.bytes.reserveCapacity(96 + path.count * 80)
         w.byte(Self.version)
@@ -49,6 +54,19 @@ extension Opportunity {
             w.bytes += st.tokenA.bytes + st.tokenB.bytes
             w.byte(st.longA ? 1 : 0)
             for x in st.numbers { w.double(x) }
+        }
+        if let c = cexDex {
+            w.byte(UInt8(c.symbol.utf8.count))
+            w.bytes += Array(c.symbol.utf8)
+            w.bytes += c.base.bytes + c.quote.bytes
+            w.uint256(c.fairNumerator, negative: false)
+            w.uint256(c.fairDenominator, negative: false)
+            w.double(c.bid)
+            w.double(c.ask)
+            w.varint(c.bookAgeMillis)
+            w.byte(c.hedgeSellsBase ? 1 : 0)
+            w.uint256(c.hedgeQuantity, negative: false)
+            w.double(c.depth)
         }
         return w.bytes
     }
@@ -101,10 +119,25 @@ extension Opportunity {
             statistical = Statistical(pair: UInt32(pair), tokenA: a, tokenB: b, longA: side == 1, spread: x[0], mean: x[1], deviation: x[2], z: x[3],
                                       hedgeRatio: x[4], correlation: x[5], pValue: x[6], hurst: x[7])
         }
+        var cexDex: CexDex? = nil
+        if kind == .cexDexSpread {
+            let n = Int(try r.byte("symbol length"))
+            let symbol = String(decoding: try r.take(n, "symbol"), as: UTF8.self)
+            let base = try r.address("base"), quote = try r.address("quote")
+            let num = try r.uint256("fair numerator"), den = try r.uint256("fair denominator")
+            let bid = try r.double("bid"), ask = try r.double("ask")
+            let age = try r.varint("book age")
+            let side = try r.byte("hedge side")
+            guard side <= 1 else { throw r.fail("hedge side \(side)") }
+            let c = CexDex(symbol: symbol, base: base, quote: quote, fairNumerator: num, fairDenominator: den, bid: bid, ask: ask, bookAgeMillis: age,
+                           hedgeSellsBase: side == 1, hedgeQuantity: try r.uint256("hedge quantity"), depth: try r.double("depth"))
+            guard c.isValid else { throw r.fail("an invalid CEX reference") }
+            cexDex = c
+        }
         guard r.atEnd else { throw r.fail("\(r.remaining) trailing bytes") }
         self.init(id: id, kind: kind, chains: chains, path: path, amountIn: amountIn, grossProfit: gross, netProfit: net,
                   grossProfitMicroUSD: grossUSD, netProfitMicroUSD: netUSD, gasUnits: gasUnits, gasCostWei: gasCost, flashSource: flash,
-                  blockNumber: block, timestamps: t, expiresAt: expires, confidence: confidence, statistical: statistical)
+                  blockNumber: block, timestamps: t, expiresAt: expires, confidence: confidence, statistical: statistical, cexDex: cexDex)
     }
 }
 

@@ -27,6 +27,14 @@ extension Opportunity {
                                                    ("tokenB", .string(st.tokenB.checksummed)), ("longA", .bool(st.longA))]
                                                   + zip(names, st.numbers).map { ($0, .number(String($1))) })))
         }
+        if let c = cexDex {
+            fields.append(("cexDex", .object([
+                ("symbol", .string(c.symbol)), ("base", .string(c.base.checksummed)), ("quote", .string(c.quote.checksummed)),
+                ("fairNumerator", .string(c.fairNumerator.description)), ("fairDenominator", .string(c.fairDenominator.description)),
+                ("bid", .number(String(c.bid))), ("ask", .number(String(c.ask))), ("bookAgeMillis", n(c.bookAgeMillis)),
+                ("hedgeSellsBase", .bool(c.hedgeSellsBase)), ("hedgeQuantity", .string(c.hedgeQuantity.description)), ("depth", .number(String(c.depth))),
+            ])))
+        }
         return .object(fields)
     }
 
@@ -98,12 +106,26 @@ extension Opportunity {
         } else if v["statistical"] != nil {
             throw fail("a statistical signal on a \(kind.name) opportunity")
         }
+        var cexDex: CexDex? = nil
+        if kind == .cexDexSpread {
+            let c = try field(v, "cexDex")
+            guard let symbol = try field(c, "symbol").stringValue else { throw fail("symbol is not a string") }
+            guard case .bool(let sells) = try field(c, "hedgeSellsBase") else { throw fail("hedgeSellsBase is not a boolean") }
+            let ref = CexDex(symbol: symbol, base: try address(c, "base"), quote: try address(c, "quote"), fairNumerator: try u256(c, "fairNumerator"),
+                             fairDenominator: try u256(c, "fairDenominator"), bid: try finite(c, "bid"), ask: try finite(c, "ask"),
+                             bookAgeMillis: try u64(c, "bookAgeMillis"), hedgeSellsBase: sells, hedgeQuantity: try u256(c, "hedgeQuantity"),
+                             depth: try finite(c, "depth"))
+            guard ref.isValid else { throw fail("an invalid CEX reference") }
+            cexDex = ref
+        } else if v["cexDex"] != nil {
+            throw fail("a CEX reference on a \(kind.name) opportunity")
+        }
         self.init(id: id, kind: kind, chains: chains, path: path, amountIn: try u256(v, "amountIn"), grossProfit: try i256(v, "grossProfit"),
                   netProfit: try i256(v, "netProfit"), grossProfitMicroUSD: try i64(v, "grossProfitMicroUSD"),
                   netProfitMicroUSD: try i64(v, "netProfitMicroUSD"), gasUnits: try u64(v, "gasUnits"), gasCostWei: try u256(v, "gasCostWei"),
                   flashSource: flash, blockNumber: try u64(v, "blockNumber"),
                   timestamps: Timestamps(eventReceived: try u64(t, "eventReceived"), stateApplied: try u64(t, "stateApplied"),
                                          detected: try u64(t, "detected"), published: try u64(t, "published")),
-                  expiresAt: try u64(v, "expiresAt"), confidence: confidence, statistical: statistical)
+                  expiresAt: try u64(v, "expiresAt"), confidence: confidence, statistical: statistical, cexDex: cexDex)
     }
 }

@@ -97,6 +97,68 @@ public struct Opportunity: Equatable, Sendable {
     public var confidence: Double
     /// A statistical opportunity's signal; present exactly when `kind` is `.statistical`.
     public var statistical: Statistical?
+    /// A CEX–DEX opportunity's reference; present exactly when `kind` is `.cexDexSpread`.
+    public var cexDex: CexDex?
+
+    /// What a CEX–DEX opportunity was measured against: the exchange's book for the pool's pair,
+    /// as an exact fair value (the mid), and the hedge the DEX leg implies. Profits of the DEX
+    /// leg are valued at this price: what it gets, converted to the input token at the fair
+    /// value (floored), minus what it pays.
+    public struct CexDex: Equatable, Sendable {
+        /// The exchange's symbol (`ETHUSDT`): 1–20 upper-case letters or digits.
+        public var symbol: String
+        /// The pool's tokens the symbol prices: `base` in `quote`.
+        public var base: Address
+        public var quote: Address
+        /// The fair value: `quote` raw units per `base` raw unit, as a fraction.
+        public var fairNumerator: UInt256
+        public var fairDenominator: UInt256
+        /// Best bid and ask at detection (display), and the book's age then.
+        public var bid: Double
+        public var ask: Double
+        public var bookAgeMillis: UInt64
+        /// The hedge: the DEX leg buys `base`, so the exchange leg sells it (or the other way),
+        /// `hedgeQuantity` raw units of `base`; `depth` is what the book showed on that side
+        /// within the band the detector allows (base units, for the confidence).
+        public var hedgeSellsBase: Bool
+        public var hedgeQuantity: UInt256
+        public var depth: Double
+
+        public init(symbol: String, base: Address, quote: Address, fairNumerator: UInt256, fairDenominator: UInt256, bid: Double, ask: Double,
+                    bookAgeMillis: UInt64, hedgeSellsBase: Bool, hedgeQuantity: UInt256, depth: Double) {
+            self.symbol = symbol
+            self.base = base
+            self.quote = quote
+            self.fairNumerator = fairNumerator
+            self.fairDenominator = fairDenominator
+            self.bid = bid
+            self.ask = ask
+            self.bookAgeMillis = bookAgeMillis
+            self.hedgeSellsBase = hedgeSellsBase
+            self.hedgeQuantity = hedgeQuantity
+            self.depth = depth
+        }
+
+        /// Whether the section is within the wire format's rules.
+        public var isValid: Bool {
+            (1...20).contains(symbol.utf8.count) && symbol.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x30 && $0 <= 0x39) }
+                && !fairNumerator.isZero && !fairDenominator.isZero && bid.isFinite && ask.isFinite && bid >= 0 && ask >= 0
+                && depth.isFinite && depth >= 0
+        }
+
+        /// `amount` of `token` (the base or the quote) expressed in the other one at the fair
+        /// value, floored; nil on overflow.
+        public func value(of amount: UInt256, token: Address) -> UInt256? {
+            token == base ? UInt256.mulDiv(amount, fairNumerator, fairDenominator) : UInt256.mulDiv(amount, fairDenominator, fairNumerator)
+        }
+
+        /// The DEX leg's profit against the fair value, in the token it paid: what it got
+        /// (`got` of `gotToken`) valued in the paid token, minus what it paid.
+        public func profit(paid: UInt256, got: UInt256, gotToken: Address) -> Int256? {
+            guard let v = value(of: got, token: gotToken), v <= UInt256(Int256.max.magnitude), paid <= UInt256(Int256.max.magnitude) else { return nil }
+            return Int256(bitPattern: v) &- Int256(bitPattern: paid)
+        }
+    }
 
     /// A statistical-arbitrage signal: the pair (A, B, as the detector numbers it on the chain),
     /// the side, and the spread's statistics at entry (log units; spread = log A − β·log B, both
@@ -142,7 +204,8 @@ public struct Opportunity: Equatable, Sendable {
 
     public init(id: [UInt8], kind: Kind, chains: [UInt64], path: [Hop], amountIn: UInt256, grossProfit: Int256, netProfit: Int256,
                 grossProfitMicroUSD: Int64, netProfitMicroUSD: Int64, gasUnits: UInt64, gasCostWei: UInt256, flashSource: FlashSource,
-                blockNumber: UInt64, timestamps: Timestamps, expiresAt: UInt64, confidence: Double, statistical: Statistical? = nil) {
+                blockNumber: UInt64, timestamps: Timestamps, expiresAt: UInt64, confidence: Double, statistical: Statistical? = nil,
+                cexDex: CexDex? = nil) {
         self.id = id
         self.kind = kind
         self.chains = chains
@@ -160,6 +223,7 @@ public struct Opportunity: Equatable, Sendable {
         self.expiresAt = expiresAt
         self.confidence = confidence
         self.statistical = statistical
+        self.cexDex = cexDex
     }
 
     /// A deterministic id: the first 16 bytes of keccak256 over the kind, block, pools and input,

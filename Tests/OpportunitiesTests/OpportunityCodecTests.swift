@@ -54,6 +54,17 @@ struct OpportunityCodecTests {
             o.statistical = .init(pair: UInt32.random(in: 0...UInt32.max, using: &g), tokenA: address(&g), tokenB: address(&g), longA: Bool.random(using: &g),
                                   spread: x(), mean: x(), deviation: x(), z: x(), hedgeRatio: x(), correlation: x(), pValue: x(), hurst: x())
         }
+        if kind == .cexDexSpread {
+            let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+            let symbol = String((0..<Int.random(in: 1...20, using: &g)).map { _ in letters.randomElement(using: &g)! })
+            var num = uint256(&g), den = uint256(&g)
+            if num.isZero { num = 1 }
+            if den.isZero { den = 1 }
+            o.cexDex = .init(symbol: symbol, base: address(&g), quote: address(&g), fairNumerator: num, fairDenominator: den,
+                             bid: [0, 1e-9, 3456.78, .greatestFiniteMagnitude].randomElement(using: &g)!, ask: Double.random(in: 0...1e6, using: &g),
+                             bookAgeMillis: u64(&g), hedgeSellsBase: Bool.random(using: &g), hedgeQuantity: uint256(&g),
+                             depth: Double.random(in: 0...1e9, using: &g))
+        }
         return o
     }
 
@@ -92,7 +103,7 @@ struct OpportunityCodecTests {
     @Test func nonCanonicalAndOutOfRangeEncodingsAreRefused() throws {
         var g = SeededGenerator(seed: 11)
         var o = Self.random(&g)
-        (o.kind, o.statistical) = (.crossDex, nil)  // the byte offsets below are of a tail without a signal
+        (o.kind, o.statistical, o.cexDex) = (.crossDex, nil, nil)  // the byte offsets below are of a tail without a signal
         o.chains = [1]
         o.path = [o.path[0]]
         o.path[0].chainID = 1
@@ -170,6 +181,49 @@ struct OpportunityCodecTests {
         let relabeled = fields.map { $0.key == "kind" ? (key: "kind", value: JSONValue.string("triangular")) : $0 }
         #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(relabeled)) }
         #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(fields.filter { $0.key != "statistical" })) }
+    }
+
+    /// A CEX–DEX opportunity's reference: required on that kind, refused on any other; a zero
+    /// fair value, a symbol outside [A-Z0-9]{1,20}, a side other than 0/1 or a non-finite price is refused.
+    @Test func theCexReferenceIsStrict() throws {
+        var g = SeededGenerator(seed: 32)
+        var o = Self.random(&g)
+        (o.kind, o.statistical) = (.cexDexSpread, nil)
+        o.cexDex = .init(symbol: "ETHUSDT", base: Self.address(&g), quote: Self.address(&g), fairNumerator: 3_456_780_000, fairDenominator: 1_000_000_000_000_000_000,
+                         bid: 3456.77, ask: 3456.79, bookAgeMillis: 120, hedgeSellsBase: true, hedgeQuantity: 5_000_000_000_000_000, depth: 12.5)
+        let good = o.encoded()
+        #expect(try Opportunity(encoded: good) == o)
+        #expect(try Opportunity(json: o.json) == o)
+        // The section's tail: side byte, hedge quantity (header 0x07 + 7 bytes), depth (8 bytes).
+        let side = good.count - 8 - 8 - 1
+        #expect(good[side] == 1)
+        var bad = good
+        bad[side] = 2
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: bad) }
+        var inf = good
+        inf.replaceSubrange((good.count - 8)..., with: withUnsafeBytes(of: Double.infinity.bitPattern.bigEndian, Array.init))
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: inf) }
+        // After the symbol: base, quote (20 each), 3456780000 (1 + 4), 1e18 (1 + 8), bid, ask (8 each),
+        // the age (1), the side (1), the hedge quantity (1 + 7), the depth (8): 88 bytes.
+        let symbolAt = good.count - 88 - 7 - 1
+        #expect(good[symbolAt] == 7 && Array(good[(symbolAt + 1)...(symbolAt + 7)]) == Array("ETHUSDT".utf8))
+        var lower = good
+        lower[symbolAt + 1] = UInt8(ascii: "e")
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: lower) }
+        var other = good
+        other[17] = Opportunity.Kind.crossDex.rawValue
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: other) }
+        var zero = o
+        zero.cexDex?.fairDenominator = .zero
+        guard case .object(let fields) = zero.json else { Issue.record("not an object"); return }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(fields)) }
+        guard case .object(let goodFields) = o.json else { return }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(goodFields.filter { $0.key != "cexDex" })) }
+        // Valued at the fair price: 0.005 base (18 decimals) is 17.2839 quote (6 decimals), floored.
+        let c = o.cexDex!
+        #expect(c.value(of: 5_000_000_000_000_000, token: c.base) == 17_283_900)
+        #expect(c.value(of: 17_283_900, token: c.quote) == 5_000_000_000_000_000)
+        #expect(c.profit(paid: 17_000_000, got: 5_000_000_000_000_000, gotToken: c.base) == Int256(283_900))
     }
 
     @Test func idsAreDeterministic() {
