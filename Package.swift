@@ -77,6 +77,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .target(name: "EthClient", dependencies: ["JSONRPC", "EVMCodec", "EVMPrimitives", "AMMMath"]),
@@ -95,7 +96,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Detection", "Execution", "MarketWatch", "MarketState", "StreamBus", "Opportunities", "Signals", "AMMMath", "EVMPrimitives",
+                "Detection", "Execution", "MarketWatch", "MarketState", "StreamBus", "Opportunities", "Signals", "AMMMath", "EVMPrimitives", "Feeds",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -119,7 +120,7 @@ let package = Package(
             name: "arbiter",
             dependencies: [
                 "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath", "MarketState", "MarketWatch", "JSONRPC",
-                "Detection", "Execution", "EthClient", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount", "LabKit", "Signals",
+                "Detection", "Execution", "EthClient", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount", "LabKit", "Signals", "Feeds",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -162,7 +163,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
-        .testTarget(name: "FeedsTests", dependencies: ["Feeds", "ArbiterTestKit"]),
+        .testTarget(name: "FeedsTests", dependencies: ["Feeds", "ArbiterTestKit", .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]

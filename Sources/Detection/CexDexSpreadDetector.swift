@@ -33,6 +33,7 @@ public struct CexDexSpreadDetector: Sendable {
         public var belowCosts = 0
         public var stale = 0
         public var found = 0
+        public init() {}
     }
 
     /// A pool the detector may trade: its reference and its state.

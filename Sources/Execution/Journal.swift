@@ -60,6 +60,7 @@ public final class Journal: Sendable {
                 """)
         }
         Self.migratePositions(&migrator)
+        Self.migrateHedges(&migrator)
         try migrator.migrate(db)
     }
 

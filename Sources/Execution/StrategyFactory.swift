@@ -4,7 +4,8 @@ import Opportunities
 /// traded (`IntraChainStrategy`, `BackrunStrategy`); a new kind adds a file and a registration,
 /// nothing in the core. Cross-chain trades belong to `CrossChainExecutor` and statistical
 /// positions to `StatisticalArbitrageStrategy` (positions held across blocks, on own inventory:
-/// not an atomic trade); the execution service routes them there when configured. Solana
+/// not an atomic trade), CEX–DEX trades to `CexDexExecutor` (own inventory, with a hedge on the
+/// exchange); the execution service routes them there when configured. Solana
 /// refuses until its executor exists.
 public struct StrategyFactory: Sendable {
     /// How an opportunity of one kind is traded: its strategies in order of preference, or why not.
@@ -15,7 +16,8 @@ public struct StrategyFactory: Sendable {
     private var makers: [Opportunity.Kind: Maker] = [:]
 
     public init() {
-        for kind: Opportunity.Kind in [.crossDex, .triangular, .multiLeg, .cexDexSpread] { register(kind, Self.intraChain) }
+        for kind: Opportunity.Kind in [.crossDex, .triangular, .multiLeg] { register(kind, Self.intraChain) }
+        register(.cexDexSpread) { _, _ in .failure(Refusal("strategy", "cexDexNotWired", "no CEX–DEX executor is configured")) }
         register(.statistical) { _, _ in .failure(Refusal("strategy", "statisticalNotWired", "no position executor is configured")) }
         register(.backrun, Self.backrun)
         register(.crossChain) { _, _ in .failure(Refusal("strategy", "crossChainNotWired", "no cross-chain executor is configured")) }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -56,6 +57,7 @@ public final class BinanceFeed: Service, Sendable {
     let logger: Logger
     let onBook: @Sendable (Int) -> Void
     let now: @Sendable () -> UInt64
+    let metricsFactory: any MetricsFactory
     let shared = Mutex(Shared())
 
     struct Shared {
@@ -66,11 +68,20 @@ public final class BinanceFeed: Service, Sendable {
         var slotsDown = 0
         var nextGen = 1
         var resyncs: AsyncStream<[Int]>.Continuation?
+        var observers: [@Sendable (Int) -> Void] = []
+    }
+
+    /// Adds `f` to what is told, after `onBook`, which symbol's book changed.
+    public func observe(_ f: @escaping @Sendable (Int) -> Void) { shared.withLock { $0.observers.append(f) } }
+
+    func changed(_ sym: Int) {
+        onBook(sym)
+        for f in shared.withLock({ $0.observers }) { f(sym) }
     }
 
     /// `streamBase`: `wss://data-stream.binance.vision` (or the stand-in's `ws://127.0.0.1:port`).
     public init(streamBase: String, rest: BinanceREST, symbols: [String], options: Options = Options(),
-                logger: Logger = Logger(label: "arbiter.feeds.binance"),
+                logger: Logger = Logger(label: "arbiter.feeds.binance"), metrics: any MetricsFactory = MetricsSystem.factory,
                 now: @escaping @Sendable () -> UInt64 = { monotonicNanos() },
                 onBook: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.streamBase = streamBase.hasSuffix("/") ? String(streamBase.dropLast()) : streamBase
@@ -80,6 +91,7 @@ public final class BinanceFeed: Service, Sendable {
         self.logger = logger
         self.onBook = onBook
         self.now = now
+        metricsFactory = metrics
     }
 
     /// The streams of each connection: every symbol's streams, at most `maxStreamsPerConnection` each.
@@ -130,11 +142,14 @@ public final class BinanceFeed: Service, Sendable {
                 group.addTask { await self.runSlot(i, streams: streams, slots: slots.count) }
             }
             group.addTask {
+                // Once a second: frozen books, and the integrity metrics.
+                var metrics = FeedMetrics(exchange: "binance", factory: self.metricsFactory)
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     let t = self.now()
                     let frozen = self.state.withLock { $0.sweepFrozen(at: t) }
                     for f in frozen { self.logger.warning("binance: \(self.state.withLock { $0.symbols[f] }) book frozen while trades print") }
+                    metrics.update(self.status)
                 }
             }
             await group.waitForAll()
@@ -265,9 +280,9 @@ public final class BinanceFeed: Service, Sendable {
         let wall = UInt64(Date().timeIntervalSince1970 * 1000)
         let outcome = state.withLock { $0.ingest(p, at: t, wallMillis: wall) }
         switch outcome {
-        case .applied(let sym): onBook(sym)
+        case .applied(let sym): changed(sym)
         case .gap(let sym, let from, let to):
-            onBook(sym)
+            changed(sym)
             logger.debug("binance: trades \(from)...\(to) missed; resyncing")
             requestResync([sym])
         case .serverShutdown:
@@ -292,7 +307,7 @@ public final class BinanceFeed: Service, Sendable {
                     let d = try await rest.depth(name)
                     let t = now()
                     state.withLock { $0.applyDepthSnapshot(sym, lastUpdateID: d.lastUpdateID, bids: d.bids, asks: d.asks, at: t) }
-                    onBook(sym)
+                    changed(sym)
                     // Pages of up to 1,000 trades from the oldest hole, while they fill holes.
                     var complete = true
                     for _ in 0..<20 {

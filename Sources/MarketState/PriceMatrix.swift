@@ -32,10 +32,35 @@ public final class PriceMatrix: Sendable {
         public init(index: Int) { self.index = index }
     }
 
-    /// Where a price came from. `cexBinance` is for the CEX-signals work.
-    public enum Source: UInt8, Sendable {
+    /// Where a price came from: a pool (`dex`, one slot per pool's venue) or an exchange's book
+    /// (`cexBinance`, venue `cexBinanceVenue`).
+    public enum Source: UInt8, Sendable, CaseIterable {
         case dex = 1
         case cexBinance = 2
+    }
+
+    /// The venue number of Binance's book in keys (DEX venues are small numbers).
+    public static let cexBinanceVenue: UInt32 = 0xCE00_0001
+
+    /// How old a price of each source may be to be used, in nanoseconds of its writer's clock.
+    /// A pool's price holds until its next event, so DEX prices do not age (their freshness is
+    /// the watcher's); an exchange's book moves all the time, so its price ages out (10 s, the
+    /// original's limit).
+    public struct Staleness: Sendable {
+        public var maxAge: [Source: UInt64] = [.cexBinance: 10_000_000_000]
+        public init() {}
+
+        /// Whether `e` may be used at `now` (the writer's clock).
+        public func fresh(_ e: Entry, now: UInt64) -> Bool {
+            guard let limit = maxAge[e.source] else { return true }
+            return now <= e.writtenAt || now - e.writtenAt <= limit
+        }
+    }
+
+    /// A slot's price when it is fresh for its source at `now`.
+    public func read(_ slot: Slot, freshAt now: UInt64, staleness: Staleness) -> Entry? {
+        guard let e = read(slot), staleness.fresh(e, now: now) else { return nil }
+        return e
     }
 
     /// One price: token1 per token0 (in raw units), the block (or CEX event time) it is from, when

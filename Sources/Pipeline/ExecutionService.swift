@@ -34,18 +34,24 @@ public final class ExecutionService: Service {
     public let crossChain: CrossChainExecutor?
     /// Statistical opportunities go to `statistical` when given (the engine refuses them otherwise).
     public let statistical: StatisticalArbitrageStrategy?
+    /// CEX–DEX opportunities go to `cexDex` when given (the engine refuses them otherwise).
+    public let cexDex: CexDexExecutor?
 
-    public init(engine: ExecutionEngine, crossChain: CrossChainExecutor? = nil, statistical: StatisticalArbitrageStrategy? = nil, bus: any OpportunityBus,
+    public init(engine: ExecutionEngine, crossChain: CrossChainExecutor? = nil, statistical: StatisticalArbitrageStrategy? = nil,
+                cexDex: CexDexExecutor? = nil, bus: any OpportunityBus,
                 partitions: [String], name: String, drainLimit: Duration = .seconds(5), logger: Logger) {
         self.engine = engine
         self.drainLimit = drainLimit
         self.crossChain = crossChain
         self.statistical = statistical
+        self.cexDex = cexDex
         sink = OpportunitySink(bus: bus, partitions: partitions, name: name, logger: logger) { delivery, _, receivedAt in
             if delivery.opportunity.kind == .crossChain, let crossChain {
                 _ = await crossChain.execute(delivery.opportunity)
             } else if delivery.opportunity.kind == .statistical, let statistical {
                 await statistical.submit(delivery.opportunity)
+            } else if delivery.opportunity.kind == .cexDexSpread, let cexDex {
+                await cexDex.submit(delivery.opportunity)
             } else {
                 await engine.handle(delivery.opportunity, receivedAt: receivedAt)
             }
@@ -61,6 +67,7 @@ public final class ExecutionService: Service {
         await engine.drain(until: deadline)
         await crossChain?.drain(until: deadline)
         await statistical?.executor.drain(until: deadline)
+        await cexDex?.drain(until: deadline)
         if let failure { throw failure }
     }
 }

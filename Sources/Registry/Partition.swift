@@ -45,6 +45,20 @@ package struct CEXSymbol: Hashable, Sendable {
     package var replacedBy: String?
 }
 
+/// Where the CEX feed connects and how its prices are used. Off by default: without it no CEX
+/// price is read and everything runs as without CEX input.
+package struct CEXFeedSettings: Hashable, Sendable {
+    package var enabled = false
+    /// Binance's market-data streams and REST API (or a stand-in's).
+    package var stream = "wss://data-stream.binance.vision"
+    package var rest = "https://api.binance.com"
+    /// CEX–DEX spreads are traded beyond the pool's fee, the gas and this many basis points.
+    package var thresholdBps = 30
+    /// A book older than this is not used.
+    package var maxAgeMillis = 10_000
+    package init() {}
+}
+
 /// A statistical-arbitrage pair by token symbols.
 package struct StatArbPair: Hashable, Sendable {
     package var base: String

@@ -9,7 +9,7 @@ extension Registry {
     /// rpc = [{ http = "https://…", ws = "wss://…" }]   # tried before every provider
     /// mev = "flashbots"                  # how trades are submitted (see MEVMode)
     /// relay = "https://relay.flashbots.net"            # bundles or private transactions go here
-    /// executors = { balancerV2 = "0x…", direct = "0x…" }   # our deployed executor contracts (and crossChain, statArb: own-capital inventories)
+    /// executors = { balancerV2 = "0x…", direct = "0x…" }   # our deployed executor contracts (and crossChain, statArb, cexDex: own-capital inventories)
     /// flash_loans = true
     /// l1_fee_oracle = "0x420000000000000000000000000000000000000F"   # OP-stack GasPriceOracle
     /// bridge = "0x…"                     # the bridge cross-chain trades deposit into here
@@ -20,6 +20,13 @@ extension Registry {
     /// [[add_flash]]                      # a flash-loan source: the keys of [[flash]] plus chain = "…"
     /// [[add_bridge]]                     # a bridge route: the keys of bridges.toml's [[route]]
     ///
+    /// [cex_feed]                         # Binance prices (off by default)
+    /// enabled = true
+    /// stream = "wss://data-stream.binance.vision"
+    /// rest = "https://api.binance.com"
+    /// threshold_bps = 30                 # CEX–DEX spreads beyond fee + gas + this
+    /// max_age_ms = 10000                 # books older than this are not used
+    ///
     /// [disable]
     /// dexes = ["bsc/mdex"]               # chain/name
     /// tokens = ["bsc/BUSD"]              # chain/symbol
@@ -28,7 +35,7 @@ extension Registry {
         let log = IssueLog()
         let doc = try ConfigValue.parse(toml: text, file: file)
         let root = TableReader(file: file, path: "", value: doc, log: log)
-        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "add_flash", "add_bridge", "disable"])
+        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "add_flash", "add_bridge", "cex_feed", "disable"])
         var r = self
 
         for t in root.tables("add_chain") {
@@ -59,7 +66,7 @@ extension Registry {
                     if relay.hasPrefix("http://") || relay.hasPrefix("https://") { r.chains[i].relay = relay } else { t.fail("relay", "not an http:// or https:// URL") }
                 }
                 if let ex = t.table("executors", required: false) {
-                    let kinds = FlashProtocol.allCases.map(\.rawValue) + ["direct", "crossChain", "statArb"]
+                    let kinds = FlashProtocol.allCases.map(\.rawValue) + ["direct", "crossChain", "statArb", "cexDex"]
                     ex.rejectUnknown(Set(kinds))
                     for k in kinds { if let a = ex.address(k, required: false) { r.chains[i].executors[k] = a } }
                 }
@@ -74,6 +81,18 @@ extension Registry {
                     r.chains[i].userRPC.append(RPCEndpoint(provider: "user-\(j)", http: http, ws: ws))
                 }
             }
+        }
+        if let t = root.table("cex_feed", required: false) {
+            t.rejectUnknown(["enabled", "stream", "rest", "threshold_bps", "max_age_ms"])
+            if let e = t.bool("enabled", required: false) { r.cexFeed.enabled = e }
+            if let u = t.string("stream", required: false) {
+                if u.hasPrefix("ws://") || u.hasPrefix("wss://") { r.cexFeed.stream = u } else { t.fail("stream", "not a ws:// or wss:// URL") }
+            }
+            if let u = t.string("rest", required: false) {
+                if u.hasPrefix("http://") || u.hasPrefix("https://") { r.cexFeed.rest = u } else { t.fail("rest", "not an http:// or https:// URL") }
+            }
+            if let b = t.int("threshold_bps", required: false, range: 0...10_000) { r.cexFeed.thresholdBps = b }
+            if let a = t.int("max_age_ms", required: false, range: 100...600_000) { r.cexFeed.maxAgeMillis = a }
         }
         for t in root.tables("add_token") {
             guard let chainName = t.string("chain") else { continue }

@@ -16,6 +16,8 @@ package struct Registry: Sendable {
     package var bridges: [BridgeRoute]
     package var cexSymbols: [CEXSymbol]
     package var statArbPairs: [StatArbPair]
+    /// The CEX feed (`[cex_feed]` in arbiter.toml): off unless turned on.
+    package var cexFeed = CEXFeedSettings()
 
     /// The chain named `name`.
     package func chain(_ name: String) -> Chain? { chains.first { $0.name == name } }

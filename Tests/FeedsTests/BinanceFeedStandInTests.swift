@@ -2,6 +2,7 @@ import ArbiterTestKit
 import EVMCodec
 import Feeds
 import Foundation
+import MetricsTestKit
 import Testing
 
 /// The feed against the stand-in Binance server on loopback, time compressed tenfold (pings every
@@ -59,7 +60,8 @@ import Testing
     @Test func everyMisbehaviourIsSurvived() async throws {
         let server = try BinanceStandIn(seed: 3, scale: 10)
         defer { server.stop() }
-        let feed = BinanceFeed(streamBase: server.ws, rest: BinanceREST(base: server.rest), symbols: Self.symbols, options: Self.options())
+        let metrics = TestMetrics()
+        let feed = BinanceFeed(streamBase: server.ws, rest: BinanceREST(base: server.rest), symbols: Self.symbols, options: Self.options(), metrics: metrics)
         try await Self.running(feed) {
             try await Self.until(10, "every book has a price") { feed.status.symbols.allSatisfy { $0.status == .fresh } }
             // Pings (every 2 s) are answered with their payload.
@@ -107,6 +109,15 @@ import Testing
             #expect(log["violations"]?.arrayValue?.isEmpty == true, "\(log["violations"]?.text ?? "")")
             #expect(Self.int(log["shutdownForced"]) == 0)
             #expect(Self.int(log["connections"]) == feed.status.connectionsOpened)
+
+            // The integrity figures reach the metrics (refreshed once a second).
+            try await Task.sleep(for: .milliseconds(1200))
+            let s = feed.status
+            let d = [("exchange", "binance")]
+            #expect(try metrics.expectCounter("arbiter_cex_reconnects_total", d).totalValue == Int64(s.reconnects) && s.reconnects >= 1)
+            #expect(try metrics.expectCounter("arbiter_cex_gaps_total", d).totalValue == Int64(s.counters.gaps) && s.counters.gaps >= 1)
+            #expect(try metrics.expectCounter("arbiter_cex_malformed_frames_total", d).totalValue >= 9)
+            #expect(try metrics.expectGauge("arbiter_cex_message_age_p99_seconds", d).lastValue != nil)
         }
     }
 }

@@ -36,7 +36,7 @@ struct Run: AsyncParsableCommand {
     var seconds: Double?
     @Flag(name: .long, help: "Print every opportunity consumed as a JSON line.")
     var json = false
-    @Flag(name: .long, help: "Execute what is consumed (--role all or executor; executor contracts in the registry, and ARBITER_EXECUTOR_KEY or its keystore; statistical positions also need a statArb executor and ARBITER_STAT_ARB_KEY). An executor alone watches its partitions' chains itself.")
+    @Flag(name: .long, help: "Execute what is consumed (--role all or executor; executor contracts in the registry, and ARBITER_EXECUTOR_KEY or its keystore; statistical positions also need a statArb executor and ARBITER_STAT_ARB_KEY, CEX–DEX legs a cexDex executor and ARBITER_CEX_DEX_KEY). An executor alone watches its partitions' chains itself.")
     var execute = false
     @Option(name: .long, help: "The execution journal (SQLite), with --execute.")
     var journal = "arbiter-journal.sqlite"
@@ -64,10 +64,18 @@ struct Run: AsyncParsableCommand {
         var watchers: [ChainWatcher] = []
         var crossChain: CrossChainService? = nil
         var statDetection: [StatisticalArbitrageService] = []
+        var cexPrices: CexPrices? = nil
+        var cexDetection: [CexDexService] = []
         if role != .executor {
             (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: chains, environment: environment, minProfitBps: minProfitBps,
                                                                       partition: partition, bus: bus, logger: logger)
             statDetection = StatArbPlan.detection(registry, watchers: watchers, bus: bus, logger: logger)
+            // Binance prices ([cex_feed] enabled): into the watchers' PriceMatrix, and CEX–DEX detection.
+            if let matrix = watchers.first?.configuration.matrix, let p = CexPlan.prices(registry, chains: chains, matrix: matrix, logger: logger) {
+                cexPrices = p
+                cexDetection = CexPlan.detection(registry, prices: p, watchers: watchers, bus: bus, logger: logger)
+                Output.standardError("binance: \(p.feed.state.withLock { $0.symbols.count }) symbol(s), \(p.pairs.count) pair(s) on \(cexDetection.count) chain(s)")
+            }
         } else if execute {
             // Execution re-quotes on current state: an executor in its own process keeps its own.
             watchers = try RunPlan.watchers(registry, chains: chains, environment: environment, partition: partition, logger: logger)
@@ -107,8 +115,15 @@ struct Run: AsyncParsableCommand {
                 Output.standardError("statistical positions on \(strategy.universes.count) chain(s); \(resumed) open position(s) resumed")
                 statArb = strategy
             }
-            execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, bus: bus, partitions: partitions, name: consumer,
-                                         logger: logger)
+            // CEX–DEX legs, with a key of their own, on the chains with a cexDex executor (its inventory).
+            var cexExecutor: CexDexExecutor? = nil
+            if let cexKey = try KeySource.load(role: "CEX_DEX", environment: environment),
+               let x = try await CexPlan.executor(registry, watchers: watchers, key: cexKey, flashbotsKey: flashbots, journal: store, logger: logger) {
+                Output.standardError("CEX–DEX legs on \(await x.inventories.count) chain(s)")
+                cexExecutor = x
+            }
+            execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, cexDex: cexExecutor, bus: bus,
+                                         partitions: partitions, name: consumer, logger: logger)
             sink = execution!.sink
         } else if role != .detector {
             let json = self.json
@@ -125,7 +140,9 @@ struct Run: AsyncParsableCommand {
         if let crossChain { services.append(.init(service: crossChain)) }
         services += detection.map { .init(service: $0) }
         services += statDetection.map { .init(service: $0) }
+        services += cexDetection.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
+        if let cexPrices { services.append(.init(service: cexPrices.feed)) }
         try await shutdown.run(services, logger: logger)
     }
 

@@ -1,9 +1,11 @@
 import ArgumentParser
 import EVMCodec
+import Feeds
 import Foundation
 import Logging
 import MarketState
 import MarketWatch
+import Pipeline
 import ServiceLifecycle
 
 /// `arbiter watch`: market state for the configured chains, with a live line per chain.
@@ -35,22 +37,29 @@ struct Watch: AsyncParsableCommand {
         var logger = Logger(label: "arbiter.watch")
         logger.logLevel = .notice
         let watchers = plans.map { ChainWatcher($0, logger: logger) }
-        let printer = StatusPrinter(watchers: watchers, interval: .milliseconds(Int(interval * 1000)), json: json, stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) })
+        // Binance ([cex_feed] enabled): its books into the same PriceMatrix, a row per symbol.
+        let watched = registry.chains.filter { c in plans.contains { $0.chainID == c.id } }
+        let cex = CexPlan.prices(registry, chains: watched, matrix: matrix, logger: logger)
+        let printer = StatusPrinter(watchers: watchers, cex: cex?.feed, interval: .milliseconds(Int(interval * 1000)), json: json,
+                                    stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) })
         // Sources stop first: the printer is last, so its final line sees the watchers' last state.
-        try await shutdown.run(watchers.map { .init(service: $0) } + [.init(service: printer, successTerminationBehavior: .gracefullyShutdownGroup)],
-                               logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = watchers.map { .init(service: $0) }
+        if let cex { services.append(.init(service: cex.feed)) }
+        try await shutdown.run(services + [.init(service: printer, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger)
     }
 }
 
 /// Prints a status line per chain every interval; with a deadline, ends the run when it passes.
 final class StatusPrinter: Service {
     let watchers: [ChainWatcher]
+    let cex: BinanceFeed?
     let interval: Duration
     let json: Bool
     let stopAfter: Duration?
 
-    init(watchers: [ChainWatcher], interval: Duration, json: Bool, stopAfter: Duration?) {
+    init(watchers: [ChainWatcher], cex: BinanceFeed? = nil, interval: Duration, json: Bool, stopAfter: Duration?) {
         self.watchers = watchers
+        self.cex = cex
         self.interval = interval
         self.json = json
         self.stopAfter = stopAfter
@@ -71,6 +80,10 @@ final class StatusPrinter: Service {
                 Output.line(json ? Self.json(s, rate: rate, provider: w.provider) : Self.text(s, rate: rate, provider: w.provider))
                 last.applied[i] = s.book.applied
             }
+            if let cex {
+                let s = cex.status
+                if json { Output.line(Self.json(s)) } else { Self.text(s).forEach(Output.line) }
+            }
             Output.flush()
             last.at = now
             if let stopAfter, now - start >= stopAfter { return }
@@ -88,6 +101,30 @@ final class StatusPrinter: Service {
         if s.rpcErrors > 0 { line += "  rpc errors \(s.rpcErrors)" }
         if s.malformedLogs + s.malformedHeads > 0 { line += "  malformed \(s.malformedLogs + s.malformedHeads)" }
         return line
+    }
+
+    /// The feed's integrity line, then a row per symbol.
+    static func text(_ s: BinanceFeed.Status) -> [String] {
+        var head = "binance      messages \(s.counters.frames)  age p99 \(s.ageP99Millis.map { "\($0) ms" } ?? "-")  gaps/h \(s.gapsLastHour)"
+        head += "  reconnects \(s.reconnects)  frozen \(s.frozenBooks)"
+        if s.counters.malformed > 0 { head += "  malformed \(s.counters.malformed)" }
+        if s.slotsDown > 0 { head += "  DOWN \(s.slotsDown)" }
+        return [head] + s.symbols.map { row in
+            "  \(row.symbol.padding(toLength: 10, withPad: " ", startingAt: 0)) \(row.status.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) bid \(row.bid)  ask \(row.ask)"
+        }
+    }
+
+    static func json(_ s: BinanceFeed.Status) -> String {
+        func i(_ v: Int) -> JSONValue { .number(String(v)) }
+        return JSONValue.object([
+            ("cex", .string("binance")), ("messages", i(s.counters.frames)), ("applied", i(s.counters.applied)), ("malformed", i(s.counters.malformed)),
+            ("ageP99Ms", s.ageP99Millis.map { .number(String($0)) } ?? .null), ("gapsLastHour", i(s.gapsLastHour)), ("gaps", i(s.counters.gaps)),
+            ("resyncs", i(s.counters.resyncs)), ("reconnects", i(s.reconnects)), ("frozenBooks", i(s.frozenBooks)), ("slotsDown", i(s.slotsDown)),
+            ("symbols", .array(s.symbols.map { row in
+                .object([("symbol", .string(row.symbol)), ("status", .string(row.status.rawValue)), ("bid", .string(row.bid.description)),
+                         ("ask", .string(row.ask.description))])
+            })),
+        ]).text
     }
 
     static func json(_ s: ChainWatcher.Status, rate: Double, provider: String?) -> String {

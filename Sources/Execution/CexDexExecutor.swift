@@ -1,0 +1,202 @@
+import EVMCodec
+import EVMPrimitives
+import EthClient
+import GRDB
+import Logging
+import MarketWatch
+import Opportunities
+
+/// CEX–DEX trades (design item #32) on own capital: the DEX leg is one swap of the executor's
+/// inventory on the opportunity's pool, at exactly what our state quotes (the simulation must
+/// return it, and it is the swap's minimum); the exchange leg is a hedge intent, journaled
+/// (`cex_hedge`), since nothing trades on an exchange here. The leg's profit is valued at the
+/// opportunity's fair price: expected on our state at submission, realized from the `Sold`
+/// event, both journaled with what detection saw (`receipt`).
+public actor CexDexExecutor: OwnCapitalSender {
+    public struct Configuration: Sendable {
+        public var legs = LegSettings()
+        public var deadlineSeconds: UInt64 = 120
+        /// How long a trade waits for our state to reach the chain's head before quoting.
+        public var catchUp: Duration = .seconds(3)
+        public init() {}
+    }
+
+    /// One landed DEX leg.
+    public struct Trade: Equatable, Sendable {
+        public var opportunity: [UInt8]
+        public var chainID: UInt64
+        public var txHash: String
+        public var tokenIn: Address
+        public var amountIn: UInt256
+        public var amountOut: UInt256
+        /// Profits against the fair value, in `tokenIn`: detection's, ours at submission, the receipt's.
+        public var detected: Int256
+        public var expected: Int256
+        public var realized: Int256
+    }
+
+    public let configuration: Configuration
+    var settings: LegSettings { configuration.legs }
+    let strategyName = "cexDex"
+    let accounts: [UInt64: OwnCapitalAccount]
+    let state: any ChainStateSource
+    let journal: Journal
+    let logger: Logger
+    var nonces: [UInt64: NonceManager] = [:]
+    var gas: [UInt64: GasOracle] = [:]
+    var busy: Set<UInt64> = []
+    var followers = Followers()
+    public private(set) var trades: [Trade] = []
+    public private(set) var refusals: [String: Int] = [:]
+    var accepting = true
+
+    public init(configuration: Configuration = .init(), accounts: [OwnCapitalAccount], state: any ChainStateSource, journal: Journal, logger: Logger) {
+        self.configuration = configuration
+        self.accounts = Dictionary(uniqueKeysWithValues: accounts.map { ($0.chainID, $0) })
+        self.state = state
+        self.journal = journal
+        self.logger = logger
+        for a in accounts { nonces[a.chainID] = NonceManager(chain: a.chainID, sender: a.key.address, journal: journal, eth: a.eth) }
+    }
+
+    /// The own-capital accounts, by chain.
+    public var inventories: [OwnCapitalAccount] { accounts.values.sorted { $0.chainID < $1.chainID } }
+
+    /// Settles the accounts' nonces at a start.
+    public func recover() async throws {
+        for n in nonces.values { _ = try await n.recover() }
+    }
+
+    /// Journals `o` and trades it in the background (a refusal is counted and journaled).
+    public func submit(_ o: Opportunity) {
+        try? journal.record(opportunity: o, receivedAt: WallClock.nanoseconds())
+        followers.add { serial in
+            Task {
+                if case .failure(let r) = await self.execute(o) { self.count(r, id: o.id, chain: o.chains.first ?? 0) }
+                self.followers.remove(serial)
+            }
+        }
+    }
+
+    public func count(_ r: Refusal, id: [UInt8], chain: UInt64) {
+        refusals["\(r.stage):\(r.reason)", default: 0] += 1
+        try? journal.decision(id, chain: chain, stage: r.stage, outcome: "refused", reason: r.reason, detail: r.detail, at: WallClock.nanoseconds())
+    }
+
+    public func stopAccepting() { accepting = false }
+
+    public func drain(until deadline: ContinuousClock.Instant?) async {
+        accepting = false
+        await Followers.drain(until: deadline, isEmpty: { followers.isEmpty }, cancel: { followers.cancelAll() })
+    }
+
+    /// Trades `o`'s DEX leg and journals the hedge; the trade when it landed.
+    public func execute(_ o: Opportunity, now: UInt64 = WallClock.nanoseconds()) async -> Result<Trade, Refusal> {
+        guard accepting else { return .failure(Refusal("strategy", "closed", "no new trades: the run is ending")) }
+        guard o.kind == .cexDexSpread, let ref = o.cexDex, o.path.count == 1, o.chains.count == 1, let hop = o.path.first,
+              (hop.tokenIn == ref.base && hop.tokenOut == ref.quote) || (hop.tokenIn == ref.quote && hop.tokenOut == ref.base) else {
+            return .failure(Refusal("validate", "invalid", "not a one-hop CEX–DEX opportunity"))
+        }
+        guard o.expiresAt > now else { return .failure(Refusal("validate", "expired")) }
+        guard let account = accounts[hop.chainID] else { return .failure(Refusal("strategy", "cexDexNotConfigured", "no CEX–DEX executor on chain \(hop.chainID)")) }
+        guard let s = await caughtUp(account) else { return .failure(Refusal("stale", "behind", "our state did not reach the chain's head within \(configuration.catchUp)")) }
+        let q: Requote
+        switch Requote.quote(o.path, amountIn: o.amountIn, on: s) {
+        case .failure(let f): return .failure(Refusal("requote", "failed", "\(f)"))
+        case .success(let quoted): q = quoted
+        }
+        let gasCost = o.grossProfit &- o.netProfit
+        guard let expected = ref.profit(paid: o.amountIn, got: q.amountOut, gotToken: hop.tokenOut), expected > gasCost else {
+            return .failure(Refusal("requote", "moved", "the pool moved since detection: \(q.amountOut) out where \(hop.amountOut) was seen"))
+        }
+        let held = await account.eth.balance(of: account.executor, token: hop.tokenIn, block: s.block) ?? .zero
+        guard held >= o.amountIn else { return .failure(Refusal("inventory", "short", "the executor holds \(held) of \(o.amountIn)")) }
+        let deadline = UInt256(WallClock.nanoseconds() / 1_000_000_000 + configuration.deadlineSeconds)
+        let data = try! CrossChainExecutor.sell.calldata([.address(hop.tokenIn), .uint(o.amountIn), ExecutorCall.steps(q.steps), .uint(q.amountOut), .uint(deadline)])
+        let hedge = CexHedge(opportunity: Hex.encode(o.id), chainID: hop.chainID, symbol: ref.symbol, sellsBase: ref.hedgeSellsBase,
+                             quantity: hop.tokenOut == ref.base ? q.amountOut : o.amountIn, fairNumerator: ref.fairNumerator,
+                             fairDenominator: ref.fairDenominator, txHash: "", status: "pending")
+        var landedHash = ""
+        let result = await transact(account, opportunity: o.id, data: data, expect: q.amountOut, whenSigned: { landedHash = $0 })
+        switch result {
+        case .failure(let r):
+            return .failure(r)
+        case .success(let receipt):
+            let out = LegReceipt.sold(receipt.logs, executor: account.executor) ?? q.amountOut
+            let realized = ref.profit(paid: o.amountIn, got: out, gotToken: hop.tokenOut) ?? .zero
+            let trade = Trade(opportunity: o.id, chainID: hop.chainID, txHash: receipt.txHash, tokenIn: hop.tokenIn, amountIn: o.amountIn, amountOut: out,
+                              detected: o.grossProfit, expected: expected, realized: realized)
+            trades.append(trade)
+            var h = hedge
+            (h.txHash, h.status) = (landedHash.isEmpty ? receipt.txHash : landedHash, "intent")
+            if hop.tokenOut == ref.base { h.quantity = out }
+            do {
+                try journal.record(receipt: .init(txHash: receipt.txHash, opportunity: Hex.encode(o.id), chain: hop.chainID, block: receipt.block, status: 1,
+                                                  gasUsed: 0, effectiveGasPrice: .zero, asset: hop.tokenIn, expectedProfit: expected,
+                                                  detectedProfit: o.grossProfit, realizedProfit: realized, eventProfit: realized), at: WallClock.nanoseconds())
+                try journal.record(hedge: h, at: WallClock.nanoseconds())
+            } catch {
+                logger.error("CEX–DEX trade not journaled", metadata: ["arb.opportunity": "\(Hex.encode(o.id))", "error": "\(error)"])
+            }
+            logger.info("CEX–DEX leg landed", metadata: ["arb.opportunity": "\(Hex.encode(o.id))", "arb.realized": "\(realized)", "arb.expected": "\(expected)"])
+            return .success(trade)
+        }
+    }
+
+    func caughtUp(_ account: OwnCapitalAccount) async -> ChainState? {
+        let head = (try? await account.eth.blockNumber()) ?? 0
+        let deadline = ContinuousClock.now + configuration.catchUp
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            if let s = state.state(chain: account.chainID), s.block >= head { return s }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+}
+
+/// The exchange leg of a CEX–DEX trade: what would be sold or bought on the exchange, at what
+/// fair value, after which DEX transaction. Journaled as an intent; nothing trades on an exchange here.
+public struct CexHedge: Equatable, Sendable {
+    public var opportunity: String
+    public var chainID: UInt64
+    public var symbol: String
+    public var sellsBase: Bool
+    /// Base raw units.
+    public var quantity: UInt256
+    public var fairNumerator: UInt256
+    public var fairDenominator: UInt256
+    public var txHash: String
+    public var status: String
+}
+
+extension Journal {
+    static func migrateHedges(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v5: CEX hedge intents") { db in
+            try db.execute(sql: """
+                CREATE TABLE cex_hedge (
+                    opportunity TEXT PRIMARY KEY, chain INTEGER NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, quantity TEXT NOT NULL,
+                    fair_numerator TEXT NOT NULL, fair_denominator TEXT NOT NULL, tx_hash TEXT NOT NULL, status TEXT NOT NULL, at INTEGER NOT NULL)
+                """)
+        }
+    }
+
+    public func record(hedge h: CexHedge, at: UInt64) throws {
+        try db.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO cex_hedge (opportunity, chain, symbol, side, quantity, fair_numerator, fair_denominator, tx_hash, status, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [h.opportunity, Int64(bitPattern: h.chainID), h.symbol, h.sellsBase ? "sell" : "buy", h.quantity.description,
+                                 h.fairNumerator.description, h.fairDenominator.description, h.txHash, h.status, Int64(bitPattern: at)])
+        }
+    }
+
+    public func hedges() throws -> [CexHedge] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM cex_hedge ORDER BY at").map { r in
+                CexHedge(opportunity: r["opportunity"], chainID: UInt64(bitPattern: r["chain"]), symbol: r["symbol"], sellsBase: (r["side"] as String) == "sell",
+                         quantity: UInt256(r["quantity"] as String) ?? .zero, fairNumerator: UInt256(r["fair_numerator"] as String) ?? .zero,
+                         fairDenominator: UInt256(r["fair_denominator"] as String) ?? .zero, txHash: r["tx_hash"], status: r["status"])
+            }
+        }
+    }
+}
