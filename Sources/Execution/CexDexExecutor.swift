@@ -27,6 +27,7 @@ public actor CexDexExecutor: OwnCapitalSender {
         public var chainID: UInt64
         public var txHash: String
         public var tokenIn: Address
+        public var tokenOut: Address
         public var amountIn: UInt256
         public var amountOut: UInt256
         /// Profits against the fair value, in `tokenIn`: detection's, ours at submission, the receipt's.
@@ -124,7 +125,7 @@ public actor CexDexExecutor: OwnCapitalSender {
         case .success(let receipt):
             let out = LegReceipt.sold(receipt.logs, executor: account.executor) ?? q.amountOut
             let realized = ref.profit(paid: o.amountIn, got: out, gotToken: hop.tokenOut) ?? .zero
-            let trade = Trade(opportunity: o.id, chainID: hop.chainID, txHash: receipt.txHash, tokenIn: hop.tokenIn, amountIn: o.amountIn, amountOut: out,
+            let trade = Trade(opportunity: o.id, chainID: hop.chainID, txHash: receipt.txHash, tokenIn: hop.tokenIn, tokenOut: hop.tokenOut, amountIn: o.amountIn, amountOut: out,
                               detected: o.grossProfit, expected: expected, realized: realized)
             trades.append(trade)
             var h = hedge

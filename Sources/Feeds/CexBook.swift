@@ -24,7 +24,7 @@ public struct CexBook: Sendable {
     public var lastTrade: CexDecimal = .zero
     /// Nanoseconds on the feed's clock (0: never).
     public var bookAt: UInt64 = 0
-    /// When the best bid or ask last changed.
+    /// When the top of book (a price or a size) last changed.
     public var changedAt: UInt64 = 0
     public var tradeAt: UInt64 = 0
     /// Trades printed since the top of book last changed.

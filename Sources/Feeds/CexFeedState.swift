@@ -5,7 +5,7 @@ public struct CexFeedState: Sendable {
     public struct Options: Sendable {
         /// A book older than this is stale: its price is not used (the original's 10 s).
         public var maxAge: UInt64 = 10_000_000_000
-        /// A top of book that has not changed for this long while trades print is frozen.
+        /// A top of book that has not changed (prices and sizes) for this long while trades print is frozen.
         public var frozenAfter: UInt64 = 5_000_000_000
         /// ... and at least this many trades printed meanwhile.
         public var frozenTrades = 3
@@ -157,8 +157,11 @@ public struct CexFeedState: Sendable {
         return .applied(symbol: t.symbol)
     }
 
+    /// A top that differs in anything (a price or a quantity) is a live book; Binance sends a
+    /// book ticker only on a change, so a stablecoin's unchanged prices with moving sizes are live.
     mutating func setTop(_ sym: Int, bid: CexDecimal, bidQty: CexDecimal, ask: CexDecimal, askQty: CexDecimal, at now: UInt64) {
-        if bid != books[sym].bid || ask != books[sym].ask {
+        let b = books[sym]
+        if bid != b.bid || ask != b.ask || bidQty != b.bidQty || askQty != b.askQty {
             books[sym].changedAt = now
             books[sym].tradesSinceChange = 0
         }

@@ -27,10 +27,11 @@ public final class Devnet: @unchecked Sendable {
     /// (manifest in `manifest`); with `market`, the lab's market driver trading every block
     /// (`blockTime` seconds apart); with `mirrors`, that many more endpoints of the same chain.
     /// With `statArb`, the lab's statistical-arbitrage market too (tools/devnet/statarb.py), with
-    /// that many blocks of its history mined before the devnet serves.
+    /// that many blocks of its history mined before the devnet serves. With `binance` (and both of
+    /// those), a Binance stand-in whose prices lead that market, and the CEX–DEX inventory.
     /// The devnet's own log goes to `log` (default: nowhere).
     public init(root: URL, chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1, mirrors: Int = 0,
-                statArb: Int? = nil, log: URL? = nil) throws {
+                statArb: Int? = nil, binance: Bool = false, log: URL? = nil) throws {
         let script = root.appendingPathComponent("scripts/devnet")
         let python = root.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
@@ -44,6 +45,7 @@ public final class Devnet: @unchecked Sendable {
         if market { args += ["--market", "--seed", String(seed)] }
         if mirrors > 0 { args += ["--mirrors", String(mirrors)] }
         if let statArb { args += ["--statarb", String(statArb)] }
+        if binance { args += ["--binance"] }
         args += ChildProcesses.parentArguments
         let p = Process()
         p.executableURL = script

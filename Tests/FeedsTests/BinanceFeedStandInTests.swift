@@ -18,6 +18,7 @@ import Testing
         o.initialBackoff = .milliseconds(100)
         o.maxBackoff = .seconds(2)
         o.state.maxAge = 2_000_000_000
+        o.state.frozenAfter = 1_000_000_000
         o.tick = .milliseconds(50)
         return o
     }
@@ -102,6 +103,12 @@ import Testing
             #expect(feed.status.counters.shutdownNotices >= 1)
             try await Self.noTradeLost(feed, server)
 
+            // A frozen book (its trades print, it does not move): not used until it moves again.
+            try await server.chaos("freeze")
+            try await Self.until(5, "ETHUSDT frozen") { feed.status.symbols[0].status == .frozen }
+            #expect(feed.usable(0) == nil && feed.usable(1) != nil)
+            try await Self.until(8, "ETHUSDT moving again") { feed.status.symbols[0].status == .fresh }
+
             // Late pings change nothing; every ping was answered with its payload in time.
             try await server.chaos("latePings")
             try await Task.sleep(for: .seconds(2))
@@ -150,7 +157,7 @@ import Testing
             return (samples, (before + monotonicNanos()) / 2, log)
         }
         let kinds = Set((log["chaos"]?.arrayValue ?? []).compactMap(\.stringValue))
-        #expect(kinds == ["drop", "shutdown", "stall", "skip", "malformed", "latePings"], "\(kinds)")
+        #expect(kinds == ["drop", "shutdown", "stall", "skip", "malformed", "latePings", "freeze"], "\(kinds)")
         #expect(log["violations"]?.arrayValue?.isEmpty == true, "\(log["violations"]?.text ?? "")")
         let st = feed.status
         #expect(st.reconnects >= 2 && st.counters.gaps >= 1 && st.counters.malformed >= 9 && st.counters.shutdownNotices >= 1)

@@ -12,7 +12,7 @@ Misbehaviour on demand (`POST /_standin/chaos {"action": …}`) or on a seeded s
 (`--chaos-every S`): `drop` (abort a socket), `shutdown` (serverShutdown, then close after a
 grace), `stall` (a connection goes silent, pings included), `skip` (trades a connection never
 sees, so aggregate-trade ids jump), `malformed` (frames that break the format), `latePings` (no
-pings for a while). `GET /_standin/log` tells what was published and what happened, so that a
+pings for a while), `freeze` (a book stops while its trades go on). `GET /_standin/log` tells what was published and what happened, so that a
 test can compare the client's view with the truth.
 
 Time can be compressed (`--scale 10`: every documented interval divided by 10)."""
@@ -108,13 +108,15 @@ class Connection:
 
 
 class StandIn:
-    def __init__(self, symbols=None, seed=1, scale=1.0, tick=0.05, vol=0.0005, chaos_every=0.0, source=None):
+    def __init__(self, symbols=None, seed=1, scale=1.0, tick=0.05, vol=0.0005, chaos_every=0.0, source=None, places=None):
         self.rng = random.Random(seed)
         self.scale = scale
         self.tick = tick
         self.vol = vol
         self.source = source  # callable: symbol -> price (the lab's lead), or None
-        self.symbols = {s: Symbol(s, p, random.Random(seed * 1000 + i)) for i, (s, p) in enumerate((symbols or DEFAULT_SYMBOLS).items())}
+        places = places or {"USDCUSDT": 4}
+        self.symbols = {s: Symbol(s, p, random.Random(seed * 1000 + i), places.get(s, 2))
+                        for i, (s, p) in enumerate((symbols or DEFAULT_SYMBOLS).items())}
         self.conns = {}
         self.next_id = 1
         self.ping_every = 20.0 / scale
@@ -122,6 +124,7 @@ class StandIn:
         self.max_age = 24 * 3600.0 / scale
         self.shutdown_grace = 600.0 / scale
         self.late_pings_until = 0.0
+        self.frozen_until = {}  # symbol → time its book stops being sent until (trades go on)
         self.chaos_every = chaos_every
         self.log = {"connections": 0, "violations": [], "closedByServer": {}, "malformedSent": 0, "framesSent": 0,
                     "chaos": [], "shutdownLeftEarly": 0, "shutdownForced": 0, "pongs": 0, "skippedTrades": 0}
@@ -240,9 +243,10 @@ class StandIn:
             for s in self.symbols.values():
                 s.step(self.vol, self.source(s.name) if self.source else None)
                 trades = s.new_trades()
+                frozen = now < self.frozen_until.get(s.name, 0.0)
                 for c in list(self.conns.values()):
                     key = s.name.lower()
-                    if f"{key}@bookTicker" in c.streams:
+                    if f"{key}@bookTicker" in c.streams and not frozen:
                         await self.send(c, {"stream": f"{key}@bookTicker", "data": s.book_ticker()})
                     if f"{key}@aggTrade" in c.streams:
                         for t in trades:
@@ -251,7 +255,7 @@ class StandIn:
                                 self.log["skippedTrades"] += 1
                                 continue
                             await self.send(c, {"stream": f"{key}@aggTrade", "data": agg_json(s.name, t)})
-                    if now - last_depth >= 0.1:
+                    if now - last_depth >= 0.1 and not frozen:
                         for kind in [k for k in c.streams if k.startswith(f"{key}@depth")]:
                             n = int(kind.split("@")[1][5:])
                             await self.send(c, {"stream": kind, "data": s.depth(n)})
@@ -291,7 +295,7 @@ class StandIn:
     async def chaos_schedule(self):
         # Rounds of every kind in a seeded order, so that a run of a few rounds meets each one.
         while True:
-            actions = ["drop", "shutdown", "stall", "skip", "malformed", "latePings"]
+            actions = ["drop", "shutdown", "stall", "skip", "malformed", "latePings", "freeze"]
             self.rng.shuffle(actions)
             for action in actions:
                 await asyncio.sleep(self.chaos_every * self.rng.uniform(0.5, 1.5))
@@ -319,6 +323,9 @@ class StandIn:
                 self.log["malformedSent"] += 1
         elif action == "latePings":
             self.late_pings_until = time.monotonic() + 45.0 / self.scale
+        elif action == "freeze":
+            # The first symbol's book stops while its trades go on: a frozen book.
+            self.frozen_until[next(iter(self.symbols))] = time.monotonic() + 30.0 / self.scale
         return {"action": action, "connection": c.id}
 
     # --- REST ----------------------------------------------------------------------------------

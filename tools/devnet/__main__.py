@@ -23,6 +23,8 @@ def main(argv=None):
     ap.add_argument("--market", action="store_true", help="run the market driver (random swaps every block)")
     ap.add_argument("--statarb", type=int, metavar="BLOCKS", default=None,
                     help="add the statistical-arbitrage market (stETH, a factor, two mean-reverting pairs) and mine BLOCKS of its history first")
+    ap.add_argument("--binance", action="store_true",
+                    help="serve a Binance stand-in whose prices lead the statistical-arbitrage market's factor (needs --statarb), and deploy the CEX–DEX inventory")
     ap.add_argument("--mirrors", type=int, default=0,
                     help="serve the same chain on this many more ports, each with its own injected faults (a second provider)")
     ap.add_argument("--parent", type=int, metavar="PID",
@@ -32,6 +34,8 @@ def main(argv=None):
         exit_with_parent(args.parent)
     if args.statarb is not None and not args.lab:
         ap.error("--statarb adds to the lab: it needs --lab")
+    if args.binance and (args.statarb is None or not args.market):
+        ap.error("--binance quotes the statistical-arbitrage market's factor: it needs --statarb and --market")
     if args.market and not args.lab:
         ap.error("--market trades on the lab's pools: it needs --lab")
     # A parent (Swift's Process, via libdispatch) may hand us a mask that blocks SIGTERM/SIGINT;
@@ -43,12 +47,15 @@ def main(argv=None):
     manifest = lab = None
     if args.lab:
         from .lab import Lab
-        lab = Lab(node, seed=args.seed, statarb=args.statarb is not None)
+        lab = Lab(node, seed=args.seed, statarb=args.statarb is not None, binance=args.binance)
         manifest = lab.deploy_all()
         if lab.statarb and args.statarb > 0:
             lab.statarb.prehistory(args.statarb)
             manifest["statArb"]["prehistoryFrom"] = manifest["deployedAtBlock"] + 1
         manifest["rpc"] = {"http": f"http://{args.host}:{args.port}/", "ws": f"ws://{args.host}:{args.port}/"}
+        if args.binance:
+            args.binance_port = _free_port(args.host)
+            manifest["binance"] = {"ws": f"ws://{args.host}:{args.binance_port}", "rest": f"http://{args.host}:{args.binance_port}"}
         with open(args.lab, "w") as f:
             json.dump(manifest, f, indent=1)
         if args.market:
@@ -74,6 +81,15 @@ async def _serve(server, market_lab, args):
         port = site._server.sockets[0].getsockname()[1]
         mirrors.append({"http": f"http://{args.host}:{port}/", "ws": f"ws://{args.host}:{port}/"})
     loop = asyncio.get_running_loop()
+    binance = None
+    if getattr(args, "binance_port", None):
+        from tools.binance.standin import StandIn
+        from . import cexdex
+        binance = StandIn(symbols=dict(cexdex.SYMBOLS), seed=args.seed, source=cexdex.source(market_lab.statarb), places=cexdex.PLACES)
+        binance_runner = web.AppRunner(binance.app, handle_signals=False, access_log=None)
+        await binance_runner.setup()
+        await web.TCPSite(binance_runner, args.host, args.binance_port).start()
+        binance.start(loop)
     if market_lab is not None:
         market_lab.start_market(loop)
     print(json.dumps({"ready": True, "chainId": args.chain_id, "http": f"http://{args.host}:{args.port}/",
@@ -82,7 +98,17 @@ async def _serve(server, market_lab, args):
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    if binance is not None:
+        for t in binance.tasks:
+            t.cancel()
     await runner.cleanup()
+
+
+def _free_port(host):
+    import socket
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 if __name__ == "__main__":

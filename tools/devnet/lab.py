@@ -60,8 +60,10 @@ def selector(sig):
 class Lab:
     SENDERS = 4
 
-    def __init__(self, node, seed=1, statarb=False):
+    def __init__(self, node, seed=1, statarb=False, binance=False):
         self.node = node
+        self.seed = seed
+        self.binance = binance
         self.statarb = None
         if statarb:
             from .statarb import StatArbMarket
@@ -197,6 +199,9 @@ class Lab:
         self.mint("USDC", m["executors"]["crossChain"], 1_000_000 * 10**6)  # own capital to buy with
         if self.statarb:
             self.statarb.deploy_inventory(self)
+        if self.binance:
+            from .cexdex import deploy_inventory
+            deploy_inventory(self, self.seed)
         # State doubles of a Solidly pool (stable USDC/USDT) and a Curve pool (DAI/USDC): the views
         # and events market state reads, with the values set here recorded for tests.
         tok = m["tokens"]

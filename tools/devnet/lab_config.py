@@ -13,6 +13,9 @@ and executor contracts of that kind of chain, so Arbiter executes on it:
   from the lab's GasPriceOracle double;
 - `blast`: a sequencer; SyncSwap and Aave V3; the L1 data fee as on `optimism`.
 
+A manifest with a Binance stand-in (`binance`) turns the CEX feed on (`[cex_feed]`), and its
+chain's `cexDex` executor is named with the others.
+
 Profiled chains also get the lab bridge (`bridge`, the `crossChain` executor) and, between every
 two of them, a `lab` bridge route for WETH and USDC (0.05 %, 2 s), so cross-chain trades run.
 
@@ -64,8 +67,9 @@ def profile_lines(name, m, profile):
     executors = {proto: m["executors"][proto] for proto in p["lenders"]} | {"direct": m["executors"]["direct"]}
     if "bridge" in m:
         executors["crossChain"] = m["executors"]["crossChain"]
-    if "statArb" in m["executors"]:
-        executors["statArb"] = m["executors"]["statArb"]
+    for own in ("statArb", "cexDex"):
+        if own in m["executors"]:
+            executors[own] = m["executors"][own]
     keys = [f"mev = {q(p['mev'])}", "flash_loans = true",
             "executors = { " + ", ".join(f"{k} = {q(v)}" for k, v in executors.items()) + " }"]
     if "bridge" in m:
@@ -120,6 +124,10 @@ def lab_config(chains, extra_rpc=None, partitions=None, profiles=None):
         keys, flash = profile_lines(name, m, profiles[name]) if (profiles or {}).get(name) else ([], [])
         out += [f"[chains.{name}]", f"rpc = [{rpc}]", *keys, ""]
         tail += flash
+    # The lab's CEX (a Binance stand-in served by a devnet, tools/devnet/cexdex.py): the feed on.
+    cex = next((m["binance"] for _, m in chains if "binance" in m), None)
+    if cex:
+        out += ["[cex_feed]", "enabled = true", f"stream = {q(cex['ws'])}", f"rest = {q(cex['rest'])}", ""]
     bridged = [(name, m) for name, m in chains if (profiles or {}).get(name) and "bridge" in m]
     for a, ma in bridged:
         for b, mb in bridged:

@@ -2,7 +2,8 @@
 
 Every block the driver sets target prices and swaps each venue there through its real router:
 
-- the factor: USDC per WETH, a random walk of `FACTOR_STEP` a block (log units), on the WETH/USDC
+- the factor: USDC per WETH, a random walk of `FACTOR_STEP` a block (log units; each step drawn a
+  round ahead, `lead`, which the lab's Binance stand-in quotes), on the WETH/USDC
   V2 venues (and, in the history mined before serving, both Uniswap V3 tiers; live, searchers
   bring those along), so every token priced in USDC moves with it;
 - two pairs, WETH/WBTC and stETH/WETH (both V2 venues each): the log price of the pair's pool
@@ -46,6 +47,8 @@ class StatArbMarket:
         self.key = None
         self.rng = random.Random(seed * 7919 + 17)
         self.factor = 0.0
+        # The factor of the next round, drawn a round ahead: a CEX that leads the pools shows it.
+        self.lead = None
         self.spreads = [0.0 for _ in PAIRS]
         self.round = 0
         self.swaps = 0
@@ -92,7 +95,10 @@ class StatArbMarket:
     def advance(self):
         """The next block's targets: the factor's step, each spread's AR(1) step, the schedule."""
         self.round += 1
-        self.factor += FACTOR_STEP * self.rng.gauss(0, 1)
+        if self.lead is None:
+            self.lead = self.factor + FACTOR_STEP * self.rng.gauss(0, 1)
+        self.factor = self.lead
+        self.lead = self.factor + FACTOR_STEP * self.rng.gauss(0, 1)
         innovation = SPREAD_STD * math.sqrt(1 - PHI * PHI)
         for i in range(len(PAIRS)):
             self.spreads[i] = PHI * self.spreads[i] + innovation * self.rng.gauss(0, 1)

@@ -41,6 +41,8 @@ struct Lab: AsyncParsableCommand {
     var maxInFlight: Int?
     @Option(name: .long, help: "Blocks of the first chain's statistical-arbitrage market mined before the lab starts (its detector warms up on them); 0: no statistical market.")
     var statArbHistory = 125
+    @Flag(name: .long, help: "Without the lab's Binance stand-in (its prices lead the first chain's statistical market; it needs that market).")
+    var noCex = false
 
     static let profiles: [(name: String, profile: String, chainID: UInt64, partition: String)] = [
         ("ethereum-lab", "ethereum", 900_001, "P3"), ("optimism-lab", "optimism", 900_010, "P3"), ("blast-lab", "blast", 981_457, "P3"),
@@ -69,8 +71,10 @@ struct Lab: AsyncParsableCommand {
                 let seed = self.seed + i
                 group.addTask {
                     // The first chain also runs the statistical-arbitrage market, with history to warm up on.
+                    // It also serves the lab's Binance stand-in, whose prices lead that market's factor.
                     (i, try Devnet(root: root, chainId: c.chainID, lab: true, market: true, blockTime: 1, seed: seed,
-                                   statArb: i == 0 && statArbHistory > 0 ? statArbHistory : nil, log: dir.appendingPathComponent("devnet-\(c.name).log")))
+                                   statArb: i == 0 && statArbHistory > 0 ? statArbHistory : nil, binance: i == 0 && statArbHistory > 0 && !noCex,
+                                   log: dir.appendingPathComponent("devnet-\(c.name).log")))
                 }
             }
             var out: [(Int, Devnet)] = []
@@ -141,8 +145,22 @@ struct Lab: AsyncParsableCommand {
                                                      logger: logger)?.0
         let inventories = await statArb?.executor.inventories ?? []
         let priorPositions = Set(((try? journal.positions()) ?? []).map(\.id))
-        let execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, bus: bus, partitions: partitions, name: "lab",
-                                         logger: logger)
+        // CEX–DEX: the first chain's prices from the stand-in it serves; legs on its cexDex inventory.
+        var cexPrices: CexPrices? = nil
+        var cexDetection: [CexDexService] = []
+        var cexExecutor: CexDexExecutor? = nil
+        if let first = labChains.first(where: { $0.name == chosen[0].name }), let matrix = watchers.first?.configuration.matrix,
+           let p = CexPlan.prices(registry, chains: [first], matrix: matrix, logger: logger) {
+            cexPrices = p
+            cexDetection = CexPlan.detection(registry, prices: p, watchers: watchers, bus: bus, logger: logger)
+            if let k = try devnets[0].manifest?["cexDexKey"]?.stringValue.map({ try PrivateKey(hex: $0) }) {
+                cexExecutor = try await CexPlan.executor(registry, watchers: watchers, key: k, flashbotsKey: flashbotsKey, journal: journal, logger: logger)
+            }
+        }
+        let cexInventories = await cexExecutor?.inventories ?? []
+        let cexLegs = cexExecutor
+        let execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, cexDex: cexExecutor, bus: bus,
+                                         partitions: partitions, name: "lab", logger: logger)
         var symbols: [Address: (String, Int)] = [:]
         for d in devnets {
             if case .object(let tokens)? = d.manifest?["tokens"] {
@@ -156,12 +174,14 @@ struct Lab: AsyncParsableCommand {
         let settleFor = Duration.seconds(settleSeconds)
         let inventoryTokens = Array(symbols.keys).sorted()
         let balancesBefore = await PositionReport.balances(inventories, tokens: inventoryTokens)
+        let cexBalancesBefore = await PositionReport.balances(cexInventories, tokens: inventoryTokens)
         let status = LabStatus(chains: chosen.map { ($0.name, $0.chainID) }, watchers: watchers, detection: detection, engine: engine, blocks: UInt64(blocks),
                                symbols: symbols, settle: { [crossExecutor] in
                                    shutdown.stopping(within: settleFor + .seconds(13))
                                    // The run is `--blocks` long: no new trades of any kind after it.
                                    await engine.close()
                                    await statArb?.executor.stopOpening()
+                                   await cexLegs?.stopAccepting()
                                    await crossExecutor?.settle(within: settleFor)
                                })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status, successTerminationBehavior: .gracefullyShutdownGroup)]
@@ -170,7 +190,9 @@ struct Lab: AsyncParsableCommand {
         if let crossChain { services.append(.init(service: crossChain)) }
         services += detection.map { .init(service: $0) }
         services += statDetection.map { .init(service: $0) }
+        services += cexDetection.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
+        if let cexPrices { services.append(.init(service: cexPrices.feed)) }
         try await shutdown.run(services, logger: logger)
         await crossExecutor?.stop(reason: shutdown.requested ? "the lab was interrupted" : "not settled within \(settleFor) of the last block")
 
@@ -189,6 +211,17 @@ struct Lab: AsyncParsableCommand {
                             after: await PositionReport.balances(inventories, tokens: inventoryTokens))
         }
         summary.positions = positions
+        if let cexPrices {
+            var cex = CexDexReport(detection: cexDetection, feed: cexPrices.feed.status)
+            cex.trades = await cexLegs?.trades ?? []
+            cex.refusals = await cexLegs?.refusals ?? [:]
+            cex.hedges = (try? journal.hedges().count) ?? 0
+            if !cexInventories.isEmpty {
+                cex.check(cexInventories, tokens: inventoryTokens, before: cexBalancesBefore,
+                          after: await PositionReport.balances(cexInventories, tokens: inventoryTokens))
+            }
+            summary.cexDex = cex
+        }
         if json { Output.lineNow(summary.json.text) } else { Output.lineNow(summary.text) }
         if summary.mismatches > 0 {
             throw CLIError("\(summary.mismatches) trade(s) realized a profit different from the expected one (see \(journalPath))")
@@ -301,6 +334,8 @@ struct LabSummary {
     var interrupted = false
     /// Statistical arbitrage: detection, positions, and the inventory check.
     var positions = PositionReport()
+    /// CEX–DEX trading (with the lab's Binance stand-in).
+    var cexDex: CexDexReport? = nil
 
     /// A submission or a cross-chain transfer whose fate was not settled when the lab stopped.
     struct OpenItem {
@@ -348,7 +383,7 @@ struct LabSummary {
             t.eventProfit != t.realizedProfit || t.expectedProfit != t.detectedProfit
                 || (t.bundled ? t.realizedProfit != t.expectedProfit : t.realizedProfit < t.expectedProfit)
         }.count
-        return n + blockMismatches.count + positions.mismatches
+        return n + blockMismatches.count + positions.mismatches + (cexDex?.mismatches ?? 0)
     }
 
     /// Per chain, block, executor and asset whose balance change was read: the trades' realized
@@ -381,6 +416,7 @@ struct LabSummary {
     var json: JSONValue {
         guard case .object(var fields) = tradesJSON else { return tradesJSON }
         fields.append((key: "statistical", value: positions.json(symbols)))
+        fields.append((key: "cexDex", value: cexDex?.json(symbols) ?? .null))
         return .object(fields)
     }
 
@@ -454,6 +490,7 @@ struct LabSummary {
                          + "proceeds \(t.proceeds.map(\.description) ?? "-"); realized \(t.realizedProfit.map(\.description) ?? "-") vs detected \(t.opportunity.grossProfit) quote units")
         }
         lines += positions.lines(symbols)
+        lines += cexDex?.lines(symbols) ?? []
         lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
         for m in blockMismatches { lines.append("  BLOCK DIFFERENT: \(m.key): trades realized \(m.sum), the balance changed by \(m.delta)") }
         if unverified > 0 { lines.append("  \(unverified) trade(s) not checked against their block's balance change (the chain did not answer the reads)") }
