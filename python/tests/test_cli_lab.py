@@ -47,7 +47,10 @@ def test_lab_executes_on_every_chain_and_realizes_exactly_what_was_detected(lab_
     assert by_chain.get(ids["ethereum-lab"], set()) <= {"balancerV2", "daiFlashMint"}
     assert by_chain.get(ids["optimism-lab"], set()) <= {"aaveV3", "uniswapV3Flash"}
     assert by_chain.get(ids["blast-lab"], set()) <= {"syncSwap"}
-    assert len(by_chain) >= 2, by_chain
+    # The first chain's WETH pools follow the lab's CEX, whose lead its CEX–DEX legs take first:
+    # its legs count as its trades here (they are checked in their own test).
+    legs = {t["chainId"] for t in summary["cexDex"]["trades"]}
+    assert len(set(by_chain) | legs) >= 2, (by_chain, legs)
     # The per-stage timings, the whole in-process path among them.
     stages = summary["stagesMicroseconds"]
     assert {"validate", "requote", "nonce", "sign", "detectedToSigned"} <= set(stages)
@@ -59,7 +62,9 @@ def test_lab_executes_on_every_chain_and_realizes_exactly_what_was_detected(lab_
 def test_the_journal_holds_every_decision_submission_and_receipt(lab_run):
     summary, tmp, _ = lab_run
     db = sqlite3.connect(str(tmp / "journal.sqlite"))
-    receipts = db.execute("SELECT tx_hash, expected_profit, detected_profit, realized_profit, event_profit, difference, status FROM receipt").fetchall()
+    # CEX–DEX legs have receipt rows of their own (their profit against the CEX fair value): see below.
+    receipts = db.execute("SELECT tx_hash, expected_profit, detected_profit, realized_profit, event_profit, difference, status FROM receipt "
+                          "WHERE opportunity NOT IN (SELECT id FROM opportunity WHERE kind = 'cexDexSpread')").fetchall()
     landed = [r for r in receipts if r[6] == 1]
     assert sorted(r[0] for r in landed) == sorted(t["tx"] for t in summary["trades"])
     improved = {t["tx"] for t in summary["trades"] if int(t["realizedProfit"]) > int(t["expectedProfit"])}
@@ -74,7 +79,7 @@ def test_the_journal_holds_every_decision_submission_and_receipt(lab_run):
         assert realized == event == "0"
     # Every included trade submission has its receipt; no nonce is held twice; nothing is left open.
     subs = db.execute("SELECT chain, sender, nonce, status, strategy FROM submission").fetchall()
-    own = ("cross-chain", "statistical")  # own-capital transactions: legs and positions, no receipt row
+    own = ("cross-chain", "statistical", "cexDex")  # own-capital transactions: legs and positions
     trades = [s for s in subs if s[4] not in own]
     included = [s for s in trades if s[3] == "included"]
     assert len(included) == len(landed) and len([s for s in trades if s[3] == "reverted"]) == len(reverted)
@@ -98,9 +103,11 @@ def test_the_journal_holds_every_decision_submission_and_receipt(lab_run):
         listed = ", ".join(f"'{k}'" for k in kinds)
         return dict(db.execute("SELECT stage || ':' || reason, COUNT(*) FROM decision WHERE outcome = 'refused' AND opportunity "
                                + ("" if among else "NOT ") + f"IN (SELECT id FROM opportunity WHERE kind IN ({listed})) GROUP BY 1").fetchall())
-    assert refusals(["crossChain", "statistical"], among=False) == {k: v for k, v in summary["refused"].items() if not k.startswith("inclusion:")}
+    assert refusals(["crossChain", "statistical", "cexDexSpread"], among=False) == {
+        k: v for k, v in summary["refused"].items() if not k.startswith("inclusion:")}
     assert refusals(["crossChain"]) == summary["crossChain"]["refused"]
     assert refusals(["statistical"]) == summary["statistical"]["refused"]
+    assert refusals(["cexDexSpread"]) == summary["cexDex"]["refused"]
     # Cross-chain trades: the journal's recovery records are the summary's, and each sold one adds up.
     records = {r[0]: r[1:] for r in db.execute("SELECT opportunity, status, amount_in, bought, received, proceeds FROM bridge_transfer")}
     assert set(records) == {t["opportunity"] for t in summary["crossChain"]["transfers"]}
@@ -179,3 +186,37 @@ def test_statistical_positions_are_journaled_and_the_inventory_adds_up(lab_run):
     assert st["mismatches"] == 0
     if st["unchecked"] is None and st["positions"]:
         assert st["balances"] and all(b["delta"] == b["expected"] for b in st["balances"]), st["balances"]
+
+
+def test_cex_dex_legs_realize_what_detection_saw_against_the_fair_value(lab_run):
+    """The first lab chain's devnet serves a Binance stand-in whose ETH price leads the market by a
+    round: CEX–DEX spreads are detected and their DEX legs traded on the cexDex inventory. Each
+    leg's profit against the CEX fair value (recomputed here from the journal's hedge row: the
+    output valued at the fair fraction, floored, minus the input) is what the summary and the
+    receipt say; at least one realizes exactly what detection saw, to the wei; the inventory moved
+    by exactly the legs' amounts."""
+    summary, tmp, _ = lab_run
+    cx = summary["cexDex"]
+    assert cx["feed"]["messages"] > 0 and cx["feed"]["malformed"] == 0
+    detection = cx["detection"][0]
+    assert detection["chainId"] == summary["chains"][0]["chainId"] and detection["published"] >= 1, detection
+    legs = cx["trades"]
+    assert legs, cx
+    db = sqlite3.connect(str(tmp / "journal.sqlite"))
+    hedges = {r[0]: r[1:] for r in db.execute("SELECT opportunity, symbol, side, quantity, fair_numerator, fair_denominator, tx_hash FROM cex_hedge")}
+    receipts = {r[0]: r[1:] for r in db.execute("SELECT tx_hash, expected_profit, detected_profit, realized_profit FROM receipt")}
+    assert cx["hedges"] == len(hedges) == len(legs)
+    for t in legs:
+        symbol, side, quantity, num, den, tx = hedges[t["opportunity"]]
+        num, den, paid, got = int(num), int(den), int(t["amountIn"]), int(t["amountOut"])
+        buys_base = t["got"] == "WETH"
+        assert symbol == "ETHUSDT" and side == ("sell" if buys_base else "buy") and tx == t["tx"]
+        assert int(quantity) == (got if buys_base else paid)
+        value = got * num // den if buys_base else got * den // num
+        assert int(t["realizedProfit"]) == value - paid, t
+        assert int(t["realizedProfit"]) >= int(t["expectedProfit"]) > 0, t
+        assert receipts[t["tx"]] == (t["expectedProfit"], t["detectedProfit"], t["realizedProfit"])
+    exact = [t for t in legs if t["realizedProfit"] == t["detectedProfit"] == t["expectedProfit"]]
+    assert exact and cx["asDetected"] == len([t for t in legs if t["realizedProfit"] == t["detectedProfit"]]), legs
+    assert cx["mismatches"] == 0 and cx["unchecked"] is None
+    assert cx["balances"] and all(b["delta"] == b["expected"] for b in cx["balances"]), cx["balances"]

@@ -255,11 +255,11 @@ class StandIn:
                                 self.log["skippedTrades"] += 1
                                 continue
                             await self.send(c, {"stream": f"{key}@aggTrade", "data": agg_json(s.name, t)})
-                    if now - last_depth >= 0.1 and not frozen:
+                    if now - last_depth >= max(0.1, self.tick) and not frozen:
                         for kind in [k for k in c.streams if k.startswith(f"{key}@depth")]:
                             n = int(kind.split("@")[1][5:])
                             await self.send(c, {"stream": kind, "data": s.depth(n)})
-            if now - last_depth >= 0.1:
+            if now - last_depth >= max(0.1, self.tick):
                 last_depth = now
 
     async def heartbeat(self):

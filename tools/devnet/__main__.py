@@ -85,7 +85,8 @@ async def _serve(server, market_lab, args):
     if getattr(args, "binance_port", None):
         from tools.binance.standin import StandIn
         from . import cexdex
-        binance = StandIn(symbols=dict(cexdex.SYMBOLS), seed=args.seed, source=cexdex.source(market_lab.statarb), places=cexdex.PLACES)
+        # Four ticks a second: it shares the devnet's event loop, and the lab's prices move once a block.
+        binance = StandIn(symbols=dict(cexdex.SYMBOLS), seed=args.seed, tick=0.25, source=cexdex.source(market_lab.statarb), places=cexdex.PLACES)
         binance_runner = web.AppRunner(binance.app, handle_signals=False, access_log=None)
         await binance_runner.setup()
         await web.TCPSite(binance_runner, args.host, args.binance_port).start()
