@@ -39,6 +39,9 @@ public final class DetectionService: Service {
         public var detector = CycleDetector.Counters()
         /// Nanoseconds from the head's arrival to publication, of the last opportunity.
         public var lastLatency: UInt64 = 0
+        /// Opportunities the CEX's mids agreed with, and those they contradicted (marked down).
+        public var cexAligned = 0
+        public var cexContradicted = 0
     }
 
     let watcher: ChainWatcher
@@ -46,6 +49,8 @@ public final class DetectionService: Service {
     let bus: any OpportunityBus
     let logger: Logger
     private let shared: Mutex<Status>
+    /// The exchange's prices, when the CEX feed runs: a fair-value check on what is published.
+    private let cex = Mutex<CexPrices?>(nil)
     private let stages: [(name: String, timer: CoreMetrics.Timer)]
 
     public init(watcher: ChainWatcher, configuration: Configuration, bus: any OpportunityBus, logger: Logger,
@@ -65,6 +70,9 @@ public final class DetectionService: Service {
     }
 
     public var status: Status { shared.withLock { $0 } }
+
+    /// From now on, weights each opportunity's confidence by its agreement with `prices` (`CexAlignment`).
+    public func align(with prices: CexPrices) { cex.withLock { $0 = prices } }
 
     public func run() async throws {
         var detector = CycleDetector(configuration: configuration.detector, pools: [])
@@ -97,12 +105,18 @@ public final class DetectionService: Service {
             let now = WallClock.nanoseconds()
             detector.process(changed: changed, book: book, block: snapshot.block,
                              timestamps: .init(eventReceived: snapshot.headReceivedAt, stateApplied: snapshot.appliedAt), now: now, into: &found)
-            var published = 0, failures = 0
+            var published = 0, failures = 0, aligned = 0, contradicted = 0
+            let references = found.isEmpty ? [] : cex.withLock { $0 }?.references(chain: snapshot.chainID) ?? []
             for var o in found {
                 // The first hop's pool: its momentum and activity adjust the confidence.
                 let first = o.path.first.flatMap { h in known.firstIndex { $0.address == h.pool } }
                 let reading = first.flatMap { momentum[$0].reading }
                 o.confidence = configuration.scorer.score(o, momentum: reading, activity: first.map { activity.activity(UInt64($0), at: now) }, now: now).confidence
+                if !references.isEmpty {
+                    let (verdict, weighted) = CexAlignment.check(o, references: references)
+                    o.confidence = weighted
+                    if verdict == .aligned { aligned += 1 } else if verdict == .contradicted { contradicted += 1 }
+                }
                 o.timestamps.published = WallClock.nanoseconds()
                 do {
                     try await bus.publish(o, partition: configuration.partition)
@@ -120,6 +134,8 @@ public final class DetectionService: Service {
                 $0.block = snapshot.block
                 $0.published += published
                 $0.publishFailures += failures
+                $0.cexAligned += aligned
+                $0.cexContradicted += contradicted
                 $0.detector = counters
                 if let last { $0.lastLatency = last }
             }

@@ -105,7 +105,7 @@ import Testing
         #expect(Self.registry.statArbUniverse(on: "arbitrum").map { "\($0.base)/\($0.quote)" }.contains("rETH/WETH"))
         #expect(!Self.registry.statArbUniverse(on: "blast").contains { $0.base == "USDC" })
         let symbols = Self.registry.cexSymbols.filter { $0.replacedBy == nil }.map(\.symbol)
-        #expect(Set(symbols) == ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "AVAXUSDT", "POLUSDT", "ARBUSDT", "OPUSDT"])
+        #expect(Set(symbols) == ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "AVAXUSDT", "POLUSDT", "ARBUSDT", "OPUSDT", "USDCUSDT"])
         #expect(Self.registry.cexSymbols.first { $0.symbol == "MATICUSDT" }?.replacedBy == "POLUSDT")
     }
 

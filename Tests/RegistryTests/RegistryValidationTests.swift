@@ -144,6 +144,33 @@ import Testing
         return []
     }
 
+    /// The CEX feed is off unless turned on; its URLs and limits are checked.
+    @Test func theCexFeedIsOffUntilTurnedOnAndItsSettingsAreChecked() throws {
+        #expect(!Self.base.cexFeed.enabled)
+        let r = try Self.apply("""
+            [cex_feed]
+            enabled = true
+            stream = "ws://127.0.0.1:9001"
+            rest = "http://127.0.0.1:9001"
+            threshold_bps = 45
+            max_age_ms = 5000
+            """).get()
+        #expect(r.cexFeed.enabled && r.cexFeed.stream == "ws://127.0.0.1:9001" && r.cexFeed.rest == "http://127.0.0.1:9001")
+        #expect(r.cexFeed.thresholdBps == 45 && r.cexFeed.maxAgeMillis == 5000)
+        let bad = Self.issues("""
+            [cex_feed]
+            enabled = "yes"
+            stream = "https://stream.binance.com"
+            rest = "ftp://x"
+            threshold_bps = -1
+            max_age_ms = 10
+            colour = 1
+            """)
+        for part in ["cex_feed.enabled", "cex_feed.stream", "cex_feed.rest", "cex_feed.threshold_bps", "cex_feed.max_age_ms", "cex_feed.colour"] {
+            #expect(bad.contains { $0.contains(part) }, "\(part): \(bad)")
+        }
+    }
+
     @Test func addAndDisable() throws {
         let r = try Self.apply("""
             [chains.fantom]

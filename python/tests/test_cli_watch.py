@@ -75,3 +75,37 @@ def test_ctrl_c_ends_watch_and_run_within_seconds(command, labs, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_watch_shows_the_binance_feed_and_a_row_per_symbol(arbiter, labs, tmp_path):
+    """With `[cex_feed]` on, pointed at the stand-in Binance server, `arbiter watch` prints the
+    feed's integrity line and a row per symbol the lab chain's tokens map to; the rows' bid and
+    ask are ones the server published."""
+    config, _ = labs
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    server = subprocess.Popen([os.path.join(root, ".venv", "bin", "python"), "-m", "tools.binance", "--port", "0", "--seed", "4"],
+                              cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        ready = json.loads(server.stdout.readline())
+        with_cex = tmp_path / "cex.toml"
+        with_cex.write_text(open(config).read() + f'\n[cex_feed]\nenabled = true\nstream = "{ready["ws"]}"\nrest = "{ready["rest"]}"\n')
+        out = arbiter("watch", "--config", str(with_cex), "--chains", "lab-ethereum", "--seconds", "4", "--interval", "0.5", "--json").stdout
+        feeds = [json.loads(l) for l in out.splitlines() if '"cex"' in l]
+        assert len(feeds) >= 6, out[-2000:]
+        last = feeds[-1]
+        assert last["cex"] == "binance" and last["messages"] > 0 and last["malformed"] == 0 and last["reconnects"] == 0, last
+        assert last["ageP99Ms"] is not None and last["frozenBooks"] == 0 and last["slotsDown"] == 0, last
+        rows = {r["symbol"]: r for r in last["symbols"]}
+        # The lab's WETH, WBTC and USDC: ETHUSDT, BTCUSDT, USDCUSDT.
+        assert set(rows) == {"ETHUSDT", "BTCUSDT", "USDCUSDT"} and all(r["status"] == "fresh" for r in rows.values()), rows
+        import urllib.request
+        log = json.loads(urllib.request.urlopen(ready["rest"] + "/_standin/log?tops=5000").read())
+        for sym, r in rows.items():
+            published = {(b, a) for _, b, a in log["symbols"][sym]["tops"]}
+            assert float(r["bid"]) < float(r["ask"])
+            assert any(abs(float(r["bid"]) - float(b)) < 1e-12 and abs(float(r["ask"]) - float(a)) < 1e-12 for b, a in published), (sym, r)
+        text = arbiter("watch", "--config", str(with_cex), "--chains", "lab-ethereum", "--seconds", "2").stdout.splitlines()
+        assert any(l.startswith("binance ") and "age p99" in l for l in text) and any(l.strip().startswith("ETHUSDT") for l in text), text
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -153,6 +153,7 @@ struct Lab: AsyncParsableCommand {
            let p = CexPlan.prices(registry, chains: [first], matrix: matrix, logger: logger) {
             cexPrices = p
             cexDetection = CexPlan.detection(registry, prices: p, watchers: watchers, bus: bus, logger: logger)
+            for d in detection where d.status.chainID == first.id { d.align(with: p) }
             if let k = try devnets[0].manifest?["cexDexKey"]?.stringValue.map({ try PrivateKey(hex: $0) }) {
                 cexExecutor = try await CexPlan.executor(registry, watchers: watchers, key: k, flashbotsKey: flashbotsKey, journal: journal, logger: logger)
             }

@@ -74,6 +74,7 @@ struct Run: AsyncParsableCommand {
             if let matrix = watchers.first?.configuration.matrix, let p = CexPlan.prices(registry, chains: chains, matrix: matrix, logger: logger) {
                 cexPrices = p
                 cexDetection = CexPlan.detection(registry, prices: p, watchers: watchers, bus: bus, logger: logger)
+                for d in detection { d.align(with: p) }
                 Output.standardError("binance: \(p.feed.state.withLock { $0.symbols.count }) symbol(s), \(p.pairs.count) pair(s) on \(cexDetection.count) chain(s)")
             }
         } else if execute {
