@@ -159,7 +159,7 @@ let package = Package(
             name: "ExecutionLabTests",
             dependencies: [
                 "Execution", "Pipeline", "Detection", "MarketWatch", "MarketState", "StreamBus", "EthClient", "JSONRPC", "AMMMath", "Opportunities",
-                "EVMSigning", "EVMCodec", "EVMPrimitives", "ArbiterTestKit", .product(name: "Logging", package: "swift-log"),
+                "EVMSigning", "EVMCodec", "EVMPrimitives", "ArbiterTestKit", "Feeds", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),

@@ -8,7 +8,8 @@ import Opportunities
 
 /// CEX–DEX trades (design item #32) on own capital: the DEX leg is one swap of the executor's
 /// inventory on the opportunity's pool, at exactly what our state quotes (the simulation must
-/// return it, and it is the swap's minimum); the exchange leg is a hedge intent, journaled
+/// return it, and it is the swap's minimum), on the state of the block it was sized on (a later
+/// block gets an opportunity of its own); the exchange leg is a hedge intent, journaled
 /// (`cex_hedge`), since nothing trades on an exchange here. The leg's profit is valued at the
 /// opportunity's fair price: expected on our state at submission, realized from the `Sold`
 /// event, both journaled with what detection saw (`receipt`).
@@ -100,7 +101,12 @@ public actor CexDexExecutor: OwnCapitalSender {
         }
         guard o.expiresAt > now else { return .failure(Refusal("validate", "expired")) }
         guard let account = accounts[hop.chainID] else { return .failure(Refusal("strategy", "cexDexNotConfigured", "no CEX–DEX executor on chain \(hop.chainID)")) }
-        guard let s = await caughtUp(account) else { return .failure(Refusal("stale", "behind", "our state did not reach the chain's head within \(configuration.catchUp)")) }
+        guard let s = await caughtUp(account, state: state, within: configuration.catchUp) else { return .failure(Refusal("stale", "behind", "our state did not reach the chain's head within \(configuration.catchUp)")) }
+        // Sized on its block's state: on a later one it is no longer the optimum, and the detector
+        // sizes the pool again on that block (one opportunity per pool and direction per block).
+        guard s.block == o.blockNumber else {
+            return .failure(Refusal("stale", "newerState", "sized on block \(o.blockNumber), the chain is at \(s.block)"))
+        }
         let q: Requote
         switch Requote.quote(o.path, amountIn: o.amountIn, on: s) {
         case .failure(let f): return .failure(Refusal("requote", "failed", "\(f)"))
@@ -142,16 +148,6 @@ public actor CexDexExecutor: OwnCapitalSender {
             logger.info("CEX–DEX leg landed", metadata: ["arb.opportunity": "\(Hex.encode(o.id))", "arb.realized": "\(realized)", "arb.expected": "\(expected)"])
             return .success(trade)
         }
-    }
-
-    func caughtUp(_ account: OwnCapitalAccount) async -> ChainState? {
-        let head = (try? await account.eth.blockNumber()) ?? 0
-        let deadline = ContinuousClock.now + configuration.catchUp
-        while ContinuousClock.now < deadline, !Task.isCancelled {
-            if let s = state.state(chain: account.chainID), s.block >= head { return s }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return nil
     }
 }
 

@@ -141,6 +141,18 @@ extension OwnCapitalSender {
         return .failure(Refusal("inclusion", "reverted", hash))
     }
 
+    /// Our state once it has the chain's head (the block a previous swap of ours landed in, say):
+    /// a quote must be on the state the swap lands on. nil if it does not get there `within`.
+    func caughtUp(_ account: OwnCapitalAccount, state: any ChainStateSource, within: Duration) async -> ChainState? {
+        let head = (try? await account.eth.blockNumber()) ?? 0
+        let deadline = ContinuousClock.now + within
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            if let s = state.state(chain: account.chainID), s.block >= head { return s }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
     /// The chain's EIP-1559 fees (its oracle kept for the next one).
     func legFees(_ leg: OwnCapitalAccount) async -> Result<GasOracle.Quote, Refusal> {
         var oracle = gas[leg.chainID] ?? GasOracle(configuration: settings.gas)

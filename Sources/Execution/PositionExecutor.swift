@@ -182,7 +182,7 @@ public actor PositionExecutor: OwnCapitalSender {
     /// proceeds are the `Sold` event's.
     func swapOnce(_ account: OwnCapitalAccount, sell token: Address, amount: UInt256, path: [Opportunity.Hop], id: [UInt8],
                   signed: (String) -> Void) async -> (receipt: (hash: String, proceeds: UInt256)?, refusal: Refusal?) {
-        guard let s = await caughtUp(account) else { return (nil, Refusal("stale", "behind", "our state did not reach the chain's head within \(configuration.catchUp)")) }
+        guard let s = await caughtUp(account, state: state, within: configuration.catchUp) else { return (nil, Refusal("stale", "behind", "our state did not reach the chain's head within \(configuration.catchUp)")) }
         let q: Requote
         switch Requote.quote(path, amountIn: amount, on: s) {
         case .failure(let f): return (nil, Refusal("requote", "failed", "\(f)"))
@@ -208,18 +208,6 @@ public actor PositionExecutor: OwnCapitalSender {
         }
         // Whether the node still holds it (an unread answer counts as holding it).
         return (try? await account.eth.rpc.call("eth_getTransactionByHash", [.string(hash)])) != .null ? .waiting : .never
-    }
-
-    /// Our state once it has the chain's head (the block a previous swap of ours landed in, say):
-    /// the quote must be on the state the swap lands on. nil if it does not get there in `catchUp`.
-    func caughtUp(_ account: OwnCapitalAccount) async -> ChainState? {
-        let head = (try? await account.eth.blockNumber()) ?? 0
-        let deadline = ContinuousClock.now + configuration.catchUp
-        while ContinuousClock.now < deadline, !Task.isCancelled {
-            if let s = state.state(chain: account.chainID), s.block >= head { return s }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return nil
     }
 
     /// An opening swap's fate: open with what it bought, failed, or still opening.

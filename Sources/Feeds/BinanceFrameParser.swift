@@ -192,31 +192,18 @@ public struct BinanceFrameParser: Sendable {
     }
 
     func bookTicker(_ s: inout ByteScanner, _ sym: Int) throws(FrameError) -> BookTicker {
-        try s.expect(0x7b)
-        var seen: UInt8 = 0
         var t = BookTicker(symbol: sym, updateID: 0, bid: .zero, bidQty: .zero, ask: .zero, askQty: .zero)
-        if !s.take(0x7d) {
-            repeat {
-                let key = try s.string()
-                try s.expect(0x3a)
-                var bit: UInt8 = 0
-                if key.count == 1 {
-                    switch s.p[key.lowerBound] {
-                    case 0x75: bit = 1; t.updateID = try s.uint()
-                    case 0x73: bit = 2; try sameSymbol(&s, sym)
-                    case 0x62: bit = 4; t.bid = try s.decimal()
-                    case 0x42: bit = 8; t.bidQty = try s.decimal()
-                    case 0x61: bit = 16; t.ask = try s.decimal()
-                    case 0x41: bit = 32; t.askQty = try s.decimal()
-                    default: try s.skip()
-                    }
-                } else {
-                    try s.skip()
-                }
-                guard seen & bit == 0 else { throw FrameError(.duplicateField) }
-                seen |= bit
-            } while s.take(0x2c)
-            try s.expect(0x7d)
+        let seen = try s.fields { (s, key) throws(FrameError) -> UInt16 in
+            guard key.count == 1 else { try s.skip(); return 0 }
+            switch s.p[key.lowerBound] {
+            case 0x75: t.updateID = try s.uint(); return 1
+            case 0x73: try sameSymbol(&s, sym); return 2
+            case 0x62: t.bid = try s.decimal(); return 4
+            case 0x42: t.bidQty = try s.decimal(); return 8
+            case 0x61: t.ask = try s.decimal(); return 16
+            case 0x41: t.askQty = try s.decimal(); return 32
+            default: try s.skip(); return 0
+            }
         }
         guard seen == 63 else { throw FrameError(.missingField) }
         guard !t.bid.isZero, !t.ask.isZero, t.bid < t.ask else { throw FrameError(.crossedBook) }
@@ -224,38 +211,25 @@ public struct BinanceFrameParser: Sendable {
     }
 
     func aggTrade(_ s: inout ByteScanner, _ sym: Int) throws(FrameError) -> AggTrade {
-        try s.expect(0x7b)
-        var seen: UInt16 = 0
         var t = AggTrade(symbol: sym, aggID: 0, price: .zero, quantity: .zero, firstTradeID: 0, lastTradeID: 0, eventTime: 0, tradeTime: 0, buyerIsMaker: false)
-        if !s.take(0x7d) {
-            repeat {
-                let key = try s.string()
-                try s.expect(0x3a)
-                var bit: UInt16 = 0
-                if key.count == 1 {
-                    switch s.p[key.lowerBound] {
-                    case 0x65:  // e
-                        bit = 1
-                        guard s.peek() == 0x22 else { throw FrameError(.wrongType) }
-                        guard s.equals(try s.string(), "aggTrade") else { throw FrameError(.unknownEvent) }
-                    case 0x45: bit = 2; t.eventTime = try s.uint()
-                    case 0x73: bit = 4; try sameSymbol(&s, sym)
-                    case 0x61: bit = 8; t.aggID = try s.uint()
-                    case 0x70: bit = 16; t.price = try s.decimal()
-                    case 0x71: bit = 32; t.quantity = try s.decimal()
-                    case 0x66: bit = 64; t.firstTradeID = try s.uint()
-                    case 0x6c: bit = 128; t.lastTradeID = try s.uint()
-                    case 0x54: bit = 256; t.tradeTime = try s.uint()
-                    case 0x6d: bit = 512; t.buyerIsMaker = try s.bool()
-                    default: try s.skip()
-                    }
-                } else {
-                    try s.skip()
-                }
-                guard seen & bit == 0 else { throw FrameError(.duplicateField) }
-                seen |= bit
-            } while s.take(0x2c)
-            try s.expect(0x7d)
+        let seen = try s.fields { (s, key) throws(FrameError) -> UInt16 in
+            guard key.count == 1 else { try s.skip(); return 0 }
+            switch s.p[key.lowerBound] {
+            case 0x65:  // e
+                guard s.peek() == 0x22 else { throw FrameError(.wrongType) }
+                guard s.equals(try s.string(), "aggTrade") else { throw FrameError(.unknownEvent) }
+                return 1
+            case 0x45: t.eventTime = try s.uint(); return 2
+            case 0x73: try sameSymbol(&s, sym); return 4
+            case 0x61: t.aggID = try s.uint(); return 8
+            case 0x70: t.price = try s.decimal(); return 16
+            case 0x71: t.quantity = try s.decimal(); return 32
+            case 0x66: t.firstTradeID = try s.uint(); return 64
+            case 0x6c: t.lastTradeID = try s.uint(); return 128
+            case 0x54: t.tradeTime = try s.uint(); return 256
+            case 0x6d: t.buyerIsMaker = try s.bool(); return 512
+            default: try s.skip(); return 0
+            }
         }
         guard seen == 1023 else { throw FrameError(.missingField) }
         guard !t.price.isZero, t.firstTradeID <= t.lastTradeID else { throw FrameError(.wrongType) }
@@ -263,32 +237,19 @@ public struct BinanceFrameParser: Sendable {
     }
 
     mutating func depth(_ s: inout ByteScanner, _ sym: Int) throws(FrameError) -> Frame {
-        try s.expect(0x7b)
-        var seen: UInt8 = 0
         var last: UInt64 = 0
+        var bids = self.bids, asks = self.asks
+        self.bids = []
+        self.asks = []
+        defer { (self.bids, self.asks) = (bids, asks) }
         bids.removeAll(keepingCapacity: true)
         asks.removeAll(keepingCapacity: true)
-        if !s.take(0x7d) {
-            repeat {
-                let key = try s.string()
-                try s.expect(0x3a)
-                var bit: UInt8 = 0
-                if s.equals(key, "lastUpdateId") {
-                    bit = 1
-                    last = try s.uint()
-                } else if s.equals(key, "bids") {
-                    bit = 2
-                    try levels(&s, &bids)
-                } else if s.equals(key, "asks") {
-                    bit = 4
-                    try levels(&s, &asks)
-                } else {
-                    try s.skip()
-                }
-                guard seen & bit == 0 else { throw FrameError(.duplicateField) }
-                seen |= bit
-            } while s.take(0x2c)
-            try s.expect(0x7d)
+        let seen = try s.fields { (s, key) throws(FrameError) -> UInt16 in
+            if s.equals(key, "lastUpdateId") { last = try s.uint(); return 1 }
+            if s.equals(key, "bids") { try levels(&s, &bids); return 2 }
+            if s.equals(key, "asks") { try levels(&s, &asks); return 4 }
+            try s.skip()
+            return 0
         }
         guard seen == 7 else { throw FrameError(.missingField) }
         // Bids strictly falling, asks strictly rising, and the book not crossed.
@@ -315,27 +276,16 @@ public struct BinanceFrameParser: Sendable {
     }
 
     func shutdown(_ s: inout ByteScanner) throws(FrameError) -> Frame {
-        try s.expect(0x7b)
-        var seen: UInt8 = 0
         var time: UInt64 = 0
-        if !s.take(0x7d) {
-            repeat {
-                let key = try s.string()
-                try s.expect(0x3a)
-                if s.equals(key, "e") {
-                    guard seen & 1 == 0 else { throw FrameError(.duplicateField) }
-                    seen |= 1
-                    guard s.peek() == 0x22 else { throw FrameError(.wrongType) }
-                    guard s.equals(try s.string(), "serverShutdown") else { throw FrameError(.unknownEvent) }
-                } else if s.equals(key, "E") {
-                    guard seen & 2 == 0 else { throw FrameError(.duplicateField) }
-                    seen |= 2
-                    time = try s.uint()
-                } else {
-                    try s.skip()
-                }
-            } while s.take(0x2c)
-            try s.expect(0x7d)
+        let seen = try s.fields { (s, key) throws(FrameError) -> UInt16 in
+            if s.equals(key, "e") {
+                guard s.peek() == 0x22 else { throw FrameError(.wrongType) }
+                guard s.equals(try s.string(), "serverShutdown") else { throw FrameError(.unknownEvent) }
+                return 1
+            }
+            if s.equals(key, "E") { time = try s.uint(); return 2 }
+            try s.skip()
+            return 0
         }
         guard seen & 1 != 0 else { throw FrameError(.missingField) }
         return .serverShutdown(eventTime: time)

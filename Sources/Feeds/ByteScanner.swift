@@ -139,6 +139,25 @@ struct ByteScanner {
         return true
     }
 
+    /// Reads an object's members: `member` reads the value of the key at the range and returns
+    /// its bit (0: an unknown key, skipped); a bit seen twice is a duplicate. Returns the bits seen.
+    @inline(__always)
+    mutating func fields(_ member: (inout ByteScanner, Range<Int>) throws(FrameError) -> UInt16) throws(FrameError) -> UInt16 {
+        try expect(0x7b)
+        var seen: UInt16 = 0
+        if take(0x7d) { return seen }
+        repeat {
+            let key = try string()
+            try expect(0x3a)
+            let bit = try member(&self, key)
+            if bit == 0 { continue }
+            guard seen & bit == 0 else { throw FrameError(.duplicateField) }
+            seen |= bit
+        } while take(0x2c)
+        try expect(0x7d)
+        return seen
+    }
+
     /// Skips one value of any kind, checking its syntax.
     mutating func skip(depth: Int = 0) throws(FrameError) {
         guard depth < Self.maxDepth else { throw FrameError(.notJSON) }

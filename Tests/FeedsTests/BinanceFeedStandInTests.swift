@@ -129,6 +129,58 @@ import Testing
     }
 }
 
+/// Connections replaced before the server's age cut (here every 3 s): make-before-break, so no
+/// outage, no resync, no trade missed and no book ever stale; the plan shards streams at 1,024 a
+/// connection; the REST book ticker.
+@Suite(.serialized) struct BinanceFeedRotationTests {
+    typealias T = BinanceFeedStandInTests
+
+    @Test func rotationLosesNothing() async throws {
+        let server = try BinanceStandIn(seed: 5, scale: 10)
+        defer { server.stop() }
+        var o = T.options()
+        o.maxConnectionAge = .seconds(3)
+        let feed = BinanceFeed(streamBase: server.ws, rest: BinanceREST(base: server.rest), symbols: T.symbols, options: o)
+        try await T.running(feed) {
+            try await T.until(10, "every book has a price") { feed.status.symbols.allSatisfy { $0.status == .fresh } }
+            var samples = 0
+            let end = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < end {
+                #expect(feed.status.symbols.allSatisfy { $0.status == .fresh })
+                samples += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await T.noTradeLost(feed, server)
+            let s = feed.status
+            #expect(s.connectionsOpened >= 4 && s.reconnects == 0 && s.counters.gaps == 0 && s.counters.resyncs == 0, "\(s.connectionsOpened) \(s.reconnects)")
+            // Old book frames from the overlapping connections were dropped, not applied.
+            #expect(s.counters.oldBook > 0 && s.counters.duplicateTrades > 0)
+            let log = try await server.log()
+            #expect(log["violations"]?.arrayValue?.isEmpty == true && T.int(log["connections"]) == s.connectionsOpened)
+            #expect(samples >= 80)
+        }
+    }
+
+    @Test func streamsAreShardedAt1024AConnection() {
+        let symbols = (0..<600).map { "S\($0)USDT" }
+        let feed = BinanceFeed(streamBase: "ws://127.0.0.1:1", rest: BinanceREST(base: "http://127.0.0.1:1"), symbols: symbols)
+        let plan = feed.plan
+        #expect(plan.map(\.count) == [1024, 776])
+        #expect(Set(plan.joined()).count == 1800 && plan[0][0] == "s0usdt@bookTicker" && plan[0][2] == "s0usdt@depth20@100ms")
+    }
+
+    @Test func theRESTBookTickerAndDepthAreReadStrictly() async throws {
+        let server = try BinanceStandIn(seed: 6)
+        defer { server.stop() }
+        let rest = BinanceREST(base: server.rest)
+        let t = try await rest.bookTicker("ETHUSDT")
+        #expect(!t.bid.isZero && t.bid < t.ask)
+        let d = try await rest.depth("BTCUSDT", limit: 20)
+        #expect(d.bids.count == 20 && d.asks.count == 20 && d.bids[0].price < d.asks[0].price && d.lastUpdateID > 0)
+        await #expect(throws: BinanceREST.Failure.self) { _ = try await rest.bookTicker("DOGEUSDT") }
+    }
+}
+
 /// Ten minutes of misbehaviour in one (time compressed tenfold): a misbehaviour every 3 s on
 /// average, in seeded rounds of every kind.
 @Suite(.serialized) struct BinanceFeedChaosTests {

@@ -22,6 +22,26 @@ import Testing
         #expect(m.read(s) == e)
     }
 
+    /// A pool's price and the exchange's for the same pair sit side by side (the exchange under
+    /// its own venue); the exchange's ages out after its limit, the pool's does not.
+    @Test func sourcesSitSideBySideAndOnlyTheExchangesAges() {
+        let m = PriceMatrix(expected: 4)
+        let a = Self.token(1), b = Self.token(2)
+        let pool = m.slot(for: .init(chainID: 1, tokenA: a, tokenB: b, venue: 3))
+        let cex = m.slot(for: .init(chainID: 1, tokenA: a, tokenB: b, venue: PriceMatrix.cexBinanceVenue))
+        #expect(pool != cex)
+        m.write(pool, .init(price: 2_000, block: 10, writtenAt: 1_000, source: .dex))
+        m.write(cex, .init(price: 2_010, block: 0, writtenAt: 1_000, source: .cexBinance))
+        let limits = PriceMatrix.Staleness()
+        let tenSeconds: UInt64 = 10_000_000_000
+        #expect(m.read(cex, freshAt: 1_000 + tenSeconds, staleness: limits)?.price == 2_010)
+        #expect(m.read(cex, freshAt: 1_001 + tenSeconds, staleness: limits) == nil)
+        #expect(m.read(pool, freshAt: 1_000 + 100 * tenSeconds, staleness: limits)?.source == .dex)
+        var strict = PriceMatrix.Staleness()
+        strict.maxAge[.dex] = 5
+        #expect(m.read(pool, freshAt: 1_006, staleness: strict) == nil)
+    }
+
     /// Writers on two threads keep adding slots (the directory grows past its first size) and
     /// rewriting them while two readers read: every entry read is one a writer wrote whole.
     @Test func readersNeverSeeATornEntry() {
