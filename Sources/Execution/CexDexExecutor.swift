@@ -1,6 +1,7 @@
 import EVMCodec
 import EVMPrimitives
 import EthClient
+import AMMMath
 import GRDB
 import Logging
 import MarketWatch
@@ -8,12 +9,12 @@ import Opportunities
 
 /// CEX–DEX trades (design item #32) on own capital: the DEX leg is one swap of the executor's
 /// inventory on the opportunity's pool, at exactly what our state quotes (the simulation must
-/// return it, and it is the swap's minimum), on the state of the block it was sized on (a later
-/// block gets an opportunity of its own); the exchange leg is a hedge intent, journaled
+/// return it, and it is the swap's minimum); a leg that reaches execution on a later block than it
+/// was sized on is sized again there against the same fair value. The exchange leg is a hedge intent, journaled
 /// (`cex_hedge`), since nothing trades on an exchange here. The leg's profit is valued at the
 /// opportunity's fair price: expected on our state at submission, realized from the `Sold`
 /// event, both journaled with what detection saw (`receipt`).
-public actor CexDexExecutor: OwnCapitalSender {
+public actor CexDexExecutor {
     public struct Configuration: Sendable {
         public var legs = LegSettings()
         public var deadlineSeconds: UInt64 = 120
@@ -38,36 +39,55 @@ public actor CexDexExecutor: OwnCapitalSender {
     }
 
     public let configuration: Configuration
-    var settings: LegSettings { configuration.legs }
-    let strategyName = "cexDex"
-    let accounts: [UInt64: OwnCapitalAccount]
+    /// Per chain, the accounts of the chain's keys (one executor, several senders).
+    let accounts: [UInt64: [OwnCapitalAccount]]
+    /// A sender per key index: each key's nonces, and whether it is busy on a chain.
+    let lanes: [CexDexLane]
+    var taken: [UInt64: Set<Int>] = [:]
     let state: any ChainStateSource
     let journal: Journal
     let logger: Logger
-    var nonces: [UInt64: NonceManager] = [:]
-    var gas: [UInt64: GasOracle] = [:]
-    var busy: Set<UInt64> = []
     var followers = Followers()
     public private(set) var trades: [Trade] = []
     public private(set) var refusals: [String: Int] = [:]
     var accepting = true
 
+    /// `accounts`: one per chain and key; several keys on a chain (the same executor) trade
+    /// several legs at once, each sender with its own nonces.
     public init(configuration: Configuration = .init(), accounts: [OwnCapitalAccount], state: any ChainStateSource, journal: Journal, logger: Logger) {
         self.configuration = configuration
-        self.accounts = Dictionary(uniqueKeysWithValues: accounts.map { ($0.chainID, $0) })
+        let byChain = Dictionary(grouping: accounts, by: \.chainID)
+        self.accounts = byChain
+        let width = byChain.values.map(\.count).max() ?? 0
+        lanes = (0..<width).map { k in CexDexLane(settings: configuration.legs, accounts: byChain.values.compactMap { k < $0.count ? $0[k] : nil }, journal: journal) }
         self.state = state
         self.journal = journal
         self.logger = logger
-        for a in accounts { nonces[a.chainID] = NonceManager(chain: a.chainID, sender: a.key.address, journal: journal, eth: a.eth) }
     }
 
-    /// The own-capital accounts, by chain.
-    public var inventories: [OwnCapitalAccount] { accounts.values.sorted { $0.chainID < $1.chainID } }
+    /// The own-capital accounts, one per chain (the executor holding the inventory).
+    public var inventories: [OwnCapitalAccount] { accounts.values.compactMap(\.first).sorted { $0.chainID < $1.chainID } }
 
-    /// Settles the accounts' nonces at a start.
+    /// Settles the senders' nonces at a start.
     public func recover() async throws {
-        for n in nonces.values { _ = try await n.recover() }
+        for lane in lanes { try await lane.recover() }
     }
+
+    /// A sender free on `chain`, taken until `release`; waits up to the legs' lock wait.
+    func acquire(_ chain: UInt64) async -> Int? {
+        let deadline = ContinuousClock.now + configuration.legs.maxLockWait
+        while true {
+            let count = accounts[chain]?.count ?? 0
+            if let k = (0..<count).first(where: { !taken[chain, default: []].contains($0) }) {
+                taken[chain, default: []].insert(k)
+                return k
+            }
+            guard ContinuousClock.now < deadline, !Task.isCancelled else { return nil }
+            try? await Task.sleep(for: configuration.legs.poll)
+        }
+    }
+
+    func release(_ chain: UInt64, _ k: Int) { taken[chain]?.remove(k) }
 
     /// Journals `o` and trades it in the background (a refusal is counted and journaled).
     public func submit(_ o: Opportunity) {
@@ -100,38 +120,51 @@ public actor CexDexExecutor: OwnCapitalSender {
             return .failure(Refusal("validate", "invalid", "not a one-hop CEX–DEX opportunity"))
         }
         guard o.expiresAt > now else { return .failure(Refusal("validate", "expired")) }
-        guard let account = accounts[hop.chainID] else { return .failure(Refusal("strategy", "cexDexNotConfigured", "no CEX–DEX executor on chain \(hop.chainID)")) }
-        guard let s = await caughtUp(account, state: state, within: configuration.catchUp) else { return .failure(Refusal("stale", "behind", "our state did not reach the chain's head within \(configuration.catchUp)")) }
-        // Sized on its block's state: on a later one it is no longer the optimum, and the detector
-        // sizes the pool again on that block (one opportunity per pool and direction per block).
-        guard s.block == o.blockNumber else {
-            return .failure(Refusal("stale", "newerState", "sized on block \(o.blockNumber), the chain is at \(s.block)"))
+        guard accounts[hop.chainID] != nil else { return .failure(Refusal("strategy", "cexDexNotConfigured", "no CEX–DEX executor on chain \(hop.chainID)")) }
+        // A free sender first: the quote is made on the state right before sending.
+        guard let k = await acquire(hop.chainID), let account = accounts[hop.chainID]?[k] else {
+            return .failure(Refusal("lock", "senderBusy", "every CEX–DEX key of chain \(hop.chainID) stayed busy for \(configuration.legs.maxLockWait)"))
+        }
+        defer { release(hop.chainID, k) }
+        let lane = lanes[k]
+        guard let s = await lane.caughtUp(account, state: state, within: configuration.catchUp) else { return .failure(Refusal("stale", "behind", "our state did not reach the chain's head within \(configuration.catchUp)")) }
+        // Sized on its block's state; on a later block (it waited behind other deliveries, or for
+        // the key) the optimum is sized again on that block's pool against the same fair value.
+        var amountIn = o.amountIn
+        if s.block != o.blockNumber {
+            guard let id = s.book.id(of: hop.pool) else { return .failure(Refusal("requote", "failed", "\(hop.pool.checksummed) is not watched")) }
+            let (num, den) = hop.tokenOut == ref.base ? (ref.fairNumerator, ref.fairDenominator) : (ref.fairDenominator, ref.fairNumerator)
+            guard let resized = FairValueSizing.optimize(s.book[id], zeroForOne: hop.tokenIn == s.token0[id.index], valueNumerator: num,
+                                                         valueDenominator: den, maxIn: o.amountIn * 4) else {
+                return .failure(Refusal("requote", "moved", "no gain left against the fair value at block \(s.block) (sized on \(o.blockNumber))"))
+            }
+            amountIn = resized.amountIn
         }
         let q: Requote
-        switch Requote.quote(o.path, amountIn: o.amountIn, on: s) {
+        switch Requote.quote(o.path, amountIn: amountIn, on: s) {
         case .failure(let f): return .failure(Refusal("requote", "failed", "\(f)"))
         case .success(let quoted): q = quoted
         }
         let gasCost = o.grossProfit &- o.netProfit
-        guard let expected = ref.profit(paid: o.amountIn, got: q.amountOut, gotToken: hop.tokenOut), expected > gasCost else {
+        guard let expected = ref.profit(paid: amountIn, got: q.amountOut, gotToken: hop.tokenOut), expected > gasCost else {
             return .failure(Refusal("requote", "moved", "the pool moved since detection: \(q.amountOut) out where \(hop.amountOut) was seen"))
         }
         let held = await account.eth.balance(of: account.executor, token: hop.tokenIn, block: s.block) ?? .zero
-        guard held >= o.amountIn else { return .failure(Refusal("inventory", "short", "the executor holds \(held) of \(o.amountIn)")) }
+        guard held >= amountIn else { return .failure(Refusal("inventory", "short", "the executor holds \(held) of \(amountIn)")) }
         let deadline = UInt256(WallClock.nanoseconds() / 1_000_000_000 + configuration.deadlineSeconds)
-        let data = try! CrossChainExecutor.sell.calldata([.address(hop.tokenIn), .uint(o.amountIn), ExecutorCall.steps(q.steps), .uint(q.amountOut), .uint(deadline)])
+        let data = try! CrossChainExecutor.sell.calldata([.address(hop.tokenIn), .uint(amountIn), ExecutorCall.steps(q.steps), .uint(q.amountOut), .uint(deadline)])
         let hedge = CexHedge(opportunity: Hex.encode(o.id), chainID: hop.chainID, symbol: ref.symbol, sellsBase: ref.hedgeSellsBase,
-                             quantity: hop.tokenOut == ref.base ? q.amountOut : o.amountIn, fairNumerator: ref.fairNumerator,
+                             quantity: hop.tokenOut == ref.base ? q.amountOut : amountIn, fairNumerator: ref.fairNumerator,
                              fairDenominator: ref.fairDenominator, txHash: "", status: "pending")
         var landedHash = ""
-        let result = await transact(account, opportunity: o.id, data: data, expect: q.amountOut, whenSigned: { landedHash = $0 })
+        let result = await lane.send(account, opportunity: o.id, data: data, expect: q.amountOut) { landedHash = $0 }
         switch result {
         case .failure(let r):
             return .failure(r)
         case .success(let receipt):
             let out = LegReceipt.sold(receipt.logs, executor: account.executor) ?? q.amountOut
-            let realized = ref.profit(paid: o.amountIn, got: out, gotToken: hop.tokenOut) ?? .zero
-            let trade = Trade(opportunity: o.id, chainID: hop.chainID, txHash: receipt.txHash, tokenIn: hop.tokenIn, tokenOut: hop.tokenOut, amountIn: o.amountIn, amountOut: out,
+            let realized = ref.profit(paid: amountIn, got: out, gotToken: hop.tokenOut) ?? .zero
+            let trade = Trade(opportunity: o.id, chainID: hop.chainID, txHash: receipt.txHash, tokenIn: hop.tokenIn, tokenOut: hop.tokenOut, amountIn: amountIn, amountOut: out,
                               detected: o.grossProfit, expected: expected, realized: realized)
             trades.append(trade)
             var h = hedge
@@ -148,6 +181,32 @@ public actor CexDexExecutor: OwnCapitalSender {
             logger.info("CEX–DEX leg landed", metadata: ["arb.opportunity": "\(Hex.encode(o.id))", "arb.realized": "\(realized)", "arb.expected": "\(expected)"])
             return .success(trade)
         }
+    }
+}
+
+/// One CEX–DEX sender key's own-capital transactions, on each chain it has an account on: its
+/// nonces and its busy flag per chain.
+actor CexDexLane: OwnCapitalSender {
+    let settings: LegSettings
+    let strategyName = "cexDex"
+    let journal: Journal
+    var nonces: [UInt64: NonceManager] = [:]
+    var gas: [UInt64: GasOracle] = [:]
+    var busy: Set<UInt64> = []
+
+    init(settings: LegSettings, accounts: [OwnCapitalAccount], journal: Journal) {
+        self.settings = settings
+        self.journal = journal
+        for a in accounts { nonces[a.chainID] = NonceManager(chain: a.chainID, sender: a.key.address, journal: journal, eth: a.eth) }
+    }
+
+    func recover() async throws {
+        for n in nonces.values { _ = try await n.recover() }
+    }
+
+    func send(_ account: OwnCapitalAccount, opportunity: [UInt8], data: [UInt8], expect: UInt256,
+              whenSigned: (String) -> Void) async -> Result<LegReceipt, Refusal> {
+        await transact(account, opportunity: opportunity, data: data, expect: expect, whenSigned: whenSigned)
     }
 }
 

@@ -7,29 +7,32 @@ are away from the CEX mid for about a block before the market brings them there:
 spread a searcher can trade first.
 
 The CEX–DEX trades' own capital is an executor of its own (`executors.cexDex`, the
-CrossChainArbitrage contract's `sell`) holding WETH, USDC and USDT, with a key of its own."""
+CrossChainArbitrage contract's `sell`) holding WETH, USDC and USDT, with keys of their own."""
 import math
 
-INVENTORY = {"WETH": 300, "USDC": 600_000, "USDT": 600_000}
+INVENTORY = {"WETH": 1_000, "USDC": 2_000_000, "USDT": 2_000_000}
+SENDERS = 3
 SYMBOLS = {"ETHUSDT": 2000.0, "BTCUSDT": 40000.0, "USDCUSDT": 1.0}
 PLACES = {"ETHUSDT": 2, "BTCUSDT": 2, "USDCUSDT": 4}
 
 
 def deploy_inventory(lab, seed):
-    """The cexDex executor, its key (authorised, funded with gas) and its inventory; into the manifest."""
+    """The cexDex executor, its keys (authorised, funded with gas: legs at once, each key with its
+    own nonces) and its inventory; into the manifest."""
     from eth_account import Account
     from eth_utils import keccak
     from .lab import ours
     m = lab.m
-    key = "0x" + keccak(text=f"arbiter-lab-cex-dex-{seed}").hex()
+    keys = ["0x" + keccak(text=f"arbiter-lab-cex-dex-{seed}-{i}").hex() for i in range(SENDERS)]
     executor = m["executors"]["cexDex"] = lab.deploy(ours("CrossChainArbitrage"))
-    sender = Account.from_key(key).address
-    lab.send(executor, "set_executor(address,bool)", ["address", "bool"], [sender, True])
-    lab.node.fund(sender, 100 * 10**18)
+    for key in keys:
+        sender = Account.from_key(key).address
+        lab.send(executor, "set_executor(address,bool)", ["address", "bool"], [sender, True])
+        lab.node.fund(sender, 100 * 10**18)
     for sym, units in INVENTORY.items():
         lab.mint(sym, executor, units * 10 ** m["tokens"][sym]["decimals"])
-    m["cexDexKey"] = key
-    return key
+    m["cexDexKeys"] = keys
+    return keys
 
 
 def source(statarb):

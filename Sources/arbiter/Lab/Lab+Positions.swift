@@ -35,13 +35,22 @@ struct PositionReport {
     static func balances(_ inventories: [OwnCapitalAccount], tokens: [Address]) async -> [String: UInt256]? {
         var out: [String: UInt256] = [:]
         for a in inventories {
-            guard let head = try? await a.eth.blockNumber() else { return nil }
+            guard let head = await retried({ try? await a.eth.blockNumber() }) else { return nil }
             for t in tokens {
-                guard let b = await a.eth.balance(of: a.executor, token: t, block: head) else { return nil }
+                guard let b = await retried({ await a.eth.balance(of: a.executor, token: t, block: head) }) else { return nil }
                 out["\(a.chainID) \(t.checksummed)"] = b
             }
         }
         return out
+    }
+
+    /// `read` until it answers, at most three times 250 ms apart (a devnet busy at the run's end).
+    static func retried<T>(_ read: () async -> T?) async -> T? {
+        for attempt in 0..<3 {
+            if let v = await read() { return v }
+            if attempt < 2 { try? await Task.sleep(for: .milliseconds(250)) }
+        }
+        return nil
     }
 
     /// The run's positions (those not in the journal at its start) against the balances.

@@ -154,8 +154,9 @@ struct Lab: AsyncParsableCommand {
             cexPrices = p
             cexDetection = CexPlan.detection(registry, prices: p, watchers: watchers, bus: bus, logger: logger)
             for d in detection where d.status.chainID == first.id { d.align(with: p) }
-            if let k = try devnets[0].manifest?["cexDexKey"]?.stringValue.map({ try PrivateKey(hex: $0) }) {
-                cexExecutor = try await CexPlan.executor(registry, watchers: watchers, key: k, flashbotsKey: flashbotsKey, journal: journal, logger: logger)
+            let keys = try (devnets[0].manifest?["cexDexKeys"]?.arrayValue ?? []).compactMap(\.stringValue).map { try PrivateKey(hex: $0) }
+            if !keys.isEmpty {
+                cexExecutor = try await CexPlan.executor(registry, watchers: watchers, keys: keys, flashbotsKey: flashbotsKey, journal: journal, logger: logger)
             }
         }
         let cexInventories = await cexExecutor?.inventories ?? []

@@ -76,16 +76,16 @@ enum CexPlan {
         }
     }
 
-    /// The executor on the watched chains with execution on and a `cexDex` executor, with `key`;
-    /// nil when no chain has both.
-    static func executor(_ registry: Registry, watchers: [ChainWatcher], key: PrivateKey, flashbotsKey: PrivateKey, journal: Journal,
+    /// The executor on the watched chains with execution on and a `cexDex` executor, with `keys`
+    /// (several: legs at once, each key with its own nonces); nil when no chain has both.
+    static func executor(_ registry: Registry, watchers: [ChainWatcher], keys: [PrivateKey], flashbotsKey: PrivateKey, journal: Journal,
                          logger: Logger) async throws -> CexDexExecutor? {
         var accounts: [OwnCapitalAccount] = []
         for w in watchers {
             let id = w.configuration.chainID
             guard let chain = registry.chains.first(where: { $0.id == id }), chain.execution, let executor = chain.executors["cexDex"],
                   let route = ExecutionPlan.route(chain, rpc: w.configuration.rpc, flashbotsKey: flashbotsKey) else { continue }
-            accounts.append(OwnCapitalAccount(chainID: id, eth: EthClient(w.configuration.rpc), route: route, key: key, executor: executor))
+            for key in keys { accounts.append(OwnCapitalAccount(chainID: id, eth: EthClient(w.configuration.rpc), route: route, key: key, executor: executor)) }
         }
         guard !accounts.isEmpty else { return nil }
         let x = CexDexExecutor(accounts: accounts, state: WatcherStates(watchers), journal: journal, logger: logger)

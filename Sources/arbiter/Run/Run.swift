@@ -119,7 +119,8 @@ struct Run: AsyncParsableCommand {
             // CEX–DEX legs, with a key of their own, on the chains with a cexDex executor (its inventory).
             var cexExecutor: CexDexExecutor? = nil
             if let cexKey = try KeySource.load(role: "CEX_DEX", environment: environment),
-               let x = try await CexPlan.executor(registry, watchers: watchers, key: cexKey, flashbotsKey: flashbots, journal: store, logger: logger) {
+               let x = try await CexPlan.executor(registry, watchers: watchers, keys: [cexKey] + (try KeySource.extra(role: "CEX_DEX", environment: environment)),
+                                                  flashbotsKey: flashbots, journal: store, logger: logger) {
                 Output.standardError("CEX–DEX legs on \(await x.inventories.count) chain(s)")
                 cexExecutor = x
             }
