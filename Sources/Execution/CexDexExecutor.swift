@@ -44,6 +44,8 @@ public actor CexDexExecutor {
     /// A sender per key index: each key's nonces, and whether it is busy on a chain.
     let lanes: [CexDexLane]
     var taken: [UInt64: Set<Int>] = [:]
+    /// Pools with a leg on its way: another leg there would be quoted on a state the first changes.
+    var pools: Set<Address> = []
     let state: any ChainStateSource
     let journal: Journal
     let logger: Logger
@@ -121,6 +123,8 @@ public actor CexDexExecutor {
         }
         guard o.expiresAt > now else { return .failure(Refusal("validate", "expired")) }
         guard accounts[hop.chainID] != nil else { return .failure(Refusal("strategy", "cexDexNotConfigured", "no CEX–DEX executor on chain \(hop.chainID)")) }
+        guard pools.insert(hop.pool).inserted else { return .failure(Refusal("lock", "poolBusy", "a leg on \(hop.pool.checksummed) is on its way")) }
+        defer { pools.remove(hop.pool) }
         // A free sender first: the quote is made on the state right before sending.
         guard let k = await acquire(hop.chainID), let account = accounts[hop.chainID]?[k] else {
             return .failure(Refusal("lock", "senderBusy", "every CEX–DEX key of chain \(hop.chainID) stayed busy for \(configuration.legs.maxLockWait)"))

@@ -11,7 +11,7 @@ CrossChainArbitrage contract's `sell`) holding WETH, USDC and USDT, with keys of
 import math
 
 INVENTORY = {"WETH": 1_000, "USDC": 2_000_000, "USDT": 2_000_000}
-SENDERS = 3
+SENDERS = 2
 SYMBOLS = {"ETHUSDT": 2000.0, "BTCUSDT": 40000.0, "USDCUSDT": 1.0}
 PLACES = {"ETHUSDT": 2, "BTCUSDT": 2, "USDCUSDT": 4}
 
