@@ -213,13 +213,16 @@ class StandIn:
             await self.send(c, {"code": 2, "msg": "Invalid request: unknown method", "id": rid})
 
     async def send(self, c, obj=None, raw=None):
+        """True when the frame went out (not to a closed or stalled connection)."""
         if c.closed or time.monotonic() < c.stalled_until:
-            return
+            return False
         try:
             await c.ws.send_str(raw if raw is not None else json.dumps(obj, separators=(",", ":")))
             self.log["framesSent"] += 1
+            return True
         except (ConnectionError, RuntimeError):
             c.closed = True
+            return False
 
     async def close(self, c, why, abort=False):
         if c.closed:
@@ -319,8 +322,8 @@ class StandIn:
             c.skip += 3
         elif action == "malformed":
             for raw in MALFORMED:
-                await self.send(c, raw=raw)
-                self.log["malformedSent"] += 1
+                if await self.send(c, raw=raw):
+                    self.log["malformedSent"] += 1
         elif action == "latePings":
             self.late_pings_until = time.monotonic() + 45.0 / self.scale
         elif action == "freeze":
