@@ -91,6 +91,20 @@ public actor CexDexExecutor {
 
     func release(_ chain: UInt64, _ k: Int) { taken[chain]?.remove(k) }
 
+    /// The leg's input on `s`: as sized, on the block it was sized on; on a later block (it
+    /// waited behind other deliveries, or for a key) sized again on that block's pool against the
+    /// same fair value.
+    static func input(_ o: Opportunity, _ ref: Opportunity.CexDex, _ hop: Opportunity.Hop, on s: ChainState) -> Result<UInt256, Refusal> {
+        guard s.block != o.blockNumber else { return .success(o.amountIn) }
+        guard let id = s.book.id(of: hop.pool) else { return .failure(Refusal("requote", "failed", "\(hop.pool.checksummed) is not watched")) }
+        let (num, den) = hop.tokenOut == ref.base ? (ref.fairNumerator, ref.fairDenominator) : (ref.fairDenominator, ref.fairNumerator)
+        guard let resized = FairValueSizing.optimize(s.book[id], zeroForOne: hop.tokenIn == s.token0[id.index], valueNumerator: num,
+                                                     valueDenominator: den, maxIn: o.amountIn * 4) else {
+            return .failure(Refusal("requote", "moved", "no gain left against the fair value at block \(s.block) (sized on \(o.blockNumber))"))
+        }
+        return .success(resized.amountIn)
+    }
+
     /// Journals `o` and trades it in the background (a refusal is counted and journaled).
     public func submit(_ o: Opportunity) {
         try? journal.record(opportunity: o, receivedAt: WallClock.nanoseconds())
@@ -132,17 +146,10 @@ public actor CexDexExecutor {
         defer { release(hop.chainID, k) }
         let lane = lanes[k]
         guard let s = await lane.caughtUp(account, state: state, within: configuration.catchUp) else { return .failure(Refusal("stale", "behind", "our state did not reach the chain's head within \(configuration.catchUp)")) }
-        // Sized on its block's state; on a later block (it waited behind other deliveries, or for
-        // the key) the optimum is sized again on that block's pool against the same fair value.
-        var amountIn = o.amountIn
-        if s.block != o.blockNumber {
-            guard let id = s.book.id(of: hop.pool) else { return .failure(Refusal("requote", "failed", "\(hop.pool.checksummed) is not watched")) }
-            let (num, den) = hop.tokenOut == ref.base ? (ref.fairNumerator, ref.fairDenominator) : (ref.fairDenominator, ref.fairNumerator)
-            guard let resized = FairValueSizing.optimize(s.book[id], zeroForOne: hop.tokenIn == s.token0[id.index], valueNumerator: num,
-                                                         valueDenominator: den, maxIn: o.amountIn * 4) else {
-                return .failure(Refusal("requote", "moved", "no gain left against the fair value at block \(s.block) (sized on \(o.blockNumber))"))
-            }
-            amountIn = resized.amountIn
+        let amountIn: UInt256
+        switch Self.input(o, ref, hop, on: s) {
+        case .failure(let r): return .failure(r)
+        case .success(let a): amountIn = a
         }
         let q: Requote
         switch Requote.quote(o.path, amountIn: amountIn, on: s) {
@@ -166,25 +173,32 @@ public actor CexDexExecutor {
         case .failure(let r):
             return .failure(r)
         case .success(let receipt):
-            let out = LegReceipt.sold(receipt.logs, executor: account.executor) ?? q.amountOut
-            let realized = ref.profit(paid: amountIn, got: out, gotToken: hop.tokenOut) ?? .zero
-            let trade = Trade(opportunity: o.id, chainID: hop.chainID, txHash: receipt.txHash, tokenIn: hop.tokenIn, tokenOut: hop.tokenOut, amountIn: amountIn, amountOut: out,
-                              detected: o.grossProfit, expected: expected, realized: realized)
-            trades.append(trade)
-            var h = hedge
-            (h.txHash, h.status) = (landedHash.isEmpty ? receipt.txHash : landedHash, "intent")
-            if hop.tokenOut == ref.base { h.quantity = out }
-            do {
-                try journal.record(receipt: .init(txHash: receipt.txHash, opportunity: Hex.encode(o.id), chain: hop.chainID, block: receipt.block, status: 1,
-                                                  gasUsed: 0, effectiveGasPrice: .zero, asset: hop.tokenIn, expectedProfit: expected,
-                                                  detectedProfit: o.grossProfit, realizedProfit: realized, eventProfit: realized), at: WallClock.nanoseconds())
-                try journal.record(hedge: h, at: WallClock.nanoseconds())
-            } catch {
-                logger.error("CEX–DEX trade not journaled", metadata: ["arb.opportunity": "\(Hex.encode(o.id))", "error": "\(error)"])
-            }
-            logger.info("CEX–DEX leg landed", metadata: ["arb.opportunity": "\(Hex.encode(o.id))", "arb.realized": "\(realized)", "arb.expected": "\(expected)"])
-            return .success(trade)
+            return .success(landed(o, ref, hop, receipt: receipt, executor: account.executor, amountIn: amountIn, quoted: q.amountOut,
+                                   expected: expected, hedge: hedge, signed: landedHash))
         }
+    }
+
+    /// A landed leg: its realized profit from the `Sold` event, the receipt row and the hedge intent journaled.
+    func landed(_ o: Opportunity, _ ref: Opportunity.CexDex, _ hop: Opportunity.Hop, receipt: LegReceipt, executor: Address, amountIn: UInt256,
+                quoted: UInt256, expected: Int256, hedge: CexHedge, signed landedHash: String) -> Trade {
+        let out = LegReceipt.sold(receipt.logs, executor: executor) ?? quoted
+        let realized = ref.profit(paid: amountIn, got: out, gotToken: hop.tokenOut) ?? .zero
+        let trade = Trade(opportunity: o.id, chainID: hop.chainID, txHash: receipt.txHash, tokenIn: hop.tokenIn, tokenOut: hop.tokenOut, amountIn: amountIn, amountOut: out,
+                          detected: o.grossProfit, expected: expected, realized: realized)
+        trades.append(trade)
+        var h = hedge
+        (h.txHash, h.status) = (landedHash.isEmpty ? receipt.txHash : landedHash, "intent")
+        if hop.tokenOut == ref.base { h.quantity = out }
+        do {
+            try journal.record(receipt: .init(txHash: receipt.txHash, opportunity: Hex.encode(o.id), chain: hop.chainID, block: receipt.block, status: 1,
+                                              gasUsed: 0, effectiveGasPrice: .zero, asset: hop.tokenIn, expectedProfit: expected,
+                                              detectedProfit: o.grossProfit, realizedProfit: realized, eventProfit: realized), at: WallClock.nanoseconds())
+            try journal.record(hedge: h, at: WallClock.nanoseconds())
+        } catch {
+            logger.error("CEX–DEX trade not journaled", metadata: ["arb.opportunity": "\(Hex.encode(o.id))", "error": "\(error)"])
+        }
+        logger.info("CEX–DEX leg landed", metadata: ["arb.opportunity": "\(Hex.encode(o.id))", "arb.realized": "\(realized)", "arb.expected": "\(expected)"])
+        return trade
     }
 }
 
