@@ -25,6 +25,8 @@ def main(argv=None):
                     help="add the statistical-arbitrage market (stETH, a factor, two mean-reverting pairs) and mine BLOCKS of its history first")
     ap.add_argument("--binance", action="store_true",
                     help="serve a Binance stand-in whose prices lead the statistical-arbitrage market's factor (needs --statarb), and deploy the CEX–DEX inventory")
+    ap.add_argument("--cow", action="store_true",
+                    help="the market settles a large CoW order (a real `settle` by an allow-listed solver) every few blocks (needs --market)")
     ap.add_argument("--mirrors", type=int, default=0,
                     help="serve the same chain on this many more ports, each with its own injected faults (a second provider)")
     ap.add_argument("--parent", type=int, metavar="PID",
@@ -36,6 +38,8 @@ def main(argv=None):
         ap.error("--statarb adds to the lab: it needs --lab")
     if args.binance and (args.statarb is None or not args.market):
         ap.error("--binance quotes the statistical-arbitrage market's factor: it needs --statarb and --market")
+    if args.cow and not args.market:
+        ap.error("--cow settles orders as part of the market: it needs --market")
     if args.market and not args.lab:
         ap.error("--market trades on the lab's pools: it needs --lab")
     # A parent (Swift's Process, via libdispatch) may hand us a mask that blocks SIGTERM/SIGINT;
@@ -47,7 +51,7 @@ def main(argv=None):
     manifest = lab = None
     if args.lab:
         from .lab import Lab
-        lab = Lab(node, seed=args.seed, statarb=args.statarb is not None, binance=args.binance)
+        lab = Lab(node, seed=args.seed, statarb=args.statarb is not None, binance=args.binance, cow=args.cow)
         manifest = lab.deploy_all()
         if lab.statarb and args.statarb > 0:
             lab.statarb.prehistory(args.statarb)

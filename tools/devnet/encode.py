@@ -117,3 +117,29 @@ def inbound_tx(tx: dict) -> dict:
             snake = {"gasPrice": "gas_price", "maxFeePerGas": "max_fee_per_gas", "maxPriorityFeePerGas": "max_priority_fee_per_gas"}.get(k, k)
             out[snake] = inbound_quantity(v, k)
     return out
+
+
+def pending_transaction(raw: str, h: str, sender: str) -> dict:
+    """A signed transaction not in a block yet, as geth shows one: its fields, no block fields."""
+    from eth_account.typed_transactions import TypedTransaction
+    from hexbytes import HexBytes
+    import rlp
+    b = bytes.fromhex(raw.removeprefix("0x"))
+    if b[0] in (1, 2):
+        t = TypedTransaction.from_bytes(HexBytes(b)).as_dict()
+        v = t["v"]
+    else:
+        f = rlp.decode(b)
+        names = ["nonce", "gasPrice", "gas", "to", "value", "data", "v", "r", "s"]
+        t = {n: (int.from_bytes(x, "big") if n not in ("to", "data") else x) for n, x in zip(names, f)}
+        v = t["v"]
+    out = {"hash": h, "from": sender, "nonce": hex(t["nonce"]), "gas": hex(t["gas"]), "value": hex(t["value"]),
+           "input": "0x" + bytes(t["data"]).hex(), "to": ("0x" + bytes(t["to"]).hex()) if t["to"] else None,
+           "v": hex(v), "r": hex(t["r"]), "s": hex(t["s"]), "type": hex(b[0] if b[0] in (1, 2) else 0),
+           "blockHash": None, "blockNumber": None, "transactionIndex": None}
+    if b[0] == 2:
+        out.update({"maxFeePerGas": hex(t["maxFeePerGas"]), "maxPriorityFeePerGas": hex(t["maxPriorityFeePerGas"]),
+                    "chainId": hex(t["chainId"]), "yParity": hex(v), "accessList": []})
+    else:
+        out["gasPrice"] = hex(t["gasPrice"])
+    return out

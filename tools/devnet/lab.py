@@ -60,10 +60,16 @@ def selector(sig):
 class Lab:
     SENDERS = 4
 
-    def __init__(self, node, seed=1, statarb=False, binance=False):
+    def __init__(self, node, seed=1, statarb=False, binance=False, cow=False):
         self.node = node
         self.seed = seed
         self.binance = binance
+        # The CoW solver and order owner are always deployed (`devnet_cowSettle` sends one on
+        # demand); with `cow` the market settles an order every few blocks.
+        from .cow import CowMarket
+        self.cow = CowMarket(self, seed)
+        self.cow_market = cow
+        node.cow = self.cow
         self.statarb = None
         if statarb:
             from .statarb import StatArbMarket
@@ -170,6 +176,7 @@ class Lab:
                 units = 10_000 if sym == "WETH" else 10**9  # WETH is backed by real devnet ETH
                 self.mint(sym, m["lenders"][lender], units * 10 ** t["decimals"])
         m["gpv2Settlement"] = self.deploy(ours("MockGPv2Settlement"))
+        self.cow.deploy()
         # A liquidity bridge (0.05 %), relayed by the deployer (tools/devnet/bridge.py), with
         # liquidity of every token to fill transfers arriving from other lab chains.
         m["bridge"] = {"address": self.deploy(ours("MockBridge"), self.deployer, 500), "feePips": 500, "relayer": self.deployer}
@@ -321,8 +328,11 @@ class Lab:
 
     def start_market(self, loop):
         """After every block, the market puts the next block's swaps in (the server mines them)."""
-        def on_event(kind, _payload):
+        def on_event(kind, payload):
             if kind == "newHeads":
+                if self.cow_market:
+                    # A settlement first: it is pending for the block, ahead of the market's swaps.
+                    loop.call_soon(self.cow.on_head, int(payload["number"], 16))
                 loop.call_soon(self.market_round)
                 if self.statarb:
                     # The statistical-arbitrage market trades late in the block, as most of a block's

@@ -57,6 +57,7 @@ class Node:
         self.drop_bundles = 0        # fault: this many next bundles are accepted but never built into a block
         self.min_tip = 0             # a transaction tipping less waits in the pool (devnet_setMinTip)
         self.txpool = {}             # (sender, nonce) → waiting transaction: raw, hash, fee caps
+        self.raw_by_hash = {}        # hash → raw of every transaction sent (eth_getRawTransactionByHash)
         self._stamp()
         self._record(self.latest_number())
 
@@ -96,11 +97,16 @@ class Node:
         for _ in range(count):
             self._admit_from_pool()
             target = self.latest_number() + 1
+            # Bundles in the order received, each on top of those already in the block, as a
+            # builder merges them: one that no longer lands there (a nonce taken, a revert) is left out.
+            landed, built = [], False
             for raw_txs, reverting, entry in self.bundles.pop(target, []):
-                # One bundle per block here: the first that lands takes it.
-                if self._try_bundle(raw_txs, reverting):
+                built = self._try_bundles(target, landed + [(raw_txs, reverting)])
+                if built:
+                    landed.append((raw_txs, reverting))
                     entry["landed"] = target
-                    break
+            if landed and not built:  # the last one was left out: the block again with those that landed
+                self._try_bundles(target, landed)
             if self.latest_number() < target:  # no bundle landed: mine the block as usual
                 hashes.append(self.t.mine_block(coinbase=coinbase or "0x" + "00" * 20))
             else:
@@ -128,22 +134,27 @@ class Node:
             raise ValidationError(str(e)) from None
         return "0x" + bytes(h).hex()
 
-    def _try_bundle(self, raw_txs, reverting) -> bool:
-        """Lands a bundle at the top of the block being built, as builders place the bundles they
-        are paid for: the block's other transactions follow it (those the bundle invalidated are
-        dropped). A reverting transaction not listed in `reverting` drops the whole bundle."""
-        start = self.snapshots[self.latest_number()]
+    def _try_bundles(self, target, bundles) -> bool:
+        """Lands bundles at the top of block `target`, in order, as builders place the bundles they
+        are paid for: the block's other transactions follow them (those the bundles invalidated are
+        dropped). A reverting transaction not listed in its bundle's `reverting` fails them all
+        (the caller leaves the last one out)."""
+        start = self.snapshots[target - 1]
         self.t.revert_to_snapshot(start)
+        self._stamp()  # a reverted block being built takes the wall clock's time; the chain runs LAG behind it
         try:
-            hashes = [self._apply(raw) for raw in raw_txs]
+            checks = []
+            for raw_txs, reverting in bundles:
+                checks += [(self._apply(raw), reverting) for raw in raw_txs]
             self._reapply_pending()
             self.t.mine_block()
-            for h in hashes:
+            for h, reverting in checks:
                 if self.t.get_transaction_receipt(h)["status"] == 0 and h.lower() not in reverting:
                     raise TransactionFailed("bundle transaction reverted")
             return True
         except (TransactionFailed, ValidationError, ValueError):
             self.t.revert_to_snapshot(start)
+            self._stamp()
             self._reapply_pending()
             return False
 
@@ -233,6 +244,7 @@ class Node:
     def _send(self, raw: str) -> str:
         waiting = self._pool(raw)
         if waiting is not None:
+            self._announce(raw, waiting)
             return waiting
         try:
             h = self._apply(raw)
@@ -241,9 +253,22 @@ class Node:
             raise RPCError(-32000, f"invalid transaction: {e}") from None
         except TransactionFailed as e:
             raise RPCError(3, f"execution reverted: {e}") from None
+        self._announce(raw, h)
         if self.automine:
             self.mine()
         return h
+
+    def _announce(self, raw: str, h: str):
+        """A transaction entered the pool or the block being built: newPendingTransactions subscribers hear of it."""
+        self.raw_by_hash[h.lower()] = raw
+        if not any(True for _ in self.listeners):
+            return
+        try:
+            tx = enc.pending_transaction(raw, h.lower(), Account.recover_transaction(bytes.fromhex(raw.removeprefix("0x"))).lower())
+        except Exception:  # noqa: BLE001 - the node took it, so it decodes; never let a listener's view break a send
+            return
+        for listener in list(self.listeners):
+            listener("newPendingTransactions", tx)
 
     def fund(self, address: str, wei: int):
         self._send(self._sign({"from": self.accounts[0], "to": to_checksum_address(address), "value": wei, "gas": 21000}))
@@ -444,6 +469,12 @@ class Node:
                         "maxPriorityFeePerGas": hex(w["tip_cap"]), "blockHash": None, "blockNumber": None, "transactionIndex": None}
         return None
 
+    def rpc_eth_getRawTransactionByHash(self, h):
+        """The signed bytes of a transaction sent to this node (pending or mined), as geth answers; null if unknown."""
+        if not isinstance(h, str):
+            raise RPCError(-32602, "a transaction hash")
+        return self.raw_by_hash.get(h.lower())
+
     def rpc_eth_getTransactionReceipt(self, h):
         try:
             r = self.t.get_transaction_receipt(h)
@@ -497,6 +528,8 @@ class Node:
             raise RPCError(-32602, "txs must be a non-empty array of raw transactions")
         reverting = set(h.lower() for h in bundle.get("revertingTxHashes", []))
         entry = {"target": target, "txs": ["0x" + keccak(hexstr=t).hex() for t in txs], "signer": self.relay_signer, "landed": None}
+        for h, t in zip(entry["txs"], txs):
+            self.raw_by_hash[h] = t
         self.bundle_log.append(entry)
         if self.drop_bundles > 0:  # accepted, as a relay would, but no builder includes it
             self.drop_bundles -= 1
@@ -514,6 +547,7 @@ class Node:
         coinbase = "0x" + "00" * 20
         try:
             self.t.revert_to_snapshot(self.snapshots[self.latest_number()])
+            self._stamp()
             before = self.t.get_balance(coinbase)
             hashes = [self._apply(raw) for raw in txs]
             self.t.mine_block()
@@ -546,6 +580,7 @@ class Node:
             raise RPCError(-32000, f"bundle simulation failed: {e}") from None
         finally:
             self.t.revert_to_snapshot(snap)
+            self._stamp()
             self._reapply_pending()
 
     # ------------------------------------------------------------------ control
@@ -597,6 +632,24 @@ class Node:
         dropped = [w["hash"] for w in self.txpool.values()]
         self.txpool.clear()
         return dropped
+
+    def rpc_devnet_cowSettle(self, opts=None):
+        """The lab's CoW solver sends a settlement now (options: dex, sellWeth, units, tip); its hash."""
+        cow = getattr(self, "cow", None)
+        if cow is None:
+            raise RPCError(-32601, "devnet_cowSettle needs the lab (--lab)")
+        opts = opts if isinstance(opts, dict) else {}
+        return cow.settle_now(dex=opts.get("dex"), sell_weth=opts.get("sellWeth"), units=opts.get("units"), tip=opts.get("tip"))
+
+    def rpc_devnet_cowCancel(self, tip):
+        """The solver withdraws its waiting settlement: a no-op with its nonce at `tip`; the no-op's hash."""
+        cow = getattr(self, "cow", None)
+        if cow is None:
+            raise RPCError(-32601, "devnet_cowCancel needs the lab (--lab)")
+        waiting = [n for (sender, n) in self.txpool if sender == cow.solver.lower()]
+        if not waiting:
+            raise RPCError(-32000, "no settlement is waiting in the pool")
+        return cow.cancel(min(waiting), enc.inbound_quantity(tip, "tip") if isinstance(tip, str) else int(tip))
 
     def rpc_devnet_bundles(self):
         """Every bundle received so far (for tests): target block, tx hashes, relay signer, landed block."""

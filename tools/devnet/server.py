@@ -241,17 +241,24 @@ class Server:
             from .node import matches
             for sid, (sub_kind, flt) in list(subs.items()):
                 if sub_kind == kind and (kind != "logs" or matches(payload, flt)):
+                    if kind == "newPendingTransactions":  # the hash, or (with `true`) the transaction
+                        payload_for = payload if flt.get("full") else payload["hash"]
+                    else:
+                        payload_for = payload
                     outbox.put_nowait({"jsonrpc": "2.0", "method": "eth_subscription",
-                                       "params": {"subscription": sid, "result": payload}})
+                                       "params": {"subscription": sid, "result": payload_for}})
 
         def sub_handler(method, params):
             if method == "eth_unsubscribe":
                 return subs.pop(params[0], None) is not None
             kind = params[0] if params else None
-            if kind not in ("newHeads", "logs"):
+            if kind not in ("newHeads", "logs", "newPendingTransactions"):
                 raise RPCError(-32602, f"unsupported subscription {kind!r}")
             sid = "0x" + secrets.token_hex(16)
-            subs[sid] = (kind, params[1] if len(params) > 1 and isinstance(params[1], dict) else {})
+            if kind == "newPendingTransactions":  # geth: a second parameter `true` asks for full transactions
+                subs[sid] = (kind, {"full": len(params) > 1 and params[1] is True})
+            else:
+                subs[sid] = (kind, params[1] if len(params) > 1 and isinstance(params[1], dict) else {})
             return sid
 
         async def writer():
