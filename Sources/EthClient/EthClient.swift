@@ -139,3 +139,48 @@ public struct EthClient: Sendable {
 
     static func word(_ w: UInt256) -> String { Hex.encode(w.bigEndianBytes) }
 }
+
+extension EthClient {
+    /// The logs a transaction would emit on the latest state, in emission order: `debug_traceCall`
+    /// with geth's `callTracer` and `withLog`. Each frame's logs carry their `position` (how many
+    /// of the frame's calls came before them); logs and sub-calls are interleaved by it. A call that
+    /// reverts emits nothing (its logs are undone): nil then, as when the node cannot trace.
+    public func traceLogs(from: Address, to: Address, data: [UInt8], value: UInt256 = .zero, gas: UInt64) async throws(RPCError) -> [EVMLog]? {
+        let call: JSONValue = .object([("from", .string(from.checksummed)), ("to", .string(to.checksummed)), ("data", .string(Hex.encode(data))),
+                                       ("value", .string(value.hexQuantity)), ("gas", .string(UInt256(gas).hexQuantity))])
+        let tracer: JSONValue = .object([("tracer", .string("callTracer")), ("tracerConfig", .object([("withLog", .bool(true))]))])
+        let frame = try await rpc.call("debug_traceCall", [call, .string("latest"), tracer])
+        guard frame["error"] == nil else { return nil }
+        var out: [EVMLog] = []
+        try Self.collect(frame, depth: 0, into: &out)
+        return out
+    }
+
+    static func collect(_ frame: JSONValue, depth: Int, into out: inout [EVMLog]) throws(RPCError) {
+        guard depth < 1_024, case .object = frame else { throw RPCError(.malformedResponse, "a call frame") }
+        // A reverted sub-call's logs are undone with it.
+        if depth > 0, frame["error"] != nil { return }
+        let calls = frame["calls"]?.arrayValue ?? []
+        var logs: [(position: Int, log: EVMLog)] = []
+        for l in frame["logs"]?.arrayValue ?? [] {
+            guard let a = l["address"]?.stringValue, let address = try? Address(hex: a), let ts = l["topics"]?.arrayValue, ts.count <= 4,
+                  let d = l["data"]?.stringValue, let data = try? Hex.decodePrefixed(d) else { throw RPCError(.malformedResponse, "a traced log") }
+            var topics: [UInt256] = []
+            for t in ts {
+                guard let s = t.stringValue, s.count == 66, let w = try? UInt256(hex: s) else { throw RPCError(.malformedResponse, "a traced topic") }
+                topics.append(w)
+            }
+            let position = Int((try? quantity(l["position"], "position")) ?? 0)
+            logs.append((min(position, calls.count), EVMLog(address: address, topics: topics, data: data, blockNumber: 0, logIndex: 0)))
+        }
+        var next = 0
+        for (i, call) in calls.enumerated() {
+            while next < logs.count, logs[next].position <= i {
+                out.append(logs[next].log)
+                next += 1
+            }
+            try collect(call, depth: depth + 1, into: &out)
+        }
+        out += logs[next...].map(\.log)
+    }
+}

@@ -24,9 +24,9 @@ public struct BackrunStrategy: Strategy {
 }
 
 extension StrategyFactory {
-    /// A backrun, once its target's signed bytes are known, over a flash loan.
-    static let backrun: Maker = { o, factory in
-        guard let t = factory.backrunTargets[o.id] else { return .failure(Refusal("strategy", "noBackrunTarget")) }
-        return .success([BackrunStrategy(target: t, inner: FlashLoanStrategy())])
+    /// A backrun behind its target's signed bytes (the opportunity's `backrun` section), over a flash loan.
+    static let backrun: Maker = { o, _ in
+        guard let b = o.backrun else { return .failure(Refusal("strategy", "noBackrunTarget")) }
+        return .success([BackrunStrategy(target: b.targetRaw, inner: FlashLoanStrategy())])
     }
 }

@@ -233,7 +233,8 @@ extension ExecutionCore {
 
     /// Outrun by a block: again for the next one while the path still quotes as detected (twice at most).
     private mutating func outrun(_ f: inout Flow, _ r: Refusal, now: UInt64) -> Next {
-        guard f.outruns < 2 else { return failed(&f, r, now: now) }
+        // A backrun goes only right behind its target: a later block is the detector's to judge again.
+        guard f.outruns < 2, f.opportunity.backrun == nil else { return failed(&f, r, now: now) }
         f.outruns += 1
         f.lastOutrun = r
         f.stage = .outrunHead

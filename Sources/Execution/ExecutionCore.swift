@@ -119,6 +119,8 @@ public struct ExecutionCore: Sendable {
         case .success(let list): strategies = list
         }
         guard Self.wellFormed(o, chainID) else { return .failure(Refusal("validate", "invalid")) }
+        // A backrun is only valid right behind its target: a bundle is the only way to put it there.
+        guard o.kind != .backrun || chain.bundles else { return .failure(Refusal("strategy", "backrunNeedsBundles", "the chain sends no bundles")) }
         guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
         remember(o.id)
         let pools = Set(o.path.map(\.pool))
@@ -158,7 +160,12 @@ public struct ExecutionCore: Sendable {
             return .failure(end(lease, .withdrawn, Refusal("risk", reason.rawValue), now: now))
         }
         lease.risked = true
-        switch Requote.quote(o.path, amountIn: o.amountIn, on: state) {
+        let quoted: ChainState
+        switch Self.quoteState(o, state) {
+        case .failure(let r): return .failure(end(lease, .withdrawn, r, now: now))
+        case .success(let s): quoted = s
+        }
+        switch Requote.quote(o.path, amountIn: o.amountIn, on: quoted) {
         case .failure(let f):
             return .failure(end(lease, .withdrawn, Refusal("requote", "\(f)".components(separatedBy: "(").first ?? "failed", "\(f)"), now: now))
         case .success(let q) where q.amountOut != o.path.last!.amountOut:
@@ -166,6 +173,25 @@ public struct ExecutionCore: Sendable {
         case .success(let q):
             return .success((fees, q))
         }
+    }
+
+    /// The state a trade is quoted on: the chain's; for a backrun, the block it was sized on with
+    /// its target's effects (pool logs) applied after it, as the bundle runs it. A backrun on any
+    /// other block is stale: its target's effect was read on that block's state.
+    public static func quoteState(_ o: Opportunity, _ s: ChainState) -> Result<ChainState, Refusal> {
+        guard let b = o.backrun else { return .success(s) }
+        guard s.block == o.blockNumber else {
+            return .failure(Refusal("stale", "targetBase", "sized behind its target on block \(o.blockNumber), the state is at \(s.block)"))
+        }
+        var after = s
+        for (i, e) in b.effects.enumerated() {
+            let log = EVMLog(address: e.pool, topics: e.topics, data: e.data, blockNumber: s.block &+ 1, logIndex: UInt32(i))
+            switch after.book.apply(log) {
+            case .applied, .unknownPool, .ignored: continue
+            default: return .failure(Refusal("requote", "targetEffect", "the target's log on \(e.pool.checksummed) does not apply"))
+            }
+        }
+        return .success(after)
     }
 
     /// The L1 data fee (OP stack) of a planned trade, in its asset at detection's own gas-price

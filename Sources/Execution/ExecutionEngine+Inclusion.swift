@@ -82,7 +82,8 @@ extension ExecutionEngine {
     /// the same signed bundle goes for the next block; otherwise the detector's quote on the new
     /// state supersedes it. The new target, or nil.
     func resendBundle(_ t: Signed, head: UInt64) async -> UInt64? {
-        guard case .flashbots(let relay) = t.chain.route, let s = await stillAsDetected(t.o, chain: t.chain, head: head) else { return nil }
+        // A backrun is not sent again: its target landed without it, or is still pending (the detector judges it again on the new block).
+        guard case .flashbots(let relay) = t.chain.route, t.o.backrun == nil, let s = await stillAsDetected(t.o, chain: t.chain, head: head) else { return nil }
         let target = s.block + 1, txs = t.plan.bundlePrefix + [t.signed.raw]
         guard let sim = try? await relay.callBundle(txs, block: target), sim.failure == nil else { return nil }
         // Journaled before the send, as the first one: a restart waits the new target out.
@@ -174,8 +175,10 @@ extension ExecutionEngine {
                                    source: plan.flash?.lender.source ?? .none, txHash: receipt.txHash, block: block,
                                    expectedProfit: receipt.expectedProfit, detectedProfit: plan.detectedProfit, realizedProfit: realized,
                                    eventProfit: event, balanceDelta: balanceDelta, asset: plan.asset, executor: plan.executor,
-                                   lender: plan.flash.map { $0.pool ?? $0.lender.lender }, bundled: chain.route.isBundle))
-        try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "included", reason: plan.strategy, detail: "block \(block)", at: now)
+                                   lender: plan.flash.map { $0.pool ?? $0.lender.lender }, bundled: chain.route.isBundle,
+                                   target: o.backrun.map { Hex.encode($0.targetHash) }))
+        let behind = o.backrun.map { ", behind \(Hex.encode($0.targetHash))" } ?? ""
+        try? journal.decision(o.id, chain: chain.chainID, stage: "inclusion", outcome: "included", reason: plan.strategy, detail: "block \(block)\(behind)", at: now)
     }
 
     /// The executor's balance of the trade's asset after `block` less before it, each read tried

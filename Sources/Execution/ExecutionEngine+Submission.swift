@@ -16,19 +16,10 @@ extension ExecutionEngine {
     /// after what is already in it.
     func simulate(_ t: Signed, target: UInt64) async -> Result<Void, Refusal> {
         let bundled = t.chain.route.isBundle
-        do {
-            guard let profit = try await t.chain.eth.simulate(from: t.sender.key.address, to: t.plan.executor, data: t.plan.calldata, pending: !bundled) else {
-                return .failure(Refusal("simulate", "malformed", "eth_call answer is not one word"))
-            }
-            guard profit == t.plan.expectedProfit else {
-                let detail = "the executor returns \(profit), the re-quote expects \(t.plan.expectedProfit)"
-                if bundled, let moved = await movedOn(t, target: target, detail) { return .failure(moved) }
-                return .failure(Refusal("simulate", bundled ? "mismatch" : "pendingMoved", detail))
-            }
-        } catch {
-            // On the pending state, a revert means transactions ahead of ours took the gap.
-            if bundled, error.code == .server, let moved = await movedOn(t, target: target, ExecutorCall.revertReason(error)) { return .failure(moved) }
-            return .failure(Refusal("simulate", error.code == .server ? (bundled ? "reverted" : "pendingMoved") : "failed", ExecutorCall.revertReason(error)))
+        // A backrun's trade runs only behind its target: it is simulated in its bundle alone (its
+        // minimum profit is the re-quote's, so the bundle fails if it would return less).
+        if t.plan.bundlePrefix.isEmpty {
+            if let r = await simulateAlone(t, target: target, bundled: bundled) { return .failure(r) }
         }
         guard case .flashbots(let relay) = t.chain.route else { return .success(()) }
         do {
@@ -42,6 +33,25 @@ extension ExecutionEngine {
             return .failure(Refusal("simulate", "outrun", "block \(head) arrived during simulation for \(target)"))
         }
         return .success(())
+    }
+
+    /// `eth_call` of the trade alone; the refusal, if any.
+    func simulateAlone(_ t: Signed, target: UInt64, bundled: Bool) async -> Refusal? {
+        do {
+            guard let profit = try await t.chain.eth.simulate(from: t.sender.key.address, to: t.plan.executor, data: t.plan.calldata, pending: !bundled) else {
+                return Refusal("simulate", "malformed", "eth_call answer is not one word")
+            }
+            guard profit == t.plan.expectedProfit else {
+                let detail = "the executor returns \(profit), the re-quote expects \(t.plan.expectedProfit)"
+                if bundled, let moved = await movedOn(t, target: target, detail) { return moved }
+                return Refusal("simulate", bundled ? "mismatch" : "pendingMoved", detail)
+            }
+        } catch {
+            // On the pending state, a revert means transactions ahead of ours took the gap.
+            if bundled, error.code == .server, let moved = await movedOn(t, target: target, ExecutorCall.revertReason(error)) { return moved }
+            return Refusal("simulate", error.code == .server ? (bundled ? "reverted" : "pendingMoved") : "failed", ExecutorCall.revertReason(error))
+        }
+        return nil
     }
 
     /// A bundle's simulation on the latest state disagreed with its re-quote: if the chain has

@@ -48,6 +48,8 @@ public actor ExecutionEngine: ExecutionDriver {
         public var failed = 0
         /// Bundles sent again for a later block after their target passed without them.
         public var retargeted = 0
+        /// Backrun bundles sent (each behind its target).
+        public var backruns = 0
         /// Pending transactions sent again at a higher fee.
         public var replaced = 0
         /// Submissions whose fate was not known when tracking stopped (a stop, or `maxTracking`):
@@ -84,6 +86,8 @@ public actor ExecutionEngine: ExecutionDriver {
         /// transaction, which transactions arriving after our simulation may precede (the
         /// contract's minimum profit then guarantees at least the expected profit, not equality).
         public var bundled: Bool
+        /// A backrun's target transaction (hash), which landed right ahead of it.
+        public var target: String? = nil
     }
 
     public let configuration: Configuration
@@ -120,8 +124,6 @@ public actor ExecutionEngine: ExecutionDriver {
         let key: PrivateKey
         let nonces: NonceManager
     }
-
-    public func setBackrunTarget(_ raw: [UInt8], for id: [UInt8]) { core.factory.backrunTargets[id] = raw }
 
     /// Settles what a previous run left open, chain by chain (see `NonceManager.recover`).
     public func recover() async throws -> (included: Int, dropped: Int) {
@@ -222,6 +224,12 @@ public actor ExecutionEngine: ExecutionDriver {
             logger.warning("no answer to the send: following it as sent", metadata: ["arb.tx": "\(Hex.encode(t.signed.hash))", "error": "\(unanswered.detail)"])
         }
         try? journal.updateSubmission(t.submission, status: .submitted, targetBlock: f.target, lastBlock: f.target, at: WallClock.nanoseconds())
+        if let b = t.o.backrun {
+            // Which transaction the bundle runs behind: the journal says what each backrun targeted.
+            try? journal.decision(t.o.id, chain: t.chain.chainID, stage: "backrun", outcome: "submitted", reason: "target",
+                                  detail: "\(Hex.encode(b.targetHash)) from \(b.sender.checksummed), block \(f.target)", at: WallClock.nanoseconds())
+            report.backruns += 1
+        }
         report.submitted += 1
         tracking.add { serial in
             Task {

@@ -11,8 +11,6 @@ public struct StrategyFactory: Sendable {
     /// How an opportunity of one kind is traded: its strategies in order of preference, or why not.
     public typealias Maker = @Sendable (Opportunity, StrategyFactory) -> Result<[any Strategy], Refusal>
 
-    /// Opportunity id → the signed target transaction of a backrun.
-    public var backrunTargets: [[UInt8]: [UInt8]] = [:]
     private var makers: [Opportunity.Kind: Maker] = [:]
 
     public init() {

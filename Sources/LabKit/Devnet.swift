@@ -29,9 +29,10 @@ public final class Devnet: @unchecked Sendable {
     /// With `statArb`, the lab's statistical-arbitrage market too (tools/devnet/statarb.py), with
     /// that many blocks of its history mined before the devnet serves. With `binance` (and both of
     /// those), a Binance stand-in whose prices lead that market, and the CEX–DEX inventory.
-    /// The devnet's own log goes to `log` (default: nowhere).
+    /// With `cow` (and `market`), the lab's CoW solver settles a large order every few blocks
+    /// (tools/devnet/cow.py). The devnet's own log goes to `log` (default: nowhere).
     public init(root: URL, chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1, mirrors: Int = 0,
-                statArb: Int? = nil, binance: Bool = false, log: URL? = nil) throws {
+                statArb: Int? = nil, binance: Bool = false, cow: Bool = false, log: URL? = nil) throws {
         let script = root.appendingPathComponent("scripts/devnet")
         let python = root.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
@@ -46,6 +47,7 @@ public final class Devnet: @unchecked Sendable {
         if mirrors > 0 { args += ["--mirrors", String(mirrors)] }
         if let statArb { args += ["--statarb", String(statArb)] }
         if binance { args += ["--binance"] }
+        if cow { args += ["--cow"] }
         args += ChildProcesses.parentArguments
         let p = Process()
         p.executableURL = script

@@ -10,6 +10,9 @@ import EVMPrimitives
 /// A CEX–DEX opportunity ends with its reference: the symbol (a length byte and ASCII), base and
 /// quote, the fair value's numerator and denominator (256-bit), bid and ask (doubles), the book's
 /// age (varint), the hedge's side byte (1: sells base) and quantity (256-bit), the depth (double).
+/// A backrun ends with its target: the signed bytes (varint length; the hash is theirs), the
+/// sender, the volume (varint micro-dollars), and its effects (a count byte; each the pool, a
+/// topic count byte and the topics as 32-byte words, the data with a varint length).
 extension Opportunity {
     public static let maxHops = 16
     public static let maxChains = 4
@@ -24,6 +27,8 @@ extension Opportunity {
                      "a statistical opportunity without a finite signal, or a signal on another kind")
         precondition((kind == .cexDexSpread) == (cexDex != nil) && (cexDex?.isValid ?? true),
                      "a CEX–DEX opportunity without a valid reference, or a reference on another kind")
+        precondition((kind == .backrun) == (backrun != nil) && (backrun?.isValid ?? true),
+                     "a backrun without a valid target, or a target on another kind")
         var w = Writer()
         w.bytes.reserveCapacity(96 + path.count * 80)
         w.byte(Self.version)
@@ -67,6 +72,20 @@ extension Opportunity {
             w.byte(c.hedgeSellsBase ? 1 : 0)
             w.uint256(c.hedgeQuantity, negative: false)
             w.double(c.depth)
+        }
+        if let b = backrun {
+            w.varint(UInt64(b.targetRaw.count))
+            w.bytes += b.targetRaw
+            w.bytes += b.sender.bytes
+            w.varint(b.volumeMicroUSD)
+            w.byte(UInt8(b.effects.count))
+            for e in b.effects {
+                w.bytes += e.pool.bytes
+                w.byte(UInt8(e.topics.count))
+                for t in e.topics { w.bytes += t.bigEndianBytes }
+                w.varint(UInt64(e.data.count))
+                w.bytes += e.data
+            }
         }
         return w.bytes
     }
@@ -134,10 +153,33 @@ extension Opportunity {
             guard c.isValid else { throw r.fail("an invalid CEX reference") }
             cexDex = c
         }
+        var backrun: Backrun? = nil
+        if kind == .backrun {
+            let n = try r.varint("target length")
+            guard (1...UInt64(Backrun.maxRawBytes)).contains(n) else { throw r.fail("a target of \(n) bytes") }
+            let raw = try r.take(Int(n), "target")
+            let sender = try r.address("sender")
+            let volume = try r.varint("volume")
+            let count = Int(try r.byte("effect count"))
+            guard count <= Backrun.maxEffects else { throw r.fail("\(count) effects") }
+            var effects: [Backrun.Effect] = []
+            for _ in 0..<count {
+                let pool = try r.address("effect pool")
+                let topics = Int(try r.byte("topic count"))
+                guard (1...4).contains(topics) else { throw r.fail("\(topics) topics") }
+                var words: [UInt256] = []
+                for _ in 0..<topics { words.append(try r.take(32, "topic").withUnsafeBytes { UInt256(bigEndianWordAt: $0.baseAddress!) }) }
+                let length = try r.varint("effect data length")
+                guard length <= UInt64(Backrun.maxEffectData) else { throw r.fail("effect data of \(length) bytes") }
+                effects.append(Backrun.Effect(pool: pool, topics: words, data: try r.take(Int(length), "effect data")))
+            }
+            backrun = Backrun(targetRaw: raw, sender: sender, volumeMicroUSD: volume, effects: effects)
+        }
         guard r.atEnd else { throw r.fail("\(r.remaining) trailing bytes") }
         self.init(id: id, kind: kind, chains: chains, path: path, amountIn: amountIn, grossProfit: gross, netProfit: net,
                   grossProfitMicroUSD: grossUSD, netProfitMicroUSD: netUSD, gasUnits: gasUnits, gasCostWei: gasCost, flashSource: flash,
-                  blockNumber: block, timestamps: t, expiresAt: expires, confidence: confidence, statistical: statistical, cexDex: cexDex)
+                  blockNumber: block, timestamps: t, expiresAt: expires, confidence: confidence, statistical: statistical, cexDex: cexDex,
+                  backrun: backrun)
     }
 }
 

@@ -35,6 +35,16 @@ extension Opportunity {
                 ("hedgeSellsBase", .bool(c.hedgeSellsBase)), ("hedgeQuantity", .string(c.hedgeQuantity.description)), ("depth", .number(String(c.depth))),
             ])))
         }
+        if let b = backrun {
+            fields.append(("backrun", .object([
+                ("targetHash", .string(Hex.encode(b.targetHash))), ("targetRaw", .string(Hex.encode(b.targetRaw))),
+                ("sender", .string(b.sender.checksummed)), ("volumeMicroUSD", n(b.volumeMicroUSD)),
+                ("effects", .array(b.effects.map { e in
+                    .object([("pool", .string(e.pool.checksummed)), ("topics", .array(e.topics.map { .string(Hex.encode($0.bigEndianBytes)) })),
+                             ("data", .string(Hex.encode(e.data)))])
+                })),
+            ])))
+        }
         return .object(fields)
     }
 
@@ -120,12 +130,37 @@ extension Opportunity {
         } else if v["cexDex"] != nil {
             throw fail("a CEX reference on a \(kind.name) opportunity")
         }
+        var backrun: Backrun? = nil
+        if kind == .backrun {
+            let b = try field(v, "backrun")
+            func hex(_ o: JSONValue, _ k: String) throws(OpportunityDecodeError) -> [UInt8] {
+                guard let t = try field(o, k).stringValue, let x = try? Hex.decodePrefixed(t) else { throw fail("\(k) is not 0x-hex") }
+                return x
+            }
+            guard let list = try field(b, "effects").arrayValue else { throw fail("effects is not an array") }
+            var effects: [Backrun.Effect] = []
+            for e in list {
+                guard let topics = try field(e, "topics").arrayValue else { throw fail("topics is not an array") }
+                var words: [UInt256] = []
+                for t in topics {
+                    guard let text = t.stringValue, let w = try? Hex.decodePrefixed(text), w.count == 32 else { throw fail("a topic is not 32 bytes of hex") }
+                    words.append(w.withUnsafeBytes { UInt256(bigEndianWordAt: $0.baseAddress!) })
+                }
+                effects.append(Backrun.Effect(pool: try address(e, "pool"), topics: words, data: try hex(e, "data")))
+            }
+            let target = Backrun(targetRaw: try hex(b, "targetRaw"), sender: try address(b, "sender"), volumeMicroUSD: try u64(b, "volumeMicroUSD"),
+                                 effects: effects)
+            guard target.isValid, try hex(b, "targetHash") == target.targetHash else { throw fail("an invalid backrun target") }
+            backrun = target
+        } else if v["backrun"] != nil {
+            throw fail("a backrun target on a \(kind.name) opportunity")
+        }
         self.init(id: id, kind: kind, chains: chains, path: path, amountIn: try u256(v, "amountIn"), grossProfit: try i256(v, "grossProfit"),
                   netProfit: try i256(v, "netProfit"), grossProfitMicroUSD: try i64(v, "grossProfitMicroUSD"),
                   netProfitMicroUSD: try i64(v, "netProfitMicroUSD"), gasUnits: try u64(v, "gasUnits"), gasCostWei: try u256(v, "gasCostWei"),
                   flashSource: flash, blockNumber: try u64(v, "blockNumber"),
                   timestamps: Timestamps(eventReceived: try u64(t, "eventReceived"), stateApplied: try u64(t, "stateApplied"),
                                          detected: try u64(t, "detected"), published: try u64(t, "published")),
-                  expiresAt: try u64(v, "expiresAt"), confidence: confidence, statistical: statistical, cexDex: cexDex)
+                  expiresAt: try u64(v, "expiresAt"), confidence: confidence, statistical: statistical, cexDex: cexDex, backrun: backrun)
     }
 }

@@ -99,6 +99,52 @@ public struct Opportunity: Equatable, Sendable {
     public var statistical: Statistical?
     /// A CEX–DEX opportunity's reference; present exactly when `kind` is `.cexDexSpread`.
     public var cexDex: CexDex?
+    /// A backrun's target; present exactly when `kind` is `.backrun`.
+    public var backrun: Backrun?
+
+    /// What a backrun runs behind: a pending transaction (a CoW settlement), its signed bytes as
+    /// seen (the bundle's first transaction), and its effect on the path's pools as the pool logs
+    /// it emits; the path was sized on `blockNumber`'s state with these logs applied after it.
+    public struct Backrun: Equatable, Sendable {
+        public static let maxRawBytes = 131_072
+        public static let maxEffects = 64
+        public static let maxEffectData = 4_096
+
+        /// One pool log of the target: the pool, its topics (1–4), its data.
+        public struct Effect: Equatable, Sendable {
+            public var pool: Address
+            public var topics: [UInt256]
+            public var data: [UInt8]
+            public init(pool: Address, topics: [UInt256], data: [UInt8]) {
+                self.pool = pool
+                self.topics = topics
+                self.data = data
+            }
+        }
+
+        /// keccak256 of `targetRaw`.
+        public var targetHash: [UInt8]
+        public var targetRaw: [UInt8]
+        /// Who sent the target (the solver of a settlement).
+        public var sender: Address
+        /// The target's volume in micro-dollars (a settlement's traded value), for reports.
+        public var volumeMicroUSD: UInt64
+        public var effects: [Effect]
+
+        public init(targetRaw: [UInt8], sender: Address, volumeMicroUSD: UInt64, effects: [Effect]) {
+            self.targetRaw = targetRaw
+            targetHash = Keccak256.hash(targetRaw)
+            self.sender = sender
+            self.volumeMicroUSD = volumeMicroUSD
+            self.effects = effects
+        }
+
+        /// Whether the section is within the wire format's rules (the hash is the raw bytes').
+        public var isValid: Bool {
+            (1...Self.maxRawBytes).contains(targetRaw.count) && targetHash == Keccak256.hash(targetRaw) && effects.count <= Self.maxEffects
+                && effects.allSatisfy { (1...4).contains($0.topics.count) && $0.data.count <= Self.maxEffectData }
+        }
+    }
 
     /// What a CEX–DEX opportunity was measured against: the exchange's book for the pool's pair,
     /// as an exact fair value (the mid), and the hedge the DEX leg implies. Profits of the DEX
@@ -205,7 +251,7 @@ public struct Opportunity: Equatable, Sendable {
     public init(id: [UInt8], kind: Kind, chains: [UInt64], path: [Hop], amountIn: UInt256, grossProfit: Int256, netProfit: Int256,
                 grossProfitMicroUSD: Int64, netProfitMicroUSD: Int64, gasUnits: UInt64, gasCostWei: UInt256, flashSource: FlashSource,
                 blockNumber: UInt64, timestamps: Timestamps, expiresAt: UInt64, confidence: Double, statistical: Statistical? = nil,
-                cexDex: CexDex? = nil) {
+                cexDex: CexDex? = nil, backrun: Backrun? = nil) {
         self.id = id
         self.kind = kind
         self.chains = chains
@@ -224,6 +270,7 @@ public struct Opportunity: Equatable, Sendable {
         self.confidence = confidence
         self.statistical = statistical
         self.cexDex = cexDex
+        self.backrun = backrun
     }
 
     /// A deterministic id: the first 16 bytes of keccak256 over the kind, block, pools and input,

@@ -76,6 +76,8 @@ package struct Chain: Hashable, Sendable {
     /// An OP-stack GasPriceOracle (`getL1Fee(bytes)` over the unsigned transaction): the L1 data
     /// fee every transaction pays on top of L2 gas. Nil where there is none.
     package var l1FeeOracle: Address? = nil
+    /// CoW Protocol's GPv2Settlement on this chain, where it is deployed (backruns of its settlements).
+    package var cowSettlement: Address? = nil
     /// The bridge our cross-chain executor deposits into here, and whose fills arrive here
     /// (`deposit(token, amount, dest_chain, recipient)`, the lab's `MockBridge` shape).
     package var bridge: Address? = nil

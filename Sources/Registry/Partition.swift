@@ -59,6 +59,15 @@ package struct CEXFeedSettings: Hashable, Sendable {
     package init() {}
 }
 
+/// Backruns of CoW settlements (`[cow]` in arbiter.toml): off unless turned on (they need a node
+/// that announces pending transactions).
+package struct CowSettings: Hashable, Sendable {
+    package var enabled = false
+    /// Settlements trading less than this many dollars are not looked at.
+    package var minVolumeUSD = 50_000
+    package init() {}
+}
+
 /// A statistical-arbitrage pair by token symbols.
 package struct StatArbPair: Hashable, Sendable {
     package var base: String

@@ -13,6 +13,7 @@ extension Registry {
     /// flash_loans = true
     /// l1_fee_oracle = "0x420000000000000000000000000000000000000F"   # OP-stack GasPriceOracle
     /// bridge = "0x…"                     # the bridge cross-chain trades deposit into here
+    /// cow_settlement = "0x…"             # CoW Protocol's GPv2Settlement here (backruns of its settlements)
     ///
     /// [[add_chain]]                      # a new chain: the keys of a data file's [chain]
     /// [[add_token]]                      # a token: the keys of [[token]] plus chain = "…"
@@ -27,6 +28,10 @@ extension Registry {
     /// threshold_bps = 30                 # CEX–DEX spreads beyond fee + gas + this
     /// max_age_ms = 10000                 # books older than this are not used
     ///
+    /// [cow]                              # backruns of CoW settlements seen pending (off by default)
+    /// enabled = true
+    /// min_volume_usd = 50000             # settlements trading less are not looked at
+    ///
     /// [disable]
     /// dexes = ["bsc/mdex"]               # chain/name
     /// tokens = ["bsc/BUSD"]              # chain/symbol
@@ -35,7 +40,7 @@ extension Registry {
         let log = IssueLog()
         let doc = try ConfigValue.parse(toml: text, file: file)
         let root = TableReader(file: file, path: "", value: doc, log: log)
-        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "add_flash", "add_bridge", "cex_feed", "disable"])
+        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "add_flash", "add_bridge", "cex_feed", "cow", "disable"])
         var r = self
 
         for t in root.tables("add_chain") {
@@ -51,7 +56,7 @@ extension Registry {
         }
         if let chains = root.table("chains", required: false) {
             for (name, t) in chains.namedTables() {
-                t.rejectUnknown(["enabled", "execution", "rpc", "mev", "relay", "executors", "flash_loans", "l1_fee_oracle", "bridge"])
+                t.rejectUnknown(["enabled", "execution", "rpc", "mev", "relay", "executors", "flash_loans", "l1_fee_oracle", "bridge", "cow_settlement"])
                 guard let i = r.chains.firstIndex(where: { $0.name == name }) else {
                     chains.fail(name, "unknown chain \"\(name)\" (add it with [[add_chain]])")
                     continue
@@ -62,6 +67,7 @@ extension Registry {
                 if let f = t.bool("flash_loans", required: false) { r.chains[i].flashLoans = f }
                 if let o = t.address("l1_fee_oracle", required: false) { r.chains[i].l1FeeOracle = o }
                 if let b = t.address("bridge", required: false) { r.chains[i].bridge = b }
+                if let s = t.address("cow_settlement", required: false) { r.chains[i].cowSettlement = s }
                 if let relay = t.string("relay", required: false) {
                     if relay.hasPrefix("http://") || relay.hasPrefix("https://") { r.chains[i].relay = relay } else { t.fail("relay", "not an http:// or https:// URL") }
                 }
@@ -93,6 +99,11 @@ extension Registry {
             }
             if let b = t.int("threshold_bps", required: false, range: 0...10_000) { r.cexFeed.thresholdBps = b }
             if let a = t.int("max_age_ms", required: false, range: 100...600_000) { r.cexFeed.maxAgeMillis = a }
+        }
+        if let t = root.table("cow", required: false) {
+            t.rejectUnknown(["enabled", "min_volume_usd"])
+            if let e = t.bool("enabled", required: false) { r.cow.enabled = e }
+            if let v = t.int("min_volume_usd", required: false, range: 0...1_000_000_000) { r.cow.minVolumeUSD = v }
         }
         for t in root.tables("add_token") {
             guard let chainName = t.string("chain") else { continue }

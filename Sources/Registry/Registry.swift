@@ -18,6 +18,8 @@ package struct Registry: Sendable {
     package var statArbPairs: [StatArbPair]
     /// The CEX feed (`[cex_feed]` in arbiter.toml): off unless turned on.
     package var cexFeed = CEXFeedSettings()
+    /// CoW settlement backruns (`[cow]` in arbiter.toml): off unless turned on.
+    package var cow = CowSettings()
 
     /// The chain named `name`.
     package func chain(_ name: String) -> Chain? { chains.first { $0.name == name } }

@@ -73,7 +73,7 @@ struct RegistryLoader {
 
     static let chainKeys: Set<String> = [
         "name", "id", "kind", "native", "wrapped_native", "block_time_ms", "reorg_depth", "rpc", "public_rpc", "multicall3",
-        "partition", "execution", "mev", "mev_note", "flash_loans", "flash_loan_note", "enabled", "l1_fee_oracle",
+        "partition", "execution", "mev", "mev_note", "flash_loans", "flash_loan_note", "enabled", "l1_fee_oracle", "cow_settlement",
     ]
 
     static func chain(_ t: TableReader) -> Chain? {
@@ -104,6 +104,7 @@ struct RegistryLoader {
             partition: partition, execution: execution, mev: mev, mevNote: t.string("mev_note", required: false),
             flashLoans: flash, flashLoanNote: flashNote, enabled: t.bool("enabled", required: false) ?? true, file: t.file)
         chain.l1FeeOracle = t.address("l1_fee_oracle", required: false)
+        chain.cowSettlement = t.address("cow_settlement", required: false)
         return chain
     }
 

@@ -168,56 +168,83 @@ import Testing
         #expect(t.executor == direct && t.source == Opportunity.FlashSource.none && t.asset == w.tokens["WETH"])
     }
 
-    @Test func aBackrunLandsRightAfterItsTarget() async throws {
+    /// The CoW pipeline on the lab chain: the settlement watcher (pending transactions over the
+    /// WebSocket), the backrun service (effect from call data, cycles on the displaced pools),
+    /// and the engine taking the backruns from the bus. Runs `body`, then stops everything.
+    func cow<T>(_ body: (LabWorld, ExecutionEngine, Journal, CowBackrunService) async throws -> T) async throws -> T {
         let w = try Self.world.get()
-        let watcher = w.watcher(), bus = InProcessBus()
-        let detection = w.detection(.ethereum, watcher: watcher, bus: bus)
-        let consumer = try await bus.consumer(partition: "P1", group: "backrun", name: "backrun")
-        let task = Task { try await detection.run() }
-        defer { task.cancel() }
-        try await LabWorld.wait("the watcher's first state", seconds: 120) { watcher.latest != nil }
-        let pool = try w.address("dexes", "sushiswap", "pools", "WETH/USDT")
-        let opened = try await w.blockNumber()
-        try await w.swap("sushiswap", sell: "USDT", buy: "WETH", amount: UInt256(50_000) * UInt256(1_000_000))
-        var found: Opportunity? = nil
-        try await LabWorld.wait("an opportunity") {
-            for d in try await consumer.next(max: 64, wait: .milliseconds(100)) where found == nil {
-                if d.opportunity.blockNumber > opened, d.opportunity.path.contains(where: { $0.pool == pool }) { found = d.opportunity }
-            }
-            return found != nil
-        }
-        // The target: someone else's transaction (a transfer from a funded key) that our trade must follow.
-        let other = try PrivateKey(hex: "0x" + String(repeating: "77", count: 32))
-        _ = try await w.devnet.call("devnet_fund", [.string(other.address.checksummed), .string(UInt256(1_000_000_000_000_000_000).hexQuantity)])
-        try await LabWorld.wait("the funding to be mined") {
-            let v = try await w.devnet.call("eth_getBalance", [.string(other.address.checksummed), .string("latest")])
-            return try UInt256(hex: v.stringValue ?? "0x0") > .zero
-        }
-        let otherNonce = try await w.transactionCount(other.address, "pending")
-        let target = Transaction(type: .dynamicFee, chainId: w.chainID, nonce: otherNonce, maxPriorityFeePerGas: UInt256(2_000_000_000),
-                                 maxFeePerGas: UInt256(100_000_000_000), gasLimit: 21_000, to: try Address(hex: "0x000000000000000000000000000000000000dEaD"),
-                                 value: UInt256(12_345)).signed(with: other)
-        var o = try #require(found)
-        o.kind = .backrun
         let (journal, _) = try LabWorld.journal()
+        let watcher = w.watcher(), bus = InProcessBus()
         let engine = try w.engine(.ethereum, journal: journal, state: WatcherStates([watcher]))
         _ = try await engine.recover()
-        await engine.setBackrunTarget(target.raw, for: o.id)
-        let refusal = await engine.handle(o, receivedAt: WallClock.nanoseconds())
-        #expect(refusal == nil, "\(String(describing: refusal))")
-        try await LabWorld.wait("the backrun to land") {
-            let r = await engine.snapshot
-            return !r.trades.isEmpty || r.failed > 0
+        let settlements = CowSettlementWatcher(.init(chainID: w.chainID, settlement: try w.address("cow", "settlement"), webSocket: w.devnet.ws.absoluteString),
+                                               logger: LabWorld.logger)
+        let stables = [w.tokens["USDC"]!: 1e-6, w.tokens["USDT"]!: 1e-6, w.tokens["DAI"]!: 1e-18]
+        let service = CowBackrunService(watcher: watcher, settlements: settlements,
+                                        configuration: .init(partition: "P1", detector: .init(cycles: w.cycles(.ethereum)), stableUSDPerRaw: stables),
+                                        bus: bus, rpc: w.rpc, logger: LabWorld.logger)
+        let execution = ExecutionService(engine: engine, bus: bus, partitions: ["P1"], name: "cow", logger: LabWorld.logger)
+        let tasks = [Task { try await service.run() }, Task { try await execution.run() }]
+        defer { for t in tasks { t.cancel() } }
+        try await LabWorld.wait("the watcher's first state", seconds: 120) { watcher.latest != nil && settlements.status.connected }
+        return try await body(w, engine, journal, service)
+    }
+
+    @Test func aPendingSettlementIsBackrunRightBehindItInItsBlock() async throws {
+        try await cow { w, engine, journal, service in
+            // The solver's settlement: 50 WETH sold on uniswap_v2, pending for three blocks.
+            let hash = try #require(try await w.devnet.call("devnet_cowSettle", [.object([("dex", .string("uniswap_v2")), ("units", .number("50")),
+                                                                                          ("hold", .number("3"))])]).stringValue)
+            try await LabWorld.wait("a backrun to land", seconds: 90) { !(await engine.snapshot).trades.isEmpty }
+            await engine.drain()
+            let report = await engine.snapshot
+            try await checkTrades(report, journal)
+            let t = try #require(report.trades.first)
+            #expect(t.kind == .backrun && t.strategy == "backrun" && t.target == hash)
+            #expect(service.status.decoded >= 1 && service.status.published >= 1 && service.settlements.status.settlements >= 1)
+            // In its block the settlement comes first and our trade right behind it.
+            let block = try await w.devnet.call("eth_getBlockByNumber", [.string(UInt256(t.block).hexQuantity), .bool(false)])
+            let hashes = block["transactions"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(Array(hashes.prefix(2)) == [hash, t.txHash])
+            // The journal names the target of what it sent and what landed.
+            #expect(try journal.latestDecision(opportunity: t.opportunity, outcome: "submitted")?.hasPrefix(hash) == true)
+            #expect(try journal.latestDecision(opportunity: t.opportunity, outcome: "included")?.contains("behind \(hash)") == true)
         }
-        await engine.drain()
-        let report = await engine.snapshot
-        try await checkTrades(report, journal)
-        let t = try #require(report.trades.first)
-        #expect(t.strategy == "backrun")
-        // In its block, the target comes first and our trade right after it.
-        let block = try await w.devnet.call("eth_getBlockByNumber", [.string(UInt256(t.block).hexQuantity), .bool(false)])
-        let hashes = block["transactions"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        #expect(Array(hashes.prefix(2)) == [Hex.encode(target.hash), t.txHash])
+    }
+
+    @Test func aWithdrawnSettlementLeavesNothingOfOursOnChain() async throws {
+        try await cow { w, engine, journal, service in
+            let executor = w.executorKey.address
+            let sentBefore = try await w.transactionCount(executor)
+            let bundlesBefore = try await w.bundles().count
+            // The builder leaves our first bundles out (it prefers the solver's own transaction).
+            _ = try await w.devnet.call("devnet_dropBundles", [.number("3")])
+            defer { Task { _ = try? await w.devnet.call("devnet_dropBundles", [.number("0")]) } }
+            let hash = try #require(try await w.devnet.call("devnet_cowSettle", [.object([("dex", .string("sushiswap")), ("units", .number("50")),
+                                                                                          ("hold", .number("3"))])]).stringValue)
+            try await LabWorld.wait("a backrun bundle", seconds: 90) {
+                try await w.bundles().dropFirst(bundlesBefore).contains { ($0["txs"]?.arrayValue ?? []).first == .string(hash) }
+            }
+            // The solver withdraws it: a no-op with its nonce, at a higher tip, lands in the next block.
+            let noop = try #require(try await w.devnet.call("devnet_cowCancel", [.string(UInt256(5_000_000_000).hexQuantity)]).stringValue)
+            try await LabWorld.wait("the no-op to land") { try await w.devnet.call("eth_getTransactionReceipt", [.string(noop)]) != .null }
+            let landedAt = try await w.blockNumber()
+            try await LabWorld.wait("four more blocks") { try await w.blockNumber() >= landedAt + 4 }
+            await engine.drain()
+            let report = await engine.snapshot
+            // Nothing of ours landed, and the settlement never did.
+            #expect(report.trades.isEmpty)
+            #expect(try await w.transactionCount(executor) == sentBefore)
+            #expect(try await w.devnet.call("eth_getTransactionReceipt", [.string(hash)]) == .null)
+            #expect(report.backruns >= 1)
+            // Every bundle that carried our trade carried the settlement first, and none landed.
+            let ours = try await w.bundles().dropFirst(bundlesBefore).filter { ($0["txs"]?.arrayValue ?? []).first == .string(hash) }
+            #expect(!ours.isEmpty && ours.allSatisfy { $0["landed"] == .null })
+            #expect(ours.allSatisfy { ($0["txs"]?.arrayValue ?? []).count == 2 })
+            #expect(report.refused["inclusion:notIncluded", default: 0] >= 1)
+            #expect(service.settlements.status.settlements >= 1)
+            #expect(try journal.decisionCounts()["submitted:target", default: 0] >= 1)
+        }
     }
 
     @Test func aBundleLeftOutOfItsBlockIsSentAgainForTheNext() async throws {

@@ -129,6 +129,11 @@ final class LabWorld: @unchecked Sendable {
     /// Detection as `arbiter run` configures it for these lenders: WETH, then the stablecoins,
     /// each with its cheapest lender (none: own capital, which the lab's executor does not hold).
     func detection(_ set: Lenders, watcher: ChainWatcher, bus: any OpportunityBus) -> DetectionService {
+        DetectionService(watcher: watcher, configuration: .init(partition: "P1", detector: cycles(set)), bus: bus, logger: Self.logger)
+    }
+
+    /// The cycle detection of `detection(_:watcher:bus:)`.
+    func cycles(_ set: Lenders) -> CycleDetector.Configuration {
         func asset(_ sym: String, _ dec: UInt8, usd: Double?) -> CycleDetector.Asset {
             let (source, fee): (Opportunity.FlashSource, AMMMath.FlashFee) =
                 if sym == "DAI" && set.sources.contains(.daiFlashMint) { (.daiFlashMint, .none) }
@@ -142,7 +147,7 @@ final class LabWorld: @unchecked Sendable {
                                             assets: [asset("WETH", 18, usd: nil), asset("DAI", 18, usd: 1), asset("USDC", 6, usd: 1), asset("USDT", 6, usd: 1)],
                                             minNetProfitBps: 20)
         c.ttlNanoseconds = 20_000_000_000
-        return DetectionService(watcher: watcher, configuration: .init(partition: "P1", detector: c), bus: bus, logger: Self.logger)
+        return c
     }
 
     func engine(_ set: Lenders, journal: Journal, state: any ChainStateSource, sequencer: Bool = false,

@@ -12,8 +12,9 @@ and the lab's solver, which now and then settles a large order against a real Un
   against one of the two V2 WETH/USDC pairs, alternating direction, as a CoW solver that found no
   coincidence of wants does: the sell amount is sent to the pair and `swap` pays the buy amount
   to the settlement, which pays the user at clearing prices equal to the pair's rate. The
-  settlement is signed and sent into the block being built right after a head, so a searcher sees
-  it pending for about a block (`pending`), or on demand (`settle_now`, `devnet_cowSettle`)."""
+  settlement is signed right after a head and waits `HOLD` blocks in the pool (announced pending)
+  before a block takes it, as a mainnet settlement is pending for most of a 12 s slot; a bundle
+  may carry it sooner. `settle_now` (`devnet_cowSettle`) sends one on demand."""
 from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
@@ -92,6 +93,9 @@ def call(sig, types, args) -> bytes:
 class CowMarket:
     EVERY = 5
     FIRST = 3
+    # Blocks a market settlement waits in the pool: the lab's blocks are a second, a mainnet
+    # settlement is pending for most of a 12 s slot.
+    HOLD = 3
     UNITS = 50  # WETH per settlement: ≈ $100k at the lab's ≈ $2,000
 
     def __init__(self, lab, seed):
@@ -168,13 +172,13 @@ class CowMarket:
               "maxFeePerGas": 10**11, "maxPriorityFeePerGas": tip}
         return "0x" + bytes(Account.sign_transaction(tx, self.solver_key).raw_transaction).hex()
 
-    def settle_now(self, dex=None, sell_weth=None, units=None, tip=None):
-        """Sends one settlement now; its hash."""
+    def settle_now(self, dex=None, sell_weth=None, units=None, tip=None, hold=None):
+        """Sends one settlement now (with `hold`, it waits that many blocks in the pool); its hash."""
         self.rounds += 1
         dex = dex or ("uniswap_v2" if self.rounds % 2 else "sushiswap")
         sell_weth = (self.rounds // 2) % 2 == 0 if sell_weth is None else sell_weth
         raw, _ = self.settlement(dex, sell_weth, units or self.UNITS, tip if tip is not None else 10**9)
-        h = self.lab.node._send(raw)
+        h = self.lab.node.hold(raw, hold) if hold else self.lab.node._send(raw)
         self.sent.append(h)
         return h
 
@@ -190,7 +194,7 @@ class CowMarket:
         if number < self.FIRST or (number - self.FIRST) % self.EVERY:
             return None
         try:
-            return self.settle_now()
+            return self.settle_now(hold=self.HOLD)
         except Exception as e:  # noqa: BLE001 - a failed settlement must not stop the market
             import json
             import sys

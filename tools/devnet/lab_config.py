@@ -14,7 +14,8 @@ and executor contracts of that kind of chain, so Arbiter executes on it:
 - `blast`: a sequencer; SyncSwap and Aave V3; the L1 data fee as on `optimism`.
 
 A manifest with a Binance stand-in (`binance`) turns the CEX feed on (`[cex_feed]`), and its
-chain's `cexDex` executor is named with the others.
+chain's `cexDex` executor is named with the others. A profiled chain with a relay gets the lab's
+settlement contract as its `cow_settlement`, and `[cow]` is turned on (backruns of its settlements).
 
 Profiled chains also get the lab bridge (`bridge`, the `crossChain` executor) and, between every
 two of them, a `lab` bridge route for WETH and USDC (0.05 %, 2 s), so cross-chain trades run.
@@ -78,6 +79,9 @@ def profile_lines(name, m, profile):
         keys.append(f"relay = {q(m['rpc']['http'].rstrip('/') + '/relay')}")
     if p.get("l1Fee"):
         keys.append(f"l1_fee_oracle = {q(m['gasPriceOracle'])}")
+    if p["relay"] and "cow" in m:
+        # CoW backruns go as bundles: on the chains with a relay, the lab's settlement contract is CoW's.
+        keys.append(f"cow_settlement = {q(m['cow']['settlement'])}")
     return keys, out
 
 
@@ -128,6 +132,9 @@ def lab_config(chains, extra_rpc=None, partitions=None, profiles=None):
     cex = next((m["binance"] for _, m in chains if "binance" in m), None)
     if cex:
         out += ["[cex_feed]", "enabled = true", f"stream = {q(cex['ws'])}", f"rest = {q(cex['rest'])}", ""]
+    # CoW settlement backruns (the lab's devnets announce pending transactions).
+    if any((profiles or {}).get(name) and "cow" in m for name, m in chains):
+        out += ["[cow]", "enabled = true", ""]
     bridged = [(name, m) for name, m in chains if (profiles or {}).get(name) and "bridge" in m]
     for a, ma in bridged:
         for b, mb in bridged:

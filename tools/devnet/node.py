@@ -213,6 +213,7 @@ class Node:
         the transaction waits, None if it goes into the block being built."""
         if self.min_tip == 0 and not self.txpool:
             return None
+        h = "0x" + keccak(hexstr=raw).hex()
         try:
             sender, nonce, max_fee, tip_cap = self._fee_fields(raw)
         except Exception as e:  # noqa: BLE001 - malformed bytes: the node's own validation reports them
@@ -220,7 +221,6 @@ class Node:
         old = self.txpool.get((sender, nonce))
         if old is not None and (max_fee * 10 < old["max_fee"] * 11 or tip_cap * 10 < old["tip_cap"] * 11):
             raise RPCError(-32000, "replacement transaction underpriced")
-        h = "0x" + keccak(hexstr=raw).hex()
         if self._tip(max_fee, tip_cap) < self.min_tip:
             if nonce < self.t.get_nonce(to_checksum_address(sender), "pending"):
                 raise RPCError(-32000, "nonce too low")
@@ -230,16 +230,32 @@ class Node:
         return None
 
     def _admit_from_pool(self):
-        """Waiting transactions that now tip enough join the block being built, by sender and nonce."""
+        """Waiting transactions that now tip enough (and whose hold is over) join the block being built, by sender and nonce."""
+        target = self.latest_number() + 1
         for key in sorted(self.txpool):
             w = self.txpool[key]
-            if self._tip(w["max_fee"], w["tip_cap"]) >= self.min_tip:
+            if self._tip(w["max_fee"], w["tip_cap"]) >= self.min_tip and w.get("until", 0) <= target:
                 del self.txpool[key]
                 try:
                     self._apply(w["raw"])
                     self.pending_raw.append(w["raw"])
                 except (ValidationError, ValueError, TransactionFailed):
                     pass  # no longer valid (its nonce was taken): dropped, as a node drops it
+
+    def hold(self, raw: str, blocks: int) -> str:
+        """Puts a signed transaction in the pool, announced pending, for no block before the
+        `blocks`-th from now (a transaction pending as long as a slower chain's block takes).
+        Bundles may carry it sooner; the same sender and nonce at 10 % more replaces it."""
+        try:
+            sender, nonce, max_fee, tip_cap = self._fee_fields(raw)
+        except Exception as e:  # noqa: BLE001
+            raise RPCError(-32000, f"invalid transaction: {e}") from None
+        if nonce < self.t.get_nonce(to_checksum_address(sender), "pending"):
+            raise RPCError(-32000, "nonce too low")
+        h = "0x" + keccak(hexstr=raw).hex()
+        self.txpool[(sender, nonce)] = {"raw": raw, "hash": h, "max_fee": max_fee, "tip_cap": tip_cap, "until": self.latest_number() + blocks}
+        self._announce(raw, h)
+        return h
 
     def _send(self, raw: str) -> str:
         waiting = self._pool(raw)
@@ -405,6 +421,26 @@ class Node:
 
     def rpc_eth_call(self, tx, tag="latest"):
         return "0x" + self._succeeding(tx, tag).output.hex()
+
+    def rpc_debug_traceCall(self, tx, tag="latest", config=None):
+        """geth's `callTracer` (with `tracerConfig.withLog`) for a call on the state after `tag`: one
+        frame; every log the call emits, sub-calls' included, is on it in emission order
+        (position 0: the devnet does not trace sub-calls). A reverting call has `error` and no logs."""
+        config = config if isinstance(config, dict) else {}
+        if config.get("tracer") != "callTracer":
+            raise RPCError(-32602, "only the callTracer is served")
+        with_log = bool((config.get("tracerConfig") or {}).get("withLog"))
+        c = self._simulate(tx, tag)
+        frame = {"type": "CALL", "from": (tx.get("from") or "0x" + "00" * 20).lower(), "to": (tx.get("to") or "").lower(),
+                 "input": tx.get("data") or tx.get("input") or "0x", "value": tx.get("value") or "0x0",
+                 "gas": tx.get("gas") or "0x0", "gasUsed": hex(c.get_gas_used()), "output": "0x" + bytes(c.output).hex()}
+        if c.is_error:
+            frame["error"] = "execution reverted"
+            return frame
+        if with_log:
+            frame["logs"] = [{"address": "0x" + bytes(a).hex(), "topics": ["0x" + t.to_bytes(32, "big").hex() for t in topics],
+                              "data": "0x" + bytes(d).hex(), "position": "0x0"} for a, topics, d in c.get_log_entries()]
+        return frame
 
     def rpc_eth_estimateGas(self, tx, tag="latest"):
         """The least gas limit at which the call succeeds, by bisection as geth does."""
@@ -639,14 +675,16 @@ class Node:
         if cow is None:
             raise RPCError(-32601, "devnet_cowSettle needs the lab (--lab)")
         opts = opts if isinstance(opts, dict) else {}
-        return cow.settle_now(dex=opts.get("dex"), sell_weth=opts.get("sellWeth"), units=opts.get("units"), tip=opts.get("tip"))
+        return cow.settle_now(dex=opts.get("dex"), sell_weth=opts.get("sellWeth"), units=opts.get("units"), tip=opts.get("tip"),
+                              hold=opts.get("hold"))
 
     def rpc_devnet_cowCancel(self, tip):
         """The solver withdraws its waiting settlement: a no-op with its nonce at `tip`; the no-op's hash."""
         cow = getattr(self, "cow", None)
         if cow is None:
             raise RPCError(-32601, "devnet_cowCancel needs the lab (--lab)")
-        waiting = [n for (sender, n) in self.txpool if sender == cow.solver.lower()]
+        next_nonce = self.t.get_nonce(to_checksum_address(cow.solver), "latest")
+        waiting = [n for (sender, n) in self.txpool if sender == cow.solver.lower() and n >= next_nonce]
         if not waiting:
             raise RPCError(-32000, "no settlement is waiting in the pool")
         return cow.cancel(min(waiting), enc.inbound_quantity(tip, "tip") if isinstance(tip, str) else int(tip))

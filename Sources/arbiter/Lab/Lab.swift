@@ -43,6 +43,8 @@ struct Lab: AsyncParsableCommand {
     var statArbHistory = 125
     @Flag(name: .long, help: "Without the lab's Binance stand-in (its prices lead the first chain's statistical market; it needs that market).")
     var noCex = false
+    @Flag(name: .long, help: "Without the first chain's CoW settlements (a solver settles a large order every few blocks; Arbiter backruns them).")
+    var noCow = false
 
     static let profiles: [(name: String, profile: String, chainID: UInt64, partition: String)] = [
         ("ethereum-lab", "ethereum", 900_001, "P3"), ("optimism-lab", "optimism", 900_010, "P3"), ("blast-lab", "blast", 981_457, "P3"),
@@ -74,7 +76,7 @@ struct Lab: AsyncParsableCommand {
                     // It also serves the lab's Binance stand-in, whose prices lead that market's factor.
                     (i, try Devnet(root: root, chainId: c.chainID, lab: true, market: true, blockTime: 1, seed: seed,
                                    statArb: i == 0 && statArbHistory > 0 ? statArbHistory : nil, binance: i == 0 && statArbHistory > 0 && !noCex,
-                                   log: dir.appendingPathComponent("devnet-\(c.name).log")))
+                                   cow: i == 0 && !noCow, log: dir.appendingPathComponent("devnet-\(c.name).log")))
                 }
             }
             var out: [(Int, Devnet)] = []
@@ -159,6 +161,8 @@ struct Lab: AsyncParsableCommand {
                 cexExecutor = try await CexPlan.executor(registry, watchers: watchers, keys: keys, flashbotsKey: flashbotsKey, journal: journal, logger: logger)
             }
         }
+        // CoW: the first chain's settlements, seen pending, backrun in bundles by the engine.
+        let cow = try CowPlan.services(registry, watchers: watchers, environment: environment, bus: bus, logger: logger)
         let cexInventories = await cexExecutor?.inventories ?? []
         let cexLegs = cexExecutor
         let execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, cexDex: cexExecutor, bus: bus,
@@ -193,6 +197,7 @@ struct Lab: AsyncParsableCommand {
         services += detection.map { .init(service: $0) }
         services += statDetection.map { .init(service: $0) }
         services += cexDetection.map { .init(service: $0) }
+        services += cow.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }
         try await shutdown.run(services, logger: logger)
@@ -224,6 +229,7 @@ struct Lab: AsyncParsableCommand {
             }
             summary.cexDex = cex
         }
+        if !cow.isEmpty { summary.cow = CowReport(services: cow, report: report) }
         if json { Output.lineNow(summary.json.text) } else { Output.lineNow(summary.text) }
         if summary.mismatches > 0 {
             throw CLIError("\(summary.mismatches) trade(s) realized a profit different from the expected one (see \(journalPath))")
@@ -338,6 +344,8 @@ struct LabSummary {
     var positions = PositionReport()
     /// CEX–DEX trading (with the lab's Binance stand-in).
     var cexDex: CexDexReport? = nil
+    /// CoW settlement backruns.
+    var cow: CowReport? = nil
 
     /// A submission or a cross-chain transfer whose fate was not settled when the lab stopped.
     struct OpenItem {
@@ -419,6 +427,7 @@ struct LabSummary {
         guard case .object(var fields) = tradesJSON else { return tradesJSON }
         fields.append((key: "statistical", value: positions.json(symbols)))
         fields.append((key: "cexDex", value: cexDex?.json(symbols) ?? .null))
+        fields.append((key: "cow", value: cow?.json(symbols) ?? .null))
         return .object(fields)
     }
 
@@ -493,6 +502,7 @@ struct LabSummary {
         }
         lines += positions.lines(symbols)
         lines += cexDex?.lines(symbols) ?? []
+        lines += cow?.lines(symbols) ?? []
         lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
         for m in blockMismatches { lines.append("  BLOCK DIFFERENT: \(m.key): trades realized \(m.sum), the balance changed by \(m.delta)") }
         if unverified > 0 { lines.append("  \(unverified) trade(s) not checked against their block's balance change (the chain did not answer the reads)") }

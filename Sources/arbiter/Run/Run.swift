@@ -66,6 +66,7 @@ struct Run: AsyncParsableCommand {
         var statDetection: [StatisticalArbitrageService] = []
         var cexPrices: CexPrices? = nil
         var cexDetection: [CexDexService] = []
+        var cowDetection: [CowBackrunService] = []
         if role != .executor {
             (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: chains, environment: environment, minProfitBps: minProfitBps,
                                                                       partition: partition, bus: bus, logger: logger)
@@ -77,6 +78,9 @@ struct Run: AsyncParsableCommand {
                 for d in detection { d.align(with: p) }
                 Output.standardError("binance: \(p.feed.state.withLock { $0.symbols.count }) symbol(s), \(p.pairs.count) pair(s) on \(cexDetection.count) chain(s)")
             }
+            // CoW settlements seen pending ([cow] enabled): backruns.
+            cowDetection = try CowPlan.services(registry, watchers: watchers, environment: environment, bus: bus, logger: logger)
+            if !cowDetection.isEmpty { Output.standardError("cow: settlements watched on \(cowDetection.count) chain(s)") }
         } else if execute {
             // Execution re-quotes on current state: an executor in its own process keeps its own.
             watchers = try RunPlan.watchers(registry, chains: chains, environment: environment, partition: partition, logger: logger)
@@ -143,6 +147,7 @@ struct Run: AsyncParsableCommand {
         services += detection.map { .init(service: $0) }
         services += statDetection.map { .init(service: $0) }
         services += cexDetection.map { .init(service: $0) }
+        services += cowDetection.map { .init(service: $0) }
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }
         try await shutdown.run(services, logger: logger)

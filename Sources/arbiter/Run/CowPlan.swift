@@ -1,0 +1,42 @@
+import CowProtocol
+import Detection
+import EVMPrimitives
+import Logging
+import MarketWatch
+import Pipeline
+import Registry
+import StreamBus
+
+/// How `arbiter run` and `lab` backrun CoW settlements (design item #28), from the registry:
+/// with `[cow] enabled`, every watched chain that lists a `cow_settlement` and has a WebSocket
+/// endpoint (pending transactions are announced only there) gets a `CowSettlementWatcher` and a
+/// `CowBackrunService` publishing on its partition; backruns are executed by the chain's engine
+/// (its `BackrunStrategy`), as bundles.
+enum CowPlan {
+    static func services(_ registry: Registry, watchers: [ChainWatcher], environment: [String: String], bus: any OpportunityBus,
+                         logger: Logger) throws -> [CowBackrunService] {
+        guard registry.cow.enabled else { return [] }
+        var out: [CowBackrunService] = []
+        for w in watchers {
+            let id = w.configuration.chainID
+            guard let chain = registry.chains.first(where: { $0.id == id }), let settlement = chain.cowSettlement,
+                  let ws = registry.endpoints(for: chain, environment: environment).lazy.compactMap(\.ws).first else { continue }
+            var detector = CowBackrunDetector.Configuration(cycles: try RunPlan.detector(registry, chain, chainID: id, minProfitBps: nil))
+            detector.minVolumeUSD = Double(registry.cow.minVolumeUSD)
+            var stables: [Address: Double] = [:]
+            for t in registry.tokens(on: chain.name) where t.enabled && t.tags.contains(.stable) {
+                if case .evm(let a) = t.address { stables[a] = 1 / pow10(t.decimals) }
+            }
+            let watcher = CowSettlementWatcher(.init(chainID: id, settlement: settlement, webSocket: ws), logger: logger)
+            out.append(CowBackrunService(watcher: w, settlements: watcher, configuration: .init(partition: chain.partition, detector: detector, stableUSDPerRaw: stables),
+                                         bus: bus, rpc: w.configuration.rpc, logger: logger))
+        }
+        return out
+    }
+
+    static func pow10(_ n: Int) -> Double {
+        var x = 1.0
+        for _ in 0..<max(0, n) { x *= 10 }
+        return x
+    }
+}
