@@ -147,7 +147,7 @@ let package = Package(
         ),
         .testTarget(name: "MarketStateTests", dependencies: ["MarketState", "AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "SignalsTests", dependencies: ["Signals", "ArbiterTestKit", "EVMCodec"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Signals", "Opportunities", "MarketState", "AMMMath", "EVMPrimitives", "ArbiterTestKit"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Signals", "Opportunities", "MarketState", "AMMMath", "EVMPrimitives", "EVMCodec", "CowProtocol", "ArbiterTestKit"]),
         .testTarget(
             name: "StreamBusTests",
             dependencies: ["StreamBus", "Opportunities", "EVMPrimitives", "ArbiterTestKit", .product(name: "NIOCore", package: "swift-nio")]

@@ -212,6 +212,22 @@ import Testing
         }
     }
 
+    @Test func aSettlementThroughARouterIsSimulatedAndBackrun() async throws {
+        try await cow { w, engine, journal, service in
+            // Through the V2 router: its call data does not say what it moves, the trace does.
+            let hash = try #require(try await w.devnet.call("devnet_cowSettle", [.object([("dex", .string("sushiswap")), ("units", .number("50")),
+                                                                                          ("hold", .number("3")), ("via", .string("router"))])]).stringValue)
+            try await LabWorld.wait("a backrun to land", seconds: 90) { !(await engine.snapshot).trades.isEmpty }
+            await engine.drain()
+            let report = await engine.snapshot
+            try await checkTrades(report, journal)
+            let t = try #require(report.trades.first)
+            #expect(t.target == hash && service.status.simulated >= 1)
+            let block = try await w.devnet.call("eth_getBlockByNumber", [.string(UInt256(t.block).hexQuantity), .bool(false)])
+            #expect(Array((block["transactions"]?.arrayValue?.compactMap(\.stringValue) ?? []).prefix(2)) == [hash, t.txHash])
+        }
+    }
+
     @Test func aWithdrawnSettlementLeavesNothingOfOursOnChain() async throws {
         try await cow { w, engine, journal, service in
             let executor = w.executorKey.address

@@ -141,7 +141,34 @@ import Testing
         Case(expected: "requote:unknownPool") { var c = core(); return (try decide(&c, opportunity(id: 1), state: state(without: p2)), c) },
         Case(expected: "requote:moved") { var c = core(); return (try decide(&c, opportunity(id: 1, drift: 1), state: state()), c) },
         Case(expected: "admitted") { var c = core(); return (try decide(&c, opportunity(id: 1), state: state()), c) },
+        Case(expected: "strategy:backrunNeedsBundles") { var c = core(); return (try decide(&c, backrun(id: 1), state: state()), c) },
+        Case(expected: "stale:targetBase") { var c = core(bundles: true); return (try decide(&c, backrun(id: 1), state: state(block: 11)), c) },
+        Case(expected: "requote:moved") {
+            // Quoted without its target's effect: the path's amounts are the post-target ones.
+            var c = core(bundles: true)
+            var o = try backrun(id: 1)
+            o.backrun?.effects = []
+            return (try decide(&c, o, state: state()), c)
+        },
+        Case(expected: "admitted") { var c = core(bundles: true); return (try decide(&c, backrun(id: 1), state: state()), c) },
     ]
+
+    /// A backrun of a target that moves p2 to (1,000,000, 2,200,000) in the block after 10: its
+    /// amounts are quoted on that state, not on block 10's.
+    static func backrun(id: UInt8) throws -> Opportunity {
+        var o = try opportunity(id: id, kind: .backrun)
+        let sync = Opportunity.Backrun.Effect(pool: p2, topics: [PoolTopics.v2Sync], data: UInt256(1_000_000).bigEndianBytes + UInt256(2_200_000).bigEndianBytes)
+        o.backrun = .init(targetRaw: [0x02, 0x01], sender: b, volumeMicroUSD: 0, effects: [sync])
+        var after = try state()
+        var log = EVMLog(address: p2, topics: sync.topics, data: sync.data, blockNumber: 11, logIndex: 0)
+        log.removed = false
+        _ = after.book.apply(log)
+        if case .success(let q) = Requote.quote(o.path, amountIn: o.amountIn, on: after) {
+            o.path[0].amountOut = q.amounts[0]
+            o.path[1].amountOut = q.amounts[1]
+        }
+        return o
+    }
 
     @Test(arguments: cases)
     func eachDecision(_ c: Case) throws {

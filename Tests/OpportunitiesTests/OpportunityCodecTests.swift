@@ -65,7 +65,50 @@ struct OpportunityCodecTests {
                              bookAgeMillis: u64(&g), hedgeSellsBase: Bool.random(using: &g), hedgeQuantity: uint256(&g),
                              depth: Double.random(in: 0...1e9, using: &g))
         }
+        if kind == .backrun { o.backrun = backrun(&g) }
         return o
+    }
+
+    static func backrun(_ g: inout SeededGenerator) -> Opportunity.Backrun {
+        let effects = (0..<Int.random(in: 0...3, using: &g)).map { _ in
+            Opportunity.Backrun.Effect(pool: address(&g), topics: (0..<Int.random(in: 1...4, using: &g)).map { _ in uint256(&g) },
+                                       data: g.bytes(Int.random(in: 0...96, using: &g)))
+        }
+        return .init(targetRaw: g.bytes(Int.random(in: 1...300, using: &g)), sender: address(&g), volumeMicroUSD: u64(&g), effects: effects)
+    }
+
+    @Test func theBackrunTargetIsStrict() throws {
+        var g = SeededGenerator(seed: 28)
+        var o = Self.random(&g)
+        (o.kind, o.statistical, o.cexDex) = (.backrun, nil, nil)
+        o.backrun = .init(targetRaw: [0x02, 0xf8, 0x01], sender: Self.address(&g), volumeMicroUSD: 123_000_000,
+                          effects: [.init(pool: Self.address(&g), topics: [1, 2], data: [9, 9])])
+        let good = o.encoded()
+        #expect(try Opportunity(encoded: good) == o)
+        #expect(try Opportunity(json: o.json) == o)
+        #expect(o.backrun!.targetHash == Keccak256.hash([0x02, 0xf8, 0x01]))
+        // The tail: effect count 1, pool (20), 2 topics (1 + 64), data length 2 and the data.
+        #expect(Array(good.suffix(2)) == [9, 9] && good[good.count - 3] == 2 && good[good.count - 3 - 64 - 1] == 2)
+        var noTopics = good
+        noTopics[good.count - 3 - 64 - 1] = 0
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: noTopics) }
+        var truncated = good
+        truncated.removeLast()
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: truncated) }
+        var other = good
+        other[17] = Opportunity.Kind.crossDex.rawValue  // the section on another kind: trailing bytes
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: other) }
+        // JSON: a hash that is not the bytes', no section on a backrun, a section on another kind.
+        guard case .object(let fields) = o.json, case .object(var section)? = fields.first(where: { $0.key == "backrun" })?.value else {
+            Issue.record("no backrun section")
+            return
+        }
+        section = section.map { $0.key == "targetHash" ? ($0.key, .string("0x" + String(repeating: "00", count: 32))) : $0 }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(fields.map { $0.key == "backrun" ? ($0.key, .object(section)) : $0 })) }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(fields.filter { $0.key != "backrun" })) }
+        #expect(throws: OpportunityDecodeError.self) {
+            try Opportunity(json: .object(fields.map { $0.key == "kind" ? ($0.key, .string("crossDex")) : $0 }))
+        }
     }
 
     @Test func bothFormsRoundTrip() throws {

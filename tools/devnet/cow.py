@@ -128,8 +128,10 @@ class CowMarket:
         self.lab.node.keys[self.owner.lower()] = self.owner_key
         return self.owner
 
-    def settlement(self, dex, sell_weth, units, tip=10**9):
-        """A signed `settle` of one EIP-712 order against `dex`'s WETH/USDC pair: (raw tx, order)."""
+    def settlement(self, dex, sell_weth, units, tip=10**9, via="pair"):
+        """A signed `settle` of one EIP-712 order against `dex`'s WETH/USDC pair: (raw tx, order). `via`:
+        "pair" (the sell amount sent to the pair, then its `swap`) or "router" (an approval, then the
+        DEX's router's `swapExactTokensForTokens`)."""
         lab, m = self.lab, self.lab.m
         weth, usdc = m["tokens"]["WETH"]["address"], m["tokens"]["USDC"]["address"]
         pair = m["dexes"][dex]["pools"]["WETH/USDC"]
@@ -148,8 +150,14 @@ class CowMarket:
         tokens = [sell, buy]
         trade = trade_tuple(tokens, order, flags(), 0, signature)
         swap = (0, out) if zero_for_one else (out, 0)
-        intra = [(sell, 0, call("transfer(address,uint256)", ["address", "uint256"], [pair, amount_in])),
-                 (pair, 0, call("swap(uint256,uint256,address,bytes)", ["uint256", "uint256", "address", "bytes"], [*swap, settlement, b""]))]
+        if via == "router":
+            router = m["dexes"][dex]["router"]
+            intra = [(sell, 0, call("approve(address,uint256)", ["address", "uint256"], [router, amount_in])),
+                     (router, 0, call("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)",
+                                      ["uint256", "uint256", "address[]", "address", "uint256"], [amount_in, out, [sell, buy], settlement, 2**40]))]
+        else:
+            intra = [(sell, 0, call("transfer(address,uint256)", ["address", "uint256"], [pair, amount_in])),
+                     (pair, 0, call("swap(uint256,uint256,address,bytes)", ["uint256", "uint256", "address", "bytes"], [*swap, settlement, b""]))]
         data = encode_settle(tokens, [out, amount_in], [trade], [[], intra, []])
         return self._sign(settlement, data, tip), order
 
@@ -172,12 +180,12 @@ class CowMarket:
               "maxFeePerGas": 10**11, "maxPriorityFeePerGas": tip}
         return "0x" + bytes(Account.sign_transaction(tx, self.solver_key).raw_transaction).hex()
 
-    def settle_now(self, dex=None, sell_weth=None, units=None, tip=None, hold=None):
+    def settle_now(self, dex=None, sell_weth=None, units=None, tip=None, hold=None, via="pair"):
         """Sends one settlement now (with `hold`, it waits that many blocks in the pool); its hash."""
         self.rounds += 1
         dex = dex or ("uniswap_v2" if self.rounds % 2 else "sushiswap")
         sell_weth = (self.rounds // 2) % 2 == 0 if sell_weth is None else sell_weth
-        raw, _ = self.settlement(dex, sell_weth, units or self.UNITS, tip if tip is not None else 10**9)
+        raw, _ = self.settlement(dex, sell_weth, units or self.UNITS, tip if tip is not None else 10**9, via=via)
         h = self.lab.node.hold(raw, hold) if hold else self.lab.node._send(raw)
         self.sent.append(h)
         return h

@@ -676,7 +676,7 @@ class Node:
             raise RPCError(-32601, "devnet_cowSettle needs the lab (--lab)")
         opts = opts if isinstance(opts, dict) else {}
         return cow.settle_now(dex=opts.get("dex"), sell_weth=opts.get("sellWeth"), units=opts.get("units"), tip=opts.get("tip"),
-                              hold=opts.get("hold"))
+                              hold=opts.get("hold"), via=opts.get("via") or "pair")
 
     def rpc_devnet_cowCancel(self, tip):
         """The solver withdraws its waiting settlement: a no-op with its nonce at `tip`; the no-op's hash."""
