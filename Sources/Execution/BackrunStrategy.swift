@@ -1,4 +1,5 @@
 import EVMPrimitives
+import MarketWatch
 import Opportunities
 
 /// A bundle that lands right after a target transaction (the CoW settlement backruns of later
@@ -28,5 +29,15 @@ extension StrategyFactory {
     static let backrun: Maker = { o, _ in
         guard let b = o.backrun else { return .failure(Refusal("strategy", "noBackrunTarget")) }
         return .success([BackrunStrategy(target: b.targetRaw, inner: FlashLoanStrategy())])
+    }
+}
+
+extension ExecutionEngine {
+    /// Which transaction a submitted backrun's bundle runs behind: journaled with the submission.
+    func journalTarget(_ t: Signed, block: UInt64) {
+        guard let b = t.o.backrun else { return }
+        try? journal.decision(t.o.id, chain: t.chain.chainID, stage: "backrun", outcome: "submitted", reason: "target",
+                              detail: "\(Hex.encode(b.targetHash)) from \(b.sender.checksummed), block \(block)", at: WallClock.nanoseconds())
+        report.backruns += 1
     }
 }

@@ -224,12 +224,7 @@ public actor ExecutionEngine: ExecutionDriver {
             logger.warning("no answer to the send: following it as sent", metadata: ["arb.tx": "\(Hex.encode(t.signed.hash))", "error": "\(unanswered.detail)"])
         }
         try? journal.updateSubmission(t.submission, status: .submitted, targetBlock: f.target, lastBlock: f.target, at: WallClock.nanoseconds())
-        if let b = t.o.backrun {
-            // Which transaction the bundle runs behind: the journal says what each backrun targeted.
-            try? journal.decision(t.o.id, chain: t.chain.chainID, stage: "backrun", outcome: "submitted", reason: "target",
-                                  detail: "\(Hex.encode(b.targetHash)) from \(b.sender.checksummed), block \(f.target)", at: WallClock.nanoseconds())
-            report.backruns += 1
-        }
+        if t.o.backrun != nil { journalTarget(t, block: f.target) }
         report.submitted += 1
         tracking.add { serial in
             Task {

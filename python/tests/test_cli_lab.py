@@ -30,6 +30,43 @@ def cex_lab_run(tmp_path_factory, arbiter):
     return json.loads(p.stdout), tmp, p.stderr
 
 
+@pytest.fixture(scope="module")
+def cow_lab_run(tmp_path_factory, arbiter):
+    tmp = tmp_path_factory.mktemp("lab-cow")
+    # The first chain alone, without the statistical market and its exchange: the devnet keeps up with
+    # its one-second blocks, so a backrun can reach the block right after the state it was sized on.
+    p = arbiter("lab", "--chains", "1", "--blocks", "25", "--seed", "2", "--json", "--no-cex", "--stat-arb-history", "0", "--dir", str(tmp),
+                check=False)
+    assert p.returncode == 0, p.stderr[-4000:]
+    return json.loads(p.stdout), tmp, p.stderr
+
+
+def test_cow_settlements_are_seen_pending_and_backrun_right_behind_them(cow_lab_run):
+    """The lab's solver settles a 50 WETH order every fifth block, pending for three; Arbiter sees each
+    pending, reads its effect from its call data, and bundles backruns behind it. Each landed backrun
+    realized exactly what detection saw (its receipt says so too), and the journal names each
+    bundle's target (the block order itself is checked by ExecutionLabTests)."""
+    summary, tmp, stderr = cow_lab_run
+    cow = summary["cow"]
+    chain = cow["chains"][0]
+    assert chain["chainId"] == summary["chains"][0]["chainId"]
+    assert chain["pendingSettlements"] >= 3 and chain["decoded"] >= chain["pendingSettlements"] and chain["malformed"] == 0, chain
+    assert chain["belowThreshold"] == 0 and chain["volumeUSD"] >= 50_000 * chain["pendingSettlements"], chain
+    assert chain["published"] >= 1 and cow["sent"] >= 1, cow
+    assert cow["landed"], cow
+    db = sqlite3.connect(str(tmp / "journal.sqlite"))
+    targets = {r[0]: r[1] for r in db.execute("SELECT opportunity, detail FROM decision WHERE stage = 'backrun' AND outcome = 'submitted'")}
+    assert len(targets) == cow["sent"]
+    trades = {t["tx"]: t for t in summary["trades"]}
+    for b in cow["landed"]:
+        assert b["realizedProfit"] == b["detectedProfit"] and int(b["realizedProfit"]) > 0, b
+        assert targets[b["opportunity"]].startswith(b["target"]), (b, targets.get(b["opportunity"]))
+        assert trades[b["tx"]]["kind"] == "backrun" and trades[b["tx"]]["bundled"] and trades[b["tx"]]["target"] == b["target"]
+        receipt = db.execute("SELECT realized_profit, block FROM receipt WHERE tx_hash = ?", (b["tx"],)).fetchone()
+        assert receipt == (b["realizedProfit"], b["block"])
+    assert cow["asDetected"] == len(cow["landed"]) and summary["mismatches"] == 0
+
+
 def test_lab_executes_on_every_chain_and_realizes_exactly_what_was_detected(lab_run):
     summary, tmp, stderr = lab_run
     names = [c["name"] for c in summary["chains"]]
@@ -57,6 +94,10 @@ def test_lab_executes_on_every_chain_and_realizes_exactly_what_was_detected(lab_
     assert by_chain.get(ids["optimism-lab"], set()) <= {"aaveV3", "uniswapV3Flash"}
     assert by_chain.get(ids["blast-lab"], set()) <= {"syncSwap"}
     assert summary["cexDex"] is None  # --no-cex
+    # CoW settlements on the first chain: seen pending and read (whether a backrun lands in time on
+    # this busy chain is the lighter run's to show).
+    cow = summary["cow"]["chains"][0]
+    assert cow["chainId"] == ids["ethereum-lab"] and cow["pendingSettlements"] >= 1 and cow["malformed"] == 0, cow
     assert len(by_chain) >= 2, by_chain
     # The per-stage timings, the whole in-process path among them.
     stages = summary["stagesMicroseconds"]

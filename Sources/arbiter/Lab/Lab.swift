@@ -451,6 +451,7 @@ struct LabSummary {
                     ("expectedProfit", .string(t.expectedProfit.description)), ("detectedProfit", .string(t.detectedProfit.description)),
                     ("realizedProfit", .string(t.realizedProfit.description)), ("eventProfit", .string(t.eventProfit.description)),
                     ("balanceDelta", t.balanceDelta.map { .string($0.description) } ?? .null),
+                    ("target", t.target.map(JSONValue.string) ?? .null),
                 ])
             })),
             ("submitted", .number(String(report.submitted))), ("included", .number(String(report.included))), ("failed", .number(String(report.failed))),
