@@ -88,15 +88,10 @@ public final class CexDexService: Service {
                 $0.repeats += repeats
                 $0.detector = counts
             }
-            for var o in fresh {
-                o.timestamps.published = WallClock.nanoseconds()
-                do {
-                    try await bus.publish(o, partition: configuration.partition)
-                    shared.withLock { $0.published += 1 }
-                } catch {
-                    shared.withLock { $0.publishFailures += 1 }
-                    logger.warning("publish failed", metadata: ["arb.opportunity": "cexDexSpread", "error": "\(error)"])
-                }
+            let sent = await bus.publishAll(fresh, partition: configuration.partition, kind: "cexDexSpread", logger: logger)
+            shared.withLock {
+                $0.published += sent.published
+                $0.publishFailures += sent.failed
             }
         }
     }

@@ -188,15 +188,10 @@ public final class CowBackrunService: Service {
             $0.noDisplacement = counters.noDisplacement
             if found.isEmpty && !effects.isEmpty { $0.noBackrun += 1 }
         }
-        for var o in found {
-            o.timestamps.published = WallClock.nanoseconds()
-            do {
-                try await bus.publish(o, partition: configuration.partition)
-                shared.withLock { $0.published += 1 }
-            } catch {
-                shared.withLock { $0.publishFailures += 1 }
-                logger.warning("publish failed", metadata: ["arb.chain": "\(snapshot.chainID)", "error": "\(error)"])
-            }
+        let sent = await bus.publishAll(found, partition: configuration.partition, kind: "backrun", logger: logger)
+        shared.withLock {
+            $0.published += sent.published
+            $0.publishFailures += sent.failed
         }
     }
 

@@ -129,15 +129,10 @@ public final class StatisticalArbitrageService: Service {
     }
 
     private func publish(_ found: [Opportunity]) async {
-        for var o in found {
-            o.timestamps.published = WallClock.nanoseconds()
-            do {
-                try await bus.publish(o, partition: configuration.partition)
-                shared.withLock { $0.published += 1 }
-            } catch {
-                shared.withLock { $0.publishFailures += 1 }
-                logger.warning("publish failed", metadata: ["arb.opportunity": "statistical", "error": "\(error)"])
-            }
+        let sent = await bus.publishAll(found, partition: configuration.partition, kind: "statistical", logger: logger)
+        shared.withLock {
+            $0.published += sent.published
+            $0.publishFailures += sent.failed
         }
     }
 

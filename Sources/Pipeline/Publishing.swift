@@ -1,0 +1,24 @@
+import Logging
+import MarketWatch
+import Opportunities
+import StreamBus
+
+extension OpportunityBus {
+    /// Publishes each opportunity on `partition`, stamped with the time it went out; how many went
+    /// and how many failed (each failure logged with `kind`). A failed publish loses nothing but
+    /// that opportunity: the detector finds it again on the next state if it still pays.
+    func publishAll(_ found: [Opportunity], partition: String, kind: String, logger: Logger) async -> (published: Int, failed: Int) {
+        var counts = (published: 0, failed: 0)
+        for var o in found {
+            o.timestamps.published = WallClock.nanoseconds()
+            do {
+                try await publish(o, partition: partition)
+                counts.published += 1
+            } catch {
+                counts.failed += 1
+                logger.warning("publish failed", metadata: ["arb.opportunity": "\(kind)", "error": "\(error)"])
+            }
+        }
+        return counts
+    }
+}
