@@ -97,7 +97,7 @@ def run_jsonl(arbiter, lines, *extra):
 def test_randomized_settle_calls_decode_as_eth_abi_encoded_them_with_owners_eth_account_signed(arbiter):
     r = random.Random(28)
     cases = []
-    # Every combination at least five times, in settlements of one to four trades: 600 calls.
+    # Every flag word five times, in settlements of one to four trades (256 calls), then single-trade calls up to 500.
     pool = COMBOS * 5
     r.shuffle(pool)
     while pool:
