@@ -37,6 +37,7 @@ let package = Package(
         ),
         .target(name: "EVMSigning", dependencies: ["EVMPrimitives", "EVMCodec", "CSecp256k1"]),
         .target(name: "CowProtocol", dependencies: ["EVMPrimitives", "EVMCodec", "EVMSigning"]),
+        .target(name: "SolanaPrimitives", dependencies: ["EVMPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
         // pure models
         .target(name: "AMMMath", dependencies: ["EVMPrimitives", "EVMCodec"]),
         .target(name: "Opportunities", dependencies: ["EVMPrimitives", "EVMCodec"]),
@@ -122,7 +123,7 @@ let package = Package(
             name: "arbiter",
             dependencies: [
                 "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath", "MarketState", "MarketWatch", "JSONRPC",
-                "Detection", "Execution", "EthClient", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount", "LabKit", "Signals", "Feeds", "CowProtocol",
+                "Detection", "Execution", "EthClient", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount", "LabKit", "Signals", "Feeds", "CowProtocol", "SolanaPrimitives",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -166,6 +167,7 @@ let package = Package(
         ),
         .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "FeedsTests", dependencies: ["Feeds", "ArbiterTestKit", .product(name: "MetricsTestKit", package: "swift-metrics")]),
+        .testTarget(name: "SolanaPrimitivesTests", dependencies: ["SolanaPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]

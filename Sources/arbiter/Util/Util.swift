@@ -9,7 +9,7 @@ struct Util: ParsableCommand {
         subcommands: [
             Keccak.self, Sig.self, Topic.self, ABIEncode.self, Calldata.self, ABIDecode.self,
             ToChecksum.self, Create2.self, RLPEncode.self, RLPDecode.self,
-            AddressOf.self, SignTx.self, SignMessage.self, DecodeTx.self, Quote.self, Optimize.self, Stats.self, CowDecode.self,
+            AddressOf.self, SignTx.self, SignMessage.self, DecodeTx.self, Quote.self, Optimize.self, Stats.self, CowDecode.self, Solana.self,
         ]
     )
 }
