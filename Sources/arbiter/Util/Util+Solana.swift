@@ -1,6 +1,7 @@
 import ArgumentParser
 import EVMCodec
 import EVMPrimitives
+import Foundation
 import SolanaPrimitives
 
 extension Util {
@@ -8,7 +9,7 @@ extension Util {
     struct Solana: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Solana keys and addresses: keygen-address, pda, ata, sign (each with --jsonl for batches).",
-            subcommands: [KeygenAddress.self, PDA.self, ATA.self, Sign.self])
+            subcommands: [KeygenAddress.self, PDA.self, ATA.self, Sign.self, SolanaBuildTx.self, SolanaDecodeTx.self])
 
         /// Runs `answer` on each line of standard input (one JSON answer or {"error"} per line).
         static func lines(_ answer: (String) throws -> JSONValue) {
@@ -23,23 +24,27 @@ extension Util {
             }
         }
 
+        /// A string field of a JSON line.
+        static func field(_ text: String, _ name: String) throws -> String {
+            guard let v = try JSONValue.parse(Array(text.utf8))[name]?.stringValue else { throw CLIError("needs \(name)") }
+            return v
+        }
+
         static func key(_ text: String, _ what: String) throws -> PublicKey {
             try context(what) { try PublicKey(base58: text) }
         }
     }
 
     struct KeygenAddress: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "keygen-address", abstract: "The address of the Ed25519 key with this 32-byte seed (0x-hex).")
-        @Argument var seed: String?
+        static let configuration = CommandConfiguration(
+            commandName: "keygen-address", abstract: "The address of the Ed25519 key whose 32-byte seed is in $ARBITER_SOLANA_KEY (or --key-file).",
+            discussion: "With --jsonl, standard input holds one {\"seed\": \"0x…\"} per line (keys never come from arguments).")
+        @OptionGroup var key: SolanaKeyOptions
         @Flag(name: .long, help: "One seed per line of standard input.") var jsonl = false
 
         func run() throws {
-            let answer = { (s: String) throws -> JSONValue in
-                .object([("address", .string(try Keypair(seed: try Util.hexBytes(s, "seed")).publicKey.base58))])
-            }
-            if jsonl { return Solana.lines(answer) }
-            guard let seed else { throw CLIError("keygen-address needs a seed (or --jsonl)") }
-            Output.line(try answer(seed).text)
+            if jsonl { return Solana.lines { .object([("address", .string(try SolanaKeyOptions.keypair(try Solana.field($0, "seed")).publicKey.base58))]) } }
+            Output.line(JSONValue.object([("address", .string(try key.load().publicKey.base58))]).text)
         }
     }
 
@@ -101,13 +106,12 @@ extension Util {
 
     struct Sign: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The Ed25519 signature (base58) of a message (0x-hex) by the key with a 32-byte seed; --jsonl: {\"seed\", \"message\"} per line.")
-        @Argument var seed: String?
+            abstract: "The Ed25519 signature (base58) of a message (0x-hex) by the key in $ARBITER_SOLANA_KEY; --jsonl: {\"seed\", \"message\"} per line.")
+        @OptionGroup var key: SolanaKeyOptions
         @Argument var message: String?
         @Flag(name: .long) var jsonl = false
 
-        static func answer(seed: String, message: String) throws -> JSONValue {
-            let k = try Keypair(seed: try Util.hexBytes(seed, "seed"))
+        static func answer(_ k: Keypair, message: String) throws -> JSONValue {
             let m = try Util.hexBytes(message, "message")
             let sig = try k.sign(m)
             return .object([("signer", .string(k.publicKey.base58)), ("signature", .string(Base58.encode(sig))),
@@ -116,14 +120,31 @@ extension Util {
 
         func run() throws {
             if jsonl {
-                return Solana.lines { text in
-                    let v = try JSONValue.parse(Array(text.utf8))
-                    guard let s = v["seed"]?.stringValue, let m = v["message"]?.stringValue else { throw CLIError("needs seed and message") }
-                    return try Self.answer(seed: s, message: m)
-                }
+                return Solana.lines { text in try Self.answer(try SolanaKeyOptions.keypair(try Solana.field(text, "seed")), message: try Solana.field(text, "message")) }
             }
-            guard let seed, let message else { throw CLIError("sign needs a seed and a message (or --jsonl)") }
-            Output.line(try Self.answer(seed: seed, message: message).text)
+            guard let message else { throw CLIError("sign needs a message (or --jsonl)") }
+            Output.line(try Self.answer(try key.load(), message: message).text)
         }
+    }
+}
+
+/// A Solana signing key: a 32-byte Ed25519 seed in 0x-hex, from `ARBITER_SOLANA_KEY` or
+/// `--key-file`; never an argument, never echoed.
+struct SolanaKeyOptions: ParsableArguments {
+    static let environmentVariable = "ARBITER_SOLANA_KEY"
+    @Option(name: .long, help: "A file holding the 0x-hex 32-byte Ed25519 seed (instead of $ARBITER_SOLANA_KEY).")
+    var keyFile: String?
+
+    func load() throws -> Keypair {
+        if let keyFile { return try Self.keypair(String(decoding: try Input.file(keyFile), as: UTF8.self), source: keyFile) }
+        guard let env = getenv(Self.environmentVariable) else { throw CLIError("no signing key: set \(Self.environmentVariable) or pass --key-file <path>") }
+        return try Self.keypair(String(cString: env), source: "$" + Self.environmentVariable)
+    }
+
+    static func keypair(_ text: String, source: String = "seed") throws -> Keypair {
+        guard let seed = try? Hex.decodePrefixed(text.trimmingCharacters(in: .whitespacesAndNewlines)), let k = try? Keypair(seed: seed) else {
+            throw CLIError("\(source): not an Ed25519 seed (expected 32 bytes of 0x-hex)")
+        }
+        return k
     }
 }
