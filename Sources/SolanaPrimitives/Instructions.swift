@@ -14,11 +14,13 @@ public enum ComputeBudget {
     public static func setComputeUnitPrice(_ microLamports: UInt64) -> Instruction { ix([0x03] + le(microLamports)) }
     public static func setLoadedAccountsDataSizeLimit(_ bytes: UInt32) -> Instruction { ix([0x04] + le(bytes)) }
 
-    /// The priority fee in lamports of `limit` units at `price` micro-lamports each: ceil(limit·price/1e6).
-    public static func priorityFee(limit: UInt32, price: UInt64) -> UInt64 {
+    /// The priority fee in lamports of `limit` units at `price` micro-lamports each:
+    /// ceil(limit·price/1e6); nil past 64 bits.
+    public static func priorityFee(limit: UInt32, price: UInt64) -> UInt64? {
         let product = UInt64(limit).multipliedFullWidth(by: price)
+        guard product.high < 1_000_000 else { return nil }
         let (q, r) = UInt64(1_000_000).dividingFullWidth((product.high, product.low))
-        return r == 0 ? q : q + 1
+        return r == 0 ? q : (q == .max ? nil : q + 1)
     }
 
     static func ix(_ data: [UInt8]) -> Instruction { Instruction(programId: .computeBudgetProgram, accounts: [], data: data) }

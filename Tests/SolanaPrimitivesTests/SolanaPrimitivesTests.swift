@@ -51,6 +51,39 @@ struct SolanaPrimitivesTests {
         #expect(throws: SolanaError.self) { try PublicKey.createProgramAddress(seeds: [[UInt8](repeating: 1, count: 33)], program: .systemProgram) }
     }
 
+    @Test func instructionLayoutsAreTheProtocols() throws {
+        // protocol-facts §6: SetComputeUnitLimit(200000), SetComputeUnitPrice(1000), Transfer(1000).
+        let limit = try hex("02400d0300"), price = try hex("03e803000000000000")
+        #expect(ComputeBudget.setComputeUnitLimit(200_000).data == limit)
+        #expect(ComputeBudget.setComputeUnitPrice(1_000).data == price)
+        #expect(ComputeBudget.requestHeapFrame(262_144).data == [0x01, 0x00, 0x00, 0x04, 0x00])
+        #expect(ComputeBudget.setLoadedAccountsDataSizeLimit(65_536).data == [0x04, 0x00, 0x00, 0x01, 0x00])
+        #expect(ComputeBudget.setComputeUnitLimit(1).accounts.isEmpty && ComputeBudget.setComputeUnitLimit(1).programId == .computeBudgetProgram)
+        // ceil(limit · price / 1e6): 200,000 units at 1,000 µlamports = 200 lamports; one more µlamport rounds up.
+        #expect(ComputeBudget.priorityFee(limit: 200_000, price: 1_000) == 200 && ComputeBudget.priorityFee(limit: 200_000, price: 1_001) == 201)
+        #expect(ComputeBudget.priorityFee(limit: .max, price: .max) == nil)  // past 64 bits
+        #expect(ComputeBudget.priorityFee(limit: .max, price: 4_294_967_296_000_000) == 18_446_744_069_414_584_320)
+        let a = try Keypair(seed: [UInt8](repeating: 1, count: 32)).publicKey, b = try Keypair(seed: [UInt8](repeating: 2, count: 32)).publicKey
+        let t = SystemProgram.transfer(from: a, to: b, lamports: 1_000)
+        let transferData = try hex("02000000e803000000000000")
+        #expect(t.data == transferData && t.programId == .systemProgram)
+        #expect(t.accounts == [AccountMeta(a, signer: true, writable: true), AccountMeta(b, writable: true)])
+        // SPL Token: TransferChecked is 12 ‖ amount u64 LE ‖ decimals; SyncNative is 17.
+        let mint = try PublicKey(base58: "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
+        let tc = TokenProgram.transferChecked(source: a, mint: mint, destination: b, authority: a, amount: 5, decimals: 6)
+        #expect(tc.data == [12, 5, 0, 0, 0, 0, 0, 0, 0, 6] && tc.accounts.map(\.isWritable) == [true, false, true, false] && tc.accounts[3].isSigner)
+        #expect(TokenProgram.syncNative(a).data == [17])
+        let create = try AssociatedTokenProgram.createIdempotent(payer: a, owner: b, mint: mint)
+        let ata = try PublicKey.associatedTokenAddress(owner: b, mint: mint)
+        #expect(create.data == [1] && create.accounts[1].pubkey == ata)
+        #expect(create.accounts.map(\.pubkey).suffix(2) == [.systemProgram, .tokenProgram])
+        // The vector's message compiles from the builder, byte for byte.
+        let m = try Message.compile(payer: try Keypair(seed: [UInt8](repeating: 0, count: 32)).publicKey,
+                                    instructions: [ComputeBudget.setComputeUnitLimit(200_000)], recentBlockhash: [UInt8](repeating: 0, count: 32), tables: [])
+        let vector = try hex("80010001023b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da290306466fe5211732ffecadba72c39be7bc8ce5bbc5f7126b2c439b3a4000000000000000000000000000000000000000000000000000000000000000000000000101000502400d030000")
+        #expect(m.serialized() == vector)
+    }
+
     func hex(_ s: String) throws -> [UInt8] {
         var out: [UInt8] = []
         var i = s.startIndex
