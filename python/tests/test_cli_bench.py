@@ -44,3 +44,13 @@ def test_bench_statarb_reports_a_small_stream_and_is_seeded(arbiter):
 def test_bench_statarb_refuses_bad_arguments(arbiter):
     bad = arbiter("bench", "statarb", "--pairs", "0", check=False)
     assert bad.returncode == 1 and "--pairs" in bad.stderr
+
+
+def test_bench_solana_builds_transactions_that_decode_and_verify(arbiter):
+    """The benchmark's transactions are real: every one it built decoded and verified (it fails
+    otherwise), and its shape is a v0 round trip under the packet limit."""
+    r = json.loads(arbiter("bench", "solana", "--transactions", "200", "--json").stdout)
+    assert r["transactions"] == 200 and 300 < r["averageBytes"] <= 1232
+    for k in ("buildSignSerializeNs", "decodeVerifyNs"):
+        assert 0 < r[k]["p50"] <= r[k]["p99"]
+    assert arbiter("bench", "solana", "--transactions", "5", check=False).returncode == 1
