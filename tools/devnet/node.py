@@ -213,6 +213,8 @@ class Node:
         the transaction waits, None if it goes into the block being built."""
         if self.min_tip == 0 and not self.txpool:
             return None
+        if self.min_tip == 0 and self._nonce(raw) not in {n for (_, n) in self.txpool}:
+            return None  # nothing waits with its nonce: no replacement to judge (and no costly sender recovery)
         h = "0x" + keccak(hexstr=raw).hex()
         try:
             sender, nonce, max_fee, tip_cap = self._fee_fields(raw)
@@ -228,6 +230,16 @@ class Node:
             return h
         self.txpool.pop((sender, nonce), None)
         return None
+
+    @staticmethod
+    def _nonce(raw: str):
+        """A signed transaction's nonce, read without recovering its sender (None if unreadable)."""
+        try:
+            b = bytes.fromhex(raw.removeprefix("0x"))
+            f = rlp.decode(b[1:]) if b[0] in (1, 2) else rlp.decode(b)
+            return int.from_bytes(f[1] if b[0] in (1, 2) else f[0], "big")
+        except Exception:  # noqa: BLE001 - the full path reports malformed bytes
+            return None
 
     def _admit_from_pool(self):
         """Waiting transactions that now tip enough (and whose hold is over) join the block being built, by sender and nonce."""
@@ -277,7 +289,8 @@ class Node:
     def _announce(self, raw: str, h: str):
         """A transaction entered the pool or the block being built: newPendingTransactions subscribers hear of it."""
         self.raw_by_hash[h.lower()] = raw
-        if not any(True for _ in self.listeners):
+        # Only a subscriber of pending transactions needs the transaction (its sender costs an ecrecover).
+        if not any(getattr(listener, "wants_pending", False) for listener in self.listeners):
             return
         try:
             tx = enc.pending_transaction(raw, h.lower(), Account.recover_transaction(bytes.fromhex(raw.removeprefix("0x"))).lower())

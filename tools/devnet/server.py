@@ -257,6 +257,7 @@ class Server:
             sid = "0x" + secrets.token_hex(16)
             if kind == "newPendingTransactions":  # geth: a second parameter `true` asks for full transactions
                 subs[sid] = (kind, {"full": len(params) > 1 and params[1] is True})
+                listener.wants_pending = True
             else:
                 subs[sid] = (kind, params[1] if len(params) > 1 and isinstance(params[1], dict) else {})
             return sid
