@@ -41,46 +41,6 @@ public struct LegSettings: Sendable {
     public init() {}
 }
 
-/// A landed own-capital transaction.
-struct LegReceipt {
-    var txHash: String
-    var block: UInt64
-    var status: Int
-    var logs: [EVMLog]
-
-    /// The receipt of `hash`, if it has one yet (an unreadable answer counts as none yet).
-    static func fetch(_ hash: String, on eth: EthClient) async -> LegReceipt? {
-        guard let r = try? await eth.rpc.call("eth_getTransactionReceipt", [.string(hash)]), r != .null else { return nil }
-        return LegReceipt(r)
-    }
-
-    init?(_ r: JSONValue) {
-        guard let h = r["transactionHash"]?.stringValue, let b = r["blockNumber"]?.stringValue, let block = try? UInt256(hex: b) else { return nil }
-        (txHash, self.block, status, logs) = (h, block.w0, r["status"]?.stringValue == "0x1" ? 1 : 0, ExecutorCall.logs(ofReceipt: r))
-    }
-
-    static let soldTopic = try! UInt256(bigEndian: Keccak256.hash(utf8: "Sold(address,uint256,address,uint256)"))
-
-    /// The executor's `Sold` proceeds in the logs.
-    static func sold(_ logs: [EVMLog], executor: Address) -> UInt256? {
-        for l in logs where l.address == executor && l.topics.first == soldTopic && l.data.count == 96 {
-            return try? UInt256(bigEndian: Array(l.data[64..<96]))
-        }
-        return nil
-    }
-}
-
-/// A leg's signed transaction on its way, and how long its receipt is waited for.
-struct LegSending {
-    let leg: OwnCapitalAccount
-    let signed: SignedTransaction
-    let hash: String
-    let nonce: UInt64
-    let submission: Int64
-    let deadline: ContinuousClock.Instant
-}
-
-
 /// An actor that sends own-capital transactions: one at a time per chain (its key), simulated
 /// first, sent by the chain's route, followed to a receipt within bounds.
 protocol OwnCapitalSender: Actor {
@@ -131,7 +91,7 @@ extension OwnCapitalSender {
         let sending = LegSending(leg: leg, signed: signed, hash: hash, nonce: reservation.nonce, submission: reservation.submission,
                               deadline: ContinuousClock.now + settings.maxReceiptWait)
         let outcome = leg.route.isBundle ? await sendBundle(sending) : await sendTransaction(sending)
-        guard let landed = outcome.landed else { return .failure(await unlanded(sending, sent: outcome.sent, why: outcome.why, nonces: nonces)) }
+        guard let landed = outcome.landed else { return .failure(await unlanded(sending, outcome, nonces: nonces)) }
         let now = WallClock.nanoseconds()
         if landed.status == 1 {
             try? nonces.confirm(submission: reservation.submission, now: now)
@@ -180,57 +140,81 @@ extension OwnCapitalSender {
     }
 
     /// Once a bundle has gone to the relay it may land, whatever the answer said (or if none
-    /// came): the last block it targeted decides. A target that arrived while sending is another try.
-    func sendBundle(_ s: LegSending) async -> (landed: LegReceipt?, sent: Bool, why: String) {
-        guard case .flashbots(let relay) = s.leg.route else { return (nil, false, "not a bundle route") }
-        var landed: LegReceipt?, sent = false, why = "", lastTarget: UInt64?
-        for _ in 0..<settings.maxBundleBlocks where landed == nil {
+    /// came): the last block it targeted decides. A target that arrived while sending is another
+    /// try. Absence is only concluded from the node's answer after that block; a read that fails
+    /// leaves the bundle in doubt.
+    func sendBundle(_ s: LegSending) async -> LegOutcome {
+        guard case .flashbots(let relay) = s.leg.route else { return LegOutcome(why: "not a bundle route") }
+        var out = LegOutcome(), lastTarget: UInt64?
+        for _ in 0..<settings.maxBundleBlocks {
+            let target: UInt64
             do {
-                let head = try await s.leg.eth.blockNumber()
-                let sim = try await relay.callBundle([s.signed.raw], block: head + 1)
-                if let f = sim.failure { why = "bundle simulation: \(f)"; break }
-                try? journal.updateSubmission(s.submission, status: .submitted, targetBlock: head + 1, lastBlock: head + 1, at: WallClock.nanoseconds())
-                lastTarget = head + 1
-                _ = try await relay.sendBundle([s.signed.raw], block: head + 1)
-                sent = true
-                landed = await receipt(s.leg, s.hash, until: head + 1, deadline: s.deadline)
+                target = try await s.leg.eth.blockNumber() + 1
+                let sim = try await relay.callBundle([s.signed.raw], block: target)
+                if let f = sim.failure { out.why = "bundle simulation: \(f)"; break }
             } catch {
-                why = "\(error)"
-                if why.contains("in the past") { continue }
+                out.why = "\(error)"
                 break
             }
+            try? journal.updateSubmission(s.submission, status: .submitted, targetBlock: target, lastBlock: target, at: WallClock.nanoseconds())
+            do {
+                _ = try await relay.sendBundle([s.signed.raw], block: target)
+            } catch {
+                out.why = "\(error)"
+                if out.why.contains("in the past") { continue }
+                // No answer, or one that could not be read: the relay may have taken it.
+                if mayHaveBeenAccepted(error) { (out.sent, lastTarget) = (true, target) }
+                break
+            }
+            (out.sent, lastTarget) = (true, target)
+            switch await receipt(s.leg, s.hash, until: target, deadline: s.deadline) {
+            case .landed(let r): out.landed = r; return out
+            case .absent: continue
+            case .unknown: out.doubt = true; return out
+            }
         }
-        if landed == nil, let lastTarget { landed = await receipt(s.leg, s.hash, until: lastTarget, deadline: s.deadline) }
-        return (landed, sent, why)
+        guard let lastTarget else { return out }
+        switch await receipt(s.leg, s.hash, until: lastTarget, deadline: s.deadline) {
+        case .landed(let r): out.landed = r
+        case .absent: break
+        case .unknown: out.doubt = true
+        }
+        return out
     }
 
     /// `eth_sendRawTransaction`, then its receipt for up to `maxPendingBlocks`; no answer to the
     /// send may mean the node took it (followed as sent).
-    func sendTransaction(_ s: LegSending) async -> (landed: LegReceipt?, sent: Bool, why: String) {
-        guard let rpc = s.leg.route.transactionEndpoint else { return (nil, false, "no transaction endpoint") }
+    func sendTransaction(_ s: LegSending) async -> LegOutcome {
+        guard let rpc = s.leg.route.transactionEndpoint else { return LegOutcome(why: "no transaction endpoint") }
         let start = (try? await s.leg.eth.blockNumber()) ?? 0
-        var sent = false, why = ""
+        var out = LegOutcome()
         do {
             _ = try await rpc.sendRawTransaction(s.signed.raw)
-            sent = true
+            out.sent = true
         } catch {
-            why = error.message
-            sent = mayHaveBeenAccepted(error)
+            out.why = error.message
+            out.sent = mayHaveBeenAccepted(error)
         }
-        guard sent else { return (nil, false, why) }
+        guard out.sent else { return out }
         try? journal.updateSubmission(s.submission, status: .submitted, targetBlock: start + 1, lastBlock: start + 1, at: WallClock.nanoseconds())
-        return (await receipt(s.leg, s.hash, until: start + settings.maxPendingBlocks, deadline: s.deadline), true, why)
+        switch await receipt(s.leg, s.hash, until: start + settings.maxPendingBlocks, deadline: s.deadline) {
+        case .landed(let r): out.landed = r
+        case .absent: break
+        case .unknown: out.doubt = true
+        }
+        return out
     }
 
-    /// Why a leg transaction has no receipt, and what becomes of its nonce.
-    func unlanded(_ s: LegSending, sent: Bool, why: String, nonces: NonceManager) async -> Refusal {
+    /// Why a leg transaction has no receipt, and what becomes of its nonce. Its nonce is freed
+    /// only when the chain has been read to say it did not land and the nonce is not taken.
+    func unlanded(_ s: LegSending, _ o: LegOutcome, nonces: NonceManager) async -> Refusal {
         let now = WallClock.nanoseconds()
-        if sent && (Task.isCancelled || ContinuousClock.now >= s.deadline) {
-            // Stopped (or the chain stalled) before its fate was known: it may land yet. The
-            // submission stays open for `recover`; the caller treats it as in doubt.
+        if o.sent && (o.doubt || Task.isCancelled || ContinuousClock.now >= s.deadline) {
+            // Stopped (or the chain stalled, or its reads failed) before its fate was known: it
+            // may land yet. The submission stays open for `recover`; the caller treats it as in doubt.
             return Refusal("inclusion", "pending", s.hash)
         }
-        if sent && !s.leg.route.isBundle {
+        if o.sent && !s.leg.route.isBundle {
             // Sent and still pending: it may land yet. The nonce stays taken (the chain's count
             // decides it later), and the caller treats the transaction as in doubt.
             try? journal.updateSubmission(s.submission, status: .dropped, at: now)
@@ -239,24 +223,34 @@ extension OwnCapitalSender {
         }
         // The chain's count past the nonce with no receipt of ours: something else took it
         // (another holder of the key, a lost record). It is not free: take the chain's count.
-        if let count = try? await s.leg.eth.transactionCount(of: s.leg.key.address, at: .latest), count > s.nonce {
+        guard let count = try? await s.leg.eth.transactionCount(of: s.leg.key.address, at: .latest) else {
+            // Not read: what was sent may still be counted; what never left cannot land.
+            if o.sent { return Refusal("inclusion", "pending", s.hash) }
+            try? nonces.release(s.nonce, submission: s.submission, now: now)
+            return Refusal("inclusion", "notIncluded", o.why)
+        }
+        if count > s.nonce {
             try? journal.updateSubmission(s.submission, status: .dropped, at: now)
             try? await nonces.resync()
-            return Refusal("nonce", "taken", "nonce \(s.nonce) is behind the chain's count \(count): \(why)")
+            return Refusal("nonce", "taken", "nonce \(s.nonce) is behind the chain's count \(count): \(o.why)")
         }
         try? nonces.release(s.nonce, submission: s.submission, now: now)
-        return Refusal("inclusion", "notIncluded", why)
+        return Refusal("inclusion", "notIncluded", o.why)
     }
 
     /// The receipt of `hash`, polled until the chain passes `until` (or `deadline`, or a stop).
     /// The head is read before the receipt: a receipt missing after the head was past `until` is
     /// missing for good (read the other way round, blocks mined between the two reads would be
-    /// taken as empty).
-    func receipt(_ leg: OwnCapitalAccount, _ hash: String, until: UInt64, deadline: ContinuousClock.Instant) async -> LegReceipt? {
+    /// taken as empty). `.absent` only from a null answer read after such a head.
+    func receipt(_ leg: OwnCapitalAccount, _ hash: String, until: UInt64, deadline: ContinuousClock.Instant) async -> LegReceipt.Read {
         while true {
             let head = try? await leg.eth.blockNumber()
-            if let receipt = await LegReceipt.fetch(hash, on: leg.eth) { return receipt }
-            guard let head, head <= until, ContinuousClock.now < deadline, !Task.isCancelled else { return nil }
+            switch await LegReceipt.read(hash, on: leg.eth) {
+            case .landed(let r): return .landed(r)
+            case .absent: if let head, head > until { return .absent }
+            case .unknown: break
+            }
+            guard ContinuousClock.now < deadline, !Task.isCancelled else { return .unknown }
             try? await Task.sleep(for: settings.poll)
         }
     }

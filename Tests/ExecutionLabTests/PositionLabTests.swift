@@ -105,6 +105,56 @@ extension ExecutionLabTests {
     }
 }
 
+/// A leg whose fate cannot be read (every receipt and nonce read fails, as when every provider
+/// cools down at a stop) is in doubt, never "not included": its nonce stays taken, no second
+/// swap goes out, and the next start finds it landed.
+extension ExecutionLabTests {
+    @Test func aBundledLegWhoseReadsFailStaysInDoubtWithItsNonceTaken() async throws {
+        let b = try Chain(10)
+        var tasks: [Task<Void, any Error>] = [Task { try await b.watcher.run() }]
+        defer {
+            for t in tasks { t.cancel() }
+            b.devnet.stop()
+        }
+        let key = try PrivateKey(hex: try #require(b.manifest["crossChainKey"]?.stringValue))
+        let executor = try b.address("executors", "crossChain")
+        let weth = try #require(b.tokens["WETH"]), usdc = try #require(b.tokens["USDC"])
+        let pool = try b.address("dexes", "sushiswap", "pools", "WETH/USDC")
+        let states = WatcherStates([b.watcher])
+        try await LabWorld.wait("the watcher's state", seconds: 120) { b.watcher.latest != nil }
+        let relay = RPCClient(FlashbotsSigner(key: try PrivateKey(hex: "0x" + String(repeating: "42", count: 32))).transport(relay: b.devnet.http.absoluteString + "relay"))
+        let account = OwnCapitalAccount(chainID: 10, eth: b.eth, route: .flashbots(relay: relay), key: key, executor: executor)
+        let (journal, _) = try LabWorld.journal()
+        var configuration = PositionExecutor.Configuration()
+        configuration.legs.poll = .milliseconds(100)
+        configuration.legs.maxReceiptWait = .seconds(6)
+        configuration.limits.maxPerPosition[usdc] = UInt256(5_000_000_000)
+        let buy = [Opportunity.Hop(chainID: 10, pool: pool, tokenIn: usdc, tokenOut: weth, venue: 0, amountOut: .zero)]
+        let entry = PositionBook.Entry(id: [0x5d] + Array(repeating: 0, count: 15), chainID: 10, pair: 0, tokenA: weth, tokenB: usdc, longA: true, z: -2.4,
+                                       hedgeRatio: 1, confidence: 0.6, block: try await b.eth.blockNumber(), amount: UInt256(5_000_000_000))
+        let first = PositionExecutor(configuration: configuration, accounts: [account], state: states, journal: journal, logger: LabWorld.logger)
+        #expect(try await first.recover() == 0)
+        let before = try await b.eth.transactionCount(of: key.address, at: .latest)
+
+        let blind = [JSONValue.string("eth_getTransactionReceipt"), .string("eth_getTransactionCount")]
+        _ = try await b.devnet.call("devnet_failMethods", [.array(blind)])
+        let result = await first.open(entry, path: buy)
+        _ = try await b.devnet.call("devnet_failMethods", [.array([])])
+        #expect(result.failureReason == "pending", "\(result)")
+        let sent = try journal.allSubmissions().filter { $0.strategy == "statistical" }
+        #expect(sent.count == 1, "one swap signed, no retry on a nonce it gave up: \(sent)")
+        #expect(sent.first?.status == .submitted && sent.first?.nonce == before)
+        #expect(try journal.positions(open: true).first?.status == .opening)
+        // It landed (the bundle's block): the chain counts exactly one more transaction.
+        #expect(try await b.eth.transactionCount(of: key.address, at: .latest) == before + 1)
+        let second = PositionExecutor(configuration: configuration, accounts: [account], state: states, journal: journal, logger: LabWorld.logger)
+        #expect(try await second.recover() == 1)
+        let settled = try #require(try journal.positions(open: true).first)
+        #expect(settled.status == .open && (settled.amountBought ?? .zero) > .zero)
+        tasks.removeAll()
+    }
+}
+
 extension Result where Failure == Refusal {
     var failureReason: String? { if case .failure(let r) = self { r.reason } else { nil } }
 }

@@ -19,6 +19,7 @@ class Faults:
         self.extra_logs = []    # appended to the next eth_getLogs answer (devnet_injectLogs)
         self.slow_ms = 0        # answers to `slow_methods` are held back this long after they were computed
         self.slow_methods = set()
+        self.failing = set()    # methods answered with an internal error until cleared (devnet_failMethods)
 
 
 class Server:
@@ -90,6 +91,10 @@ class Server:
             # blockNumber/blockHash means the last block the query covers.
             self.faults.extra_logs = list(params[0])
             return True
+        if method == "devnet_failMethods":
+            # Reads that fail (the node answers an internal error) until called again without them.
+            self.faults.failing = set(params[0]) if params else set()
+            return True
         if method == "devnet_dropBundles":
             self.node.drop_bundles = int(params[0])
             return True
@@ -109,6 +114,8 @@ class Server:
             control = self._control(method, params)
             if control is not None:
                 result = control
+            elif method in self.faults.failing:
+                raise RPCError(-32603, f"injected failure of {method}")
             elif method in ("eth_subscribe", "eth_unsubscribe"):
                 if sub_handler is None:
                     raise RPCError(-32601, "notifications not supported over HTTP; use a WebSocket")

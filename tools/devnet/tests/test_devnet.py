@@ -236,6 +236,13 @@ def test_fault_injection(fresh):
     asker.join(10)
     assert int(late["answer"], 16) == head and late["at"] - start >= 1.0
     rpc(fresh.http, "devnet_slowAnswers", [0, []])
+    # Failing reads: the named methods answer an internal error until cleared; others answer.
+    rpc(fresh.http, "devnet_failMethods", [["eth_getTransactionReceipt"]])
+    status, out = rpc(fresh.http, "eth_getTransactionReceipt", ["0x" + "00" * 32])
+    assert status == 200 and out["error"]["code"] == -32603 and "injected" in out["error"]["message"]
+    assert "result" in rpc(fresh.http, "eth_blockNumber")[1]
+    rpc(fresh.http, "devnet_failMethods", [[]])
+    assert rpc(fresh.http, "eth_getTransactionReceipt", ["0x" + "00" * 32])[1]["result"] is None
 
 
 def test_three_devnets_side_by_side(tmp_path):
