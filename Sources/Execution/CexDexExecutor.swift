@@ -52,7 +52,21 @@ public actor CexDexExecutor {
     var followers = Followers()
     public private(set) var trades: [Trade] = []
     public private(set) var refusals: [String: Int] = [:]
+    /// Legs sent whose fate was not known when they were given up (a stop, a stalled chain):
+    /// they may land yet, so the inventory cannot be checked while any is here.
+    public private(set) var inDoubt: [InDoubtLeg] = []
     var accepting = true
+
+    /// A sent leg whose receipt was not seen: what is needed to account for it if it lands.
+    public struct InDoubtLeg: Sendable {
+        public var txHash: String
+        var opportunity: Opportunity
+        var account: OwnCapitalAccount
+        var amountIn: UInt256
+        var quoted: UInt256
+        var expected: Int256
+        var hedge: CexHedge
+    }
 
     /// `accounts`: one per chain and key; several keys on a chain (the same executor) trade
     /// several legs at once, each sender with its own nonces.
@@ -171,11 +185,30 @@ public actor CexDexExecutor {
         let result = await lane.send(account, opportunity: o.id, data: data, expect: q.amountOut) { landedHash = $0 }
         switch result {
         case .failure(let r):
+            if r.stage == "inclusion" && r.reason == "pending" {
+                inDoubt.append(InDoubtLeg(txHash: r.detail, opportunity: o, account: account, amountIn: amountIn, quoted: q.amountOut, expected: expected, hedge: hedge))
+            }
             return .failure(r)
         case .success(let receipt):
             return .success(landed(o, ref, hop, receipt: receipt, executor: account.executor, amountIn: amountIn, quoted: q.amountOut,
                                    expected: expected, hedge: hedge, signed: landedHash))
         }
+    }
+
+    /// Reads the receipts of the legs in doubt once: a landed one becomes a trade (journaled like
+    /// any other), a reverted one is dropped, one without a receipt stays in doubt.
+    public func settleInDoubt() async {
+        var still: [InDoubtLeg] = []
+        for leg in inDoubt {
+            guard let receipt = await LegReceipt.fetch(leg.txHash, on: leg.account.eth) else {
+                still.append(leg)
+                continue
+            }
+            guard receipt.status == 1, let ref = leg.opportunity.cexDex, let hop = leg.opportunity.path.first else { continue }
+            _ = landed(leg.opportunity, ref, hop, receipt: receipt, executor: leg.account.executor, amountIn: leg.amountIn, quoted: leg.quoted,
+                       expected: leg.expected, hedge: leg.hedge, signed: leg.txHash)
+        }
+        inDoubt = still
     }
 
     /// A landed leg: its realized profit from the `Sold` event, the receipt row and the hedge intent journaled.

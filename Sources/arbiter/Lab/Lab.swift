@@ -220,12 +220,14 @@ struct Lab: AsyncParsableCommand {
         summary.positions = positions
         if let cexPrices {
             var cex = CexDexReport(detection: cexDetection, feed: cexPrices.feed.status)
+            await cexLegs?.settleInDoubt()
             cex.trades = await cexLegs?.trades ?? []
             cex.refusals = await cexLegs?.refusals ?? [:]
             cex.hedges = (try? journal.hedges().count) ?? 0
             if !cexInventories.isEmpty {
                 cex.check(cexInventories, tokens: inventoryTokens, before: cexBalancesBefore,
-                          after: await PositionReport.balances(cexInventories, tokens: inventoryTokens))
+                          after: await PositionReport.balances(cexInventories, tokens: inventoryTokens),
+                          inDoubt: await cexLegs?.inDoubt.map(\.txHash) ?? [])
             }
             summary.cexDex = cex
         }
