@@ -109,7 +109,7 @@ def test_the_quick_start_lab_ends_by_itself_with_its_summary_and_leaves_nothing_
         kill_group(proc)
         pytest.fail(f"./scripts/lab did not end within {RUN_LIMIT} s: " + read(tmp_path, "stderr")[-3000:])
     stdout, stderr = read(tmp_path, "stdout"), read(tmp_path, "stderr")
-    assert code == 0, stderr[-4000:]
+    assert code == 0, stderr[-2500:] + "\n--- stdout (the summary):\n" + stdout[-3000:]
     assert "lab summary" in stdout and "submitted" in stdout and "DIFFERENT" not in stdout, stdout[-3000:]
     assert "(interrupted)" not in stdout
     journal = journal_of(stdout)
@@ -139,7 +139,7 @@ def test_ctrl_c_mid_run_ends_the_lab_within_15_seconds_with_a_consistent_journal
         pytest.fail("the lab did not end within 15 s of SIGINT: " + read(tmp_path, "stderr")[-3000:])
     took = time.time() - sent
     stdout, stderr = read(tmp_path, "stdout"), read(tmp_path, "stderr")
-    assert code == 0, stderr[-4000:]
+    assert code == 0, stderr[-2500:] + "\n--- stdout (the summary):\n" + stdout[-3000:]
     assert "SIGINT: stopping" in stderr and "(interrupted)" in stdout, stdout[-3000:]
     check_journal(journal_of(stdout), stdout)
     assert not no_process_left(proc.pid), left_behind(proc.pid)
