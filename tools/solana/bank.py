@@ -1,0 +1,451 @@
+"""The Solana stand-in's ledger: accounts, slots, blockhashes and an executor for the programs a
+searcher's transactions use (System transfer, ComputeBudget, SPL Token transfer / transferChecked /
+syncNative / closeAccount, the Associated Token Account program's create, and a constant-product
+pool program of our own). Transactions are parsed and their signatures verified by `solders`; each
+executes atomically on a copy of the accounts it names, fees are charged as the runtime charges
+them (5,000 lamports a signature plus ceil(limit × price / 10^6)), and an error comes out in the
+RPC's own shape (`{"InstructionError": [index, …]}`, `"BlockhashNotFound"`, …)."""
+import hashlib
+import struct
+from dataclasses import dataclass, field
+
+from solders.hash import Hash
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
+SYSTEM = Pubkey.from_string("11111111111111111111111111111111")
+COMPUTE_BUDGET = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
+TOKEN = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+ATA = Pubkey.from_string("ATokenGPvbdGVxr1b2hvZbsMqW3jWm6g7BMGTq8z5AX")
+ALT_PROGRAM = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
+WSOL = Pubkey.from_string("So11111111111111111111111111111111111111112")
+# The stand-in's constant-product pool program: a key of our own (no such program on mainnet).
+CPMM = Pubkey(hashlib.sha256(b"arbiter stand-in constant-product pools").digest())
+
+LAMPORTS_PER_SIGNATURE = 5_000
+TOKEN_ACCOUNT_SIZE = 165
+MINT_SIZE = 82
+MAX_COMPUTE_UNITS = 1_400_000
+# Without SetComputeUnitLimit the limit is 200,000 per instruction of a program, 3,000 per
+# instruction of a builtin (System, ComputeBudget), as the runtime reserves them.
+DEFAULT_UNITS_PER_INSTRUCTION = 200_000
+DEFAULT_UNITS_PER_BUILTIN = 3_000
+BLOCKHASH_VALIDITY = 150  # blocks a blockhash may be used after the block it was taken in
+# Compute units each instruction costs: the builtins' as the runtime charges them, the Token
+# program's of the size the one LiteSVM ships reports (tests/test_bank.py compares; its fast paths
+# vary them by a few dozen), the ATA program's and our pool program's of the order of theirs on mainnet.
+UNITS = {"system": 150, "budget": 150, "transfer": 76, "transferChecked": 105, "syncNative": 201,
+         "closeAccount": 118, "ataCreate": 21_000, "ataExists": 4_000, "swap": 26_000}
+
+
+def rent_exempt(size: int) -> int:
+    """The rent-exempt minimum: (128 + size) bytes × 3,480 lamports/byte-year × 2 years."""
+    return (128 + size) * 3_480 * 2
+
+
+class TxError(Exception):
+    """A transaction error in the RPC's JSON shape."""
+
+    def __init__(self, err, logs=None):
+        super().__init__(str(err))
+        self.err = err
+        self.logs = logs or []
+
+
+def ix_error(index, what):
+    return TxError({"InstructionError": [index, what]})
+
+
+@dataclass
+class Account:
+    lamports: int
+    owner: Pubkey = SYSTEM
+    data: bytes = b""
+    executable: bool = False
+
+    def json(self, encoding="base64"):
+        import base64
+        return {"data": [base64.b64encode(self.data).decode(), "base64"], "executable": self.executable,
+                "lamports": self.lamports, "owner": str(self.owner), "rentEpoch": 18446744073709551615, "space": len(self.data)}
+
+
+def token_account_data(mint: Pubkey, owner: Pubkey, amount: int, native: int | None = None) -> bytes:
+    """An initialized SPL Token account (165 bytes): mint, owner, amount, no delegate, state 1,
+    is_native (the rent reserve for wrapped SOL), no delegated amount, no close authority."""
+    out = bytes(mint) + bytes(owner) + struct.pack("<Q", amount) + bytes(36) + b"\x01"
+    out += (struct.pack("<I", 1) + struct.pack("<Q", native)) if native is not None else bytes(12)
+    return out + bytes(8) + bytes(36)
+
+
+def mint_data(decimals: int, supply: int = 0, authority: Pubkey | None = None) -> bytes:
+    auth = (struct.pack("<I", 1) + bytes(authority)) if authority else bytes(36)
+    return auth + struct.pack("<Q", supply) + bytes([decimals, 1]) + bytes(36)
+
+
+@dataclass
+class TokenAccount:
+    mint: Pubkey
+    owner: Pubkey
+    amount: int
+    native: int | None
+
+    @staticmethod
+    def read(a: Account):
+        if a is None or a.owner != TOKEN or len(a.data) != TOKEN_ACCOUNT_SIZE or a.data[108] != 1:
+            return None
+        native = struct.unpack_from("<Q", a.data, 113)[0] if struct.unpack_from("<I", a.data, 109)[0] == 1 else None
+        return TokenAccount(Pubkey(a.data[0:32]), Pubkey(a.data[32:64]), struct.unpack_from("<Q", a.data, 64)[0], native)
+
+
+def set_amount(a: Account, amount: int):
+    a.data = a.data[:64] + struct.pack("<Q", amount) + a.data[72:]
+
+
+def ata_address(owner: Pubkey, mint: Pubkey) -> Pubkey:
+    return Pubkey.find_program_address([bytes(owner), bytes(TOKEN), bytes(mint)], ATA)[0]
+
+
+def pool_authority(pool: Pubkey) -> Pubkey:
+    return Pubkey.find_program_address([b"authority", bytes(pool)], CPMM)[0]
+
+
+def pool_data(mint_a: Pubkey, mint_b: Pubkey, vault_a: Pubkey, vault_b: Pubkey, fee_bps: int) -> bytes:
+    return bytes(mint_a) + bytes(mint_b) + bytes(vault_a) + bytes(vault_b) + struct.pack("<H", fee_bps)
+
+
+def cpmm_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
+    """Constant product with the fee on the input, all integers (rounded down)."""
+    net = amount_in * (10_000 - fee_bps)
+    return net * reserve_out // (reserve_in * 10_000 + net)
+
+
+def swap_data(amount_in: int, min_out: int) -> bytes:
+    """The pool program's swap instruction data: tag 1, amount in, minimum out (u64 LE)."""
+    return b"\x01" + struct.pack("<QQ", amount_in, min_out)
+
+
+@dataclass
+class Outcome:
+    signature: str
+    err: object
+    logs: list
+    units: int
+    fee: int
+    slot: int
+    priority_price: int
+    writable: list = field(default_factory=list)
+
+
+class Bank:
+    """Accounts at the current slot. `execute` is all or nothing; `simulate` never commits."""
+
+    def __init__(self, seed_hash: bytes = b"arbiter solana stand-in"):
+        self.accounts: dict[Pubkey, Account] = {}
+        self.slot = 1
+        self.block_height = 1
+        self.blockhashes: dict[str, int] = {}  # blockhash → last valid block height
+        self.latest_hash = Hash(hashlib.sha256(seed_hash).digest())
+        self.blockhashes[str(self.latest_hash)] = self.block_height + BLOCKHASH_VALIDITY
+        self.statuses: dict[str, Outcome] = {}
+        self.fees_by_slot: dict[int, list] = {}  # slot → [(price, writable keys)] of landed transactions
+        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, ALT_PROGRAM):
+            self.accounts[program] = Account(1, Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111"), b"", True)
+
+    # ------------------------------------------------------------------ time
+
+    def advance(self):
+        """The next slot (every slot a block here): a new blockhash valid for 150 blocks."""
+        self.slot += 1
+        self.block_height += 1
+        self.latest_hash = Hash(hashlib.sha256(bytes(self.latest_hash)).digest())
+        self.blockhashes[str(self.latest_hash)] = self.block_height + BLOCKHASH_VALIDITY
+        for h in [h for h, last in self.blockhashes.items() if last < self.block_height]:
+            del self.blockhashes[h]
+        for s in [s for s in self.fees_by_slot if s < self.slot - 150]:
+            del self.fees_by_slot[s]
+
+    def expire(self, blockhash: str):
+        self.blockhashes.pop(blockhash, None)
+
+    # ------------------------------------------------------------------ accounts
+
+    def get(self, key: Pubkey):
+        return self.accounts.get(key)
+
+    def set_token_account(self, key: Pubkey, mint: Pubkey, owner: Pubkey, amount: int):
+        native = rent_exempt(TOKEN_ACCOUNT_SIZE) if mint == WSOL else None
+        lamports = rent_exempt(TOKEN_ACCOUNT_SIZE) + (amount if mint == WSOL else 0)
+        self.accounts[key] = Account(lamports, TOKEN, token_account_data(mint, owner, amount, native))
+
+    def create_pool(self, key: Pubkey, mint_a: Pubkey, mint_b: Pubkey, reserve_a: int, reserve_b: int, fee_bps: int = 30):
+        auth = pool_authority(key)
+        va, vb = ata_address(auth, mint_a), ata_address(auth, mint_b)
+        self.set_token_account(va, mint_a, auth, reserve_a)
+        self.set_token_account(vb, mint_b, auth, reserve_b)
+        self.accounts[key] = Account(rent_exempt(130), CPMM, pool_data(mint_a, mint_b, va, vb, fee_bps))
+        return va, vb
+
+    def create_lookup_table(self, key: Pubkey, addresses: list):
+        """An address lookup table account (56-byte header: type 1, deactivation slot u64::MAX, …)."""
+        meta = struct.pack("<I", 1) + struct.pack("<Q", 2**64 - 1) + struct.pack("<Q", self.slot) + b"\x00" + b"\x00" + bytes(32) + bytes(2)
+        data = meta[:56] + b"".join(bytes(a) for a in addresses)
+        self.accounts[key] = Account(rent_exempt(len(data)), ALT_PROGRAM, data)
+
+    def lookup_table(self, key: Pubkey):
+        a = self.accounts.get(key)
+        if a is None or a.owner != ALT_PROGRAM or len(a.data) < 56 or (len(a.data) - 56) % 32:
+            return None
+        return [Pubkey(a.data[i:i + 32]) for i in range(56, len(a.data), 32)]
+
+    # ------------------------------------------------------------------ transactions
+
+    def resolve(self, tx: VersionedTransaction):
+        """The message's full key list (static, then every table's writable, then readonly) and
+        which of them are writable."""
+        m = tx.message
+        keys = list(m.account_keys)
+        h = m.header
+        n = len(keys)
+        signed = h.num_required_signatures
+        writable = [i < signed - h.num_readonly_signed_accounts if i < signed else i < n - h.num_readonly_unsigned_accounts for i in range(n)]
+        lookups = list(getattr(m, "address_table_lookups", []) or [])
+        w_extra, r_extra = [], []
+        for lk in lookups:
+            table = self.lookup_table(lk.account_key)
+            if table is None:
+                raise TxError("AddressLookupTableNotFound")
+            try:
+                w_extra += [table[i] for i in bytes(lk.writable_indexes)]
+                r_extra += [table[i] for i in bytes(lk.readonly_indexes)]
+            except IndexError:
+                raise TxError("InvalidAddressLookupTableIndex") from None
+        keys += w_extra + r_extra
+        writable += [True] * len(w_extra) + [False] * len(r_extra)
+        return keys, writable
+
+    def execute(self, tx: VersionedTransaction, commit=True, verify=True, check_blockhash=True):
+        """Runs `tx`; returns an Outcome (its `err` None on success). Committed when `commit`:
+        the fee is charged even when an instruction fails, as the runtime does."""
+        sig = str(tx.signatures[0])
+        if verify and not all(tx.verify_with_results()):
+            raise TxError("SignatureFailure")
+        if commit and sig in self.statuses:
+            raise TxError("AlreadyProcessed")
+        if check_blockhash and str(tx.message.recent_blockhash) not in self.blockhashes:
+            raise TxError("BlockhashNotFound")
+        keys, writable = self.resolve(tx)
+        signers = set(keys[: tx.message.header.num_required_signatures])
+        limit, price, budget_ixs = self._budget(tx, keys)
+        fee = LAMPORTS_PER_SIGNATURE * len(tx.signatures) + (limit * price + 999_999) // 1_000_000
+        payer = self.accounts.get(keys[0])
+        if payer is None or payer.owner != SYSTEM or payer.lamports < fee:
+            raise TxError("InsufficientFundsForFee" if payer else "AccountNotFound")
+        work = {k: Account(a.lamports, a.owner, a.data, a.executable) for k in keys if (a := self.accounts.get(k))}
+        work[keys[0]].lamports -= fee
+        after_fee = {keys[0]: Account(work[keys[0]].lamports, SYSTEM, work[keys[0]].data)}
+        logs, units, err = [], 0, None
+        try:
+            for i, ix in enumerate(tx.message.instructions):
+                program = keys[ix.program_id_index]
+                metas = [(keys[a], writable[a], keys[a] in signers) for a in bytes(ix.accounts)]
+                logs.append(f"Program {program} invoke [1]")
+                used = self._run(i, program, metas, bytes(ix.data), work, signers)
+                units += used
+                if units > limit:
+                    raise ix_error(i, "ComputationalBudgetExceeded")
+                logs.append(f"Program {program} consumed {used} of {limit - units + used} compute units")
+                logs.append(f"Program {program} success")
+            for k, a in work.items():
+                if a.lamports < 0:
+                    raise TxError("InsufficientFundsForRent")
+                if a.owner == SYSTEM and not a.data and 0 < a.lamports < rent_exempt(0) and k in self.accounts and a.lamports != self.accounts[k].lamports:
+                    raise TxError({"InsufficientFundsForRent": {"account_index": keys.index(k)}})
+        except TxError as e:
+            err, logs = e.err, logs + [f"Program failed: {e.err}"]
+        outcome = Outcome(sig, err, logs, units, fee, self.slot, price, [str(k) for k, w in zip(keys, writable) if w])
+        if commit:
+            if err is None:
+                for k, a in work.items():
+                    if any(k == key and w for key, w in zip(keys, writable)):
+                        self.accounts[k] = a
+            else:
+                self.accounts[keys[0]] = after_fee[keys[0]]
+            self.statuses[sig] = outcome
+            self.fees_by_slot.setdefault(self.slot, []).append((price, outcome.writable))
+        outcome.post = work if err is None else None
+        return outcome
+
+    def _budget(self, tx, keys):
+        limit, price, count, default = None, 0, 0, 0
+        for i, ix in enumerate(tx.message.instructions):
+            builtin = keys[ix.program_id_index] in (SYSTEM, COMPUTE_BUDGET)
+            default += DEFAULT_UNITS_PER_BUILTIN if builtin else DEFAULT_UNITS_PER_INSTRUCTION
+            if keys[ix.program_id_index] != COMPUTE_BUDGET:
+                continue
+            d = bytes(ix.data)
+            count += 1
+            if len(d) == 5 and d[0] == 2:
+                limit = struct.unpack_from("<I", d, 1)[0]
+            elif len(d) == 9 and d[0] == 3:
+                price = struct.unpack_from("<Q", d, 1)[0]
+            elif not ((len(d) == 5 and d[0] in (1, 4))):
+                raise ix_error(i, "InvalidInstructionData")
+        if limit is None:
+            limit = default
+        return min(limit, MAX_COMPUTE_UNITS), price, count
+
+    def _run(self, i, program, metas, data, work, signers):
+        if program == COMPUTE_BUDGET:
+            return UNITS["budget"]
+        if program == SYSTEM:
+            return self._system(i, metas, data, work)
+        if program == TOKEN:
+            return self._token(i, metas, data, work)
+        if program == ATA:
+            return self._ata(i, metas, data, work)
+        if program == CPMM:
+            return self._swap(i, metas, data, work)
+        raise ix_error(i, "UnsupportedProgramId")
+
+    @staticmethod
+    def _need(i, metas, n):
+        if len(metas) < n:
+            raise ix_error(i, "NotEnoughAccountKeys")
+
+    def _system(self, i, metas, data, work):
+        if len(data) != 12 or struct.unpack_from("<I", data)[0] != 2:
+            raise ix_error(i, "InvalidInstructionData")
+        self._need(i, metas, 2)
+        (src, src_w, src_s), (dst, dst_w, _) = metas[0], metas[1]
+        lamports = struct.unpack_from("<Q", data, 4)[0]
+        if not src_s:
+            raise ix_error(i, "MissingRequiredSignature")
+        if not src_w or not dst_w:
+            raise ix_error(i, "ReadonlyLamportChange")
+        a = work.get(src)
+        if a is None or a.owner != SYSTEM or a.data:
+            raise ix_error(i, {"Custom": 0} if a is None else "InvalidArgument")
+        if a.lamports < lamports:
+            raise ix_error(i, {"Custom": 1})  # SystemError::ResultWithNegativeLamports
+        a.lamports -= lamports
+        work.setdefault(dst, Account(0)).lamports += lamports
+        return UNITS["system"]
+
+    def _token(self, i, metas, data, work):
+        if not data:
+            raise ix_error(i, "InvalidInstructionData")
+        tag = data[0]
+        if tag in (3, 12):
+            checked = tag == 12
+            if len(data) != (10 if checked else 9):
+                raise ix_error(i, "InvalidInstructionData")
+            self._need(i, metas, 4 if checked else 3)
+            src, dst, auth = (metas[0], metas[2], metas[3]) if checked else (metas[0], metas[1], metas[2])
+            amount = struct.unpack_from("<Q", data, 1)[0]
+            s, d = TokenAccount.read(work.get(src[0])), TokenAccount.read(work.get(dst[0]))
+            if s is None or d is None:
+                raise ix_error(i, "InvalidAccountData")
+            if checked:
+                mint = work.get(metas[1][0])
+                if mint is None or mint.owner != TOKEN or len(mint.data) != MINT_SIZE or metas[1][0] != s.mint:
+                    raise ix_error(i, {"Custom": 3})  # TokenError::MintMismatch
+                if mint.data[44] != data[9]:
+                    raise ix_error(i, {"Custom": 18})  # TokenError::MintDecimalsMismatch
+            if s.mint != d.mint:
+                raise ix_error(i, {"Custom": 3})
+            if not auth[2] or auth[0] != s.owner:
+                raise ix_error(i, {"Custom": 4} if auth[0] != s.owner else "MissingRequiredSignature")  # OwnerMismatch
+            if not src[1] or not dst[1]:
+                raise ix_error(i, "InvalidArgument")
+            if s.amount < amount:
+                raise ix_error(i, {"Custom": 1})  # TokenError::InsufficientFunds
+            if src[0] != dst[0]:
+                set_amount(work[src[0]], s.amount - amount)
+                set_amount(work[dst[0]], d.amount + amount)
+                if s.native is not None:  # wrapped SOL moves its lamports with it
+                    work[src[0]].lamports -= amount
+                    work[dst[0]].lamports += amount
+            return UNITS["transferChecked" if checked else "transfer"]
+        if tag == 17:
+            self._need(i, metas, 1)
+            a = work.get(metas[0][0])
+            t = TokenAccount.read(a)
+            if t is None or t.native is None:
+                raise ix_error(i, {"Custom": 19})  # NonNativeNotSupported
+            set_amount(a, a.lamports - t.native)
+            return UNITS["syncNative"]
+        if tag == 9:
+            self._need(i, metas, 3)
+            (acct, w, _), (dest, dw, _), (owner, _, signed) = metas[:3]
+            a = work.get(acct)
+            t = TokenAccount.read(a)
+            if t is None:
+                raise ix_error(i, "InvalidAccountData")
+            if t.native is None and t.amount != 0:
+                raise ix_error(i, {"Custom": 11})  # NonNativeHasBalance
+            if not signed or owner != t.owner:
+                raise ix_error(i, {"Custom": 4})
+            work.setdefault(dest, Account(0)).lamports += a.lamports
+            work[acct] = Account(0, SYSTEM, b"")
+            return UNITS["closeAccount"]
+        raise ix_error(i, "InvalidInstructionData")
+
+    def _ata(self, i, metas, data, work):
+        if data not in (b"", b"\x00", b"\x01"):
+            raise ix_error(i, "InvalidInstructionData")
+        self._need(i, metas, 6)
+        (payer, _, payer_s), (ata, _, _), (owner, _, _), (mint, _, _) = metas[:4]
+        if ata != ata_address(owner, mint):
+            raise ix_error(i, "InvalidSeeds")
+        existing = work.get(ata)
+        t = TokenAccount.read(existing)
+        if t is not None:
+            if data == b"\x01" and t.owner == owner and t.mint == mint:
+                return UNITS["ataExists"]
+            raise ix_error(i, {"Custom": 0})  # already in use
+        if not payer_s:
+            raise ix_error(i, "MissingRequiredSignature")
+        m = work.get(mint)
+        if m is None or m.owner != TOKEN or len(m.data) != MINT_SIZE:
+            raise ix_error(i, "InvalidAccountData")
+        rent = rent_exempt(TOKEN_ACCOUNT_SIZE)
+        prior = existing.lamports if existing else 0
+        if work[payer].lamports < rent - prior:
+            raise ix_error(i, {"Custom": 1})
+        work[payer].lamports -= max(0, rent - prior)
+        native = rent if mint == WSOL else None
+        work[ata] = Account(max(rent, prior), TOKEN, token_account_data(mint, owner, max(0, prior - rent) if native else 0, native))
+        return UNITS["ataCreate"]
+
+    def _swap(self, i, metas, data, work):
+        """Accounts: pool, its authority, vault in, vault out, user source, user destination, user (signer), token program."""
+        if len(data) != 17 or data[0] != 1:
+            raise ix_error(i, "InvalidInstructionData")
+        self._need(i, metas, 8)
+        amount_in, min_out = struct.unpack_from("<QQ", data, 1)
+        pool = work.get(metas[0][0])
+        if pool is None or pool.owner != CPMM or len(pool.data) != 130:
+            raise ix_error(i, "InvalidAccountData")
+        mint_a, mint_b, va, vb = (Pubkey(pool.data[k:k + 32]) for k in range(0, 128, 32))
+        fee_bps = struct.unpack_from("<H", pool.data, 128)[0]
+        vin, vout = metas[2][0], metas[3][0]
+        if {vin, vout} != {va, vb} or vin == vout or metas[1][0] != pool_authority(metas[0][0]) or metas[7][0] != TOKEN:
+            raise ix_error(i, {"Custom": 6000})  # wrong pool accounts
+        tin, tout = TokenAccount.read(work.get(vin)), TokenAccount.read(work.get(vout))
+        src, dst = TokenAccount.read(work.get(metas[4][0])), TokenAccount.read(work.get(metas[5][0]))
+        if None in (tin, tout, src, dst) or src.mint != tin.mint or dst.mint != tout.mint:
+            raise ix_error(i, {"Custom": 6000})
+        if not metas[6][2] or metas[6][0] != src.owner:
+            raise ix_error(i, "MissingRequiredSignature")
+        if not all(m[1] for m in (metas[2], metas[3], metas[4], metas[5])):
+            raise ix_error(i, "InvalidArgument")
+        if src.amount < amount_in:
+            raise ix_error(i, {"Custom": 1})
+        out = cpmm_out(amount_in, tin.amount, tout.amount, fee_bps)
+        if out < min_out or out == 0:
+            raise ix_error(i, {"Custom": 6001})  # slippage: less out than the minimum
+        for key, t, delta in ((metas[4][0], src, -amount_in), (vin, tin, amount_in), (vout, tout, -out), (metas[5][0], dst, out)):
+            set_amount(work[key], t.amount + delta)
+            if t.native is not None:
+                work[key].lamports += delta
+        return UNITS["swap"]

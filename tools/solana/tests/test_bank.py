@@ -1,0 +1,161 @@
+"""The stand-in's ledger against a real SVM: LiteSVM (shipped in solders) runs the real System,
+ComputeBudget, SPL Token and Associated Token Account programs. Seeded random transactions of
+those instructions go to both from the same accounts; every account's lamports, token amount and
+owner, each fee and each success or failure must agree. The pool program (ours, not on any
+cluster) is checked against its integer formula and for atomicity."""
+import random
+import struct
+
+import pytest
+from solders.account import Account as SvmAccount
+from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
+from solders.hash import Hash
+from solders.instruction import AccountMeta, Instruction
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+from solders.system_program import TransferParams, transfer
+from solders.transaction import VersionedTransaction
+
+from tools.solana.bank import (ATA, CPMM, TOKEN, WSOL, Account, Bank, TokenAccount, TxError, ata_address, cpmm_out,
+                               mint_data, pool_authority, rent_exempt, swap_data, MINT_SIZE)
+
+MINT = Pubkey.from_string("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
+
+
+def transfer_checked(src, mint, dst, owner, amount, decimals):
+    return Instruction(TOKEN, bytes([12]) + struct.pack("<Q", amount) + bytes([decimals]),
+                       [AccountMeta(src, False, True), AccountMeta(mint, False, False), AccountMeta(dst, False, True), AccountMeta(owner, True, False)])
+
+
+def sync_native(account):
+    return Instruction(TOKEN, bytes([17]), [AccountMeta(account, False, True)])
+
+
+def create_ata(payer, owner, mint):
+    from solders.system_program import ID as SYS
+    return Instruction(ATA, bytes([1]), [AccountMeta(payer, True, True), AccountMeta(ata_address(owner, mint), False, True), AccountMeta(owner, False, False),
+                                         AccountMeta(mint, False, False), AccountMeta(SYS, False, False), AccountMeta(TOKEN, False, False)])
+
+
+def world(seed):
+    """Both ledgers with the same wallets, mints and token accounts."""
+    rng = random.Random(seed)
+    users = [Keypair.from_seed(bytes([seed % 256, i]) + bytes(30)) for i in range(4)]
+    svm, bank = LiteSVM(), Bank()
+    def put(key, a: Account):
+        bank.accounts[key] = a
+        svm.set_account(key, SvmAccount(a.lamports, a.data, a.owner, a.executable))
+    for mint, dec in ((MINT, 6), (WSOL, 9)):
+        put(mint, Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(dec, supply=10**15)))
+    for u in users:
+        put(u.pubkey(), Account(rng.randint(2, 50) * 10**9))
+        if rng.random() < 0.75:  # some have no USDC account yet
+            bank.set_token_account(ata_address(u.pubkey(), MINT), MINT, u.pubkey(), rng.randint(0, 10**9))
+            a = bank.accounts[ata_address(u.pubkey(), MINT)]
+            svm.set_account(ata_address(u.pubkey(), MINT), SvmAccount(a.lamports, a.data, a.owner, False))
+        bank.set_token_account(ata_address(u.pubkey(), WSOL), WSOL, u.pubkey(), rng.randint(0, 10**9))
+        a = bank.accounts[ata_address(u.pubkey(), WSOL)]
+        svm.set_account(ata_address(u.pubkey(), WSOL), SvmAccount(a.lamports, a.data, a.owner, False))
+    return rng, users, svm, bank
+
+
+def random_instructions(rng, users, payer):
+    ixs = []
+    if rng.random() < 0.6:
+        ixs.append(set_compute_unit_limit(rng.choice([10_000, 60_000, 200_000])))
+    if rng.random() < 0.6:
+        ixs.append(set_compute_unit_price(rng.choice([0, 1, 1_000, 123_457])))
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.randrange(3)  # (this LiteSVM build has no Associated Token Account program: its create is tested apart)
+        other = rng.choice(users)
+        if kind == 0:
+            ixs.append(transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=other.pubkey(), lamports=rng.choice([1, 10**6, 10**9, 10**12]))))
+        elif kind == 1:
+            mint, dec = rng.choice([(MINT, 6), (WSOL, 9)])
+            amount = rng.choice([0, 1, 10**5, 10**8, 10**10])
+            ixs.append(transfer_checked(ata_address(payer.pubkey(), mint), mint, ata_address(other.pubkey(), mint), payer.pubkey(), amount,
+                                        dec if rng.random() < 0.9 else dec + 1))
+        elif kind == 2:
+            w = ata_address(payer.pubkey(), WSOL)
+            ixs.append(transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=w, lamports=rng.choice([1, 10**7]))))
+            ixs.append(sync_native(w))
+    return ixs
+
+
+def state(get, keys):
+    out = {}
+    for k in keys:
+        a = get(k)
+        if a is None or a.lamports == 0:
+            out[str(k)] = None
+            continue
+        t = TokenAccount.read(Account(a.lamports, a.owner, bytes(a.data)))
+        out[str(k)] = (a.lamports, str(a.owner), t.amount if t else None)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_ledger_agrees_with_litesvm_running_the_real_programs(seed):
+    rng, users, svm, bank = world(seed)
+    keys = [u.pubkey() for u in users] + [ata_address(u.pubkey(), m) for u in users for m in (MINT, WSOL)]
+    agreed_failures = 0
+    for n in range(60):
+        payer = rng.choice(users)
+        ixs = random_instructions(rng, users, payer)
+        blockhash = svm.latest_blockhash()
+        tx = VersionedTransaction(MessageV0.try_compile(payer.pubkey(), ixs, [], blockhash), [payer])
+        before = svm.get_balance(payer.pubkey())
+        result = svm.send_transaction(tx)
+        svm_ok = not hasattr(result, "err")
+        try:
+            ours = bank.execute(tx, check_blockhash=False)
+            ours_ok, fee = ours.err is None, ours.fee
+        except TxError as e:
+            ours_ok, fee = False, 0
+            assert not svm_ok, f"tx {n}: ours refused it ({e.err}), the SVM ran it"
+        assert ours_ok == svm_ok, f"tx {n}: ours {ours.err if not ours_ok else 'ok'}, SVM {result}"
+        if svm_ok:
+            assert fee == result.fee(), f"tx {n}: fee {fee}, the SVM's {result.fee()}"
+            # Units consumed agree in size, not to the unit (the Token program's own fast paths vary them).
+            assert abs(ours.units - result.compute_units_consumed()) <= 100 * len(ixs), (ours.units, result.compute_units_consumed())
+        else:
+            agreed_failures += 1
+        svm.expire_blockhash()
+        assert state(bank.get, keys) == state(svm.get_account, keys), f"after tx {n} (seed {seed})"
+    assert agreed_failures > 0  # the seeds reach failures (insufficient funds, decimals, limits)
+
+
+def test_the_pool_program_swaps_by_its_formula_and_a_failed_minimum_leaves_only_the_fee():
+    bank = Bank()
+    user = Keypair.from_seed(bytes([7]) + bytes(31))
+    bank.accounts[MINT] = Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(6))
+    bank.accounts[WSOL] = Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(9))
+    bank.accounts[user.pubkey()] = Account(10 * 10**9)
+    bank.set_token_account(ata_address(user.pubkey(), WSOL), WSOL, user.pubkey(), 5 * 10**9)
+    bank.set_token_account(ata_address(user.pubkey(), MINT), MINT, user.pubkey(), 0)
+    pool = Pubkey.new_unique()
+    va, vb = bank.create_pool(pool, WSOL, MINT, 1_000 * 10**9, 150_000 * 10**6, 30)
+    def swap(amount, minimum):
+        ix = Instruction(CPMM, swap_data(amount, minimum), [
+            AccountMeta(pool, False, False), AccountMeta(pool_authority(pool), False, False), AccountMeta(va, False, True), AccountMeta(vb, False, True),
+            AccountMeta(ata_address(user.pubkey(), WSOL), False, True), AccountMeta(ata_address(user.pubkey(), MINT), False, True),
+            AccountMeta(user.pubkey(), True, False), AccountMeta(TOKEN, False, False)])
+        return VersionedTransaction(MessageV0.try_compile(user.pubkey(), [ix], [], bank.latest_hash), [user])
+    expected = cpmm_out(10**9, 1_000 * 10**9, 150_000 * 10**6, 30)
+    lamports = bank.accounts[user.pubkey()].lamports
+    out = bank.execute(swap(10**9, expected + 1))
+    assert out.err == {"InstructionError": [0, {"Custom": 6001}]}
+    assert bank.accounts[user.pubkey()].lamports == lamports - 5_000
+    assert TokenAccount.read(bank.accounts[ata_address(user.pubkey(), MINT)]).amount == 0
+    bank.advance()
+    out = bank.execute(swap(10**9, expected))
+    assert out.err is None
+    assert TokenAccount.read(bank.accounts[ata_address(user.pubkey(), MINT)]).amount == expected
+    assert TokenAccount.read(bank.accounts[vb]).amount == 150_000 * 10**6 - expected
+    # Wrapped SOL moves its lamports with its amount.
+    assert bank.accounts[va].lamports == rent_exempt(165) + 1_001 * 10**9
+    with pytest.raises(TxError) as e:
+        bank.execute(swap(10**9, expected))  # the same signature again
+    assert e.value.err == "AlreadyProcessed"
