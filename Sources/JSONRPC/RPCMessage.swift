@@ -25,7 +25,9 @@ public struct RPCRequest: Equatable, Sendable {
 /// A frame from a node: responses (one, or a batch in any order) or a subscription notification.
 public enum RPCFrame: Equatable, Sendable {
     case responses([RPCResponse])
-    /// `eth_subscription`: the subscription id and its result (a header, a log).
+    /// A subscription notification: `eth_subscription`, or Solana's `<kind>Notification`
+    /// (`accountNotification`, `slotNotification`, …): the subscription id (a string, or
+    /// Solana's integer as its decimal text) and its result (a header, a log, an account).
     case notification(subscription: String, result: JSONValue)
 
     /// Parses a frame; anything that is not JSON-RPC 2.0 is `.malformedResponse`.
@@ -44,8 +46,8 @@ public enum RPCFrame: Equatable, Sendable {
             for item in items { out.append(try RPCResponse(item)) }
             return .responses(out)
         case .object:
-            if value["method"]?.stringValue == "eth_subscription" {
-                guard let params = value["params"], let sub = params["subscription"]?.stringValue, let result = params["result"] else {
+            if let method = value["method"]?.stringValue, method == "eth_subscription" || method.hasSuffix("Notification") {
+                guard let params = value["params"], let sub = params["subscription"].flatMap(Self.subscriptionID), let result = params["result"] else {
                     throw RPCError(.malformedResponse, "a subscription notification without subscription or result")
                 }
                 return .notification(subscription: sub, result: result)
@@ -53,6 +55,15 @@ public enum RPCFrame: Equatable, Sendable {
             return .responses([try RPCResponse(value)])
         default:
             throw RPCError(.malformedResponse, "a \(value.kind), not an object or batch")
+        }
+    }
+
+    /// A subscription id as the node gives it: a string (Ethereum) or a non-negative integer (Solana).
+    public static func subscriptionID(_ v: JSONValue) -> String? {
+        switch v {
+        case .string(let s): return s
+        case .number(let n): return UInt64(n).map(String.init)
+        default: return nil
         }
     }
 }

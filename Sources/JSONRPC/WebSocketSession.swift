@@ -31,9 +31,12 @@ public final class WebSocketSession: RPCTransport {
     }
 
     private struct Subscription {
+        var method: String
         var params: [JSONValue]
+        var unsubscribe: String
         var continuation: AsyncStream<Event>.Continuation
-        var serverID: String?
+        /// The node's id for it, as it gave it (a string, or Solana's integer): unsubscribing sends it back so.
+        var serverID: JSONValue?
     }
 
     /// The requests of one `send`, answered together. Its fields are touched under `state`'s lock.
@@ -122,7 +125,8 @@ public final class WebSocketSession: RPCTransport {
         let id = s.nextInternalID
         s.nextInternalID += 1
         s.subscribeRequests[id] = handle
-        return RPCRequest(id: id, method: "eth_subscribe", params: s.subscriptions[handle]!.params).json.text
+        let sub = s.subscriptions[handle]!
+        return RPCRequest(id: id, method: sub.method, params: sub.params).json.text
     }
 
     private func disconnected() {
@@ -174,8 +178,8 @@ public final class WebSocketSession: RPCTransport {
         typealias Waiter = (CheckedContinuation<Result<[Int: RPCResponse], RPCError>, Never>, [Int: RPCResponse])
         let (subscribed, done): (AsyncStream<Event>.Continuation?, Waiter?) = state.withLock { s in
             if let handle = s.subscribeRequests.removeValue(forKey: id) {
-                guard case .success(let v) = r.result, let sid = v.stringValue, s.subscriptions[handle] != nil else { return (nil, nil) }
-                s.subscriptions[handle]!.serverID = sid
+                guard case .success(let v) = r.result, let sid = RPCFrame.subscriptionID(v), s.subscriptions[handle] != nil else { return (nil, nil) }
+                s.subscriptions[handle]!.serverID = v
                 s.byServerID[sid] = handle
                 return (s.subscriptions[handle]!.continuation, nil)
             }
@@ -230,11 +234,17 @@ public final class WebSocketSession: RPCTransport {
     /// A subscription (`eth_subscribe` params: `["newHeads"]`, `["logs", filter]`) as a stream of
     /// events; cancelling its consumer unsubscribes.
     public func subscribe(_ params: [JSONValue]) -> AsyncStream<Event> {
+        subscribe(method: "eth_subscribe", params, unsubscribe: "eth_unsubscribe")
+    }
+
+    /// A subscription by `method` (Solana's `accountSubscribe`, `slotSubscribe`, …), ended with
+    /// `unsubscribe` (`accountUnsubscribe`) and the node's id for it.
+    public func subscribe(method: String, _ params: [JSONValue], unsubscribe: String) -> AsyncStream<Event> {
         let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(65_536))
         let handle: Int = state.withLock { s in
             let h = s.nextHandle
             s.nextHandle += 1
-            s.subscriptions[h] = Subscription(params: params, continuation: continuation, serverID: nil)
+            s.subscriptions[h] = Subscription(method: method, params: params, unsubscribe: unsubscribe, continuation: continuation, serverID: nil)
             // Connected: subscribe now; otherwise the next connection does.
             if let out = s.outbound { out.yield(Self.subscribeFrame(&s, h)) }
             return h
@@ -244,10 +254,10 @@ public final class WebSocketSession: RPCTransport {
             self.state.withLock { s in
                 guard let sub = s.subscriptions.removeValue(forKey: handle) else { return }
                 if let sid = sub.serverID {
-                    s.byServerID[sid] = nil
+                    if let key = RPCFrame.subscriptionID(sid) { s.byServerID[key] = nil }
                     let id = s.nextInternalID
                     s.nextInternalID += 1
-                    s.outbound?.yield(RPCRequest(id: id, method: "eth_unsubscribe", params: [.string(sid)]).json.text)
+                    s.outbound?.yield(RPCRequest(id: id, method: sub.unsubscribe, params: [sid]).json.text)
                 }
             }
         }

@@ -32,6 +32,15 @@ import Testing
         let text = #"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x9ce5","result":{"number":"0x1b4"}}}"#
         guard case .notification(let sub, let result) = try frame(text) else { Issue.record("not a notification"); return }
         #expect(sub == "0x9ce5" && result["number"]?.stringValue == "0x1b4")
+        // Solana's: `<kind>Notification` and an integer subscription id (its decimal text here).
+        let solana = #"{"jsonrpc":"2.0","method":"accountNotification","params":{"result":{"context":{"slot":5},"value":null},"subscription":23784}}"#
+        guard case .notification(let id, let value) = try frame(solana) else { Issue.record("not a notification"); return }
+        #expect(id == "23784" && value["context"]?["slot"] != nil)
+        for bad in [#"{"jsonrpc":"2.0","method":"slotNotification","params":{"result":{},"subscription":-1}}"#,
+                    #"{"jsonrpc":"2.0","method":"slotNotification","params":{"result":{},"subscription":1.5}}"#,
+                    #"{"jsonrpc":"2.0","method":"slotNotification","params":{"subscription":1}}"#] {
+            #expect(throws: RPCError.self, "\(bad)") { try frame(bad) }
+        }
     }
 
     @Test func malformedFramesAreErrors() {
