@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "EVMSigning", dependencies: ["EVMPrimitives", "EVMCodec", "CSecp256k1"]),
         .target(name: "CowProtocol", dependencies: ["EVMPrimitives", "EVMCodec", "EVMSigning"]),
         .target(name: "SolanaPrimitives", dependencies: ["EVMPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SolanaClient", dependencies: ["SolanaPrimitives", "JSONRPC", "EVMCodec"]),
         // pure models
         .target(name: "AMMMath", dependencies: ["EVMPrimitives", "EVMCodec"]),
         .target(name: "Opportunities", dependencies: ["EVMPrimitives", "EVMCodec"]),
@@ -168,6 +169,7 @@ let package = Package(
         .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "FeedsTests", dependencies: ["Feeds", "ArbiterTestKit", .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "SolanaPrimitivesTests", dependencies: ["SolanaPrimitives", "ArbiterTestKit"]),
+        .testTarget(name: "SolanaClientTests", dependencies: ["SolanaClient", "SolanaPrimitives", "JSONRPC", "EVMCodec", "LabKit", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]

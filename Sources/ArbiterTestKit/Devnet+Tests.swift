@@ -21,3 +21,10 @@ extension BinanceStandIn {
         try self.init(root: Devnet.root, seed: seed, scale: scale, tick: tick, chaosEvery: chaosEvery)
     }
 }
+
+extension SolanaStandIn {
+    /// A Solana stand-in of this checkout for a test (see `init(root:…)`).
+    public convenience init(seed: Int = 1, slotMillis: Int = 400, fund: [String: UInt64] = [:]) throws {
+        try self.init(root: Devnet.root, seed: seed, slotMillis: slotMillis, fund: fund)
+    }
+}

@@ -21,35 +21,15 @@ public final class BinanceStandIn: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw DevnetError("the Binance stand-in needs the Python virtualenv: run ./scripts/setup (missing \(python.path))")
         }
-        let p = Process()
-        p.executableURL = python
-        p.currentDirectoryURL = root
-        p.arguments = ["-m", "tools.binance", "--port", "0", "--seed", String(seed), "--scale", String(scale), "--tick", String(tick),
-                       "--chaos-every", String(chaosEvery)] + ChildProcesses.parentArguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = log.flatMap { FileManager.default.createFile(atPath: $0.path, contents: nil) ? try? FileHandle(forWritingTo: $0) : nil }
-            ?? FileHandle.nullDevice
-        try p.run()
-        ChildProcesses.started(p.processIdentifier)
+        let (p, ready) = try ChildProcesses.launch(python, in: root, ["-m", "tools.binance", "--port", "0", "--seed", String(seed), "--scale", String(scale),
+                                                                     "--tick", String(tick), "--chaos-every", String(chaosEvery)],
+                                                   log: log, within: 30, what: "the Binance stand-in (run .venv/bin/python -m tools.binance to see why)")
         process = p
-        var buffer = Data()
-        let deadline = Date().addingTimeInterval(30)
-        while true {
-            guard Date() < deadline, p.isRunning else {
-                ChildProcesses.stop(p)
-                throw DevnetError("the Binance stand-in did not start (run .venv/bin/python -m tools.binance to see why)")
-            }
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { usleep(50_000); continue }
-            buffer.append(chunk)
-            if let line = buffer.split(separator: 0x0a).first, let v = try? JSONValue.parse([UInt8](line)), v["ready"] == .bool(true),
-               let w = v["ws"]?.stringValue, let r = v["rest"]?.stringValue {
-                ws = w
-                rest = r
-                return
-            }
+        guard let w = ready["ws"]?.stringValue, let r = ready["rest"]?.stringValue else {
+            ChildProcesses.stop(p)
+            throw DevnetError("the Binance stand-in announced no ws/rest endpoints")
         }
+        (ws, rest) = (w, r)
     }
 
     deinit { stop() }

@@ -1,3 +1,4 @@
+import EVMCodec
 import Foundation
 import Synchronization
 
@@ -45,4 +46,35 @@ public enum ChildProcesses {
 
     /// The argument that makes a child exit once this process is gone.
     static var parentArguments: [String] { ["--parent", String(getpid())] }
+
+    /// Starts `executable` with `arguments` (and `--parent <our pid>`), its standard error to
+    /// `log`, and waits up to `within` for its one-line `{"ready": true, …}` announcement on
+    /// standard output: the running process and that line. `what` names it in the error.
+    static func launch(_ executable: URL, in directory: URL, _ arguments: [String], log: URL?, within: TimeInterval,
+                       what: String) throws -> (Process, JSONValue) {
+        let p = Process()
+        p.executableURL = executable
+        p.currentDirectoryURL = directory
+        p.arguments = arguments + parentArguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = log.flatMap { FileManager.default.createFile(atPath: $0.path, contents: nil) ? try? FileHandle(forWritingTo: $0) : nil }
+            ?? FileHandle.nullDevice
+        try p.run()
+        started(p.processIdentifier)
+        var buffer = Data()
+        let deadline = Date().addingTimeInterval(within)
+        while true {
+            guard Date() < deadline, p.isRunning else {
+                stop(p)
+                throw DevnetError("\(what) did not start within \(Int(within)) s")
+            }
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { usleep(50_000); continue }
+            buffer.append(chunk)
+            for line in buffer.split(separator: 0x0a) {
+                if let v = try? JSONValue.parse([UInt8](line)), v["ready"] == .bool(true) { return (p, v) }
+            }
+        }
+    }
 }

@@ -223,13 +223,13 @@ class Bank:
         writable += [True] * len(w_extra) + [False] * len(r_extra)
         return keys, writable
 
-    def execute(self, tx: VersionedTransaction, commit=True, verify=True, check_blockhash=True):
+    def execute(self, tx: VersionedTransaction, commit=True, verify=True, check_blockhash=True, check_processed=None):
         """Runs `tx`; returns an Outcome (its `err` None on success). Committed when `commit`:
         the fee is charged even when an instruction fails, as the runtime does."""
         sig = str(tx.signatures[0])
         if verify and not all(tx.verify_with_results()):
             raise TxError("SignatureFailure")
-        if commit and sig in self.statuses:
+        if (commit if check_processed is None else check_processed) and sig in self.statuses:
             raise TxError("AlreadyProcessed")
         if check_blockhash and str(tx.message.recent_blockhash) not in self.blockhashes:
             raise TxError("BlockhashNotFound")

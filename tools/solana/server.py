@@ -257,7 +257,7 @@ class StandIn:
             raise RPCError(-32002, "Transaction simulation failed: Blockhash not found", {"err": "BlockhashNotFound", "logs": []})
         if not config.get("skipPreflight"):
             try:
-                out = self.bank.execute(tx, commit=False)
+                out = self.bank.execute(tx, commit=False, check_processed=True)
             except TxError as e:
                 raise RPCError(-32002, f"Transaction simulation failed: {e.err}", {"err": e.err, "logs": e.logs}) from None
             if out.err is not None:

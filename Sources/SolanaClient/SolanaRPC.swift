@@ -1,0 +1,221 @@
+import EVMCodec
+import Foundation
+import JSONRPC
+import SolanaPrimitives
+
+/// How settled a read or a status is, as the cluster says it.
+public enum Commitment: String, Sendable, Comparable {
+    case processed, confirmed, finalized
+
+    public static func < (a: Commitment, b: Commitment) -> Bool {
+        let order: [Commitment] = [.processed, .confirmed, .finalized]
+        return order.firstIndex(of: a)! < order.firstIndex(of: b)!
+    }
+}
+
+/// An account as `getAccountInfo` gives it (base64 data).
+public struct SolanaAccount: Equatable, Sendable {
+    public var lamports: UInt64
+    public var owner: PublicKey
+    public var data: [UInt8]
+    public var executable: Bool
+
+    public init(lamports: UInt64, owner: PublicKey, data: [UInt8], executable: Bool) {
+        (self.lamports, self.owner, self.data, self.executable) = (lamports, owner, data, executable)
+    }
+
+    /// Reads the RPC's account object strictly: lamports, owner, `["<base64>", "base64"]`, executable.
+    public init(json v: JSONValue) throws(RPCError) {
+        guard let lamports = v["lamports"].flatMap(SolanaRPC.u64), let owner = v["owner"]?.stringValue.flatMap({ try? PublicKey(base58: $0) }),
+              let parts = v["data"]?.arrayValue, parts.count == 2, parts[1].stringValue == "base64",
+              let text = parts[0].stringValue, let data = Data(base64Encoded: text), case .bool(let executable)? = v["executable"] else {
+            throw RPCError(.malformedResponse, "an account without lamports, owner, base64 data or executable")
+        }
+        self.init(lamports: lamports, owner: owner, data: [UInt8](data), executable: executable)
+    }
+
+    /// An SPL Token account's mint, owner and amount (the 165-byte layout, initialized), else nil.
+    public var tokenAccount: (mint: PublicKey, owner: PublicKey, amount: UInt64)? {
+        guard owner == .tokenProgram || owner == .token2022Program, data.count >= 165, data[108] == 1,
+              let mint = try? PublicKey(bytes: Array(data[0..<32])), let holder = try? PublicKey(bytes: Array(data[32..<64])) else { return nil }
+        return (mint, holder, data[64..<72].reversed().reduce(0) { $0 << 8 | UInt64($1) })
+    }
+}
+
+/// A recent blockhash and the last block height at which a transaction using it can land.
+public struct Blockhash: Equatable, Sendable {
+    public var hash: [UInt8]
+    public var lastValidBlockHeight: UInt64
+    /// The slot the cluster answered at.
+    public var slot: UInt64
+
+    public init(hash: [UInt8], lastValidBlockHeight: UInt64, slot: UInt64) {
+        (self.hash, self.lastValidBlockHeight, self.slot) = (hash, lastValidBlockHeight, slot)
+    }
+
+    /// Whether a transaction signed with it now can still land with `margin` blocks to spare.
+    public func isFresh(atBlockHeight height: UInt64, margin: UInt64) -> Bool { height + margin <= lastValidBlockHeight }
+}
+
+/// What `simulateTransaction` said.
+public struct Simulation: Equatable, Sendable {
+    /// The transaction error as the cluster writes it (`"BlockhashNotFound"`, `{"InstructionError": [...]}`), nil on success.
+    public var err: JSONValue?
+    public var logs: [String]
+    public var unitsConsumed: UInt64
+    /// The requested accounts after the transaction (nil where none).
+    public var accounts: [SolanaAccount?]
+}
+
+/// A signature's status.
+public struct SignatureStatus: Equatable, Sendable {
+    public var slot: UInt64
+    public var err: JSONValue?
+    public var confirmation: Commitment
+}
+
+/// Solana's JSON-RPC (HTTP) over the transport stack the EVM side uses (a `ProviderPool` gives
+/// failover): every answer read strictly, a wrong shape an error, never a guess.
+public struct SolanaRPC: Sendable {
+    public let rpc: RPCClient
+
+    public init(_ rpc: RPCClient) { self.rpc = rpc }
+
+    static func u64(_ v: JSONValue) -> UInt64? {
+        if case .number(let n) = v { return UInt64(n) }
+        return nil
+    }
+
+    static func value(_ v: JSONValue, _ what: String) throws(RPCError) -> (slot: UInt64, value: JSONValue) {
+        guard let slot = v["context"]?["slot"].flatMap(u64), let value = v["value"] else {
+            throw RPCError(.malformedResponse, "\(what): no context.slot or value")
+        }
+        return (slot, value)
+    }
+
+    static func config(_ commitment: Commitment?, _ more: [(String, JSONValue)] = []) -> JSONValue {
+        .object((commitment.map { [("commitment", JSONValue.string($0.rawValue))] } ?? []) + more)
+    }
+
+    public func latestBlockhash(_ commitment: Commitment = .confirmed) async throws(RPCError) -> Blockhash {
+        let (slot, v) = try Self.value(try await rpc.call("getLatestBlockhash", [Self.config(commitment)]), "getLatestBlockhash")
+        guard let text = v["blockhash"]?.stringValue, let hash = Base58.decode(text), hash.count == 32,
+              let last = v["lastValidBlockHeight"].flatMap(Self.u64) else {
+            throw RPCError(.malformedResponse, "getLatestBlockhash: no 32-byte blockhash or lastValidBlockHeight")
+        }
+        return Blockhash(hash: hash, lastValidBlockHeight: last, slot: slot)
+    }
+
+    public func slot(_ commitment: Commitment = .processed) async throws(RPCError) -> UInt64 {
+        guard let s = Self.u64(try await rpc.call("getSlot", [Self.config(commitment)])) else { throw RPCError(.malformedResponse, "getSlot: not a u64") }
+        return s
+    }
+
+    public func blockHeight(_ commitment: Commitment = .processed) async throws(RPCError) -> UInt64 {
+        guard let h = Self.u64(try await rpc.call("getBlockHeight", [Self.config(commitment)])) else { throw RPCError(.malformedResponse, "getBlockHeight: not a u64") }
+        return h
+    }
+
+    public func balance(_ key: PublicKey, _ commitment: Commitment = .processed) async throws(RPCError) -> UInt64 {
+        guard let b = Self.u64(try Self.value(try await rpc.call("getBalance", [.string(key.base58), Self.config(commitment)]), "getBalance").value) else {
+            throw RPCError(.malformedResponse, "getBalance: not a u64")
+        }
+        return b
+    }
+
+    public func account(_ key: PublicKey, _ commitment: Commitment = .processed) async throws(RPCError) -> SolanaAccount? {
+        let v = try Self.value(try await rpc.call("getAccountInfo", [.string(key.base58), Self.config(commitment, [("encoding", .string("base64"))])]), "getAccountInfo").value
+        return v.isNull ? nil : try SolanaAccount(json: v)
+    }
+
+    /// `getMultipleAccounts`, 100 keys a request (the RPC's limit), in `keys`' order.
+    public func accounts(_ keys: [PublicKey], _ commitment: Commitment = .processed) async throws(RPCError) -> [SolanaAccount?] {
+        var out: [SolanaAccount?] = []
+        for start in stride(from: 0, to: keys.count, by: 100) {
+            let chunk = keys[start..<min(start + 100, keys.count)]
+            let v = try Self.value(try await rpc.call("getMultipleAccounts", [.array(chunk.map { .string($0.base58) }),
+                                                                            Self.config(commitment, [("encoding", .string("base64"))])]), "getMultipleAccounts").value
+            guard let items = v.arrayValue, items.count == chunk.count else { throw RPCError(.malformedResponse, "getMultipleAccounts: \(chunk.count) accounts asked, another count answered") }
+            for item in items { out.append(item.isNull ? nil : try SolanaAccount(json: item)) }
+        }
+        return out
+    }
+
+    /// An address lookup table's addresses (the program's account: a 56-byte header, then 32-byte keys).
+    public func lookupTable(_ key: PublicKey) async throws(RPCError) -> AddressLookupTable? {
+        guard let a = try await account(key) else { return nil }
+        return try Self.lookupTable(key, a)
+    }
+
+    public static let lookupTableProgram = try! PublicKey(base58: "AddressLookupTab1e1111111111111111111111111")
+
+    public static func lookupTable(_ key: PublicKey, _ a: SolanaAccount) throws(RPCError) -> AddressLookupTable {
+        guard a.owner == lookupTableProgram, a.data.count >= 56, (a.data.count - 56) % 32 == 0, a.data[0] == 1 else {
+            throw RPCError(.malformedResponse, "\(key): not an address lookup table")
+        }
+        let keys = stride(from: 56, to: a.data.count, by: 32).map { try! PublicKey(bytes: Array(a.data[$0..<$0 + 32])) }
+        return AddressLookupTable(key: key, addresses: keys)
+    }
+
+    /// `simulateTransaction` (base64), the `addresses`' accounts after it.
+    public func simulate(_ tx: SolanaTransaction, accounts addresses: [PublicKey] = [], replaceRecentBlockhash: Bool = false,
+                         _ commitment: Commitment = .processed) async throws(RPCError) -> Simulation {
+        var more: [(String, JSONValue)] = [("encoding", .string("base64")), ("sigVerify", .bool(!replaceRecentBlockhash)),
+                                           ("replaceRecentBlockhash", .bool(replaceRecentBlockhash))]
+        if !addresses.isEmpty {
+            more.append(("accounts", .object([("addresses", .array(addresses.map { .string($0.base58) })), ("encoding", .string("base64"))])))
+        }
+        let v = try Self.value(try await rpc.call("simulateTransaction", [.string(Data(tx.serialized()).base64EncodedString()), Self.config(commitment, more)]),
+                               "simulateTransaction").value
+        guard let logs = v["logs"].map({ $0.isNull ? [] : ($0.arrayValue ?? []).compactMap(\.stringValue) }) else {
+            throw RPCError(.malformedResponse, "simulateTransaction: no logs")
+        }
+        let err = v["err"].flatMap { $0.isNull ? nil : $0 }
+        var accounts: [SolanaAccount?] = []
+        if let items = v["accounts"]?.arrayValue {
+            for item in items { accounts.append(item.isNull ? nil : try SolanaAccount(json: item)) }
+        }
+        return Simulation(err: err, logs: logs, unitsConsumed: v["unitsConsumed"].flatMap(Self.u64) ?? 0, accounts: accounts)
+    }
+
+    /// `sendTransaction` (base64): the first signature, base58, which must be the transaction's own.
+    public func send(_ tx: SolanaTransaction, skipPreflight: Bool = false, maxRetries: UInt64? = nil) async throws(RPCError) -> String {
+        var more: [(String, JSONValue)] = [("encoding", .string("base64")), ("skipPreflight", .bool(skipPreflight))]
+        if let maxRetries { more.append(("maxRetries", .number(String(maxRetries)))) }
+        let v = try await rpc.call("sendTransaction", [.string(Data(tx.serialized()).base64EncodedString()), .object(more)])
+        guard let sig = v.stringValue, sig == tx.id else { throw RPCError(.malformedResponse, "sendTransaction: answered another signature than the transaction's") }
+        return sig
+    }
+
+    /// `getSignatureStatuses`, 256 a request, in order (nil: not known to the cluster).
+    public func statuses(_ signatures: [String]) async throws(RPCError) -> [SignatureStatus?] {
+        var out: [SignatureStatus?] = []
+        for start in stride(from: 0, to: signatures.count, by: 256) {
+            let chunk = signatures[start..<min(start + 256, signatures.count)]
+            let v = try Self.value(try await rpc.call("getSignatureStatuses", [.array(chunk.map(JSONValue.string)), .object([("searchTransactionHistory", .bool(false))])]),
+                                   "getSignatureStatuses").value
+            guard let items = v.arrayValue, items.count == chunk.count else { throw RPCError(.malformedResponse, "getSignatureStatuses: wrong count") }
+            for item in items {
+                if item.isNull { out.append(nil); continue }
+                guard let slot = item["slot"].flatMap(Self.u64), let level = item["confirmationStatus"]?.stringValue.flatMap(Commitment.init(rawValue:)) else {
+                    throw RPCError(.malformedResponse, "getSignatureStatuses: a status without slot or confirmationStatus")
+                }
+                out.append(SignatureStatus(slot: slot, err: item["err"].flatMap { $0.isNull ? nil : $0 }, confirmation: level))
+            }
+        }
+        return out
+    }
+
+    /// `getRecentPrioritizationFees`: per recent slot, the lowest price (micro-lamports per unit)
+    /// a landed transaction locking any of `accounts` paid.
+    public func recentPrioritizationFees(_ accounts: [PublicKey]) async throws(RPCError) -> [(slot: UInt64, microLamports: UInt64)] {
+        let v = try await rpc.call("getRecentPrioritizationFees", [.array(accounts.map { .string($0.base58) })])
+        guard let items = v.arrayValue else { throw RPCError(.malformedResponse, "getRecentPrioritizationFees: not an array") }
+        return try items.map { (item) throws(RPCError) in
+            guard let s = item["slot"].flatMap(Self.u64), let f = item["prioritizationFee"].flatMap(Self.u64) else {
+                throw RPCError(.malformedResponse, "getRecentPrioritizationFees: an entry without slot or prioritizationFee")
+            }
+            return (s, f)
+        }
+    }
+}
