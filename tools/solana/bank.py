@@ -124,6 +124,13 @@ def swap_data(amount_in: int, min_out: int) -> bytes:
     return b"\x01" + struct.pack("<QQ", amount_in, min_out)
 
 
+def route_data(amount_in: int, min_out: int, hops: int) -> bytes:
+    """A route through `hops` pools (as an aggregator's route instruction): tag 2, amount in,
+    minimum out of the last hop, hop count. Accounts: user (signer), token program, then per hop
+    pool, authority, vault in, vault out, user source, user destination."""
+    return b"\x02" + struct.pack("<QQB", amount_in, min_out, hops)
+
+
 @dataclass
 class Outcome:
     signature: str
@@ -418,34 +425,58 @@ class Bank:
         return UNITS["ataCreate"]
 
     def _swap(self, i, metas, data, work):
-        """Accounts: pool, its authority, vault in, vault out, user source, user destination, user (signer), token program."""
+        """Tag 1, one pool. Accounts: pool, its authority, vault in, vault out, user source, user
+        destination, user (signer), token program. Tag 2: a route (see `route_data`)."""
+        if len(data) == 18 and data[0] == 2:
+            return self._route(i, metas, data, work)
         if len(data) != 17 or data[0] != 1:
             raise ix_error(i, "InvalidInstructionData")
         self._need(i, metas, 8)
         amount_in, min_out = struct.unpack_from("<QQ", data, 1)
+        out = self._hop(i, metas[:6], metas[6], metas[7], amount_in, work)
+        if out < min_out or out == 0:
+            raise ix_error(i, {"Custom": 6001})  # slippage: less out than the minimum
+        return UNITS["swap"]
+
+    def _route(self, i, metas, data, work):
+        amount, min_out, hops = struct.unpack_from("<QQB", data, 1)
+        if hops == 0 or hops > 4:
+            raise ix_error(i, "InvalidInstructionData")
+        self._need(i, metas, 2 + 6 * hops)
+        user, token = metas[0], metas[1]
+        for h in range(hops):
+            amount = self._hop(i, metas[2 + 6 * h: 8 + 6 * h], user, token, amount, work)
+            if amount == 0:
+                raise ix_error(i, {"Custom": 6001})
+        if amount < min_out:
+            raise ix_error(i, {"Custom": 6001})
+        return UNITS["swap"] * hops
+
+    def _hop(self, i, metas, user, token, amount_in, work):
+        """One pool: moves `amount_in` from the user's source to the vault in and the pool's
+        output to the user's destination; returns the output."""
         pool = work.get(metas[0][0])
         if pool is None or pool.owner != CPMM or len(pool.data) != 130:
             raise ix_error(i, "InvalidAccountData")
         mint_a, mint_b, va, vb = (Pubkey(pool.data[k:k + 32]) for k in range(0, 128, 32))
         fee_bps = struct.unpack_from("<H", pool.data, 128)[0]
         vin, vout = metas[2][0], metas[3][0]
-        if {vin, vout} != {va, vb} or vin == vout or metas[1][0] != pool_authority(metas[0][0]) or metas[7][0] != TOKEN:
+        if {vin, vout} != {va, vb} or vin == vout or metas[1][0] != pool_authority(metas[0][0]) or token[0] != TOKEN:
             raise ix_error(i, {"Custom": 6000})  # wrong pool accounts
         tin, tout = TokenAccount.read(work.get(vin)), TokenAccount.read(work.get(vout))
         src, dst = TokenAccount.read(work.get(metas[4][0])), TokenAccount.read(work.get(metas[5][0]))
         if None in (tin, tout, src, dst) or src.mint != tin.mint or dst.mint != tout.mint:
             raise ix_error(i, {"Custom": 6000})
-        if not metas[6][2] or metas[6][0] != src.owner:
+        if not user[2] or user[0] != src.owner:
             raise ix_error(i, "MissingRequiredSignature")
         if not all(m[1] for m in (metas[2], metas[3], metas[4], metas[5])):
             raise ix_error(i, "InvalidArgument")
         if src.amount < amount_in:
             raise ix_error(i, {"Custom": 1})
         out = cpmm_out(amount_in, tin.amount, tout.amount, fee_bps)
-        if out < min_out or out == 0:
-            raise ix_error(i, {"Custom": 6001})  # slippage: less out than the minimum
-        for key, t, delta in ((metas[4][0], src, -amount_in), (vin, tin, amount_in), (vout, tout, -out), (metas[5][0], dst, out)):
+        for key, delta in ((metas[4][0], -amount_in), (vin, amount_in), (vout, -out), (metas[5][0], out)):
+            t = TokenAccount.read(work[key])  # read afresh: a route's hops may share the user's accounts
             set_amount(work[key], t.amount + delta)
             if t.native is not None:
                 work[key].lamports += delta
-        return UNITS["swap"]
+        return out

@@ -271,7 +271,7 @@ class StandIn:
         return str(self.bank.latest_hash)
 
     def rpc_standin_fault(self, fault):
-        """{"rateLimit": n, "bundleRateLimit": n, "dropBundles": n, "engineDown": bool, "expireBlockhash": hash}."""
+        """{"rateLimit": n, "bundleRateLimit": n, "jupiterRateLimit": n, "dropBundles": n, "engineDown": bool, "expireBlockhash": hash}."""
         if not isinstance(fault, dict):
             raise RPCError(-32602, "a fault object")
         for k in ("rateLimit", "bundleRateLimit", "dropBundles"):
@@ -279,6 +279,8 @@ class StandIn:
                 self.faults[k] = int(fault[k])
         if "engineDown" in fault:
             self.faults["engineDown"] = bool(fault["engineDown"])
+        if "jupiterRateLimit" in fault and getattr(self, "jupiter", None):
+            self.jupiter.rate_limited = int(fault["jupiterRateLimit"])
         if "expireBlockhash" in fault:
             self.bank.expire(fault["expireBlockhash"])
         return True

@@ -1,0 +1,149 @@
+"""A Jupiter stand-in in the `/swap/v1` shapes (`GET /quote`, `POST /swap-instructions`) quoting from
+the stand-in ledger's constant-product pools: the best direct or two-hop route by output, and
+real instructions for it (compute budget, the output's ATA create, the pool program's route
+instruction, the lookup table holding the pools' accounts). A quote older than its blockhash
+window is refused as expired; `quoteResponse` must come back verbatim (its fields are checked)."""
+import base64
+import struct
+import time
+
+from aiohttp import web
+from solders.pubkey import Pubkey
+
+from .bank import ATA, COMPUTE_BUDGET, CPMM, SYSTEM, TOKEN, TokenAccount, ata_address, cpmm_out, pool_authority, route_data
+
+QUOTE_LIFETIME_SLOTS = 150
+U64 = 2**64 - 1
+
+
+def ix_json(program, accounts, data):
+    return {"programId": str(program), "accounts": [{"pubkey": str(k), "isSigner": s, "isWritable": w} for k, s, w in accounts],
+            "data": base64.b64encode(data).decode()}
+
+
+class Jupiter:
+    def __init__(self, standin, table=None):
+        self.standin, self.bank = standin, standin.bank
+        self.table = table  # the lookup table holding the pools' accounts
+        self.requests = 0
+        self.rate_limited = 0  # fault: answer this many next requests 429
+        standin.app.router.add_get("/swap/v1/quote", self.quote)
+        standin.app.router.add_post("/swap/v1/swap-instructions", self.swap_instructions)
+
+    def pools(self):
+        out = []
+        for key, a in self.bank.accounts.items():
+            if a.owner == CPMM and len(a.data) == 130:
+                mint_a, mint_b, va, vb = (Pubkey(a.data[k:k + 32]) for k in range(0, 128, 32))
+                fee = struct.unpack_from("<H", a.data, 128)[0]
+                ra, rb = TokenAccount.read(self.bank.accounts[va]).amount, TokenAccount.read(self.bank.accounts[vb]).amount
+                out.append({"key": key, "mints": (mint_a, mint_b), "vaults": (va, vb), "reserves": (ra, rb), "fee": fee})
+        return out
+
+    @staticmethod
+    def hop(pool, mint_in, amount):
+        i = 0 if pool["mints"][0] == mint_in else 1
+        return cpmm_out(amount, pool["reserves"][i], pool["reserves"][1 - i], pool["fee"]), i
+
+    def routes(self, mint_in, mint_out, direct_only, exclude=()):
+        pools = [p for p in self.pools() if str(p["key"]) not in exclude]
+        for p in pools:
+            if set(p["mints"]) == {mint_in, mint_out}:
+                yield [p]
+        if direct_only:
+            return
+        for p in pools:
+            if mint_in not in p["mints"]:
+                continue
+            mid = p["mints"][1] if p["mints"][0] == mint_in else p["mints"][0]
+            if mid == mint_out:
+                continue
+            for q in pools:
+                if q is not p and set(q["mints"]) == {mid, mint_out}:
+                    yield [p, q]
+
+    def error(self, status, message, code):
+        return web.json_response({"error": message, "errorCode": code}, status=status)
+
+    def _limited(self):
+        self.requests += 1
+        if self.rate_limited > 0:
+            self.rate_limited -= 1
+            return True
+        return False
+
+    async def quote(self, request):
+        if self._limited():
+            return web.json_response({"message": "Too many requests"}, status=429)
+        q = request.query
+        try:
+            mint_in, mint_out = Pubkey.from_string(q["inputMint"]), Pubkey.from_string(q["outputMint"])
+            amount = int(q["amount"])
+            slippage = int(q.get("slippageBps", "50"))
+        except (KeyError, ValueError):
+            return self.error(400, "inputMint, outputMint and amount are required (amount an integer)", "INVALID_REQUEST")
+        if q.get("swapMode", "ExactIn") != "ExactIn":
+            return self.error(400, "only ExactIn is served here", "INVALID_REQUEST")
+        if not 0 < amount <= U64 or not 0 <= slippage <= 10_000 or mint_in == mint_out:
+            return self.error(400, "amount, slippageBps or mints out of range", "INVALID_REQUEST")
+        exclude = set(filter(None, q.get("excludeDexes", "").split(",")))
+        best = None
+        for route in self.routes(mint_in, mint_out, q.get("onlyDirectRoutes") == "true", exclude):
+            legs, x, mint = [], amount, mint_in
+            for p in route:
+                out, i = self.hop(p, mint, x)
+                nxt = p["mints"][1 - i]
+                legs.append({"swapInfo": {"ammKey": str(p["key"]), "label": "StandIn CPMM", "inputMint": str(mint), "outputMint": str(nxt),
+                                          "inAmount": str(x), "outAmount": str(out), "feeAmount": str(x * p["fee"] // 10_000), "feeMint": str(mint)},
+                             "percent": 100, "bps": 10_000})
+                x, mint = out, nxt
+            if x > 0 and (best is None or x > int(best["outAmount"])):
+                best = {"inputMint": str(mint_in), "inAmount": str(amount), "outputMint": str(mint_out), "outAmount": str(x),
+                        "otherAmountThreshold": str(x * (10_000 - slippage) // 10_000), "swapMode": "ExactIn", "slippageBps": slippage,
+                        "platformFee": None, "priceImpactPct": "0", "routePlan": legs, "contextSlot": self.bank.slot, "timeTaken": 0.001}
+        if best is None:
+            return self.error(400, "Could not find any route", "COULD_NOT_FIND_ANY_ROUTE")
+        return web.json_response(best)
+
+    async def swap_instructions(self, request):
+        if self._limited():
+            return web.json_response({"message": "Too many requests"}, status=429)
+        try:
+            body = await request.json()
+            user = Pubkey.from_string(body["userPublicKey"])
+            quote = body["quoteResponse"]
+            amount, threshold = int(quote["inAmount"]), int(quote["otherAmountThreshold"])
+            legs = [(Pubkey.from_string(l["swapInfo"]["ammKey"]), Pubkey.from_string(l["swapInfo"]["inputMint"]), Pubkey.from_string(l["swapInfo"]["outputMint"]))
+                    for l in quote["routePlan"]]
+            slot = int(quote["contextSlot"])
+        except (KeyError, ValueError, TypeError):
+            return self.error(400, "userPublicKey and a quoteResponse as /quote gave it are required", "INVALID_REQUEST")
+        if self.bank.slot - slot > QUOTE_LIFETIME_SLOTS:
+            return self.error(400, f"the quote (slot {slot}) has expired", "QUOTE_EXPIRED")
+        if not legs or len(legs) > 4 or str(legs[0][1]) != quote.get("inputMint") or str(legs[-1][2]) != quote.get("outputMint"):
+            return self.error(400, "a routePlan that does not join inputMint to outputMint", "INVALID_REQUEST")
+        pools = {p["key"]: p for p in self.pools()}
+        accounts = [(user, True, False), (TOKEN, False, False)]
+        for key, mint_in, mint_out in legs:
+            p = pools.get(key)
+            if p is None or set(p["mints"]) != {mint_in, mint_out}:
+                return self.error(400, f"{key} is not a pool of {mint_in}/{mint_out}", "INVALID_REQUEST")
+            i = 0 if p["mints"][0] == mint_in else 1
+            accounts += [(key, False, False), (pool_authority(key), False, False), (p["vaults"][i], False, True), (p["vaults"][1 - i], False, True),
+                         (ata_address(user, mint_in), False, True), (ata_address(user, mint_out), False, True)]
+        budget = []
+        limit = body.get("computeUnitLimit")
+        if isinstance(limit, int) and limit > 0:
+            budget.append(ix_json(COMPUTE_BUDGET, [], b"\x02" + struct.pack("<I", limit)))
+        price = body.get("computeUnitPriceMicroLamports")
+        if isinstance(price, int) and price >= 0:
+            budget.append(ix_json(COMPUTE_BUDGET, [], b"\x03" + struct.pack("<Q", price)))
+        out_mint = legs[-1][2]
+        setup = [ix_json(ATA, [(user, True, True), (ata_address(user, out_mint), False, True), (user, False, False), (out_mint, False, False),
+                               (SYSTEM, False, False), (TOKEN, False, False)], b"\x01")]
+        swap = ix_json(CPMM, accounts, route_data(amount, threshold, len(legs)))
+        return web.json_response({
+            "tokenLedgerInstruction": None, "computeBudgetInstructions": budget, "setupInstructions": setup, "swapInstruction": swap,
+            "cleanupInstruction": None, "otherInstructions": [], "addressLookupTableAddresses": [str(self.table)] if self.table else [],
+            "prioritizationFeeLamports": 0, "computeUnitLimit": 26_000 * len(legs) + 25_000,
+        })
