@@ -38,7 +38,10 @@ let package = Package(
         .target(name: "EVMSigning", dependencies: ["EVMPrimitives", "EVMCodec", "CSecp256k1"]),
         .target(name: "CowProtocol", dependencies: ["EVMPrimitives", "EVMCodec", "EVMSigning"]),
         .target(name: "SolanaPrimitives", dependencies: ["EVMPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "SolanaClient", dependencies: ["SolanaPrimitives", "JSONRPC", "EVMCodec"]),
+        .target(
+            name: "SolanaClient",
+            dependencies: ["SolanaPrimitives", "JSONRPC", "EVMCodec", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // pure models
         .target(name: "AMMMath", dependencies: ["EVMPrimitives", "EVMCodec"]),
         .target(name: "Opportunities", dependencies: ["EVMPrimitives", "EVMCodec"]),

@@ -24,7 +24,7 @@ extension BinanceStandIn {
 
 extension SolanaStandIn {
     /// A Solana stand-in of this checkout for a test (see `init(root:…)`).
-    public convenience init(seed: Int = 1, slotMillis: Int = 400, fund: [String: UInt64] = [:]) throws {
-        try self.init(root: Devnet.root, seed: seed, slotMillis: slotMillis, fund: fund)
+    public convenience init(seed: Int = 1, slotMillis: Int = 400, fund: [String: UInt64] = [:], tokens: [String: [String: UInt64]] = [:], drift: Bool = false) throws {
+        try self.init(root: Devnet.root, seed: seed, slotMillis: slotMillis, fund: fund, tokens: tokens, drift: drift)
     }
 }

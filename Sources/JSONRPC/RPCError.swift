@@ -1,7 +1,7 @@
 /// Why a JSON-RPC call failed, and whether trying again (here or at another provider) can help.
 public struct RPCError: Error, Equatable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        fileprivate enum Value: String { case transport, timeout, rateLimited, server, malformedResponse, unavailable }
+        fileprivate enum Value: String { case transport, timeout, rateLimited, server, malformedResponse, unavailable, invalidRequest }
         fileprivate let value: Value
         /// The connection failed or dropped: another attempt (or provider) may succeed.
         public static let transport = Code(value: .transport)
@@ -15,6 +15,8 @@ public struct RPCError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let malformedResponse = Code(value: .malformedResponse)
         /// Every provider is cooling down or over its rate.
         public static let unavailable = Code(value: .unavailable)
+        /// Refused before it was sent: the call's own arguments are wrong (never retried).
+        public static let invalidRequest = Code(value: .invalidRequest)
         public var description: String { value.rawValue }
     }
 

@@ -14,27 +14,36 @@ public final class SolanaStandIn: @unchecked Sendable {
     public let ws: String
     /// The block engine's base URL (`/api/v1/bundles` and `/api/v1/transactions` under it).
     public let engine: String
+    /// Jupiter's `/swap/v1` base URL.
+    public let jupiter: String
     /// The market's mints, pools and lookup table, as the stand-in announced them.
     public let market: JSONValue
     private let process: Process
 
-    /// `fund`: base58 public key → lamports, for wallets funded at the start (with an empty token
-    /// account of every mint).
-    public init(root: URL, seed: Int = 1, slotMillis: Int = 400, fund: [String: UInt64] = [:], log: URL? = nil) throws {
+    /// `fund`: base58 public key → lamports, for wallets funded at the start, each with a token
+    /// account of every mint holding `tokens[key][symbol]` (else empty); `drift`: a random
+    /// trader swaps on one pool every slot.
+    public init(root: URL, seed: Int = 1, slotMillis: Int = 400, fund: [String: UInt64] = [:], tokens: [String: [String: UInt64]] = [:],
+                drift: Bool = false, log: URL? = nil) throws {
         let python = root.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw DevnetError("the Solana stand-in needs the Python virtualenv: run ./scripts/setup (missing \(python.path))")
         }
         var args = ["-m", "tools.solana", "--port", "0", "--seed", String(seed), "--slot-ms", String(slotMillis)]
-        for (key, lamports) in fund.sorted(by: { $0.key < $1.key }) { args += ["--fund", "\(key):\(lamports)"] }
+        for (key, lamports) in fund.sorted(by: { $0.key < $1.key }) {
+            let held = (tokens[key] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            args += ["--fund", "\(key):\(lamports)" + (held.isEmpty ? "" : ":" + held)]
+        }
+        if drift { args.append("--drift") }
         let (p, ready) = try ChildProcesses.launch(python, in: root, args, log: log, within: 30,
                                                    what: "the Solana stand-in (run .venv/bin/python -m tools.solana to see why)")
         process = p
-        guard let r = ready["rpc"]?.stringValue, let w = ready["ws"]?.stringValue, let e = ready["engine"]?.stringValue, let m = ready["market"] else {
+        guard let r = ready["rpc"]?.stringValue, let w = ready["ws"]?.stringValue, let e = ready["engine"]?.stringValue,
+              let j = ready["jupiter"]?.stringValue, let m = ready["market"] else {
             ChildProcesses.stop(p)
             throw DevnetError("the Solana stand-in announced no rpc/ws/engine endpoints")
         }
-        (rpc, ws, engine, market) = (r, w, e, m)
+        (rpc, ws, engine, jupiter, market) = (r, w, e, j, m)
     }
 
     deinit { stop() }
