@@ -44,7 +44,7 @@ let package = Package(
         ),
         // pure models
         .target(name: "AMMMath", dependencies: ["EVMPrimitives", "EVMCodec"]),
-        .target(name: "Opportunities", dependencies: ["EVMPrimitives", "EVMCodec"]),
+        .target(name: "Opportunities", dependencies: ["EVMPrimitives", "EVMCodec", "SolanaPrimitives"]),
         .target(name: "Signals"),
         .target(
             name: "Registry",

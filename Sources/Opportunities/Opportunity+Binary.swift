@@ -12,7 +12,9 @@ import EVMPrimitives
 /// age (varint), the hedge's side byte (1: sells base) and quantity (256-bit), the depth (double).
 /// A backrun ends with its target: the signed bytes (varint length; the hash is theirs), the
 /// sender, the volume (varint micro-dollars), and its effects (a count byte; each the pool, a
-/// topic count byte and the topics as 32-byte words, the data with a varint length).
+/// topic count byte and the topics as 32-byte words, the data with a varint length). A Solana
+/// opportunity has no hops (a zero hop count; no other kind may) and ends with its legs: a count
+/// byte, each the pool, input and output mints (32 bytes each) and the expected output (varint).
 extension Opportunity {
     public static let maxHops = 16
     public static let maxChains = 4
@@ -21,7 +23,7 @@ extension Opportunity {
     /// 16-byte id, confidence in 0…1, a finite signal exactly on a statistical one) is a
     /// detector's bug, and stops the process.
     public func encoded() -> [UInt8] {
-        precondition((1...Self.maxChains).contains(chains.count) && (1...Self.maxHops).contains(path.count) && id.count == 16
+        precondition((1...Self.maxChains).contains(chains.count) && ((1...Self.maxHops).contains(path.count) || (kind == .solana && path.isEmpty)) && id.count == 16
                      && confidence >= 0 && confidence <= 1, "an opportunity outside the wire format's limits")
         precondition((kind == .statistical) == (statistical != nil) && (statistical?.numbers.allSatisfy(\.isFinite) ?? true),
                      "a statistical opportunity without a finite signal, or a signal on another kind")
@@ -29,6 +31,8 @@ extension Opportunity {
                      "a CEX–DEX opportunity without a valid reference, or a reference on another kind")
         precondition((kind == .backrun) == (backrun != nil) && (backrun?.isValid ?? true),
                      "a backrun without a valid target, or a target on another kind")
+        precondition((kind == .solana) == (solana != nil) && (solana?.isValid ?? true) && (kind != .solana || amountIn <= UInt256(UInt64.max)),
+                     "a Solana opportunity without a valid route, or a route on another kind")
         var w = Writer()
         w.bytes.reserveCapacity(96 + path.count * 80)
         w.byte(Self.version)
@@ -87,6 +91,13 @@ extension Opportunity {
                 w.bytes += e.data
             }
         }
+        if let s = solana {
+            w.byte(UInt8(s.legs.count))
+            for l in s.legs {
+                w.bytes += l.pool + l.mintIn + l.mintOut
+                w.varint(l.amountOut)
+            }
+        }
         return w.bytes
     }
 
@@ -101,7 +112,7 @@ extension Opportunity {
         var chains: [UInt64] = []
         for _ in 0..<chainCount { chains.append(try r.varint("chain")) }
         let hopCount = Int(try r.byte("hop count"))
-        guard (1...Self.maxHops).contains(hopCount) else { throw r.fail("\(hopCount) hops") }
+        guard (1...Self.maxHops).contains(hopCount) || (kind == .solana && hopCount == 0) else { throw r.fail("\(hopCount) hops on a \(kind.name) opportunity") }
         var path: [Hop] = []
         for _ in 0..<hopCount {
             let chain = try r.varint("hop chain")
@@ -175,11 +186,24 @@ extension Opportunity {
             }
             backrun = Backrun(targetRaw: raw, sender: sender, volumeMicroUSD: volume, effects: effects)
         }
+        var solana: Solana? = nil
+        if kind == .solana {
+            let count = Int(try r.byte("leg count"))
+            guard (1...Solana.maxLegs).contains(count) else { throw r.fail("\(count) Solana legs") }
+            var legs: [Solana.Leg] = []
+            for _ in 0..<count {
+                legs.append(Solana.Leg(pool: try r.take(32, "pool key"), mintIn: try r.take(32, "input mint"), mintOut: try r.take(32, "output mint"),
+                                       amountOut: try r.varint("leg output")))
+            }
+            let route = Solana(legs: legs)
+            guard route.isValid, amountIn <= UInt256(UInt64.max) else { throw r.fail("an invalid Solana route") }
+            solana = route
+        }
         guard r.atEnd else { throw r.fail("\(r.remaining) trailing bytes") }
         self.init(id: id, kind: kind, chains: chains, path: path, amountIn: amountIn, grossProfit: gross, netProfit: net,
                   grossProfitMicroUSD: grossUSD, netProfitMicroUSD: netUSD, gasUnits: gasUnits, gasCostWei: gasCost, flashSource: flash,
                   blockNumber: block, timestamps: t, expiresAt: expires, confidence: confidence, statistical: statistical, cexDex: cexDex,
-                  backrun: backrun)
+                  backrun: backrun, solana: solana)
     }
 }
 

@@ -1,5 +1,6 @@
 import EVMCodec
 import EVMPrimitives
+import SolanaPrimitives
 
 /// The JSON form, for logs, the journal and the HTTP API: 256-bit amounts as decimal strings,
 /// addresses EIP-55 checksummed, the id as hex; the same strictness as the binary form.
@@ -45,6 +46,12 @@ extension Opportunity {
                 })),
             ])))
         }
+        if let sol = solana {
+            fields.append(("solana", .object([("legs", .array(sol.legs.map { l in
+                .object([("pool", .string(Base58.encode(l.pool))), ("mintIn", .string(Base58.encode(l.mintIn))),
+                         ("mintOut", .string(Base58.encode(l.mintOut))), ("amountOut", .string(String(l.amountOut)))])
+            }))])))
+        }
         return .object(fields)
     }
 
@@ -84,7 +91,7 @@ extension Opportunity {
             guard case .number(let t) = c, let x = UInt64(t) else { throw fail("a chain id is not a uint64") }
             chains.append(x)
         }
-        guard let hops = try field(v, "path").arrayValue, (1...Self.maxHops).contains(hops.count) else { throw fail("path") }
+        guard let hops = try field(v, "path").arrayValue, (1...Self.maxHops).contains(hops.count) || (kind == .solana && hops.isEmpty) else { throw fail("path") }
         var path: [Hop] = []
         for h in hops {
             let venue = try u64(h, "venue")
@@ -155,12 +162,31 @@ extension Opportunity {
         } else if v["backrun"] != nil {
             throw fail("a backrun target on a \(kind.name) opportunity")
         }
+        var solana: Solana? = nil
+        if kind == .solana {
+            guard let list = try field(try field(v, "solana"), "legs").arrayValue else { throw fail("solana.legs is not an array") }
+            var legs: [Solana.Leg] = []
+            for l in list {
+                func key(_ k: String) throws(OpportunityDecodeError) -> [UInt8] {
+                    guard let t = try field(l, k).stringValue, let b = Base58.decode(t), b.count == 32 else { throw fail("\(k) is not a base58 key") }
+                    return b
+                }
+                guard let out = try field(l, "amountOut").stringValue.flatMap({ UInt64($0) }) else { throw fail("amountOut is not a u64 string") }
+                legs.append(Solana.Leg(pool: try key("pool"), mintIn: try key("mintIn"), mintOut: try key("mintOut"), amountOut: out))
+            }
+            let route = Solana(legs: legs)
+            guard route.isValid, try u256(v, "amountIn") <= UInt256(UInt64.max) else { throw fail("an invalid Solana route") }
+            solana = route
+        } else if v["solana"] != nil {
+            throw fail("a Solana route on a \(kind.name) opportunity")
+        }
         self.init(id: id, kind: kind, chains: chains, path: path, amountIn: try u256(v, "amountIn"), grossProfit: try i256(v, "grossProfit"),
                   netProfit: try i256(v, "netProfit"), grossProfitMicroUSD: try i64(v, "grossProfitMicroUSD"),
                   netProfitMicroUSD: try i64(v, "netProfitMicroUSD"), gasUnits: try u64(v, "gasUnits"), gasCostWei: try u256(v, "gasCostWei"),
                   flashSource: flash, blockNumber: try u64(v, "blockNumber"),
                   timestamps: Timestamps(eventReceived: try u64(t, "eventReceived"), stateApplied: try u64(t, "stateApplied"),
                                          detected: try u64(t, "detected"), published: try u64(t, "published")),
-                  expiresAt: try u64(v, "expiresAt"), confidence: confidence, statistical: statistical, cexDex: cexDex, backrun: backrun)
+                  expiresAt: try u64(v, "expiresAt"), confidence: confidence, statistical: statistical, cexDex: cexDex, backrun: backrun,
+                  solana: solana)
     }
 }

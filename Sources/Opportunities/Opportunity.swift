@@ -101,6 +101,40 @@ public struct Opportunity: Equatable, Sendable {
     public var cexDex: CexDex?
     /// A backrun's target; present exactly when `kind` is `.backrun`.
     public var backrun: Backrun?
+    /// A Solana route; present exactly when `kind` is `.solana`, whose `path` is empty (Solana's
+    /// keys are 32 bytes). Amounts and profits are in the first leg's input mint's raw units
+    /// (lamports for SOL), `blockNumber` is the slot it was sized on, `gasUnits` compute units and
+    /// `gasCostWei` the lamports of fees and tip it expects to pay.
+    public var solana: Solana?
+
+    /// A route through Solana pools: each leg's pool, input and output mints (32-byte keys), and
+    /// what it is expected to pay; each leg's output mint is the next one's input.
+    public struct Solana: Equatable, Sendable {
+        public static let maxLegs = 4
+
+        public struct Leg: Equatable, Sendable {
+            public var pool: [UInt8]
+            public var mintIn: [UInt8]
+            public var mintOut: [UInt8]
+            public var amountOut: UInt64
+            public init(pool: [UInt8], mintIn: [UInt8], mintOut: [UInt8], amountOut: UInt64) {
+                (self.pool, self.mintIn, self.mintOut, self.amountOut) = (pool, mintIn, mintOut, amountOut)
+            }
+        }
+
+        public var legs: [Leg]
+        public init(legs: [Leg]) { self.legs = legs }
+
+        /// 1–4 legs of 32-byte keys, each leg's input the previous one's output, different mints per leg.
+        public var isValid: Bool {
+            guard (1...Self.maxLegs).contains(legs.count) else { return false }
+            for (i, l) in legs.enumerated() {
+                guard l.pool.count == 32, l.mintIn.count == 32, l.mintOut.count == 32, l.mintIn != l.mintOut else { return false }
+                if i > 0 && legs[i - 1].mintOut != l.mintIn { return false }
+            }
+            return true
+        }
+    }
 
     /// What a backrun runs behind: a pending transaction (a CoW settlement), its signed bytes as
     /// seen (the bundle's first transaction), and its effect on the path's pools as the pool logs
@@ -251,7 +285,7 @@ public struct Opportunity: Equatable, Sendable {
     public init(id: [UInt8], kind: Kind, chains: [UInt64], path: [Hop], amountIn: UInt256, grossProfit: Int256, netProfit: Int256,
                 grossProfitMicroUSD: Int64, netProfitMicroUSD: Int64, gasUnits: UInt64, gasCostWei: UInt256, flashSource: FlashSource,
                 blockNumber: UInt64, timestamps: Timestamps, expiresAt: UInt64, confidence: Double, statistical: Statistical? = nil,
-                cexDex: CexDex? = nil, backrun: Backrun? = nil) {
+                cexDex: CexDex? = nil, backrun: Backrun? = nil, solana: Solana? = nil) {
         self.id = id
         self.kind = kind
         self.chains = chains
@@ -271,6 +305,7 @@ public struct Opportunity: Equatable, Sendable {
         self.statistical = statistical
         self.cexDex = cexDex
         self.backrun = backrun
+        self.solana = solana
     }
 
     /// A deterministic id: the first 16 bytes of keccak256 over the kind, block, pools and input,
@@ -283,6 +318,15 @@ public struct Opportunity: Equatable, Sendable {
             bytes += hop.pool.bytes + hop.tokenIn.bytes
         }
         bytes += amountIn.bigEndianBytes
+        return Array(Keccak256.hash(bytes).prefix(16))
+    }
+
+    /// The same for a Solana route: over the kind, slot, legs' pools and input mints, and input.
+    public static func makeID(slot: UInt64, legs: [Solana.Leg], amountIn: UInt64) -> [UInt8] {
+        var bytes: [UInt8] = [Kind.solana.rawValue]
+        withUnsafeBytes(of: slot.bigEndian) { bytes += $0 }
+        for l in legs { bytes += l.pool + l.mintIn }
+        withUnsafeBytes(of: amountIn.bigEndian) { bytes += $0 }
         return Array(Keccak256.hash(bytes).prefix(16))
     }
 }

@@ -31,13 +31,13 @@ struct OpportunityCodecTests {
 
     static func address(_ g: inout SeededGenerator) -> Address { try! Address(bytes: g.bytes(20)) }
 
-    static func random(_ g: inout SeededGenerator) -> Opportunity {
+    static func random(_ g: inout SeededGenerator, as chosen: Opportunity.Kind? = nil) -> Opportunity {
         let hops = (0..<Int.random(in: 1...Opportunity.maxHops, using: &g)).map { _ in
             Opportunity.Hop(chainID: u64(&g), pool: address(&g), tokenIn: address(&g), tokenOut: address(&g),
                             venue: UInt32.random(in: 0...UInt32.max, using: &g), amountOut: uint256(&g))
         }
         let micro: [Int64] = [0, -1, .min, .max, Int64(bitPattern: g.next())]
-        let kind = Opportunity.Kind.allCases.randomElement(using: &g)!
+        let kind = chosen ?? Opportunity.Kind.allCases.randomElement(using: &g)!
         var o = Opportunity(
             id: g.bytes(16), kind: kind,
             chains: (0..<Int.random(in: 1...Opportunity.maxChains, using: &g)).map { _ in u64(&g) }, path: hops, amountIn: uint256(&g),
@@ -66,7 +66,50 @@ struct OpportunityCodecTests {
                              depth: Double.random(in: 0...1e9, using: &g))
         }
         if kind == .backrun { o.backrun = backrun(&g) }
+        if kind == .solana {
+            o.solana = solana(&g)
+            o.path = []
+            o.amountIn = UInt256(u64(&g))
+        }
         return o
+    }
+
+    /// A chained Solana route of 1–4 legs (its input mint comes back at the end, or not).
+    static func solana(_ g: inout SeededGenerator) -> Opportunity.Solana {
+        let count = Int.random(in: 1...Opportunity.Solana.maxLegs, using: &g)
+        var mints = (0...count).map { _ in g.bytes(32) }
+        if Bool.random(using: &g) && count > 1 { mints[count] = mints[0] }
+        return .init(legs: (0..<count).map { i in .init(pool: g.bytes(32), mintIn: mints[i], mintOut: mints[i + 1], amountOut: u64(&g)) })
+    }
+
+    @Test func theSolanaRouteIsStrict() throws {
+        var g = SeededGenerator(seed: 29)
+        var o = Self.random(&g, as: .solana)
+        (o.kind, o.statistical, o.cexDex, o.backrun, o.path, o.amountIn) = (.solana, nil, nil, nil, [], UInt256(5_000_000_000))
+        let sol = Array(repeating: UInt8(6), count: 32), usdc = Array(repeating: UInt8(7), count: 32)
+        o.solana = .init(legs: [.init(pool: g.bytes(32), mintIn: sol, mintOut: usdc, amountOut: 750_000_000),
+                                .init(pool: g.bytes(32), mintIn: usdc, mintOut: sol, amountOut: 5_010_000_000)])
+        let good = o.encoded()
+        #expect(try Opportunity(encoded: good) == o && (try Opportunity(json: o.json)) == o)
+        // The tail: 2 legs of pool, mints (96 bytes) and the output varint (5 bytes for 5,010,000,000).
+        #expect(good[good.count - 2 * 96 - 5 - 5 - 1] == 2)
+        // A broken chain (the second leg's input is not the first's output) is refused both ways.
+        var broken = good
+        broken[good.count - 5 - 64] ^= 1
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: broken) }
+        var wrong = o
+        wrong.solana!.legs[1].mintIn = sol
+        guard case .object(let fields) = wrong.json else { Issue.record("not an object"); return }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(fields)) }
+        // A path on a Solana opportunity, no route, a route on another kind, an input past 64 bits.
+        guard case .object(let f) = o.json else { return }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(f.filter { $0.key != "solana" })) }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(f.map { $0.key == "kind" ? ($0.key, .string("crossDex")) : $0 })) }
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(json: .object(f.map { $0.key == "amountIn" ? ($0.key, .string("18446744073709551616")) : $0 })) }
+        var other = good
+        other[17] = Opportunity.Kind.crossDex.rawValue  // zero hops on another kind
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: other) }
+        #expect(Opportunity.makeID(slot: 9, legs: o.solana!.legs, amountIn: 1) != Opportunity.makeID(slot: 10, legs: o.solana!.legs, amountIn: 1))
     }
 
     static func backrun(_ g: inout SeededGenerator) -> Opportunity.Backrun {
@@ -79,7 +122,7 @@ struct OpportunityCodecTests {
 
     @Test func theBackrunTargetIsStrict() throws {
         var g = SeededGenerator(seed: 28)
-        var o = Self.random(&g)
+        var o = Self.random(&g, as: .backrun)
         (o.kind, o.statistical, o.cexDex) = (.backrun, nil, nil)
         o.backrun = .init(targetRaw: [0x02, 0xf8, 0x01], sender: Self.address(&g), volumeMicroUSD: 123_000_000,
                           effects: [.init(pool: Self.address(&g), topics: [1, 2], data: [9, 9])])
@@ -145,10 +188,10 @@ struct OpportunityCodecTests {
 
     @Test func nonCanonicalAndOutOfRangeEncodingsAreRefused() throws {
         var g = SeededGenerator(seed: 11)
-        var o = Self.random(&g)
-        (o.kind, o.statistical, o.cexDex) = (.crossDex, nil, nil)  // the byte offsets below are of a tail without a signal
+        var o = Self.random(&g, as: .crossDex)
+        (o.kind, o.statistical, o.cexDex, o.backrun, o.solana) = (.crossDex, nil, nil, nil, nil)  // the byte offsets below are of a tail without a signal
         o.chains = [1]
-        o.path = [o.path[0]]
+        o.path = [Opportunity.Hop(chainID: 1, pool: Self.address(&g), tokenIn: Self.address(&g), tokenOut: Self.address(&g), venue: 0, amountOut: 5)]
         o.path[0].chainID = 1
         let good = o.encoded()
         #expect(try Opportunity(encoded: good) == o)
@@ -199,8 +242,7 @@ struct OpportunityCodecTests {
     /// with a side of 0 or 1 and finite numbers only; in JSON the same.
     @Test func theStatisticalSignalIsStrict() throws {
         var g = SeededGenerator(seed: 19)
-        var o = Self.random(&g)
-        o.kind = .statistical
+        var o = Self.random(&g, as: .statistical)
         o.statistical = .init(pair: 3, tokenA: Self.address(&g), tokenB: Self.address(&g), longA: true, spread: -0.031, mean: 0.002, deviation: 0.011,
                               z: -3.0, hedgeRatio: 0.98, correlation: 0.91, pValue: 0.004, hurst: 0.31)
         let good = o.encoded()
@@ -230,7 +272,7 @@ struct OpportunityCodecTests {
     /// fair value, a symbol outside [A-Z0-9]{1,20}, a side other than 0/1 or a non-finite price is refused.
     @Test func theCexReferenceIsStrict() throws {
         var g = SeededGenerator(seed: 32)
-        var o = Self.random(&g)
+        var o = Self.random(&g, as: .cexDexSpread)
         (o.kind, o.statistical) = (.cexDexSpread, nil)
         o.cexDex = .init(symbol: "ETHUSDT", base: Self.address(&g), quote: Self.address(&g), fairNumerator: 3_456_780_000, fairDenominator: 1_000_000_000_000_000_000,
                          bid: 3456.77, ask: 3456.79, bookAgeMillis: 120, hedgeSellsBase: true, hedgeQuantity: 5_000_000_000_000_000, depth: 12.5)
