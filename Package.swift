@@ -113,11 +113,16 @@ let package = Package(
             name: "Execution",
             dependencies: [
                 "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning", "AMMMath", "MarketState", "MarketWatch", "EthClient", "JSONRPC",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "SolanaPrimitives", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .target(
+            name: "SolanaExecution",
+            dependencies: ["Execution", "SolanaClient", "SolanaPrimitives", "Opportunities", "JSONRPC", "MarketWatch", "EVMPrimitives", "EVMCodec",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "DetectBench", dependencies: ["Detection", "MarketState", "AMMMath", "Opportunities", "StreamBus", "EVMPrimitives"]),
         .target(name: "CMallocCount"),

@@ -2,6 +2,7 @@ import EVMPrimitives
 import Foundation
 import GRDB
 import Opportunities
+import SolanaPrimitives
 
 /// The execution journal in SQLite (GRDB): every opportunity handled, every decision with its
 /// reason, every submission (with the nonce it holds), every receipt with the realized profit
@@ -61,6 +62,7 @@ public final class Journal: Sendable {
         }
         Self.migratePositions(&migrator)
         Self.migrateHedges(&migrator)
+        Self.migrateSolana(&migrator)
         try migrator.migrate(db)
     }
 
@@ -72,8 +74,8 @@ public final class Journal: Sendable {
                 INSERT OR IGNORE INTO opportunity (id, chain, kind, block, asset, amount_in, gross_profit, net_profit, net_profit_micro_usd,
                     flash_source, hops, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [Hex.encode(o.id), Int64(bitPattern: o.chains.first ?? 0), o.kind.name, Int64(o.blockNumber),
-                                 o.path.first?.tokenIn.checksummed ?? "", o.amountIn.description, o.grossProfit.description,
-                                 o.netProfit.description, o.netProfitMicroUSD, o.flashSource.name, o.path.count, Int64(bitPattern: receivedAt)])
+                                 o.solana.map { Base58.encode($0.legs[0].mintIn) } ?? o.path.first?.tokenIn.checksummed ?? "", o.amountIn.description, o.grossProfit.description,
+                                 o.netProfit.description, o.netProfitMicroUSD, o.flashSource.name, o.solana?.legs.count ?? o.path.count, Int64(bitPattern: receivedAt)])
         }
     }
 

@@ -74,6 +74,30 @@ public struct SignatureStatus: Equatable, Sendable {
     public var confirmation: Commitment
 }
 
+/// A landed transaction as `getTransaction` reports it: its balances before and after, by the
+/// index of each account in the message (static keys, then loaded writable, then loaded readonly).
+public struct LandedTransaction: Equatable, Sendable {
+    public struct TokenBalance: Equatable, Sendable {
+        public var accountIndex: Int
+        public var mint: PublicKey
+        public var owner: PublicKey
+        public var amount: UInt64
+    }
+
+    public var slot: UInt64
+    public var err: JSONValue?
+    public var fee: UInt64
+    public var preBalances: [UInt64]
+    public var postBalances: [UInt64]
+    public var preTokenBalances: [TokenBalance]
+    public var postTokenBalances: [TokenBalance]
+
+    /// `owner`'s `mint` balance before (`pre`) or after, summed over its token accounts (0 if none).
+    public func tokens(of owner: PublicKey, mint: PublicKey, pre: Bool) -> UInt64 {
+        (pre ? preTokenBalances : postTokenBalances).filter { $0.owner == owner && $0.mint == mint }.reduce(0) { $0 + $1.amount }
+    }
+}
+
 /// Solana's JSON-RPC (HTTP) over the transport stack the EVM side uses (a `ProviderPool` gives
 /// failover): every answer read strictly, a wrong shape an error, never a guess.
 public struct SolanaRPC: Sendable {
@@ -204,6 +228,32 @@ public struct SolanaRPC: Sendable {
             }
         }
         return out
+    }
+
+    /// `getTransaction` (base64, v0): nil while the cluster does not have it.
+    public func transaction(_ signature: String, _ commitment: Commitment = .confirmed) async throws(RPCError) -> LandedTransaction? {
+        let v = try await rpc.call("getTransaction", [.string(signature), Self.config(commitment, [("encoding", .string("base64")),
+                                                                                                   ("maxSupportedTransactionVersion", .number("0"))])])
+        if v.isNull { return nil }
+        guard let slot = v["slot"].flatMap(Self.u64), let meta = v["meta"], let fee = meta["fee"].flatMap(Self.u64),
+              let pre = meta["preBalances"]?.arrayValue?.compactMap(Self.u64), let post = meta["postBalances"]?.arrayValue?.compactMap(Self.u64),
+              pre.count == post.count, pre.count == meta["preBalances"]?.arrayValue?.count else {
+            throw RPCError(.malformedResponse, "getTransaction: no slot, fee or balances")
+        }
+        func tokens(_ k: String) throws(RPCError) -> [LandedTransaction.TokenBalance] {
+            var out: [LandedTransaction.TokenBalance] = []
+            for t in meta[k]?.arrayValue ?? [] {
+                guard case .number(let i)? = t["accountIndex"], let index = Int(i), index < pre.count,
+                      let mint = t["mint"]?.stringValue.flatMap({ try? PublicKey(base58: $0) }), let owner = t["owner"]?.stringValue.flatMap({ try? PublicKey(base58: $0) }),
+                      let amount = t["uiTokenAmount"]?["amount"]?.stringValue.flatMap({ UInt64($0) }) else {
+                    throw RPCError(.malformedResponse, "getTransaction: a token balance without accountIndex, mint, owner or amount")
+                }
+                out.append(.init(accountIndex: index, mint: mint, owner: owner, amount: amount))
+            }
+            return out
+        }
+        return LandedTransaction(slot: slot, err: meta["err"].flatMap { $0.isNull ? nil : $0 }, fee: fee, preBalances: pre, postBalances: post,
+                                 preTokenBalances: try tokens("preTokenBalances"), postTokenBalances: try tokens("postTokenBalances"))
     }
 
     /// `getRecentPrioritizationFees`: per recent slot, the lowest price (micro-lamports per unit)

@@ -141,6 +141,8 @@ class Outcome:
     slot: int
     priority_price: int
     writable: list = field(default_factory=list)
+    meta: dict = field(default_factory=dict)  # getTransaction's balances, once committed
+    raw: bytes = b""
 
 
 class Bank:
@@ -270,6 +272,7 @@ class Bank:
         except TxError as e:
             err, logs = e.err, logs + [f"Program failed: {e.err}"]
         outcome = Outcome(sig, err, logs, units, fee, self.slot, price, [str(k) for k, w in zip(keys, writable) if w])
+        pre = self._balances(keys) if commit else None
         if commit:
             if err is None:
                 for k, a in work.items():
@@ -279,8 +282,28 @@ class Bank:
                 self.accounts[keys[0]] = after_fee[keys[0]]
             self.statuses[sig] = outcome
             self.fees_by_slot.setdefault(self.slot, []).append((price, outcome.writable))
+            post = self._balances(keys)
+            outcome.raw = bytes(tx)
+            outcome.meta = {"err": err, "fee": fee, "preBalances": pre[0], "postBalances": post[0], "preTokenBalances": pre[1],
+                            "postTokenBalances": post[1], "logMessages": logs, "computeUnitsConsumed": units,
+                            "status": {"Ok": None} if err is None else {"Err": err}}
         outcome.post = work if err is None else None
         return outcome
+
+    def _balances(self, keys):
+        """Lamports of every account of the message (by index over static then loaded keys), and
+        token balances of those that are token accounts, in getTransaction's meta shapes."""
+        lamports, tokens = [], []
+        for i, k in enumerate(keys):
+            a = self.accounts.get(k)
+            lamports.append(a.lamports if a else 0)
+            t = TokenAccount.read(a)
+            if t is not None:
+                mint = self.accounts.get(t.mint)
+                decimals = mint.data[44] if mint and len(mint.data) == MINT_SIZE else 0
+                tokens.append({"accountIndex": i, "mint": str(t.mint), "owner": str(t.owner), "programId": str(TOKEN),
+                               "uiTokenAmount": {"amount": str(t.amount), "decimals": decimals, "uiAmountString": str(t.amount)}})
+        return lamports, tokens
 
     def _budget(self, tx, keys):
         limit, price, count, default = None, 0, 0, 0

@@ -225,6 +225,16 @@ class StandIn:
         return {"slot": o.slot, "confirmations": None if level == "finalized" else age, "err": o.err,
                 "status": {"Ok": None} if o.err is None else {"Err": o.err}, "confirmationStatus": level}
 
+    def rpc_getTransaction(self, sig, config=None):
+        """A landed transaction (base64) with its meta: fee, balances before and after, token balances, logs."""
+        enc = (config or {}).get("encoding", "json") if isinstance(config, dict) else "json"
+        if enc != "base64":
+            raise RPCError(-32602, "this stand-in serves getTransaction in base64 only")
+        o = self.bank.statuses.get(sig)
+        if o is None or not o.meta:
+            return None
+        return {"slot": o.slot, "blockTime": None, "meta": o.meta, "transaction": [base64.b64encode(o.raw).decode(), "base64"], "version": 0}
+
     def rpc_simulateTransaction(self, text, config=None):
         config = config or {}
         tx = decode_tx(text, config.get("encoding", "base64"))

@@ -176,3 +176,20 @@ def test_subscriptions_slots_and_accounts_with_integer_ids(standin):
                     assert m["params"]["subscription"] == acct and m["params"]["result"]["value"]["lamports"] == 123_456_789
                     return
     asyncio.run(go())
+
+
+def test_a_landed_transaction_reads_back_with_its_balances_before_and_after(standin):
+    rpc = standin["rpc"]
+    h = post(rpc, "getLatestBlockhash")["result"]["value"]["blockhash"]
+    to = Keypair().pubkey()
+    tx = signed([transfer(TransferParams(from_pubkey=PAYER.pubkey(), to_pubkey=to, lamports=4_321))], h)
+    sig = post(rpc, "sendTransaction", [b64(tx), {"encoding": "base64"}])["result"]
+    wait_status(rpc, sig)
+    got = post(rpc, "getTransaction", [sig, {"encoding": "base64", "maxSupportedTransactionVersion": 0}])["result"]
+    meta = got["meta"]
+    assert base64.b64decode(got["transaction"][0]) == bytes(tx) and meta["err"] is None and meta["fee"] == 5_000
+    keys = [str(k) for k in tx.message.account_keys]
+    payer, dest = keys.index(str(PAYER.pubkey())), keys.index(str(to))
+    assert meta["preBalances"][payer] - meta["postBalances"][payer] == 4_321 + 5_000
+    assert meta["postBalances"][dest] - meta["preBalances"][dest] == 4_321
+    assert post(rpc, "getTransaction", ["1" * 88, {"encoding": "base64"}])["result"] is None

@@ -1,0 +1,157 @@
+import EVMCodec
+import EVMPrimitives
+import Execution
+import Foundation
+import JSONRPC
+import Logging
+import MarketWatch
+import Opportunities
+import SolanaClient
+import SolanaPrimitives
+
+/// Solana execution (design item #29): a `solana` opportunity (a round trip through pools, its
+/// input mint back at the end) is quoted afresh through Jupiter leg by leg, checked against what
+/// detection saw, built into one v0 transaction with our compute budget and a Jito tip,
+/// simulated twice (for the unit limit, then as it will be sent: its post-balances are the
+/// expected profit), sent as a Jito bundle (or, when the block engine is down and that is
+/// allowed, as a plain transaction), followed until it lands or its blockhash expires, and its
+/// realized profit read from the landed transaction's balances. Every refusal is journaled with
+/// its reason; every transaction sent is journaled before it is sent and settled afterwards.
+public actor SolanaExecutor {
+    public struct Configuration: Sendable {
+        public var slippageBps: UInt16 = 50
+        /// The tip: this share of the simulated gross profit, within `minTip`…`maxTip` lamports.
+        public var tipBps: UInt64 = 1_000
+        public var minTip: UInt64 = JitoClient.minimumTip
+        public var maxTip: UInt64 = 50_000_000
+        public var unitMarginBps: UInt64 = 2_000
+        public var maxUnitPrice: UInt64 = 5_000_000
+        public var feePercentile = 0.75
+        /// Send as a plain transaction when the block engine cannot be reached.
+        public var fallbackToRPC = true
+        /// How long a sent transaction is followed before it is left pending (its blockhash decides later).
+        public var maxWait: Duration = .seconds(30)
+        public var poll: Duration = .milliseconds(100)
+        public var risk = SolanaRiskManager.Limits()
+        public init() {}
+    }
+
+    /// One landed trade.
+    public struct Trade: Equatable, Sendable {
+        public var opportunity: [UInt8]
+        public var signature: String
+        public var bundle: String
+        public var slot: UInt64
+        public var detected: Int64
+        public var expected: Int64
+        public var realized: Int64
+        public var fee: UInt64
+        public var tip: UInt64
+    }
+
+    public let configuration: Configuration
+    let chainID: UInt64
+    let wallet: Keypair
+    let rpc: SolanaRPC
+    let jupiter: JupiterClient
+    let jito: JitoClient?
+    let journal: Journal
+    let logger: Logger
+    var risk: SolanaRiskManager
+    var tables: [PublicKey: AddressLookupTable] = [:]
+    var tipAccounts: [PublicKey] = []
+    var followers = Followers()
+    var accepting = true
+    public internal(set) var trades: [Trade] = []
+    public internal(set) var refusals: [String: Int] = [:]
+    public internal(set) var sent = 0
+
+    public init(configuration: Configuration = .init(), chainID: UInt64, wallet: Keypair, rpc: SolanaRPC, jupiter: JupiterClient, jito: JitoClient?,
+                journal: Journal, logger: Logger) {
+        (self.configuration, self.chainID, self.wallet, self.rpc, self.jupiter, self.jito) = (configuration, chainID, wallet, rpc, jupiter, jito)
+        (self.journal, self.logger) = (journal, logger)
+        risk = SolanaRiskManager(limits: configuration.risk)
+    }
+
+    /// Journals `o` and trades it in the background (a refusal is counted and journaled).
+    public func submit(_ o: Opportunity) {
+        try? journal.record(opportunity: o, receivedAt: WallClock.nanoseconds())
+        followers.add { serial in
+            Task {
+                if case .failure(let r) = await self.execute(o) { self.count(r, id: o.id) }
+                self.followers.remove(serial)
+            }
+        }
+    }
+
+    func count(_ r: Refusal, id: [UInt8]) {
+        refusals["\(r.stage):\(r.reason)", default: 0] += 1
+        try? journal.decision(id, chain: chainID, stage: r.stage, outcome: "refused", reason: r.reason, detail: r.detail, at: WallClock.nanoseconds())
+    }
+
+    public func stopAccepting() { accepting = false }
+
+    public func drain(until deadline: ContinuousClock.Instant?) async {
+        accepting = false
+        await Followers.drain(until: deadline, isEmpty: { followers.isEmpty }, cancel: { followers.cancelAll() })
+    }
+
+    /// The route's legs as Jupiter quotes, each leg's input the previous quote's output.
+    func quotes(_ route: Opportunity.Solana, amountIn: UInt64, slippage: UInt16) async -> Result<[JupiterQuote], Refusal> {
+        var out: [JupiterQuote] = []
+        var amount = amountIn
+        for leg in route.legs {
+            guard let input = try? PublicKey(bytes: leg.mintIn), let output = try? PublicKey(bytes: leg.mintOut) else {
+                return .failure(Refusal("validate", "invalid", "a leg's mint is not a key"))
+            }
+            do {
+                let q = try await jupiter.quote(input: input, output: output, amount: amount, slippageBps: slippage)
+                out.append(q)
+                amount = q.outAmount
+            } catch {
+                return .failure(Refusal("quote", error.kind.rawValue, error.message))
+            }
+        }
+        return .success(out)
+    }
+
+    /// Each quote's instructions; an expired quote is quoted again with more room, once.
+    func instructions(_ route: Opportunity.Solana, amountIn: UInt64) async -> Result<([JupiterQuote], [JupiterInstructions]), Refusal> {
+        var slippage = configuration.slippageBps
+        for attempt in 0..<2 {
+            let qs: [JupiterQuote]
+            switch await quotes(route, amountIn: amountIn, slippage: slippage) {
+            case .failure(let r): return .failure(r)
+            case .success(let q): qs = q
+            }
+            var built: [JupiterInstructions] = []
+            do {
+                for q in qs { built.append(try await jupiter.swapInstructions(q, user: wallet.publicKey)) }
+                return .success((qs, built))
+            } catch let e where e.kind == .quoteExpired && attempt == 0 {
+                slippage = min(10_000, slippage * 2)
+            } catch {
+                return .failure(Refusal("quote", error.kind.rawValue, error.message))
+            }
+        }
+        return .failure(Refusal("quote", "quoteExpired", "expired twice"))
+    }
+
+    /// The lookup tables by key, read once and kept.
+    func lookupTables(_ keys: [PublicKey]) async -> Result<[AddressLookupTable], Refusal> {
+        var out: [AddressLookupTable] = []
+        for k in Set(keys).sorted() {
+            if let t = tables[k] { out.append(t); continue }
+            guard let t = try? await rpc.lookupTable(k) else { return .failure(Refusal("build", "lookupTable", "\(k) could not be read as a lookup table")) }
+            tables[k] = t
+            out.append(t)
+        }
+        return .success(out)
+    }
+
+    /// A tip account not in any of `tables` (a tip account must be a static key).
+    func tipAccount(avoiding tables: [AddressLookupTable]) async -> PublicKey? {
+        if tipAccounts.isEmpty, let jito { tipAccounts = (try? await jito.tipAccounts()) ?? [] }
+        return tipAccounts.shuffled().first { k in !tables.contains { $0.addresses.contains(k) } }
+    }
+}
