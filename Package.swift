@@ -177,6 +177,8 @@ let package = Package(
         .testTarget(name: "OpportunitiesTests", dependencies: ["Opportunities", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "FeedsTests", dependencies: ["Feeds", "ArbiterTestKit", .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "SolanaPrimitivesTests", dependencies: ["SolanaPrimitives", "ArbiterTestKit"]),
+        .testTarget(name: "SolanaExecutionTests", dependencies: ["SolanaExecution", "SolanaClient", "SolanaPrimitives", "Execution", "Opportunities", "JSONRPC", "EVMCodec",
+                                                               "EVMPrimitives", "LabKit", "ArbiterTestKit", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SolanaClientTests", dependencies: ["SolanaClient", "SolanaPrimitives", "JSONRPC", "EVMCodec", "LabKit", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],

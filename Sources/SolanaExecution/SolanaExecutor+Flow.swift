@@ -26,6 +26,7 @@ extension SolanaExecutor {
             return .failure(Refusal("validate", "invalid", "not a Solana round trip"))
         }
         guard o.expiresAt > now else { return .failure(Refusal("validate", "expired")) }
+        try? journal.record(opportunity: o, receivedAt: now)  // (once: its route's input mint settles it at a restart)
         let amountIn = o.amountIn.w0
         let built: Built
         switch await build(o, route, amountIn: amountIn, mint: mint) {

@@ -149,6 +149,13 @@ public actor SolanaExecutor {
         return .success(out)
     }
 
+    /// Reads the tip accounts and settles what a previous run left pending (see `recover`);
+    /// returns how many are still pending.
+    public func start() async -> Int {
+        if let jito, tipAccounts.isEmpty { tipAccounts = (try? await jito.tipAccounts()) ?? [] }
+        return await recover()
+    }
+
     /// A tip account not in any of `tables` (a tip account must be a static key).
     func tipAccount(avoiding tables: [AddressLookupTable]) async -> PublicKey? {
         if tipAccounts.isEmpty, let jito { tipAccounts = (try? await jito.tipAccounts()) ?? [] }
