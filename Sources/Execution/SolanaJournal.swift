@@ -24,12 +24,14 @@ public struct SolanaTradeRecord: Equatable, Sendable {
     public var fee: UInt64
     public var tip: UInt64
     public var detail: String
+    /// The signed transaction as sent, base64.
+    public var raw: String
 
     public init(signature: String, opportunity: String, chainID: UInt64, bundle: String, mode: String, slot: UInt64, lastValidBlockHeight: UInt64,
-                status: Status, detected: Int64, expected: Int64, realized: Int64? = nil, fee: UInt64, tip: UInt64, detail: String = "") {
+                status: Status, detected: Int64, expected: Int64, realized: Int64? = nil, fee: UInt64, tip: UInt64, detail: String = "", raw: String = "") {
         (self.signature, self.opportunity, self.chainID, self.bundle, self.mode) = (signature, opportunity, chainID, bundle, mode)
         (self.slot, self.lastValidBlockHeight, self.status, self.detected, self.expected) = (slot, lastValidBlockHeight, status, detected, expected)
-        (self.realized, self.fee, self.tip, self.detail) = (realized, fee, tip, detail)
+        (self.realized, self.fee, self.tip, self.detail, self.raw) = (realized, fee, tip, detail, raw)
     }
 }
 
@@ -40,7 +42,7 @@ extension Journal {
                 CREATE TABLE solana_trade (
                     signature TEXT PRIMARY KEY, opportunity TEXT NOT NULL, chain INTEGER NOT NULL, bundle TEXT NOT NULL, mode TEXT NOT NULL,
                     slot INTEGER NOT NULL, last_valid INTEGER NOT NULL, status TEXT NOT NULL, detected TEXT NOT NULL, expected TEXT NOT NULL,
-                    realized TEXT, fee INTEGER NOT NULL, tip INTEGER NOT NULL, detail TEXT NOT NULL, at INTEGER NOT NULL)
+                    realized TEXT, fee INTEGER NOT NULL, tip INTEGER NOT NULL, detail TEXT NOT NULL, raw TEXT NOT NULL, at INTEGER NOT NULL)
                 """)
         }
     }
@@ -48,11 +50,11 @@ extension Journal {
     public func record(solana t: SolanaTradeRecord, at: UInt64) throws {
         try db.write { db in
             try db.execute(sql: """
-                INSERT OR REPLACE INTO solana_trade (signature, opportunity, chain, bundle, mode, slot, last_valid, status, detected, expected, realized, fee, tip, detail, at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO solana_trade (signature, opportunity, chain, bundle, mode, slot, last_valid, status, detected, expected, realized, fee, tip, detail, raw, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [t.signature, t.opportunity, Int64(bitPattern: t.chainID), t.bundle, t.mode, Int64(bitPattern: t.slot),
                                  Int64(bitPattern: t.lastValidBlockHeight), t.status.rawValue, String(t.detected), String(t.expected),
-                                 t.realized.map(String.init), Int64(bitPattern: t.fee), Int64(bitPattern: t.tip), String(t.detail.prefix(500)),
+                                 t.realized.map(String.init), Int64(bitPattern: t.fee), Int64(bitPattern: t.tip), String(t.detail.prefix(500)), t.raw,
                                  Int64(bitPattern: at)])
         }
     }
@@ -65,7 +67,7 @@ extension Journal {
                                   mode: r["mode"], slot: UInt64(bitPattern: r["slot"]), lastValidBlockHeight: UInt64(bitPattern: r["last_valid"]),
                                   status: SolanaTradeRecord.Status(rawValue: r["status"]) ?? .pending, detected: Int64(r["detected"] as String) ?? 0,
                                   expected: Int64(r["expected"] as String) ?? 0, realized: (r["realized"] as String?).flatMap { Int64($0) },
-                                  fee: UInt64(bitPattern: r["fee"]), tip: UInt64(bitPattern: r["tip"]), detail: r["detail"])
+                                  fee: UInt64(bitPattern: r["fee"]), tip: UInt64(bitPattern: r["tip"]), detail: r["detail"], raw: r["raw"])
             }
         }
     }

@@ -19,7 +19,7 @@ public struct StrategyFactory: Sendable {
         register(.statistical) { _, _ in .failure(Refusal("strategy", "statisticalNotWired", "no position executor is configured")) }
         register(.backrun, Self.backrun)
         register(.crossChain) { _, _ in .failure(Refusal("strategy", "crossChainNotWired", "no cross-chain executor is configured")) }
-        register(.solana) { _, _ in .failure(Refusal("strategy", "solanaNotWired")) }
+        register(.solana) { _, _ in .failure(Refusal("strategy", "solanaNotWired", "no Solana executor is configured")) }
     }
 
     /// How `kind` is traded from now on (replacing what was registered for it).

@@ -101,6 +101,10 @@ public struct Opportunity: Equatable, Sendable {
     public var cexDex: CexDex?
     /// A backrun's target; present exactly when `kind` is `.backrun`.
     public var backrun: Backrun?
+    /// The chain id a Solana opportunity carries (Solana has no EIP-155 id): 101, mainnet-beta's
+    /// id in the Solana token list.
+    public static let solanaChainID: UInt64 = 101
+
     /// A Solana route; present exactly when `kind` is `.solana`, whose `path` is empty (Solana's
     /// keys are 32 bytes). Amounts and profits are in the first leg's input mint's raw units
     /// (lamports for SOL), `blockNumber` is the slot it was sized on, `gasUnits` compute units and

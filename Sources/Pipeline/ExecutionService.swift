@@ -3,6 +3,7 @@ import Logging
 import MarketWatch
 import Opportunities
 import ServiceLifecycle
+import SolanaExecution
 import StreamBus
 
 /// The chains' latest state for execution, from the watchers that keep it (in process).
@@ -37,14 +38,18 @@ public final class ExecutionService: Service {
     /// CEX–DEX opportunities go to `cexDex` when given (the engine refuses them otherwise).
     public let cexDex: CexDexExecutor?
 
+    /// Solana opportunities go to `solana` when given (the engine refuses them otherwise).
+    public let solana: SolanaExecutor?
+
     public init(engine: ExecutionEngine, crossChain: CrossChainExecutor? = nil, statistical: StatisticalArbitrageStrategy? = nil,
-                cexDex: CexDexExecutor? = nil, bus: any OpportunityBus,
+                cexDex: CexDexExecutor? = nil, solana: SolanaExecutor? = nil, bus: any OpportunityBus,
                 partitions: [String], name: String, drainLimit: Duration = .seconds(5), logger: Logger) {
         self.engine = engine
         self.drainLimit = drainLimit
         self.crossChain = crossChain
         self.statistical = statistical
         self.cexDex = cexDex
+        self.solana = solana
         sink = OpportunitySink(bus: bus, partitions: partitions, name: name, logger: logger) { delivery, _, receivedAt in
             if delivery.opportunity.kind == .crossChain, let crossChain {
                 _ = await crossChain.execute(delivery.opportunity)
@@ -52,6 +57,8 @@ public final class ExecutionService: Service {
                 await statistical.submit(delivery.opportunity)
             } else if delivery.opportunity.kind == .cexDexSpread, let cexDex {
                 await cexDex.submit(delivery.opportunity)
+            } else if delivery.opportunity.kind == .solana, let solana {
+                await solana.submit(delivery.opportunity)
             } else {
                 await engine.handle(delivery.opportunity, receivedAt: receivedAt)
             }
@@ -68,6 +75,7 @@ public final class ExecutionService: Service {
         await crossChain?.drain(until: deadline)
         await statistical?.executor.drain(until: deadline)
         await cexDex?.drain(until: deadline)
+        await solana?.drain(until: deadline)
         if let failure { throw failure }
     }
 }

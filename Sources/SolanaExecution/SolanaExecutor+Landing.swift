@@ -14,7 +14,8 @@ extension SolanaExecutor {
     func send(_ o: Opportunity, _ b: Built, mint: PublicKey) async -> Result<Trade, Refusal> {
         var record = SolanaTradeRecord(signature: b.tx.id, opportunity: Hex.encode(o.id), chainID: chainID, bundle: "", mode: "jito",
                                        slot: b.blockhash.slot, lastValidBlockHeight: b.blockhash.lastValidBlockHeight, status: .pending,
-                                       detected: Int64(clamping: o.grossProfit), expected: b.expected, fee: b.fee, tip: b.tip)
+                                       detected: Int64(clamping: o.grossProfit), expected: b.expected, fee: b.fee, tip: b.tip,
+                                       raw: Data(b.tx.serialized()).base64EncodedString())
         try? journal.record(solana: record, at: WallClock.nanoseconds())
         var engineDown = jito == nil
         if let jito {

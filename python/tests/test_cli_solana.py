@@ -200,3 +200,55 @@ def test_the_protocol_vector_and_malformed_transactions(arbiter):
     assert all("error" in g for g in got[:6]), got[:6]
     # Mutations: an error, or a decoding whose signature then fails (never a crash, never a false verify).
     assert all("error" in g or g["verifies"] is False for g in got[6:])
+
+
+def test_build_transfer_is_a_transaction_the_cluster_lands_charging_exactly_its_fee(arbiter, tmp_path):
+    """`util solana build-transfer`: solders decodes and verifies it (compute budget, transfer, Jito
+    tip, in that order); the stand-in cluster lands it and the payer pays exactly amount + tip + the fee it printed."""
+    import base64 as b64
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    seed = bytes(range(40, 72))
+    payer = Keypair.from_seed(seed)
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    proc = subprocess.Popen([sys.executable, "-m", "tools.solana", "--port", "0", "--slot-ms", "100", "--fund", f"{payer.pubkey()}:{10**10}",
+                             "--parent", str(os.getpid())], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        rpc = json.loads(proc.stdout.readline())["rpc"]
+
+        def call(method, params):
+            req = urllib.request.Request(rpc, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode(), {"Content-Type": "application/json"})
+            return json.loads(urllib.request.urlopen(req, timeout=10).read())
+
+        blockhash = call("getLatestBlockhash", [])["result"]["value"]["blockhash"]
+        to, tip = Keypair().pubkey(), "DttWaMuVvTiduZRnguLF7jNxTgiMBZ1hyAumKUiL2KRL"
+        p = arbiter("util", "solana", "build-transfer", "--to", str(to), "--lamports", "123456789", "--blockhash", blockhash, "--unit-limit", "900",
+                    "--unit-price", "3333333", "--tip-account", tip, "--tip-lamports", "2500", env_extra={"ARBITER_SOLANA_KEY": "0x" + seed.hex()})
+        out = json.loads(p.stdout)
+        tx = VersionedTransaction.from_bytes(b64.b64decode(out["tx"]))
+        assert all(tx.verify_with_results()) and str(tx.signatures[0]) == out["id"] and str(tx.message.recent_blockhash) == blockhash
+        keys = [str(k) for k in tx.message.account_keys]
+        assert [keys[ix.program_id_index][:5] for ix in tx.message.instructions] == ["Compu", "Compu", "11111", "11111"]
+        assert out["fee"] == 5_000 + (900 * 3_333_333 + 999_999) // 1_000_000
+        before = call("getBalance", [str(payer.pubkey())])["result"]["value"]
+        sig = call("sendTransaction", [out["tx"], {"encoding": "base64"}])["result"]
+        for _ in range(100):
+            st = call("getSignatureStatuses", [[sig]])["result"]["value"][0]
+            if st and st["confirmationStatus"] != "processed":
+                break
+            time.sleep(0.05)
+        assert st["err"] is None
+        assert before - call("getBalance", [str(payer.pubkey())])["result"]["value"] == 123_456_789 + 2_500 + out["fee"]
+        # Bad input: a tip below Jito's minimum, a tip account without its amount, no key.
+        assert arbiter("util", "solana", "build-transfer", "--to", str(to), "--lamports", "1", "--blockhash", blockhash, "--tip-account", tip,
+                       "--tip-lamports", "999", env_extra={"ARBITER_SOLANA_KEY": "0x" + seed.hex()}, check=False).returncode != 0
+        assert arbiter("util", "solana", "build-transfer", "--to", str(to), "--lamports", "1", "--blockhash", blockhash, "--tip-account", tip,
+                       env_extra={"ARBITER_SOLANA_KEY": "0x" + seed.hex()}, check=False).returncode != 0
+        assert "ARBITER_SOLANA_KEY" in arbiter("util", "solana", "build-transfer", "--to", str(to), "--lamports", "1", "--blockhash", blockhash, check=False).stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)

@@ -45,6 +45,8 @@ struct Lab: AsyncParsableCommand {
     var noCex = false
     @Flag(name: .long, help: "Without the first chain's CoW settlements (a solver settles a large order every few blocks; Arbiter backruns them).")
     var noCow = false
+    @Flag(name: .long, help: "Add the Solana stand-in (a cluster running the programs, Jupiter, a Jito block engine, drifting pools): round trips traded through Jupiter routes in Jito bundles.")
+    var solana = false
 
     static let profiles: [(name: String, profile: String, chainID: UInt64, partition: String)] = [
         ("ethereum-lab", "ethereum", 900_001, "P3"), ("optimism-lab", "optimism", 900_010, "P3"), ("blast-lab", "blast", 981_457, "P3"),
@@ -165,8 +167,10 @@ struct Lab: AsyncParsableCommand {
         let cow = try CowPlan.services(registry, watchers: watchers, environment: environment, bus: bus, logger: logger)
         let cexInventories = await cexExecutor?.inventories ?? []
         let cexLegs = cexExecutor
-        let execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, cexDex: cexExecutor, bus: bus,
-                                         partitions: partitions, name: "lab", logger: logger)
+        let solanaLab = solana ? try await SolanaLab.start(root: root, dir: dir, seed: seed, journal: journal, bus: bus, logger: logger) : nil
+        defer { solanaLab?.cluster.stop() }
+        let execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, cexDex: cexExecutor, solana: solanaLab?.executor,
+                                         bus: bus, partitions: partitions + (solanaLab == nil ? [] : ["P4"]), name: "lab", logger: logger)
         var symbols: [Address: (String, Int)] = [:]
         for d in devnets {
             if case .object(let tokens)? = d.manifest?["tokens"] {
@@ -188,6 +192,7 @@ struct Lab: AsyncParsableCommand {
                                    await engine.close()
                                    await statArb?.executor.stopOpening()
                                    await cexLegs?.stopAccepting()
+                                   await solanaLab?.executor.stopAccepting()
                                    await crossExecutor?.settle(within: settleFor)
                                })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status, successTerminationBehavior: .gracefullyShutdownGroup)]
@@ -198,6 +203,7 @@ struct Lab: AsyncParsableCommand {
         services += statDetection.map { .init(service: $0) }
         services += cexDetection.map { .init(service: $0) }
         services += cow.map { .init(service: $0) }
+        if let solanaLab { services.append(.init(service: solanaLab.scanner)) }
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }
         try await shutdown.run(services, logger: logger)
@@ -232,6 +238,7 @@ struct Lab: AsyncParsableCommand {
             summary.cexDex = cex
         }
         if !cow.isEmpty { summary.cow = CowReport(services: cow, report: report) }
+        summary.solana = await solanaLab?.report()
         if json { Output.lineNow(summary.json.text) } else { Output.lineNow(summary.text) }
         if summary.mismatches > 0 {
             throw CLIError("\(summary.mismatches) trade(s) realized a profit different from the expected one (see \(journalPath))")
@@ -346,6 +353,7 @@ struct LabSummary {
     var positions = PositionReport()
     /// CEX–DEX trading (with the lab's Binance stand-in).
     var cexDex: CexDexReport? = nil
+    var solana: SolanaReport? = nil
     /// CoW settlement backruns.
     var cow: CowReport? = nil
 
@@ -395,7 +403,7 @@ struct LabSummary {
             t.eventProfit != t.realizedProfit || t.expectedProfit != t.detectedProfit
                 || (t.bundled ? t.realizedProfit != t.expectedProfit : t.realizedProfit < t.expectedProfit)
         }.count
-        return n + blockMismatches.count + positions.mismatches + (cexDex?.mismatches ?? 0)
+        return n + blockMismatches.count + positions.mismatches + (cexDex?.mismatches ?? 0) + (solana?.mismatches ?? 0)
     }
 
     /// Per chain, block, executor and asset whose balance change was read: the trades' realized
@@ -429,6 +437,7 @@ struct LabSummary {
         guard case .object(var fields) = tradesJSON else { return tradesJSON }
         fields.append((key: "statistical", value: positions.json(symbols)))
         fields.append((key: "cexDex", value: cexDex?.json(symbols) ?? .null))
+        fields.append((key: "solana", value: solana?.json ?? .null))
         fields.append((key: "cow", value: cow?.json(symbols) ?? .null))
         return .object(fields)
     }
@@ -506,6 +515,7 @@ struct LabSummary {
         lines += positions.lines(symbols)
         lines += cexDex?.lines(symbols) ?? []
         lines += cow?.lines(symbols) ?? []
+        lines += solana?.lines() ?? []
         lines.append("  submitted \(report.submitted), included \(report.included), failed \(report.failed)")
         for m in blockMismatches { lines.append("  BLOCK DIFFERENT: \(m.key): trades realized \(m.sum), the balance changed by \(m.delta)") }
         if unverified > 0 { lines.append("  \(unverified) trade(s) not checked against their block's balance change (the chain did not answer the reads)") }

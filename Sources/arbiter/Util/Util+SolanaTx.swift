@@ -1,6 +1,7 @@
 import ArgumentParser
 import EVMCodec
 import EVMPrimitives
+import Foundation
 import SolanaPrimitives
 
 extension Util {
@@ -76,6 +77,47 @@ extension Util {
             if jsonl { return Solana.lines(Self.answer) }
             guard let transaction else { throw CLIError("decode-tx needs a transaction (or --jsonl)") }
             Output.line(try Self.answer(transaction).text)
+        }
+    }
+}
+
+extension Util {
+    /// `solana build-transfer`: a signed System transfer from the key in $ARBITER_SOLANA_KEY, with
+    /// an optional compute budget and an optional Jito tip in the same transaction.
+    struct SolanaBuildTransfer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "build-transfer", abstract: "A signed System transfer (v0) from the key in $ARBITER_SOLANA_KEY: {\"tx\": base64, \"id\", \"fee\"}.")
+        @OptionGroup var key: SolanaKeyOptions
+        @Option(name: .long, help: "The recipient (base58).") var to: String
+        @Option(name: .long, help: "Lamports to send.") var lamports: UInt64
+        @Option(name: .long, help: "A recent blockhash (base58).") var blockhash: String
+        @Option(name: .long, help: "SetComputeUnitLimit (units).") var unitLimit: UInt32?
+        @Option(name: .long, help: "SetComputeUnitPrice (micro-lamports per unit).") var unitPrice: UInt64?
+        @Option(name: .long, help: "A Jito tip account (base58) and, with --tip-lamports, the tip.") var tipAccount: String?
+        @Option(name: .long) var tipLamports: UInt64?
+        @Flag(name: .long, help: "A legacy message instead of v0.") var legacy = false
+
+        func run() throws {
+            let k = try key.load()
+            guard let hash = Base58.decode(blockhash), hash.count == 32 else { throw CLIError("--blockhash: not a base58 32-byte hash") }
+            var ixs: [Instruction] = []
+            if let unitLimit { ixs.append(ComputeBudget.setComputeUnitLimit(unitLimit)) }
+            if let unitPrice { ixs.append(ComputeBudget.setComputeUnitPrice(unitPrice)) }
+            ixs.append(SystemProgram.transfer(from: k.publicKey, to: try Solana.key(to, "to"), lamports: lamports))
+            switch (tipAccount, tipLamports) {
+            case (let account?, let tip?):
+                guard tip >= 1_000 else { throw CLIError("--tip-lamports: Jito's minimum tip is 1000 lamports") }
+                ixs.append(SystemProgram.transfer(from: k.publicKey, to: try Solana.key(account, "tip account"), lamports: tip))
+            case (nil, nil): break
+            default: throw CLIError("--tip-account and --tip-lamports go together")
+            }
+            let m = try Message.compile(payer: k.publicKey, instructions: ixs, recentBlockhash: hash, tables: legacy ? nil : [])
+            let tx = try SolanaTransaction(message: m, signers: [k])
+            // The fee as the runtime charges it: the default limit is 3,000 units per builtin instruction.
+            let limit = unitLimit ?? UInt32(ixs.count * 3_000)
+            guard let priority = ComputeBudget.priorityFee(limit: limit, price: unitPrice ?? 0) else { throw CLIError("the priority fee overflows 64 bits") }
+            Output.line(JSONValue.object([("tx", .string(Data(tx.serialized()).base64EncodedString())), ("id", .string(tx.id)),
+                                          ("fee", .number(String(5_000 + priority))), ("size", .number(String(tx.serialized().count)))]).text)
         }
     }
 }
