@@ -68,6 +68,27 @@ package struct CowSettings: Hashable, Sendable {
     package init() {}
 }
 
+/// Solana execution (`[solana]` in arbiter.toml): Jupiter's swap API, a Jito block engine, and the
+/// strategy's terms. The cluster's RPC comes from the `solana` chain's providers (or its `rpc`).
+package struct SolanaSettings: Hashable, Sendable {
+    /// Jupiter's `/swap/v1` base: the keyless lite API by default.
+    package var jupiter = "https://lite-api.jup.ag/swap/v1"
+    /// The environment variable holding a paid plan's key (sent as `x-api-key`), if any.
+    package var jupiterKeyEnv: String? = nil
+    /// Calls a second the plan allows (the lite API: about one).
+    package var jupiterRate = 1.0
+    /// A Jito block engine (a region's).
+    package var jito = "https://mainnet.block-engine.jito.wtf"
+    /// Send plainly when the block engine cannot be reached.
+    package var fallbackToRPC = true
+    package var slippageBps = 50
+    /// The tip as this share of the simulated gross profit (basis points).
+    package var tipBps = 1_000
+    /// The least net profit after fee and tip, in the input mint's raw units.
+    package var minProfit = 10_000
+    package init() {}
+}
+
 /// A statistical-arbitrage pair by token symbols.
 package struct StatArbPair: Hashable, Sendable {
     package var base: String

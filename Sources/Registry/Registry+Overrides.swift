@@ -32,6 +32,16 @@ extension Registry {
     /// enabled = true
     /// min_volume_usd = 50000             # settlements trading less are not looked at
     ///
+    /// [solana]                           # Solana execution (the cluster's RPC: the solana chain's providers or rpc)
+    /// jupiter = "https://lite-api.jup.ag/swap/v1"   # or https://api.jup.ag/swap/v1 with a key
+    /// jupiter_key_env = "JUPITER_API_KEY"           # the key's environment variable (x-api-key)
+    /// jupiter_rate = 1                   # calls a second the plan allows
+    /// jito = "https://ny.mainnet.block-engine.jito.wtf"   # a region's block engine
+    /// fallback_to_rpc = true             # send plainly when the block engine cannot be reached
+    /// slippage_bps = 50
+    /// tip_bps = 1000                     # the Jito tip: this share of the simulated gross profit
+    /// min_profit = 10000                 # the least net profit, input mint's raw units (lamports for SOL)
+    ///
     /// [disable]
     /// dexes = ["bsc/mdex"]               # chain/name
     /// tokens = ["bsc/BUSD"]              # chain/symbol
@@ -40,7 +50,7 @@ extension Registry {
         let log = IssueLog()
         let doc = try ConfigValue.parse(toml: text, file: file)
         let root = TableReader(file: file, path: "", value: doc, log: log)
-        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "add_flash", "add_bridge", "cex_feed", "cow", "disable"])
+        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "add_flash", "add_bridge", "cex_feed", "cow", "solana", "disable"])
         var r = self
 
         for t in root.tables("add_chain") {
@@ -105,6 +115,7 @@ extension Registry {
             if let e = t.bool("enabled", required: false) { r.cow.enabled = e }
             if let v = t.int("min_volume_usd", required: false, range: 0...1_000_000_000) { r.cow.minVolumeUSD = v }
         }
+        if let t = root.table("solana", required: false) { Self.solana(t, into: &r.solana) }
         for t in root.tables("add_token") {
             guard let chainName = t.string("chain") else { continue }
             guard let chain = r.chain(chainName) else {
@@ -158,5 +169,23 @@ extension Registry {
         }
         guard log.isEmpty else { throw RegistryError(log.issues) }
         return try r.validated()
+    }
+
+    static func solana(_ t: TableReader, into s: inout SolanaSettings) {
+        t.rejectUnknown(["jupiter", "jupiter_key_env", "jupiter_rate", "jito", "fallback_to_rpc", "slippage_bps", "tip_bps", "min_profit"])
+        func url(_ key: String) -> String? {
+            guard let u = t.string(key, required: false) else { return nil }
+            if u.hasPrefix("http://") || u.hasPrefix("https://") { return u }
+            t.fail(key, "not an http:// or https:// URL")
+            return nil
+        }
+        if let u = url("jupiter") { s.jupiter = u }
+        if let u = url("jito") { s.jito = u }
+        if let e = t.string("jupiter_key_env", required: false) { s.jupiterKeyEnv = e }
+        if let r = t.int("jupiter_rate", required: false, range: 1...1_000) { s.jupiterRate = Double(r) }
+        if let f = t.bool("fallback_to_rpc", required: false) { s.fallbackToRPC = f }
+        if let v = t.int("slippage_bps", required: false, range: 1...1_000) { s.slippageBps = v }
+        if let v = t.int("tip_bps", required: false, range: 0...10_000) { s.tipBps = v }
+        if let v = t.int("min_profit", required: false, range: 0...1_000_000_000_000) { s.minProfit = v }
     }
 }

@@ -20,6 +20,8 @@ package struct Registry: Sendable {
     package var cexFeed = CEXFeedSettings()
     /// CoW settlement backruns (`[cow]` in arbiter.toml): off unless turned on.
     package var cow = CowSettings()
+    /// Solana execution through Jupiter and Jito (`[solana]` in arbiter.toml).
+    package var solana = SolanaSettings()
 
     /// The chain named `name`.
     package func chain(_ name: String) -> Chain? { chains.first { $0.name == name } }

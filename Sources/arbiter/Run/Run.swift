@@ -10,6 +10,7 @@ import Opportunities
 import Pipeline
 import Registry
 import ServiceLifecycle
+import SolanaExecution
 import StreamBus
 
 /// `arbiter run`: detection on the partitions' chains and the consuming end of the bus, in one
@@ -36,7 +37,7 @@ struct Run: AsyncParsableCommand {
     var seconds: Double?
     @Flag(name: .long, help: "Print every opportunity consumed as a JSON line.")
     var json = false
-    @Flag(name: .long, help: "Execute what is consumed (--role all or executor; executor contracts in the registry, and ARBITER_EXECUTOR_KEY or its keystore; statistical positions also need a statArb executor and ARBITER_STAT_ARB_KEY, CEX–DEX legs a cexDex executor and ARBITER_CEX_DEX_KEY). An executor alone watches its partitions' chains itself.")
+    @Flag(name: .long, help: "Execute what is consumed (--role all or executor; executor contracts in the registry, and ARBITER_EXECUTOR_KEY or its keystore; statistical positions also need a statArb executor and ARBITER_STAT_ARB_KEY, CEX–DEX legs a cexDex executor and ARBITER_CEX_DEX_KEY, Solana routes the solana chain with execution on and ARBITER_SOLANA_KEY). An executor alone watches its partitions' chains itself.")
     var execute = false
     @Option(name: .long, help: "The execution journal (SQLite), with --execute.")
     var journal = "arbiter-journal.sqlite"
@@ -90,13 +91,16 @@ struct Run: AsyncParsableCommand {
         var execution: ExecutionService? = nil
         var statArb: StatisticalArbitrageStrategy? = nil
         if execute {
-            guard let key = try KeySource.load(role: "EXECUTOR", environment: environment) else {
+            // P4 is Solana's alone: no EVM executor key or chain is needed there.
+            let evm = partition != "P4"
+            let key = try KeySource.load(role: "EXECUTOR", environment: environment)
+            if evm && key == nil {
                 throw CLIError("--execute needs the executor key: ARBITER_EXECUTOR_KEY, or ARBITER_EXECUTOR_KEYSTORE with ARBITER_EXECUTOR_PASSPHRASE")
             }
             let flashbots = try KeySource.load(role: "FLASHBOTS", environment: environment) ?? ExecutionPlan.ephemeralKey()
-            let senders = [key] + (try KeySource.extra(role: "EXECUTOR", environment: environment))
-            let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { _ in senders }, flashbotsKey: flashbots)
-            guard !execChains.isEmpty else { throw CLIError("--execute: no chain run here has execution on and executor contracts configured (executors = {…} in arbiter.toml)") }
+            let senders = try key.map { [$0] + (try KeySource.extra(role: "EXECUTOR", environment: environment)) } ?? []
+            let execChains = evm ? ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { _ in senders }, flashbotsKey: flashbots) : []
+            if evm && execChains.isEmpty { throw CLIError("--execute: no chain run here has execution on and executor contracts configured (executors = {…} in arbiter.toml)") }
             let store = try Journal(path: journal)
             let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: store, logger: logger)
             let settled = try await engine.recover()
@@ -128,8 +132,17 @@ struct Run: AsyncParsableCommand {
                 Output.standardError("CEX–DEX legs on \(await x.inventories.count) chain(s)")
                 cexExecutor = x
             }
-            execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, cexDex: cexExecutor, bus: bus,
-                                         partitions: partitions, name: consumer, logger: logger)
+            // Solana routes (P4): Jupiter and Jito, the wallet's key of its own.
+            var solanaExecutor: SolanaExecutor? = nil
+            if partition == "all" || partition == "P4", let x = try SolanaPlan.executor(registry, environment: environment, journal: store, logger: logger) {
+                let pending = await x.start()
+                Output.standardError("solana: execution through \(registry.solana.jupiter) and \(registry.solana.jito); \(pending) trade(s) still pending from before")
+                solanaExecutor = x
+            } else if !evm {
+                throw CLIError("--execute --partition P4: Solana execution needs the solana chain enabled with execution on and ARBITER_SOLANA_KEY (a 32-byte Ed25519 seed, 0x-hex)")
+            }
+            execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, cexDex: cexExecutor, solana: solanaExecutor, bus: bus,
+                                         partitions: partitions + (solanaExecutor != nil && !partitions.contains("P4") ? ["P4"] : []), name: consumer, logger: logger)
             sink = execution!.sink
         } else if role != .detector {
             let json = self.json
