@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import EVMCodec
 import Foundation
 import JSONRPC
@@ -95,5 +96,75 @@ public struct JitoClient: Sendable {
         let v = try await transactions.call("sendTransaction", [.string(Data(tx.serialized()).base64EncodedString()), .object([("encoding", .string("base64"))])])
         guard let sig = v.stringValue, sig == tx.id else { throw RPCError(.malformedResponse, "sendTransaction: another signature than the transaction's") }
         return sig
+    }
+}
+
+/// Jito's tip floor (`GET …/api/v1/bundles/tip_floor`): percentiles of recently landed tips, in
+/// lamports (the API gives SOL as decimals; rounded up to the lamport).
+public struct TipFloor: Equatable, Sendable {
+    public var p25: UInt64
+    public var p50: UInt64
+    public var p75: UInt64
+    public var p95: UInt64
+    public var p99: UInt64
+    public var ema50: UInt64
+
+    public init(json v: JSONValue) throws(RPCError) {
+        guard let first = v.arrayValue?.first else { throw RPCError(.malformedResponse, "tip_floor: not a non-empty list") }
+        func lamports(_ k: String) throws(RPCError) -> UInt64 {
+            guard case .number(let text)? = first[k], let sol = Double(text), sol.isFinite, sol >= 0, sol < 1_000 else {
+                throw RPCError(.malformedResponse, "tip_floor: \(k) is not a SOL amount")
+            }
+            return UInt64((sol * 1e9).rounded(.up))
+        }
+        (p25, p50, p75, p95, p99) = (try lamports("landed_tips_25th_percentile"), try lamports("landed_tips_50th_percentile"),
+                                     try lamports("landed_tips_75th_percentile"), try lamports("landed_tips_95th_percentile"),
+                                     try lamports("landed_tips_99th_percentile"))
+        ema50 = try lamports("ema_landed_tips_50th_percentile")
+    }
+}
+
+extension JitoClient {
+    /// Jito's public tip-floor endpoint.
+    public static let tipFloorURL = "https://bundles-api-rest.jito.wtf/api/v1/bundles/tip_floor"
+
+    /// The tip floor from `url` (the public endpoint, or a stand-in's).
+    public static func tipFloor(_ url: String = tipFloorURL, timeout: Duration = .seconds(5)) async throws(RPCError) -> TipFloor {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        let bytes: [UInt8]
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout.components.seconds * 1000)))
+            guard response.status.code == 200 else { throw RPCError(.transport, "\(url): HTTP \(response.status.code)") }
+            var body = try await response.body.collect(upTo: 1 << 20)
+            bytes = body.readBytes(length: body.readableBytes) ?? []
+        } catch let e as RPCError {
+            throw e
+        } catch {
+            throw RPCError(.transport, "\(url): \(error)")
+        }
+        guard let v = try? JSONValue.parse(bytes) else { throw RPCError(.malformedResponse, "tip_floor: not JSON") }
+        return try TipFloor(json: v)
+    }
+
+    /// Of `engines` (block engine base URLs, e.g. the regions'), the one answering
+    /// `getTipAccounts` fastest (the median of `probes` round trips); unreachable ones are skipped.
+    /// nil when none answers.
+    public static func fastest(_ engines: [String], probes: Int = 3, timeout: Duration = .seconds(2)) async -> String? {
+        var best: (url: String, rtt: Duration)? = nil
+        let clock = ContinuousClock()
+        for url in engines {
+            let client = JitoClient(engine: url, timeout: timeout)
+            var samples: [Duration] = []
+            for _ in 0..<max(1, probes) {
+                let start = clock.now
+                guard (try? await client.tipAccounts()) != nil else { break }
+                samples.append(clock.now - start)
+            }
+            guard samples.count == max(1, probes) else { continue }
+            let median = samples.sorted()[samples.count / 2]
+            if best == nil || median < best!.rtt { best = (url, median) }
+        }
+        return best?.url
     }
 }

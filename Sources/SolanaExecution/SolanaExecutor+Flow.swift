@@ -52,7 +52,8 @@ extension SolanaExecutor {
         }
         guard let tipAccount = await tipAccount(avoiding: tables) else { return .failure(Refusal("build", "noTipAccount", "no tip account outside the route's lookup tables")) }
         let gross = Int64(clamping: Int128(quoted) - Int128(amountIn))
-        let tip = min(configuration.maxTip, max(configuration.minTip, UInt64(max(0, gross)) / 10_000 * configuration.tipBps))
+        let share = UInt64(max(0, gross)) / 10_000 * configuration.tipBps
+        let tip = min(configuration.maxTip, max(configuration.minTip, share, await tipFloor() ?? 0))
         let ata: PublicKey
         let blockhash: Blockhash, height: UInt64, before: [SolanaAccount?], fees: [UInt64]
         do {

@@ -24,6 +24,10 @@ public actor SolanaExecutor {
         public var tipBps: UInt64 = 1_000
         public var minTip: UInt64 = JitoClient.minimumTip
         public var maxTip: UInt64 = 50_000_000
+        /// Jito's tip floor endpoint: when set, the tip is at least its `tipFloorPercentile` (25,
+        /// 50, 75, 95 or 99) of recently landed tips, read at most every 10 s.
+        public var tipFloorURL: String? = nil
+        public var tipFloorPercentile = 50
         public var unitMarginBps: UInt64 = 2_000
         public var maxUnitPrice: UInt64 = 5_000_000
         public var feePercentile = 0.75
@@ -61,6 +65,7 @@ public actor SolanaExecutor {
     var tables: [PublicKey: AddressLookupTable] = [:]
     var tipAccounts: [PublicKey] = []
     var followers = Followers()
+    var floor: (value: UInt64, at: ContinuousClock.Instant)?
     var accepting = true
     public internal(set) var trades: [Trade] = []
     public internal(set) var refusals: [String: Int] = [:]
@@ -154,6 +159,24 @@ public actor SolanaExecutor {
     public func start() async -> Int {
         if let jito, tipAccounts.isEmpty { tipAccounts = (try? await jito.tipAccounts()) ?? [] }
         return await recover()
+    }
+
+    /// The tip floor at the configured percentile (lamports), kept 10 s; nil without an endpoint
+    /// or when it cannot be read (the share of profit then decides alone).
+    func tipFloor() async -> UInt64? {
+        guard let url = configuration.tipFloorURL else { return nil }
+        if let floor, ContinuousClock.now - floor.at < .seconds(10) { return floor.value }
+        guard let f = try? await JitoClient.tipFloor(url) else { return floor?.value }
+        let value: UInt64
+        switch configuration.tipFloorPercentile {
+        case ..<50: value = f.p25
+        case 50..<75: value = f.p50
+        case 75..<95: value = f.p75
+        case 95..<99: value = f.p95
+        default: value = f.p99
+        }
+        floor = (value, .now)
+        return value
     }
 
     /// A tip account not in any of `tables` (a tip account must be a static key).

@@ -47,6 +47,12 @@ extension SolanaClientTests {
         let after = try await rpc.account(ata)?.tokenAccount?.amount ?? 0
         #expect(after - before == quote.outAmount)  // no drift here: exactly the quote
         #expect(await jupiter.calls == 2)
+        // The tip floor now has a landed tip (10,000 lamports) to report; the fastest engine of a
+        // list skips one that does not answer.
+        let floor = try await JitoClient.tipFloor(cluster.engine + "/api/v1/bundles/tip_floor")
+        #expect(floor.p50 == 10_000 && floor.p99 == 10_000)
+        #expect(await JitoClient.fastest(["http://127.0.0.1:9", cluster.engine], probes: 2, timeout: .seconds(1)) == cluster.engine)
+        #expect(await JitoClient.fastest(["http://127.0.0.1:9"], probes: 1, timeout: .seconds(1)) == nil)
     }
 
     @Test func expiredQuotesRateLimitsOutagesAndDroppedBundles() async throws {

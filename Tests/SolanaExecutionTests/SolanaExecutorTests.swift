@@ -28,8 +28,8 @@ import Testing
         let executor: SolanaExecutor
     }
 
-    func world(_ configure: (inout SolanaExecutor.Configuration) -> Void = { _ in }) throws -> World {
-        let cluster = try SolanaStandIn(slotMillis: 100, fund: [wallet.publicKey.base58: 20_000_000_000], tokens: [wallet.publicKey.base58: ["SOL": 40_000_000_000]])
+    func world(slotMillis: Int = 100, _ configure: (inout SolanaExecutor.Configuration) -> Void = { _ in }) throws -> World {
+        let cluster = try SolanaStandIn(slotMillis: slotMillis, fund: [wallet.publicKey.base58: 20_000_000_000], tokens: [wallet.publicKey.base58: ["SOL": 40_000_000_000]])
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let sol = try PublicKey(base58: try #require(cluster.market["mints"]?["SOL"]?["mint"]?.stringValue))
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("solana-\(UUID().uuidString).sqlite").path
@@ -129,14 +129,34 @@ import Testing
         #expect(refused.isEmpty)  // execute() returns refusals; submit() counts them
     }
 
+    @Test func theTipIsAtLeastTheTipFloorAndAnExpiredQuoteIsQuotedAgain() async throws {
+        var w: World! = nil
+        w = try world { _ in }
+        defer { w.cluster.stop() }
+        let floored = SolanaExecutor(configuration: { var c = SolanaExecutor.Configuration(); c.tipFloorURL = w.cluster.engine + "/api/v1/bundles/tip_floor"
+                                                      c.tipBps = 0; c.poll = .milliseconds(50); return c }(),
+                                     chainID: Self.chainID, wallet: wallet, rpc: w.rpc, jupiter: JupiterClient(base: w.cluster.jupiter, perSecond: 50, burst: 20),
+                                     jito: JitoClient(engine: w.cluster.engine), journal: w.journal, logger: Logger(label: "test.solana"))
+        // No bundle has landed yet: the floor is Jito's minimum.
+        let first = try await floored.execute(try await roundTrip(w, amount: 10_000_000_000)).get()
+        #expect(first.tip == 1_000 && first.realized == first.expected)
+        // The next quote's instructions are refused as expired once: quoted again, it lands.
+        try await w.cluster.control("standin_fault", [.object([("expireQuotes", .number("1"))])])
+        let second = try await w.executor.execute(try await roundTrip(w, amount: 10_000_000_000)).get()
+        #expect(second.realized == second.expected)
+        #expect(try w.journal.solanaTrades().filter { $0.status == .landed }.count == 2)
+    }
+
     @Test func aTradeLeftPendingAtAStopIsSettledAtTheNextStart() async throws {
-        let w = try world { $0.maxWait = .milliseconds(1) }
+        // Slots of 3 s: the bundle lands at the next one, long after the executor stopped following it.
+        let w = try world(slotMillis: 3_000) { $0.maxWait = .milliseconds(1) }
         defer { w.cluster.stop() }
         let o = try await roundTrip(w, amount: 10_000_000_000)
         // Followed for no time at all: it is left pending, journaled.
-        #expect(await w.executor.execute(o).failureReason == "pending")
+        let left = await w.executor.execute(o)
+        #expect(left.failureReason == "pending", "\(left)")
         #expect(try w.journal.solanaTrades(open: true).count == 1)
-        try await Task.sleep(for: .milliseconds(500))
+        try await Task.sleep(for: .milliseconds(7_500))  // landed at the next slot, confirmed one later
         let next = SolanaExecutor(configuration: .init(), chainID: Self.chainID, wallet: wallet, rpc: w.rpc, jupiter: JupiterClient(base: w.cluster.jupiter),
                                   jito: JitoClient(engine: w.cluster.engine), journal: w.journal, logger: Logger(label: "test.solana"))
         #expect(await next.recover() == 0)

@@ -27,6 +27,7 @@ class Jupiter:
         self.table = table  # the lookup table holding the pools' accounts
         self.requests = 0
         self.rate_limited = 0  # fault: answer this many next requests 429
+        self.expire_quotes = 0  # fault: refuse this many next swap-instructions as expired
         standin.app.router.add_get("/swap/v1/quote", self.quote)
         standin.app.router.add_post("/swap/v1/swap-instructions", self.swap_instructions)
 
@@ -118,6 +119,9 @@ class Jupiter:
             slot = int(quote["contextSlot"])
         except (KeyError, ValueError, TypeError):
             return self.error(400, "userPublicKey and a quoteResponse as /quote gave it are required", "INVALID_REQUEST")
+        if self.expire_quotes > 0:
+            self.expire_quotes -= 1
+            return self.error(400, f"the quote (slot {slot}) has expired", "QUOTE_EXPIRED")
         if self.bank.slot - slot > QUOTE_LIFETIME_SLOTS:
             return self.error(400, f"the quote (slot {slot}) has expired", "QUOTE_EXPIRED")
         if not legs or len(legs) > 4 or str(legs[0][1]) != quote.get("inputMint") or str(legs[-1][2]) != quote.get("outputMint"):

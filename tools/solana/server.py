@@ -79,6 +79,8 @@ class StandIn:
         self.app.router.add_get("/", self.websocket)
         self.app.router.add_post("/api/v1/bundles", self.engine)
         self.app.router.add_post("/api/v1/transactions", self.engine)
+        self.app.router.add_get("/api/v1/bundles/tip_floor", self.tip_floor)
+        self.landed_tips = []    # lamports each landed bundle tipped (the tip floor's sample)
         self._ticker = None
 
     def start(self, loop):
@@ -129,6 +131,7 @@ class StandIn:
                 return []
             touched += out.writable
         self.bundle_status[bid].update(status="Landed", landed_slot=self.bank.slot)
+        self.landed_tips.append(sum(tip_of(tx, self.bank) for tx in txs))
         return touched
 
     # ------------------------------------------------------------------ JSON-RPC
@@ -281,7 +284,7 @@ class StandIn:
         return str(self.bank.latest_hash)
 
     def rpc_standin_fault(self, fault):
-        """{"rateLimit": n, "bundleRateLimit": n, "jupiterRateLimit": n, "dropBundles": n, "engineDown": bool, "expireBlockhash": hash}."""
+        """{"rateLimit": n, "bundleRateLimit": n, "jupiterRateLimit": n, "expireQuotes": n, "dropBundles": n, "engineDown": bool, "expireBlockhash": hash}."""
         if not isinstance(fault, dict):
             raise RPCError(-32602, "a fault object")
         for k in ("rateLimit", "bundleRateLimit", "dropBundles"):
@@ -291,6 +294,8 @@ class StandIn:
             self.faults["engineDown"] = bool(fault["engineDown"])
         if "jupiterRateLimit" in fault and getattr(self, "jupiter", None):
             self.jupiter.rate_limited = int(fault["jupiterRateLimit"])
+        if "expireQuotes" in fault and getattr(self, "jupiter", None):
+            self.jupiter.expire_quotes = int(fault["expireQuotes"])
         if "expireBlockhash" in fault:
             self.bank.expire(fault["expireBlockhash"])
         return True
@@ -348,6 +353,23 @@ class StandIn:
         if request.path.endswith("/transactions"):
             return web.json_response(self._answer(body, lambda m, p: self.call(m, p) if m == "sendTransaction" else self._no(m)))
         return web.json_response(self._answer(body, self.jito))
+
+    async def tip_floor(self, request):
+        """Jito's REST tip floor: percentiles of the landed bundles' tips, in SOL (floats), as the
+        bundles API gives them (the floor is MIN_TIP before any bundle has landed)."""
+        if self.faults["engineDown"]:
+            return web.Response(status=503, text="block engine unavailable")
+        tips = sorted(self.landed_tips[-1000:]) or [MIN_TIP]
+        def pct(q):
+            return tips[min(len(tips) - 1, int(q * (len(tips) - 1) + 0.5))] / 1e9
+        ema = tips[0]
+        for t in tips[1:]:
+            ema = 0.9 * ema + 0.1 * t
+        import datetime
+        return web.json_response([{"time": datetime.datetime.now(datetime.timezone.utc).isoformat(), "landed_tips_25th_percentile": pct(0.25),
+                                   "landed_tips_50th_percentile": pct(0.5), "landed_tips_75th_percentile": pct(0.75),
+                                   "landed_tips_95th_percentile": pct(0.95), "landed_tips_99th_percentile": pct(0.99),
+                                   "ema_landed_tips_50th_percentile": ema / 1e9}])
 
     @staticmethod
     def _no(method):
