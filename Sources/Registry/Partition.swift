@@ -79,6 +79,10 @@ package struct SolanaSettings: Hashable, Sendable {
     package var jupiterRate = 1.0
     /// A Jito block engine (a region's).
     package var jito = "https://mainnet.block-engine.jito.wtf"
+    /// Regions to choose from at start (the fastest to answer); empty: `jito` as given.
+    package var jitoRegions: [String] = []
+    /// Jito's tip floor endpoint (the tip is at least its median), or nil.
+    package var tipFloor: String? = nil
     /// Send plainly when the block engine cannot be reached.
     package var fallbackToRPC = true
     package var slippageBps = 50

@@ -37,6 +37,8 @@ extension Registry {
     /// jupiter_key_env = "JUPITER_API_KEY"           # the key's environment variable (x-api-key)
     /// jupiter_rate = 1                   # calls a second the plan allows
     /// jito = "https://ny.mainnet.block-engine.jito.wtf"   # a region's block engine
+    /// jito_regions = ["ny", "frankfurt"]  # or: the fastest of these at start
+    /// tip_floor = "https://bundles-api-rest.jito.wtf/api/v1/bundles/tip_floor"   # the tip is at least its median
     /// fallback_to_rpc = true             # send plainly when the block engine cannot be reached
     /// slippage_bps = 50
     /// tip_bps = 1000                     # the Jito tip: this share of the simulated gross profit
@@ -172,7 +174,7 @@ extension Registry {
     }
 
     static func solana(_ t: TableReader, into s: inout SolanaSettings) {
-        t.rejectUnknown(["jupiter", "jupiter_key_env", "jupiter_rate", "jito", "fallback_to_rpc", "slippage_bps", "tip_bps", "min_profit"])
+        t.rejectUnknown(["jupiter", "jupiter_key_env", "jupiter_rate", "jito", "jito_regions", "tip_floor", "fallback_to_rpc", "slippage_bps", "tip_bps", "min_profit"])
         func url(_ key: String) -> String? {
             guard let u = t.string(key, required: false) else { return nil }
             if u.hasPrefix("http://") || u.hasPrefix("https://") { return u }
@@ -181,6 +183,12 @@ extension Registry {
         }
         if let u = url("jupiter") { s.jupiter = u }
         if let u = url("jito") { s.jito = u }
+        if let u = url("tip_floor") { s.tipFloor = u }
+        if let regions = t.strings("jito_regions", required: false) {
+            let known: Set<String> = ["amsterdam", "dublin", "frankfurt", "london", "ny", "slc", "singapore", "tokyo"]
+            for r in regions where !known.contains(r) { t.fail("jito_regions", "unknown region \"\(r)\" (one of \(known.sorted().joined(separator: ", ")))") }
+            s.jitoRegions = regions.filter(known.contains)
+        }
         if let e = t.string("jupiter_key_env", required: false) { s.jupiterKeyEnv = e }
         if let r = t.int("jupiter_rate", required: false, range: 1...1_000) { s.jupiterRate = Double(r) }
         if let f = t.bool("fallback_to_rpc", required: false) { s.fallbackToRPC = f }

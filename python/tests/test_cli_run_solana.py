@@ -34,6 +34,7 @@ rpc = [{{ http = "{cluster['rpc']}", ws = "{cluster['ws']}" }}]
 [solana]
 jupiter = "{cluster['jupiter']}"
 jito = "{cluster['engine']}"
+tip_floor = "{cluster['engine']}/api/v1/bundles/tip_floor"
 jupiter_rate = 5
 tip_bps = 500
 min_profit = 20000
@@ -56,7 +57,7 @@ def test_without_the_key_or_with_a_bad_section_it_refuses(arbiter, cluster, tmp_
     p = arbiter("run", "--execute", "--partition", "P4", "--seconds", "1", "--config", config(tmp_path, cluster), "--journal", str(tmp_path / "j.sqlite"),
                 check=False)
     assert p.returncode != 0 and "ARBITER_SOLANA_KEY" in p.stderr
-    bad = config(tmp_path, cluster, 'slippage_bps = 20000\nfoo = 1\nfallback_to_rpc = "yes"\n')
+    bad = config(tmp_path, cluster, 'slippage_bps = 20000\nfoo = 1\nfallback_to_rpc = "yes"\njito_regions = ["ny", "mars"]\n')
     p = arbiter("config", "validate", "--config", bad, check=False)
     out = p.stdout + p.stderr
-    assert p.returncode != 0 and "slippage_bps" in out and "foo" in out and "fallback_to_rpc" in out, out
+    assert p.returncode != 0 and "slippage_bps" in out and "foo" in out and "fallback_to_rpc" in out and "mars" in out, out

@@ -36,7 +36,9 @@ struct SolanaLab {
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         guard let solText = cluster.market["mints"]?["SOL"]?["mint"]?.stringValue else { throw CLIError("the Solana stand-in announced no SOL mint") }
         let sol = try PublicKey(base58: solText)
-        let executor = SolanaExecutor(chainID: Opportunity.solanaChainID, wallet: wallet, rpc: rpc, jupiter: JupiterClient(base: cluster.jupiter, perSecond: 10, burst: 10),
+        var c = SolanaExecutor.Configuration()
+        c.tipFloorURL = cluster.engine + "/api/v1/bundles/tip_floor"
+        let executor = SolanaExecutor(configuration: c, chainID: Opportunity.solanaChainID, wallet: wallet, rpc: rpc, jupiter: JupiterClient(base: cluster.jupiter, perSecond: 10, burst: 10),
                                       jito: JitoClient(engine: cluster.engine), journal: journal, logger: logger)
         let pending = await executor.start()
         if pending > 0 { logger.notice("Solana: \(pending) trade(s) of a previous run still pending") }

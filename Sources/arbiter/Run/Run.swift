@@ -134,7 +134,7 @@ struct Run: AsyncParsableCommand {
             }
             // Solana routes (P4): Jupiter and Jito, the wallet's key of its own.
             var solanaExecutor: SolanaExecutor? = nil
-            if partition == "all" || partition == "P4", let x = try SolanaPlan.executor(registry, environment: environment, journal: store, logger: logger) {
+            if partition == "all" || partition == "P4", let x = try await SolanaPlan.executor(registry, environment: environment, journal: store, logger: logger) {
                 let pending = await x.start()
                 Output.standardError("solana: execution through \(registry.solana.jupiter) and \(registry.solana.jito); \(pending) trade(s) still pending from before")
                 solanaExecutor = x

@@ -13,7 +13,7 @@ import SolanaPrimitives
 /// provider pool, `[solana]`'s Jupiter and Jito endpoints and terms, and the wallet's key from
 /// `ARBITER_SOLANA_KEY` (a 32-byte Ed25519 seed in 0x-hex); nil when any is missing.
 enum SolanaPlan {
-    static func executor(_ registry: Registry, environment: [String: String], journal: Journal, logger: Logger) throws -> SolanaExecutor? {
+    static func executor(_ registry: Registry, environment: [String: String], journal: Journal, logger: Logger) async throws -> SolanaExecutor? {
         guard let chain = registry.chains.first(where: { $0.kind == .solana && $0.enabled && $0.execution }) else { return nil }
         guard let seed = environment[SolanaKeyOptions.environmentVariable], !seed.isEmpty else { return nil }
         let wallet = try SolanaKeyOptions.keypair(seed, source: "$" + SolanaKeyOptions.environmentVariable)
@@ -25,9 +25,17 @@ enum SolanaPlan {
         var c = SolanaExecutor.Configuration()
         (c.slippageBps, c.tipBps, c.fallbackToRPC) = (UInt16(s.slippageBps), UInt64(s.tipBps), s.fallbackToRPC)
         c.risk.minProfit = Int64(s.minProfit)
+        c.tipFloorURL = s.tipFloor
+        var engine = s.jito
+        if !s.jitoRegions.isEmpty {
+            guard let fastest = await JitoClient.fastest(s.jitoRegions.map(JitoClient.regionURL)) else {
+                throw CLIError("[solana] jito_regions: no block engine of \(s.jitoRegions.joined(separator: ", ")) answered")
+            }
+            engine = fastest
+        }
         let key = s.jupiterKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
         return SolanaExecutor(configuration: c, chainID: Opportunity.solanaChainID, wallet: wallet, rpc: SolanaRPC(RPCClient(ProviderPool(http))),
                               jupiter: JupiterClient(base: s.jupiter, apiKey: key, perSecond: s.jupiterRate, burst: max(1, s.jupiterRate)),
-                              jito: JitoClient(engine: s.jito), journal: journal, logger: logger)
+                              jito: JitoClient(engine: engine), journal: journal, logger: logger)
     }
 }
