@@ -26,6 +26,10 @@ extension SolanaExecutor {
             return .failure(Refusal("validate", "invalid", "not a Solana round trip"))
         }
         guard o.expiresAt > now else { return .failure(Refusal("validate", "expired")) }
+        // Profit, fee and tip are all lamports only when the route starts and ends in SOL.
+        guard mint == Self.wrappedSOL else {
+            return .failure(Refusal("validate", "notSolDenominated", "a round trip of \(mint): fees and tips are in SOL, its profit would not be"))
+        }
         try? journal.record(opportunity: o, receivedAt: now)  // (once: its route's input mint settles it at a restart)
         let amountIn = o.amountIn.w0
         let built: Built

@@ -53,6 +53,9 @@ public actor SolanaExecutor {
         public var tip: UInt64
     }
 
+    /// Wrapped SOL's mint: the round trips traded start and end in it (profit, fee and tip in lamports).
+    public static let wrappedSOL = try! PublicKey(base58: "So11111111111111111111111111111111111111112")
+
     public let configuration: Configuration
     let chainID: UInt64
     let wallet: Keypair

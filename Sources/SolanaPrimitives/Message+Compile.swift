@@ -20,20 +20,23 @@ extension Message {
             }
         }
         var lookups: [Lookup] = [], loadedWritable: [PublicKey] = [], loadedReadonly: [PublicKey] = []
+        let sorted = metas.keys.sorted()
         for table in tables ?? [] {
+            // Each address's first place in the table.
+            var place: [PublicKey: Int] = [:]
+            place.reserveCapacity(table.addresses.count)
+            for (i, a) in table.addresses.enumerated() where place[a] == nil { place[a] = i }
             var entry = Lookup(table: table.key, writable: [], readonly: [])
             for writable in [true, false] {
-                for key in metas.keys.sorted() where key != payer {
-                    let m = metas[key]!
-                    guard !m.signer, !m.invoked, m.writable == writable, let i = table.addresses.firstIndex(of: key) else { continue }
-                    guard i < 256 else { continue }
+                for key in sorted where key != payer {
+                    guard let m = metas[key], !m.signer, !m.invoked, m.writable == writable, let i = place[key], i < 256 else { continue }
                     if writable { entry.writable.append(UInt8(i)); loadedWritable.append(key) } else { entry.readonly.append(UInt8(i)); loadedReadonly.append(key) }
                     metas[key] = nil
                 }
             }
             if !entry.writable.isEmpty || !entry.readonly.isEmpty { lookups.append(entry) }
         }
-        let rest = metas.keys.filter { $0 != payer }.sorted()
+        let rest = sorted.filter { $0 != payer && metas[$0] != nil }
         func keys(signer: Bool, writable: Bool) -> [PublicKey] { rest.filter { metas[$0]!.signer == signer && metas[$0]!.writable == writable } }
         let writableSigners = [payer] + keys(signer: true, writable: true), readonlySigners = keys(signer: true, writable: false)
         let writable = keys(signer: false, writable: true), readonly = keys(signer: false, writable: false)
@@ -58,8 +61,10 @@ extension Message {
 /// 1,232 bytes (a packet).
 public struct SolanaTransaction: Hashable, Sendable {
     public static let maxSize = 1_232
-    public var signatures: [[UInt8]]
-    public var message: Message
+    public let signatures: [[UInt8]]
+    public let message: Message
+    /// The message's bytes as signed (its signatures are over them; serializing appends them).
+    public let messageBytes: [UInt8]
 
     /// Signs `message` with `signers`, each placed at its key's index among the required signers.
     public init(message: Message, signers: [Keypair]) throws(SolanaError) {
@@ -75,16 +80,17 @@ public struct SolanaTransaction: Hashable, Sendable {
             signed.insert(i)
         }
         guard signed.count == required else { throw SolanaError(.invalidSignature, "\(required - signed.count) signature(s) missing") }
-        self.signatures = sigs
-        self.message = message
-        guard serialized().count <= Self.maxSize else { throw SolanaError(.tooLarge, "\(serialized().count) bytes, over \(Self.maxSize)") }
+        let size = CompactU16.encode(UInt16(required)).count + 64 * required + bytes.count
+        guard size <= Self.maxSize else { throw SolanaError(.tooLarge, "\(size) bytes, over \(Self.maxSize)") }
+        (signatures, self.message, messageBytes) = (sigs, message, bytes)
     }
 
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(3 + 64 * signatures.count + messageBytes.count)
         CompactU16.encode(UInt16(signatures.count), into: &out)
         for s in signatures { out += s }
-        return out + message.serialized()
+        return out + messageBytes
     }
 
     /// Strict decoding: one signature per required signer, a valid message, nothing after it, at
@@ -93,19 +99,20 @@ public struct SolanaTransaction: Hashable, Sendable {
         guard bytes.count <= Self.maxSize else { throw SolanaError(.tooLarge, "\(bytes.count) bytes") }
         var r = ByteReader(bytes)
         let n = try r.length()
-        signatures = []
-        for _ in 0..<n { signatures.append(try r.take(64)) }
-        message = try Message(reading: &r)
+        var sigs: [[UInt8]] = []
+        for _ in 0..<n { sigs.append(try r.take(64)) }
+        let start = r.at
+        let m = try Message(reading: &r)
         guard r.atEnd else { throw SolanaError(.invalidMessage, "\(r.remaining) trailing bytes") }
-        guard n == Int(message.header.numRequiredSignatures) else {
-            throw SolanaError(.invalidSignature, "\(n) signatures for \(message.header.numRequiredSignatures) signers")
+        guard n == Int(m.header.numRequiredSignatures) else {
+            throw SolanaError(.invalidSignature, "\(n) signatures for \(m.header.numRequiredSignatures) signers")
         }
+        (signatures, message, messageBytes) = (sigs, m, Array(bytes[start...]))
     }
 
     /// Whether every signature is its signer's over the message.
     public func verify() -> Bool {
-        let bytes = message.serialized()
-        return signatures.enumerated().allSatisfy { i, s in Keypair.verify(s, message: bytes, signer: message.accountKeys[i]) }
+        signatures.enumerated().allSatisfy { i, s in Keypair.verify(s, message: messageBytes, signer: message.accountKeys[i]) }
     }
 
     /// The transaction's id: its first signature, in base58.

@@ -90,7 +90,10 @@ public struct Message: Hashable, Sendable {
     // MARK: bytes
 
     public func serialized() -> [UInt8] {
-        var out: [UInt8] = version == .v0 ? [0x80] : []
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + 32 * (accountKeys.count + lookups.count + 1) + instructions.reduce(0) { $0 + 6 + $1.accounts.count + $1.data.count }
+                            + lookups.reduce(0) { $0 + 6 + $1.writable.count + $1.readonly.count })
+        if version == .v0 { out.append(0x80) }
         out += [header.numRequiredSignatures, header.numReadonlySigned, header.numReadonlyUnsigned]
         CompactU16.encode(UInt16(accountKeys.count), into: &out)
         for k in accountKeys { out += k.bytes }

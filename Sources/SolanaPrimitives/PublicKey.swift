@@ -18,7 +18,19 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var base58: String { Base58.encode(bytes) }
     public var description: String { base58 }
-    public static func < (a: PublicKey, b: PublicKey) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+
+    /// The four big-endian 64-bit words of the key: equality, hashing and order on them, not byte by byte.
+    @inline(__always) var words: (UInt64, UInt64, UInt64, UInt64) {
+        bytes.withUnsafeBytes { p in
+            (p.loadUnaligned(fromByteOffset: 0, as: UInt64.self).bigEndian, p.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian,
+             p.loadUnaligned(fromByteOffset: 16, as: UInt64.self).bigEndian, p.loadUnaligned(fromByteOffset: 24, as: UInt64.self).bigEndian)
+        }
+    }
+
+    public static func == (a: PublicKey, b: PublicKey) -> Bool { a.words == b.words }
+    public func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
+    /// Byte order (lexicographic), as the SDK sorts keys.
+    public static func < (a: PublicKey, b: PublicKey) -> Bool { a.words < b.words }
 
     public static let systemProgram = try! PublicKey(base58: "11111111111111111111111111111111")
     public static let computeBudgetProgram = try! PublicKey(base58: "ComputeBudget111111111111111111111111111111")

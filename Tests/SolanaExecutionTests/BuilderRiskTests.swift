@@ -1,4 +1,8 @@
 import Execution
+import Foundation
+import JSONRPC
+import Logging
+import Opportunities
 import SolanaClient
 import SolanaExecution
 import SolanaPrimitives
@@ -66,5 +70,27 @@ struct BuilderRiskTests {
         #expect(risk.take(.jito, now: now) == nil && risk.take(.jito, now: now) == nil)
         #expect(risk.take(.jito, now: now)?.reason == "jito")
         #expect(risk.take(.jito, now: now + .milliseconds(600)) == nil)  // refilled at 2 a second
+    }
+}
+
+/// What the executor refuses before it asks anything of the network (its endpoints here answer nothing).
+struct SolanaValidationTests {
+    @Test func onlyUnexpiredSolRoundTripsGetPastValidation() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("solana-validate-\(UUID().uuidString).sqlite").path
+        let journal = try Journal(path: path)
+        let nowhere = "http://127.0.0.1:9"
+        let x = SolanaExecutor(chainID: 101, wallet: try Keypair(seed: Array(repeating: 3, count: 32)), rpc: SolanaRPC(RPCClient(HTTPTransport(url: nowhere))),
+                               jupiter: JupiterClient(base: nowhere), jito: nil, journal: journal, logger: Logger(label: "test"))
+        let sol = SolanaExecutor.wrappedSOL.bytes, usdc = Array(repeating: UInt8(7), count: 32), pool = Array(repeating: UInt8(9), count: 32)
+        func route(_ a: [UInt8], _ b: [UInt8], back: [UInt8], expires: UInt64 = .max) -> Opportunity {
+            let legs = [Opportunity.Solana.Leg(pool: pool, mintIn: a, mintOut: b, amountOut: 10), .init(pool: pool, mintIn: b, mintOut: back, amountOut: 11)]
+            return Opportunity(id: Opportunity.makeID(slot: 1, legs: legs, amountIn: 10), kind: .solana, chains: [101], path: [], amountIn: 10,
+                               grossProfit: 1, netProfit: 1, grossProfitMicroUSD: 0, netProfitMicroUSD: 0, gasUnits: 0, gasCostWei: .zero, flashSource: .none,
+                               blockNumber: 1, timestamps: .init(), expiresAt: expires, confidence: 1, solana: .init(legs: legs))
+        }
+        #expect(await x.execute(route(usdc, sol, back: usdc)).failureReason == "notSolDenominated")
+        #expect(await x.execute(route(sol, usdc, back: Array(repeating: 8, count: 32))).failureReason == "invalid")  // not a round trip
+        #expect(await x.execute(route(sol, usdc, back: sol, expires: 5), now: 6).failureReason == "expired")
+        #expect(await x.sent == 0)
     }
 }

@@ -114,11 +114,17 @@ import Testing
             try await Task.sleep(for: .milliseconds(600))
             try await w.cluster.control("standin_step", [.number("170")])
         }
-        #expect(await w.executor.execute(try await roundTrip(w, amount: 20_000_000_000)).failureReason == "expired")
+        // (Another size than the refused one: the same trade in the same slot would be the same
+        // signed transaction, journaled once.)
+        #expect(await w.executor.execute(try await roundTrip(w, amount: 19_000_000_000)).failureReason == "expired")
         _ = try await stepper.value
         #expect(try await holdings(w) == start)  // nothing landed, nothing paid
         let trades = try w.journal.solanaTrades()
-        #expect(trades.map(\.status) == [.dropped, .dropped] && trades.allSatisfy { $0.realized == nil })
+        #expect(trades.map(\.status) == [.dropped, .dropped] && trades.allSatisfy { $0.realized == nil }, "\(trades.map { ($0.status, $0.detail) })")
+        // A lagging node hands out a blockhash the cluster no longer takes: the simulation says so, nothing is sent.
+        try await w.cluster.control("standin_fault", [.object([("staleBlockhash", .number("1"))])])
+        let stale = await w.executor.execute(try await roundTrip(w, amount: 20_000_000_000))
+        #expect(stale.failureReason == "failed" && "\(stale)".contains("BlockhashNotFound"), "\(stale)")
         // The engine is down: the same transaction goes as a plain one, and lands.
         try await w.cluster.control("standin_fault", [.object([("engineDown", .bool(true))])])
         let viaRPC = try await w.executor.execute(try await roundTrip(w, amount: 10_000_000_000)).get()

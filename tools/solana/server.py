@@ -12,6 +12,7 @@ import logging
 import random
 
 from aiohttp import web, WSMsgType
+from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
@@ -70,7 +71,7 @@ class StandIn:
         self.queue = []          # transactions to execute at the next slot
         self.bundles = []        # (id, [tx]) to execute at the next slot
         self.bundle_status = {}  # id → {"status", "landed_slot", "signatures", "err"}
-        self.faults = {"rateLimit": 0, "dropBundles": 0, "engineDown": False, "bundleRateLimit": 0}
+        self.faults = {"rateLimit": 0, "dropBundles": 0, "engineDown": False, "bundleRateLimit": 0, "staleBlockhash": 0}
         self.subs = {}           # subscription id → (ws, kind, filter)
         self.next_sub = 1
         self.on_slot = []        # callbacks after each slot (a market driver)
@@ -170,6 +171,11 @@ class StandIn:
         return self.bank.block_height
 
     def rpc_getLatestBlockhash(self, config=None):
+        if self.faults["staleBlockhash"] > 0:
+            # A lagging node's answer: a blockhash the cluster no longer accepts, its height claim unchanged.
+            self.faults["staleBlockhash"] -= 1
+            return self.context({"blockhash": str(Hash(hashlib.sha256(b"stale " + bytes(self.bank.latest_hash)).digest())),
+                                 "lastValidBlockHeight": self.bank.block_height + 150})
         h = str(self.bank.latest_hash)
         return self.context({"blockhash": h, "lastValidBlockHeight": self.bank.blockhashes[h]})
 
@@ -284,10 +290,10 @@ class StandIn:
         return str(self.bank.latest_hash)
 
     def rpc_standin_fault(self, fault):
-        """{"rateLimit": n, "bundleRateLimit": n, "jupiterRateLimit": n, "expireQuotes": n, "dropBundles": n, "engineDown": bool, "expireBlockhash": hash}."""
+        """{"rateLimit": n, "bundleRateLimit": n, "jupiterRateLimit": n, "expireQuotes": n, "dropBundles": n, "engineDown": bool, "expireBlockhash": hash, "staleBlockhash": n}."""
         if not isinstance(fault, dict):
             raise RPCError(-32602, "a fault object")
-        for k in ("rateLimit", "bundleRateLimit", "dropBundles"):
+        for k in ("rateLimit", "bundleRateLimit", "dropBundles", "staleBlockhash"):
             if k in fault:
                 self.faults[k] = int(fault[k])
         if "engineDown" in fault:
@@ -298,6 +304,8 @@ class StandIn:
             self.jupiter.expire_quotes = int(fault["expireQuotes"])
         if "expireBlockhash" in fault:
             self.bank.expire(fault["expireBlockhash"])
+            if fault["expireBlockhash"] == str(self.bank.latest_hash):
+                self.bank.advance()  # the latest one gone: the cluster is on to a new one
         return True
 
     def rpc_standin_step(self, count=1):

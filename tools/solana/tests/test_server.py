@@ -149,6 +149,14 @@ def test_faults_rate_limits_outage_dropped_bundles_and_an_expired_blockhash(stan
     assert post(rpc, "isBlockhashValid", [h])["result"]["value"] is False
     err = post(rpc, "sendTransaction", [b64(tx), {"encoding": "base64"}])["error"]
     assert err["data"]["err"] == "BlockhashNotFound"
+    # Expiring the latest blockhash moves the cluster on to a new one; a lagging node's stale answer is refused.
+    latest = post(rpc, "getLatestBlockhash")["result"]["value"]["blockhash"]
+    post(rpc, "standin_fault", [{"expireBlockhash": latest}])
+    assert post(rpc, "getLatestBlockhash")["result"]["value"]["blockhash"] != latest
+    post(rpc, "standin_fault", [{"staleBlockhash": 1}])
+    stale = post(rpc, "getLatestBlockhash")["result"]["value"]
+    assert post(rpc, "isBlockhashValid", [stale["blockhash"]])["result"]["value"] is False and stale["lastValidBlockHeight"] > post(rpc, "getBlockHeight")["result"]
+    assert post(rpc, "isBlockhashValid", [post(rpc, "getLatestBlockhash")["result"]["value"]["blockhash"]])["result"]["value"] is True
 
 
 def test_subscriptions_slots_and_accounts_with_integer_ids(standin):
