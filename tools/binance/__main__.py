@@ -3,13 +3,12 @@
 Prints one JSON line {"ready": true, "ws": …, "rest": …} once it listens; serves until SIGTERM."""
 import argparse
 import asyncio
-import json
 import signal
 import sys
 
-from aiohttp import web
 
 from tools.devnet.lifeline import exit_with_parent
+from tools.devnet.standin import serve
 
 from .standin import StandIn
 
@@ -27,25 +26,9 @@ def main(argv=None):
     if args.parent:
         exit_with_parent(args.parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    asyncio.run(serve(StandIn(seed=args.seed, scale=args.scale, tick=args.tick, chaos_every=args.chaos_every), args))
-
-
-async def serve(standin, args):
-    runner = web.AppRunner(standin.app, handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    loop = asyncio.get_running_loop()
-    standin.start(loop)
-    print(json.dumps({"ready": True, "ws": f"ws://{args.host}:{port}", "rest": f"http://{args.host}:{port}"}), flush=True)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    for t in standin.tasks:
-        t.cancel()
-    await runner.cleanup()
+    standin = StandIn(seed=args.seed, scale=args.scale, tick=args.tick, chaos_every=args.chaos_every)
+    asyncio.run(serve(standin.app, args.host, args.port, standin.start,
+                      lambda port: {"ws": f"ws://{args.host}:{port}", "rest": f"http://{args.host}:{port}"}, stop_tasks=lambda: standin.tasks))
 
 
 if __name__ == "__main__":

@@ -13,12 +13,9 @@ from eth.vm.spoof import SpoofTransaction
 from eth_utils import keccak, to_checksum_address
 
 from . import encode as enc
+from .standin import RPCError
 
 
-class RPCError(Exception):
-    def __init__(self, code, message, data=None):
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
 
 
 def _block_tag(tester, tag):

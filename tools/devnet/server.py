@@ -6,7 +6,8 @@ import secrets
 
 from aiohttp import WSMsgType, web
 
-from .node import Node, RPCError
+from .node import Node
+from .standin import RPCError, answer
 
 
 class Faults:
@@ -110,28 +111,21 @@ class Server:
         rid, method, params = req.get("id"), req["method"], req.get("params", [])
         if not isinstance(params, list):
             return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32602, "message": "params must be an array"}}
-        try:
+        def compute():
             control = self._control(method, params)
             if control is not None:
-                result = control
-            elif method in self.faults.failing:
+                return control
+            if method in self.faults.failing:
                 raise RPCError(-32603, f"injected failure of {method}")
-            elif method in ("eth_subscribe", "eth_unsubscribe"):
+            if method in ("eth_subscribe", "eth_unsubscribe"):
                 if sub_handler is None:
                     raise RPCError(-32601, "notifications not supported over HTTP; use a WebSocket")
-                result = sub_handler(method, params)
-            else:
-                result = self.node.call(method, params)
-                if method == "eth_getLogs" and self.faults.extra_logs:
-                    result = result + self._extra_logs(params[0])
-            return {"jsonrpc": "2.0", "id": rid, "result": result}
-        except RPCError as e:
-            err = {"code": e.code, "message": e.message}
-            if e.data is not None:
-                err["data"] = e.data
-            return {"jsonrpc": "2.0", "id": rid, "error": err}
-        except Exception as e:  # a bug or an unexpected input: answer, never die
-            return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": f"internal error: {type(e).__name__}: {e}"}}
+                return sub_handler(method, params)
+            result = self.node.call(method, params)
+            if method == "eth_getLogs" and self.faults.extra_logs:
+                result = result + self._extra_logs(params[0])
+            return result
+        return answer(rid, compute)
 
     def _extra_logs(self, flt):
         extra, self.faults.extra_logs = self.faults.extra_logs, []

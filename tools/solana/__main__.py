@@ -4,14 +4,13 @@ Prints one JSON line {"ready": true, "rpc": …, "ws": …, "engine": …, "jupi
 listens; serves until SIGTERM."""
 import argparse
 import asyncio
-import json
 import signal
 import sys
 
-from aiohttp import web
 from solders.pubkey import Pubkey
 
 from tools.devnet.lifeline import exit_with_parent
+from tools.devnet.standin import serve
 
 from .jupiter import Jupiter
 from .market import Market
@@ -43,24 +42,14 @@ def main(argv=None):
             symbol, _, amount = t.partition("=")
             held[Pubkey.from_string(market.manifest()["mints"][symbol]["mint"])] = int(amount)
         market.fund(Pubkey.from_string(key), int(lamports), held)
-    asyncio.run(serve(standin, market, args))
+    asyncio.run(serve(standin.app, args.host, args.port, standin.start, ready(args, market)))
 
 
-async def serve(standin, market, args):
-    runner = web.AppRunner(standin.app, handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    loop = asyncio.get_running_loop()
-    standin.start(loop)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    base = f"http://{args.host}:{port}"
-    print(json.dumps({"ready": True, "rpc": base + "/", "ws": f"ws://{args.host}:{port}/", "engine": base, "jupiter": base + "/swap/v1", "market": market.manifest()}), flush=True)
-    await stop.wait()
-    await runner.cleanup()
+def ready(args, market):
+    def announce(port):
+        base = f"http://{args.host}:{port}"
+        return {"rpc": base + "/", "ws": f"ws://{args.host}:{port}/", "engine": base, "jupiter": base + "/swap/v1", "market": market.manifest()}
+    return announce
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
+from tools.devnet.standin import RPCError, answer
+
 from .bank import SYSTEM, Account, Bank, TokenAccount, TxError, rent_exempt
 
 TIP_ACCOUNTS = [Pubkey.from_string(k) for k in (
@@ -26,12 +28,6 @@ TIP_ACCOUNTS = [Pubkey.from_string(k) for k in (
 MIN_TIP = 1_000
 MAX_BUNDLE = 5
 CONFIRMED_AFTER, FINALIZED_AFTER = 1, 32
-
-
-class RPCError(Exception):
-    def __init__(self, code, message, data=None):
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
 
 
 def decode_tx(text, encoding="base64"):
@@ -316,17 +312,7 @@ class StandIn:
     def _one(self, req, table):
         if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
             return {"jsonrpc": "2.0", "id": req.get("id") if isinstance(req, dict) else None, "error": {"code": -32600, "message": "Invalid request"}}
-        rid = req.get("id")
-        try:
-            result = table(req["method"], req.get("params", []))
-            return {"jsonrpc": "2.0", "id": rid, "result": result}
-        except RPCError as e:
-            err = {"code": e.code, "message": e.message}
-            if e.data is not None:
-                err["data"] = e.data
-            return {"jsonrpc": "2.0", "id": rid, "error": err}
-        except Exception as e:  # noqa: BLE001 - answer, never die
-            return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32603, "message": f"Internal error: {type(e).__name__}: {e}"}}
+        return answer(req.get("id"), lambda: table(req["method"], req.get("params", [])))
 
     async def _body(self, request):
         try:
