@@ -28,7 +28,7 @@ import Testing
         let executor: SolanaExecutor
     }
 
-    func world(slotMillis: Int = 100, _ configure: (inout SolanaExecutor.Configuration) -> Void = { _ in }) throws -> World {
+    func world(slotMillis: Int = 200, _ configure: (inout SolanaExecutor.Configuration) -> Void = { _ in }) throws -> World {
         let cluster = try SolanaStandIn(slotMillis: slotMillis, fund: [wallet.publicKey.base58: 20_000_000_000], tokens: [wallet.publicKey.base58: ["SOL": 40_000_000_000]])
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let sol = try PublicKey(base58: try #require(cluster.market["mints"]?["SOL"]?["mint"]?.stringValue))
