@@ -55,30 +55,39 @@ extension SolanaExecutor {
         return refusal
     }
 
-    /// Waits for the signature to land (or its bundle to be refused, or `maxWait`): landed, its
-    /// realized profit from the landed transaction's balances; else pending (the blockhash decides at the next start).
+    /// Waits for the signature to land (or its blockhash to expire unseen, or `maxWait`): landed,
+    /// its realized profit from the landed transaction's balances; dropped once it cannot land any
+    /// more; else pending (the blockhash decides at the next start).
     func follow(_ o: Opportunity, _ record: SolanaTradeRecord, mint: PublicKey) async -> Result<Trade, Refusal> {
         let deadline = ContinuousClock.now + configuration.maxWait
         while ContinuousClock.now < deadline, !Task.isCancelled {
-            if let status = (try? await rpc.statuses([record.signature]))?.first ?? nil, status.confirmation >= .confirmed {
-                return await landed(o, record, mint: mint)
+            switch await fate(record) {
+            case .landed: return await landed(o, record, mint: mint)
+            case .expired:
+                // Why, for the journal: the engine's word on the bundle, when it has one.
+                if !record.bundle.isEmpty, let jito, let state = (try? await jito.inflightStatuses([record.bundle]))?.first?.state,
+                   state == .failed || state == .invalid {
+                    return .failure(settle(record, .dropped, Refusal("inclusion", "bundleFailed", "bundle \(record.bundle): \(state.rawValue)")))
+                }
+                return .failure(settle(record, .dropped, Refusal("inclusion", "expired", "not landed before block height \(record.lastValidBlockHeight)")))
+            case .open: await sleep(configuration.poll)
             }
-            if !record.bundle.isEmpty, let jito, let state = (try? await jito.inflightStatuses([record.bundle]))?.first?.state,
-               state == .failed || state == .invalid {
-                // The engine dropped the bundle; only the blockhash's expiry says the transaction cannot land.
-                if await expired(record) { return .failure(settle(record, .dropped, Refusal("inclusion", "bundleFailed", "bundle \(record.bundle): \(state.rawValue)"))) }
-            }
-            if await expired(record) { return .failure(settle(record, .dropped, Refusal("inclusion", "expired", "not landed before block height \(record.lastValidBlockHeight)"))) }
-            await sleep(configuration.poll)
         }
         return .failure(settle(record, .pending, Refusal("inclusion", "pending", record.signature)))
     }
 
-    func expired(_ r: SolanaTradeRecord) async -> Bool {
-        guard let height = try? await rpc.blockHeight() else { return false }
-        guard height > r.lastValidBlockHeight else { return false }
-        // Past its last valid height: one more look, since it may have landed just before.
-        return ((try? await rpc.statuses([r.signature]))?.first ?? nil) == nil
+    enum Fate { case landed, expired, open }
+
+    /// One look at a signature: the block height first, then its status. A transaction cannot
+    /// land past its last valid height, so no status read after a height beyond it means it never
+    /// will (read the other way round, a landing between the two reads would be missed). A read
+    /// that fails says nothing.
+    func fate(_ r: SolanaTradeRecord) async -> Fate {
+        let height = try? await rpc.blockHeight()
+        guard let statuses = try? await rpc.statuses([r.signature]) else { return .open }
+        if let status = statuses.first ?? nil { return status.confirmation >= .confirmed ? .landed : .open }
+        guard let height, height > r.lastValidBlockHeight else { return .open }
+        return .expired
     }
 
     func sleep(_ d: Duration) async { try? await Task.sleep(for: d) }
@@ -111,8 +120,8 @@ extension SolanaExecutor {
     public func recover() async -> Int {
         var open = 0
         for r in (try? journal.solanaTrades(open: true)) ?? [] where r.chainID == chainID {
-            if let status = (try? await rpc.statuses([r.signature]))?.first ?? nil, status.confirmation >= .confirmed,
-               let tx = try? await rpc.transaction(r.signature), let before = tx.preBalances.first, let after = tx.postBalances.first {
+            let seen = await fate(r)
+            if seen == .landed, let tx = try? await rpc.transaction(r.signature), let before = tx.preBalances.first, let after = tx.postBalances.first {
                 var s = r
                 let mint = (try? journal.opportunityAsset(r.opportunity)).flatMap { try? PublicKey(base58: $0) }
                 let tokens = mint.map { Int128(tx.tokens(of: wallet.publicKey, mint: $0, pre: false)) - Int128(tx.tokens(of: wallet.publicKey, mint: $0, pre: true)) } ?? 0
@@ -120,7 +129,7 @@ extension SolanaExecutor {
                 s.realized = Int64(clamping: Int128(after) - Int128(before) + tokens)
                 s.detail = "settled at a start"
                 try? journal.record(solana: s, at: WallClock.nanoseconds())
-            } else if await expired(r) {
+            } else if seen == .expired {
                 _ = settle(r, .dropped, Refusal("inclusion", "expired", "not landed before block height \(r.lastValidBlockHeight) (settled at a start)"))
             } else {
                 open += 1

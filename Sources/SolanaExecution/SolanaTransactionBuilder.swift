@@ -76,7 +76,9 @@ public enum SolanaTransactionBuilder {
     }
 
     /// The fee in lamports: 5,000 a signature plus ceil(limit × price / 10^6).
+    /// (Saturating: a price past 64 bits of lamports is `UInt64.max`, which no profit clears.)
     public static func fee(signatures: Int, limit: UInt32, price: UInt64) -> UInt64 {
-        UInt64(signatures) * 5_000 + (ComputeBudget.priorityFee(limit: limit, price: price) ?? .max)
+        let (sum, overflow) = (UInt64(signatures) * 5_000).addingReportingOverflow(ComputeBudget.priorityFee(limit: limit, price: price) ?? .max)
+        return overflow ? .max : sum
     }
 }

@@ -53,6 +53,7 @@ struct BuilderRiskTests {
         #expect(SolanaTransactionBuilder.unitPrice(recent: [0, 0], cap: 30) == 1)
         // 5,000 a signature + ceil(200,000 × 1,001 / 10^6) = 201.
         #expect(SolanaTransactionBuilder.fee(signatures: 1, limit: 200_000, price: 1_001) == 5_201)
+        #expect(SolanaTransactionBuilder.fee(signatures: 1, limit: 1_400_000, price: .max) == .max)  // saturates, never traps
     }
 
     @Test func riskGatesAtTheirBoundaries() {
