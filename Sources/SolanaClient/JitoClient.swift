@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import EVMCodec
 import Foundation
 import JSONRPC
@@ -130,19 +129,13 @@ extension JitoClient {
 
     /// The tip floor from `url` (the public endpoint, or a stand-in's).
     public static func tipFloor(_ url: String = tipFloorURL, timeout: Duration = .seconds(5)) async throws(RPCError) -> TipFloor {
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        let bytes: [UInt8]
+        let status: UInt, bytes: [UInt8]
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout.components.seconds * 1000)))
-            guard response.status.code == 200 else { throw RPCError(.transport, "\(url): HTTP \(response.status.code)") }
-            var body = try await response.body.collect(upTo: 1 << 20)
-            bytes = body.readBytes(length: body.readableBytes) ?? []
-        } catch let e as RPCError {
-            throw e
+            (status, bytes) = try await HTTPFetch.fetch(url, timeout: timeout, maxBytes: 1 << 20)
         } catch {
             throw RPCError(.transport, "\(url): \(error)")
         }
+        guard status == 200 else { throw RPCError(.transport, "\(url): HTTP \(status)") }
         guard let v = try? JSONValue.parse(bytes) else { throw RPCError(.malformedResponse, "tip_floor: not JSON") }
         return try TipFloor(json: v)
     }

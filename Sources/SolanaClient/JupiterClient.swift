@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import EVMCodec
 import Foundation
-import NIOCore
 import SolanaPrimitives
 
 /// Why a Jupiter call failed.
@@ -131,7 +130,8 @@ public struct RateBucket: Sendable {
 
 /// Jupiter's swap API in the `/swap/v1` shapes (`lite-api.jup.ag/swap/v1`, `api.jup.ag/swap/v1`
 /// with `x-api-key`, or the stand-in): quotes and swap instructions, within a token bucket per
-/// plan (a call with no token is refused here, never sent).
+/// plan (a call with no token is refused here, never sent). An expired quote is
+/// `JupiterError.quoteExpired`; the Solana executor quotes its whole route again.
 public actor JupiterClient {
     public let base: String
     let apiKey: String?
@@ -168,42 +168,13 @@ public actor JupiterClient {
         return try JupiterInstructions(json: try await request("/swap-instructions", body: .object(fields)))
     }
 
-    /// A quote and its instructions; a quote that expired before it was built is quoted again
-    /// with `slippageStepBps` more room, at most `attempts` times and never past `maxSlippageBps`.
-    public func route(input: PublicKey, output: PublicKey, amount: UInt64, slippageBps: UInt16, user: PublicKey, slippageStepBps: UInt16 = 25,
-                      maxSlippageBps: UInt16 = 300, attempts: Int = 3) async throws(JupiterError) -> (JupiterQuote, JupiterInstructions) {
-        var slippage = slippageBps
-        var last = JupiterError(.quoteExpired, "no attempt")
-        for _ in 0..<max(1, attempts) {
-            let q = try await quote(input: input, output: output, amount: amount, slippageBps: slippage)
-            do {
-                return (q, try await swapInstructions(q, user: user))
-            } catch let e where e.kind == .quoteExpired {
-                last = e
-                guard slippage < maxSlippageBps else { break }
-                slippage = min(maxSlippageBps, slippage + slippageStepBps)
-            }
-        }
-        throw last
-    }
-
     func request(_ path: String, body: JSONValue?) async throws(JupiterError) -> JSONValue {
         guard bucket.take(now: .now) else { throw JupiterError(.rateLimited, "the plan's rate is spent (\(bucket.perSecond)/s)") }
         calls += 1
-        var r = HTTPClientRequest(url: base + path)
-        if let apiKey { r.headers.add(name: "x-api-key", value: apiKey) }
-        if let body {
-            r.method = .POST
-            r.headers.add(name: "Content-Type", value: "application/json")
-            r.body = .bytes(ByteBuffer(bytes: Array(body.text.utf8)))
-        }
-        let status: UInt
-        var bytes: [UInt8]
+        let status: UInt, bytes: [UInt8]
         do {
-            let response = try await client.execute(r, timeout: .milliseconds(Int64(timeout.components.seconds * 1000)))
-            status = response.status.code
-            var buffer = try await response.body.collect(upTo: 8 << 20)
-            bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+            (status, bytes) = try await HTTPFetch.fetch(base + path, headers: apiKey.map { [("x-api-key", $0)] } ?? [], json: body, timeout: timeout,
+                                                        maxBytes: 8 << 20, client: client)
         } catch {
             throw JupiterError(.unavailable, "\(path): \(error)")
         }
