@@ -143,6 +143,7 @@ class Outcome:
     writable: list = field(default_factory=list)
     meta: dict = field(default_factory=dict)  # getTransaction's balances, once committed
     raw: bytes = b""
+    post: dict | None = None  # every account it touched, after it (on success), for simulations
 
 
 class Bank:
@@ -265,9 +266,9 @@ class Bank:
                 logs.append(f"Program {program} consumed {used} of {limit - units + used} compute units")
                 logs.append(f"Program {program} success")
             for k, a in work.items():
-                if a.lamports < 0:
-                    raise TxError("InsufficientFundsForRent")
-                if a.owner == SYSTEM and not a.data and 0 < a.lamports < rent_exempt(0) and k in self.accounts and a.lamports != self.accounts[k].lamports:
+                # A system account whose balance changed must end empty or rent-exempt (a new one too).
+                before = self.accounts[k].lamports if k in self.accounts else 0
+                if a.owner == SYSTEM and not a.data and a.lamports != before and 0 < a.lamports < rent_exempt(0):
                     raise TxError({"InsufficientFundsForRent": {"account_index": keys.index(k)}})
         except TxError as e:
             err, logs = e.err, logs + [f"Program failed: {e.err}"]

@@ -71,7 +71,9 @@ def random_instructions(rng, users, payer):
         kind = rng.randrange(3)  # (this LiteSVM build has no Associated Token Account program: its create is tested apart)
         other = rng.choice(users)
         if kind == 0:
-            ixs.append(transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=other.pubkey(), lamports=rng.choice([1, 10**6, 10**9, 10**12]))))
+            # Sometimes to a key no one funded: below the rent-exempt minimum the runtime refuses it.
+            to = other.pubkey() if rng.random() < 0.8 else Keypair.from_seed(bytes([rng.randrange(256)]) * 32).pubkey()
+            ixs.append(transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=rng.choice([1, 10**6, 10**9, 10**12]))))
         elif kind == 1:
             mint, dec = rng.choice([(MINT, 6), (WSOL, 9)])
             amount = rng.choice([0, 1, 10**5, 10**8, 10**10])

@@ -190,7 +190,7 @@ def test_a_landed_transaction_reads_back_with_its_balances_before_and_after(stan
     rpc = standin["rpc"]
     h = post(rpc, "getLatestBlockhash")["result"]["value"]["blockhash"]
     to = Keypair().pubkey()
-    tx = signed([transfer(TransferParams(from_pubkey=PAYER.pubkey(), to_pubkey=to, lamports=4_321))], h)
+    tx = signed([transfer(TransferParams(from_pubkey=PAYER.pubkey(), to_pubkey=to, lamports=1_004_321))], h)
     sig = post(rpc, "sendTransaction", [b64(tx), {"encoding": "base64"}])["result"]
     wait_status(rpc, sig)
     got = post(rpc, "getTransaction", [sig, {"encoding": "base64", "maxSupportedTransactionVersion": 0}])["result"]
@@ -198,6 +198,9 @@ def test_a_landed_transaction_reads_back_with_its_balances_before_and_after(stan
     assert base64.b64decode(got["transaction"][0]) == bytes(tx) and meta["err"] is None and meta["fee"] == 5_000
     keys = [str(k) for k in tx.message.account_keys]
     payer, dest = keys.index(str(PAYER.pubkey())), keys.index(str(to))
-    assert meta["preBalances"][payer] - meta["postBalances"][payer] == 4_321 + 5_000
-    assert meta["postBalances"][dest] - meta["preBalances"][dest] == 4_321
+    assert meta["preBalances"][payer] - meta["postBalances"][payer] == 1_004_321 + 5_000
+    assert meta["postBalances"][dest] - meta["preBalances"][dest] == 1_004_321
+    # A new account left below the rent-exempt minimum is refused, as the runtime refuses it.
+    poor = signed([transfer(TransferParams(from_pubkey=PAYER.pubkey(), to_pubkey=Keypair().pubkey(), lamports=4_321))], h)
+    assert "InsufficientFundsForRent" in json.dumps(post(rpc, "sendTransaction", [b64(poor), {"encoding": "base64"}])["error"]["data"]["err"])
     assert post(rpc, "getTransaction", ["1" * 88, {"encoding": "base64"}])["result"] is None
