@@ -9,7 +9,8 @@ extension Util {
     struct Solana: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Solana keys and addresses: keygen-address, pda, ata, sign (each with --jsonl for batches).",
-            subcommands: [KeygenAddress.self, PDA.self, ATA.self, Sign.self, SolanaBuildTx.self, SolanaBuildTransfer.self, SolanaDecodeTx.self])
+            subcommands: [KeygenAddress.self, PDA.self, ATA.self, Sign.self, SolanaBuildTx.self, SolanaBuildTransfer.self, SolanaDecodeTx.self,
+                          SolanaQuote.self])
 
         /// Runs `answer` on each line of standard input (one JSON answer or {"error"} per line).
         static func lines(_ answer: (String) throws -> JSONValue) {

@@ -1,0 +1,155 @@
+/// An Orca Whirlpool (concentrated liquidity, Q64.64) with the tick arrays we hold, quoted as the
+/// program swaps: at most three consecutive tick arrays from the one holding the current tick, the
+/// fee taken from each step's input, liquidity changed at every initialized tick crossed. A swap
+/// that would need a tick array we do not hold (or past the three a swap may pass) is refused, as
+/// the program refuses it.
+///
+/// Fixed-fee pools only: a pool on an adaptive fee tier is refused by the decoder (its fee moves
+/// with an oracle account we do not model).
+public struct WhirlpoolPool: Equatable, Sendable {
+    public static let ticksPerArray: Int32 = 88
+    /// What one swap instruction may pass through.
+    public static let maxSwapArrays = 3
+
+    /// One tick slot of a tick array.
+    public struct Tick: Equatable, Sendable {
+        public var initialized: Bool
+        public var liquidityNet: Int128
+        public init(initialized: Bool, liquidityNet: Int128) {
+            self.initialized = initialized
+            self.liquidityNet = liquidityNet
+        }
+        public static let empty = Tick(initialized: false, liquidityNet: 0)
+    }
+
+    public var sqrtPrice: UInt128
+    public var tickCurrent: Int32
+    public var liquidity: UInt128
+    public var tickSpacing: UInt16
+    /// Millionths of the input (the account's hundredths of a basis point).
+    public var feeRate: UInt16
+    /// Tick arrays by start index, each `ticksPerArray` slots.
+    public var tickArrays: [Int32: [Tick]]
+
+    public init(sqrtPrice: UInt128, tickCurrent: Int32, liquidity: UInt128, tickSpacing: UInt16, feeRate: UInt16,
+                tickArrays: [Int32: [Tick]] = [:]) throws(AMMError) {
+        guard tickSpacing > 0 else { throw AMMError(.invalidState, "tick spacing 0") }
+        guard (WhirlpoolMath.minSqrtPrice...WhirlpoolMath.maxSqrtPrice).contains(sqrtPrice) else {
+            throw AMMError(.invalidState, "sqrt price \(sqrtPrice) out of bounds")
+        }
+        guard (WhirlpoolMath.minTick...WhirlpoolMath.maxTick).contains(tickCurrent) else {
+            throw AMMError(.invalidState, "tick \(tickCurrent) out of range")
+        }
+        guard UInt64(feeRate) < WhirlpoolMath.feeRateDenominator else { throw AMMError(.invalidState, "fee rate \(feeRate)") }
+        guard tickArrays.values.allSatisfy({ $0.count == Int(Self.ticksPerArray) }) else {
+            throw AMMError(.invalidState, "a tick array without \(Self.ticksPerArray) ticks")
+        }
+        self.sqrtPrice = sqrtPrice
+        self.tickCurrent = tickCurrent
+        self.liquidity = liquidity
+        self.tickSpacing = tickSpacing
+        self.feeRate = feeRate
+        self.tickArrays = tickArrays
+    }
+
+    /// The start index of the tick array holding `tick`.
+    public static func arrayStart(_ tick: Int32, tickSpacing: UInt16) -> Int32 {
+        let width = Int64(ticksPerArray) * Int64(tickSpacing)
+        let t = Int64(tick)
+        let floor = t >= 0 ? t / width : -((-t + width - 1) / width)
+        return Int32(floor * width)
+    }
+
+    /// The outcome of an exact-input swap: what goes in and out, and the pool's state after it.
+    public struct Swap: Equatable, Sendable {
+        public var amountIn: UInt64
+        public var amountOut: UInt64
+        public var fee: UInt64
+        public var sqrtPrice: UInt128
+        public var tickCurrent: Int32
+        public var liquidity: UInt128
+    }
+
+    /// An exact-input swap of `amount` (`aToB`: token A in, price down). The whole amount must be
+    /// used: a swap that reaches its price limit or the held tick arrays with input left is refused.
+    public func swap(amount: UInt64, aToB: Bool) throws(AMMError) -> Swap {
+        guard amount > 0 else { throw AMMError(.invalidAmount, "zero input") }
+        let limit = aToB ? WhirlpoolMath.minSqrtPrice : WhirlpoolMath.maxSqrtPrice
+        let sequence = try tickSequence(aToB: aToB)
+        var remaining = amount, out: UInt64 = 0, fees: UInt64 = 0
+        var price = sqrtPrice, tick = tickCurrent, l = liquidity
+        var cursor = 0
+        while remaining > 0 && price != limit {
+            // The next initialized tick (or the sequence's end) in the swap's direction.
+            while cursor < sequence.count && !(aToB ? sequence[cursor].index <= tick : sequence[cursor].index > tick) { cursor += 1 }
+            guard cursor < sequence.count else { throw AMMError(.insufficientLiquidity, "the swap needs a tick array past those held") }
+            let next = sequence[cursor]
+            let nextPrice = WhirlpoolMath.sqrtPrice(tick: next.index)
+            let target = aToB ? max(nextPrice, limit) : min(nextPrice, limit)
+            let step = try WhirlpoolMath.step(remaining: remaining, feeRate: UInt32(feeRate), liquidity: l, current: price,
+                                              target: target, exactInput: true, aToB: aToB)
+            remaining -= step.amountIn + step.fee
+            let (sum, overflow) = out.addingReportingOverflow(step.amountOut)
+            guard !overflow else { throw AMMError(.overflow, "the output passes u64") }
+            out = sum
+            fees += step.fee
+            if step.nextSqrtPrice == nextPrice {
+                if next.initialized {
+                    let net = aToB ? -next.liquidityNet : next.liquidityNet
+                    let updated = Int128(l) + net
+                    guard updated >= 0, l <= UInt128(Int128.max) else { throw AMMError(.invalidState, "liquidity below zero at tick \(next.index)") }
+                    l = UInt128(updated)
+                }
+                tick = aToB ? next.index - 1 : next.index
+                cursor += aToB ? 1 : 0
+            } else if step.nextSqrtPrice != price {
+                tick = WhirlpoolMath.tick(sqrtPrice: step.nextSqrtPrice)
+            }
+            price = step.nextSqrtPrice
+        }
+        guard remaining == 0 else { throw AMMError(.insufficientLiquidity, "the swap reaches the price limit with \(remaining) left") }
+        guard out > 0 else { throw AMMError(.insufficientLiquidity, "output rounds to zero") }
+        return Swap(amountIn: amount, amountOut: out, fee: fees, sqrtPrice: price, tickCurrent: tick, liquidity: l)
+    }
+
+    /// The pool after an exact-input swap.
+    public func applying(_ swap: Swap) -> WhirlpoolPool {
+        var p = self
+        p.sqrtPrice = swap.sqrtPrice
+        p.tickCurrent = swap.tickCurrent
+        p.liquidity = swap.liquidity
+        return p
+    }
+
+    struct SequenceTick {
+        var index: Int32
+        var initialized: Bool
+        var liquidityNet: Int128
+    }
+
+    /// The initialized ticks of up to three consecutive held arrays in the swap's direction, then
+    /// the last array's end as a boundary the swap may reach but not pass.
+    func tickSequence(aToB: Bool) throws(AMMError) -> [SequenceTick] {
+        let spacing = Int32(tickSpacing), width = Self.ticksPerArray * spacing
+        // Price up starts in the array holding the next tick up, as the program shifts it.
+        var start = Self.arrayStart(aToB ? tickCurrent : tickCurrent + spacing, tickSpacing: tickSpacing)
+        var out: [SequenceTick] = []
+        var held = 0
+        var lastStart = start
+        while held < Self.maxSwapArrays, let ticks = tickArrays[start] {
+            let slots = aToB ? Array((0..<Int(Self.ticksPerArray)).reversed()) : Array(0..<Int(Self.ticksPerArray))
+            for i in slots where ticks[i].initialized {
+                out.append(SequenceTick(index: start + Int32(i) * spacing, initialized: true, liquidityNet: ticks[i].liquidityNet))
+            }
+            lastStart = start
+            held += 1
+            start += aToB ? -width : width
+        }
+        guard held > 0 else { throw AMMError(.insufficientLiquidity, "no tick array holds tick \(tickCurrent)") }
+        let boundary = aToB ? max(lastStart, WhirlpoolMath.minTick) : min(lastStart + width - 1, WhirlpoolMath.maxTick)
+        if out.last?.index != boundary {
+            out.append(SequenceTick(index: boundary, initialized: false, liquidityNet: 0))
+        }
+        return out
+    }
+}

@@ -1,0 +1,73 @@
+import AMMMath
+import ArgumentParser
+import EVMCodec
+import Foundation
+import SolanaPrimitives
+import SolanaVenues
+
+extension Util {
+    /// `arbiter util solana quote`: decodes a venue's accounts (base64, as `getAccountInfo` returns
+    /// them) and quotes an exact-input swap on them, as detection does.
+    struct SolanaQuote: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "quote",
+            abstract: "Quote an exact-input swap on a Solana pool's accounts (Raydium AMM v4, Orca Whirlpool, Meteora DLMM).",
+            discussion: """
+                The argument (or, with --jsonl, each line of standard input) is JSON:
+                  {"venue": "raydium", "pool": b64, "coinVault": b64, "pcVault": b64, "amount": "…", "coinToPc": true}
+                  {"venue": "whirlpool", "pool": b64, "tickArrays": [b64, …], "amount": "…", "aToB": true}
+                  {"venue": "dlmm", "address": base58, "pool": b64, "binArrays": [b64, …], "amount": "…", "swapForY": true, "timestamp": n}
+                The answer is {"amountOut": "…"} (with the pool's price and tick after, for Whirlpool and DLMM) or {"error": "…"}.
+                """)
+        @Argument var request: String?
+        @Flag(name: .long, help: "One request per line of standard input.") var jsonl = false
+
+        func run() throws {
+            if jsonl { return Solana.lines { try Self.answer(try JSONValue.parse(Array($0.utf8))) } }
+            guard let request else { throw CLIError("quote needs a JSON request (or --jsonl)") }
+            Output.line(try Self.answer(try JSONValue.parse(Array(request.utf8))).text)
+        }
+
+        static func answer(_ v: JSONValue) throws -> JSONValue {
+            func bytes(_ name: String) throws -> [UInt8] {
+                guard let t = v[name]?.stringValue, let d = Data(base64Encoded: t) else { throw CLIError("\(name): base64 account data") }
+                return Array(d)
+            }
+            func list(_ name: String) throws -> [[UInt8]] {
+                guard let a = v[name]?.arrayValue else { throw CLIError("\(name): a list of base64 account data") }
+                return try a.map {
+                    guard let t = $0.stringValue, let d = Data(base64Encoded: t) else { throw CLIError("\(name): base64 account data") }
+                    return Array(d)
+                }
+            }
+            func flag(_ name: String) throws -> Bool {
+                guard case .bool(let b)? = v[name] else { throw CLIError("\(name): true or false") }
+                return b
+            }
+            guard let text = v["amount"]?.stringValue, let amount = UInt64(text) else { throw CLIError("amount: a u64 as a decimal string") }
+            switch v["venue"]?.stringValue {
+            case "raydium":
+                let info = try RaydiumAMMAccount(data: try bytes("pool"))
+                let pool = try info.pool(coinVault: try SPLTokenAccount(data: try bytes("coinVault")), pcVault: try SPLTokenAccount(data: try bytes("pcVault")))
+                return .object([("amountOut", .string(String(try pool.amountOut(amountIn: amount, coinToPc: try flag("coinToPc")))))])
+            case "whirlpool":
+                let pool = try WhirlpoolAccount(data: try bytes("pool")).pool(tickArrays: try list("tickArrays").map { try WhirlpoolTickArray(data: $0) })
+                let s = try pool.swap(amount: amount, aToB: try flag("aToB"))
+                return .object([("amountOut", .string(String(s.amountOut))), ("fee", .string(String(s.fee))),
+                                ("sqrtPrice", .string(String(s.sqrtPrice))), ("tick", .number(String(s.tickCurrent)))])
+            case "dlmm":
+                guard let address = v["address"]?.stringValue else { throw CLIError("address: the pair's base58 address") }
+                guard let ts = v["timestamp"]?.stringValue.flatMap({ Int64($0) }) ?? v["timestamp"].flatMap({ Int64($0.text) }) else {
+                    throw CLIError("timestamp: the cluster's unix time")
+                }
+                let pair = try DLMMPairAccount(data: try bytes("pool"))
+                let pool = try pair.pool(address: try Solana.key(address, "address"), binArrays: try list("binArrays").map { try DLMMBinArray(data: $0) })
+                let s = try pool.swap(amount: amount, swapForY: try flag("swapForY"), timestamp: ts)
+                return .object([("amountOut", .string(String(s.amountOut))), ("binsCrossed", .number(String(s.binsCrossed))),
+                                ("activeId", .number(String(s.after.activeID)))])
+            default:
+                throw CLIError("venue: raydium, whirlpool or dlmm")
+            }
+        }
+    }
+}
