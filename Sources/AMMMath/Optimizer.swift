@@ -48,7 +48,12 @@ public enum Optimizer {
         var estimate = ((A * B / (1 + r)).squareRoot() - B) / C
         var quoter = PathQuoter(path)
         let allV2 = path.hops.allSatisfy { if case .uniswapV2 = $0.pool { true } else { false } }
-        let modelled = path.hops.allSatisfy { if case .curve = $0.pool { false } else if case .solidly = $0.pool { false } else { true } }
+        let modelled = path.hops.allSatisfy {
+            switch $0.pool {
+            case .uniswapV2, .uniswapV3: true
+            case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM: false
+            }
+        }
         var trusted = allV2
         if !allV2, modelled, let e = newton(&quoter, start: estimate, cap: cap, rate: r) {
             estimate = e

@@ -64,6 +64,8 @@ extension Pool {
             return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
         case .solidly(let p):
             return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
+        case .raydiumAMM, .whirlpool, .meteoraDLMM:
+            return try leastInput(paying: amountOut, below: UInt256(UInt64.max)) { x throws(AMMError) in try self.amountOut(x, zeroForOne: zeroForOne) }
         }
     }
 
@@ -99,6 +101,20 @@ extension Pool {
             if !p.stable { return (rIn.doubleValue, rOut.doubleValue, 1 - Double(p.feePips) / 1e6) }
             // A stable pair is locally far flatter than x·y.
             return Self.probed(rIn, depth: 50) { x throws(AMMError) in try p.amountOut(amountIn: x, zeroForOne: zeroForOne) }
+        case .raydiumAMM(let p):
+            let (rIn, rOut) = zeroForOne ? (p.coinReserve, p.pcReserve) : (p.pcReserve, p.coinReserve)
+            return (Double(rIn), Double(rOut), 1 - Double(p.swapFeeNumerator) / Double(p.swapFeeDenominator))
+        case .whirlpool(let p):
+            // Within its range, a V2 pair with virtual reserves L/√P and L·√P (Q64.64 here).
+            let s = Double(p.sqrtPrice) / 18_446_744_073_709_551_616.0
+            let l = Double(p.liquidity)
+            let (a, b) = (l / s, l * s)
+            let gamma = 1 - Double(p.feeRate) / 1e6
+            return zeroForOne ? (a, b, gamma) : (b, a, gamma)
+        case .meteoraDLMM(let p, let t):
+            // Bins are flat: a pair as deep as what the held bins on the swap's side can pay.
+            let rIn = UInt256(UInt64(min(p.inputDepth(swapForY: zeroForOne), 1.8e19)))
+            return Self.probed(rIn, depth: 1) { x throws(AMMError) in UInt256(try p.swap(amount: try Self.u64(x), swapForY: zeroForOne, timestamp: t).amountOut) }
         }
     }
 }

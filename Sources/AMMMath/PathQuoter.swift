@@ -34,7 +34,7 @@ public struct PathQuoter: Sendable {
             switch hop.pool {
             case .uniswapV2(let p): slots.append(.v2(v2.count)); v2.append(p)
             case .uniswapV3(let p): slots.append(.v3(v3.count)); v3.append(p)
-            case .curve, .solidly: slots.append(.other)
+            case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM: slots.append(.other)
             }
         }
         self.slots = slots

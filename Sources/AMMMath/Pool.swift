@@ -9,6 +9,12 @@ public enum Pool: Equatable, Sendable {
     case curve(CurvePool)
     /// Solidly-family volatile or stable pair.
     case solidly(SolidlyPool)
+    /// Raydium AMM v4 (token0 = coin, token1 = pc).
+    case raydiumAMM(RaydiumAMMPool)
+    /// Orca Whirlpool (token0 = A, token1 = B).
+    case whirlpool(WhirlpoolPool)
+    /// Meteora DLMM (token0 = X, token1 = Y), quoted at the cluster time `timestamp`.
+    case meteoraDLMM(DLMMPool, timestamp: Int64)
 
     /// The outcome of a quote. For concentrated liquidity, the state after the swap too.
     public struct Quote: Equatable, Sendable {
@@ -29,7 +35,7 @@ public enum Pool: Equatable, Sendable {
         case .uniswapV3(let p):
             let r = try p.swap(zeroForOne: zeroForOne, amount: amount, exactOutput: exactOutput, sqrtPriceLimitX96: sqrtPriceLimitX96)
             return Quote(amountIn: r.amountIn, amountOut: r.amountOut, v3After: r)
-        case .curve, .solidly:
+        case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM:
             // No exact-output method on these pools: the least input that pays, and what it pays.
             let input = exactOutput ? try amountIn(amount, zeroForOne: zeroForOne) : amount
             return Quote(amountIn: input, amountOut: try amountOut(input, zeroForOne: zeroForOne), v3After: nil)
@@ -52,7 +58,20 @@ public enum Pool: Equatable, Sendable {
             return try p.amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
         case .solidly(let p):
             return try p.amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
+        case .raydiumAMM(let p):
+            return UInt256(try p.amountOut(amountIn: try Self.u64(amountIn), coinToPc: zeroForOne))
+        case .whirlpool(let p):
+            return UInt256(try p.swap(amount: try Self.u64(amountIn), aToB: zeroForOne).amountOut)
+        case .meteoraDLMM(let p, let t):
+            return UInt256(try p.swap(amount: try Self.u64(amountIn), swapForY: zeroForOne, timestamp: t).amountOut)
         }
+    }
+
+    /// Solana amounts are u64: a larger input is refused, as the program would refuse it.
+    @inlinable
+    static func u64(_ x: UInt256) throws(AMMError) -> UInt64 {
+        guard x.w1 | x.w2 | x.w3 == 0 else { throw AMMError(.invalidAmount, "\(x) passes u64") }
+        return x.w0
     }
 
     /// The pool after swapping `amountIn` (exact input).
@@ -67,6 +86,13 @@ public enum Pool: Equatable, Sendable {
             return .curve(try p.applying(amountIn: amountIn, zeroForOne: zeroForOne))
         case .solidly(let p):
             return .solidly(try p.applying(amountIn: amountIn, zeroForOne: zeroForOne))
+        case .raydiumAMM(let p):
+            let x = try Self.u64(amountIn)
+            return .raydiumAMM(try p.applying(amountIn: x, amountOut: try p.amountOut(amountIn: x, coinToPc: zeroForOne), coinToPc: zeroForOne))
+        case .whirlpool(let p):
+            return .whirlpool(p.applying(try p.swap(amount: try Self.u64(amountIn), aToB: zeroForOne)))
+        case .meteoraDLMM(let p, let t):
+            return .meteoraDLMM(try p.swap(amount: try Self.u64(amountIn), swapForY: zeroForOne, timestamp: t).after, timestamp: t)
         }
     }
 }
@@ -84,6 +110,13 @@ extension Pool {
             return p.reserve0.isZero ? 0 : p.reserve1.doubleValue / p.reserve0.doubleValue
         case .curve(let p):
             return p.balances.0.isZero ? 0 : p.balances.1.doubleValue / p.balances.0.doubleValue
+        case .raydiumAMM(let p):
+            return p.coinReserve == 0 ? 0 : Double(p.pcReserve) / Double(p.coinReserve)
+        case .whirlpool(let p):
+            let s = Double(p.sqrtPrice) / 18_446_744_073_709_551_616.0
+            return s * s
+        case .meteoraDLMM(let p, _):
+            return p.spotPrice
         }
     }
 }

@@ -413,6 +413,9 @@ extension Pool {
         case .solidly(let p): p.reserve0.isZero ? nil : (p.reserve1, p.reserve0)
         case .curve(let p): p.balances.0.isZero ? nil : (p.balances.1, p.balances.0)
         case .uniswapV3(let p): UInt256.mulDiv(p.sqrtPriceX96, p.sqrtPriceX96, UInt256.one << 64).map { ($0, UInt256.one << 128) }
+        case .raydiumAMM(let p): p.coinReserve == 0 ? nil : (UInt256(p.pcReserve), UInt256(p.coinReserve))
+        case .whirlpool(let p): (WhirlpoolMath.wide(p.sqrtPrice, p.sqrtPrice), UInt256.one << 128)
+        case .meteoraDLMM(let p, _): p.bins[p.activeID].map { (UInt256($0.price), UInt256.one << 64) }
         }
     }
 }

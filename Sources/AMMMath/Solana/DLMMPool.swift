@@ -165,6 +165,22 @@ public struct DLMMPool: Equatable, Sendable {
         return Swap(amountIn: amount, amountOut: UInt64(out), binsCrossed: crossed, after: after)
     }
 
+    /// Token Y per token X at the active bin, in raw units (display and screening only).
+    public var spotPrice: Double {
+        guard let b = bins[activeID] else { return 0 }
+        return Double(b.price) / 18_446_744_073_709_551_616.0
+    }
+
+    /// About how much input the held bins on the swap's side can take (estimates only).
+    public func inputDepth(swapForY: Bool) -> Double {
+        var total = 0.0
+        for (id, b) in bins where swapForY ? id <= activeID : id >= activeID {
+            let price = Double(b.price) / 18_446_744_073_709_551_616.0
+            total += swapForY ? Double(b.amountY) / max(price, 1e-30) : Double(b.amountX) * price
+        }
+        return total
+    }
+
     // MARK: fees
 
     /// The fee rate over 10⁹ at the current volatility.

@@ -214,7 +214,7 @@ public enum WhirlpoolMath {
     }
 
     @inline(__always)
-    static func wide(_ a: UInt128, _ b: UInt128) -> UInt256 {
+    public static func wide(_ a: UInt128, _ b: UInt128) -> UInt256 {
         let (high, low) = a.multipliedFullWidth(by: b)
         return UInt256(limbs: UInt64(truncatingIfNeeded: low), UInt64(truncatingIfNeeded: low >> 64),
                        UInt64(truncatingIfNeeded: high), UInt64(truncatingIfNeeded: high >> 64))
