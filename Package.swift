@@ -46,6 +46,7 @@ let package = Package(
         .target(name: "AMMMath", dependencies: ["EVMPrimitives", "EVMCodec"]),
         .target(name: "Opportunities", dependencies: ["EVMPrimitives", "EVMCodec", "SolanaPrimitives"]),
         .target(name: "SolanaVenues", dependencies: ["AMMMath", "SolanaPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SolanaDetection", dependencies: ["SolanaVenues", "AMMMath", "Opportunities", "SolanaPrimitives", "EVMPrimitives"]),
         .target(name: "Signals"),
         .target(
             name: "Registry",
@@ -134,7 +135,7 @@ let package = Package(
             dependencies: [
                 "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath", "MarketState", "MarketWatch", "JSONRPC",
                 "Detection", "Execution", "EthClient", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount", "LabKit", "Signals", "Feeds", "CowProtocol", "SolanaPrimitives",
-                "SolanaClient", "SolanaExecution", "SolanaVenues",
+                "SolanaClient", "SolanaExecution", "SolanaVenues", "SolanaDetection",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -182,7 +183,7 @@ let package = Package(
         .testTarget(name: "SolanaExecutionTests", dependencies: ["SolanaExecution", "SolanaClient", "SolanaPrimitives", "Execution", "Opportunities", "JSONRPC", "EVMCodec",
                                                                "EVMPrimitives", "LabKit", "ArbiterTestKit", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SolanaClientTests", dependencies: ["SolanaClient", "SolanaPrimitives", "JSONRPC", "EVMCodec", "LabKit", "ArbiterTestKit"]),
-        .testTarget(name: "SolanaVenuesTests", dependencies: ["SolanaVenues", "AMMMath", "SolanaPrimitives", "EVMPrimitives"]),
+        .testTarget(name: "SolanaVenuesTests", dependencies: ["SolanaVenues", "SolanaDetection", "AMMMath", "Opportunities", "SolanaPrimitives", "EVMPrimitives"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]

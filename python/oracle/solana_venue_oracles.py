@@ -275,9 +275,10 @@ def bin_array_bytes(index, pair, bins):
 
 def dlmm_price(bin_id, bin_step):
     """(1 + step/10⁴)^id in Q64.64: a bin price of the right size (the quote reads it as stored)."""
-    from fractions import Fraction
-    base = Fraction(10_000 + bin_step, 10_000)
-    return max(1, int((base ** bin_id) * 2 ** 64)) if abs(bin_id) < 2000 else None
+    from decimal import Decimal, localcontext
+    with localcontext() as c:
+        c.prec = 60
+        return max(1, int((Decimal(10_000 + bin_step) / Decimal(10_000)) ** bin_id * (Decimal(2) ** 64)))
 
 
 def dlmm_case(rng, now):

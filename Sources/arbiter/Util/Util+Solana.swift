@@ -10,7 +10,7 @@ extension Util {
         static let configuration = CommandConfiguration(
             abstract: "Solana keys and addresses: keygen-address, pda, ata, sign (each with --jsonl for batches).",
             subcommands: [KeygenAddress.self, PDA.self, ATA.self, Sign.self, SolanaBuildTx.self, SolanaBuildTransfer.self, SolanaDecodeTx.self,
-                          SolanaQuote.self])
+                          SolanaQuote.self, SolanaDetect.self])
 
         /// Runs `answer` on each line of standard input (one JSON answer or {"error"} per line).
         static func lines(_ answer: (String) throws -> JSONValue) {

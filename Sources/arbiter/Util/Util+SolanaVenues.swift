@@ -3,6 +3,7 @@ import ArgumentParser
 import EVMCodec
 import Foundation
 import SolanaPrimitives
+import SolanaDetection
 import SolanaVenues
 
 extension Util {
@@ -68,6 +69,71 @@ extension Util {
             default:
                 throw CLIError("venue: raydium, whirlpool or dlmm")
             }
+        }
+    }
+}
+
+extension Util {
+    /// `arbiter util solana detect`: account writes (with their slots) into a pool book, then the
+    /// cycle detector over the pools they changed: what the Solana detector would publish.
+    struct SolanaDetect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "detect",
+            abstract: "Run the Solana cycle detector over account writes read from standard input (JSON).",
+            discussion: """
+                Input: {"pools": [{"address": base58, "venue": "raydiumAMM"|"whirlpool"|"meteoraDLMM"}],
+                        "writes": [{"key": base58, "slot": n, "data": b64 or null}], "clock": unix seconds,
+                        "start": base58 mint, "minProfit": "…", "maxIn": "…", "costs": "…", "maxHops": 3}
+                Output: {"opportunities": [{"amountIn", "grossProfit", "netProfit", "slot", "legs": [{"pool", "mintIn", "mintOut", "amountOut"}]}],
+                         "counts": {...}, "book": {"applied", "stale", "undecodable", "pools"}, "missing": [base58]}
+                """)
+
+        func run() throws {
+            let v = try JSONValue.parse(Input.standardInput())
+            var book = SolanaPoolBook()
+            if let clock = v["clock"].flatMap({ Int64($0.text) }) { book.clock = clock }
+            for p in v["pools"]?.arrayValue ?? [] {
+                guard let a = p["address"]?.stringValue, let name = p["venue"]?.stringValue, let venue = SolanaPoolBook.Venue(rawValue: name) else {
+                    throw CLIError("pools: each needs an address and a venue (raydiumAMM, whirlpool, meteoraDLMM)")
+                }
+                book.watch(try Solana.key(a, "pool address"), venue: venue)
+            }
+            var changed = Set<PublicKey>(), slot: UInt64 = 0
+            for w in v["writes"]?.arrayValue ?? [] {
+                guard let k = w["key"]?.stringValue, let s = w["slot"].flatMap({ UInt64($0.text) }) else { throw CLIError("writes: each needs a key and a slot") }
+                var data: [UInt8]? = nil
+                if let t = w["data"]?.stringValue {
+                    guard let d = Data(base64Encoded: t) else { throw CLIError("writes: data is base64") }
+                    data = Array(d)
+                }
+                changed.formUnion(book.apply(try Solana.key(k, "write key"), slot: s, data: data))
+                slot = max(slot, s)
+            }
+            func u64(_ name: String) throws -> UInt64 {
+                guard let t = v[name]?.stringValue, let x = UInt64(t) else { throw CLIError("\(name): a u64 as a decimal string") }
+                return x
+            }
+            let start = try Solana.key(v["start"]?.stringValue ?? "", "start mint")
+            let maxHops = v["maxHops"].flatMap { Int($0.text) } ?? 3
+            var detector = SolanaCycleDetector(configuration: .init(starts: [start: .init(minProfit: try u64("minProfit"), maxIn: try u64("maxIn"), costs: try u64("costs"))],
+                                                                    maxHops: maxHops))
+            let found = detector.detect(book, changed: changed.sorted(), slot: slot, now: 0)
+            func key(_ b: [UInt8]) -> JSONValue { .string((try? PublicKey(bytes: b).base58) ?? "?") }
+            let c = detector.counts, b = book.counts
+            Output.line(JSONValue.object([
+                ("opportunities", .array(found.map { o in
+                    .object([("amountIn", .string(o.amountIn.description)), ("grossProfit", .string(o.grossProfit.description)),
+                             ("netProfit", .string(o.netProfit.description)), ("slot", .number(String(o.blockNumber))),
+                             ("legs", .array((o.solana?.legs ?? []).map { l in
+                                 .object([("pool", key(l.pool)), ("mintIn", key(l.mintIn)), ("mintOut", key(l.mintOut)), ("amountOut", .string(String(l.amountOut)))])
+                             }))])
+                })),
+                ("counts", .object([("cycles", .number(String(c.cycles))), ("screenedOut", .number(String(c.screenedOut))), ("sized", .number(String(c.sized))),
+                                    ("belowMinimum", .number(String(c.belowMinimum))), ("published", .number(String(c.published)))])),
+                ("book", .object([("applied", .number(String(b.applied))), ("stale", .number(String(b.stale))), ("undecodable", .number(String(b.undecodable))),
+                                  ("pools", .number(String(book.entries.count)))])),
+                ("missing", .array(book.missing.map { .string($0.base58) })),
+            ]).text)
         }
     }
 }

@@ -1,0 +1,178 @@
+import AMMMath
+import SolanaPrimitives
+import SolanaVenues
+
+/// The Solana pools we watch, kept from their accounts: every account write carries the slot it
+/// was read at, and an older write never replaces a newer one. A pool is rebuilt from its accounts
+/// (the pool's own, then its vaults, tick arrays or bin arrays) whenever one of them changes; a pool
+/// whose accounts do not decode is dropped from quoting and counted, never half-applied.
+public struct SolanaPoolBook: Sendable {
+    public enum Venue: String, Sendable, CaseIterable {
+        case raydiumAMM, whirlpool, meteoraDLMM
+
+        public var program: PublicKey {
+            switch self {
+            case .raydiumAMM: RaydiumAMMAccount.program
+            case .whirlpool: WhirlpoolAccount.program
+            case .meteoraDLMM: DLMMPairAccount.program
+            }
+        }
+    }
+
+    /// A decoded pool: its venue, mints (token0, token1 of its `Pool`), state and the newest slot of
+    /// the accounts it was built from.
+    public struct Entry: Sendable {
+        public var address: PublicKey
+        public var venue: Venue
+        public var mint0: PublicKey
+        public var mint1: PublicKey
+        public var pool: Pool
+        public var slot: UInt64
+    }
+
+    public struct Counts: Sendable, Equatable {
+        public var applied = 0
+        /// Writes older than what we hold, ignored.
+        public var stale = 0
+        /// Pools whose accounts did not decode (each time it happened).
+        public var undecodable = 0
+        /// Pools rebuilt.
+        public var rebuilt = 0
+    }
+
+    struct Held: Sendable {
+        var slot: UInt64
+        var data: [UInt8]
+    }
+
+    /// How many tick arrays (Whirlpool) or bin arrays (DLMM) each side of the current one we follow.
+    public var arraysEachSide: Int
+    public private(set) var entries: [PublicKey: Entry] = [:]
+    public private(set) var counts = Counts()
+    var venues: [PublicKey: Venue] = [:]
+    var accounts: [PublicKey: Held] = [:]
+    /// The accounts each pool is built from beyond its own, as its last state asked for.
+    var dependencies: [PublicKey: [PublicKey]] = [:]
+    var dependents: [PublicKey: Set<PublicKey>] = [:]
+    /// The cluster's unix time, for DLMM fees.
+    public var clock: Int64 = 0
+
+    public init(arraysEachSide: Int = 2) { self.arraysEachSide = arraysEachSide }
+
+    /// Starts following `pool` on `venue`; its accounts come through `apply`.
+    public mutating func watch(_ pool: PublicKey, venue: Venue) {
+        venues[pool] = venue
+        dependents[pool, default: []].insert(pool)
+    }
+
+    /// Every account a pool needs that we hold no data for yet (to fetch).
+    public var missing: [PublicKey] {
+        var out = Set<PublicKey>()
+        for (pool, _) in venues where accounts[pool] == nil { out.insert(pool) }
+        for deps in dependencies.values { for d in deps where accounts[d] == nil { out.insert(d) } }
+        return out.sorted()
+    }
+
+    /// All the accounts the book follows.
+    public var followed: [PublicKey] {
+        var out = Set(venues.keys)
+        for deps in dependencies.values { out.formUnion(deps) }
+        return out.sorted()
+    }
+
+    /// Writes `data` of `account` read at `slot`; returns the pools rebuilt from it. A missing
+    /// account (`data` nil: closed, or never created) is held as empty.
+    @discardableResult
+    public mutating func apply(_ account: PublicKey, slot: UInt64, data: [UInt8]?) -> [PublicKey] {
+        if let held = accounts[account], held.slot > slot {
+            counts.stale += 1
+            return []
+        }
+        accounts[account] = Held(slot: slot, data: data ?? [])
+        counts.applied += 1
+        var rebuilt: [PublicKey] = []
+        for pool in dependents[account] ?? [] where rebuild(pool) { rebuilt.append(pool) }
+        return rebuilt.sorted()
+    }
+
+    /// Rebuilds `pool` from its accounts; false when they are incomplete or do not decode.
+    mutating func rebuild(_ pool: PublicKey) -> Bool {
+        guard let venue = venues[pool], let own = accounts[pool], !own.data.isEmpty else { return false }
+        do {
+            let decoded = try decode(pool, venue: venue, own: own.data)
+            setDependencies(pool, decoded.needs)
+            guard let entry = decoded.entry else { return false }
+            entries[pool] = entry
+            counts.rebuilt += 1
+            return true
+        } catch {
+            entries[pool] = nil
+            counts.undecodable += 1
+            return false
+        }
+    }
+
+    mutating func setDependencies(_ pool: PublicKey, _ needs: [PublicKey]) {
+        for old in dependencies[pool] ?? [] where !needs.contains(old) { dependents[old]?.remove(pool) }
+        for n in needs { dependents[n, default: []].insert(pool) }
+        dependencies[pool] = needs
+    }
+
+    /// The pool's entry (nil while an account it needs is not held yet) and the accounts it needs.
+    func decode(_ pool: PublicKey, venue: Venue, own: [UInt8]) throws -> (entry: Entry?, needs: [PublicKey]) {
+        switch venue {
+        case .raydiumAMM:
+            let info = try RaydiumAMMAccount(data: own)
+            let needs = [info.coinVault, info.pcVault]
+            guard let coin = held(info.coinVault), let pc = held(info.pcVault) else { return (nil, needs) }
+            guard info.swaps(at: clock) else { throw VenueDecodeError(.unsupported, "Raydium pool \(pool) does not swap (status \(info.status))") }
+            let p = try info.pool(coinVault: try SPLTokenAccount(data: coin.data), pcVault: try SPLTokenAccount(data: pc.data))
+            return (Entry(address: pool, venue: venue, mint0: info.coinMint, mint1: info.pcMint, pool: .raydiumAMM(p),
+                          slot: max(accounts[pool]!.slot, coin.slot, pc.slot)), needs)
+        case .whirlpool:
+            let w = try WhirlpoolAccount(data: own)
+            let width = Int32(w.tickSpacing) * WhirlpoolPool.ticksPerArray
+            let current = WhirlpoolPool.arrayStart(w.tickCurrent, tickSpacing: w.tickSpacing)
+            let starts = (-arraysEachSide...arraysEachSide).map { current + Int32($0) * width }
+                .filter { $0 + width > WhirlpoolMath.minTick && $0 <= WhirlpoolMath.maxTick }
+            let keys = try starts.map { try Self.tickArrayAddress(pool, start: $0) }
+            // Arrays never created hold nothing: a swap into one is refused by the pool's quote.
+            let arrays = try keys.compactMap { k in try held(k).flatMap { $0.data.isEmpty ? nil : try WhirlpoolTickArray(data: $0.data) } }
+            guard keys.allSatisfy({ held($0) != nil }) else { return (nil, keys) }
+            guard arrays.allSatisfy({ $0.whirlpool == pool }) else { throw VenueDecodeError(.owner, "a tick array of another pool") }
+            let slot = keys.compactMap { held($0)?.slot }.reduce(accounts[pool]!.slot, max)
+            return (Entry(address: pool, venue: venue, mint0: w.mintA, mint1: w.mintB, pool: .whirlpool(try w.pool(tickArrays: arrays)), slot: slot), keys)
+        case .meteoraDLMM:
+            let pair = try DLMMPairAccount(data: own)
+            let current = DLMMPool.arrayIndex(of: pair.activeID)
+            let indexes = (-Int64(arraysEachSide)...Int64(arraysEachSide)).map { current + $0 }
+            let keys = try indexes.map { try Self.binArrayAddress(pool, index: $0) }
+            guard keys.allSatisfy({ held($0) != nil }) else { return (nil, keys) }
+            let arrays = try keys.compactMap { k in try held(k).flatMap { $0.data.isEmpty ? nil : try DLMMBinArray(data: $0.data) } }
+            let slot = keys.compactMap { held($0)?.slot }.reduce(accounts[pool]!.slot, max)
+            return (Entry(address: pool, venue: venue, mint0: pair.mintX, mint1: pair.mintY,
+                          pool: .meteoraDLMM(try pair.pool(address: pool, binArrays: arrays), timestamp: clock), slot: slot), keys)
+        }
+    }
+
+    func held(_ key: PublicKey) -> Held? { accounts[key] }
+
+    /// Orca's tick array address: seeds "tick_array", the pool, the start index in decimal.
+    public static func tickArrayAddress(_ pool: PublicKey, start: Int32) throws -> PublicKey {
+        try PublicKey.findProgramAddress(seeds: [Array("tick_array".utf8), pool.bytes, Array(String(start).utf8)], program: WhirlpoolAccount.program).0
+    }
+
+    /// Meteora's bin array address: seeds "bin_array", the pair, the index as i64 little-endian.
+    public static func binArrayAddress(_ pair: PublicKey, index: Int64) throws -> PublicKey {
+        let le = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: index) >> (8 * UInt64($0))) }
+        return try PublicKey.findProgramAddress(seeds: [Array("bin_array".utf8), pair.bytes, le], program: DLMMPairAccount.program).0
+    }
+
+    /// Re-stamps DLMM pools with the cluster's time (their fees decay with it).
+    public mutating func setClock(_ unixTime: Int64) {
+        clock = unixTime
+        for (k, e) in entries {
+            if case .meteoraDLMM(let p, _) = e.pool { entries[k]!.pool = .meteoraDLMM(p, timestamp: unixTime) }
+        }
+    }
+}
