@@ -59,6 +59,8 @@ public struct Blockhash: Equatable, Sendable {
 
 /// What `simulateTransaction` said.
 public struct Simulation: Equatable, Sendable {
+    /// The slot whose state the transaction ran on (the response's context).
+    public var slot: UInt64
     /// The transaction error as the cluster writes it (`"BlockhashNotFound"`, `{"InstructionError": [...]}`), nil on success.
     public var err: JSONValue?
     public var logs: [String]
@@ -189,8 +191,8 @@ public struct SolanaRPC: Sendable {
         if !addresses.isEmpty {
             more.append(("accounts", .object([("addresses", .array(addresses.map { .string($0.base58) })), ("encoding", .string("base64"))])))
         }
-        let v = try Self.value(try await rpc.call("simulateTransaction", [.string(Data(tx.serialized()).base64EncodedString()), Self.config(commitment, more)]),
-                               "simulateTransaction").value
+        let (slot, v) = try Self.value(try await rpc.call("simulateTransaction", [.string(Data(tx.serialized()).base64EncodedString()), Self.config(commitment, more)]),
+                                       "simulateTransaction")
         guard let logs = v["logs"].map({ $0.isNull ? [] : ($0.arrayValue ?? []).compactMap(\.stringValue) }) else {
             throw RPCError(.malformedResponse, "simulateTransaction: no logs")
         }
@@ -199,7 +201,7 @@ public struct SolanaRPC: Sendable {
         if let items = v["accounts"]?.arrayValue {
             for item in items { accounts.append(item.isNull ? nil : try SolanaAccount(json: item)) }
         }
-        return Simulation(err: err, logs: logs, unitsConsumed: v["unitsConsumed"].flatMap(Self.u64) ?? 0, accounts: accounts)
+        return Simulation(slot: slot, err: err, logs: logs, unitsConsumed: v["unitsConsumed"].flatMap(Self.u64) ?? 0, accounts: accounts)
     }
 
     /// `sendTransaction` (base64): the first signature, base58, which must be the transaction's own.

@@ -14,6 +14,8 @@ extension SolanaExecutor {
         var tx: SolanaTransaction
         var blockhash: Blockhash
         var expected: Int64
+        /// The slot whose state the expectation was simulated on.
+        var simulatedSlot: UInt64
         var fee: UInt64
         var tip: UInt64
     }
@@ -31,22 +33,32 @@ extension SolanaExecutor {
             return .failure(Refusal("validate", "notSolDenominated", "a round trip of \(mint): fees and tips are in SOL, its profit would not be"))
         }
         try? journal.record(opportunity: o, receivedAt: now)  // (once: its route's input mint settles it at a restart)
+        var held = Set(route.legs.map(\.pool))
+        guard busy.isDisjoint(with: held) else { return .failure(Refusal("lock", "poolBusy", "a trade of ours through one of these pools is unsettled")) }
+        busy.formUnion(held)
+        defer { busy.subtract(held) }
         let amountIn = o.amountIn.w0
         let built: Built
-        switch await build(o, route, amountIn: amountIn, mint: mint) {
+        switch await build(o, route, amountIn: amountIn, mint: mint, held: &held) {
         case .failure(let r): return .failure(r)
         case .success(let b): built = b
         }
         return await send(o, built, mint: mint)
     }
 
-    func build(_ o: Opportunity, _ route: Opportunity.Solana, amountIn: UInt64, mint: PublicKey) async -> Result<Built, Refusal> {
+    /// `held`: the pools locked for this trade; Jupiter's route adds its own (refused when
+    /// another trade holds one).
+    func build(_ o: Opportunity, _ route: Opportunity.Solana, amountIn: UInt64, mint: PublicKey, held: inout Set<[UInt8]>) async -> Result<Built, Refusal> {
         if let r = risk.take(.rpc, now: .now) { return .failure(r) }
         let (quotes, routes): ([JupiterQuote], [JupiterInstructions])
         switch await instructions(route, amountIn: amountIn) {
         case .failure(let r): return .failure(r)
         case .success(let x): (quotes, routes) = x
         }
+        let routed = Set(quotes.flatMap(\.pools).map(\.bytes)).subtracting(held)
+        guard busy.isDisjoint(with: routed) else { return .failure(Refusal("lock", "poolBusy", "Jupiter routes through a pool an unsettled trade of ours holds")) }
+        busy.formUnion(routed)
+        held.formUnion(routed)
         let quoted = quotes.last!.outAmount
         if let r = risk.quote(detected: route.legs.last!.amountOut, quoted: quoted) { return .failure(r) }
         let tables: [AddressLookupTable]
@@ -92,7 +104,7 @@ extension SolanaExecutor {
         let expected = Int64(clamping: Int128(lamportsAfter) - Int128(lamportsBefore) + Int128(tokensAfter) - Int128(tokensBefore))
         let fee = SolanaTransactionBuilder.fee(signatures: 1, limit: plan.unitLimit, price: price)
         if let r = risk.profit(expected, fee: fee, tip: tip) { return .failure(r) }
-        return .success(Built(tx: tx, blockhash: blockhash, expected: expected, fee: fee, tip: tip))
+        return .success(Built(tx: tx, blockhash: blockhash, expected: expected, simulatedSlot: final.slot, fee: fee, tip: tip))
     }
 
     /// Signs `plan` and simulates it; an error in the simulation refuses the trade.

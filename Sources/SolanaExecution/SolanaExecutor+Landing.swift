@@ -44,7 +44,7 @@ extension SolanaExecutor {
         try? journal.record(solana: record, at: WallClock.nanoseconds())
         try? journal.decision(o.id, chain: chainID, stage: "submit", outcome: "submitted", reason: record.mode,
                               detail: record.bundle.isEmpty ? record.signature : "bundle \(record.bundle)", at: WallClock.nanoseconds())
-        return await follow(o, record, mint: mint)
+        return await follow(o, record, mint: mint, simulatedSlot: b.simulatedSlot)
     }
 
     /// The record settled with `status` (journaled) and the refusal that goes with it.
@@ -58,11 +58,11 @@ extension SolanaExecutor {
     /// Waits for the signature to land (or its blockhash to expire unseen, or `maxWait`): landed,
     /// its realized profit from the landed transaction's balances; dropped once it cannot land any
     /// more; else pending (the blockhash decides at the next start).
-    func follow(_ o: Opportunity, _ record: SolanaTradeRecord, mint: PublicKey) async -> Result<Trade, Refusal> {
+    func follow(_ o: Opportunity, _ record: SolanaTradeRecord, mint: PublicKey, simulatedSlot: UInt64) async -> Result<Trade, Refusal> {
         let deadline = ContinuousClock.now + configuration.maxWait
         while ContinuousClock.now < deadline, !Task.isCancelled {
             switch await fate(record) {
-            case .landed: return await landed(o, record, mint: mint)
+            case .landed: return await landed(o, record, mint: mint, simulatedSlot: simulatedSlot)
             case .expired:
                 // Why, for the journal: the engine's word on the bundle, when it has one.
                 if !record.bundle.isEmpty, let jito, let state = (try? await jito.inflightStatuses([record.bundle]))?.first?.state,
@@ -93,8 +93,9 @@ extension SolanaExecutor {
     func sleep(_ d: Duration) async { try? await Task.sleep(for: d) }
 
     /// A landed signature: its realized profit from the transaction's own balances (the wallet's
-    /// lamports and its `mint` tokens, before and after), journaled.
-    func landed(_ o: Opportunity, _ record: SolanaTradeRecord, mint: PublicKey) async -> Result<Trade, Refusal> {
+    /// lamports and its `mint` tokens, before and after), journaled. Landed in the slot it was
+    /// simulated on, it ran on the simulated state; landed later, the pools may have moved.
+    func landed(_ o: Opportunity, _ record: SolanaTradeRecord, mint: PublicKey, simulatedSlot: UInt64) async -> Result<Trade, Refusal> {
         var r = record
         guard let tx = try? await rpc.transaction(r.signature), let payer = tx.preBalances.first, let after = tx.postBalances.first else {
             return .failure(settle(r, .pending, Refusal("inclusion", "unread", "\(r.signature) landed but could not be read")))
@@ -106,11 +107,11 @@ extension SolanaExecutor {
         r.detail = tx.err.map { "failed on chain: \($0.text)" } ?? ""
         try? journal.record(solana: r, at: WallClock.nanoseconds())
         guard tx.err == nil else { return .failure(Refusal("inclusion", "failed", r.detail)) }
-        let trade = Trade(opportunity: o.id, signature: r.signature, bundle: r.bundle, slot: tx.slot, detected: r.detected, expected: r.expected,
-                          realized: realized, fee: tx.fee, tip: r.tip)
+        let trade = Trade(opportunity: o.id, signature: r.signature, bundle: r.bundle, slot: tx.slot, simulatedSlot: simulatedSlot, detected: r.detected,
+                          expected: r.expected, realized: realized, fee: tx.fee, tip: r.tip)
         trades.append(trade)
         try? journal.decision(o.id, chain: chainID, stage: "inclusion", outcome: "landed", reason: r.mode,
-                              detail: "realized \(realized), expected \(r.expected)", at: WallClock.nanoseconds())
+                              detail: "realized \(realized), expected \(r.expected) (simulated at slot \(simulatedSlot), landed at \(tx.slot))", at: WallClock.nanoseconds())
         logger.info("Solana trade landed", metadata: ["arb.signature": "\(r.signature)", "arb.realized": "\(realized)", "arb.expected": "\(r.expected)"])
         return .success(trade)
     }

@@ -46,6 +46,9 @@ public actor SolanaExecutor {
         public var signature: String
         public var bundle: String
         public var slot: UInt64
+        /// The slot whose state `expected` was simulated on: a trade landed in it ran on that
+        /// state and realizes exactly `expected`; one landed later ran on whatever the pools became.
+        public var simulatedSlot: UInt64
         public var detected: Int64
         public var expected: Int64
         public var realized: Int64
@@ -70,6 +73,10 @@ public actor SolanaExecutor {
     var followers = Followers()
     var floor: (value: UInt64, at: ContinuousClock.Instant)?
     var accepting = true
+    /// Pools an unsettled trade of ours goes through: a second trade through one of them was
+    /// simulated on the state the first is about to change, so it waits its turn (refused
+    /// `lock:poolBusy`, as on EVM chains).
+    var busy: Set<[UInt8]> = []
     public internal(set) var trades: [Trade] = []
     public internal(set) var refusals: [String: Int] = [:]
     public internal(set) var sent = 0

@@ -73,11 +73,12 @@ struct SolanaReport {
     var records: [SolanaTradeRecord] = []
     var holdings: (before: Int64, after: Int64)? = nil
 
-    /// Landed trades whose realized profit is not the simulated one (a bundle lands all or
-    /// nothing on the state it was simulated on), and the wallet's change against the trades'
-    /// sum when nothing is left pending.
+    /// Landed trades whose realized profit is not the simulated one although they landed in the
+    /// slot they were simulated on (a bundle lands all or nothing; landed later, it ran on
+    /// whatever the pools became and is `repriced`, its slippage bound the only promise), and the
+    /// wallet's change against the trades' sum when nothing is left pending.
     var mismatches: Int {
-        let trades = self.trades.filter { $0.realized != $0.expected }.count
+        let trades = self.trades.filter { $0.realized != $0.expected && $0.slot == $0.simulatedSlot }.count
         guard let h = holdings, !records.contains(where: { $0.status == .pending }) else { return trades }
         let landed = records.compactMap(\.realized).reduce(0, +)
         return trades + (h.after - h.before == landed ? 0 : 1)
@@ -87,8 +88,9 @@ struct SolanaReport {
         var out = ["  Solana: \(scanned.scans) scans, \(scanned.published) round trip(s) published; \(sent) sent, \(trades.count) landed "
                    + "(\(trades.filter { $0.realized == $0.expected }.count) realized exactly the simulated profit)"]
         for t in trades {
+            let verdict = t.realized == t.expected ? " (equal)" : t.slot == t.simulatedSlot ? " (DIFFERENT)" : " (repriced: simulated at slot \(t.simulatedSlot))"
             out.append("  Solana slot \(t.slot) \(t.bundle.isEmpty ? "plain" : "bundle") \(t.signature.prefix(16))…: expected \(t.expected), realized \(t.realized) lamports, "
-                       + "fee \(t.fee), tip \(t.tip)" + (t.realized == t.expected ? " (equal)" : " (DIFFERENT)"))
+                       + "fee \(t.fee), tip \(t.tip)" + verdict)
         }
         for (k, v) in refusals.sorted(by: { $0.value > $1.value }) { out.append("  Solana refused \(k): \(v)") }
         let pending = records.filter { $0.status == .pending }
@@ -108,6 +110,7 @@ struct SolanaReport {
             ("scans", n(scanned.scans)), ("published", n(scanned.published)), ("sent", n(sent)),
             ("trades", .array(trades.map { t in
                 .object([("signature", .string(t.signature)), ("bundle", .string(t.bundle)), ("slot", .number(String(t.slot))),
+                         ("simulatedSlot", .number(String(t.simulatedSlot))),
                          ("detectedProfit", .string(String(t.detected))), ("expectedProfit", .string(String(t.expected))),
                          ("realizedProfit", .string(String(t.realized))), ("fee", .number(String(t.fee))), ("tip", .number(String(t.tip)))])
             })),
