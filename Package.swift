@@ -126,7 +126,7 @@ let package = Package(
             dependencies: ["Execution", "SolanaClient", "SolanaPrimitives", "Opportunities", "JSONRPC", "MarketWatch", "EVMPrimitives", "EVMCodec",
                            .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "DetectBench", dependencies: ["Detection", "MarketState", "AMMMath", "Opportunities", "StreamBus", "EVMPrimitives"]),
+        .target(name: "DetectBench", dependencies: ["Detection", "MarketState", "AMMMath", "Opportunities", "StreamBus", "EVMPrimitives", "SolanaDetection", "SolanaVenues", "SolanaPrimitives"]),
         .target(name: "CMallocCount"),
         .target(name: "LabKit", dependencies: ["EVMCodec"]),
         // apps

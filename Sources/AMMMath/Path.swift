@@ -106,15 +106,15 @@ extension Pool {
             return (Double(rIn), Double(rOut), 1 - Double(p.swapFeeNumerator) / Double(p.swapFeeDenominator))
         case .whirlpool(let p):
             // Within its range, a V2 pair with virtual reserves L/√P and L·√P (Q64.64 here).
-            let s = Double(p.sqrtPrice) / 18_446_744_073_709_551_616.0
-            let l = Double(p.liquidity)
+            let s = p.sqrtPrice.approximateDouble / 18_446_744_073_709_551_616.0
+            let l = p.liquidity.approximateDouble
             let (a, b) = (l / s, l * s)
             let gamma = 1 - Double(p.feeRate) / 1e6
             return zeroForOne ? (a, b, gamma) : (b, a, gamma)
         case .meteoraDLMM(let p, let t):
             // Bins are flat: a pair as deep as what the held bins on the swap's side can pay.
             let rIn = UInt256(UInt64(min(p.inputDepth(swapForY: zeroForOne), 1.8e19)))
-            return Self.probed(rIn, depth: 1) { x throws(AMMError) in UInt256(try p.swap(amount: try Self.u64(x), swapForY: zeroForOne, timestamp: t).amountOut) }
+            return Self.probed(rIn, depth: 1) { x throws(AMMError) in UInt256(try p.amountOut(amount: try Self.u64(x), swapForY: zeroForOne, timestamp: t)) }
         }
     }
 }

@@ -63,7 +63,7 @@ public enum Pool: Equatable, Sendable {
         case .whirlpool(let p):
             return UInt256(try p.swap(amount: try Self.u64(amountIn), aToB: zeroForOne).amountOut)
         case .meteoraDLMM(let p, let t):
-            return UInt256(try p.swap(amount: try Self.u64(amountIn), swapForY: zeroForOne, timestamp: t).amountOut)
+            return UInt256(try p.amountOut(amount: try Self.u64(amountIn), swapForY: zeroForOne, timestamp: t))
         }
     }
 
@@ -113,7 +113,7 @@ extension Pool {
         case .raydiumAMM(let p):
             return p.coinReserve == 0 ? 0 : Double(p.pcReserve) / Double(p.coinReserve)
         case .whirlpool(let p):
-            let s = Double(p.sqrtPrice) / 18_446_744_073_709_551_616.0
+            let s = p.sqrtPrice.approximateDouble / 18_446_744_073_709_551_616.0
             return s * s
         case .meteoraDLMM(let p, _):
             return p.spotPrice

@@ -45,6 +45,11 @@ public struct SolanaCycleDetector: Sendable {
     public private(set) var counts = Counts()
     /// The newest state each cycle was published on (by its pools, in order).
     var published: [[PublicKey]: [UInt64]] = [:]
+    /// Every cycle from every start over the book's pools, and which go through each pool: built
+    /// when the book's pools change (its `generation`), not per update.
+    var cycles: [(start: PublicKey, edges: [Edge])] = []
+    var through: [PublicKey: [Int]] = [:]
+    var indexed: Int? = nil
 
     public init(configuration: Configuration) { self.configuration = configuration }
 
@@ -56,23 +61,37 @@ public struct SolanaCycleDetector: Sendable {
 
     /// The opportunities `changed` pools open at `slot`, best first.
     public mutating func detect(_ book: SolanaPoolBook, changed: [PublicKey], slot: UInt64, now: UInt64) -> [Opportunity] {
-        let changedSet = Set(changed)
-        guard !changedSet.isEmpty else { return [] }
+        guard !changed.isEmpty else { return [] }
+        if indexed != book.generation { index(book) }
+        var chosen: [Int] = []
+        for pool in changed { chosen += through[pool] ?? [] }
+        if changed.count > 1 { chosen = Array(Set(chosen)).sorted() }
+        var out: [Opportunity] = []
+        for i in chosen {
+            let (start, cycle) = cycles[i]
+            counts.cycles += 1
+            if let o = evaluate(cycle, start: start, configuration.starts[start]!, book: book, slot: slot, now: now) { out.append(o) }
+        }
+        return out.sorted { $0.netProfit > $1.netProfit }
+    }
+
+    /// Lists every cycle over the book's pools, from each start, and indexes them by pool.
+    mutating func index(_ book: SolanaPoolBook) {
         var edges: [PublicKey: [Edge]] = [:]
         for e in book.entries.values.sorted(by: { $0.address < $1.address }) {
             edges[e.mint0, default: []].append(Edge(pool: e.address, other: e.mint1, zeroForOne: true))
             edges[e.mint1, default: []].append(Edge(pool: e.address, other: e.mint0, zeroForOne: false))
         }
-        var out: [Opportunity] = []
-        for (start, s) in configuration.starts.sorted(by: { $0.key < $1.key }) {
-            var cycles: [[Edge]] = []
-            walk(from: start, at: start, edges: edges, path: [], into: &cycles)
-            for cycle in cycles where cycle.contains(where: { changedSet.contains($0.pool) }) {
-                counts.cycles += 1
-                if let o = evaluate(cycle, start: start, s, book: book, slot: slot, now: now) { out.append(o) }
+        (cycles, through) = ([], [:])
+        for start in configuration.starts.keys.sorted() {
+            var found: [[Edge]] = []
+            walk(from: start, at: start, edges: edges, path: [], into: &found)
+            for cycle in found {
+                for pool in Set(cycle.map(\.pool)) { through[pool, default: []].append(cycles.count) }
+                cycles.append((start, cycle))
             }
         }
-        return out.sorted { $0.netProfit > $1.netProfit }
+        indexed = book.generation
     }
 
     /// Every simple cycle from `start` of 2…maxHops pools, each pool once.

@@ -38,22 +38,44 @@ public struct SolanaPoolBook: Sendable {
         public var undecodable = 0
         /// Pools rebuilt.
         public var rebuilt = 0
+        /// Raydium pools left at their previous state because one vault was written at a newer
+        /// slot than the other (a trade moves both: the pool is rebuilt when the second arrives).
+        public var halfWritten = 0
     }
 
     struct Held: Sendable {
         var slot: UInt64
         var data: [UInt8]
+        /// The dependency decoded once, when it was written (nil: a pool's own account, or empty).
+        var decoded: Decoded?
+    }
+
+    /// A pool's dependency as decoded (or why it did not decode).
+    enum Decoded: Sendable {
+        case token(SPLTokenAccount)
+        case tickArray(WhirlpoolTickArray)
+        case binArray(DLMMBinArray)
+        case invalid(VenueDecodeError)
+    }
+
+    /// A tick array or bin array address by pool and index (the derivation hashes up to 255 times).
+    struct Derived: Hashable, Sendable {
+        var pool: PublicKey
+        var index: Int64
     }
 
     /// How many tick arrays (Whirlpool) or bin arrays (DLMM) each side of the current one we follow.
     public var arraysEachSide: Int
     public private(set) var entries: [PublicKey: Entry] = [:]
     public private(set) var counts = Counts()
+    /// Changes whenever a pool enters or leaves `entries` (a detector's cycle index follows it).
+    public private(set) var generation = 0
     var venues: [PublicKey: Venue] = [:]
     var accounts: [PublicKey: Held] = [:]
     /// The accounts each pool is built from beyond its own, as its last state asked for.
     var dependencies: [PublicKey: [PublicKey]] = [:]
     var dependents: [PublicKey: Set<PublicKey>] = [:]
+    var derived: [Derived: PublicKey] = [:]
     /// The cluster's unix time, for DLMM fees.
     public var clock: Int64 = 0
 
@@ -88,7 +110,7 @@ public struct SolanaPoolBook: Sendable {
             counts.stale += 1
             return []
         }
-        accounts[account] = Held(slot: slot, data: data ?? [])
+        accounts[account] = Held(slot: slot, data: data ?? [], decoded: decodeDependency(account, data ?? []))
         counts.applied += 1
         var rebuilt: [PublicKey] = []
         for pool in dependents[account] ?? [] where rebuild(pool) { rebuilt.append(pool) }
@@ -102,11 +124,11 @@ public struct SolanaPoolBook: Sendable {
             let decoded = try decode(pool, venue: venue, own: own.data)
             setDependencies(pool, decoded.needs)
             guard let entry = decoded.entry else { return false }
-            entries[pool] = entry
+            if entries.updateValue(entry, forKey: pool) == nil { generation += 1 }
             counts.rebuilt += 1
             return true
         } catch {
-            entries[pool] = nil
+            if entries.removeValue(forKey: pool) != nil { generation += 1 }
             counts.undecodable += 1
             return false
         }
@@ -114,19 +136,27 @@ public struct SolanaPoolBook: Sendable {
 
     mutating func setDependencies(_ pool: PublicKey, _ needs: [PublicKey]) {
         for old in dependencies[pool] ?? [] where !needs.contains(old) { dependents[old]?.remove(pool) }
-        for n in needs { dependents[n, default: []].insert(pool) }
+        for n in needs {
+            dependents[n, default: []].insert(pool)
+            // Written before the pool asked for it: decoded now, once.
+            if let h = accounts[n], h.decoded == nil, !h.data.isEmpty { accounts[n]!.decoded = decodeDependency(n, h.data) }
+        }
         dependencies[pool] = needs
     }
 
     /// The pool's entry (nil while an account it needs is not held yet) and the accounts it needs.
-    func decode(_ pool: PublicKey, venue: Venue, own: [UInt8]) throws -> (entry: Entry?, needs: [PublicKey]) {
+    mutating func decode(_ pool: PublicKey, venue: Venue, own: [UInt8]) throws -> (entry: Entry?, needs: [PublicKey]) {
         switch venue {
         case .raydiumAMM:
             let info = try RaydiumAMMAccount(data: own)
             let needs = [info.coinVault, info.pcVault]
             guard let coin = held(info.coinVault), let pc = held(info.pcVault) else { return (nil, needs) }
+            guard coin.slot == pc.slot else {
+                counts.halfWritten += 1
+                return (nil, needs)
+            }
             guard info.swaps(at: clock) else { throw VenueDecodeError(.unsupported, "Raydium pool \(pool) does not swap (status \(info.status))") }
-            let p = try info.pool(coinVault: try SPLTokenAccount(data: coin.data), pcVault: try SPLTokenAccount(data: pc.data))
+            let p = try info.pool(coinVault: try token(coin), pcVault: try token(pc))
             return (Entry(address: pool, venue: venue, mint0: info.coinMint, mint1: info.pcMint, pool: .raydiumAMM(p),
                           slot: max(accounts[pool]!.slot, coin.slot, pc.slot)), needs)
         case .whirlpool:
@@ -135,10 +165,11 @@ public struct SolanaPoolBook: Sendable {
             let current = WhirlpoolPool.arrayStart(w.tickCurrent, tickSpacing: w.tickSpacing)
             let starts = (-arraysEachSide...arraysEachSide).map { current + Int32($0) * width }
                 .filter { $0 + width > WhirlpoolMath.minTick && $0 <= WhirlpoolMath.maxTick }
-            let keys = try starts.map { try Self.tickArrayAddress(pool, start: $0) }
-            // Arrays never created hold nothing: a swap into one is refused by the pool's quote.
-            let arrays = try keys.compactMap { k in try held(k).flatMap { $0.data.isEmpty ? nil : try WhirlpoolTickArray(data: $0.data) } }
+            var keys: [PublicKey] = []
+            for start in starts { keys.append(try address(pool, Int64(start), venue: venue)) }
             guard keys.allSatisfy({ held($0) != nil }) else { return (nil, keys) }
+            // Arrays never created hold nothing: a swap into one is refused by the pool's quote.
+            let arrays = try keys.compactMap { k in try tickArray(held(k)!) }
             guard arrays.allSatisfy({ $0.whirlpool == pool }) else { throw VenueDecodeError(.owner, "a tick array of another pool") }
             let slot = keys.compactMap { held($0)?.slot }.reduce(accounts[pool]!.slot, max)
             return (Entry(address: pool, venue: venue, mint0: w.mintA, mint1: w.mintB, pool: .whirlpool(try w.pool(tickArrays: arrays)), slot: slot), keys)
@@ -146,9 +177,10 @@ public struct SolanaPoolBook: Sendable {
             let pair = try DLMMPairAccount(data: own)
             let current = DLMMPool.arrayIndex(of: pair.activeID)
             let indexes = (-Int64(arraysEachSide)...Int64(arraysEachSide)).map { current + $0 }
-            let keys = try indexes.map { try Self.binArrayAddress(pool, index: $0) }
+            var keys: [PublicKey] = []
+            for index in indexes { keys.append(try address(pool, index, venue: venue)) }
             guard keys.allSatisfy({ held($0) != nil }) else { return (nil, keys) }
-            let arrays = try keys.compactMap { k in try held(k).flatMap { $0.data.isEmpty ? nil : try DLMMBinArray(data: $0.data) } }
+            let arrays = try keys.compactMap { k in try binArray(held(k)!) }
             let slot = keys.compactMap { held($0)?.slot }.reduce(accounts[pool]!.slot, max)
             return (Entry(address: pool, venue: venue, mint0: pair.mintX, mint1: pair.mintY,
                           pool: .meteoraDLMM(try pair.pool(address: pool, binArrays: arrays), timestamp: clock), slot: slot), keys)
@@ -156,6 +188,58 @@ public struct SolanaPoolBook: Sendable {
     }
 
     func held(_ key: PublicKey) -> Held? { accounts[key] }
+
+    /// `data` of `account` decoded as what the pools depending on it take it for (nil for a
+    /// pool's own account or an empty one).
+    func decodeDependency(_ account: PublicKey, _ data: [UInt8]) -> Decoded? {
+        guard venues[account] == nil, !data.isEmpty, let pool = dependents[account]?.first, let venue = venues[pool] else { return nil }
+        do {
+            switch venue {
+            case .raydiumAMM: return .token(try SPLTokenAccount(data: data))
+            case .whirlpool: return .tickArray(try WhirlpoolTickArray(data: data))
+            case .meteoraDLMM: return .binArray(try DLMMBinArray(data: data))
+            }
+        } catch {
+            return .invalid(error)
+        }
+    }
+
+    func token(_ h: Held) throws(VenueDecodeError) -> SPLTokenAccount {
+        switch h.decoded {
+        case .token(let t): return t
+        case .invalid(let e): throw e
+        default: return try SPLTokenAccount(data: h.data)
+        }
+    }
+
+    /// A held tick array (nil when the account does not exist).
+    func tickArray(_ h: Held) throws(VenueDecodeError) -> WhirlpoolTickArray? {
+        guard !h.data.isEmpty else { return nil }
+        switch h.decoded {
+        case .tickArray(let t): return t
+        case .invalid(let e): throw e
+        default: return try WhirlpoolTickArray(data: h.data)
+        }
+    }
+
+    /// A held bin array (nil when the account does not exist).
+    func binArray(_ h: Held) throws(VenueDecodeError) -> DLMMBinArray? {
+        guard !h.data.isEmpty else { return nil }
+        switch h.decoded {
+        case .binArray(let b): return b
+        case .invalid(let e): throw e
+        default: return try DLMMBinArray(data: h.data)
+        }
+    }
+
+    /// The address derived for `pool` at `index` (a tick array's start or a bin array's index), kept.
+    mutating func address(_ pool: PublicKey, _ index: Int64, venue: Venue) throws -> PublicKey {
+        let k = Derived(pool: pool, index: index)
+        if let a = derived[k] { return a }
+        let a = venue == .whirlpool ? try Self.tickArrayAddress(pool, start: Int32(index)) : try Self.binArrayAddress(pool, index: index)
+        derived[k] = a
+        return a
+    }
 
     /// Orca's tick array address: seeds "tick_array", the pool, the start index in decimal.
     public static func tickArrayAddress(_ pool: PublicKey, start: Int32) throws -> PublicKey {

@@ -31,6 +31,9 @@ public struct VenueDecodeError: Error, Equatable, CustomStringConvertible, Senda
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
 }
 
+/// Anchor's account discriminator: the first 8 bytes of sha256("account:<Name>").
+public func anchorAccountDiscriminator(_ name: String) -> [UInt8] { AccountReader.anchorDiscriminator(name) }
+
 /// Little-endian reads at fixed offsets of an account's data, bounds checked once for the account.
 struct AccountReader {
     let bytes: [UInt8]

@@ -6,7 +6,7 @@ import SolanaPrimitives
 public struct DLMMPairAccount: Equatable, Sendable {
     public static let program = try! PublicKey(base58: "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo")
     public static let size = 904
-    static let discriminator: [UInt8] = [33, 11, 49, 98, 181, 101, 177, 13]
+    public static let discriminator: [UInt8] = [33, 11, 49, 98, 181, 101, 177, 13]
 
     public var parameters: DLMMPool.StaticParameters
     public var variables: DLMMPool.VariableParameters
@@ -46,16 +46,13 @@ public struct DLMMPairAccount: Equatable, Sendable {
     /// The pair over the bin arrays we hold (each must belong to `address`).
     public func pool(address: PublicKey, binArrays: [DLMMBinArray]) throws(VenueDecodeError) -> DLMMPool {
         guard status == 0 else { throw VenueDecodeError(.unsupported, "DLMM pair disabled (status \(status))") }
-        var bins: [Int32: DLMMPool.Bin] = [:], held: Set<Int64> = []
+        var arrays: [Int64: [DLMMPool.Bin]] = [:]
         for a in binArrays {
             guard a.pair == address else { throw VenueDecodeError(.owner, "bin array \(a.index) belongs to \(a.pair), not \(address)") }
-            guard held.insert(a.index).inserted else { throw VenueDecodeError(.value, "bin array \(a.index) given twice") }
-            for (slot, bin) in a.bins.enumerated() where bin.price != 0 {
-                bins[Int32(a.index * Int64(DLMMPool.binsPerArray) + Int64(slot))] = bin
-            }
+            guard arrays.updateValue(a.bins, forKey: a.index) == nil else { throw VenueDecodeError(.value, "bin array \(a.index) given twice") }
         }
         do {
-            return try DLMMPool(activeID: activeID, binStep: binStep, parameters: parameters, variables: variables, bins: bins, heldArrays: held)
+            return try DLMMPool(activeID: activeID, binStep: binStep, parameters: parameters, variables: variables, arrays: arrays)
         } catch {
             throw VenueDecodeError(.value, "DLMM pair: \(error.message)")
         }
@@ -66,7 +63,7 @@ public struct DLMMPairAccount: Equatable, Sendable {
 /// `index × 70`, and the pair it belongs to.
 public struct DLMMBinArray: Equatable, Sendable {
     public static let size = 10_136
-    static let discriminator: [UInt8] = [92, 142, 92, 220, 5, 148, 70, 181]
+    public static let discriminator: [UInt8] = [92, 142, 92, 220, 5, 148, 70, 181]
     static let binSize = 144
 
     public var index: Int64

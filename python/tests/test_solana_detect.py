@@ -162,8 +162,15 @@ def test_an_older_write_never_replaces_a_newer_one(arbiter):
     again = detect(arbiter, market, writes=market.writes + [stale])
     assert again["book"]["stale"] == 1
     assert again["opportunities"] == newer["opportunities"]
-    # The same read at a newer slot is applied and moves the answer.
-    fresh = detect(arbiter, market, writes=market.writes + [dict(stale, slot=101)])
+    # The same read at a newer slot is applied, but a trade moves both vaults: with only one at
+    # slot 101 the pool stays as it was (a half-written pool would show a price nobody trades at).
+    half = detect(arbiter, market, writes=market.writes + [dict(stale, slot=101)])
+    assert half["book"]["stale"] == 0 and half["book"]["halfWritten"] == 1
+    same = lambda opps: [{k: v for k, v in x.items() if k != "slot"} for x in opps]  # noqa: E731 - detected at the newest slot seen
+    assert same(half["opportunities"]) == same(newer["opportunities"])
+    # With the pc vault at slot 101 too, the pool is rebuilt and the answer moves.
+    pc_vault = market.writes[2]
+    fresh = detect(arbiter, market, writes=market.writes + [dict(stale, slot=101), dict(pc_vault, slot=101)])
     assert fresh["book"]["stale"] == 0 and fresh["opportunities"] != newer["opportunities"]
 
 

@@ -84,10 +84,37 @@ public struct DLMMPool: Equatable, Sendable {
     public var binStep: UInt16
     public var parameters: StaticParameters
     public var variables: VariableParameters
-    /// Bins with a price, by id; bins of a held array that are absent are empty.
-    public var bins: [Int32: Bin]
     /// The bin arrays held (index = bin id ÷ 70, floored): a swap must stay within them.
-    public var heldArrays: Set<Int64>
+    public let heldArrays: Set<Int64>
+    /// The bins of the held arrays' span, densely from `firstID` (a bin without a price is
+    /// empty): a swap reads them by offset, and a quote copies nothing.
+    @usableFromInline var table: [Bin]
+    @usableFromInline let firstID: Int32
+    /// Bit i: array `firstID / 70 + i` is held.
+    @usableFromInline let heldMask: UInt64
+    /// The most bin arrays the held ones may span.
+    public static let maxSpan: Int64 = 64
+
+    /// The bin `id`, nil when it has no price (or is outside the held span).
+    @inlinable
+    public func bin(_ id: Int32) -> Bin? {
+        let i = Int(id) - Int(firstID)
+        guard i >= 0, i < table.count, table[i].price != 0 else { return nil }
+        return table[i]
+    }
+
+    @inlinable
+    func holds(array index: Int64) -> Bool {
+        let i = index - Int64(firstID) / Int64(Self.binsPerArray)
+        return i >= 0 && i < 64 && heldMask >> UInt64(i) & 1 == 1
+    }
+
+    /// Bins with a price, by id.
+    public var bins: [Int32: Bin] {
+        var out: [Int32: Bin] = [:]
+        for (i, b) in table.enumerated() where b.price != 0 { out[firstID + Int32(i)] = b }
+        return out
+    }
 
     public init(activeID: Int32, binStep: UInt16, parameters: StaticParameters, variables: VariableParameters,
                 bins: [Int32: Bin], heldArrays: Set<Int64>) throws(AMMError) {
@@ -98,8 +125,32 @@ public struct DLMMPool: Equatable, Sendable {
         self.binStep = binStep
         self.parameters = parameters
         self.variables = variables
-        self.bins = bins
         self.heldArrays = heldArrays
+        guard let low = heldArrays.min(), let high = heldArrays.max() else {
+            (table, firstID, heldMask) = ([], activeID, 0)
+            return
+        }
+        guard high - low < Self.maxSpan else { throw AMMError(.invalidState, "held bin arrays span \(high - low + 1) arrays (at most \(Self.maxSpan))") }
+        let n = Int64(Self.binsPerArray)
+        firstID = Int32(low * n)
+        heldMask = heldArrays.reduce(UInt64(0)) { $0 | 1 << UInt64($1 - low) }
+        table = [Bin](repeating: Bin(amountX: 0, amountY: 0, price: 0), count: Int((high - low + 1) * n))
+        for (id, b) in bins where b.price != 0 {
+            guard heldArrays.contains(Self.arrayIndex(of: id)) else { continue }
+            table[Int(id) - Int(firstID)] = b
+        }
+    }
+
+    /// The pair over whole bin arrays: `arrays[i]` holds the 70 bins of array `i` (a bin without
+    /// a price is empty); no dictionary is built.
+    public init(activeID: Int32, binStep: UInt16, parameters: StaticParameters, variables: VariableParameters,
+                arrays: [Int64: [Bin]]) throws(AMMError) {
+        try self.init(activeID: activeID, binStep: binStep, parameters: parameters, variables: variables, bins: [:], heldArrays: Set(arrays.keys))
+        for (index, bins) in arrays {
+            guard bins.count == Int(Self.binsPerArray) else { throw AMMError(.invalidState, "bin array \(index) holds \(bins.count) bins") }
+            let o = Int(index * Int64(Self.binsPerArray)) - Int(firstID)
+            table.replaceSubrange(o..<o + Int(Self.binsPerArray), with: bins)
+        }
     }
 
     public static func arrayIndex(of bin: Int32) -> Int64 {
@@ -118,6 +169,15 @@ public struct DLMMPool: Equatable, Sendable {
     /// An exact-input swap of `amount` at cluster time `timestamp` (X in when `swapForY`). The
     /// whole input must fill within the held bin arrays.
     public func swap(amount: UInt64, swapForY: Bool, timestamp: Int64) throws(AMMError) -> Swap {
+        try run(amount: amount, swapForY: swapForY, timestamp: timestamp, keepingBins: true)
+    }
+
+    /// The output of an exact-input swap, as `swap` gives it, without the bins after it.
+    public func amountOut(amount: UInt64, swapForY: Bool, timestamp: Int64) throws(AMMError) -> UInt64 {
+        try run(amount: amount, swapForY: swapForY, timestamp: timestamp, keepingBins: false).amountOut
+    }
+
+    func run(amount: UInt64, swapForY: Bool, timestamp: Int64, keepingBins: Bool) throws(AMMError) -> Swap {
         guard amount > 0 else { throw AMMError(.invalidAmount, "zero input") }
         var after = self
         after.updateReference(timestamp: timestamp)
@@ -126,10 +186,10 @@ public struct DLMMPool: Equatable, Sendable {
         var current = activeID, remaining = UInt128(amount), out: UInt128 = 0, crossed = 0
         while remaining > 0 {
             guard (Self.minBinID...Self.maxBinID).contains(current) else { break }
-            guard heldArrays.contains(Self.arrayIndex(of: current)) else {
+            guard holds(array: Self.arrayIndex(of: current)) else {
                 throw AMMError(.insufficientLiquidity, "the swap needs bin array \(Self.arrayIndex(of: current)), not held")
             }
-            guard var bin = bins[current] else { current += step; continue }
+            guard var bin = bin(current) else { current += step; continue }
             let takesOrders = swapForY != bin.askSide
             let reserve = swapForY ? bin.amountY : bin.amountX
             let (open, processed) = takesOrders ? (bin.openOrder, bin.processedOrder) : (0, 0)
@@ -138,7 +198,8 @@ public struct DLMMPool: Equatable, Sendable {
             let fee = after.feeRate
             var left = feeOnInput ? Self.excludingFee(remaining, fee) : remaining
             var used: UInt128 = 0, got: UInt128 = 0
-            for (tier, available) in [reserve, processed, open].enumerated() where left > 0 {
+            for tier in 0..<3 where left > 0 {
+                let available = tier == 0 ? reserve : tier == 1 ? processed : open
                 let fill = Self.fill(price: bin.price, amount: left, reserve: UInt128(available), swapForY: swapForY)
                 used += fill.used
                 got += fill.out
@@ -146,7 +207,7 @@ public struct DLMMPool: Equatable, Sendable {
                 // Only the market-making tier is carried into the state after the swap.
                 if tier == 0 && fill.used > 0 { try bin.take(in: fill.used, out: fill.out, swapForY: swapForY) }
             }
-            after.bins[current] = bin
+            if keepingBins { after.table[Int(current) - Int(firstID)] = bin }
             out += feeOnInput ? got : Self.excludingFee(got, fee)
             after.activeID = current
             if left == 0 {
@@ -167,15 +228,17 @@ public struct DLMMPool: Equatable, Sendable {
 
     /// Token Y per token X at the active bin, in raw units (display and screening only).
     public var spotPrice: Double {
-        guard let b = bins[activeID] else { return 0 }
-        return Double(b.price) / 18_446_744_073_709_551_616.0
+        guard let b = bin(activeID) else { return 0 }
+        return b.price.approximateDouble / 18_446_744_073_709_551_616.0
     }
 
     /// About how much input the held bins on the swap's side can take (estimates only).
     public func inputDepth(swapForY: Bool) -> Double {
         var total = 0.0
-        for (id, b) in bins where swapForY ? id <= activeID : id >= activeID {
-            let price = Double(b.price) / 18_446_744_073_709_551_616.0
+        for (i, b) in table.enumerated() where b.price != 0 {
+            let id = firstID + Int32(i)
+            guard swapForY ? id <= activeID : id >= activeID else { continue }
+            let price = b.price.approximateDouble / 18_446_744_073_709_551_616.0
             total += swapForY ? Double(b.amountY) / max(price, 1e-30) : Double(b.amountX) * price
         }
         return total

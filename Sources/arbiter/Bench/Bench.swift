@@ -26,8 +26,15 @@ struct DetectCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Cycles kept per pool.") var cycles = 50
     @Option(name: .long, help: "Seed of the market and its events.") var seed: UInt64 = 1
     @Flag(name: .long, help: "Print JSON.") var json = false
+    @Flag(name: .long, help: "Solana instead: account writes (Raydium vaults, Whirlpool prices, DLMM bin arrays) decoded into the pool book, then cycle detection; --pools per venue, --tokens mints.") var solana = false
 
     func validate() throws {
+        if solana {
+            guard (1...2_000).contains(pools) else { throw CLIError("--pools (per venue, with --solana) must be within 1…2000") }
+            guard (2...200).contains(tokens) else { throw CLIError("--tokens (mints, with --solana) must be within 2…200") }
+            guard (1...50_000_000).contains(events) else { throw CLIError("--events must be within 1…50000000") }
+            return
+        }
         guard (1...64).contains(chains) else { throw CLIError("--chains must be within 1…64") }
         guard (2...20_000).contains(pools) else { throw CLIError("--pools must be within 2…20000") }
         guard (1...50_000_000).contains(events) else { throw CLIError("--events must be within 1…50000000") }
@@ -38,6 +45,7 @@ struct DetectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if solana { return try runSolana() }
         var options = SyntheticMarket.Options()
         options.chains = chains
         options.poolsPerChain = pools
@@ -70,6 +78,31 @@ struct DetectCommand: AsyncParsableCommand {
             Output.line("latency per event: p50 \(Self.us(r.percentile(0.5)))  p90 \(Self.us(r.percentile(0.9)))  p99 \(Self.us(r.percentile(0.99)))  max \(Self.us(r.latencies.last ?? 0))")
             Output.line("cycles through the updated pool: \(String(format: "%.1f", r.cyclesPerEvent)) per event (cap \(r.maxCyclesPerPool)); published \(r.published); cycle indexes built in \(String(format: "%.2f", r.indexSeconds)) s")
             Output.line("allocations per event: \(perEvent.map { String(format: "%.3f", $0) } ?? "n/a")  RSS \(rss.map { String(format: "%.1f MB", Double($0) / 1e6) } ?? "n/a")")
+        }
+        Output.flush()
+    }
+
+    /// `--solana`: a seeded Solana market's account writes through the pool book and the detector.
+    func runSolana() throws {
+        var market = try SolanaMarket(poolsPerVenue: pools, mints: tokens, seed: seed)
+        var (book, detector) = SolanaReplay.start(market)
+        guard book.entries.count == market.pools.count else { throw CLIError("the synthetic market's pools did not all decode (\(book.counts))") }
+        _ = SolanaReplay.run(market.writes(max(1, events / 10)), book: &book, detector: &detector)
+        let r = SolanaReplay.run(market.writes(events), book: &book, detector: &detector)
+        if json {
+            func n(_ v: UInt64) -> JSONValue { .number(String(v)) }
+            Output.line(JSONValue.object([
+                ("venue", .string("solana")), ("pools", .number(String(market.pools.count))), ("mints", .number(String(tokens))),
+                ("writes", .number(String(r.writes))), ("seed", n(seed)), ("writesPerSecond", .number(String(format: "%.0f", r.writesPerSecond))),
+                ("latencyNs", .object([("p50", n(r.percentile(0.5))), ("p90", n(r.percentile(0.9))), ("p99", n(r.percentile(0.99))),
+                                       ("p999", n(r.percentile(0.999))), ("max", n(r.latencies.last ?? 0))])),
+                ("rebuilt", .number(String(r.rebuilt))), ("cycles", .number(String(r.cycles))), ("published", .number(String(r.published))),
+                ("stale", .number(String(book.counts.stale))), ("undecodable", .number(String(book.counts.undecodable))),
+            ]).text)
+        } else {
+            Output.line("\(r.writes) Solana account writes over \(market.pools.count) pools, \(tokens) mints (seed \(seed)): \(String(format: "%.0f", r.writesPerSecond)) writes/s")
+            Output.line("latency per write (decode, apply, detect): p50 \(Self.us(r.percentile(0.5)))  p90 \(Self.us(r.percentile(0.9)))  p99 \(Self.us(r.percentile(0.99)))  max \(Self.us(r.latencies.last ?? 0))")
+            Output.line("pools rebuilt \(r.rebuilt), cycles evaluated \(r.cycles), published \(r.published); undecodable \(book.counts.undecodable)")
         }
         Output.flush()
     }

@@ -85,7 +85,7 @@ extension Util {
                         "writes": [{"key": base58, "slot": n, "data": b64 or null}], "clock": unix seconds,
                         "start": base58 mint, "minProfit": "…", "maxIn": "…", "costs": "…", "maxHops": 3}
                 Output: {"opportunities": [{"amountIn", "grossProfit", "netProfit", "slot", "legs": [{"pool", "mintIn", "mintOut", "amountOut"}]}],
-                         "counts": {...}, "book": {"applied", "stale", "undecodable", "pools"}, "missing": [base58]}
+                         "counts": {...}, "book": {"applied", "stale", "undecodable", "halfWritten", "pools"}, "missing": [base58]}
                 """)
 
         func run() throws {
@@ -131,7 +131,7 @@ extension Util {
                 ("counts", .object([("cycles", .number(String(c.cycles))), ("screenedOut", .number(String(c.screenedOut))), ("sized", .number(String(c.sized))),
                                     ("belowMinimum", .number(String(c.belowMinimum))), ("published", .number(String(c.published)))])),
                 ("book", .object([("applied", .number(String(b.applied))), ("stale", .number(String(b.stale))), ("undecodable", .number(String(b.undecodable))),
-                                  ("pools", .number(String(book.entries.count)))])),
+                                  ("halfWritten", .number(String(b.halfWritten))), ("pools", .number(String(book.entries.count)))])),
                 ("missing", .array(book.missing.map { .string($0.base58) })),
             ]).text)
         }
