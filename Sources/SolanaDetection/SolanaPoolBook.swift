@@ -204,32 +204,28 @@ public struct SolanaPoolBook: Sendable {
         }
     }
 
+    /// `h` as `T`: decoded when it was written (`pick`), else decoded now; nil when the
+    /// account does not exist.
+    func decoded<T>(_ h: Held, _ pick: (Decoded) -> T?, _ decode: ([UInt8]) throws(VenueDecodeError) -> T) throws(VenueDecodeError) -> T? {
+        guard !h.data.isEmpty else { return nil }
+        if case .invalid(let e)? = h.decoded { throw e }
+        if let d = h.decoded, let t = pick(d) { return t }
+        return try decode(h.data)
+    }
+
     func token(_ h: Held) throws(VenueDecodeError) -> SPLTokenAccount {
-        switch h.decoded {
-        case .token(let t): return t
-        case .invalid(let e): throw e
-        default: return try SPLTokenAccount(data: h.data)
+        guard let t = try decoded(h, { if case .token(let t) = $0 { t } else { nil } }, SPLTokenAccount.init(data:)) else {
+            return try SPLTokenAccount(data: h.data)  // an empty vault: refused as the decoder refuses it
         }
+        return t
     }
 
-    /// A held tick array (nil when the account does not exist).
     func tickArray(_ h: Held) throws(VenueDecodeError) -> WhirlpoolTickArray? {
-        guard !h.data.isEmpty else { return nil }
-        switch h.decoded {
-        case .tickArray(let t): return t
-        case .invalid(let e): throw e
-        default: return try WhirlpoolTickArray(data: h.data)
-        }
+        try decoded(h, { if case .tickArray(let t) = $0 { t } else { nil } }, WhirlpoolTickArray.init(data:))
     }
 
-    /// A held bin array (nil when the account does not exist).
     func binArray(_ h: Held) throws(VenueDecodeError) -> DLMMBinArray? {
-        guard !h.data.isEmpty else { return nil }
-        switch h.decoded {
-        case .binArray(let b): return b
-        case .invalid(let e): throw e
-        default: return try DLMMBinArray(data: h.data)
-        }
+        try decoded(h, { if case .binArray(let b) = $0 { b } else { nil } }, DLMMBinArray.init(data:))
     }
 
     /// The address derived for `pool` at `index` (a tick array's start or a bin array's index), kept.

@@ -109,12 +109,6 @@ public struct DLMMPool: Equatable, Sendable {
         return i >= 0 && i < 64 && heldMask >> UInt64(i) & 1 == 1
     }
 
-    /// Bins with a price, by id.
-    public var bins: [Int32: Bin] {
-        var out: [Int32: Bin] = [:]
-        for (i, b) in table.enumerated() where b.price != 0 { out[firstID + Int32(i)] = b }
-        return out
-    }
 
     public init(activeID: Int32, binStep: UInt16, parameters: StaticParameters, variables: VariableParameters,
                 bins: [Int32: Bin], heldArrays: Set<Int64>) throws(AMMError) {
