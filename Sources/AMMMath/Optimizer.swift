@@ -289,7 +289,9 @@ public enum Optimizer {
                 return value(x)
             }
             let w = Swift.min(v0 / 100, Swift.max(256, v0 >> 20)) + 4
-            let v = trusted ? v0 : golden(lo: v0 > w ? v0 - w : .one, hi: v0 + w, byUnit)
+            // A unit of under 16 input units: the climb's ±16 window reaches past the plateaus on
+            // either side of every input it stands on, so only a wider unit is searched here.
+            let v = trusted || unit < 16 ? v0 : golden(lo: v0 > w ? v0 - w : .one, hi: v0 + w, byUnit)
             // Buy the best unit count and its neighbours with the least input that delivers them.
             var u = v > 4 ? v - 4 : .one
             while u <= v + 4 {

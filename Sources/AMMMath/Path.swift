@@ -65,7 +65,11 @@ extension Pool {
         case .solidly(let p):
             return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
         case .raydiumAMM, .whirlpool, .meteoraDLMM:
-            return try leastInput(paying: amountOut, below: UInt256(UInt64.max)) { x throws(AMMError) in try self.amountOut(x, zeroForOne: zeroForOne) }
+            // Started from the local constant-product model's answer (exact for Raydium up to rounding).
+            let (rIn, rOut, g) = local(zeroForOne: zeroForOne)
+            let v = amountOut.doubleValue
+            let guess = v < rOut && g > 0 ? v * rIn / (g * (rOut - v)) : nil
+            return try leastInput(paying: amountOut, below: UInt256(UInt64.max), guess: guess) { x throws(AMMError) in try self.amountOut(x, zeroForOne: zeroForOne) }
         }
     }
 

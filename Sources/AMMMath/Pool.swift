@@ -61,7 +61,7 @@ public enum Pool: Equatable, Sendable {
         case .raydiumAMM(let p):
             return UInt256(try p.amountOut(amountIn: try Self.u64(amountIn), coinToPc: zeroForOne))
         case .whirlpool(let p):
-            return UInt256(try p.swap(amount: try Self.u64(amountIn), aToB: zeroForOne).amountOut)
+            return UInt256(try p.amountOut(amount: try Self.u64(amountIn), aToB: zeroForOne))
         case .meteoraDLMM(let p, let t):
             return UInt256(try p.amountOut(amount: try Self.u64(amountIn), swapForY: zeroForOne, timestamp: t))
         }

@@ -214,6 +214,8 @@ public enum SolanaReplay {
         public var rebuilt: Int
         public var published: Int
         public var cycles: Int
+        /// Cycles that passed the screen and were sized.
+        public var sized: Int
         public var writesPerSecond: Double { seconds > 0 ? Double(writes) / seconds : 0 }
         public func percentile(_ p: Double) -> UInt64 {
             guard !latencies.isEmpty else { return 0 }
@@ -234,7 +236,7 @@ public enum SolanaReplay {
     public static func run(_ writes: [SolanaMarket.Write], book: inout SolanaPoolBook, detector: inout SolanaCycleDetector) -> Result {
         var latencies = [UInt64](repeating: 0, count: writes.count)
         var rebuilt = 0, published = 0
-        let cyclesBefore = detector.counts.cycles
+        let (cyclesBefore, sizedBefore) = (detector.counts.cycles, detector.counts.sized)
         let start = DetectReplay.now()
         for (i, w) in writes.enumerated() {
             let t0 = DetectReplay.now()
@@ -246,6 +248,6 @@ public enum SolanaReplay {
         let seconds = Double(DetectReplay.now() - start) / 1e9
         latencies.sort()
         return Result(writes: writes.count, seconds: seconds, latencies: latencies, rebuilt: rebuilt, published: published,
-                      cycles: detector.counts.cycles - cyclesBefore)
+                      cycles: detector.counts.cycles - cyclesBefore, sized: detector.counts.sized - sizedBefore)
     }
 }

@@ -50,6 +50,13 @@ public struct SolanaCycleDetector: Sendable {
     var cycles: [(start: PublicKey, edges: [Edge])] = []
     var through: [PublicKey: [Int]] = [:]
     var indexed: Int? = nil
+    /// Each indexed pool's position, and its marginal rates (output per unit input, fees in) at
+    /// `rates[2·position]` (token0 in) and `[2·position + 1]`: refreshed for the pools a write
+    /// changed, so screening a cycle reads two or three numbers and copies no pool.
+    var positions: [PublicKey: Int] = [:]
+    var rates: [Double] = []
+    /// The book's clock when the rates were measured (a DLMM pair's fee decays with it).
+    var measuredAt: Int64 = .min
 
     public init(configuration: Configuration) { self.configuration = configuration }
 
@@ -57,15 +64,29 @@ public struct SolanaCycleDetector: Sendable {
         var pool: PublicKey
         var other: PublicKey
         var zeroForOne: Bool
+        /// Where the pool's rate in this direction is in `rates`.
+        var rate: Int
     }
 
     /// The opportunities `changed` pools open at `slot`, best first.
     public mutating func detect(_ book: SolanaPoolBook, changed: [PublicKey], slot: UInt64, now: UInt64) -> [Opportunity] {
         guard !changed.isEmpty else { return [] }
-        if indexed != book.generation { index(book) }
-        var chosen: [Int] = []
-        for pool in changed { chosen += through[pool] ?? [] }
-        if changed.count > 1 { chosen = Array(Set(chosen)).sorted() }
+        if indexed != book.generation {
+            index(book)
+        } else if measuredAt != book.clock {
+            for pool in positions.keys { measure(pool, book) }
+        } else {
+            for pool in changed { measure(pool, book) }
+        }
+        measuredAt = book.clock
+        let chosen: [Int]
+        if changed.count == 1 {
+            chosen = through[changed[0]] ?? []
+        } else {
+            var all: [Int] = []
+            for pool in changed { all += through[pool] ?? [] }
+            chosen = Array(Set(all)).sorted()
+        }
         var out: [Opportunity] = []
         for i in chosen {
             let (start, cycle) = cycles[i]
@@ -78,9 +99,14 @@ public struct SolanaCycleDetector: Sendable {
     /// Lists every cycle over the book's pools, from each start, and indexes them by pool.
     mutating func index(_ book: SolanaPoolBook) {
         var edges: [PublicKey: [Edge]] = [:]
-        for e in book.entries.values.sorted(by: { $0.address < $1.address }) {
-            edges[e.mint0, default: []].append(Edge(pool: e.address, other: e.mint1, zeroForOne: true))
-            edges[e.mint1, default: []].append(Edge(pool: e.address, other: e.mint0, zeroForOne: false))
+        positions = [:]
+        let pools = book.entries.values.sorted(by: { $0.address < $1.address })
+        rates = [Double](repeating: 0, count: 2 * pools.count)
+        for (i, e) in pools.enumerated() {
+            positions[e.address] = i
+            edges[e.mint0, default: []].append(Edge(pool: e.address, other: e.mint1, zeroForOne: true, rate: 2 * i))
+            edges[e.mint1, default: []].append(Edge(pool: e.address, other: e.mint0, zeroForOne: false, rate: 2 * i + 1))
+            measure(e.address, book)
         }
         (cycles, through) = ([], [:])
         for start in configuration.starts.keys.sorted() {
@@ -92,6 +118,16 @@ public struct SolanaCycleDetector: Sendable {
             }
         }
         indexed = book.generation
+    }
+
+    /// The pool's marginal rates as it stands in the book.
+    mutating func measure(_ pool: PublicKey, _ book: SolanaPoolBook) {
+        guard let i = positions[pool], let e = book.entries[pool] else { return }
+        func rate(_ zeroForOne: Bool) -> Double {
+            let (rIn, rOut, g) = e.pool.local(zeroForOne: zeroForOne)
+            return rIn > 0 ? g * rOut / rIn : 0
+        }
+        (rates[2 * i], rates[2 * i + 1]) = (rate(true), rate(false))
     }
 
     /// Every simple cycle from `start` of 2…maxHops pools, each pool once.
@@ -107,14 +143,12 @@ public struct SolanaCycleDetector: Sendable {
     }
 
     mutating func evaluate(_ cycle: [Edge], start: PublicKey, _ s: Start, book: SolanaPoolBook, slot: UInt64, now: UInt64) -> Opportunity? {
+        // Screen: the product of marginal rates (fees included) must pass 1.
+        var rate = 1.0
+        for e in cycle { rate *= rates[e.rate] }
+        guard rate > 1 else { counts.screenedOut += 1; return nil }
         let entries = cycle.map { book.entries[$0.pool]! }
         let path = Path(zip(cycle, entries).map { Path.Hop(pool: $1.pool, zeroForOne: $0.zeroForOne) })
-        // Screen: the product of marginal rates (fees included) must pass 1.
-        let rate = path.hops.reduce(1.0) { r, h in
-            let (rIn, rOut, g) = h.pool.local(zeroForOne: h.zeroForOne)
-            return rIn > 0 ? r * g * rOut / rIn : 0
-        }
-        guard rate > 1 else { counts.screenedOut += 1; return nil }
         guard let sizing = Optimizer.optimize(path, maxIn: UInt256(s.maxIn)) else { counts.screenedOut += 1; return nil }
         counts.sized += 1
         let gross = sizing.grossProfit

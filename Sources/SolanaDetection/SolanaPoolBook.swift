@@ -28,6 +28,10 @@ public struct SolanaPoolBook: Sendable {
         public var mint1: PublicKey
         public var pool: Pool
         public var slot: UInt64
+        /// The tick or bin arrays it was built over, and the versions of them it read: when the
+        /// pool's own account changes and they have not, the pool moves over the same arrays.
+        var sources: [PublicKey] = []
+        var versions: [UInt64] = []
     }
 
     public struct Counts: Sendable, Equatable {
@@ -45,6 +49,8 @@ public struct SolanaPoolBook: Sendable {
 
     struct Held: Sendable {
         var slot: UInt64
+        /// Which write this is (every write gets the next number).
+        var version: UInt64
         var data: [UInt8]
         /// The dependency decoded once, when it was written (nil: a pool's own account, or empty).
         var decoded: Decoded?
@@ -52,6 +58,9 @@ public struct SolanaPoolBook: Sendable {
 
     /// A pool's dependency as decoded (or why it did not decode).
     enum Decoded: Sendable {
+        case raydium(RaydiumAMMAccount)
+        case whirlpool(WhirlpoolAccount)
+        case pair(DLMMPairAccount)
         case token(SPLTokenAccount)
         case tickArray(WhirlpoolTickArray)
         case binArray(DLMMBinArray)
@@ -110,8 +119,8 @@ public struct SolanaPoolBook: Sendable {
             counts.stale += 1
             return []
         }
-        accounts[account] = Held(slot: slot, data: data ?? [], decoded: decodeDependency(account, data ?? []))
         counts.applied += 1
+        accounts[account] = Held(slot: slot, version: UInt64(counts.applied), data: data ?? [], decoded: decodeDependency(account, data ?? []))
         var rebuilt: [PublicKey] = []
         for pool in dependents[account] ?? [] where rebuild(pool) { rebuilt.append(pool) }
         return rebuilt.sorted()
@@ -121,7 +130,7 @@ public struct SolanaPoolBook: Sendable {
     mutating func rebuild(_ pool: PublicKey) -> Bool {
         guard let venue = venues[pool], let own = accounts[pool], !own.data.isEmpty else { return false }
         do {
-            let decoded = try decode(pool, venue: venue, own: own.data)
+            let decoded = try decode(pool, venue: venue, own: own)
             setDependencies(pool, decoded.needs)
             guard let entry = decoded.entry else { return false }
             if entries.updateValue(entry, forKey: pool) == nil { generation += 1 }
@@ -135,6 +144,7 @@ public struct SolanaPoolBook: Sendable {
     }
 
     mutating func setDependencies(_ pool: PublicKey, _ needs: [PublicKey]) {
+        guard dependencies[pool] != needs else { return }
         for old in dependencies[pool] ?? [] where !needs.contains(old) { dependents[old]?.remove(pool) }
         for n in needs {
             dependents[n, default: []].insert(pool)
@@ -145,10 +155,10 @@ public struct SolanaPoolBook: Sendable {
     }
 
     /// The pool's entry (nil while an account it needs is not held yet) and the accounts it needs.
-    mutating func decode(_ pool: PublicKey, venue: Venue, own: [UInt8]) throws -> (entry: Entry?, needs: [PublicKey]) {
+    mutating func decode(_ pool: PublicKey, venue: Venue, own: Held) throws -> (entry: Entry?, needs: [PublicKey]) {
         switch venue {
         case .raydiumAMM:
-            let info = try RaydiumAMMAccount(data: own)
+            let info = try decoded(own, { if case .raydium(let a) = $0 { a } else { nil } }, RaydiumAMMAccount.init(data:))!
             let needs = [info.coinVault, info.pcVault]
             guard let coin = held(info.coinVault), let pc = held(info.pcVault) else { return (nil, needs) }
             guard coin.slot == pc.slot else {
@@ -160,39 +170,84 @@ public struct SolanaPoolBook: Sendable {
             return (Entry(address: pool, venue: venue, mint0: info.coinMint, mint1: info.pcMint, pool: .raydiumAMM(p),
                           slot: max(accounts[pool]!.slot, coin.slot, pc.slot)), needs)
         case .whirlpool:
-            let w = try WhirlpoolAccount(data: own)
+            let w = try decoded(own, { if case .whirlpool(let a) = $0 { a } else { nil } }, WhirlpoolAccount.init(data:))!
             let width = Int32(w.tickSpacing) * WhirlpoolPool.ticksPerArray
             let current = WhirlpoolPool.arrayStart(w.tickCurrent, tickSpacing: w.tickSpacing)
             let starts = (-arraysEachSide...arraysEachSide).map { current + Int32($0) * width }
                 .filter { $0 + width > WhirlpoolMath.minTick && $0 <= WhirlpoolMath.maxTick }
             var keys: [PublicKey] = []
             for start in starts { keys.append(try address(pool, Int64(start), venue: venue)) }
-            guard keys.allSatisfy({ held($0) != nil }) else { return (nil, keys) }
-            // Arrays never created hold nothing: a swap into one is refused by the pool's quote.
-            let arrays = try keys.compactMap { k in try tickArray(held(k)!) }
-            guard arrays.allSatisfy({ $0.whirlpool == pool }) else { throw VenueDecodeError(.owner, "a tick array of another pool") }
-            let slot = keys.compactMap { held($0)?.slot }.reduce(accounts[pool]!.slot, max)
-            return (Entry(address: pool, venue: venue, mint0: w.mintA, mint1: w.mintB, pool: .whirlpool(try w.pool(tickArrays: arrays)), slot: slot), keys)
+            guard let (holds, slot) = all(keys, after: accounts[pool]!.slot) else { return (nil, keys) }
+            let versions = holds.map(\.version)
+            let built: WhirlpoolPool
+            if case .whirlpool(let previous)? = unchanged(pool, keys, versions) {
+                built = try w.pool(over: previous)
+            } else {
+                // Arrays never created hold nothing: a swap into one is refused by the pool's quote.
+                let arrays = try holds.compactMap { h in try tickArray(h) }
+                guard arrays.allSatisfy({ $0.whirlpool == pool }) else { throw VenueDecodeError(.owner, "a tick array of another pool") }
+                built = try w.pool(tickArrays: arrays)
+            }
+            return (Entry(address: pool, venue: venue, mint0: w.mintA, mint1: w.mintB, pool: .whirlpool(built), slot: slot,
+                          sources: keys, versions: versions), keys)
         case .meteoraDLMM:
-            let pair = try DLMMPairAccount(data: own)
+            let pair = try decoded(own, { if case .pair(let a) = $0 { a } else { nil } }, DLMMPairAccount.init(data:))!
             let current = DLMMPool.arrayIndex(of: pair.activeID)
             let indexes = (-Int64(arraysEachSide)...Int64(arraysEachSide)).map { current + $0 }
             var keys: [PublicKey] = []
             for index in indexes { keys.append(try address(pool, index, venue: venue)) }
-            guard keys.allSatisfy({ held($0) != nil }) else { return (nil, keys) }
-            let arrays = try keys.compactMap { k in try binArray(held(k)!) }
-            let slot = keys.compactMap { held($0)?.slot }.reduce(accounts[pool]!.slot, max)
-            return (Entry(address: pool, venue: venue, mint0: pair.mintX, mint1: pair.mintY,
-                          pool: .meteoraDLMM(try pair.pool(address: pool, binArrays: arrays), timestamp: clock), slot: slot), keys)
+            guard let (holds, slot) = all(keys, after: accounts[pool]!.slot) else { return (nil, keys) }
+            let versions = holds.map(\.version)
+            let built: DLMMPool
+            if case .meteoraDLMM(let previous, _)? = unchanged(pool, keys, versions),
+               previous.binStep == pair.binStep, previous.parameters == pair.parameters {
+                built = try pair.pool(over: previous)
+            } else {
+                built = try pair.pool(address: pool, binArrays: try holds.compactMap { h in try binArray(h) })
+            }
+            return (Entry(address: pool, venue: venue, mint0: pair.mintX, mint1: pair.mintY, pool: .meteoraDLMM(built, timestamp: clock),
+                          slot: slot, sources: keys, versions: versions), keys)
         }
     }
 
     func held(_ key: PublicKey) -> Held? { accounts[key] }
 
-    /// `data` of `account` decoded as what the pools depending on it take it for (nil for a
-    /// pool's own account or an empty one).
+    /// The pool as last built, when it was built over `keys` at `versions` (its arrays unchanged).
+    func unchanged(_ pool: PublicKey, _ keys: [PublicKey], _ versions: [UInt64]) -> Pool? {
+        guard let e = entries[pool], e.sources == keys, e.versions == versions else { return nil }
+        return e.pool
+    }
+
+    /// What we hold of every one of `keys` and the newest slot among them and `slot`; nil while
+    /// one is not held.
+    func all(_ keys: [PublicKey], after slot: UInt64) -> ([Held], UInt64)? {
+        var out: [Held] = []
+        out.reserveCapacity(keys.count)
+        var newest = slot
+        for k in keys {
+            guard let h = accounts[k] else { return nil }
+            out.append(h)
+            newest = max(newest, h.slot)
+        }
+        return (out, newest)
+    }
+
+    /// `data` of `account` decoded, once, as what it is to the book: a pool's own account, or
+    /// what the pools depending on it take it for (nil when empty or nothing depends on it).
     func decodeDependency(_ account: PublicKey, _ data: [UInt8]) -> Decoded? {
-        guard venues[account] == nil, !data.isEmpty, let pool = dependents[account]?.first, let venue = venues[pool] else { return nil }
+        guard !data.isEmpty else { return nil }
+        if let venue = venues[account] {
+            do {
+                switch venue {
+                case .raydiumAMM: return .raydium(try RaydiumAMMAccount(data: data))
+                case .whirlpool: return .whirlpool(try WhirlpoolAccount(data: data))
+                case .meteoraDLMM: return .pair(try DLMMPairAccount(data: data))
+                }
+            } catch {
+                return .invalid(error)
+            }
+        }
+        guard let pool = dependents[account]?.first, let venue = venues[pool] else { return nil }
         do {
             switch venue {
             case .raydiumAMM: return .token(try SPLTokenAccount(data: data))

@@ -3,11 +3,25 @@ import EVMPrimitives
 
 /// A Solana account address: 32 bytes, written in base58.
 public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let bytes: [UInt8]
+    /// The four big-endian 64-bit words of the key, held inline: a key is copied, compared and
+    /// hashed without touching the heap (it is the key of every book and index).
+    let words: (UInt64, UInt64, UInt64, UInt64)
 
     public init(bytes: [UInt8]) throws(SolanaError) {
         guard bytes.count == 32 else { throw SolanaError(.invalidKey, "a public key of \(bytes.count) bytes") }
-        self.bytes = bytes
+        words = bytes.withUnsafeBytes { p in
+            (p.loadUnaligned(fromByteOffset: 0, as: UInt64.self).bigEndian, p.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian,
+             p.loadUnaligned(fromByteOffset: 16, as: UInt64.self).bigEndian, p.loadUnaligned(fromByteOffset: 24, as: UInt64.self).bigEndian)
+        }
+    }
+
+    /// The 32 bytes at `slice` (a slice of any other length traps: callers cut exactly 32).
+    public init(_ slice: ArraySlice<UInt8>) {
+        precondition(slice.count == 32, "a public key is 32 bytes")
+        words = slice.withUnsafeBytes { p in
+            (p.loadUnaligned(fromByteOffset: 0, as: UInt64.self).bigEndian, p.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian,
+             p.loadUnaligned(fromByteOffset: 16, as: UInt64.self).bigEndian, p.loadUnaligned(fromByteOffset: 24, as: UInt64.self).bigEndian)
+        }
     }
 
     /// From base58 text: exactly 32 bytes, every character of the alphabet.
@@ -16,19 +30,28 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
         try self.init(bytes: b)
     }
 
-    public var base58: String { Base58.encode(bytes) }
-    public var description: String { base58 }
-
-    /// The four big-endian 64-bit words of the key: equality, hashing and order on them, not byte by byte.
-    @inline(__always) var words: (UInt64, UInt64, UInt64, UInt64) {
-        bytes.withUnsafeBytes { p in
-            (p.loadUnaligned(fromByteOffset: 0, as: UInt64.self).bigEndian, p.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian,
-             p.loadUnaligned(fromByteOffset: 16, as: UInt64.self).bigEndian, p.loadUnaligned(fromByteOffset: 24, as: UInt64.self).bigEndian)
+    /// The 32 bytes.
+    public var bytes: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 32) { b, n in
+            let raw = UnsafeMutableRawBufferPointer(b)
+            raw.storeBytes(of: words.0.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: words.1.bigEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: words.2.bigEndian, toByteOffset: 16, as: UInt64.self)
+            raw.storeBytes(of: words.3.bigEndian, toByteOffset: 24, as: UInt64.self)
+            n = 32
         }
     }
 
+    public var base58: String { Base58.encode(bytes) }
+    public var description: String { base58 }
+
     public static func == (a: PublicKey, b: PublicKey) -> Bool { a.words == b.words }
-    public func hash(into h: inout Hasher) { bytes.withUnsafeBytes { h.combine(bytes: $0) } }
+    public func hash(into h: inout Hasher) {
+        h.combine(words.0)
+        h.combine(words.1)
+        h.combine(words.2)
+        h.combine(words.3)
+    }
     /// Byte order (lexicographic), as the SDK sorts keys.
     public static func < (a: PublicKey, b: PublicKey) -> Bool { a.words < b.words }
 

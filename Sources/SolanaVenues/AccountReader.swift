@@ -42,7 +42,7 @@ struct AccountReader {
     /// Refuses data of another size than `size` (Anchor and packed accounts have fixed sizes).
     init(_ bytes: [UInt8], kind: String, size: Int, discriminator: [UInt8]? = nil) throws(VenueDecodeError) {
         guard bytes.count == size else { throw VenueDecodeError(.length, "\(kind): \(bytes.count) bytes, expected \(size)") }
-        if let discriminator, Array(bytes[0..<8]) != discriminator {
+        if let discriminator, !bytes[0..<8].elementsEqual(discriminator) {
             throw VenueDecodeError(.discriminator, "\(kind): discriminator \(bytes[0..<8].map { String($0, radix: 16) }) is not \(kind)'s")
         }
         self.bytes = bytes
@@ -58,9 +58,12 @@ struct AccountReader {
     func u16(_ o: Int) -> UInt16 { UInt16(bytes[o]) | UInt16(bytes[o + 1]) << 8 }
     func u32(_ o: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[o + $1]) << (8 * UInt32($1)) } }
     func i32(_ o: Int) -> Int32 { Int32(bitPattern: u32(o)) }
-    func u64(_ o: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[o + $1]) << (8 * UInt64($1)) } }
+    func u64(_ o: Int) -> UInt64 {
+        precondition(o >= 0 && o + 8 <= bytes.count)
+        return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+    }
     func i64(_ o: Int) -> Int64 { Int64(bitPattern: u64(o)) }
     func u128(_ o: Int) -> UInt128 { UInt128(u64(o + 8)) << 64 | UInt128(u64(o)) }
     func i128(_ o: Int) -> Int128 { Int128(bitPattern: u128(o)) }
-    func key(_ o: Int) -> PublicKey { try! PublicKey(bytes: Array(bytes[o..<o + 32])) }  // 32 bytes by construction
+    func key(_ o: Int) -> PublicKey { PublicKey(bytes[o..<o + 32]) }
 }

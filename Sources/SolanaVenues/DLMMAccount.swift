@@ -43,6 +43,18 @@ public struct DLMMPairAccount: Equatable, Sendable {
         guard (DLMMPool.minBinID...DLMMPool.maxBinID).contains(activeID) else { throw VenueDecodeError(.value, "DLMM LbPair: active bin \(activeID)") }
     }
 
+    /// The pair over the same bins as `previous` (built from this pair's earlier state, its bin
+    /// arrays unchanged since): only the active bin and volatility are read.
+    public func pool(over previous: DLMMPool) throws(VenueDecodeError) -> DLMMPool {
+        guard status == 0 else { throw VenueDecodeError(.unsupported, "DLMM pair disabled (status \(status))") }
+        guard previous.binStep == binStep, previous.parameters == parameters else { throw VenueDecodeError(.value, "DLMM pair: parameters changed") }
+        do {
+            return try previous.moved(activeID: activeID, variables: variables)
+        } catch {
+            throw VenueDecodeError(.value, "DLMM pair: \(error.message)")
+        }
+    }
+
     /// The pair over the bin arrays we hold (each must belong to `address`).
     public func pool(address: PublicKey, binArrays: [DLMMBinArray]) throws(VenueDecodeError) -> DLMMPool {
         guard status == 0 else { throw VenueDecodeError(.unsupported, "DLMM pair disabled (status \(status))") }

@@ -40,11 +40,27 @@ public struct WhirlpoolAccount: Equatable, Sendable {
         guard feeRate <= 60_000 else { throw VenueDecodeError(.value, "Whirlpool: fee rate \(feeRate) over the program's 6%") }
     }
 
-    /// The pool over the tick arrays we hold. Adaptive-fee pools are refused (their fee moves).
-    public func pool(tickArrays: [WhirlpoolTickArray]) throws(VenueDecodeError) -> WhirlpoolPool {
+    /// The pool over the same tick arrays as `previous` (built from this pool's earlier state,
+    /// its arrays unchanged since): only the price, liquidity and fee are read.
+    public func pool(over previous: WhirlpoolPool) throws(VenueDecodeError) -> WhirlpoolPool {
+        try refuseAdaptiveFee()
+        guard previous.tickSpacing == tickSpacing else { throw VenueDecodeError(.value, "Whirlpool: tick spacing changed") }
+        do {
+            return try previous.moved(sqrtPrice: sqrtPrice, tickCurrent: tickCurrent, liquidity: liquidity, feeRate: feeRate)
+        } catch {
+            throw VenueDecodeError(.value, "Whirlpool: \(error.message)")
+        }
+    }
+
+    func refuseAdaptiveFee() throws(VenueDecodeError) {
         guard feeTierIndex == tickSpacing else {
             throw VenueDecodeError(.unsupported, "Whirlpool on adaptive fee tier \(feeTierIndex) (tick spacing \(tickSpacing))")
         }
+    }
+
+    /// The pool over the tick arrays we hold. Adaptive-fee pools are refused (their fee moves).
+    public func pool(tickArrays: [WhirlpoolTickArray]) throws(VenueDecodeError) -> WhirlpoolPool {
+        try refuseAdaptiveFee()
         var arrays: [Int32: [WhirlpoolPool.Tick]] = [:]
         for a in tickArrays {
             guard a.startTickIndex % (Int32(tickSpacing) * WhirlpoolPool.ticksPerArray) == 0 else {

@@ -48,9 +48,9 @@ struct SolanaCycleSizingTests {
         try checkOptimum(path, maxIn: 100_000 * 1_000_000)
     }
 
-    @Test func aDLMMRaydiumCycleIsSizedAtItsIntegerOptimum() throws {
+    /// Y per X rising 0.1% a bin around 0.152 (USDC units per lamport), active bin 10.
+    func dlmm() throws -> DLMMPool {
         var bins: [Int32: DLMMPool.Bin] = [:]
-        // Y per X rising 0.1% a bin around 0.152 (USDC units per lamport).
         for id: Int32 in -69...139 {
             let price = 0.152 * pow1001(Int(id) - 10)
             bins[id] = .init(amountX: id > 10 ? 300_000_000_000 : (id == 10 ? 150_000_000_000 : 0),
@@ -60,13 +60,53 @@ struct SolanaCycleSizingTests {
         let parameters = DLMMPool.StaticParameters(baseFactor: 10_000, filterPeriod: 30, decayPeriod: 600, reductionFactor: 5_000,
                                                    variableFeeControl: 7_500, maxVolatilityAccumulator: 150_000, protocolShare: 0,
                                                    baseFeePowerFactor: 0, collectFeeMode: 0)
-        let pool = try DLMMPool(activeID: 10, binStep: 10, parameters: parameters,
+        return try DLMMPool(activeID: 10, binStep: 10, parameters: parameters,
                                 variables: .init(volatilityAccumulator: 0, volatilityReference: 0, indexReference: 10, lastUpdateTimestamp: 0),
                                 bins: bins, heldArrays: [-1, 0, 1])
+    }
+
+    @Test func aDLMMRaydiumCycleIsSizedAtItsIntegerOptimum() throws {
+        let pool = try dlmm()
         let raydium = try RaydiumAMMPool(coinReserve: 20_000 * 1_000_000_000, pcReserve: 3_000_000 * 1_000_000, swapFeeNumerator: 25, swapFeeDenominator: 10_000)
         // USDC → SOL on Raydium (150), SOL → USDC on the pair (152 and up a bin every 0.1%).
         let path = Path([.init(pool: .raydiumAMM(raydium), zeroForOne: false), .init(pool: .meteoraDLMM(pool, timestamp: 1_000), zeroForOne: true)])
         try checkOptimum(path, maxIn: 50_000 * 1_000_000)
+    }
+
+    /// Sizing buys amounts by the least input that delivers them, searched from the local model's
+    /// guess: on every venue, in both directions, the answer pays the amount and one unit less
+    /// does not (checked by exact-input quotes, not by the search).
+    @Test func theLeastInputForAnOutputIsExactOnEveryVenue() throws {
+        let raydium = try RaydiumAMMPool(coinReserve: 20_000 * 1_000_000_000, pcReserve: 3_000_000 * 1_000_000, swapFeeNumerator: 25, swapFeeDenominator: 10_000)
+        let pools: [Pool] = [.raydiumAMM(raydium), .whirlpool(try whirlpool(price: 0.152, liquidity: 40_000_000_000_000)),
+                             .meteoraDLMM(try dlmm(), timestamp: 1_000)]
+        var seed: UInt64 = 0x5eed_1ea5
+        func next() -> UInt64 {
+            seed &+= 0x9E37_79B9_7F4A_7C15
+            var z = seed
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var checked = 0
+        for pool in pools {
+            for zeroForOne in [true, false] {
+                // Outputs from one unit to about a tenth of what a large input buys.
+                guard let big = try? pool.amountOut(UInt256(zeroForOne ? 5_000_000_000_000 : 500_000_000_000), zeroForOne: zeroForOne) else {
+                    Issue.record("\(pool) \(zeroForOne) cannot quote a large input"); continue
+                }
+                for k in 0..<150 {
+                    let v = k < 10 ? UInt256(UInt64(k + 1)) : UInt256(1 + next() % max(big.w0 / 10, 1))
+                    let x = try pool.amountIn(v, zeroForOne: zeroForOne)
+                    #expect(try pool.amountOut(x, zeroForOne: zeroForOne) >= v)
+                    if x > .one, let less = try? pool.amountOut(x - .one, zeroForOne: zeroForOne) {
+                        #expect(less < v, "\(x) - 1 already pays \(v) on \(pool)")
+                    }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == 900)
     }
 
     func pow1001(_ n: Int) -> Double {

@@ -80,10 +80,10 @@ public struct DLMMPool: Equatable, Sendable {
         }
     }
 
-    public var activeID: Int32
-    public var binStep: UInt16
-    public var parameters: StaticParameters
-    public var variables: VariableParameters
+    public private(set) var activeID: Int32
+    public let binStep: UInt16
+    public let parameters: StaticParameters
+    public private(set) var variables: VariableParameters
     /// The bin arrays held (index = bin id ÷ 70, floored): a swap must stay within them.
     public let heldArrays: Set<Int64>
     /// The bins of the held arrays' span, densely from `firstID` (a bin without a price is
@@ -94,6 +94,9 @@ public struct DLMMPool: Equatable, Sendable {
     @usableFromInline let heldMask: UInt64
     /// The most bin arrays the held ones may span.
     public static let maxSpan: Int64 = 64
+    /// What the held bins on each side of the active one can take (`inputDepth`), kept with the
+    /// bins: screening reads it for every cycle through the pair.
+    var depthSellingX = 0.0, depthSellingY = 0.0
 
     /// The bin `id`, nil when it has no price (or is outside the held span).
     @inlinable
@@ -112,6 +115,39 @@ public struct DLMMPool: Equatable, Sendable {
 
     public init(activeID: Int32, binStep: UInt16, parameters: StaticParameters, variables: VariableParameters,
                 bins: [Int32: Bin], heldArrays: Set<Int64>) throws(AMMError) {
+        try self.init(empty: activeID, binStep: binStep, parameters: parameters, variables: variables, heldArrays: heldArrays)
+        for (id, b) in bins where b.price != 0 {
+            guard heldArrays.contains(Self.arrayIndex(of: id)) else { continue }
+            table[Int(id) - Int(firstID)] = b
+        }
+        measureDepth()
+    }
+
+    /// The pair over whole bin arrays: `arrays[i]` holds the 70 bins of array `i` (a bin without
+    /// a price is empty); no dictionary is built.
+    public init(activeID: Int32, binStep: UInt16, parameters: StaticParameters, variables: VariableParameters,
+                arrays: [Int64: [Bin]]) throws(AMMError) {
+        try self.init(empty: activeID, binStep: binStep, parameters: parameters, variables: variables, heldArrays: Set(arrays.keys))
+        for (index, bins) in arrays {
+            guard bins.count == Int(Self.binsPerArray) else { throw AMMError(.invalidState, "bin array \(index) holds \(bins.count) bins") }
+            let o = Int(index * Int64(Self.binsPerArray)) - Int(firstID)
+            table.replaceSubrange(o..<o + Int(Self.binsPerArray), with: bins)
+        }
+        measureDepth()
+    }
+
+    /// The pair at another active bin and volatility over the same bins (what a swap writes to
+    /// the pair's own account): the bin table is shared, not rebuilt.
+    public func moved(activeID: Int32, variables: VariableParameters) throws(AMMError) -> DLMMPool {
+        guard (Self.minBinID...Self.maxBinID).contains(activeID) else { throw AMMError(.invalidState, "active bin \(activeID) out of range") }
+        var p = self
+        (p.activeID, p.variables) = (activeID, variables)
+        if activeID != self.activeID { p.measureDepth() }
+        return p
+    }
+
+    /// The pair with every held bin empty.
+    init(empty activeID: Int32, binStep: UInt16, parameters: StaticParameters, variables: VariableParameters, heldArrays: Set<Int64>) throws(AMMError) {
         guard binStep > 0 else { throw AMMError(.invalidState, "bin step 0") }
         guard parameters.collectFeeMode <= 1 else { throw AMMError(.invalidState, "collect fee mode \(parameters.collectFeeMode)") }
         guard (Self.minBinID...Self.maxBinID).contains(activeID) else { throw AMMError(.invalidState, "active bin \(activeID) out of range") }
@@ -129,22 +165,6 @@ public struct DLMMPool: Equatable, Sendable {
         firstID = Int32(low * n)
         heldMask = heldArrays.reduce(UInt64(0)) { $0 | 1 << UInt64($1 - low) }
         table = [Bin](repeating: Bin(amountX: 0, amountY: 0, price: 0), count: Int((high - low + 1) * n))
-        for (id, b) in bins where b.price != 0 {
-            guard heldArrays.contains(Self.arrayIndex(of: id)) else { continue }
-            table[Int(id) - Int(firstID)] = b
-        }
-    }
-
-    /// The pair over whole bin arrays: `arrays[i]` holds the 70 bins of array `i` (a bin without
-    /// a price is empty); no dictionary is built.
-    public init(activeID: Int32, binStep: UInt16, parameters: StaticParameters, variables: VariableParameters,
-                arrays: [Int64: [Bin]]) throws(AMMError) {
-        try self.init(activeID: activeID, binStep: binStep, parameters: parameters, variables: variables, bins: [:], heldArrays: Set(arrays.keys))
-        for (index, bins) in arrays {
-            guard bins.count == Int(Self.binsPerArray) else { throw AMMError(.invalidState, "bin array \(index) holds \(bins.count) bins") }
-            let o = Int(index * Int64(Self.binsPerArray)) - Int(firstID)
-            table.replaceSubrange(o..<o + Int(Self.binsPerArray), with: bins)
-        }
     }
 
     public static func arrayIndex(of bin: Int32) -> Int64 {
@@ -171,13 +191,16 @@ public struct DLMMPool: Equatable, Sendable {
         try run(amount: amount, swapForY: swapForY, timestamp: timestamp, keepingBins: false).amountOut
     }
 
+    /// The swap: `keepingBins` also writes the bins it changed into a copy of the pool (a quote
+    /// copies nothing and leaves `Swap.after` as the pool before it).
     func run(amount: UInt64, swapForY: Bool, timestamp: Int64, keepingBins: Bool) throws(AMMError) -> Swap {
         guard amount > 0 else { throw AMMError(.invalidAmount, "zero input") }
-        var after = self
-        after.updateReference(timestamp: timestamp)
+        var variables = self.variables
+        Self.updateReference(&variables, activeID: activeID, parameters: parameters, timestamp: timestamp)
+        var changed: [(Int32, Bin)] = []
         let step: Int32 = swapForY ? -1 : 1
         let feeOnInput = parameters.collectFeeMode == 0 || !swapForY
-        var current = activeID, remaining = UInt128(amount), out: UInt128 = 0, crossed = 0
+        var current = activeID, active = activeID, remaining = UInt128(amount), out: UInt128 = 0, crossed = 0
         while remaining > 0 {
             guard (Self.minBinID...Self.maxBinID).contains(current) else { break }
             guard holds(array: Self.arrayIndex(of: current)) else {
@@ -188,8 +211,8 @@ public struct DLMMPool: Equatable, Sendable {
             let reserve = swapForY ? bin.amountY : bin.amountX
             let (open, processed) = takesOrders ? (bin.openOrder, bin.processedOrder) : (0, 0)
             if reserve == 0 && open == 0 && processed == 0 { current += step; continue }
-            after.updateVolatility(bin: current)
-            let fee = after.feeRate
+            Self.updateVolatility(&variables, bin: current, parameters: parameters)
+            let fee = Self.feeRate(parameters, binStep: binStep, variables)
             var left = feeOnInput ? Self.excludingFee(remaining, fee) : remaining
             var used: UInt128 = 0, got: UInt128 = 0
             for tier in 0..<3 where left > 0 {
@@ -199,11 +222,11 @@ public struct DLMMPool: Equatable, Sendable {
                 got += fill.out
                 left -= fill.used
                 // Only the market-making tier is carried into the state after the swap.
-                if tier == 0 && fill.used > 0 { try bin.take(in: fill.used, out: fill.out, swapForY: swapForY) }
+                if keepingBins && tier == 0 && fill.used > 0 { try bin.take(in: fill.used, out: fill.out, swapForY: swapForY) }
             }
-            if keepingBins { after.table[Int(current) - Int(firstID)] = bin }
+            if keepingBins { changed.append((current, bin)) }
+            active = current
             out += feeOnInput ? got : Self.excludingFee(got, fee)
-            after.activeID = current
             if left == 0 {
                 crossed += 1
                 remaining = 0
@@ -217,6 +240,13 @@ public struct DLMMPool: Equatable, Sendable {
         }
         guard remaining == 0 else { throw AMMError(.insufficientLiquidity, "the pair runs out with \(remaining) left") }
         guard out > 0, out <= UInt128(UInt64.max) else { throw AMMError(.insufficientLiquidity, "output \(out) is zero or past u64") }
+        var after = self
+        if keepingBins {
+            for (id, bin) in changed { after.table[Int(id) - Int(after.firstID)] = bin }
+            after.activeID = active
+            after.variables = variables
+            after.measureDepth()
+        }
         return Swap(amountIn: amount, amountOut: UInt64(out), binsCrossed: crossed, after: after)
     }
 
@@ -227,21 +257,24 @@ public struct DLMMPool: Equatable, Sendable {
     }
 
     /// About how much input the held bins on the swap's side can take (estimates only).
-    public func inputDepth(swapForY: Bool) -> Double {
-        var total = 0.0
+    public func inputDepth(swapForY: Bool) -> Double { swapForY ? depthSellingX : depthSellingY }
+
+    mutating func measureDepth() {
+        (depthSellingX, depthSellingY) = (0, 0)
         for (i, b) in table.enumerated() where b.price != 0 {
             let id = firstID + Int32(i)
-            guard swapForY ? id <= activeID : id >= activeID else { continue }
             let price = b.price.approximateDouble / 18_446_744_073_709_551_616.0
-            total += swapForY ? Double(b.amountY) / max(price, 1e-30) : Double(b.amountX) * price
+            if id <= activeID { depthSellingX += Double(b.amountY) / max(price, 1e-30) }
+            if id >= activeID { depthSellingY += Double(b.amountX) * price }
         }
-        return total
     }
 
     // MARK: fees
 
     /// The fee rate over 10⁹ at the current volatility.
-    public var feeRate: UInt128 {
+    public var feeRate: UInt128 { Self.feeRate(parameters, binStep: binStep, variables) }
+
+    static func feeRate(_ parameters: StaticParameters, binStep: UInt16, _ variables: VariableParameters) -> UInt128 {
         var power: UInt128 = 1
         for _ in 0..<parameters.baseFeePowerFactor { power *= 10 }
         let base = UInt128(parameters.baseFactor) * UInt128(binStep) * 10 * power
@@ -256,7 +289,7 @@ public struct DLMMPool: Equatable, Sendable {
 
     /// The program's reference update at the start of a swap: past the filter period the
     /// reference moves to the active bin, and past the decay period the volatility is forgotten.
-    mutating func updateReference(timestamp: Int64) {
+    static func updateReference(_ variables: inout VariableParameters, activeID: Int32, parameters: StaticParameters, timestamp: Int64) {
         let elapsed = timestamp - variables.lastUpdateTimestamp
         guard elapsed >= Int64(parameters.filterPeriod) else { return }
         variables.indexReference = activeID
@@ -265,7 +298,7 @@ public struct DLMMPool: Equatable, Sendable {
             : 0
     }
 
-    mutating func updateVolatility(bin: Int32) {
+    static func updateVolatility(_ variables: inout VariableParameters, bin: Int32, parameters: StaticParameters) {
         let delta = UInt64((Int64(variables.indexReference) - Int64(bin)).magnitude)
         let raised = UInt64(variables.volatilityReference) + delta * UInt64(Self.basisPointMax)
         variables.volatilityAccumulator = UInt32(min(raised, UInt64(parameters.maxVolatilityAccumulator)))

@@ -29,7 +29,9 @@ public struct WhirlpoolPool: Equatable, Sendable {
     /// Millionths of the input (the account's hundredths of a basis point).
     public var feeRate: UInt16
     /// Tick arrays by start index, each `ticksPerArray` slots.
-    public var tickArrays: [Int32: [Tick]]
+    public let tickArrays: [Int32: [Tick]]
+    /// The initialized ticks of every held array, ascending: a swap walks them by index.
+    let initialized: [SequenceTick]
 
     public init(sqrtPrice: UInt128, tickCurrent: Int32, liquidity: UInt128, tickSpacing: UInt16, feeRate: UInt16,
                 tickArrays: [Int32: [Tick]] = [:]) throws(AMMError) {
@@ -50,6 +52,27 @@ public struct WhirlpoolPool: Equatable, Sendable {
         self.tickSpacing = tickSpacing
         self.feeRate = feeRate
         self.tickArrays = tickArrays
+        let spacing = Int32(tickSpacing)
+        initialized = tickArrays.keys.sorted().flatMap { start in
+            tickArrays[start]!.enumerated().compactMap { i, t in
+                t.initialized ? SequenceTick(index: start + Int32(i) * spacing, initialized: true, liquidityNet: t.liquidityNet) : nil
+            }
+        }
+    }
+
+    /// The pool at another price, liquidity and fee over the same tick arrays (what a swap or a
+    /// fee change writes to the pool's own account): the arrays are shared, not rebuilt.
+    public func moved(sqrtPrice: UInt128, tickCurrent: Int32, liquidity: UInt128, feeRate: UInt16) throws(AMMError) -> WhirlpoolPool {
+        guard (WhirlpoolMath.minSqrtPrice...WhirlpoolMath.maxSqrtPrice).contains(sqrtPrice) else {
+            throw AMMError(.invalidState, "sqrt price \(sqrtPrice) out of bounds")
+        }
+        guard (WhirlpoolMath.minTick...WhirlpoolMath.maxTick).contains(tickCurrent) else {
+            throw AMMError(.invalidState, "tick \(tickCurrent) out of range")
+        }
+        guard UInt64(feeRate) < WhirlpoolMath.feeRateDenominator else { throw AMMError(.invalidState, "fee rate \(feeRate)") }
+        var p = self
+        (p.sqrtPrice, p.tickCurrent, p.liquidity, p.feeRate) = (sqrtPrice, tickCurrent, liquidity, feeRate)
+        return p
     }
 
     /// The start index of the tick array holding `tick`.
@@ -73,17 +96,27 @@ public struct WhirlpoolPool: Equatable, Sendable {
     /// An exact-input swap of `amount` (`aToB`: token A in, price down). The whole amount must be
     /// used: a swap that reaches its price limit or the held tick arrays with input left is refused.
     public func swap(amount: UInt64, aToB: Bool) throws(AMMError) -> Swap {
+        try run(amount: amount, aToB: aToB, tracking: true)
+    }
+
+    /// The output of an exact-input swap, as `swap` gives it (the tick it ends on is not computed).
+    public func amountOut(amount: UInt64, aToB: Bool) throws(AMMError) -> UInt64 {
+        try run(amount: amount, aToB: aToB, tracking: false).amountOut
+    }
+
+    /// `tracking`: also find the tick the swap ends on when it stops between two (only the state
+    /// after the swap needs it, and it costs a logarithm).
+    func run(amount: UInt64, aToB: Bool, tracking: Bool) throws(AMMError) -> Swap {
         guard amount > 0 else { throw AMMError(.invalidAmount, "zero input") }
         let limit = aToB ? WhirlpoolMath.minSqrtPrice : WhirlpoolMath.maxSqrtPrice
-        let sequence = try tickSequence(aToB: aToB)
+        let reach = try self.reach(aToB: aToB)
         var remaining = amount, out: UInt64 = 0, fees: UInt64 = 0
         var price = sqrtPrice, tick = tickCurrent, l = liquidity
-        var cursor = 0
         while remaining > 0 && price != limit {
-            // The next initialized tick (or the sequence's end) in the swap's direction.
-            while cursor < sequence.count && !(aToB ? sequence[cursor].index <= tick : sequence[cursor].index > tick) { cursor += 1 }
-            guard cursor < sequence.count else { throw AMMError(.insufficientLiquidity, "the swap needs a tick array past those held") }
-            let next = sequence[cursor]
+            // The next initialized tick (or the reach's end) in the swap's direction.
+            guard let next = nextTick(from: tick, aToB: aToB, reach: reach) else {
+                throw AMMError(.insufficientLiquidity, "the swap needs a tick array past those held")
+            }
             let nextPrice = WhirlpoolMath.sqrtPrice(tick: next.index)
             let target = aToB ? max(nextPrice, limit) : min(nextPrice, limit)
             let step = try WhirlpoolMath.step(remaining: remaining, feeRate: UInt32(feeRate), liquidity: l, current: price,
@@ -101,8 +134,7 @@ public struct WhirlpoolPool: Equatable, Sendable {
                     l = UInt128(updated)
                 }
                 tick = aToB ? next.index - 1 : next.index
-                cursor += aToB ? 1 : 0
-            } else if step.nextSqrtPrice != price {
+            } else if step.nextSqrtPrice != price && tracking {
                 tick = WhirlpoolMath.tick(sqrtPrice: step.nextSqrtPrice)
             }
             price = step.nextSqrtPrice
@@ -121,35 +153,50 @@ public struct WhirlpoolPool: Equatable, Sendable {
         return p
     }
 
-    struct SequenceTick {
+    struct SequenceTick: Equatable, Sendable {
         var index: Int32
         var initialized: Bool
         var liquidityNet: Int128
     }
 
-    /// The initialized ticks of up to three consecutive held arrays in the swap's direction, then
-    /// the last array's end as a boundary the swap may reach but not pass.
-    func tickSequence(aToB: Bool) throws(AMMError) -> [SequenceTick] {
+    /// The ticks a swap from the current tick may pass: up to three consecutive held arrays in its
+    /// direction, from the one holding the current tick (price up: the next tick up, as the
+    /// program shifts it), ending at the last array's edge, which it may reach but not pass.
+    struct Reach {
+        var low: Int32
+        var high: Int32
+        /// The last array's edge in the swap's direction.
+        var boundary: Int32
+    }
+
+    func reach(aToB: Bool) throws(AMMError) -> Reach {
         let spacing = Int32(tickSpacing), width = Self.ticksPerArray * spacing
-        // Price up starts in the array holding the next tick up, as the program shifts it.
-        var start = Self.arrayStart(aToB ? tickCurrent : tickCurrent + spacing, tickSpacing: tickSpacing)
-        var out: [SequenceTick] = []
-        var held = 0
-        var lastStart = start
-        while held < Self.maxSwapArrays, let ticks = tickArrays[start] {
-            let slots = aToB ? Array((0..<Int(Self.ticksPerArray)).reversed()) : Array(0..<Int(Self.ticksPerArray))
-            for i in slots where ticks[i].initialized {
-                out.append(SequenceTick(index: start + Int32(i) * spacing, initialized: true, liquidityNet: ticks[i].liquidityNet))
-            }
-            lastStart = start
+        let first = Self.arrayStart(aToB ? tickCurrent : tickCurrent + spacing, tickSpacing: tickSpacing)
+        var start = first, last = first, held = 0
+        while held < Self.maxSwapArrays, tickArrays[start] != nil {
+            last = start
             held += 1
             start += aToB ? -width : width
         }
         guard held > 0 else { throw AMMError(.insufficientLiquidity, "no tick array holds tick \(tickCurrent)") }
-        let boundary = aToB ? max(lastStart, WhirlpoolMath.minTick) : min(lastStart + width - 1, WhirlpoolMath.maxTick)
-        if out.last?.index != boundary {
-            out.append(SequenceTick(index: boundary, initialized: false, liquidityNet: 0))
+        return aToB ? Reach(low: last, high: first + width - 1, boundary: max(last, WhirlpoolMath.minTick))
+                    : Reach(low: first, high: last + width - 1, boundary: min(last + width - 1, WhirlpoolMath.maxTick))
+    }
+
+    /// The first initialized tick within `reach` at or below `tick` (price down) or above it
+    /// (price up), else the reach's boundary if the swap has not passed it.
+    func nextTick(from tick: Int32, aToB: Bool, reach: Reach) -> SequenceTick? {
+        // The first initialized tick above `tick`.
+        var lo = 0, hi = initialized.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if initialized[mid].index <= tick { lo = mid + 1 } else { hi = mid }
         }
-        return out
+        if aToB {
+            if lo > 0, initialized[lo - 1].index >= reach.low, initialized[lo - 1].index <= reach.high { return initialized[lo - 1] }
+            return reach.boundary <= tick ? SequenceTick(index: reach.boundary, initialized: false, liquidityNet: 0) : nil
+        }
+        if lo < initialized.count, initialized[lo].index <= reach.high, initialized[lo].index >= reach.low { return initialized[lo] }
+        return reach.boundary > tick ? SequenceTick(index: reach.boundary, initialized: false, liquidityNet: 0) : nil
     }
 }

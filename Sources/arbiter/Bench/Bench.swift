@@ -96,13 +96,13 @@ struct DetectCommand: AsyncParsableCommand {
                 ("writes", .number(String(r.writes))), ("seed", n(seed)), ("writesPerSecond", .number(String(format: "%.0f", r.writesPerSecond))),
                 ("latencyNs", .object([("p50", n(r.percentile(0.5))), ("p90", n(r.percentile(0.9))), ("p99", n(r.percentile(0.99))),
                                        ("p999", n(r.percentile(0.999))), ("max", n(r.latencies.last ?? 0))])),
-                ("rebuilt", .number(String(r.rebuilt))), ("cycles", .number(String(r.cycles))), ("published", .number(String(r.published))),
+                ("rebuilt", .number(String(r.rebuilt))), ("cycles", .number(String(r.cycles))), ("sized", .number(String(r.sized))), ("published", .number(String(r.published))),
                 ("stale", .number(String(book.counts.stale))), ("undecodable", .number(String(book.counts.undecodable))),
             ]).text)
         } else {
             Output.line("\(r.writes) Solana account writes over \(market.pools.count) pools, \(tokens) mints (seed \(seed)): \(String(format: "%.0f", r.writesPerSecond)) writes/s")
             Output.line("latency per write (decode, apply, detect): p50 \(Self.us(r.percentile(0.5)))  p90 \(Self.us(r.percentile(0.9)))  p99 \(Self.us(r.percentile(0.99)))  max \(Self.us(r.latencies.last ?? 0))")
-            Output.line("pools rebuilt \(r.rebuilt), cycles evaluated \(r.cycles), published \(r.published); undecodable \(book.counts.undecodable)")
+            Output.line("pools rebuilt \(r.rebuilt), cycles evaluated \(r.cycles), sized \(r.sized), published \(r.published); undecodable \(book.counts.undecodable)")
         }
         Output.flush()
     }
