@@ -62,13 +62,12 @@ public enum Optimizer {
             // Finite differences must move every amount along the path by many units, or rounding
             // of a coarse intermediate token swamps the rate.
             var rate = 1.0, minRate = 1.0
-            for hop in path.hops.dropLast() {
-                let (rIn, rOut, g) = hop.pool.local(zeroForOne: hop.zeroForOne)
-                rate *= g * rOut / rIn
+            for m in maps.dropLast() {
+                rate *= m.gamma * m.reserveOut / m.reserveIn
                 minRate = Swift.min(minRate, rate)
             }
             let minDelta = Swift.max(1, Swift.min(1e6 / minRate, Swift.max(estimate, 1) * 1e-4))
-            estimate = secant(path, start: estimate, cap: cap, minDelta: minDelta, target: log(1 + r))
+            estimate = secant(&quoter, start: estimate, cap: cap, minDelta: minDelta, target: log(1 + r))
         }
         return refine(&quoter, around: estimate, cap: cap, trusted: trusted, settled: trusted && !allV2, fee: flashFee)
     }
@@ -139,24 +138,24 @@ public enum Optimizer {
 
     /// ln of the exact marginal rate at `x` (finite difference over δ ≈ x·1e-9), or nil if `x` is
     /// beyond what the path can take.
-    static func logRate(_ path: Path, _ x: Double, cap: UInt256, minDelta: Double) -> Double? {
+    static func logRate(_ quoter: inout PathQuoter, _ x: Double, cap: UInt256, minDelta: Double) -> Double? {
         let xi = integer(x, cap: cap)
         let delta = integer(Swift.max(x * 1e-9, minDelta), cap: cap)
         guard let hi = xi.checkedAdd(delta), hi <= cap,
-              let o1 = try? path.amountOut(xi), let o2 = try? path.amountOut(hi), o2 > o1
+              let o1 = quoter.amountOut(xi), let o2 = quoter.amountOut(hi), o2 > o1
         else { return nil }
         return log((o2 - o1).doubleValue / delta.doubleValue)
     }
 
     /// Where the marginal rate crosses 1: bracket from the estimate, then Illinois (regula falsi).
-    static func secant(_ path: Path, start: Double, cap: UInt256, minDelta: Double, target: Double) -> Double {
+    static func secant(_ quoter: inout PathQuoter, start: Double, cap: UInt256, minDelta: Double, target: Double) -> Double {
         var lo = 0.0, hi = Swift.max(start, minDelta)
         var fLo = 1.0  // only the sign matters at 0: the rate exceeds 1 there
         var fHi: Double
         var expansions = 0
         // Expand until the rate at hi is below 1 (or the path cannot take hi).
         while true {
-            guard let f = logRate(path, hi, cap: cap, minDelta: minDelta).map({ $0 - target }) else { fHi = -1; break }
+            guard let f = logRate(&quoter, hi, cap: cap, minDelta: minDelta).map({ $0 - target }) else { fHi = -1; break }
             if f < 0 { fHi = f; break }
             lo = hi; fLo = f
             hi *= 4
@@ -168,7 +167,7 @@ public enum Optimizer {
             if hi - lo <= Swift.max(1, lo * 1e-12) { break }
             var x = (fLo * hi - fHi * lo) / (fLo - fHi)
             if !(x > lo && x < hi) || fLo == 1.0 && lo == 0 { x = lo == 0 ? hi / 2 : (lo + hi) / 2 }
-            guard let f = logRate(path, x, cap: cap, minDelta: minDelta).map({ $0 - target }) else { hi = x; fHi = -1; continue }
+            guard let f = logRate(&quoter, x, cap: cap, minDelta: minDelta).map({ $0 - target }) else { hi = x; fHi = -1; continue }
             if f > 0 {
                 lo = x; fLo = f
                 if side == 1 { fHi /= 2 }

@@ -11,12 +11,18 @@ public struct PathQuoter: Sendable {
     private enum Slot: Sendable {
         case v2(Int)
         case v3(Int)
+        case raydium(Int)
+        case whirlpool(Int)
+        case dlmm(Int)
         case other
     }
     private let slots: [Slot]
     private let directions: [Bool]
     private let v2: [V2Pool]
     private let v3: [V3Pool]
+    private let raydium: [RaydiumAMMPool]
+    private let whirlpools: [WhirlpoolPool]
+    private let dlmm: [(pool: DLMMPool, timestamp: Int64)]
     private var checkpoints: [V3Pool.Checkpoint?]
 
     /// A hop as a constant-product map near the trade: reserves in and out and the fee factor γ,
@@ -30,17 +36,24 @@ public struct PathQuoter: Sendable {
     public init(_ path: Path) {
         self.path = path
         var slots: [Slot] = [], v2: [V2Pool] = [], v3: [V3Pool] = []
+        var raydium: [RaydiumAMMPool] = [], whirlpools: [WhirlpoolPool] = [], dlmm: [(pool: DLMMPool, timestamp: Int64)] = []
         for hop in path.hops {
             switch hop.pool {
             case .uniswapV2(let p): slots.append(.v2(v2.count)); v2.append(p)
             case .uniswapV3(let p): slots.append(.v3(v3.count)); v3.append(p)
-            case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM: slots.append(.other)
+            case .raydiumAMM(let p): slots.append(.raydium(raydium.count)); raydium.append(p)
+            case .whirlpool(let p): slots.append(.whirlpool(whirlpools.count)); whirlpools.append(p)
+            case .meteoraDLMM(let p, let t): slots.append(.dlmm(dlmm.count)); dlmm.append((p, t))
+            case .curve, .solidly: slots.append(.other)
             }
         }
         self.slots = slots
         self.directions = path.hops.map(\.zeroForOne)
         self.v2 = v2
         self.v3 = v3
+        self.raydium = raydium
+        self.whirlpools = whirlpools
+        self.dlmm = dlmm
         self.checkpoints = Array(repeating: nil, count: v3.count)
     }
 
@@ -95,7 +108,7 @@ public struct PathQuoter: Sendable {
                 let (x0, x1) = (l / s, l * s)
                 maps[j] = LocalMap(reserveIn: zeroForOne ? x0 : x1, reserveOut: zeroForOne ? x1 : x0, gamma: 1 - Double(v3[k].feePips) / 1e6)
                 v = r.amountOut
-            case .other:
+            case .raydium, .whirlpool, .dlmm, .other:
                 return nil
             }
             guard maps[j].reserveIn > 0, maps[j].reserveOut > 0 else { return nil }
@@ -119,6 +132,16 @@ public struct PathQuoter: Sendable {
                   r.amountIn == amountIn, !r.amountOut.isZero
             else { return nil }
             return r.amountOut
+        case .raydium(let k):
+            guard amountIn.w1 | amountIn.w2 | amountIn.w3 == 0, let out = try? raydium[k].amountOut(amountIn: amountIn.w0, coinToPc: zeroForOne) else { return nil }
+            return UInt256(out)
+        case .whirlpool(let k):
+            guard amountIn.w1 | amountIn.w2 | amountIn.w3 == 0, let out = try? whirlpools[k].amountOut(amount: amountIn.w0, aToB: zeroForOne) else { return nil }
+            return UInt256(out)
+        case .dlmm(let k):
+            guard amountIn.w1 | amountIn.w2 | amountIn.w3 == 0,
+                  let out = try? dlmm[k].pool.amountOut(amount: amountIn.w0, swapForY: zeroForOne, timestamp: dlmm[k].timestamp) else { return nil }
+            return UInt256(out)
         case .other:
             return try? path.hops[j].pool.amountOut(amountIn, zeroForOne: zeroForOne)
         }

@@ -32,6 +32,8 @@ public struct SolanaPoolBook: Sendable {
         /// pool's own account changes and they have not, the pool moves over the same arrays.
         var sources: [PublicKey] = []
         var versions: [UInt64] = []
+        /// The arrays' start ticks or indexes, as `sources`.
+        var indexes: [Int64] = []
     }
 
     public struct Counts: Sendable, Equatable {
@@ -175,8 +177,7 @@ public struct SolanaPoolBook: Sendable {
             let current = WhirlpoolPool.arrayStart(w.tickCurrent, tickSpacing: w.tickSpacing)
             let starts = (-arraysEachSide...arraysEachSide).map { current + Int32($0) * width }
                 .filter { $0 + width > WhirlpoolMath.minTick && $0 <= WhirlpoolMath.maxTick }
-            var keys: [PublicKey] = []
-            for start in starts { keys.append(try address(pool, Int64(start), venue: venue)) }
+            let keys = try arrays(pool, starts.map(Int64.init), venue: venue)
             guard let (holds, slot) = all(keys, after: accounts[pool]!.slot) else { return (nil, keys) }
             let versions = holds.map(\.version)
             let built: WhirlpoolPool
@@ -189,13 +190,12 @@ public struct SolanaPoolBook: Sendable {
                 built = try w.pool(tickArrays: arrays)
             }
             return (Entry(address: pool, venue: venue, mint0: w.mintA, mint1: w.mintB, pool: .whirlpool(built), slot: slot,
-                          sources: keys, versions: versions), keys)
+                          sources: keys, versions: versions, indexes: starts.map(Int64.init)), keys)
         case .meteoraDLMM:
             let pair = try decoded(own, { if case .pair(let a) = $0 { a } else { nil } }, DLMMPairAccount.init(data:))!
             let current = DLMMPool.arrayIndex(of: pair.activeID)
             let indexes = (-Int64(arraysEachSide)...Int64(arraysEachSide)).map { current + $0 }
-            var keys: [PublicKey] = []
-            for index in indexes { keys.append(try address(pool, index, venue: venue)) }
+            let keys = try arrays(pool, indexes, venue: venue)
             guard let (holds, slot) = all(keys, after: accounts[pool]!.slot) else { return (nil, keys) }
             let versions = holds.map(\.version)
             let built: DLMMPool
@@ -206,7 +206,7 @@ public struct SolanaPoolBook: Sendable {
                 built = try pair.pool(address: pool, binArrays: try holds.compactMap { h in try binArray(h) })
             }
             return (Entry(address: pool, venue: venue, mint0: pair.mintX, mint1: pair.mintY, pool: .meteoraDLMM(built, timestamp: clock),
-                          slot: slot, sources: keys, versions: versions), keys)
+                          slot: slot, sources: keys, versions: versions, indexes: indexes), keys)
         }
     }
 
@@ -281,6 +281,13 @@ public struct SolanaPoolBook: Sendable {
 
     func binArray(_ h: Held) throws(VenueDecodeError) -> DLMMBinArray? {
         try decoded(h, { if case .binArray(let b) = $0 { b } else { nil } }, DLMMBinArray.init(data:))
+    }
+
+    /// The addresses of `pool`'s arrays at `indexes`: those it follows already when they are the
+    /// same (the common case: the price stayed within its array), else derived or looked up.
+    mutating func arrays(_ pool: PublicKey, _ indexes: [Int64], venue: Venue) throws -> [PublicKey] {
+        if let e = entries[pool], e.indexes == indexes { return e.sources }
+        return try indexes.map { try address(pool, $0, venue: venue) }
     }
 
     /// The address derived for `pool` at `index` (a tick array's start or a bin array's index), kept.

@@ -22,16 +22,19 @@ public struct WhirlpoolPool: Equatable, Sendable {
         public static let empty = Tick(initialized: false, liquidityNet: 0)
     }
 
-    public var sqrtPrice: UInt128
-    public var tickCurrent: Int32
-    public var liquidity: UInt128
-    public var tickSpacing: UInt16
+    public private(set) var sqrtPrice: UInt128
+    public private(set) var tickCurrent: Int32
+    public private(set) var liquidity: UInt128
+    public private(set) var tickSpacing: UInt16
     /// Millionths of the input (the account's hundredths of a basis point).
-    public var feeRate: UInt16
+    public private(set) var feeRate: UInt16
     /// Tick arrays by start index, each `ticksPerArray` slots.
     public let tickArrays: [Int32: [Tick]]
     /// The initialized ticks of every held array, ascending: a swap walks them by index.
     let initialized: [SequenceTick]
+    /// What a swap from the current tick may pass, price down and up (nil: no array holds the
+    /// tick it starts in): found when the pool is made, not per quote.
+    var reachDown: Reach?, reachUp: Reach?
 
     public init(sqrtPrice: UInt128, tickCurrent: Int32, liquidity: UInt128, tickSpacing: UInt16, feeRate: UInt16,
                 tickArrays: [Int32: [Tick]] = [:]) throws(AMMError) {
@@ -58,6 +61,7 @@ public struct WhirlpoolPool: Equatable, Sendable {
                 t.initialized ? SequenceTick(index: start + Int32(i) * spacing, initialized: true, liquidityNet: t.liquidityNet) : nil
             }
         }
+        (reachDown, reachUp) = (findReach(aToB: true), findReach(aToB: false))
     }
 
     /// The pool at another price, liquidity and fee over the same tick arrays (what a swap or a
@@ -72,6 +76,7 @@ public struct WhirlpoolPool: Equatable, Sendable {
         guard UInt64(feeRate) < WhirlpoolMath.feeRateDenominator else { throw AMMError(.invalidState, "fee rate \(feeRate)") }
         var p = self
         (p.sqrtPrice, p.tickCurrent, p.liquidity, p.feeRate) = (sqrtPrice, tickCurrent, liquidity, feeRate)
+        if tickCurrent != self.tickCurrent { (p.reachDown, p.reachUp) = (p.findReach(aToB: true), p.findReach(aToB: false)) }
         return p
     }
 
@@ -88,9 +93,9 @@ public struct WhirlpoolPool: Equatable, Sendable {
         public var amountIn: UInt64
         public var amountOut: UInt64
         public var fee: UInt64
-        public var sqrtPrice: UInt128
-        public var tickCurrent: Int32
-        public var liquidity: UInt128
+        public private(set) var sqrtPrice: UInt128
+        public private(set) var tickCurrent: Int32
+        public private(set) var liquidity: UInt128
     }
 
     /// An exact-input swap of `amount` (`aToB`: token A in, price down). The whole amount must be
@@ -109,7 +114,7 @@ public struct WhirlpoolPool: Equatable, Sendable {
     func run(amount: UInt64, aToB: Bool, tracking: Bool) throws(AMMError) -> Swap {
         guard amount > 0 else { throw AMMError(.invalidAmount, "zero input") }
         let limit = aToB ? WhirlpoolMath.minSqrtPrice : WhirlpoolMath.maxSqrtPrice
-        let reach = try self.reach(aToB: aToB)
+        guard let reach = aToB ? reachDown : reachUp else { throw AMMError(.insufficientLiquidity, "no tick array holds tick \(tickCurrent)") }
         var remaining = amount, out: UInt64 = 0, fees: UInt64 = 0
         var price = sqrtPrice, tick = tickCurrent, l = liquidity
         while remaining > 0 && price != limit {
@@ -147,9 +152,8 @@ public struct WhirlpoolPool: Equatable, Sendable {
     /// The pool after an exact-input swap.
     public func applying(_ swap: Swap) -> WhirlpoolPool {
         var p = self
-        p.sqrtPrice = swap.sqrtPrice
-        p.tickCurrent = swap.tickCurrent
-        p.liquidity = swap.liquidity
+        (p.sqrtPrice, p.tickCurrent, p.liquidity) = (swap.sqrtPrice, swap.tickCurrent, swap.liquidity)
+        if swap.tickCurrent != tickCurrent { (p.reachDown, p.reachUp) = (p.findReach(aToB: true), p.findReach(aToB: false)) }
         return p
     }
 
@@ -162,14 +166,14 @@ public struct WhirlpoolPool: Equatable, Sendable {
     /// The ticks a swap from the current tick may pass: up to three consecutive held arrays in its
     /// direction, from the one holding the current tick (price up: the next tick up, as the
     /// program shifts it), ending at the last array's edge, which it may reach but not pass.
-    struct Reach {
+    struct Reach: Equatable, Sendable {
         var low: Int32
         var high: Int32
         /// The last array's edge in the swap's direction.
         var boundary: Int32
     }
 
-    func reach(aToB: Bool) throws(AMMError) -> Reach {
+    func findReach(aToB: Bool) -> Reach? {
         let spacing = Int32(tickSpacing), width = Self.ticksPerArray * spacing
         let first = Self.arrayStart(aToB ? tickCurrent : tickCurrent + spacing, tickSpacing: tickSpacing)
         var start = first, last = first, held = 0
@@ -178,7 +182,7 @@ public struct WhirlpoolPool: Equatable, Sendable {
             held += 1
             start += aToB ? -width : width
         }
-        guard held > 0 else { throw AMMError(.insufficientLiquidity, "no tick array holds tick \(tickCurrent)") }
+        guard held > 0 else { return nil }
         return aToB ? Reach(low: last, high: first + width - 1, boundary: max(last, WhirlpoolMath.minTick))
                     : Reach(low: first, high: last + width - 1, boundary: min(last + width - 1, WhirlpoolMath.maxTick))
     }
