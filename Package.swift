@@ -102,6 +102,14 @@ let package = Package(
         ),
         .target(name: "Detection", dependencies: ["AMMMath", "MarketState", "Opportunities", "Signals", "EVMPrimitives", "CowProtocol"]),
         .target(
+            name: "SolanaWatch",
+            dependencies: [
+                "SolanaDetection", "SolanaClient", "SolanaVenues", "SolanaPrimitives", "StreamBus", "Opportunities", "JSONRPC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "Pipeline",
             dependencies: [
                 "Detection", "Execution", "MarketWatch", "MarketState", "StreamBus", "Opportunities", "Signals", "AMMMath", "EVMPrimitives", "Feeds",
@@ -135,7 +143,7 @@ let package = Package(
             dependencies: [
                 "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath", "MarketState", "MarketWatch", "JSONRPC",
                 "Detection", "Execution", "EthClient", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount", "LabKit", "Signals", "Feeds", "CowProtocol", "SolanaPrimitives",
-                "SolanaClient", "SolanaExecution", "SolanaVenues", "SolanaDetection",
+                "SolanaClient", "SolanaExecution", "SolanaVenues", "SolanaDetection", "SolanaWatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -181,7 +189,8 @@ let package = Package(
         .testTarget(name: "FeedsTests", dependencies: ["Feeds", "ArbiterTestKit", .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "SolanaPrimitivesTests", dependencies: ["SolanaPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "SolanaExecutionTests", dependencies: ["SolanaExecution", "SolanaClient", "SolanaPrimitives", "Execution", "Opportunities", "JSONRPC", "EVMCodec",
-                                                               "EVMPrimitives", "LabKit", "ArbiterTestKit", .product(name: "Logging", package: "swift-log")]),
+                                                               "EVMPrimitives", "LabKit", "ArbiterTestKit", "SolanaWatch", "SolanaDetection", "StreamBus",
+                                                               .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SolanaClientTests", dependencies: ["SolanaClient", "SolanaPrimitives", "JSONRPC", "EVMCodec", "LabKit", "ArbiterTestKit"]),
         .testTarget(name: "SolanaVenuesTests", dependencies: ["SolanaVenues", "SolanaDetection", "AMMMath", "Opportunities", "SolanaPrimitives", "EVMPrimitives"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),

@@ -156,15 +156,51 @@ public struct SolanaRPC: Sendable {
 
     /// `getMultipleAccounts`, 100 keys a request (the RPC's limit), in `keys`' order.
     public func accounts(_ keys: [PublicKey], _ commitment: Commitment = .processed) async throws(RPCError) -> [SolanaAccount?] {
-        var out: [SolanaAccount?] = []
+        try await accountsRead(keys, commitment).map(\.account)
+    }
+
+    /// As `accounts`, each with the slot it was read at (its request's context slot): what a
+    /// state kept from accounts needs to order writes.
+    public func accountsRead(_ keys: [PublicKey], _ commitment: Commitment = .processed) async throws(RPCError) -> [(slot: UInt64, account: SolanaAccount?)] {
+        var out: [(slot: UInt64, account: SolanaAccount?)] = []
         for start in stride(from: 0, to: keys.count, by: 100) {
             let chunk = keys[start..<min(start + 100, keys.count)]
-            let v = try Self.value(try await rpc.call("getMultipleAccounts", [.array(chunk.map { .string($0.base58) }),
-                                                                            Self.config(commitment, [("encoding", .string("base64"))])]), "getMultipleAccounts").value
+            let (slot, v) = try Self.value(try await rpc.call("getMultipleAccounts", [.array(chunk.map { .string($0.base58) }),
+                                                                                    Self.config(commitment, [("encoding", .string("base64"))])]), "getMultipleAccounts")
             guard let items = v.arrayValue, items.count == chunk.count else { throw RPCError(.malformedResponse, "getMultipleAccounts: \(chunk.count) accounts asked, another count answered") }
-            for item in items { out.append(item.isNull ? nil : try SolanaAccount(json: item)) }
+            for item in items { out.append((slot, item.isNull ? nil : try SolanaAccount(json: item))) }
         }
         return out
+    }
+
+    /// A `getProgramAccounts` filter: the account's data size, or bytes at an offset.
+    public enum AccountFilter: Sendable, Equatable {
+        case dataSize(Int)
+        case memcmp(offset: Int, bytes: [UInt8])
+
+        var json: JSONValue {
+            switch self {
+            case .dataSize(let n): .object([("dataSize", .number(String(n)))])
+            case .memcmp(let o, let b): .object([("memcmp", .object([("offset", .number(String(o))), ("bytes", .string(Base58.encode(b)))]))])
+            }
+        }
+    }
+
+    /// `getProgramAccounts` with `filters` (all must hold), with the context slot
+    /// (`withContext`): every account `program` owns that passes them, by address.
+    public func programAccounts(_ program: PublicKey, filters: [AccountFilter], _ commitment: Commitment = .processed) async throws(RPCError)
+        -> (slot: UInt64, accounts: [(key: PublicKey, account: SolanaAccount)]) {
+        let config = Self.config(commitment, [("encoding", .string("base64")), ("withContext", .bool(true)), ("filters", .array(filters.map(\.json)))])
+        let (slot, v) = try Self.value(try await rpc.call("getProgramAccounts", [.string(program.base58), config]), "getProgramAccounts")
+        guard let items = v.arrayValue else { throw RPCError(.malformedResponse, "getProgramAccounts: value is not a list") }
+        var out: [(key: PublicKey, account: SolanaAccount)] = []
+        for item in items {
+            guard let text = item["pubkey"]?.stringValue, let key = try? PublicKey(base58: text), let a = item["account"] else {
+                throw RPCError(.malformedResponse, "getProgramAccounts: an entry without pubkey or account")
+            }
+            out.append((key, try SolanaAccount(json: a)))
+        }
+        return (slot, out)
     }
 
     /// An address lookup table's addresses (the program's account: a 56-byte header, then 32-byte keys).

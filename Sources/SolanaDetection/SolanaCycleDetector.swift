@@ -33,6 +33,7 @@ public struct SolanaCycleDetector: Sendable {
     }
 
     public struct Counts: Sendable, Equatable {
+        public init() {}
         public var cycles = 0
         public var screenedOut = 0
         public var sized = 0

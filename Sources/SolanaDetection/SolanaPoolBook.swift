@@ -37,6 +37,7 @@ public struct SolanaPoolBook: Sendable {
     }
 
     public struct Counts: Sendable, Equatable {
+        public init() {}
         public var applied = 0
         /// Writes older than what we hold, ignored.
         public var stale = 0
@@ -97,6 +98,9 @@ public struct SolanaPoolBook: Sendable {
         venues[pool] = venue
         dependents[pool, default: []].insert(pool)
     }
+
+    /// The venue `pool` is followed as, nil when it is not followed.
+    public func venue(of pool: PublicKey) -> Venue? { venues[pool] }
 
     /// Every account a pool needs that we hold no data for yet (to fetch).
     public var missing: [PublicKey] {

@@ -1,7 +1,8 @@
 """The Solana stand-in's ledger: accounts, slots, blockhashes and an executor for the programs a
 searcher's transactions use (System transfer, ComputeBudget, SPL Token transfer / transferChecked /
-syncNative / closeAccount, the Associated Token Account program's create, and a constant-product
-pool program of our own). Transactions are parsed and their signatures verified by `solders`; each
+syncNative / closeAccount, the Associated Token Account program's create, a constant-product
+pool program of our own, and Raydium AMM v4's pools: `AmmInfo` accounts in the program's layout
+(raydiumsdk's `LIQUIDITY_STATE_LAYOUT_V4`) under the program's id, swapped by its formula). Transactions are parsed and their signatures verified by `solders`; each
 executes atomically on a copy of the accounts it names, fees are charged as the runtime charges
 them (5,000 lamports a signature plus ceil(limit × price / 10^6)), and an error comes out in the
 RPC's own shape (`{"InstructionError": [index, …]}`, `"BlockhashNotFound"`, …)."""
@@ -21,6 +22,8 @@ ALT_PROGRAM = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
 WSOL = Pubkey.from_string("So11111111111111111111111111111111111111112")
 # The stand-in's constant-product pool program: a key of our own (no such program on mainnet).
 CPMM = Pubkey(hashlib.sha256(b"arbiter stand-in constant-product pools").digest())
+RAYDIUM_AMM = Pubkey.from_string("675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8")
+RAYDIUM_INFO_SIZE = 752
 
 LAMPORTS_PER_SIGNATURE = 5_000
 TOKEN_ACCOUNT_SIZE = 165
@@ -109,6 +112,58 @@ def pool_authority(pool: Pubkey) -> Pubkey:
     return Pubkey.find_program_address([b"authority", bytes(pool)], CPMM)[0]
 
 
+# Raydium AMM v4's one authority over every pool's vaults (5Q544f… on mainnet).
+RAYDIUM_AUTHORITY = Pubkey.find_program_address([b"amm authority"], RAYDIUM_AMM)[0]
+
+
+def raydium_info(coin_mint: Pubkey, pc_mint: Pubkey, coin_vault: Pubkey, pc_vault: Pubkey, fee_num: int, fee_den: int,
+                 coin_decimals: int, pc_decimals: int, extra_keys) -> bytes:
+    """An `AmmInfo` (752 bytes) in the program's layout, built by raydiumsdk's construct: status 6
+    (swaps only, as a pool whose OpenBook market is gone), the swap fee, both vaults and mints;
+    the other keys (LP mint, open orders, market, …) are placeholders a swap does not read."""
+    from raydium.layouts import LIQUIDITY_STATE_LAYOUT_V4 as layout
+    fields = {f.name: 0 for f in layout.subcons if f.name}
+    fields.update(status=6, nonce=254, coinDecimals=coin_decimals, pcDecimals=pc_decimals, tradeFeeNumerator=25, tradeFeeDenominator=10_000,
+                  swapFeeNumerator=fee_num, swapFeeDenominator=fee_den, pnlNumerator=12, pnlDenominator=100)
+    for name, k in zip(("lpMintAddress", "ammOpenOrders", "serumMarket", "serumProgramId", "ammTargetOrders", "poolWithdrawQueue",
+                        "poolTempLpTokenAccount", "ammOwner", "pnlOwner"), extra_keys):
+        fields[name] = bytes(k)
+    fields.update(poolCoinTokenAccount=bytes(coin_vault), poolPcTokenAccount=bytes(pc_vault), coinMintAddress=bytes(coin_mint), pcMintAddress=bytes(pc_mint))
+    data = layout.build(fields)
+    assert len(data) == RAYDIUM_INFO_SIZE
+    return data
+
+
+@dataclass
+class RaydiumPool:
+    status: int
+    fee_num: int
+    fee_den: int
+    pnl_coin: int
+    pnl_pc: int
+    coin_vault: Pubkey
+    pc_vault: Pubkey
+    coin_mint: Pubkey
+    pc_mint: Pubkey
+
+    @staticmethod
+    def read(a):
+        """The `AmmInfo` in `a` (owned by the program, 752 bytes), else None."""
+        if a is None or a.owner != RAYDIUM_AMM or len(a.data) != RAYDIUM_INFO_SIZE:
+            return None
+        from raydium.layouts import LIQUIDITY_STATE_LAYOUT_V4 as layout
+        f = layout.parse(a.data)
+        return RaydiumPool(f.status, f.swapFeeNumerator, f.swapFeeDenominator, f.needTakePnlCoin, f.needTakePnlPc,
+                           Pubkey(bytes(f.poolCoinTokenAccount)), Pubkey(bytes(f.poolPcTokenAccount)),
+                           Pubkey(bytes(f.coinMintAddress)), Pubkey(bytes(f.pcMintAddress)))
+
+
+def raydium_out(amount_in: int, reserve_in: int, reserve_out: int, fee_num: int, fee_den: int) -> int:
+    """`swap_base_in`: the fee is ceil(in·num/den), the rest trades on x·y = k (rounded down)."""
+    after = amount_in - (-(-amount_in * fee_num // fee_den))
+    return reserve_out * after // (reserve_in + after)
+
+
 def pool_data(mint_a: Pubkey, mint_b: Pubkey, vault_a: Pubkey, vault_b: Pubkey, fee_bps: int) -> bytes:
     return bytes(mint_a) + bytes(mint_b) + bytes(vault_a) + bytes(vault_b) + struct.pack("<H", fee_bps)
 
@@ -158,7 +213,7 @@ class Bank:
         self.blockhashes[str(self.latest_hash)] = self.block_height + BLOCKHASH_VALIDITY
         self.statuses: dict[str, Outcome] = {}
         self.fees_by_slot: dict[int, list] = {}  # slot → [(price, writable keys)] of landed transactions
-        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, ALT_PROGRAM):
+        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, ALT_PROGRAM):
             self.accounts[program] = Account(1, Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111"), b"", True)
 
     # ------------------------------------------------------------------ time
@@ -194,6 +249,17 @@ class Bank:
         self.set_token_account(vb, mint_b, auth, reserve_b)
         self.accounts[key] = Account(rent_exempt(130), CPMM, pool_data(mint_a, mint_b, va, vb, fee_bps))
         return va, vb
+
+    def create_raydium_pool(self, key: Pubkey, coin_mint: Pubkey, pc_mint: Pubkey, coin_amount: int, pc_amount: int, fee_num: int, fee_den: int,
+                            decimals: tuple, extra_keys):
+        """A Raydium AMM v4 pool: its `AmmInfo` at `key` and its two vaults, token accounts of the
+        program's authority at addresses derived from the pool (as the program's own are)."""
+        vaults = [Pubkey.find_program_address([bytes(key), bytes(m), b"vault"], RAYDIUM_AMM)[0] for m in (coin_mint, pc_mint)]
+        self.set_token_account(vaults[0], coin_mint, RAYDIUM_AUTHORITY, coin_amount)
+        self.set_token_account(vaults[1], pc_mint, RAYDIUM_AUTHORITY, pc_amount)
+        data = raydium_info(coin_mint, pc_mint, vaults[0], vaults[1], fee_num, fee_den, decimals[0], decimals[1], extra_keys)
+        self.accounts[key] = Account(rent_exempt(RAYDIUM_INFO_SIZE), RAYDIUM_AMM, data)
+        return vaults[0], vaults[1]
 
     def create_lookup_table(self, key: Pubkey, addresses: list):
         """An address lookup table account (56-byte header: type 1, deactivation slot u64::MAX, …)."""
@@ -336,6 +402,8 @@ class Bank:
             return self._ata(i, metas, data, work)
         if program == CPMM:
             return self._swap(i, metas, data, work)
+        if program == RAYDIUM_AMM:
+            raise ix_error(i, "InvalidInstructionData")  # pools are swapped through the route instruction here
         raise ix_error(i, "UnsupportedProgramId")
 
     @staticmethod
@@ -477,15 +545,21 @@ class Bank:
         return UNITS["swap"] * hops
 
     def _hop(self, i, metas, user, token, amount_in, work):
-        """One pool: moves `amount_in` from the user's source to the vault in and the pool's
-        output to the user's destination; returns the output."""
+        """One pool (the stand-in's constant-product or a Raydium AMM v4 one): moves `amount_in`
+        from the user's source to the vault in and the pool's output to the user's destination;
+        returns the output."""
         pool = work.get(metas[0][0])
-        if pool is None or pool.owner != CPMM or len(pool.data) != 130:
-            raise ix_error(i, "InvalidAccountData")
-        mint_a, mint_b, va, vb = (Pubkey(pool.data[k:k + 32]) for k in range(0, 128, 32))
-        fee_bps = struct.unpack_from("<H", pool.data, 128)[0]
         vin, vout = metas[2][0], metas[3][0]
-        if {vin, vout} != {va, vb} or vin == vout or metas[1][0] != pool_authority(metas[0][0]) or token[0] != TOKEN:
+        raydium = RaydiumPool.read(pool)
+        if raydium is not None:
+            if raydium.status not in (1, 6):
+                raise ix_error(i, {"Custom": 4})  # the pool does not swap
+            vaults, authority = (raydium.coin_vault, raydium.pc_vault), RAYDIUM_AUTHORITY
+        elif pool is not None and pool.owner == CPMM and len(pool.data) == 130:
+            vaults, authority = (Pubkey(pool.data[64:96]), Pubkey(pool.data[96:128])), pool_authority(metas[0][0])
+        else:
+            raise ix_error(i, "InvalidAccountData")
+        if set((vin, vout)) != set(vaults) or vin == vout or metas[1][0] != authority or token[0] != TOKEN:
             raise ix_error(i, {"Custom": 6000})  # wrong pool accounts
         tin, tout = TokenAccount.read(work.get(vin)), TokenAccount.read(work.get(vout))
         src, dst = TokenAccount.read(work.get(metas[4][0])), TokenAccount.read(work.get(metas[5][0]))
@@ -497,7 +571,14 @@ class Bank:
             raise ix_error(i, "InvalidArgument")
         if src.amount < amount_in:
             raise ix_error(i, {"Custom": 1})
-        out = cpmm_out(amount_in, tin.amount, tout.amount, fee_bps)
+        if raydium is not None:
+            coin_in = vin == raydium.coin_vault
+            pnl_in, pnl_out = (raydium.pnl_coin, raydium.pnl_pc) if coin_in else (raydium.pnl_pc, raydium.pnl_coin)
+            out = raydium_out(amount_in, tin.amount - pnl_in, tout.amount - pnl_out, raydium.fee_num, raydium.fee_den)
+            if out >= tout.amount - pnl_out:
+                raise ix_error(i, {"Custom": 30})  # the output would take the whole reserve
+        else:
+            out = cpmm_out(amount_in, tin.amount, tout.amount, struct.unpack_from("<H", pool.data, 128)[0])
         for key, delta in ((metas[4][0], -amount_in), (vin, amount_in), (vout, -out), (metas[5][0], out)):
             t = TokenAccount.read(work[key])  # read afresh: a route's hops may share the user's accounts
             set_amount(work[key], t.amount + delta)

@@ -1,5 +1,5 @@
 """A Jupiter stand-in in the `/swap/v1` shapes (`GET /quote`, `POST /swap-instructions`) quoting from
-the stand-in ledger's constant-product pools: the best direct or two-hop route by output, and
+the stand-in ledger's pools (its constant-product ones and Raydium AMM v4's), each by its formula: the best direct or two-hop route by output, and
 real instructions for it (compute budget, the output's ATA create, the pool program's route
 instruction, the lookup table holding the pools' accounts). A quote older than its blockhash
 window is refused as expired; `quoteResponse` must come back verbatim (its fields are checked)."""
@@ -10,7 +10,8 @@ import time
 from aiohttp import web
 from solders.pubkey import Pubkey
 
-from .bank import ATA, COMPUTE_BUDGET, CPMM, SYSTEM, TOKEN, TokenAccount, ata_address, cpmm_out, pool_authority, route_data
+from .bank import (ATA, COMPUTE_BUDGET, CPMM, RAYDIUM_AUTHORITY, SYSTEM, TOKEN, RaydiumPool, TokenAccount, ata_address, cpmm_out, pool_authority,
+                   raydium_out, route_data)
 
 QUOTE_LIFETIME_SLOTS = 150
 U64 = 2**64 - 1
@@ -34,17 +35,28 @@ class Jupiter:
     def pools(self):
         out = []
         for key, a in self.bank.accounts.items():
-            if a.owner == CPMM and len(a.data) == 130:
+            r = RaydiumPool.read(a)
+            if r is not None and r.status in (1, 6):
+                ra = TokenAccount.read(self.bank.accounts[r.coin_vault]).amount - r.pnl_coin
+                rb = TokenAccount.read(self.bank.accounts[r.pc_vault]).amount - r.pnl_pc
+                out.append({"key": key, "mints": (r.coin_mint, r.pc_mint), "vaults": (r.coin_vault, r.pc_vault), "reserves": (ra, rb),
+                            "fee": (r.fee_num, r.fee_den), "authority": RAYDIUM_AUTHORITY, "label": "Raydium"})
+            elif a.owner == CPMM and len(a.data) == 130:
                 mint_a, mint_b, va, vb = (Pubkey(a.data[k:k + 32]) for k in range(0, 128, 32))
                 fee = struct.unpack_from("<H", a.data, 128)[0]
                 ra, rb = TokenAccount.read(self.bank.accounts[va]).amount, TokenAccount.read(self.bank.accounts[vb]).amount
-                out.append({"key": key, "mints": (mint_a, mint_b), "vaults": (va, vb), "reserves": (ra, rb), "fee": fee})
+                out.append({"key": key, "mints": (mint_a, mint_b), "vaults": (va, vb), "reserves": (ra, rb), "fee": (fee, 10_000),
+                            "authority": pool_authority(key), "label": "StandIn CPMM"})
         return out
 
     @staticmethod
     def hop(pool, mint_in, amount):
         i = 0 if pool["mints"][0] == mint_in else 1
-        return cpmm_out(amount, pool["reserves"][i], pool["reserves"][1 - i], pool["fee"]), i
+        r_in, r_out = pool["reserves"][i], pool["reserves"][1 - i]
+        if pool["label"] == "Raydium":
+            out = raydium_out(amount, r_in, r_out, *pool["fee"])
+            return (out if out < r_out else 0), i
+        return cpmm_out(amount, r_in, r_out, pool["fee"][0]), i
 
     def routes(self, mint_in, mint_out, direct_only, exclude=()):
         pools = [p for p in self.pools() if str(p["key"]) not in exclude]
@@ -94,8 +106,8 @@ class Jupiter:
             for p in route:
                 out, i = self.hop(p, mint, x)
                 nxt = p["mints"][1 - i]
-                legs.append({"swapInfo": {"ammKey": str(p["key"]), "label": "StandIn CPMM", "inputMint": str(mint), "outputMint": str(nxt),
-                                          "inAmount": str(x), "outAmount": str(out), "feeAmount": str(x * p["fee"] // 10_000), "feeMint": str(mint)},
+                legs.append({"swapInfo": {"ammKey": str(p["key"]), "label": p["label"], "inputMint": str(mint), "outputMint": str(nxt),
+                                          "inAmount": str(x), "outAmount": str(out), "feeAmount": str(-(-x * p["fee"][0] // p["fee"][1])), "feeMint": str(mint)},
                              "percent": 100, "bps": 10_000})
                 x, mint = out, nxt
             if x > 0 and (best is None or x > int(best["outAmount"])):
@@ -133,7 +145,7 @@ class Jupiter:
             if p is None or set(p["mints"]) != {mint_in, mint_out}:
                 return self.error(400, f"{key} is not a pool of {mint_in}/{mint_out}", "INVALID_REQUEST")
             i = 0 if p["mints"][0] == mint_in else 1
-            accounts += [(key, False, False), (pool_authority(key), False, False), (p["vaults"][i], False, True), (p["vaults"][1 - i], False, True),
+            accounts += [(key, False, False), (p["authority"], False, False), (p["vaults"][i], False, True), (p["vaults"][1 - i], False, True),
                          (ata_address(user, mint_in), False, True), (ata_address(user, mint_out), False, True)]
         budget = []
         limit = body.get("computeUnitLimit")
@@ -145,6 +157,8 @@ class Jupiter:
         out_mint = legs[-1][2]
         setup = [ix_json(ATA, [(user, True, True), (ata_address(user, out_mint), False, True), (user, False, False), (out_mint, False, False),
                                (SYSTEM, False, False), (TOKEN, False, False)], b"\x01")]
+        # The route instruction is the stand-in's aggregator program (CPMM's tag 2): it calls each
+        # pool by its own formula, as Jupiter's program calls each venue's.
         swap = ix_json(CPMM, accounts, route_data(amount, threshold, len(legs)))
         return web.json_response({
             "tokenLedgerInstruction": None, "computeBudgetInstructions": budget, "setupInstructions": setup, "swapInstruction": swap,

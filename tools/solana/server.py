@@ -30,6 +30,20 @@ MAX_BUNDLE = 5
 CONFIRMED_AFTER, FINALIZED_AFTER = 1, 32
 
 
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def b58decode(text):
+    """Base58 text to bytes (leading '1's are zero bytes); None when it is not base58."""
+    if not isinstance(text, str) or any(c not in B58 for c in text):
+        return None
+    n = 0
+    for c in text:
+        n = n * 58 + B58.index(c)
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return b"\x00" * (len(text) - len(text.lstrip("1"))) + body
+
+
 def decode_tx(text, encoding="base64"):
     try:
         raw = base64.b64decode(text, validate=True) if encoding == "base64" else None
@@ -186,6 +200,33 @@ class StandIn:
         self._encoding(config)
         a = self.bank.get(self.key(key))
         return self.context(a.json() if a else None)
+
+    def rpc_getProgramAccounts(self, program, config=None):
+        """Every account `program` owns passing all `filters` (dataSize; memcmp with base58 bytes), as
+        {pubkey, account}; the list alone, or with the context when `withContext`."""
+        self._encoding(config)
+        config = config or {}
+        owner = self.key(program)
+        filters = config.get("filters", [])
+        if not isinstance(filters, list) or len(filters) > 4:
+            raise RPCError(-32602, "Invalid params: at most 4 filters")
+        tests = []
+        for f in filters:
+            if not isinstance(f, dict) or len(f) != 1:
+                raise RPCError(-32602, "Invalid params: a filter is {dataSize} or {memcmp}")
+            if "dataSize" in f and isinstance(f["dataSize"], int):
+                tests.append(lambda d, n=f["dataSize"]: len(d) == n)
+            elif "memcmp" in f and isinstance(f["memcmp"], dict) and isinstance(f["memcmp"].get("offset"), int):
+                wanted = b58decode(f["memcmp"].get("bytes"))
+                if wanted is None:
+                    raise RPCError(-32602, "Invalid params: memcmp bytes are not base58")
+                o = f["memcmp"]["offset"]
+                tests.append(lambda d, o=o, w=wanted: d[o:o + len(w)] == w)
+            else:
+                raise RPCError(-32602, "Invalid params: a filter is {dataSize} or {memcmp}")
+        found = [{"pubkey": str(k), "account": a.json()} for k, a in sorted(self.bank.accounts.items(), key=lambda kv: str(kv[0]))
+                 if a.owner == owner and all(t(a.data) for t in tests)]
+        return self.context(found) if config.get("withContext") else found
 
     def rpc_getMultipleAccounts(self, keys, config=None):
         self._encoding(config)

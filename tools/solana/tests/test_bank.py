@@ -18,8 +18,8 @@ from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
-from tools.solana.bank import (ATA, CPMM, TOKEN, WSOL, Account, Bank, TokenAccount, TxError, ata_address, cpmm_out,
-                               mint_data, pool_authority, rent_exempt, swap_data, MINT_SIZE)
+from tools.solana.bank import (ATA, CPMM, RAYDIUM_AMM, RAYDIUM_AUTHORITY, TOKEN, WSOL, Account, Bank, TokenAccount, TxError, ata_address,
+                               cpmm_out, mint_data, pool_authority, rent_exempt, route_data, swap_data, MINT_SIZE)
 
 MINT = Pubkey.from_string("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
 
@@ -161,3 +161,48 @@ def test_the_pool_program_swaps_by_its_formula_and_a_failed_minimum_leaves_only_
     with pytest.raises(TxError) as e:
         bank.execute(swap(10**9, expected))  # the same signature again
     assert e.value.err == "AlreadyProcessed"
+
+
+def test_a_raydium_pool_is_laid_out_as_the_program_and_swaps_by_its_formula():
+    """A Raydium AMM v4 pool: its `AmmInfo` parses with raydiumsdk's layout (752 bytes, the program's
+    owner, the vaults and mints it was made with), and a route through it pays what the program's
+    formula pays (the oracle's, written apart from the bank) on the vaults less the owed profit."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "python", "oracle"))
+    from raydium.layouts import LIQUIDITY_STATE_LAYOUT_V4
+    from solana_venue_oracles import raydium_reference
+
+    bank = Bank()
+    user = Keypair.from_seed(bytes([8]) + bytes(31))
+    bank.accounts[MINT] = Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(6))
+    bank.accounts[WSOL] = Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(9))
+    bank.accounts[user.pubkey()] = Account(10 * 10**9)
+    bank.set_token_account(ata_address(user.pubkey(), WSOL), WSOL, user.pubkey(), 5 * 10**9)
+    bank.set_token_account(ata_address(user.pubkey(), MINT), MINT, user.pubkey(), 0)
+    pool = Pubkey.new_unique()
+    va, vb = bank.create_raydium_pool(pool, WSOL, MINT, 2_000 * 10**9, 301_000 * 10**6, 25, 10_000, (9, 6), [Pubkey.new_unique() for _ in range(9)])
+    info = LIQUIDITY_STATE_LAYOUT_V4.parse(bank.accounts[pool].data)
+    assert bank.accounts[pool].owner == RAYDIUM_AMM and len(bank.accounts[pool].data) == 752
+    assert (info.status, info.swapFeeNumerator, info.swapFeeDenominator) == (6, 25, 10_000)
+    assert (Pubkey(bytes(info.poolCoinTokenAccount)), Pubkey(bytes(info.poolPcTokenAccount))) == (va, vb)
+    assert (Pubkey(bytes(info.coinMintAddress)), Pubkey(bytes(info.pcMintAddress))) == (WSOL, MINT)
+    assert str(RAYDIUM_AUTHORITY) == "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1"  # the program's authority on mainnet
+
+    def route(amount, minimum, authority=RAYDIUM_AUTHORITY):
+        ix = Instruction(CPMM, route_data(amount, minimum, 1), [
+            AccountMeta(user.pubkey(), True, False), AccountMeta(TOKEN, False, False),
+            AccountMeta(pool, False, False), AccountMeta(authority, False, False), AccountMeta(va, False, True), AccountMeta(vb, False, True),
+            AccountMeta(ata_address(user.pubkey(), WSOL), False, True), AccountMeta(ata_address(user.pubkey(), MINT), False, True)])
+        return VersionedTransaction(MessageV0.try_compile(user.pubkey(), [ix], [], bank.latest_hash), [user])
+
+    amount = 3 * 10**9 + 7
+    expected = raydium_reference(2_000 * 10**9, 301_000 * 10**6, 25, 10_000, amount, True)
+    assert bank.execute(route(amount, expected + 1)).err == {"InstructionError": [0, {"Custom": 6001}]}
+    bank.advance()
+    assert bank.execute(route(amount, expected, authority=pool_authority(pool))).err == {"InstructionError": [0, {"Custom": 6000}]}
+    bank.advance()
+    out = bank.execute(route(amount, expected))
+    assert out.err is None
+    assert TokenAccount.read(bank.accounts[ata_address(user.pubkey(), MINT)]).amount == expected
+    assert (TokenAccount.read(bank.accounts[va]).amount, TokenAccount.read(bank.accounts[vb]).amount) == (2_000 * 10**9 + amount, 301_000 * 10**6 - expected)

@@ -204,3 +204,22 @@ def test_a_landed_transaction_reads_back_with_its_balances_before_and_after(stan
     poor = signed([transfer(TransferParams(from_pubkey=PAYER.pubkey(), to_pubkey=Keypair().pubkey(), lamports=4_321))], h)
     assert "InsufficientFundsForRent" in json.dumps(post(rpc, "sendTransaction", [b64(poor), {"encoding": "base64"}])["error"]["data"]["err"])
     assert post(rpc, "getTransaction", ["1" * 88, {"encoding": "base64"}])["result"] is None
+
+
+def test_program_accounts_are_found_by_size_and_bytes(standin):
+    """getProgramAccounts: the market's Raydium pools by the program and the AmmInfo size, narrowed
+    by a memcmp on the coin mint; the context with `withContext`; a malformed filter is a clear error."""
+    rpc = standin["rpc"]
+    program = standin["market"]["program"]
+    pools = standin["market"]["pools"]
+    found = post(rpc, "getProgramAccounts", [program, {"encoding": "base64", "filters": [{"dataSize": 752}]}])["result"]
+    assert sorted(a["pubkey"] for a in found) == sorted(p["pool"] for p in pools)
+    assert all(a["account"]["owner"] == program and len(base64.b64decode(a["account"]["data"][0])) == 752 for a in found)
+    assert post(rpc, "getProgramAccounts", [program, {"filters": [{"dataSize": 751}]}])["result"] == []
+    sol = standin["market"]["mints"]["SOL"]["mint"]
+    with_sol = post(rpc, "getProgramAccounts", [program, {"encoding": "base64", "withContext": True,
+                                                          "filters": [{"dataSize": 752}, {"memcmp": {"offset": 400, "bytes": sol}}]}])["result"]
+    assert with_sol["context"]["slot"] >= 1
+    assert sorted(a["pubkey"] for a in with_sol["value"]) == sorted(p["pool"] for p in pools if p["mintA"] == sol)
+    bad = post(rpc, "getProgramAccounts", [program, {"filters": [{"memcmp": {"offset": 0, "bytes": "0OIl"}}]}])
+    assert bad["error"]["code"] == -32602
