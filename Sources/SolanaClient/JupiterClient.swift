@@ -148,9 +148,10 @@ public actor JupiterClient {
 
     /// `GET /quote` (ExactIn).
     public func quote(input: PublicKey, output: PublicKey, amount: UInt64, slippageBps: UInt16, onlyDirectRoutes: Bool = false,
-                      maxAccounts: Int? = nil) async throws(JupiterError) -> JupiterQuote {
+                      maxAccounts: Int? = nil, excludeDexes: [String] = []) async throws(JupiterError) -> JupiterQuote {
         var query = "inputMint=\(input.base58)&outputMint=\(output.base58)&amount=\(amount)&slippageBps=\(slippageBps)&swapMode=ExactIn"
         if onlyDirectRoutes { query += "&onlyDirectRoutes=true" }
+        if !excludeDexes.isEmpty { query += "&excludeDexes=" + excludeDexes.joined(separator: ",").addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
         if let maxAccounts { query += "&maxAccounts=\(maxAccounts)" }
         let q = try JupiterQuote(json: try await request("/quote?" + query, body: nil))
         guard q.inputMint == input, q.outputMint == output, q.inAmount == amount else {

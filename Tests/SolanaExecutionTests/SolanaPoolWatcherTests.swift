@@ -11,27 +11,20 @@ import SolanaWatch
 import StreamBus
 import Testing
 
-/// Partition P4's detector against the stand-in cluster: it finds the Raydium AMM v4 pools by
-/// `getProgramAccounts` (the `AmmInfo` accounts the stand-in builds with raydiumsdk's layout),
-/// decodes them and their vaults, and publishes the round trip between the two SOL/USDC pools
-/// the market prices apart, each leg's output what the program's formula pays on the vaults as
-/// the RPC reads them (computed here, not by the code under test).
+/// Partition P4's detector against the stand-in cluster: it finds the Raydium AMM v4 pools and the
+/// Orca Whirlpool by `getProgramAccounts` (accounts the stand-in builds in the programs' layouts),
+/// decodes them with their vaults and tick arrays, and publishes the round trip between the two
+/// SOL/USDC pools the market prices apart, each leg's output what the stand-in's Jupiter quotes
+/// through that one pool (Raydium's formula; Orca's own swap simulator), not our quoting.
 @Suite(.serialized) struct SolanaPoolWatcherTests {
     let sol = try! PublicKey(base58: "So11111111111111111111111111111111111111112")
-
-    /// Raydium's `swap_base_in`: fee = ceil(in·num/den), out = rOut·(in − fee) / (rIn + in − fee).
-    static func raydiumOut(_ x: UInt64, _ rIn: UInt64, _ rOut: UInt64, _ feeBps: UInt64) -> UInt64 {
-        let fee = (x * feeBps + 9_999) / 10_000
-        let after = UInt256(x - fee)
-        return (UInt256(rOut) * after / (UInt256(rIn) + after)).w0
-    }
 
     @Test func findsThePoolsByProgramAndPublishesTheRoundTripBetweenThem() async throws {
         let cluster = try SolanaStandIn(slotMillis: 200)
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
-        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: .init(venues: [.raydiumAMM], detector: .init(starts: [sol: start])),
+        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: .init(venues: [.raydiumAMM, .whirlpool], detector: .init(starts: [sol: start])),
                                         logger: Logger(label: "test.solana.watch"), clock: { 1_000 })
         let pools = try #require(cluster.market["pools"]?.arrayValue)
         #expect(try await watcher.discover() == pools.count)
@@ -44,16 +37,17 @@ import Testing
         let best = try #require(published.first)
         let legs = try #require(best.solana?.legs)
         #expect(best.kind == .solana && legs.count >= 2 && legs.first?.mintIn == sol.bytes && legs.last?.mintOut == sol.bytes)
+        let jupiter = JupiterClient(base: cluster.jupiter, perSecond: 50, burst: 20)
         var amount = best.amountIn.w0
         for leg in legs {
             let pool = try #require(pools.first { Base58.decode($0["pool"]?.stringValue ?? "") == leg.pool })
-            let (a, b) = (try PublicKey(base58: pool["vaultA"]!.stringValue!), try PublicKey(base58: pool["vaultB"]!.stringValue!))
-            let read = try await rpc.accounts([a, b])
-            let (ra, rb) = (try #require(read[0]?.tokenAccount?.amount), try #require(read[1]?.tokenAccount?.amount))
-            guard case .number(let fee)? = pool["feeBps"] else { throw CancellationError() }
-            let aIn = Base58.decode(pool["mintA"]!.stringValue!) == leg.mintIn
-            amount = aIn ? Self.raydiumOut(amount, ra, rb, UInt64(fee)!) : Self.raydiumOut(amount, rb, ra, UInt64(fee)!)
-            #expect(leg.amountOut == amount, "leg through \(pool["label"]?.stringValue ?? "?")")
+            // The venue's direct route only: the other venue excluded.
+            let other = pool["venue"]?.stringValue == "whirlpool" ? "Raydium" : "Whirlpool"
+            let q = try await jupiter.quote(input: try PublicKey(bytes: leg.mintIn), output: try PublicKey(bytes: leg.mintOut), amount: amount,
+                                            slippageBps: 0, onlyDirectRoutes: true, excludeDexes: [other])
+            #expect(q.pools == [try PublicKey(bytes: leg.pool)])
+            amount = q.outAmount
+            #expect(leg.amountOut == amount, "leg through \(pool["venue"]?.stringValue ?? "?") \(pool["label"]?.stringValue ?? "?")")
         }
         #expect(Int256(bitPattern: UInt256(amount)) - Int256(bitPattern: best.amountIn) == best.grossProfit && best.grossProfit > .zero)
 

@@ -174,6 +174,12 @@ def cpmm_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) ->
     return net * reserve_out // (reserve_in * 10_000 + net)
 
 
+def route_data_with_extras(amount_in: int, min_out: int, extras: list) -> bytes:
+    """A route whose hops may take more accounts than the six (a Whirlpool's tick arrays): tag 3,
+    amount in, minimum out, hop count, then each hop's count of extra accounts, which follow its six."""
+    return b"\x03" + struct.pack("<QQB", amount_in, min_out, len(extras)) + bytes(extras)
+
+
 def swap_data(amount_in: int, min_out: int) -> bytes:
     """The pool program's swap instruction data: tag 1, amount in, minimum out (u64 LE)."""
     return b"\x01" + struct.pack("<QQ", amount_in, min_out)
@@ -213,7 +219,8 @@ class Bank:
         self.blockhashes[str(self.latest_hash)] = self.block_height + BLOCKHASH_VALIDITY
         self.statuses: dict[str, Outcome] = {}
         self.fees_by_slot: dict[int, list] = {}  # slot → [(price, writable keys)] of landed transactions
-        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, ALT_PROGRAM):
+        from .venues import WHIRLPOOL
+        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, WHIRLPOOL, ALT_PROGRAM):
             self.accounts[program] = Account(1, Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111"), b"", True)
 
     # ------------------------------------------------------------------ time
@@ -260,6 +267,26 @@ class Bank:
         data = raydium_info(coin_mint, pc_mint, vaults[0], vaults[1], fee_num, fee_den, decimals[0], decimals[1], extra_keys)
         self.accounts[key] = Account(rent_exempt(RAYDIUM_INFO_SIZE), RAYDIUM_AMM, data)
         return vaults[0], vaults[1]
+
+    def create_whirlpool(self, key: Pubkey, mint_a: Pubkey, mint_b: Pubkey, amount_a: int, amount_b: int, spacing: int, fee_rate: int,
+                         liquidity: int, sqrt_price: int, tick: int, band: int, config: Pubkey):
+        """An Orca Whirlpool: its account at `key`, vaults owned by the pool (as the program's are),
+        and tick arrays `band` each side of the one holding the price (none of their ticks
+        initialized: one full-range position). Returns the vaults and the tick arrays' keys."""
+        from .venues import WHIRLPOOL, TICKS_PER_ARRAY, Whirlpool, array_start, tick_array_address, tick_array_data, whirlpool_data
+        vaults = [Pubkey.find_program_address([bytes(key), bytes(m), b"vault"], WHIRLPOOL)[0] for m in (mint_a, mint_b)]
+        self.set_token_account(vaults[0], mint_a, key, amount_a)
+        self.set_token_account(vaults[1], mint_b, key, amount_b)
+        data = whirlpool_data(config, spacing, fee_rate, liquidity, sqrt_price, tick, mint_a, vaults[0], mint_b, vaults[1])
+        self.accounts[key] = Account(rent_exempt(len(data)), WHIRLPOOL, data)
+        width = TICKS_PER_ARRAY * spacing
+        arrays = []
+        for k in range(-band, band + 1):
+            start = array_start(tick, spacing) + k * width
+            a = tick_array_address(key, start)
+            self.accounts[a] = Account(rent_exempt(9988), WHIRLPOOL, tick_array_data(start, key))
+            arrays.append(a)
+        return vaults[0], vaults[1], arrays
 
     def create_lookup_table(self, key: Pubkey, addresses: list):
         """An address lookup table account (56-byte header: type 1, deactivation slot u64::MAX, …)."""
@@ -521,6 +548,8 @@ class Bank:
         destination, user (signer), token program. Tag 2: a route (see `route_data`)."""
         if len(data) == 18 and data[0] == 2:
             return self._route(i, metas, data, work)
+        if len(data) >= 18 and data[0] == 3 and len(data) == 18 + data[17]:
+            return self._route(i, metas, data, work)
         if len(data) != 17 or data[0] != 1:
             raise ix_error(i, "InvalidInstructionData")
         self._need(i, metas, 8)
@@ -532,26 +561,36 @@ class Bank:
 
     def _route(self, i, metas, data, work):
         amount, min_out, hops = struct.unpack_from("<QQB", data, 1)
+        extras = list(data[18:]) if data[0] == 3 else [0] * hops
         if hops == 0 or hops > 4:
             raise ix_error(i, "InvalidInstructionData")
-        self._need(i, metas, 2 + 6 * hops)
+        self._need(i, metas, 2 + 6 * hops + sum(extras))
         user, token = metas[0], metas[1]
+        at = 2
         for h in range(hops):
-            amount = self._hop(i, metas[2 + 6 * h: 8 + 6 * h], user, token, amount, work)
+            amount = self._hop(i, metas[at: at + 6], user, token, amount, work, metas[at + 6: at + 6 + extras[h]])
+            at += 6 + extras[h]
             if amount == 0:
                 raise ix_error(i, {"Custom": 6001})
         if amount < min_out:
             raise ix_error(i, {"Custom": 6001})
         return UNITS["swap"] * hops
 
-    def _hop(self, i, metas, user, token, amount_in, work):
-        """One pool (the stand-in's constant-product or a Raydium AMM v4 one): moves `amount_in`
-        from the user's source to the vault in and the pool's output to the user's destination;
-        returns the output."""
+    def _hop(self, i, metas, user, token, amount_in, work, extra=()):
+        """One pool (the stand-in's constant-product, a Raydium AMM v4 or an Orca Whirlpool one):
+        moves `amount_in` from the user's source to the vault in and the pool's output to the
+        user's destination; returns the output. A Whirlpool takes its three tick arrays as extra
+        accounts, and the pool itself writable (its price moves)."""
+        from .venues import Whirlpool, tick_array_address
         pool = work.get(metas[0][0])
         vin, vout = metas[2][0], metas[3][0]
         raydium = RaydiumPool.read(pool)
-        if raydium is not None:
+        whirlpool = Whirlpool.read(pool)
+        if whirlpool is not None:
+            vaults, authority = (whirlpool.vault_a, whirlpool.vault_b), metas[0][0]
+            if not metas[0][1]:
+                raise ix_error(i, "InvalidArgument")
+        elif raydium is not None:
             if raydium.status not in (1, 6):
                 raise ix_error(i, {"Custom": 4})  # the pool does not swap
             vaults, authority = (raydium.coin_vault, raydium.pc_vault), RAYDIUM_AUTHORITY
@@ -571,7 +610,20 @@ class Bank:
             raise ix_error(i, "InvalidArgument")
         if src.amount < amount_in:
             raise ix_error(i, {"Custom": 1})
-        if raydium is not None:
+        if whirlpool is not None:
+            a_to_b = vin == whirlpool.vault_a
+            starts = whirlpool.arrays_for(metas[0][0], a_to_b)
+            if [m[0] for m in extra] != [tick_array_address(metas[0][0], s) for s in starts]:
+                raise ix_error(i, {"Custom": 6023})  # InvalidTickArraySequence
+            arrays = {s: work[m[0]].data for s, m in zip(starts, extra) if m[0] in work and work[m[0]].data}
+            swapped = whirlpool.swap(metas[0][0], arrays, amount_in, a_to_b)
+            if swapped is None:
+                raise ix_error(i, {"Custom": 6017})  # the swap cannot fill within the tick arrays given
+            out, sqrt_price, tick = swapped
+            if out > tout.amount:
+                raise ix_error(i, {"Custom": 1})
+            work[metas[0][0]].data = whirlpool.moved(pool.data, sqrt_price, tick)
+        elif raydium is not None:
             coin_in = vin == raydium.coin_vault
             pnl_in, pnl_out = (raydium.pnl_coin, raydium.pnl_pc) if coin_in else (raydium.pnl_pc, raydium.pnl_coin)
             out = raydium_out(amount_in, tin.amount - pnl_in, tout.amount - pnl_out, raydium.fee_num, raydium.fee_den)

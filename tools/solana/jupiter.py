@@ -11,7 +11,8 @@ from aiohttp import web
 from solders.pubkey import Pubkey
 
 from .bank import (ATA, COMPUTE_BUDGET, CPMM, RAYDIUM_AUTHORITY, SYSTEM, TOKEN, RaydiumPool, TokenAccount, ata_address, cpmm_out, pool_authority,
-                   raydium_out, route_data)
+                   raydium_out, route_data_with_extras)
+from .venues import Whirlpool, tick_array_address
 
 QUOTE_LIFETIME_SLOTS = 150
 U64 = 2**64 - 1
@@ -36,7 +37,12 @@ class Jupiter:
         out = []
         for key, a in self.bank.accounts.items():
             r = RaydiumPool.read(a)
-            if r is not None and r.status in (1, 6):
+            w = Whirlpool.read(a)
+            if w is not None:
+                ra, rb = TokenAccount.read(self.bank.accounts[w.vault_a]).amount, TokenAccount.read(self.bank.accounts[w.vault_b]).amount
+                out.append({"key": key, "mints": (w.mint_a, w.mint_b), "vaults": (w.vault_a, w.vault_b), "reserves": (ra, rb),
+                            "fee": (w.fee_rate, 1_000_000), "authority": key, "label": "Whirlpool", "whirlpool": w})
+            elif r is not None and r.status in (1, 6):
                 ra = TokenAccount.read(self.bank.accounts[r.coin_vault]).amount - r.pnl_coin
                 rb = TokenAccount.read(self.bank.accounts[r.pc_vault]).amount - r.pnl_pc
                 out.append({"key": key, "mints": (r.coin_mint, r.pc_mint), "vaults": (r.coin_vault, r.pc_vault), "reserves": (ra, rb),
@@ -49,17 +55,25 @@ class Jupiter:
                             "authority": pool_authority(key), "label": "StandIn CPMM"})
         return out
 
-    @staticmethod
-    def hop(pool, mint_in, amount):
+    def arrays(self, pool, a_to_b):
+        """A Whirlpool's three tick arrays for a swap that way, as keys (the extra accounts)."""
+        return [tick_array_address(pool["key"], s) for s in pool["whirlpool"].arrays_for(pool["key"], a_to_b)]
+
+    def hop(self, pool, mint_in, amount):
         i = 0 if pool["mints"][0] == mint_in else 1
         r_in, r_out = pool["reserves"][i], pool["reserves"][1 - i]
+        if pool["label"] == "Whirlpool":
+            w = pool["whirlpool"]
+            data = {s: a.data for s in w.arrays_for(pool["key"], i == 0) if (a := self.bank.accounts.get(tick_array_address(pool["key"], s)))}
+            swapped = w.swap(pool["key"], data, amount, i == 0) if amount > 0 else None
+            return (swapped[0] if swapped and swapped[0] <= r_out else 0), i
         if pool["label"] == "Raydium":
             out = raydium_out(amount, r_in, r_out, *pool["fee"])
             return (out if out < r_out else 0), i
         return cpmm_out(amount, r_in, r_out, pool["fee"][0]), i
 
     def routes(self, mint_in, mint_out, direct_only, exclude=()):
-        pools = [p for p in self.pools() if str(p["key"]) not in exclude]
+        pools = [p for p in self.pools() if p["label"] not in exclude]  # excludeDexes names venues, as Jupiter's labels
         for p in pools:
             if set(p["mints"]) == {mint_in, mint_out}:
                 yield [p]
@@ -140,13 +154,18 @@ class Jupiter:
             return self.error(400, "a routePlan that does not join inputMint to outputMint", "INVALID_REQUEST")
         pools = {p["key"]: p for p in self.pools()}
         accounts = [(user, True, False), (TOKEN, False, False)]
+        extras = []
         for key, mint_in, mint_out in legs:
             p = pools.get(key)
             if p is None or set(p["mints"]) != {mint_in, mint_out}:
                 return self.error(400, f"{key} is not a pool of {mint_in}/{mint_out}", "INVALID_REQUEST")
             i = 0 if p["mints"][0] == mint_in else 1
-            accounts += [(key, False, False), (p["authority"], False, False), (p["vaults"][i], False, True), (p["vaults"][1 - i], False, True),
+            whirlpool = p["label"] == "Whirlpool"
+            accounts += [(key, False, whirlpool), (p["authority"], False, False), (p["vaults"][i], False, True), (p["vaults"][1 - i], False, True),
                          (ata_address(user, mint_in), False, True), (ata_address(user, mint_out), False, True)]
+            tick_arrays = self.arrays(p, i == 0) if whirlpool else []
+            accounts += [(a, False, False) for a in tick_arrays]
+            extras.append(len(tick_arrays))
         budget = []
         limit = body.get("computeUnitLimit")
         if isinstance(limit, int) and limit > 0:
@@ -159,7 +178,7 @@ class Jupiter:
                                (SYSTEM, False, False), (TOKEN, False, False)], b"\x01")]
         # The route instruction is the stand-in's aggregator program (CPMM's tag 2): it calls each
         # pool by its own formula, as Jupiter's program calls each venue's.
-        swap = ix_json(CPMM, accounts, route_data(amount, threshold, len(legs)))
+        swap = ix_json(CPMM, accounts, route_data_with_extras(amount, threshold, extras))
         return web.json_response({
             "tokenLedgerInstruction": None, "computeBudgetInstructions": budget, "setupInstructions": setup, "swapInstruction": swap,
             "cleanupInstruction": None, "otherInstructions": [], "addressLookupTableAddresses": [str(self.table)] if self.table else [],

@@ -1,14 +1,17 @@
-"""The stand-in's market: mints (wrapped SOL, USDC, USDT) and Raydium AMM v4 pools (their `AmmInfo`
-accounts in the program's layout, under its id) whose prices differ, an address lookup table
+"""The stand-in's market: mints (wrapped SOL, USDC, USDT), Raydium AMM v4 pools (their `AmmInfo`
+accounts in the program's layout, under its id) and an Orca Whirlpool (its account and tick
+arrays in the program's layout) whose prices differ, an address lookup table
 holding the pools' accounts, and funding for a searcher's wallet. Keys are derived from the
 seed: the same seed, the same market."""
 import hashlib
+import math
 import random
 
 from solders.pubkey import Pubkey
 
 from .bank import (RAYDIUM_AMM, RAYDIUM_AUTHORITY, TOKEN, WSOL, Account, Bank, RaydiumPool, TokenAccount, ata_address, mint_data,
                    raydium_out, rent_exempt, set_amount, MINT_SIZE)
+from .venues import Whirlpool, tick_array_address
 
 USDC = Pubkey.from_string("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
 USDT = Pubkey.from_string("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB")
@@ -26,23 +29,36 @@ class Market:
         self.rng = random.Random(seed)
         for mint, dec in DECIMALS.items():
             bank.accounts[mint] = Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(dec, supply=10**18))
-        # (label, coin, pc, coin reserve, pc reserve, swap fee bps): SOL at ~150 USDC in one pool
-        # and ~151.5 in the other; USDC/USDT near par. Each a Raydium AMM v4 pool.
-        specs = [("orca", WSOL, USDC, 20_000 * 10**9, 3_000_000 * 10**6, 30),
-                 ("raydium", WSOL, USDC, 12_000 * 10**9, 1_818_000 * 10**6, 25),
-                 ("orca", USDC, USDT, 5_000_000 * 10**6, 5_001_000 * 10**6, 4),
-                 ("raydium", WSOL, USDT, 8_000 * 10**9, 1_204_000 * 10**6, 25)]
+        # (venue, label, coin / token A, pc / token B, reserves, fee bps): SOL at ~150 USDC in an
+        # Orca Whirlpool and ~151.5 in a Raydium pool; USDC/USDT near par; SOL/USDT on Raydium.
+        specs = [("whirlpool", "orca", WSOL, USDC, 20_000 * 10**9, 3_000_000 * 10**6, 30),
+                 ("raydium", "raydium", WSOL, USDC, 12_000 * 10**9, 1_818_000 * 10**6, 25),
+                 ("raydium", "orca", USDC, USDT, 5_000_000 * 10**6, 5_001_000 * 10**6, 4),
+                 ("raydium", "raydium", WSOL, USDT, 8_000 * 10**9, 1_204_000 * 10**6, 25)]
         self.pools = []
-        for label, a, b, ra, rb, fee in specs:
+        for venue, label, a, b, ra, rb, fee in specs:
             name = f"pool {label} {SYMBOLS[a]}/{SYMBOLS[b]}"
             key = derived(seed, name)
-            extra = [derived(seed, f"{name} {k}") for k in range(9)]
-            va, vb = bank.create_raydium_pool(key, a, b, ra, rb, fee, 10_000, (DECIMALS[a], DECIMALS[b]), extra)
-            self.pools.append({"venue": "raydium", "label": label, "key": key, "mintA": a, "mintB": b, "vaultA": va, "vaultB": vb, "feeBps": fee})
+            if venue == "whirlpool":
+                # One full-range position as deep as the reserves: L = √(x·y), √P = √(y/x) in Q64.64;
+                # tick spacing 64 (its arrays span 5,632 ticks), fee in hundredths of a basis point.
+                liquidity = math.isqrt(ra * rb)
+                sqrt_price = math.isqrt((rb << 128) // ra)
+                from orca_whirlpool.internal.utils.price_math import PriceMath
+                tick = PriceMath.sqrt_price_x64_to_tick_index(sqrt_price)
+                va, vb, arrays = bank.create_whirlpool(key, a, b, ra, rb, 64, fee * 100, liquidity, sqrt_price, tick, 3,
+                                                       derived(seed, f"{name} config"))
+                authority = key
+            else:
+                extra = [derived(seed, f"{name} {k}") for k in range(9)]
+                va, vb = bank.create_raydium_pool(key, a, b, ra, rb, fee, 10_000, (DECIMALS[a], DECIMALS[b]), extra)
+                authority, arrays = RAYDIUM_AUTHORITY, []
+            self.pools.append({"venue": venue, "label": label, "key": key, "mintA": a, "mintB": b, "vaultA": va, "vaultB": vb, "feeBps": fee,
+                               "authority": authority, "tickArrays": arrays})
         self.table = derived(seed, "lookup table")
         entries = [RAYDIUM_AMM, TOKEN]
         for p in self.pools:
-            entries += [p["key"], RAYDIUM_AUTHORITY, p["vaultA"], p["vaultB"]]
+            entries += [p["key"], p["authority"], p["vaultA"], p["vaultB"]] + p["tickArrays"]
         bank.create_lookup_table(self.table, entries)
 
     def fund(self, owner: Pubkey, lamports: int, tokens: dict | None = None):
@@ -53,25 +69,38 @@ class Market:
             self.bank.set_token_account(ata_address(owner, mint), mint, owner, amount)
 
     def drift(self, stand_in=None):
-        """A random trader's swap on one pool each slot, by the pool's own formula: prices wander
+        """A random trader's swap on one pool each slot, by the pool's own program: prices wander
         and gaps open (returns the accounts it wrote, for subscriptions)."""
         p = self.rng.choice(self.pools)
-        info = RaydiumPool.read(self.bank.accounts[p["key"]])
         a_to_b = self.rng.random() < 0.5
         vin, vout = (p["vaultA"], p["vaultB"]) if a_to_b else (p["vaultB"], p["vaultA"])
         tin, tout = TokenAccount.read(self.bank.accounts[vin]), TokenAccount.read(self.bank.accounts[vout])
         amount = tin.amount * self.rng.randint(1, 40) // 10_000
-        out = raydium_out(amount, tin.amount, tout.amount, info.fee_num, info.fee_den)
+        written = [str(vin), str(vout)]
+        if p["venue"] == "whirlpool":
+            w = Whirlpool.read(self.bank.accounts[p["key"]])
+            arrays = {s: self.bank.accounts[a].data for s in w.arrays_for(p["key"], a_to_b)
+                      if (a := tick_array_address(p["key"], s)) in self.bank.accounts}
+            swapped = w.swap(p["key"], arrays, amount, a_to_b) if amount > 0 else None
+            if swapped is None:
+                return []
+            out, sqrt_price, tick = swapped
+            self.bank.accounts[p["key"]].data = w.moved(self.bank.accounts[p["key"]].data, sqrt_price, tick)
+            written.append(str(p["key"]))
+        else:
+            info = RaydiumPool.read(self.bank.accounts[p["key"]])
+            out = raydium_out(amount, tin.amount, tout.amount, info.fee_num, info.fee_den)
         for key, t, delta in ((vin, tin, amount), (vout, tout, -out)):
             set_amount(self.bank.accounts[key], t.amount + delta)
             if t.native is not None:  # wrapped SOL: its lamports move with its amount
                 self.bank.accounts[key].lamports += delta
-        return [str(vin), str(vout)]
+        return written
 
     def manifest(self):
         return {
             "mints": {SYMBOLS[m]: {"mint": str(m), "decimals": d} for m, d in DECIMALS.items()},
-            "pools": [{"venue": p["venue"], "label": p["label"], "pool": str(p["key"]), "authority": str(RAYDIUM_AUTHORITY), "mintA": str(p["mintA"]),
-                       "mintB": str(p["mintB"]), "vaultA": str(p["vaultA"]), "vaultB": str(p["vaultB"]), "feeBps": p["feeBps"]} for p in self.pools],
+            "pools": [{"venue": p["venue"], "label": p["label"], "pool": str(p["key"]), "authority": str(p["authority"]), "mintA": str(p["mintA"]),
+                       "mintB": str(p["mintB"]), "vaultA": str(p["vaultA"]), "vaultB": str(p["vaultB"]), "feeBps": p["feeBps"],
+                       "tickArrays": [str(a) for a in p["tickArrays"]]} for p in self.pools],
             "lookupTable": str(self.table), "program": str(RAYDIUM_AMM),
         }

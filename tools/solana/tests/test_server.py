@@ -211,7 +211,10 @@ def test_program_accounts_are_found_by_size_and_bytes(standin):
     by a memcmp on the coin mint; the context with `withContext`; a malformed filter is a clear error."""
     rpc = standin["rpc"]
     program = standin["market"]["program"]
-    pools = standin["market"]["pools"]
+    pools = [p for p in standin["market"]["pools"] if p["venue"] == "raydium"]
+    assert len(pools) == 3
+    whirlpools = post(rpc, "getProgramAccounts", ["whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc", {"encoding": "base64", "filters": [{"dataSize": 653}]}])
+    assert [a["pubkey"] for a in whirlpools["result"]] == [p["pool"] for p in standin["market"]["pools"] if p["venue"] == "whirlpool"]
     found = post(rpc, "getProgramAccounts", [program, {"encoding": "base64", "filters": [{"dataSize": 752}]}])["result"]
     assert sorted(a["pubkey"] for a in found) == sorted(p["pool"] for p in pools)
     assert all(a["account"]["owner"] == program and len(base64.b64decode(a["account"]["data"][0])) == 752 for a in found)
