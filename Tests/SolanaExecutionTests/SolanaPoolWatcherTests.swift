@@ -11,11 +11,12 @@ import SolanaWatch
 import StreamBus
 import Testing
 
-/// Partition P4's detector against the stand-in cluster: it finds the Raydium AMM v4 pools and the
-/// Orca Whirlpool by `getProgramAccounts` (accounts the stand-in builds in the programs' layouts),
-/// decodes them with their vaults and tick arrays, and publishes the round trip between the two
-/// SOL/USDC pools the market prices apart, each leg's output what the stand-in's Jupiter quotes
-/// through that one pool (Raydium's formula; Orca's own swap simulator), not our quoting.
+/// Partition P4's detector against the stand-in cluster: it finds the Raydium AMM v4 pools, the
+/// Orca Whirlpool and the Meteora DLMM pair by `getProgramAccounts` (accounts the stand-in builds
+/// in the programs' layouts), decodes them with their vaults, tick arrays and bin arrays, and
+/// publishes the round trip between the two SOL/USDC pools the market prices apart, each leg's
+/// output what the stand-in's Jupiter quotes through that one pool (Raydium's formula; Orca's own
+/// swap simulator), not our quoting; a triangle through the DLMM pair is quoted the same way.
 @Suite(.serialized) struct SolanaPoolWatcherTests {
     let sol = try! PublicKey(base58: "So11111111111111111111111111111111111111112")
 
@@ -24,7 +25,7 @@ import Testing
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
-        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: .init(venues: [.raydiumAMM, .whirlpool], detector: .init(starts: [sol: start])),
+        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: .init(venues: [.raydiumAMM, .whirlpool, .meteoraDLMM], detector: .init(starts: [sol: start])),
                                         logger: Logger(label: "test.solana.watch"), clock: { 1_000 })
         let pools = try #require(cluster.market["pools"]?.arrayValue)
         #expect(try await watcher.discover() == pools.count)
@@ -33,23 +34,31 @@ import Testing
         let status = await watcher.status
         #expect(status.pools == pools.count && status.book.undecodable == 0 && status.failedPolls == 0)
 
-        // SOL/USDC at 150 in one pool and 151.5 in the other: sell SOL where it is dear, buy back where cheap.
-        let best = try #require(published.first)
-        let legs = try #require(best.solana?.legs)
-        #expect(best.kind == .solana && legs.count >= 2 && legs.first?.mintIn == sol.bytes && legs.last?.mintOut == sol.bytes)
+        // SOL/USDC at 150 in one pool and 151.5 in the other: sell SOL where it is dear, buy back
+        // where cheap; and triangles through USDT (one through the DLMM pair). Every published
+        // cycle is checked leg by leg.
         let jupiter = JupiterClient(base: cluster.jupiter, perSecond: 50, burst: 20)
-        var amount = best.amountIn.w0
-        for leg in legs {
-            let pool = try #require(pools.first { Base58.decode($0["pool"]?.stringValue ?? "") == leg.pool })
-            // The venue's direct route only: the other venue excluded.
-            let other = pool["venue"]?.stringValue == "whirlpool" ? "Raydium" : "Whirlpool"
-            let q = try await jupiter.quote(input: try PublicKey(bytes: leg.mintIn), output: try PublicKey(bytes: leg.mintOut), amount: amount,
-                                            slippageBps: 0, onlyDirectRoutes: true, excludeDexes: [other])
-            #expect(q.pools == [try PublicKey(bytes: leg.pool)])
-            amount = q.outAmount
-            #expect(leg.amountOut == amount, "leg through \(pool["venue"]?.stringValue ?? "?") \(pool["label"]?.stringValue ?? "?")")
+        let labels = ["raydium": "Raydium", "whirlpool": "Whirlpool", "dlmm": "Meteora DLMM"]
+        var venues = Set<String>()
+        #expect(published.count >= 2)
+        for o in published {
+            let legs = try #require(o.solana?.legs)
+            #expect(o.kind == .solana && legs.count >= 2 && legs.first?.mintIn == sol.bytes && legs.last?.mintOut == sol.bytes)
+            var amount = o.amountIn.w0
+            for leg in legs {
+                let pool = try #require(pools.first { Base58.decode($0["pool"]?.stringValue ?? "") == leg.pool })
+                let venue = pool["venue"]?.stringValue ?? "?"
+                venues.insert(venue)
+                // The venue's direct route only: the others excluded.
+                let q = try await jupiter.quote(input: try PublicKey(bytes: leg.mintIn), output: try PublicKey(bytes: leg.mintOut), amount: amount,
+                                                slippageBps: 0, onlyDirectRoutes: true, excludeDexes: labels.filter { $0.key != venue }.map(\.value))
+                #expect(q.pools == [try PublicKey(bytes: leg.pool)])
+                amount = q.outAmount
+                #expect(leg.amountOut == amount, "leg through \(venue)")
+            }
+            #expect(Int256(bitPattern: UInt256(amount)) - Int256(bitPattern: o.amountIn) == o.grossProfit && o.grossProfit > .zero)
         }
-        #expect(Int256(bitPattern: UInt256(amount)) - Int256(bitPattern: best.amountIn) == best.grossProfit && best.grossProfit > .zero)
+        #expect(venues == ["raydium", "whirlpool", "dlmm"], "published cycles went through \(venues)")
 
         // Nothing moved: the same state is not published again.
         #expect(try await watcher.poll(now: 2_000).isEmpty)

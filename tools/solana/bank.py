@@ -219,8 +219,8 @@ class Bank:
         self.blockhashes[str(self.latest_hash)] = self.block_height + BLOCKHASH_VALIDITY
         self.statuses: dict[str, Outcome] = {}
         self.fees_by_slot: dict[int, list] = {}  # slot → [(price, writable keys)] of landed transactions
-        from .venues import WHIRLPOOL
-        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, WHIRLPOOL, ALT_PROGRAM):
+        from .venues import DLMM, WHIRLPOOL
+        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, WHIRLPOOL, DLMM, ALT_PROGRAM):
             self.accounts[program] = Account(1, Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111"), b"", True)
 
     # ------------------------------------------------------------------ time
@@ -287,6 +287,33 @@ class Bank:
             self.accounts[a] = Account(rent_exempt(9988), WHIRLPOOL, tick_array_data(start, key))
             arrays.append(a)
         return vaults[0], vaults[1], arrays
+
+    def create_dlmm_pair(self, key: Pubkey, mint_x: Pubkey, mint_y: Pubkey, active_id: int, bin_step: int, base_factor: int,
+                         per_bin_x: int, per_bin_y: int, band: int, oracle: Pubkey):
+        """A Meteora DLMM pair: its `LbPair` at `key`, reserves owned by the pair, and bin arrays
+        `band` each side of the active one; every bin above the active one holds `per_bin_x` of X,
+        every one below `per_bin_y` of Y, the active one half of each. Returns the reserves and
+        the bin arrays' keys."""
+        from .venues import BINS_PER_ARRAY, DLMM, bin_array_address, bin_array_data, bin_array_index, bin_price, lb_pair_data
+        reserves = [Pubkey.find_program_address([bytes(key), bytes(m)], DLMM)[0] for m in (mint_x, mint_y)]
+        arrays, total_x, total_y = [], 0, 0
+        center = bin_array_index(active_id)
+        for index in range(center - band, center + band + 1):
+            bins = {}
+            for slot in range(BINS_PER_ARRAY):
+                bin_id = index * BINS_PER_ARRAY + slot
+                x = per_bin_x if bin_id > active_id else per_bin_x // 2 if bin_id == active_id else 0
+                y = per_bin_y if bin_id < active_id else per_bin_y // 2 if bin_id == active_id else 0
+                bins[slot] = (x, y, bin_price(bin_id, bin_step))
+                total_x, total_y = total_x + x, total_y + y
+            a = bin_array_address(key, index)
+            self.accounts[a] = Account(rent_exempt(10136), DLMM, bin_array_data(index, key, bins))
+            arrays.append(a)
+        self.set_token_account(reserves[0], mint_x, key, total_x)
+        self.set_token_account(reserves[1], mint_y, key, total_y)
+        data = lb_pair_data(active_id, bin_step, base_factor, mint_x, mint_y, reserves[0], reserves[1], oracle)
+        self.accounts[key] = Account(rent_exempt(len(data)), DLMM, data)
+        return reserves[0], reserves[1], arrays
 
     def create_lookup_table(self, key: Pubkey, addresses: list):
         """An address lookup table account (56-byte header: type 1, deactivation slot u64::MAX, …)."""
@@ -580,13 +607,19 @@ class Bank:
         """One pool (the stand-in's constant-product, a Raydium AMM v4 or an Orca Whirlpool one):
         moves `amount_in` from the user's source to the vault in and the pool's output to the
         user's destination; returns the output. A Whirlpool takes its three tick arrays as extra
-        accounts, and the pool itself writable (its price moves)."""
-        from .venues import Whirlpool, tick_array_address
+        accounts, a DLMM pair its three bin arrays (writable: their bins trade), each the pool
+        itself writable (its price or active bin moves)."""
+        from .venues import Pair, Whirlpool, bin_array_address, tick_array_address
         pool = work.get(metas[0][0])
         vin, vout = metas[2][0], metas[3][0]
         raydium = RaydiumPool.read(pool)
         whirlpool = Whirlpool.read(pool)
-        if whirlpool is not None:
+        pair = Pair.read(pool)
+        if pair is not None:
+            vaults, authority = (pair.reserve_x, pair.reserve_y), metas[0][0]
+            if not metas[0][1]:
+                raise ix_error(i, "InvalidArgument")
+        elif whirlpool is not None:
             vaults, authority = (whirlpool.vault_a, whirlpool.vault_b), metas[0][0]
             if not metas[0][1]:
                 raise ix_error(i, "InvalidArgument")
@@ -610,7 +643,23 @@ class Bank:
             raise ix_error(i, "InvalidArgument")
         if src.amount < amount_in:
             raise ix_error(i, {"Custom": 1})
-        if whirlpool is not None:
+        if pair is not None:
+            swap_for_y = vin == pair.reserve_x
+            indexes = pair.arrays_for(swap_for_y)
+            if [m[0] for m in extra] != [bin_array_address(metas[0][0], k) for k in indexes] or not all(m[1] for m in extra):
+                raise ix_error(i, {"Custom": 6004})  # the bin arrays given are not the swap's
+            arrays = {k: work[m[0]].data for k, m in zip(indexes, extra) if m[0] in work and work[m[0]].data}
+            swapped = pair.swap(arrays, amount_in, swap_for_y)
+            if swapped is None:
+                raise ix_error(i, {"Custom": 6017})  # cannot fill within the bin arrays given
+            out, active, after = swapped
+            if out > tout.amount:
+                raise ix_error(i, {"Custom": 1})
+            work[metas[0][0]].data = pair.moved(pool.data, active)
+            for k, m in zip(indexes, extra):
+                if k in after:
+                    work[m[0]].data = after[k]
+        elif whirlpool is not None:
             a_to_b = vin == whirlpool.vault_a
             starts = whirlpool.arrays_for(metas[0][0], a_to_b)
             if [m[0] for m in extra] != [tick_array_address(metas[0][0], s) for s in starts]:

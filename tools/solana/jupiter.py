@@ -12,7 +12,7 @@ from solders.pubkey import Pubkey
 
 from .bank import (ATA, COMPUTE_BUDGET, CPMM, RAYDIUM_AUTHORITY, SYSTEM, TOKEN, RaydiumPool, TokenAccount, ata_address, cpmm_out, pool_authority,
                    raydium_out, route_data_with_extras)
-from .venues import Whirlpool, tick_array_address
+from .venues import Pair, Whirlpool, bin_array_address, tick_array_address
 
 QUOTE_LIFETIME_SLOTS = 150
 U64 = 2**64 - 1
@@ -38,7 +38,12 @@ class Jupiter:
         for key, a in self.bank.accounts.items():
             r = RaydiumPool.read(a)
             w = Whirlpool.read(a)
-            if w is not None:
+            d = Pair.read(a)
+            if d is not None and d.status == 0:
+                ra, rb = TokenAccount.read(self.bank.accounts[d.reserve_x]).amount, TokenAccount.read(self.bank.accounts[d.reserve_y]).amount
+                out.append({"key": key, "mints": (d.mint_x, d.mint_y), "vaults": (d.reserve_x, d.reserve_y), "reserves": (ra, rb),
+                            "fee": (d.base_factor * d.bin_step * 10, 1_000_000_000), "authority": key, "label": "Meteora DLMM", "pair": d})
+            elif w is not None:
                 ra, rb = TokenAccount.read(self.bank.accounts[w.vault_a]).amount, TokenAccount.read(self.bank.accounts[w.vault_b]).amount
                 out.append({"key": key, "mints": (w.mint_a, w.mint_b), "vaults": (w.vault_a, w.vault_b), "reserves": (ra, rb),
                             "fee": (w.fee_rate, 1_000_000), "authority": key, "label": "Whirlpool", "whirlpool": w})
@@ -56,12 +61,20 @@ class Jupiter:
         return out
 
     def arrays(self, pool, a_to_b):
-        """A Whirlpool's three tick arrays for a swap that way, as keys (the extra accounts)."""
+        """A Whirlpool's three tick arrays or a DLMM pair's three bin arrays for a swap that way, as
+        keys (the extra accounts)."""
+        if pool["label"] == "Meteora DLMM":
+            return [bin_array_address(pool["key"], k) for k in pool["pair"].arrays_for(a_to_b)]
         return [tick_array_address(pool["key"], s) for s in pool["whirlpool"].arrays_for(pool["key"], a_to_b)]
 
     def hop(self, pool, mint_in, amount):
         i = 0 if pool["mints"][0] == mint_in else 1
         r_in, r_out = pool["reserves"][i], pool["reserves"][1 - i]
+        if pool["label"] == "Meteora DLMM":
+            d = pool["pair"]
+            data = {k: a.data for k in d.arrays_for(i == 0) if (a := self.bank.accounts.get(bin_array_address(pool["key"], k)))}
+            swapped = d.swap(data, amount, i == 0) if amount > 0 else None
+            return (swapped[0] if swapped and swapped[0] <= r_out else 0), i
         if pool["label"] == "Whirlpool":
             w = pool["whirlpool"]
             data = {s: a.data for s in w.arrays_for(pool["key"], i == 0) if (a := self.bank.accounts.get(tick_array_address(pool["key"], s)))}
@@ -160,12 +173,12 @@ class Jupiter:
             if p is None or set(p["mints"]) != {mint_in, mint_out}:
                 return self.error(400, f"{key} is not a pool of {mint_in}/{mint_out}", "INVALID_REQUEST")
             i = 0 if p["mints"][0] == mint_in else 1
-            whirlpool = p["label"] == "Whirlpool"
-            accounts += [(key, False, whirlpool), (p["authority"], False, False), (p["vaults"][i], False, True), (p["vaults"][1 - i], False, True),
+            moves = p["label"] in ("Whirlpool", "Meteora DLMM")  # the pool's own account changes
+            accounts += [(key, False, moves), (p["authority"], False, False), (p["vaults"][i], False, True), (p["vaults"][1 - i], False, True),
                          (ata_address(user, mint_in), False, True), (ata_address(user, mint_out), False, True)]
-            tick_arrays = self.arrays(p, i == 0) if whirlpool else []
-            accounts += [(a, False, False) for a in tick_arrays]
-            extras.append(len(tick_arrays))
+            arrays = self.arrays(p, i == 0) if moves else []
+            accounts += [(a, False, p["label"] == "Meteora DLMM") for a in arrays]  # bins trade; tick arrays are only read
+            extras.append(len(arrays))
         budget = []
         limit = body.get("computeUnitLimit")
         if isinstance(limit, int) and limit > 0:

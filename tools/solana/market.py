@@ -1,6 +1,7 @@
 """The stand-in's market: mints (wrapped SOL, USDC, USDT), Raydium AMM v4 pools (their `AmmInfo`
-accounts in the program's layout, under its id) and an Orca Whirlpool (its account and tick
-arrays in the program's layout) whose prices differ, an address lookup table
+accounts in the program's layout, under its id) an Orca Whirlpool (its account and tick
+arrays in the program's layout) and a Meteora DLMM pair (its `LbPair` and bin arrays) whose
+prices differ, an address lookup table
 holding the pools' accounts, and funding for a searcher's wallet. Keys are derived from the
 seed: the same seed, the same market."""
 import hashlib
@@ -11,7 +12,7 @@ from solders.pubkey import Pubkey
 
 from .bank import (RAYDIUM_AMM, RAYDIUM_AUTHORITY, TOKEN, WSOL, Account, Bank, RaydiumPool, TokenAccount, ata_address, mint_data,
                    raydium_out, rent_exempt, set_amount, MINT_SIZE)
-from .venues import Whirlpool, tick_array_address
+from .venues import Pair, Whirlpool, bin_array_address, tick_array_address
 
 USDC = Pubkey.from_string("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
 USDT = Pubkey.from_string("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB")
@@ -29,11 +30,12 @@ class Market:
         self.rng = random.Random(seed)
         for mint, dec in DECIMALS.items():
             bank.accounts[mint] = Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(dec, supply=10**18))
-        # (venue, label, coin / token A, pc / token B, reserves, fee bps): SOL at ~150 USDC in an
-        # Orca Whirlpool and ~151.5 in a Raydium pool; USDC/USDT near par; SOL/USDT on Raydium.
+        # (venue, label, coin / token A / X, pc / token B / Y, reserves, fee bps): SOL at ~150 USDC in
+        # an Orca Whirlpool and ~151.5 in a Raydium pool; USDC/USDT near par in a Meteora DLMM pair
+        # (bins 0.01% apart, 50,000 of each a bin); SOL/USDT on Raydium.
         specs = [("whirlpool", "orca", WSOL, USDC, 20_000 * 10**9, 3_000_000 * 10**6, 30),
                  ("raydium", "raydium", WSOL, USDC, 12_000 * 10**9, 1_818_000 * 10**6, 25),
-                 ("raydium", "orca", USDC, USDT, 5_000_000 * 10**6, 5_001_000 * 10**6, 4),
+                 ("dlmm", "meteora", USDC, USDT, 50_000 * 10**6, 50_000 * 10**6, 1),
                  ("raydium", "raydium", WSOL, USDT, 8_000 * 10**9, 1_204_000 * 10**6, 25)]
         self.pools = []
         for venue, label, a, b, ra, rb, fee in specs:
@@ -49,16 +51,20 @@ class Market:
                 va, vb, arrays = bank.create_whirlpool(key, a, b, ra, rb, 64, fee * 100, liquidity, sqrt_price, tick, 3,
                                                        derived(seed, f"{name} config"))
                 authority = key
+            elif venue == "dlmm":
+                # Bin step 1 (0.01%), active bin 2 (USDT per USDC ≈ 1.0002), base factor 10,000 (fee 0.01%).
+                va, vb, arrays = bank.create_dlmm_pair(key, a, b, 2, 1, 10_000, ra, rb, 2, derived(seed, f"{name} oracle"))
+                authority = key
             else:
                 extra = [derived(seed, f"{name} {k}") for k in range(9)]
                 va, vb = bank.create_raydium_pool(key, a, b, ra, rb, fee, 10_000, (DECIMALS[a], DECIMALS[b]), extra)
                 authority, arrays = RAYDIUM_AUTHORITY, []
             self.pools.append({"venue": venue, "label": label, "key": key, "mintA": a, "mintB": b, "vaultA": va, "vaultB": vb, "feeBps": fee,
-                               "authority": authority, "tickArrays": arrays})
+                               "authority": authority, "arrays": arrays})
         self.table = derived(seed, "lookup table")
         entries = [RAYDIUM_AMM, TOKEN]
         for p in self.pools:
-            entries += [p["key"], p["authority"], p["vaultA"], p["vaultB"]] + p["tickArrays"]
+            entries += [p["key"], p["authority"], p["vaultA"], p["vaultB"]] + p["arrays"]
         bank.create_lookup_table(self.table, entries)
 
     def fund(self, owner: Pubkey, lamports: int, tokens: dict | None = None):
@@ -77,7 +83,20 @@ class Market:
         tin, tout = TokenAccount.read(self.bank.accounts[vin]), TokenAccount.read(self.bank.accounts[vout])
         amount = tin.amount * self.rng.randint(1, 40) // 10_000
         written = [str(vin), str(vout)]
-        if p["venue"] == "whirlpool":
+        if p["venue"] == "dlmm":
+            pair = Pair.read(self.bank.accounts[p["key"]])
+            indexes = pair.arrays_for(a_to_b)
+            arrays = {k: self.bank.accounts[a].data for k in indexes if (a := bin_array_address(p["key"], k)) in self.bank.accounts}
+            swapped = pair.swap(arrays, amount, a_to_b) if amount > 0 else None
+            if swapped is None:
+                return []
+            out, active, after = swapped
+            self.bank.accounts[p["key"]].data = pair.moved(self.bank.accounts[p["key"]].data, active)
+            for k, d in after.items():
+                self.bank.accounts[bin_array_address(p["key"], k)].data = d
+                written.append(str(bin_array_address(p["key"], k)))
+            written.append(str(p["key"]))
+        elif p["venue"] == "whirlpool":
             w = Whirlpool.read(self.bank.accounts[p["key"]])
             arrays = {s: self.bank.accounts[a].data for s in w.arrays_for(p["key"], a_to_b)
                       if (a := tick_array_address(p["key"], s)) in self.bank.accounts}
@@ -101,6 +120,6 @@ class Market:
             "mints": {SYMBOLS[m]: {"mint": str(m), "decimals": d} for m, d in DECIMALS.items()},
             "pools": [{"venue": p["venue"], "label": p["label"], "pool": str(p["key"]), "authority": str(p["authority"]), "mintA": str(p["mintA"]),
                        "mintB": str(p["mintB"]), "vaultA": str(p["vaultA"]), "vaultB": str(p["vaultB"]), "feeBps": p["feeBps"],
-                       "tickArrays": [str(a) for a in p["tickArrays"]]} for p in self.pools],
+                       "arrays": [str(a) for a in p["arrays"]]} for p in self.pools],
             "lookupTable": str(self.table), "program": str(RAYDIUM_AMM),
         }

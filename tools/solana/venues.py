@@ -127,3 +127,135 @@ class Whirlpool:
         if q.estimated_amount_in != amount or q.estimated_amount_out == 0 or q.estimated_amount_out >= 2**64:
             return None
         return q.estimated_amount_out, q.estimated_end_sqrt_price, q.estimated_end_tick_index
+
+
+# ---------------------------------------------------------------- Meteora DLMM
+
+DLMM = Pubkey.from_string("LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo")
+LB_PAIR_SIZE, BIN_ARRAY_SIZE = 904, 10136
+BINS_PER_ARRAY = 70
+LB_PAIR_DISCRIMINATOR = bytes([33, 11, 49, 98, 181, 101, 177, 13])
+BIN_ARRAY_DISCRIMINATOR = bytes([92, 142, 92, 220, 5, 148, 70, 181])
+Q64 = 2**64
+
+
+def bin_array_address(pair: Pubkey, index: int) -> Pubkey:
+    return Pubkey.find_program_address([b"bin_array", bytes(pair), index.to_bytes(8, "little", signed=True)], DLMM)[0]
+
+
+def bin_array_index(bin_id: int) -> int:
+    return bin_id // BINS_PER_ARRAY
+
+
+def bin_price(bin_id: int, bin_step: int) -> int:
+    """(1 + step/10⁴)^id in Q64.64, as the program's `get_price_from_id` sizes it."""
+    from decimal import Decimal, localcontext
+    with localcontext() as c:
+        c.prec = 60
+        return int((Decimal(10_000 + bin_step) / Decimal(10_000)) ** bin_id * Decimal(Q64))
+
+
+def lb_pair_data(active_id: int, bin_step: int, base_factor: int, mint_x: Pubkey, mint_y: Pubkey, reserve_x: Pubkey, reserve_y: Pubkey,
+                 oracle: Pubkey) -> bytes:
+    """An `LbPair` (904 bytes, offsets from the program's IDL): static parameters with no variable
+    fee (variable_fee_control 0: the fee is the base fee alone), variables at zero, the active bin,
+    the bin step, status 0 (enabled), mints, reserves and oracle."""
+    b = bytearray(LB_PAIR_SIZE)
+    b[0:8] = LB_PAIR_DISCRIMINATOR
+    struct.pack_into("<HHHHIIiiHBBB", b, 8, base_factor, 30, 600, 5000, 0, 350_000, -443636, 443636, 0, 0, 0, 0)
+    struct.pack_into("<i", b, 76, active_id)
+    struct.pack_into("<H", b, 80, bin_step)
+    b[88:120], b[120:152], b[152:184], b[184:216] = bytes(mint_x), bytes(mint_y), bytes(reserve_x), bytes(reserve_y)
+    b[552:584] = bytes(oracle)
+    return bytes(b)
+
+
+def bin_array_data(index: int, pair: Pubkey, bins: dict) -> bytes:
+    """A `BinArray` (10,136 bytes): `bins` maps slot → (amount x, amount y, price Q64.64)."""
+    b = bytearray(BIN_ARRAY_SIZE)
+    b[0:8] = BIN_ARRAY_DISCRIMINATOR
+    struct.pack_into("<q", b, 8, index)
+    b[24:56] = bytes(pair)
+    for slot, (x, y, price) in bins.items():
+        o = 56 + slot * 144
+        struct.pack_into("<QQ", b, o, x, y)
+        b[o + 16:o + 32] = price.to_bytes(16, "little")
+    return bytes(b)
+
+
+class Pair:
+    """The fields of an `LbPair` a swap reads and writes."""
+
+    def __init__(self, data: bytes):
+        self.base_factor, self.filter_period, self.decay_period, self.reduction_factor, self.variable_fee_control = struct.unpack_from("<HHHHI", data, 8)
+        self.base_fee_power_factor, self.collect_fee_mode = data[34], data[36]
+        self.active_id = struct.unpack_from("<i", data, 76)[0]
+        self.bin_step = struct.unpack_from("<H", data, 80)[0]
+        self.status = data[82]
+        self.mint_x, self.mint_y = Pubkey(data[88:120]), Pubkey(data[120:152])
+        self.reserve_x, self.reserve_y = Pubkey(data[152:184]), Pubkey(data[184:216])
+
+    @staticmethod
+    def read(a):
+        if a is None or a.owner != DLMM or len(a.data) != LB_PAIR_SIZE or a.data[:8] != LB_PAIR_DISCRIMINATOR:
+            return None
+        return Pair(a.data)
+
+    def moved(self, data: bytes, active_id: int) -> bytes:
+        b = bytearray(data)
+        struct.pack_into("<i", b, 76, active_id)
+        return bytes(b)
+
+    def arrays_for(self, swap_for_y: bool):
+        """The bin arrays a swap that way passes through (the active one and two beyond), by index."""
+        first = bin_array_index(self.active_id)
+        return [first + (-k if swap_for_y else k) for k in range(3)]
+
+    def swap(self, arrays: dict, amount: int, swap_for_y: bool):
+        """An exact-input swap over `arrays` (index → BinArray bytes): (out, new active bin, arrays
+        after as index → bytes), None when it cannot fill within them. Bins are taken from the
+        active one outward, each at its price: the base fee comes off the input (collect mode 0),
+        a bin's whole reserve costs ⌈reserve·2⁶⁴/price⌉ (or ⌈reserve·price/2⁶⁴⌉), a partial fill pays
+        ⌊in·price/2⁶⁴⌋ (or ⌊in·2⁶⁴/price⌋), what a bin used is charged ⌈used·10⁹/(10⁹ − fee)⌉. Pairs
+        with a variable fee, limit orders or fees on the output are not modelled (the stand-in's have
+        none); the quote is checked against meteora-dlmm in tools/solana/tests."""
+        if self.variable_fee_control or self.collect_fee_mode or self.status:
+            return None
+        fee = min(self.base_factor * self.bin_step * 10 * 10 ** self.base_fee_power_factor, 100_000_000)
+        data = {i: bytearray(d) for i, d in arrays.items()}
+        remaining, out, current, active = amount, 0, self.active_id, self.active_id
+        step = -1 if swap_for_y else 1
+        while remaining > 0:
+            index = bin_array_index(current)
+            if index not in data:
+                return None
+            o = 56 + (current - index * BINS_PER_ARRAY) * 144
+            b = data[index]
+            x, y = struct.unpack_from("<QQ", b, o)
+            price = int.from_bytes(b[o + 16:o + 32], "little")
+            reserve = y if swap_for_y else x
+            if price == 0 or reserve == 0:
+                current += step
+                continue
+            left = remaining - -(-remaining * fee // 1_000_000_000)
+            max_in = -(-(reserve * Q64) // price) if swap_for_y else -(-(reserve * price) // Q64)
+            if left >= max_in:
+                used, got = max_in, reserve
+            else:
+                used, got = left, (left * price // Q64 if swap_for_y else left * Q64 // price)
+            x, y = (x + used, y - got) if swap_for_y else (x - got, y + used)
+            if x >= 2**64 or y >= 2**64:
+                return None
+            struct.pack_into("<QQ", b, o, x, y)
+            out += got
+            active = current
+            if left == used:
+                break
+            charged = -(-(used * 1_000_000_000) // (1_000_000_000 - fee))
+            if charged > remaining:
+                return None
+            remaining -= charged
+            current += step
+        if out == 0 or out >= 2**64:
+            return None
+        return out, active, {i: bytes(d) for i, d in data.items()}

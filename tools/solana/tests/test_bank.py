@@ -206,3 +206,40 @@ def test_a_raydium_pool_is_laid_out_as_the_program_and_swaps_by_its_formula():
     assert out.err is None
     assert TokenAccount.read(bank.accounts[ata_address(user.pubkey(), MINT)]).amount == expected
     assert (TokenAccount.read(bank.accounts[va]).amount, TokenAccount.read(bank.accounts[vb]).amount) == (2_000 * 10**9 + amount, 301_000 * 10**6 - expected)
+
+
+def test_the_dlmm_pair_swaps_as_meteora_dlmm_quotes_it():
+    """The stand-in's DLMM pair (in the market): its swap, bins taken from the active one outward,
+    pays what meteora-dlmm (an implementation validated on the program) quotes on the same
+    accounts, both ways, within a bin and across many; then the pair after it quotes on."""
+    import meteora_dlmm
+    from tools.solana.market import Market
+    from tools.solana.venues import Pair, bin_array_address
+
+    bank = Bank()
+    market = Market(bank, seed=3)
+    p = next(p for p in market.pools if p["venue"] == "dlmm")
+    checked = 0
+    for amount in (1, 999, 10**6, 24_999 * 10**6, 260_000 * 10**6, 3_100_000 * 10**6):
+        for swap_for_y in (True, False):
+            pair = Pair.read(bank.accounts[p["key"]])
+            indexes = pair.arrays_for(swap_for_y)
+            arrays = {k: bank.accounts[bin_array_address(p["key"], k)].data for k in indexes}
+            state = meteora_dlmm.PoolState.from_accounts(bank.accounts[p["key"]].data, [bank.accounts[a].data for a in p["arrays"]], 6, 6)
+            try:
+                q = meteora_dlmm.quote(state, amount, swap_for_y, timestamp=0, strict=True)
+                expected = q.amount_out if q.remaining_in == 0 and q.amount_out > 0 else None
+            except meteora_dlmm.InsufficientBinArrays:
+                expected = None
+            ours = pair.swap(arrays, amount, swap_for_y)
+            if expected is None:
+                assert ours is None or ours[0] == 0, (amount, swap_for_y, ours)
+                continue
+            assert ours is not None and ours[0] == expected, (amount, swap_for_y, expected, ours)
+            checked += 1
+            # Trade it: the next quote runs on the bins after.
+            out, active, after = ours
+            bank.accounts[p["key"]].data = pair.moved(bank.accounts[p["key"]].data, active)
+            for k, d in after.items():
+                bank.accounts[bin_array_address(p["key"], k)].data = d
+    assert checked >= 9

@@ -212,9 +212,10 @@ def test_program_accounts_are_found_by_size_and_bytes(standin):
     rpc = standin["rpc"]
     program = standin["market"]["program"]
     pools = [p for p in standin["market"]["pools"] if p["venue"] == "raydium"]
-    assert len(pools) == 3
-    whirlpools = post(rpc, "getProgramAccounts", ["whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc", {"encoding": "base64", "filters": [{"dataSize": 653}]}])
-    assert [a["pubkey"] for a in whirlpools["result"]] == [p["pool"] for p in standin["market"]["pools"] if p["venue"] == "whirlpool"]
+    assert len(pools) == 2
+    for owner, size, venue in (("whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc", 653, "whirlpool"), ("LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo", 904, "dlmm")):
+        found = post(rpc, "getProgramAccounts", [owner, {"encoding": "base64", "filters": [{"dataSize": size}]}])["result"]
+        assert [a["pubkey"] for a in found] == [p["pool"] for p in standin["market"]["pools"] if p["venue"] == venue]
     found = post(rpc, "getProgramAccounts", [program, {"encoding": "base64", "filters": [{"dataSize": 752}]}])["result"]
     assert sorted(a["pubkey"] for a in found) == sorted(p["pool"] for p in pools)
     assert all(a["account"]["owner"] == program and len(base64.b64decode(a["account"]["data"][0])) == 752 for a in found)
