@@ -1,6 +1,7 @@
 """`arbiter lab --solana`: the Solana stand-in (a ledger running System, ComputeBudget, SPL Token,
-ATA and a pool program; Jupiter; a Jito block engine; drifting pools) beside a lab chain. Round
-trips found on its pools are quoted through Jupiter, bundled with a tip and sent to the block
+ATA and Raydium AMM v4, Orca Whirlpool and Meteora DLMM pools in their programs' layouts; Jupiter;
+a Jito block engine; drifting pools) beside a lab chain. Cycles the P4 detector finds on those
+pools (found by getProgramAccounts, decoded, sized) are quoted through Jupiter, bundled with a tip and sent to the block
 engine; each landed bundle realizes exactly its simulated profit, read back from the landed
 transaction's balances, and the wallet's holdings move by exactly the sum. The journal (read with
 Python's sqlite3) and solders (decoding the landed transactions) must agree with the summary."""
