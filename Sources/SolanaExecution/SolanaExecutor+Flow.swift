@@ -50,7 +50,7 @@ extension SolanaExecutor {
     /// another trade holds one).
     func build(_ o: Opportunity, _ route: Opportunity.Solana, amountIn: UInt64, mint: PublicKey, held: inout Set<[UInt8]>) async -> Result<Built, Refusal> {
         if let r = risk.take(.rpc, now: .now) { return .failure(r) }
-        let (quotes, routes): ([JupiterQuote], [JupiterInstructions])
+        var (quotes, routes): ([JupiterQuote], [JupiterInstructions])
         switch await instructions(route, amountIn: amountIn) {
         case .failure(let r): return .failure(r)
         case .success(let x): (quotes, routes) = x
@@ -61,15 +61,13 @@ extension SolanaExecutor {
         held.formUnion(routed)
         let quoted = quotes.last!.outAmount
         if let r = risk.quote(detected: route.legs.last!.amountOut, quoted: quoted) { return .failure(r) }
-        let tables: [AddressLookupTable]
+        var tables: [AddressLookupTable]
         switch await lookupTables(routes.flatMap(\.lookupTables)) {
         case .failure(let r): return .failure(r)
         case .success(let t): tables = t
         }
         guard let tipAccount = await tipAccount(avoiding: tables) else { return .failure(Refusal("build", "noTipAccount", "no tip account outside the route's lookup tables")) }
-        let gross = Int64(clamping: Int128(quoted) - Int128(amountIn))
-        let share = UInt64(max(0, gross)) / 10_000 * configuration.tipBps
-        let tip = min(configuration.maxTip, max(configuration.minTip, share, await tipFloor() ?? 0))
+        let tip = await tip(gross: Int64(clamping: Int128(quoted) - Int128(amountIn)))
         let ata: PublicKey
         let blockhash: Blockhash, height: UInt64, before: [SolanaAccount?], fees: [UInt64]
         do {
@@ -83,6 +81,19 @@ extension SolanaExecutor {
         }
         if let r = risk.blockhash(blockhash, height: height) { return .failure(r) }
         let price = SolanaTransactionBuilder.unitPrice(recent: fees, percentile: configuration.feePercentile, cap: configuration.maxUnitPrice)
+        if let r = await protect(&quotes, &routes, route, amountIn: amountIn, tip: tip, price: price) { return .failure(r) }
+        let guarded = Set(quotes.flatMap(\.pools).map(\.bytes)).subtracting(held)
+        guard busy.isDisjoint(with: guarded) else { return .failure(Refusal("lock", "poolBusy", "Jupiter routes through a pool an unsettled trade of ours holds")) }
+        busy.formUnion(guarded)
+        held.formUnion(guarded)
+        // The guarded last leg may come through other lookup tables (read once and kept).
+        switch await lookupTables(routes.flatMap(\.lookupTables)) {
+        case .failure(let r): return .failure(r)
+        case .success(let t): tables = t
+        }
+        guard !tables.contains(where: { $0.addresses.contains(tipAccount) }) else {
+            return .failure(Refusal("build", "noTipAccount", "the tip account is in the guarded route's lookup tables"))
+        }
         var plan = SolanaTransactionBuilder.Plan(payer: wallet.publicKey, routes: routes, unitLimit: SolanaTransactionBuilder.maxUnits, unitPrice: price,
                                                  tip: (tipAccount, tip), blockhash: blockhash.hash, tables: tables)
         // First for the units it takes, then as it will be sent: that one's balances are the expectation.

@@ -130,6 +130,12 @@ public actor SolanaExecutor {
         return .success(out)
     }
 
+    /// The tip for a round trip grossing `gross`: the configured share, at least the floor.
+    func tip(gross: Int64) async -> UInt64 {
+        let share = UInt64(max(0, gross)) / 10_000 * configuration.tipBps
+        return min(configuration.maxTip, max(configuration.minTip, share, await tipFloor() ?? 0))
+    }
+
     /// Each quote's instructions; an expired quote is quoted again with more room, once.
     func instructions(_ route: Opportunity.Solana, amountIn: UInt64) async -> Result<([JupiterQuote], [JupiterInstructions]), Refusal> {
         var slippage = configuration.slippageBps
@@ -150,6 +156,41 @@ public actor SolanaExecutor {
             }
         }
         return .failure(Refusal("quote", "quoteExpired", "expired twice"))
+    }
+
+    /// The on-chain guard of a round trip: the last leg's minimum out (its `otherAmountThreshold`,
+    /// which the swap enforces) must cover what went in, the tip and the most the fee can be
+    /// (every unit we may ask for at `price`), so that a bundle landing after the pools moved
+    /// fails rather than loses. When the slippage allowed leaves less, the last leg is quoted
+    /// again with the slippage that does and its instructions rebuilt; when no slippage can, the
+    /// trade is refused (`risk:unprotected`).
+    func protect(_ quotes: inout [JupiterQuote], _ routes: inout [JupiterInstructions], _ route: Opportunity.Solana, amountIn: UInt64,
+                 tip: UInt64, price: UInt64) async -> Refusal? {
+        let fee = SolanaTransactionBuilder.fee(signatures: 1, limit: SolanaTransactionBuilder.maxUnits, price: price)
+        let (needed, overflow) = amountIn.addingReportingOverflow(tip &+ fee)
+        let out = quotes[quotes.count - 1].outAmount
+        guard !overflow, out > needed else {
+            return Refusal("risk", "unprotected", "the last leg quotes \(out), not more than \(needed) in, tip and the largest fee")
+        }
+        guard quotes[quotes.count - 1].otherAmountThreshold < needed else { return nil }
+        // Jupiter's minimum is ⌊out·(10⁴ − bps)/10⁴⌋: with bps ≤ (out − needed)·10⁴/out it is at least `needed`.
+        let bps = UInt16(UInt128(out - needed) * 10_000 / UInt128(out))
+        let leg = route.legs[route.legs.count - 1]
+        let input = quotes.count > 1 ? quotes[quotes.count - 2].outAmount : amountIn
+        do {
+            let q = try await jupiter.quote(input: try PublicKey(bytes: leg.mintIn), output: try PublicKey(bytes: leg.mintOut), amount: input, slippageBps: bps)
+            guard q.otherAmountThreshold >= needed else {
+                return Refusal("risk", "unprotected", "the last leg's minimum \(q.otherAmountThreshold) is below \(needed) in, tip and the largest fee")
+            }
+            let built = try await jupiter.swapInstructions(q, user: wallet.publicKey)
+            quotes[quotes.count - 1] = q
+            routes[routes.count - 1] = built
+            return nil
+        } catch let e as JupiterError {
+            return Refusal("quote", e.kind.rawValue, e.message)
+        } catch {
+            return Refusal("validate", "invalid", "a leg's mint is not a key")
+        }
     }
 
     /// The lookup tables by key, read once and kept.

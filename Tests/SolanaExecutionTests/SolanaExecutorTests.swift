@@ -153,6 +153,19 @@ import Testing
         #expect(try w.journal.solanaTrades().filter { $0.status == .landed }.count == 2)
     }
 
+    /// Every bundle carries its own guard: the last leg's minimum out covers what went in, the tip
+    /// and the most the fee can be. A round trip whose quote cannot cover them (here a tip floor
+    /// of 2 SOL on a trade grossing far less) is refused before anything is signed.
+    @Test func aRoundTripTheLastLegCannotProtectIsRefused() async throws {
+        let w = try world { $0.minTip = 2_000_000_000; $0.maxTip = 2_000_000_000 }
+        defer { w.cluster.stop() }
+        let start = try await holdings(w)
+        let refused = await w.executor.execute(try await roundTrip(w, amount: 10_000_000_000))
+        #expect(refused.failureReason == "unprotected", "\(refused)")
+        #expect(try w.journal.solanaTrades().isEmpty)
+        #expect(try await holdings(w) == start)
+    }
+
     @Test func aTradeLeftPendingAtAStopIsSettledAtTheNextStart() async throws {
         // Slots of 3 s: the bundle lands at the next one, long after the executor stopped following it.
         let w = try world(slotMillis: 3_000) { $0.maxWait = .milliseconds(1) }

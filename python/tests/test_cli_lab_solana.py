@@ -6,11 +6,17 @@ engine; each landed bundle realizes exactly its simulated profit, read back from
 transaction's balances, and the wallet's holdings move by exactly the sum. The journal (read with
 Python's sqlite3) and solders (decoding the landed transactions) must agree with the summary."""
 import base64
+import hashlib
 import json
 import sqlite3
+import struct
 
 import pytest
+from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
+
+# The stand-in aggregator's program (its route instruction: tag, amount in, minimum out, …).
+AGGREGATOR = str(Pubkey(hashlib.sha256(b"arbiter stand-in constant-product pools").digest()))
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +80,13 @@ def test_each_landed_transaction_is_one_signed_v0_transaction_with_its_tip_insid
         assert any(to in tips and lamports == tip for to, lamports in paid), (paid, tip)
         budget = [bytes(ix.data)[0] for ix in m.instructions if keys[ix.program_id_index] == "ComputeBudget111111111111111111111111111111"]
         assert budget == [2, 3]  # our unit limit and price, first
+        # The on-chain guard: the last leg's minimum out covers what the first leg put in, the tip
+        # and the largest fee at the transaction's unit price (1.4M units, one signature), so a
+        # bundle that lands after the pools moved can fail but never lose.
+        price = next(struct.unpack_from("<Q", bytes(ix.data), 1)[0] for ix in m.instructions
+                     if keys[ix.program_id_index] == "ComputeBudget111111111111111111111111111111" and bytes(ix.data)[0] == 3)
+        routes = [bytes(ix.data) for ix in m.instructions if keys[ix.program_id_index] == AGGREGATOR]
+        assert len(routes) >= 2, routes
+        amount_in = struct.unpack_from("<Q", routes[0], 1)[0]
+        minimum_out = struct.unpack_from("<Q", routes[-1], 9)[0]
+        assert minimum_out >= amount_in + tip + 5_000 + -(-1_400_000 * price // 1_000_000), (amount_in, minimum_out, tip, price)
