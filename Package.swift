@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "SolanaWatch",
             dependencies: [
-                "SolanaDetection", "SolanaClient", "SolanaVenues", "SolanaPrimitives", "StreamBus", "Opportunities", "JSONRPC",
+                "SolanaDetection", "SolanaClient", "SolanaVenues", "SolanaPrimitives", "StreamBus", "Opportunities", "JSONRPC", "AMMMath",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

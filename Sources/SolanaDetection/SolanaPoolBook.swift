@@ -99,6 +99,9 @@ public struct SolanaPoolBook: Sendable {
         dependents[pool, default: []].insert(pool)
     }
 
+    /// Whether `account` is one the book follows (a pool's own, or one a pool is built from).
+    public func follows(_ account: PublicKey) -> Bool { venues[account] != nil || !(dependents[account]?.isEmpty ?? true) }
+
     /// The venue `pool` is followed as, nil when it is not followed.
     public func venue(of pool: PublicKey) -> Venue? { venues[pool] }
 

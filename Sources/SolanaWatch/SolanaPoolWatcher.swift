@@ -1,3 +1,4 @@
+import AMMMath
 import JSONRPC
 import Logging
 import Opportunities
@@ -9,9 +10,14 @@ import SolanaVenues
 import StreamBus
 
 /// Partition P4's detector over RPC: finds the venues' pools by `getProgramAccounts` (each venue's
-/// program, filtered by its pool account's size), then every interval reads every account the pool
-/// book follows (`getMultipleAccounts`, each at its context slot, so an older read never replaces
-/// a newer one), applies what changed, and publishes what the cycle detector finds on the bus.
+/// program, filtered by its pool account's size), then keeps the pool book fresh and publishes
+/// what the cycle detector finds on the bus, one of two ways:
+/// - `run()` polls: every interval it reads every account the book follows (`getMultipleAccounts`,
+///   each at its context slot, so an older read never replaces a newer one) and applies what changed;
+/// - `follow(_:)` subscribes: each venue's program (`programSubscribe`: pools, tick arrays, bin
+///   arrays) and each followed token vault (`accountSubscribe`), every notification applied at its
+///   slot and detected on at once; a (re)subscription reads everything afresh, and a poll every
+///   `fallback` catches what a lost notification missed.
 /// Discovery is repeated now and then, so a pool created later is followed too.
 public actor SolanaPoolWatcher: Service {
     public struct Configuration: Sendable {
@@ -33,6 +39,9 @@ public actor SolanaPoolWatcher: Service {
         public var failedPolls = 0
         public var discovered = 0
         public var published = 0
+        /// Notifications applied (`follow`), and those for accounts the book does not follow.
+        public var notifications = 0
+        public var ignored = 0
         public var pools = 0
         public var book = SolanaPoolBook.Counts()
         public var detector = SolanaCycleDetector.Counts()
@@ -44,16 +53,26 @@ public actor SolanaPoolWatcher: Service {
     let logger: Logger
     /// Unix time in nanoseconds (the opportunities' timestamps and expiry).
     let clock: @Sendable () -> UInt64
+    /// The cluster's WebSocket, when `run()` follows subscriptions rather than polling.
+    let session: WebSocketSession?
     var book = SolanaPoolBook()
     var detector: SolanaCycleDetector
     /// The data last read per account: a poll applies only what changed.
     var seen: [PublicKey: [UInt8]] = [:]
+    /// Followed accounts owned by the token program (vaults), by what we last read of them: the
+    /// ones `follow` subscribes to one by one.
+    var vaults: Set<PublicKey> = []
+    var vaultSubscriptions: [PublicKey: Task<Void, Never>] = [:]
     public private(set) var status = Status()
 
-    public init(rpc: SolanaRPC, bus: any OpportunityBus, configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> UInt64) {
-        (self.rpc, self.bus, self.configuration, self.logger, self.clock) = (rpc, bus, configuration, logger, clock)
+    public init(rpc: SolanaRPC, bus: any OpportunityBus, configuration: Configuration, logger: Logger, session: WebSocketSession? = nil,
+                clock: @escaping @Sendable () -> UInt64) {
+        (self.rpc, self.bus, self.configuration, self.logger, self.session, self.clock) = (rpc, bus, configuration, logger, session, clock)
         detector = SolanaCycleDetector(configuration: configuration.detector)
     }
+
+    /// Every decoded pool as it stands.
+    public func pools() -> [PublicKey: AMMMath.Pool] { book.entries.mapValues(\.pool) }
 
     /// The size of each venue's pool account: the filter that finds its pools among the program's accounts.
     static func poolSize(_ venue: SolanaPoolBook.Venue) -> Int {
@@ -93,6 +112,7 @@ public actor SolanaPoolWatcher: Service {
             let read = try await rpc.accountsRead(keys)
             for (key, r) in zip(keys, read) {
                 slot = max(slot, r.slot)
+                if let a = r.account, a.owner == .tokenProgram || a.owner == .token2022Program { vaults.insert(key) }
                 let data = r.account?.data
                 guard seen[key] != (data ?? []) else { continue }
                 seen[key] = data ?? []
@@ -100,9 +120,28 @@ public actor SolanaPoolWatcher: Service {
             }
             keys = book.missing
         }
+        return await detect(changed.sorted(), slot: slot, now: now)
+    }
+
+    /// One account as a notification brought it: applied at its slot when the book follows it,
+    /// then detection on the pools it changed.
+    @discardableResult
+    public func notified(_ key: PublicKey, slot: UInt64, account: SolanaAccount?, now: UInt64) async -> [Opportunity] {
+        guard book.follows(key) else {
+            status.ignored += 1
+            return []
+        }
+        status.notifications += 1
+        let data = account?.data
+        guard seen[key] != (data ?? []) else { return [] }
+        seen[key] = data ?? []
+        return await detect(book.apply(key, slot: slot, data: data), slot: slot, now: now)
+    }
+
+    func detect(_ changed: [PublicKey], slot: UInt64, now: UInt64) async -> [Opportunity] {
         status.pools = book.entries.count
         status.book = book.counts
-        let found = detector.detect(book, changed: changed.sorted(), slot: slot, now: now)
+        let found = detector.detect(book, changed: changed, slot: slot, now: now)
         status.detector = detector.counts
         var published: [Opportunity] = []
         for o in found {
@@ -117,16 +156,85 @@ public actor SolanaPoolWatcher: Service {
         return published
     }
 
+    /// Discovery (every `rediscoverEvery` calls) and a poll; a failure is counted, not thrown.
+    func refresh(_ count: Int) async {
+        do {
+            if count % max(configuration.rediscoverEvery, 1) == 0 { try await discover() }
+            try await poll(now: clock())
+        } catch {
+            status.failedPolls += 1
+            logger.debug("Solana poll failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Kept fresh by subscriptions until cancelled (see the type's notes).
+    public func follow(_ subscriptions: SolanaSubscriptions, fallback: Duration = .seconds(5)) async {
+        await refresh(0)
+        await withTaskGroup(of: Void.self) { group in
+            for venue in configuration.venues {
+                let stream = subscriptions.program(venue.program)
+                group.addTask { [weak self] in
+                    for await e in stream {
+                        guard let self else { return }
+                        switch e {
+                        case .subscribed: await self.refresh(1)
+                        case .update(let u): await self.notified(u.key, slot: u.slot, account: u.account, now: self.clock())
+                        }
+                        await self.subscribeVaults(subscriptions)
+                    }
+                }
+            }
+            group.addTask { [weak self] in
+                var count = 1
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: fallback)
+                    guard let self, !Task.isCancelled else { return }
+                    await self.refresh(count)
+                    await self.subscribeVaults(subscriptions)
+                    count += 1
+                }
+            }
+            await subscribeVaults(subscriptions)
+            await group.waitForAll()
+        }
+        for t in vaultSubscriptions.values { t.cancel() }
+        vaultSubscriptions = [:]
+    }
+
+    /// An `accountSubscribe` for every followed vault not subscribed yet.
+    func subscribeVaults(_ subscriptions: SolanaSubscriptions) {
+        for key in vaults where vaultSubscriptions[key] == nil && book.follows(key) {
+            let stream = subscriptions.account(key)
+            vaultSubscriptions[key] = Task { [weak self] in
+                for await e in stream {
+                    guard let self else { return }
+                    switch e {
+                    case .subscribed: await self.refresh(1)
+                    case .update(let u): await self.notified(key, slot: u.slot, account: u.account, now: self.clock())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Polls every interval (`session` nil) or follows subscriptions over `session` (which it
+    /// runs) with a poll every 20 intervals as the fallback, until cancelled or shut down.
     public func run() async throws {
+        if let session {
+            let fallback = configuration.interval * 20
+            await cancelWhenGracefulShutdown {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await session.run() }
+                    group.addTask { await self.follow(SolanaSubscriptions(session), fallback: fallback) }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+            return
+        }
         var polls = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                if polls % max(configuration.rediscoverEvery, 1) == 0 { try await discover() }
-                try await poll(now: clock())
-            } catch {
-                status.failedPolls += 1
-                logger.debug("Solana poll failed", metadata: ["error": "\(error)"])
-            }
+            await refresh(polls)
             polls += 1
             try? await Task.sleep(for: configuration.interval)
         }

@@ -66,4 +66,35 @@ import Testing
         cluster.stop()
         await #expect(throws: RPCError.self) { _ = try await watcher.poll(now: 3_000) }
     }
+
+    /// Kept fresh by subscriptions alone (the fallback poll a minute away): the stand-in's slots are
+    /// stepped by hand, each with a random trade on one pool (a Raydium trade moves two vaults, a
+    /// Whirlpool's its price, a DLMM pair's its active bin and bins); once the notifications are in,
+    /// every pool the follower holds equals what a fresh watcher reads from the cluster.
+    @Test func subscriptionsKeepEveryPoolAsTheClusterHasIt() async throws {
+        let cluster = try SolanaStandIn(slotMillis: 600_000, drift: true)
+        defer { cluster.stop() }
+        let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
+        let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
+        let configuration = SolanaPoolWatcher.Configuration(detector: .init(starts: [sol: start]))
+        let follower = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.watch"), clock: { 1 })
+        let session = WebSocketSession(url: cluster.ws)
+        let connection = Task { await session.run() }
+        defer { connection.cancel() }
+        let following = Task { await follower.follow(SolanaSubscriptions(session), fallback: .seconds(60)) }
+        defer { following.cancel() }
+        try await Task.sleep(for: .seconds(2))  // subscribed (programs and vaults)
+        let polls = await follower.status.polls
+        try await cluster.control("standin_step", [.number("30")])
+        try await Task.sleep(for: .seconds(2))
+        let status = await follower.status
+        #expect(status.polls == polls, "no poll: the notifications alone kept it")
+        #expect(status.notifications >= 30 && status.book.undecodable == 0, "\(status)")
+
+        let reader = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.read"), clock: { 1 })
+        try await reader.discover()
+        try await reader.poll(now: 1)
+        let (followed, read) = (await follower.pools(), await reader.pools())
+        #expect(followed.count == 4 && followed == read)
+    }
 }

@@ -47,7 +47,9 @@ struct SolanaLab {
         if pending > 0 { logger.notice("Solana: \(pending) trade(s) of a previous run still pending") }
         // SOL round trips: at least 0.02 SOL after 10,000 lamports of expected fees and tip, at most 30 SOL in.
         let detector = SolanaCycleDetector.Configuration(starts: [sol: .init(minProfit: 20_000_000, maxIn: 30_000_000_000, costs: 10_000)])
-        let scanner = SolanaPoolWatcher(rpc: rpc, bus: bus, configuration: .init(detector: detector), logger: logger, clock: { WallClock.nanoseconds() })
+        // Kept fresh by the cluster's notifications (programs and vaults), a poll every 8 s behind them.
+        let scanner = SolanaPoolWatcher(rpc: rpc, bus: bus, configuration: .init(detector: detector), logger: logger,
+                                        session: WebSocketSession(url: cluster.ws), clock: { WallClock.nanoseconds() })
         let lab = SolanaLab(cluster: cluster, rpc: rpc, executor: executor, scanner: scanner, wallet: wallet, sol: sol, journal: journal,
                             before: try? await Self.holdings(rpc, wallet.publicKey, sol))
         Output.standardError("lab: Solana stand-in at \(cluster.rpc) (Jupiter \(cluster.jupiter), Jito \(cluster.engine)); wallet \(wallet.publicKey)")
@@ -90,7 +92,7 @@ struct SolanaReport {
     }
 
     func lines() -> [String] {
-        var out = ["  Solana: \(scanned.pools) pools decoded (\(scanned.discovered) found by getProgramAccounts), \(scanned.polls) polls, "
+        var out = ["  Solana: \(scanned.pools) pools decoded (\(scanned.discovered) found by getProgramAccounts), \(scanned.notifications) notifications, \(scanned.polls) polls, "
                    + "\(scanned.detector.cycles) cycles screened, \(scanned.detector.sized) sized, \(scanned.published) published; \(sent) sent, \(trades.count) landed "
                    + "(\(trades.filter { $0.realized == $0.expected }.count) realized exactly the simulated profit)"]
         for t in trades {
@@ -113,7 +115,7 @@ struct SolanaReport {
     var json: JSONValue {
         func n(_ v: Int) -> JSONValue { .number(String(v)) }
         return .object([
-            ("scans", n(scanned.polls)), ("pools", n(scanned.pools)), ("discovered", n(scanned.discovered)), ("cycles", n(scanned.detector.cycles)),
+            ("scans", n(scanned.polls)), ("notifications", n(scanned.notifications)), ("pools", n(scanned.pools)), ("discovered", n(scanned.discovered)), ("cycles", n(scanned.detector.cycles)),
             ("sized", n(scanned.detector.sized)), ("published", n(scanned.published)), ("sent", n(sent)),
             ("trades", .array(trades.map { t in
                 .object([("signature", .string(t.signature)), ("bundle", .string(t.bundle)), ("slot", .number(String(t.slot))),
