@@ -59,8 +59,9 @@ public struct SolanaPoolBook: Sendable {
         var decoded: Decoded?
     }
 
-    /// A pool's dependency as decoded (or why it did not decode).
-    enum Decoded: Sendable {
+    /// A pool's account or dependency as decoded (or why it did not decode); boxed, so that
+    /// holding and copying one copies no account (a Raydium `AmmInfo` is over 700 bytes of keys).
+    indirect enum Decoded: Sendable {
         case raydium(RaydiumAMMAccount)
         case whirlpool(WhirlpoolAccount)
         case pair(DLMMPairAccount)
