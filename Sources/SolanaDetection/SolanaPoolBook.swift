@@ -244,23 +244,17 @@ public struct SolanaPoolBook: Sendable {
     /// what the pools depending on it take it for (nil when empty or nothing depends on it).
     func decodeDependency(_ account: PublicKey, _ data: [UInt8]) -> Decoded? {
         guard !data.isEmpty else { return nil }
-        if let venue = venues[account] {
-            do {
-                switch venue {
-                case .raydiumAMM: return .raydium(try RaydiumAMMAccount(data: data))
-                case .whirlpool: return .whirlpool(try WhirlpoolAccount(data: data))
-                case .meteoraDLMM: return .pair(try DLMMPairAccount(data: data))
-                }
-            } catch {
-                return .invalid(error)
-            }
-        }
-        guard let pool = dependents[account]?.first, let venue = venues[pool] else { return nil }
+        // A pool's own account, or one a pool (of the venue of the first pool that follows it) is built from.
+        let own = venues[account]
+        guard let venue = own ?? dependents[account]?.first.flatMap({ venues[$0] }) else { return nil }
         do {
-            switch venue {
-            case .raydiumAMM: return .token(try SPLTokenAccount(data: data))
-            case .whirlpool: return .tickArray(try WhirlpoolTickArray(data: data))
-            case .meteoraDLMM: return .binArray(try DLMMBinArray(data: data))
+            switch (venue, own != nil) {
+            case (.raydiumAMM, true): return .raydium(try RaydiumAMMAccount(data: data))
+            case (.whirlpool, true): return .whirlpool(try WhirlpoolAccount(data: data))
+            case (.meteoraDLMM, true): return .pair(try DLMMPairAccount(data: data))
+            case (.raydiumAMM, false): return .token(try SPLTokenAccount(data: data))
+            case (.whirlpool, false): return .tickArray(try WhirlpoolTickArray(data: data))
+            case (.meteoraDLMM, false): return .binArray(try DLMMBinArray(data: data))
             }
         } catch {
             return .invalid(error)

@@ -129,14 +129,20 @@ def test_the_ledger_agrees_with_litesvm_running_the_real_programs(seed):
     assert agreed_failures > 0  # the seeds reach failures (insufficient funds, decimals, limits)
 
 
-def test_the_pool_program_swaps_by_its_formula_and_a_failed_minimum_leaves_only_the_fee():
+def funded_bank(seed_byte):
+    """A ledger with the SOL and USDC mints and a user holding 10 SOL, 5 wrapped SOL and an empty USDC account."""
     bank = Bank()
-    user = Keypair.from_seed(bytes([7]) + bytes(31))
+    user = Keypair.from_seed(bytes([seed_byte]) + bytes(31))
     bank.accounts[MINT] = Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(6))
     bank.accounts[WSOL] = Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(9))
     bank.accounts[user.pubkey()] = Account(10 * 10**9)
     bank.set_token_account(ata_address(user.pubkey(), WSOL), WSOL, user.pubkey(), 5 * 10**9)
     bank.set_token_account(ata_address(user.pubkey(), MINT), MINT, user.pubkey(), 0)
+    return bank, user
+
+
+def test_the_pool_program_swaps_by_its_formula_and_a_failed_minimum_leaves_only_the_fee():
+    bank, user = funded_bank(7)
     pool = Pubkey.new_unique()
     va, vb = bank.create_pool(pool, WSOL, MINT, 1_000 * 10**9, 150_000 * 10**6, 30)
     def swap(amount, minimum):
@@ -173,13 +179,7 @@ def test_a_raydium_pool_is_laid_out_as_the_program_and_swaps_by_its_formula():
     from raydium.layouts import LIQUIDITY_STATE_LAYOUT_V4
     from solana_venue_oracles import raydium_reference
 
-    bank = Bank()
-    user = Keypair.from_seed(bytes([8]) + bytes(31))
-    bank.accounts[MINT] = Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(6))
-    bank.accounts[WSOL] = Account(rent_exempt(MINT_SIZE), TOKEN, mint_data(9))
-    bank.accounts[user.pubkey()] = Account(10 * 10**9)
-    bank.set_token_account(ata_address(user.pubkey(), WSOL), WSOL, user.pubkey(), 5 * 10**9)
-    bank.set_token_account(ata_address(user.pubkey(), MINT), MINT, user.pubkey(), 0)
+    bank, user = funded_bank(8)
     pool = Pubkey.new_unique()
     va, vb = bank.create_raydium_pool(pool, WSOL, MINT, 2_000 * 10**9, 301_000 * 10**6, 25, 10_000, (9, 6), [Pubkey.new_unique() for _ in range(9)])
     info = LIQUIDITY_STATE_LAYOUT_V4.parse(bank.accounts[pool].data)
