@@ -14,8 +14,9 @@ import Testing
 extension SolanaClientTests {
     @Test func aJupiterRouteBundledWithATipLandsWithTheQuotedOutput() async throws {
         let user = try Keypair(seed: Array(repeating: 12, count: 32))
-        // 400 ms slots: a quote lives 150 of them, a minute, however loaded the machine is.
-        let cluster = try SolanaStandIn(slotMillis: 400, fund: [user.publicKey.base58: 20_000_000_000], tokens: [user.publicKey.base58: ["SOL": 30_000_000_000]])
+        // 2 s slots: a quote lives 150 of them, five minutes — the whole suite starting at once on
+        // two cores has stalled this process for over a minute between a quote and its use.
+        let cluster = try SolanaStandIn(slotMillis: 2_000, fund: [user.publicKey.base58: 20_000_000_000], tokens: [user.publicKey.base58: ["SOL": 30_000_000_000]])
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let jupiter = JupiterClient(base: cluster.jupiter, perSecond: 20, burst: 5)
@@ -38,7 +39,8 @@ extension SolanaClientTests {
         let before = try await rpc.account(ata)?.tokenAccount?.amount ?? 0
         let id = try await jito.sendBundle([tx])
         var landed: LandedBundle?
-        for _ in 0..<100 where landed == nil {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while landed == nil && ContinuousClock.now < deadline {
             landed = try await jito.statuses([id]).first ?? nil
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -81,20 +81,28 @@ import Testing
         let session = WebSocketSession(url: cluster.ws)
         let connection = Task { await session.run() }
         defer { connection.cancel() }
-        let following = Task { await follower.follow(SolanaSubscriptions(session), fallback: .seconds(60)) }
+        let following = Task { await follower.follow(SolanaSubscriptions(session), fallback: .seconds(600)) }
         defer { following.cancel() }
-        try await Task.sleep(for: .seconds(2))  // subscribed (programs and vaults)
+        // Subscribed: the first read, then one more for each subscription confirmed (three
+        // programs, the two Raydium pools' four vaults). Waited for by deadline, not by a guess.
+        func until(_ what: String, _ done: () async throws -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(90)
+            while try await !done() {
+                guard ContinuousClock.now < deadline else { Issue.record("timed out waiting for \(what)"); return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        try await until("every subscription") { await follower.status.polls >= 8 }
         let polls = await follower.status.polls
         try await cluster.control("standin_step", [.number("30")])
-        try await Task.sleep(for: .seconds(2))
-        let status = await follower.status
-        #expect(status.polls == polls, "no poll: the notifications alone kept it")
-        #expect(status.notifications >= 30 && status.book.undecodable == 0, "\(status)")
-
         let reader = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.read"), clock: { 1 })
         try await reader.discover()
         try await reader.poll(now: 1)
-        let (followed, read) = (await follower.pools(), await reader.pools())
-        #expect(followed.count == 4 && followed == read)
+        let read = await reader.pools()
+        #expect(read.count == 4)
+        try await until("the follower to hold what the cluster holds") { await follower.pools() == read }
+        let status = await follower.status
+        #expect(status.polls == polls, "no poll: the notifications alone kept it")
+        #expect(status.notifications >= 30 && status.book.undecodable == 0, "\(status)")
     }
 }
