@@ -71,6 +71,8 @@ public final class WebSocketSession: RPCTransport {
 
     public var counters: Counters { state.withLock { $0.counters } }
     public var isConnected: Bool { state.withLock { $0.outbound != nil } }
+    /// Requests sent on the current connection and not answered yet.
+    public var inFlight: Int { state.withLock { $0.batches.count } }
 
     /// Keeps the connection up until the task is cancelled.
     public func run() async {

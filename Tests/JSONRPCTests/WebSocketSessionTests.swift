@@ -63,9 +63,10 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await session.run() }
             #expect(try await Self.eventually(10) { session.isConnected })
-            _ = try await devnet.call("devnet_setDelay", [.number("1500")])
+            _ = try await devnet.call("devnet_setDelay", [.number("5000")])
             async let slow = RPCClient(session).call("eth_chainId")
-            try await Task.sleep(for: .milliseconds(300))
+            // Dropped only once the request is on the socket (a loaded machine may start it late).
+            #expect(try await Self.eventually(10) { session.inFlight == 1 })
             _ = try await devnet.call("devnet_dropWebSockets")
             do {
                 _ = try await slow

@@ -111,7 +111,12 @@ import Testing
         // The engine drops the bundle: followed until its blockhash expires, then dropped.
         try await w.cluster.control("standin_fault", [.object([("dropBundles", .number("1"))])])
         let stepper = Task {
-            try await Task.sleep(for: .milliseconds(600))
+            // Once the engine has taken the bundle (journaled open with its id), the cluster
+            // moves past the blockhash's last valid height.
+            let deadline = ContinuousClock.now + .seconds(15)
+            while try !w.journal.solanaTrades(open: true).contains(where: { !$0.bundle.isEmpty }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             try await w.cluster.control("standin_step", [.number("170")])
         }
         // (Another size than the refused one: the same trade in the same slot would be the same
