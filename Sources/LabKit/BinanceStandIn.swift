@@ -16,12 +16,12 @@ public final class BinanceStandIn: @unchecked Sendable {
 
     /// `scale` compresses time (every documented interval divided by it); `chaosEvery` > 0 makes
     /// it misbehave about that often, at random from `seed`.
-    public init(root: URL, seed: Int = 1, scale: Double = 1, tick: Double = 0.05, chaosEvery: Double = 0, log: URL? = nil) throws {
+    public init(root: URL, seed: Int = 1, scale: Double = 1, tick: Double = 0.05, chaosEvery: Double = 0, log: URL? = nil) async throws {
         let python = root.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw DevnetError("the Binance stand-in needs the Python virtualenv: run ./scripts/setup (missing \(python.path))")
         }
-        let (p, ready) = try ChildProcesses.launch(python, in: root, ["-m", "tools.binance", "--port", "0", "--seed", String(seed), "--scale", String(scale),
+        let (p, ready) = try await ChildProcesses.launch(python, in: root, ["-m", "tools.binance", "--port", "0", "--seed", String(seed), "--scale", String(scale),
                                                                      "--tick", String(tick), "--chaos-every", String(chaosEvery)],
                                                    log: log, within: 30, what: "the Binance stand-in (run .venv/bin/python -m tools.binance to see why)")
         process = p

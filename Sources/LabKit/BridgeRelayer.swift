@@ -6,7 +6,7 @@ import Foundation
 public final class BridgeRelayer: @unchecked Sendable {
     private let process: Process
 
-    public init(root: URL, devnets: [Devnet], latency: Double, log: URL? = nil) throws {
+    public init(root: URL, devnets: [Devnet], latency: Double, log: URL? = nil) async throws {
         let manifests = devnets.compactMap(\.manifestPath)
         guard manifests.count == devnets.count, manifests.count >= 2 else { throw DevnetError("the bridge relayer needs two or more lab devnets") }
         let p = Process()
@@ -22,7 +22,7 @@ public final class BridgeRelayer: @unchecked Sendable {
         ChildProcesses.started(p.processIdentifier)
         process = p
         // A bad manifest or a missing module ends it at once: give it a moment to fail fast.
-        usleep(500_000)
+        try? await Task.sleep(for: .milliseconds(500))
         guard p.isRunning else {
             ChildProcesses.stopped(p.processIdentifier)
             throw DevnetError("the bridge relayer exited at start: \(String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self).suffix(400))")

@@ -49,9 +49,11 @@ public enum ChildProcesses {
 
     /// Starts `executable` with `arguments` (and `--parent <our pid>`), its standard error to
     /// `log`, and waits up to `within` for its one-line `{"ready": true, …}` announcement on
-    /// standard output: the running process and that line. `what` names it in the error.
+    /// standard output: the running process and that line. `what` names it in the error. The
+    /// wait blocks a thread of its own, never one of the concurrency pool's (a child deploying
+    /// contracts takes a while; on two cores two such waits would stall every task).
     static func launch(_ executable: URL, in directory: URL, _ arguments: [String], log: URL?, within: TimeInterval,
-                       what: String) throws -> (Process, JSONValue) {
+                       what: String) async throws -> (Process, JSONValue) {
         let p = Process()
         p.executableURL = executable
         p.currentDirectoryURL = directory
@@ -62,19 +64,25 @@ public enum ChildProcesses {
             ?? FileHandle.nullDevice
         try p.run()
         started(p.processIdentifier)
-        var buffer = Data()
         let deadline = Date().addingTimeInterval(within)
-        while true {
-            guard Date() < deadline, p.isRunning else {
-                stop(p)
-                throw DevnetError("\(what) did not start within \(Int(within)) s")
-            }
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { usleep(50_000); continue }
-            buffer.append(chunk)
-            for line in buffer.split(separator: 0x0a) {
-                if let v = try? JSONValue.parse([UInt8](line)), v["ready"] == .bool(true) { return (p, v) }
+        let ready: JSONValue? = await withCheckedContinuation { c in
+            Thread.detachNewThread {
+                var buffer = Data()
+                while Date() < deadline, p.isRunning {
+                    let chunk = out.fileHandleForReading.availableData
+                    if chunk.isEmpty { usleep(50_000); continue }
+                    buffer.append(chunk)
+                    for line in buffer.split(separator: 0x0a) {
+                        if let v = try? JSONValue.parse([UInt8](line)), v["ready"] == .bool(true) { return c.resume(returning: v) }
+                    }
+                }
+                c.resume(returning: nil)
             }
         }
+        guard let ready else {
+            stop(p)
+            throw DevnetError("\(what) did not start within \(Int(within)) s")
+        }
+        return (p, ready)
     }
 }

@@ -32,7 +32,7 @@ public final class Devnet: @unchecked Sendable {
     /// With `cow` (and `market`), the lab's CoW solver settles a large order every few blocks
     /// (tools/devnet/cow.py). The devnet's own log goes to `log` (default: nowhere).
     public init(root: URL, chainId: UInt64, lab: Bool = true, market: Bool = false, blockTime: Double = 0, seed: Int = 1, mirrors: Int = 0,
-                statArb: Int? = nil, binance: Bool = false, cow: Bool = false, log: URL? = nil) throws {
+                statArb: Int? = nil, binance: Bool = false, cow: Bool = false, log: URL? = nil) async throws {
         let script = root.appendingPathComponent("scripts/devnet")
         let python = root.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
@@ -48,41 +48,16 @@ public final class Devnet: @unchecked Sendable {
         if let statArb { args += ["--statarb", String(statArb)] }
         if binance { args += ["--binance"] }
         if cow { args += ["--cow"] }
-        args += ChildProcesses.parentArguments
-        let p = Process()
-        p.executableURL = script
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        if let log, FileManager.default.createFile(atPath: log.path, contents: nil), let h = try? FileHandle(forWritingTo: log) {
-            p.standardError = h
-        } else {
-            p.standardError = FileHandle.nullDevice
+        let (p, ready) = try await ChildProcesses.launch(script, in: root, args, log: log, within: 180,
+                                                         what: "the devnet on port \(port) (run ./scripts/devnet --port \(port) to see why)")
+        guard let h = ready["http"]?.stringValue.flatMap(URL.init(string:)), let w = ready["ws"]?.stringValue.flatMap(URL.init(string:)) else {
+            ChildProcesses.stop(p)
+            throw DevnetError("the devnet on port \(port) announced no http/ws endpoints")
         }
-        try p.run()
-        ChildProcesses.started(p.processIdentifier)
-        self.process = p
+        process = p
         self.chainId = chainId
-        // Wait for the one-line {"ready": true, ...} announcement.
-        var buffer = Data()
-        let deadline = Date().addingTimeInterval(180)
-        var ready: JSONValue?
-        while ready == nil {
-            guard Date() < deadline, p.isRunning else {
-                p.terminate()
-                ChildProcesses.stopped(p.processIdentifier)
-                throw DevnetError("devnet on port \(port) did not start (run ./scripts/devnet --port \(port) to see why)")
-            }
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { usleep(50_000); continue }
-            buffer.append(chunk)
-            for line in buffer.split(separator: 0x0a) {
-                if let v = try? JSONValue.parse([UInt8](line)), v["ready"] == .bool(true) { ready = v }
-            }
-        }
-        http = URL(string: ready?["http"]?.stringValue ?? "")!
-        ws = URL(string: ready?["ws"]?.stringValue ?? "")!
-        self.mirrors = (ready?["mirrors"]?.arrayValue ?? []).compactMap { m in
+        (http, ws) = (h, w)
+        self.mirrors = (ready["mirrors"]?.arrayValue ?? []).compactMap { m in
             guard let h = m["http"]?.stringValue.flatMap(URL.init(string:)), let w = m["ws"]?.stringValue.flatMap(URL.init(string:)) else { return nil }
             return (h, w)
         }

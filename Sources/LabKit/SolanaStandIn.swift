@@ -24,7 +24,7 @@ public final class SolanaStandIn: @unchecked Sendable {
     /// account of every mint holding `tokens[key][symbol]` (else empty); `drift`: a random
     /// trader swaps on one pool every slot.
     public init(root: URL, seed: Int = 1, slotMillis: Int = 400, fund: [String: UInt64] = [:], tokens: [String: [String: UInt64]] = [:],
-                drift: Bool = false, log: URL? = nil) throws {
+                drift: Bool = false, log: URL? = nil) async throws {
         let python = root.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw DevnetError("the Solana stand-in needs the Python virtualenv: run ./scripts/setup (missing \(python.path))")
@@ -35,7 +35,7 @@ public final class SolanaStandIn: @unchecked Sendable {
             args += ["--fund", "\(key):\(lamports)" + (held.isEmpty ? "" : ":" + held)]
         }
         if drift { args.append("--drift") }
-        let (p, ready) = try ChildProcesses.launch(python, in: root, args, log: log, within: 30,
+        let (p, ready) = try await ChildProcesses.launch(python, in: root, args, log: log, within: 30,
                                                    what: "the Solana stand-in (run .venv/bin/python -m tools.solana to see why)")
         process = p
         guard let r = ready["rpc"]?.stringValue, let w = ready["ws"]?.stringValue, let e = ready["engine"]?.stringValue,

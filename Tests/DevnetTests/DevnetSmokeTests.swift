@@ -7,7 +7,7 @@ import Testing
 /// JSON-RPC, and its manifest agreeing with our own CREATE2 derivation.
 @Suite(.serialized) struct DevnetSmokeTests {
     @Test func labDevnetAnswersAndItsPoolsAreWhereCreate2SaysTheyAre() async throws {
-        let devnet = try Devnet(chainId: 42161)
+        let devnet = try await Devnet(chainId: 42161)
         defer { devnet.stop() }
         #expect(try await devnet.call("eth_chainId") == .string("0xa4b1"))
         let manifest = try #require(devnet.manifest)

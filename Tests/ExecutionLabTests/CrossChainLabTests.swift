@@ -30,8 +30,8 @@ extension ExecutionLabTests {
         let eth: EthClient
         let watcher: ChainWatcher
 
-        init(_ id: UInt64) throws {
-            devnet = try Devnet(chainId: id, lab: true, market: false, blockTime: 1)
+        init(_ id: UInt64) async throws {
+            devnet = try await Devnet(chainId: id, lab: true, market: false, blockTime: 1)
             manifest = try #require(devnet.manifest)
             tokens = try LabWorld.tokens(manifest)
             rpc = RPCClient(HTTPTransport(url: devnet.http.absoluteString))
@@ -66,12 +66,12 @@ extension ExecutionLabTests {
     }
 
     @Test func aCrossChainTradeBuysBridgesAndSellsAndSurvivesARestartWhileInFlight() async throws {
-        let a = try Chain(1), b = try Chain(10)
+        let a = try await Chain(1), b = try await Chain(10)
         // The relayer fills 12 s after a deposit: well past chain 1's late receipts below (two
         // reads of 2.2 s each, more on a loaded machine), so the asset is seen in flight before it
         // arrives. At 6 s a loaded CI run read leg one's receipt after the fill: the transfer went
         // straight to arrived, the wait below missed it, and a second trade was taken.
-        let relayer = try BridgeRelayer(root: Devnet.root, devnets: [a.devnet, b.devnet], latency: 12)
+        let relayer = try await BridgeRelayer(root: Devnet.root, devnets: [a.devnet, b.devnet], latency: 12)
         var tasks: [Task<Void, any Error>] = []
         defer {
             for t in tasks { t.cancel() }
@@ -224,7 +224,7 @@ extension ExecutionLabTests {
 /// only the chain's count moving past the nonce without the deposit makes it `failed`.
 extension ExecutionLabTests {
     @Test func aLegOneStillPendingIsCancelledNotWrittenOffWhileItCouldLand() async throws {
-        let devnet = try Devnet(chainId: 10, lab: true, market: false, blockTime: 1)
+        let devnet = try await Devnet(chainId: 10, lab: true, market: false, blockTime: 1)
         defer { devnet.stop() }
         let rpc = RPCClient(HTTPTransport(url: devnet.http.absoluteString)), eth = EthClient(rpc)
         let key = try PrivateKey(hex: "0x" + String(repeating: "6d", count: 32))

@@ -15,12 +15,12 @@ import Testing
 /// them, executes them through flash loans in Flashbots bundles, and the chain's own numbers
 /// (balances read by the test, the relay's bundle log) must match what Arbiter journaled.
 @Suite(.serialized) struct ExecutionLabTests {
-    static let world = Result { try LabWorld() }
+    static let world = Task { try await LabWorld() }
 
     /// Runs detection and execution for `set` until `done` says so; returns the engine's report.
     func trade(_ set: LabWorld.Lenders, sequencer: Bool = false, chain: (inout ExecutionChain) -> Void = { _ in }, open: (LabWorld) async throws -> Void,
                until done: @escaping (ExecutionEngine.Report) -> Bool) async throws -> (ExecutionEngine.Report, Journal) {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let (journal, _) = try LabWorld.journal()
         let watcher = w.watcher(), bus = InProcessBus()
         let engine = try w.engine(set, journal: journal, state: WatcherStates([watcher]), sequencer: sequencer, chain: chain)
@@ -45,7 +45,7 @@ import Testing
     /// `Executed` event, and by the executor's balance as the test reads it from the chain; and
     /// (bundles) it reached the relay signed by the reputation key.
     func checkTrades(_ report: ExecutionEngine.Report, _ journal: Journal, sequencerTrades: Bool = false) async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let bundles = try await w.bundles()
         #expect(!report.trades.isEmpty)
         for t in report.trades {
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func daiThroughTheFlashMintAndWethThroughBalancerInBundles() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let (report, journal) = try await trade(.only(.daiFlashMint), open: { w in
             // DAI/USDC on SushiSwap 10% off. With only the flash mint to borrow from, the DAI-started
             // cycles are the ones that can be funded (WETH-started ones are refused: no lender).
@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func aaveFundedTradePaysItsPremiumAndStillRealizesTheDetectedProfit() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let (report, journal) = try await trade(.only(.aaveV3), open: { w in
             try await w.swap("uniswap_v2", sell: "WETH", buy: "DAI", amount: UInt256(30) * UInt256(1_000_000_000_000_000_000))
         }, until: { r in r.trades.contains { $0.source == .aaveV3 } })
@@ -107,7 +107,7 @@ import Testing
     }
 
     @Test func aV3PoolLendsForItsTierRoundedUpAndNeverForAPathThroughIt() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let weth = try #require(w.tokens["WETH"])
         let v3Pools = w.pools.filter { $0.kind == .uniswapV3 }
         let executor = try w.address("executors", "uniswapV3Flash")
@@ -155,7 +155,7 @@ import Testing
     }
 
     @Test func ownCapitalWinsWhenTheExecutorHoldsTheInput() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let direct = try w.address("executors", "direct")
         // The own-capital executor gets 500 WETH: more than any loan the gaps below need.
         try await w.transfer("WETH", to: direct, amount: UInt256(500) * UInt256(1_000_000_000_000_000_000))
@@ -172,7 +172,7 @@ import Testing
     /// WebSocket), the backrun service (effect from call data, cycles on the displaced pools),
     /// and the engine taking the backruns from the bus. Runs `body`, then stops everything.
     func cow<T>(_ body: (LabWorld, ExecutionEngine, Journal, CowBackrunService) async throws -> T) async throws -> T {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let (journal, _) = try LabWorld.journal()
         let watcher = w.watcher(), bus = InProcessBus()
         let engine = try w.engine(.ethereum, journal: journal, state: WatcherStates([watcher]))
@@ -264,7 +264,7 @@ import Testing
     }
 
     @Test func aBundleLeftOutOfItsBlockIsSentAgainForTheNext() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         // The builder leaves the next bundle out (the relay still accepts it).
         _ = try await w.devnet.call("devnet_dropBundles", [.number("1")])
         let before = try await w.bundles().count
@@ -285,7 +285,7 @@ import Testing
     }
 
     @Test func aBundleSentWithoutAnAnswerIsFollowedAsSentAndItsLandingJournaled() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         // The relay takes every bundle but answers after 6 s, past the engine's 5 s timeout: each
         // send ends in a timeout while the bundle lands. The nonce must not be freed (it is
         // taken), and the landed trade must be found and journaled like any other.
@@ -307,7 +307,7 @@ import Testing
     }
 
     @Test func onAnOPStackChainTheL1DataFeeMustLeaveAProfit() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         // L1 at 1 ETH per gas: posting any trade to L1 costs more than it makes (about 14 ETH).
         try await w.setL1BaseFee(UInt256(1_000_000_000_000_000_000))
         let (refused, _) = try await trade(.ethereum, sequencer: true, open: { w in
@@ -324,7 +324,7 @@ import Testing
     }
 
     @Test func aTransactionWaitingBelowTheMinimumTipIsReplacedAtHigherFeesAndLands() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         // The node keeps transactions tipping under 1.2 gwei waiting; the engine tips the oracle's
         // 1 gwei floor, then an eighth more per replacement: 1.125 gwei waits, 1.27 gwei lands.
         let minimum = UInt256(1_200_000_000)
@@ -346,7 +346,7 @@ import Testing
     }
 
     @Test func aStuckTradeThatNoLongerPaysIsCancelledAndTheCancellationTakesTheNonce() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let executor = w.executorKey.address
         let before = try await w.transactionCount(executor)
         // No replacements: after 3 blocks waiting, the trade is cancelled. The cancellation waits
@@ -375,7 +375,7 @@ import Testing
     }
 
     @Test func anOpportunityMadeStaleByACompetingSwapFailsSimulationAndNothingIsSent() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let watcher = w.watcher(), bus = InProcessBus()
         let detection = w.detection(.ethereum, watcher: watcher, bus: bus)
         let consumer = try await bus.consumer(partition: "P1", group: "stale", name: "stale")
@@ -428,7 +428,7 @@ import Testing
     }
 
     @Test func injectedRelayFailuresOpenTheCircuitBreaker() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let watcher = w.watcher(), bus = InProcessBus()
         let detection = w.detection(.ethereum, watcher: watcher, bus: bus)
         let consumer = try await bus.consumer(partition: "P1", group: "breaker", name: "breaker")
@@ -477,7 +477,7 @@ import Testing
     /// one that landed is `included` and one the node still holds is waited for like a sent one,
     /// not written off as never sent.
     @Test func aTransactionSentJustBeforeACrashIsFoundAfterTheRestart() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let (journal, path) = try LabWorld.journal()
         let key = try PrivateKey(hex: "0x" + String(repeating: "7e", count: 32))
         _ = try await w.devnet.call("devnet_fund", [.string(key.address.checksummed), .string(UInt256(10_000_000_000_000_000_000).hexQuantity)])
@@ -524,7 +524,7 @@ import Testing
     }
 
     @Test func aRestartMidFlightLosesNoNonceAndReusesNone() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let (journal, path) = try LabWorld.journal()
         let key = w.executorKey
         let first = NonceManager(chain: w.chainID, sender: key.address, journal: journal, eth: w.eth)

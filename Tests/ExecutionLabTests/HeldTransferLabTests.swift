@@ -15,7 +15,7 @@ import Testing
 /// stops working on it; the next start (`recover`) tries again and sells it once it can.
 extension ExecutionLabTests {
     @Test func anArrivedAssetThatCannotBeSoldIsHeldAndSoldAtTheNextStart() async throws {
-        let b = try Chain(10)
+        let b = try await Chain(10)
         var tasks: [Task<Void, any Error>] = [Task { try await b.watcher.run() }]
         defer {
             for t in tasks { t.cancel() }

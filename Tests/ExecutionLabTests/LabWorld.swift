@@ -41,8 +41,8 @@ final class LabWorld: @unchecked Sendable {
         return l
     }()
 
-    init() throws {
-        devnet = try Devnet(chainId: 1, lab: true, market: false, blockTime: 1, mirrors: 1)
+    init() async throws {
+        devnet = try await Devnet(chainId: 1, lab: true, market: false, blockTime: 1, mirrors: 1)
         manifest = try #require(devnet.manifest)
         tokens = try Self.tokens(manifest)
         pools = try Self.pools(manifest, tokens: tokens)

@@ -15,7 +15,7 @@ import Testing
 /// balance change over its two swaps, to the wei.
 extension ExecutionLabTests {
     @Test func positionsOpenCloseOnReversionOrStopAndSurviveARestart() async throws {
-        let b = try Chain(10)
+        let b = try await Chain(10)
         var tasks: [Task<Void, any Error>] = [Task { try await b.watcher.run() }]
         defer {
             for t in tasks { t.cancel() }
@@ -110,7 +110,7 @@ extension ExecutionLabTests {
 /// swap goes out, and the next start finds it landed.
 extension ExecutionLabTests {
     @Test func aBundledLegWhoseReadsFailStaysInDoubtWithItsNonceTaken() async throws {
-        let b = try Chain(10)
+        let b = try await Chain(10)
         var tasks: [Task<Void, any Error>] = [Task { try await b.watcher.run() }]
         defer {
             for t in tasks { t.cancel() }

@@ -53,7 +53,7 @@ extension ExecutionLabTests {
 
     @Test func statisticalPositionsRevertStopAndSurviveARestart() async throws {
         let id: UInt64 = 900_001
-        let devnet = try Devnet(chainId: id, lab: true, market: true, blockTime: 1, seed: 4, statArb: 125)
+        let devnet = try await Devnet(chainId: id, lab: true, market: true, blockTime: 1, seed: 4, statArb: 125)
         defer { devnet.stop() }
         let manifest = try #require(devnet.manifest)
         let tokens = try LabWorld.tokens(manifest)

@@ -13,7 +13,7 @@ import Testing
 /// recovery settles them. Also: a chain's several keys each keep their own nonces.
 extension ExecutionLabTests {
     @Test func aStopWithATradePendingJournalsItOpenAndTheNextStartSettlesIt() async throws {
-        let w = try Self.world.get()
+        let w = try await Self.world.value
         let (journal, _) = try LabWorld.journal()
         let watcher = w.watcher(), bus = InProcessBus()
         // Trades tip under the node's minimum and wait in its pool; no replacement is tried.

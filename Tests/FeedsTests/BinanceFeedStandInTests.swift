@@ -61,7 +61,7 @@ import Testing
     static func int(_ v: JSONValue?) -> Int { v.flatMap { Int($0.text) } ?? 0 }
 
     @Test func everyMisbehaviourIsSurvived() async throws {
-        let server = try BinanceStandIn(seed: 3, scale: 10)
+        let server = try await BinanceStandIn(seed: 3, scale: 10)
         defer { server.stop() }
         let metrics = TestMetrics()
         let feed = BinanceFeed(streamBase: server.ws, rest: BinanceREST(base: server.rest), symbols: Self.symbols, options: Self.options(), metrics: metrics)
@@ -143,7 +143,7 @@ extension BinanceFeedStandInTests {
     typealias T = BinanceFeedStandInTests
 
     @Test func rotationLosesNothing() async throws {
-        let server = try BinanceStandIn(seed: 5, scale: 10)
+        let server = try await BinanceStandIn(seed: 5, scale: 10)
         defer { server.stop() }
         var o = T.options()
         o.maxConnectionAge = .seconds(3)
@@ -180,7 +180,7 @@ extension BinanceFeedStandInTests {
     }
 
     @Test func theRESTBookTickerAndDepthAreReadStrictly() async throws {
-        let server = try BinanceStandIn(seed: 6)
+        let server = try await BinanceStandIn(seed: 6)
         defer { server.stop() }
         let rest = BinanceREST(base: server.rest)
         let t = try await rest.bookTicker("ETHUSDT")
@@ -202,7 +202,7 @@ extension BinanceFeedStandInTests {
     struct Sample: Sendable { var at: UInt64; var symbol: Int; var bid: String; var ask: String }
 
     @Test func tenCompressedMinutesOfChaosLoseNothingAndUseNoStalePrice() async throws {
-        let server = try BinanceStandIn(seed: 11, scale: 10, chaosEvery: 3)
+        let server = try await BinanceStandIn(seed: 11, scale: 10, chaosEvery: 3)
         defer { server.stop() }
         let options = T.options()
         let feed = BinanceFeed(streamBase: server.ws, rest: BinanceREST(base: server.rest), symbols: T.symbols, options: options)

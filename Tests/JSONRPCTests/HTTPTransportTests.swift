@@ -7,7 +7,7 @@ import Testing
 /// JSON-RPC over aiohttp, with injected rate limits).
 @Suite(.serialized) struct HTTPTransportTests {
     @Test func callsBatchesAndNodeErrors() async throws {
-        let devnet = try Devnet(chainId: 10, lab: false)
+        let devnet = try await Devnet(chainId: 10, lab: false)
         defer { devnet.stop() }
         let client = RPCClient(HTTPTransport(url: devnet.http.absoluteString))
         #expect(try await client.call("eth_chainId") == .string("0xa"))
@@ -29,9 +29,9 @@ import Testing
     /// 429s from the first provider move calls to the second for the Retry-After the server sent;
     /// once the first recovers (its cool-down over and the limit spent), calls go back to it.
     @Test func rateLimitedProviderFailsOverAndRecovers() async throws {
-        let first = try Devnet(chainId: 1, lab: false)
+        let first = try await Devnet(chainId: 1, lab: false)
         defer { first.stop() }
-        let second = try Devnet(chainId: 1, lab: false)
+        let second = try await Devnet(chainId: 1, lab: false)
         defer { second.stop() }
         _ = try await first.call("devnet_rateLimit", [.number("2"), .number("3")])  // two 429s, Retry-After: 3
         let pool = ProviderPool([("first", HTTPTransport(url: first.http.absoluteString)), ("second", HTTPTransport(url: second.http.absoluteString))])

@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func callsSubscriptionsAndReconnects() async throws {
-        let devnet = try Devnet(chainId: 8453, lab: false, blockTime: 0.2)
+        let devnet = try await Devnet(chainId: 8453, lab: false, blockTime: 0.2)
         defer { devnet.stop() }
         let session = WebSocketSession(url: devnet.ws.absoluteString)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func requestsFailRetryablyWhenTheSocketDrops() async throws {
-        let devnet = try Devnet(chainId: 10, lab: false)
+        let devnet = try await Devnet(chainId: 10, lab: false)
         defer { devnet.stop() }
         let session = WebSocketSession(url: devnet.ws.absoluteString)
         // Not connected yet: a transport error, which a provider pool moves past.

@@ -27,7 +27,7 @@ import Testing
     static func word(_ a: Address) -> String { Hex.encode([UInt8](repeating: 0, count: 12) + a.bytes) }
 
     @Test func watcherKeepsTheLabExactThroughFaultsReorgsAndNewPools() async throws {
-        let devnet = try Devnet(chainId: 1, lab: true, market: true, blockTime: 0.25, seed: 11, mirrors: 1)
+        let devnet = try await Devnet(chainId: 1, lab: true, market: true, blockTime: 0.25, seed: 11, mirrors: 1)
         defer { devnet.stop() }
         let manifest = try #require(devnet.manifest)
         let lab = try LabUniverse(manifest)
@@ -182,7 +182,7 @@ import Testing
     /// Without a WebSocket the watcher polls heads over HTTP; a consumer of `snapshots` sees blocks
     /// in rising order, each snapshot equal to the chain at its block.
     @Test func pollingWatcherPublishesEveryBlockInOrder() async throws {
-        let devnet = try Devnet(chainId: 1, lab: true, market: true, blockTime: 0.25, seed: 13)
+        let devnet = try await Devnet(chainId: 1, lab: true, market: true, blockTime: 0.25, seed: 13)
         defer { devnet.stop() }
         let manifest = try #require(devnet.manifest)
         let lab = try LabUniverse(manifest)

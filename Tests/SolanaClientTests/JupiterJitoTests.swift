@@ -16,7 +16,7 @@ extension SolanaClientTests {
         let user = try Keypair(seed: Array(repeating: 12, count: 32))
         // 2 s slots: a quote lives 150 of them, five minutes — the whole suite starting at once on
         // two cores has stalled this process for over a minute between a quote and its use.
-        let cluster = try SolanaStandIn(slotMillis: 2_000, fund: [user.publicKey.base58: 20_000_000_000], tokens: [user.publicKey.base58: ["SOL": 30_000_000_000]])
+        let cluster = try await SolanaStandIn(slotMillis: 2_000, fund: [user.publicKey.base58: 20_000_000_000], tokens: [user.publicKey.base58: ["SOL": 30_000_000_000]])
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let jupiter = JupiterClient(base: cluster.jupiter, perSecond: 20, burst: 5)
@@ -61,7 +61,7 @@ extension SolanaClientTests {
 
     @Test func expiredQuotesRateLimitsOutagesAndDroppedBundles() async throws {
         let user = try Keypair(seed: Array(repeating: 13, count: 32))
-        let cluster = try SolanaStandIn(slotMillis: 200, fund: [user.publicKey.base58: 20_000_000_000], tokens: [user.publicKey.base58: ["SOL": 30_000_000_000]])
+        let cluster = try await SolanaStandIn(slotMillis: 200, fund: [user.publicKey.base58: 20_000_000_000], tokens: [user.publicKey.base58: ["SOL": 30_000_000_000]])
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let sol = try PublicKey(base58: try #require(cluster.market["mints"]?["SOL"]?["mint"]?.stringValue))

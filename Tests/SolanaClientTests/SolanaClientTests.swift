@@ -15,7 +15,7 @@ import Testing
     static let payer = try! Keypair(seed: Array(repeating: 9, count: 32))
 
     @Test func aTransferIsSimulatedSentConfirmedAndChargedExactly() async throws {
-        let cluster = try SolanaStandIn(slotMillis: 200, fund: [Self.payer.publicKey.base58: 20_000_000_000])
+        let cluster = try await SolanaStandIn(slotMillis: 200, fund: [Self.payer.publicKey.base58: 20_000_000_000])
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let latest = try await rpc.latestBlockhash()
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func marketAccountsLookupTablesAndSubscriptions() async throws {
-        let cluster = try SolanaStandIn(slotMillis: 200, fund: [Self.payer.publicKey.base58: 20_000_000_000])
+        let cluster = try await SolanaStandIn(slotMillis: 200, fund: [Self.payer.publicKey.base58: 20_000_000_000])
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let table = try PublicKey(base58: try #require(cluster.market["lookupTable"]?.stringValue))

@@ -28,8 +28,8 @@ import Testing
         let executor: SolanaExecutor
     }
 
-    func world(slotMillis: Int = 200, _ configure: (inout SolanaExecutor.Configuration) -> Void = { _ in }) throws -> World {
-        let cluster = try SolanaStandIn(slotMillis: slotMillis, fund: [wallet.publicKey.base58: 20_000_000_000], tokens: [wallet.publicKey.base58: ["SOL": 40_000_000_000]])
+    func world(slotMillis: Int = 200, _ configure: (inout SolanaExecutor.Configuration) -> Void = { _ in }) async throws -> World {
+        let cluster = try await SolanaStandIn(slotMillis: slotMillis, fund: [wallet.publicKey.base58: 20_000_000_000], tokens: [wallet.publicKey.base58: ["SOL": 40_000_000_000]])
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let sol = try PublicKey(base58: try #require(cluster.market["mints"]?["SOL"]?["mint"]?.stringValue))
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("solana-\(UUID().uuidString).sqlite").path
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func aRoundTripLandsAsAJitoBundleRealizingExactlyTheExpectedProfit() async throws {
-        let w = try world()
+        let w = try await world()
         defer { w.cluster.stop() }
         let o = try await roundTrip(w, amount: 20_000_000_000)
         #expect(o.grossProfit > .zero)
@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func refusalsAndFaultsAreJournaledAndLoseNothing() async throws {
-        let w = try world { $0.maxWait = .seconds(20) }
+        let w = try await world { $0.maxWait = .seconds(20) }
         defer { w.cluster.stop() }
         #expect(await w.executor.start() == 0)  // the tip accounts read once
         let start = try await holdings(w)
@@ -142,7 +142,7 @@ import Testing
 
     @Test func theTipIsAtLeastTheTipFloorAndAnExpiredQuoteIsQuotedAgain() async throws {
         var w: World! = nil
-        w = try world { _ in }
+        w = try await world { _ in }
         defer { w.cluster.stop() }
         let floored = SolanaExecutor(configuration: { var c = SolanaExecutor.Configuration(); c.tipFloorURL = w.cluster.engine + "/api/v1/bundles/tip_floor"
                                                       c.tipBps = 0; c.poll = .milliseconds(50); return c }(),
@@ -162,7 +162,7 @@ import Testing
     /// and the most the fee can be. A round trip whose quote cannot cover them (here a tip floor
     /// of 2 SOL on a trade grossing far less) is refused before anything is signed.
     @Test func aRoundTripTheLastLegCannotProtectIsRefused() async throws {
-        let w = try world { $0.minTip = 2_000_000_000; $0.maxTip = 2_000_000_000 }
+        let w = try await world { $0.minTip = 2_000_000_000; $0.maxTip = 2_000_000_000 }
         defer { w.cluster.stop() }
         let start = try await holdings(w)
         let refused = await w.executor.execute(try await roundTrip(w, amount: 10_000_000_000))
@@ -173,7 +173,7 @@ import Testing
 
     @Test func aTradeLeftPendingAtAStopIsSettledAtTheNextStart() async throws {
         // Slots of 3 s: the bundle lands at the next one, long after the executor stopped following it.
-        let w = try world(slotMillis: 3_000) { $0.maxWait = .milliseconds(1) }
+        let w = try await world(slotMillis: 3_000) { $0.maxWait = .milliseconds(1) }
         defer { w.cluster.stop() }
         let o = try await roundTrip(w, amount: 10_000_000_000)
         // Followed for no time at all: it is left pending, journaled.

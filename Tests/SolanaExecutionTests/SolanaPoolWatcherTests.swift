@@ -21,7 +21,7 @@ import Testing
     let sol = try! PublicKey(base58: "So11111111111111111111111111111111111111112")
 
     @Test func findsThePoolsByProgramAndPublishesTheRoundTripBetweenThem() async throws {
-        let cluster = try SolanaStandIn(slotMillis: 200)
+        let cluster = try await SolanaStandIn(slotMillis: 200)
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
@@ -72,7 +72,7 @@ import Testing
     /// Whirlpool's its price, a DLMM pair's its active bin and bins); once the notifications are in,
     /// every pool the follower holds equals what a fresh watcher reads from the cluster.
     @Test func subscriptionsKeepEveryPoolAsTheClusterHasIt() async throws {
-        let cluster = try SolanaStandIn(slotMillis: 600_000, drift: true)
+        let cluster = try await SolanaStandIn(slotMillis: 600_000, drift: true)
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)

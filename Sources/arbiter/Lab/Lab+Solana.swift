@@ -34,7 +34,7 @@ struct SolanaLab {
     static func start(root: URL, dir: URL, seed: Int, journal: Journal, bus: any OpportunityBus, logger: Logger) async throws -> SolanaLab {
         // The lab's own throwaway wallet (funded only on the stand-in), derived from the seed.
         let wallet = try Keypair(seed: Array(Keccak256.hash(utf8: "arbiter lab solana wallet \(seed)")))
-        let cluster = try SolanaStandIn(root: root, seed: seed, slotMillis: 400, fund: [wallet.publicKey.base58: 20_000_000_000],
+        let cluster = try await SolanaStandIn(root: root, seed: seed, slotMillis: 400, fund: [wallet.publicKey.base58: 20_000_000_000],
                                         tokens: [wallet.publicKey.base58: ["SOL": 100_000_000_000]], drift: true, log: dir.appendingPathComponent("solana.log"))
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         guard let solText = cluster.market["mints"]?["SOL"]?["mint"]?.stringValue else { throw CLIError("the Solana stand-in announced no SOL mint") }

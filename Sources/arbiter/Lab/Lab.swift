@@ -76,7 +76,7 @@ struct Lab: AsyncParsableCommand {
                 group.addTask {
                     // The first chain also runs the statistical-arbitrage market, with history to warm up on.
                     // It also serves the lab's Binance stand-in, whose prices lead that market's factor.
-                    (i, try Devnet(root: root, chainId: c.chainID, lab: true, market: true, blockTime: 1, seed: seed,
+                    (i, try await Devnet(root: root, chainId: c.chainID, lab: true, market: true, blockTime: 1, seed: seed,
                                    statArb: i == 0 && statArbHistory > 0 ? statArbHistory : nil, binance: i == 0 && statArbHistory > 0 && !noCex,
                                    cow: i == 0 && !noCow, log: dir.appendingPathComponent("devnet-\(c.name).log")))
                 }
@@ -133,7 +133,7 @@ struct Lab: AsyncParsableCommand {
         let legs = ExecutionPlan.crossChainLegs(registry, watchers: watchers, key: { crossKeys[$0] }, flashbotsKey: flashbotsKey)
         var crossExecutor: CrossChainExecutor? = nil
         if legs.count >= 2 {
-            relayer = try BridgeRelayer(root: root, devnets: devnets, latency: 2, log: dir.appendingPathComponent("bridge.log"))
+            relayer = try await BridgeRelayer(root: root, devnets: devnets, latency: 2, log: dir.appendingPathComponent("bridge.log"))
             var c = CrossChainExecutor.Configuration()
             c.maxHoldNanoseconds = 20_000_000_000  // the lab ends: an arrived asset is sold within 20 s
             let executor = CrossChainExecutor(configuration: c, legs: legs, state: WatcherStates(watchers), journal: journal, logger: logger)
