@@ -6,6 +6,8 @@ import SolanaPrimitives
 public struct DLMMPairAccount: Equatable, Sendable {
     public static let program = try! PublicKey(base58: "LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo")
     public static let size = 904
+    /// Where mint X and mint Y sit (discovery filters on them).
+    public static let mintOffsets = (88, 120)
     public static let discriminator: [UInt8] = [33, 11, 49, 98, 181, 101, 177, 13]
 
     public var parameters: DLMMPool.StaticParameters
@@ -32,8 +34,8 @@ public struct DLMMPairAccount: Equatable, Sendable {
         activeID = r.i32(76)
         binStep = r.u16(80)
         status = r.u8(82)
-        mintX = r.key(88)
-        mintY = r.key(120)
+        mintX = r.key(Self.mintOffsets.0)
+        mintY = r.key(Self.mintOffsets.1)
         reserveX = r.key(152)
         reserveY = r.key(184)
         // protocol_fee (16) + padding (32) + two reward infos (144 each) after the reserves.

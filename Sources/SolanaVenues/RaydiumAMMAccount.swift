@@ -6,6 +6,8 @@ import SolanaPrimitives
 public struct RaydiumAMMAccount: Equatable, Sendable {
     public static let program = try! PublicKey(base58: "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8")
     public static let size = 752
+    /// Where the coin and pc mints sit (discovery filters on them).
+    public static let mintOffsets = (400, 432)
 
     /// `AmmStatus`: 1 Initialized, 6 SwapOnly and 7 WaitingTrade (after its open time) swap.
     public var status: UInt64
@@ -46,8 +48,8 @@ public struct RaydiumAMMAccount: Equatable, Sendable {
         poolOpenTime = r.u64(224)
         coinVault = r.key(336)
         pcVault = r.key(368)
-        coinMint = r.key(400)
-        pcMint = r.key(432)
+        coinMint = r.key(Self.mintOffsets.0)
+        pcMint = r.key(Self.mintOffsets.1)
         lpMint = r.key(464)
         openOrders = r.key(496)
         market = r.key(528)

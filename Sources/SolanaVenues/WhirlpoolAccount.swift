@@ -6,6 +6,8 @@ import SolanaPrimitives
 public struct WhirlpoolAccount: Equatable, Sendable {
     public static let program = try! PublicKey(base58: "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc")
     public static let size = 653
+    /// Where mint A and mint B sit (discovery filters on them).
+    public static let mintOffsets = (101, 181)
     static let discriminator = AccountReader.anchorDiscriminator("Whirlpool")
 
     public var config: PublicKey
@@ -32,9 +34,9 @@ public struct WhirlpoolAccount: Equatable, Sendable {
         liquidity = r.u128(49)
         sqrtPrice = r.u128(65)
         tickCurrent = r.i32(81)
-        mintA = r.key(101)
+        mintA = r.key(Self.mintOffsets.0)
         vaultA = r.key(133)
-        mintB = r.key(181)
+        mintB = r.key(Self.mintOffsets.1)
         vaultB = r.key(213)
         guard tickSpacing > 0 else { throw VenueDecodeError(.value, "Whirlpool: tick spacing 0") }
         guard feeRate <= 60_000 else { throw VenueDecodeError(.value, "Whirlpool: fee rate \(feeRate) over the program's 6%") }

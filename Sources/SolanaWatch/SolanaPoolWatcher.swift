@@ -27,9 +27,13 @@ public actor SolanaPoolWatcher: Service {
         /// Discovery again after this many polls.
         public var rediscoverEvery: Int
         public var partition: String
+        /// Only pools between two of these mints (found with `memcmp` filters on each mint
+        /// position, so a venue's other pools never leave the node); nil: every pool of the venue.
+        public var mints: Set<PublicKey>?
         public init(venues: [SolanaPoolBook.Venue] = SolanaPoolBook.Venue.allCases, detector: SolanaCycleDetector.Configuration,
-                    interval: Duration = .milliseconds(400), rediscoverEvery: Int = 150, partition: String = "P4") {
+                    interval: Duration = .milliseconds(400), rediscoverEvery: Int = 150, partition: String = "P4", mints: Set<PublicKey>? = nil) {
             (self.venues, self.detector, self.interval, self.rediscoverEvery, self.partition) = (venues, detector, interval, rediscoverEvery, partition)
+            self.mints = mints
         }
     }
 
@@ -38,6 +42,8 @@ public actor SolanaPoolWatcher: Service {
         /// Polls whose reads failed (the RPC down or answering badly): counted, retried next interval.
         public var failedPolls = 0
         public var discovered = 0
+        /// Pools found by one of their mints whose other mint is not among `mints`: not followed.
+        public var outside = 0
         public var published = 0
         /// Notifications applied (`follow`), and those for accounts the book does not follow.
         public var notifications = 0
@@ -63,6 +69,8 @@ public actor SolanaPoolWatcher: Service {
     /// ones `follow` subscribes to one by one.
     var vaults: Set<PublicKey> = []
     var vaultSubscriptions: [PublicKey: Task<Void, Never>] = [:]
+    /// Pools found by one mint whose other mint is not among `mints`.
+    var outside: Set<PublicKey> = []
     public private(set) var status = Status()
 
     public init(rpc: SolanaRPC, bus: any OpportunityBus, configuration: Configuration, logger: Logger, session: WebSocketSession? = nil,
@@ -74,29 +82,50 @@ public actor SolanaPoolWatcher: Service {
     /// Every decoded pool as it stands.
     public func pools() -> [PublicKey: AMMMath.Pool] { book.entries.mapValues(\.pool) }
 
-    /// The size of each venue's pool account: the filter that finds its pools among the program's accounts.
-    static func poolSize(_ venue: SolanaPoolBook.Venue) -> Int {
+    /// The size of each venue's pool account (the filter that finds its pools among the
+    /// program's accounts) and where its two mints sit.
+    static func poolLayout(_ venue: SolanaPoolBook.Venue) -> (size: Int, mints: (Int, Int)) {
         switch venue {
-        case .raydiumAMM: RaydiumAMMAccount.size
-        case .whirlpool: WhirlpoolAccount.size
-        case .meteoraDLMM: DLMMPairAccount.size
+        case .raydiumAMM: (RaydiumAMMAccount.size, RaydiumAMMAccount.mintOffsets)
+        case .whirlpool: (WhirlpoolAccount.size, WhirlpoolAccount.mintOffsets)
+        case .meteoraDLMM: (DLMMPairAccount.size, DLMMPairAccount.mintOffsets)
         }
     }
 
-    /// Finds the venues' pools and follows the new ones; returns how many were new.
+    /// Finds the venues' pools and follows the new ones; returns how many were new. With
+    /// `mints`, one query per mint and position (the pool's size and that mint there), and a
+    /// pool is kept only when its other mint is among them too.
     @discardableResult
     public func discover() async throws(RPCError) -> Int {
         var new = 0
         for venue in configuration.venues {
-            let (slot, found) = try await rpc.programAccounts(venue.program, filters: [.dataSize(Self.poolSize(venue))])
-            for (key, account) in found where book.venue(of: key) == nil {
-                book.watch(key, venue: venue)
-                seen[key] = account.data
-                book.apply(key, slot: slot, data: account.data)
-                new += 1
+            let layout = Self.poolLayout(venue)
+            let queries: [[SolanaRPC.AccountFilter]] = configuration.mints.map { mints in
+                mints.sorted().flatMap { mint in
+                    [layout.mints.0, layout.mints.1].map { [.dataSize(layout.size), .memcmp(offset: $0, bytes: mint.bytes)] }
+                }
+            } ?? [[.dataSize(layout.size)]]
+            for filters in queries {
+                let (slot, found) = try await rpc.programAccounts(venue.program, filters: filters)
+                for (key, account) in found where book.venue(of: key) == nil {
+                    if let mints = configuration.mints {
+                        let pair = [layout.mints.0, layout.mints.1].map { o in
+                            account.data.count >= o + 32 ? PublicKey(account.data[o..<o + 32]) : nil
+                        }
+                        guard pair.allSatisfy({ $0.map(mints.contains) ?? false }) else {
+                            outside.insert(key)
+                            continue
+                        }
+                    }
+                    book.watch(key, venue: venue)
+                    seen[key] = account.data
+                    book.apply(key, slot: slot, data: account.data)
+                    new += 1
+                }
             }
         }
         status.discovered += new
+        status.outside = outside.count
         return new
     }
 

@@ -67,6 +67,37 @@ import Testing
         await #expect(throws: RPCError.self) { _ = try await watcher.poll(now: 3_000) }
     }
 
+    /// With a mint list (what `arbiter run` passes: the registry's Solana tokens), discovery asks
+    /// the node only for pools holding one of those mints at a mint position, and follows those
+    /// whose other mint is listed too; the rest are counted, not followed.
+    @Test func discoveryByMintsFollowsOnlyPoolsBetweenListedMints() async throws {
+        let cluster = try await SolanaStandIn(slotMillis: 200)
+        defer { cluster.stop() }
+        let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
+        let mints = try #require(cluster.market["mints"])
+        let usdc = try PublicKey(base58: try #require(mints["USDC"]?["mint"]?.stringValue))
+        let listed: Set<PublicKey> = [sol, usdc]
+        let pools = try #require(cluster.market["pools"]?.arrayValue)
+        let between = try pools.filter { p in
+            try listed.contains(PublicKey(base58: p["mintA"]?.stringValue ?? "")) && listed.contains(PublicKey(base58: p["mintB"]?.stringValue ?? ""))
+        }
+        let touching = try pools.filter { p in
+            try listed.contains(PublicKey(base58: p["mintA"]?.stringValue ?? "")) || listed.contains(PublicKey(base58: p["mintB"]?.stringValue ?? ""))
+        }
+        #expect(between.count >= 2 && touching.count > between.count, "the market has pools on both sides of the list")
+        let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
+        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: .init(detector: .init(starts: [sol: start]), mints: listed),
+                                        logger: Logger(label: "test.solana.watch"), clock: { 1_000 })
+        #expect(try await watcher.discover() == between.count)
+        #expect(await watcher.status.outside == touching.count - between.count)
+        // Once read with their vaults and arrays, those pools and no other; the SOL/USDC round
+        // trip is still there to find.
+        let published = try await watcher.poll(now: 1_000)
+        let followed = Set(await watcher.pools().keys)
+        #expect(try followed == Set(between.map { try PublicKey(base58: $0["pool"]?.stringValue ?? "") }))
+        #expect(!published.isEmpty && published.allSatisfy { o in o.solana?.legs.allSatisfy { followed.contains(try! PublicKey(bytes: $0.pool)) } ?? false })
+    }
+
     /// Kept fresh by subscriptions alone (the fallback poll a minute away): the stand-in's slots are
     /// stepped by hand, each with a random trade on one pool (a Raydium trade moves two vaults, a
     /// Whirlpool's its price, a DLMM pair's its active bin and bins); once the notifications are in,
