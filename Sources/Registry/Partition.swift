@@ -90,6 +90,8 @@ package struct SolanaSettings: Hashable, Sendable {
     package var tipBps = 1_000
     /// The least net profit after fee and tip, in the input mint's raw units.
     package var minProfit = 10_000
+    /// Detection: the largest round trip sized, in lamports of wrapped SOL (its start and end).
+    package var maxIn = 100_000_000_000
     package init() {}
 }
 

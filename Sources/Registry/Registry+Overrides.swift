@@ -43,6 +43,7 @@ extension Registry {
     /// slippage_bps = 50
     /// tip_bps = 1000                     # the Jito tip: this share of the simulated gross profit
     /// min_profit = 10000                 # the least net profit, input mint's raw units (lamports for SOL)
+    /// max_in = 100000000000              # detection: the largest SOL round trip sized (lamports)
     ///
     /// [disable]
     /// dexes = ["bsc/mdex"]               # chain/name
@@ -174,7 +175,7 @@ extension Registry {
     }
 
     static func solana(_ t: TableReader, into s: inout SolanaSettings) {
-        t.rejectUnknown(["jupiter", "jupiter_key_env", "jupiter_rate", "jito", "jito_regions", "tip_floor", "fallback_to_rpc", "slippage_bps", "tip_bps", "min_profit"])
+        t.rejectUnknown(["jupiter", "jupiter_key_env", "jupiter_rate", "jito", "jito_regions", "tip_floor", "fallback_to_rpc", "slippage_bps", "tip_bps", "min_profit", "max_in"])
         func url(_ key: String) -> String? {
             guard let u = t.string(key, required: false) else { return nil }
             if u.hasPrefix("http://") || u.hasPrefix("https://") { return u }
@@ -195,5 +196,6 @@ extension Registry {
         if let v = t.int("slippage_bps", required: false, range: 1...1_000) { s.slippageBps = v }
         if let v = t.int("tip_bps", required: false, range: 0...10_000) { s.tipBps = v }
         if let v = t.int("min_profit", required: false, range: 0...1_000_000_000_000) { s.minProfit = v }
+        if let v = t.int("max_in", required: false, range: 1_000_000...10_000_000_000_000) { s.maxIn = v }
     }
 }

@@ -117,14 +117,19 @@ public struct RateBucket: Sendable {
 
     /// Takes a token if there is one at `now`.
     public mutating func take(now: ContinuousClock.Instant) -> Bool {
+        guard available(now: now) >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+
+    /// The tokens there are at `now`.
+    public mutating func available(now: ContinuousClock.Instant) -> Double {
         if let last {
             let elapsed = Double((now - last).components.seconds) + Double((now - last).components.attoseconds) / 1e18
             tokens = min(burst, tokens + max(0, elapsed) * perSecond)
         }
         last = now
-        guard tokens >= 1 else { return false }
-        tokens -= 1
-        return true
+        return tokens
     }
 }
 
@@ -139,6 +144,14 @@ public actor JupiterClient {
     let client: HTTPClient
     var bucket: RateBucket
     public private(set) var calls = 0
+
+    /// The calls a plan of `perSecond` allows at once: Jupiter counts them over a sliding window,
+    /// 60 s for the keyless and free tiers (1 call a second or less), 10 s for paid tiers
+    /// (dev.jup.ag, "Rate limits").
+    public static func burst(perSecond: Double) -> Double { perSecond * (perSecond <= 1 ? 60 : 10) }
+
+    /// The calls that can be made now without waiting for the plan's window.
+    public func spare() -> Int { Int(bucket.available(now: .now)) }
 
     public init(base: String, apiKey: String? = nil, perSecond: Double = 1, burst: Double = 5, timeout: Duration = .seconds(5), client: HTTPClient = .shared) {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base

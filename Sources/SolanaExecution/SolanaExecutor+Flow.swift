@@ -35,6 +35,10 @@ extension SolanaExecutor {
         try? journal.record(opportunity: o, receivedAt: now)  // (once: its route's input mint settles it at a restart)
         var held = Set(route.legs.map(\.pool))
         guard busy.isDisjoint(with: held) else { return .failure(Refusal("lock", "poolBusy", "a trade of ours through one of these pools is unsettled")) }
+        // A quote and swap instructions a leg, and a quote to protect the last: started only
+        // when the plan's window has room for all of them (half a trade spends calls for nothing).
+        let calls = 2 * route.legs.count + 1, spare = await jupiter.spare()
+        guard spare >= calls else { return .failure(Refusal("quote", "rateLimited", "the trade needs \(calls) Jupiter calls, the plan has \(spare) now")) }
         busy.formUnion(held)
         defer { busy.subtract(held) }
         let amountIn = o.amountIn.w0

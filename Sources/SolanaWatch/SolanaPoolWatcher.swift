@@ -55,7 +55,7 @@ public actor SolanaPoolWatcher: Service {
 
     let rpc: SolanaRPC
     let bus: any OpportunityBus
-    let configuration: Configuration
+    public nonisolated let configuration: Configuration
     let logger: Logger
     /// Unix time in nanoseconds (the opportunities' timestamps and expiry).
     let clock: @Sendable () -> UInt64

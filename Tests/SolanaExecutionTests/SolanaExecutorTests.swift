@@ -26,9 +26,10 @@ import Testing
         let sol: PublicKey
         let journal: Journal
         let executor: SolanaExecutor
+        let jupiter: JupiterClient
     }
 
-    func world(slotMillis: Int = 200, _ configure: (inout SolanaExecutor.Configuration) -> Void = { _ in }) async throws -> World {
+    func world(slotMillis: Int = 200, jupiterBurst: Double = 20, _ configure: (inout SolanaExecutor.Configuration) -> Void = { _ in }) async throws -> World {
         let cluster = try await SolanaStandIn(slotMillis: slotMillis, fund: [wallet.publicKey.base58: 20_000_000_000], tokens: [wallet.publicKey.base58: ["SOL": 40_000_000_000]])
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let sol = try PublicKey(base58: try #require(cluster.market["mints"]?["SOL"]?["mint"]?.stringValue))
@@ -37,9 +38,10 @@ import Testing
         var c = SolanaExecutor.Configuration()
         c.poll = .milliseconds(50)
         configure(&c)
-        let executor = SolanaExecutor(configuration: c, chainID: Self.chainID, wallet: wallet, rpc: rpc, jupiter: JupiterClient(base: cluster.jupiter, perSecond: 50, burst: 20),
+        let jupiter = JupiterClient(base: cluster.jupiter, perSecond: 50, burst: jupiterBurst)
+        let executor = SolanaExecutor(configuration: c, chainID: Self.chainID, wallet: wallet, rpc: rpc, jupiter: jupiter,
                                       jito: JitoClient(engine: cluster.engine), journal: journal, logger: Logger(label: "test.solana"))
-        return World(cluster: cluster, rpc: rpc, sol: sol, journal: journal, executor: executor)
+        return World(cluster: cluster, rpc: rpc, sol: sol, journal: journal, executor: executor, jupiter: jupiter)
     }
 
     /// SOL → USDC on the pool paying most, USDC → SOL on the other, sized `amount`, with each
@@ -95,6 +97,17 @@ import Testing
         let journaled = try #require(try w.journal.solanaTrades().first)
         #expect(journaled.status == .landed && journaled.realized == trade.realized && journaled.mode == "jito" && journaled.signature == trade.signature)
         #expect(try w.journal.solanaTrades(open: true).isEmpty)
+    }
+
+    /// A round trip of two legs needs five Jupiter calls (a quote and instructions a leg, a
+    /// protecting quote): with four left in the plan's window it is refused before any is spent.
+    @Test func aTradeThePlansWindowCannotFinishIsRefusedBeforeAnyCall() async throws {
+        let w = try await world(jupiterBurst: 4)
+        defer { w.cluster.stop() }
+        let r = await w.executor.execute(try await roundTrip(w, amount: 20_000_000_000))
+        #expect(r.failureReason == "rateLimited" && "\(r)".contains("needs 5"), "\(r)")
+        #expect(await w.jupiter.calls == 0)
+        #expect(try w.journal.solanaTrades().isEmpty)
     }
 
     @Test func refusalsAndFaultsAreJournaledAndLoseNothing() async throws {

@@ -1,7 +1,9 @@
-"""`arbiter run --execute --partition P4`: Solana execution wired from the registry (the solana
-chain with execution on, its RPC, `[solana]`'s Jupiter and Jito) and ARBITER_SOLANA_KEY, here
-against the stand-in cluster; it starts, settles nothing pending, and ends at --seconds. Without
-the key, or with a bad `[solana]` section, it refuses with a clear error."""
+"""`arbiter run --partition P4`: Solana detection and execution wired from the registry, against the
+stand-in cluster (mainnet mints, pools in the programs' layouts). Detection (the solana chain
+enabled) follows the pools between the registry's Solana tokens and publishes SOL round trips on
+P4; `--execute` trades them through `[solana]`'s Jupiter and Jito with ARBITER_SOLANA_KEY's wallet,
+and every landed trade's realized profit equals its expectation. Without the key, or with a bad
+`[solana]` section, it refuses with a clear error."""
 import json
 import os
 import signal
@@ -9,15 +11,33 @@ import subprocess
 import sys
 
 import pytest
+from solders.keypair import Keypair
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
+SEED = "11" * 32
+WALLET = str(Keypair.from_seed(bytes.fromhex(SEED)).pubkey())
+
+
+def start_cluster(*extra):
+    proc = subprocess.Popen([sys.executable, "-m", "tools.solana", "--port", "0", "--slot-ms", "200", "--parent", str(os.getpid()), *extra],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    return proc, json.loads(proc.stdout.readline())
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    proc = subprocess.Popen([sys.executable, "-m", "tools.solana", "--port", "0", "--slot-ms", "200", "--parent", str(os.getpid())],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    ready = json.loads(proc.stdout.readline())
+    proc, ready = start_cluster()
+    yield ready
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(10)
+
+
+@pytest.fixture
+def funded_cluster():
+    """A fresh cluster whose market still has its opening gap, the key's wallet funded there."""
+    proc, ready = start_cluster("--fund", f"{WALLET}:20000000000:SOL=100000000000")
     yield ready
     proc.send_signal(signal.SIGTERM)
     proc.wait(10)
@@ -43,14 +63,50 @@ min_profit = 20000
     return str(path)
 
 
-def test_solana_execution_starts_from_the_registry_and_ends_on_time(arbiter, cluster, tmp_path):
+def last_line(stderr, prefix):
+    lines = [l for l in stderr.splitlines() if l.startswith(prefix)]
+    assert lines, stderr[-3000:]
+    return lines[-1]
+
+
+def test_detection_follows_the_listed_pools_and_publishes_round_trips(arbiter, cluster, tmp_path):
+    p = arbiter("run", "--partition", "P4", "--seconds", "3", "--json", "--config", config(tmp_path, cluster), check=False)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "solana: detection over" in p.stderr and "published on P4" in p.stderr, p.stderr[-3000:]
+    # The stand-in's four pools are all between registry tokens (SOL, USDC, USDT).
+    status = last_line(p.stderr, "solana pools ")
+    assert status.startswith("solana pools 4 (outside the mints 0)") and " failed 0 " in status, status
+    pools = {x["pool"] for x in cluster["market"]["pools"]}
+    sol = cluster["market"]["mints"]["SOL"]["mint"]
+    found = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+    assert found, p.stderr[-3000:]
+    for d in found:
+        o = d["opportunity"]
+        assert d["partition"] == "P4" and o["kind"] == "solana", d
+        legs = o["solana"]["legs"]
+        assert 2 <= len(legs) <= 3 and legs[0]["mintIn"] == sol and legs[-1]["mintOut"] == sol, legs
+        assert all(l["pool"] in pools for l in legs), legs
+        assert int(o["grossProfit"]) > 0 and int(o["netProfit"]) >= 20_000, o
+
+
+def test_run_detects_and_executes_solana_round_trips_to_the_expected_profit(arbiter, funded_cluster, tmp_path):
+    cluster = funded_cluster
     journal = tmp_path / "journal.sqlite"
-    p = arbiter("run", "--execute", "--partition", "P4", "--seconds", "2", "--config", config(tmp_path, cluster), "--journal", str(journal),
-                env_extra={"ARBITER_SOLANA_KEY": "0x" + "11" * 32}, check=False)
+    p = arbiter("run", "--execute", "--partition", "P4", "--seconds", "6", "--config", config(tmp_path, cluster), "--journal", str(journal),
+                env_extra={"ARBITER_SOLANA_KEY": "0x" + SEED}, check=False)
     assert p.returncode == 0, p.stderr[-3000:]
     assert f"solana: execution through {cluster['jupiter']} and {cluster['engine']}; 0 trade(s) still pending" in p.stderr, p.stderr[-3000:]
     import sqlite3
-    assert sqlite3.connect(str(journal)).execute("SELECT COUNT(*) FROM solana_trade").fetchone() == (0,)
+    rows = [(s, int(e), int(r) if r is not None else None, m)
+            for s, e, r, m in sqlite3.connect(str(journal)).execute("SELECT status, expected, realized, mode FROM solana_trade")]
+    landed = [r for r in rows if r[0] == "landed"]
+    # The opening gap is taken: at least one round trip lands, each realizing exactly what its
+    # simulation expected; nothing is left open.
+    assert landed, (rows, p.stderr[-3000:])
+    assert all(r[1] == r[2] and r[2] > 0 and r[3] == "jito" for r in landed), rows
+    assert all(r[0] in ("landed", "dropped") for r in rows), rows
+    execution = last_line(p.stderr, "solana execution sent ")
+    assert f"landed {len(landed)} realized {sum(r[2] for r in landed)};" in execution, execution
 
 
 def test_without_the_key_or_with_a_bad_section_it_refuses(arbiter, cluster, tmp_path):

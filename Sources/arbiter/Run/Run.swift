@@ -11,6 +11,7 @@ import Pipeline
 import Registry
 import ServiceLifecycle
 import SolanaExecution
+import SolanaWatch
 import StreamBus
 
 /// `arbiter run`: detection on the partitions' chains and the consuming end of the bus, in one
@@ -68,9 +69,20 @@ struct Run: AsyncParsableCommand {
         var cexPrices: CexPrices? = nil
         var cexDetection: [CexDexService] = []
         var cowDetection: [CowBackrunService] = []
+        var solanaDetection: SolanaPoolWatcher? = nil
+        // P4 is Solana's alone: no EVM chain is watched for it.
+        let evmPartition = partition != "P4"
         if role != .executor {
-            (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: chains, environment: environment, minProfitBps: minProfitBps,
-                                                                      partition: partition, bus: bus, logger: logger)
+            if evmPartition {
+                (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: chains, environment: environment, minProfitBps: minProfitBps,
+                                                                          partition: partition, bus: bus, logger: logger)
+            }
+            if !evmPartition || partition == "all", let w = try SolanaPlan.detection(registry, environment: environment, bus: bus, logger: logger) {
+                solanaDetection = w
+                Output.standardError("solana: detection over Raydium AMM v4, Orca Whirlpool and Meteora DLMM pools between \(w.configuration.mints?.count ?? 0) listed mint(s), published on P4")
+            } else if !evmPartition {
+                throw CLIError("--partition P4 detects on Solana: enable the solana chain ([chains.solana] enabled = true)")
+            }
             statDetection = StatArbPlan.detection(registry, watchers: watchers, bus: bus, logger: logger)
             // Binance prices ([cex_feed] enabled): into the watchers' PriceMatrix, and CEX–DEX detection.
             if let matrix = watchers.first?.configuration.matrix, let p = CexPlan.prices(registry, chains: chains, matrix: matrix, logger: logger) {
@@ -82,17 +94,17 @@ struct Run: AsyncParsableCommand {
             // CoW settlements seen pending ([cow] enabled): backruns.
             cowDetection = try CowPlan.services(registry, watchers: watchers, environment: environment, bus: bus, logger: logger)
             if !cowDetection.isEmpty { Output.standardError("cow: settlements watched on \(cowDetection.count) chain(s)") }
-        } else if execute {
+        } else if execute && evmPartition {
             // Execution re-quotes on current state: an executor in its own process keeps its own.
             watchers = try RunPlan.watchers(registry, chains: chains, environment: environment, partition: partition, logger: logger)
         }
-        let partitions = partition == "all" ? Array(Set(chains.map(\.partition))).sorted() : [partition]
+        let partitions = partition == "all" ? Array(Set(chains.map(\.partition) + (solanaDetection != nil ? ["P4"] : []))).sorted() : [partition]
         var sink: OpportunitySink? = nil
         var execution: ExecutionService? = nil
         var statArb: StatisticalArbitrageStrategy? = nil
         if execute {
             // P4 is Solana's alone: no EVM executor key or chain is needed there.
-            let evm = partition != "P4"
+            let evm = evmPartition
             let key = try KeySource.load(role: "EXECUTOR", environment: environment)
             if evm && key == nil {
                 throw CLIError("--execute needs the executor key: ARBITER_EXECUTOR_KEY, or ARBITER_EXECUTOR_KEYSTORE with ARBITER_EXECUTOR_PASSPHRASE")
@@ -152,7 +164,7 @@ struct Run: AsyncParsableCommand {
         }
         // Shutdown runs in reverse: sources, then detectors, then the consumer, then the printer.
         let printer = RunStatus(watchers: watchers, detection: detection, sink: sink, engine: execution?.engine, bus: bus,
-                                stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) })
+                                stopAfter: seconds.map { .milliseconds(Int($0 * 1000)) }, solana: solanaDetection, solanaExecutor: execution?.solana)
         services.append(.init(service: printer, successTerminationBehavior: .gracefullyShutdownGroup))
         if let execution { services.append(.init(service: execution)) } else if let sink { services.append(.init(service: sink)) }
         if let statArb { services.append(.init(service: statArb)) }
@@ -161,6 +173,7 @@ struct Run: AsyncParsableCommand {
         services += statDetection.map { .init(service: $0) }
         services += cexDetection.map { .init(service: $0) }
         services += cowDetection.map { .init(service: $0) }
+        if let solanaDetection { services.append(.init(service: solanaDetection)) }
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }
         try await shutdown.run(services, logger: logger)
@@ -218,8 +231,12 @@ final class RunStatus: Service {
     let engine: ExecutionEngine?
     let bus: any OpportunityBus
     let stopAfter: Duration?
+    let solana: SolanaPoolWatcher?
+    let solanaExecutor: SolanaExecutor?
 
-    init(watchers: [ChainWatcher], detection: [DetectionService], sink: OpportunitySink?, engine: ExecutionEngine?, bus: any OpportunityBus, stopAfter: Duration?) {
+    init(watchers: [ChainWatcher], detection: [DetectionService], sink: OpportunitySink?, engine: ExecutionEngine?, bus: any OpportunityBus, stopAfter: Duration?,
+         solana: SolanaPoolWatcher? = nil, solanaExecutor: SolanaExecutor? = nil) {
+        (self.solana, self.solanaExecutor) = (solana, solanaExecutor)
         self.watchers = watchers
         self.detection = detection
         self.sink = sink
@@ -241,6 +258,15 @@ final class RunStatus: Service {
                     let s = w.status
                     let detected = i < detection.count ? " cycles \(detection[i].status.detector.cyclesEvaluated) published \(detection[i].status.published)" : ""
                     Output.standardError("\(s.name) block \(s.stateBlock ?? 0) pools \(s.pools)\(detected)")
+                }
+                if let solana {
+                    let s = await solana.status
+                    Output.standardError("solana pools \(s.pools) (outside the mints \(s.outside)) polls \(s.polls) failed \(s.failedPolls) cycles \(s.detector.cycles) sized \(s.detector.sized) published \(s.published)")
+                }
+                if let x = solanaExecutor {
+                    let refused = await x.refusals.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    let trades = await x.trades
+                    Output.standardError("solana execution sent \(await x.sent) landed \(trades.count) realized \(trades.reduce(Int64(0)) { $0 + $1.realized }); refused \(refused.isEmpty ? "none" : refused)")
                 }
                 let c = bus.counters
                 if let sink {

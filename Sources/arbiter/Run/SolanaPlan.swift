@@ -2,17 +2,54 @@ import Execution
 import Foundation
 import JSONRPC
 import Logging
+import MarketWatch
 import Opportunities
 import Registry
 import SolanaClient
 import SolanaExecution
+import SolanaDetection
 import SolanaPrimitives
+import SolanaWatch
+import StreamBus
 
 /// How `arbiter run --execute` trades Solana (design item #29), from the registry: the `solana`
 /// chain enabled with execution on, its RPC providers (or `[chains.solana] rpc`) behind a
 /// provider pool, `[solana]`'s Jupiter and Jito endpoints and terms, and the wallet's key from
 /// `ARBITER_SOLANA_KEY` (a 32-byte Ed25519 seed in 0x-hex); nil when any is missing.
 enum SolanaPlan {
+    /// Partition P4's detection (the `solana` chain enabled): a `SolanaPoolWatcher` over the
+    /// chain's RPC providers that discovers only pools between the registry's enabled Solana
+    /// tokens and reads the accounts it follows once a slot (`getMultipleAccounts`; a venue's
+    /// program subscription would carry every pool of the venue, which a mainnet node should not
+    /// send). Cycles start and end in wrapped SOL, sized up to `[solana] max_in`, published on P4
+    /// when they clear `min_profit` after a transaction's expected fees. Nil when the chain is off.
+    static func detection(_ registry: Registry, environment: [String: String], bus: any OpportunityBus, logger: Logger) throws -> SolanaPoolWatcher? {
+        guard let chain = registry.chains.first(where: { $0.kind == .solana && $0.enabled }) else { return nil }
+        let http = registry.endpoints(for: chain, environment: environment).compactMap { e in
+            e.http.map { (name: e.provider, transport: HTTPTransport(url: $0) as any RPCTransport) }
+        }
+        guard !http.isEmpty else { throw CLIError("solana has no HTTP RPC endpoint (add one: [chains.solana] rpc = [...])") }
+        var mints: Set<PublicKey> = []
+        for t in registry.tokens(on: chain.name) where t.enabled {
+            guard case .solana(let m) = t.address else { continue }
+            do {
+                mints.insert(try PublicKey(base58: m))
+            } catch {
+                throw CLIError("solana token \(t.symbol): \(m) is not a public key")
+            }
+        }
+        guard let sol = registry.token(chain.wrappedNative, on: chain.name), case .solana(let solMint) = sol.address,
+              let start = try? PublicKey(base58: solMint) else {
+            throw CLIError("solana: its wrapped native token \(chain.wrappedNative) is not listed")
+        }
+        let s = registry.solana
+        // A signature's 5,000-lamport fee and as much again of priority fee; the tip is a share of the profit.
+        let detector = SolanaCycleDetector.Configuration(starts: [start: .init(minProfit: UInt64(s.minProfit), maxIn: UInt64(s.maxIn), costs: 10_000)])
+        return SolanaPoolWatcher(rpc: SolanaRPC(RPCClient(ProviderPool(http))), bus: bus,
+                                 configuration: .init(detector: detector, interval: .milliseconds(max(chain.blockTimeMs, 50)), partition: chain.partition, mints: mints),
+                                 logger: logger, clock: { WallClock.nanoseconds() })
+    }
+
     static func executor(_ registry: Registry, environment: [String: String], journal: Journal, logger: Logger) async throws -> SolanaExecutor? {
         guard let chain = registry.chains.first(where: { $0.kind == .solana && $0.enabled && $0.execution }) else { return nil }
         guard let seed = environment[SolanaKeyOptions.environmentVariable], !seed.isEmpty else { return nil }
@@ -35,7 +72,7 @@ enum SolanaPlan {
         }
         let key = s.jupiterKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
         return SolanaExecutor(configuration: c, chainID: Opportunity.solanaChainID, wallet: wallet, rpc: SolanaRPC(RPCClient(ProviderPool(http))),
-                              jupiter: JupiterClient(base: s.jupiter, apiKey: key, perSecond: s.jupiterRate, burst: max(1, s.jupiterRate)),
+                              jupiter: JupiterClient(base: s.jupiter, apiKey: key, perSecond: s.jupiterRate, burst: JupiterClient.burst(perSecond: s.jupiterRate)),
                               jito: JitoClient(engine: engine), journal: journal, logger: logger)
     }
 }
