@@ -71,10 +71,11 @@ package struct CowSettings: Hashable, Sendable {
 /// Solana execution (`[solana]` in arbiter.toml): Jupiter's swap API, a Jito block engine, and the
 /// strategy's terms. The cluster's RPC comes from the `solana` chain's providers (or its `rpc`).
 package struct SolanaSettings: Hashable, Sendable {
-    /// Jupiter's `/swap/v1` base: the keyless lite API by default.
-    package var jupiter = "https://lite-api.jup.ag/swap/v1"
-    /// The environment variable holding a paid plan's key (sent as `x-api-key`), if any.
-    package var jupiterKeyEnv: String? = nil
+    /// Jupiter's `/swap/v1` base. api.jup.ag takes no call without a key since the keyless
+    /// lite-api.jup.ag closed (31 Jan 2026); the free tier's key allows 60 calls a minute.
+    package var jupiter = "https://api.jup.ag/swap/v1"
+    /// The environment variable holding the plan's key (sent as `x-api-key`).
+    package var jupiterKeyEnv: String? = "JUPITER_API_KEY"
     /// Calls a second the plan allows (the lite API: about one).
     package var jupiterRate = 1.0
     /// A Jito block engine (a region's).

@@ -33,8 +33,8 @@ extension Registry {
     /// min_volume_usd = 50000             # settlements trading less are not looked at
     ///
     /// [solana]                           # Solana execution (the cluster's RPC: the solana chain's providers or rpc)
-    /// jupiter = "https://lite-api.jup.ag/swap/v1"   # or https://api.jup.ag/swap/v1 with a key
-    /// jupiter_key_env = "JUPITER_API_KEY"           # the key's environment variable (x-api-key)
+    /// jupiter = "https://api.jup.ag/swap/v1"        # (the keyless lite-api.jup.ag closed on 31 Jan 2026)
+    /// jupiter_key_env = "JUPITER_API_KEY"           # the key's environment variable (x-api-key; required by api.jup.ag)
     /// jupiter_rate = 1                   # calls a second the plan allows
     /// jito = "https://ny.mainnet.block-engine.jito.wtf"   # a region's block engine
     /// jito_regions = ["ny", "frankfurt"]  # or: the fastest of these at start

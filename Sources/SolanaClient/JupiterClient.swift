@@ -133,7 +133,7 @@ public struct RateBucket: Sendable {
     }
 }
 
-/// Jupiter's swap API in the `/swap/v1` shapes (`lite-api.jup.ag/swap/v1`, `api.jup.ag/swap/v1`
+/// Jupiter's swap API in the `/swap/v1` shapes (`api.jup.ag/swap/v1`
 /// with `x-api-key`, or the stand-in): quotes and swap instructions, within a token bucket per
 /// plan (a call with no token is refused here, never sent). An expired quote is
 /// `JupiterError.quoteExpired`; the Solana executor quotes its whole route again.

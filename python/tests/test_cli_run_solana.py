@@ -113,6 +113,12 @@ def test_without_the_key_or_with_a_bad_section_it_refuses(arbiter, cluster, tmp_
     p = arbiter("run", "--execute", "--partition", "P4", "--seconds", "1", "--config", config(tmp_path, cluster), "--journal", str(tmp_path / "j.sqlite"),
                 check=False)
     assert p.returncode != 0 and "ARBITER_SOLANA_KEY" in p.stderr
+    # Jupiter's default api.jup.ag answers only with a key: refused before anything starts.
+    default_jupiter = tmp_path / "default.toml"
+    default_jupiter.write_text(f'[chains.solana]\nenabled = true\nexecution = true\nrpc = [{{ http = "{cluster["rpc"]}" }}]\n')
+    p = arbiter("run", "--execute", "--partition", "P4", "--seconds", "1", "--config", str(default_jupiter), "--journal", str(tmp_path / "j2.sqlite"),
+                env_extra={"ARBITER_SOLANA_KEY": "0x" + SEED, "JUPITER_API_KEY": ""}, check=False)
+    assert p.returncode != 0 and "JUPITER_API_KEY" in p.stderr and "api.jup.ag" in p.stderr, p.stderr[-2000:]
     bad = config(tmp_path, cluster, 'slippage_bps = 20000\nfoo = 1\nfallback_to_rpc = "yes"\njito_regions = ["ny", "mars"]\n')
     p = arbiter("config", "validate", "--config", bad, check=False)
     out = p.stdout + p.stderr

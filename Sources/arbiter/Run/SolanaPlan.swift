@@ -59,6 +59,10 @@ enum SolanaPlan {
         }
         guard !http.isEmpty else { throw CLIError("solana has no HTTP RPC endpoint (add one: [chains.solana] rpc = [...])") }
         let s = registry.solana
+        let key = s.jupiterKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        if key == nil, URL(string: s.jupiter)?.host == "api.jup.ag" {
+            throw CLIError("[solana] jupiter \(s.jupiter) answers only with an API key: set \(s.jupiterKeyEnv ?? "JUPITER_API_KEY") (a free one at portal.jup.ag), or point jupiter at your own")
+        }
         var c = SolanaExecutor.Configuration()
         (c.slippageBps, c.tipBps, c.fallbackToRPC) = (UInt16(s.slippageBps), UInt64(s.tipBps), s.fallbackToRPC)
         c.risk.minProfit = Int64(s.minProfit)
@@ -70,7 +74,6 @@ enum SolanaPlan {
             }
             engine = fastest
         }
-        let key = s.jupiterKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
         return SolanaExecutor(configuration: c, chainID: Opportunity.solanaChainID, wallet: wallet, rpc: SolanaRPC(RPCClient(ProviderPool(http))),
                               jupiter: JupiterClient(base: s.jupiter, apiKey: key, perSecond: s.jupiterRate, burst: JupiterClient.burst(perSecond: s.jupiterRate)),
                               jito: JitoClient(engine: engine), journal: journal, logger: logger)
