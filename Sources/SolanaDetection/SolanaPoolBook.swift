@@ -83,6 +83,9 @@ public struct SolanaPoolBook: Sendable {
     public private(set) var counts = Counts()
     /// Changes whenever a pool enters or leaves `entries` (a detector's cycle index follows it).
     public private(set) var generation = 0
+    /// Changes whenever the set of followed accounts may have (a pool watched, a pool's
+    /// dependencies changed): a follower subscribing account by account follows it.
+    public private(set) var followedGeneration = 0
     var venues: [PublicKey: Venue] = [:]
     var accounts: [PublicKey: Held] = [:]
     /// The accounts each pool is built from beyond its own, as its last state asked for.
@@ -98,6 +101,7 @@ public struct SolanaPoolBook: Sendable {
     public mutating func watch(_ pool: PublicKey, venue: Venue) {
         venues[pool] = venue
         dependents[pool, default: []].insert(pool)
+        followedGeneration += 1
     }
 
     /// Whether `account` is one the book follows (a pool's own, or one a pool is built from).
@@ -155,6 +159,7 @@ public struct SolanaPoolBook: Sendable {
 
     mutating func setDependencies(_ pool: PublicKey, _ needs: [PublicKey]) {
         guard dependencies[pool] != needs else { return }
+        followedGeneration += 1
         for old in dependencies[pool] ?? [] where !needs.contains(old) { dependents[old]?.remove(pool) }
         for n in needs {
             dependents[n, default: []].insert(pool)

@@ -14,13 +14,24 @@ import StreamBus
 /// what the cycle detector finds on the bus, one of two ways:
 /// - `run()` polls: every interval it reads every account the book follows (`getMultipleAccounts`,
 ///   each at its context slot, so an older read never replaces a newer one) and applies what changed;
-/// - `follow(_:)` subscribes: each venue's program (`programSubscribe`: pools, tick arrays, bin
-///   arrays) and each followed token vault (`accountSubscribe`), every notification applied at its
-///   slot and detected on at once; a (re)subscription reads everything afresh, and a poll every
-///   `fallback` catches what a lost notification missed.
+/// - `follow(_:)` subscribes, as `following` says: each venue's program (`programSubscribe`:
+///   pools, tick arrays, bin arrays) and each followed token vault (`accountSubscribe`); or every
+///   followed account one by one (`accountSubscribe`, up to a limit; a mainnet node's program
+///   subscription would carry every pool of the venue). Every notification is applied at its slot
+///   and detected on at once; a (re)subscription reads afresh what it covers, and a poll every
+///   `fallback` catches what a lost notification missed (and what is past the limit).
 /// Discovery is repeated now and then, so a pool created later is followed too.
 public actor SolanaPoolWatcher: Service {
+    /// How `follow` subscribes.
+    public enum Following: Sendable, Equatable {
+        /// Each venue's program, and the vaults one by one.
+        case programs
+        /// Every followed account one by one, at most `limit` of them.
+        case accounts(limit: Int)
+    }
+
     public struct Configuration: Sendable {
+        public var following: Following = .programs
         public var venues: [SolanaPoolBook.Venue]
         public var detector: SolanaCycleDetector.Configuration
         public var interval: Duration
@@ -31,9 +42,10 @@ public actor SolanaPoolWatcher: Service {
         /// position, so a venue's other pools never leave the node); nil: every pool of the venue.
         public var mints: Set<PublicKey>?
         public init(venues: [SolanaPoolBook.Venue] = SolanaPoolBook.Venue.allCases, detector: SolanaCycleDetector.Configuration,
-                    interval: Duration = .milliseconds(400), rediscoverEvery: Int = 150, partition: String = "P4", mints: Set<PublicKey>? = nil) {
+                    interval: Duration = .milliseconds(400), rediscoverEvery: Int = 150, partition: String = "P4", mints: Set<PublicKey>? = nil,
+                    following: Following = .programs) {
             (self.venues, self.detector, self.interval, self.rediscoverEvery, self.partition) = (venues, detector, interval, rediscoverEvery, partition)
-            self.mints = mints
+            (self.mints, self.following) = (mints, following)
         }
     }
 
@@ -48,6 +60,10 @@ public actor SolanaPoolWatcher: Service {
         /// Notifications applied (`follow`), and those for accounts the book does not follow.
         public var notifications = 0
         public var ignored = 0
+        /// Accounts subscribed one by one now, and subscriptions the node confirmed (each followed
+        /// by a fresh read of what it covers).
+        public var subscriptions = 0
+        public var confirmed = 0
         public var pools = 0
         public var book = SolanaPoolBook.Counts()
         public var detector = SolanaCycleDetector.Counts()
@@ -68,7 +84,9 @@ public actor SolanaPoolWatcher: Service {
     /// Followed accounts owned by the token program (vaults), by what we last read of them: the
     /// ones `follow` subscribes to one by one.
     var vaults: Set<PublicKey> = []
-    var vaultSubscriptions: [PublicKey: Task<Void, Never>] = [:]
+    var accountSubscriptions: [PublicKey: Task<Void, Never>] = [:]
+    /// The book's `followedGeneration` the account subscriptions were last made for.
+    var subscribedGeneration = -1
     /// Pools found by one mint whose other mint is not among `mints`.
     var outside: Set<PublicKey> = []
     public private(set) var status = Status()
@@ -78,6 +96,9 @@ public actor SolanaPoolWatcher: Service {
         (self.rpc, self.bus, self.configuration, self.logger, self.session, self.clock) = (rpc, bus, configuration, logger, session, clock)
         detector = SolanaCycleDetector(configuration: configuration.detector)
     }
+
+    /// How many accounts the book follows.
+    public var followedCount: Int { book.followed.count }
 
     /// Every decoded pool as it stands.
     public func pools() -> [PublicKey: AMMMath.Pool] { book.entries.mapValues(\.pool) }
@@ -155,12 +176,12 @@ public actor SolanaPoolWatcher: Service {
     /// One account as a notification brought it: applied at its slot when the book follows it,
     /// then detection on the pools it changed.
     @discardableResult
-    public func notified(_ key: PublicKey, slot: UInt64, account: SolanaAccount?, now: UInt64) async -> [Opportunity] {
+    public func notified(_ key: PublicKey, slot: UInt64, account: SolanaAccount?, now: UInt64, counted: Bool = true) async -> [Opportunity] {
         guard book.follows(key) else {
             status.ignored += 1
             return []
         }
-        status.notifications += 1
+        if counted { status.notifications += 1 }
         let data = account?.data
         guard seen[key] != (data ?? []) else { return [] }
         seen[key] = data ?? []
@@ -200,16 +221,18 @@ public actor SolanaPoolWatcher: Service {
     public func follow(_ subscriptions: SolanaSubscriptions, fallback: Duration = .seconds(5)) async {
         await refresh(0)
         await withTaskGroup(of: Void.self) { group in
-            for venue in configuration.venues {
-                let stream = subscriptions.program(venue.program)
-                group.addTask { [weak self] in
-                    for await e in stream {
-                        guard let self else { return }
-                        switch e {
-                        case .subscribed: await self.refresh(1)
-                        case .update(let u): await self.notified(u.key, slot: u.slot, account: u.account, now: self.clock())
+            if configuration.following == .programs {
+                for venue in configuration.venues {
+                    let stream = subscriptions.program(venue.program)
+                    group.addTask { [weak self] in
+                        for await e in stream {
+                            guard let self else { return }
+                            switch e {
+                            case .subscribed: await self.confirmed(reading: nil)
+                            case .update(let u): await self.notified(u.key, slot: u.slot, account: u.account, now: self.clock())
+                            }
+                            await self.subscribeAccounts(subscriptions)
                         }
-                        await self.subscribeVaults(subscriptions)
                     }
                 }
             }
@@ -219,31 +242,59 @@ public actor SolanaPoolWatcher: Service {
                     try? await Task.sleep(for: fallback)
                     guard let self, !Task.isCancelled else { return }
                     await self.refresh(count)
-                    await self.subscribeVaults(subscriptions)
+                    await self.subscribeAccounts(subscriptions, force: true)
                     count += 1
                 }
             }
-            await subscribeVaults(subscriptions)
+            await subscribeAccounts(subscriptions)
             await group.waitForAll()
         }
-        for t in vaultSubscriptions.values { t.cancel() }
-        vaultSubscriptions = [:]
+        for t in accountSubscriptions.values { t.cancel() }
+        accountSubscriptions = [:]
+        status.subscriptions = 0
     }
 
-    /// An `accountSubscribe` for every followed vault not subscribed yet.
-    func subscribeVaults(_ subscriptions: SolanaSubscriptions) {
-        for key in vaults where vaultSubscriptions[key] == nil && book.follows(key) {
+    /// A subscription confirmed: what it covers read afresh (`reading` one account; nil, all).
+    func confirmed(reading key: PublicKey?) async {
+        status.confirmed += 1
+        guard let key else { return await refresh(1) }
+        do {
+            guard let r = try await rpc.accountsRead([key]).first else { return }
+            if let a = r.account, a.owner == .tokenProgram || a.owner == .token2022Program { vaults.insert(key) }
+            await notified(key, slot: r.slot, account: r.account, now: clock(), counted: false)
+        } catch {
+            status.failedPolls += 1
+        }
+    }
+
+    /// The accounts to subscribe one by one (the vaults, or every followed account up to the
+    /// limit): new ones subscribed, those no longer followed ended. Only when the book's followed
+    /// set may have changed, or `force`.
+    func subscribeAccounts(_ subscriptions: SolanaSubscriptions, force: Bool = false) {
+        guard force || book.followedGeneration != subscribedGeneration else { return }
+        subscribedGeneration = book.followedGeneration
+        let wanted: Set<PublicKey> = switch configuration.following {
+        case .programs: vaults.filter(book.follows)
+        case .accounts(let limit): Set(book.followed.prefix(max(0, limit)))
+        }
+        for (key, task) in accountSubscriptions where !wanted.contains(key) {
+            task.cancel()
+            accountSubscriptions[key] = nil
+        }
+        for key in wanted.sorted() where accountSubscriptions[key] == nil {
             let stream = subscriptions.account(key)
-            vaultSubscriptions[key] = Task { [weak self] in
+            accountSubscriptions[key] = Task { [weak self] in
                 for await e in stream {
                     guard let self else { return }
                     switch e {
-                    case .subscribed: await self.refresh(1)
+                    case .subscribed: await self.confirmed(reading: key)
                     case .update(let u): await self.notified(key, slot: u.slot, account: u.account, now: self.clock())
                     }
+                    await self.subscribeAccounts(subscriptions)
                 }
             }
         }
+        status.subscriptions = accountSubscriptions.count
     }
 
     /// Polls every interval (`session` nil) or follows subscriptions over `session` (which it

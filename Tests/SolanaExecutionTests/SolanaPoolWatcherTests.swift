@@ -98,24 +98,26 @@ import Testing
         #expect(!published.isEmpty && published.allSatisfy { o in o.solana?.legs.allSatisfy { followed.contains(try! PublicKey(bytes: $0.pool)) } ?? false })
     }
 
-    /// Kept fresh by subscriptions alone (the fallback poll a minute away): the stand-in's slots are
-    /// stepped by hand, each with a random trade on one pool (a Raydium trade moves two vaults, a
-    /// Whirlpool's its price, a DLMM pair's its active bin and bins); once the notifications are in,
-    /// every pool the follower holds equals what a fresh watcher reads from the cluster.
-    @Test func subscriptionsKeepEveryPoolAsTheClusterHasIt() async throws {
+    /// Kept fresh by subscriptions alone (the fallback poll ten minutes away), by program or account
+    /// by account: the stand-in's slots are stepped by hand, each with a random trade on one pool
+    /// (a Raydium trade moves two vaults, a Whirlpool's its price and perhaps its tick arrays, a
+    /// DLMM pair's its active bin and bins); once the notifications are in, every pool the
+    /// follower holds equals what a fresh watcher reads from the cluster.
+    @Test(arguments: [SolanaPoolWatcher.Following.programs, .accounts(limit: 1_000)])
+    func subscriptionsKeepEveryPoolAsTheClusterHasIt(_ following: SolanaPoolWatcher.Following) async throws {
         let cluster = try await SolanaStandIn(slotMillis: 600_000, drift: true)
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
-        let configuration = SolanaPoolWatcher.Configuration(detector: .init(starts: [sol: start]))
+        let configuration = SolanaPoolWatcher.Configuration(detector: .init(starts: [sol: start]), following: following)
         let follower = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.watch"), clock: { 1 })
         let session = WebSocketSession(url: cluster.ws)
         let connection = Task { await session.run() }
         defer { connection.cancel() }
-        let following = Task { await follower.follow(SolanaSubscriptions(session), fallback: .seconds(600)) }
-        defer { following.cancel() }
-        // Subscribed: the first read, then one more for each subscription confirmed (three
-        // programs, the two Raydium pools' four vaults). Waited for by deadline, not by a guess.
+        let follows = Task { await follower.follow(SolanaSubscriptions(session), fallback: .seconds(600)) }
+        defer { follows.cancel() }
+        // Subscribed: the programs and the two Raydium pools' four vaults, or every followed
+        // account (pools, vaults, tick and bin arrays), each confirmed. Waited for by deadline.
         func until(_ what: String, _ done: () async throws -> Bool) async throws {
             let deadline = ContinuousClock.now + .seconds(90)
             while try await !done() {
@@ -123,7 +125,10 @@ import Testing
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        try await until("every subscription") { await follower.status.polls >= 8 }
+        let subscribed: @Sendable (SolanaPoolWatcher.Status) -> Bool = { s in
+            following == .programs ? s.confirmed >= 7 && s.subscriptions == 4 : s.subscriptions >= 10 && s.confirmed >= s.subscriptions
+        }
+        try await until("every subscription") { subscribed(await follower.status) }
         let polls = await follower.status.polls
         try await cluster.control("standin_step", [.number("30")])
         let reader = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.read"), clock: { 1 })
@@ -135,5 +140,9 @@ import Testing
         let status = await follower.status
         #expect(status.polls == polls, "no poll: the notifications alone kept it")
         #expect(status.notifications >= 30 && status.book.undecodable == 0, "\(status)")
+        if following != .programs {
+            // Every account it follows now is subscribed (tick and bin arrays move with the price).
+            #expect(status.subscriptions == (await follower.followedCount), "\(status)")
+        }
     }
 }

@@ -35,6 +35,15 @@ def cluster():
 
 
 @pytest.fixture
+def drifting_cluster():
+    """A fresh cluster where a random trader swaps on one pool every slot."""
+    proc, ready = start_cluster("--drift")
+    yield ready
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(10)
+
+
+@pytest.fixture
 def funded_cluster():
     """A fresh cluster whose market still has its opening gap, the key's wallet funded there."""
     proc, ready = start_cluster("--fund", f"{WALLET}:20000000000:SOL=100000000000")
@@ -69,13 +78,19 @@ def last_line(stderr, prefix):
     return lines[-1]
 
 
-def test_detection_follows_the_listed_pools_and_publishes_round_trips(arbiter, cluster, tmp_path):
-    p = arbiter("run", "--partition", "P4", "--seconds", "3", "--json", "--config", config(tmp_path, cluster), check=False)
+def test_detection_follows_the_listed_pools_and_publishes_round_trips(arbiter, drifting_cluster, tmp_path):
+    cluster = drifting_cluster
+    p = arbiter("run", "--partition", "P4", "--seconds", "4", "--json", "--config", config(tmp_path, cluster), check=False)
     assert p.returncode == 0, p.stderr[-3000:]
     assert "solana: detection over" in p.stderr and "published on P4" in p.stderr, p.stderr[-3000:]
-    # The stand-in's four pools are all between registry tokens (SOL, USDC, USDT).
+    # The stand-in's four pools are all between registry tokens (SOL, USDC, USDT), each followed
+    # account subscribed on its own (pools, vaults, tick and bin arrays), the drifting trades
+    # arriving as notifications.
     status = last_line(p.stderr, "solana pools ")
-    assert status.startswith("solana pools 4 (outside the mints 0)") and " failed 0 " in status, status
+    fields = status.split()
+    count = {k: int(fields[fields.index(k) + 1]) for k in ("pools", "subscriptions", "notifications", "failed")}
+    assert status.startswith("solana pools 4 (outside the mints 0)") and count["failed"] == 0, status
+    assert count["subscriptions"] >= 10 and count["notifications"] > 0, status
     pools = {x["pool"] for x in cluster["market"]["pools"]}
     sol = cluster["market"]["mints"]["SOL"]["mint"]
     found = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]

@@ -19,13 +19,14 @@ import StreamBus
 enum SolanaPlan {
     /// Partition P4's detection (the `solana` chain enabled): a `SolanaPoolWatcher` over the
     /// chain's RPC providers that discovers only pools between the registry's enabled Solana
-    /// tokens and reads the accounts it follows once a slot (`getMultipleAccounts`; a venue's
-    /// program subscription would carry every pool of the venue, which a mainnet node should not
-    /// send). Cycles start and end in wrapped SOL, sized up to `[solana] max_in`, published on P4
+    /// tokens and, with a WebSocket endpoint, subscribes each account it follows (up to 1,000;
+    /// a venue's program subscription would carry every pool of the venue from a mainnet node),
+    /// with a poll every 20 slots behind them; without one it polls once a slot. Cycles start and end in wrapped SOL, sized up to `[solana] max_in`, published on P4
     /// when they clear `min_profit` after a transaction's expected fees. Nil when the chain is off.
     static func detection(_ registry: Registry, environment: [String: String], bus: any OpportunityBus, logger: Logger) throws -> SolanaPoolWatcher? {
         guard let chain = registry.chains.first(where: { $0.kind == .solana && $0.enabled }) else { return nil }
-        let http = registry.endpoints(for: chain, environment: environment).compactMap { e in
+        let endpoints = registry.endpoints(for: chain, environment: environment)
+        let http = endpoints.compactMap { e in
             e.http.map { (name: e.provider, transport: HTTPTransport(url: $0) as any RPCTransport) }
         }
         guard !http.isEmpty else { throw CLIError("solana has no HTTP RPC endpoint (add one: [chains.solana] rpc = [...])") }
@@ -45,9 +46,11 @@ enum SolanaPlan {
         let s = registry.solana
         // A signature's 5,000-lamport fee and as much again of priority fee; the tip is a share of the profit.
         let detector = SolanaCycleDetector.Configuration(starts: [start: .init(minProfit: UInt64(s.minProfit), maxIn: UInt64(s.maxIn), costs: 10_000)])
+        let session = endpoints.lazy.compactMap(\.ws).first.map { WebSocketSession(url: $0) }
         return SolanaPoolWatcher(rpc: SolanaRPC(RPCClient(ProviderPool(http))), bus: bus,
-                                 configuration: .init(detector: detector, interval: .milliseconds(max(chain.blockTimeMs, 50)), partition: chain.partition, mints: mints),
-                                 logger: logger, clock: { WallClock.nanoseconds() })
+                                 configuration: .init(detector: detector, interval: .milliseconds(max(chain.blockTimeMs, 50)), partition: chain.partition, mints: mints,
+                                                      following: .accounts(limit: 1_000)),
+                                 logger: logger, session: session, clock: { WallClock.nanoseconds() })
     }
 
     static func executor(_ registry: Registry, environment: [String: String], journal: Journal, logger: Logger) async throws -> SolanaExecutor? {
