@@ -263,13 +263,18 @@ struct Lab: AsyncParsableCommand {
         p.executableURL = root.appendingPathComponent(".venv/bin/python")
         p.arguments = args
         p.currentDirectoryURL = root
-        let out = Pipe(), err = Pipe()
+        // Standard error to a file, not a second pipe: a child filling one pipe while we wait on
+        // the other would never end.
+        let out = Pipe()
+        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-python-\(UUID().uuidString).err")
+        guard FileManager.default.createFile(atPath: errPath.path, contents: nil) else { throw CLIError("cannot write \(errPath.path)") }
+        defer { try? FileManager.default.removeItem(at: errPath) }
         p.standardOutput = out
-        p.standardError = err
+        p.standardError = try FileHandle(forWritingTo: errPath)
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        let errors = (try? Data(contentsOf: errPath)) ?? Data()
         guard p.terminationStatus == 0 else { throw CLIError("python \(args.joined(separator: " ")): \(String(decoding: errors, as: UTF8.self).suffix(400))") }
         return String(decoding: data, as: UTF8.self)
     }
