@@ -64,7 +64,7 @@ extension Pool {
             return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
         case .solidly(let p):
             return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
-        case .raydiumAMM, .whirlpool, .meteoraDLMM:
+        case .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM:
             // Started from the local constant-product model's answer (exact for Raydium up to rounding).
             let (rIn, rOut, g) = local(zeroForOne: zeroForOne)
             let v = amountOut.doubleValue
@@ -110,6 +110,13 @@ extension Pool {
             return (Double(rIn), Double(rOut), 1 - Double(p.swapFeeNumerator) / Double(p.swapFeeDenominator))
         case .whirlpool(let p):
             // Within its range, a V2 pair with virtual reserves L/√P and L·√P (Q64.64 here).
+            let s = p.sqrtPrice.approximateDouble / 18_446_744_073_709_551_616.0
+            let l = p.liquidity.approximateDouble
+            let (a, b) = (l / s, l * s)
+            let gamma = 1 - Double(p.feeRate) / 1e6
+            return zeroForOne ? (a, b, gamma) : (b, a, gamma)
+        case .raydiumCLMM(let p):
+            // As a Whirlpool: within its range a pair with virtual reserves L/√P and L·√P.
             let s = p.sqrtPrice.approximateDouble / 18_446_744_073_709_551_616.0
             let l = p.liquidity.approximateDouble
             let (a, b) = (l / s, l * s)

@@ -14,6 +14,7 @@ public struct PathQuoter: Sendable {
         case raydium(Int)
         case whirlpool(Int)
         case dlmm(Int)
+        case clmm(Int)
         case other
     }
     private let slots: [Slot]
@@ -23,6 +24,7 @@ public struct PathQuoter: Sendable {
     private let raydium: [RaydiumAMMPool]
     private let whirlpools: [WhirlpoolPool]
     private let dlmm: [(pool: DLMMPool, timestamp: Int64)]
+    private let clmm: [RaydiumCLMMPool]
     private var checkpoints: [V3Pool.Checkpoint?]
 
     /// A hop as a constant-product map near the trade: reserves in and out and the fee factor γ,
@@ -37,6 +39,7 @@ public struct PathQuoter: Sendable {
         self.path = path
         var slots: [Slot] = [], v2: [V2Pool] = [], v3: [V3Pool] = []
         var raydium: [RaydiumAMMPool] = [], whirlpools: [WhirlpoolPool] = [], dlmm: [(pool: DLMMPool, timestamp: Int64)] = []
+        var clmm: [RaydiumCLMMPool] = []
         for hop in path.hops {
             switch hop.pool {
             case .uniswapV2(let p): slots.append(.v2(v2.count)); v2.append(p)
@@ -44,6 +47,7 @@ public struct PathQuoter: Sendable {
             case .raydiumAMM(let p): slots.append(.raydium(raydium.count)); raydium.append(p)
             case .whirlpool(let p): slots.append(.whirlpool(whirlpools.count)); whirlpools.append(p)
             case .meteoraDLMM(let p, let t): slots.append(.dlmm(dlmm.count)); dlmm.append((p, t))
+            case .raydiumCLMM(let p): slots.append(.clmm(clmm.count)); clmm.append(p)
             case .curve, .solidly: slots.append(.other)
             }
         }
@@ -54,6 +58,7 @@ public struct PathQuoter: Sendable {
         self.raydium = raydium
         self.whirlpools = whirlpools
         self.dlmm = dlmm
+        self.clmm = clmm
         self.checkpoints = Array(repeating: nil, count: v3.count)
     }
 
@@ -108,7 +113,7 @@ public struct PathQuoter: Sendable {
                 let (x0, x1) = (l / s, l * s)
                 maps[j] = LocalMap(reserveIn: zeroForOne ? x0 : x1, reserveOut: zeroForOne ? x1 : x0, gamma: 1 - Double(v3[k].feePips) / 1e6)
                 v = r.amountOut
-            case .raydium, .whirlpool, .dlmm, .other:
+            case .raydium, .whirlpool, .dlmm, .clmm, .other:
                 return nil
             }
             guard maps[j].reserveIn > 0, maps[j].reserveOut > 0 else { return nil }
@@ -141,6 +146,9 @@ public struct PathQuoter: Sendable {
         case .dlmm(let k):
             guard amountIn.w1 | amountIn.w2 | amountIn.w3 == 0,
                   let out = try? dlmm[k].pool.amountOut(amount: amountIn.w0, swapForY: zeroForOne, timestamp: dlmm[k].timestamp) else { return nil }
+            return UInt256(out)
+        case .clmm(let k):
+            guard amountIn.w1 | amountIn.w2 | amountIn.w3 == 0, let out = try? clmm[k].amountOut(amount: amountIn.w0, zeroForOne: zeroForOne) else { return nil }
             return UInt256(out)
         case .other:
             return try? path.hops[j].pool.amountOut(amountIn, zeroForOne: zeroForOne)

@@ -15,6 +15,8 @@ public enum Pool: Equatable, Sendable {
     case whirlpool(WhirlpoolPool)
     /// Meteora DLMM (token0 = X, token1 = Y), quoted at the cluster time `timestamp`.
     case meteoraDLMM(DLMMPool, timestamp: Int64)
+    /// Raydium CLMM (token0 = mint 0, token1 = mint 1).
+    case raydiumCLMM(RaydiumCLMMPool)
 
     /// The outcome of a quote. For concentrated liquidity, the state after the swap too.
     public struct Quote: Equatable, Sendable {
@@ -35,7 +37,7 @@ public enum Pool: Equatable, Sendable {
         case .uniswapV3(let p):
             let r = try p.swap(zeroForOne: zeroForOne, amount: amount, exactOutput: exactOutput, sqrtPriceLimitX96: sqrtPriceLimitX96)
             return Quote(amountIn: r.amountIn, amountOut: r.amountOut, v3After: r)
-        case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM:
+        case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM:
             // No exact-output method on these pools: the least input that pays, and what it pays.
             let input = exactOutput ? try amountIn(amount, zeroForOne: zeroForOne) : amount
             return Quote(amountIn: input, amountOut: try amountOut(input, zeroForOne: zeroForOne), v3After: nil)
@@ -64,6 +66,8 @@ public enum Pool: Equatable, Sendable {
             return UInt256(try p.amountOut(amount: try Self.u64(amountIn), aToB: zeroForOne))
         case .meteoraDLMM(let p, let t):
             return UInt256(try p.amountOut(amount: try Self.u64(amountIn), swapForY: zeroForOne, timestamp: t))
+        case .raydiumCLMM(let p):
+            return UInt256(try p.amountOut(amount: try Self.u64(amountIn), zeroForOne: zeroForOne))
         }
     }
 
@@ -93,6 +97,8 @@ public enum Pool: Equatable, Sendable {
             return .whirlpool(p.applying(try p.swap(amount: try Self.u64(amountIn), aToB: zeroForOne)))
         case .meteoraDLMM(let p, let t):
             return .meteoraDLMM(try p.swap(amount: try Self.u64(amountIn), swapForY: zeroForOne, timestamp: t).after, timestamp: t)
+        case .raydiumCLMM(let p):
+            return .raydiumCLMM(p.applying(try p.swap(amount: try Self.u64(amountIn), zeroForOne: zeroForOne)))
         }
     }
 }
@@ -117,6 +123,9 @@ extension Pool {
             return s * s
         case .meteoraDLMM(let p, _):
             return p.spotPrice
+        case .raydiumCLMM(let p):
+            let s = p.sqrtPrice.approximateDouble / 18_446_744_073_709_551_616.0
+            return s * s
         }
     }
 }

@@ -416,6 +416,7 @@ extension Pool {
         case .raydiumAMM(let p): p.coinReserve == 0 ? nil : (UInt256(p.pcReserve), UInt256(p.coinReserve))
         case .whirlpool(let p): (WhirlpoolMath.wide(p.sqrtPrice, p.sqrtPrice), UInt256.one << 128)
         case .meteoraDLMM(let p, _): p.bin(p.activeID).map { (UInt256($0.price), UInt256.one << 64) }
+        case .raydiumCLMM(let p): (WhirlpoolMath.wide(p.sqrtPrice, p.sqrtPrice), UInt256.one << 128)
         }
     }
 }

@@ -8,13 +8,14 @@ import SolanaVenues
 /// whose accounts do not decode is dropped from quoting and counted, never half-applied.
 public struct SolanaPoolBook: Sendable {
     public enum Venue: String, Sendable, CaseIterable {
-        case raydiumAMM, whirlpool, meteoraDLMM
+        case raydiumAMM, whirlpool, meteoraDLMM, raydiumCLMM
 
         public var program: PublicKey {
             switch self {
             case .raydiumAMM: RaydiumAMMAccount.program
             case .whirlpool: WhirlpoolAccount.program
             case .meteoraDLMM: DLMMPairAccount.program
+            case .raydiumCLMM: RaydiumCLMMAccount.program
             }
         }
     }
@@ -68,6 +69,9 @@ public struct SolanaPoolBook: Sendable {
         case token(SPLTokenAccount)
         case tickArray(WhirlpoolTickArray)
         case binArray(DLMMBinArray)
+        case clmm(RaydiumCLMMAccount)
+        case clmmConfig(RaydiumCLMMConfig)
+        case clmmTickArray(RaydiumCLMMTickArray)
         case invalid(VenueDecodeError)
     }
 
@@ -220,6 +224,32 @@ public struct SolanaPoolBook: Sendable {
             }
             return (Entry(address: pool, venue: venue, mint0: pair.mintX, mint1: pair.mintY, pool: .meteoraDLMM(built, timestamp: clock),
                           slot: slot, sources: keys, versions: versions, indexes: indexes), keys)
+        case .raydiumCLMM:
+            let c = try decoded(own, { if case .clmm(let a) = $0 { a } else { nil } }, RaydiumCLMMAccount.init(data:))!
+            // The fee's config, and the arrays the bitmap marks initialized that a swap reads
+            // next each way (the one holding the current tick first when it is initialized).
+            let down = RaydiumCLMMPool.initializedArrays(from: c.tickCurrent, tickSpacing: c.tickSpacing, bitmap: c.bitmap, zeroForOne: true, count: arraysEachSide + 1)
+            let up = RaydiumCLMMPool.initializedArrays(from: c.tickCurrent, tickSpacing: c.tickSpacing, bitmap: c.bitmap, zeroForOne: false, count: arraysEachSide + 1)
+            let starts = Array(Set(down + up)).sorted()
+            let keys = try arrays(pool, starts.map(Int64.init), venue: venue)
+            let needs = [c.ammConfig] + keys
+            guard let configHeld = held(c.ammConfig), let (holds, slot) = all(keys, after: max(accounts[pool]!.slot, configHeld.slot)) else { return (nil, needs) }
+            guard let config = try decoded(configHeld, { if case .clmmConfig(let a) = $0 { a } else { nil } }, RaydiumCLMMConfig.init(data:)) else {
+                throw VenueDecodeError(.owner, "Raydium CLMM pool \(pool): its config \(c.ammConfig) does not exist")
+            }
+            let versions = holds.map(\.version)
+            let built: RaydiumCLMMPool
+            if case .raydiumCLMM(let previous)? = unchanged(pool, keys, versions) {
+                built = try c.pool(over: previous, config: config)
+            } else {
+                let arrays = try holds.compactMap { h throws(VenueDecodeError) in
+                    try decoded(h, { if case .clmmTickArray(let t) = $0 { t } else { nil } }, RaydiumCLMMTickArray.init(data:))
+                }
+                guard arrays.allSatisfy({ $0.pool == pool }) else { throw VenueDecodeError(.owner, "a tick array of another pool") }
+                built = try c.pool(config: config, tickArrays: arrays)
+            }
+            return (Entry(address: pool, venue: venue, mint0: c.mint0, mint1: c.mint1, pool: .raydiumCLMM(built), slot: slot,
+                          sources: keys, versions: versions, indexes: starts.map(Int64.init)), needs)
         }
     }
 
@@ -260,6 +290,10 @@ public struct SolanaPoolBook: Sendable {
             case (.raydiumAMM, false): return .token(try SPLTokenAccount(data: data))
             case (.whirlpool, false): return .tickArray(try WhirlpoolTickArray(data: data))
             case (.meteoraDLMM, false): return .binArray(try DLMMBinArray(data: data))
+            case (.raydiumCLMM, true): return .clmm(try RaydiumCLMMAccount(data: data))
+            case (.raydiumCLMM, false):
+                // A pool's config, or one of its tick arrays: told apart by size.
+                return data.count == RaydiumCLMMConfig.size ? .clmmConfig(try RaydiumCLMMConfig(data: data)) : .clmmTickArray(try RaydiumCLMMTickArray(data: data))
             }
         } catch {
             return .invalid(error)
@@ -301,7 +335,11 @@ public struct SolanaPoolBook: Sendable {
     mutating func address(_ pool: PublicKey, _ index: Int64, venue: Venue) throws -> PublicKey {
         let k = Derived(pool: pool, index: index)
         if let a = derived[k] { return a }
-        let a = venue == .whirlpool ? try Self.tickArrayAddress(pool, start: Int32(index)) : try Self.binArrayAddress(pool, index: index)
+        let a = switch venue {
+        case .whirlpool: try Self.tickArrayAddress(pool, start: Int32(index))
+        case .raydiumCLMM: try RaydiumCLMMAccount.tickArrayAddress(pool, start: Int32(index))
+        default: try Self.binArrayAddress(pool, index: index)
+        }
         derived[k] = a
         return a
     }

@@ -110,6 +110,7 @@ public actor SolanaPoolWatcher: Service {
         case .raydiumAMM: (RaydiumAMMAccount.size, RaydiumAMMAccount.mintOffsets)
         case .whirlpool: (WhirlpoolAccount.size, WhirlpoolAccount.mintOffsets)
         case .meteoraDLMM: (DLMMPairAccount.size, DLMMPairAccount.mintOffsets)
+        case .raydiumCLMM: (RaydiumCLMMAccount.size, RaydiumCLMMAccount.mintOffsets)
         }
     }
 

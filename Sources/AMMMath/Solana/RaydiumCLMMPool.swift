@@ -95,15 +95,17 @@ public struct RaydiumCLMMPool: Equatable, Sendable {
         return bitmap[Int(bit / 64)] >> UInt64(bit % 64) & 1 == 1
     }
 
-    /// The initialized arrays a swap from the current tick would read first in each direction,
-    /// up to `count` of them (what the book follows and a swap names); the one holding the current
-    /// tick first when it is initialized.
-    public func arraysAhead(zeroForOne: Bool, count: Int) -> [Int32] {
+    /// The arrays `bitmap` marks initialized that a swap from `tick` reads first in a direction,
+    /// up to `count` of them (what the book follows and a swap names); the one holding `tick`
+    /// first when it is marked.
+    public static func initializedArrays(from tick: Int32, tickSpacing: UInt16, bitmap: [UInt64], zeroForOne: Bool, count: Int) -> [Int32] {
+        guard tickSpacing > 0, bitmap.count == 16 else { return [] }
+        let width = ticksPerArray * Int32(tickSpacing)
         var out: [Int32] = []
-        var start = Self.arrayStart(tickCurrent, tickSpacing: tickSpacing)
-        while out.count < count, let initialized = arrayInitialized(start) {
-            if initialized { out.append(start) }
-            start += zeroForOne ? -arrayWidth : arrayWidth
+        var bit = Int64(arrayStart(tick, tickSpacing: tickSpacing) / width) + 512
+        while out.count < count, (0..<Int64(bitmapArrays)).contains(bit) {
+            if bitmap[Int(bit / 64)] >> UInt64(bit % 64) & 1 == 1 { out.append(Int32(bit - 512) * width) }
+            bit += zeroForOne ? -1 : 1
         }
         return out
     }

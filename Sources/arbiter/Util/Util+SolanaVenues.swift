@@ -12,13 +12,14 @@ extension Util {
     struct SolanaQuote: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "quote",
-            abstract: "Quote an exact-input swap on a Solana pool's accounts (Raydium AMM v4, Orca Whirlpool, Meteora DLMM).",
+            abstract: "Quote an exact-input swap on a Solana pool's accounts (Raydium AMM v4, Orca Whirlpool, Meteora DLMM, Raydium CLMM).",
             discussion: """
                 The argument (or, with --jsonl, each line of standard input) is JSON:
                   {"venue": "raydium", "pool": b64, "coinVault": b64, "pcVault": b64, "amount": "…", "coinToPc": true}
                   {"venue": "whirlpool", "pool": b64, "tickArrays": [b64, …], "amount": "…", "aToB": true}
                   {"venue": "dlmm", "address": base58, "pool": b64, "binArrays": [b64, …], "amount": "…", "swapForY": true, "timestamp": n}
-                The answer is {"amountOut": "…"} (with the pool's price and tick after, for Whirlpool and DLMM) or {"error": "…"}.
+                  {"venue": "clmm", "pool": b64, "config": b64, "tickArrays": [b64, …], "amount": "…", "zeroForOne": true}
+                The answer is {"amountOut": "…"} (with the pool's price and tick after, for Whirlpool, DLMM and CLMM) or {"error": "…"}.
                 """)
         @Argument var request: String?
         @Flag(name: .long, help: "One request per line of standard input.") var jsonl = false
@@ -66,8 +67,15 @@ extension Util {
                 let s = try pool.swap(amount: amount, swapForY: try flag("swapForY"), timestamp: ts)
                 return .object([("amountOut", .string(String(s.amountOut))), ("binsCrossed", .number(String(s.binsCrossed))),
                                 ("activeId", .number(String(s.after.activeID)))])
+            case "clmm":
+                let pool = try RaydiumCLMMAccount(data: try bytes("pool")).pool(config: try RaydiumCLMMConfig(data: try bytes("config")),
+                                                                                tickArrays: try list("tickArrays").map { try RaydiumCLMMTickArray(data: $0) })
+                let s = try pool.swap(amount: amount, zeroForOne: try flag("zeroForOne"))
+                return .object([("amountOut", .string(String(s.amountOut))), ("fee", .string(String(s.fee))),
+                                ("sqrtPrice", .string(String(s.sqrtPrice))), ("tick", .number(String(s.tickCurrent))),
+                                ("liquidity", .string(String(s.liquidity)))])
             default:
-                throw CLIError("venue: raydium, whirlpool or dlmm")
+                throw CLIError("venue: raydium, whirlpool, dlmm or clmm")
             }
         }
     }
