@@ -11,6 +11,7 @@ from solders.pubkey import Pubkey
 
 import meteora_dlmm
 import solana_venue_oracles as o
+from tools.solana import clmm as raydium_clmm
 
 RAYDIUM = Pubkey.from_string("675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8")
 WHIRLPOOL = Pubkey.from_string("whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc")
@@ -121,6 +122,52 @@ class Market:
         self.reference[str(pair)] = quote
 
 
+def add_clmm(market, price):
+    """A Raydium CLMM SOL/USDC pool at `price` USDC per SOL (mint 0 the smaller address, as the
+    program orders them): a wide position and a narrow one around the price, tick spacing 10;
+    its leg reference is tools/solana/clmm.py, a transcription of the program."""
+    rng, spacing = market.rng, 10
+    width = raydium_clmm.TICK_ARRAY_SIZE * spacing
+    sol_first = bytes(SOL) < bytes(USDC)
+    mint0, mint1 = (SOL, USDC) if sol_first else (USDC, SOL)
+    raw = price * 10**6 / 10**9 if sol_first else 10**9 / (price * 10**6)
+    tick = math.floor(math.log(raw) / math.log(1.0001))
+    price_x64 = raydium_clmm.sqrt_price_at_tick(tick) + 4321
+    wide, narrow = 4 * 10**13, 10**13
+    positions = [((tick - 5 * width) // spacing * spacing, (tick + 5 * width) // spacing * spacing, wide),
+                 ((tick - width // 2) // spacing * spacing, (tick + width // 2) // spacing * spacing, narrow)]
+    slots = {}
+    for lo, hi, l in positions:
+        for t, d in ((lo, l), (hi, -l)):
+            start = raydium_clmm.array_start(t, spacing)
+            net, gross = slots.setdefault(start, {}).get((t - start) // spacing, (0, 0))
+            slots[start][(t - start) // spacing] = (net + d, gross + l)
+    bitmap = [0] * 16
+    for start in slots:
+        bit = start // width + 512
+        bitmap[bit // 64] |= 1 << (bit % 64)
+    pool, config = Pubkey(o.key(rng)), Pubkey(o.key(rng))
+    data = raydium_clmm.pool_bytes(config=config, mint0=mint0, mint1=mint1, vault0=Pubkey(o.key(rng)), vault1=Pubkey(o.key(rng)),
+                                   observation=Pubkey(o.key(rng)), spacing=spacing, liquidity=wide + narrow, sqrt_price=price_x64, tick=tick,
+                                   bitmap=bitmap)
+    config_data = raydium_clmm.config_bytes(trade_fee_rate=500, tick_spacing=spacing)
+    arrays = {start: raydium_clmm.tick_array_bytes(pool, start, spacing, s) for start, s in slots.items()}
+    market.write(pool, data)
+    market.write(config, config_data)
+    for start, a in arrays.items():
+        market.write(raydium_clmm.tick_array_address(pool, start), a)
+    market.pools.append({"address": str(pool), "venue": "raydiumCLMM"})
+    parsed = (raydium_clmm.parse_pool(data), raydium_clmm.parse_config(config_data), {s: raydium_clmm.parse_tick_array(a) for s, a in arrays.items()})
+
+    def quote(amount, sol_in):
+        try:
+            return raydium_clmm.swap(*parsed, amount, sol_in == sol_first)["amountOut"]
+        except raydium_clmm.ClmmError:
+            return None
+    market.reference[str(pool)] = quote
+    return str(pool)
+
+
 def detect(arbiter, market, writes=None, **extra):
     request = {"pools": market.pools, "writes": writes if writes is not None else market.writes, "clock": NOW, "start": str(SOL),
                "minProfit": "1000000", "maxIn": str(2_000 * 10**9), "costs": "15000", **extra}
@@ -149,6 +196,24 @@ def test_the_cross_venue_cycles_are_found_and_each_leg_pays_what_the_references_
         assert int(opp["netProfit"]) == int(opp["grossProfit"]) - 15000
     # Every pair of pools with a gap past the fees opens a cycle: at least the 150/152 one both ways round.
     assert out["counts"]["published"] == len(opportunities) >= 1
+
+
+def test_a_raydium_clmm_pool_is_followed_and_its_legs_pay_what_the_program_pays(arbiter):
+    market = Market(random.Random(5))
+    pool = add_clmm(market, 154.0)
+    out = detect(arbiter, market)
+    assert out["book"]["pools"] == 4 and out["book"]["undecodable"] == 0 and out["missing"] == [], out
+    through = [opp for opp in out["opportunities"] if any(leg["pool"] == pool for leg in opp["legs"])]
+    # SOL is dearest there (154): sold on the CLMM pool, bought back where it is cheap.
+    assert through, out
+    for opp in through:
+        amount = int(opp["amountIn"])
+        for leg in opp["legs"]:
+            expected = market.reference[leg["pool"]](amount, leg["mintIn"] == str(SOL))
+            assert expected is not None and str(expected) == leg["amountOut"], (leg, expected)
+            amount = expected
+        assert amount - int(opp["amountIn"]) == int(opp["grossProfit"]) > 0
+    assert any(leg["pool"] == pool and leg["mintIn"] == str(SOL) for opp in through for leg in opp["legs"])
 
 
 def test_an_older_write_never_replaces_a_newer_one(arbiter):
