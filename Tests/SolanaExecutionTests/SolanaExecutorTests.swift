@@ -47,8 +47,10 @@ import Testing
     /// SOL → USDC on the pool paying most, USDC → SOL on the other, sized `amount`, with each
     /// leg's output by the constant-product formula on the pools' vaults as read now.
     func roundTrip(_ w: World, amount: UInt64, skew: Int64 = 0) async throws -> Opportunity {
+        // The constant-product ones (Raydium's, and the Whirlpool with one full-range position).
         let pools = try #require(w.cluster.market["pools"]?.arrayValue).filter {
             $0["mintA"]?.stringValue == w.sol.base58 && $0["mintB"]?.stringValue == (w.cluster.market["mints"]?["USDC"]?["mint"]?.stringValue)
+                && ["raydium", "whirlpool"].contains($0["venue"]?.stringValue ?? "")
         }
         var quoted: [(pool: JSONValue, solReserve: UInt64, usdcReserve: UInt64, fee: UInt64)] = []
         for p in pools {

@@ -12,11 +12,12 @@ import StreamBus
 import Testing
 
 /// Partition P4's detector against the stand-in cluster: it finds the Raydium AMM v4 pools, the
-/// Orca Whirlpool and the Meteora DLMM pair by `getProgramAccounts` (accounts the stand-in builds
-/// in the programs' layouts), decodes them with their vaults, tick arrays and bin arrays, and
-/// publishes the round trip between the two SOL/USDC pools the market prices apart, each leg's
-/// output what the stand-in's Jupiter quotes through that one pool (Raydium's formula; Orca's own
-/// swap simulator), not our quoting; a triangle through the DLMM pair is quoted the same way.
+/// Orca Whirlpool, the Meteora DLMM pair and the Raydium CLMM pool by `getProgramAccounts`
+/// (accounts the stand-in builds in the programs' layouts), decodes them with their vaults, tick
+/// arrays, bin arrays and config, and publishes the round trips between the SOL/USDC pools the
+/// market prices apart, each leg's output what the stand-in's Jupiter quotes through that one
+/// pool (Raydium's formula; Orca's own swap simulator; the CLMM transcription), not our quoting;
+/// a triangle through the DLMM pair is quoted the same way.
 @Suite(.serialized) struct SolanaPoolWatcherTests {
     let sol = try! PublicKey(base58: "So11111111111111111111111111111111111111112")
 
@@ -25,7 +26,7 @@ import Testing
         defer { cluster.stop() }
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
-        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: .init(venues: [.raydiumAMM, .whirlpool, .meteoraDLMM], detector: .init(starts: [sol: start])),
+        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: .init(venues: SolanaPoolBook.Venue.allCases, detector: .init(starts: [sol: start])),
                                         logger: Logger(label: "test.solana.watch"), clock: { 1_000 })
         let pools = try #require(cluster.market["pools"]?.arrayValue)
         #expect(try await watcher.discover() == pools.count)
@@ -38,7 +39,7 @@ import Testing
         // where cheap; and triangles through USDT (one through the DLMM pair). Every published
         // cycle is checked leg by leg.
         let jupiter = JupiterClient(base: cluster.jupiter, perSecond: 50, burst: 20)
-        let labels = ["raydium": "Raydium", "whirlpool": "Whirlpool", "dlmm": "Meteora DLMM"]
+        let labels = ["raydium": "Raydium", "whirlpool": "Whirlpool", "dlmm": "Meteora DLMM", "clmm": "Raydium CLMM"]
         var venues = Set<String>()
         #expect(published.count >= 2)
         for o in published {
@@ -58,7 +59,7 @@ import Testing
             }
             #expect(Int256(bitPattern: UInt256(amount)) - Int256(bitPattern: o.amountIn) == o.grossProfit && o.grossProfit > .zero)
         }
-        #expect(venues == ["raydium", "whirlpool", "dlmm"], "published cycles went through \(venues)")
+        #expect(venues == ["raydium", "whirlpool", "dlmm", "clmm"], "published cycles went through \(venues)")
 
         // Nothing moved: the same state is not published again.
         #expect(try await watcher.poll(now: 2_000).isEmpty)
@@ -135,7 +136,7 @@ import Testing
         try await reader.discover()
         try await reader.poll(now: 1)
         let read = await reader.pools()
-        #expect(read.count == 4)
+        #expect(read.count == 5)
         try await until("the follower to hold what the cluster holds") { await follower.pools() == read }
         let status = await follower.status
         #expect(status.polls == polls, "no poll: the notifications alone kept it")

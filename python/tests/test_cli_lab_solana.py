@@ -32,9 +32,9 @@ def test_round_trips_land_as_jito_bundles_realizing_exactly_the_simulated_profit
     summary, tmp, _ = solana_lab_run
     sol = summary["solana"]
     assert sol["published"] >= 1 and sol["sent"] >= 1 and sol["trades"], sol
-    # The detector found the stand-in's four pools (a Whirlpool, a DLMM pair, two Raydium pools) by
+    # The detector found the stand-in's five pools (a Whirlpool, a DLMM pair, two Raydium pools, a CLMM pool) by
     # getProgramAccounts, decoded every one, followed them by subscription and sized cycles through them.
-    assert sol["discovered"] == 4 and sol["pools"] == 4 and sol["sized"] >= sol["published"], sol
+    assert sol["discovered"] == 5 and sol["pools"] == 5 and sol["sized"] >= sol["published"], sol
     assert sol["notifications"] > 0, "the pools were kept fresh by the cluster's notifications"
     assert sol["mismatches"] == 0 and summary["mismatches"] == 0 and sol["pending"] == 0
     # A bundle landed in the slot it was simulated on ran on the simulated state: exactly the

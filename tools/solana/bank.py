@@ -288,6 +288,41 @@ class Bank:
             arrays.append(a)
         return vaults[0], vaults[1], arrays
 
+    def create_raydium_clmm(self, key: Pubkey, mint_0: Pubkey, mint_1: Pubkey, spacing: int, fee_rate: int, price: int, tick: int,
+                            positions: list, config: Pubkey, observation: Pubkey):
+        """A Raydium CLMM pool: `PoolState` at `key` (mint 0 < mint 1), its `AmmConfig` at `config`,
+        vaults owned by the pool holding what `positions` ((lower, upper, liquidity), …) deposit at
+        `price`, and a tick array for every array holding a position's bound (marked in the pool's
+        bitmap). Returns the vaults and the tick arrays' keys."""
+        from . import clmm
+        vaults = [clmm.vault_address(key, m) for m in (mint_0, mint_1)]
+        amounts = clmm.position_amounts(positions, price, tick)
+        for v, m, a in zip(vaults, (mint_0, mint_1), amounts):
+            self.set_token_account(v, m, key, a)
+        width = clmm.TICK_ARRAY_SIZE * spacing
+        slots = {}
+        for lo, hi, liquidity in positions:
+            for t, d in ((lo, liquidity), (hi, -liquidity)):
+                start = clmm.array_start(t, spacing)
+                net, gross = slots.setdefault(start, {}).get((t - start) // spacing, (0, 0))
+                slots[start][(t - start) // spacing] = (net + d, gross + liquidity)
+        bitmap = [0] * 16
+        for start in slots:
+            bit = start // width + 512
+            bitmap[bit // 64] |= 1 << (bit % 64)
+        in_range = sum(l for lo, hi, l in positions if lo <= tick < hi)
+        data = clmm.pool_bytes(config=config, mint0=mint_0, mint1=mint_1, vault0=vaults[0], vault1=vaults[1], observation=observation,
+                               spacing=spacing, liquidity=in_range, sqrt_price=price, tick=tick, bitmap=bitmap)
+        self.accounts[key] = Account(rent_exempt(len(data)), clmm.PROGRAM, data)
+        config_data = clmm.config_bytes(trade_fee_rate=fee_rate, tick_spacing=spacing)
+        self.accounts[config] = Account(rent_exempt(len(config_data)), clmm.PROGRAM, config_data)
+        arrays = []
+        for start in sorted(slots):
+            a = clmm.tick_array_address(key, start)
+            self.accounts[a] = Account(rent_exempt(clmm.TICK_ARRAY_BYTES), clmm.PROGRAM, clmm.tick_array_bytes(key, start, spacing, slots[start]))
+            arrays.append(a)
+        return vaults[0], vaults[1], arrays
+
     def create_dlmm_pair(self, key: Pubkey, mint_x: Pubkey, mint_y: Pubkey, active_id: int, bin_step: int, base_factor: int,
                          per_bin_x: int, per_bin_y: int, band: int, oracle: Pubkey):
         """A Meteora DLMM pair: its `LbPair` at `key`, reserves owned by the pair, and bin arrays
@@ -610,12 +645,18 @@ class Bank:
         accounts, a DLMM pair its three bin arrays (writable: their bins trade), each the pool
         itself writable (its price or active bin moves)."""
         from .venues import Pair, Whirlpool, bin_array_address, tick_array_address
+        from .clmm import ClmmPool, tick_array_address as clmm_array_address
         pool = work.get(metas[0][0])
         vin, vout = metas[2][0], metas[3][0]
         raydium = RaydiumPool.read(pool)
         whirlpool = Whirlpool.read(pool)
         pair = Pair.read(pool)
-        if pair is not None:
+        clmm_pool = ClmmPool.read(pool)
+        if clmm_pool is not None:
+            vaults, authority = (clmm_pool.vault0, clmm_pool.vault1), metas[0][0]
+            if not metas[0][1]:
+                raise ix_error(i, "InvalidArgument")
+        elif pair is not None:
             vaults, authority = (pair.reserve_x, pair.reserve_y), metas[0][0]
             if not metas[0][1]:
                 raise ix_error(i, "InvalidArgument")
@@ -643,7 +684,21 @@ class Bank:
             raise ix_error(i, "InvalidArgument")
         if src.amount < amount_in:
             raise ix_error(i, {"Custom": 1})
-        if pair is not None:
+        if clmm_pool is not None:
+            zero_for_one = vin == clmm_pool.vault0
+            starts = clmm_pool.arrays_for(zero_for_one)
+            # Extra accounts: the pool's config, then its tick arrays in the swap's order.
+            if [m[0] for m in extra] != [clmm_pool.config] + [clmm_array_address(metas[0][0], s) for s in starts]:
+                raise ix_error(i, {"Custom": 6028})  # the config or tick arrays given are not the swap's
+            arrays = {s: work[m[0]].data for s, m in zip(starts, extra[1:]) if m[0] in work and work[m[0]].data}
+            swapped = clmm_pool.swap(work[extra[0][0]].data, arrays, amount_in, zero_for_one)
+            if swapped is None:
+                raise ix_error(i, {"Custom": 6017})  # the swap cannot be done within the tick arrays given
+            out, after = swapped
+            if out > tout.amount:
+                raise ix_error(i, {"Custom": 1})
+            work[metas[0][0]].data = ClmmPool.moved(pool.data, after)
+        elif pair is not None:
             swap_for_y = vin == pair.reserve_x
             indexes = pair.arrays_for(swap_for_y)
             if [m[0] for m in extra] != [bin_array_address(metas[0][0], k) for k in indexes] or not all(m[1] for m in extra):

@@ -336,3 +336,78 @@ def swap(pool, config, arrays, amount, zero_for_one):
     if out > U64_MAX:
         raise ClmmError("output passes u64")
     return {"amountIn": amount, "amountOut": out, "fee": fees, "sqrtPrice": price, "tick": tick, "liquidity": liquidity}
+
+
+# ------------------------------------------------------------------ on the stand-in ledger
+
+SWAP_ARRAYS = 3  # tick arrays a stand-in swap is given (the initialized ones in its direction)
+
+
+def vault_address(pool, mint):
+    """seeds `["pool_vault", pool, mint]`, as the program derives its vaults."""
+    return Pubkey.find_program_address([b"pool_vault", bytes(pool), bytes(mint)], PROGRAM)[0]
+
+
+def position_amounts(positions, price, tick):
+    """Token 0 and token 1 that `positions` ((lower, upper, liquidity), …) hold at `price`, rounded
+    up as the program charges a deposit."""
+    t0 = t1 = 0
+    for lo, hi, liquidity in positions:
+        p_lo, p_hi = sqrt_price_at_tick(lo), sqrt_price_at_tick(hi)
+        if tick < lo:
+            t0 += _ceil_div(liquidity * (p_hi - p_lo) << 64, p_lo * p_hi)
+        elif tick >= hi:
+            t1 += _ceil_div(liquidity * (p_hi - p_lo), 1 << 64)
+        else:
+            t0 += _ceil_div(liquidity * (p_hi - price) << 64, price * p_hi)
+            t1 += _ceil_div(liquidity * (price - p_lo), 1 << 64)
+    return t0, t1
+
+
+class ClmmPool:
+    """A CLMM pool account on the stand-in ledger: what a route reads, and its swap."""
+
+    def __init__(self, data):
+        self.state = parse_pool(data)
+        self.config = Pubkey(self.state["amm_config"])
+        self.mint0, self.mint1 = Pubkey(self.state["token_mint_0"]), Pubkey(self.state["token_mint_1"])
+        self.vault0, self.vault1 = Pubkey(self.state["token_vault_0"]), Pubkey(self.state["token_vault_1"])
+
+    @staticmethod
+    def read(a):
+        if a is None or a.owner != PROGRAM or len(a.data) != POOL_SIZE or a.data[:8] != discriminator("PoolState"):
+            return None
+        return ClmmPool(a.data)
+
+    def arrays_for(self, zero_for_one):
+        """The initialized tick arrays a swap that way reads, in order (the first holding the price
+        when it is initialized), up to three."""
+        spacing, bitmap = self.state["tick_spacing"], self.state["bitmap"]
+        start = array_start(self.state["tick_current"], spacing)
+        out = [start] if _bit(bitmap, start, spacing) else []
+        while len(out) < SWAP_ARRAYS:
+            try:
+                start = _next_array(bitmap, start, spacing, zero_for_one)
+            except ClmmError:
+                break
+            out.append(start)
+        return out
+
+    def swap(self, config_data, arrays, amount, zero_for_one):
+        """`arrays`: start → TickArrayState bytes (those `arrays_for` names). (out, the pool's data
+        after) or None when the swap cannot be done within them."""
+        try:
+            r = swap(self.state, parse_config(config_data), {s: parse_tick_array(d) for s, d in arrays.items()}, amount, zero_for_one)
+        except ClmmError:
+            return None
+        if r["amountOut"] == 0:
+            return None
+        return r["amountOut"], r
+
+    @staticmethod
+    def moved(data, r):
+        b = bytearray(data)
+        b[8 + 229:8 + 245] = u128(r["liquidity"])  # liquidity (offset 237)
+        b[8 + 245:8 + 261] = u128(r["sqrtPrice"])  # sqrt_price_x64 (253)
+        struct.pack_into("<i", b, 8 + 261, r["tick"])  # tick_current (269)
+        return bytes(b)

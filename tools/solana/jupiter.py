@@ -12,6 +12,7 @@ from solders.pubkey import Pubkey
 
 from .bank import (ATA, COMPUTE_BUDGET, CPMM, RAYDIUM_AUTHORITY, SYSTEM, TOKEN, RaydiumPool, TokenAccount, ata_address, cpmm_out, pool_authority,
                    raydium_out, route_data_with_extras)
+from .clmm import ClmmPool, parse_config, tick_array_address as clmm_array_address
 from .venues import Pair, Whirlpool, bin_array_address, tick_array_address
 
 QUOTE_LIFETIME_SLOTS = 150
@@ -39,7 +40,13 @@ class Jupiter:
             r = RaydiumPool.read(a)
             w = Whirlpool.read(a)
             d = Pair.read(a)
-            if d is not None and d.status == 0:
+            c = ClmmPool.read(a)
+            if c is not None:
+                ra, rb = TokenAccount.read(self.bank.accounts[c.vault0]).amount, TokenAccount.read(self.bank.accounts[c.vault1]).amount
+                out.append({"key": key, "mints": (c.mint0, c.mint1), "vaults": (c.vault0, c.vault1), "reserves": (ra, rb),
+                            "fee": (parse_config(self.bank.accounts[c.config].data)["trade_fee_rate"], 1_000_000), "authority": key,
+                            "label": "Raydium CLMM", "clmm": c})
+            elif d is not None and d.status == 0:
                 ra, rb = TokenAccount.read(self.bank.accounts[d.reserve_x]).amount, TokenAccount.read(self.bank.accounts[d.reserve_y]).amount
                 out.append({"key": key, "mints": (d.mint_x, d.mint_y), "vaults": (d.reserve_x, d.reserve_y), "reserves": (ra, rb),
                             "fee": (d.base_factor * d.bin_step * 10, 1_000_000_000), "authority": key, "label": "Meteora DLMM", "pair": d})
@@ -65,6 +72,9 @@ class Jupiter:
         keys (the extra accounts)."""
         if pool["label"] == "Meteora DLMM":
             return [bin_array_address(pool["key"], k) for k in pool["pair"].arrays_for(a_to_b)]
+        if pool["label"] == "Raydium CLMM":
+            c = pool["clmm"]
+            return [c.config] + [clmm_array_address(pool["key"], s) for s in c.arrays_for(a_to_b)]
         return [tick_array_address(pool["key"], s) for s in pool["whirlpool"].arrays_for(pool["key"], a_to_b)]
 
     def hop(self, pool, mint_in, amount):
@@ -74,6 +84,11 @@ class Jupiter:
             d = pool["pair"]
             data = {k: a.data for k in d.arrays_for(i == 0) if (a := self.bank.accounts.get(bin_array_address(pool["key"], k)))}
             swapped = d.swap(data, amount, i == 0) if amount > 0 else None
+            return (swapped[0] if swapped and swapped[0] <= r_out else 0), i
+        if pool["label"] == "Raydium CLMM":
+            c = pool["clmm"]
+            data = {s: a.data for s in c.arrays_for(i == 0) if (a := self.bank.accounts.get(clmm_array_address(pool["key"], s)))}
+            swapped = c.swap(self.bank.accounts[c.config].data, data, amount, i == 0) if amount > 0 else None
             return (swapped[0] if swapped and swapped[0] <= r_out else 0), i
         if pool["label"] == "Whirlpool":
             w = pool["whirlpool"]
@@ -173,7 +188,7 @@ class Jupiter:
             if p is None or set(p["mints"]) != {mint_in, mint_out}:
                 return self.error(400, f"{key} is not a pool of {mint_in}/{mint_out}", "INVALID_REQUEST")
             i = 0 if p["mints"][0] == mint_in else 1
-            moves = p["label"] in ("Whirlpool", "Meteora DLMM")  # the pool's own account changes
+            moves = p["label"] in ("Whirlpool", "Meteora DLMM", "Raydium CLMM")  # the pool's own account changes
             accounts += [(key, False, moves), (p["authority"], False, False), (p["vaults"][i], False, True), (p["vaults"][1 - i], False, True),
                          (ata_address(user, mint_in), False, True), (ata_address(user, mint_out), False, True)]
             arrays = self.arrays(p, i == 0) if moves else []

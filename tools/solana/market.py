@@ -1,7 +1,8 @@
 """The stand-in's market: mints (wrapped SOL, USDC, USDT), Raydium AMM v4 pools (their `AmmInfo`
 accounts in the program's layout, under its id) an Orca Whirlpool (its account and tick
-arrays in the program's layout) and a Meteora DLMM pair (its `LbPair` and bin arrays) whose
-prices differ, an address lookup table
+arrays in the program's layout), a Meteora DLMM pair (its `LbPair` and bin arrays) and a
+Raydium CLMM pool (its `PoolState`, `AmmConfig` and tick arrays, two positions whose bounds a
+swap crosses) whose prices differ, an address lookup table
 holding the pools' accounts, and funding for a searcher's wallet. Keys are derived from the
 seed: the same seed, the same market."""
 import hashlib
@@ -10,6 +11,7 @@ import random
 
 from solders.pubkey import Pubkey
 
+from . import clmm
 from .bank import (RAYDIUM_AMM, RAYDIUM_AUTHORITY, TOKEN, WSOL, Account, Bank, RaydiumPool, TokenAccount, ata_address, mint_data,
                    raydium_out, rent_exempt, set_amount, MINT_SIZE)
 from .venues import Pair, Whirlpool, bin_array_address, tick_array_address
@@ -36,7 +38,11 @@ class Market:
         specs = [("whirlpool", "orca", WSOL, USDC, 20_000 * 10**9, 3_000_000 * 10**6, 30),
                  ("raydium", "raydium", WSOL, USDC, 12_000 * 10**9, 1_818_000 * 10**6, 25),
                  ("dlmm", "meteora", USDC, USDT, 50_000 * 10**6, 50_000 * 10**6, 1),
-                 ("raydium", "raydium", WSOL, USDT, 8_000 * 10**9, 1_204_000 * 10**6, 25)]
+                 ("raydium", "raydium", WSOL, USDT, 8_000 * 10**9, 1_204_000 * 10**6, 25),
+                 # SOL at ~150.75 USDC in a Raydium CLMM pool (fee 0.05%, tick spacing 10): between the
+                 # Whirlpool and the Raydium pool, so a round trip between those two still goes
+                 # through them, and each of them has a gap with it.
+                 ("clmm", "raydium-clmm", WSOL, USDC, 0, 0, 5)]
         self.pools = []
         for venue, label, a, b, ra, rb, fee in specs:
             name = f"pool {label} {SYMBOLS[a]}/{SYMBOLS[b]}"
@@ -51,6 +57,17 @@ class Market:
                 va, vb, arrays = bank.create_whirlpool(key, a, b, ra, rb, 64, fee * 100, liquidity, sqrt_price, tick, 3,
                                                        derived(seed, f"{name} config"))
                 authority = key
+            elif venue == "clmm":
+                # A wide position ±3000 ticks and a narrow one ±300 around 150.75 USDC per SOL (mint 0 is
+                # the smaller address: SOL here), so swaps cross initialized ticks.
+                assert bytes(a) < bytes(b)
+                tick = math.floor(math.log(150.75 * 10**6 / 10**9) / math.log(1.0001))
+                price = clmm.sqrt_price_at_tick(tick) + 98_765
+                positions = [((tick - 3000) // 10 * 10, (tick + 3000) // 10 * 10, 5 * 10**12),
+                             ((tick - 300) // 10 * 10, (tick + 300) // 10 * 10, 2 * 10**12)]
+                config = derived(seed, f"{name} config")
+                va, vb, arrays = bank.create_raydium_clmm(key, a, b, 10, fee * 100, price, tick, positions, config, derived(seed, f"{name} observation"))
+                authority = key
             elif venue == "dlmm":
                 # Bin step 1 (0.01%), active bin 2 (USDT per USDC ≈ 1.0002), base factor 10,000 (fee 0.01%).
                 va, vb, arrays = bank.create_dlmm_pair(key, a, b, 2, 1, 10_000, ra, rb, 2, derived(seed, f"{name} oracle"))
@@ -60,11 +77,11 @@ class Market:
                 va, vb = bank.create_raydium_pool(key, a, b, ra, rb, fee, 10_000, (DECIMALS[a], DECIMALS[b]), extra)
                 authority, arrays = RAYDIUM_AUTHORITY, []
             self.pools.append({"venue": venue, "label": label, "key": key, "mintA": a, "mintB": b, "vaultA": va, "vaultB": vb, "feeBps": fee,
-                               "authority": authority, "arrays": arrays})
+                               "authority": authority, "arrays": arrays, "config": config if venue == "clmm" else None})
         self.table = derived(seed, "lookup table")
         entries = [RAYDIUM_AMM, TOKEN]
         for p in self.pools:
-            entries += [p["key"], p["authority"], p["vaultA"], p["vaultB"]] + p["arrays"]
+            entries += [p["key"], p["authority"], p["vaultA"], p["vaultB"]] + p["arrays"] + ([p["config"]] if p["config"] else [])
         bank.create_lookup_table(self.table, entries)
 
     def fund(self, owner: Pubkey, lamports: int, tokens: dict | None = None):
@@ -95,6 +112,16 @@ class Market:
             for k, d in after.items():
                 self.bank.accounts[bin_array_address(p["key"], k)].data = d
                 written.append(str(bin_array_address(p["key"], k)))
+            written.append(str(p["key"]))
+        elif p["venue"] == "clmm":
+            c = clmm.ClmmPool.read(self.bank.accounts[p["key"]])
+            arrays = {s: self.bank.accounts[a].data for s in c.arrays_for(a_to_b)
+                      if (a := clmm.tick_array_address(p["key"], s)) in self.bank.accounts}
+            swapped = c.swap(self.bank.accounts[c.config].data, arrays, amount, a_to_b) if amount > 0 else None
+            if swapped is None:
+                return []
+            out, after = swapped
+            self.bank.accounts[p["key"]].data = clmm.ClmmPool.moved(self.bank.accounts[p["key"]].data, after)
             written.append(str(p["key"]))
         elif p["venue"] == "whirlpool":
             w = Whirlpool.read(self.bank.accounts[p["key"]])
