@@ -103,6 +103,8 @@ public final class ChainWatcher: Service {
         public var pending = 0
         public var stalePools = 0
         public var book = PoolBook.Counters()
+        /// Logs applied over the run, across resyncs (each starts a new book, and `book` with it).
+        public var appliedTotal = 0
         public var heads = 0
         public var reorgs = 0
         public var backfills = 0
@@ -265,7 +267,11 @@ public final class ChainWatcher: Service {
                 s.rollBack(toBefore: fork + 1, matrix: configuration.matrix)
                 action = .advance(head)
             case .resync:
-                update { $0.resyncs += 1 }
+                // The new book counts from zero: so does the baseline the next publish counts from.
+                update {
+                    $0.resyncs += 1
+                    $0.book = PoolBook.Counters()
+                }
                 logger.info("reorg deeper than \(s.tracker.depth) blocks: reading all state again")
                 _ = await retrying({ () async throws(RPCError) in try await self.load(&s) })
                 return
@@ -360,7 +366,9 @@ public final class ChainWatcher: Service {
         update {
             // A resync starts a new book, whose counters start again from zero.
             let applied = s.book.counters.applied, malformed = s.book.counters.malformed + s.malformedCreations
-            metrics.updates.increment(by: applied >= $0.book.applied ? applied - $0.book.applied : applied)
+            let newlyApplied = applied >= $0.book.applied ? applied - $0.book.applied : applied
+            metrics.updates.increment(by: newlyApplied)
+            $0.appliedTotal += newlyApplied
             let before = $0.book.malformed + $0.malformedCreations
             metrics.malformedLogs.increment(by: malformed >= before ? malformed - before : malformed)
             $0.stateBlock = s.applied

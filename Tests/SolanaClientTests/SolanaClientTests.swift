@@ -62,8 +62,8 @@ import Testing
         let table = try PublicKey(base58: try #require(cluster.market["lookupTable"]?.stringValue))
         let alt = try #require(try await rpc.lookupTable(table))
         let pools = try #require(cluster.market["pools"]?.arrayValue)
-        // The programs, then per pool its key, authority, vaults and its tick or bin arrays.
-        #expect(alt.addresses.count == 2 + pools.reduce(0) { $0 + 4 + ($1["arrays"]?.arrayValue?.count ?? 0) })
+        // The programs, then per pool its key, authority, vaults, its tick or bin arrays and (CLMM) its config.
+        #expect(alt.addresses.count == 2 + pools.reduce(0) { $0 + 4 + ($1["arrays"]?.arrayValue?.count ?? 0) + ($1["config"]?.stringValue == nil ? 0 : 1) })
         let vault = try PublicKey(base58: try #require(pools[0]["vaultB"]?.stringValue))
         #expect(alt.addresses.contains(vault))
         let accounts = try await rpc.accounts([vault, try Keypair(seed: Array(repeating: 5, count: 32)).publicKey])

@@ -147,6 +147,6 @@ class Market:
             "mints": {SYMBOLS[m]: {"mint": str(m), "decimals": d} for m, d in DECIMALS.items()},
             "pools": [{"venue": p["venue"], "label": p["label"], "pool": str(p["key"]), "authority": str(p["authority"]), "mintA": str(p["mintA"]),
                        "mintB": str(p["mintB"]), "vaultA": str(p["vaultA"]), "vaultB": str(p["vaultB"]), "feeBps": p["feeBps"],
-                       "arrays": [str(a) for a in p["arrays"]]} for p in self.pools],
+                       "arrays": [str(a) for a in p["arrays"]], "config": str(p["config"]) if p["config"] else None} for p in self.pools],
             "lookupTable": str(self.table), "program": str(RAYDIUM_AMM),
         }
