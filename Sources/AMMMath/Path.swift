@@ -73,6 +73,16 @@ extension Pool {
         }
     }
 
+    /// A Q64.64 concentrated-liquidity pool within its range: a V2 pair with virtual reserves
+    /// L/√P and L·√P, the fee in millionths.
+    static func virtualPair(sqrtPrice: UInt128, liquidity: UInt128, feeRate: UInt32, zeroForOne: Bool) -> (reserveIn: Double, reserveOut: Double, gamma: Double) {
+        let s = sqrtPrice.approximateDouble / 18_446_744_073_709_551_616.0
+        let l = liquidity.approximateDouble
+        let (a, b) = (l / s, l * s)
+        let gamma = 1 - Double(feeRate) / 1e6
+        return zeroForOne ? (a, b, gamma) : (b, a, gamma)
+    }
+
     /// A constant-product stand-in for a curve flatter than x·y: `depth` times the input reserve,
     /// with the marginal rate of a small exact quote (fee included). An estimate only: sizing checks it.
     static func probed(_ reserveIn: UInt256, depth: Double, _ quote: (UInt256) throws(AMMError) -> UInt256) -> (reserveIn: Double, reserveOut: Double, gamma: Double) {
@@ -109,19 +119,9 @@ extension Pool {
             let (rIn, rOut) = zeroForOne ? (p.coinReserve, p.pcReserve) : (p.pcReserve, p.coinReserve)
             return (Double(rIn), Double(rOut), 1 - Double(p.swapFeeNumerator) / Double(p.swapFeeDenominator))
         case .whirlpool(let p):
-            // Within its range, a V2 pair with virtual reserves L/√P and L·√P (Q64.64 here).
-            let s = p.sqrtPrice.approximateDouble / 18_446_744_073_709_551_616.0
-            let l = p.liquidity.approximateDouble
-            let (a, b) = (l / s, l * s)
-            let gamma = 1 - Double(p.feeRate) / 1e6
-            return zeroForOne ? (a, b, gamma) : (b, a, gamma)
+            return Self.virtualPair(sqrtPrice: p.sqrtPrice, liquidity: p.liquidity, feeRate: UInt32(p.feeRate), zeroForOne: zeroForOne)
         case .raydiumCLMM(let p):
-            // As a Whirlpool: within its range a pair with virtual reserves L/√P and L·√P.
-            let s = p.sqrtPrice.approximateDouble / 18_446_744_073_709_551_616.0
-            let l = p.liquidity.approximateDouble
-            let (a, b) = (l / s, l * s)
-            let gamma = 1 - Double(p.feeRate) / 1e6
-            return zeroForOne ? (a, b, gamma) : (b, a, gamma)
+            return Self.virtualPair(sqrtPrice: p.sqrtPrice, liquidity: p.liquidity, feeRate: p.feeRate, zeroForOne: zeroForOne)
         case .meteoraDLMM(let p, let t):
             // Bins are flat: a pair as deep as what the held bins on the swap's side can pay.
             let rIn = UInt256(UInt64(min(p.inputDepth(swapForY: zeroForOne), 1.8e19)))

@@ -37,29 +37,16 @@ def random_pool(rng):
         lo = (center - rng.randrange(1, 2 * width)) // spacing * spacing
         hi = (center + rng.randrange(1, 2 * width)) // spacing * spacing + spacing
         positions.append((lo, hi, base // rng.choice([1, 3, 10])))
-    ticks = {}
-    for lo, hi, l in positions:
-        for t, d in ((lo, l), (hi, -l)):
-            net, gross, orders = ticks.get(t, (0, 0, 0))
-            ticks[t] = (net + d, gross + l, orders)
     # Now and then limit orders wait at a tick of their own.
+    orders = {}
     if rng.random() < 0.2:
-        t = (center + rng.randrange(-3 * width, 3 * width)) // spacing * spacing
-        net, gross, _ = ticks.get(t, (0, 0, 0))
-        ticks[t] = (net, gross, 1_000_000)
+        orders[(center + rng.randrange(-3 * width, 3 * width)) // spacing * spacing] = 1_000_000
     tick = center
     liquidity = sum(l for lo, hi, l in positions if lo <= tick < hi)
     lower, upper = clmm.sqrt_price_at_tick(tick), clmm.sqrt_price_at_tick(tick + 1)
     price = lower + rng.randrange(upper - lower)
     pool_key, config_key = Pubkey(bytes(rng.randrange(256) for _ in range(32))), Pubkey(bytes(rng.randrange(256) for _ in range(32)))
-    by_array = {}
-    for t, v in ticks.items():
-        start = clmm.array_start(t, spacing)
-        by_array.setdefault(start, {})[(t - start) // spacing] = v
-    bitmap = [0] * 16
-    for start in by_array:
-        bit = start // width + 512
-        bitmap[bit // 64] |= 1 << (bit % 64)
+    by_array, bitmap = clmm.position_ticks(positions, spacing, orders)
     fee_on = rng.choice([0, 0, 1, 2])
     status = 1 << 4 if rng.random() < 0.02 else 0
     dynamic = bytes([1]) + bytes(79) if rng.random() < 0.02 else bytes(80)

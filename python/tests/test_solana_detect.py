@@ -136,16 +136,7 @@ def add_clmm(market, price):
     wide, narrow = 4 * 10**13, 10**13
     positions = [((tick - 5 * width) // spacing * spacing, (tick + 5 * width) // spacing * spacing, wide),
                  ((tick - width // 2) // spacing * spacing, (tick + width // 2) // spacing * spacing, narrow)]
-    slots = {}
-    for lo, hi, l in positions:
-        for t, d in ((lo, l), (hi, -l)):
-            start = raydium_clmm.array_start(t, spacing)
-            net, gross = slots.setdefault(start, {}).get((t - start) // spacing, (0, 0))
-            slots[start][(t - start) // spacing] = (net + d, gross + l)
-    bitmap = [0] * 16
-    for start in slots:
-        bit = start // width + 512
-        bitmap[bit // 64] |= 1 << (bit % 64)
+    slots, bitmap = raydium_clmm.position_ticks(positions, spacing)
     pool, config = Pubkey(o.key(rng)), Pubkey(o.key(rng))
     data = raydium_clmm.pool_bytes(config=config, mint0=mint0, mint1=mint1, vault0=Pubkey(o.key(rng)), vault1=Pubkey(o.key(rng)),
                                    observation=Pubkey(o.key(rng)), spacing=spacing, liquidity=wide + narrow, sqrt_price=price_x64, tick=tick,

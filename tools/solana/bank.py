@@ -299,17 +299,7 @@ class Bank:
         amounts = clmm.position_amounts(positions, price, tick)
         for v, m, a in zip(vaults, (mint_0, mint_1), amounts):
             self.set_token_account(v, m, key, a)
-        width = clmm.TICK_ARRAY_SIZE * spacing
-        slots = {}
-        for lo, hi, liquidity in positions:
-            for t, d in ((lo, liquidity), (hi, -liquidity)):
-                start = clmm.array_start(t, spacing)
-                net, gross = slots.setdefault(start, {}).get((t - start) // spacing, (0, 0))
-                slots[start][(t - start) // spacing] = (net + d, gross + liquidity)
-        bitmap = [0] * 16
-        for start in slots:
-            bit = start // width + 512
-            bitmap[bit // 64] |= 1 << (bit % 64)
+        slots, bitmap = clmm.position_ticks(positions, spacing)
         in_range = sum(l for lo, hi, l in positions if lo <= tick < hi)
         data = clmm.pool_bytes(config=config, mint0=mint_0, mint1=mint_1, vault0=vaults[0], vault1=vaults[1], observation=observation,
                                spacing=spacing, liquidity=in_range, sqrt_price=price, tick=tick, bitmap=bitmap)

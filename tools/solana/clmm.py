@@ -119,6 +119,29 @@ def tick_array_bytes(pool, start, spacing, ticks):
     return discriminator("TickArrayState") + bytes(pool) + struct.pack("<i", start) + bytes(body) + bytes([count]) + bytes(8 + 107)
 
 
+def position_ticks(positions, spacing, orders=None):
+    """The tick arrays' slots that `positions` ((lower, upper, liquidity), …) and limit `orders`
+    (tick → amount) initialize, as start → {slot: (net, gross, orders)}, and the pool's bitmap
+    marking those arrays."""
+    width = TICK_ARRAY_SIZE * spacing
+    slots = {}
+
+    def put(t, net, gross, amount):
+        start = array_start(t, spacing)
+        n, g, o = slots.setdefault(start, {}).get((t - start) // spacing, (0, 0, 0))
+        slots[start][(t - start) // spacing] = (n + net, g + gross, o + amount)
+    for lo, hi, liquidity in positions:
+        put(lo, liquidity, liquidity, 0)
+        put(hi, -liquidity, liquidity, 0)
+    for t, amount in (orders or {}).items():
+        put(t, 0, 0, amount)
+    bitmap = [0] * 16
+    for start in slots:
+        bit = start // width + 512
+        bitmap[bit // 64] |= 1 << (bit % 64)
+    return slots, bitmap
+
+
 def tick_array_address(pool, start):
     return Pubkey.find_program_address([b"tick_array", bytes(pool), start.to_bytes(4, "big", signed=True)], PROGRAM)[0]
 

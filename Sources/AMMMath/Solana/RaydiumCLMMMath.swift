@@ -43,21 +43,7 @@ public enum RaydiumCLMMMath {
     /// `minSqrtPrice ..< maxSqrtPrice`.
     public static func tick(sqrtPrice: UInt128) -> Int32? {
         guard sqrtPrice >= minSqrtPrice && sqrtPrice < maxSqrtPrice else { return nil }
-        let msb = 127 - sqrtPrice.leadingZeroBitCount
-        let log2IntegerX32 = Int128(msb - 64) << 32
-        var bit: Int128 = 0x8000_0000_0000_0000
-        var fractionX64: Int128 = 0
-        var r: UInt128 = msb >= 64 ? sqrtPrice >> (msb - 63) : sqrtPrice << (63 - msb)
-        for _ in 0..<16 where bit > 0 {
-            r = r &* r
-            let above = r >> 127
-            r >>= 63 + above
-            fractionX64 += bit * Int128(above)
-            bit >>= 1
-        }
-        let logX64 = (log2IntegerX32 + (fractionX64 >> 32)) * 59_543_866_431_248
-        let low = Int32(truncatingIfNeeded: (logX64 - 184_467_440_737_095_516) >> 64)
-        let high = Int32(truncatingIfNeeded: (logX64 + 15_793_534_762_490_258_745) >> 64)
+        let (low, high) = WhirlpoolMath.tickCandidates(sqrtPrice: sqrtPrice, bits: 16)
         if low == high { return low }
         return (self.sqrtPrice(tick: high) ?? .max) <= sqrtPrice ? high : low
     }

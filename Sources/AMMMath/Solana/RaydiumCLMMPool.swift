@@ -110,15 +110,7 @@ public struct RaydiumCLMMPool: Equatable, Sendable {
         return out
     }
 
-    /// The outcome of an exact-input swap: what goes in and out, and the pool's state after it.
-    public struct Swap: Equatable, Sendable {
-        public var amountIn: UInt64
-        public var amountOut: UInt64
-        public var fee: UInt64
-        public private(set) var sqrtPrice: UInt128
-        public private(set) var tickCurrent: Int32
-        public private(set) var liquidity: UInt128
-    }
+    public typealias Swap = ConcentratedSwap
 
     /// An exact-input swap of `amount` (`zeroForOne`: token 0 in, price down) with the program's
     /// widest price limit.

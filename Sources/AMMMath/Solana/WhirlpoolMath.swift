@@ -71,12 +71,21 @@ public enum WhirlpoolMath {
     /// The greatest tick whose sqrt price is at most `sqrtPrice`: the program's log₂ estimate to
     /// 14 bits, then the one candidate it cannot tell apart checked by `sqrtPrice(tick:)`.
     public static func tick(sqrtPrice: UInt128) -> Int32 {
+        let (low, high) = tickCandidates(sqrtPrice: sqrtPrice, bits: 14)
+        if low == high { return low }
+        return self.sqrtPrice(tick: high) <= sqrtPrice ? high : low
+    }
+
+    /// The two ticks a Q64.64 sqrt price lies between by the log₂ estimate Orca's and Raydium's
+    /// programs share (the fraction refined to `bits` bits, then the change of base to √1.0001
+    /// with their error margins): equal when the estimate decides, else the caller checks `high`.
+    static func tickCandidates(sqrtPrice: UInt128, bits: Int) -> (low: Int32, high: Int32) {
         let msb = 127 - sqrtPrice.leadingZeroBitCount
         let log2IntegerX32 = Int128(msb - 64) << 32
         var bit: Int128 = 0x8000_0000_0000_0000
         var fractionX64: Int128 = 0
         var r: UInt128 = msb >= 64 ? sqrtPrice >> (msb - 63) : sqrtPrice << (63 - msb)
-        for _ in 0..<14 where bit > 0 {
+        for _ in 0..<bits where bit > 0 {
             r = r &* r
             let above = r >> 127
             r >>= 63 + above
@@ -84,10 +93,8 @@ public enum WhirlpoolMath {
             bit >>= 1
         }
         let logbX64 = (log2IntegerX32 + (fractionX64 >> 32)) * 59_543_866_431_248
-        let low = Int32(truncatingIfNeeded: (logbX64 - 184_467_440_737_095_516) >> 64)
-        let high = Int32(truncatingIfNeeded: (logbX64 + 15_793_534_762_490_258_745) >> 64)
-        if low == high { return low }
-        return self.sqrtPrice(tick: high) <= sqrtPrice ? high : low
+        return (Int32(truncatingIfNeeded: (logbX64 - 184_467_440_737_095_516) >> 64),
+                Int32(truncatingIfNeeded: (logbX64 + 15_793_534_762_490_258_745) >> 64))
     }
 
     // MARK: amounts between prices

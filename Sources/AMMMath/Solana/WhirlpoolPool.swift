@@ -88,15 +88,7 @@ public struct WhirlpoolPool: Equatable, Sendable {
         return Int32(floor * width)
     }
 
-    /// The outcome of an exact-input swap: what goes in and out, and the pool's state after it.
-    public struct Swap: Equatable, Sendable {
-        public var amountIn: UInt64
-        public var amountOut: UInt64
-        public var fee: UInt64
-        public private(set) var sqrtPrice: UInt128
-        public private(set) var tickCurrent: Int32
-        public private(set) var liquidity: UInt128
-    }
+    public typealias Swap = ConcentratedSwap
 
     /// An exact-input swap of `amount` (`aToB`: token A in, price down). The whole amount must be
     /// used: a swap that reaches its price limit or the held tick arrays with input left is refused.
