@@ -1,4 +1,3 @@
-import ArbiterTestKit
 import Foundation
 import Testing
 @testable import LabKit
@@ -11,7 +10,7 @@ struct ChildProcessTests {
         // alive, writing nothing to standard output.
         let started = ContinuousClock.now
         await #expect(throws: DevnetError.self) {
-            _ = try await ChildProcesses.launch(Devnet.root.appendingPathComponent(".venv/bin/python"), in: Devnet.root, ["-c", "import time; time.sleep(30)"], log: nil,
+            _ = try await ChildProcesses.launch(URL(fileURLWithPath: "/usr/bin/python3"), in: URL(fileURLWithPath: "/"), ["-c", "import time; time.sleep(30)"], log: nil,
                                                 within: 1, what: "a silent child")
         }
         #expect(ContinuousClock.now - started < .seconds(10))
