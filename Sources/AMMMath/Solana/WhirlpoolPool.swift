@@ -82,7 +82,10 @@ public struct WhirlpoolPool: Equatable, Sendable {
 
     /// The start index of the tick array holding `tick`.
     public static func arrayStart(_ tick: Int32, tickSpacing: UInt16) -> Int32 {
-        concentratedArrayStart(tick, ticksPerArray: ticksPerArray, tickSpacing: tickSpacing)
+        let width = Int64(ticksPerArray) * Int64(tickSpacing)
+        let t = Int64(tick)
+        let floor = t >= 0 ? t / width : -((-t + width - 1) / width)
+        return Int32(floor * width)
     }
 
     public typealias Swap = ConcentratedSwap
