@@ -89,6 +89,9 @@ public final class ChainWatcher: Service {
         public var appliedAt: UInt64
         /// The newest head's base fee, for pricing gas.
         public var baseFee: UInt256?
+        /// Its place among the watcher's snapshots (1, 2, …): a later one is newer, whatever its
+        /// block (a reorg's is lower).
+        public var sequence: UInt64 = 0
     }
 
     public struct Status: Equatable, Sendable {
@@ -118,6 +121,8 @@ public final class ChainWatcher: Service {
         /// Answers that did not parse (a log object without its fields, a bad aggregate3 result).
         public var malformedResponses = 0
         public var droppedSnapshots = 0
+        /// Snapshots published (the last one's `sequence`).
+        public var snapshots: UInt64 = 0
         /// The head source is live: the WebSocket is up, or the last poll was answered.
         public var connected = false
         /// When the last head arrived, and how long without one makes the chain stale.
@@ -361,7 +366,13 @@ public final class ChainWatcher: Service {
     }
 
     private func publish(_ s: inout WatchState) {
-        let snapshot = s.snapshot()
+        var snapshot = s.snapshot()
+        // `latest` first: a consumer handed this one finds it there, or a newer one, never an older.
+        shared.withLock {
+            $0.status.snapshots += 1
+            snapshot.sequence = $0.status.snapshots
+            $0.latest = snapshot
+        }
         if streaming.load(ordering: .acquiring), case .dropped = snapshotContinuation.yield(snapshot) { update { $0.droppedSnapshots += 1 } }
         update {
             // A resync starts a new book, whose counters start again from zero.
@@ -383,7 +394,6 @@ public final class ChainWatcher: Service {
             metrics.pools.record($0.pools)
             metrics.stalePools.record($0.stalePools)
         }
-        shared.withLock { $0.latest = snapshot }
     }
 
     private func update(_ body: (inout Status) -> Void) { shared.withLock { body(&$0.status) } }

@@ -12,7 +12,8 @@ import StreamBus
 import Synchronization
 
 /// One chain's detection as a service: each snapshot of the chain's watcher goes through the
-/// chain's `CycleDetector` (only the cycles through pools that changed in that block), the
+/// chain's `CycleDetector` (only the cycles through pools that changed since the last one detected;
+/// a snapshot with a newer one already waiting is passed over), the
 /// opportunities found are scored and published on the partition's stream. Every opportunity
 /// carries its stage timestamps (head received, state applied, detected, published), which are
 /// also recorded as metrics (`arbiter_opportunity_stage_seconds{stage,chain}`).
@@ -33,6 +34,8 @@ public final class DetectionService: Service {
     public struct Status: Equatable, Sendable {
         public var chainID: UInt64
         public var snapshots = 0
+        /// Snapshots passed over because a newer one was already there.
+        public var coalesced = 0
         public var block: UInt64 = 0
         public var published = 0
         public var publishFailures = 0
@@ -81,7 +84,19 @@ public final class DetectionService: Service {
         var momentum: [PriceMomentumTracker] = []
         var activity = PairActivityTracker<UInt64>()
         var found: [Opportunity] = []
-        for await snapshot in watcher.snapshots.cancelOnGracefulShutdown() {
+        var processed: UInt64 = 0
+        for await next in watcher.snapshots.cancelOnGracefulShutdown() {
+            // Only the newest state is worth sizing on: execution refuses what a newer block has
+            // passed (`stale:blockLag`). When the watcher applied several blocks while the last one
+            // was being detected (a catch-up, a slow node), the ones in between are skipped; what
+            // changed is still measured against the last snapshot detected.
+            guard next.sequence > processed else {
+                shared.withLock { $0.coalesced += 1 }
+                continue
+            }
+            let snapshot = watcher.latest.flatMap { $0.sequence > next.sequence ? $0 : nil } ?? next
+            processed = snapshot.sequence
+            if snapshot.sequence != next.sequence { shared.withLock { $0.coalesced += 1 } }
             let book = snapshot.book
             var changed: [Int] = []
             if snapshot.pools != known {

@@ -20,10 +20,12 @@ public struct WatcherStates: ChainStateSource {
     }
 }
 
-/// Execution as a service: the consuming end of the bus hands each opportunity to the engine,
-/// which submits it (or refuses it with a reason) before the entry is acknowledged; inclusion
-/// is tracked in the background. At shutdown, trades in flight are waited for up to
-/// `drainLimit`; what is still open then is journaled as open for the next start.
+/// Execution as a service: the consuming end of the bus hands each opportunity to the engine
+/// (up to `concurrency` at once per partition, as many per chain as it has keys, the most
+/// profitable first; see `OpportunitySink`), which submits it (or
+/// refuses it with a reason) before the entry is acknowledged; inclusion is tracked in the
+/// background. At shutdown, trades in flight are waited for up to `drainLimit`; what is still
+/// open then is journaled as open for the next start.
 public final class ExecutionService: Service {
     public let engine: ExecutionEngine
     public let sink: OpportunitySink
@@ -43,14 +45,16 @@ public final class ExecutionService: Service {
 
     public init(engine: ExecutionEngine, crossChain: CrossChainExecutor? = nil, statistical: StatisticalArbitrageStrategy? = nil,
                 cexDex: CexDexExecutor? = nil, solana: SolanaExecutor? = nil, bus: any OpportunityBus,
-                partitions: [String], name: String, drainLimit: Duration = .seconds(5), logger: Logger) {
+                partitions: [String], name: String, concurrency: Int = 8, drainLimit: Duration = .seconds(5), logger: Logger) {
         self.engine = engine
         self.drainLimit = drainLimit
         self.crossChain = crossChain
         self.statistical = statistical
         self.cexDex = cexDex
         self.solana = solana
-        sink = OpportunitySink(bus: bus, partitions: partitions, name: name, logger: logger) { delivery, _, receivedAt in
+        // Each chain's trades go out from its keys, one trade at a time each.
+        sink = OpportunitySink(bus: bus, partitions: partitions, name: name,
+                               lanes: .init(total: concurrency, perChain: engine.sendersPerChain), logger: logger) { delivery, _, receivedAt in
             if delivery.opportunity.kind == .crossChain, let crossChain {
                 _ = await crossChain.execute(delivery.opportunity)
             } else if delivery.opportunity.kind == .statistical, let statistical {

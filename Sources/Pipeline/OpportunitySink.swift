@@ -1,3 +1,4 @@
+import EVMPrimitives
 import Logging
 import MarketWatch
 import Opportunities
@@ -6,30 +7,59 @@ import StreamBus
 import Synchronization
 
 /// The consuming end of the bus until execution takes its place: reads every partition it is
-/// given, drops what has expired (counted), hands the rest to `handle`, and acknowledges after
+/// given, drops what has expired (counted), hands the rest to `handle` — several of a
+/// partition's at once (`Lanes`), the most profitable first — and acknowledges each after its
 /// `handle` returns, so work that was not finished is delivered again after a crash.
+///
+/// One at a time, a trade that waits seconds on a slow node (a simulation, a strategy's reads)
+/// holds every opportunity behind it until a newer block has made them stale. At once, two
+/// trades on one pool would refuse each other (`lock:poolBusy`) while the first may still be
+/// refused itself: an opportunity sharing a pool with one being handled waits for it, and a
+/// chain takes no more at once than it has keys to send from.
 public final class OpportunitySink: Service {
     public struct Status: Equatable, Sendable {
         public var received = 0
         public var expired = 0
         public var redelivered = 0
         public var errors = 0
+        /// Waiting opportunities given up when more than `Lanes.waiting` were waiting (the least profitable).
+        public var overflow = 0
+    }
+
+    /// How many of a partition's opportunities are handled at once.
+    public struct Lanes: Sendable {
+        /// In all.
+        public var total: Int
+        /// On a chain (an opportunity's first): its keys, each sending one trade at a time; unlisted chains: `total`.
+        public var perChain: [UInt64: Int]
+        /// Read but not started, at most; beyond it the least profitable are given up (counted).
+        public var waiting = 1_024
+
+        public init(total: Int, perChain: [UInt64: Int] = [:]) {
+            self.total = max(1, total)
+            self.perChain = perChain
+        }
+
+        /// One at a time, in order of profit.
+        public static let serial = Lanes(total: 1)
     }
 
     let bus: any OpportunityBus
     let partitions: [String]
     let group: String
     let name: String
+    let lanes: Lanes
     let handle: @Sendable (BusDelivery, _ partition: String, _ receivedAt: UInt64) async -> Void
     let logger: Logger
     private let shared = Mutex(Status())
 
-    public init(bus: any OpportunityBus, partitions: [String], group: String = "executors", name: String, logger: Logger,
+    public init(bus: any OpportunityBus, partitions: [String], group: String = "executors", name: String, lanes: Lanes = .serial, logger: Logger,
                 handle: @escaping @Sendable (BusDelivery, String, UInt64) async -> Void) {
         self.bus = bus
         self.partitions = partitions
         self.group = group
         self.name = name
+        self.lanes = lanes
         self.logger = logger
         self.handle = handle
     }
@@ -47,35 +77,116 @@ public final class OpportunitySink: Service {
 
     private func consume(_ partition: String) async throws {
         let consumer = try await bus.consumer(partition: partition, group: group, name: name)
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let batch: [BusDelivery]
-            do {
-                batch = try await consumer.next(max: 64, wait: .milliseconds(200))
-            } catch {
-                shared.withLock { $0.errors += 1 }
-                logger.warning("bus read failed", metadata: ["arb.partition": "\(partition)", "error": "\(error)"])
-                try? await Task.sleep(for: .milliseconds(500))
-                continue
-            }
-            for d in batch {
+        // Read, not started yet (best first); handled, to acknowledge; being handled.
+        var waiting: [(delivery: BusDelivery, receivedAt: UInt64)] = []
+        let handled = Handled()
+        var running = Running()
+        await withDiscardingTaskGroup { tasks in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                var done = handled.take()
+                for d in done { running.remove(d.opportunity) }
+                // Nothing to do: wait for the bus; a trade being handled or one waiting: look and come back soon.
+                let wait: Duration = running.total == 0 && waiting.isEmpty ? .milliseconds(200) : .milliseconds(20)
+                do {
+                    for d in try await consumer.next(max: 64, wait: wait) {
+                        shared.withLock {
+                            $0.received += 1
+                            if d.deliveries > 1 { $0.redelivered += 1 }
+                        }
+                        waiting.append((d, WallClock.nanoseconds()))
+                    }
+                } catch {
+                    shared.withLock { $0.errors += 1 }
+                    logger.warning("bus read failed", metadata: ["arb.partition": "\(partition)", "error": "\(error)"])
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
+                // What expired while waiting, and what is beyond the waiting room, is not handled.
                 let now = WallClock.nanoseconds()
-                shared.withLock {
-                    $0.received += 1
-                    if d.deliveries > 1 { $0.redelivered += 1 }
+                let expired = waiting.filter { $0.delivery.opportunity.expiresAt <= now }
+                if !expired.isEmpty {
+                    waiting.removeAll { $0.delivery.opportunity.expiresAt <= now }
+                    shared.withLock { $0.expired += expired.count }
+                    done += expired.map(\.delivery)
                 }
-                if d.opportunity.expiresAt <= now {
-                    shared.withLock { $0.expired += 1 }
-                } else {
-                    await handle(d, partition, now)
+                // The most profitable first (in USD, across the partition's chains); ties in arrival order.
+                waiting.sort { $0.delivery.opportunity.netProfitMicroUSD > $1.delivery.opportunity.netProfitMicroUSD }
+                if waiting.count > lanes.waiting {
+                    done += waiting[lanes.waiting...].map(\.delivery)
+                    shared.withLock { $0.overflow += waiting.count - lanes.waiting }
+                    waiting.removeLast(waiting.count - lanes.waiting)
                 }
-            }
-            do {
-                try await consumer.acknowledge(batch)
-            } catch {
-                shared.withLock { $0.errors += 1 }
-                logger.warning("bus acknowledge failed", metadata: ["arb.partition": "\(partition)", "error": "\(error)"])
+                if !done.isEmpty { await acknowledge(done, consumer, partition) }
+                var i = 0
+                while i < waiting.count, running.total < lanes.total {
+                    let (d, receivedAt) = waiting[i]
+                    guard running.admits(d.opportunity, lanes) else {
+                        i += 1
+                        continue
+                    }
+                    waiting.remove(at: i)
+                    running.add(d.opportunity)
+                    tasks.addTask {
+                        await self.handle(d, partition, receivedAt)
+                        handled.add(d)
+                    }
+                }
             }
         }
+        // Every started trade has been handled (the group waited for them); those never started
+        // are not acknowledged: delivered again after a restart.
+        let done = handled.take()
+        if !done.isEmpty { await acknowledge(done, consumer, partition) }
         await consumer.close()
+    }
+
+    /// The opportunities being handled: their pools and how many per chain.
+    struct Running {
+        private(set) var total = 0
+        private var chains: [UInt64: Int] = [:]
+        private var pools: [PoolKey: Int] = [:]
+
+        struct PoolKey: Hashable {
+            var chain: UInt64
+            var pool: Address
+        }
+
+        static func keys(_ o: Opportunity) -> [PoolKey] { o.path.map { PoolKey(chain: $0.chainID, pool: $0.pool) } }
+
+        /// Another trade may start: the chain has a lane free and no pool of it is being traded.
+        func admits(_ o: Opportunity, _ lanes: Lanes) -> Bool {
+            if let chain = o.chains.first, let cap = lanes.perChain[chain], chains[chain, default: 0] >= cap { return false }
+            return Self.keys(o).allSatisfy { pools[$0] == nil }
+        }
+
+        mutating func add(_ o: Opportunity) {
+            total += 1
+            if let chain = o.chains.first { chains[chain, default: 0] += 1 }
+            for k in Self.keys(o) { pools[k, default: 0] += 1 }
+        }
+
+        mutating func remove(_ o: Opportunity) {
+            total -= 1
+            if let chain = o.chains.first { chains[chain, default: 0] -= 1 }
+            for k in Self.keys(o) {
+                pools[k, default: 0] -= 1
+                if pools[k] == 0 { pools[k] = nil }
+            }
+        }
+    }
+
+    /// Deliveries handled since the consuming loop last looked.
+    private final class Handled: Sendable {
+        private let list = Mutex<[BusDelivery]>([])
+        func add(_ d: BusDelivery) { list.withLock { $0.append(d) } }
+        func take() -> [BusDelivery] { list.withLock { l in defer { l.removeAll() }; return l } }
+    }
+
+    private func acknowledge(_ done: [BusDelivery], _ consumer: any OpportunityConsumer, _ partition: String) async {
+        do {
+            try await consumer.acknowledge(done)
+        } catch {
+            shared.withLock { $0.errors += 1 }
+            logger.warning("bus acknowledge failed", metadata: ["arb.partition": "\(partition)", "error": "\(error)"])
+        }
     }
 }
