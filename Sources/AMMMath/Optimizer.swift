@@ -181,6 +181,26 @@ public enum Optimizer {
         return (lo + hi) / 2
     }
 
+    /// The integer maximum of a concave `value` on [1, `cap`] (an input that cannot be taken
+    /// scores Int256.min): bracketed geometrically from `start` (by factors of 4), then
+    /// golden-section search in the bracket. Nil when no input that can be taken was found.
+    public static func maximize(from start: UInt256, cap: UInt256, _ value: (UInt256) -> Int256) -> UInt256? {
+        var mid = Swift.max(start, UInt256(16))
+        var fm = value(mid)
+        if fm == Int256.min {
+            // Too small for every hop to pay out, or more than the path can take: look both ways.
+            var up = mid, down = mid
+            while fm == Int256.min && (up <= cap >> 2 || down > 16) {
+                if up <= cap >> 2 { up <<= 2; let f = value(up); if f > fm { (mid, fm) = (up, f) } }
+                if fm == Int256.min && down > 16 { down >>= 2; let f = value(down); if f > fm { (mid, fm) = (down, f) } }
+            }
+            if fm == Int256.min { return nil }
+        }
+        while mid <= cap >> 2, value(mid << 2) > fm { mid <<= 2; fm = value(mid) }
+        while mid > 16, value(mid >> 2) > fm { mid >>= 2; fm = value(mid) }
+        return golden(lo: Swift.max(mid >> 2, .one), hi: Swift.min(cap, mid << 2), value)
+    }
+
     /// Golden-section search for the integer maximum of `value` on [lo, hi] (an input the path
     /// cannot take scores Int256.min), then a scan of the last few: for when the estimate is not
     /// trustworthy.
@@ -224,24 +244,7 @@ public enum Optimizer {
     static func refine(_ quoter: inout PathQuoter, around estimate: Double, cap: UInt256, trusted: Bool, settled: Bool, fee: FlashFee) -> Sizing? {
         let path = quoter.path
         func value(_ x: UInt256) -> Int256 { x <= cap ? (profit(&quoter, x, fee: fee)?.profit ?? Int256.min) : Int256.min }
-        // Profit is concave in the input: bracket the maximum geometrically from `start`, then
-        // search it. Nil when no input the path takes was found.
-        func searched(from start: UInt256) -> UInt256? {
-            var mid = Swift.max(start, UInt256(16))
-            var fm = value(mid)
-            if fm == Int256.min {
-                // Too small for every hop to pay out, or more than the path can take: look both ways.
-                var up = mid, down = mid
-                while fm == Int256.min && (up <= cap >> 2 || down > 16) {
-                    if up <= cap >> 2 { up <<= 2; let f = value(up); if f > fm { (mid, fm) = (up, f) } }
-                    if fm == Int256.min && down > 16 { down >>= 2; let f = value(down); if f > fm { (mid, fm) = (down, f) } }
-                }
-                if fm == Int256.min { return nil }
-            }
-            while mid <= cap >> 2, value(mid << 2) > fm { mid <<= 2; fm = value(mid) }
-            while mid > 16, value(mid >> 2) > fm { mid >>= 2; fm = value(mid) }
-            return golden(lo: Swift.max(mid >> 2, .one), hi: Swift.min(cap, mid << 2), value)
-        }
+        func searched(from start: UInt256) -> UInt256? { maximize(from: start, cap: cap, value) }
         var x0 = integer(estimate, cap: cap)
         // Search unless the estimate already sits at the maximum.
         let step = Swift.max(x0 / 100, .one)

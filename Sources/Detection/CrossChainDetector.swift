@@ -18,8 +18,8 @@ import Opportunities
 /// fee, gas on both chains (each converted into the quote token at that chain's deepest
 /// native/quote pool, rounded up) and a latency-risk charge of `riskPipsPerSqrtSecond ·
 /// √latency` of the input (the price may move while the asset is in flight). The input is the
-/// integer maximum of gross output − input − risk, found by ternary search on the concave
-/// profit and a final scan of neighbours. Prices older than `maxPriceAge` are not traded on (the
+/// integer maximum of gross output − input − risk: from the local models' optimum, bracketed and
+/// searched on the concave exact profit (`Optimizer.maximize`); a pair of pools unchanged since it was last sized is not sized again. Prices older than `maxPriceAge` are not traded on (the
 /// original system's hard 30 s limit).
 public struct CrossChainDetector: Sendable {
     /// A bridge route for one asset, with the quote token it is bought and sold against.
@@ -80,6 +80,8 @@ public struct CrossChainDetector: Sendable {
         public var belowMinimum = 0
         public var duplicates = 0
         public var published = 0
+        /// Evaluations whose pools had not changed since they were last sized (not sized again).
+        public var reused = 0
         public init() {}
     }
 
@@ -91,8 +93,24 @@ public struct CrossChainDetector: Sendable {
         var at: UInt64
     }
 
+    /// A route's buy and sell pools, and what they were last sized at.
+    struct SizingKey: Hashable {
+        var route: Int
+        var buy: Address
+        var sell: Address
+    }
+
+    struct Sizing {
+        var input: UInt256
+        var bought: UInt256
+        var sold: UInt256
+        /// Gross output − input − risk.
+        var value: Int256
+    }
+
     public let configuration: Configuration
     public private(set) var counters = Counters()
+    private var sized: [SizingKey: (buy: Pool, sell: Pool, sizing: Sizing?)] = [:]
     private var chains: [UInt64: ChainState] = [:]
     private var lastPublished: [[Address]: (net: Int256, at: UInt64)] = [:]
 
@@ -105,7 +123,7 @@ public struct CrossChainDetector: Sendable {
 
     /// Evaluates every route touching `chain`, appending what passes to `out`.
     public mutating func process(changed chain: UInt64, now: UInt64, into out: inout [Opportunity]) {
-        for route in configuration.routes where route.fromChain == chain || route.toChain == chain {
+        for (id, route) in configuration.routes.enumerated() where route.fromChain == chain || route.toChain == chain {
             guard let a = chains[route.fromChain], let b = chains[route.toChain] else { continue }
             guard now &- a.at <= configuration.maxPriceAgeNanoseconds, now &- b.at <= configuration.maxPriceAgeNanoseconds else {
                 counters.stale += 1
@@ -116,7 +134,7 @@ public struct CrossChainDetector: Sendable {
             // before the asset arrives; the deepest pool is where the chain's price is.
             guard let sell = deepest(b, pools(b, route.asset.to, route.quote.to)) else { continue }
             for buy in pools(a, route.quote.from, route.asset.from) {
-                evaluate(route, a, buy, b, sell, now: now, into: &out)
+                evaluate(id, route, a, buy, b, sell, now: now, into: &out)
             }
         }
     }
@@ -137,7 +155,7 @@ public struct CrossChainDetector: Sendable {
         candidates.max { state.book.pools[$0.0].local(zeroForOne: $0.1).reserveOut < state.book.pools[$1.0].local(zeroForOne: $1.1).reserveOut }
     }
 
-    private mutating func evaluate(_ route: Route, _ a: ChainState, _ buy: (Int, Bool), _ b: ChainState, _ sell: (Int, Bool), now: UInt64,
+    private mutating func evaluate(_ id: Int, _ route: Route, _ a: ChainState, _ buy: (Int, Bool), _ b: ChainState, _ sell: (Int, Bool), now: UInt64,
                                    into out: inout [Opportunity]) {
         counters.evaluated += 1
         let poolA = a.book.pools[buy.0], poolB = b.book.pools[sell.0]
@@ -161,29 +179,35 @@ public struct CrossChainDetector: Sendable {
         guard depth >= 2 else { return }
         // Screen: the marginal rate of the whole trade at zero must beat 1 + the minimum margin.
         let ra = poolA.local(zeroForOne: buy.1), rb = poolB.local(zeroForOne: sell.1)
-        let rate = ra.gamma * ra.reserveOut / ra.reserveIn * rb.gamma * rb.reserveOut / rb.reserveIn
-            * (1 - Double(route.feePips) / 1e6) * (1 - Double(riskPips) / 1e6)
+        let keep = (1 - Double(route.feePips) / 1e6) * (1 - Double(riskPips) / 1e6)
+        let rate = ra.gamma * ra.reserveOut / ra.reserveIn * rb.gamma * rb.reserveOut / rb.reserveIn * keep
         guard rate > 1 + Double(configuration.minNetProfitBps) / 10_000 else {
             counters.unprofitable += 1
             return
         }
-        var lo = UInt256.one, hi = Optimizer.integer(depth, cap: UInt256.one << 200)
-        while hi - lo > 64 {
-            let third = (hi - lo) / 3
-            let m1 = lo + third, m2 = hi - third
-            let f1 = objective(m1), f2 = objective(m2)
-            if f2 == nil || (f1 != nil && f1! >= f2!) { hi = m2 } else { lo = m1 }
+        // The pools as they were sized last: the same pools in the same state size the same.
+        let key = SizingKey(route: id, buy: a.refs[buy.0]!.address, sell: b.refs[sell.0]!.address)
+        let sizing: Sizing?
+        if let last = sized[key], last.buy == poolA, last.sell == poolB {
+            sizing = last.sizing
+            counters.reused += 1
+        } else {
+            // From the local models' optimum (two constant-product maps and the bridge's rate
+            // composed into one, x·A/(B + C·x), whose profit peaks at (√(A·B/(1+risk)) − B)/C):
+            // bracketed, then searched on the exact trade.
+            let a1 = ra.gamma * ra.reserveOut * (1 - Double(route.feePips) / 1e6), a2 = rb.gamma * rb.reserveOut
+            let A = a1 * a2, B = ra.reserveIn * rb.reserveIn, C = rb.reserveIn * ra.gamma + rb.gamma * a1
+            let guess = ((A * B / (1 + Double(riskPips) / 1e6)).squareRoot() - B) / C
+            let cap = Optimizer.integer(depth, cap: UInt256.one << 200)
+            let found = Optimizer.maximize(from: Optimizer.integer(guess.isFinite ? max(guess, 1) : 1, cap: cap), cap: cap) { objective($0) ?? Int256.min }
+            sizing = found.flatMap { x in trade(x).map { Sizing(input: x, bought: $0.0, sold: $0.2, value: objective(x) ?? Int256.min) } }
+            sized[key] = (poolA, poolB, sizing)
         }
-        var best = lo, bestValue = objective(lo) ?? Int256(-1)
-        var x = lo
-        while x <= hi + 64 {
-            if let v = objective(x), v > bestValue { (best, bestValue) = (x, v) }
-            x = x + 1
-        }
-        guard bestValue > .zero, let (bought, _, sold) = trade(best) else {
+        guard let sizing, sizing.value > .zero else {
             counters.unprofitable += 1
             return
         }
+        let best = sizing.input, bought = sizing.bought, sold = sizing.sold
         // Costs in quote units: gas on both chains, the fixed bridge fee, the latency risk.
         let quotePerUSD = pow10(route.quoteDecimals) / route.quoteUSD
         let fixed = UInt256(UInt64(max(0, (Double(route.fixedFeeMicroUSD) / 1e6 * quotePerUSD).rounded(.up))))
@@ -199,18 +223,18 @@ public struct CrossChainDetector: Sendable {
             counters.belowMinimum += 1
             return
         }
-        let key = [a.refs[buy.0]!.address, b.refs[sell.0]!.address]
-        if let last = lastPublished[key], now >= last.at, now - last.at < configuration.dedupWindowNanoseconds,
+        let pair = [key.buy, key.sell]
+        if let last = lastPublished[pair], now >= last.at, now - last.at < configuration.dedupWindowNanoseconds,
            abs(net.doubleValue - last.net.doubleValue) <= abs(last.net.doubleValue) * Double(configuration.republishBps) / 10_000 {
             counters.duplicates += 1
             return
         }
-        lastPublished[key] = (net, now)
+        lastPublished[pair] = (net, now)
         counters.published += 1
         let hops = [
-            Opportunity.Hop(chainID: route.fromChain, pool: key[0], tokenIn: route.quote.from, tokenOut: route.asset.from,
+            Opportunity.Hop(chainID: route.fromChain, pool: key.buy, tokenIn: route.quote.from, tokenOut: route.asset.from,
                             venue: a.refs[buy.0]!.venue, amountOut: bought),
-            Opportunity.Hop(chainID: route.toChain, pool: key[1], tokenIn: route.asset.to, tokenOut: route.quote.to,
+            Opportunity.Hop(chainID: route.toChain, pool: key.sell, tokenIn: route.asset.to, tokenOut: route.quote.to,
                             venue: b.refs[sell.0]!.venue, amountOut: sold),
         ]
         let usdPerRaw = route.quoteUSD / pow10(route.quoteDecimals)

@@ -132,4 +132,63 @@ import Testing
         f.process(changed: 10, now: 1, into: &out)
         #expect(out.isEmpty)
     }
+
+    /// Chain A's WETH/USDC as a V3 pool at about 2000 USDC per WETH: deep liquidity within ±120
+    /// ticks of the price and thinner liquidity beyond, so the best purchase crosses initialised ticks.
+    func v3Chain(_ weth: Address, _ usdc: Address) throws -> (PoolBook, [PoolRef?]) {
+        try #require(weth < usdc)  // token0 is WETH: the price is USDC units per WETH unit
+        let spacing: Int32 = 60, center: Int32 = -200_340  // ≈ log₁.₀₀₀₁(2000·10⁶/10¹⁸), a multiple of 60
+        let deep = Int256(22_400_000_000_000_000), thin = Int256(6_000_000_000_000_000)
+        let ticks = [V3Pool.Tick(index: center - 6_000, liquidityNet: thin), V3Pool.Tick(index: center - 120, liquidityNet: deep),
+                     V3Pool.Tick(index: center + 120, liquidityNet: .zero &- deep), V3Pool.Tick(index: center + 6_000, liquidityNet: .zero &- thin)]
+        let pool = try V3Pool(sqrtPriceX96: try TickMath.sqrtRatio(atTick: center + 7), tick: center + 7, liquidity: (deep &+ thin).magnitude,
+                              feePips: 3_000, tickSpacing: spacing, ticks: ticks)
+        var book = PoolBook()
+        book.register(token(977), pool: .uniswapV3(pool), at: LogPosition(block: 5, index: .max))
+        return (book, [PoolRef(address: book.addresses[0], token0: weth, token1: usdc, venue: 2)])
+    }
+
+    /// Sizing on a V3 purchase that crosses ticks is the integer maximum too, and a pair of pools
+    /// sized before is not sized again until one of them changes, when the answer is a fresh one.
+    @Test func aPurchaseAcrossTicksIsSizedExactlyAndResizedOnlyWhenAPoolMoves() throws {
+        let (a, refsA) = try v3Chain(wethA, usdcA)
+        let (b, refsB) = chain(wethB, usdcB, usdcPerWeth: 2100)
+        var d = CrossChainDetector(configuration: configuration())
+        d.update(chain: 10, book: a, refs: refsA, gasPrice: 0, block: 5, at: 0)
+        d.update(chain: 42161, book: b, refs: refsB, gasPrice: 0, block: 7, at: 0)
+        var out: [Opportunity] = []
+        d.process(changed: 42161, now: 1, into: &out)
+        let o = try #require(out.first)
+        func risk(_ x: UInt256) -> UInt256 { (x * 1550 + 999_999) / 1_000_000 }
+        func objective(_ x: UInt256) -> Int256? {
+            guard let bought = try? a.pools[0].amountOut(x, zeroForOne: false) else { return nil }
+            let bridged = bought - bought * UInt256(500) / 1_000_000
+            guard let sold = try? b.pools[0].amountOut(bridged, zeroForOne: refsB[0]!.token0 == wethB) else { return nil }
+            return Int256(bitPattern: sold) &- Int256(bitPattern: x) &- Int256(bitPattern: risk(x))
+        }
+        // The purchase moved A's price past its deep range (ticks were crossed).
+        guard case .uniswapV3(let after) = try a.pools[0].applying(amountIn: o.amountIn, zeroForOne: false) else { Issue.record("not V3"); return }
+        #expect(after.tick > -200_340 + 120, "the trade stays within the first range: no tick crossed")
+        let best = try #require(objective(o.amountIn))
+        for k in 1...1_000 { if let v = objective(o.amountIn * UInt256(UInt64(k)) / 500) { #expect(v <= best, "\(k)/500 of the answer") } }
+        for k in 1...2_000 {
+            let delta = UInt256(UInt64(k))
+            for x in [o.amountIn + delta, o.amountIn - delta] { if let v = objective(x) { #expect(v <= best, "input \(x)") } }
+        }
+        // Nothing moved: not sized again (and a duplicate, not republished).
+        d.update(chain: 42161, book: b, refs: refsB, gasPrice: 0, block: 8, at: 2)
+        d.process(changed: 42161, now: 3, into: &out)
+        #expect(d.counters.reused == 1 && d.counters.duplicates == 1 && out.count == 1)
+        // B's pool moved (2200 now): sized afresh, exactly as a detector that never saw the old pool.
+        let (b2, refsB2) = chain(wethB, usdcB, usdcPerWeth: 2200)
+        d.update(chain: 42161, book: b2, refs: refsB2, gasPrice: 0, block: 9, at: 4)
+        d.process(changed: 42161, now: 5, into: &out)
+        var fresh = CrossChainDetector(configuration: configuration())
+        fresh.update(chain: 10, book: a, refs: refsA, gasPrice: 0, block: 5, at: 0)
+        fresh.update(chain: 42161, book: b2, refs: refsB2, gasPrice: 0, block: 9, at: 4)
+        var freshOut: [Opportunity] = []
+        fresh.process(changed: 42161, now: 5, into: &freshOut)
+        #expect(d.counters.reused == 1 && out.count == 2)
+        #expect(out.last?.amountIn == freshOut.first?.amountIn && out.last?.path == freshOut.first?.path && out.last!.amountIn != o.amountIn)
+    }
 }
