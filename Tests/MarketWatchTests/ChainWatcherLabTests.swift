@@ -209,6 +209,9 @@ import Testing
         // A head polled late is backfilled in one step, so blocks may be skipped between snapshots,
         // but never repeated or reordered.
         #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.block < $1.block })
+        // Each carries its place among the watcher's snapshots (consumers skip to the newest by it).
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.sequence + 1 == $1.sequence } && seen[0].sequence >= 1)
+        #expect((watcher.latest?.sequence ?? 0) >= seen[9].sequence && watcher.status.snapshots == watcher.latest?.sequence)
         let reader = PoolStateReader(eth: eth, multicall: multicall)
         for snap in [seen[1], seen[5], seen[9]] {
             try await Self.expectEqualsChain(snap, reader: reader, eth: eth, matrix: nil)

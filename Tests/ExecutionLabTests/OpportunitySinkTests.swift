@@ -1,0 +1,124 @@
+import EVMPrimitives
+import Foundation
+import Logging
+import Opportunities
+import Pipeline
+import StreamBus
+import Synchronization
+import Testing
+
+/// The consuming end of the bus over the real in-process bus: several opportunities handled at
+/// once, the most profitable first, one on a pool being traded waiting for it, a chain taking no
+/// more at once than its lanes, and each acknowledged once handled.
+@Suite struct OpportunitySinkTests {
+    /// An opportunity on `chain` through `pools`, worth `profit` micro-dollars, live for a minute.
+    static func opportunity(_ n: UInt64, chain: UInt64 = 1, pools: [UInt64], profit: Int64) -> Opportunity {
+        let hops = pools.enumerated().map { i, p in
+            Opportunity.Hop(chainID: chain, pool: Address(truncating: UInt256(p)), tokenIn: Address(truncating: UInt256(UInt64(i + 1))),
+                            tokenOut: Address(truncating: UInt256(UInt64((i + 1) % pools.count + 1))), venue: 1, amountOut: UInt256(n * 1000 + 9))
+        }
+        let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+        return Opportunity(id: Opportunity.makeID(kind: .crossDex, blockNumber: n, path: hops, amountIn: UInt256(n * 1000)), kind: .crossDex,
+                           chains: [chain], path: hops, amountIn: UInt256(n * 1000), grossProfit: Int256(9), netProfit: Int256(5),
+                           grossProfitMicroUSD: profit, netProfitMicroUSD: profit, gasUnits: 320_000, gasCostWei: 4, flashSource: .balancerV2,
+                           blockNumber: n, timestamps: .init(eventReceived: now), expiresAt: now + 60_000_000_000, confidence: 0.9)
+    }
+
+    /// What the handler saw: the order trades started in, those running, and the most at once.
+    final class Record: Sendable {
+        struct State {
+            var started: [UInt64] = []
+            var finished: [UInt64] = []
+            /// "s3" when 3 started, "f3" when it finished, in order.
+            var events: [String] = []
+            var running: Set<UInt64> = []
+            var most = 0
+            var released: Set<UInt64> = []
+        }
+        let state = Mutex(State())
+
+        func start(_ n: UInt64) {
+            state.withLock {
+                $0.started.append(n)
+                $0.events.append("s\(n)")
+                $0.running.insert(n)
+                $0.most = max($0.most, $0.running.count)
+            }
+        }
+        func finish(_ n: UInt64) {
+            state.withLock {
+                $0.running.remove(n)
+                $0.finished.append(n)
+                $0.events.append("f\(n)")
+            }
+        }
+        func release(_ n: UInt64) { state.withLock { _ = $0.released.insert(n) } }
+        var snapshot: State { state.withLock { $0 } }
+
+        /// Holds trade `n` until the test releases it (bounded: a minute).
+        func hold(_ n: UInt64) async {
+            for _ in 0..<6_000 where !state.withLock({ $0.released.contains(n) }) { try? await Task.sleep(for: .milliseconds(10)) }
+        }
+    }
+
+    /// Publishes `opportunities`, then runs a sink over them until `done` holds (at most a minute).
+    func consume(_ opportunities: [Opportunity], lanes: OpportunitySink.Lanes, held: Set<UInt64>,
+                 until done: @escaping @Sendable (Record.State) -> Bool, steps: @escaping @Sendable (Record) -> Void = { _ in }) async throws
+        -> (Record.State, BusCounters) {
+        let bus = InProcessBus()
+        for o in opportunities { try await bus.publish(o, partition: "P1") }
+        let record = Record()
+        let sink = OpportunitySink(bus: bus, partitions: ["P1"], name: "test", lanes: lanes, logger: Logger(label: "test.sink")) { d, _, _ in
+            let n = d.opportunity.blockNumber
+            record.start(n)
+            if held.contains(n) { await record.hold(n) } else { try? await Task.sleep(for: .milliseconds(100)) }
+            record.finish(n)
+        }
+        let task = Task { try await sink.run() }
+        defer { task.cancel() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !done(record.snapshot), ContinuousClock.now < deadline {
+            steps(record)
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let state = record.snapshot
+        try #require(done(state), "not done within a minute: \(state)")
+        // Everything handled is acknowledged (the loop looks every 20 ms).
+        while bus.counters.acknowledged < state.finished.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        return (state, bus.counters)
+    }
+
+    @Test func aSlowTradeHoldsNoOtherAndTheMostProfitableGoFirst() async throws {
+        // Five on disjoint pools; the best (3) waits on a slow node until the others are done.
+        let profits: [UInt64: Int64] = [1: 10, 2: 50, 3: 90, 4: 30, 5: 70]
+        let list = profits.keys.sorted().map { Self.opportunity($0, pools: [$0 * 10, $0 * 10 + 1], profit: profits[$0]!) }
+        let (state, counters) = try await consume(list, lanes: .init(total: 3), held: [3], until: { $0.finished.count == 5 },
+                                                  steps: { r in if r.snapshot.finished.count == 4 { r.release(3) } })
+        #expect(state.started == [3, 5, 2, 4, 1], "the most profitable first")
+        #expect(state.finished.last == 3, "the others did not wait for the slow one")
+        #expect(state.most == 3, "three lanes in all, each used, never more")
+        #expect(counters.acknowledged == 5)
+    }
+
+    @Test func aTradeOnABusyPoolWaitsAndAChainTakesNoMoreThanItsLanes() async throws {
+        // 1 and 2 share pool 7 (2 waits for 1, whatever their profits); chain 5 has one lane: 3 and
+        // 4 go one after the other; 6 on chain 9 goes beside them all.
+        let list = [
+            Self.opportunity(1, pools: [7, 8], profit: 90), Self.opportunity(2, pools: [7, 20], profit: 80),
+            Self.opportunity(3, chain: 5, pools: [30, 31], profit: 70), Self.opportunity(4, chain: 5, pools: [40, 41], profit: 60),
+            Self.opportunity(6, chain: 9, pools: [7, 8], profit: 50),
+        ]
+        let (state, counters) = try await consume(list, lanes: .init(total: 8, perChain: [5: 1]), held: [1, 3],
+                                                  until: { $0.finished.count == 5 },
+                                                  steps: { r in
+                                                      let s = r.snapshot
+                                                      // Released once the free ones are done: the waiting ones must still be waiting.
+                                                      if s.finished.contains(6) && s.started.count == 3 { r.release(1); r.release(3) }
+                                                  })
+        #expect(Array(state.started.prefix(3)) == [1, 3, 6], "2 waits for pool 7, 4 for chain 5's lane: \(state.started)")
+        #expect(Set(state.started.suffix(2)) == [2, 4])
+        let at = { (e: String) in state.events.firstIndex(of: e) ?? .max }
+        #expect(at("f1") < at("s2") && at("f3") < at("s4"), "\(state.events)")
+        #expect(counters.acknowledged == 5)
+    }
+}
