@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "ExecutorContractsTests", dependencies: ["ExecutorContracts", "Execution", "EVMCodec", "EVMPrimitives"]),
-        .testTarget(name: "DevnetTests", dependencies: ["ArbiterTestKit", "EVMCodec", "EVMPrimitives"]),
+        .testTarget(name: "DevnetTests", dependencies: ["ArbiterTestKit", "EVMCodec", "EVMPrimitives", "LabKit"]),
         .testTarget(name: "AMMMathTests", dependencies: ["AMMMath", "EVMPrimitives", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EthClientTests", dependencies: ["EthClient", "JSONRPC", "MarketState", "AMMMath", "EVMCodec", "EVMPrimitives", "ArbiterTestKit"]),

@@ -68,8 +68,12 @@ public enum ChildProcesses {
         let ready: JSONValue? = await withCheckedContinuation { c in
             Thread.detachNewThread {
                 var buffer = Data()
+                let handle = out.fileHandleForReading
                 while Date() < deadline, p.isRunning {
-                    let chunk = out.fileHandleForReading.availableData
+                    // Read only what is there: a child alive and silent must not hold us past the deadline.
+                    var pending = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                    guard poll(&pending, 1, 100) > 0 else { continue }
+                    let chunk = handle.availableData
                     if chunk.isEmpty { usleep(50_000); continue }
                     buffer.append(chunk)
                     for line in buffer.split(separator: 0x0a) {

@@ -82,16 +82,17 @@ public struct RaydiumCLMMPool: Equatable, Sendable {
 
     /// The start index of the tick array holding `tick`.
     public static func arrayStart(_ tick: Int32, tickSpacing: UInt16) -> Int32 {
-        let width = Int64(ticksPerArray) * Int64(tickSpacing)
-        let t = Int64(tick)
-        let floor = t >= 0 ? t / width : -((-t + width - 1) / width)
-        return Int32(floor * width)
+        concentratedArrayStart(tick, ticksPerArray: ticksPerArray, tickSpacing: tickSpacing)
     }
 
     /// Whether the pool's bitmap marks the array at `start` initialized; nil past the bitmap's range.
     public func arrayInitialized(_ start: Int32) -> Bool? {
-        let bit = Int64(start) / Int64(arrayWidth) + 512
-        guard (0..<Int64(Self.bitmapArrays)).contains(bit) else { return nil }
+        Self.marked(bitmap, bit: Int64(start) / Int64(arrayWidth) + 512)
+    }
+
+    /// Bit `bit` of a pool's bitmap; nil past its 1,024.
+    static func marked(_ bitmap: [UInt64], bit: Int64) -> Bool? {
+        guard (0..<Int64(bitmapArrays)).contains(bit) else { return nil }
         return bitmap[Int(bit / 64)] >> UInt64(bit % 64) & 1 == 1
     }
 
@@ -103,8 +104,8 @@ public struct RaydiumCLMMPool: Equatable, Sendable {
         let width = ticksPerArray * Int32(tickSpacing)
         var out: [Int32] = []
         var bit = Int64(arrayStart(tick, tickSpacing: tickSpacing) / width) + 512
-        while out.count < count, (0..<Int64(bitmapArrays)).contains(bit) {
-            if bitmap[Int(bit / 64)] >> UInt64(bit % 64) & 1 == 1 { out.append(Int32(bit - 512) * width) }
+        while out.count < count, let set = marked(bitmap, bit: bit) {
+            if set { out.append(Int32(bit - 512) * width) }
             bit += zeroForOne ? -1 : 1
         }
         return out

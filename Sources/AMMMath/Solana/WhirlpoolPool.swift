@@ -82,10 +82,7 @@ public struct WhirlpoolPool: Equatable, Sendable {
 
     /// The start index of the tick array holding `tick`.
     public static func arrayStart(_ tick: Int32, tickSpacing: UInt16) -> Int32 {
-        let width = Int64(ticksPerArray) * Int64(tickSpacing)
-        let t = Int64(tick)
-        let floor = t >= 0 ? t / width : -((-t + width - 1) / width)
-        return Int32(floor * width)
+        concentratedArrayStart(tick, ticksPerArray: ticksPerArray, tickSpacing: tickSpacing)
     }
 
     public typealias Swap = ConcentratedSwap

@@ -104,15 +104,14 @@ struct Run: AsyncParsableCommand {
         var statArb: StatisticalArbitrageStrategy? = nil
         if execute {
             // P4 is Solana's alone: no EVM executor key or chain is needed there.
-            let evm = evmPartition
             let key = try KeySource.load(role: "EXECUTOR", environment: environment)
-            if evm && key == nil {
+            if evmPartition && key == nil {
                 throw CLIError("--execute needs the executor key: ARBITER_EXECUTOR_KEY, or ARBITER_EXECUTOR_KEYSTORE with ARBITER_EXECUTOR_PASSPHRASE")
             }
             let flashbots = try KeySource.load(role: "FLASHBOTS", environment: environment) ?? ExecutionPlan.ephemeralKey()
             let senders = try key.map { [$0] + (try KeySource.extra(role: "EXECUTOR", environment: environment)) } ?? []
-            let execChains = evm ? ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { _ in senders }, flashbotsKey: flashbots) : []
-            if evm && execChains.isEmpty { throw CLIError("--execute: no chain run here has execution on and executor contracts configured (executors = {…} in arbiter.toml)") }
+            let execChains = evmPartition ? ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { _ in senders }, flashbotsKey: flashbots) : []
+            if evmPartition && execChains.isEmpty { throw CLIError("--execute: no chain run here has execution on and executor contracts configured (executors = {…} in arbiter.toml)") }
             let store = try Journal(path: journal)
             let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: store, logger: logger)
             let settled = try await engine.recover()
@@ -150,7 +149,7 @@ struct Run: AsyncParsableCommand {
                 let pending = await x.start()
                 Output.standardError("solana: execution through \(registry.solana.jupiter) and \(registry.solana.jito); \(pending) trade(s) still pending from before")
                 solanaExecutor = x
-            } else if !evm {
+            } else if !evmPartition {
                 throw CLIError("--execute --partition P4: Solana execution needs the solana chain enabled with execution on and ARBITER_SOLANA_KEY (a 32-byte Ed25519 seed, 0x-hex)")
             }
             execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, cexDex: cexExecutor, solana: solanaExecutor, bus: bus,
