@@ -45,7 +45,7 @@ let package = Package(
         // pure models
         .target(name: "AMMMath", dependencies: ["EVMPrimitives", "EVMCodec"]),
         .target(name: "Opportunities", dependencies: ["EVMPrimitives", "EVMCodec", "SolanaPrimitives"]),
-        .target(name: "SolanaVenues", dependencies: ["AMMMath", "SolanaPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SolanaVenues", dependencies: ["AMMMath", "SolanaPrimitives", "EVMPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SolanaDetection", dependencies: ["SolanaVenues", "AMMMath", "Opportunities", "SolanaPrimitives", "EVMPrimitives"]),
         .target(name: "Signals"),
         .target(
@@ -192,7 +192,7 @@ let package = Package(
                                                                "EVMPrimitives", "LabKit", "ArbiterTestKit", "SolanaWatch", "SolanaDetection", "StreamBus",
                                                                .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SolanaClientTests", dependencies: ["SolanaClient", "SolanaPrimitives", "JSONRPC", "EVMCodec", "LabKit", "ArbiterTestKit"]),
-        .testTarget(name: "SolanaVenuesTests", dependencies: ["SolanaVenues", "SolanaDetection", "AMMMath", "Opportunities", "SolanaPrimitives", "EVMPrimitives"]),
+        .testTarget(name: "SolanaVenuesTests", dependencies: ["SolanaVenues", "SolanaDetection", "AMMMath", "Opportunities", "SolanaPrimitives", "EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]

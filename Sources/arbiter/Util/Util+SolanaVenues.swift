@@ -12,14 +12,16 @@ extension Util {
     struct SolanaQuote: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "quote",
-            abstract: "Quote an exact-input swap on a Solana pool's accounts (Raydium AMM v4, Orca Whirlpool, Meteora DLMM, Raydium CLMM).",
+            abstract: "Quote an exact-input swap on a Solana pool's accounts (Raydium AMM v4, Orca Whirlpool, Meteora DLMM, Raydium CLMM, Phoenix).",
             discussion: """
                 The argument (or, with --jsonl, each line of standard input) is JSON:
                   {"venue": "raydium", "pool": b64, "coinVault": b64, "pcVault": b64, "amount": "…", "coinToPc": true}
                   {"venue": "whirlpool", "pool": b64, "tickArrays": [b64, …], "amount": "…", "aToB": true}
                   {"venue": "dlmm", "address": base58, "pool": b64, "binArrays": [b64, …], "amount": "…", "swapForY": true, "timestamp": n}
                   {"venue": "clmm", "pool": b64, "config": b64, "tickArrays": [b64, …], "amount": "…", "zeroForOne": true}
-                The answer is {"amountOut": "…"} (with the pool's price and tick after, for Whirlpool, DLMM and CLMM) or {"error": "…"}.
+                  {"venue": "phoenix", "market": b64, "amount": "…", "buy": true, "slot": n, "timestamp": n}
+                The answer is {"amountOut": "…"} (with the pool's price and tick after, for Whirlpool, DLMM and CLMM; what
+                was taken of the input, the fee and the base lots filled for Phoenix) or {"error": "…"}.
                 """)
         @Argument var request: String?
         @Flag(name: .long, help: "One request per line of standard input.") var jsonl = false
@@ -74,8 +76,20 @@ extension Util {
                 return .object([("amountOut", .string(String(s.amountOut))), ("fee", .string(String(s.fee))),
                                 ("sqrtPrice", .string(String(s.sqrtPrice))), ("tick", .number(String(s.tickCurrent))),
                                 ("liquidity", .string(String(s.liquidity)))])
+            case "phoenix":
+                func clock(_ name: String) throws -> UInt64 {
+                    guard let n = v[name]?.stringValue.flatMap({ UInt64($0) }) ?? v[name].flatMap({ UInt64($0.text) }) else {
+                        throw CLIError("\(name): the cluster's \(name == "slot" ? "slot" : "unix time")")
+                    }
+                    return n
+                }
+                let market = try PhoenixMarketAccount(data: try bytes("market"))
+                guard market.active else { throw CLIError("the market is not active (status \(market.status))") }
+                let fill = try market.book(slot: try clock("slot"), unixTimestamp: try clock("timestamp")).swap(amount, buy: try flag("buy"))
+                return .object([("amountOut", .string(String(fill.amountOut))), ("amountIn", .string(String(fill.amountIn))),
+                                ("fee", .string(String(fill.fee))), ("baseLots", .string(String(fill.baseLots)))])
             default:
-                throw CLIError("venue: raydium, whirlpool, dlmm or clmm")
+                throw CLIError("venue: raydium, whirlpool, dlmm, clmm or phoenix")
             }
         }
     }
