@@ -51,7 +51,7 @@ public enum Optimizer {
         let modelled = path.hops.allSatisfy {
             switch $0.pool {
             case .uniswapV2, .uniswapV3: true
-            case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM: false
+            case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM, .phoenix: false
             }
         }
         var trusted = allV2

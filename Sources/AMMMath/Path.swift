@@ -64,7 +64,7 @@ extension Pool {
             return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
         case .solidly(let p):
             return try p.amountIn(amountOut: amountOut, zeroForOne: zeroForOne)
-        case .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM:
+        case .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM, .phoenix:
             // Started from the local constant-product model's answer (exact for Raydium up to rounding).
             let (rIn, rOut, g) = local(zeroForOne: zeroForOne)
             let v = amountOut.doubleValue
@@ -122,6 +122,8 @@ extension Pool {
             return Self.virtualPair(sqrtPrice: p.sqrtPrice, liquidity: p.liquidity, feeRate: UInt32(p.feeRate), zeroForOne: zeroForOne)
         case .raydiumCLMM(let p):
             return Self.virtualPair(sqrtPrice: p.sqrtPrice, liquidity: p.liquidity, feeRate: p.feeRate, zeroForOne: zeroForOne)
+        case .phoenix(let p):
+            return p.local(sell: zeroForOne)
         case .meteoraDLMM(let p, let t):
             // Bins are flat: a pair as deep as what the held bins on the swap's side can pay.
             let rIn = UInt256(UInt64(min(p.inputDepth(swapForY: zeroForOne), 1.8e19)))

@@ -48,7 +48,7 @@ public struct PathQuoter: Sendable {
             case .whirlpool(let p): slots.append(.whirlpool(whirlpools.count)); whirlpools.append(p)
             case .meteoraDLMM(let p, let t): slots.append(.dlmm(dlmm.count)); dlmm.append((p, t))
             case .raydiumCLMM(let p): slots.append(.clmm(clmm.count)); clmm.append(p)
-            case .curve, .solidly: slots.append(.other)
+            case .curve, .solidly, .phoenix: slots.append(.other)
             }
         }
         self.slots = slots

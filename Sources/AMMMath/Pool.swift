@@ -17,6 +17,8 @@ public enum Pool: Equatable, Sendable {
     case meteoraDLMM(DLMMPool, timestamp: Int64)
     /// Raydium CLMM (token0 = mint 0, token1 = mint 1).
     case raydiumCLMM(RaydiumCLMMPool)
+    /// A Phoenix order book (token0 = base, token1 = quote: zeroForOne sells base), at its clock.
+    case phoenix(PhoenixBook)
 
     /// The outcome of a quote. For concentrated liquidity, the state after the swap too.
     public struct Quote: Equatable, Sendable {
@@ -37,7 +39,7 @@ public enum Pool: Equatable, Sendable {
         case .uniswapV3(let p):
             let r = try p.swap(zeroForOne: zeroForOne, amount: amount, exactOutput: exactOutput, sqrtPriceLimitX96: sqrtPriceLimitX96)
             return Quote(amountIn: r.amountIn, amountOut: r.amountOut, v3After: r)
-        case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM:
+        case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM, .phoenix:
             // No exact-output method on these pools: the least input that pays, and what it pays.
             let input = exactOutput ? try amountIn(amount, zeroForOne: zeroForOne) : amount
             return Quote(amountIn: input, amountOut: try amountOut(input, zeroForOne: zeroForOne), v3After: nil)
@@ -68,6 +70,9 @@ public enum Pool: Equatable, Sendable {
             return UInt256(try p.amountOut(amount: try Self.u64(amountIn), swapForY: zeroForOne, timestamp: t))
         case .raydiumCLMM(let p):
             return UInt256(try p.amountOut(amount: try Self.u64(amountIn), zeroForOne: zeroForOne))
+        case .phoenix(let p):
+            // What is not taken of the input (less than an order's lot, or past the book) stays with the taker.
+            return UInt256(try p.swap(try Self.u64(amountIn), buy: !zeroForOne).amountOut)
         }
     }
 
@@ -99,6 +104,8 @@ public enum Pool: Equatable, Sendable {
             return .meteoraDLMM(try p.swap(amount: try Self.u64(amountIn), swapForY: zeroForOne, timestamp: t).after, timestamp: t)
         case .raydiumCLMM(let p):
             return .raydiumCLMM(p.applying(try p.swap(amount: try Self.u64(amountIn), zeroForOne: zeroForOne)))
+        case .phoenix(let p):
+            return .phoenix(try p.applying(try Self.u64(amountIn), buy: !zeroForOne))
         }
     }
 }
@@ -126,6 +133,11 @@ extension Pool {
         case .raydiumCLMM(let p):
             let s = p.sqrtPrice.approximateDouble / 18_446_744_073_709_551_616.0
             return s * s
+        case .phoenix(let p):
+            // The mid of the best bid and ask (either alone when the other side is empty).
+            let tops = [p.best(buy: true), p.best(buy: false)].compactMap { $0.map { p.price(ticks: $0.priceInTicks) } }
+            guard !tops.isEmpty else { return 0 }
+            return tops.reduce(0.0) { $0 + Double($1.numerator) / Double($1.denominator) } / Double(tops.count)
         }
     }
 }

@@ -61,6 +61,7 @@ public struct CexDexSpreadDetector: Sendable {
         case .whirlpool(let p): UInt32(p.feeRate)
         case .meteoraDLMM(let p, _): UInt32(p.feeRate / 1_000)
         case .raydiumCLMM(let p): p.feeRate
+        case .phoenix(let p): UInt32(p.takerFeeBps * 100)
         }
     }
 
@@ -143,7 +144,7 @@ public struct CexDexSpreadDetector: Sendable {
             held = zeroForOne ? l / s : l * s
         case .curve(let p): held = (zeroForOne ? p.balances.0 : p.balances.1).doubleValue
         case .solidly(let p): held = (zeroForOne ? p.reserve0 : p.reserve1).doubleValue
-        case .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM: held = pool.local(zeroForOne: zeroForOne).reserveIn
+        case .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM, .phoenix: held = pool.local(zeroForOne: zeroForOne).reserveIn
         }
         return Optimizer.integer(max(1, held * share), cap: UInt256(1) << 200)
     }

@@ -417,6 +417,12 @@ extension Pool {
         case .whirlpool(let p): (WhirlpoolMath.wide(p.sqrtPrice, p.sqrtPrice), UInt256.one << 128)
         case .meteoraDLMM(let p, _): p.bin(p.activeID).map { (UInt256($0.price), UInt256.one << 64) }
         case .raydiumCLMM(let p): (WhirlpoolMath.wide(p.sqrtPrice, p.sqrtPrice), UInt256.one << 128)
+        case .phoenix(let p):
+            // The best bid's price (what selling base gets), else the best ask's.
+            (p.best(buy: false) ?? p.best(buy: true)).map { o in
+                let (n, d) = p.price(ticks: o.priceInTicks)
+                return (UInt256(n), UInt256(d))
+            }
         }
     }
 }

@@ -174,7 +174,7 @@ public struct Requote: Equatable, Sendable {
                                     feePips: hop.tokenIn == t0 ? p.fee0Pips : p.fee1Pips)
             case .uniswapV3(let p):
                 step = ExecutorStep(pool: hop.pool, kind: .uniswapV3, tokenIn: hop.tokenIn, tokenOut: hop.tokenOut, feePips: p.feePips)
-            case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM:
+            case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM, .phoenix:
                 return .failure(.unsupportedPool(hop.pool))
             }
             guard hop.tokenIn != hop.tokenOut, hop.tokenIn == t0 || hop.tokenOut == t0 else { return .failure(.wrongTokens(hop.pool)) }

@@ -8,7 +8,7 @@ import SolanaVenues
 /// whose accounts do not decode is dropped from quoting and counted, never half-applied.
 public struct SolanaPoolBook: Sendable {
     public enum Venue: String, Sendable, CaseIterable {
-        case raydiumAMM, whirlpool, meteoraDLMM, raydiumCLMM
+        case raydiumAMM, whirlpool, meteoraDLMM, raydiumCLMM, phoenix
 
         public var program: PublicKey {
             switch self {
@@ -16,6 +16,7 @@ public struct SolanaPoolBook: Sendable {
             case .whirlpool: WhirlpoolAccount.program
             case .meteoraDLMM: DLMMPairAccount.program
             case .raydiumCLMM: RaydiumCLMMAccount.program
+            case .phoenix: PhoenixMarketAccount.program
             }
         }
     }
@@ -72,6 +73,7 @@ public struct SolanaPoolBook: Sendable {
         case clmm(RaydiumCLMMAccount)
         case clmmConfig(RaydiumCLMMConfig)
         case clmmTickArray(RaydiumCLMMTickArray)
+        case phoenix(PhoenixMarketAccount)
         case invalid(VenueDecodeError)
     }
 
@@ -96,7 +98,7 @@ public struct SolanaPoolBook: Sendable {
     var dependencies: [PublicKey: [PublicKey]] = [:]
     var dependents: [PublicKey: Set<PublicKey>] = [:]
     var derived: [Derived: PublicKey] = [:]
-    /// The cluster's unix time, for DLMM fees.
+    /// The cluster's unix time, for DLMM fees and Phoenix orders' expiry.
     public var clock: Int64 = 0
 
     public init(arraysEachSide: Int = 2) { self.arraysEachSide = arraysEachSide }
@@ -250,6 +252,12 @@ public struct SolanaPoolBook: Sendable {
             }
             return (Entry(address: pool, venue: venue, mint0: c.mint0, mint1: c.mint1, pool: .raydiumCLMM(built), slot: slot,
                           sources: keys, versions: versions, indexes: starts.map(Int64.init)), needs)
+        case .phoenix:
+            // One account holds the whole book; its orders' expiry is judged at the slot it was read and the cluster's time.
+            let m = try decoded(own, { if case .phoenix(let a) = $0 { a } else { nil } }, PhoenixMarketAccount.init(data:))!
+            guard m.active else { throw VenueDecodeError(.unsupported, "Phoenix market \(pool) is not active (status \(m.status))") }
+            let book = try m.book(slot: own.slot, unixTimestamp: UInt64(max(0, clock)))
+            return (Entry(address: pool, venue: venue, mint0: m.baseMint, mint1: m.quoteMint, pool: .phoenix(book), slot: own.slot), [])
         }
     }
 
@@ -291,6 +299,8 @@ public struct SolanaPoolBook: Sendable {
             case (.whirlpool, false): return .tickArray(try WhirlpoolTickArray(data: data))
             case (.meteoraDLMM, false): return .binArray(try DLMMBinArray(data: data))
             case (.raydiumCLMM, true): return .clmm(try RaydiumCLMMAccount(data: data))
+            case (.phoenix, true): return .phoenix(try PhoenixMarketAccount(data: data))
+            case (.phoenix, false): return nil  // a market depends on no other account
             case (.raydiumCLMM, false):
                 // A pool's config, or one of its tick arrays: told apart by size.
                 return data.count == RaydiumCLMMConfig.size ? .clmmConfig(try RaydiumCLMMConfig(data: data)) : .clmmTickArray(try RaydiumCLMMTickArray(data: data))

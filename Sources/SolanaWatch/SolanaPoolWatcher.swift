@@ -103,14 +103,18 @@ public actor SolanaPoolWatcher: Service {
     /// Every decoded pool as it stands.
     public func pools() -> [PublicKey: AMMMath.Pool] { book.entries.mapValues(\.pool) }
 
-    /// The size of each venue's pool account (the filter that finds its pools among the
-    /// program's accounts) and where its two mints sit.
-    static func poolLayout(_ venue: SolanaPoolBook.Venue) -> (size: Int, mints: (Int, Int)) {
+    /// The filter that finds each venue's pools among its program's accounts (the pool account's
+    /// size; for Phoenix, whose markets come in several sizes, its header's discriminant) and
+    /// where its two mints sit.
+    static func poolLayout(_ venue: SolanaPoolBook.Venue) -> (filter: SolanaRPC.AccountFilter, mints: (Int, Int)) {
         switch venue {
-        case .raydiumAMM: (RaydiumAMMAccount.size, RaydiumAMMAccount.mintOffsets)
-        case .whirlpool: (WhirlpoolAccount.size, WhirlpoolAccount.mintOffsets)
-        case .meteoraDLMM: (DLMMPairAccount.size, DLMMPairAccount.mintOffsets)
-        case .raydiumCLMM: (RaydiumCLMMAccount.size, RaydiumCLMMAccount.mintOffsets)
+        case .raydiumAMM: (.dataSize(RaydiumAMMAccount.size), RaydiumAMMAccount.mintOffsets)
+        case .whirlpool: (.dataSize(WhirlpoolAccount.size), WhirlpoolAccount.mintOffsets)
+        case .meteoraDLMM: (.dataSize(DLMMPairAccount.size), DLMMPairAccount.mintOffsets)
+        case .raydiumCLMM: (.dataSize(RaydiumCLMMAccount.size), RaydiumCLMMAccount.mintOffsets)
+        case .phoenix:
+            (.memcmp(offset: 0, bytes: (0..<8).map { UInt8(truncatingIfNeeded: PhoenixMarketAccount.discriminant >> (8 * UInt64($0))) }),
+             PhoenixMarketAccount.mintOffsets)
         }
     }
 
@@ -124,9 +128,9 @@ public actor SolanaPoolWatcher: Service {
             let layout = Self.poolLayout(venue)
             let queries: [[SolanaRPC.AccountFilter]] = configuration.mints.map { mints in
                 mints.sorted().flatMap { mint in
-                    [layout.mints.0, layout.mints.1].map { [.dataSize(layout.size), .memcmp(offset: $0, bytes: mint.bytes)] }
+                    [layout.mints.0, layout.mints.1].map { [layout.filter, .memcmp(offset: $0, bytes: mint.bytes)] }
                 }
-            } ?? [[.dataSize(layout.size)]]
+            } ?? [[layout.filter]]
             for filters in queries {
                 let (slot, found) = try await rpc.programAccounts(venue.program, filters: filters)
                 for (key, account) in found where book.venue(of: key) == nil {

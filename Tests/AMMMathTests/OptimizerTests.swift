@@ -32,7 +32,7 @@ import Testing
         case .uniswapV3(let p):
             let s = p.sqrtPriceX96.doubleValue / 79_228_162_514_264_337_593_543_950_336.0
             return (hop.zeroForOne ? s * s : 1 / (s * s)) * (1 - Double(p.feePips) / 1e6)
-        case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM:
+        case .curve, .solidly, .raydiumAMM, .whirlpool, .meteoraDLMM, .raydiumCLMM, .phoenix:
             return 1  // not drawn by these cycles
         }
     }

@@ -25,6 +25,20 @@ import Testing
         #expect(try book(fee: 10, asks: asks).swap(1_001, buy: true) == .init(amountIn: 901, amountOut: 9, fee: 1, baseLots: 9))
     }
 
+    @Test func theBookAfterASwapHasLostWhatItGaveAndTheExpiredOrdersItPassed() throws {
+        let asks = [Order(priceInTicks: 99, baseLots: 7, lastValidUnixTimestamp: 5), Order(priceInTicks: 100, baseLots: 10),
+                    Order(priceInTicks: 101, baseLots: 5), Order(priceInTicks: 103, baseLots: 9)]
+        let b = try PhoenixBook(baseLotSize: 1, quoteLotSize: 1, baseLotsPerBaseUnit: 1, tickSize: 1, takerFeeBps: 0, asks: asks, bids: [], unixTimestamp: 6)
+        let after = try b.applying(1_500, buy: true)
+        // The expired order is gone, the first live one taken whole, 4 of the next 5 lots taken.
+        #expect(after.asks == [Order(priceInTicks: 101, baseLots: 1), Order(priceInTicks: 103, baseLots: 9)])
+        // As a pool: token0 is base, so buying base is one-for-zero; the state after is that book.
+        #expect(try Pool.phoenix(b).applying(amountIn: 1_500, zeroForOne: false) == .phoenix(after))
+        #expect(try Pool.phoenix(b).amountOut(1_500, zeroForOne: false) == 14)
+        // Buying again starts where the first stopped.
+        #expect(try after.swap(300, buy: true).amountOut == 2)
+    }
+
     @Test func aSellIsPaidTheBidsLessTheFeeAndExpiredOrdersArePassedOver() throws {
         // The best bid expired at slot 9 (the book is read at slot 10): the sale goes to the next.
         let bids = [Order(priceInTicks: 120, baseLots: 50, lastValidSlot: 9), Order(priceInTicks: 99, baseLots: 3), Order(priceInTicks: 98, baseLots: 100)]

@@ -1,7 +1,7 @@
 """The Solana cycle detector (`arbiter util solana detect`) over pools whose accounts are built here in
 the mainnet layouts: it must find the cross-venue cycle, and every leg's amount must be what the
-outside references pay for it (Raydium's formula, Orca's simulator, meteora-dlmm), chained. An older
-write never replaces a newer one."""
+outside references pay for it (Raydium's formula, Orca's simulator, meteora-dlmm; the transcriptions
+of Raydium CLMM and Phoenix), chained. An older write never replaces a newer one."""
 import base64
 import json
 import math
@@ -12,6 +12,7 @@ from solders.pubkey import Pubkey
 import meteora_dlmm
 import solana_venue_oracles as o
 from tools.solana import clmm as raydium_clmm
+from tools.solana import phoenix
 
 RAYDIUM = Pubkey.from_string("675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8")
 WHIRLPOOL = Pubkey.from_string("whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc")
@@ -159,6 +160,32 @@ def add_clmm(market, price):
     return str(pool)
 
 
+def add_phoenix(market, bid, ask, slot=100):
+    """A SOL/USDC Phoenix market (lots of 0.001 SOL and 1 µUSDC, ticks of 0.001 USDC) with bids from
+    `bid` down and asks from `ask` up, some of them expiring; its leg reference is
+    tools/solana/phoenix.py, a transcription of the program."""
+    rng = market.rng
+    ticks = lambda price: round(price * 1_000)  # 0.001 USDC per SOL a tick
+    bids = [(ticks(bid) - 10 * k, 1_000 + k, rng.randrange(5_000, 40_000), 0, 0) for k in range(12)]
+    asks = [(ticks(ask) + 10 * k, 2_000 + k, rng.randrange(5_000, 40_000), 0, 0) for k in range(12)]
+    # The best bid's first order expired a slot ago: passed over, as the program removes it.
+    bids.insert(0, (ticks(bid) + 50, 999, 90_000, slot - 1, 0))
+    pool = Pubkey(o.key(rng))
+    data = phoenix.market_bytes(asks=asks, bids=bids, base_mint=bytes(SOL), quote_mint=bytes(USDC), base_vault=o.key(rng), quote_vault=o.key(rng),
+                                base_lot_size=1_000_000, quote_lot_size=1, base_lots_per_base_unit=1_000, tick_size=1_000, taker_fee_bps=2, rng=rng)
+    market.write(pool, data, slot=slot)
+    market.pools.append({"address": str(pool), "venue": "phoenix"})
+    parsed = phoenix.parse_market(data)
+
+    def quote(amount, sol_in):
+        try:
+            return phoenix.swap(parsed, amount, not sol_in, slot, NOW)[1]
+        except phoenix.PhoenixError:
+            return None
+    market.reference[str(pool)] = quote
+    return str(pool)
+
+
 def detect(arbiter, market, writes=None, **extra):
     request = {"pools": market.pools, "writes": writes if writes is not None else market.writes, "clock": NOW, "start": str(SOL),
                "minProfit": "1000000", "maxIn": str(2_000 * 10**9), "costs": "15000", **extra}
@@ -196,6 +223,24 @@ def test_a_raydium_clmm_pool_is_followed_and_its_legs_pay_what_the_program_pays(
     assert out["book"]["pools"] == 4 and out["book"]["undecodable"] == 0 and out["missing"] == [], out
     through = [opp for opp in out["opportunities"] if any(leg["pool"] == pool for leg in opp["legs"])]
     # SOL is dearest there (154): sold on the CLMM pool, bought back where it is cheap.
+    assert through, out
+    for opp in through:
+        amount = int(opp["amountIn"])
+        for leg in opp["legs"]:
+            expected = market.reference[leg["pool"]](amount, leg["mintIn"] == str(SOL))
+            assert expected is not None and str(expected) == leg["amountOut"], (leg, expected)
+            amount = expected
+        assert amount - int(opp["amountIn"]) == int(opp["grossProfit"]) > 0
+    assert any(leg["pool"] == pool and leg["mintIn"] == str(SOL) for opp in through for leg in opp["legs"])
+
+
+def test_a_phoenix_book_is_followed_and_its_legs_fill_as_the_program_matches(arbiter):
+    market = Market(random.Random(6))
+    pool = add_phoenix(market, bid=155.0, ask=155.3)
+    out = detect(arbiter, market)
+    assert out["book"]["pools"] == 4 and out["book"]["undecodable"] == 0 and out["missing"] == [], out
+    through = [opp for opp in out["opportunities"] if any(leg["pool"] == pool for leg in opp["legs"])]
+    # Its bids (155) pay most for SOL: sold into the book, bought back where SOL is cheap.
     assert through, out
     for opp in through:
         amount = int(opp["amountIn"])

@@ -81,7 +81,23 @@ public struct PhoenixBook: Equatable, Sendable {
     /// Swaps `amountIn` atoms: quote for base when `buy`, base for quote otherwise. The program
     /// takes whole lots of the input (the rest stays with the taker) and fails the order that
     /// fills nothing.
-    public func swap(_ amountIn: UInt64, buy: Bool) throws(AMMError) -> Fill {
+    public func swap(_ amountIn: UInt64, buy: Bool) throws(AMMError) -> Fill { try match(amountIn, buy: buy).fill }
+
+    /// The book after a swap (exact input): the orders it took whole, and the expired ones it
+    /// passed, are gone; the one it ended in keeps what it did not take.
+    public func applying(_ amountIn: UInt64, buy: Bool) throws(AMMError) -> PhoenixBook {
+        let m = try match(amountIn, buy: buy)
+        var b = self
+        var side = buy ? asks : bids
+        if let left = m.left { side[m.through].baseLots = left }
+        side.removeFirst(m.through)
+        if buy { b.asks = side } else { b.bids = side }
+        return b
+    }
+
+    /// The fill, the index of the first order not taken whole (or not reached), and what is left
+    /// of it when the fill ended inside it.
+    func match(_ amountIn: UInt64, buy: Bool) throws(AMMError) -> (fill: Fill, through: Int, left: UInt64?) {
         let u64max = UInt128(UInt64.max)
         var baseBudget: UInt64, adjustedBudget: UInt64
         if buy {
@@ -99,9 +115,15 @@ public struct PhoenixBook: Equatable, Sendable {
             (baseBudget, adjustedBudget) = (baseLots, .max)
         }
         var matchedBase: UInt64 = 0, matchedAdjusted: UInt64 = 0
-        for order in buy ? asks : bids {
+        let side = buy ? asks : bids
+        var through = 0
+        var left: UInt64? = nil
+        for order in side {
             guard baseBudget > 0, adjustedBudget > 0 else { break }
-            if order.baseLots == 0 || order.expired(slot: slot, unixTimestamp: unixTimestamp) { continue }
+            if order.baseLots == 0 || order.expired(slot: slot, unixTimestamp: unixTimestamp) {
+                through += 1
+                continue
+            }
             guard order.priceInTicks > 0 else { throw AMMError(.invalidState, "an order at price zero") }
             let (perLot, o1) = order.priceInTicks.multipliedReportingOverflow(by: tickSize)
             let (quoted, o2) = perLot.multipliedReportingOverflow(by: order.baseLots)
@@ -117,8 +139,10 @@ public struct PhoenixBook: Equatable, Sendable {
                 adjustedBudget -= adjusted
                 matchedBase += lots
                 matchedAdjusted += adjusted
+                left = order.baseLots - lots
                 break
             }
+            through += 1
             baseBudget -= lots
             adjustedBudget -= adjusted
             let (b, o3) = matchedBase.addingReportingOverflow(lots), (a, o4) = matchedAdjusted.addingReportingOverflow(adjusted)
@@ -146,8 +170,30 @@ public struct PhoenixBook: Equatable, Sendable {
         let (baseAtoms, o6) = baseOut.multipliedReportingOverflow(by: baseLotSize)
         let (feeAtoms, o7) = feeLots.multipliedReportingOverflow(by: quoteLotSize)
         guard !o5, !o6, !o7 else { throw AMMError(.overflow, "atoms pass u64") }
-        return buy ? Fill(amountIn: quoteAtoms, amountOut: baseAtoms, fee: feeAtoms, baseLots: matchedBase)
+        let fill = buy ? Fill(amountIn: quoteAtoms, amountOut: baseAtoms, fee: feeAtoms, baseLots: matchedBase)
             : Fill(amountIn: baseAtoms, amountOut: quoteAtoms, fee: feeAtoms, baseLots: matchedBase)
+        return (fill, through, left)
+    }
+
+    /// Quote atoms per base atom of an order at `ticks`, as a fraction.
+    public func price(ticks: UInt64) -> (numerator: UInt128, denominator: UInt128) {
+        (UInt128(ticks) * UInt128(tickSize) * UInt128(quoteLotSize), UInt128(baseLotsPerBaseUnit) * UInt128(baseLotSize))
+    }
+
+    /// The best live order each side (expired ones passed over).
+    public func best(buy: Bool) -> Order? { (buy ? asks : bids).first { $0.baseLots > 0 && !$0.expired(slot: slot, unixTimestamp: unixTimestamp) } }
+
+    /// A constant-product pair with the book's marginal rate at the top (fee included) and as
+    /// deep, on the input side, as the whole side can take: for estimates only.
+    public func local(sell: Bool) -> (reserveIn: Double, reserveOut: Double, gamma: Double) {
+        guard let top = best(buy: !sell) else { return (0, 0, 1) }
+        let (n, d) = price(ticks: top.priceInTicks)
+        let perBase = Double(n) / Double(d)  // quote atoms per base atom
+        let lots = (sell ? bids : asks).reduce(0.0) { $0 + Double($1.baseLots) }
+        let baseDepth = lots * Double(baseLotSize)
+        let gamma = 1 - Double(takerFeeBps) / 10_000
+        // Twice the side's depth: the pair's price moves half as far across the side as the book does.
+        return sell ? (2 * baseDepth, 2 * baseDepth * perBase, gamma) : (2 * baseDepth * perBase, 2 * baseDepth, gamma)
     }
 
     static func ceilDiv(_ a: UInt64, _ b: UInt64) -> UInt64 { a / b + (a % b == 0 ? 0 : 1) }
