@@ -11,7 +11,8 @@ import Testing
 /// once, the most profitable first, one on a pool being traded waiting for it, a chain taking no
 /// more at once than its lanes, and each acknowledged once handled.
 @Suite struct OpportunitySinkTests {
-    /// An opportunity on `chain` through `pools`, worth `profit` micro-dollars, live for a minute.
+    /// An opportunity on `chain` through `pools`, worth `profit` micro-dollars, live for an hour
+    /// (a loaded machine stalls a test's tasks for a minute or more).
     static func opportunity(_ n: UInt64, chain: UInt64 = 1, pools: [UInt64], profit: Int64) -> Opportunity {
         let hops = pools.enumerated().map { i, p in
             Opportunity.Hop(chainID: chain, pool: Address(truncating: UInt256(p)), tokenIn: Address(truncating: UInt256(UInt64(i + 1))),
@@ -21,7 +22,7 @@ import Testing
         return Opportunity(id: Opportunity.makeID(kind: .crossDex, blockNumber: n, path: hops, amountIn: UInt256(n * 1000)), kind: .crossDex,
                            chains: [chain], path: hops, amountIn: UInt256(n * 1000), grossProfit: Int256(9), netProfit: Int256(5),
                            grossProfitMicroUSD: profit, netProfitMicroUSD: profit, gasUnits: 320_000, gasCostWei: 4, flashSource: .balancerV2,
-                           blockNumber: n, timestamps: .init(eventReceived: now), expiresAt: now + 60_000_000_000, confidence: 0.9)
+                           blockNumber: n, timestamps: .init(eventReceived: now), expiresAt: now + 3_600_000_000_000, confidence: 0.9)
     }
 
     /// What the handler saw: the order trades started in, those running, and the most at once.
@@ -55,13 +56,13 @@ import Testing
         func release(_ n: UInt64) { state.withLock { _ = $0.released.insert(n) } }
         var snapshot: State { state.withLock { $0 } }
 
-        /// Holds trade `n` until the test releases it (bounded: a minute).
+        /// Holds trade `n` until the test releases it (bounded: five minutes).
         func hold(_ n: UInt64) async {
-            for _ in 0..<6_000 where !state.withLock({ $0.released.contains(n) }) { try? await Task.sleep(for: .milliseconds(10)) }
+            for _ in 0..<30_000 where !state.withLock({ $0.released.contains(n) }) { try? await Task.sleep(for: .milliseconds(10)) }
         }
     }
 
-    /// Publishes `opportunities`, then runs a sink over them until `done` holds (at most a minute).
+    /// Publishes `opportunities`, then runs a sink over them until `done` holds (at most five minutes).
     func consume(_ opportunities: [Opportunity], lanes: OpportunitySink.Lanes, held: Set<UInt64>,
                  until done: @escaping @Sendable (Record.State) -> Bool, steps: @escaping @Sendable (Record) -> Void = { _ in }) async throws
         -> (Record.State, BusCounters) {
@@ -76,13 +77,13 @@ import Testing
         }
         let task = Task { try await sink.run() }
         defer { task.cancel() }
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + .seconds(300)
         while !done(record.snapshot), ContinuousClock.now < deadline {
             steps(record)
             try await Task.sleep(for: .milliseconds(10))
         }
         let state = record.snapshot
-        try #require(done(state), "not done within a minute: \(state)")
+        try #require(done(state), "not done within five minutes: \(state)")
         // Everything handled is acknowledged (the loop looks every 20 ms).
         while bus.counters.acknowledged < state.finished.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         return (state, bus.counters)
