@@ -216,13 +216,12 @@ def test_the_cross_venue_cycles_are_found_and_each_leg_pays_what_the_references_
     assert out["counts"]["published"] == len(opportunities) >= 1
 
 
-def test_a_raydium_clmm_pool_is_followed_and_its_legs_pay_what_the_program_pays(arbiter):
-    market = Market(random.Random(5))
-    pool = add_clmm(market, 154.0)
+def sells_sol_through(arbiter, market, pool):
+    """Detection over `market` with `pool` added: cycles through it, each leg paying what the pool's
+    reference pays (chained), and SOL sold into `pool` in at least one."""
     out = detect(arbiter, market)
     assert out["book"]["pools"] == 4 and out["book"]["undecodable"] == 0 and out["missing"] == [], out
     through = [opp for opp in out["opportunities"] if any(leg["pool"] == pool for leg in opp["legs"])]
-    # SOL is dearest there (154): sold on the CLMM pool, bought back where it is cheap.
     assert through, out
     for opp in through:
         amount = int(opp["amountIn"])
@@ -232,24 +231,18 @@ def test_a_raydium_clmm_pool_is_followed_and_its_legs_pay_what_the_program_pays(
             amount = expected
         assert amount - int(opp["amountIn"]) == int(opp["grossProfit"]) > 0
     assert any(leg["pool"] == pool and leg["mintIn"] == str(SOL) for opp in through for leg in opp["legs"])
+
+
+def test_a_raydium_clmm_pool_is_followed_and_its_legs_pay_what_the_program_pays(arbiter):
+    # SOL is dearest there (154): sold on the CLMM pool, bought back where it is cheap.
+    market = Market(random.Random(5))
+    sells_sol_through(arbiter, market, add_clmm(market, 154.0))
 
 
 def test_a_phoenix_book_is_followed_and_its_legs_fill_as_the_program_matches(arbiter):
-    market = Market(random.Random(6))
-    pool = add_phoenix(market, bid=155.0, ask=155.3)
-    out = detect(arbiter, market)
-    assert out["book"]["pools"] == 4 and out["book"]["undecodable"] == 0 and out["missing"] == [], out
-    through = [opp for opp in out["opportunities"] if any(leg["pool"] == pool for leg in opp["legs"])]
     # Its bids (155) pay most for SOL: sold into the book, bought back where SOL is cheap.
-    assert through, out
-    for opp in through:
-        amount = int(opp["amountIn"])
-        for leg in opp["legs"]:
-            expected = market.reference[leg["pool"]](amount, leg["mintIn"] == str(SOL))
-            assert expected is not None and str(expected) == leg["amountOut"], (leg, expected)
-            amount = expected
-        assert amount - int(opp["amountIn"]) == int(opp["grossProfit"]) > 0
-    assert any(leg["pool"] == pool and leg["mintIn"] == str(SOL) for opp in through for leg in opp["legs"])
+    market = Market(random.Random(6))
+    sells_sol_through(arbiter, market, add_phoenix(market, bid=155.0, ask=155.3))
 
 
 def test_an_older_write_never_replaces_a_newer_one(arbiter):
