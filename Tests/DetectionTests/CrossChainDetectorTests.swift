@@ -35,6 +35,16 @@ import Testing
         return try? b.pools[0].amountOut(bridged, zeroForOne: rb.token0 == wethB)
     }
 
+    /// Brute force: no input on a grid up to twice `answer` (2,000 points), nor within 2,000 units of it, does better.
+    func expectOptimum(_ objective: (UInt256) -> Int256?, at answer: UInt256) throws {
+        let best = try #require(objective(answer))
+        for k in 1...2_000 { if let v = objective(answer * UInt256(UInt64(k)) / 1_000) { #expect(v <= best, "\(k)/1000 of the answer") } }
+        for k in 1...2_000 {
+            let delta = UInt256(UInt64(k))
+            for x in [answer + delta, answer - delta] { if let v = objective(x) { #expect(v <= best, "input \(x)") } }
+        }
+    }
+
     @Test func aPriceGapAcrossChainsIsSizedAndCostedExactly() throws {
         let (a, refsA) = chain(wethA, usdcA, usdcPerWeth: 2000)
         let (b, refsB) = chain(wethB, usdcB, usdcPerWeth: 2100)
@@ -58,16 +68,10 @@ import Testing
         let costs = gasA + gasB + 1_500_000 + risk(o.amountIn)
         #expect(o.netProfit == o.grossProfit &- Int256(bitPattern: costs))
         #expect(o.gasCostWei == UInt256(150_000) * gwei + UInt256(150_000) * (gwei / 10))
-        // Brute force: no input on a grid up to twice the answer, nor within 2,000 units, does better.
         func objective(_ x: UInt256) -> Int256? {
             trade(x, a, b, refsA[0]!, refsB[0]!).map { Int256(bitPattern: $0) &- Int256(bitPattern: x) &- Int256(bitPattern: risk(x)) }
         }
-        let best = try #require(objective(o.amountIn))
-        for k in 1...2_000 { if let v = objective(o.amountIn * UInt256(UInt64(k)) / 1_000) { #expect(v <= best) } }
-        for k in 1...2_000 {
-            let delta = UInt256(UInt64(k))
-            for x in [o.amountIn + delta, o.amountIn - delta] { if let v = objective(x) { #expect(v <= best, "input \(x)") } }
-        }
+        try expectOptimum(objective, at: o.amountIn)
         // Not again while nothing moved.
         d.process(changed: 10, now: 4_000, into: &out)
         #expect(out.count == 1 && d.counters.duplicates == 1)
@@ -169,12 +173,7 @@ import Testing
         // The purchase moved A's price past its deep range (ticks were crossed).
         guard case .uniswapV3(let after) = try a.pools[0].applying(amountIn: o.amountIn, zeroForOne: false) else { Issue.record("not V3"); return }
         #expect(after.tick > -200_340 + 120, "the trade stays within the first range: no tick crossed")
-        let best = try #require(objective(o.amountIn))
-        for k in 1...1_000 { if let v = objective(o.amountIn * UInt256(UInt64(k)) / 500) { #expect(v <= best, "\(k)/500 of the answer") } }
-        for k in 1...2_000 {
-            let delta = UInt256(UInt64(k))
-            for x in [o.amountIn + delta, o.amountIn - delta] { if let v = objective(x) { #expect(v <= best, "input \(x)") } }
-        }
+        try expectOptimum(objective, at: o.amountIn)
         // Nothing moved: not sized again (and a duplicate, not republished).
         d.update(chain: 42161, book: b, refs: refsB, gasPrice: 0, block: 8, at: 2)
         d.process(changed: 42161, now: 3, into: &out)
