@@ -95,3 +95,8 @@ extension ExecutionEngine {
         return .success(())
     }
 }
+
+extension ExecutionEngine {
+    /// How many keys each chain sends from (each sends one trade at a time).
+    public nonisolated var sendersPerChain: [UInt64: Int] { chains.mapValues { max(1, $0.keys.count) } }
+}

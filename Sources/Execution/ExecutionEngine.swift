@@ -141,9 +141,6 @@ public actor ExecutionEngine: ExecutionDriver {
     /// Takes no new trades from now on (each is refused `risk:closing`); trades in flight go on.
     public func close() { core.close() }
 
-    /// How many keys each chain sends from.
-    public nonisolated var sendersPerChain: [UInt64: Int] { chains.mapValues { max(1, $0.keys.count) } }
-
     /// The nonces of the chain's first key.
     public func nonceManager(_ chain: UInt64) -> NonceManager? { senders[chain]?.first?.nonces }
     /// The nonces of each of the chain's keys.

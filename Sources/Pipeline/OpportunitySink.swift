@@ -22,8 +22,6 @@ public final class OpportunitySink: Service {
         public var expired = 0
         public var redelivered = 0
         public var errors = 0
-        /// Waiting opportunities given up when more than `Lanes.waiting` were waiting (the least profitable).
-        public var overflow = 0
     }
 
     /// How many of a partition's opportunities are handled at once.
@@ -32,8 +30,8 @@ public final class OpportunitySink: Service {
         public var total: Int
         /// On a chain (an opportunity's first): its keys, each sending one trade at a time; unlisted chains: `total`.
         public var perChain: [UInt64: Int]
-        /// Read but not started, at most; beyond it the least profitable are given up (counted).
-        public var waiting = 1_024
+        /// Read but not started, at most: the rest stay on the bus until there is room.
+        public var waiting = 256
 
         public init(total: Int, perChain: [UInt64: Int] = [:]) {
             self.total = max(1, total)
@@ -85,22 +83,27 @@ public final class OpportunitySink: Service {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 var done = handled.take()
                 for d in done { running.remove(d.opportunity) }
-                // Nothing to do: wait for the bus; a trade being handled or one waiting: look and come back soon.
-                let wait: Duration = running.total == 0 && waiting.isEmpty ? .milliseconds(200) : .milliseconds(20)
-                do {
-                    for d in try await consumer.next(max: 64, wait: wait) {
-                        shared.withLock {
-                            $0.received += 1
-                            if d.deliveries > 1 { $0.redelivered += 1 }
+                // Idle: wait on the bus. With work in hand: only look, and only while there is room.
+                let idle = running.total == 0 && waiting.isEmpty
+                let room = lanes.waiting - waiting.count
+                var fresh = 0
+                if room > 0 {
+                    do {
+                        for d in try await consumer.next(max: Swift.min(64, room), wait: idle ? .milliseconds(200) : .zero) {
+                            shared.withLock {
+                                $0.received += 1
+                                if d.deliveries > 1 { $0.redelivered += 1 }
+                            }
+                            waiting.append((d, WallClock.nanoseconds()))
+                            fresh += 1
                         }
-                        waiting.append((d, WallClock.nanoseconds()))
+                    } catch {
+                        shared.withLock { $0.errors += 1 }
+                        logger.warning("bus read failed", metadata: ["arb.partition": "\(partition)", "error": "\(error)"])
+                        try? await Task.sleep(for: .milliseconds(500))
                     }
-                } catch {
-                    shared.withLock { $0.errors += 1 }
-                    logger.warning("bus read failed", metadata: ["arb.partition": "\(partition)", "error": "\(error)"])
-                    try? await Task.sleep(for: .milliseconds(500))
                 }
-                // What expired while waiting, and what is beyond the waiting room, is not handled.
+                // What expired while waiting is not handled.
                 let now = WallClock.nanoseconds()
                 let expired = waiting.filter { $0.delivery.opportunity.expiresAt <= now }
                 if !expired.isEmpty {
@@ -108,15 +111,10 @@ public final class OpportunitySink: Service {
                     shared.withLock { $0.expired += expired.count }
                     done += expired.map(\.delivery)
                 }
-                // The most profitable first (in USD, across the partition's chains); ties in arrival order.
-                waiting.sort { $0.delivery.opportunity.netProfitMicroUSD > $1.delivery.opportunity.netProfitMicroUSD }
-                if waiting.count > lanes.waiting {
-                    done += waiting[lanes.waiting...].map(\.delivery)
-                    shared.withLock { $0.overflow += waiting.count - lanes.waiting }
-                    waiting.removeLast(waiting.count - lanes.waiting)
-                }
                 if !done.isEmpty { await acknowledge(done, consumer, partition) }
-                var i = 0
+                // The most profitable first (in USD, across the partition's chains); ties in arrival order.
+                if fresh > 0 { waiting.sort { $0.delivery.opportunity.netProfitMicroUSD > $1.delivery.opportunity.netProfitMicroUSD } }
+                var started = 0, i = 0
                 while i < waiting.count, running.total < lanes.total {
                     let (d, receivedAt) = waiting[i]
                     guard running.admits(d.opportunity, lanes) else {
@@ -125,11 +123,14 @@ public final class OpportunitySink: Service {
                     }
                     waiting.remove(at: i)
                     running.add(d.opportunity)
+                    started += 1
                     tasks.addTask {
                         await self.handle(d, partition, receivedAt)
                         handled.add(d)
                     }
                 }
+                // Nothing arrived and nothing could start: until a trade ends (or a short while, to look at the bus again).
+                if !idle && fresh == 0 && started == 0 { await handled.wait(.milliseconds(20)) }
             }
         }
         // Every started trade has been handled (the group waited for them); those never started
@@ -174,11 +175,59 @@ public final class OpportunitySink: Service {
         }
     }
 
-    /// Deliveries handled since the consuming loop last looked.
+    /// Deliveries handled since the consuming loop last looked, and a wait for the next one.
     private final class Handled: Sendable {
-        private let list = Mutex<[BusDelivery]>([])
-        func add(_ d: BusDelivery) { list.withLock { $0.append(d) } }
-        func take() -> [BusDelivery] { list.withLock { l in defer { l.removeAll() }; return l } }
+        private struct State {
+            var list: [BusDelivery] = []
+            var waiter: CheckedContinuation<Void, Never>?
+            /// Set when a wait ended before its waiter was in place: that waiter returns at once.
+            var woken = false
+        }
+        private let state = Mutex(State())
+
+        func add(_ d: BusDelivery) {
+            let w = state.withLock { s in
+                s.list.append(d)
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            w?.resume()
+        }
+
+        func take() -> [BusDelivery] { state.withLock { s in defer { s.list.removeAll() }; return s.list } }
+
+        /// Returns once something has been handled and not taken yet, or after `timeout`.
+        func wait(_ timeout: Duration) async {
+            state.withLock { $0.woken = false }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                        let ready = self.state.withLock { s -> Bool in
+                            if !s.list.isEmpty || s.woken { return true }
+                            s.waiter = c
+                            return false
+                        }
+                        if ready { c.resume() }
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: timeout)
+                    self.wake()
+                }
+                await group.next()
+                group.cancelAll()
+                self.wake()
+            }
+        }
+
+        private func wake() {
+            let w = state.withLock { s in
+                if s.waiter == nil { s.woken = true }
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            w?.resume()
+        }
     }
 
     private func acknowledge(_ done: [BusDelivery], _ consumer: any OpportunityConsumer, _ partition: String) async {
