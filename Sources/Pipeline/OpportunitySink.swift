@@ -177,56 +177,20 @@ public final class OpportunitySink: Service {
 
     /// Deliveries handled since the consuming loop last looked, and a wait for the next one.
     private final class Handled: Sendable {
-        private struct State {
-            var list: [BusDelivery] = []
-            var waiter: CheckedContinuation<Void, Never>?
-            /// Set when a wait ended before its waiter was in place: that waiter returns at once.
-            var woken = false
-        }
-        private let state = Mutex(State())
+        private let list = Mutex<[BusDelivery]>([])
+        private let finished = Wakeup()
 
         func add(_ d: BusDelivery) {
-            let w = state.withLock { s in
-                s.list.append(d)
-                defer { s.waiter = nil }
-                return s.waiter
-            }
-            w?.resume()
+            list.withLock { $0.append(d) }
+            finished.signal()
         }
 
-        func take() -> [BusDelivery] { state.withLock { s in defer { s.list.removeAll() }; return s.list } }
+        func take() -> [BusDelivery] { list.withLock { l in defer { l.removeAll() }; return l } }
 
         /// Returns once something has been handled and not taken yet, or after `timeout`.
         func wait(_ timeout: Duration) async {
-            state.withLock { $0.woken = false }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                        let ready = self.state.withLock { s -> Bool in
-                            if !s.list.isEmpty || s.woken { return true }
-                            s.waiter = c
-                            return false
-                        }
-                        if ready { c.resume() }
-                    }
-                }
-                group.addTask {
-                    try? await Task.sleep(for: timeout)
-                    self.wake()
-                }
-                await group.next()
-                group.cancelAll()
-                self.wake()
-            }
-        }
-
-        private func wake() {
-            let w = state.withLock { s in
-                if s.waiter == nil { s.woken = true }
-                defer { s.waiter = nil }
-                return s.waiter
-            }
-            w?.resume()
+            if list.withLock({ !$0.isEmpty }) { return }
+            await finished.wait(timeout)
         }
     }
 

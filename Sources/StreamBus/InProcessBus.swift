@@ -12,11 +12,12 @@ public final class InProcessBus: OpportunityBus {
             var head = 0
             var count = 0
             var sequence = 0
-            var waiter: CheckedContinuation<Void, Never>?
             var taken = false
         }
         let state: Mutex<State>
         let capacity: Int
+        /// The consumer waiting for an item.
+        let arrival = Wakeup()
 
         init(capacity: Int) {
             self.capacity = capacity
@@ -25,7 +26,7 @@ public final class InProcessBus: OpportunityBus {
 
         /// Appends; returns true when the oldest was dropped to make room.
         func push(_ o: Opportunity) -> Bool {
-            let (dropped, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            let dropped = state.withLock { s -> Bool in
                 var dropped = false
                 if s.count == capacity {
                     s.head = (s.head + 1) % capacity
@@ -34,11 +35,9 @@ public final class InProcessBus: OpportunityBus {
                 }
                 s.items[(s.head + s.count) % capacity] = o
                 s.count += 1
-                let w = s.waiter
-                s.waiter = nil
-                return (dropped, w)
+                return dropped
             }
-            waiter?.resume()
+            arrival.signal()
             return dropped
         }
 
@@ -59,34 +58,8 @@ public final class InProcessBus: OpportunityBus {
 
         /// Returns when an item is there, or after `timeout`, or on cancellation.
         func wait(_ timeout: Duration) async {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                        let ready = self.state.withLock { s -> Bool in
-                            if s.count > 0 { return true }
-                            s.waiter = c
-                            return false
-                        }
-                        if ready { c.resume() }
-                    }
-                }
-                group.addTask {
-                    try? await Task.sleep(for: timeout)
-                    self.wake()
-                }
-                await group.next()
-                group.cancelAll()
-                self.wake()
-            }
-        }
-
-        func wake() {
-            let w = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                let w = s.waiter
-                s.waiter = nil
-                return w
-            }
-            w?.resume()
+            if state.withLock({ $0.count > 0 }) { return }
+            await arrival.wait(timeout)
         }
     }
 
@@ -114,7 +87,7 @@ public final class InProcessBus: OpportunityBus {
 
         func close() async {
             stream.state.withLock { $0.taken = false }
-            stream.wake()
+            stream.arrival.signal()
         }
     }
 
