@@ -108,6 +108,7 @@ def test_split_processes_lose_nothing_and_reject_forgeries(arbiter, setup):
     detectors = [Run(binary, [*common, "--role", "detector", "--partition", p, "--min-profit-bps", "0"], env) for _, _, p in CHAINS]
     consumer = Run(binary, [*common, "--role", "executor", "--consumer", "exec-1", "--json"], env)
     streams = {p: f"arb:opportunities:{p}" for _, _, p in CHAINS}
+    restarted = None
     try:
         consumer.wait(lambda: len(consumer.lines) >= 3, 240, "three opportunities consumed")
         first = list(consumer.lines)
@@ -148,6 +149,6 @@ def test_split_processes_lose_nothing_and_reject_forgeries(arbiter, setup):
         assert any("rejected 1" in l and "dead 1" in l for l in restarted.errors)
         assert len(published()) >= 3
     finally:
-        for r in detectors + [consumer]:
+        for r in detectors + [consumer] + ([restarted] if restarted else []):
             if r.proc.poll() is None:
                 r.stop()
