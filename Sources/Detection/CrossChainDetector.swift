@@ -169,11 +169,12 @@ public struct CrossChainDetector: Sendable {
             guard !bridged.isZero, let sold = try? poolB.amountOut(bridged, zeroForOne: sell.1) else { return nil }
             return (bought, bridged, sold)
         }
-        func objective(_ x: UInt256) -> Int256? {
-            guard let (_, _, sold) = trade(x) else { return nil }
+        /// Gross output − input − risk, for `x` that sold for `sold`.
+        func value(_ x: UInt256, sold: UInt256) -> Int256 {
             let risk = UInt256.mulDivRoundingUp(x, UInt256(riskPips), 1_000_000) ?? .max
             return Int256(bitPattern: sold) &- Int256(bitPattern: x) &- Int256(bitPattern: risk)
         }
+        func objective(_ x: UInt256) -> Int256? { trade(x).map { value(x, sold: $0.2) } }
         // The most the buy pool can sensibly take: its input-side depth.
         let depth = poolA.local(zeroForOne: buy.1).reserveIn
         guard depth >= 2 else { return }
@@ -200,7 +201,7 @@ public struct CrossChainDetector: Sendable {
             let guess = ((A * B / (1 + Double(riskPips) / 1e6)).squareRoot() - B) / C
             let cap = Optimizer.integer(depth, cap: UInt256.one << 200)
             let found = Optimizer.maximize(from: Optimizer.integer(guess.isFinite ? max(guess, 1) : 1, cap: cap), cap: cap) { objective($0) ?? Int256.min }
-            sizing = found.flatMap { x in trade(x).map { Sizing(input: x, bought: $0.0, sold: $0.2, value: objective(x) ?? Int256.min) } }
+            sizing = found.flatMap { x in trade(x).map { Sizing(input: x, bought: $0.0, sold: $0.2, value: value(x, sold: $0.2)) } }
             sized[key] = (poolA, poolB, sizing)
         }
         guard let sizing, sizing.value > .zero else {
