@@ -32,9 +32,9 @@ def test_round_trips_land_as_jito_bundles_realizing_exactly_the_simulated_profit
     summary, tmp, _ = solana_lab_run
     sol = summary["solana"]
     assert sol["published"] >= 1 and sol["sent"] >= 1 and sol["trades"], sol
-    # The detector found the stand-in's five pools (a Whirlpool, a DLMM pair, two Raydium pools, a CLMM pool) by
+    # The detector found the stand-in's six pools (a Whirlpool, a DLMM pair, two Raydium pools, a CLMM pool, a Phoenix book) by
     # getProgramAccounts, decoded every one, followed them by subscription and sized cycles through them.
-    assert sol["discovered"] == 5 and sol["pools"] == 5 and sol["sized"] >= sol["published"], sol
+    assert sol["discovered"] == 6 and sol["pools"] == 6 and sol["sized"] >= sol["published"], sol
     assert sol["notifications"] > 0, "the pools were kept fresh by the cluster's notifications"
     assert sol["mismatches"] == 0 and summary["mismatches"] == 0 and sol["pending"] == 0
     # A bundle landed in the slot it was simulated on ran on the simulated state: exactly the
@@ -91,3 +91,24 @@ def test_each_landed_transaction_is_one_signed_v0_transaction_with_its_tip_insid
         amount_in = struct.unpack_from("<Q", routes[0], 1)[0]
         minimum_out = struct.unpack_from("<Q", routes[-1], 9)[0]
         assert minimum_out >= amount_in + tip + 5_000 + -(-1_400_000 * price // 1_000_000), (amount_in, minimum_out, tip, price)
+
+
+def test_trades_go_through_every_kind_of_book_the_stand_in_keeps(solana_lab_run):
+    """The landed transactions name the pools through the market's lookup table: resolved against
+    the same seeded market (its keys derive from the seed), they route through the Phoenix book
+    and through the AMMs beside it."""
+    from tools.solana.bank import RAYDIUM_AMM, TOKEN, Bank
+    from tools.solana.market import Market
+    summary, tmp, _ = solana_lab_run
+    market = Market(Bank(), seed=4)
+    entries = [RAYDIUM_AMM, TOKEN]
+    for p in market.pools:
+        entries += [p["key"], p["authority"], p["vaultA"], p["vaultB"]] + p["arrays"] + ([p["config"]] if p["config"] else [])
+    venues = {p["key"]: p["venue"] for p in market.pools}
+    db = sqlite3.connect(str(tmp / "journal.sqlite"))
+    seen = set()
+    for (raw,) in db.execute("SELECT raw FROM solana_trade WHERE status = 'landed'"):
+        m = VersionedTransaction.from_bytes(base64.b64decode(raw)).message
+        lookups = [entries[i] for l in m.address_table_lookups for i in list(l.writable_indexes) + list(l.readonly_indexes)]
+        seen |= {venues[k] for k in lookups if k in venues}
+    assert "phoenix" in seen and seen - {"phoenix"}, seen

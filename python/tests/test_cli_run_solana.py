@@ -83,13 +83,13 @@ def test_detection_follows_the_listed_pools_and_publishes_round_trips(arbiter, d
     p = arbiter("run", "--partition", "P4", "--seconds", "4", "--json", "--config", config(tmp_path, cluster), check=False)
     assert p.returncode == 0, p.stderr[-3000:]
     assert "solana: detection over" in p.stderr and "published on P4" in p.stderr, p.stderr[-3000:]
-    # The stand-in's five pools are all between registry tokens (SOL, USDC, USDT), each followed
+    # The stand-in's six pools (a Phoenix book among them) are all between registry tokens (SOL, USDC, USDT), each followed
     # account subscribed on its own (pools, vaults, tick and bin arrays), the drifting trades
     # arriving as notifications.
     status = last_line(p.stderr, "solana pools ")
     fields = status.split()
     count = {k: int(fields[fields.index(k) + 1]) for k in ("pools", "subscriptions", "notifications", "failed")}
-    assert status.startswith("solana pools 5 (outside the mints 0)") and count["failed"] == 0, status
+    assert status.startswith("solana pools 6 (outside the mints 0)") and count["failed"] == 0, status
     assert count["subscriptions"] >= 10 and count["notifications"] > 0, status
     pools = {x["pool"] for x in cluster["market"]["pools"]}
     sol = cluster["market"]["mints"]["SOL"]["mint"]

@@ -24,6 +24,9 @@ WSOL = Pubkey.from_string("So11111111111111111111111111111111111111112")
 CPMM = Pubkey(hashlib.sha256(b"arbiter stand-in constant-product pools").digest())
 RAYDIUM_AMM = Pubkey.from_string("675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8")
 RAYDIUM_INFO_SIZE = 752
+PHOENIX = Pubkey.from_string("PhoeNiXZ8ByJGLkxNfZRnkUfjvmuYqLR89jjFHGqdXY")
+# The stand-in's clock: unix time at slot 0, and 400 ms a slot after it (the Clock sysvar's time).
+GENESIS_TIME = 1_767_225_600
 
 LAMPORTS_PER_SIGNATURE = 5_000
 TOKEN_ACCOUNT_SIZE = 165
@@ -164,6 +167,18 @@ def raydium_out(amount_in: int, reserve_in: int, reserve_out: int, fee_num: int,
     return reserve_out * after // (reserve_in + after)
 
 
+def phoenix_book(a: Account | None):
+    """A Phoenix market account's parsed book and its (base, quote) vaults, or None."""
+    from . import phoenix
+    if a is None or a.owner != PHOENIX:
+        return None
+    try:
+        book = phoenix.parse_market(a.data)
+    except phoenix.PhoenixError:
+        return None
+    return dict(book, vaults=(Pubkey(a.data[80:112]), Pubkey(a.data[160:192])), mints=(Pubkey(a.data[48:80]), Pubkey(a.data[128:160])))
+
+
 def pool_data(mint_a: Pubkey, mint_b: Pubkey, vault_a: Pubkey, vault_b: Pubkey, fee_bps: int) -> bytes:
     return bytes(mint_a) + bytes(mint_b) + bytes(vault_a) + bytes(vault_b) + struct.pack("<H", fee_bps)
 
@@ -220,7 +235,7 @@ class Bank:
         self.statuses: dict[str, Outcome] = {}
         self.fees_by_slot: dict[int, list] = {}  # slot → [(price, writable keys)] of landed transactions
         from .venues import DLMM, WHIRLPOOL
-        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, WHIRLPOOL, DLMM, ALT_PROGRAM):
+        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, WHIRLPOOL, DLMM, PHOENIX, ALT_PROGRAM):
             self.accounts[program] = Account(1, Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111"), b"", True)
 
     # ------------------------------------------------------------------ time
@@ -235,6 +250,9 @@ class Bank:
             del self.blockhashes[h]
         for s in [s for s in self.fees_by_slot if s < self.slot - 150]:
             del self.fees_by_slot[s]
+
+    def unix_time(self) -> int:
+        return GENESIS_TIME + self.slot * 2 // 5
 
     def expire(self, blockhash: str):
         self.blockhashes.pop(blockhash, None)
@@ -339,6 +357,20 @@ class Bank:
         data = lb_pair_data(active_id, bin_step, base_factor, mint_x, mint_y, reserves[0], reserves[1], oracle)
         self.accounts[key] = Account(rent_exempt(len(data)), DLMM, data)
         return reserves[0], reserves[1], arrays
+
+    def create_phoenix_market(self, key: Pubkey, base_mint: Pubkey, quote_mint: Pubkey, base_amount: int, quote_amount: int,
+                              bids: list, asks: list, rng, **params):
+        """A Phoenix market: its account at `key` (`MarketHeader` and `FIFOMarket`, the books as the
+        program's red-black trees) and its two vaults at the program's addresses (["vault", market,
+        mint]), each its own token authority, holding `base_amount` and `quote_amount`. Returns the vaults."""
+        from . import phoenix
+        vaults = [Pubkey.find_program_address([b"vault", bytes(key), bytes(m)], PHOENIX)[0] for m in (base_mint, quote_mint)]
+        for vault, mint, amount in zip(vaults, (base_mint, quote_mint), (base_amount, quote_amount)):
+            self.set_token_account(vault, mint, vault, amount)
+        data = phoenix.market_bytes(asks=asks, bids=bids, base_mint=bytes(base_mint), quote_mint=bytes(quote_mint), base_vault=bytes(vaults[0]),
+                                    quote_vault=bytes(vaults[1]), rng=rng, **params)
+        self.accounts[key] = Account(rent_exempt(len(data)), PHOENIX, data)
+        return vaults[0], vaults[1]
 
     def create_lookup_table(self, key: Pubkey, addresses: list):
         """An address lookup table account (56-byte header: type 1, deactivation slot u64::MAX, …)."""
@@ -628,10 +660,26 @@ class Bank:
             raise ix_error(i, {"Custom": 6001})
         return UNITS["swap"] * hops
 
+    def _phoenix_fill(self, i, account, book, amount_in, buy, tout):
+        """A taker's immediate-or-cancel order on a Phoenix book (the program's Swap): returns (taken,
+        out); the side it took from is written back without what it filled (and the expired orders
+        it passed over)."""
+        import random
+        from . import phoenix
+        try:
+            (taken, out, _, _), after = phoenix.fill(book, amount_in, buy, self.slot, self.unix_time())
+        except phoenix.PhoenixError:
+            raise ix_error(i, {"Custom": 6017})  # nothing to fill, or the program's arithmetic would fail
+        if out > tout.amount:
+            raise ix_error(i, {"Custom": 1})
+        account.data = phoenix.with_side(account.data, not buy, after, random.Random(self.slot))
+        return taken, out
+
     def _hop(self, i, metas, user, token, amount_in, work, extra=()):
-        """One pool (the stand-in's constant-product, a Raydium AMM v4 or an Orca Whirlpool one):
-        moves `amount_in` from the user's source to the vault in and the pool's output to the
-        user's destination; returns the output. A Whirlpool takes its three tick arrays as extra
+        """One pool (the stand-in's constant-product, a Raydium AMM v4, an Orca Whirlpool, a Raydium
+        CLMM, a Meteora DLMM one, or a Phoenix market's book): moves what the pool takes of
+        `amount_in` (all of it; a Phoenix book whole lots) from the user's source to the vault in and
+        the pool's output to the user's destination; returns the output. A Whirlpool takes its three tick arrays as extra
         accounts, a DLMM pair its three bin arrays (writable: their bins trade), each the pool
         itself writable (its price or active bin moves)."""
         from .venues import Pair, Whirlpool, bin_array_address, tick_array_address
@@ -642,7 +690,12 @@ class Bank:
         whirlpool = Whirlpool.read(pool)
         pair = Pair.read(pool)
         clmm_pool = ClmmPool.read(pool)
-        if clmm_pool is not None:
+        book = phoenix_book(pool)
+        if book is not None:
+            vaults, authority = book["vaults"], metas[0][0]
+            if not metas[0][1]:
+                raise ix_error(i, "InvalidArgument")
+        elif clmm_pool is not None:
             vaults, authority = (clmm_pool.vault0, clmm_pool.vault1), metas[0][0]
             if not metas[0][1]:
                 raise ix_error(i, "InvalidArgument")
@@ -674,7 +727,10 @@ class Bank:
             raise ix_error(i, "InvalidArgument")
         if src.amount < amount_in:
             raise ix_error(i, {"Custom": 1})
-        if clmm_pool is not None:
+        taken = amount_in
+        if book is not None:
+            taken, out = self._phoenix_fill(i, pool, book, amount_in, vin == book["vaults"][1], tout)
+        elif clmm_pool is not None:
             zero_for_one = vin == clmm_pool.vault0
             starts = clmm_pool.arrays_for(zero_for_one)
             # Extra accounts: the pool's config, then its tick arrays in the swap's order.
@@ -725,7 +781,7 @@ class Bank:
                 raise ix_error(i, {"Custom": 30})  # the output would take the whole reserve
         else:
             out = cpmm_out(amount_in, tin.amount, tout.amount, struct.unpack_from("<H", pool.data, 128)[0])
-        for key, delta in ((metas[4][0], -amount_in), (vin, amount_in), (vout, -out), (metas[5][0], out)):
+        for key, delta in ((metas[4][0], -taken), (vin, taken), (vout, -out), (metas[5][0], out)):
             t = TokenAccount.read(work[key])  # read afresh: a route's hops may share the user's accounts
             set_amount(work[key], t.amount + delta)
             if t.native is not None:

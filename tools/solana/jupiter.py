@@ -1,5 +1,6 @@
 """A Jupiter stand-in in the `/swap/v1` shapes (`GET /quote`, `POST /swap-instructions`) quoting from
-the stand-in ledger's pools (its constant-product ones and Raydium AMM v4's), each by its formula: the best direct or two-hop route by output, and
+the stand-in ledger's pools (its constant-product ones, Raydium AMM v4's and CLMM's, Orca Whirlpools,
+Meteora DLMM pairs and Phoenix books), each by its formula: the best direct or two-hop route by output, and
 real instructions for it (compute budget, the output's ATA create, the pool program's route
 instruction, the lookup table holding the pools' accounts). A quote older than its blockhash
 window is refused as expired; `quoteResponse` must come back verbatim (its fields are checked)."""
@@ -10,8 +11,9 @@ import time
 from aiohttp import web
 from solders.pubkey import Pubkey
 
-from .bank import (ATA, COMPUTE_BUDGET, CPMM, RAYDIUM_AUTHORITY, SYSTEM, TOKEN, RaydiumPool, TokenAccount, ata_address, cpmm_out, pool_authority,
-                   raydium_out, route_data_with_extras)
+from . import phoenix
+from .bank import (ATA, COMPUTE_BUDGET, CPMM, RAYDIUM_AUTHORITY, SYSTEM, TOKEN, RaydiumPool, TokenAccount, ata_address, cpmm_out, phoenix_book,
+                   pool_authority, raydium_out, route_data_with_extras)
 from .clmm import ClmmPool, parse_config, tick_array_address as clmm_array_address
 from .venues import Pair, Whirlpool, bin_array_address, tick_array_address
 
@@ -41,7 +43,12 @@ class Jupiter:
             w = Whirlpool.read(a)
             d = Pair.read(a)
             c = ClmmPool.read(a)
-            if c is not None:
+            book = phoenix_book(a)
+            if book is not None:
+                ra, rb = (TokenAccount.read(self.bank.accounts[v]).amount for v in book["vaults"])
+                out.append({"key": key, "mints": book["mints"], "vaults": book["vaults"], "reserves": (ra, rb),
+                            "fee": (book["taker_fee_bps"], 10_000), "authority": key, "label": "Phoenix", "book": book})
+            elif c is not None:
                 ra, rb = TokenAccount.read(self.bank.accounts[c.vault0]).amount, TokenAccount.read(self.bank.accounts[c.vault1]).amount
                 out.append({"key": key, "mints": (c.mint0, c.mint1), "vaults": (c.vault0, c.vault1), "reserves": (ra, rb),
                             "fee": (parse_config(self.bank.accounts[c.config].data)["trade_fee_rate"], 1_000_000), "authority": key,
@@ -80,6 +87,13 @@ class Jupiter:
     def hop(self, pool, mint_in, amount):
         i = 0 if pool["mints"][0] == mint_in else 1
         r_in, r_out = pool["reserves"][i], pool["reserves"][1 - i]
+        if pool["label"] == "Phoenix":
+            # A taker's IOC order: the output of whole lots of the input (what the program would take).
+            try:
+                (_, out, _, _) = phoenix.swap(pool["book"], amount, i == 1, self.bank.slot, self.bank.unix_time())
+            except phoenix.PhoenixError:
+                return 0, i
+            return (out if out <= r_out else 0), i
         if pool["label"] == "Meteora DLMM":
             d = pool["pair"]
             data = {k: a.data for k in d.arrays_for(i == 0) if (a := self.bank.accounts.get(bin_array_address(pool["key"], k)))}
@@ -188,10 +202,10 @@ class Jupiter:
             if p is None or set(p["mints"]) != {mint_in, mint_out}:
                 return self.error(400, f"{key} is not a pool of {mint_in}/{mint_out}", "INVALID_REQUEST")
             i = 0 if p["mints"][0] == mint_in else 1
-            moves = p["label"] in ("Whirlpool", "Meteora DLMM", "Raydium CLMM")  # the pool's own account changes
+            moves = p["label"] in ("Whirlpool", "Meteora DLMM", "Raydium CLMM", "Phoenix")  # the pool's own account changes
             accounts += [(key, False, moves), (p["authority"], False, False), (p["vaults"][i], False, True), (p["vaults"][1 - i], False, True),
                          (ata_address(user, mint_in), False, True), (ata_address(user, mint_out), False, True)]
-            arrays = self.arrays(p, i == 0) if moves else []
+            arrays = self.arrays(p, i == 0) if moves and p["label"] != "Phoenix" else []
             accounts += [(a, False, p["label"] == "Meteora DLMM") for a in arrays]  # bins trade; tick arrays are only read
             extras.append(len(arrays))
         budget = []

@@ -2,7 +2,8 @@
 accounts in the program's layout, under its id) an Orca Whirlpool (its account and tick
 arrays in the program's layout), a Meteora DLMM pair (its `LbPair` and bin arrays) and a
 Raydium CLMM pool (its `PoolState`, `AmmConfig` and tick arrays, two positions whose bounds a
-swap crosses) whose prices differ, an address lookup table
+swap crosses) and a Phoenix market (its `MarketHeader` and `FIFOMarket`, the books red-black trees,
+a maker's ladder of orders each side that it moves now and then) whose prices differ, an address lookup table
 holding the pools' accounts, and funding for a searcher's wallet. Keys are derived from the
 seed: the same seed, the same market."""
 import hashlib
@@ -11,10 +12,23 @@ import random
 
 from solders.pubkey import Pubkey
 
-from . import clmm
+from . import clmm, phoenix
 from .bank import (RAYDIUM_AMM, RAYDIUM_AUTHORITY, TOKEN, WSOL, Account, Bank, RaydiumPool, TokenAccount, ata_address, mint_data,
                    raydium_out, rent_exempt, set_amount, MINT_SIZE)
 from .venues import Pair, Whirlpool, bin_array_address, tick_array_address
+
+# The Phoenix market's maker: prices in ticks of 0.001 USDC per SOL (tick size 1,000 quote lots of
+# 10⁻⁶ USDC), base lots of 0.001 SOL; twelve orders of 40 SOL a side, 0.03% apart, around a mid it
+# pulls toward 151.2 USDC per SOL.
+PHOENIX_MID, PHOENIX_STEP, PHOENIX_LOTS, PHOENIX_LEVELS = 151_200, 45, 40_000, 12
+
+
+def ladder(mid: int, first_seq: int):
+    """The maker's orders around `mid` (ticks), as (price, sequence, base lots, last valid slot, last valid time)."""
+    bids = [(mid - 40 - k * PHOENIX_STEP, first_seq + k, PHOENIX_LOTS, 0, 0) for k in range(PHOENIX_LEVELS)]
+    asks = [(mid + 40 + k * PHOENIX_STEP, first_seq + PHOENIX_LEVELS + k, PHOENIX_LOTS, 0, 0) for k in range(PHOENIX_LEVELS)]
+    return bids, asks
+
 
 USDC = Pubkey.from_string("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
 USDT = Pubkey.from_string("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB")
@@ -42,7 +56,9 @@ class Market:
                  # SOL at ~150.75 USDC in a Raydium CLMM pool (fee 0.05%, tick spacing 10): between the
                  # Whirlpool and the Raydium pool, so a round trip between those two still goes
                  # through them, and each of them has a gap with it.
-                 ("clmm", "raydium-clmm", WSOL, USDC, 0, 0, 5)]
+                 ("clmm", "raydium-clmm", WSOL, USDC, 0, 0, 5),
+                 # A Phoenix SOL/USDC book (taker fee 0.05%) around 151.2: its bids above the Whirlpool's price.
+                 ("phoenix", "phoenix", WSOL, USDC, 1_000 * 10**9, 200_000 * 10**6, 5)]
         self.pools = []
         for venue, label, a, b, ra, rb, fee in specs:
             name = f"pool {label} {SYMBOLS[a]}/{SYMBOLS[b]}"
@@ -68,6 +84,10 @@ class Market:
                 config = derived(seed, f"{name} config")
                 va, vb, arrays = bank.create_raydium_clmm(key, a, b, 10, fee * 100, price, tick, positions, config, derived(seed, f"{name} observation"))
                 authority = key
+            elif venue == "phoenix":
+                bids, asks = ladder(PHOENIX_MID, 1)
+                va, vb = bank.create_phoenix_market(key, a, b, ra, rb, bids, asks, self.rng, taker_fee_bps=fee)
+                authority, arrays = key, []
             elif venue == "dlmm":
                 # Bin step 1 (0.01%), active bin 2 (USDT per USDC ≈ 1.0002), base factor 10,000 (fee 0.01%).
                 va, vb, arrays = bank.create_dlmm_pair(key, a, b, 2, 1, 10_000, ra, rb, 2, derived(seed, f"{name} oracle"))
@@ -99,8 +119,20 @@ class Market:
         vin, vout = (p["vaultA"], p["vaultB"]) if a_to_b else (p["vaultB"], p["vaultA"])
         tin, tout = TokenAccount.read(self.bank.accounts[vin]), TokenAccount.read(self.bank.accounts[vout])
         amount = tin.amount * self.rng.randint(1, 40) // 10_000
-        written = [str(vin), str(vout)]
-        if p["venue"] == "dlmm":
+        written, taken = [str(vin), str(vout)], amount
+        if p["venue"] == "phoenix":
+            if self.rng.random() < 0.5:
+                self.requote(p["key"])
+                return [str(p["key"])]
+            try:
+                (taken, out, _, _), after = phoenix.fill(phoenix.parse_market(self.bank.accounts[p["key"]].data), amount, not a_to_b,
+                                                         self.bank.slot, self.bank.unix_time())
+            except phoenix.PhoenixError:
+                return []
+            account = self.bank.accounts[p["key"]]
+            account.data = phoenix.with_side(account.data, a_to_b, after, self.rng)
+            written.append(str(p["key"]))
+        elif p["venue"] == "dlmm":
             pair = Pair.read(self.bank.accounts[p["key"]])
             indexes = pair.arrays_for(a_to_b)
             arrays = {k: self.bank.accounts[a].data for k in indexes if (a := bin_array_address(p["key"], k)) in self.bank.accounts}
@@ -136,11 +168,27 @@ class Market:
         else:
             info = RaydiumPool.read(self.bank.accounts[p["key"]])
             out = raydium_out(amount, tin.amount, tout.amount, info.fee_num, info.fee_den)
-        for key, t, delta in ((vin, tin, amount), (vout, tout, -out)):
+        for key, t, delta in ((vin, tin, taken), (vout, tout, -out)):
             set_amount(self.bank.accounts[key], t.amount + delta)
             if t.native is not None:  # wrapped SOL: its lamports move with its amount
                 self.bank.accounts[key].lamports += delta
         return written
+
+    def requote(self, key: Pubkey):
+        """The Phoenix maker cancels its orders and places a fresh ladder around a mid moved from the
+        book's (a fifth of the way back to 151.2, plus noise of about 0.1%)."""
+        account = self.bank.accounts[key]
+        book = phoenix.parse_market(account.data)
+        best = [side[0]["price"] for side in (book["bids"], book["asks"]) if side]
+        mid = sum(best) // len(best) if best else PHOENIX_MID
+        mid += (PHOENIX_MID - mid) // 5 + round(self.rng.gauss(0, 150))
+        seq = phoenix.next_sequence(account.data)
+        bids, asks = ladder(mid, seq)
+        stored = lambda orders, inverted: [{"price": p, "seq": phoenix.bid_seq(q) if inverted else q, "trader": 1, "lots": n, "slot": sl, "ts": ts}
+                                           for p, q, n, sl, ts in orders]
+        data = phoenix.with_side(account.data, True, stored(bids, True), self.rng)
+        data = phoenix.with_side(data, False, stored(asks, False), self.rng)
+        account.data = phoenix.with_sequence(data, seq + 2 * PHOENIX_LEVELS)
 
     def manifest(self):
         return {

@@ -210,6 +210,12 @@ def round_down(m, adjusted):
 def swap(m, amount, buy, slot, timestamp):
     """A Swap instruction with an IOC packet of the whole `amount` (atoms): quote lots to buy base, base lots to sell.
     Returns (paid atoms, received atoms, fee atoms, base lots)."""
+    return fill(m, amount, buy, slot, timestamp)[0]
+
+
+def fill(m, amount, buy, slot, timestamp):
+    """`swap`'s result and the side it took from afterwards: orders it filled whole, and expired or
+    empty ones it passed over, removed (as `match_order` removes them); the one it stopped in reduced."""
     if m["status"] != ACTIVE:
         raise PhoenixError("the market is not active")
     if min(m["base_lot_size"], m["quote_lot_size"], m["base_lots_per_base_unit"], m["tick_size"]) == 0 or m["taker_fee_bps"] > 10000:
@@ -236,6 +242,7 @@ def swap(m, amount, buy, slot, timestamp):
     inflight = {"base": base_lot_budget, "adj": adjusted_budget, "limit": U64_MAX, "stop": False, "mbase": 0, "madj": 0}
     total_adj = 0
     k = 0
+    reduced = None
     while inflight["base"] > 0 and inflight["adj"] > 0 and inflight["limit"] > 0 and not inflight["stop"]:
         if k >= len(book):
             break
@@ -262,6 +269,7 @@ def swap(m, amount, buy, slot, timestamp):
             matched_base = min(inflight["base"], inflight["adj"] // per_lot)
             matched_adj = per_lot * matched_base
             inflight["stop"] = True
+            reduced = dict(o, lots=o["lots"] - matched_base)
         # process_match
         inflight["base"] -= matched_base
         inflight["adj"] -= matched_adj
@@ -282,8 +290,27 @@ def swap(m, amount, buy, slot, timestamp):
     quote_atoms = _u64(quote_lots * m["quote_lot_size"], "quote atoms")
     base_atoms = _u64(inflight["mbase"] * m["base_lot_size"], "base atoms")
     fee_atoms = _u64(fee_lots * m["quote_lot_size"], "fee atoms")
+    after = ([reduced] if reduced and reduced["lots"] else []) + book[k + (1 if reduced else 0):]
     if buy:
         if quote_atoms > amount:
             raise PhoenixError("the deposit exceeds the taker's tokens")
-        return quote_atoms, base_atoms, fee_atoms, inflight["mbase"]
-    return base_atoms, quote_atoms, fee_atoms, inflight["mbase"]
+        return (quote_atoms, base_atoms, fee_atoms, inflight["mbase"]), after
+    return (base_atoms, quote_atoms, fee_atoms, inflight["mbase"]), after
+
+
+def with_side(data, bids, orders, rng):
+    """`data` with its bids' (or asks') tree holding `orders` [{price, seq (as stored), trader, lots, slot, ts}]
+    instead, the rest of the account as it was: what a swap or a maker's new orders leave behind."""
+    b_cap, a_cap = struct.unpack_from("<QQ", data, 16)
+    at = HEADER + 304 + (0 if bids else TREE_HEADER + ORDER_NODE * b_cap)
+    tree = _tree_bytes([(o["price"], o["seq"], o["trader"], o["lots"], o["slot"], o["ts"]) for o in orders], b_cap if bids else a_cap, bids, rng)
+    return data[:at] + tree + data[at + len(tree):]
+
+
+def next_sequence(data):
+    """The market's next order sequence number (a maker's new order takes it)."""
+    return struct.unpack_from("<Q", data, HEADER + 272)[0]
+
+
+def with_sequence(data, sequence):
+    return data[:HEADER + 272] + struct.pack("<Q", sequence) + data[HEADER + 280:]

@@ -113,3 +113,42 @@ def test_refusals_expired_quotes_unknown_routes_and_rate_limits(cluster):
     post(rpc, "standin_fault", [{"jupiterRateLimit": 1}])
     assert get(f"{jup}/quote?inputMint={sol}&outputMint={usdc}&amount=5")[0] == 429
     assert get(f"{jup}/quote?inputMint={sol}&outputMint={usdc}&amount=5000")[0] == 200
+
+
+def test_a_phoenix_fill_takes_whole_lots_and_leaves_the_book_the_program_would(cluster):
+    """Jupiter routed to the Phoenix book only (the other venues excluded): the quote is the
+    transcription's fill on the book as read; the swap takes only whole lots of the input (the rest
+    stays with the taker), pays exactly the quote, and leaves the bids the fill leaves."""
+    from tools.solana import phoenix
+    rpc, jup, market = cluster["rpc"], cluster["jupiter"], cluster["market"]
+    sol, usdc = market["mints"]["SOL"]["mint"], market["mints"]["USDC"]["mint"]
+    book_key = next(p["pool"] for p in market["pools"] if p["venue"] == "phoenix")
+    read = lambda: base64.b64decode(post(rpc, "getAccountInfo", [book_key, {"encoding": "base64"}])["result"]["value"]["data"][0])
+    amount = 45 * 10**9 + 123_456  # more than the best bid's 40 SOL; not a whole number of lots
+    others = "Whirlpool,Raydium,Raydium CLMM,Meteora DLMM,StandIn CPMM"
+    status, q = get(f"{jup}/quote?" + urllib.parse.urlencode({"inputMint": sol, "outputMint": usdc, "amount": amount, "onlyDirectRoutes": "true",
+                                                              "excludeDexes": others}))
+    assert status == 200 and [l["swapInfo"]["ammKey"] for l in q["routePlan"]] == [book_key], q
+    before = phoenix.parse_market(read())
+    slot = q["contextSlot"]
+    (taken, out, _, lots), after = phoenix.fill(before, amount, False, slot, 0)
+    assert int(q["outAmount"]) == out and taken == 45 * 10**9 and lots == 45_000
+    status, ixs = post_json(f"{jup}/swap-instructions", {"userPublicKey": str(USER.pubkey()), "quoteResponse": q})
+    assert status == 200
+    table = Pubkey.from_string(market["lookupTable"])
+    data = base64.b64decode(post(rpc, "getAccountInfo", [str(table), {"encoding": "base64"}])["result"]["value"]["data"][0])
+    alt = AddressLookupTableAccount(table, [Pubkey(data[i:i + 32]) for i in range(56, len(data), 32)])
+    h = post(rpc, "getLatestBlockhash")["result"]["value"]["blockhash"]
+    all_ixs = [instruction(i) for i in ixs["setupInstructions"] + [ixs["swapInstruction"]]]
+    tx = VersionedTransaction(MessageV0.try_compile(USER.pubkey(), all_ixs, [alt], Hash.from_string(h)), [USER])
+    sol_ata, usdc_ata = (str(ata_address(USER.pubkey(), Pubkey.from_string(m))) for m in (sol, usdc))
+    sol_before, usdc_before = token_amount(rpc, sol_ata), token_amount(rpc, usdc_ata)
+    sig = post(rpc, "sendTransaction", [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}])["result"]
+    assert wait_status(rpc, sig)["err"] is None
+    assert sol_before - token_amount(rpc, sol_ata) == taken and token_amount(rpc, usdc_ata) - usdc_before == out
+    key = lambda o: (o["price"], o["seq"], o["lots"])
+    now = phoenix.parse_market(read())
+    assert [key(o) for o in now["bids"]] == [key(o) for o in after] and len(after) == len(before["bids"]) - 1
+    assert [key(o) for o in now["asks"]] == [key(o) for o in before["asks"]]
+    # The best bid filled whole, the second in part.
+    assert now["bids"][0]["lots"] == before["bids"][1]["lots"] - (45_000 - before["bids"][0]["lots"]) > 0
