@@ -80,7 +80,9 @@ public final class WebSocketSession: RPCTransport {
         while !Task.isCancelled {
             let before = counters.connections
             do {
-                try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
+                // One frame may carry a whole message (a node sends a large account's notification
+                // in one: a Phoenix market's is over 100 kB; the client's default refuses past 16 kB).
+                try await WebSocketClient.connect(url: url, configuration: .init(maxFrameSize: options.maxMessageBytes), logger: logger) { inbound, outbound, _ in
                     try await self.serve(inbound, outbound)
                 }
             } catch {

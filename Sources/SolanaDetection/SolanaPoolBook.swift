@@ -365,11 +365,20 @@ public struct SolanaPoolBook: Sendable {
         return try PublicKey.findProgramAddress(seeds: [Array("bin_array".utf8), pair.bytes, le], program: DLMMPairAccount.program).0
     }
 
-    /// Re-stamps DLMM pools with the cluster's time (their fees decay with it).
-    public mutating func setClock(_ unixTime: Int64) {
+    /// Re-stamps the pools whose quotes depend on the cluster's time: DLMM pairs (their fees decay
+    /// with it) and Phoenix books (their orders expire by it, and by the slot: with `slot`, the
+    /// cluster's current one, a book unchanged since an earlier slot is judged at this one).
+    public mutating func setClock(_ unixTime: Int64, slot: UInt64? = nil) {
         clock = unixTime
         for (k, e) in entries {
-            if case .meteoraDLMM(let p, _) = e.pool { entries[k]!.pool = .meteoraDLMM(p, timestamp: unixTime) }
+            switch e.pool {
+            case .meteoraDLMM(let p, _): entries[k]!.pool = .meteoraDLMM(p, timestamp: unixTime)
+            case .phoenix(var b):
+                b.unixTimestamp = UInt64(max(0, unixTime))
+                b.slot = max(b.slot, slot ?? 0)
+                entries[k]!.pool = .phoenix(b)
+            default: break
+            }
         }
     }
 }

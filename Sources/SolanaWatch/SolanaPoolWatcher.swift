@@ -65,6 +65,10 @@ public actor SolanaPoolWatcher: Service {
         public var subscriptions = 0
         public var confirmed = 0
         public var pools = 0
+        /// The cluster's unix time as its Clock sysvar last said (0 before it was read), and reads
+        /// of the sysvar that did not decode.
+        public var clock: Int64 = 0
+        public var clockUnreadable = 0
         public var book = SolanaPoolBook.Counts()
         public var detector = SolanaCycleDetector.Counts()
     }
@@ -90,6 +94,8 @@ public actor SolanaPoolWatcher: Service {
     /// Pools found by one mint whose other mint is not among `mints`.
     var outside: Set<PublicKey> = []
     public private(set) var status = Status()
+    /// The slot of the Clock sysvar last read.
+    var clockSlot: UInt64 = 0
 
     public init(rpc: SolanaRPC, bus: any OpportunityBus, configuration: Configuration, logger: Logger, session: WebSocketSession? = nil,
                 clock: @escaping @Sendable () -> UInt64) {
@@ -162,11 +168,16 @@ public actor SolanaPoolWatcher: Service {
         // A pool's dependencies become known once its own account is applied: read until none is missing.
         var changed = Set<PublicKey>()
         var slot: UInt64 = 0
-        var keys = book.followed
+        // The Clock sysvar with the first read: DLMM fees and Phoenix expiry are quoted at its time.
+        var keys = book.followed + [ClockSysvar.address]
         for _ in 0..<3 where !keys.isEmpty {
             let read = try await rpc.accountsRead(keys)
             for (key, r) in zip(keys, read) {
                 slot = max(slot, r.slot)
+                if key == ClockSysvar.address {
+                    clocked(r.account)
+                    continue
+                }
                 if let a = r.account, a.owner == .tokenProgram || a.owner == .token2022Program { vaults.insert(key) }
                 let data = r.account?.data
                 guard seen[key] != (data ?? []) else { continue }
@@ -182,6 +193,10 @@ public actor SolanaPoolWatcher: Service {
     /// then detection on the pools it changed.
     @discardableResult
     public func notified(_ key: PublicKey, slot: UInt64, account: SolanaAccount?, now: UInt64, counted: Bool = true) async -> [Opportunity] {
+        if key == ClockSysvar.address {
+            clocked(account)
+            return []
+        }
         guard book.follows(key) else {
             status.ignored += 1
             return []
@@ -191,6 +206,18 @@ public actor SolanaPoolWatcher: Service {
         guard seen[key] != (data ?? []) else { return [] }
         seen[key] = data ?? []
         return await detect(book.apply(key, slot: slot, data: data), slot: slot, now: now)
+    }
+
+    /// The Clock sysvar as read or notified: the book quotes at its unix time from now on (a pool
+    /// is detected on again when it changes, not because time passed).
+    func clocked(_ account: SolanaAccount?) {
+        guard let account, account.owner == ClockSysvar.owner, let c = try? ClockSysvar(data: account.data) else {
+            status.clockUnreadable += 1
+            return
+        }
+        guard c.unixTimestamp != status.clock || c.slot != clockSlot else { return }
+        (status.clock, clockSlot) = (c.unixTimestamp, c.slot)
+        book.setClock(c.unixTimestamp, slot: c.slot)
     }
 
     func detect(_ changed: [PublicKey], slot: UInt64, now: UInt64) async -> [Opportunity] {
@@ -238,6 +265,16 @@ public actor SolanaPoolWatcher: Service {
                             }
                             await self.subscribeAccounts(subscriptions)
                         }
+                    }
+                }
+            }
+            let clock = subscriptions.account(ClockSysvar.address)
+            group.addTask { [weak self] in
+                for await e in clock {
+                    guard let self else { return }
+                    switch e {
+                    case .subscribed: await self.confirmed(reading: ClockSysvar.address)
+                    case .update(let u): await self.clocked(u.account)
                     }
                 }
             }

@@ -92,5 +92,11 @@ import Testing
         guard case .update(let change)? = await iterator.next() else { Issue.record("no account notification"); return }
         #expect(change.account?.lamports == 7_777_777 && change.slot > 0)
         #expect(subs.malformed == 0)
+        // A large account over the socket: the Phoenix market (over 100 kB of base64 in one
+        // frame, as a node sends it) arrives whole, on the same connection.
+        let market = try PublicKey(base58: try #require(pools.first { $0["venue"]?.stringValue == "phoenix" }?["pool"]?.stringValue))
+        let overSocket = try #require(try await SolanaRPC(RPCClient(session)).accounts([market]).first ?? nil)
+        let overHTTP = try #require(try await rpc.accounts([market]).first ?? nil)
+        #expect(overSocket.data.count > 80_000 && overSocket.data == overHTTP.data && session.counters.connections == 1)
     }
 }

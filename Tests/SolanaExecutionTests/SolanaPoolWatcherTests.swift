@@ -14,9 +14,10 @@ import Testing
 /// Partition P4's detector against the stand-in cluster: it finds the Raydium AMM v4 pools, the
 /// Orca Whirlpool, the Meteora DLMM pair and the Raydium CLMM pool by `getProgramAccounts`
 /// (accounts the stand-in builds in the programs' layouts), decodes them with their vaults, tick
-/// arrays, bin arrays and config, and publishes the round trips between the SOL/USDC pools the
-/// market prices apart, each leg's output what the stand-in's Jupiter quotes through that one
-/// pool (Raydium's formula; Orca's own swap simulator; the CLMM transcription), not our quoting;
+/// arrays, bin arrays and config, and the Phoenix book, and publishes the round trips between the
+/// SOL/USDC pools the market prices apart, each leg's output what the stand-in's Jupiter quotes
+/// through that one pool (Raydium's formula; Orca's own swap simulator; the CLMM and Phoenix
+/// transcriptions), not our quoting;
 /// a triangle through the DLMM pair is quoted the same way.
 @Suite(.serialized) struct SolanaPoolWatcherTests {
     let sol = try! PublicKey(base58: "So11111111111111111111111111111111111111112")
@@ -39,7 +40,7 @@ import Testing
         // where cheap; and triangles through USDT (one through the DLMM pair). Every published
         // cycle is checked leg by leg.
         let jupiter = JupiterClient(base: cluster.jupiter, perSecond: 50, burst: 20)
-        let labels = ["raydium": "Raydium", "whirlpool": "Whirlpool", "dlmm": "Meteora DLMM", "clmm": "Raydium CLMM"]
+        let labels = ["raydium": "Raydium", "whirlpool": "Whirlpool", "dlmm": "Meteora DLMM", "clmm": "Raydium CLMM", "phoenix": "Phoenix"]
         var venues = Set<String>()
         #expect(published.count >= 2)
         for o in published {
@@ -59,7 +60,7 @@ import Testing
             }
             #expect(Int256(bitPattern: UInt256(amount)) - Int256(bitPattern: o.amountIn) == o.grossProfit && o.grossProfit > .zero)
         }
-        #expect(venues == ["raydium", "whirlpool", "dlmm", "clmm"], "published cycles went through \(venues)")
+        #expect(venues == ["raydium", "whirlpool", "dlmm", "clmm", "phoenix"], "published cycles went through \(venues)")
 
         // Nothing moved: the same state is not published again.
         #expect(try await watcher.poll(now: 2_000).isEmpty)
@@ -117,8 +118,8 @@ import Testing
         defer { connection.cancel() }
         let follows = Task { await follower.follow(SolanaSubscriptions(session), fallback: .seconds(600)) }
         defer { follows.cancel() }
-        // Subscribed: the programs and the two Raydium pools' four vaults, or every followed
-        // account (pools, vaults, tick and bin arrays), each confirmed. Waited for by deadline.
+        // Subscribed: the programs, the two Raydium pools' four vaults and the Clock sysvar, or
+        // every followed account (pools, vaults, tick and bin arrays), each confirmed. Waited for by deadline.
         func until(_ what: String, _ done: () async throws -> Bool) async throws {
             let deadline = ContinuousClock.now + .seconds(90)
             while try await !done() {
@@ -127,7 +128,7 @@ import Testing
             }
         }
         let subscribed: @Sendable (SolanaPoolWatcher.Status) -> Bool = { s in
-            following == .programs ? s.confirmed >= 7 && s.subscriptions == 4 : s.subscriptions >= 10 && s.confirmed >= s.subscriptions
+            following == .programs ? s.confirmed >= 10 && s.subscriptions == 4 : s.subscriptions >= 10 && s.confirmed >= s.subscriptions
         }
         try await until("every subscription") { subscribed(await follower.status) }
         let polls = await follower.status.polls
@@ -136,11 +137,14 @@ import Testing
         try await reader.discover()
         try await reader.poll(now: 1)
         let read = await reader.pools()
-        #expect(read.count == 5)
+        #expect(read.count == 6)
         try await until("the follower to hold what the cluster holds") { await follower.pools() == read }
         let status = await follower.status
         #expect(status.polls == polls, "no poll: the notifications alone kept it")
         #expect(status.notifications >= 30 && status.book.undecodable == 0, "\(status)")
+        // Both at the cluster's time, from its Clock sysvar (the follower's by notification).
+        let readClock = await reader.status.clock
+        #expect(status.clock > 1_700_000_000 && status.clock == readClock && status.clockUnreadable == 0, "\(status)")
         if following != .programs {
             // Every account it follows now is subscribed (tick and bin arrays move with the price).
             #expect(status.subscriptions == (await follower.followedCount), "\(status)")

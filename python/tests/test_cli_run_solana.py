@@ -13,6 +13,8 @@ import sys
 import pytest
 from solders.keypair import Keypair
 
+from tools.solana.tests.test_server import post
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
@@ -88,8 +90,13 @@ def test_detection_follows_the_listed_pools_and_publishes_round_trips(arbiter, d
     # arriving as notifications.
     status = last_line(p.stderr, "solana pools ")
     fields = status.split()
-    count = {k: int(fields[fields.index(k) + 1]) for k in ("pools", "subscriptions", "notifications", "failed")}
+    count = {k: int(fields[fields.index(k) + 1]) for k in ("pools", "subscriptions", "notifications", "failed", "clock")}
     assert status.startswith("solana pools 6 (outside the mints 0)") and count["failed"] == 0, status
+    # The cluster's time, from its Clock sysvar (the stand-in's: 400 ms a slot from its genesis time),
+    # is what DLMM fees and Phoenix expiry are quoted at.
+    from tools.solana.bank import GENESIS_TIME
+    slot = post(cluster["rpc"], "getSlot")["result"]
+    assert GENESIS_TIME < count["clock"] <= GENESIS_TIME + slot * 2 // 5, (status, slot)
     assert count["subscriptions"] >= 10 and count["notifications"] > 0, status
     pools = {x["pool"] for x in cluster["market"]["pools"]}
     sol = cluster["market"]["mints"]["SOL"]["mint"]

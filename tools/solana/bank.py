@@ -27,6 +27,9 @@ RAYDIUM_INFO_SIZE = 752
 PHOENIX = Pubkey.from_string("PhoeNiXZ8ByJGLkxNfZRnkUfjvmuYqLR89jjFHGqdXY")
 # The stand-in's clock: unix time at slot 0, and 400 ms a slot after it (the Clock sysvar's time).
 GENESIS_TIME = 1_767_225_600
+CLOCK = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
+SYSVAR = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
+SLOTS_PER_EPOCH = 432_000
 
 LAMPORTS_PER_SIGNATURE = 5_000
 TOKEN_ACCOUNT_SIZE = 165
@@ -237,6 +240,13 @@ class Bank:
         from .venues import DLMM, WHIRLPOOL
         for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, WHIRLPOOL, DLMM, PHOENIX, ALT_PROGRAM):
             self.accounts[program] = Account(1, Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111"), b"", True)
+        self._clock()
+
+    def _clock(self):
+        """The Clock sysvar at this slot: slot, epoch start time, epoch, leader-schedule epoch, unix time."""
+        epoch = self.slot // SLOTS_PER_EPOCH
+        start = GENESIS_TIME + epoch * SLOTS_PER_EPOCH * 2 // 5
+        self.accounts[CLOCK] = Account(rent_exempt(40), SYSVAR, struct.pack("<QqQQq", self.slot, start, epoch, epoch + 1, self.unix_time()))
 
     # ------------------------------------------------------------------ time
 
@@ -244,6 +254,7 @@ class Bank:
         """The next slot (every slot a block here): a new blockhash valid for 150 blocks."""
         self.slot += 1
         self.block_height += 1
+        self._clock()
         self.latest_hash = Hash(hashlib.sha256(bytes(self.latest_hash)).digest())
         self.blockhashes[str(self.latest_hash)] = self.block_height + BLOCKHASH_VALIDITY
         for h in [h for h, last in self.blockhashes.items() if last < self.block_height]:

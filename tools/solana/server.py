@@ -18,7 +18,7 @@ from solders.transaction import VersionedTransaction
 
 from tools.devnet.standin import RPCError, answer
 
-from .bank import SYSTEM, Account, Bank, TokenAccount, TxError, rent_exempt
+from .bank import CLOCK, SYSTEM, Account, Bank, TokenAccount, TxError, rent_exempt
 
 TIP_ACCOUNTS = [Pubkey.from_string(k) for k in (
     "96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5", "HFqU5x63VTqvQss8hp11i4wVV8bD44PvwucfZ2bU7gRe",
@@ -123,6 +123,7 @@ class StandIn:
         for cb in self.on_slot:
             touched.update(cb(self) or [])
         self.bank.advance()
+        touched.add(str(CLOCK))  # the Clock sysvar changes every slot
         self._notify(touched)
 
     def _land_bundle(self, bid, txs):

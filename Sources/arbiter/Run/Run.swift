@@ -260,7 +260,7 @@ final class RunStatus: Service {
                 }
                 if let solana {
                     let s = await solana.status
-                    Output.standardError("solana pools \(s.pools) (outside the mints \(s.outside)) subscriptions \(s.subscriptions) notifications \(s.notifications) polls \(s.polls) failed \(s.failedPolls) cycles \(s.detector.cycles) sized \(s.detector.sized) published \(s.published)")
+                    Output.standardError("solana pools \(s.pools) (outside the mints \(s.outside)) subscriptions \(s.subscriptions) notifications \(s.notifications) polls \(s.polls) failed \(s.failedPolls) cycles \(s.detector.cycles) sized \(s.detector.sized) published \(s.published) clock \(s.clock)")
                 }
                 if let x = solanaExecutor {
                     let refused = await x.refusals.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
