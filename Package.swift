@@ -100,7 +100,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
-        .target(name: "Detection", dependencies: ["AMMMath", "MarketState", "Opportunities", "Signals", "EVMPrimitives", "CowProtocol"]),
+        .target(name: "Detection", dependencies: ["AMMMath", "MarketState", "Opportunities", "Signals", "EVMPrimitives", "CowProtocol", "SolanaPrimitives"]),
         .target(
             name: "SolanaWatch",
             dependencies: [

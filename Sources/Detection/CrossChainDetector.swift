@@ -2,6 +2,7 @@ import AMMMath
 import EVMPrimitives
 import MarketState
 import Opportunities
+import SolanaPrimitives
 
 /// The same asset priced on two chains: buy it with a quote token on one chain, bridge it, sell
 /// it for the quote token on the other. Synchronous and deterministic like `CycleDetector`: it
@@ -22,14 +23,39 @@ import Opportunities
 /// searched on the concave exact profit (`Optimizer.maximize`); a pair of pools unchanged since it was last sized is not sized again. Prices older than `maxPriceAge` are not traded on (the
 /// original system's hard 30 s limit).
 public struct CrossChainDetector: Sendable {
+    /// A token or pool on either kind of chain: an EVM address (20 bytes) or a Solana key (32).
+    public struct Key: Hashable, Sendable, CustomStringConvertible {
+        public let bytes: [UInt8]
+        public init(_ address: Address) { bytes = address.bytes }
+        public init(solana key: [UInt8]) {
+            precondition(key.count == 32, "a Solana key is 32 bytes")
+            bytes = key
+        }
+        public var isSolana: Bool { bytes.count == 32 }
+        public var address: Address? { bytes.count == 20 ? try? Address(bytes: bytes) : nil }
+        public var description: String { address?.description ?? Base58.encode(bytes) }
+    }
+
+    /// One pool of a chain, as the detector sees it: its state, key, tokens and venue number.
+    public struct Listing: Sendable {
+        public var pool: Pool
+        public var key: Key
+        public var token0: Key
+        public var token1: Key
+        public var venue: UInt32
+        public init(pool: Pool, key: Key, token0: Key, token1: Key, venue: UInt32) {
+            (self.pool, self.key, self.token0, self.token1, self.venue) = (pool, key, token0, token1, venue)
+        }
+    }
+
     /// A bridge route for one asset, with the quote token it is bought and sold against.
     public struct Route: Sendable {
         public var fromChain: UInt64
         public var toChain: UInt64
         /// The bridged asset on each chain.
-        public var asset: (from: Address, to: Address)
+        public var asset: (from: Key, to: Key)
         /// The quote token on each chain (the same money: USDC and USDC).
-        public var quote: (from: Address, to: Address)
+        public var quote: (from: Key, to: Key)
         public var quoteDecimals: UInt8
         /// Dollars per whole quote token (1 for a stablecoin).
         public var quoteUSD: Double
@@ -38,8 +64,12 @@ public struct CrossChainDetector: Sendable {
         /// Fixed bridge cost (relayer gas, messaging) in micro-dollars.
         public var fixedFeeMicroUSD: Int64
         public var latencySeconds: Int
+        /// The asset's decimals on the destination less those on the source: a bridge between
+        /// chains that give it different decimals (Wormhole carries 8; WETH has 18 on an EVM
+        /// chain) delivers ⌊amount·10^shift⌋, the rest left behind.
+        public var assetDecimalsShift = 0
 
-        public init(fromChain: UInt64, toChain: UInt64, asset: (from: Address, to: Address), quote: (from: Address, to: Address),
+        public init(fromChain: UInt64, toChain: UInt64, asset: (from: Key, to: Key), quote: (from: Key, to: Key),
                     quoteDecimals: UInt8, quoteUSD: Double = 1, feePips: UInt32, fixedFeeMicroUSD: Int64, latencySeconds: Int) {
             self.fromChain = fromChain
             self.toChain = toChain
@@ -51,12 +81,19 @@ public struct CrossChainDetector: Sendable {
             self.fixedFeeMicroUSD = fixedFeeMicroUSD
             self.latencySeconds = latencySeconds
         }
+
+        /// A route between two EVM chains.
+        public init(fromChain: UInt64, toChain: UInt64, asset: (from: Address, to: Address), quote: (from: Address, to: Address),
+                    quoteDecimals: UInt8, quoteUSD: Double = 1, feePips: UInt32, fixedFeeMicroUSD: Int64, latencySeconds: Int) {
+            self.init(fromChain: fromChain, toChain: toChain, asset: (Key(asset.from), Key(asset.to)), quote: (Key(quote.from), Key(quote.to)),
+                      quoteDecimals: quoteDecimals, quoteUSD: quoteUSD, feePips: feePips, fixedFeeMicroUSD: fixedFeeMicroUSD, latencySeconds: latencySeconds)
+        }
     }
 
     public struct Configuration: Sendable {
         public var routes: [Route]
         /// Wrapped native token of each chain (gas is converted through it).
-        public var wrappedNative: [UInt64: Address]
+        public var wrappedNative: [UInt64: Key]
         public var minNetProfitBps = 20
         public var maxPriceAgeNanoseconds: UInt64 = 30_000_000_000
         /// Latency risk: this many pips of the input per √second in flight.
@@ -67,9 +104,13 @@ public struct CrossChainDetector: Sendable {
         public var dedupWindowNanoseconds: UInt64 = 30_000_000_000
         public var republishBps = 1_000
 
-        public init(routes: [Route], wrappedNative: [UInt64: Address]) {
+        public init(routes: [Route], wrappedNative: [UInt64: Key]) {
             self.routes = routes
             self.wrappedNative = wrappedNative
+        }
+
+        public init(routes: [Route], wrappedNative: [UInt64: Address]) {
+            self.init(routes: routes, wrappedNative: wrappedNative.mapValues(Key.init))
         }
     }
 
@@ -86,9 +127,10 @@ public struct CrossChainDetector: Sendable {
     }
 
     struct ChainState: Sendable {
-        var book: PoolBook
-        var refs: [PoolRef?]
-        var gasPrice: UInt256
+        var listings: [Listing]
+        /// One leg's cost in the chain's native raw units (wei; lamports), and whether it is wei.
+        var legCost: UInt256
+        var evm: Bool
         var block: UInt64
         var at: UInt64
     }
@@ -96,8 +138,8 @@ public struct CrossChainDetector: Sendable {
     /// A route's buy and sell pools, and what they were last sized at.
     struct SizingKey: Hashable {
         var route: Int
-        var buy: Address
-        var sell: Address
+        var buy: Key
+        var sell: Key
     }
 
     struct Sizing {
@@ -112,13 +154,25 @@ public struct CrossChainDetector: Sendable {
     public private(set) var counters = Counters()
     private var sized: [SizingKey: (buy: Pool, sell: Pool, sizing: Sizing?)] = [:]
     private var chains: [UInt64: ChainState] = [:]
-    private var lastPublished: [[Address]: (net: Int256, at: UInt64)] = [:]
+    private var lastPublished: [[Key]: (net: Int256, at: UInt64)] = [:]
 
     public init(configuration: Configuration) { self.configuration = configuration }
 
-    /// The chain's state as of `at` (ns since the epoch).
+    /// An EVM chain's state as of `at` (ns since the epoch): its live pools, and gas at `gasPrice`.
     public mutating func update(chain: UInt64, book: PoolBook, refs: [PoolRef?], gasPrice: UInt256, block: UInt64, at: UInt64) {
-        chains[chain] = ChainState(book: book, refs: refs, gasPrice: gasPrice, block: block, at: at)
+        var listings: [Listing] = []
+        listings.reserveCapacity(refs.count)
+        for (i, r) in refs.enumerated() {
+            guard let r, i < book.count, !book.stale.contains(i) else { continue }
+            listings.append(Listing(pool: book.pools[i], key: Key(r.address), token0: Key(r.token0), token1: Key(r.token1), venue: r.venue))
+        }
+        chains[chain] = ChainState(listings: listings, legCost: gasPrice &* UInt256(configuration.gasPerLeg), evm: true, block: block, at: at)
+    }
+
+    /// A Solana state as of `at`: its pools (32-byte keys), a leg's cost in lamports (fee, priority
+    /// and tip), sized on `slot`.
+    public mutating func update(solana chain: UInt64, listings: [Listing], legLamports: UInt64, slot: UInt64, at: UInt64) {
+        chains[chain] = ChainState(listings: listings, legCost: UInt256(legLamports), evm: false, block: slot, at: at)
     }
 
     /// Evaluates every route touching `chain`, appending what passes to `out`.
@@ -140,11 +194,11 @@ public struct CrossChainDetector: Sendable {
     }
 
     /// Live pools of `state` trading `tokenIn` for `tokenOut`: (index, zeroForOne).
-    private func pools(_ state: ChainState, _ tokenIn: Address, _ tokenOut: Address) -> [(Int, Bool)] {
-        state.refs.indices.compactMap { i in
-            guard let r = state.refs[i], i < state.book.count, !state.book.stale.contains(i) else { return nil }
-            if r.token0 == tokenIn && r.token1 == tokenOut { return (i, true) }
-            if r.token1 == tokenIn && r.token0 == tokenOut { return (i, false) }
+    private func pools(_ state: ChainState, _ tokenIn: Key, _ tokenOut: Key) -> [(Int, Bool)] {
+        state.listings.indices.compactMap { i in
+            let l = state.listings[i]
+            if l.token0 == tokenIn && l.token1 == tokenOut { return (i, true) }
+            if l.token1 == tokenIn && l.token0 == tokenOut { return (i, false) }
             return nil
         }
     }
@@ -152,20 +206,21 @@ public struct CrossChainDetector: Sendable {
     /// Of `candidates`, the pool holding the most of its output token at its current price (its
     /// local depth: virtual reserves for a concentrated-liquidity pool).
     private func deepest(_ state: ChainState, _ candidates: [(Int, Bool)]) -> (Int, Bool)? {
-        candidates.max { state.book.pools[$0.0].local(zeroForOne: $0.1).reserveOut < state.book.pools[$1.0].local(zeroForOne: $1.1).reserveOut }
+        candidates.max { state.listings[$0.0].pool.local(zeroForOne: $0.1).reserveOut < state.listings[$1.0].pool.local(zeroForOne: $1.1).reserveOut }
     }
 
     private mutating func evaluate(_ id: Int, _ route: Route, _ a: ChainState, _ buy: (Int, Bool), _ b: ChainState, _ sell: (Int, Bool), now: UInt64,
                                    into out: inout [Opportunity]) {
         counters.evaluated += 1
-        let poolA = a.book.pools[buy.0], poolB = b.book.pools[sell.0]
+        let listingA = a.listings[buy.0], listingB = b.listings[sell.0]
+        let poolA = listingA.pool, poolB = listingB.pool
         let riskPips = UInt64((Double(configuration.riskPipsPerSqrtSecond) * Double(route.latencySeconds).squareRoot()).rounded(.up))
         let fee = UInt256(UInt64(route.feePips))
         /// (bought, bridged, sold) for `x`, or nil when a pool cannot take it.
         func trade(_ x: UInt256) -> (UInt256, UInt256, UInt256)? {
             guard let bought = try? poolA.amountOut(x, zeroForOne: buy.1) else { return nil }
             // The bridge keeps its fee rounded down (as Across and Stargate compute it): bought − ⌊bought·fee/1e6⌋.
-            let bridged = bought - (UInt256.mulDiv(bought, fee, 1_000_000) ?? bought)
+            let bridged = Self.shifted(bought - (UInt256.mulDiv(bought, fee, 1_000_000) ?? bought), by: route.assetDecimalsShift)
             guard !bridged.isZero, let sold = try? poolB.amountOut(bridged, zeroForOne: sell.1) else { return nil }
             return (bought, bridged, sold)
         }
@@ -180,14 +235,15 @@ public struct CrossChainDetector: Sendable {
         guard depth >= 2 else { return }
         // Screen: the marginal rate of the whole trade at zero must beat 1 + the minimum margin.
         let ra = poolA.local(zeroForOne: buy.1), rb = poolB.local(zeroForOne: sell.1)
-        let keep = (1 - Double(route.feePips) / 1e6) * (1 - Double(riskPips) / 1e6)
+        let scale = pow10(UInt8(clamping: abs(route.assetDecimalsShift))), units = route.assetDecimalsShift >= 0 ? scale : 1 / scale
+        let keep = (1 - Double(route.feePips) / 1e6) * (1 - Double(riskPips) / 1e6) * units
         let rate = ra.gamma * ra.reserveOut / ra.reserveIn * rb.gamma * rb.reserveOut / rb.reserveIn * keep
         guard rate > 1 + Double(configuration.minNetProfitBps) / 10_000 else {
             counters.unprofitable += 1
             return
         }
         // The pools as they were sized last: the same pools in the same state size the same.
-        let key = SizingKey(route: id, buy: a.refs[buy.0]!.address, sell: b.refs[sell.0]!.address)
+        let key = SizingKey(route: id, buy: listingA.key, sell: listingB.key)
         let sizing: Sizing?
         if let last = sized[key], last.buy == poolA, last.sell == poolB {
             sizing = last.sizing
@@ -196,7 +252,7 @@ public struct CrossChainDetector: Sendable {
             // From the local models' optimum (two constant-product maps and the bridge's rate
             // composed into one, x·A/(B + C·x), whose profit peaks at (√(A·B/(1+risk)) − B)/C):
             // bracketed, then searched on the exact trade.
-            let a1 = ra.gamma * ra.reserveOut * (1 - Double(route.feePips) / 1e6), a2 = rb.gamma * rb.reserveOut
+            let a1 = ra.gamma * ra.reserveOut * (1 - Double(route.feePips) / 1e6) * units, a2 = rb.gamma * rb.reserveOut
             let A = a1 * a2, B = ra.reserveIn * rb.reserveIn, C = rb.reserveIn * ra.gamma + rb.gamma * a1
             let guess = ((A * B / (1 + Double(riskPips) / 1e6)).squareRoot() - B) / C
             let cap = Optimizer.integer(depth, cap: UInt256.one << 200)
@@ -232,34 +288,59 @@ public struct CrossChainDetector: Sendable {
         }
         lastPublished[pair] = (net, now)
         counters.published += 1
-        let hops = [
-            Opportunity.Hop(chainID: route.fromChain, pool: key.buy, tokenIn: route.quote.from, tokenOut: route.asset.from,
-                            venue: a.refs[buy.0]!.venue, amountOut: bought),
-            Opportunity.Hop(chainID: route.toChain, pool: key.sell, tokenIn: route.asset.to, tokenOut: route.quote.to,
-                            venue: b.refs[sell.0]!.venue, amountOut: sold),
-        ]
+        // Each side a hop on its EVM chain, or the Solana leg (32-byte keys) of a side on Solana.
+        var hops: [Opportunity.Hop] = [], legs: [Opportunity.Solana.Leg] = []
+        for (chain, listing, tokenIn, tokenOut, amount) in [(route.fromChain, listingA, route.quote.from, route.asset.from, bought),
+                                                            (route.toChain, listingB, route.asset.to, route.quote.to, sold)] {
+            if let pool = listing.key.address, let i = tokenIn.address, let o = tokenOut.address {
+                hops.append(Opportunity.Hop(chainID: chain, pool: pool, tokenIn: i, tokenOut: o, venue: listing.venue, amountOut: amount))
+            } else {
+                legs.append(Opportunity.Solana.Leg(pool: listing.key.bytes, mintIn: tokenIn.bytes, mintOut: tokenOut.bytes, amountOut: amount.w0))
+            }
+        }
         let usdPerRaw = route.quoteUSD / pow10(route.quoteDecimals)
-        let block = max(a.block, b.block)
+        // The block sized on: an EVM side's (the later of two); a Solana–Solana route is not one.
+        let block = [a, b].filter(\.evm).map(\.block).max() ?? max(a.block, b.block)
+        var id = Opportunity.makeID(kind: .crossChain, blockNumber: block, path: hops, amountIn: best)
+        if !legs.isEmpty { id = Array(Keccak256.hash(id + legs.flatMap { $0.pool + $0.mintIn }).prefix(16)) }
         out.append(Opportunity(
-            id: Opportunity.makeID(kind: .crossChain, blockNumber: block, path: hops, amountIn: best), kind: .crossChain,
+            id: id, kind: .crossChain,
             chains: [route.fromChain, route.toChain], path: hops, amountIn: best, grossProfit: gross, netProfit: net,
             grossProfitMicroUSD: microUSD(gross.doubleValue, usdPerRaw), netProfitMicroUSD: microUSD(net.doubleValue, usdPerRaw),
-            gasUnits: 2 * configuration.gasPerLeg, gasCostWei: gasA.wei &+ gasB.wei, flashSource: .none, blockNumber: block,
-            timestamps: .init(eventReceived: min(a.at, b.at), stateApplied: max(a.at, b.at), detected: now),
+            gasUnits: 2 * configuration.gasPerLeg, gasCostWei: (a.evm ? gasA.native : .zero) &+ (b.evm ? gasB.native : .zero), flashSource: .none,
+            blockNumber: block, timestamps: .init(eventReceived: min(a.at, b.at), stateApplied: max(a.at, b.at), detected: now),
             expiresAt: now &+ configuration.ttlNanoseconds,
             // The trade is exposed for the bridge's latency: trust falls with it.
-            confidence: max(0.3, 0.9 - 0.002 * Double(route.latencySeconds))))
+            confidence: max(0.3, 0.9 - 0.002 * Double(route.latencySeconds)), solana: legs.isEmpty ? nil : Opportunity.Solana(legs: legs)))
     }
 
-    /// One leg's gas in wei and in quote units, converted at the chain's deepest native/quote pool.
-    private func gasInQuote(_ s: ChainState, _ chain: UInt64, _ quote: Address) -> (wei: UInt256, quote: UInt256)? {
-        let wei = s.gasPrice &* UInt256(configuration.gasPerLeg)
-        if wei.isZero { return (wei, .zero) }
+    /// `amount` moved `shift` decimal places (down: rounded down).
+    static func shifted(_ amount: UInt256, by shift: Int) -> UInt256 {
+        guard shift != 0 else { return amount }
+        var ten = UInt256.one
+        for _ in 0..<min(abs(shift), 77) { ten = ten &* 10 }
+        return shift < 0 ? amount / ten : (amount.multipliedReportingOverflow(by: ten).overflow ? .max : amount &* ten)
+    }
+
+    /// One leg's cost in native raw units and in quote units, converted at the chain's deepest
+    /// native/quote pool.
+    private func gasInQuote(_ s: ChainState, _ chain: UInt64, _ quote: Key) -> (native: UInt256, quote: UInt256)? {
+        let cost = s.legCost
+        if cost.isZero { return (cost, .zero) }
         guard let native = configuration.wrappedNative[chain] else { return nil }
-        if native == quote { return (wei, wei) }
-        guard let price = deepestPrice(of: native, pools: pools(s, native, quote).map(\.0), book: s.book, refs: s.refs),
-              let q = UInt256.mulDivRoundingUp(wei, price.numerator, price.denominator) else { return nil }
-        return (wei, q)
+        if native == quote { return (cost, cost) }
+        // Quote units per native unit at the deepest pool between them (depth: its native reserve).
+        var best: (depth: Double, price: (UInt256, UInt256))? = nil
+        for (i, _) in pools(s, native, quote) {
+            let l = s.listings[i]
+            guard let price = l.pool.rawPrice() else { continue }
+            let depth = l.pool.local(zeroForOne: l.token0 == native).reserveIn
+            // rawPrice is token1 per token0: the quote per native is that or its inverse.
+            let perNative = l.token0 == native ? price : (price.denominator, price.numerator)
+            if best == nil || depth > best!.depth { best = (depth, perNative) }
+        }
+        guard let b = best, b.price.0 > .zero, b.price.1 > .zero, let q = UInt256.mulDivRoundingUp(cost, b.price.0, b.price.1) else { return nil }
+        return (cost, q)
     }
 }
 

@@ -188,6 +188,9 @@ public actor CrossChainExecutor: OwnCapitalSender {
     /// into a pool no open transfer sells into (detection priced the sale on the pool as it is
     /// now; a transfer still open on it will sell there first).
     func admit(_ o: Opportunity) -> Result<(CrossChainLeg, CrossChainLeg, SalePool), Refusal> {
+        guard o.solana == nil else {
+            return .failure(Refusal("strategy", "solanaSideUnsupported", "one side is on Solana: bridging to or from it is not executed here"))
+        }
         guard o.kind == .crossChain, o.path.count == 2 else { return .failure(Refusal("validate", "notCrossChain")) }
         let buy = o.path[0], sell = o.path[1]
         guard let from = legs[buy.chainID], let to = legs[sell.chainID] else {

@@ -15,6 +15,8 @@ import EVMPrimitives
 /// topic count byte and the topics as 32-byte words, the data with a varint length). A Solana
 /// opportunity has no hops (a zero hop count; no other kind may) and ends with its legs: a count
 /// byte, each the pool, input and output mints (32 bytes each) and the expected output (varint).
+/// A cross-chain opportunity with a side on Solana ends with that side's legs the same way (at
+/// least one; an all-EVM one has no such section).
 extension Opportunity {
     public static let maxHops = 16
     public static let maxChains = 4
@@ -31,8 +33,9 @@ extension Opportunity {
                      "a CEX–DEX opportunity without a valid reference, or a reference on another kind")
         precondition((kind == .backrun) == (backrun != nil) && (backrun?.isValid ?? true),
                      "a backrun without a valid target, or a target on another kind")
-        precondition((kind == .solana) == (solana != nil) && (solana?.isValid ?? true) && (kind != .solana || amountIn <= UInt256(UInt64.max)),
-                     "a Solana opportunity without a valid route, or a route on another kind")
+        precondition((kind == .solana ? solana != nil : solana == nil || kind == .crossChain) && (solana?.isValid ?? true)
+                     && (kind != .solana || amountIn <= UInt256(UInt64.max)),
+                     "a Solana opportunity without a valid route, or a route on a kind other than Solana or cross-chain")
         var w = Writer()
         w.bytes.reserveCapacity(96 + path.count * 80)
         w.byte(Self.version)
@@ -187,7 +190,7 @@ extension Opportunity {
             backrun = Backrun(targetRaw: raw, sender: sender, volumeMicroUSD: volume, effects: effects)
         }
         var solana: Solana? = nil
-        if kind == .solana {
+        if kind == .solana || (kind == .crossChain && !r.atEnd) {
             let count = Int(try r.byte("leg count"))
             guard (1...Solana.maxLegs).contains(count) else { throw r.fail("\(count) Solana legs") }
             var legs: [Solana.Leg] = []
@@ -196,7 +199,7 @@ extension Opportunity {
                                        amountOut: try r.varint("leg output")))
             }
             let route = Solana(legs: legs)
-            guard route.isValid, amountIn <= UInt256(UInt64.max) else { throw r.fail("an invalid Solana route") }
+            guard route.isValid, kind == .crossChain || amountIn <= UInt256(UInt64.max) else { throw r.fail("an invalid Solana route") }
             solana = route
         }
         guard r.atEnd else { throw r.fail("\(r.remaining) trailing bytes") }

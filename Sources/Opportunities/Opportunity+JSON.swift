@@ -163,7 +163,7 @@ extension Opportunity {
             throw fail("a backrun target on a \(kind.name) opportunity")
         }
         var solana: Solana? = nil
-        if kind == .solana {
+        if kind == .solana || (kind == .crossChain && v["solana"] != nil) {
             guard let list = try field(try field(v, "solana"), "legs").arrayValue else { throw fail("solana.legs is not an array") }
             var legs: [Solana.Leg] = []
             for l in list {
@@ -175,7 +175,8 @@ extension Opportunity {
                 legs.append(Solana.Leg(pool: try key("pool"), mintIn: try key("mintIn"), mintOut: try key("mintOut"), amountOut: out))
             }
             let route = Solana(legs: legs)
-            guard route.isValid, try u256(v, "amountIn") <= UInt256(UInt64.max) else { throw fail("an invalid Solana route") }
+            let amountIn = try u256(v, "amountIn")
+            guard route.isValid, kind == .crossChain || amountIn <= UInt256(UInt64.max) else { throw fail("an invalid Solana route") }
             solana = route
         } else if v["solana"] != nil {
             throw fail("a Solana route on a \(kind.name) opportunity")

@@ -105,8 +105,9 @@ public struct Opportunity: Equatable, Sendable {
     /// id in the Solana token list.
     public static let solanaChainID: UInt64 = 101
 
-    /// A Solana route; present exactly when `kind` is `.solana`, whose `path` is empty (Solana's
-    /// keys are 32 bytes). Amounts and profits are in the first leg's input mint's raw units
+    /// A Solana route; present when `kind` is `.solana`, whose `path` is empty (Solana's keys are
+    /// 32 bytes), and on a `.crossChain` opportunity with a side on Solana (that side's leg; the
+    /// EVM side is its `path`, and `chains` says which is bought on first). Amounts and profits are in the first leg's input mint's raw units
     /// (lamports for SOL), `blockNumber` is the slot it was sized on, `gasUnits` compute units and
     /// `gasCostWei` the lamports of fees and tip it expects to pay.
     public var solana: Solana?

@@ -190,4 +190,62 @@ import Testing
         #expect(d.counters.reused == 1 && out.count == 2)
         #expect(out.last?.amountIn == freshOut.first?.amountIn && out.last?.path == freshOut.first?.path && out.last!.amountIn != o.amountIn)
     }
+
+    /// A route from an EVM chain to Solana: WETH (18 decimals) bought with USDC on chain 10 at
+    /// 2000, bridged to Solana as Wormhole's WETH (8 decimals: the bridge delivers ⌊amount/10¹⁰⌋),
+    /// sold for USDC in a Raydium AMM pool at 2100. The Solana side is a leg of 32-byte keys; its
+    /// cost (lamports) is converted at Solana's SOL/USDC pool; the trade is the integer optimum.
+    @Test func aGapBetweenAnEVMChainAndSolanaIsSizedAcrossTheBridgesDecimals() throws {
+        let key = { (n: UInt8) in CrossChainDetector.Key(solana: [UInt8](repeating: n, count: 31) + [n]) }
+        let wethS = key(1), usdcS = key(2), solS = key(3), wethPool = key(4), solPool = key(5)
+        let (a, refsA) = chain(wethA, usdcA, usdcPerWeth: 2000)
+        let wethUSDC = try RaydiumAMMPool(coinReserve: 500 * 100_000_000, pcReserve: 1_050_000 * 1_000_000, swapFeeNumerator: 25, swapFeeDenominator: 10_000)
+        let solUSDC = try RaydiumAMMPool(coinReserve: 100_000 * 1_000_000_000, pcReserve: 15_000_000 * 1_000_000, swapFeeNumerator: 25, swapFeeDenominator: 10_000)
+        let listings = [CrossChainDetector.Listing(pool: .raydiumAMM(wethUSDC), key: wethPool, token0: wethS, token1: usdcS, venue: 0),
+                        CrossChainDetector.Listing(pool: .raydiumAMM(solUSDC), key: solPool, token0: solS, token1: usdcS, venue: 0)]
+        var route = CrossChainDetector.Route(fromChain: 10, toChain: 101, asset: (.init(wethA), wethS), quote: (.init(usdcA), usdcS), quoteDecimals: 6,
+                                             feePips: 500, fixedFeeMicroUSD: 1_500_000, latencySeconds: 60)
+        route.assetDecimalsShift = -10
+        var d = CrossChainDetector(configuration: .init(routes: [route], wrappedNative: [10: .init(wethA), 101: solS]))
+        let gwei = UInt256(1_000_000_000)
+        d.update(chain: 10, book: a, refs: refsA, gasPrice: gwei, block: 5, at: 1_000)
+        d.update(solana: 101, listings: listings, legLamports: 100_000, slot: 900, at: 2_000)
+        var out: [Opportunity] = []
+        d.process(changed: 101, now: 3_000, into: &out)
+        let o = try #require(out.first)
+        #expect(out.count == 1 && o.kind == .crossChain && o.chains == [10, 101] && o.blockNumber == 5)
+        func trade(_ x: UInt256) -> (bought: UInt256, sold: UInt256)? {
+            guard let bought = try? a.pools[0].amountOut(x, zeroForOne: refsA[0]!.token0 == usdcA) else { return nil }
+            let arrived = (bought - bought * 500 / 1_000_000) / UInt256(10_000_000_000)
+            guard let sold = try? Pool.raydiumAMM(wethUSDC).amountOut(arrived, zeroForOne: true) else { return nil }
+            return (bought, sold)
+        }
+        let (bought, sold) = try #require(trade(o.amountIn))
+        // The EVM side a hop; the Solana side a leg of its keys.
+        #expect(o.path == [Opportunity.Hop(chainID: 10, pool: refsA[0]!.address, tokenIn: usdcA, tokenOut: wethA, venue: 1, amountOut: bought)])
+        #expect(o.solana?.legs == [Opportunity.Solana.Leg(pool: wethPool.bytes, mintIn: wethS.bytes, mintOut: usdcS.bytes, amountOut: sold.w0)])
+        #expect(o.grossProfit == Int256(bitPattern: sold) &- Int256(bitPattern: o.amountIn))
+        // Costs: EVM gas at chain 10's price, 100,000 lamports at 150 USDC per SOL (rounded up), $1.50, the latency charge.
+        func risk(_ x: UInt256) -> UInt256 { (x * 1550 + 999_999) / 1_000_000 }
+        let gasA = (UInt256(150_000) * gwei * UInt256(2_000_000_000_000) + 1_000 * e18 - 1) / (1_000 * e18)
+        let lamports = (UInt256(100_000) * UInt256(15_000_000 * 1_000_000) + UInt256(100_000 * 1_000_000_000) - 1) / UInt256(100_000 * 1_000_000_000)
+        #expect(o.netProfit == o.grossProfit &- Int256(bitPattern: gasA + lamports + 1_500_000 + risk(o.amountIn)) && o.netProfit > .zero)
+        #expect(o.gasCostWei == UInt256(150_000) * gwei, "only the EVM side's gas is wei")
+        try expectOptimum({ x in trade(x).map { Int256(bitPattern: $0.sold) &- Int256(bitPattern: x) &- Int256(bitPattern: risk(x)) } }, at: o.amountIn)
+        // On the bus and in JSON it is the same opportunity.
+        #expect(try Opportunity(encoded: o.encoded()) == o && Opportunity(json: o.json) == o)
+        // The other way (Solana → chain 10) with the gap reversed is found too, its Solana leg first.
+        var back = route
+        (back.fromChain, back.toChain, back.asset, back.quote, back.assetDecimalsShift) = (101, 10, (wethS, .init(wethA)), (usdcS, .init(usdcA)), 10)
+        let cheap = try RaydiumAMMPool(coinReserve: 500 * 100_000_000, pcReserve: 950_000 * 1_000_000, swapFeeNumerator: 25, swapFeeDenominator: 10_000)
+        var e = CrossChainDetector(configuration: .init(routes: [back], wrappedNative: [10: .init(wethA), 101: solS]))
+        e.update(chain: 10, book: a, refs: refsA, gasPrice: gwei, block: 5, at: 1_000)
+        e.update(solana: 101, listings: [.init(pool: .raydiumAMM(cheap), key: wethPool, token0: wethS, token1: usdcS, venue: 0), listings[1]],
+                 legLamports: 100_000, slot: 900, at: 2_000)
+        e.process(changed: 10, now: 3_000, into: &out)
+        let r = try #require(out.count == 2 ? out[1] : nil)
+        #expect(r.chains == [101, 10] && r.solana?.legs.first?.mintIn == usdcS.bytes && r.path.first?.tokenOut == usdcA && r.netProfit > .zero)
+        let arrived = (r.solana!.legs[0].amountOut - r.solana!.legs[0].amountOut * 500 / 1_000_000)
+        #expect(r.path[0].amountOut == (try a.pools[0].amountOut(UInt256(arrived) * UInt256(10_000_000_000), zeroForOne: refsA[0]!.token0 == wethA)))
+    }
 }
