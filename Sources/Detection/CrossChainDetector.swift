@@ -64,10 +64,10 @@ public struct CrossChainDetector: Sendable {
         /// Fixed bridge cost (relayer gas, messaging) in micro-dollars.
         public var fixedFeeMicroUSD: Int64
         public var latencySeconds: Int
-        /// The asset's decimals on the destination less those on the source: a bridge between
-        /// chains that give it different decimals (Wormhole carries 8; WETH has 18 on an EVM
-        /// chain) delivers ⌊amount·10^shift⌋, the rest left behind.
-        public var assetDecimalsShift = 0
+        /// How the bridge carries the asset's decimals: it delivers ⌊amount / 10^down⌋ · 10^up, the
+        /// rest left behind. Wormhole carries at most 8 decimals: WETH (18) from an EVM chain to
+        /// Solana's (8) is (10, 0), back (0, 10); SOL (9) to its 9-decimal wrapper is (1, 1).
+        public var assetScale: (down: Int, up: Int) = (0, 0)
 
         public init(fromChain: UInt64, toChain: UInt64, asset: (from: Key, to: Key), quote: (from: Key, to: Key),
                     quoteDecimals: UInt8, quoteUSD: Double = 1, feePips: UInt32, fixedFeeMicroUSD: Int64, latencySeconds: Int) {
@@ -220,7 +220,7 @@ public struct CrossChainDetector: Sendable {
         func trade(_ x: UInt256) -> (UInt256, UInt256, UInt256)? {
             guard let bought = try? poolA.amountOut(x, zeroForOne: buy.1) else { return nil }
             // The bridge keeps its fee rounded down (as Across and Stargate compute it): bought − ⌊bought·fee/1e6⌋.
-            let bridged = Self.shifted(bought - (UInt256.mulDiv(bought, fee, 1_000_000) ?? bought), by: route.assetDecimalsShift)
+            let bridged = Self.scaled(bought - (UInt256.mulDiv(bought, fee, 1_000_000) ?? bought), route.assetScale)
             guard !bridged.isZero, let sold = try? poolB.amountOut(bridged, zeroForOne: sell.1) else { return nil }
             return (bought, bridged, sold)
         }
@@ -235,7 +235,7 @@ public struct CrossChainDetector: Sendable {
         guard depth >= 2 else { return }
         // Screen: the marginal rate of the whole trade at zero must beat 1 + the minimum margin.
         let ra = poolA.local(zeroForOne: buy.1), rb = poolB.local(zeroForOne: sell.1)
-        let scale = pow10(UInt8(clamping: abs(route.assetDecimalsShift))), units = route.assetDecimalsShift >= 0 ? scale : 1 / scale
+        let units = pow10(UInt8(clamping: route.assetScale.up)) / pow10(UInt8(clamping: route.assetScale.down))
         let keep = (1 - Double(route.feePips) / 1e6) * (1 - Double(riskPips) / 1e6) * units
         let rate = ra.gamma * ra.reserveOut / ra.reserveIn * rb.gamma * rb.reserveOut / rb.reserveIn * keep
         guard rate > 1 + Double(configuration.minNetProfitBps) / 10_000 else {
@@ -314,12 +314,13 @@ public struct CrossChainDetector: Sendable {
             confidence: max(0.3, 0.9 - 0.002 * Double(route.latencySeconds)), solana: legs.isEmpty ? nil : Opportunity.Solana(legs: legs)))
     }
 
-    /// `amount` moved `shift` decimal places (down: rounded down).
-    static func shifted(_ amount: UInt256, by shift: Int) -> UInt256 {
-        guard shift != 0 else { return amount }
-        var ten = UInt256.one
-        for _ in 0..<min(abs(shift), 77) { ten = ten &* 10 }
-        return shift < 0 ? amount / ten : (amount.multipliedReportingOverflow(by: ten).overflow ? .max : amount &* ten)
+    /// ⌊amount / 10^down⌋ · 10^up (saturating).
+    static func scaled(_ amount: UInt256, _ scale: (down: Int, up: Int)) -> UInt256 {
+        func ten(_ n: Int) -> UInt256 { (0..<min(max(n, 0), 77)).reduce(UInt256.one) { x, _ in x &* 10 } }
+        let kept = scale.down > 0 ? amount / ten(scale.down) : amount
+        guard scale.up > 0 else { return kept }
+        let (up, overflow) = kept.multipliedReportingOverflow(by: ten(scale.up))
+        return overflow ? .max : up
     }
 
     /// One leg's cost in native raw units and in quote units, converted at the chain's deepest

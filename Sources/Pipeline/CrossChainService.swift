@@ -7,11 +7,25 @@ import ServiceLifecycle
 import StreamBus
 import Synchronization
 
-/// Cross-chain detection as a service: every `interval` it takes each watcher's latest snapshot,
-/// hands the chains that moved to the `CrossChainDetector`, and publishes what it finds on the
-/// buy chain's partition.
+/// Cross-chain detection as a service: every `interval` it takes each watcher's latest snapshot
+/// (and Solana's pools, when a Solana source is given), hands the chains that moved to the
+/// `CrossChainDetector`, and publishes what it finds on the buy chain's partition.
 public final class CrossChainService: Service {
+    /// Solana's pools as the detector sees them, at the slot they were read.
+    public struct SolanaState: Sendable {
+        public var chainID: UInt64
+        public var listings: [CrossChainDetector.Listing]
+        /// A Solana leg's cost in lamports (fees and tip).
+        public var legLamports: UInt64
+        public var slot: UInt64
+        public var appliedAt: UInt64
+        public init(chainID: UInt64, listings: [CrossChainDetector.Listing], legLamports: UInt64, slot: UInt64, appliedAt: UInt64) {
+            (self.chainID, self.listings, self.legLamports, self.slot, self.appliedAt) = (chainID, listings, legLamports, slot, appliedAt)
+        }
+    }
+
     let watchers: [ChainWatcher]
+    let solana: (@Sendable () async -> SolanaState?)?
     let partitions: [UInt64: String]
     let bus: any OpportunityBus
     let interval: Duration
@@ -20,8 +34,10 @@ public final class CrossChainService: Service {
     private let detector: Mutex<CrossChainDetector>
 
     public init(watchers: [ChainWatcher], partitions: [UInt64: String], configuration: CrossChainDetector.Configuration,
-                bus: any OpportunityBus, interval: Duration = .milliseconds(500), priorityFee: UInt256 = 1_000_000_000, logger: Logger) {
+                bus: any OpportunityBus, interval: Duration = .milliseconds(500), priorityFee: UInt256 = 1_000_000_000, logger: Logger,
+                solana: (@Sendable () async -> SolanaState?)? = nil) {
         self.watchers = watchers
+        self.solana = solana
         self.partitions = partitions
         self.bus = bus
         self.interval = interval
@@ -38,9 +54,15 @@ public final class CrossChainService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: interval)
             found.removeAll(keepingCapacity: true)
+            let sol = await solana?()
             let now = WallClock.nanoseconds()
             detector.withLock { d in
                 var moved: [UInt64] = []
+                if let sol, seen[sol.chainID] != sol.slot {
+                    seen[sol.chainID] = sol.slot
+                    d.update(solana: sol.chainID, listings: sol.listings, legLamports: sol.legLamports, slot: sol.slot, at: sol.appliedAt)
+                    moved.append(sol.chainID)
+                }
                 for w in watchers {
                     guard let s = w.latest, seen[s.chainID] != s.block else { continue }
                     seen[s.chainID] = s.block
@@ -53,7 +75,8 @@ public final class CrossChainService: Service {
             for var o in found {
                 o.timestamps.published = WallClock.nanoseconds()
                 do {
-                    try await bus.publish(o, partition: partitions[o.chains[0]] ?? "P1")
+                    // One with a side on Solana goes to Solana's partition (its strategy trades that side).
+                    try await bus.publish(o, partition: partitions[o.solana == nil ? o.chains[0] : Opportunity.solanaChainID] ?? "P1")
                 } catch {
                     logger.warning("publish failed", metadata: ["arb.opportunity": "crossChain", "error": "\(error)"])
                 }

@@ -30,6 +30,8 @@ package enum BridgeProtocol: String, CaseIterable, Sendable, Codable {
     case stargateV2
     case across
     case canonical
+    /// Wormhole's token bridge (lock and mint, amounts carried at 8 decimals at most).
+    case wormhole
     /// The lab's liquidity-bridge double (`MockBridge`: `deposit`, relayer `fill`).
     case lab
 }

@@ -96,6 +96,9 @@ public actor SolanaPoolWatcher: Service {
     public private(set) var status = Status()
     /// The slot of the Clock sysvar last read.
     var clockSlot: UInt64 = 0
+    /// The latest slot detection ran on, and when (unix ns).
+    var lastSlot: UInt64 = 0
+    var appliedAt: UInt64 = 0
 
     public init(rpc: SolanaRPC, bus: any OpportunityBus, configuration: Configuration, logger: Logger, session: WebSocketSession? = nil,
                 clock: @escaping @Sendable () -> UInt64) {
@@ -108,6 +111,13 @@ public actor SolanaPoolWatcher: Service {
 
     /// Every decoded pool as it stands.
     public func pools() -> [PublicKey: AMMMath.Pool] { book.entries.mapValues(\.pool) }
+
+    /// Every decoded pool with its mints, the latest slot applied and when (unix ns): what
+    /// cross-chain detection prices Solana's side on. Nil before the first pool.
+    public func snapshot() -> (entries: [SolanaPoolBook.Entry], slot: UInt64, appliedAt: UInt64)? {
+        guard !book.entries.isEmpty else { return nil }
+        return (book.entries.keys.sorted().map { book.entries[$0]! }, lastSlot, appliedAt)
+    }
 
     /// The filter that finds each venue's pools among its program's accounts (the pool account's
     /// size; for Phoenix, whose markets come in several sizes, its header's discriminant) and
@@ -221,6 +231,7 @@ public actor SolanaPoolWatcher: Service {
     }
 
     func detect(_ changed: [PublicKey], slot: UInt64, now: UInt64) async -> [Opportunity] {
+        if !changed.isEmpty { (lastSlot, appliedAt) = (max(lastSlot, slot), now) }
         status.pools = book.entries.count
         status.book = book.counts
         let found = detector.detect(book, changed: changed, slot: slot, now: now)

@@ -205,7 +205,7 @@ import Testing
                         CrossChainDetector.Listing(pool: .raydiumAMM(solUSDC), key: solPool, token0: solS, token1: usdcS, venue: 0)]
         var route = CrossChainDetector.Route(fromChain: 10, toChain: 101, asset: (.init(wethA), wethS), quote: (.init(usdcA), usdcS), quoteDecimals: 6,
                                              feePips: 500, fixedFeeMicroUSD: 1_500_000, latencySeconds: 60)
-        route.assetDecimalsShift = -10
+        route.assetScale = (10, 0)
         var d = CrossChainDetector(configuration: .init(routes: [route], wrappedNative: [10: .init(wethA), 101: solS]))
         let gwei = UInt256(1_000_000_000)
         d.update(chain: 10, book: a, refs: refsA, gasPrice: gwei, block: 5, at: 1_000)
@@ -236,7 +236,7 @@ import Testing
         #expect(try Opportunity(encoded: o.encoded()) == o && Opportunity(json: o.json) == o)
         // The other way (Solana → chain 10) with the gap reversed is found too, its Solana leg first.
         var back = route
-        (back.fromChain, back.toChain, back.asset, back.quote, back.assetDecimalsShift) = (101, 10, (wethS, .init(wethA)), (usdcS, .init(usdcA)), 10)
+        (back.fromChain, back.toChain, back.asset, back.quote, back.assetScale) = (101, 10, (wethS, .init(wethA)), (usdcS, .init(usdcA)), (0, 10))
         let cheap = try RaydiumAMMPool(coinReserve: 500 * 100_000_000, pcReserve: 950_000 * 1_000_000, swapFeeNumerator: 25, swapFeeDenominator: 10_000)
         var e = CrossChainDetector(configuration: .init(routes: [back], wrappedNative: [10: .init(wethA), 101: solS]))
         e.update(chain: 10, book: a, refs: refsA, gasPrice: gwei, block: 5, at: 1_000)

@@ -298,6 +298,6 @@ import Testing
         #expect(Self.issues(bad).contains { $0.contains("unknown chain \"atlantis\"") })
         let noToken = toml.replacingOccurrences(of: "[\"WETH\", \"USDC\"]", with: "[\"NOPE\"]")
         #expect(Self.issues(noToken).contains { $0.contains("NOPE is not a token on base") })
-        #expect(Self.issues("[[add_bridge]]\nprotocol = \"wormhole\"").contains { $0.contains("protocol") })
+        #expect(Self.issues("[[add_bridge]]\nprotocol = \"carrier-pigeon\"").contains { $0.contains("protocol") })
     }
 }

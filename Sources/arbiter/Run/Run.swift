@@ -73,15 +73,16 @@ struct Run: AsyncParsableCommand {
         // P4 is Solana's alone: no EVM chain is watched for it.
         let evmPartition = partition != "P4"
         if role != .executor {
-            if evmPartition {
-                (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: chains, environment: environment, minProfitBps: minProfitBps,
-                                                                          partition: partition, bus: bus, logger: logger)
-            }
             if !evmPartition || partition == "all", let w = try SolanaPlan.detection(registry, environment: environment, bus: bus, logger: logger) {
                 solanaDetection = w
-                Output.standardError("solana: detection over Raydium AMM v4, Orca Whirlpool and Meteora DLMM pools between \(w.configuration.mints?.count ?? 0) listed mint(s), published on P4")
+                Output.standardError("solana: detection over Raydium AMM v4 and CLMM, Orca Whirlpool, Meteora DLMM and Phoenix between \(w.configuration.mints?.count ?? 0) listed mint(s), published on P4")
             } else if !evmPartition {
                 throw CLIError("--partition P4 detects on Solana: enable the solana chain ([chains.solana] enabled = true)")
+            }
+            if evmPartition {
+                // With Solana's detection in this process, cross-chain routes to and from Solana too.
+                (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: chains, environment: environment, minProfitBps: minProfitBps,
+                                                                          partition: partition, bus: bus, logger: logger, solana: solanaDetection)
             }
             statDetection = StatArbPlan.detection(registry, watchers: watchers, bus: bus, logger: logger)
             // Binance prices ([cex_feed] enabled): into the watchers' PriceMatrix, and CEX–DEX detection.

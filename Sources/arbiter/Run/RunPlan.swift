@@ -8,6 +8,8 @@ import MarketState
 import MarketWatch
 import Pipeline
 import Registry
+import SolanaPrimitives
+import SolanaWatch
 import StreamBus
 
 /// How `arbiter run` detects on a chain, from the registry: the start assets (the wrapped native
@@ -17,7 +19,7 @@ enum RunPlan {
     /// The watchers and detectors of `chains` (those with an RPC endpoint), publishing on `bus`,
     /// and cross-chain detection between them when the registry has bridge routes.
     static func detection(_ registry: Registry, chains: [Chain], environment: [String: String], minProfitBps: Int?, partition: String,
-                          bus: any OpportunityBus, logger: Logger) throws -> ([ChainWatcher], [DetectionService], CrossChainService?) {
+                          bus: any OpportunityBus, logger: Logger, solana: SolanaPoolWatcher? = nil) throws -> ([ChainWatcher], [DetectionService], CrossChainService?) {
         var detection: [DetectionService] = []
         var watchers: [ChainWatcher] = []
         let matrix = PriceMatrix(expected: 4_096)
@@ -34,9 +36,12 @@ enum RunPlan {
             detection.append(service)
         }
         var crossChain: CrossChainService? = nil
-        if let cross = self.crossChain(registry, chains: chains.filter { c in plans.contains { $0.chainID == c.id } }) {
-            crossChain = CrossChainService(watchers: watchers, partitions: Dictionary(uniqueKeysWithValues: chains.compactMap { c in c.id.map { ($0, c.partition) } }),
-                                           configuration: cross, bus: bus, logger: logger)
+        let solanaChain = solana == nil ? [] : registry.chains.filter { $0.kind == .solana && $0.enabled }
+        if let cross = self.crossChain(registry, chains: chains.filter { c in plans.contains { $0.chainID == c.id } } + solanaChain) {
+            var partitions = Dictionary(uniqueKeysWithValues: chains.compactMap { c in c.id.map { ($0, c.partition) } })
+            for c in solanaChain { partitions[Opportunity.solanaChainID] = c.partition }
+            crossChain = CrossChainService(watchers: watchers, partitions: partitions, configuration: cross, bus: bus, logger: logger,
+                                           solana: solana.map { solanaSide($0) })
         }
         return (watchers, detection, crossChain)
     }
@@ -72,32 +77,54 @@ enum RunPlan {
         return c
     }
 
-    /// Cross-chain routes between the chains run, from the registry's bridges: each bridged
-    /// token that is not a stablecoin, bought and sold against a stablecoin both chains list
-    /// (USDC first).
+    /// Cross-chain routes between the chains run (Solana among them when its detection runs in
+    /// the same process), from the registry's bridges: each bridged token that is not a
+    /// stablecoin, bought and sold against a stablecoin both chains list (USDC first). A Wormhole
+    /// route carries the asset at 8 decimals at most.
     static func crossChain(_ registry: Registry, chains: [Chain]) -> CrossChainDetector.Configuration? {
         var routes: [CrossChainDetector.Route] = []
-        var natives: [UInt64: Address] = [:]
-        func token(_ chain: String, _ symbol: String) -> (Address, Token)? {
-            guard let t = registry.tokens(on: chain).first(where: { $0.symbol == symbol && $0.enabled }), case .evm(let a) = t.address else { return nil }
-            return (a, t)
+        var natives: [UInt64: CrossChainDetector.Key] = [:]
+        func id(_ c: Chain) -> UInt64? { c.kind == .solana ? Opportunity.solanaChainID : c.id }
+        func token(_ chain: String, _ symbol: String) -> (CrossChainDetector.Key, Token)? {
+            guard let t = registry.tokens(on: chain).first(where: { $0.symbol == symbol && $0.enabled }) else { return nil }
+            switch t.address {
+            case .evm(let a): return (.init(a), t)
+            case .solana(let m): return (try? PublicKey(base58: m)).map { (.init(solana: $0.bytes), t) }
+            }
         }
         for c in chains {
-            if let id = c.id, let (a, _) = token(c.name, c.wrappedNative) { natives[id] = a }
+            if let i = id(c), let (a, _) = token(c.name, c.wrappedNative) { natives[i] = a }
         }
         for r in registry.bridges {
             guard let from = chains.first(where: { $0.name == r.from }), let to = chains.first(where: { $0.name == r.to }),
-                  let fromID = from.id, let toID = to.id else { continue }
+                  let fromID = id(from), let toID = id(to) else { continue }
             let stables = ["USDC", "USDT", "DAI"].filter { token(from.name, $0) != nil && token(to.name, $0) != nil }
             guard let quote = stables.first, let (qa, qt) = token(from.name, quote), let (qb, _) = token(to.name, quote) else { continue }
             for symbol in r.tokens where !stables.contains(symbol) {
-                guard let (aa, _) = token(from.name, symbol), let (ab, _) = token(to.name, symbol) else { continue }
-                routes.append(.init(fromChain: fromID, toChain: toID, asset: (aa, ab), quote: (qa, qb), quoteDecimals: UInt8(clamping: qt.decimals),
-                                    feePips: UInt32(clamping: r.feePips), fixedFeeMicroUSD: Int64(r.fixedFeeCents) * 10_000,
-                                    latencySeconds: r.latencySeconds))
+                guard let (aa, at) = token(from.name, symbol), let (ab, bt) = token(to.name, symbol) else { continue }
+                var route = CrossChainDetector.Route(fromChain: fromID, toChain: toID, asset: (aa, ab), quote: (qa, qb), quoteDecimals: UInt8(clamping: qt.decimals),
+                                                     feePips: UInt32(clamping: r.feePips), fixedFeeMicroUSD: Int64(r.fixedFeeCents) * 10_000,
+                                                     latencySeconds: r.latencySeconds)
+                // Wormhole: ⌊amount / 10^(d − 8)⌋ crosses, and the destination scales it back up to its decimals.
+                let wire = r.protocol == .wormhole ? min(8, at.decimals, bt.decimals) : min(at.decimals, bt.decimals)
+                route.assetScale = (at.decimals - wire, bt.decimals - wire)
+                routes.append(route)
             }
         }
         return routes.isEmpty ? nil : CrossChainDetector.Configuration(routes: routes, wrappedNative: natives)
+    }
+
+    /// Solana's side for cross-chain detection: the watcher's decoded pools, each leg costed at
+    /// `legLamports` (a signature, priority fee and tip, and the bridge program's own fee).
+    static func solanaSide(_ watcher: SolanaPoolWatcher, legLamports: UInt64 = 100_000) -> @Sendable () async -> CrossChainService.SolanaState? {
+        { [watcher] in
+            guard let s = await watcher.snapshot() else { return nil }
+            let listings = s.entries.map { e in
+                CrossChainDetector.Listing(pool: e.pool, key: .init(solana: e.address.bytes), token0: .init(solana: e.mint0.bytes),
+                                           token1: .init(solana: e.mint1.bytes), venue: 0)
+            }
+            return .init(chainID: Opportunity.solanaChainID, listings: listings, legLamports: legLamports, slot: s.slot, appliedAt: s.appliedAt)
+        }
     }
 
     /// Per pool-flash source on the chain, the lowest tier of the pools it lends from (its
