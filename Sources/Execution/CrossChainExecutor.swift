@@ -189,7 +189,7 @@ public actor CrossChainExecutor: OwnCapitalSender {
     /// now; a transfer still open on it will sell there first).
     func admit(_ o: Opportunity) -> Result<(CrossChainLeg, CrossChainLeg, SalePool), Refusal> {
         guard o.solana == nil else {
-            return .failure(Refusal("strategy", "solanaSideUnsupported", "one side is on Solana: bridging to or from it is not executed here"))
+            return .failure(Refusal("strategy", "solanaSideUnsupported", "one side is on Solana: bridging to or from it is not executed yet"))
         }
         guard o.kind == .crossChain, o.path.count == 2 else { return .failure(Refusal("validate", "notCrossChain")) }
         let buy = o.path[0], sell = o.path[1]

@@ -18,7 +18,10 @@ public struct StrategyFactory: Sendable {
         register(.cexDexSpread) { _, _ in .failure(Refusal("strategy", "cexDexNotWired", "no CEX–DEX executor is configured")) }
         register(.statistical) { _, _ in .failure(Refusal("strategy", "statisticalNotWired", "no position executor is configured")) }
         register(.backrun, Self.backrun)
-        register(.crossChain) { _, _ in .failure(Refusal("strategy", "crossChainNotWired", "no cross-chain executor is configured")) }
+        register(.crossChain) { o, _ in
+            o.solana != nil ? .failure(Refusal("strategy", "solanaSideUnsupported", "one side is on Solana: bridging to or from it is not executed yet"))
+                : .failure(Refusal("strategy", "crossChainNotWired", "no cross-chain executor is configured"))
+        }
         register(.solana) { _, _ in .failure(Refusal("strategy", "solanaNotWired", "no Solana executor is configured")) }
     }
 

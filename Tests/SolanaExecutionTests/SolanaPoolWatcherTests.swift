@@ -118,7 +118,7 @@ import Testing
         defer { connection.cancel() }
         let follows = Task { await follower.follow(SolanaSubscriptions(session), fallback: .seconds(600)) }
         defer { follows.cancel() }
-        // Subscribed: the programs, the two Raydium pools' four vaults and the Clock sysvar, or
+        // Subscribed: the programs, the three Raydium pools' six vaults and the Clock sysvar, or
         // every followed account (pools, vaults, tick and bin arrays), each confirmed. Waited for by deadline.
         func until(_ what: String, _ done: () async throws -> Bool) async throws {
             let deadline = ContinuousClock.now + .seconds(90)
@@ -128,7 +128,7 @@ import Testing
             }
         }
         let subscribed: @Sendable (SolanaPoolWatcher.Status) -> Bool = { s in
-            following == .programs ? s.confirmed >= 10 && s.subscriptions == 4 : s.subscriptions >= 10 && s.confirmed >= s.subscriptions
+            following == .programs ? s.confirmed >= 12 && s.subscriptions == 6 : s.subscriptions >= 10 && s.confirmed >= s.subscriptions
         }
         try await until("every subscription") { subscribed(await follower.status) }
         let polls = await follower.status.polls
@@ -137,7 +137,7 @@ import Testing
         try await reader.discover()
         try await reader.poll(now: 1)
         let read = await reader.pools()
-        #expect(read.count == 6)
+        #expect(read.count == 7)
         try await until("the follower to hold what the cluster holds") { await follower.pools() == read }
         let status = await follower.status
         #expect(status.polls == polls, "no poll: the notifications alone kept it")

@@ -32,9 +32,9 @@ def test_round_trips_land_as_jito_bundles_realizing_exactly_the_simulated_profit
     summary, tmp, _ = solana_lab_run
     sol = summary["solana"]
     assert sol["published"] >= 1 and sol["sent"] >= 1 and sol["trades"], sol
-    # The detector found the stand-in's six pools (a Whirlpool, a DLMM pair, two Raydium pools, a CLMM pool, a Phoenix book) by
+    # The detector found the stand-in's seven pools (a Whirlpool, a DLMM pair, three Raydium pools, a CLMM pool, a Phoenix book) by
     # getProgramAccounts, decoded every one, followed them by subscription and sized cycles through them.
-    assert sol["discovered"] == 6 and sol["pools"] == 6 and sol["sized"] >= sol["published"], sol
+    assert sol["discovered"] == 7 and sol["pools"] == 7 and sol["sized"] >= sol["published"], sol
     assert sol["notifications"] > 0, "the pools were kept fresh by the cluster's notifications"
     assert sol["mismatches"] == 0 and summary["mismatches"] == 0 and sol["pending"] == 0
     # A bundle landed in the slot it was simulated on ran on the simulated state: exactly the
@@ -112,3 +112,23 @@ def test_trades_go_through_every_kind_of_book_the_stand_in_keeps(solana_lab_run)
         lookups = [entries[i] for l in m.address_table_lookups for i in list(l.writable_indexes) + list(l.readonly_indexes)]
         seen |= {venues[k] for k in lookups if k in venues}
     assert "phoenix" in seen and seen - {"phoenix"}, seen
+
+
+def test_gaps_between_the_lab_chain_and_solana_are_found_across_the_bridge_and_refused_by_name(solana_lab_run):
+    """The stand-in's Ether (Wormhole) trades at 2040 USDC, the lab chain's WETH at 2000; the lab
+    adds Wormhole routes between them. Cross-chain detection, fed Solana's decoded pools beside the
+    chain's, publishes the gap (bought on one side, bridged, sold on the other); bridging to or
+    from Solana is not executed yet, so each is refused by name and journaled as such."""
+    summary, tmp, _ = solana_lab_run
+    db = sqlite3.connect(str(tmp / "journal.sqlite"))
+    cross = db.execute("SELECT id, chain, gross_profit, net_profit FROM opportunity WHERE kind = 'crossChain'").fetchall()
+    assert cross, summary["refused"]
+    lab_chain = summary["chains"][0]["chainId"]
+    for _, chain, gross, net in cross:
+        assert chain in (lab_chain, 101) and int(gross) > int(net) > 0
+    # Each refused by name (or, arriving as the run ended, because it was ending).
+    reasons = dict(db.execute("SELECT d.opportunity, d.stage || ':' || d.reason FROM decision d JOIN opportunity o ON o.id = d.opportunity "
+                              "WHERE o.kind = 'crossChain'").fetchall())
+    assert set(reasons) == {c[0] for c in cross} and set(reasons.values()) <= {"strategy:solanaSideUnsupported", "risk:closing"}, reasons
+    named = sum(r == "strategy:solanaSideUnsupported" for r in reasons.values())
+    assert named >= 1 and summary["refused"]["strategy:solanaSideUnsupported"] == named

@@ -85,13 +85,13 @@ def test_detection_follows_the_listed_pools_and_publishes_round_trips(arbiter, d
     p = arbiter("run", "--partition", "P4", "--seconds", "4", "--json", "--config", config(tmp_path, cluster), check=False)
     assert p.returncode == 0, p.stderr[-3000:]
     assert "solana: detection over" in p.stderr and "published on P4" in p.stderr, p.stderr[-3000:]
-    # The stand-in's six pools (a Phoenix book among them) are all between registry tokens (SOL, USDC, USDT), each followed
+    # The stand-in's seven pools (a Phoenix book among them) are all between registry tokens (SOL, USDC, USDT, WETH), each followed
     # account subscribed on its own (pools, vaults, tick and bin arrays), the drifting trades
     # arriving as notifications.
     status = last_line(p.stderr, "solana pools ")
     fields = status.split()
     count = {k: int(fields[fields.index(k) + 1]) for k in ("pools", "subscriptions", "notifications", "failed", "clock")}
-    assert status.startswith("solana pools 6 (outside the mints 0)") and count["failed"] == 0, status
+    assert status.startswith("solana pools 7 (outside the mints 0)") and count["failed"] == 0, status
     # The cluster's time, from its Clock sysvar (the stand-in's: 400 ms a slot from its genesis time),
     # is what DLMM fees and Phoenix expiry are quoted at.
     from tools.solana.bank import GENESIS_TIME

@@ -32,8 +32,10 @@ def ladder(mid: int, first_seq: int):
 
 USDC = Pubkey.from_string("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
 USDT = Pubkey.from_string("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB")
-DECIMALS = {WSOL: 9, USDC: 6, USDT: 6}
-SYMBOLS = {WSOL: "SOL", USDC: "USDC", USDT: "USDT"}
+# Ether (Wormhole): Wormhole carries 8 decimals, so Solana's WETH has 8.
+WETH = Pubkey.from_string("7vfCXTUXx5WJV5JADk17DUJ4ksgau7utNKj4b963voxs")
+DECIMALS = {WSOL: 9, USDC: 6, USDT: 6, WETH: 8}
+SYMBOLS = {WSOL: "SOL", USDC: "USDC", USDT: "USDT", WETH: "WETH"}
 
 
 def derived(seed: int, name: str) -> Pubkey:
@@ -58,7 +60,9 @@ class Market:
                  # through them, and each of them has a gap with it.
                  ("clmm", "raydium-clmm", WSOL, USDC, 0, 0, 5),
                  # A Phoenix SOL/USDC book (taker fee 0.05%) around 151.2: its bids above the Whirlpool's price.
-                 ("phoenix", "phoenix", WSOL, USDC, 1_000 * 10**9, 200_000 * 10**6, 5)]
+                 ("phoenix", "phoenix", WSOL, USDC, 1_000 * 10**9, 200_000 * 10**6, 5),
+                 # Bridged Ether at 2040 USDC, 2% over the lab's EVM chains (2000): a cross-chain gap.
+                 ("raydium", "raydium", WETH, USDC, 300 * 10**8, 612_000 * 10**6, 25)]
         self.pools = []
         for venue, label, a, b, ra, rb, fee in specs:
             name = f"pool {label} {SYMBOLS[a]}/{SYMBOLS[b]}"

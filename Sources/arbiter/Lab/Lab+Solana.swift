@@ -71,6 +71,16 @@ struct SolanaLab {
     }
 }
 
+extension Lab {
+    /// Registry lines for Wormhole routes for WETH between `chain` and Solana (no fee, 2 s: the
+    /// lab's own pace), so cross-chain detection prices the stand-in's Ether against the chain's.
+    static func wormholeRoutes(_ chain: String) -> String {
+        [(chain, "solana"), ("solana", chain)].map { from, to in
+            "[[add_bridge]]\nprotocol = \"wormhole\"\nfrom = \"\(from)\"\nto = \"\(to)\"\ntokens = [\"WETH\"]\nfee_pips = 0\nfixed_fee_cents = 0\nlatency_s = 2\n"
+        }.joined(separator: "\n")
+    }
+}
+
 /// What `arbiter lab --solana` reports of Solana.
 struct SolanaReport {
     var scanned: SolanaPoolWatcher.Status

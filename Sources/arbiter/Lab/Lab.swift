@@ -96,7 +96,11 @@ struct Lab: AsyncParsableCommand {
         let configText = try Self.python(root: root, args)
         let configPath = dir.appendingPathComponent("lab.toml")
         try Data(configText.utf8).write(to: configPath)
-        let registry = try Registry.bundled().applying(overrides: configText, file: configPath.path)
+        var registry = try Registry.bundled().applying(overrides: configText, file: configPath.path)
+        if solana {
+            // The Solana stand-in's Ether (Wormhole) against the first lab chain's WETH, by Wormhole both ways.
+            registry = try registry.applying(overrides: Self.wormholeRoutes(chosen[0].name), file: configPath.path + " (solana)")
+        }
         let environment = ProcessInfo.processInfo.environment
         // ARBITER_EXECUTOR_KEY (or its keystore) if set; else each lab chain's own throwaway key from its manifest.
         let configured = try KeySource.load(role: "EXECUTOR", environment: environment)
@@ -112,10 +116,13 @@ struct Lab: AsyncParsableCommand {
         logger.logLevel = .notice
         let bus = InProcessBus()
         let labChains = registry.chains.filter { c in chosen.contains { $0.name == c.name } }
-        let (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: labChains, environment: environment, minProfitBps: nil,
-                                                                      partition: "all", bus: bus, logger: logger)
         let journalPath = dir.appendingPathComponent("journal.sqlite").path
         let journal = try Journal(path: journalPath)
+        // Solana first: its pools are also the Solana side of cross-chain detection.
+        let solanaLab = solana ? try await SolanaLab.start(root: root, dir: dir, seed: seed, journal: journal, bus: bus, logger: logger) : nil
+        defer { solanaLab?.cluster.stop() }
+        let (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: labChains, environment: environment, minProfitBps: nil,
+                                                                      partition: "all", bus: bus, logger: logger, solana: solanaLab?.scanner)
         let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { configured.map { [$0] } ?? labKeys[$0] ?? [] },
                                               flashbotsKey: flashbotsKey)
         // The risk gate's in-flight cap is for the whole process (3 by default); the lab's chains
@@ -167,8 +174,6 @@ struct Lab: AsyncParsableCommand {
         let cow = try CowPlan.services(registry, watchers: watchers, environment: environment, bus: bus, logger: logger)
         let cexInventories = await cexExecutor?.inventories ?? []
         let cexLegs = cexExecutor
-        let solanaLab = solana ? try await SolanaLab.start(root: root, dir: dir, seed: seed, journal: journal, bus: bus, logger: logger) : nil
-        defer { solanaLab?.cluster.stop() }
         let execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, cexDex: cexExecutor, solana: solanaLab?.executor,
                                          bus: bus, partitions: partitions + (solanaLab == nil ? [] : ["P4"]), name: "lab", logger: logger)
         var symbols: [Address: (String, Int)] = [:]

@@ -36,7 +36,8 @@ enum RunPlan {
             detection.append(service)
         }
         var crossChain: CrossChainService? = nil
-        let solanaChain = solana == nil ? [] : registry.chains.filter { $0.kind == .solana && $0.enabled }
+        // (Solana's detection is running: its chain counts whether or not the registry enables it.)
+        let solanaChain = solana == nil ? [] : registry.chains.filter { $0.kind == .solana }
         if let cross = self.crossChain(registry, chains: chains.filter { c in plans.contains { $0.chainID == c.id } } + solanaChain) {
             var partitions = Dictionary(uniqueKeysWithValues: chains.compactMap { c in c.id.map { ($0, c.partition) } })
             for c in solanaChain { partitions[Opportunity.solanaChainID] = c.partition }
