@@ -15,8 +15,8 @@ import EVMPrimitives
 /// topic count byte and the topics as 32-byte words, the data with a varint length). A Solana
 /// opportunity has no hops (a zero hop count; no other kind may) and ends with its legs: a count
 /// byte, each the pool, input and output mints (32 bytes each) and the expected output (varint).
-/// A cross-chain opportunity with a side on Solana ends with that side's legs the same way (at
-/// least one; an all-EVM one has no such section).
+/// A cross-chain opportunity ends with its Solana side the same way: a count byte (0: both sides
+/// on EVM chains) and that many legs.
 extension Opportunity {
     public static let maxHops = 16
     public static let maxChains = 4
@@ -94,6 +94,7 @@ extension Opportunity {
                 w.bytes += e.data
             }
         }
+        if kind == .crossChain && solana == nil { w.byte(0) }
         if let s = solana {
             w.byte(UInt8(s.legs.count))
             for l in s.legs {
@@ -190,8 +191,8 @@ extension Opportunity {
             backrun = Backrun(targetRaw: raw, sender: sender, volumeMicroUSD: volume, effects: effects)
         }
         var solana: Solana? = nil
-        if kind == .solana || (kind == .crossChain && !r.atEnd) {
-            let count = Int(try r.byte("leg count"))
+        let count = kind == .solana || kind == .crossChain ? Int(try r.byte("leg count")) : 0
+        if kind == .solana || count > 0 {
             guard (1...Solana.maxLegs).contains(count) else { throw r.fail("\(count) Solana legs") }
             var legs: [Solana.Leg] = []
             for _ in 0..<count {

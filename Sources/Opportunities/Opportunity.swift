@@ -6,7 +6,7 @@ import EVMPrimitives
 /// (`Opportunity+Binary`) for the bus.
 public struct Opportunity: Equatable, Sendable {
     /// The schema version this build writes; readers refuse others.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
 
     public enum Kind: UInt8, CaseIterable, Sendable {
         case crossDex = 1

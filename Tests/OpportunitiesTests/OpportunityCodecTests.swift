@@ -66,6 +66,10 @@ struct OpportunityCodecTests {
                              depth: Double.random(in: 0...1e9, using: &g))
         }
         if kind == .backrun { o.backrun = backrun(&g) }
+        if kind == .crossChain && Bool.random(using: &g) {
+            // A side on Solana: one leg beside the EVM hop(s).
+            o.solana = .init(legs: [.init(pool: g.bytes(32), mintIn: g.bytes(32), mintOut: g.bytes(32), amountOut: u64(&g))])
+        }
         if kind == .solana {
             o.solana = solana(&g)
             o.path = []
@@ -197,8 +201,11 @@ struct OpportunityCodecTests {
         #expect(try Opportunity(encoded: good) == o)
         // Bytes: version, 16 id bytes, kind, chain count, chain 1 (one byte), hop count, hop chain.
         var b = good
-        b[0] = 2
+        #expect(good[0] == Opportunity.version)
+        b[0] = Opportunity.version &+ 1
         #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: b) }  // another version
+        b[0] = Opportunity.version &- 1
+        #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: b) }
         b = good
         b.replaceSubrange(19...19, with: [0x81, 0x00])  // chain id 1 as a two-byte varint
         #expect(throws: OpportunityDecodeError.self) { try Opportunity(encoded: b) }
