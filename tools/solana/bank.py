@@ -14,6 +14,8 @@ from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
+from . import bridge
+
 SYSTEM = Pubkey.from_string("11111111111111111111111111111111")
 COMPUTE_BUDGET = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
 TOKEN = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
@@ -238,7 +240,11 @@ class Bank:
         self.statuses: dict[str, Outcome] = {}
         self.fees_by_slot: dict[int, list] = {}  # slot → [(price, writable keys)] of landed transactions
         from .venues import DLMM, WHIRLPOOL
-        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, WHIRLPOOL, DLMM, PHOENIX, ALT_PROGRAM):
+        # The token bridge's posted messages (each with its sequence, slot and signature) and the
+        # transfers in completed (by id).
+        self.bridge_messages: list[dict] = []
+        self.bridge_completed: set[str] = set()
+        for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, WHIRLPOOL, DLMM, PHOENIX, ALT_PROGRAM, bridge.PROGRAM):
             self.accounts[program] = Account(1, Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111"), b"", True)
         self._clock()
 
@@ -442,12 +448,13 @@ class Bank:
         work[keys[0]].lamports -= fee
         after_fee = {keys[0]: Account(work[keys[0]].lamports, SYSTEM, work[keys[0]].data)}
         logs, units, err = [], 0, None
+        messages = []
         try:
             for i, ix in enumerate(tx.message.instructions):
                 program = keys[ix.program_id_index]
                 metas = [(keys[a], writable[a], keys[a] in signers) for a in bytes(ix.accounts)]
                 logs.append(f"Program {program} invoke [1]")
-                used = self._run(i, program, metas, bytes(ix.data), work, signers)
+                used = self._run(i, program, metas, bytes(ix.data), work, signers, messages)
                 units += used
                 if units > limit:
                     raise ix_error(i, "ComputationalBudgetExceeded")
@@ -467,6 +474,8 @@ class Bank:
                 for k, a in work.items():
                     if any(k == key and w for key, w in zip(keys, writable)):
                         self.accounts[k] = a
+                for m in messages:  # posted only by a transaction that commits
+                    self.bridge_messages.append(dict(m, sequence=len(self.bridge_messages) + 1, slot=self.slot, signature=sig))
             else:
                 self.accounts[keys[0]] = after_fee[keys[0]]
             self.statuses[sig] = outcome
@@ -513,7 +522,7 @@ class Bank:
             limit = default
         return min(limit, MAX_COMPUTE_UNITS), price, count
 
-    def _run(self, i, program, metas, data, work, signers):
+    def _run(self, i, program, metas, data, work, signers, messages=None):
         if program == COMPUTE_BUDGET:
             return UNITS["budget"]
         if program == SYSTEM:
@@ -526,6 +535,8 @@ class Bank:
             return self._swap(i, metas, data, work)
         if program == RAYDIUM_AMM:
             raise ix_error(i, "InvalidInstructionData")  # pools are swapped through the route instruction here
+        if program == bridge.PROGRAM:
+            return bridge.transfer(self, i, metas, data, work, messages if messages is not None else [])
         raise ix_error(i, "UnsupportedProgramId")
 
     @staticmethod

@@ -102,6 +102,11 @@ class Market:
                 authority, arrays = RAYDIUM_AUTHORITY, []
             self.pools.append({"venue": venue, "label": label, "key": key, "mintA": a, "mintB": b, "vaultA": va, "vaultB": vb, "feeBps": fee,
                                "authority": authority, "arrays": arrays, "config": config if venue == "clmm" else None})
+        # The token bridge's custody of the bridged assets: liquidity for transfers in.
+        from . import bridge
+        for mint, units in ((WETH, 1_000), (WSOL, 10_000)):
+            custody = bridge.custody_address(mint)
+            bank.set_token_account(custody, mint, custody, units * 10**DECIMALS[mint])
         self.table = derived(seed, "lookup table")
         entries = [RAYDIUM_AMM, TOKEN]
         for p in self.pools:
@@ -194,11 +199,16 @@ class Market:
         data = phoenix.with_side(data, False, stored(asks, False), self.rng)
         account.data = phoenix.with_sequence(data, seq + 2 * PHOENIX_LEVELS)
 
+    @staticmethod
+    def bridge_manifest():
+        from . import bridge
+        return {"program": str(bridge.PROGRAM), "custody": {SYMBOLS[m]: str(bridge.custody_address(m)) for m in (WETH, WSOL)}}
+
     def manifest(self):
         return {
             "mints": {SYMBOLS[m]: {"mint": str(m), "decimals": d} for m, d in DECIMALS.items()},
             "pools": [{"venue": p["venue"], "label": p["label"], "pool": str(p["key"]), "authority": str(p["authority"]), "mintA": str(p["mintA"]),
                        "mintB": str(p["mintB"]), "vaultA": str(p["vaultA"]), "vaultB": str(p["vaultB"]), "feeBps": p["feeBps"],
                        "arrays": [str(a) for a in p["arrays"]], "config": str(p["config"]) if p["config"] else None} for p in self.pools],
-            "lookupTable": str(self.table), "program": str(RAYDIUM_AMM),
+            "lookupTable": str(self.table), "program": str(RAYDIUM_AMM), "bridge": self.bridge_manifest(),
         }

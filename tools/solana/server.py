@@ -346,6 +346,20 @@ class StandIn:
                 self.bank.advance()  # the latest one gone: the cluster is on to a new one
         return True
 
+    def rpc_standin_bridgeMessages(self, after=0):
+        """The token bridge's messages posted after sequence `after` (the relayer's view of the chain)."""
+        return [m for m in self.bank.bridge_messages if m["sequence"] > int(after)]
+
+    def rpc_standin_bridgeComplete(self, transfer):
+        """A transfer in, by the relayer: `{id, mint, owner, amount}` (wire units, 8 decimals at most),
+        paid from the mint's custody to the owner's token account, once per id."""
+        from . import bridge
+        try:
+            return bridge.complete(self.bank, str(transfer["id"]), Pubkey.from_string(transfer["mint"]), Pubkey.from_string(transfer["owner"]),
+                                   int(transfer["amount"]))
+        except (KeyError, TypeError, ValueError) as e:
+            raise RPCError(-32602, f"Invalid params: {e}")
+
     def rpc_standin_step(self, count=1):
         for _ in range(int(count)):
             self.step()

@@ -227,3 +227,20 @@ def test_program_accounts_are_found_by_size_and_bytes(standin):
     assert sorted(a["pubkey"] for a in with_sol["value"]) == sorted(p["pool"] for p in pools if p["mintA"] == sol)
     bad = post(rpc, "getProgramAccounts", [program, {"filters": [{"memcmp": {"offset": 0, "bytes": "0OIl"}}]}])
     assert bad["error"]["code"] == -32602
+
+
+def test_the_token_bridge_over_rpc(standin):
+    """The relayer's side of the token bridge: messages after a sequence (none yet), a transfer in
+    paid from the custody the manifest names (once per id), and bad parameters a clear error."""
+    rpc, market = standin["rpc"], standin["market"]
+    assert post(rpc, "standin_bridgeMessages", [0])["result"] == []
+    weth = market["mints"]["WETH"]["mint"]
+    custody = market["bridge"]["custody"]["WETH"]
+    held = int(post(rpc, "getTokenAccountBalance", [custody])["result"]["value"]["amount"])
+    owner = str(Keypair.from_seed(bytes([31]) * 32).pubkey())
+    paid = post(rpc, "standin_bridgeComplete", [{"id": "900001:1", "mint": weth, "owner": owner, "amount": 5 * 10**7}])["result"]
+    assert paid["paid"] == 5 * 10**7 and not paid["already"]
+    assert int(post(rpc, "getTokenAccountBalance", [paid["account"]])["result"]["value"]["amount"]) == 5 * 10**7
+    assert held - int(post(rpc, "getTokenAccountBalance", [custody])["result"]["value"]["amount"]) == 5 * 10**7
+    assert post(rpc, "standin_bridgeComplete", [{"id": "900001:1", "mint": weth, "owner": owner, "amount": 5 * 10**7}])["result"]["already"]
+    assert post(rpc, "standin_bridgeComplete", [{"id": "x", "mint": "nope", "owner": owner, "amount": 1}])["error"]["code"] == -32602
