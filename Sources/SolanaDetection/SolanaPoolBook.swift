@@ -100,6 +100,9 @@ public struct SolanaPoolBook: Sendable {
     var derived: [Derived: PublicKey] = [:]
     /// The cluster's unix time, for DLMM fees and Phoenix orders' expiry.
     public var clock: Int64 = 0
+    /// The cluster's slot as its clock last said: a Phoenix book is judged at it or later (a
+    /// notification of an older write, processed after the clock's, must not take it back).
+    public var clockSlot: UInt64 = 0
 
     public init(arraysEachSide: Int = 2) { self.arraysEachSide = arraysEachSide }
 
@@ -256,7 +259,7 @@ public struct SolanaPoolBook: Sendable {
             // One account holds the whole book; its orders' expiry is judged at the slot it was read and the cluster's time.
             let m = try decoded(own, { if case .phoenix(let a) = $0 { a } else { nil } }, PhoenixMarketAccount.init(data:))!
             guard m.active else { throw VenueDecodeError(.unsupported, "Phoenix market \(pool) is not active (status \(m.status))") }
-            let book = try m.book(slot: own.slot, unixTimestamp: UInt64(max(0, clock)))
+            let book = try m.book(slot: max(own.slot, clockSlot), unixTimestamp: UInt64(max(0, clock)))
             return (Entry(address: pool, venue: venue, mint0: m.baseMint, mint1: m.quoteMint, pool: .phoenix(book), slot: own.slot), [])
         }
     }
@@ -370,6 +373,7 @@ public struct SolanaPoolBook: Sendable {
     /// cluster's current one, a book unchanged since an earlier slot is judged at this one).
     public mutating func setClock(_ unixTime: Int64, slot: UInt64? = nil) {
         clock = unixTime
+        if let slot { clockSlot = max(clockSlot, slot) }
         for (k, e) in entries {
             switch e.pool {
             case .meteoraDLMM(let p, _): entries[k]!.pool = .meteoraDLMM(p, timestamp: unixTime)

@@ -16,7 +16,7 @@ import Testing
 /// the chain at that block, pool by pool (V3 ticks and liquidityGross included), and the
 /// PriceMatrix holds each pool's price from it.
 @Suite(.serialized) struct ChainWatcherLabTests {
-    static func wait(_ what: String, seconds: Double = 90, state: () -> Any = { "" }, _ condition: () async throws -> Bool) async throws {
+    static func wait(_ what: String, seconds: Double = 240, state: () -> Any = { "" }, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while try await !condition() {
             guard Date() < deadline else { throw FixtureError("timed out waiting for \(what): \(state())") }

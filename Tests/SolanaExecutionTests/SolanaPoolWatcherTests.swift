@@ -121,7 +121,7 @@ import Testing
         // Subscribed: the programs, the three Raydium pools' six vaults and the Clock sysvar, or
         // every followed account (pools, vaults, tick and bin arrays), each confirmed. Waited for by deadline.
         func until(_ what: String, _ done: () async throws -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(90)
+            let deadline = ContinuousClock.now + .seconds(240)
             while try await !done() {
                 guard ContinuousClock.now < deadline else { Issue.record("timed out waiting for \(what)"); return }
                 try await Task.sleep(for: .milliseconds(100))
@@ -139,6 +139,10 @@ import Testing
         let read = await reader.pools()
         #expect(read.count == 7)
         try await until("the follower to hold what the cluster holds") { await follower.pools() == read }
+        let held = await follower.pools()
+        for (k, p) in read where held[k] != p {
+            Issue.record("\(k): read \(String(describing: p).prefix(400)) … held \(String(describing: held[k]).prefix(400))")
+        }
         let status = await follower.status
         #expect(status.polls == polls, "no poll: the notifications alone kept it")
         #expect(status.notifications >= 30 && status.book.undecodable == 0, "\(status)")

@@ -123,10 +123,12 @@ def test_run_detects_and_executes_solana_round_trips_to_the_expected_profit(arbi
             for s, e, r, m in sqlite3.connect(str(journal)).execute("SELECT status, expected, realized, mode FROM solana_trade")]
     landed = [r for r in rows if r[0] == "landed"]
     # The opening gap is taken: at least one round trip lands, each realizing exactly what its
-    # simulation expected; nothing is left open.
+    # simulation expected.
     assert landed, (rows, p.stderr[-3000:])
     assert all(r[1] == r[2] and r[2] > 0 and r[3] == "jito" for r in landed), rows
-    assert all(r[0] in ("landed", "dropped") for r in rows), rows
+    # A trade in flight when the run's seconds end is left journaled as pending (the next start
+    # settles it by its blockhash), never unrecorded.
+    assert all(r[0] in ("landed", "dropped", "pending") for r in rows), rows
     execution = last_line(p.stderr, "solana execution sent ")
     assert f"landed {len(landed)} realized {sum(r[2] for r in landed)};" in execution, execution
 
