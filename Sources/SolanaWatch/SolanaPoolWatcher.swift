@@ -94,8 +94,6 @@ public actor SolanaPoolWatcher: Service {
     /// Pools found by one mint whose other mint is not among `mints`.
     var outside: Set<PublicKey> = []
     public private(set) var status = Status()
-    /// The slot of the Clock sysvar last read.
-    var clockSlot: UInt64 = 0
     /// The latest slot detection ran on, and when (unix ns).
     var lastSlot: UInt64 = 0
     var appliedAt: UInt64 = 0
@@ -225,8 +223,8 @@ public actor SolanaPoolWatcher: Service {
             status.clockUnreadable += 1
             return
         }
-        guard c.unixTimestamp != status.clock || c.slot != clockSlot else { return }
-        (status.clock, clockSlot) = (c.unixTimestamp, c.slot)
+        guard c.unixTimestamp != status.clock || c.slot != book.clockSlot else { return }
+        status.clock = c.unixTimestamp
         book.setClock(c.unixTimestamp, slot: c.slot)
     }
 
