@@ -7,7 +7,14 @@ seconds after sending and sends again until it holds. Each step is printed as on
 ("sent", then "filled"). Deposits to a chain it does not know, or of a token the destination does not list, are
 printed as skipped and never filled (the funds stay in the source bridge: a stuck transfer).
 
-`python -m tools.devnet.bridge [--latency 3] MANIFEST.json MANIFEST.json [...]`"""
+With `--solana READY.json` (the Solana stand-in's ready line: its RPC and market) it also relays
+the stand-in's token bridge (`tools/solana/bridge.py`, shaped like Wormhole's): each message
+posted there (`standin_bridgeMessages`) for a chain it knows is filled like a deposit from chain
+101 with the message's sequence as its id; the amount crosses at 8 decimals (Wormhole's
+normalized amount), so it is scaled up to the destination token's decimals, and the recipient is
+the EVM address in the message's 32 bytes (one with anything in its first 12 bytes is skipped).
+
+`python -m tools.devnet.bridge [--latency 3] [--solana READY.json] MANIFEST.json [MANIFEST.json ...]`"""
 import argparse
 import json
 import signal
@@ -23,6 +30,8 @@ from .lifeline import exit_with_parent
 DEPOSITED = "0x" + keccak(text="Deposited(uint256,address,uint256,uint256,address,address)").hex()
 FILL = function_signature_to_4byte_selector("fill(uint256,uint256,address,uint256,address)")
 FILLED = function_signature_to_4byte_selector("filled(uint256,uint256)")
+SOLANA_CHAIN = 101
+WIRE_DECIMALS = 8
 
 
 class Chain:
@@ -43,6 +52,35 @@ class Chain:
         if "error" in out:
             raise RuntimeError(f"{method}: {out['error']}")
         return out["result"]
+
+
+class Solana:
+    """The Solana stand-in's side: its token bridge's messages, read after the last one seen."""
+
+    def __init__(self, ready):
+        self.url = ready["rpc"]
+        self.symbols = {m["mint"]: sym for sym, m in ready["market"]["mints"].items()}
+        self.after = 0
+        self.id = SOLANA_CHAIN
+
+    rpc = Chain.rpc
+
+
+def messages(solana):
+    """New messages of the stand-in's token bridge, as deposits: (slot, sequence, symbol, (wire amount, its decimals), dest chain,
+    recipient or None). One that cannot be read is printed as skipped, not retried."""
+    out = []
+    for m in solana.rpc("standin_bridgeMessages", [solana.after]):
+        try:
+            solana.after = max(solana.after, int(m["sequence"]))
+            recipient = bytes.fromhex(m["recipient"][2:])
+            evm = "0x" + recipient[12:].hex() if len(recipient) == 32 and not any(recipient[:12]) else None
+            # The amount is in units of min(8, the mint's decimals), as Wormhole normalizes it.
+            wire = (int(m["amount"]), min(WIRE_DECIMALS, int(m["decimals"])))
+            out.append((int(m["slot"]), int(m["sequence"]), solana.symbols.get(m["mint"]), wire, int(m["targetChain"]), evm))
+        except (KeyError, TypeError, ValueError) as e:
+            print(json.dumps({"event": "skipped", "src": SOLANA_CHAIN, "message": m, "error": str(e)}), flush=True)
+    return out
 
 
 def deposits(chain):
@@ -71,6 +109,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="bridge", description=__doc__)
     ap.add_argument("--latency", type=float, default=3.0, help="seconds from a deposit to its fill")
     ap.add_argument("--parent", type=int, metavar="PID", help="exit as soon as process PID is no longer the relayer's parent")
+    ap.add_argument("--solana", metavar="READY.json", help="also relay the Solana stand-in's token bridge (its ready line)")
     ap.add_argument("manifests", nargs="+")
     args = ap.parse_args(argv)
     if args.parent:
@@ -81,10 +120,20 @@ def main(argv=None):
         with open(path) as f:
             c = Chain(json.load(f))
         chains[c.id] = c
+    solana = None
+    if args.solana:
+        with open(args.solana) as f:
+            solana = Solana(json.load(f))
     due = []  # (time, source chain, deposit)
-    print(json.dumps({"event": "ready", "chains": sorted(chains)}), flush=True)
+    print(json.dumps({"event": "ready", "chains": sorted(chains) + ([SOLANA_CHAIN] if solana else [])}), flush=True)
     while True:
         now = time.time()
+        if solana:
+            try:
+                for d in messages(solana):
+                    due.append((now + args.latency, SOLANA_CHAIN, d))
+            except (OSError, RuntimeError, ValueError, KeyError) as e:
+                print(json.dumps({"event": "error", "chain": SOLANA_CHAIN, "error": str(e)}), flush=True)
         for c in chains.values():
             try:
                 for d in deposits(c):
@@ -94,14 +143,19 @@ def main(argv=None):
         for entry in [e for e in due if e[0] <= now]:
             due.remove(entry)
             _, src, (block, dep_id, token, amount, dest, recipient) = entry
-            sym = chains[src].symbols.get(token.lower())
+            # From Solana the token is its symbol already and the amount is in wire units.
+            sym = token if src == SOLANA_CHAIN else chains[src].symbols.get(token.lower())
             target = chains.get(dest)
-            record = {"src": src, "id": dep_id, "dest": dest, "amount": str(amount), "recipient": recipient, "symbol": sym}
-            if target is None or sym not in target.m["tokens"]:
+            record = {"src": src, "id": dep_id, "dest": dest, "amount": str(amount[0] if src == SOLANA_CHAIN else amount), "recipient": recipient, "symbol": sym}
+            if target is None or sym not in target.m["tokens"] or recipient is None:
                 print(json.dumps(record | {"event": "skipped"}), flush=True)
                 continue
+            paid = amount
+            if src == SOLANA_CHAIN:  # wire units to the destination token's own
+                shift = target.m["tokens"][sym]["decimals"] - amount[1]
+                paid = amount[0] * 10**shift if shift >= 0 else amount[0] // 10**-shift
             data = FILL + encode(["uint256", "uint256", "address", "uint256", "address"],
-                                 [src, dep_id, target.m["tokens"][sym]["address"], amount, recipient])
+                                 [src, dep_id, target.m["tokens"][sym]["address"], paid, recipient])
             try:
                 if is_filled(target, src, dep_id):
                     print(json.dumps(record | {"event": "filled"}), flush=True)

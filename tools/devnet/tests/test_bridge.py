@@ -55,3 +55,68 @@ def test_a_deposit_is_filled_on_its_destination_after_the_latency_less_the_fee(t
     events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert [(e["event"], e["dest"], e["id"]) for e in events if e.get("event") in ("filled", "skipped")] == [("skipped", 999, 1), ("filled", 10, 0)]
     assert len([e for e in events if e.get("event") == "sent"]) == 1  # filled at the first try here
+
+
+def test_a_transfer_out_of_the_solana_stand_in_is_filled_on_its_evm_chain_at_the_tokens_decimals(tmp_path):
+    """The Solana stand-in's token bridge relayed: WETH locked there at 8 decimals arrives on the
+    EVM chain scaled to 18, less the bridge's fee, at the EVM address in the message's 32 bytes;
+    a message to a chain the relayer does not know, or to a recipient that is no EVM address, is
+    skipped and paid nowhere."""
+    from solders.instruction import AccountMeta, Instruction
+    from solders.keypair import Keypair
+
+    from tools.solana import bridge as solana_bridge
+    from tools.solana.bank import ata_address
+    from tools.solana.tests.test_server import post, signed, b64, wait_status
+
+    user = Keypair.from_seed(bytes([41]) * 32)
+    standin = subprocess.Popen([sys.executable, "-m", "tools.solana", "--port", "0", "--slot-ms", "100",
+                                "--fund", f"{user.pubkey()}:{10 * 10**9}:WETH={7 * 10**8}", "--parent", str(os.getpid())],
+                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    ready = json.loads(standin.stdout.readline())
+    ready_path = os.path.join(str(tmp_path), "solana.json")
+    with open(ready_path, "w") as f:
+        json.dump(ready, f)
+    a = Devnet(1, True, str(tmp_path))
+    relayer = subprocess.Popen([sys.executable, "-m", "tools.devnet.bridge", "--latency", "1", "--solana", ready_path, a.manifest_path],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    rpc = ready["rpc"]
+    weth = ready["market"]["mints"]["WETH"]["mint"]
+    recipient = Account.create().address
+    try:
+        assert json.loads(relayer.stdout.readline()) == {"event": "ready", "chains": [1, 101]}
+        wa = Web3(Web3.HTTPProvider(a.http))
+        weth_a = wa.eth.contract(a.manifest["tokens"]["WETH"]["address"], abi=ERC20)
+        from solders.pubkey import Pubkey
+        mint = Pubkey.from_string(weth)
+
+        def transfer(amount, chain, to):
+            ix = Instruction(solana_bridge.PROGRAM, solana_bridge.transfer_data(amount, chain, to),
+                             [AccountMeta(user.pubkey(), True, False), AccountMeta(ata_address(user.pubkey(), mint), False, True),
+                              AccountMeta(solana_bridge.custody_address(mint), False, True), AccountMeta(mint, False, False)])
+            blockhash = post(rpc, "getLatestBlockhash", [])["result"]["value"]["blockhash"]
+            sig = post(rpc, "sendTransaction", [b64(signed([ix], blockhash, user)), {"encoding": "base64"}])["result"]
+            wait_status(rpc, sig)
+
+        evm = bytes(12) + bytes.fromhex(recipient[2:])
+        transfer(123_456_789, 1, evm)            # 1.23456789 WETH to chain 1
+        transfer(10**8, 999, evm)                # to a chain the relayer does not know
+        transfer(10**8, 1, bytes([7]) * 32)      # to a Solana key, not an EVM address
+        deadline = time.time() + 60
+        while weth_a.functions.balanceOf(recipient).call() == 0 and time.time() < deadline:
+            time.sleep(0.1)
+        sent = 123_456_789 * 10**10
+        assert weth_a.functions.balanceOf(recipient).call() == sent - sent * 500 // 10**6
+        bridge_a = wa.eth.contract(a.manifest["bridge"]["address"], abi=BRIDGE)
+        assert bridge_a.functions.filled(101, 1).call() and not bridge_a.functions.filled(101, 2).call()
+        assert not bridge_a.functions.filled(101, 3).call()
+        time.sleep(3)  # the relayer confirms its fill two seconds after sending it
+    finally:
+        relayer.terminate()
+        out = relayer.communicate(timeout=10)[0]
+        a.stop()
+        standin.terminate()
+        standin.wait(10)
+    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert sorted((e["event"], e["dest"], e["id"]) for e in events if e.get("event") in ("filled", "skipped")) == \
+        [("filled", 1, 1), ("skipped", 1, 3), ("skipped", 999, 2)]
