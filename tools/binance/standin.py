@@ -328,7 +328,7 @@ class StandIn:
             self.late_pings_until = time.monotonic() + 45.0 / self.scale
         elif action == "freeze":
             # The first symbol's book stops while its trades go on: a frozen book.
-            self.frozen_until[next(iter(self.symbols))] = time.monotonic() + 30.0 / self.scale
+            self.frozen_until[next(iter(self.symbols))] = time.monotonic() + 80.0 / self.scale
         return {"action": action, "connection": c.id}
 
     # --- REST ----------------------------------------------------------------------------------
