@@ -15,7 +15,7 @@ import SolanaPrimitives
 /// (sold into it, the lab's cross-chain trades realized about half of what was detected).
 ///
 /// The trade of `x` quote units is `sell_B(bridge(buy_A(x)))`, every step exact: the pools'
-/// integer math and the bridge's proportional fee rounded down. From it come the bridge's fixed
+/// integer math, the bridge's decimals and its proportional fee on what it delivers, rounded down. From it come the bridge's fixed
 /// fee, gas on both chains (each converted into the quote token at that chain's deepest
 /// native/quote pool, rounded up) and a latency-risk charge of `riskPipsPerSqrtSecond ·
 /// √latency` of the input (the price may move while the asset is in flight). The input is the
@@ -219,8 +219,11 @@ public struct CrossChainDetector: Sendable {
         /// (bought, bridged, sold) for `x`, or nil when a pool cannot take it.
         func trade(_ x: UInt256) -> (UInt256, UInt256, UInt256)? {
             guard let bought = try? poolA.amountOut(x, zeroForOne: buy.1) else { return nil }
-            // The bridge keeps its fee rounded down (as Across and Stargate compute it): bought − ⌊bought·fee/1e6⌋.
-            let bridged = Self.scaled(bought - (UInt256.mulDiv(bought, fee, 1_000_000) ?? bought), route.assetScale)
+            // The bridge carries what its decimals allow, and keeps its fee from what it delivers,
+            // rounded down (as Across and Stargate compute it, and the lab's bridge on its fill):
+            // d − ⌊d·fee/1e6⌋ of the delivered d, in the destination's units.
+            let delivered = Self.scaled(bought, route.assetScale)
+            let bridged = delivered - (UInt256.mulDiv(delivered, fee, 1_000_000) ?? delivered)
             guard !bridged.isZero, let sold = try? poolB.amountOut(bridged, zeroForOne: sell.1) else { return nil }
             return (bought, bridged, sold)
         }
@@ -256,7 +259,10 @@ public struct CrossChainDetector: Sendable {
             let A = a1 * a2, B = ra.reserveIn * rb.reserveIn, C = rb.reserveIn * ra.gamma + rb.gamma * a1
             let guess = ((A * B / (1 + Double(riskPips) / 1e6)).squareRoot() - B) / C
             let cap = Optimizer.integer(depth, cap: UInt256.one << 200)
-            let found = Optimizer.maximize(from: Optimizer.integer(guess.isFinite ? max(guess, 1) : 1, cap: cap), cap: cap) { objective($0) ?? Int256.min }
+            var found = Optimizer.maximize(from: Optimizer.integer(guess.isFinite ? max(guess, 1) : 1, cap: cap), cap: cap) { objective($0) ?? Int256.min }
+            if route.assetScale != (0, 0), let x = found {
+                found = Self.firstOfBestStep(from: x, cap: cap, sold: { trade($0)?.2 }, value: value)
+            }
             sizing = found.flatMap { x in trade(x).map { Sizing(input: x, bought: $0.0, sold: $0.2, value: value(x, sold: $0.2)) } }
             sized[key] = (poolA, poolB, sizing)
         }
@@ -313,6 +319,71 @@ public struct CrossChainDetector: Sendable {
             // The trade is exposed for the bridge's latency: trust falls with it.
             confidence: max(0.3, 0.9 - 0.002 * Double(route.latencySeconds)), solana: legs.isEmpty ? nil : Opportunity.Solana(legs: legs)))
     }
+
+    /// A bridge that drops decimals makes the exact profit a staircase: what is sold moves in
+    /// steps of one unit of the bridge's carrying precision, and within a step each further input
+    /// unit only costs. The best input is the first of its step, and the best step is found by
+    /// climbing from `x` (the search's answer) to the next or previous step while that pays more
+    /// (at most 64 steps), then the best of `window` steps each way around it. `sold` is
+    /// nondecreasing in the input (nil: cannot be taken).
+    static func firstOfBestStep(from x: UInt256, cap: UInt256, sold: (UInt256) -> UInt256?, value: (UInt256, UInt256) -> Int256) -> UInt256 {
+        /// The least input in [1, x] selling what x sells.
+        func first(_ x: UInt256) -> UInt256 {
+            guard let s = sold(x) else { return x }
+            var d = UInt256.one
+            while d < x, let t = sold(x - d), t == s { d <<= 1 }
+            var (lo, hi) = (d < x ? x - d : .zero, x)  // sold(lo) < s (or lo = 0), sold(hi) = s
+            while hi - lo > .one {
+                let mid = lo + (hi - lo) / 2
+                if let t = sold(mid), t == s { hi = mid } else { lo = mid }
+            }
+            return hi
+        }
+        /// The least input above x selling more than x sells, if one is within `cap`.
+        func next(_ x: UInt256) -> UInt256? {
+            guard let s = sold(x) else { return nil }
+            var d = UInt256.one
+            while x + d <= cap, let t = sold(x + d), t == s { d <<= 1 }
+            guard x + d <= cap || x < cap else { return nil }
+            var (lo, hi) = (x, Swift.min(x + d, cap))  // sold(lo) = s, sold(hi) > s (or not takeable)
+            guard let top = sold(hi), top > s else { return nil }
+            while hi - lo > .one {
+                let mid = lo + (hi - lo) / 2
+                if let t = sold(mid), t > s { hi = mid } else { lo = mid }
+            }
+            return hi
+        }
+        func worth(_ x: UInt256) -> Int256 { sold(x).map { value(x, $0) } ?? Int256.min }
+        var best = first(x), top = worth(best)
+        // Uphill first, then every step within `window` of there each way: the steps' roundings
+        // make neighbours differ by a few units either way, so the first that pays less is no
+        // sign that none further does.
+        for _ in 0..<64 {
+            guard let n = next(best), case let v = worth(n), v > top else { break }
+            (best, top) = (n, v)
+        }
+        for _ in 0..<64 {
+            guard best > .one, case let p = first(best - 1), case let v = worth(p), v > top else { break }
+            (best, top) = (p, v)
+        }
+        let center = best
+        var at = center
+        for _ in 0..<window {
+            guard let n = next(at) else { break }
+            at = n
+            if case let v = worth(n), v > top { (best, top) = (n, v) }
+        }
+        at = center
+        for _ in 0..<window {
+            guard at > .one else { break }
+            at = first(at - 1)
+            if case let v = worth(at), v > top { (best, top) = (at, v) }
+        }
+        return best
+    }
+
+    /// Steps searched each way around the climb's top (`firstOfBestStep`).
+    static let window = 128
 
     /// ⌊amount / 10^down⌋ · 10^up (saturating).
     static func scaled(_ amount: UInt256, _ scale: (down: Int, up: Int)) -> UInt256 {
