@@ -454,7 +454,12 @@ class Bank:
                 program = keys[ix.program_id_index]
                 metas = [(keys[a], writable[a], keys[a] in signers) for a in bytes(ix.accounts)]
                 logs.append(f"Program {program} invoke [1]")
+                posted = len(messages)
                 used = self._run(i, program, metas, bytes(ix.data), work, signers, messages)
+                # A message posted is logged with the sequence it takes if the transaction commits
+                # (as Wormhole's core bridge logs "Sequence: N"): how the sender learns its id.
+                for n in range(posted, len(messages)):
+                    logs.append(f"Program log: Sequence: {len(self.bridge_messages) + n + 1}")
                 units += used
                 if units > limit:
                     raise ix_error(i, "ComputationalBudgetExceeded")

@@ -8,7 +8,9 @@ transfer id.
 
 Instruction (tag 1, `transfer`): accounts sender (signer), its token account (writable), the
 mint's custody (writable, the PDA ["custody", mint], its own token authority), the mint; data
-tag u8, amount u64, target chain u64, recipient [u8; 32] (an EVM address left-padded)."""
+tag u8, amount u64, target chain u64, recipient [u8; 32] (an EVM address left-padded). The bank logs
+"Program log: Sequence: N" for each message: the sequence it takes if the transaction commits (as
+Wormhole's core bridge logs it), which is how the sender learns its transfer's id."""
 import hashlib
 import struct
 

@@ -33,12 +33,12 @@ def bank():
     return b
 
 
-def send(bank, mint, amount, signer=USER, custody=None, owner=None):
+def send(bank, mint, amount, signer=USER, custody=None, owner=None, commit=True):
     ix = Instruction(bridge.PROGRAM, bridge.transfer_data(amount, 900001, RECIPIENT),
                      [AccountMeta(owner or USER.pubkey(), owner is None, False), AccountMeta(ata_address(USER.pubkey(), mint), False, True),
                       AccountMeta(custody or bridge.custody_address(mint), False, True), AccountMeta(mint, False, False)])
     tx = VersionedTransaction(MessageV0.try_compile(signer.pubkey(), [ix], [], bank.latest_hash), [signer])
-    return bank.execute(tx)
+    return bank.execute(tx, commit=commit)
 
 
 def amount(bank, key):
@@ -55,8 +55,13 @@ def test_a_transfer_out_locks_what_crosses_and_posts_one_message(bank):
     [m] = bank.bridge_messages
     assert (m["sequence"], m["amount"], m["moved"], m["decimals"], m["targetChain"]) == (1, 100_000_000, 1_000_000_000, 9, 900001)
     assert m["recipient"] == "0x" + RECIPIENT.hex() and m["signature"] == out.signature and m["sender"] == str(USER.pubkey())
-    # 8 decimals: all of it crosses; the next message has the next sequence.
-    assert send(bank, WETH, 123_456_789).err is None
+    assert "Program log: Sequence: 1" in out.logs  # the sender reads its message's id from its logs
+    # 8 decimals: all of it crosses; the next message has the next sequence (a simulation logs the
+    # sequence it would take, and posts nothing).
+    simulated = send(bank, WETH, 123_456_789, commit=False)
+    assert simulated.err is None and "Program log: Sequence: 2" in simulated.logs and len(bank.bridge_messages) == 1
+    second = send(bank, WETH, 123_456_789)
+    assert second.err is None and [line for line in second.logs if "Sequence" in line] == ["Program log: Sequence: 2"]
     assert [x["sequence"] for x in bank.bridge_messages] == [1, 2] and bank.bridge_messages[1]["amount"] == 123_456_789
 
 
