@@ -51,8 +51,10 @@ public struct BridgeTransfer: Equatable, Sendable {
         self.detail = detail
     }
 
-    public var fromChain: UInt64 { opportunity.path[0].chainID }
-    public var toChain: UInt64 { opportunity.path[1].chainID }
+    public var fromChain: UInt64 { opportunity.chains[0] }
+    public var toChain: UInt64 { opportunity.chains[1] }
+    /// The sale on the destination chain (an EVM hop: the last of the path).
+    public var saleHop: Opportunity.Hop { opportunity.path[opportunity.path.count - 1] }
     /// Not yet sold or failed: funds are on their way, held, or leg one's fate is not known.
     public var isOpen: Bool { status == .sending || status == .inFlight || status == .arrived || status == .held }
     /// Open and still being worked on (a held transfer waits for the next start).

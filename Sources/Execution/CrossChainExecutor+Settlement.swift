@@ -24,6 +24,9 @@ extension CrossChainExecutor {
     func finish(_ start: BridgeTransfer) async {
         var t = start
         guard let to = legs[t.toChain] else { return }
+        if t.status == .sending, let origin = origins[t.fromChain] {
+            guard await settleOrigin(&t, origin) else { return }
+        }
         if t.status == .sending {
             guard let from = legs[t.fromChain] else { return }
             switch await settleLegOne(t, on: from) {
@@ -56,6 +59,33 @@ extension CrossChainExecutor {
         if t.status == .arrived || t.status == .held { await sellArrived(&t, on: to) }
     }
 
+    /// Leg one on an origin chain in doubt: looked at until it landed (in flight with its deposit
+    /// id) or cannot land (failed), up to `maxLegOneWait`; past that, or at a stop, it stays
+    /// `sending` for the next start. True once it is in flight.
+    func settleOrigin(_ t: inout BridgeTransfer, _ origin: any BridgeOrigin) async -> Bool {
+        let deadline = ContinuousClock.now + configuration.maxLegOneWait
+        while true {
+            switch await origin.bridgedFate(t.depositTx) {
+            case .landed(let sequence, let slot):
+                (t.depositID, t.depositBlock, t.status, t.detail) = (sequence, slot, .inFlight, "")
+                update(t)
+                return true
+            case .never(let why):
+                (t.status, t.detail) = (.failed, why)
+                update(t)
+                return false
+            case .undecided(let why):
+                guard !Task.isCancelled else { return false }
+                guard ContinuousClock.now < deadline else {
+                    t.detail = "\(why); followed again at the next start"
+                    update(t)
+                    return false
+                }
+                try? await Task.sleep(for: configuration.poll)
+            }
+        }
+    }
+
     /// Waits for the bridge's fill of a transfer in flight, up to `maxFillWait`; true once it arrived.
     func awaitFill(_ t: inout BridgeTransfer, on to: CrossChainLeg) async -> Bool {
         let deadline = ContinuousClock.now + configuration.maxFillWait
@@ -84,7 +114,7 @@ extension CrossChainExecutor {
         (limits.maxAttempts, limits.maxHoldNanoseconds) = (configuration.maxSaleAttempts, configuration.maxHoldNanoseconds)
         limits.maxReceiptWaitNanoseconds = StageClock.nanoseconds(configuration.maxReceiptWait)
         var sale = CrossChainSale(limits: limits, spent: t.amountIn, began: WallClock.nanoseconds())
-        let hop = t.opportunity.path[1]
+        let hop = t.saleHop
         var action = sale.next
         while !Task.isCancelled {
             let event: CrossChainSale.Event

@@ -54,6 +54,8 @@ public actor CrossChainExecutor: OwnCapitalSender {
     var settings: LegSettings { configuration.legs }
     let strategyName = "cross-chain"
     let legs: [UInt64: CrossChainLeg]
+    /// Chains trades start on without an EVM leg (Solana), by chain id.
+    let origins: [UInt64: any BridgeOrigin]
     let state: any ChainStateSource
     let journal: Journal
     let logger: Logger
@@ -80,9 +82,11 @@ public actor CrossChainExecutor: OwnCapitalSender {
     static let deposited = try! UInt256(bigEndian: Keccak256.hash(utf8: "Deposited(uint256,address,uint256,uint256,address,address)"))
     static let filled = try! UInt256(bigEndian: Keccak256.hash(utf8: "Filled(uint256,uint256,address,address,uint256)"))
 
-    public init(configuration: Configuration = .init(), legs: [CrossChainLeg], state: any ChainStateSource, journal: Journal, logger: Logger) {
+    public init(configuration: Configuration = .init(), legs: [CrossChainLeg], origins: [any BridgeOrigin] = [], state: any ChainStateSource, journal: Journal,
+                logger: Logger) {
         self.configuration = configuration
         self.legs = Dictionary(uniqueKeysWithValues: legs.map { ($0.chainID, $0) })
+        self.origins = Dictionary(uniqueKeysWithValues: origins.map { ($0.originChain, $0) })
         self.state = state
         self.journal = journal
         self.logger = logger
@@ -150,13 +154,15 @@ public actor CrossChainExecutor: OwnCapitalSender {
     /// capital, then bought and bridged in one transaction; its transfer is followed from there.
     func first(_ o: Opportunity) async -> Result<Void, Refusal> {
         try? journal.record(opportunity: o, receivedAt: WallClock.nanoseconds())
-        let (from, to, salePool): (CrossChainLeg, CrossChainLeg, SalePool)
+        let (source, to, salePool): (CrossChainLeg?, CrossChainLeg, SalePool)
         switch admit(o) {
         case .failure(let r): return .failure(r)
-        case .success(let admitted): (from, to, salePool) = admitted
+        case .success(let admitted): (source, to, salePool) = admitted
         }
         buying.insert(salePool)
         defer { buying.remove(salePool) }
+        if o.solana != nil, let origin = origins[o.chains[0]] { return await firstFromOrigin(o, origin, to: to) }
+        guard let from = source else { return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(o.chains[0])")) }
         let buy = o.path[0], now = WallClock.nanoseconds()
         guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
         guard let s = state.state(chain: from.chainID) else { return .failure(Refusal("stale", "noState")) }
@@ -184,22 +190,63 @@ public actor CrossChainExecutor: OwnCapitalSender {
         return legOne(&transfer, result, bridge: from.bridge)
     }
 
+    /// Leg one on an origin chain (Solana): bought and sent across there in one transaction, to our
+    /// executor on the destination; journaled `sending` with its transaction before it is sent,
+    /// `inFlight` with the bridge's deposit id once it landed, and followed from there as any transfer.
+    func firstFromOrigin(_ o: Opportunity, _ origin: any BridgeOrigin, to: CrossChainLeg) async -> Result<Void, Refusal> {
+        guard o.expiresAt > WallClock.nanoseconds() else { return .failure(Refusal("stale", "expired")) }
+        guard let bought = o.solana?.legs.first?.amountOut else { return .failure(Refusal("validate", "notCrossChain")) }
+        seen.insert(o.id)
+        let journal = self.journal
+        let signed = BridgeTransfer(opportunity: o, amountIn: o.amountIn, bought: UInt256(bought), status: .sending)
+        let result = await origin.buyAndBridge(o, toChain: to.chainID, recipient: to.executor, whenSigned: { tx in
+            var t = signed
+            t.depositTx = tx
+            try? journal.record(transfer: t, at: WallClock.nanoseconds())
+        })
+        var transfer = signed
+        switch result {
+        case .success(let sent):
+            (transfer.depositTx, transfer.depositID, transfer.depositBlock, transfer.bought, transfer.status) = (sent.transaction, sent.deposit, sent.slot, sent.bought, .inFlight)
+        case .failure(let r):
+            // Never signed: nothing to follow. Signed: sent, or in doubt (followed until its fate is known).
+            guard let recorded = try? journal.transfers(open: true).first(where: { $0.opportunity.id == o.id }), !recorded.depositTx.isEmpty else {
+                return .failure(r)
+            }
+            transfer = recorded
+            transfer.detail = r.description
+            if r.reason != "pending" { transfer.status = .failed }
+        }
+        try? journal.record(transfer: transfer, at: WallClock.nanoseconds())
+        snapshot.transfers.append(transfer)
+        if transfer.isOpen { follow(transfer) }
+        if case .failure(let r) = result, r.reason != "pending" { return .failure(r) }
+        return .success(())
+    }
+
     /// A cross-chain opportunity with both legs configured, new, while not closing, and selling
     /// into a pool no open transfer sells into (detection priced the sale on the pool as it is
     /// now; a transfer still open on it will sell there first).
-    func admit(_ o: Opportunity) -> Result<(CrossChainLeg, CrossChainLeg, SalePool), Refusal> {
-        guard o.solana == nil else {
-            return .failure(Refusal("strategy", "solanaSideUnsupported", "one side is on Solana: bridging to or from it is not executed yet"))
+    func admit(_ o: Opportunity) -> Result<(CrossChainLeg?, CrossChainLeg, SalePool), Refusal> {
+        guard o.kind == .crossChain, o.chains.count == 2 else { return .failure(Refusal("validate", "notCrossChain")) }
+        // Bought on an origin chain (Solana: its one leg) and sold in an EVM hop, or both sides EVM hops.
+        let fromOrigin = o.solana != nil && origins[o.chains[0]] != nil
+        if o.solana != nil && !fromOrigin {
+            return .failure(Refusal("strategy", "solanaSideUnsupported",
+                                    o.chains[1] == Opportunity.solanaChainID ? "selling on Solana (bridging to it) is not executed yet" : "no Solana executor with a token bridge"))
         }
-        guard o.kind == .crossChain, o.path.count == 2 else { return .failure(Refusal("validate", "notCrossChain")) }
-        let buy = o.path[0], sell = o.path[1]
-        guard let from = legs[buy.chainID], let to = legs[sell.chainID] else {
-            return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(legs[buy.chainID] == nil ? buy.chainID : sell.chainID)"))
+        guard o.path.count == (fromOrigin ? 1 : 2), o.path.last?.chainID == o.chains[1], fromOrigin || o.path[0].chainID == o.chains[0] else {
+            return .failure(Refusal("validate", "notCrossChain"))
         }
+        let sell = o.path[o.path.count - 1]
+        guard fromOrigin || legs[o.chains[0]] != nil, let to = legs[sell.chainID] else {
+            return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(legs[sell.chainID] == nil ? sell.chainID : o.chains[0])"))
+        }
+        let from = legs[o.chains[0]]
         guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
         guard !closed else { return .failure(Refusal("risk", "closing", "settling open transfers before stopping")) }
         let salePool = SalePool(chain: sell.chainID, pool: sell.pool)
-        if buying.contains(salePool) || snapshot.transfers.contains(where: { $0.isOpen && SalePool(chain: $0.toChain, pool: $0.opportunity.path[1].pool) == salePool }) {
+        if buying.contains(salePool) || snapshot.transfers.contains(where: { $0.isOpen && SalePool(chain: $0.toChain, pool: $0.saleHop.pool) == salePool }) {
             return .failure(Refusal("risk", "saleInFlight", "a transfer still open sells into \(sell.pool.checksummed) on chain \(sell.chainID)"))
         }
         return .success((from, to, salePool))

@@ -1,4 +1,5 @@
 import GRDB
+import Opportunities
 
 /// One Solana transaction of ours, as journaled: sent (as a Jito bundle or a plain transaction),
 /// then landed, failed on chain, or dropped (its blockhash expired unseen); `pending` while its
@@ -62,18 +63,26 @@ extension Journal {
     /// Every Solana trade, oldest first; `open` only those still pending.
     public func solanaTrades(open: Bool = false) throws -> [SolanaTradeRecord] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM solana_trade" + (open ? " WHERE status = 'pending'" : "") + " ORDER BY at, signature").map { r in
-                SolanaTradeRecord(signature: r["signature"], opportunity: r["opportunity"], chainID: UInt64(bitPattern: r["chain"]), bundle: r["bundle"],
-                                  mode: r["mode"], slot: UInt64(bitPattern: r["slot"]), lastValidBlockHeight: UInt64(bitPattern: r["last_valid"]),
-                                  status: SolanaTradeRecord.Status(rawValue: r["status"]) ?? .pending, detected: Int64(r["detected"] as String) ?? 0,
-                                  expected: Int64(r["expected"] as String) ?? 0, realized: (r["realized"] as String?).flatMap { Int64($0) },
-                                  fee: UInt64(bitPattern: r["fee"]), tip: UInt64(bitPattern: r["tip"]), detail: r["detail"], raw: r["raw"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM solana_trade" + (open ? " WHERE status = 'pending'" : "") + " ORDER BY at, signature").map(Self.solanaTrade)
         }
     }
 
-    /// The asset an opportunity was journaled with (a Solana route's input mint, base58), if it was.
-    public func opportunityAsset(_ id: String) throws -> String? {
-        try db.read { db in try String.fetchOne(db, sql: "SELECT asset FROM opportunity WHERE id = ?", arguments: [id]) }
+    /// The Solana trade sent as `signature`, if one was journaled.
+    public func solanaTrade(_ signature: String) throws -> SolanaTradeRecord? {
+        try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM solana_trade WHERE signature = ?", arguments: [signature]).map(Self.solanaTrade) }
+    }
+
+    static func solanaTrade(_ r: Row) -> SolanaTradeRecord {
+        SolanaTradeRecord(signature: r["signature"], opportunity: r["opportunity"], chainID: UInt64(bitPattern: r["chain"]), bundle: r["bundle"],
+                          mode: r["mode"], slot: UInt64(bitPattern: r["slot"]), lastValidBlockHeight: UInt64(bitPattern: r["last_valid"]),
+                          status: SolanaTradeRecord.Status(rawValue: r["status"]) ?? .pending, detected: Int64(r["detected"] as String) ?? 0,
+                          expected: Int64(r["expected"] as String) ?? 0, realized: (r["realized"] as String?).flatMap { Int64($0) },
+                          fee: UInt64(bitPattern: r["fee"]), tip: UInt64(bitPattern: r["tip"]), detail: r["detail"], raw: r["raw"])
+    }
+
+    /// The input mint (base58) of a Solana round trip journaled as `id`: what its realized profit
+    /// counts with the lamports. Nil for anything else (a buy-and-bridge counts lamports alone).
+    public func roundTripMint(_ id: String) throws -> String? {
+        try db.read { db in try String.fetchOne(db, sql: "SELECT asset FROM opportunity WHERE id = ? AND kind = ?", arguments: [id, Opportunity.Kind.solana.name]) }
     }
 }

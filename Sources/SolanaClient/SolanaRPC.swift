@@ -93,6 +93,8 @@ public struct LandedTransaction: Equatable, Sendable {
     public var postBalances: [UInt64]
     public var preTokenBalances: [TokenBalance]
     public var postTokenBalances: [TokenBalance]
+    /// The programs' logs (`meta.logMessages`; empty when the node keeps none).
+    public var logs: [String] = []
 
     /// `owner`'s `mint` balance before (`pre`) or after, summed over its token accounts (0 if none).
     public func tokens(of owner: PublicKey, mint: PublicKey, pre: Bool) -> UInt64 {
@@ -290,8 +292,15 @@ public struct SolanaRPC: Sendable {
             }
             return out
         }
+        var logs: [String] = []
+        if let l = meta["logMessages"], !l.isNull {
+            guard let items = l.arrayValue, case let lines = items.compactMap(\.stringValue), lines.count == items.count else {
+                throw RPCError(.malformedResponse, "getTransaction: logMessages is not a list of strings")
+            }
+            logs = lines
+        }
         return LandedTransaction(slot: slot, err: meta["err"].flatMap { $0.isNull ? nil : $0 }, fee: fee, preBalances: pre, postBalances: post,
-                                 preTokenBalances: try tokens("preTokenBalances"), postTokenBalances: try tokens("postTokenBalances"))
+                                 preTokenBalances: try tokens("preTokenBalances"), postTokenBalances: try tokens("postTokenBalances"), logs: logs)
     }
 
     /// `getRecentPrioritizationFees`: per recent slot, the lowest price (micro-lamports per unit)

@@ -11,7 +11,9 @@ import SolanaPrimitives
 extension SolanaExecutor {
     /// Sends `b` (a Jito bundle; a plain transaction when the engine cannot be reached and that
     /// is allowed), journaled before it goes, then follows it.
-    func send(_ o: Opportunity, _ b: Built, mint: PublicKey) async -> Result<Trade, Refusal> {
+    /// `mint`: the token whose change counts with the lamports in the realized profit (a round
+    /// trip's input); nil for lamports alone.
+    func send(_ o: Opportunity, _ b: Built, mint: PublicKey?) async -> Result<Trade, Refusal> {
         var record = SolanaTradeRecord(signature: b.tx.id, opportunity: Hex.encode(o.id), chainID: chainID, bundle: "", mode: "jito",
                                        slot: b.blockhash.slot, lastValidBlockHeight: b.blockhash.lastValidBlockHeight, status: .pending,
                                        detected: Int64(clamping: o.grossProfit), expected: b.expected, fee: b.fee, tip: b.tip,
@@ -58,7 +60,7 @@ extension SolanaExecutor {
     /// Waits for the signature to land (or its blockhash to expire unseen, or `maxWait`): landed,
     /// its realized profit from the landed transaction's balances; dropped once it cannot land any
     /// more; else pending (the blockhash decides at the next start).
-    func follow(_ o: Opportunity, _ record: SolanaTradeRecord, mint: PublicKey, simulatedSlot: UInt64) async -> Result<Trade, Refusal> {
+    func follow(_ o: Opportunity, _ record: SolanaTradeRecord, mint: PublicKey?, simulatedSlot: UInt64) async -> Result<Trade, Refusal> {
         let deadline = ContinuousClock.now + configuration.maxWait
         while ContinuousClock.now < deadline, !Task.isCancelled {
             switch await fate(record) {
@@ -95,13 +97,13 @@ extension SolanaExecutor {
     /// A landed signature: its realized profit from the transaction's own balances (the wallet's
     /// lamports and its `mint` tokens, before and after), journaled. Landed in the slot it was
     /// simulated on, it ran on the simulated state; landed later, the pools may have moved.
-    func landed(_ o: Opportunity, _ record: SolanaTradeRecord, mint: PublicKey, simulatedSlot: UInt64) async -> Result<Trade, Refusal> {
+    func landed(_ o: Opportunity, _ record: SolanaTradeRecord, mint: PublicKey?, simulatedSlot: UInt64) async -> Result<Trade, Refusal> {
         var r = record
         guard let tx = try? await rpc.transaction(r.signature), let payer = tx.preBalances.first, let after = tx.postBalances.first else {
             return .failure(settle(r, .pending, Refusal("inclusion", "unread", "\(r.signature) landed but could not be read")))
         }
-        let realized = Int64(clamping: Int128(after) - Int128(payer) + Int128(tx.tokens(of: wallet.publicKey, mint: mint, pre: false))
-                             - Int128(tx.tokens(of: wallet.publicKey, mint: mint, pre: true)))
+        let tokens = mint.map { Int128(tx.tokens(of: wallet.publicKey, mint: $0, pre: false)) - Int128(tx.tokens(of: wallet.publicKey, mint: $0, pre: true)) } ?? 0
+        let realized = Int64(clamping: Int128(after) - Int128(payer) + tokens)
         (r.slot, r.realized, r.fee) = (tx.slot, realized, tx.fee)
         r.status = tx.err == nil ? .landed : .failed
         r.detail = tx.err.map { "failed on chain: \($0.text)" } ?? ""
@@ -109,7 +111,7 @@ extension SolanaExecutor {
         guard tx.err == nil else { return .failure(Refusal("inclusion", "failed", r.detail)) }
         let trade = Trade(opportunity: o.id, signature: r.signature, bundle: r.bundle, slot: tx.slot, simulatedSlot: simulatedSlot, detected: r.detected,
                           expected: r.expected, realized: realized, fee: tx.fee, tip: r.tip)
-        trades.append(trade)
+        if o.kind == .solana { trades.append(trade) } else { bridged.append(trade) }
         try? journal.decision(o.id, chain: chainID, stage: "inclusion", outcome: "landed", reason: r.mode,
                               detail: "realized \(realized), expected \(r.expected) (simulated at slot \(simulatedSlot), landed at \(tx.slot))", at: WallClock.nanoseconds())
         logger.info("Solana trade landed", metadata: ["arb.signature": "\(r.signature)", "arb.realized": "\(realized)", "arb.expected": "\(r.expected)"])
@@ -124,7 +126,7 @@ extension SolanaExecutor {
             let seen = await fate(r)
             if seen == .landed, let tx = try? await rpc.transaction(r.signature), let before = tx.preBalances.first, let after = tx.postBalances.first {
                 var s = r
-                let mint = (try? journal.opportunityAsset(r.opportunity)).flatMap { try? PublicKey(base58: $0) }
+                let mint = (try? journal.roundTripMint(r.opportunity)).flatMap { try? PublicKey(base58: $0) }
                 let tokens = mint.map { Int128(tx.tokens(of: wallet.publicKey, mint: $0, pre: false)) - Int128(tx.tokens(of: wallet.publicKey, mint: $0, pre: true)) } ?? 0
                 (s.status, s.slot, s.fee) = (tx.err == nil ? .landed : .failed, tx.slot, tx.fee)
                 s.realized = Int64(clamping: Int128(after) - Int128(before) + tokens)

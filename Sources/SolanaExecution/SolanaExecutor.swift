@@ -37,6 +37,10 @@ public actor SolanaExecutor {
         public var maxWait: Duration = .seconds(30)
         public var poll: Duration = .milliseconds(100)
         public var risk = SolanaRiskManager.Limits()
+        /// The token bridge Solana–EVM trades send through (none: they are refused).
+        public var bridge: TokenBridgeProgram? = nil
+        /// Most lamports of fee, and of tip, a buy-and-bridge may pay (its profit is on the other chain).
+        public var maxBridgeCost: UInt64 = 10_000_000
         public init() {}
     }
 
@@ -77,7 +81,11 @@ public actor SolanaExecutor {
     /// simulated on the state the first is about to change, so it waits its turn (refused
     /// `lock:poolBusy`, as on EVM chains).
     var busy: Set<[UInt8]> = []
+    /// Landed round trips.
     public internal(set) var trades: [Trade] = []
+    /// Landed buy-and-bridge transactions (leg one of Solana–EVM trades): realized is what the
+    /// wallet's lamports and input tokens changed by, the input spent included.
+    public internal(set) var bridged: [Trade] = []
     public internal(set) var refusals: [String: Int] = [:]
     public internal(set) var sent = 0
 

@@ -3,7 +3,8 @@ import SolanaPrimitives
 
 /// Composes one Solana arbitrage transaction: our compute budget (a unit limit from the
 /// simulation with a margin, a unit price from recent prioritization fees), the routes' setup
-/// instructions (each once), their swap instructions in order, their cleanups, and a Jito tip as
+/// instructions (each once), their swap instructions in order, what must follow the swaps (a
+/// bridge transfer of what they bought), their cleanups, and a Jito tip as
 /// a System transfer to a tip account inside the same transaction; a v0 message with the routes'
 /// lookup tables, never loading the tip account through one; at most 1,232 bytes signed.
 public enum SolanaTransactionBuilder {
@@ -15,10 +16,13 @@ public enum SolanaTransactionBuilder {
         public var tip: (account: PublicKey, lamports: UInt64)?
         public var blockhash: [UInt8]
         public var tables: [AddressLookupTable]
+        /// Instructions after the swaps, before the cleanups (which may close what the swaps filled).
+        public var after: [Instruction]
 
         public init(payer: PublicKey, routes: [JupiterInstructions], unitLimit: UInt32, unitPrice: UInt64, tip: (account: PublicKey, lamports: UInt64)?,
-                    blockhash: [UInt8], tables: [AddressLookupTable]) {
+                    blockhash: [UInt8], tables: [AddressLookupTable], after: [Instruction] = []) {
             (self.payer, self.routes, self.unitLimit, self.unitPrice, self.tip, self.blockhash, self.tables) = (payer, routes, unitLimit, unitPrice, tip, blockhash, tables)
+            self.after = after
         }
     }
 
@@ -38,6 +42,7 @@ public enum SolanaTransactionBuilder {
         var seen = Set<Instruction>()
         for r in p.routes { for ix in r.setup where seen.insert(ix).inserted { out.append(ix) } }
         for r in p.routes { out += r.other + [r.swap] }
+        out += p.after
         for r in p.routes { if let c = r.cleanup, seen.insert(c).inserted { out.append(c) } }
         if let tip = p.tip {
             guard !p.tables.contains(where: { $0.addresses.contains(tip.account) }) else {

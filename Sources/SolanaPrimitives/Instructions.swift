@@ -54,4 +54,35 @@ public enum AssociatedTokenProgram {
     }
 }
 
+/// The lab's token bridge on the Solana stand-in (`tools/solana/bridge.py`), shaped like
+/// Wormhole's token bridge where a searcher meets it: a transfer out locks the tokens in the
+/// mint's custody (the PDA ["custody", mint]) and posts a message whose sequence the program
+/// logs ("Program log: Sequence: N"), the id the relayer fills it under on the other chain.
+/// Its amount crosses at 8 decimals at most (the rest stays with the sender).
+public struct TokenBridgeProgram: Sendable, Equatable {
+    public var program: PublicKey
+    public init(program: PublicKey) { self.program = program }
+
+    public func custody(_ mint: PublicKey) throws(SolanaError) -> PublicKey {
+        try PublicKey.findProgramAddress(seeds: [Array("custody".utf8), mint.bytes], program: program).0
+    }
+
+    /// Transfer (1): amount u64 LE, target chain u64 LE, recipient [32];
+    /// [sender: signer; source token account: writable; custody: writable; mint].
+    public func transfer(sender: PublicKey, source: PublicKey, mint: PublicKey, amount: UInt64, targetChain: UInt64, recipient: [UInt8]) throws(SolanaError)
+        -> Instruction {
+        guard recipient.count == 32 else { throw SolanaError(.invalidKey, "a bridge recipient is 32 bytes, not \(recipient.count)") }
+        return Instruction(programId: program,
+                           accounts: [AccountMeta(sender, signer: true), AccountMeta(source, writable: true), AccountMeta(try custody(mint), writable: true),
+                                      AccountMeta(mint)],
+                           data: [1] + le(amount) + le(targetChain) + recipient)
+    }
+
+    /// The sequence a transaction's bridge message took, from its logs.
+    public static func sequence(logs: [String]) -> UInt64? {
+        let prefix = "Program log: Sequence: "
+        return logs.lazy.filter { $0.hasPrefix(prefix) }.compactMap { UInt64($0.dropFirst(prefix.count)) }.first
+    }
+}
+
 func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }

@@ -1,15 +1,19 @@
 import ArbiterTestKit
 import EVMCodec
 import EVMPrimitives
+import EthClient
+import EVMSigning
 import Execution
 import Foundation
 import JSONRPC
 import LabKit
+import MarketState
 import Logging
 import Opportunities
 import SolanaClient
 import SolanaExecution
 import SolanaPrimitives
+import Synchronization
 import Testing
 
 /// The Solana strategy against the stand-ins (a ledger running the programs, Jupiter, a Jito
@@ -30,7 +34,8 @@ import Testing
     }
 
     func world(slotMillis: Int = 200, jupiterBurst: Double = 20, _ configure: (inout SolanaExecutor.Configuration) -> Void = { _ in }) async throws -> World {
-        let cluster = try await SolanaStandIn(slotMillis: slotMillis, fund: [wallet.publicKey.base58: 20_000_000_000], tokens: [wallet.publicKey.base58: ["SOL": 40_000_000_000]])
+        let cluster = try await SolanaStandIn(slotMillis: slotMillis, fund: [wallet.publicKey.base58: 20_000_000_000],
+                                              tokens: [wallet.publicKey.base58: ["SOL": 40_000_000_000, "USDC": 50_000_000_000]])
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         let sol = try PublicKey(base58: try #require(cluster.market["mints"]?["SOL"]?["mint"]?.stringValue))
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("solana-\(UUID().uuidString).sqlite").path
@@ -208,6 +213,127 @@ import Testing
         #expect(await next.recover() == 0)
         let settled = try #require(try w.journal.solanaTrades().first)
         #expect(settled.status == .landed && settled.realized == settled.expected)
+    }
+
+    /// A trade bought on the stand-in's one WETH pool with 4,000 USDC (its output by the constant
+    /// product on the pool's vaults as read now) and sold on chain 900001: its opportunity for a
+    /// given detected output, the output, and the EVM address it is sent to.
+    func bridgedBuy(_ w: World) async throws -> (opportunity: (UInt64) async throws -> Opportunity, bought: UInt64, recipient: Address, usdc: PublicKey,
+                                                  weth: PublicKey) {
+        let mint = { (s: String) in try PublicKey(base58: try #require(w.cluster.market["mints"]?[s]?["mint"]?.stringValue)) }
+        let usdc = try mint("USDC"), weth = try mint("WETH")
+        let pool = try #require(w.cluster.market["pools"]?.arrayValue?.first { $0["mintA"]?.stringValue == weth.base58 })
+        // What the pool pays for 4,000 USDC, by the constant product on its vaults as read now.
+        let reserve = { (k: String) in try #require(try await w.rpc.account(try PublicKey(base58: pool[k]?.stringValue ?? ""))?.tokenAccount?.amount) }
+        let (wethReserve, usdcReserve) = (try await reserve("vaultA"), try await reserve("vaultB"))
+        guard case .number(let f)? = pool["feeBps"], let fee = UInt64(f) else { throw CancellationError() }
+        let amountIn: UInt64 = 4_000_000_000
+        let net = UInt256(amountIn) * UInt256(10_000 - fee)
+        let bought = (net * UInt256(wethReserve) / (UInt256(usdcReserve) * UInt256(10_000) + net)).w0
+        let recipient = try Address(hex: "0x66c933da617c9368c36540c58d504c7e4138c3e5")
+        func opportunity(_ amountOut: UInt64) async throws -> Opportunity {
+            let legs = [Opportunity.Solana.Leg(pool: Base58.decode(pool["pool"]!.stringValue!)!, mintIn: usdc.bytes, mintOut: weth.bytes, amountOut: amountOut)]
+            let sale = Opportunity.Hop(chainID: 900_001, pool: recipient, tokenIn: recipient, tokenOut: recipient, venue: 0, amountOut: UInt256(amountIn + 1))
+            let slot = try await w.rpc.slot()
+            return Opportunity(id: Opportunity.makeID(slot: slot, legs: legs, amountIn: amountIn), kind: .crossChain, chains: [Self.chainID, 900_001],
+                               path: [sale], amountIn: UInt256(amountIn), grossProfit: Int256(1), netProfit: Int256(1), grossProfitMicroUSD: 0,
+                               netProfitMicroUSD: 0, gasUnits: 0, gasCostWei: .zero, flashSource: .none, blockNumber: slot, timestamps: .init(),
+                               expiresAt: UInt64.max, confidence: 1, solana: .init(legs: legs))
+        }
+        return (opportunity, bought, recipient, usdc, weth)
+    }
+
+    /// Leg one of a trade bought on Solana and sold on an EVM chain: USDC → Ether (Wormhole) on the
+    /// stand-in's one WETH pool and the token bridge's transfer of what detection sized the sale on,
+    /// in one transaction. The bridge posts one message for it (its sequence read back from the
+    /// landed transaction's logs), to the EVM executor's address; exactly the input is spent, and
+    /// the lamports it cost are what the simulation said. A buy that no longer fetches the detected
+    /// amount is refused with nothing sent, and without a bridge configured nothing is tried.
+    @Test func aBuyOnSolanaIsSentAcrossTheTokenBridgeInTheSameTransaction() async throws {
+        let program = { (w: World) in try PublicKey(base58: try #require(w.cluster.market["bridge"]?["program"]?.stringValue)) }
+        let bare = try await world()
+        defer { bare.cluster.stop() }
+        let w = try await world { c in c.bridge = try? TokenBridgeProgram(program: program(bare)) }
+        defer { w.cluster.stop() }
+        let (opportunity, bought, recipient, usdc, weth) = try await bridgedBuy(w)
+        let amountIn: UInt64 = 4_000_000_000
+        // Nothing tried without a bridge program.
+        let refused = await bare.executor.buyAndBridge(try await opportunity(bought), toChain: 900_001, recipient: recipient, whenSigned: { _ in })
+        #expect(refused.failureReason == "noBridge")
+        // More than the pool gives: refused, nothing sent or posted.
+        let moved = await w.executor.buyAndBridge(try await opportunity(bought + 1), toChain: 900_001, recipient: recipient, whenSigned: { _ in })
+        #expect(moved.failureReason == "moved", "\(moved)")
+        #expect(try await w.cluster.control("standin_bridgeMessages", [.number("0")])["result"]?.arrayValue?.isEmpty == true)
+        let holder = try PublicKey.associatedTokenAddress(owner: wallet.publicKey, mint: usdc)
+        let before = try await w.rpc.accounts([wallet.publicKey, holder])
+        let signed = Mutex<String?>(nil)
+        let sent = try await w.executor.buyAndBridge(try await opportunity(bought), toChain: 900_001, recipient: recipient,
+                                                     whenSigned: { tx in signed.withLock { $0 = tx } }).get()
+        let after = try await w.rpc.accounts([wallet.publicKey, holder])
+        #expect(sent.bought == UInt256(bought) && sent.deposit == UInt256(1) && signed.withLock { $0 } == sent.transaction)
+        let messages = try #require(try await w.cluster.control("standin_bridgeMessages", [.number("0")])["result"]?.arrayValue)
+        #expect(messages.count == 1)
+        let m = try #require(messages.first)
+        #expect(m["amount"] == .number(String(bought)) && m["targetChain"] == .number("900001") && m["mint"]?.stringValue == weth.base58)
+        #expect(m["recipient"]?.stringValue == "0x" + String(repeating: "00", count: 12) + Hex.encode(recipient.bytes).dropFirst(2))
+        #expect(m["signature"]?.stringValue == sent.transaction && m["sequence"] == .number("1"))
+        #expect(try #require(before[1]?.tokenAccount).amount - (try #require(after[1]?.tokenAccount).amount) == amountIn)
+        // Its cost in lamports, as simulated and as landed, is the wallet's; it is no round trip.
+        let landed = try #require(await w.executor.bridged.first)
+        let lamports = Int64(try #require(after[0]).lamports) - Int64(try #require(before[0]).lamports)
+        let roundTrips = await w.executor.trades
+        #expect(landed.realized == landed.expected && landed.realized == lamports && lamports < 0 && roundTrips.isEmpty, "\(landed)")
+        #expect(await w.executor.bridgedFate(sent.transaction) == .landed(sequence: UInt256(1), slot: sent.slot))
+        #expect(try w.journal.solanaTrade(sent.transaction)?.status == .landed)
+    }
+
+    /// A buy-and-bridge whose transaction is still unseen when the Solana executor stops following
+    /// it: the cross-chain executor has journaled the transfer `sending` with its signature before
+    /// it was sent, follows it from the Solana journal until it lands, and records it in flight
+    /// under its message's sequence; stopped before that, a new executor on the same journal
+    /// resumes it and does the same. (The destination is a bare devnet: the transfer then waits for
+    /// its fill there, which is the EVM side's business.)
+    @Test func aBuyAndBridgeInDoubtIsFollowedToItsMessageAlsoAfterARestart() async throws {
+        let program = { (w: World) in try PublicKey(base58: try #require(w.cluster.market["bridge"]?["program"]?.stringValue)) }
+        // Slots of 2 s, followed for no time: each buy-and-bridge is left pending.
+        let probe = try await world()
+        let bridgeProgram = try TokenBridgeProgram(program: program(probe))
+        probe.cluster.stop()
+        let w = try await world(slotMillis: 2_000) { c in
+            c.bridge = bridgeProgram
+            c.maxWait = .milliseconds(1)
+        }
+        defer { w.cluster.stop() }
+        let (opportunity, bought, recipient, _, _) = try await bridgedBuy(w)
+        // A bare devnet as the destination: it answers for the leg's nonces, and no fill ever comes.
+        let chain = try await Devnet(chainId: 900_001, lab: false)
+        defer { chain.stop() }
+        let rpc = RPCClient(HTTPTransport(url: chain.http.absoluteString))
+        let leg = CrossChainLeg(chainID: 900_001, eth: EthClient(rpc), route: .privateRPC(rpc), key: try PrivateKey(hex: "0x" + String(repeating: "5c", count: 32)),
+                                executor: recipient, bridge: recipient)
+        struct NoState: ChainStateSource { func state(chain: UInt64) -> ChainState? { nil } }
+        var c = CrossChainExecutor.Configuration()
+        c.poll = .milliseconds(100)
+        let first = CrossChainExecutor(configuration: c, legs: [leg], origins: [w.executor], state: NoState(), journal: w.journal, logger: Logger(label: "test.cross"))
+        let o = try await opportunity(bought)
+        // Sent and left pending by the Solana side: accepted, journaled `sending` with its signature.
+        try await first.execute(o).get()
+        let sending = try #require(try w.journal.transfers(open: true).first)
+        #expect(sending.status == .sending && !sending.depositTx.isEmpty && sending.bought == UInt256(bought))
+        #expect(try w.journal.solanaTrade(sending.depositTx)?.status == .pending)
+        // Stopped at once: the record stays open, `sending`.
+        await first.stop(reason: "a test restart")
+        #expect(try w.journal.transfers(open: true).first?.status == .sending)
+        // A new executor on the same journal resumes it and follows it to its message.
+        let second = CrossChainExecutor(configuration: c, legs: [leg], origins: [w.executor], state: NoState(), journal: w.journal, logger: Logger(label: "test.cross"))
+        #expect(try await second.recover() == 1)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while try w.journal.transfers(open: true).first?.status == .sending, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let inFlight = try #require(try w.journal.transfers(open: true).first)
+        #expect(inFlight.status == .inFlight && inFlight.depositID == UInt256(1) && inFlight.depositTx == sending.depositTx, "\(inFlight)")
+        let message = try #require(try await w.cluster.control("standin_bridgeMessages", [.number("0")])["result"]?.arrayValue?.first)
+        #expect(message["signature"]?.stringValue == sending.depositTx && message["amount"] == .number(String(bought)))
+        await second.stop(reason: "the test ends")
     }
 }
 

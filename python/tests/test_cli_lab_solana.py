@@ -3,8 +3,9 @@ ATA and Raydium AMM v4, Orca Whirlpool and Meteora DLMM pools in their programs'
 a Jito block engine; drifting pools) beside a lab chain. Cycles the P4 detector finds on those
 pools (found by getProgramAccounts, decoded, sized) are quoted through Jupiter, bundled with a tip and sent to the block
 engine; each landed bundle realizes exactly its simulated profit, read back from the landed
-transaction's balances, and the wallet's holdings move by exactly the sum. The journal (read with
-Python's sqlite3) and solders (decoding the landed transactions) must agree with the summary."""
+transaction's balances, and the wallet's holdings move by exactly the sum. A cross-chain gap is
+bought on Solana, bridged and sold on the lab chain. The journal (read with Python's sqlite3), the
+relayer's log and solders (decoding the landed transactions) must agree with the summary."""
 import base64
 import hashlib
 import json
@@ -46,7 +47,8 @@ def test_round_trips_land_as_jito_bundles_realizing_exactly_the_simulated_profit
         assert t["bundle"] and t["tip"] >= 1_000 and t["slot"] >= t["simulatedSlot"], t
     for t in exact:
         assert int(t["realizedProfit"]) == int(t["expectedProfit"]) > 0, t
-    assert int(sol["walletDelta"]) == sum(int(t["realizedProfit"]) for t in sol["trades"])
+    # The wallet moved by the round trips' profits and what the buys bridged to the lab chain cost it.
+    assert int(sol["walletDelta"]) == sum(int(t["realizedProfit"]) for t in sol["trades"]) + sum(int(b["realized"]) for b in sol["bridged"])
     db = sqlite3.connect(str(tmp / "journal.sqlite"))
     rows = {r[0]: r[1:] for r in db.execute("SELECT signature, status, realized, expected, mode, bundle FROM solana_trade")}
     for t in sol["trades"]:
@@ -67,7 +69,8 @@ def test_each_landed_transaction_is_one_signed_v0_transaction_with_its_tip_insid
             "ADaUMid9yfUytqMBgopwjb2DTLSokTSzL1zt6iGPaS49", "DfXygSm4jCyNCybVYYK6DwvWqjKee8pbDmJGcLWNDXjh", "ADuUkR4vqLUMWXxW9gh6D6L8pMSawimctcNZ5pGwDcEt",
             "DttWaMuVvTiduZRnguLF7jNxTgiMBZ1hyAumKUiL2KRL", "3AVi9Tg9Uo68tJfuvoKvqKNWKkC5wPdSSdeBnizKZ6jT"}
     db = sqlite3.connect(str(tmp / "journal.sqlite"))
-    rows = db.execute("SELECT signature, raw, tip FROM solana_trade WHERE status = 'landed'").fetchall()
+    bridged = {b["signature"] for b in summary["solana"]["bridged"]}
+    rows = [r for r in db.execute("SELECT signature, raw, tip FROM solana_trade WHERE status = 'landed'") if r[0] not in bridged]
     assert len(rows) == len(summary["solana"]["trades"]) >= 1
     for signature, raw, tip in rows:
         tx = VersionedTransaction.from_bytes(base64.b64decode(raw))
@@ -114,21 +117,57 @@ def test_trades_go_through_every_kind_of_book_the_stand_in_keeps(solana_lab_run)
     assert "phoenix" in seen and seen - {"phoenix"}, seen
 
 
-def test_gaps_between_the_lab_chain_and_solana_are_found_across_the_bridge_and_refused_by_name(solana_lab_run):
-    """The stand-in's Ether (Wormhole) trades at 2040 USDC, the lab chain's WETH at 2000; the lab
+def test_a_gap_bought_on_solana_is_bridged_and_sold_on_the_lab_chain(solana_lab_run):
+    """The stand-in's Ether (Wormhole) trades at 1960 USDC, the lab chain's WETH at 2000; the lab
     adds Wormhole routes between them. Cross-chain detection, fed Solana's decoded pools beside the
-    chain's, publishes the gap (bought on one side, bridged, sold on the other); bridging to or
-    from Solana is not executed yet, so each is refused by name and journaled as such."""
+    chain's, publishes the gap; the trade is bought on Solana and sent across by the stand-in's
+    token bridge in one transaction (solders decodes it from the journal: Jupiter's swap, then the
+    bridge's transfer of exactly what detection sized the sale on, to the lab chain's cross-chain
+    executor), relayed (the relayer's own log), and sold on the lab chain: what arrived is what
+    left Solana scaled to 18 decimals less the lab bridge's fee, to the wei. Gaps the other way
+    (selling on Solana) are refused by name."""
+    from tools.solana import bridge as solana_bridge
     summary, tmp, _ = solana_lab_run
-    db = sqlite3.connect(str(tmp / "journal.sqlite"))
-    cross = db.execute("SELECT id, chain, gross_profit, net_profit FROM opportunity WHERE kind = 'crossChain'").fetchall()
-    assert cross, summary["refused"]
     lab_chain = summary["chains"][0]["chainId"]
-    for _, chain, gross, net in cross:
-        assert chain in (lab_chain, 101) and int(gross) > int(net) > 0
-    # Each refused by name (or, arriving as the run ended, because it was ending).
-    reasons = dict(db.execute("SELECT d.opportunity, d.stage || ':' || d.reason FROM decision d JOIN opportunity o ON o.id = d.opportunity "
-                              "WHERE o.kind = 'crossChain'").fetchall())
-    assert set(reasons) == {c[0] for c in cross} and set(reasons.values()) <= {"strategy:solanaSideUnsupported", "risk:closing"}, reasons
-    named = sum(r == "strategy:solanaSideUnsupported" for r in reasons.values())
-    assert named >= 1 and summary["refused"]["strategy:solanaSideUnsupported"] == named
+    manifest = json.load(open(tmp / "ethereum-lab.json"))
+    executor = manifest["executors"]["crossChain"].lower()
+    fee_pips = manifest["bridge"]["feePips"]
+    sold = [t for t in summary["crossChain"]["transfers"] if t["from"] == 101]
+    assert sold and all(t["to"] == lab_chain and t["status"] == "sold" for t in sold), summary["crossChain"]
+    db = sqlite3.connect(str(tmp / "journal.sqlite"))
+    relayed = [json.loads(line) for line in open(tmp / "bridge.log") if line.startswith("{")]
+    raws = dict(db.execute("SELECT signature, raw FROM solana_trade"))
+    landed = {b["signature"]: b for b in summary["solana"]["bridged"]}
+    for t in sold:
+        assert int(t["realizedProfit"]) == int(t["proceeds"]) - int(t["amountIn"]) > 0, t
+        # The Solana transaction: the swap, then the bridge's transfer of what was bought.
+        tx = VersionedTransaction.from_bytes(base64.b64decode(raws[t["depositTx"]]))
+        assert all(tx.verify_with_results()) and str(tx.signatures[0]) == t["depositTx"]
+        keys = [str(k) for k in tx.message.account_keys]
+        transfers = [bytes(ix.data) for ix in tx.message.instructions if ix.program_id_index < len(keys) and keys[ix.program_id_index] == str(solana_bridge.PROGRAM)]
+        assert len(transfers) == 1 and transfers[0][0] == 1, transfers
+        amount, target = struct.unpack_from("<QQ", transfers[0], 1)
+        assert (amount, target, "0x" + transfers[0][17 + 12:49].hex()) == (int(t["bought"]), lab_chain, executor), t
+        assert transfers[0][17:29] == bytes(12)
+        # It cost the wallet what its simulation said (lamports: fee and tip).
+        assert int(landed[t["depositTx"]]["realized"]) == int(landed[t["depositTx"]]["expected"]) < 0
+        # Relayed under the message's sequence and received scaled from 8 decimals to 18, less the fee.
+        fills = [e for e in relayed if e.get("src") == 101 and e["event"] == "filled" and e["amount"] == t["bought"]]
+        assert len(fills) == 1 and fills[0]["recipient"] == executor and fills[0]["dest"] == lab_chain, relayed
+        delivered = int(t["bought"]) * 10**10
+        assert int(t["received"]) == delivered - delivered * fee_pips // 10**6, t
+    # Each cross-chain opportunity was decided: executed, or refused by name.
+    reasons = {}
+    for opportunity, reason in db.execute("SELECT d.opportunity, d.stage || ':' || d.reason FROM decision d JOIN opportunity o ON o.id = d.opportunity "
+                                          "WHERE o.kind = 'crossChain'"):
+        reasons.setdefault(opportunity, set()).add(reason)
+    cross = {r[0] for r in db.execute("SELECT id FROM opportunity WHERE kind = 'crossChain'")}
+    assert set(reasons) == cross
+    executed = {o for o, r in reasons.items() if "inclusion:jito" in r}
+    assert len(executed) == len(sold)
+    allowed = {"strategy:solanaSideUnsupported", "risk:closing", "requote:moved", "risk:saleInFlight", "lock:poolBusy", "quote:rateLimited"}
+    assert all(r <= allowed for o, r in reasons.items() if o not in executed), reasons
+    # The other way round (bought on the chain, sold on Solana) is not executed yet: refused by name.
+    backwards = [row for row in db.execute("SELECT d.detail FROM decision d WHERE d.reason = 'solanaSideUnsupported'")]
+    assert all("selling on Solana" in d for (d,) in backwards)
+    assert summary["crossChain"]["refused"].get("strategy:solanaSideUnsupported", 0) == len(backwards)

@@ -61,8 +61,8 @@ class Market:
                  ("clmm", "raydium-clmm", WSOL, USDC, 0, 0, 5),
                  # A Phoenix SOL/USDC book (taker fee 0.05%) around 151.2: its bids above the Whirlpool's price.
                  ("phoenix", "phoenix", WSOL, USDC, 1_000 * 10**9, 200_000 * 10**6, 5),
-                 # Bridged Ether at 2040 USDC, 2% over the lab's EVM chains (2000): a cross-chain gap.
-                 ("raydium", "raydium", WETH, USDC, 300 * 10**8, 612_000 * 10**6, 25)]
+                 # Bridged Ether at 1960 USDC, 2% under the lab's EVM chains (2000): a cross-chain gap, bought here.
+                 ("raydium", "raydium", WETH, USDC, 300 * 10**8, 588_000 * 10**6, 25)]
         self.pools = []
         for venue, label, a, b, ra, rb, fee in specs:
             name = f"pool {label} {SYMBOLS[a]}/{SYMBOLS[b]}"

@@ -35,12 +35,14 @@ struct SolanaLab {
         // The lab's own throwaway wallet (funded only on the stand-in), derived from the seed.
         let wallet = try Keypair(seed: Array(Keccak256.hash(utf8: "arbiter lab solana wallet \(seed)")))
         let cluster = try await SolanaStandIn(root: root, seed: seed, slotMillis: 400, fund: [wallet.publicKey.base58: 20_000_000_000],
-                                        tokens: [wallet.publicKey.base58: ["SOL": 100_000_000_000]], drift: true, log: dir.appendingPathComponent("solana.log"))
+                                        tokens: [wallet.publicKey.base58: ["SOL": 100_000_000_000, "USDC": 200_000_000_000]], drift: true, log: dir.appendingPathComponent("solana.log"))
         let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
         guard let solText = cluster.market["mints"]?["SOL"]?["mint"]?.stringValue else { throw CLIError("the Solana stand-in announced no SOL mint") }
         let sol = try PublicKey(base58: solText)
         var c = SolanaExecutor.Configuration()
         c.tipFloorURL = cluster.engine + "/api/v1/bundles/tip_floor"
+        // Trades bought here and sold on an EVM chain go through the stand-in's token bridge.
+        c.bridge = try cluster.market["bridge"]?["program"]?.stringValue.map { TokenBridgeProgram(program: try PublicKey(base58: $0)) }
         let executor = SolanaExecutor(configuration: c, chainID: Opportunity.solanaChainID, wallet: wallet, rpc: rpc, jupiter: JupiterClient(base: cluster.jupiter, perSecond: 10, burst: 10),
                                       jito: JitoClient(engine: cluster.engine), journal: journal, logger: logger)
         let pending = await executor.start()
@@ -64,7 +66,8 @@ struct SolanaLab {
     }
 
     func report() async -> SolanaReport {
-        var r = SolanaReport(scanned: await scanner.status, sent: await executor.sent, trades: await executor.trades, refusals: await executor.refusals)
+        var r = SolanaReport(scanned: await scanner.status, sent: await executor.sent, trades: await executor.trades, bridged: await executor.bridged,
+                             refusals: await executor.refusals)
         r.records = ((try? journal.solanaTrades()) ?? []).filter { $0.chainID == Opportunity.solanaChainID }
         if let before, let after = try? await Self.holdings(rpc, wallet.publicKey, sol) { r.holdings = (before, after) }
         return r
@@ -72,11 +75,12 @@ struct SolanaLab {
 }
 
 extension Lab {
-    /// Registry lines for Wormhole routes for WETH between `chain` and Solana (no fee, 2 s: the
-    /// lab's own pace), so cross-chain detection prices the stand-in's Ether against the chain's.
-    static func wormholeRoutes(_ chain: String) -> String {
-        [(chain, "solana"), ("solana", chain)].map { from, to in
-            "[[add_bridge]]\nprotocol = \"wormhole\"\nfrom = \"\(from)\"\nto = \"\(to)\"\ntokens = [\"WETH\"]\nfee_pips = 0\nfixed_fee_cents = 0\nlatency_s = 2\n"
+    /// Registry lines for Wormhole routes for WETH between `chain` and Solana (2 s: the lab's own
+    /// pace), so cross-chain detection prices the stand-in's Ether against the chain's. Into the
+    /// chain the fee is `feePips` (what the lab's bridge there takes on its fill); into Solana none.
+    static func wormholeRoutes(_ chain: String, feePips: Int) -> String {
+        [(chain, "solana", 0), ("solana", chain, feePips)].map { from, to, fee in
+            "[[add_bridge]]\nprotocol = \"wormhole\"\nfrom = \"\(from)\"\nto = \"\(to)\"\ntokens = [\"WETH\"]\nfee_pips = \(fee)\nfixed_fee_cents = 0\nlatency_s = 2\n"
         }.joined(separator: "\n")
     }
 }
@@ -86,6 +90,9 @@ struct SolanaReport {
     var scanned: SolanaPoolWatcher.Status
     var sent: Int
     var trades: [SolanaExecutor.Trade]
+    /// Buy-and-bridge transactions that landed (leg one of trades sold on an EVM chain): their
+    /// realized is the lamports they cost.
+    var bridged: [SolanaExecutor.Trade] = []
     var refusals: [String: Int]
     var records: [SolanaTradeRecord] = []
     var holdings: (before: Int64, after: Int64)? = nil
@@ -95,7 +102,7 @@ struct SolanaReport {
     /// whatever the pools became and is `repriced`, its slippage bound the only promise), and the
     /// wallet's change against the trades' sum when nothing is left pending.
     var mismatches: Int {
-        let trades = self.trades.filter { $0.realized != $0.expected && $0.slot == $0.simulatedSlot }.count
+        let trades = (self.trades + bridged).filter { $0.realized != $0.expected && $0.slot == $0.simulatedSlot }.count
         guard let h = holdings, !records.contains(where: { $0.status == .pending }) else { return trades }
         let landed = records.compactMap(\.realized).reduce(0, +)
         return trades + (h.after - h.before == landed ? 0 : 1)
@@ -104,11 +111,15 @@ struct SolanaReport {
     func lines() -> [String] {
         var out = ["  Solana: \(scanned.pools) pools decoded (\(scanned.discovered) found by getProgramAccounts), \(scanned.notifications) notifications, \(scanned.polls) polls, "
                    + "\(scanned.detector.cycles) cycles screened, \(scanned.detector.sized) sized, \(scanned.published) published; \(sent) sent, \(trades.count) landed "
-                   + "(\(trades.filter { $0.realized == $0.expected }.count) realized exactly the simulated profit)"]
+                   + "(\(trades.filter { $0.realized == $0.expected }.count) realized exactly the simulated profit)"
+                   + (bridged.isEmpty ? "" : ", \(bridged.count) bought and bridged to an EVM chain")]
         for t in trades {
             let verdict = t.realized == t.expected ? " (equal)" : t.slot == t.simulatedSlot ? " (DIFFERENT)" : " (repriced: simulated at slot \(t.simulatedSlot))"
             out.append("  Solana slot \(t.slot) \(t.bundle.isEmpty ? "plain" : "bundle") \(t.signature.prefix(16))…: expected \(t.expected), realized \(t.realized) lamports, "
                        + "fee \(t.fee), tip \(t.tip)" + verdict)
+        }
+        for t in bridged {
+            out.append("  Solana slot \(t.slot) bought and bridged \(t.signature.prefix(16))…: cost \(-t.realized) lamports (simulated \(-t.expected)), fee \(t.fee), tip \(t.tip)")
         }
         for (k, v) in refusals.sorted(by: { $0.value > $1.value }) { out.append("  Solana refused \(k): \(v)") }
         let pending = records.filter { $0.status == .pending }
@@ -124,18 +135,24 @@ struct SolanaReport {
 
     var json: JSONValue {
         func n(_ v: Int) -> JSONValue { .number(String(v)) }
-        return .object([
-            ("scans", n(scanned.polls)), ("notifications", n(scanned.notifications)), ("pools", n(scanned.pools)), ("discovered", n(scanned.discovered)), ("cycles", n(scanned.detector.cycles)),
-            ("sized", n(scanned.detector.sized)), ("published", n(scanned.published)), ("sent", n(sent)),
-            ("trades", .array(trades.map { t in
-                .object([("signature", .string(t.signature)), ("bundle", .string(t.bundle)), ("slot", .number(String(t.slot))),
-                         ("simulatedSlot", .number(String(t.simulatedSlot))),
-                         ("detectedProfit", .string(String(t.detected))), ("expectedProfit", .string(String(t.expected))),
-                         ("realizedProfit", .string(String(t.realized))), ("fee", .number(String(t.fee))), ("tip", .number(String(t.tip)))])
-            })),
-            ("refused", .object(refusals.sorted { $0.key < $1.key }.map { ($0.key, n($0.value)) })),
-            ("pending", n(records.filter { $0.status == .pending }.count)),
-            ("walletDelta", holdings.map { .string(String($0.after - $0.before)) } ?? .null), ("mismatches", n(mismatches)),
-        ])
+        func s<T: BinaryInteger>(_ v: T) -> JSONValue { .string(String(v)) }
+        let landed: [JSONValue] = trades.map { t in
+            .object([("signature", .string(t.signature)), ("bundle", .string(t.bundle)), ("slot", .number(String(t.slot))),
+                     ("simulatedSlot", .number(String(t.simulatedSlot))), ("detectedProfit", s(t.detected)), ("expectedProfit", s(t.expected)),
+                     ("realizedProfit", s(t.realized)), ("fee", .number(String(t.fee))), ("tip", .number(String(t.tip)))])
+        }
+        let bridgedOut: [JSONValue] = bridged.map { t in
+            .object([("signature", .string(t.signature)), ("slot", .number(String(t.slot))), ("simulatedSlot", .number(String(t.simulatedSlot))),
+                     ("expected", s(t.expected)), ("realized", s(t.realized)), ("fee", .number(String(t.fee))), ("tip", .number(String(t.tip)))])
+        }
+        var fields: [(String, JSONValue)] = [
+            ("scans", n(scanned.polls)), ("notifications", n(scanned.notifications)), ("pools", n(scanned.pools)), ("discovered", n(scanned.discovered)),
+            ("cycles", n(scanned.detector.cycles)), ("sized", n(scanned.detector.sized)), ("published", n(scanned.published)), ("sent", n(sent)),
+        ]
+        fields += [("trades", .array(landed)), ("bridged", .array(bridgedOut)),
+                   ("refused", .object(refusals.sorted { $0.key < $1.key }.map { ($0.key, n($0.value)) })),
+                   ("pending", n(records.filter { $0.status == .pending }.count)),
+                   ("walletDelta", holdings.map { s($0.after - $0.before) } ?? .null), ("mismatches", n(mismatches))]
+        return .object(fields)
     }
 }

@@ -99,7 +99,9 @@ struct Lab: AsyncParsableCommand {
         var registry = try Registry.bundled().applying(overrides: configText, file: configPath.path)
         if solana {
             // The Solana stand-in's Ether (Wormhole) against the first lab chain's WETH, by Wormhole both ways.
-            registry = try registry.applying(overrides: Self.wormholeRoutes(chosen[0].name), file: configPath.path + " (solana)")
+            // Into the chain the lab's bridge takes its fee on the fill; into Solana the stand-in's takes none.
+            let feePips: Int = devnets[0].manifest?["bridge"]?["feePips"].flatMap { Int($0.text) } ?? 0
+            registry = try registry.applying(overrides: Self.wormholeRoutes(chosen[0].name, feePips: feePips), file: configPath.path + " (solana)")
         }
         let environment = ProcessInfo.processInfo.environment
         // ARBITER_EXECUTOR_KEY (or its keystore) if set; else each lab chain's own throwaway key from its manifest.
@@ -139,11 +141,14 @@ struct Lab: AsyncParsableCommand {
         for (c, d) in zip(chosen, devnets) { crossKeys[c.chainID] = try d.manifest?["crossChainKey"]?.stringValue.map { try PrivateKey(hex: $0) } }
         let legs = ExecutionPlan.crossChainLegs(registry, watchers: watchers, key: { crossKeys[$0] }, flashbotsKey: flashbotsKey)
         var crossExecutor: CrossChainExecutor? = nil
-        if legs.count >= 2 {
-            relayer = try await BridgeRelayer(root: root, devnets: devnets, latency: 2, log: dir.appendingPathComponent("bridge.log"))
+        // With --solana, trades bought on Solana and sold on the first chain: the relayer also
+        // relays the stand-in's token bridge, and the Solana executor is their origin.
+        if legs.count >= 2 || solanaLab != nil && !legs.isEmpty {
+            relayer = try await BridgeRelayer(root: root, devnets: devnets, latency: 2, log: dir.appendingPathComponent("bridge.log"), solana: solanaLab?.cluster)
             var c = CrossChainExecutor.Configuration()
             c.maxHoldNanoseconds = 20_000_000_000  // the lab ends: an arrived asset is sold within 20 s
-            let executor = CrossChainExecutor(configuration: c, legs: legs, state: WatcherStates(watchers), journal: journal, logger: logger)
+            let executor = CrossChainExecutor(configuration: c, legs: legs, origins: solanaLab.map { [$0.executor] } ?? [], state: WatcherStates(watchers),
+                                              journal: journal, logger: logger)
             _ = try await executor.recover()
             crossExecutor = executor
         }
