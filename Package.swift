@@ -192,7 +192,7 @@ let package = Package(
                                                                "EVMPrimitives", "LabKit", "ArbiterTestKit", "SolanaWatch", "SolanaDetection", "StreamBus",
                                                                .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SolanaClientTests", dependencies: ["SolanaClient", "SolanaPrimitives", "JSONRPC", "EVMCodec", "LabKit", "ArbiterTestKit"]),
-        .testTarget(name: "SolanaVenuesTests", dependencies: ["SolanaVenues", "SolanaDetection", "AMMMath", "Opportunities", "SolanaPrimitives", "EVMPrimitives", "ArbiterTestKit"]),
+        .testTarget(name: "SolanaVenuesTests", dependencies: ["SolanaVenues", "SolanaDetection", "AMMMath", "Opportunities", "SolanaPrimitives", "EVMPrimitives", "DetectBench", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]

@@ -307,9 +307,12 @@ public enum Optimizer {
         let reach = UInt256(1 << 13)
         if !cheap { quoter.prime(best!.input > reach ? best!.input - reach : .one) }
         var improved = true
-        var rounds = 0
+        var rounds = 0, total = 0
         var researched = false
-        while improved {
+        // Bounded: on a ramp (a book level's constant margin over millions of lots) each round
+        // gains a little and moves at most 4,096 units; the search has placed it already.
+        while improved && total < Self.maxClimbRounds {
+            total += 1
             improved = false
             let x = best!.input
             let before = best!.profit
@@ -342,6 +345,11 @@ public enum Optimizer {
         guard let amounts = quoter.amounts(b.input) else { return nil }
         return Sizing(amounts: amounts, grossProfit: b.profit.magnitude)
     }
+}
+
+extension Optimizer {
+    /// Rounds the final climb may take (a round checks ±16 units and powers of two to ±4,096).
+    public static let maxClimbRounds = 256
 }
 
 /// A direct-mapped cache of the last profits computed, keyed by input: the climb's windows

@@ -5,9 +5,11 @@ import SolanaPrimitives
 import SolanaVenues
 
 /// A seeded Solana market for `arbiter bench detect --solana`: Raydium AMM v4, Orca Whirlpool and
-/// Meteora DLMM pools over a few mints, their accounts written in the mainnet layouts, and a
-/// stream of account writes as a validator would send them: a Raydium vault after a trade, a
-/// Whirlpool's price, a DLMM pair's active bin or a bin array's reserves. As the EVM benchmark's
+/// Meteora DLMM pools over a few mints and Phoenix order books beside them, their accounts written
+/// in the mainnet layouts, and a stream of account writes as a validator would send them: a
+/// Raydium vault after a trade, a Whirlpool's price, a DLMM pair's active bin or a bin array's
+/// reserves, a Phoenix market (84,944 bytes: the smallest size the program dispatches) after its
+/// maker re-quoted its ladder. As the EVM benchmark's
 /// market: prices wander around each token's reference (σ 0.03% a write, mean-reverting); now
 /// and then (0.2% of writes) a pool jumps 2%, opening arbitrage, until its next write.
 public struct SolanaMarket: Sendable {
@@ -28,12 +30,15 @@ public struct SolanaMarket: Sendable {
         case raydium(coinVault: PublicKey, pcVault: PublicKey, coin: PublicKey, pc: PublicKey, coinAmount: UInt64)
         case whirlpool(key: PublicKey, data: [UInt8])
         case dlmm(key: PublicKey, data: [UInt8], binStep: UInt16, arrays: [(key: PublicKey, data: [UInt8])])
+        /// The market re-quoted around the reference moved by each of `PhoenixLadder.moves`.
+        case phoenix(key: PublicKey, variants: [[UInt8]])
     }
     var models: [(model: Model, reference: Double)] = []
     /// Share of writes that are a 2% jump.
     public var jumpRate = 0.002
 
-    public init(poolsPerVenue: Int, mints: Int, seed: UInt64) throws {
+    /// `books`: Phoenix markets (each an 85 kB account rewritten whole on every re-quote).
+    public init(poolsPerVenue: Int, mints: Int, books: Int = 0, seed: UInt64) throws {
         rng = SplitMix(seed: seed)
         sol = try PublicKey(base58: "So11111111111111111111111111111111111111112")
         var all = [sol]
@@ -49,6 +54,10 @@ public struct SolanaMarket: Sendable {
             try addRaydium(all[a], all[b], price: price)
             try addWhirlpool(all[a], all[b], price: price)
             try addDLMM(all[a], all[b], price: price)
+        }
+        for i in 0..<books {
+            let (a, b) = pair(i)
+            try addPhoenix(all[a], all[b], price: Double(a + 1) / Double(b + 1))
         }
     }
 
@@ -151,6 +160,19 @@ public struct SolanaMarket: Sendable {
         models.append((.dlmm(key: pair, data: d, binStep: step, arrays: arrays), price))
     }
 
+    /// A Phoenix market of `base`/`quote` (lots of 10⁶ base atoms, 1,000 lots a base unit, a tick
+    /// of 10⁻⁶ quote atoms per base atom, taker fee 5 bps): a ladder of 12 orders a side, 0.03%
+    /// apart, around `price` (quote atoms per base atom), pre-written for each move of the mid.
+    mutating func addPhoenix(_ base: PublicKey, _ quote: PublicKey, price: Double) throws {
+        let market = try key(), baseVault = try key(), quoteVault = try key()
+        let variants = PhoenixLadder.moves.enumerated().map { n, move in
+            PhoenixLadder.market(base: base, quote: quote, baseVault: baseVault, quoteVault: quoteVault, mid: price * (1 + move), sequence: UInt64(n) * 100 + 1)
+        }
+        initial.append(Write(key: market, slot: 0, data: variants[PhoenixLadder.moves.count / 2]))
+        pools.append((market, .phoenix))
+        models.append((.phoenix(key: market, variants: variants), price))
+    }
+
     // MARK: the stream
 
     /// `n` account writes, each at a new slot: a pool at random moved to its reference price times
@@ -176,6 +198,10 @@ public struct SolanaMarket: Sendable {
                 Self.put(&d, 65, Self.u128(sqrt))
                 Self.put(&d, 81, le(UInt32(bitPattern: WhirlpoolMath.tick(sqrtPrice: sqrt))))
                 out.append(Write(key: key, slot: slot, data: d))
+            case .phoenix(let key, let variants):
+                // The maker's ladder re-quoted: the pre-written market nearest the move (shared, not copied).
+                let nearest = PhoenixLadder.moves.indices.min { abs(PhoenixLadder.moves[$0] - deviation) < abs(PhoenixLadder.moves[$1] - deviation) }!
+                out.append(Write(key: key, slot: slot, data: variants[nearest]))
             case .dlmm(let key, var d, let step, let arrays):
                 if rng.next() % 3 == 0 {
                     // Liquidity added or taken in one bin array.
@@ -193,6 +219,68 @@ public struct SolanaMarket: Sendable {
             }
         }
         return out
+    }
+}
+
+/// Phoenix markets as the bench writes them (layout: `PhoenixMarketAccount`): the bids and asks
+/// trees balanced and coloured as red-black trees (black on every level but an incomplete deepest
+/// one, which is red), nodes 1…n in book order.
+enum PhoenixLadder {
+    /// The mid's moves a re-quote may make: ±0.12% in steps of 0.0075%, and the ±2% jumps.
+    static let moves: [Double] = [-0.02] + (-16...16).map { Double($0) * 0.000075 } + [0.02]
+    static let levels = 12, lotsPerLevel: UInt64 = 2_000_000, stepBps = 3.0
+    static let (bidsCapacity, asksCapacity, seats): (UInt64, UInt64, UInt64) = (512, 512, 128)
+
+    static func market(base: PublicKey, quote: PublicKey, baseVault: PublicKey, quoteVault: PublicKey, mid: Double, sequence: UInt64) -> [UInt8] {
+        let size = PhoenixMarketAccount.size(bids: bidsCapacity, asks: asksCapacity, seats: seats)
+        var d = [UInt8](repeating: 0, count: size)
+        func put(_ o: Int, _ b: [UInt8]) { SolanaMarket.put(&d, o, b) }
+        put(0, le(PhoenixMarketAccount.discriminant) + le(UInt64(1)) + le(bidsCapacity) + le(asksCapacity) + le(seats))
+        put(40, le(UInt32(9)) + le(UInt32(255)) + base.bytes + baseVault.bytes + le(UInt64(1_000_000)))
+        put(120, le(UInt32(6)) + le(UInt32(254)) + quote.bytes + quoteVault.bytes + le(UInt64(1)))
+        put(200, le(UInt64(1_000)))
+        // Ticks of 10⁻⁶ quote atoms per base atom: 1,000 quote lots per base unit of 10⁹ atoms.
+        put(832, le(UInt64(1_000)) + le(UInt64(1_000)) + le(sequence + UInt64(2 * levels)) + le(UInt64(5)))
+        let center = mid * 1e6
+        var bids: [(UInt64, UInt64)] = [], asks: [(UInt64, UInt64)] = []
+        for k in 0..<levels {
+            let away = 1 + stepBps / 10_000 * Double(k + 1)
+            asks.append((UInt64((center * away).rounded(.up)), sequence + UInt64(2 * k)))
+            bids.append((UInt64((center / away).rounded(.down)), ~(sequence + UInt64(2 * k + 1))))
+        }
+        let bidsAt = PhoenixMarketAccount.headerSize + 304
+        let asksAt = bidsAt + 32 + 64 * Int(bidsCapacity)
+        tree(&d, at: bidsAt, bids)  // best (highest) first
+        tree(&d, at: asksAt, asks)  // best (lowest) first
+        return d
+    }
+
+    /// `orders` (price in ticks, stored sequence) in book order as nodes 1…n of a balanced tree.
+    static func tree(_ d: inout [UInt8], at base: Int, _ orders: [(UInt64, UInt64)]) {
+        let n = orders.count
+        var deepest = 0
+        func depth(_ lo: Int, _ hi: Int, _ level: Int) {
+            guard lo < hi else { return }
+            deepest = max(deepest, level)
+            let mid = (lo + hi) / 2
+            depth(lo, mid, level + 1)
+            depth(mid + 1, hi, level + 1)
+        }
+        depth(0, n, 0)
+        let full = (1 << (deepest + 1)) - 1 == n
+        @discardableResult func build(_ lo: Int, _ hi: Int, parent: UInt32, level: Int) -> UInt32 {
+            guard lo < hi else { return 0 }
+            let mid = (lo + hi) / 2, index = UInt32(mid + 1)
+            let left = build(lo, mid, parent: index, level: level + 1), right = build(mid + 1, hi, parent: index, level: level + 1)
+            let red: UInt32 = level == deepest && deepest > 0 && !full ? 1 : 0
+            let o = base + 32 + 64 * mid
+            SolanaMarket.put(&d, o, le(left) + le(right) + le(parent) + le(red))
+            SolanaMarket.put(&d, o + 16, le(orders[mid].0) + le(orders[mid].1) + le(UInt64(1 + mid % 7)) + le(lotsPerLevel) + le(UInt64(0)) + le(UInt64(0)))
+            return index
+        }
+        let root = build(0, n, parent: 0, level: 0)
+        SolanaMarket.put(&d, base, le(root))
+        SolanaMarket.put(&d, base + 16, le(UInt64(n)) + le(UInt32(n + 1)) + le(UInt32(n + 1)))
     }
 }
 
