@@ -4,12 +4,12 @@ import SolanaDetection
 import SolanaPrimitives
 import SolanaVenues
 
-/// A seeded Solana market for `arbiter bench detect --solana`: Raydium AMM v4, Orca Whirlpool and
-/// Meteora DLMM pools over a few mints and Phoenix order books beside them, their accounts written
-/// in the mainnet layouts, and a stream of account writes as a validator would send them: a
-/// Raydium vault after a trade, a Whirlpool's price, a DLMM pair's active bin or a bin array's
-/// reserves, a Phoenix market (84,944 bytes: the smallest size the program dispatches) after its
-/// maker re-quoted its ladder. As the EVM benchmark's
+/// A seeded Solana market for `arbiter bench detect --solana`: Raydium AMM v4, Orca Whirlpool,
+/// Meteora DLMM and Raydium CLMM pools over a few mints and Phoenix order books beside them, their
+/// accounts written in the mainnet layouts, and a stream of account writes as a validator would
+/// send them: a Raydium vault after a trade, a Whirlpool's or CLMM pool's price, a DLMM pair's
+/// active bin or a bin array's reserves, a Phoenix market (84,944 bytes: the smallest size the
+/// program dispatches) after its maker re-quoted its ladder. As the EVM benchmark's
 /// market: prices wander around each token's reference (σ 0.03% a write, mean-reverting); now
 /// and then (0.2% of writes) a pool jumps 2%, opening arbitrage, until its next write.
 public struct SolanaMarket: Sendable {
@@ -29,6 +29,7 @@ public struct SolanaMarket: Sendable {
     enum Model: Sendable {
         case raydium(coinVault: PublicKey, pcVault: PublicKey, coin: PublicKey, pc: PublicKey, coinAmount: UInt64)
         case whirlpool(key: PublicKey, data: [UInt8])
+        case clmm(key: PublicKey, data: [UInt8])
         case dlmm(key: PublicKey, data: [UInt8], binStep: UInt16, arrays: [(key: PublicKey, data: [UInt8])])
         /// The market re-quoted around the reference moved by each of `PhoenixLadder.moves`.
         case phoenix(key: PublicKey, variants: [[UInt8]])
@@ -37,8 +38,9 @@ public struct SolanaMarket: Sendable {
     /// Share of writes that are a 2% jump.
     public var jumpRate = 0.002
 
-    /// `books`: Phoenix markets (each an 85 kB account rewritten whole on every re-quote).
-    public init(poolsPerVenue: Int, mints: Int, books: Int = 0, seed: UInt64) throws {
+    /// `books`: Phoenix markets (each an 85 kB account rewritten whole on every re-quote);
+    /// `clmm`: whether Raydium CLMM pools are among the venues.
+    public init(poolsPerVenue: Int, mints: Int, books: Int = 0, clmm: Bool = false, seed: UInt64) throws {
         rng = SplitMix(seed: seed)
         sol = try PublicKey(base58: "So11111111111111111111111111111111111111112")
         var all = [sol]
@@ -54,6 +56,7 @@ public struct SolanaMarket: Sendable {
             try addRaydium(all[a], all[b], price: price)
             try addWhirlpool(all[a], all[b], price: price)
             try addDLMM(all[a], all[b], price: price)
+            if clmm { try addCLMM(all[a], all[b], price: price) }
         }
         for i in 0..<books {
             let (a, b) = pair(i)
@@ -160,6 +163,46 @@ public struct SolanaMarket: Sendable {
         models.append((.dlmm(key: pair, data: d, binStep: step, arrays: arrays), price))
     }
 
+    /// A Raydium CLMM pool (spacing 60, fee 0.25% from its config) with one position over five
+    /// initialized tick arrays around the price, which the pool's bitmap marks.
+    mutating func addCLMM(_ a: PublicKey, _ b: PublicKey, price: Double) throws {
+        let pool = try key(), config = try key(), spacing: UInt16 = 60, liquidity: UInt128 = 40_000_000_000_000
+        let sqrt = UInt128((price.squareRoot() * 18_446_744_073_709_551_616.0).rounded())
+        let tick = WhirlpoolMath.tick(sqrtPrice: sqrt)
+        var c = [UInt8](repeating: 0, count: RaydiumCLMMConfig.size)
+        Self.put(&c, 0, anchorAccountDiscriminator("AmmConfig"))
+        Self.put(&c, 47, le(UInt32(2_500)) + le16(spacing))
+        initial.append(Write(key: config, slot: 0, data: c))
+        let width = Int32(spacing) * RaydiumCLMMPool.ticksPerArray
+        let center = RaydiumCLMMPool.arrayStart(tick, tickSpacing: spacing)
+        var bitmap = [UInt64](repeating: 0, count: 16)
+        for k: Int32 in -2...2 {
+            let start = center + k * width
+            var t = [UInt8](repeating: 0, count: RaydiumCLMMTickArray.size)
+            Self.put(&t, 0, anchorAccountDiscriminator("TickArrayState"))
+            Self.put(&t, 8, pool.bytes)
+            Self.put(&t, 40, le(UInt32(bitPattern: start)))
+            // The position spans the five arrays: in at the first tick, out at the last.
+            if k == -2 { Self.put(&t, 44, le(UInt32(bitPattern: start)) + Self.u128(liquidity) + Self.u128(liquidity)) }
+            if k == 2 {
+                let o = 44 + 59 * 168, last = start + 59 * Int32(spacing)
+                Self.put(&t, o, le(UInt32(bitPattern: last)) + Self.u128(UInt128(bitPattern: -Int128(liquidity))) + Self.u128(liquidity))
+            }
+            initial.append(Write(key: try RaydiumCLMMAccount.tickArrayAddress(pool, start: start), slot: 0, data: t))
+            let bit = Int(start / width) + 512
+            bitmap[bit / 64] |= 1 << UInt64(bit % 64)
+        }
+        var d = [UInt8](repeating: 0, count: RaydiumCLMMAccount.size)
+        Self.put(&d, 0, anchorAccountDiscriminator("PoolState"))
+        Self.put(&d, 9, config.bytes)
+        Self.put(&d, 73, a.bytes + b.bytes + (try key()).bytes + (try key()).bytes)
+        Self.put(&d, 235, le16(spacing) + Self.u128(liquidity) + Self.u128(sqrt) + le(UInt32(bitPattern: tick)))
+        Self.put(&d, 904, bitmap.flatMap { le($0) })
+        initial.append(Write(key: pool, slot: 0, data: d))
+        pools.append((pool, .raydiumCLMM))
+        models.append((.clmm(key: pool, data: d), price))
+    }
+
     /// A Phoenix market of `base`/`quote` (lots of 10⁶ base atoms, 1,000 lots a base unit, a tick
     /// of 10⁻⁶ quote atoms per base atom, taker fee 5 bps): a ladder of 12 orders a side, 0.03%
     /// apart, around `price` (quote atoms per base atom), pre-written for each move of the mid.
@@ -197,6 +240,10 @@ public struct SolanaMarket: Sendable {
                 let sqrt = UInt128((price.squareRoot() * 18_446_744_073_709_551_616.0).rounded())
                 Self.put(&d, 65, Self.u128(sqrt))
                 Self.put(&d, 81, le(UInt32(bitPattern: WhirlpoolMath.tick(sqrtPrice: sqrt))))
+                out.append(Write(key: key, slot: slot, data: d))
+            case .clmm(let key, var d):
+                let sqrt = UInt128((price.squareRoot() * 18_446_744_073_709_551_616.0).rounded())
+                Self.put(&d, 253, Self.u128(sqrt) + le(UInt32(bitPattern: WhirlpoolMath.tick(sqrtPrice: sqrt))))
                 out.append(Write(key: key, slot: slot, data: d))
             case .phoenix(let key, let variants):
                 // The maker's ladder re-quoted: the pre-written market nearest the move (shared, not copied).

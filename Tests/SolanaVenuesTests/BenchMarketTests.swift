@@ -4,8 +4,9 @@ import SolanaPrimitives
 import SolanaVenues
 import Testing
 
-/// The Solana benchmark's synthetic market is made of real accounts: every pool decodes into the
-/// book, and a Phoenix market's two sides are red-black trees (a black root, no red node with a
+/// The Solana benchmark's synthetic market is made of real accounts: every pool of every venue
+/// decodes into the book (a CLMM pool with its config and the tick arrays its bitmap marks), and
+/// a Phoenix market's two sides are red-black trees (a black root, no red node with a
 /// red child, the same number of black nodes on every path down) holding the maker's ladder in
 /// the book's order around the reference; a re-quote moves the ladder with the written move.
 @Suite struct BenchMarketTests {
@@ -23,10 +24,11 @@ import Testing
         return l + (red ? 0 : 1)
     }
 
-    @Test func theBenchsPhoenixBooksAreRedBlackTreesOfTheLadderAndEveryPoolDecodes() throws {
-        var market = try SolanaMarket(poolsPerVenue: 3, mints: 4, books: 2, seed: 7)
+    @Test func everyVenueOfTheBenchDecodesAndItsPhoenixBooksAreRedBlackTreesOfTheLadder() throws {
+        var market = try SolanaMarket(poolsPerVenue: 3, mints: 4, books: 2, clmm: true, seed: 7)
         let (book, _) = SolanaReplay.start(market)
         #expect(book.entries.count == market.pools.count && market.pools.filter { $0.1 == .phoenix }.count == 2)
+        #expect(Set(market.pools.map(\.1)) == Set(SolanaPoolBook.Venue.allCases), "every venue")
         let key = try #require(market.pools.first { $0.1 == .phoenix }?.0)
         let data = try #require(market.initial.first { $0.key == key }?.data)
         let bidsAt = PhoenixMarketAccount.headerSize + 304, asksAt = bidsAt + 32 + 64 * 512

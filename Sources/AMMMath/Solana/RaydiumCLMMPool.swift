@@ -45,6 +45,9 @@ public struct RaydiumCLMMPool: Equatable, Sendable {
     public private(set) var bitmap: [UInt64]
     /// Tick arrays by start index, each `ticksPerArray` slots.
     public let tickArrays: [Int32: [Tick]]
+    /// Per held array, bit i set when its slot i is initialized: the next initialized tick is a
+    /// bit scan, not a walk over up to 60 slots an array.
+    let initializedSlots: [Int32: UInt64]
 
     public init(sqrtPrice: UInt128, tickCurrent: Int32, liquidity: UInt128, tickSpacing: UInt16, feeRate: UInt32, feeOn: FeeOn = .input,
                 bitmap: [UInt64], tickArrays: [Int32: [Tick]] = [:]) throws(AMMError) {
@@ -54,6 +57,9 @@ public struct RaydiumCLMMPool: Equatable, Sendable {
         }
         try Self.check(sqrtPrice: sqrtPrice, tickCurrent: tickCurrent, feeRate: feeRate, bitmap: bitmap)
         (self.tickSpacing, self.feeOn, self.tickArrays) = (tickSpacing, feeOn, tickArrays)
+        initializedSlots = tickArrays.mapValues { ticks in
+            ticks.enumerated().reduce(UInt64(0)) { m, t in t.element.initialized ? m | UInt64(1) << UInt64(t.offset) : m }
+        }
         (self.sqrtPrice, self.tickCurrent, self.liquidity, self.feeRate, self.bitmap) = (sqrtPrice, tickCurrent, liquidity, feeRate, bitmap)
     }
 
@@ -177,13 +183,24 @@ public struct RaydiumCLMMPool: Equatable, Sendable {
                 throw AMMError(.insufficientLiquidity, "the swap goes past the pool's tick array bitmap")
             }
             if marked {
-                guard let ticks = tickArrays[start] else { throw AMMError(.insufficientLiquidity, "the swap needs tick array \(start), not held") }
-                // In the array holding the current tick, only the slots on the swap's side of it.
+                guard let ticks = tickArrays[start], let slots = initializedSlots[start] else {
+                    throw AMMError(.insufficientLiquidity, "the swap needs tick array \(start), not held")
+                }
+                // In the array holding the current tick, only the slots on the swap's side of it:
+                // at or below it going down, above it going up.
                 let offset = first ? (tick - start) / spacing : (zeroForOne ? Self.ticksPerArray - 1 : -1)
                 if zeroForOne {
-                    for i in stride(from: Int(offset), through: 0, by: -1) where ticks[i].initialized { return (start + Int32(i) * spacing, ticks[i]) }
+                    let side = slots & ((UInt64(2) << UInt64(offset)) &- 1)  // bits 0…offset (offset ≥ 0 going down)
+                    if side != 0 {
+                        let i = 63 - side.leadingZeroBitCount
+                        return (start + Int32(i) * spacing, ticks[i])
+                    }
                 } else {
-                    for i in Int(offset + 1)..<Int(Self.ticksPerArray) where ticks[i].initialized { return (start + Int32(i) * spacing, ticks[i]) }
+                    let side = offset < 0 ? slots : slots & ~((UInt64(2) << UInt64(offset)) &- 1)
+                    if side != 0 {
+                        let i = side.trailingZeroBitCount
+                        return (start + Int32(i) * spacing, ticks[i])
+                    }
                 }
             }
             first = false

@@ -28,6 +28,7 @@ struct DetectCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
     @Flag(name: .long, help: "Solana instead: account writes (Raydium vaults, Whirlpool prices, DLMM bin arrays, Phoenix markets) decoded into the pool book, then cycle detection; --pools per venue, --tokens mints, --books Phoenix markets.") var solana = false
     @Option(name: .long, help: "With --solana: Phoenix markets (an 85 kB account rewritten whole at each re-quote).") var books = 2
+    @Flag(name: .long, help: "With --solana: Raydium CLMM pools among the venues too (--pools of them).") var clmm = false
 
     func validate() throws {
         if solana {
@@ -85,7 +86,7 @@ struct DetectCommand: AsyncParsableCommand {
 
     /// `--solana`: a seeded Solana market's account writes through the pool book and the detector.
     func runSolana() throws {
-        var market = try SolanaMarket(poolsPerVenue: pools, mints: tokens, books: books, seed: seed)
+        var market = try SolanaMarket(poolsPerVenue: pools, mints: tokens, books: books, clmm: clmm, seed: seed)
         var (book, detector) = SolanaReplay.start(market)
         guard book.entries.count == market.pools.count else { throw CLIError("the synthetic market's pools did not all decode (\(book.counts))") }
         _ = SolanaReplay.run(market.writes(max(1, events / 10)), book: &book, detector: &detector)
@@ -93,7 +94,7 @@ struct DetectCommand: AsyncParsableCommand {
         if json {
             func n(_ v: UInt64) -> JSONValue { .number(String(v)) }
             Output.line(JSONValue.object([
-                ("venue", .string("solana")), ("pools", .number(String(market.pools.count))), ("books", .number(String(books))), ("mints", .number(String(tokens))),
+                ("venue", .string("solana")), ("pools", .number(String(market.pools.count))), ("books", .number(String(books))), ("clmm", .bool(clmm)), ("mints", .number(String(tokens))),
                 ("writes", .number(String(r.writes))), ("seed", n(seed)), ("writesPerSecond", .number(String(format: "%.0f", r.writesPerSecond))),
                 ("latencyNs", .object([("p50", n(r.percentile(0.5))), ("p90", n(r.percentile(0.9))), ("p99", n(r.percentile(0.99))),
                                        ("p999", n(r.percentile(0.999))), ("max", n(r.latencies.last ?? 0))])),
