@@ -60,6 +60,8 @@ public actor SolanaPoolWatcher: Service {
         /// Notifications applied (`follow`), and those for accounts the book does not follow.
         public var notifications = 0
         public var ignored = 0
+        /// Reads or notifications of an account older than what was already taken of it (refused).
+        public var olderReads = 0
         /// Accounts subscribed one by one now, and subscriptions the node confirmed (each followed
         /// by a fresh read of what it covers).
         public var subscriptions = 0
@@ -83,8 +85,9 @@ public actor SolanaPoolWatcher: Service {
     let session: WebSocketSession?
     var book = SolanaPoolBook()
     var detector: SolanaCycleDetector
-    /// The data last read per account: a poll applies only what changed.
-    var seen: [PublicKey: [UInt8]] = [:]
+    /// The data last taken per account and the slot it was read or notified at: what changed is
+    /// applied, and nothing older than what was taken replaces it (see `take`).
+    var seen: [PublicKey: (slot: UInt64, data: [UInt8])] = [:]
     /// Followed accounts owned by the token program (vaults), by what we last read of them: the
     /// ones `follow` subscribes to one by one.
     var vaults: Set<PublicKey> = []
@@ -158,7 +161,7 @@ public actor SolanaPoolWatcher: Service {
                         }
                     }
                     book.watch(key, venue: venue)
-                    seen[key] = account.data
+                    seen[key] = (slot, account.data)
                     book.apply(key, slot: slot, data: account.data)
                     new += 1
                 }
@@ -188,8 +191,7 @@ public actor SolanaPoolWatcher: Service {
                 }
                 if let a = r.account, a.owner == .tokenProgram || a.owner == .token2022Program { vaults.insert(key) }
                 let data = r.account?.data
-                guard seen[key] != (data ?? []) else { continue }
-                seen[key] = data ?? []
+                guard take(key, slot: r.slot, data: data) else { continue }
                 for pool in book.apply(key, slot: r.slot, data: data) { changed.insert(pool) }
             }
             keys = book.missing
@@ -211,9 +213,26 @@ public actor SolanaPoolWatcher: Service {
         }
         if counted { status.notifications += 1 }
         let data = account?.data
-        guard seen[key] != (data ?? []) else { return [] }
-        seen[key] = data ?? []
+        guard take(key, slot: slot, data: data) else { return [] }
         return await detect(book.apply(key, slot: slot, data: data), slot: slot, now: now)
+    }
+
+    /// Whether `data`, read or notified at `slot`, is news for `key`: not older than what was last
+    /// taken (a read answered after a newer notification was processed, the two being separate
+    /// tasks, is refused and counted) and not the same bytes. What is taken is remembered, so a
+    /// refused old read cannot make a later write that restores those bytes look like no change.
+    func take(_ key: PublicKey, slot: UInt64, data: [UInt8]?) -> Bool {
+        let bytes = data ?? []
+        guard let last = seen[key] else {
+            seen[key] = (slot, bytes)
+            return true
+        }
+        guard slot >= last.slot else {
+            status.olderReads += 1
+            return false
+        }
+        seen[key] = (slot, bytes)
+        return last.data != bytes
     }
 
     /// The Clock sysvar as read or notified: the book quotes at its unix time from now on (a pool

@@ -154,4 +154,53 @@ import Testing
             #expect(status.subscriptions == (await follower.followedCount), "\(status)")
         }
     }
+
+    /// A read answered after a newer notification of the same account (subscriptions and reads
+    /// are separate tasks) is refused and counted; and a later write that restores the refused
+    /// read's bytes is still applied (the watcher remembered the newer bytes, not the refused ones).
+    @Test func anOlderReadIsRefusedAndNeverHidesALaterWriteOfTheSameBytes() async throws {
+        let cluster = try await SolanaStandIn(slotMillis: 600_000)
+        defer { cluster.stop() }
+        let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
+        let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
+        let configuration = SolanaPoolWatcher.Configuration(detector: .init(starts: [sol: start]))
+        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.watch"), clock: { 1 })
+        try await watcher.discover()
+        try await watcher.poll(now: 1)
+        let raydium = try #require(cluster.market["pools"]?.arrayValue?.first { $0["venue"]?.stringValue == "raydium" })
+        let pool = try PublicKey(base58: try #require(raydium["pool"]?.stringValue))
+        let vaults = try ["vaultA", "vaultB"].map { try PublicKey(base58: try #require(raydium[$0]?.stringValue)) }
+        let read = try await rpc.accountsRead(vaults)
+        let accounts = try read.map { try #require($0.account) }
+        let slot = read[0].slot
+        /// Both vaults `more` units fuller (a trade moves both; the pool changes with the second).
+        func holding(_ more: UInt64) -> [SolanaAccount] {
+            accounts.map { account in
+                let held = account.data[64..<72].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                var a = account
+                a.data.replaceSubrange(64..<72, with: (0..<8).map { UInt8(truncatingIfNeeded: (held + more) >> (8 * $0)) })
+                return a
+            }
+        }
+        func write(_ w: SolanaPoolWatcher, _ accounts: [SolanaAccount], at slot: UInt64, counted: Bool = true) async {
+            for (k, a) in zip(vaults, accounts) { await w.notified(k, slot: slot, account: a, now: 1, counted: counted) }
+        }
+        let (first, second) = (holding(1_000_000), holding(2_000_000))
+        await write(watcher, second, at: slot + 2)
+        let atSecond = await watcher.pools()[pool]
+        // The older read: refused, counted, the pool as it was.
+        await write(watcher, first, at: slot + 1, counted: false)
+        #expect(await watcher.pools()[pool] == atSecond)
+        #expect(await watcher.status.olderReads == 2)
+        // A later write back to the first's bytes: applied.
+        await write(watcher, first, at: slot + 3)
+        let restored = await watcher.pools()[pool]
+        #expect(restored != atSecond)
+        // The same as a watcher that only ever saw that write.
+        let other = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.watch"), clock: { 1 })
+        try await other.discover()
+        try await other.poll(now: 1)
+        await write(other, first, at: slot + 3)
+        #expect(await other.pools()[pool] == restored)
+    }
 }
