@@ -59,33 +59,6 @@ extension CrossChainExecutor {
         if t.status == .arrived || t.status == .held { await sellArrived(&t, on: to) }
     }
 
-    /// Leg one on an origin chain in doubt: looked at until it landed (in flight with its deposit
-    /// id) or cannot land (failed), up to `maxLegOneWait`; past that, or at a stop, it stays
-    /// `sending` for the next start. True once it is in flight.
-    func settleOrigin(_ t: inout BridgeTransfer, _ origin: any BridgeOrigin) async -> Bool {
-        let deadline = ContinuousClock.now + configuration.maxLegOneWait
-        while true {
-            switch await origin.bridgedFate(t.depositTx) {
-            case .landed(let sequence, let slot):
-                (t.depositID, t.depositBlock, t.status, t.detail) = (sequence, slot, .inFlight, "")
-                update(t)
-                return true
-            case .never(let why):
-                (t.status, t.detail) = (.failed, why)
-                update(t)
-                return false
-            case .undecided(let why):
-                guard !Task.isCancelled else { return false }
-                guard ContinuousClock.now < deadline else {
-                    t.detail = "\(why); followed again at the next start"
-                    update(t)
-                    return false
-                }
-                try? await Task.sleep(for: configuration.poll)
-            }
-        }
-    }
-
     /// Waits for the bridge's fill of a transfer in flight, up to `maxFillWait`; true once it arrived.
     func awaitFill(_ t: inout BridgeTransfer, on to: CrossChainLeg) async -> Bool {
         let deadline = ContinuousClock.now + configuration.maxFillWait
