@@ -73,11 +73,10 @@ extension SolanaExecutor {
         guard let tipAccount = await tipAccount(avoiding: tables) else { return .failure(Refusal("build", "noTipAccount", "no tip account outside the route's lookup tables")) }
         let tip = await tip(gross: Int64(clamping: Int128(quoted) - Int128(amountIn)))
         let ata: PublicKey
-        let blockhash: Blockhash, height: UInt64, before: [SolanaAccount?], fees: [UInt64]
+        let blockhash: Blockhash, height: UInt64, fees: [UInt64]
         do {
             ata = try PublicKey.associatedTokenAddress(owner: wallet.publicKey, mint: mint)
             (blockhash, height) = (try await rpc.latestBlockhash(), try await rpc.blockHeight())
-            before = try await rpc.accounts([wallet.publicKey, ata])
             let writable = routes.flatMap { $0.swap.accounts.filter(\.isWritable).map(\.pubkey) }
             fees = try await rpc.recentPrioritizationFees(Array(Set(writable)).sorted()).map(\.microLamports)
         } catch {
@@ -107,6 +106,10 @@ extension SolanaExecutor {
         case .success(let s): first = s.0
         }
         plan.unitLimit = SolanaTransactionBuilder.unitLimit(simulated: first.unitsConsumed, marginBps: configuration.unitMarginBps)
+        // The balances the expectation is measured from, read as late as can be: a trade of ours
+        // landing between this read and the simulation would count in the expectation.
+        let before: [SolanaAccount?]
+        do { before = try await rpc.accounts([wallet.publicKey, ata]) } catch { return .failure(Refusal("read", "rpc", "\(error)")) }
         let (final, tx): (Simulation, SolanaTransaction)
         switch await simulate(plan, [wallet.publicKey, ata]) {
         case .failure(let r): return .failure(r)

@@ -334,6 +334,11 @@ import Testing
         let message = try #require(try await w.cluster.control("standin_bridgeMessages", [.number("0")])["result"]?.arrayValue?.first)
         #expect(message["signature"]?.stringValue == sending.depositTx && message["amount"] == .number(String(bought)))
         await second.stop(reason: "the test ends")
+        // Signed but never journaled (a stop between the two): it never left, nothing moved.
+        guard case .never = await w.executor.bridgedFate("4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T") else {
+            Issue.record("a transaction never journaled is not one that can still land")
+            return
+        }
     }
 }
 
