@@ -3,7 +3,7 @@
 It watches every chain's `MockBridge` for `Deposited`, and `--latency` seconds after a deposit's
 block it fills it on the destination chain: the token of the same symbol, to the same recipient,
 from the relayer account (the lab's deployer, unlocked on the devnet). It checks `filled` two
-seconds after sending and sends again until it holds. Each step is printed as one JSON line
+seconds after sending and sends again until it holds, at most 30 tries (then "abandoned": the funds stay in the source bridge). Each step is printed as one JSON line
 ("sent", then "filled"). Deposits to a chain it does not know, or of a token the destination does not list, are
 printed as skipped and never filled (the funds stay in the source bridge: a stuck transfer).
 
@@ -31,6 +31,7 @@ DEPOSITED = "0x" + keccak(text="Deposited(uint256,address,uint256,uint256,addres
 FILL = function_signature_to_4byte_selector("fill(uint256,uint256,address,uint256,address)")
 FILLED = function_signature_to_4byte_selector("filled(uint256,uint256)")
 SOLANA_CHAIN = 101
+MAX_TRIES = 30  # sends and checks of one fill (two seconds apart) before it is abandoned
 WIRE_DECIMALS = 8
 
 
@@ -124,25 +125,25 @@ def main(argv=None):
     if args.solana:
         with open(args.solana) as f:
             solana = Solana(json.load(f))
-    due = []  # (time, source chain, deposit)
+    due = []  # (time, source chain, deposit, tries)
     print(json.dumps({"event": "ready", "chains": sorted(chains) + ([SOLANA_CHAIN] if solana else [])}), flush=True)
     while True:
         now = time.time()
         if solana:
             try:
                 for d in messages(solana):
-                    due.append((now + args.latency, SOLANA_CHAIN, d))
+                    due.append((now + args.latency, SOLANA_CHAIN, d, 0))
             except (OSError, RuntimeError, ValueError, KeyError) as e:
                 print(json.dumps({"event": "error", "chain": SOLANA_CHAIN, "error": str(e)}), flush=True)
         for c in chains.values():
             try:
                 for d in deposits(c):
-                    due.append((now + args.latency, c.id, d))
+                    due.append((now + args.latency, c.id, d, 0))
             except (OSError, RuntimeError, ValueError) as e:  # a chain restarting: try again next round
                 print(json.dumps({"event": "error", "chain": c.id, "error": str(e)}), flush=True)
         for entry in [e for e in due if e[0] <= now]:
             due.remove(entry)
-            _, src, (block, dep_id, token, amount, dest, recipient) = entry
+            _, src, (block, dep_id, token, amount, dest, recipient), tries = entry
             # From Solana the token is its symbol already and the amount is in wire units.
             sym = token if src == SOLANA_CHAIN else chains[src].symbols.get(token.lower())
             target = chains.get(dest)
@@ -156,6 +157,9 @@ def main(argv=None):
                 paid = amount[0] * 10**shift if shift >= 0 else amount[0] // 10**-shift
             data = FILL + encode(["uint256", "uint256", "address", "uint256", "address"],
                                  [src, dep_id, target.m["tokens"][sym]["address"], paid, recipient])
+            if tries >= MAX_TRIES:  # bounded: a fill that never holds is given up on, said once
+                print(json.dumps(record | {"event": "abandoned", "tries": tries}), flush=True)
+                continue
             try:
                 if is_filled(target, src, dep_id):
                     print(json.dumps(record | {"event": "filled"}), flush=True)
@@ -165,7 +169,7 @@ def main(argv=None):
             except (OSError, RuntimeError) as e:
                 print(json.dumps(record | {"event": "error", "error": str(e)}), flush=True)
             # Checked again in two seconds: filled by then, or sent again (a node may drop it).
-            due.append((now + 2, src, (block, dep_id, token, amount, dest, recipient)))
+            due.append((now + 2, src, (block, dep_id, token, amount, dest, recipient), tries + 1))
         time.sleep(0.2)
 
 
