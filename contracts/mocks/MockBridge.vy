@@ -5,6 +5,9 @@
 @notice `deposit` takes the tokens and logs the transfer; the relayer (the lab's bridge process)
         sees the log and, after the route's latency, calls `fill` on the destination chain's
         bridge, which pays the recipient `amount − amount·fee_pips / 1e6` once per (source, id).
+        `deposit_to` is the same for a recipient of 32 bytes (a chain whose accounts are not EVM
+        addresses: Solana's owner keys, as Wormhole's `transferTokens` takes them); the relayer
+        completes it on that chain's side. Both take their id from one counter.
 """
 import token_ops
 
@@ -14,6 +17,14 @@ event Deposited:
     amount: uint256
     dest_chain: uint256
     recipient: address
+    sender: address
+
+event DepositedTo:
+    id: indexed(uint256)
+    token: indexed(address)
+    amount: uint256
+    dest_chain: uint256
+    recipient: bytes32
     sender: address
 
 event Filled:
@@ -45,6 +56,17 @@ def deposit(token: address, amount: uint256, dest_chain: uint256, recipient: add
     id: uint256 = self.next_id
     self.next_id = id + 1
     log Deposited(id=id, token=token, amount=amount, dest_chain=dest_chain, recipient=recipient, sender=msg.sender)
+    return id
+
+
+@external
+def deposit_to(token: address, amount: uint256, dest_chain: uint256, recipient: bytes32) -> uint256:
+    assert amount > 0 and recipient != empty(bytes32), "bridge: empty deposit"
+    assert dest_chain != chain.id, "bridge: same chain"
+    token_ops.transfer_from(token, msg.sender, self, amount)
+    id: uint256 = self.next_id
+    self.next_id = id + 1
+    log DepositedTo(id=id, token=token, amount=amount, dest_chain=dest_chain, recipient=recipient, sender=msg.sender)
     return id
 
 

@@ -50,6 +50,37 @@ def test_buy_and_bridge_deposits_exactly_what_it_bought(world, bridge):
     assert len(sent) == 1 and sent[0].id == 0 and sent[0].amount == bought and sent[0].quote_spent == 4_000 * E6
 
 
+def test_buy_and_bridge_to_deposits_for_a_32_byte_recipient(world, bridge):
+    """Toward Solana: the recipient is a wallet's 32-byte key, the deposit id comes from the same
+    counter as `deposit`'s, and the bridge holds exactly what was bought."""
+    ex, usdc, weth = world.executors["cross"], world.tokens["USDC"], world.tokens["WETH"]
+    usdc.mint(ex.address, 10_000 * E6)
+    pair = world.v2_pair(0, "USDC", "WETH")
+    first = v2_out(1_000 * E6, *reserves(pair, usdc))
+    ex.buy_and_bridge(usdc.address, 1_000 * E6, buy_path(world), first, bridge.address, DEST, world.owner, FAR)
+    expected = v2_out(3_000 * E6, *reserves(pair, usdc))
+    held = weth.balanceOf(bridge.address)
+    key = bytes(range(1, 33))
+    bought = ex.buy_and_bridge_to(usdc.address, 3_000 * E6, buy_path(world), expected, bridge.address, 101, key, FAR)
+    assert bought == expected and weth.balanceOf(bridge.address) == held + bought and weth.balanceOf(ex.address) == 0
+    assert usdc.balanceOf(ex.address) == 6_000 * E6
+    logs = ex.get_logs()
+    dep = [e for e in logs if type(e).__name__ == "DepositedTo"]
+    assert [type(e).__name__ for e in logs].count("Deposited") == 0
+    assert len(dep) == 1 and dep[0].id == 1 and dep[0].amount == bought and dep[0].dest_chain == 101 and dep[0].recipient == key
+    assert dep[0].sender == ex.address
+    sent = [e for e in logs if type(e).__name__ == "BridgeSent"]
+    assert len(sent) == 1 and sent[0].id == 1 and sent[0].amount == bought and sent[0].dest_chain == 101
+    before = balances(world, [bridge.address])
+    with boa.reverts("arbiter: no bridge"):
+        ex.buy_and_bridge_to(usdc.address, 1 * E6, buy_path(world), 1, bridge.address, 101, b"\x00" * 32, FAR)
+    with boa.reverts("arbiter: bought too little"):
+        ex.buy_and_bridge_to(usdc.address, 1 * E6, buy_path(world), 10**30, bridge.address, 101, key, FAR)
+    with boa.env.prank(boa.env.generate_address()), boa.reverts("arbiter: not authorised"):
+        ex.buy_and_bridge_to(usdc.address, 1 * E6, buy_path(world), 1, bridge.address, 101, key, FAR)
+    assert balances(world, [bridge.address]) == before
+
+
 def test_buy_and_bridge_reverts_and_moves_nothing_below_its_minimum(world, bridge):
     ex, usdc = world.executors["cross"], world.tokens["USDC"]
     usdc.mint(ex.address, 10_000 * E6)
