@@ -13,6 +13,10 @@ posted there (`standin_bridgeMessages`) for a chain it knows is filled like a de
 101 with the message's sequence as its id; the amount crosses at 8 decimals (Wormhole's
 normalized amount), so it is scaled up to the destination token's decimals, and the recipient is
 the EVM address in the message's 32 bytes (one with anything in its first 12 bytes is skipped).
+The other way, a `DepositedTo` (a 32-byte recipient) for chain 101 is completed on the stand-in
+(`standin_bridgeComplete`): the mint of the same symbol, paid to the recipient's token account,
+the amount normalized to 8 decimals as Wormhole does (the rest stays in the source bridge), once
+per (source chain, deposit id).
 
 `python -m tools.devnet.bridge [--latency 3] [--solana READY.json] MANIFEST.json [MANIFEST.json ...]`"""
 import argparse
@@ -27,7 +31,13 @@ from eth_utils import function_signature_to_4byte_selector, keccak
 
 from .lifeline import exit_with_parent
 
+try:
+    from solders.pubkey import Pubkey
+except ImportError:  # only for relaying to Solana
+    Pubkey = None
+
 DEPOSITED = "0x" + keccak(text="Deposited(uint256,address,uint256,uint256,address,address)").hex()
+DEPOSITED_TO = "0x" + keccak(text="DepositedTo(uint256,address,uint256,uint256,bytes32,address)").hex()
 FILL = function_signature_to_4byte_selector("fill(uint256,uint256,address,uint256,address)")
 FILLED = function_signature_to_4byte_selector("filled(uint256,uint256)")
 SOLANA_CHAIN = 101
@@ -61,6 +71,7 @@ class Solana:
     def __init__(self, ready):
         self.url = ready["rpc"]
         self.symbols = {m["mint"]: sym for sym, m in ready["market"]["mints"].items()}
+        self.mints = {sym: m["mint"] for sym, m in ready["market"]["mints"].items()}
         self.after = 0
         self.id = SOLANA_CHAIN
 
@@ -85,25 +96,56 @@ def messages(solana):
 
 
 def deposits(chain):
-    """New `Deposited` logs of the chain's bridge: (block, id, token, amount, dest chain, recipient)."""
+    """New `Deposited` and `DepositedTo` logs of the chain's bridge: (block, id, token, amount, dest
+    chain, recipient: an address, or 32 bytes)."""
     head = int(chain.rpc("eth_blockNumber", []), 16)
     if head < chain.next_block:
         return []
-    logs = chain.rpc("eth_getLogs", [{"address": chain.bridge, "topics": [DEPOSITED],
+    logs = chain.rpc("eth_getLogs", [{"address": chain.bridge, "topics": [[DEPOSITED, DEPOSITED_TO]],
                                       "fromBlock": hex(chain.next_block), "toBlock": hex(head)}])
     chain.next_block = head + 1
     out = []
     for log in logs:
         if log.get("removed"):
             continue
-        amount, dest, recipient, _ = decode(["uint256", "uint256", "address", "address"], bytes.fromhex(log["data"][2:]))
+        kind = "address" if log["topics"][0] == DEPOSITED else "bytes32"
+        amount, dest, recipient, _ = decode(["uint256", "uint256", kind, "address"], bytes.fromhex(log["data"][2:]))
         out.append((int(log["blockNumber"], 16), int(log["topics"][1], 16), "0x" + log["topics"][2][-40:], amount, dest, recipient))
     return out
+
+
+def complete_on_solana(solana, src, dep_id, sym, amount, decimals, recipient):
+    """A deposit for chain 101 completed on the stand-in: the amount at 8 decimals at most (Wormhole's
+    normalization), to the token account of the owner the 32 bytes name; the stand-in's answer
+    (what it paid, or that it had already)."""
+    wire = amount // 10 ** max(0, decimals - WIRE_DECIMALS)
+    return solana.rpc("standin_bridgeComplete", [{"srcChain": src, "sequence": dep_id, "mint": solana.mints[sym], "owner": str(Pubkey(recipient)),
+                                                  "amount": wire}])
 
 
 def is_filled(chain, src, dep_id):
     out = chain.rpc("eth_call", [{"to": chain.bridge, "data": "0x" + (FILLED + encode(["uint256", "uint256"], [src, dep_id])).hex()}, "latest"])
     return int(out, 16) == 1
+
+
+def to_solana(solana, source, entry, sym):
+    """One due deposit for chain 101: completed on the stand-in, or (returned) due again in two
+    seconds, at most `MAX_TRIES` times as fills are."""
+    _, src, (block, dep_id, token, amount, dest, recipient), tries = entry
+    record = {"src": src, "id": dep_id, "dest": dest, "amount": str(amount), "recipient": "0x" + recipient.hex(), "symbol": sym}
+    if solana is None or sym not in solana.mints or not any(recipient):
+        print(json.dumps(record | {"event": "skipped"}), flush=True)
+        return None
+    if tries >= MAX_TRIES:
+        print(json.dumps(record | {"event": "abandoned", "tries": tries}), flush=True)
+        return None
+    try:
+        out = complete_on_solana(solana, src, dep_id, sym, amount, source.m["tokens"][sym]["decimals"], recipient)
+        print(json.dumps(record | {"event": "filled", "paid": str(out["paid"]), "already": out["already"], "claim": out["claim"]}), flush=True)
+        return None
+    except (OSError, RuntimeError, ValueError, KeyError) as e:
+        print(json.dumps(record | {"event": "error", "error": str(e)}), flush=True)
+    return (time.time() + 2, src, (block, dep_id, token, amount, dest, recipient), tries + 1)
 
 
 def main(argv=None):
@@ -146,6 +188,11 @@ def main(argv=None):
             _, src, (block, dep_id, token, amount, dest, recipient), tries = entry
             # From Solana the token is its symbol already and the amount is in wire units.
             sym = token if src == SOLANA_CHAIN else chains[src].symbols.get(token.lower())
+            if isinstance(recipient, bytes):  # a 32-byte recipient: only Solana's side takes one
+                again = to_solana(solana if dest == SOLANA_CHAIN else None, chains[src], entry, sym)
+                if again:
+                    due.append(again)
+                continue
             target = chains.get(dest)
             record = {"src": src, "id": dep_id, "dest": dest, "amount": str(amount[0] if src == SOLANA_CHAIN else amount), "recipient": recipient, "symbol": sym}
             if target is None or sym not in target.m["tokens"] or recipient is None:

@@ -240,10 +240,9 @@ class Bank:
         self.statuses: dict[str, Outcome] = {}
         self.fees_by_slot: dict[int, list] = {}  # slot → [(price, writable keys)] of landed transactions
         from .venues import DLMM, WHIRLPOOL
-        # The token bridge's posted messages (each with its sequence, slot and signature) and the
-        # transfers in completed (by id).
+        # The token bridge's posted messages (each with its sequence, slot and signature); a
+        # transfer in leaves its claim account.
         self.bridge_messages: list[dict] = []
-        self.bridge_completed: set[str] = set()
         for program in (SYSTEM, COMPUTE_BUDGET, TOKEN, ATA, CPMM, RAYDIUM_AMM, WHIRLPOOL, DLMM, PHOENIX, ALT_PROGRAM, bridge.PROGRAM):
             self.accounts[program] = Account(1, Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111"), b"", True)
         self._clock()

@@ -4,7 +4,9 @@ searcher. A transfer out locks the tokens in the mint's custody account and post
 amount crosses at 8 decimals at most, as Wormhole's does (⌊amount / 10^(d − 8)⌋; the rest stays
 with the sender). The relayer reads the messages (`standin_bridgeMessages`) and completes
 transfers in (`standin_bridgeComplete`): the custody pays the recipient's token account, once per
-transfer id.
+(source chain, sequence), and leaves the transfer's claim account (the PDA ["claim", source chain
+u64 LE, sequence u64 LE], one byte `claimed` = 1, as Wormhole's token bridge keeps one per redeemed
+message): how the recipient learns that its transfer was paid.
 
 Instruction (tag 1, `transfer`): accounts sender (signer), its token account (writable), the
 mint's custody (writable, the PDA ["custody", mint], its own token authority), the mint; data
@@ -73,12 +75,18 @@ def transfer(bank, i, metas, data, work, messages):
     return UNITS
 
 
-def complete(bank, transfer_id: str, mint: Pubkey, owner: Pubkey, amount: int):
+def claim_address(src_chain: int, sequence: int) -> Pubkey:
+    return Pubkey.find_program_address([b"claim", struct.pack("<Q", src_chain), struct.pack("<Q", sequence)], PROGRAM)[0]
+
+
+def complete(bank, src_chain: int, sequence: int, mint: Pubkey, owner: Pubkey, amount: int):
     """A transfer in (the relayer's call): `amount` wire units of `mint` from its custody to `owner`'s
-    associated token account (created if missing). Once per `transfer_id`; returns what was paid."""
-    from .bank import TokenAccount, ata_address, set_amount
-    if transfer_id in bank.bridge_completed:
-        return {"paid": 0, "already": True}
+    associated token account (created if missing), and the transfer's claim account. Once per
+    (`src_chain`, `sequence`): a second call pays nothing. Returns what was paid."""
+    from .bank import Account, TokenAccount, ata_address, rent_exempt, set_amount
+    claim = claim_address(src_chain, sequence)
+    if claim in bank.accounts:
+        return {"paid": 0, "already": True, "claim": str(claim)}
     mint_account = bank.accounts.get(mint)
     if mint_account is None or len(mint_account.data) != 82:
         raise ValueError(f"{mint} is not a mint")
@@ -95,5 +103,5 @@ def complete(bank, transfer_id: str, mint: Pubkey, owner: Pubkey, amount: int):
         set_amount(bank.accounts[key], t.amount + delta)
         if t.native is not None:
             bank.accounts[key].lamports += delta
-    bank.bridge_completed.add(transfer_id)
-    return {"paid": paid, "already": False, "account": str(ata)}
+    bank.accounts[claim] = Account(rent_exempt(1), PROGRAM, b"\x01")
+    return {"paid": paid, "already": False, "account": str(ata), "claim": str(claim)}

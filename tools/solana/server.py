@@ -351,12 +351,13 @@ class StandIn:
         return [m for m in self.bank.bridge_messages if m["sequence"] > int(after)]
 
     def rpc_standin_bridgeComplete(self, transfer):
-        """A transfer in, by the relayer: `{id, mint, owner, amount}` (wire units, 8 decimals at most),
-        paid from the mint's custody to the owner's token account, once per id."""
+        """A transfer in, by the relayer: `{srcChain, sequence, mint, owner, amount}` (wire units, 8
+        decimals at most), paid from the mint's custody to the owner's token account, once per
+        (source chain, sequence); its claim account marks it paid."""
         from . import bridge
         try:
-            return bridge.complete(self.bank, str(transfer["id"]), Pubkey.from_string(transfer["mint"]), Pubkey.from_string(transfer["owner"]),
-                                   int(transfer["amount"]))
+            return bridge.complete(self.bank, int(transfer["srcChain"]), int(transfer["sequence"]), Pubkey.from_string(transfer["mint"]),
+                                   Pubkey.from_string(transfer["owner"]), int(transfer["amount"]))
         except (KeyError, TypeError, ValueError) as e:
             raise RPCError(-32602, f"Invalid params: {e}")
 

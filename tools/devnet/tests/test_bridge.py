@@ -120,3 +120,71 @@ def test_a_transfer_out_of_the_solana_stand_in_is_filled_on_its_evm_chain_at_the
     events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert sorted((e["event"], e["dest"], e["id"]) for e in events if e.get("event") in ("filled", "skipped")) == \
         [("filled", 1, 1), ("skipped", 1, 3), ("skipped", 999, 2)]
+
+
+def test_a_deposit_to_a_solana_key_is_paid_on_the_stand_in_at_8_decimals_with_its_claim(tmp_path):
+    """`deposit_to` for chain 101: the relayer completes it on the Solana stand-in, the mint of the
+    same symbol paid to the 32-byte owner's token account at Wormhole's 8 decimals (the dust below
+    stays in the source bridge), its claim account left behind, once; a deposit with a 32-byte
+    recipient for any other chain, or of a token Solana's side does not list, is skipped."""
+    import base64
+
+    from solders.keypair import Keypair
+    from solders.pubkey import Pubkey
+
+    from tools.solana import bridge as solana_bridge
+    from tools.solana.bank import ata_address
+    from tools.solana.tests.test_server import post
+
+    standin = subprocess.Popen([sys.executable, "-m", "tools.solana", "--port", "0", "--slot-ms", "100", "--parent", str(os.getpid())],
+                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    ready = json.loads(standin.stdout.readline())
+    ready_path = os.path.join(str(tmp_path), "solana.json")
+    with open(ready_path, "w") as f:
+        json.dump(ready, f)
+    a = Devnet(1, True, str(tmp_path))
+    relayer = subprocess.Popen([sys.executable, "-m", "tools.devnet.bridge", "--latency", "1", "--solana", ready_path, a.manifest_path],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    rpc, owner = ready["rpc"], Keypair.from_seed(bytes([42]) * 32).pubkey()
+    weth = Pubkey.from_string(ready["market"]["mints"]["WETH"]["mint"])
+    account = str(ata_address(owner, weth))
+    to_abi = [{"name": "deposit_to", "type": "function", "stateMutability": "nonpayable",
+               "inputs": [{"name": "token", "type": "address"}, {"name": "amount", "type": "uint256"}, {"name": "dest_chain", "type": "uint256"},
+                          {"name": "recipient", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint256"}]}]
+    try:
+        assert json.loads(relayer.stdout.readline()) == {"event": "ready", "chains": [1, 101]}
+        wa = Web3(Web3.HTTPProvider(a.http))
+        trader = a.manifest["keys"]["trader"]
+        weth_a = wa.eth.contract(a.manifest["tokens"]["WETH"]["address"], abi=ERC20)
+        dai_a = wa.eth.contract(a.manifest["tokens"]["DAI"]["address"], abi=ERC20)
+        bridge_a = wa.eth.contract(a.manifest["bridge"]["address"], abi=to_abi)
+        for t in (weth_a, dai_a):
+            t.functions.approve(bridge_a.address, 2**256 - 1).transact({"from": trader})
+        sent = 2 * 10**18 + 345_678_901_234_567_891
+        bridge_a.functions.deposit_to(weth_a.address, sent, 101, bytes(owner)).transact({"from": trader})      # id 0
+        bridge_a.functions.deposit_to(dai_a.address, 10**18, 101, bytes(owner)).transact({"from": trader})     # id 1: no DAI on Solana's side
+        bridge_a.functions.deposit_to(weth_a.address, 10**18, 999, bytes(owner)).transact({"from": trader})  # id 2: a chain with no side here
+        deadline = time.time() + 60
+
+        def balance():
+            v = post(rpc, "getTokenAccountBalance", [account]).get("result")
+            return int(v["value"]["amount"]) if v else 0
+        while balance() == 0 and time.time() < deadline:
+            time.sleep(0.1)
+        assert balance() == sent // 10**10  # 8 decimals on the wire and on Solana's WETH
+        claim = solana_bridge.claim_address(1, 0)
+        info = post(rpc, "getAccountInfo", [str(claim), {"encoding": "base64"}])["result"]["value"]
+        assert info["owner"] == str(solana_bridge.PROGRAM) and base64.b64decode(info["data"][0]) == b"\x01"
+        time.sleep(2)
+        assert balance() == sent // 10**10  # once
+    finally:
+        relayer.terminate()
+        out = relayer.communicate(timeout=10)[0]
+        a.stop()
+        standin.terminate()
+        standin.wait(10)
+    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert sorted((e["event"], e["dest"], e["id"]) for e in events if e.get("event") in ("filled", "skipped")) == \
+        [("filled", 101, 0), ("skipped", 101, 1), ("skipped", 999, 2)]
+    filled = [e for e in events if e.get("event") == "filled"][0]
+    assert int(filled["paid"]) == sent // 10**10 and filled["claim"] == str(solana_bridge.claim_address(1, 0))

@@ -82,11 +82,18 @@ def test_a_transfer_in_pays_once_from_the_custody(bank):
     owner = Keypair.from_seed(bytes([23]) * 32).pubkey()
     custody = bridge.custody_address(WETH)
     held = amount(bank, custody)
-    paid = bridge.complete(bank, "900001:7", WETH, owner, 250_000_000)
+    claim = bridge.claim_address(900001, 7)
+    assert claim not in bank.accounts
+    paid = bridge.complete(bank, 900001, 7, WETH, owner, 250_000_000)
     assert paid["paid"] == 250_000_000 and amount(bank, ata_address(owner, WETH)) == 250_000_000 and held - amount(bank, custody) == 250_000_000
-    assert bridge.complete(bank, "900001:7", WETH, owner, 250_000_000) == {"paid": 0, "already": True}
+    # Its claim account: the bridge's, one byte `claimed`, at ["claim", chain u64 LE, sequence u64 LE].
+    assert paid["claim"] == str(claim) == str(Pubkey.find_program_address([b"claim", (900001).to_bytes(8, "little"), (7).to_bytes(8, "little")],
+                                                                         bridge.PROGRAM)[0])
+    assert bank.accounts[claim].owner == bridge.PROGRAM and bank.accounts[claim].data == b"\x01"
+    assert bridge.complete(bank, 900001, 7, WETH, owner, 250_000_000) == {"paid": 0, "already": True, "claim": str(claim)}
     assert amount(bank, ata_address(owner, WETH)) == 250_000_000
-    # 9 decimals: a wire unit is 10 lamports of wrapped SOL.
-    assert bridge.complete(bank, "900001:8", WSOL, owner, 5)["paid"] == 50
+    # The same sequence from another chain is another transfer. 9 decimals: a wire unit is 10 lamports of wrapped SOL.
+    assert bridge.complete(bank, 900002, 7, WSOL, owner, 5)["paid"] == 50
     with pytest.raises(ValueError):
-        bridge.complete(bank, "900001:9", WETH, owner, 10**12)  # more than the custody holds
+        bridge.complete(bank, 900001, 9, WETH, owner, 10**12)  # more than the custody holds
+    assert bridge.claim_address(900001, 9) not in bank.accounts

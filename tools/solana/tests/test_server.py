@@ -231,16 +231,19 @@ def test_program_accounts_are_found_by_size_and_bytes(standin):
 
 def test_the_token_bridge_over_rpc(standin):
     """The relayer's side of the token bridge: messages after a sequence (none yet), a transfer in
-    paid from the custody the manifest names (once per id), and bad parameters a clear error."""
+    paid from the custody the manifest names (once per source chain and sequence, its claim account
+    readable), and bad parameters a clear error."""
     rpc, market = standin["rpc"], standin["market"]
     assert post(rpc, "standin_bridgeMessages", [0])["result"] == []
     weth = market["mints"]["WETH"]["mint"]
     custody = market["bridge"]["custody"]["WETH"]
     held = int(post(rpc, "getTokenAccountBalance", [custody])["result"]["value"]["amount"])
     owner = str(Keypair.from_seed(bytes([31]) * 32).pubkey())
-    paid = post(rpc, "standin_bridgeComplete", [{"id": "900001:1", "mint": weth, "owner": owner, "amount": 5 * 10**7}])["result"]
+    paid = post(rpc, "standin_bridgeComplete", [{"srcChain": 900001, "sequence": 1, "mint": weth, "owner": owner, "amount": 5 * 10**7}])["result"]
     assert paid["paid"] == 5 * 10**7 and not paid["already"]
     assert int(post(rpc, "getTokenAccountBalance", [paid["account"]])["result"]["value"]["amount"]) == 5 * 10**7
     assert held - int(post(rpc, "getTokenAccountBalance", [custody])["result"]["value"]["amount"]) == 5 * 10**7
-    assert post(rpc, "standin_bridgeComplete", [{"id": "900001:1", "mint": weth, "owner": owner, "amount": 5 * 10**7}])["result"]["already"]
-    assert post(rpc, "standin_bridgeComplete", [{"id": "x", "mint": "nope", "owner": owner, "amount": 1}])["error"]["code"] == -32602
+    claim = post(rpc, "getAccountInfo", [paid["claim"], {"encoding": "base64"}])["result"]["value"]
+    assert claim["owner"] == market["bridge"]["program"] and base64.b64decode(claim["data"][0]) == b"\x01"
+    assert post(rpc, "standin_bridgeComplete", [{"srcChain": 900001, "sequence": 1, "mint": weth, "owner": owner, "amount": 5 * 10**7}])["result"]["already"]
+    assert post(rpc, "standin_bridgeComplete", [{"srcChain": 900001, "sequence": 2, "mint": "nope", "owner": owner, "amount": 1}])["error"]["code"] == -32602
