@@ -30,79 +30,16 @@ extension SolanaExecutor: BridgeOrigin {
         guard await jupiter.spare() >= 3 else { return .failure(Refusal("quote", "rateLimited", "a bridged buy needs 3 Jupiter calls")) }
         busy.formUnion(held)
         defer { busy.subtract(held) }
-        if let r = risk.take(.rpc, now: .now) { return .failure(r) }
         let amountIn = o.amountIn.w0, crossing = leg.amountOut
-        // The quote must buy what detection sized the sale on, and its minimum must guarantee it.
-        let quote: JupiterQuote, swap: JupiterInstructions
-        do {
-            var q = try await jupiter.quote(input: input, output: output, amount: amountIn, slippageBps: configuration.slippageBps)
-            guard q.outAmount >= crossing else {
-                return .failure(Refusal("requote", "moved", "detected \(crossing) of \(output) for \(amountIn), Jupiter quotes \(q.outAmount)"))
-            }
-            if q.otherAmountThreshold < crossing {
-                let bps = UInt16(UInt128(q.outAmount - crossing) * 10_000 / UInt128(q.outAmount))
-                q = try await jupiter.quote(input: input, output: output, amount: amountIn, slippageBps: bps)
-                guard q.otherAmountThreshold >= crossing else {
-                    return .failure(Refusal("risk", "unprotected", "the swap's minimum \(q.otherAmountThreshold) is below the \(crossing) the bridge must send"))
-                }
-            }
-            (quote, swap) = (q, try await jupiter.swapInstructions(q, user: wallet.publicKey))
-        } catch {
-            return .failure(Refusal("quote", error.kind.rawValue, error.message))
-        }
-        let routed = Set(quote.pools.map(\.bytes)).subtracting(held)
-        guard busy.isDisjoint(with: routed) else { return .failure(Refusal("lock", "poolBusy", "Jupiter routes through a pool an unsettled trade of ours holds")) }
-        busy.formUnion(routed)
-        held.formUnion(routed)
-        let tables: [AddressLookupTable]
-        switch await lookupTables(swap.lookupTables) {
-        case .failure(let r): return .failure(r)
-        case .success(let t): tables = t
-        }
-        guard let tipAccount = await tipAccount(avoiding: tables) else { return .failure(Refusal("build", "noTipAccount", "no tip account outside the route's lookup tables")) }
-        let tip = await tip(gross: 0)
-        let transfer: Instruction, inputAccount: PublicKey, outputAccount: PublicKey
-        let blockhash: Blockhash, height: UInt64, fees: [UInt64], before: [SolanaAccount?]
-        do {
-            inputAccount = try PublicKey.associatedTokenAddress(owner: wallet.publicKey, mint: input)
-            outputAccount = try PublicKey.associatedTokenAddress(owner: wallet.publicKey, mint: output)
-            transfer = try bridge.transfer(sender: wallet.publicKey, source: outputAccount, mint: output, amount: crossing, targetChain: toChain,
-                                           recipient: [UInt8](repeating: 0, count: 12) + recipient.bytes)
-            (blockhash, height) = (try await rpc.latestBlockhash(), try await rpc.blockHeight())
-            before = try await rpc.accounts([inputAccount, outputAccount])
-            fees = try await rpc.recentPrioritizationFees(Array(Set(swap.swap.accounts.filter(\.isWritable).map(\.pubkey))).sorted()).map(\.microLamports)
-        } catch {
-            return .failure(Refusal("read", "rpc", "\(error)"))
-        }
-        if let r = risk.blockhash(blockhash, height: height) { return .failure(r) }
-        let price = SolanaTransactionBuilder.unitPrice(recent: fees, percentile: configuration.feePercentile, cap: configuration.maxUnitPrice)
-        var plan = SolanaTransactionBuilder.Plan(payer: wallet.publicKey, routes: [swap], unitLimit: SolanaTransactionBuilder.maxUnits, unitPrice: price,
-                                                 tip: (tipAccount, tip), blockhash: blockhash.hash, tables: tables, after: [transfer])
-        let first: Simulation
-        switch await simulate(plan, [outputAccount]) {
-        case .failure(let r): return .failure(r)
-        case .success(let s): first = s.0
-        }
-        plan.unitLimit = SolanaTransactionBuilder.unitLimit(simulated: first.unitsConsumed, marginBps: configuration.unitMarginBps)
+        // The swap must fetch what detection sized the sale on, and its minimum must guarantee it.
         let built: Built
-        switch await simulate(plan, [outputAccount]) {
+        let sent = await swapOnce(input: input, output: output, amountIn: amountIn, minimumOut: crossing, maxCost: configuration.maxBridgeCost, after: { account throws(SolanaError) in
+            [try bridge.transfer(sender: wallet.publicKey, source: account, mint: output, amount: crossing, targetChain: toChain,
+                                 recipient: [UInt8](repeating: 0, count: 12) + recipient.bytes)]
+        }, held: &held)
+        switch sent {
         case .failure(let r): return .failure(r)
-        case .success(let (final, tx)):
-            let fee = SolanaTransactionBuilder.fee(signatures: 1, limit: plan.unitLimit, price: price)
-            guard fee <= configuration.maxBridgeCost, tip <= configuration.maxBridgeCost else {
-                return .failure(Refusal("risk", "bridgeCost", "fee \(fee) or tip \(tip) above \(configuration.maxBridgeCost) lamports"))
-            }
-            guard let held = before[0]?.tokenAccount?.amount, held >= amountIn else {
-                return .failure(Refusal("strategy", "noCapital", "the wallet holds less than \(amountIn) of \(input)"))
-            }
-            // What the wallet's lamports change by: the fee, the tip, and the rent of the output
-            // account when the route creates it (ours alone: nothing else creates it meanwhile).
-            // Not a balance read before against the simulation: our other trades land in between
-            // (a round trip's tip moved it by 12.8 M lamports in a CI run). The input spent is
-            // exactly `amountIn` (the swap is exact-in; the landed transaction's balances say so).
-            let rent = before[1] == nil ? (final.accounts.first??.lamports ?? 0) : 0
-            let expected = -Int64(clamping: Int128(fee) + Int128(tip) + Int128(rent))
-            built = Built(tx: tx, blockhash: blockhash, expected: expected, simulatedSlot: final.slot, fee: fee, tip: tip)
+        case .success(let b): built = b
         }
         whenSigned(built.tx.id)
         switch await send(o, built, mint: nil) {

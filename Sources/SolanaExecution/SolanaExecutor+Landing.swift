@@ -111,7 +111,7 @@ extension SolanaExecutor {
         guard tx.err == nil else { return .failure(Refusal("inclusion", "failed", r.detail)) }
         let trade = Trade(opportunity: o.id, signature: r.signature, bundle: r.bundle, slot: tx.slot, simulatedSlot: simulatedSlot, detected: r.detected,
                           expected: r.expected, realized: realized, fee: tx.fee, tip: r.tip)
-        if o.kind == .solana { trades.append(trade) } else { bridged.append(trade) }
+        if o.kind == .solana { trades.append(trade) } else if o.chains.first == chainID { bridged.append(trade) } else { sold.append(trade) }
         try? journal.decision(o.id, chain: chainID, stage: "inclusion", outcome: "landed", reason: r.mode,
                               detail: "realized \(realized), expected \(r.expected) (simulated at slot \(simulatedSlot), landed at \(tx.slot))", at: WallClock.nanoseconds())
         logger.info("Solana trade landed", metadata: ["arb.signature": "\(r.signature)", "arb.realized": "\(realized)", "arb.expected": "\(r.expected)"])

@@ -39,7 +39,8 @@ public actor SolanaExecutor {
         public var risk = SolanaRiskManager.Limits()
         /// The token bridge Solana–EVM trades send through (none: they are refused).
         public var bridge: TokenBridgeProgram? = nil
-        /// Most lamports of fee, and of tip, a buy-and-bridge may pay (its profit is on the other chain).
+        /// Most lamports of fee, and of tip, a buy-and-bridge or a sale of what the bridge paid may pay
+        /// (its profit is on the other side): a higher fee refuses it, the tip is capped at it.
         public var maxBridgeCost: UInt64 = 10_000_000
         public init() {}
     }
@@ -86,6 +87,9 @@ public actor SolanaExecutor {
     /// Landed buy-and-bridge transactions (leg one of Solana–EVM trades): realized is what the
     /// wallet's lamports and input tokens changed by, the input spent included.
     public internal(set) var bridged: [Trade] = []
+    /// Landed sales of what the bridge paid (leg two of Solana–EVM trades bought on an EVM chain):
+    /// realized is the wallet's lamports' change (fee and tip).
+    public internal(set) var sold: [Trade] = []
     public internal(set) var refusals: [String: Int] = [:]
     public internal(set) var sent = 0
 

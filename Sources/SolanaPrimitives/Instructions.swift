@@ -1,3 +1,5 @@
+import EVMPrimitives
+
 /// Builders of the instructions a Solana trade needs (protocol-facts §6 for the layouts).
 public enum SystemProgram {
     /// Transfer: u32 LE 2 ‖ u64 LE lamports; [from: signer, writable; to: writable].
@@ -77,6 +79,29 @@ public struct TokenBridgeProgram: Sendable, Equatable {
                                       AccountMeta(mint)],
                            data: [1] + le(amount) + le(targetChain) + recipient)
     }
+
+    /// The claim account a completed transfer in leaves (the PDA ["claim", source chain u64 LE,
+    /// sequence u64 LE]; Wormhole's token bridge keeps one per redeemed message): it exists once
+    /// the transfer has been paid, and never twice.
+    public func claim(sourceChain: UInt64, sequence: UInt64) throws(SolanaError) -> PublicKey {
+        try PublicKey.findProgramAddress(seeds: [Array("claim".utf8), le(sourceChain), le(sequence)], program: program).0
+    }
+
+    /// What a transfer in of `amount` units sent at `sentDecimals` pays a mint of `decimals`:
+    /// the amount crosses at min(8, `sentDecimals`) decimals (the rest stays on the source chain,
+    /// as Wormhole normalizes it) and is scaled up to the mint's; nil if it does not fit 64 bits.
+    public static func delivered(_ amount: UInt256, sentDecimals: UInt8, decimals: UInt8) -> UInt64? {
+        let wire = min(wireDecimals, sentDecimals)
+        guard decimals >= wire else { return nil }
+        let (units, _) = amount.quotientAndRemainder(dividingBy: pow10(sentDecimals - wire))
+        let (paid, overflow) = units.multipliedReportingOverflow(by: pow10(decimals - wire))
+        guard !overflow, paid <= UInt256(UInt64.max) else { return nil }
+        return paid.w0
+    }
+
+    public static let wireDecimals: UInt8 = 8
+
+    private static func pow10(_ n: UInt8) -> UInt256 { (0..<n).reduce(UInt256.one) { p, _ in p &* UInt256(10) } }
 
     /// The sequence a transaction's bridge message took, from its logs.
     public static func sequence(logs: [String]) -> UInt64? {

@@ -340,6 +340,66 @@ import Testing
             return
         }
     }
+
+    /// Leg two of a trade bought on an EVM chain: the transfer's claim account says when the bridge
+    /// has paid (nothing before, nothing for another source chain), and the amount is what crosses
+    /// at 8 decimals (Wormhole's rule, the dust left on the source). What arrived is sold through
+    /// Jupiter in a Jito bundle: a price short of the minimum is refused with nothing sent; the sale
+    /// fetches exactly the constant product on the pool's vaults, read back from the landed
+    /// transaction as its proceeds, the wallet's tokens move by exactly that, and its lamports by
+    /// exactly the simulated cost.
+    @Test func whatTheBridgePaysIsFoundByItsClaimAndSoldThroughJupiter() async throws {
+        let probe = try await world()
+        let bridge = try TokenBridgeProgram(program: PublicKey(base58: try #require(probe.cluster.market["bridge"]?["program"]?.stringValue)))
+        probe.cluster.stop()
+        let w = try await world { c in c.bridge = bridge }
+        defer { w.cluster.stop() }
+        let (_, _, evm, usdc, weth) = try await bridgedBuy(w)
+        let sent = UInt256(150_000_000) * UInt256(10_000_000_000) + UInt256(987_654_321)  // 1.5 WETH and dust, at 18 decimals
+        let arrivalNow = { (chain: UInt64) in try await w.executor.arrival(fromChain: chain, deposit: UInt256(5), sent: sent, sentDecimals: 18, asset: weth.bytes).get() }
+        #expect(try await arrivalNow(900_001) == nil)
+        let paid = try await w.cluster.control("standin_bridgeComplete", [.object([
+            ("srcChain", .number("900001")), ("sequence", .number("5")), ("mint", .string(weth.base58)), ("owner", .string(wallet.publicKey.base58)),
+            ("amount", .number("150000000")),
+        ])])
+        #expect(paid["result"]?["paid"] == .number("150000000"), "\(paid)")
+        let (arrived, elsewhere) = (try await arrivalNow(900_001), try await arrivalNow(900_002))
+        #expect(arrived == UInt256(150_000_000) && elsewhere == nil, "\(String(describing: arrived))")
+        #expect(try bridge.claim(sourceChain: 900_001, sequence: 5).base58 == paid["result"]?["claim"]?.stringValue)
+        // The sale's expected output: the constant product on the pool's vaults as read now.
+        let pool = try #require(w.cluster.market["pools"]?.arrayValue?.first { $0["mintA"]?.stringValue == weth.base58 })
+        let reserve = { (k: String) in try #require(try await w.rpc.account(try PublicKey(base58: pool[k]?.stringValue ?? ""))?.tokenAccount?.amount) }
+        let (wethReserve, usdcReserve) = (try await reserve("vaultA"), try await reserve("vaultB"))
+        guard case .number(let f)? = pool["feeBps"], let fee = UInt64(f) else { throw CancellationError() }
+        let net = UInt256(150_000_000) * UInt256(10_000 - fee)
+        let fetches = (net * UInt256(usdcReserve) / (UInt256(wethReserve) * UInt256(10_000) + net)).w0
+        let legs = [Opportunity.Solana.Leg(pool: Base58.decode(pool["pool"]!.stringValue!)!, mintIn: weth.bytes, mintOut: usdc.bytes, amountOut: fetches)]
+        let buy = Opportunity.Hop(chainID: 900_001, pool: evm, tokenIn: evm, tokenOut: evm, venue: 0, amountOut: sent)
+        let slot = try await w.rpc.slot()
+        let o = Opportunity(id: Opportunity.makeID(slot: slot, legs: legs, amountIn: 1), kind: .crossChain, chains: [900_001, Self.chainID],
+                            path: [buy], amountIn: UInt256(fetches - 1), grossProfit: Int256(1), netProfit: Int256(1), grossProfitMicroUSD: 0,
+                            netProfitMicroUSD: 0, gasUnits: 0, gasCostWei: .zero, flashSource: .none, blockNumber: slot, timestamps: .init(),
+                            expiresAt: UInt64.max, confidence: 1, solana: .init(legs: legs))
+        let short = await w.executor.sellArrived(o, amount: UInt256(150_000_000), minimum: UInt256(fetches + 1), whenSigned: { _ in })
+        #expect(short.failureReason == "moved", "\(short)")
+        let accounts = [wallet.publicKey, try PublicKey.associatedTokenAddress(owner: wallet.publicKey, mint: usdc),
+                        try PublicKey.associatedTokenAddress(owner: wallet.publicKey, mint: weth)]
+        let before = try await w.rpc.accounts(accounts)
+        let signed = Mutex<String?>(nil)
+        // Not a new trade: it goes also once the executor takes no new ones.
+        await w.executor.stopAccepting()
+        let sale = try await w.executor.sellArrived(o, amount: UInt256(150_000_000), minimum: UInt256(fetches), whenSigned: { tx in signed.withLock { $0 = tx } }).get()
+        let after = try await w.rpc.accounts(accounts)
+        let tokens = { (a: [SolanaAccount?], i: Int) in Int64(try #require(a[i]?.tokenAccount).amount) }
+        #expect(sale.proceeds == UInt256(fetches) && signed.withLock { $0 } == sale.transaction)
+        #expect(try tokens(after, 1) - tokens(before, 1) == Int64(fetches) && (try tokens(after, 2) - tokens(before, 2)) == -150_000_000)
+        let landed = try #require(await w.executor.sold.first)
+        let lamports = Int64(try #require(after[0]).lamports) - Int64(try #require(before[0]).lamports)
+        #expect(landed.signature == sale.transaction && landed.realized == landed.expected && landed.realized == lamports && lamports < 0, "\(landed)")
+        #expect(await w.executor.saleFate(sale.transaction, quote: usdc.bytes) == .sold(proceeds: UInt256(fetches)))
+        let (bridged, roundTrips) = (await w.executor.bridged, await w.executor.trades)
+        #expect(bridged.isEmpty && roundTrips.isEmpty)
+    }
 }
 
 extension Result where Failure == Refusal {
