@@ -55,6 +55,10 @@ public struct BridgeTransfer: Equatable, Sendable {
     public var toChain: UInt64 { opportunity.chains[1] }
     /// The sale on the destination chain (an EVM hop: the last of the path).
     public var saleHop: Opportunity.Hop { opportunity.path[opportunity.path.count - 1] }
+    /// The pool the sale goes through: the sale hop's, or the Solana leg's when it is sold there.
+    public var salePool: [UInt8] {
+        opportunity.path.last?.chainID == toChain ? saleHop.pool.bytes : opportunity.solana?.legs.last?.pool ?? []
+    }
     /// Not yet sold or failed: funds are on their way, held, or leg one's fate is not known.
     public var isOpen: Bool { status == .sending || status == .inFlight || status == .arrived || status == .held }
     /// Open and still being worked on (a held transfer waits for the next start).

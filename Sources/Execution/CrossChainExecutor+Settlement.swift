@@ -23,7 +23,8 @@ extension CrossChainExecutor {
 
     func finish(_ start: BridgeTransfer) async {
         var t = start
-        guard let to = legs[t.toChain] else { return }
+        let to = legs[t.toChain], destination = destinations[t.toChain]
+        guard to != nil || destination != nil else { return }
         if t.status == .sending, let origin = origins[t.fromChain] {
             guard await settleOrigin(&t, origin) else { return }
         }
@@ -54,9 +55,14 @@ extension CrossChainExecutor {
             }
         }
         if t.status == .inFlight {
-            guard await awaitFill(&t, on: to) else { return }
+            if let destination {
+                guard await awaitArrival(&t, at: destination) else { return }
+            } else if let to {
+                guard await awaitFill(&t, on: to) else { return }
+            }
         }
-        if t.status == .arrived || t.status == .held { await sellArrived(&t, on: to) }
+        guard t.status == .arrived || t.status == .held else { return }
+        if let destination { await sellOnDestination(&t, destination) } else if let to { await sellArrived(&t, on: to) }
     }
 
     /// Waits for the bridge's fill of a transfer in flight, up to `maxFillWait`; true once it arrived.

@@ -56,6 +56,8 @@ public actor CrossChainExecutor: OwnCapitalSender {
     let legs: [UInt64: CrossChainLeg]
     /// Chains trades start on without an EVM leg (Solana), by chain id.
     let origins: [UInt64: any BridgeOrigin]
+    /// Chains trades end on without an EVM leg (Solana), by chain id.
+    let destinations: [UInt64: any BridgeDestination]
     let state: any ChainStateSource
     let journal: Journal
     let logger: Logger
@@ -73,20 +75,24 @@ public actor CrossChainExecutor: OwnCapitalSender {
     var busy: Set<UInt64> = []
     /// Destination pools a leg one is being sent for (until its transfer is recorded).
     var buying: Set<SalePool> = []
-    struct SalePool: Hashable { let chain: UInt64, pool: Address }
+    struct SalePool: Hashable { let chain: UInt64, pool: [UInt8] }
     public internal(set) var snapshot = Report()
 
     public static let buyAndBridge = try! FunctionSignature(
         "buy_and_bridge(address,uint256,(address,uint8,address,address,uint24)[],uint256,address,uint256,address,uint256) returns (uint256)")
+    public static let buyAndBridgeTo = try! FunctionSignature(
+        "buy_and_bridge_to(address,uint256,(address,uint8,address,address,uint24)[],uint256,address,uint256,bytes32,uint256) returns (uint256)")
     public static let sell = try! FunctionSignature("sell(address,uint256,(address,uint8,address,address,uint24)[],uint256,uint256) returns (uint256)")
     static let deposited = try! UInt256(bigEndian: Keccak256.hash(utf8: "Deposited(uint256,address,uint256,uint256,address,address)"))
+    static let depositedTo = try! UInt256(bigEndian: Keccak256.hash(utf8: "DepositedTo(uint256,address,uint256,uint256,bytes32,address)"))
     static let filled = try! UInt256(bigEndian: Keccak256.hash(utf8: "Filled(uint256,uint256,address,address,uint256)"))
 
-    public init(configuration: Configuration = .init(), legs: [CrossChainLeg], origins: [any BridgeOrigin] = [], state: any ChainStateSource, journal: Journal,
-                logger: Logger) {
+    public init(configuration: Configuration = .init(), legs: [CrossChainLeg], origins: [any BridgeOrigin] = [], destinations: [any BridgeDestination] = [],
+                state: any ChainStateSource, journal: Journal, logger: Logger) {
         self.configuration = configuration
         self.legs = Dictionary(uniqueKeysWithValues: legs.map { ($0.chainID, $0) })
         self.origins = Dictionary(uniqueKeysWithValues: origins.map { ($0.originChain, $0) })
+        self.destinations = Dictionary(uniqueKeysWithValues: destinations.map { ($0.destinationChain, $0) })
         self.state = state
         self.journal = journal
         self.logger = logger
@@ -154,14 +160,14 @@ public actor CrossChainExecutor: OwnCapitalSender {
     /// capital, then bought and bridged in one transaction; its transfer is followed from there.
     func first(_ o: Opportunity) async -> Result<Void, Refusal> {
         try? journal.record(opportunity: o, receivedAt: WallClock.nanoseconds())
-        let (source, to, salePool): (CrossChainLeg?, CrossChainLeg, SalePool)
+        let (source, destination, salePool): (CrossChainLeg?, CrossChainLeg?, SalePool)
         switch admit(o) {
         case .failure(let r): return .failure(r)
-        case .success(let admitted): (source, to, salePool) = admitted
+        case .success(let admitted): (source, destination, salePool) = admitted
         }
         buying.insert(salePool)
         defer { buying.remove(salePool) }
-        if o.solana != nil, let origin = origins[o.chains[0]] { return await firstFromOrigin(o, origin, to: to) }
+        if o.solana != nil, let origin = origins[o.chains[0]], let to = destination { return await firstFromOrigin(o, origin, to: to) }
         guard let from = source else { return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(o.chains[0])")) }
         let buy = o.path[0], now = WallClock.nanoseconds()
         guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
@@ -178,10 +184,12 @@ public actor CrossChainExecutor: OwnCapitalSender {
             return .failure(Refusal("strategy", "noCapital", "the cross-chain executor holds less than \(o.amountIn) of \(buy.tokenIn.checksummed)"))
         }
         seen.insert(o.id)
-        let data = try! Self.buyAndBridge.calldata([
-            .address(buy.tokenIn), .uint(o.amountIn), ExecutorCall.steps(q.steps), .uint(buy.amountOut), .address(from.bridge),
-            .uint(UInt256(to.chainID)), .address(to.executor), .uint(UInt256(now / 1_000_000_000 + 300)),
-        ])
+        let head: [ABIValue] = [.address(buy.tokenIn), .uint(o.amountIn), ExecutorCall.steps(q.steps), .uint(buy.amountOut), .address(from.bridge),
+                                .uint(UInt256(o.chains[1]))]
+        let deadline = ABIValue.uint(UInt256(now / 1_000_000_000 + 300))
+        // To an EVM executor of ours, or to our wallet's 32-byte key on a destination such as Solana.
+        let data = destination.map { try! Self.buyAndBridge.calldata(head + [.address($0.executor), deadline]) }
+            ?? (try! Self.buyAndBridgeTo.calldata(head + [.fixedBytes(destinations[o.chains[1]]!.bridgeRecipient), deadline]))
         var transfer = BridgeTransfer(opportunity: o, amountIn: o.amountIn, bought: buy.amountOut, status: .sending)
         let result = await transact(from.account, opportunity: o.id, data: data, expect: buy.amountOut, whenSigned: { hash in
             transfer.depositTx = hash
@@ -193,29 +201,29 @@ public actor CrossChainExecutor: OwnCapitalSender {
     /// A cross-chain opportunity with both legs configured, new, while not closing, and selling
     /// into a pool no open transfer sells into (detection priced the sale on the pool as it is
     /// now; a transfer still open on it will sell there first).
-    func admit(_ o: Opportunity) -> Result<(CrossChainLeg?, CrossChainLeg, SalePool), Refusal> {
+    func admit(_ o: Opportunity) -> Result<(CrossChainLeg?, CrossChainLeg?, SalePool), Refusal> {
         guard o.kind == .crossChain, o.chains.count == 2 else { return .failure(Refusal("validate", "notCrossChain")) }
-        // Bought on an origin chain (Solana: its one leg) and sold in an EVM hop, or both sides EVM hops.
-        let fromOrigin = o.solana != nil && origins[o.chains[0]] != nil
-        if o.solana != nil && !fromOrigin {
-            return .failure(Refusal("strategy", "solanaSideUnsupported",
-                                    o.chains[1] == Opportunity.solanaChainID ? "selling on Solana (bridging to it) is not executed yet" : "no Solana executor with a token bridge"))
+        // Bought on an origin chain (Solana: its one leg) and sold in an EVM hop, bought in an EVM
+        // hop and sold on a destination chain (Solana), or both sides EVM hops.
+        let fromOrigin = o.solana != nil && origins[o.chains[0]] != nil, toDestination = o.solana != nil && destinations[o.chains[1]] != nil
+        if o.solana != nil && !fromOrigin && !toDestination {
+            return .failure(Refusal("strategy", "solanaSideUnsupported", "no Solana executor with a token bridge"))
         }
-        guard o.path.count == (fromOrigin ? 1 : 2), o.path.last?.chainID == o.chains[1], fromOrigin || o.path[0].chainID == o.chains[0] else {
+        let evm = toDestination ? o.chains[0] : o.chains[1]
+        guard o.path.count == (o.solana != nil ? 1 : 2), o.path.last?.chainID == evm, fromOrigin || o.path[0].chainID == o.chains[0] else {
             return .failure(Refusal("validate", "notCrossChain"))
         }
-        let sell = o.path[o.path.count - 1]
-        guard fromOrigin || legs[o.chains[0]] != nil, let to = legs[sell.chainID] else {
-            return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(legs[sell.chainID] == nil ? sell.chainID : o.chains[0])"))
+        guard fromOrigin || legs[o.chains[0]] != nil, toDestination || legs[o.chains[1]] != nil else {
+            return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(legs[o.chains[0]] == nil ? o.chains[0] : o.chains[1])"))
         }
-        let from = legs[o.chains[0]]
         guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
         guard !closed else { return .failure(Refusal("risk", "closing", "settling open transfers before stopping")) }
-        let salePool = SalePool(chain: sell.chainID, pool: sell.pool)
-        if buying.contains(salePool) || snapshot.transfers.contains(where: { $0.isOpen && SalePool(chain: $0.toChain, pool: $0.saleHop.pool) == salePool }) {
-            return .failure(Refusal("risk", "saleInFlight", "a transfer still open sells into \(sell.pool.checksummed) on chain \(sell.chainID)"))
+        let pool = toDestination ? o.solana!.legs[o.solana!.legs.count - 1].pool : o.path[o.path.count - 1].pool.bytes
+        let salePool = SalePool(chain: o.chains[1], pool: pool)
+        if buying.contains(salePool) || snapshot.transfers.contains(where: { $0.isOpen && SalePool(chain: $0.toChain, pool: $0.salePool) == salePool }) {
+            return .failure(Refusal("risk", "saleInFlight", "a transfer still open sells into \(Hex.encode(pool)) on chain \(o.chains[1])"))
         }
-        return .success((from, to, salePool))
+        return .success((legs[o.chains[0]], legs[o.chains[1]], salePool))
     }
 
     /// Leg one's transaction recorded: in flight with its deposit, in doubt (sent, no receipt:

@@ -19,8 +19,7 @@ public struct StrategyFactory: Sendable {
         register(.statistical) { _, _ in .failure(Refusal("strategy", "statisticalNotWired", "no position executor is configured")) }
         register(.backrun, Self.backrun)
         register(.crossChain) { o, _ in
-            o.solana != nil ? .failure(Refusal("strategy", "solanaSideUnsupported", "one side is on Solana: bridging to or from it is not executed yet"))
-                : .failure(Refusal("strategy", "crossChainNotWired", "no cross-chain executor is configured"))
+            .failure(Refusal("strategy", "crossChainNotWired", "no cross-chain executor is configured" + (o.solana != nil ? " (one side is on Solana)" : "")))
         }
         register(.solana) { _, _ in .failure(Refusal("strategy", "solanaNotWired", "no Solana executor is configured")) }
     }

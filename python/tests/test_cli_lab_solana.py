@@ -3,12 +3,13 @@ ATA and Raydium AMM v4, Orca Whirlpool and Meteora DLMM pools in their programs'
 a Jito block engine; drifting pools) beside a lab chain. Cycles the P4 detector finds on those
 pools (found by getProgramAccounts, decoded, sized) are quoted through Jupiter, bundled with a tip and sent to the block
 engine; each landed bundle realizes exactly its simulated profit, read back from the landed
-transaction's balances, and the wallet's holdings move by exactly the sum. A cross-chain gap is
-bought on Solana, bridged and sold on the lab chain. The journal (read with Python's sqlite3), the
+transaction's balances, and the wallet's holdings move by exactly the sum. Cross-chain gaps are
+bought on Solana, bridged and sold on the lab chain, and the other way round. The journal (read with Python's sqlite3), the
 relayer's log and solders (decoding the landed transactions) must agree with the summary."""
 import base64
 import hashlib
 import json
+import re
 import sqlite3
 import struct
 
@@ -47,8 +48,9 @@ def test_round_trips_land_as_jito_bundles_realizing_exactly_the_simulated_profit
         assert t["bundle"] and t["tip"] >= 1_000 and t["slot"] >= t["simulatedSlot"], t
     for t in exact:
         assert int(t["realizedProfit"]) == int(t["expectedProfit"]) > 0, t
-    # The wallet moved by the round trips' profits and what the buys bridged to the lab chain cost it.
-    assert int(sol["walletDelta"]) == sum(int(t["realizedProfit"]) for t in sol["trades"]) + sum(int(b["realized"]) for b in sol["bridged"])
+    # The wallet moved by the round trips' profits and what the buys bridged to the lab chain and
+    # the sales of what it bridged here cost it.
+    assert int(sol["walletDelta"]) == sum(int(t["realizedProfit"]) for t in sol["trades"]) + sum(int(b["realized"]) for b in sol["bridged"] + sol["sold"])
     db = sqlite3.connect(str(tmp / "journal.sqlite"))
     rows = {r[0]: r[1:] for r in db.execute("SELECT signature, status, realized, expected, mode, bundle FROM solana_trade")}
     for t in sol["trades"]:
@@ -69,7 +71,7 @@ def test_each_landed_transaction_is_one_signed_v0_transaction_with_its_tip_insid
             "ADaUMid9yfUytqMBgopwjb2DTLSokTSzL1zt6iGPaS49", "DfXygSm4jCyNCybVYYK6DwvWqjKee8pbDmJGcLWNDXjh", "ADuUkR4vqLUMWXxW9gh6D6L8pMSawimctcNZ5pGwDcEt",
             "DttWaMuVvTiduZRnguLF7jNxTgiMBZ1hyAumKUiL2KRL", "3AVi9Tg9Uo68tJfuvoKvqKNWKkC5wPdSSdeBnizKZ6jT"}
     db = sqlite3.connect(str(tmp / "journal.sqlite"))
-    bridged = {b["signature"] for b in summary["solana"]["bridged"]}
+    bridged = {b["signature"] for b in summary["solana"]["bridged"] + summary["solana"]["sold"]}
     rows = [r for r in db.execute("SELECT signature, raw, tip FROM solana_trade WHERE status = 'landed'") if r[0] not in bridged]
     assert len(rows) == len(summary["solana"]["trades"]) >= 1
     for signature, raw, tip in rows:
@@ -124,8 +126,7 @@ def test_a_gap_bought_on_solana_is_bridged_and_sold_on_the_lab_chain(solana_lab_
     token bridge in one transaction (solders decodes it from the journal: Jupiter's swap, then the
     bridge's transfer of exactly what detection sized the sale on, to the lab chain's cross-chain
     executor), relayed (the relayer's own log), and sold on the lab chain: what arrived is what
-    left Solana scaled to 18 decimals less the lab bridge's fee, to the wei. Gaps the other way
-    (selling on Solana) are refused by name."""
+    left Solana scaled to 18 decimals less the lab bridge's fee, to the wei."""
     from tools.solana import bridge as solana_bridge
     summary, tmp, _ = solana_lab_run
     lab_chain = summary["chains"][0]["chainId"]
@@ -159,18 +160,56 @@ def test_a_gap_bought_on_solana_is_bridged_and_sold_on_the_lab_chain(solana_lab_
         assert len(fills) == 1 and fills[0]["recipient"] == executor and fills[0]["dest"] == lab_chain, relayed
         delivered = int(t["bought"]) * 10**10
         assert int(t["received"]) == delivered - delivered * fee_pips // 10**6, t
-    # Each cross-chain opportunity was decided: executed, or refused by name.
+    # Each cross-chain opportunity was decided: executed (a transfer, either way), or refused by name.
     reasons = {}
     for opportunity, reason in db.execute("SELECT d.opportunity, d.stage || ':' || d.reason FROM decision d JOIN opportunity o ON o.id = d.opportunity "
                                           "WHERE o.kind = 'crossChain'"):
         reasons.setdefault(opportunity, set()).add(reason)
     cross = {r[0] for r in db.execute("SELECT id FROM opportunity WHERE kind = 'crossChain'")}
     assert set(reasons) == cross
-    executed = {o for o, r in reasons.items() if "inclusion:jito" in r}
-    assert len(executed) == len(bought_on_solana)
-    # The rest refused by name at a stage; none as malformed (that would be a detection bug).
-    assert all(r and not r & {"validate:invalid", "validate:notCrossChain"} for o, r in reasons.items() if o not in executed), reasons
-    # The other way round (bought on the chain, sold on Solana) is not executed yet: refused by name.
-    backwards = [row for row in db.execute("SELECT d.detail FROM decision d WHERE d.reason = 'solanaSideUnsupported'")]
-    assert all("selling on Solana" in d for (d,) in backwards)
-    assert summary["crossChain"]["refused"].get("strategy:solanaSideUnsupported", 0) == len(backwards)
+    executed = {t["opportunity"] for t in summary["crossChain"]["transfers"]}
+    assert executed <= cross and all("inclusion:jito" in reasons[t["opportunity"]] for t in bought_on_solana)
+    # The rest refused by name at a stage; none as malformed (that would be a detection bug), none as unsupported.
+    assert all(r and not r & {"validate:invalid", "validate:notCrossChain", "strategy:solanaSideUnsupported"}
+               for o, r in reasons.items() if o not in executed), reasons
+
+
+def test_a_gap_bought_on_the_lab_chain_is_bridged_to_solana_and_sold_there(solana_lab_run):
+    """The other way: WETH bought on the lab chain by its cross-chain executor and deposited in the
+    same transaction for the wallet's 32-byte key on Solana (`buy_and_bridge_to`); the relayer
+    completes it on the stand-in (its own log: paid at Wormhole's 8 decimals, the claim account
+    left), the executor learns of it from that claim account and sells exactly what arrived
+    through Jupiter in a Jito bundle (solders decodes it from the journal), its lamports' cost as
+    simulated. Realized is the sale's proceeds less the quote spent, to the unit."""
+    from solders.pubkey import Pubkey
+
+    from tools.solana import bridge as solana_bridge
+    summary, tmp, stderr = solana_lab_run
+    lab_chain = summary["chains"][0]["chainId"]
+    wallet = re.search(r"wallet (\w+)", stderr).group(1)
+    to_solana = [t for t in summary["crossChain"]["transfers"] if t["from"] == lab_chain]
+    assert all(t["to"] == 101 for t in to_solana), summary["crossChain"]
+    sold = [t for t in to_solana if t["status"] == "sold"]
+    # Sold on Solana; one still on its way when the run ended is journaled open; a leg one that did not land moved nothing.
+    assert sold and all(t["status"] in ("sold", "failed", "inFlight", "arrived", "held") for t in to_solana), summary["crossChain"]
+    db = sqlite3.connect(str(tmp / "journal.sqlite"))
+    relayed = [json.loads(line) for line in open(tmp / "bridge.log") if line.startswith("{")]
+    raws = dict(db.execute("SELECT signature, raw FROM solana_trade"))
+    landed = {b["signature"]: b for b in summary["solana"]["sold"]}
+    for t in sold:
+        assert int(t["realizedProfit"]) == int(t["proceeds"]) - int(t["amountIn"]), t
+        # Paid on Solana at 8 decimals (the dust under 10^10 wei stays in the source bridge), once, to the wallet.
+        fills = [e for e in relayed if e.get("src") == lab_chain and e.get("dest") == 101 and e["event"] == "filled" and e["amount"] == t["bought"]]
+        assert len(fills) == 1 and fills[0]["recipient"] == "0x" + bytes(Pubkey.from_string(wallet)).hex(), relayed
+        assert int(t["received"]) == int(t["bought"]) // 10**10 == int(fills[0]["paid"]) and not fills[0]["already"], (t, fills)
+        assert fills[0]["claim"] == str(solana_bridge.claim_address(lab_chain, fills[0]["id"]))
+        # The sale: one signed transaction, Jupiter's route of exactly what arrived, no bridge in it.
+        tx = VersionedTransaction.from_bytes(base64.b64decode(raws[t["sellTx"]]))
+        assert all(tx.verify_with_results()) and str(tx.signatures[0]) == t["sellTx"]
+        keys = [str(k) for k in tx.message.account_keys]
+        assert str(solana_bridge.PROGRAM) not in keys
+        routes = [bytes(ix.data) for ix in tx.message.instructions if keys[ix.program_id_index] == AGGREGATOR]
+        assert len(routes) == 1 and struct.unpack_from("<Q", routes[0], 1)[0] == int(t["received"]), routes
+        assert struct.unpack_from("<Q", routes[0], 9)[0] <= int(t["proceeds"])
+        # It cost the wallet what its simulation said (lamports: fee and tip).
+        assert int(landed[t["sellTx"]]["realized"]) == int(landed[t["sellTx"]]["expected"]) < 0

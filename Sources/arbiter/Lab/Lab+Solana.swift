@@ -67,7 +67,7 @@ struct SolanaLab {
 
     func report() async -> SolanaReport {
         var r = SolanaReport(scanned: await scanner.status, sent: await executor.sent, trades: await executor.trades, bridged: await executor.bridged,
-                             refusals: await executor.refusals)
+                             sold: await executor.sold, refusals: await executor.refusals)
         r.records = ((try? journal.solanaTrades()) ?? []).filter { $0.chainID == Opportunity.solanaChainID }
         if let before, let after = try? await Self.holdings(rpc, wallet.publicKey, sol) { r.holdings = (before, after) }
         return r
@@ -93,6 +93,9 @@ struct SolanaReport {
     /// Buy-and-bridge transactions that landed (leg one of trades sold on an EVM chain): their
     /// realized is the lamports they cost.
     var bridged: [SolanaExecutor.Trade] = []
+    /// Sales of what the bridge paid here (leg two of trades bought on an EVM chain): their
+    /// realized is the lamports they cost (the proceeds are the transfer's, on its record).
+    var sold: [SolanaExecutor.Trade] = []
     var refusals: [String: Int]
     var records: [SolanaTradeRecord] = []
     var holdings: (before: Int64, after: Int64)? = nil
@@ -101,18 +104,25 @@ struct SolanaReport {
     /// slot they were simulated on (a bundle lands all or nothing; landed later, it ran on
     /// whatever the pools became and is `repriced`, its slippage bound the only promise), and the
     /// wallet's change against the trades' sum when nothing is left pending.
-    var mismatches: Int {
-        let trades = (self.trades + bridged).filter { $0.realized != $0.expected && $0.slot == $0.simulatedSlot }.count
-        guard let h = holdings, !records.contains(where: { $0.status == .pending }) else { return trades }
+    var mismatches: Int { mismatchNotes.count }
+
+    /// Each mismatch named.
+    var mismatchNotes: [String] {
+        var out = (trades + bridged + sold).filter { $0.realized != $0.expected && $0.slot == $0.simulatedSlot }.map {
+            "Solana \($0.signature) (slot \($0.slot)): expected \($0.expected), realized \($0.realized) lamports"
+        }
+        guard let h = holdings, !records.contains(where: { $0.status == .pending }) else { return out }
         let landed = records.compactMap(\.realized).reduce(0, +)
-        return trades + (h.after - h.before == landed ? 0 : 1)
+        if h.after - h.before != landed { out.append("Solana wallet: moved \(h.after - h.before) lamports, its transactions say \(landed)") }
+        return out
     }
 
     func lines() -> [String] {
         var out = ["  Solana: \(scanned.pools) pools decoded (\(scanned.discovered) found by getProgramAccounts), \(scanned.notifications) notifications, \(scanned.polls) polls, "
                    + "\(scanned.detector.cycles) cycles screened, \(scanned.detector.sized) sized, \(scanned.published) published; \(sent) sent, \(trades.count) landed "
                    + "(\(trades.filter { $0.realized == $0.expected }.count) realized exactly the simulated profit)"
-                   + (bridged.isEmpty ? "" : ", \(bridged.count) bought and bridged to an EVM chain")]
+                   + (bridged.isEmpty ? "" : ", \(bridged.count) bought and bridged to an EVM chain")
+                   + (sold.isEmpty ? "" : ", \(sold.count) sale(s) of what an EVM chain bridged here")]
         for t in trades {
             let verdict = t.realized == t.expected ? " (equal)" : t.slot == t.simulatedSlot ? " (DIFFERENT)" : " (repriced: simulated at slot \(t.simulatedSlot))"
             out.append("  Solana slot \(t.slot) \(t.bundle.isEmpty ? "plain" : "bundle") \(t.signature.prefix(16))…: expected \(t.expected), realized \(t.realized) lamports, "
@@ -120,6 +130,9 @@ struct SolanaReport {
         }
         for t in bridged {
             out.append("  Solana slot \(t.slot) bought and bridged \(t.signature.prefix(16))…: cost \(-t.realized) lamports (simulated \(-t.expected)), fee \(t.fee), tip \(t.tip)")
+        }
+        for t in sold {
+            out.append("  Solana slot \(t.slot) sold what arrived \(t.signature.prefix(16))…: cost \(-t.realized) lamports (simulated \(-t.expected)), fee \(t.fee), tip \(t.tip)")
         }
         for (k, v) in refusals.sorted(by: { $0.value > $1.value }) { out.append("  Solana refused \(k): \(v)") }
         let pending = records.filter { $0.status == .pending }
@@ -141,15 +154,17 @@ struct SolanaReport {
                      ("simulatedSlot", .number(String(t.simulatedSlot))), ("detectedProfit", s(t.detected)), ("expectedProfit", s(t.expected)),
                      ("realizedProfit", s(t.realized)), ("fee", .number(String(t.fee))), ("tip", .number(String(t.tip)))])
         }
-        let bridgedOut: [JSONValue] = bridged.map { t in
-            .object([("signature", .string(t.signature)), ("slot", .number(String(t.slot))), ("simulatedSlot", .number(String(t.simulatedSlot))),
-                     ("expected", s(t.expected)), ("realized", s(t.realized)), ("fee", .number(String(t.fee))), ("tip", .number(String(t.tip)))])
+        func costs(_ list: [SolanaExecutor.Trade]) -> JSONValue {
+            .array(list.map { t in
+                .object([("signature", .string(t.signature)), ("slot", .number(String(t.slot))), ("simulatedSlot", .number(String(t.simulatedSlot))),
+                         ("expected", s(t.expected)), ("realized", s(t.realized)), ("fee", .number(String(t.fee))), ("tip", .number(String(t.tip)))])
+            })
         }
         var fields: [(String, JSONValue)] = [
             ("scans", n(scanned.polls)), ("notifications", n(scanned.notifications)), ("pools", n(scanned.pools)), ("discovered", n(scanned.discovered)),
             ("cycles", n(scanned.detector.cycles)), ("sized", n(scanned.detector.sized)), ("published", n(scanned.published)), ("sent", n(sent)),
         ]
-        fields += [("trades", .array(landed)), ("bridged", .array(bridgedOut)),
+        fields += [("trades", .array(landed)), ("bridged", costs(bridged)), ("sold", costs(sold)),
                    ("refused", .object(refusals.sorted { $0.key < $1.key }.map { ($0.key, n($0.value)) })),
                    ("pending", n(records.filter { $0.status == .pending }.count)),
                    ("walletDelta", holdings.map { s($0.after - $0.before) } ?? .null), ("mismatches", n(mismatches))]

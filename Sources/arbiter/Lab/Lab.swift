@@ -141,14 +141,14 @@ struct Lab: AsyncParsableCommand {
         for (c, d) in zip(chosen, devnets) { crossKeys[c.chainID] = try d.manifest?["crossChainKey"]?.stringValue.map { try PrivateKey(hex: $0) } }
         let legs = ExecutionPlan.crossChainLegs(registry, watchers: watchers, key: { crossKeys[$0] }, flashbotsKey: flashbotsKey)
         var crossExecutor: CrossChainExecutor? = nil
-        // With --solana, trades bought on Solana and sold on the first chain: the relayer also
-        // relays the stand-in's token bridge, and the Solana executor is their origin.
+        // With --solana, Solana–EVM trades either way with the first chain: the relayer also relays
+        // the stand-in's token bridge, and the Solana executor is their origin or destination.
         if legs.count >= 2 || solanaLab != nil && !legs.isEmpty {
             relayer = try await BridgeRelayer(root: root, devnets: devnets, latency: 2, log: dir.appendingPathComponent("bridge.log"), solana: solanaLab?.cluster)
             var c = CrossChainExecutor.Configuration()
             c.maxHoldNanoseconds = 20_000_000_000  // the lab ends: an arrived asset is sold within 20 s
-            let executor = CrossChainExecutor(configuration: c, legs: legs, origins: solanaLab.map { [$0.executor] } ?? [], state: WatcherStates(watchers),
-                                              journal: journal, logger: logger)
+            let executor = CrossChainExecutor(configuration: c, legs: legs, origins: solanaLab.map { [$0.executor] } ?? [],
+                                              destinations: solanaLab.map { [$0.executor] } ?? [], state: WatcherStates(watchers), journal: journal, logger: logger)
             _ = try await executor.recover()
             crossExecutor = executor
         }
@@ -251,7 +251,8 @@ struct Lab: AsyncParsableCommand {
         summary.solana = await solanaLab?.report()
         if json { Output.lineNow(summary.json.text) } else { Output.lineNow(summary.text) }
         if summary.mismatches > 0 {
-            throw CLIError("\(summary.mismatches) trade(s) realized a profit different from the expected one (see \(journalPath))")
+            throw CLIError("\(summary.mismatches) trade(s) realized a profit different from the expected one (see \(journalPath)): "
+                           + summary.mismatchNotes.joined(separator: "; "))
         }
     }
 
@@ -414,11 +415,27 @@ struct LabSummary {
     /// simulation: its contract guarantees at least the expected profit, so more is not a
     /// mismatch (it is counted as `improved`), less is; either way the `Executed` event must agree.
     var mismatches: Int {
-        let n = report.trades.filter { t in
+        tradeMismatches.count + blockMismatches.count + positions.mismatches + (cexDex?.mismatches ?? 0) + (solana?.mismatches ?? 0)
+    }
+
+    var tradeMismatches: [ExecutionEngine.Trade] {
+        report.trades.filter { t in
             t.eventProfit != t.realizedProfit || t.expectedProfit != t.detectedProfit
                 || (t.bundled ? t.realizedProfit != t.expectedProfit : t.realizedProfit < t.expectedProfit)
-        }.count
-        return n + blockMismatches.count + positions.mismatches + (cexDex?.mismatches ?? 0) + (solana?.mismatches ?? 0)
+        }
+    }
+
+    /// Each mismatch named, for the error the lab ends with (a log cut to its tail still says which).
+    var mismatchNotes: [String] {
+        var out = tradeMismatches.map { t in
+            "chain \(t.chainID) block \(t.block) \(t.kind) \(t.txHash): detected \(t.detectedProfit), expected \(t.expectedProfit), "
+                + "realized \(t.realizedProfit), event \(t.eventProfit)\(t.bundled ? " (bundle)" : "")"
+        }
+        out += blockMismatches.map { "\($0.key): its trades realized \($0.sum), the balance moved \($0.delta)" }
+        if positions.mismatches > 0 { out.append("statistical arbitrage: \(positions.mismatches) inventory check(s) off") }
+        if let c = cexDex, c.mismatches > 0 { out.append("CEX–DEX: \(c.mismatches) trade(s) or inventory check(s) off") }
+        if let s = solana { out += s.mismatchNotes }
+        return out
     }
 
     /// Per chain, block, executor and asset whose balance change was read: the trades' realized
