@@ -400,6 +400,60 @@ import Testing
         let (bridged, roundTrips) = (await w.executor.bridged, await w.executor.trades)
         #expect(bridged.isEmpty && roundTrips.isEmpty)
     }
+
+    /// A transfer that arrived on Solana and was left unsold at a stop: the cross-chain executor
+    /// resumes it from the journal (no EVM leg is needed for it) and sells exactly what arrived
+    /// there; a record left `arrived` with its sale already signed and landed (a crash between the
+    /// sale and its record) is settled from that sale's fate, never sold twice.
+    @Test func anArrivedTransferIsSoldOnSolanaAfterARestartAndNeverTwice() async throws {
+        let probe = try await world()
+        let bridge = try TokenBridgeProgram(program: PublicKey(base58: try #require(probe.cluster.market["bridge"]?["program"]?.stringValue)))
+        probe.cluster.stop()
+        let w = try await world { c in c.bridge = bridge }
+        defer { w.cluster.stop() }
+        let (_, _, evm, usdc, weth) = try await bridgedBuy(w)
+        _ = try await w.cluster.control("standin_bridgeComplete", [.object([
+            ("srcChain", .number("900001")), ("sequence", .number("3")), ("mint", .string(weth.base58)), ("owner", .string(wallet.publicKey.base58)),
+            ("amount", .number("80000000")),
+        ])])
+        let pool = try #require(w.cluster.market["pools"]?.arrayValue?.first { $0["mintA"]?.stringValue == weth.base58 })
+        let legs = [Opportunity.Solana.Leg(pool: Base58.decode(pool["pool"]!.stringValue!)!, mintIn: weth.bytes, mintOut: usdc.bytes, amountOut: 1)]
+        let sent = UInt256(80_000_000) * UInt256(10_000_000_000)
+        let o = Opportunity(id: Opportunity.makeID(slot: 1, legs: legs, amountIn: 2), kind: .crossChain, chains: [900_001, Self.chainID],
+                            path: [Opportunity.Hop(chainID: 900_001, pool: evm, tokenIn: evm, tokenOut: evm, venue: 0, amountOut: sent)],
+                            amountIn: UInt256(1_000_000), grossProfit: Int256(1), netProfit: Int256(1), grossProfitMicroUSD: 0, netProfitMicroUSD: 0,
+                            gasUnits: 0, gasCostWei: .zero, flashSource: .none, blockNumber: 1, timestamps: .init(), expiresAt: UInt64.max,
+                            confidence: 1, solana: .init(legs: legs))
+        var arrived = BridgeTransfer(opportunity: o, amountIn: UInt256(1_000_000), bought: sent, depositTx: "0x01", depositID: UInt256(3),
+                                     received: UInt256(80_000_000), status: .arrived)
+        try w.journal.record(transfer: arrived, at: 1)
+        struct NoState: ChainStateSource { func state(chain: UInt64) -> ChainState? { nil } }
+        var c = CrossChainExecutor.Configuration()
+        c.poll = .milliseconds(50)
+        let resume = { () async throws -> BridgeTransfer in
+            let x = CrossChainExecutor(configuration: c, legs: [], destinations: [w.executor], state: NoState(), journal: w.journal, logger: Logger(label: "test.cross"))
+            #expect(try await x.recover() == 1)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try w.journal.transfers(open: true).contains(where: { $0.opportunity.id == o.id }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            await x.stop(reason: "the test ends")
+            return try #require(try w.journal.transfers(open: false).first { $0.opportunity.id == o.id })
+        }
+        let holder = try PublicKey.associatedTokenAddress(owner: wallet.publicKey, mint: usdc)
+        let before = try #require(try await w.rpc.account(holder)?.tokenAccount).amount
+        let sold = try await resume()
+        let after = try #require(try await w.rpc.account(holder)?.tokenAccount).amount
+        #expect(sold.status == .sold && sold.proceeds == UInt256(after - before) && !sold.sellTx.isEmpty, "\(sold)")
+        #expect(await w.executor.sold.map(\.signature) == [sold.sellTx])
+        // Back to `arrived` with its sale signed (as if the record of the sale was lost): settled from the sale, nothing sold again.
+        arrived.sellTx = sold.sellTx
+        try w.journal.record(transfer: arrived, at: 2)
+        let again = try await resume()
+        #expect(again.status == .sold && again.proceeds == sold.proceeds && again.sellTx == sold.sellTx, "\(again)")
+        let (sales, still) = (await w.executor.sold.count, try await w.rpc.account(holder)?.tokenAccount?.amount)
+        #expect(sales == 1 && still == after)
+    }
 }
 
 extension Result where Failure == Refusal {
