@@ -49,18 +49,37 @@ extension SolanaExecutor: BridgeOrigin {
     }
 
     public func bridgedFate(_ signature: String) async -> BridgeOriginFate {
+        switch await signedFate(signature) {
+        case .undecided(let why): return .undecided(why)
+        case .never(let why): return .never(why)
+        case .landed(let tx):
+            guard let sequence = TokenBridgeProgram.sequence(logs: tx.logs) else { return .never("\(signature) landed without a bridge message") }
+            return .landed(sequence: UInt256(sequence), slot: tx.slot)
+        }
+    }
+
+    enum SignedFate {
+        case landed(LandedTransaction)
+        case never(String)
+        case undecided(String)
+    }
+
+    /// A transaction of ours signed for a bridged trade, by the journal and the cluster: landed
+    /// without error (and read), never to land (or failed), or not known yet.
+    func signedFate(_ signature: String) async -> SignedFate {
         // A transaction is journaled before it is sent: one signed but never journaled never left.
         let journaled: SolanaTradeRecord?
         do { journaled = try journal.solanaTrade(signature) } catch { return .undecided("the journal could not be read: \(error)") }
         guard let record = journaled else { return .never("\(signature) was signed but never sent") }
+        // Refused by the engine and never sent elsewhere, or settled as gone: it cannot land.
+        if record.status == .dropped || record.status == .failed { return .never("\(signature) \(record.status.rawValue): \(record.detail)") }
         switch await fate(record) {
         case .open: return .undecided("\(signature) not landed yet (valid to block height \(record.lastValidBlockHeight))")
         case .expired: return .never("\(signature) expired unseen at block height \(record.lastValidBlockHeight)")
         case .landed:
             guard let tx = try? await rpc.transaction(signature) else { return .undecided("\(signature) landed but could not be read") }
             guard tx.err == nil else { return .never("\(signature) failed on chain: \(tx.err!.text)") }
-            guard let sequence = TokenBridgeProgram.sequence(logs: tx.logs) else { return .never("\(signature) landed without a bridge message") }
-            return .landed(sequence: UInt256(sequence), slot: tx.slot)
+            return .landed(tx)
         }
     }
 

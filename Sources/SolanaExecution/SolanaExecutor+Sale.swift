@@ -61,18 +61,10 @@ extension SolanaExecutor: BridgeDestination {
 
     public func saleFate(_ signature: String, quote: [UInt8]) async -> BridgeSaleFate {
         guard let mint = try? PublicKey(bytes: quote) else { return .never("\(Hex.encode(quote)) is not a mint") }
-        // A transaction is journaled before it is sent: one signed but never journaled never left.
-        let journaled: SolanaTradeRecord?
-        do { journaled = try journal.solanaTrade(signature) } catch { return .undecided("the journal could not be read: \(error)") }
-        guard let record = journaled else { return .never("\(signature) was signed but never sent") }
-        // Refused by the engine and never sent elsewhere, or settled as gone: it cannot land.
-        if record.status == .dropped || record.status == .failed { return .never("\(signature) \(record.status.rawValue): \(record.detail)") }
-        switch await fate(record) {
-        case .open: return .undecided("\(signature) not landed yet (valid to block height \(record.lastValidBlockHeight))")
-        case .expired: return .never("\(signature) expired unseen at block height \(record.lastValidBlockHeight)")
-        case .landed:
-            guard let tx = try? await rpc.transaction(signature) else { return .undecided("\(signature) landed but could not be read") }
-            guard tx.err == nil else { return .never("\(signature) failed on chain: \(tx.err!.text)") }
+        switch await signedFate(signature) {
+        case .undecided(let why): return .undecided(why)
+        case .never(let why): return .never(why)
+        case .landed(let tx):
             let proceeds = Int128(tx.tokens(of: wallet.publicKey, mint: mint, pre: false)) - Int128(tx.tokens(of: wallet.publicKey, mint: mint, pre: true))
             guard proceeds > 0 else { return .never("\(signature) landed without fetching any \(mint)") }
             return .sold(proceeds: UInt256(UInt64(proceeds)))

@@ -341,6 +341,15 @@ import Testing
         }
     }
 
+    /// A world whose executor sends through the stand-in's token bridge (its program read from a
+    /// first stand-in's manifest: it is the same on every one).
+    func bridgedWorld() async throws -> (World, TokenBridgeProgram) {
+        let probe = try await world()
+        defer { probe.cluster.stop() }
+        let bridge = try TokenBridgeProgram(program: PublicKey(base58: try #require(probe.cluster.market["bridge"]?["program"]?.stringValue)))
+        return (try await world { c in c.bridge = bridge }, bridge)
+    }
+
     /// Leg two of a trade bought on an EVM chain: the transfer's claim account says when the bridge
     /// has paid (nothing before, nothing for another source chain), and the amount is what crosses
     /// at 8 decimals (Wormhole's rule, the dust left on the source). What arrived is sold through
@@ -349,10 +358,7 @@ import Testing
     /// transaction as its proceeds, the wallet's tokens move by exactly that, and its lamports by
     /// exactly the simulated cost.
     @Test func whatTheBridgePaysIsFoundByItsClaimAndSoldThroughJupiter() async throws {
-        let probe = try await world()
-        let bridge = try TokenBridgeProgram(program: PublicKey(base58: try #require(probe.cluster.market["bridge"]?["program"]?.stringValue)))
-        probe.cluster.stop()
-        let w = try await world { c in c.bridge = bridge }
+        let (w, bridge) = try await bridgedWorld()
         defer { w.cluster.stop() }
         let (_, _, evm, usdc, weth) = try await bridgedBuy(w)
         let sent = UInt256(150_000_000) * UInt256(10_000_000_000) + UInt256(987_654_321)  // 1.5 WETH and dust, at 18 decimals
@@ -406,10 +412,7 @@ import Testing
     /// there; a record left `arrived` with its sale already signed and landed (a crash between the
     /// sale and its record) is settled from that sale's fate, never sold twice.
     @Test func anArrivedTransferIsSoldOnSolanaAfterARestartAndNeverTwice() async throws {
-        let probe = try await world()
-        let bridge = try TokenBridgeProgram(program: PublicKey(base58: try #require(probe.cluster.market["bridge"]?["program"]?.stringValue)))
-        probe.cluster.stop()
-        let w = try await world { c in c.bridge = bridge }
+        let (w, _) = try await bridgedWorld()
         defer { w.cluster.stop() }
         let (_, _, evm, usdc, weth) = try await bridgedBuy(w)
         _ = try await w.cluster.control("standin_bridgeComplete", [.object([
