@@ -1,4 +1,5 @@
 """The lab's bridge relayer between two lab devnets, observed with web3.py."""
+import contextlib
 import json
 import os
 import subprocess
@@ -19,6 +20,33 @@ BRIDGE = [{"name": "deposit", "type": "function", "stateMutability": "nonpayable
                       {"name": "recipient", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]},
           {"name": "filled", "type": "function", "stateMutability": "view", "inputs": [{"name": "a", "type": "uint256"}, {"name": "b", "type": "uint256"}],
            "outputs": [{"name": "", "type": "bool"}]}]
+
+
+@contextlib.contextmanager
+def solana_and_chain(tmp_path, fund=()):
+    """The Solana stand-in (`fund`: its --fund arguments), lab chain 1 and the relayer between them
+    (its ready line read). Yields (the stand-in's ready line, the devnet, the relayer's events: filled
+    in once everything has stopped)."""
+    standin = subprocess.Popen([sys.executable, "-m", "tools.solana", "--port", "0", "--slot-ms", "100", *fund, "--parent", str(os.getpid())],
+                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    ready = json.loads(standin.stdout.readline())
+    ready_path = os.path.join(str(tmp_path), "solana.json")
+    with open(ready_path, "w") as f:
+        json.dump(ready, f)
+    a = Devnet(1, True, str(tmp_path))
+    relayer = subprocess.Popen([sys.executable, "-m", "tools.devnet.bridge", "--latency", "1", "--solana", ready_path, a.manifest_path],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    events = []
+    try:
+        assert json.loads(relayer.stdout.readline()) == {"event": "ready", "chains": [1, 101]}
+        yield ready, a, events
+    finally:
+        relayer.terminate()
+        out = relayer.communicate(timeout=10)[0]
+        a.stop()
+        standin.terminate()
+        standin.wait(10)
+        events += [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def test_a_deposit_is_filled_on_its_destination_after_the_latency_less_the_fee(tmp_path):
@@ -70,21 +98,10 @@ def test_a_transfer_out_of_the_solana_stand_in_is_filled_on_its_evm_chain_at_the
     from tools.solana.tests.test_server import post, signed, b64, wait_status
 
     user = Keypair.from_seed(bytes([41]) * 32)
-    standin = subprocess.Popen([sys.executable, "-m", "tools.solana", "--port", "0", "--slot-ms", "100",
-                                "--fund", f"{user.pubkey()}:{10 * 10**9}:WETH={7 * 10**8}", "--parent", str(os.getpid())],
-                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    ready = json.loads(standin.stdout.readline())
-    ready_path = os.path.join(str(tmp_path), "solana.json")
-    with open(ready_path, "w") as f:
-        json.dump(ready, f)
-    a = Devnet(1, True, str(tmp_path))
-    relayer = subprocess.Popen([sys.executable, "-m", "tools.devnet.bridge", "--latency", "1", "--solana", ready_path, a.manifest_path],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    rpc = ready["rpc"]
-    weth = ready["market"]["mints"]["WETH"]["mint"]
     recipient = Account.create().address
-    try:
-        assert json.loads(relayer.stdout.readline()) == {"event": "ready", "chains": [1, 101]}
+    with solana_and_chain(tmp_path, ["--fund", f"{user.pubkey()}:{10 * 10**9}:WETH={7 * 10**8}"]) as (ready, a, events):
+        rpc = ready["rpc"]
+        weth = ready["market"]["mints"]["WETH"]["mint"]
         wa = Web3(Web3.HTTPProvider(a.http))
         weth_a = wa.eth.contract(a.manifest["tokens"]["WETH"]["address"], abi=ERC20)
         from solders.pubkey import Pubkey
@@ -111,13 +128,6 @@ def test_a_transfer_out_of_the_solana_stand_in_is_filled_on_its_evm_chain_at_the
         assert bridge_a.functions.filled(101, 1).call() and not bridge_a.functions.filled(101, 2).call()
         assert not bridge_a.functions.filled(101, 3).call()
         time.sleep(3)  # the relayer confirms its fill two seconds after sending it
-    finally:
-        relayer.terminate()
-        out = relayer.communicate(timeout=10)[0]
-        a.stop()
-        standin.terminate()
-        standin.wait(10)
-    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert sorted((e["event"], e["dest"], e["id"]) for e in events if e.get("event") in ("filled", "skipped")) == \
         [("filled", 1, 1), ("skipped", 1, 3), ("skipped", 999, 2)]
 
@@ -136,23 +146,14 @@ def test_a_deposit_to_a_solana_key_is_paid_on_the_stand_in_at_8_decimals_with_it
     from tools.solana.bank import ata_address
     from tools.solana.tests.test_server import post
 
-    standin = subprocess.Popen([sys.executable, "-m", "tools.solana", "--port", "0", "--slot-ms", "100", "--parent", str(os.getpid())],
-                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    ready = json.loads(standin.stdout.readline())
-    ready_path = os.path.join(str(tmp_path), "solana.json")
-    with open(ready_path, "w") as f:
-        json.dump(ready, f)
-    a = Devnet(1, True, str(tmp_path))
-    relayer = subprocess.Popen([sys.executable, "-m", "tools.devnet.bridge", "--latency", "1", "--solana", ready_path, a.manifest_path],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    rpc, owner = ready["rpc"], Keypair.from_seed(bytes([42]) * 32).pubkey()
-    weth = Pubkey.from_string(ready["market"]["mints"]["WETH"]["mint"])
-    account = str(ata_address(owner, weth))
+    owner = Keypair.from_seed(bytes([42]) * 32).pubkey()
     to_abi = [{"name": "deposit_to", "type": "function", "stateMutability": "nonpayable",
                "inputs": [{"name": "token", "type": "address"}, {"name": "amount", "type": "uint256"}, {"name": "dest_chain", "type": "uint256"},
                           {"name": "recipient", "type": "bytes32"}], "outputs": [{"name": "", "type": "uint256"}]}]
-    try:
-        assert json.loads(relayer.stdout.readline()) == {"event": "ready", "chains": [1, 101]}
+    with solana_and_chain(tmp_path) as (ready, a, events):
+        rpc = ready["rpc"]
+        weth = Pubkey.from_string(ready["market"]["mints"]["WETH"]["mint"])
+        account = str(ata_address(owner, weth))
         wa = Web3(Web3.HTTPProvider(a.http))
         trader = a.manifest["keys"]["trader"]
         weth_a = wa.eth.contract(a.manifest["tokens"]["WETH"]["address"], abi=ERC20)
@@ -177,13 +178,6 @@ def test_a_deposit_to_a_solana_key_is_paid_on_the_stand_in_at_8_decimals_with_it
         assert info["owner"] == str(solana_bridge.PROGRAM) and base64.b64decode(info["data"][0]) == b"\x01"
         time.sleep(2)
         assert balance() == sent // 10**10  # once
-    finally:
-        relayer.terminate()
-        out = relayer.communicate(timeout=10)[0]
-        a.stop()
-        standin.terminate()
-        standin.wait(10)
-    events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert sorted((e["event"], e["dest"], e["id"]) for e in events if e.get("event") in ("filled", "skipped")) == \
         [("filled", 101, 0), ("skipped", 101, 1), ("skipped", 999, 2)]
     filled = [e for e in events if e.get("event") == "filled"][0]
