@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -27,6 +29,10 @@ let package = Package(
     targets: [
         // primitives
         .target(name: "CIntrinsics"),
+        // the operator's HTTP surface
+        .target(name: "ArbiterServer", dependencies: ["EVMCodec", .product(name: "Hummingbird", package: "hummingbird"),
+                                                      .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+                                                      .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .target(name: "EVMPrimitives", dependencies: ["CIntrinsics"]),
         // codecs & signing
         .target(name: "EVMCodec", dependencies: ["EVMPrimitives"]),
@@ -143,7 +149,7 @@ let package = Package(
             dependencies: [
                 "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath", "MarketState", "MarketWatch", "JSONRPC",
                 "Detection", "Execution", "EthClient", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount", "LabKit", "Signals", "Feeds", "CowProtocol", "SolanaPrimitives",
-                "SolanaClient", "SolanaExecution", "SolanaVenues", "SolanaDetection", "SolanaWatch",
+                "SolanaClient", "SolanaExecution", "SolanaVenues", "SolanaDetection", "SolanaWatch", "ArbiterServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -151,6 +157,7 @@ let package = Package(
         ),
         // test support
         .target(name: "ArbiterTestKit", dependencies: ["EVMPrimitives", "EVMCodec", "LabKit"]),
+        .testTarget(name: "ArbiterServerTests", dependencies: ["ArbiterServer", "EVMCodec", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "EVMPrimitivesTests", dependencies: ["EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),
