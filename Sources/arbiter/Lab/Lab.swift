@@ -1,3 +1,4 @@
+import ArbiterServer
 import ArgumentParser
 import EVMCodec
 import EVMPrimitives
@@ -47,6 +48,8 @@ struct Lab: AsyncParsableCommand {
     var noCow = false
     @Flag(name: .long, help: "Add the Solana stand-in (a cluster running the programs, Jupiter, a Jito block engine, drifting pools): round trips traded through Jupiter routes in Jito bundles.")
     var solana = false
+    @Option(name: .long, help: "The operator API (host:port, a port alone for loopback, or off): /health, /ready; keys from ARBITER_API_KEYS, else one made for the run and printed.")
+    var http = "127.0.0.1:8080"
 
     static let profiles: [(name: String, profile: String, chainID: UInt64, partition: String)] = [
         ("ethereum-lab", "ethereum", 900_001, "P3"), ("optimism-lab", "optimism", 900_010, "P3"), ("blast-lab", "blast", 981_457, "P3"),
@@ -54,6 +57,7 @@ struct Lab: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...3).contains(chains) else { throw CLIError("--chains must be 1, 2 or 3") }
+        guard http == "off" || OperatorServer.address(http) != nil else { throw CLIError("--http must be host:port, a port, or off") }
         guard (1...100_000).contains(blocks) else { throw CLIError("--blocks must be within 1…100000") }
         guard (0...3_600).contains(settleSeconds) else { throw CLIError("--settle-seconds must be within 0…3600") }
         if let maxInFlight, !(1...100).contains(maxInFlight) { throw CLIError("--max-in-flight must be within 1…100") }
@@ -214,6 +218,9 @@ struct Lab: AsyncParsableCommand {
         services += cexDetection.map { .init(service: $0) }
         services += cow.map { .init(service: $0) }
         if let solanaLab { services.append(.init(service: solanaLab.scanner)) }
+        if let server = OperatorAPI.service(http, watchers: watchers, keyFile: dir.appendingPathComponent("api-key"), command: "lab", logger: logger) {
+            services.append(.init(service: server, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }
         try await shutdown.run(services, logger: logger)

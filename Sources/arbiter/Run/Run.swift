@@ -1,3 +1,4 @@
+import ArbiterServer
 import ArgumentParser
 import EVMCodec
 import EVMPrimitives
@@ -42,12 +43,15 @@ struct Run: AsyncParsableCommand {
     var execute = false
     @Option(name: .long, help: "The execution journal (SQLite), with --execute.")
     var journal = "arbiter-journal.sqlite"
+    @Option(name: .long, help: "The operator API (host:port, a port alone for loopback, or off): /health, /ready; keys from ARBITER_API_KEYS.")
+    var http = "off"
 
     func validate() throws {
         if let seconds, !(seconds > 0) { throw CLIError("--seconds must be positive") }
         guard ["P1", "P2", "P3", "P4", "all"].contains(partition) else { throw CLIError("--partition must be P1, P2, P3, P4 or all") }
         if let minProfitBps, !(0...10_000).contains(minProfitBps) { throw CLIError("--min-profit-bps must be within 0…10000") }
         if execute, role == .detector { throw CLIError("--execute runs where opportunities are consumed: --role executor or all") }
+        guard http == "off" || OperatorServer.address(http) != nil else { throw CLIError("--http must be host:port, a port, or off") }
     }
 
     func run() async throws {
@@ -176,6 +180,9 @@ struct Run: AsyncParsableCommand {
         if let solanaDetection { services.append(.init(service: solanaDetection)) }
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }
+        if let server = OperatorAPI.service(http, watchers: watchers, keyFile: nil, command: "arbiter run", logger: logger) {
+            services.append(.init(service: server, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
         try await shutdown.run(services, logger: logger)
     }
 
