@@ -14,17 +14,24 @@ import Testing
         let state = Mutex(OperatorServer.Readiness(ready: false, reasons: ["chain 1: head 40 blocks behind (limit 3)", "bus: not connected"]))
     }
 
-    @Test func healthIsOpenAndEverythingElseNeedsAKeyComparedInFull() async throws {
-        let flag = Flag()
-        let server = OperatorServer(configuration: .init(host: "127.0.0.1", port: 0, apiKeys: ["k-one", "second-key"]), logger: Logger(label: "test.http"),
-                                    readiness: { flag.state.withLock { $0 } })
+    /// Runs `server` on its loopback port while `body` asks it (given the base URL), then stops it.
+    func serving(_ server: OperatorServer, _ body: (String) async throws -> Void) async throws {
         let port = Mutex<Int>(0)
         let app = server.application(onRunning: { p in port.withLock { $0 = p } })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             let deadline = ContinuousClock.now + .seconds(20)
             while port.withLock({ $0 }) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            let base = "http://127.0.0.1:\(port.withLock { $0 })"
+            try await body("http://127.0.0.1:\(port.withLock { $0 })")
+            group.cancelAll()
+        }
+    }
+
+    @Test func healthIsOpenAndEverythingElseNeedsAKeyComparedInFull() async throws {
+        let flag = Flag()
+        let server = OperatorServer(configuration: .init(host: "127.0.0.1", port: 0, apiKeys: ["k-one", "second-key"]), logger: Logger(label: "test.http"),
+                                    readiness: { flag.state.withLock { $0 } })
+        try await serving(server) { base in
             func get(_ path: String, key: String?) async throws -> (Int, JSONValue) {
                 var request = HTTPClientRequest(url: base + path)
                 if let key { request.headers.add(name: "X-API-Key", value: key) }
@@ -46,7 +53,6 @@ import Testing
             #expect(ready == 200 && body["ready"] == .bool(true) && body["reasons"]?.arrayValue?.isEmpty == true)
             let (missing, _) = try await get("/nowhere", key: "k-one")
             #expect(missing == 404)
-            group.cancelAll()
         }
     }
 
@@ -54,17 +60,11 @@ import Testing
         #expect(OperatorServer.Configuration.keys(environment: ["ARBITER_API_KEYS": " a , ,b,"]) == ["a", "b"])
         #expect(OperatorServer.Configuration.keys(environment: [:]).isEmpty)
         let server = OperatorServer(configuration: .init(port: 0, apiKeys: []), logger: Logger(label: "test.http"), readiness: { .init(ready: true) })
-        let port = Mutex<Int>(0)
-        let app = server.application(onRunning: { p in port.withLock { $0 = p } })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            let deadline = ContinuousClock.now + .seconds(20)
-            while port.withLock({ $0 }) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port.withLock { $0 })/ready")
+        try await serving(server) { base in
+            var request = HTTPClientRequest(url: base + "/ready")
             request.headers.add(name: "X-API-Key", value: "")
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             #expect(response.status.code == 401)
-            group.cancelAll()
         }
     }
 }
