@@ -15,14 +15,22 @@ import Testing
     }
 
     /// Runs `server` on its loopback port while `body` asks it (given the base URL), then stops it.
-    func serving(_ server: OperatorServer, _ body: (String) async throws -> Void) async throws {
+    static func serving(_ server: OperatorServer, _ body: (String) async throws -> Void) async throws {
         let port = Mutex<Int>(0)
         let app = server.application(onRunning: { p in port.withLock { $0 = p } })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
-            let deadline = ContinuousClock.now + .seconds(20)
+            // Generous: the suite runs beside every other one on two cores, and a starved pool can
+            // take tens of seconds to start the server (a CI run once took more than 20).
+            let deadline = ContinuousClock.now + .seconds(180)
             while port.withLock({ $0 }) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            try await body("http://127.0.0.1:\(port.withLock { $0 })")
+            let bound = port.withLock { $0 }
+            guard bound != 0 else {
+                Issue.record("the server did not start within 180 s")
+                group.cancelAll()
+                return
+            }
+            try await body("http://127.0.0.1:\(bound)")
             group.cancelAll()
         }
     }
@@ -31,7 +39,7 @@ import Testing
         let flag = Flag()
         let server = OperatorServer(configuration: .init(host: "127.0.0.1", port: 0, apiKeys: ["k-one", "second-key"]), logger: Logger(label: "test.http"),
                                     readiness: { flag.state.withLock { $0 } })
-        try await serving(server) { base in
+        try await Self.serving(server) { base in
             func get(_ path: String, key: String?) async throws -> (Int, JSONValue) {
                 var request = HTTPClientRequest(url: base + path)
                 if let key { request.headers.add(name: "X-API-Key", value: key) }
@@ -60,7 +68,7 @@ import Testing
         #expect(OperatorServer.Configuration.keys(environment: ["ARBITER_API_KEYS": " a , ,b,"]) == ["a", "b"])
         #expect(OperatorServer.Configuration.keys(environment: [:]).isEmpty)
         let server = OperatorServer(configuration: .init(port: 0, apiKeys: []), logger: Logger(label: "test.http"), readiness: { .init(ready: true) })
-        try await serving(server) { base in
+        try await Self.serving(server) { base in
             var request = HTTPClientRequest(url: base + "/ready")
             request.headers.add(name: "X-API-Key", value: "")
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
