@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -31,8 +33,10 @@ let package = Package(
         .target(name: "CIntrinsics"),
         // the operator's HTTP surface
         .target(name: "ArbiterServer", dependencies: ["EVMCodec", .product(name: "Hummingbird", package: "hummingbird"),
+                                                      .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                                                       .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
-                                                      .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+                                                      .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                resources: [.copy("Dashboard")]),
         .target(name: "EVMPrimitives", dependencies: ["CIntrinsics"]),
         // codecs & signing
         .target(name: "EVMCodec", dependencies: ["EVMPrimitives"]),
@@ -72,12 +76,14 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .target(
             name: "StreamBus",
             dependencies: [
                 "Opportunities",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -130,6 +136,7 @@ let package = Package(
             dependencies: [
                 "Opportunities", "EVMPrimitives", "EVMCodec", "EVMSigning", "AMMMath", "MarketState", "MarketWatch", "EthClient", "JSONRPC",
                 "SolanaPrimitives", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,13 +158,16 @@ let package = Package(
                 "Detection", "Execution", "EthClient", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount", "LabKit", "Signals", "Feeds", "CowProtocol", "SolanaPrimitives",
                 "SolanaClient", "SolanaExecution", "SolanaVenues", "SolanaDetection", "SolanaWatch", "ArbiterServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // test support
         .target(name: "ArbiterTestKit", dependencies: ["EVMPrimitives", "EVMCodec", "LabKit"]),
-        .testTarget(name: "ArbiterServerTests", dependencies: ["ArbiterServer", "EVMCodec", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        .testTarget(name: "ArbiterServerTests", dependencies: ["ArbiterServer", "EVMCodec", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                             .product(name: "WSClient", package: "swift-websocket")]),
         .testTarget(name: "EVMPrimitivesTests", dependencies: ["EVMPrimitives", "ArbiterTestKit"]),
         .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),

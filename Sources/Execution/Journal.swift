@@ -1,3 +1,4 @@
+import CoreMetrics
 import EVMPrimitives
 import Foundation
 import GRDB
@@ -80,6 +81,7 @@ public final class Journal: Sendable {
     }
 
     public func decision(_ id: [UInt8], chain: UInt64, stage: String, outcome: String, reason: String, detail: String = "", at: UInt64) throws {
+        Counter(label: "arbiter_execution_decisions_total", dimensions: [("chain", String(chain)), ("stage", stage), ("outcome", outcome), ("reason", reason)]).increment()
         try db.write { db in
             try db.execute(sql: "INSERT INTO decision (opportunity, chain, stage, outcome, reason, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            arguments: [Hex.encode(id), Int64(bitPattern: chain), stage, outcome, reason, String(detail.prefix(500)), Int64(bitPattern: at)])

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Synchronization
 
 /// A chain's providers behind one transport: each call goes to the provider `ProviderSelector`
@@ -8,12 +9,25 @@ public final class ProviderPool: RPCTransport {
     private let start = ContinuousClock.now
     private let lastAnswered = Atomic<Int>(-1)
     public let attempts: Int
+    /// Per provider: how long its answers take, and its failures by code.
+    private let latency: [CoreMetrics.Timer]
+    private let names: [String]
+    private let chain: String
 
-    public init(_ providers: [(name: String, transport: any RPCTransport)], options: ProviderSelector.Options = .init(), attempts: Int = 3) {
+    /// `chain` labels the providers' metrics (one provider name can serve several chains).
+    public init(_ providers: [(name: String, transport: any RPCTransport)], options: ProviderSelector.Options = .init(), attempts: Int = 3,
+                chain: String = "") {
         precondition(!providers.isEmpty, "a provider pool needs a provider")
         transports = providers.map(\.transport)
         selector = Mutex(ProviderSelector(names: providers.map(\.name), options: options))
         self.attempts = attempts
+        names = providers.map(\.name)
+        self.chain = chain
+        latency = names.map { CoreMetrics.Timer(label: "arbiter_rpc_request_seconds", dimensions: [("chain", chain), ("provider", $0)]) }
+    }
+
+    private func failure(_ i: Int, _ error: RPCError) {
+        Counter(label: "arbiter_rpc_errors_total", dimensions: [("chain", chain), ("provider", names[i]), ("code", "\(error.code)")]).increment()
     }
 
     /// The selector's view of each provider (for status lines and tests).
@@ -36,9 +50,11 @@ public final class ProviderPool: RPCTransport {
             do {
                 let responses = try await transports[i].send(requests)
                 let took = ContinuousClock.now - began
+                latency[i].recordNanoseconds(took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)
                 // A -32005 inside the responses is a rate limit too.
                 if let limited = responses.lazy.compactMap({ if case .failure(let e) = $0.result, e.code == .rateLimited { e } else { nil } }).first {
                     selector.withLock { $0.failed(i, limited, now: ContinuousClock.now - self.start) }
+                    failure(i, limited)
                     last = limited
                     continue
                 }
@@ -47,6 +63,7 @@ public final class ProviderPool: RPCTransport {
                 return responses
             } catch {
                 selector.withLock { $0.failed(i, error, now: ContinuousClock.now - self.start) }
+                failure(i, error)
                 guard error.retryable else { throw error }
                 last = error
             }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import MarketWatch
 import Opportunities
@@ -16,6 +17,7 @@ extension OpportunityBus {
                 counts.published += 1
             } catch {
                 counts.failed += 1
+                Counter(label: "arbiter_opportunities_publish_failures_total", dimensions: [("kind", o.kind.name)]).increment()
                 logger.warning("publish failed", metadata: ["arb.opportunity": "\(kind)", "error": "\(error)"])
             }
         }

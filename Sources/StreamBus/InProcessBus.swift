@@ -104,6 +104,7 @@ public final class InProcessBus: OpportunityBus {
 
     public func publish(_ opportunity: Opportunity, partition: String) async throws(BusError) {
         let dropped = stream(partition).push(opportunity)
+        BusMetrics.published(opportunity, partition: partition)
         count {
             $0.published += 1
             if dropped { $0.dropped += 1 }

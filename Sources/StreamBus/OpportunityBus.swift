@@ -1,3 +1,4 @@
+import CoreMetrics
 import Opportunities
 
 /// Carries opportunities from detector partitions to execution. Every partition has its own
@@ -13,6 +14,12 @@ public protocol OpportunityBus: Sendable {
     func consumer(partition: String, group: String, name: String) async throws(BusError) -> any OpportunityConsumer
     /// What the bus has done so far.
     var counters: BusCounters { get }
+    /// Why the bus cannot carry opportunities now (its server unreachable), or nil when it can.
+    func unavailable() async -> String?
+}
+
+extension OpportunityBus {
+    public func unavailable() async -> String? { nil }
 }
 
 public protocol OpportunityConsumer: Sendable {
@@ -82,4 +89,11 @@ public struct BusError: Error, Equatable, Sendable, CustomStringConvertible {
 extension Opportunity {
     /// The stream of a partition: `arb:opportunities:<partition>` (`P1`…`P4`, `solana`).
     public static func stream(partition: String) -> String { "arb:opportunities:\(partition)" }
+}
+
+/// The bus's metrics, one place for both implementations: opportunities published, by kind and chain.
+enum BusMetrics {
+    static func published(_ o: Opportunity, partition: String) {
+        Counter(label: "arbiter_opportunities_total", dimensions: [("kind", o.kind.name), ("chain", String(o.chains.first ?? 0)), ("partition", partition)]).increment()
+    }
 }

@@ -50,6 +50,21 @@ public final class RedisStreamBus: OpportunityBus {
 
     public var counters: BusCounters { totals.withLock { $0 } }
 
+    /// A PING on the publishing connection (dialled again when it dropped): nil when answered.
+    public func unavailable() async -> String? {
+        do {
+            var connection = publisher.withLock { $0 }
+            if !connection.isActive {
+                connection = try await connect()
+                publisher.withLock { [connection] in $0 = connection }
+            }
+            _ = try await connection.command("PING")
+            return nil
+        } catch {
+            return "redis \(configuration.host):\(configuration.port): \(error)"
+        }
+    }
+
     public func publish(_ opportunity: Opportunity, partition: String) async throws(BusError) {
         let stream = Opportunity.stream(partition: partition)
         let payload = opportunity.encoded()
@@ -65,6 +80,7 @@ public final class RedisStreamBus: OpportunityBus {
             publisher.withLock { [connection] in $0 = connection }
         }
         try await connection.command(command)
+        BusMetrics.published(opportunity, partition: partition)
         count { $0.published += 1 }
     }
 

@@ -66,6 +66,7 @@ struct Lab: AsyncParsableCommand {
     }
 
     func run() async throws {
+        _ = Telemetry.registry
         let shutdown = Shutdown(command: "arbiter lab")
         let root = try Self.checkout(root)
         let dir = URL(fileURLWithPath: dir ?? NSTemporaryDirectory() + "arbiter-lab-\(getpid())-\(UInt64(Date().timeIntervalSince1970))")
@@ -218,8 +219,9 @@ struct Lab: AsyncParsableCommand {
         services += cexDetection.map { .init(service: $0) }
         services += cow.map { .init(service: $0) }
         if let solanaLab { services.append(.init(service: solanaLab.scanner)) }
-        if let server = OperatorAPI.service(http, watchers: watchers, keyFile: dir.appendingPathComponent("api-key"), command: "lab", logger: logger) {
-            services.append(.init(service: server, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        let operatorData = AppOperatorData(watchers: watchers, journal: journal, engine: engine, bus: bus, symbols: symbols, registry: Telemetry.registry)
+        for s in OperatorAPI.services(http, data: operatorData, keyFile: dir.appendingPathComponent("api-key"), command: "lab", logger: logger) {
+            services.append(.init(service: s, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
         }
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }

@@ -4,6 +4,7 @@ import EVMPrimitives
 import Foundation
 import Logging
 import MarketWatch
+import ServiceLifecycle
 
 extension OperatorServer.Readiness {
     /// Ready when every watched chain has a head and its state is within `maxLag` blocks of it.
@@ -22,11 +23,12 @@ extension OperatorServer.Readiness {
 }
 
 enum OperatorAPI {
-    /// The operator API at `address` ("off": none) over `watchers`' readiness. Keys from
-    /// ARBITER_API_KEYS; without them, with `keyFile` (the lab) one is made for the run, printed
-    /// and written there, and without (`arbiter run`) every route but /health is refused, said once.
-    static func service(_ address: String, watchers: [ChainWatcher], keyFile: URL?, command: String, logger: Logger) -> OperatorService? {
-        guard let (host, port) = OperatorServer.address(address) else { return nil }
+    /// The operator API at `address` ("off": none) over `data`, with the live feed that keeps
+    /// `/api/live` current. Keys from ARBITER_API_KEYS; without them, with `keyFile` (the lab)
+    /// one is made for the run, written there and printed in the dashboard's address, and
+    /// without (`arbiter run`) every route but /health and the dashboard's files is refused, said once.
+    static func services(_ address: String, data: AppOperatorData, keyFile: URL?, command: String, logger: Logger) -> [any Service] {
+        guard let (host, port) = OperatorServer.address(address) else { return [] }
         var keys = OperatorServer.Configuration.keys(environment: ProcessInfo.processInfo.environment)
         var note = ""
         if keys.isEmpty, let keyFile {
@@ -35,15 +37,14 @@ enum OperatorAPI {
             let key = String(Hex.encode(bytes).dropFirst(2))
             keys = [key]
             try? (key + "\n").write(to: keyFile, atomically: true, encoding: .utf8)
-            note = " (key in \(keyFile.path))"
+            note = " (key in \(keyFile.path); dashboard at http://\(host):PORT/#key=\(key))"
         } else if keys.isEmpty {
             note = " (no ARBITER_API_KEYS: every route but /health is refused)"
         }
-        let server = OperatorServer(configuration: .init(host: host, port: port, apiKeys: keys), logger: logger) {
-            .of(watchers, maxLag: 3)
-        }
-        return server.service(onRunning: { [note] bound in
-            Output.standardError("\(command): operator API at http://\(host):\(bound)\(note)")
-        })
+        let hub = LiveHub()
+        let server = OperatorServer(configuration: .init(host: host, port: port, apiKeys: keys), logger: logger, data: data, live: hub)
+        return [server.service(onRunning: { [note] bound in
+            Output.standardError("\(command): operator API at http://\(host):\(bound)\(note.replacingOccurrences(of: "PORT", with: String(bound)))")
+        }), LiveFeed(data: data, hub: hub)]
     }
 }

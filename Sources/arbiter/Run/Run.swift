@@ -55,6 +55,7 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if http != "off" { _ = Telemetry.registry }
         let shutdown = Shutdown(command: "arbiter run")
         let environment = ProcessInfo.processInfo.environment
         let registry = try config.registry()
@@ -107,6 +108,7 @@ struct Run: AsyncParsableCommand {
         var sink: OpportunitySink? = nil
         var execution: ExecutionService? = nil
         var statArb: StatisticalArbitrageStrategy? = nil
+        var operatorJournal: Journal? = nil
         if execute {
             // P4 is Solana's alone: no EVM executor key or chain is needed there.
             let key = try KeySource.load(role: "EXECUTOR", environment: environment)
@@ -118,6 +120,7 @@ struct Run: AsyncParsableCommand {
             let execChains = evmPartition ? ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { _ in senders }, flashbotsKey: flashbots) : []
             if evmPartition && execChains.isEmpty { throw CLIError("--execute: no chain run here has execution on and executor contracts configured (executors = {…} in arbiter.toml)") }
             let store = try Journal(path: journal)
+            operatorJournal = store
             let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: store, logger: logger)
             let settled = try await engine.recover()
             Output.standardError("execution on \(execChains.count) chain(s), journal \(journal); settled from before: \(settled.included) included, \(settled.dropped) dropped")
@@ -180,8 +183,14 @@ struct Run: AsyncParsableCommand {
         if let solanaDetection { services.append(.init(service: solanaDetection)) }
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }
-        if let server = OperatorAPI.service(http, watchers: watchers, keyFile: nil, command: "arbiter run", logger: logger) {
-            services.append(.init(service: server, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        var symbols: [Address: (String, Int)] = [:]
+        for t in registry.tokens where t.enabled {
+            if case .evm(let a) = t.address { symbols[a] = (t.symbol, t.decimals) }
+        }
+        let operatorData = AppOperatorData(watchers: watchers, journal: operatorJournal, engine: execution?.engine, bus: bus, symbols: symbols,
+                                           registry: Telemetry.registry)
+        for s in OperatorAPI.services(http, data: operatorData, keyFile: nil, command: "arbiter run", logger: logger) {
+            services.append(.init(service: s, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
         }
         try await shutdown.run(services, logger: logger)
     }

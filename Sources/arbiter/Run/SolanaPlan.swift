@@ -47,7 +47,7 @@ enum SolanaPlan {
         // A signature's 5,000-lamport fee and as much again of priority fee; the tip is a share of the profit.
         let detector = SolanaCycleDetector.Configuration(starts: [start: .init(minProfit: UInt64(s.minProfit), maxIn: UInt64(s.maxIn), costs: 10_000)])
         let session = endpoints.lazy.compactMap(\.ws).first.map { WebSocketSession(url: $0) }
-        return SolanaPoolWatcher(rpc: SolanaRPC(RPCClient(ProviderPool(http))), bus: bus,
+        return SolanaPoolWatcher(rpc: SolanaRPC(RPCClient(ProviderPool(http, chain: "solana"))), bus: bus,
                                  configuration: .init(detector: detector, interval: .milliseconds(max(chain.blockTimeMs, 50)), partition: chain.partition, mints: mints,
                                                       following: .accounts(limit: 1_000)),
                                  logger: logger, session: session, clock: { WallClock.nanoseconds() })
@@ -77,7 +77,7 @@ enum SolanaPlan {
             }
             engine = fastest
         }
-        return SolanaExecutor(configuration: c, chainID: Opportunity.solanaChainID, wallet: wallet, rpc: SolanaRPC(RPCClient(ProviderPool(http))),
+        return SolanaExecutor(configuration: c, chainID: Opportunity.solanaChainID, wallet: wallet, rpc: SolanaRPC(RPCClient(ProviderPool(http, chain: "solana"))),
                               jupiter: JupiterClient(base: s.jupiter, apiKey: key, perSecond: s.jupiterRate, burst: JupiterClient.burst(perSecond: s.jupiterRate)),
                               jito: JitoClient(engine: engine), journal: journal, logger: logger)
     }

@@ -32,7 +32,7 @@ enum WatchPlan {
             var options = ChainWatcher.Options()
             options.reorgDepth = UInt64(max(chain.reorgDepth, 1))
             options.staleAfter = .milliseconds(max(30_000, 10 * chain.blockTimeMs))
-            out.append(ChainWatcher.Configuration(chainID: id, name: chain.name, rpc: RPCClient(ProviderPool(http)), heads: heads,
+            out.append(ChainWatcher.Configuration(chainID: id, name: chain.name, rpc: RPCClient(ProviderPool(http, chain: chain.name)), heads: heads,
                                                   multicall: multicall, pools: pools, factories: factories, matrix: matrix, options: options))
         }
         return out
