@@ -9,8 +9,10 @@ public final class ProviderPool: RPCTransport {
     private let start = ContinuousClock.now
     private let lastAnswered = Atomic<Int>(-1)
     public let attempts: Int
-    /// Per provider: how long its answers take, and its failures by code.
+    /// Per provider: how long its answers take, and its failures (made at the start, so a
+    /// provider that never failed shows 0 rather than nothing).
     private let latency: [CoreMetrics.Timer]
+    private let errors: [Counter]
     private let names: [String]
     private let chain: String
 
@@ -24,11 +26,10 @@ public final class ProviderPool: RPCTransport {
         names = providers.map(\.name)
         self.chain = chain
         latency = names.map { CoreMetrics.Timer(label: "arbiter_rpc_request_seconds", dimensions: [("chain", chain), ("provider", $0)]) }
+        errors = names.map { Counter(label: "arbiter_rpc_errors_total", dimensions: [("chain", chain), ("provider", $0)]) }
     }
 
-    private func failure(_ i: Int, _ error: RPCError) {
-        Counter(label: "arbiter_rpc_errors_total", dimensions: [("chain", chain), ("provider", names[i]), ("code", "\(error.code)")]).increment()
-    }
+    private func failure(_ i: Int, _ error: RPCError) { errors[i].increment() }
 
     /// The selector's view of each provider (for status lines and tests).
     public var providers: [ProviderSelector.Provider] { selector.withLock { $0.providers } }

@@ -50,19 +50,43 @@ public final class RedisStreamBus: OpportunityBus {
 
     public var counters: BusCounters { totals.withLock { $0 } }
 
-    /// A PING on the publishing connection (dialled again when it dropped): nil when answered.
-    public func unavailable() async -> String? {
-        do {
-            var connection = publisher.withLock { $0 }
-            if !connection.isActive {
-                connection = try await connect()
-                publisher.withLock { [connection] in $0 = connection }
+    /// A PING on the publishing connection (dialled again when it dropped), answered within
+    /// `within`: nil when it was.
+    public func unavailable() async -> String? { await unavailable(within: .seconds(2)) }
+
+    private final class TimedOut: Sendable { let flag = Atomic<Bool>(false) }
+
+    public func unavailable(within limit: Duration) async -> String? {
+        let place = "redis \(configuration.host):\(configuration.port)"
+        let timedOut = TimedOut()
+        let answer = await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                do {
+                    var connection = self.publisher.withLock { $0 }
+                    if !connection.isActive {
+                        connection = try await self.connect()
+                        self.publisher.withLock { [connection] in $0 = connection }
+                    }
+                    _ = try await connection.command("PING")
+                    return nil
+                } catch {
+                    return "\(place): \(error)"
+                }
             }
-            _ = try await connection.command("PING")
-            return nil
-        } catch {
-            return "redis \(configuration.host):\(configuration.port): \(error)"
+            group.addTask {
+                // An answer that never comes cannot be cancelled: closing the connection fails
+                // it (the next publish dials again).
+                try? await Task.sleep(for: limit)
+                if Task.isCancelled { return nil }
+                timedOut.flag.store(true, ordering: .sequentiallyConsistent)
+                await self.publisher.withLock { $0 }.close()
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
+        return timedOut.flag.load(ordering: .sequentiallyConsistent) ? "\(place): no answer to PING within \(limit)" : answer
     }
 
     public func publish(_ opportunity: Opportunity, partition: String) async throws(BusError) {

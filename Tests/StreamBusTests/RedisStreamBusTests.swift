@@ -1,4 +1,5 @@
 import ArbiterTestKit
+import Glibc
 import Opportunities
 import StreamBus
 import Testing
@@ -150,6 +151,36 @@ import Testing
         await #expect(throws: BusError.self) { try await raw.command("NOSUCHCOMMAND") }
         // The connection is still usable after an error answer.
         #expect(try await raw.command("PING") == .simpleString("PONG"))
+    }
+
+    /// What `/ready` asks: nil while the server answers; a reason naming it once it is gone, or
+    /// once it stops answering (a listener that never reads: the PING is bounded, not a hang).
+    @Test func unavailabilityIsToldAndBounded() async throws {
+        let server = try RedisServer()
+        var c = RedisStreamBus.Configuration(host: "127.0.0.1", port: server.port, signer: signer)
+        c.claimIdle = .seconds(30)
+        let bus = try await RedisStreamBus.connect(c)
+        #expect(await bus.unavailable() == nil)
+        server.stop()
+        let gone = await bus.unavailable(within: .seconds(5))
+        #expect(gone?.hasPrefix("redis 127.0.0.1:\(server.port): bus connection") == true, "\(String(describing: gone))")
+
+        // A listener that accepts (in the kernel's backlog) and never answers.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        #expect(bound)
+        let silent = try await RedisStreamBus.connect(.init(host: "127.0.0.1", port: Int(UInt16(bigEndian: address.sin_port)), signer: signer))
+        let started = ContinuousClock.now
+        let mute = await silent.unavailable(within: .milliseconds(300))
+        #expect(mute == "redis 127.0.0.1:\(UInt16(bigEndian: address.sin_port)): no answer to PING within 0.3 seconds")
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 }
 

@@ -152,3 +152,52 @@ def test_split_processes_lose_nothing_and_reject_forgeries(arbiter, setup):
         for r in detectors + [consumer] + ([restarted] if restarted else []):
             if r.proc.poll() is None:
                 r.stop()
+
+
+def http_get(url, key=None):
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, headers={"X-API-Key": key} if key else {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_run_serves_the_operator_api_and_is_not_ready_without_its_bus(setup):
+    """`arbiter run --http`: the API with the keys from ARBITER_API_KEYS; /ready is 200 once the chain
+    has caught up and the bus answers, 503 naming Redis once it is gone; SIGTERM ends it and frees the port."""
+    config, _, _ = setup
+    redis = Redis()  # its own server: this test stops it
+    binary = os.environ.get("ARBITER_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "arbiter"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    run = Run(binary, ["--config", config, "--redis", f"redis://127.0.0.1:{redis.port}", "--role", "detector", "--partition", "P1",
+                       "--min-profit-bps", "0", "--http", f"127.0.0.1:{port}"], {"ARBITER_BUS_KEYS": KEYS, "ARBITER_API_KEYS": "first-key, second-key"})
+    try:
+        run.wait(lambda: any(f"operator API at {base}" in l for l in run.errors), 120, "the operator API")
+        assert http_get(base + "/health") == (200, '{"status":"up"}')
+        assert http_get(base + "/ready")[0] == 401 and http_get(base + "/ready", "first")[0] == 401
+        run.wait(lambda: http_get(base + "/ready", "second-key")[0] == 200, 120, "ready")
+        assert json.loads(http_get(base + "/ready", "first-key")[1]) == {"ready": True, "reasons": []}
+        status, chains = http_get(base + "/api/chains", "first-key")
+        assert status == 200 and [c["name"] for c in json.loads(chains)] == ["lab-a"]
+        # A detector keeps no journal: no trades, and nothing made up.
+        assert http_get(base + "/api/trades", "first-key") == (200, "[]")
+        run.wait(lambda: 'arbiter_opportunities_total{kind=' in http_get(base + "/metrics", "first-key")[1], 120, "an opportunity counted")
+        metrics = http_get(base + "/metrics", "first-key")[1]
+        assert 'partition="P1"' in metrics and 'arbiter_rpc_request_seconds_count{chain="lab-a"' in metrics, metrics[:2000]
+        redis.stop()
+        run.wait(lambda: http_get(base + "/ready", "first-key")[0] == 503, 60, "not ready without the bus")
+        body = json.loads(http_get(base + "/ready", "first-key")[1])
+        assert body["ready"] is False and any(r.startswith(f"bus: redis 127.0.0.1:{redis.port}") for r in body["reasons"]), body
+        started = time.time()
+        assert run.stop() is not None and time.time() - started < 20
+    finally:
+        if run.proc.poll() is None:
+            run.stop()
+        if redis.proc.poll() is None:
+            redis.stop()
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0

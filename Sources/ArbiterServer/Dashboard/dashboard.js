@@ -73,8 +73,9 @@ function addTrade(t) {
   cell(r, units(t.expected, t.decimals)); cell(r, units(t.realized, t.decimals), BigInt(t.realized) >= 0n ? "pos" : "neg");
   cell(r, units(diff.toString(), t.decimals), diff === 0n ? "" : "warn"); cell(r, t.txHash.slice(0, 12) + "…");
   const key = t.symbol + " (chain " + t.chain + ")";
-  const s = state.series[key] || (state.series[key] = []);
-  const last = s.length ? s[s.length - 1].y : 0;
+  // Each series starts at zero at its first trade, so a single trade still draws a step.
+  const s = state.series[key] || (state.series[key] = [{ x: Number(t.at), y: 0, start: true }]);
+  const last = s[s.length - 1].y;
   s.push({ x: Number(t.at), y: last + toNumber(t.realized, t.decimals) });
   if (!state.colors[key]) state.colors[key] = palette[Object.keys(state.colors).length % palette.length];
   drawProfit();
@@ -85,7 +86,7 @@ function drawProfit() {
   const w = canvas.width, h = canvas.height, pad = 36;
   ctx.clearRect(0, 0, w, h);
   const all = Object.values(state.series).flat();
-  canvas.dataset.points = all.length;
+  canvas.dataset.points = all.filter(p => !p.start).length;
   if (!all.length) { ctx.fillStyle = "#7d8a99"; ctx.fillText("no trades yet", pad, h / 2); return; }
   const xs = all.map(p => p.x), ys = all.map(p => p.y).concat([0]);
   const x0 = Math.min(...xs), x1 = Math.max(...xs) || x0 + 1, y0 = Math.min(...ys), y1 = Math.max(...ys);
@@ -98,11 +99,20 @@ function drawProfit() {
     ctx.strokeStyle = state.colors[name]; ctx.lineWidth = 2; ctx.beginPath();
     pts.forEach((p, i) => i ? ctx.lineTo(X(p.x), Y(p.y)) : ctx.moveTo(X(p.x), Y(p.y)));
     ctx.stroke();
+    ctx.fillStyle = state.colors[name];
+    for (const p of pts) if (!p.start) { ctx.beginPath(); ctx.arc(X(p.x), Y(p.y), 3, 0, 2 * Math.PI); ctx.fill(); }
     const span = document.createElement("span");
     span.style.color = state.colors[name];
     span.textContent = name + ": " + pts[pts.length - 1].y.toFixed(6);
     legend.appendChild(span);
   }
+}
+
+// Nanoseconds as µs, ms or s, whichever reads best.
+function duration(ns) {
+  if (ns < 1e6) return (ns / 1e3).toFixed(1) + " µs";
+  if (ns < 1e9) return (ns / 1e6).toFixed(1) + " ms";
+  return (ns / 1e9).toFixed(2) + " s";
 }
 
 function renderLatency(stages) {
@@ -111,7 +121,7 @@ function renderLatency(stages) {
   for (const s of stages) {
     const r = tb.insertRow();
     cell(r, s.stage); cell(r, s.count);
-    for (const k of ["p50", "p90", "p99", "max"]) cell(r, (s[k] / 1000).toFixed(1));
+    for (const k of ["p50", "p90", "p99", "max"]) cell(r, duration(s[k]));
   }
 }
 
