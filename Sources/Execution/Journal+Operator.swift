@@ -2,8 +2,8 @@ import EVMPrimitives
 import GRDB
 
 /// What the operator surface reads from the journal: the latest opportunities with their last
-/// decision, the latest trades, refusals by reason. Rows carry their SQLite rowid, so a reader
-/// can follow the journal (`after:`) without reading a row twice.
+/// decision, the latest trades, refusals by reason, on the journal's read-only connection. Rows
+/// carry their SQLite rowid, so a reader can follow the journal (`after:`) without reading a row twice.
 extension Journal {
     public struct OpportunityRow: Sendable, Equatable {
         public var row: Int64
@@ -35,7 +35,7 @@ extension Journal {
             ORDER BY o.rowid \(after == nil ? "DESC" : "ASC") LIMIT ?
             """
         arguments += [limit]
-        return try db.read { db in
+        return try reads.read { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map { r in
                 OpportunityRow(row: r["row"], id: r["id"], chain: UInt64(bitPattern: r["chain"]), kind: r["kind"], block: UInt64(r["block"] as Int64),
                                asset: r["asset"], amountIn: r["amount_in"], netProfit: r["net_profit"], netProfitMicroUSD: r["net_profit_micro_usd"],
@@ -59,7 +59,7 @@ extension Journal {
             \(after == nil ? "" : "WHERE r.rowid > ?") ORDER BY r.rowid \(after == nil ? "DESC" : "ASC") LIMIT ?
             """
         let arguments: StatementArguments = after.map { [$0, limit] } ?? [limit]
-        return try db.read { db in
+        return try reads.read { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map { r in
                 func big(_ k: String) -> Int256 { Int256(r[k] as String) ?? .zero }
                 let receipt = Receipt(txHash: r["tx_hash"], opportunity: r["opportunity"], chain: UInt64(bitPattern: r["chain"]), block: UInt64(r["block"] as Int64),
@@ -73,7 +73,7 @@ extension Journal {
 
     /// Refusals (decisions with outcome `refused`) counted by reason, the most frequent first.
     public func refusalCounts() throws -> [(reason: String, count: Int)] {
-        try db.read { db in
+        try reads.read { db in
             try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) AS n FROM decision WHERE outcome = 'refused' GROUP BY reason ORDER BY n DESC, reason")
                 .map { (reason: $0["reason"], count: $0["n"]) }
         }
@@ -81,7 +81,7 @@ extension Journal {
 
     /// The highest rowids of the opportunity and receipt tables (0 when empty): where a follower starts.
     public func lastRows() throws -> (opportunity: Int64, receipt: Int64) {
-        try db.read { db in
+        try reads.read { db in
             (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM opportunity") ?? 0,
              try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM receipt") ?? 0)
         }

@@ -13,6 +13,10 @@ import SolanaPrimitives
 /// Amounts are decimal text (256-bit values do not fit SQLite integers).
 public final class Journal: Sendable {
     let db: DatabaseQueue
+    /// Where the operator surface reads: a read-only connection of its own on a file journal
+    /// (WAL lets it read while the engine writes, so a dashboard never holds up a trade); the
+    /// same queue for an in-memory one.
+    let reads: any DatabaseReader
 
     /// Opens (creating or migrating) the journal at `path`; ":memory:" for a private in-memory one.
     public init(path: String) throws {
@@ -65,6 +69,14 @@ public final class Journal: Sendable {
         Self.migrateHedges(&migrator)
         Self.migrateSolana(&migrator)
         try migrator.migrate(db)
+        if path == ":memory:" {
+            reads = db
+        } else {
+            var readOnly = Configuration()
+            readOnly.readonly = true
+            readOnly.busyMode = .timeout(5)
+            reads = try DatabaseQueue(path: path, configuration: readOnly)
+        }
     }
 
     // MARK: opportunities and decisions
