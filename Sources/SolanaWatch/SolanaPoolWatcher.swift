@@ -66,6 +66,10 @@ public actor SolanaPoolWatcher: Service {
         /// by a fresh read of what it covers).
         public var subscriptions = 0
         public var confirmed = 0
+        /// Subscriptions confirmed now, each counted once (programs, the Clock sysvar, accounts
+        /// still subscribed): `confirmed` also counts confirmations again after a reconnect or a
+        /// subscription made anew.
+        public var live = 0
         public var pools = 0
         /// The cluster's unix time as its Clock sysvar last said (0 before it was read), and reads
         /// of the sysvar that did not decode.
@@ -92,6 +96,8 @@ public actor SolanaPoolWatcher: Service {
     /// ones `follow` subscribes to one by one.
     var vaults: Set<PublicKey> = []
     var accountSubscriptions: [PublicKey: Task<Void, Never>] = [:]
+    /// The programs and accounts whose subscription the node confirmed (`Status.live`).
+    var confirmedStreams: Set<PublicKey> = []
     /// The book's `followedGeneration` the account subscriptions were last made for.
     var subscribedGeneration = -1
     /// Pools found by one mint whose other mint is not among `mints`.
@@ -288,7 +294,7 @@ public actor SolanaPoolWatcher: Service {
                         for await e in stream {
                             guard let self else { return }
                             switch e {
-                            case .subscribed: await self.confirmed(reading: nil)
+                            case .subscribed: await self.confirmed(reading: nil, stream: venue.program)
                             case .update(let u): await self.notified(u.key, slot: u.slot, account: u.account, now: self.clock())
                             }
                             await self.subscribeAccounts(subscriptions)
@@ -301,7 +307,7 @@ public actor SolanaPoolWatcher: Service {
                 for await e in clock {
                     guard let self else { return }
                     switch e {
-                    case .subscribed: await self.confirmed(reading: ClockSysvar.address)
+                    case .subscribed: await self.confirmed(reading: ClockSysvar.address, stream: ClockSysvar.address)
                     case .update(let u): await self.clocked(u.account)
                     }
                 }
@@ -321,12 +327,16 @@ public actor SolanaPoolWatcher: Service {
         }
         for t in accountSubscriptions.values { t.cancel() }
         accountSubscriptions = [:]
+        confirmedStreams = []
         status.subscriptions = 0
+        status.live = 0
     }
 
-    /// A subscription confirmed: what it covers read afresh (`reading` one account; nil, all).
-    func confirmed(reading key: PublicKey?) async {
+    /// A subscription (of `stream`) confirmed: what it covers read afresh (`reading` one account; nil, all).
+    func confirmed(reading key: PublicKey?, stream: PublicKey) async {
         status.confirmed += 1
+        confirmedStreams.insert(stream)
+        status.live = confirmedStreams.count
         guard let key else { return await refresh(1) }
         do {
             guard let r = try await rpc.accountsRead([key]).first else { return }
@@ -350,14 +360,16 @@ public actor SolanaPoolWatcher: Service {
         for (key, task) in accountSubscriptions where !wanted.contains(key) {
             task.cancel()
             accountSubscriptions[key] = nil
+            confirmedStreams.remove(key)
         }
+        status.live = confirmedStreams.count
         for key in wanted.sorted() where accountSubscriptions[key] == nil {
             let stream = subscriptions.account(key)
             accountSubscriptions[key] = Task { [weak self] in
                 for await e in stream {
                     guard let self else { return }
                     switch e {
-                    case .subscribed: await self.confirmed(reading: key)
+                    case .subscribed: await self.confirmed(reading: key, stream: key)
                     case .update(let u): await self.notified(key, slot: u.slot, account: u.account, now: self.clock())
                     }
                     await self.subscribeAccounts(subscriptions)
