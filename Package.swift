@@ -46,6 +46,7 @@ let package = Package(
             providers: [.apt(["libsecp256k1-dev"])]
         ),
         .target(name: "EVMSigning", dependencies: ["EVMPrimitives", "EVMCodec", "CSecp256k1"]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CowProtocol", dependencies: ["EVMPrimitives", "EVMCodec", "EVMSigning"]),
         .target(name: "SolanaPrimitives", dependencies: ["EVMPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
@@ -101,6 +102,8 @@ let package = Package(
             ]
         ),
         .target(name: "EthClient", dependencies: ["JSONRPC", "EVMCodec", "EVMPrimitives", "AMMMath"]),
+        // recorded inputs (record, replay, backtest)
+        .target(name: "Recording", dependencies: ["CZlib"]),
         // engine
         .target(name: "MarketState", dependencies: ["EVMPrimitives", "EVMCodec", "AMMMath", "CowProtocol"]),
         .target(
@@ -169,6 +172,7 @@ let package = Package(
         .testTarget(name: "ArbiterServerTests", dependencies: ["ArbiterServer", "EVMCodec", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                              .product(name: "WSClient", package: "swift-websocket")]),
         .testTarget(name: "EVMPrimitivesTests", dependencies: ["EVMPrimitives", "ArbiterTestKit"]),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording", "ArbiterTestKit"]),
         .testTarget(name: "EVMCodecTests", dependencies: ["EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "EVMSigningTests", dependencies: ["EVMSigning", "EVMCodec", "ArbiterTestKit"]),
         .testTarget(name: "ExecutorContractsTests", dependencies: ["ExecutorContracts", "Execution", "EVMCodec", "EVMPrimitives"]),
