@@ -58,6 +58,10 @@ public final class ChainWatcher: Service {
         public var factories: [WatchedFactory]
         public var matrix: PriceMatrix
         public var options: Options
+        /// Each step on the state as it is taken (a recording: `WatchInput`), when set.
+        public var recorder: (@Sendable (WatchInput) -> Void)? = nil
+        /// Epoch nanoseconds: when heads arrive and snapshots are made.
+        public var clock: @Sendable () -> UInt64 = { WallClock.nanoseconds() }
 
         public init(chainID: UInt64, name: String, rpc: RPCClient, heads: HeadSource, multicall: Address, pools: [WatchedPool],
                     factories: [WatchedFactory] = [], matrix: PriceMatrix, options: Options = Options()) {
@@ -231,15 +235,27 @@ public final class ChainWatcher: Service {
     /// Reads every pool's state at the head and starts the tracker there.
     private func load(_ s: inout WatchState) async throws(RPCError) {
         let head = try await eth.header(.latest)
-        s.headReceivedAt = WallClock.nanoseconds()
+        s.headReceivedAt = configuration.clock()
         s.baseFee = head.baseFee
         let reads = try await read(s.universe, at: head.number)
-        s.reset(head: head, reads: reads, matrix: configuration.matrix)
+        _ = step(.reset(head: head, reads: reads.map(\.recorded)), &s)
         publish(&s)
     }
 
+    /// Takes one step on the state, recorded first when a recorder is set.
+    private func step(_ input: WatchInput, _ s: inout WatchState) -> WatchOutcome {
+        configuration.recorder?(input)
+        return s.perform(input, matrix: configuration.matrix)
+    }
+
+    /// The tracker's verdict on a head (`ancestor`: an ancestor it asked for).
+    private func track(_ h: EthClient.Header, ancestor: Bool = false, _ s: inout WatchState) -> ChainTracker.Action {
+        guard case .action(let a) = step(ancestor ? .ancestor(.init(h)) : .observe(.init(h)), &s) else { return .ignore }
+        return a
+    }
+
     private func handle(_ header: EthClient.Header, _ s: inout WatchState) async {
-        s.headReceivedAt = WallClock.nanoseconds()
+        s.headReceivedAt = configuration.clock()
         if let fee = header.baseFee { s.baseFee = fee }
         update {
             $0.heads += 1
@@ -247,7 +263,7 @@ public final class ChainWatcher: Service {
             $0.lastHeadAt = .now
             metrics.headLag.record($0.headLag)
         }
-        var action = s.tracker.observe(.init(header))
+        var action = track(header, &s)
         for _ in 0..<256 {
             switch action {
             case .ignore:
@@ -261,15 +277,15 @@ public final class ChainWatcher: Service {
                 guard let replaced = result else { return }
                 // A log from a block the tracker knows by another hash: the chain moved under us.
                 guard let h = await retrying({ () async throws(RPCError) in try await self.eth.header(.number(replaced)) }) else { return }
-                action = s.tracker.observe(.init(h))
+                action = track(h, &s)
             case .fetchAncestor(let n):
                 guard let a = await retrying({ () async throws(RPCError) in try await self.eth.header(.number(n)) }) else { return }
-                action = s.tracker.ancestor(.init(a))
+                action = track(a, ancestor: true, &s)
             case .reorg(let fork, let head):
                 update { $0.reorgs += 1 }
                 metrics.reorgs.increment()
                 logger.info("reorg: fork point \(fork), new head \(head)")
-                s.rollBack(toBefore: fork + 1, matrix: configuration.matrix)
+                _ = step(.rollBack(toBefore: fork + 1), &s)
                 action = .advance(head)
             case .resync:
                 // The new book counts from zero: so does the baseline the next publish counts from.
@@ -293,11 +309,11 @@ public final class ChainWatcher: Service {
             if let bad = logs.first(where: { l in s.tracker.hash(at: l.blockNumber).map { $0 != l.blockHash } ?? false }) {
                 return bad.blockNumber
             }
-            let created = s.apply(logs.sorted { $0.position < $1.position }, matrix: configuration.matrix)
+            guard case .created(let created) = step(.logs(logs.sorted { $0.position < $1.position }), &s) else { preconditionFailure("logs give created pools") }
             update { $0.discovered += created.count }
             let reread = s.toRead()
-            if !reread.isEmpty { s.register(try await read(reread, at: to), at: to, matrix: configuration.matrix) }
-            s.finish(block: to)
+            if !reread.isEmpty { _ = step(.register(block: to, reads: try await read(reread, at: to).map(\.recorded)), &s) }
+            _ = step(.finish(block: to), &s)
         }
         publish(&s)
         return nil
@@ -366,7 +382,9 @@ public final class ChainWatcher: Service {
     }
 
     private func publish(_ s: inout WatchState) {
-        var snapshot = s.snapshot()
+        guard case .snapshot(var snapshot) = step(.publish(headReceivedAt: s.headReceivedAt, appliedAt: configuration.clock(), baseFee: s.baseFee), &s) else {
+            preconditionFailure("publish gives a snapshot")
+        }
         // `latest` first: a consumer handed this one finds it there, or a newer one, never an older.
         shared.withLock {
             $0.status.snapshots += 1

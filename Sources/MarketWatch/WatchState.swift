@@ -161,9 +161,9 @@ struct WatchState {
         book.finalize(head: block)
     }
 
-    func snapshot() -> ChainWatcher.Snapshot {
+    func snapshot(appliedAt: UInt64) -> ChainWatcher.Snapshot {
         ChainWatcher.Snapshot(chainID: chainID, block: applied, hash: tracker.hash(at: applied) ?? .zero, book: book, pools: info, covered: covered,
-                              headReceivedAt: headReceivedAt, appliedAt: WallClock.nanoseconds(), baseFee: baseFee)
+                              headReceivedAt: headReceivedAt, appliedAt: appliedAt, baseFee: baseFee)
     }
 
     private func write(_ id: PoolBook.PoolID, block: UInt64, matrix: PriceMatrix) {

@@ -8,6 +8,7 @@ import JSONRPC
 import MarketState
 import MarketWatch
 import MetricsTestKit
+import Synchronization
 import Testing
 
 /// A `ChainWatcher` on the lab while the market driver trades, through everything a live chain does
@@ -43,9 +44,12 @@ import Testing
         let matrix = PriceMatrix(expected: 64)
         let multicall = try Address(hex: try #require(manifest["multicall3"]?.stringValue))
         let metrics = TestMetrics()
-        let watcher = ChainWatcher(.init(chainID: 1, name: "lab", rpc: RPCClient(pool), heads: .webSocket(session), multicall: multicall,
-                                         pools: lab.pools + [lab.solidly, lab.curve], factories: lab.factories, matrix: matrix),
-                                   metricsFactory: metrics)
+        var configuration = ChainWatcher.Configuration(chainID: 1, name: "lab", rpc: RPCClient(pool), heads: .webSocket(session), multicall: multicall,
+                                                       pools: lab.pools + [lab.solidly, lab.curve], factories: lab.factories, matrix: matrix)
+        // Every step recorded, in its recorded form (the bytes a recording keeps).
+        let recorded = Recorded()
+        configuration.recorder = { input in recorded.steps.withLock { $0.append((input.kind, try! input.encoded())) } }
+        let watcher = ChainWatcher(configuration, metricsFactory: metrics)
         // The test's own reads go to the mirror, which the 429s below do not touch.
         let eth = EthClient(RPCClient(HTTPTransport(url: mirror.http.absoluteString)))
         let reader = PoolStateReader(eth: eth, multicall: multicall)
@@ -166,6 +170,26 @@ import Testing
         let moved = try await Self.expectEqualsChain(snap, reader: reader, eth: eth, matrix: matrix)
         #expect(moved >= 4, "pools changed by logs")
 
+        // Replayed from its recorded steps into a fresh state: every snapshot again, the last one
+        // the live one's equal in every pool, block, hash and time (through reconnects, 429s, a
+        // reorg, malformed input and pools created mid-run).
+        var replay = WatchReplay(ChainWatcher.Configuration(chainID: 1, name: "lab", rpc: RPCClient(pool), heads: .webSocket(session), multicall: multicall,
+                                                            pools: lab.pools + [lab.solidly, lab.curve], factories: lab.factories, matrix: PriceMatrix(expected: 64)))
+        var replayed: ChainWatcher.Snapshot? = nil
+        let steps = recorded.steps.withLock { $0 }
+        for (kind, bytes) in steps {
+            if let s = replay.apply(try WatchInput(kind: kind, payload: bytes)) { replayed = s }
+        }
+        let again = try #require(replayed)
+        #expect(steps.count > 50 && replay.published == status.snapshots && again.sequence == snap.sequence)
+        #expect(again.block == snap.block && again.hash == snap.hash && again.pools == snap.pools && again.covered == snap.covered)
+        #expect(again.headReceivedAt == snap.headReceivedAt && again.appliedAt == snap.appliedAt && again.baseFee == snap.baseFee)
+        #expect(again.book.count == snap.book.count && again.book.appliedThrough == snap.book.appliedThrough && again.book.stale == snap.book.stale)
+        for i in 0..<snap.book.count {
+            let id = PoolBook.PoolID(index: i)
+            #expect(again.book[id] == snap.book[id], "pool \(i)")
+        }
+
         // The same figures as metrics.
         let chain = [("chain", "lab")]
         // Updates count across resyncs (a loaded machine may fall far enough behind for one); the
@@ -268,4 +292,9 @@ import Testing
         #expect(header.hash == snap.hash)
         return moved
     }
+}
+
+/// The watcher's steps as a recording keeps them (kind, bytes), gathered from its task.
+final class Recorded: Sendable {
+    let steps = Mutex<[(UInt8, [UInt8])]>([])
 }
