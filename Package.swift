@@ -159,7 +159,7 @@ let package = Package(
             dependencies: [
                 "EVMPrimitives", "EVMCodec", "EVMSigning", "Registry", "AMMMath", "MarketState", "MarketWatch", "JSONRPC",
                 "Detection", "Execution", "EthClient", "Opportunities", "Pipeline", "StreamBus", "DetectBench", "CMallocCount", "LabKit", "Signals", "Feeds", "CowProtocol", "SolanaPrimitives",
-                "SolanaClient", "SolanaExecution", "SolanaVenues", "SolanaDetection", "SolanaWatch", "ArbiterServer",
+                "SolanaClient", "SolanaExecution", "SolanaVenues", "SolanaDetection", "SolanaWatch", "ArbiterServer", "Recording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -48,6 +48,8 @@ struct Lab: AsyncParsableCommand {
     var noCow = false
     @Flag(name: .long, help: "Add the Solana stand-in (a cluster running the programs, Jupiter, a Jito block engine, drifting pools): round trips traded through Jupiter routes in Jito bundles.")
     var solana = false
+    @Option(name: .long, help: "Record every input that reaches market state into this directory (a new one), for `arbiter replay`.")
+    var record: String?
     @Option(name: .long, help: "The operator API (host:port, a port alone for loopback, or off): /health, /ready; keys from ARBITER_API_KEYS, else one made for the run and printed.")
     var http = "127.0.0.1:8080"
 
@@ -128,8 +130,10 @@ struct Lab: AsyncParsableCommand {
         // Solana first: its pools are also the Solana side of cross-chain detection.
         let solanaLab = solana ? try await SolanaLab.start(root: root, dir: dir, seed: seed, journal: journal, bus: bus, logger: logger) : nil
         defer { solanaLab?.cluster.stop() }
+        let recorder = try record.map { try InputRecorder(directory: URL(fileURLWithPath: $0), logger: logger) }
+        recorder?.config(configText)
         let (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: labChains, environment: environment, minProfitBps: nil,
-                                                                      partition: "all", bus: bus, logger: logger, solana: solanaLab?.scanner)
+                                                                      partition: "all", bus: bus, logger: logger, solana: solanaLab?.scanner, recorder: recorder)
         let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { configured.map { [$0] } ?? labKeys[$0] ?? [] },
                                               flashbotsKey: flashbotsKey)
         // The risk gate's in-flight cap is for the whole process (3 by default); the lab's chains
@@ -219,6 +223,7 @@ struct Lab: AsyncParsableCommand {
         services += cexDetection.map { .init(service: $0) }
         services += cow.map { .init(service: $0) }
         if let solanaLab { services.append(.init(service: solanaLab.scanner)) }
+        if let recorder { services.append(.init(service: recorder)) }
         let operatorData = AppOperatorData(watchers: watchers, journal: journal, engine: engine, bus: bus, symbols: symbols, registry: Telemetry.registry)
         for s in OperatorAPI.services(http, data: operatorData, keyFile: dir.appendingPathComponent("api-key"), command: "lab", logger: logger) {
             services.append(.init(service: s, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
@@ -226,6 +231,11 @@ struct Lab: AsyncParsableCommand {
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }
         try await shutdown.run(services, logger: logger)
+        if let recorder {
+            let c = recorder.finish()
+            Output.standardError("lab: recorded \(c.events) inputs in \(c.chunks) chunk(s), \(c.files) file(s), \(c.writtenBytes) bytes in \(record!)"
+                                 + (recorder.failures > 0 ? " (\(recorder.failures) failed writes)" : ""))
+        }
         await crossExecutor?.stop(reason: shutdown.requested ? "the lab was interrupted" : "not settled within \(settleFor) of the last block")
 
         let report = await engine.snapshot

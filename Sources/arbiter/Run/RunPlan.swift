@@ -19,14 +19,16 @@ enum RunPlan {
     /// The watchers and detectors of `chains` (those with an RPC endpoint), publishing on `bus`,
     /// and cross-chain detection between them when the registry has bridge routes.
     static func detection(_ registry: Registry, chains: [Chain], environment: [String: String], minProfitBps: Int?, partition: String,
-                          bus: any OpportunityBus, logger: Logger, solana: SolanaPoolWatcher? = nil) throws -> ([ChainWatcher], [DetectionService], CrossChainService?) {
+                          bus: any OpportunityBus, logger: Logger, solana: SolanaPoolWatcher? = nil,
+                          recorder: InputRecorder? = nil) throws -> ([ChainWatcher], [DetectionService], CrossChainService?) {
         var detection: [DetectionService] = []
         var watchers: [ChainWatcher] = []
         let matrix = PriceMatrix(expected: 4_096)
         let plans = try WatchPlan.configurations(registry, chains: chains.map(\.name), environment: environment, matrix: matrix)
         guard !plans.isEmpty else { throw CLIError("no enabled EVM chain in partition \(partition) has an RPC endpoint") }
-        for plan in plans {
+        for var plan in plans {
             let chain = registry.chains.first { $0.id == plan.chainID }!
+            if let recorder { plan.recorder = recorder.watcher(chainID: plan.chainID, name: plan.name) }
             let watcher = ChainWatcher(plan, logger: logger)
             let service = DetectionService(
                 watcher: watcher,
