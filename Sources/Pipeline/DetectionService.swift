@@ -56,8 +56,21 @@ public final class DetectionService: Service {
     private let cex = Mutex<CexPrices?>(nil)
     private let stages: [(name: String, timer: CoreMetrics.Timer)]
 
+    /// What detection takes from outside, recorded when asked: the snapshot taken (by its
+    /// sequence) with the clock reading it was sized at, and each opportunity as published.
+    public enum Recorded: Sendable {
+        case detect(sequence: UInt64, now: UInt64, references: Int)
+        case published(Opportunity)
+    }
+
+    let recorder: (@Sendable (Recorded) -> Void)?
+    let clock: @Sendable () -> UInt64
+
     public init(watcher: ChainWatcher, configuration: Configuration, bus: any OpportunityBus, logger: Logger,
-                metricsFactory: (any MetricsFactory)? = nil) {
+                metricsFactory: (any MetricsFactory)? = nil, recorder: (@Sendable (Recorded) -> Void)? = nil,
+                clock: @escaping @Sendable () -> UInt64 = { WallClock.nanoseconds() }) {
+        self.recorder = recorder
+        self.clock = clock
         self.watcher = watcher
         self.configuration = configuration
         self.bus = bus
@@ -78,12 +91,7 @@ public final class DetectionService: Service {
     public func align(with prices: CexPrices) { cex.withLock { $0 = prices } }
 
     public func run() async throws {
-        var detector = CycleDetector(configuration: configuration.detector, pools: [])
-        var known: [WatchedPool] = []
-        var previous: [LogPosition] = []
-        var momentum: [PriceMomentumTracker] = []
-        var activity = PairActivityTracker<UInt64>()
-        var found: [Opportunity] = []
+        var step = DetectionStep(configuration: configuration)
         var processed: UInt64 = 0
         for await next in watcher.snapshots.cancelOnGracefulShutdown() {
             // Only the newest state is worth sizing on: execution refuses what a newer block has
@@ -97,60 +105,32 @@ public final class DetectionService: Service {
             let snapshot = watcher.latest.flatMap { $0.sequence > next.sequence ? $0 : nil } ?? next
             processed = snapshot.sequence
             if snapshot.sequence != next.sequence { shared.withLock { $0.coalesced += 1 } }
-            let book = snapshot.book
-            var changed: [Int] = []
-            if snapshot.pools != known {
-                // New pools (or a resync): a new cycle index, every pool evaluated.
-                known = snapshot.pools
-                detector.setPools(known.map { PoolRef(address: $0.address, token0: $0.token0, token1: $0.token1, venue: $0.venue) })
-                detector.refresh(book)
-                momentum = Array(repeating: PriceMomentumTracker(), count: known.count)
-                changed = Array(known.indices)
-            } else {
-                for i in 0..<book.count where i >= previous.count || book.appliedThrough[i] != previous[i] { changed.append(i) }
-            }
-            previous = book.appliedThrough
-            if let fee = snapshot.baseFee { detector.gasPrice = fee &+ configuration.priorityFee }
-            for i in changed where i < momentum.count {
-                let price = book.pools[i].spotPrice
-                momentum[i].add(price)
-                activity.record(UInt64(i), price: price, at: snapshot.appliedAt)
-            }
-            found.removeAll(keepingCapacity: true)
-            let now = WallClock.nanoseconds()
-            detector.process(changed: changed, book: book, block: snapshot.block,
-                             timestamps: .init(eventReceived: snapshot.headReceivedAt, stateApplied: snapshot.appliedAt), now: now, into: &found)
-            var published = 0, failures = 0, aligned = 0, contradicted = 0
-            let references = found.isEmpty ? [] : cex.withLock { $0 }?.references(chain: snapshot.chainID) ?? []
-            for var o in found {
-                // The first hop's pool: its momentum and activity adjust the confidence.
-                let first = o.path.first.flatMap { h in known.firstIndex { $0.address == h.pool } }
-                let reading = first.flatMap { momentum[$0].reading }
-                o.confidence = configuration.scorer.score(o, momentum: reading, activity: first.map { activity.activity(UInt64($0), at: now) }, now: now).confidence
-                if !references.isEmpty {
-                    let (verdict, weighted) = CexAlignment.check(o, references: references)
-                    o.confidence = weighted
-                    if verdict == .aligned { aligned += 1 } else if verdict == .contradicted { contradicted += 1 }
-                }
-                o.timestamps.published = WallClock.nanoseconds()
+            let now = clock()
+            let references = cex.withLock { $0 }?.references(chain: snapshot.chainID) ?? []
+            let outcome = step.process(snapshot, now: now, references: references)
+            recorder?(.detect(sequence: snapshot.sequence, now: now, references: references.count))
+            var published = 0, failures = 0
+            for var o in outcome.found {
+                o.timestamps.published = clock()
                 do {
                     try await bus.publish(o, partition: configuration.partition)
                     published += 1
+                    recorder?(.published(o))
                     record(o.timestamps)
                 } catch {
                     failures += 1
                     logger.warning("publish failed", metadata: ["arb.chain": "\(snapshot.chainID)", "error": "\(error)"])
                 }
             }
-            let counters = detector.counters
-            let last = found.last.map { $0.timestamps.published &- $0.timestamps.eventReceived }
+            let counters = step.counters
+            let last = outcome.found.last.map { $0.timestamps.published &- $0.timestamps.eventReceived }
             shared.withLock {
                 $0.snapshots += 1
                 $0.block = snapshot.block
                 $0.published += published
                 $0.publishFailures += failures
-                $0.cexAligned += aligned
-                $0.cexContradicted += contradicted
+                $0.cexAligned += outcome.aligned
+                $0.cexContradicted += outcome.contradicted
                 $0.detector = counters
                 if let last { $0.lastLatency = last }
             }

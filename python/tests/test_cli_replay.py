@@ -1,7 +1,8 @@
 """`arbiter lab --record DIR` then `arbiter replay DIR`, checked by a reader of our own written from
 docs/recording.md alone (Python's zlib for inflate and CRC-32): the layout as documented, the
-configuration the lab ran from recorded, each watcher's steps counted alike, and the replayed
-state's last snapshot the one the lab recorded as published (its block and its clock reading). A
+configuration the lab ran from recorded, each watcher's steps counted alike, the replayed
+state's last snapshot the one the lab recorded as published (its block and its clock reading), and
+every opportunity the lab published found again by replay, byte for byte. A
 recording cut mid-chunk, as a crash leaves it, still replays what it holds and says what it skipped."""
 import json
 import os
@@ -64,7 +65,7 @@ def test_a_recorded_lab_replays_to_the_state_it_published(tmp_path):
     events = read_recording(rec)
     config = [e for e in events if e[0] == 0 and e[1] == 2]
     assert len(config) == 1 and config[0][3].decode() == (lab_dir / "lab.toml").read_text()
-    declared = {d["stream"]: d for d in (json.loads(e[3]) for e in events if e[0] == 0 and e[1] == 1)}
+    declared = {d["stream"]: d for d in (json.loads(e[3]) for e in events if e[0] == 0 and e[1] == 1) if d["component"].startswith("watcher:")}
     assert sorted(d["name"] for d in declared.values()) == ["ethereum-lab", "optimism-lab"]
 
     out = subprocess.run([BIN, "replay", str(rec), "--json"], capture_output=True, text=True, timeout=120)
@@ -84,6 +85,17 @@ def test_a_recorded_lab_replays_to_the_state_it_published(tmp_path):
         assert c["block"] == blocks[-1] and c["pools"] >= 16, c
         # Arrivals are the recorder's clock: within the run, never before the recording began.
         assert all(e[2] > 1_700_000_000 * 10**9 for e in steps)
+
+    # Detection again on the snapshots it took, at its recorded clock readings: every opportunity
+    # it published found again, byte for byte (the publication time is the recorded one).
+    detection = {d["stream"]: d for d in (json.loads(e[3]) for e in events if e[0] == 0 and e[1] == 1) if d["component"].startswith("detection:")}
+    assert sorted(d["name"] for d in detection.values()) == ["ethereum-lab", "optimism-lab"]
+    for d in replay["detection"]:
+        stream = next(n for n, x in detection.items() if x["name"] == d["chain"])
+        published = [e for e in events if e[0] == stream and e[1] == 2]
+        assert d["published"] == len(published) and d["identical"] == len(published) and d["different"] == 0 and d["undecodable"] == 0, d
+        assert d["detected"] == len([e for e in events if e[0] == stream and e[1] == 1])
+    assert sum(d["identical"] for d in replay["detection"]) >= 10, replay["detection"]
 
     # Cut inside the last chunk: what precedes it replays, the cut is reported.
     path = rec / "000001.arbrec"

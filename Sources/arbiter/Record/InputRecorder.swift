@@ -2,6 +2,8 @@ import EVMCodec
 import Foundation
 import Logging
 import MarketWatch
+import Opportunities
+import Pipeline
 import Recording
 import ServiceLifecycle
 import Synchronization
@@ -35,6 +37,24 @@ final class InputRecorder: Service {
                 append(RecordedEvent(stream: stream, kind: input.kind, arrival: WallClock.nanoseconds(), payload: try input.encoded()))
             } catch {
                 fail(error)
+            }
+        }
+    }
+
+    /// A chain's detection stream: kind 1, a snapshot taken (its sequence u64, the clock reading
+    /// it was sized at u64, the CEX references weighed u32); kind 2, an opportunity as published
+    /// (its binary form).
+    func detection(chainID: UInt64, name: String) -> @Sendable (DetectionService.Recorded) -> Void {
+        let stream = declare("detection:\(chainID)", chain: chainID, name: name)
+        return { [self] event in
+            switch event {
+            case .detect(let sequence, let now, let references):
+                var payload: [UInt8] = []
+                for v in [sequence, now] { for i in 0..<8 { payload.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+                for i in 0..<4 { payload.append(UInt8(truncatingIfNeeded: UInt32(clamping: references) >> (8 * i))) }
+                append(RecordedEvent(stream: stream, kind: 1, arrival: WallClock.nanoseconds(), payload: payload))
+            case .published(let o):
+                append(RecordedEvent(stream: stream, kind: 2, arrival: WallClock.nanoseconds(), payload: o.encoded()))
             }
         }
     }

@@ -33,7 +33,7 @@ enum RunPlan {
             let service = DetectionService(
                 watcher: watcher,
                 configuration: .init(partition: chain.partition, detector: try detector(registry, chain, chainID: plan.chainID, minProfitBps: minProfitBps)),
-                bus: bus, logger: logger)
+                bus: bus, logger: logger, recorder: recorder?.detection(chainID: plan.chainID, name: plan.name))
             watchers.append(watcher)
             detection.append(service)
         }

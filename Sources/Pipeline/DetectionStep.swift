@@ -1,0 +1,74 @@
+import AMMMath
+import Detection
+import EVMPrimitives
+import MarketState
+import MarketWatch
+import Opportunities
+import Signals
+
+/// One chain's detection on one snapshot, synchronous and deterministic: what changed since the
+/// last snapshot taken, the cycles through it (`CycleDetector`), each opportunity scored on the
+/// first pool's momentum and activity, and weighed against the CEX's references when there are
+/// some. Given the same snapshots and the same clock readings, it finds the same opportunities,
+/// byte for byte: the service runs it live, replay runs it on recorded inputs.
+public struct DetectionStep {
+    public struct Outcome {
+        public var found: [Opportunity]
+        public var aligned = 0
+        public var contradicted = 0
+    }
+
+    let configuration: DetectionService.Configuration
+    var detector: CycleDetector
+    var known: [WatchedPool] = []
+    var previous: [LogPosition] = []
+    var momentum: [PriceMomentumTracker] = []
+    var activity = PairActivityTracker<UInt64>()
+
+    public init(configuration: DetectionService.Configuration) {
+        self.configuration = configuration
+        detector = CycleDetector(configuration: configuration.detector, pools: [])
+    }
+
+    public var counters: CycleDetector.Counters { detector.counters }
+
+    /// Detects on `snapshot` at clock reading `now` (epoch ns), with the CEX's `references`.
+    public mutating func process(_ snapshot: ChainWatcher.Snapshot, now: UInt64, references: [CexReference] = []) -> Outcome {
+        let book = snapshot.book
+        var changed: [Int] = []
+        if snapshot.pools != known {
+            // New pools (or a resync): a new cycle index, every pool evaluated.
+            known = snapshot.pools
+            detector.setPools(known.map { PoolRef(address: $0.address, token0: $0.token0, token1: $0.token1, venue: $0.venue) })
+            detector.refresh(book)
+            momentum = Array(repeating: PriceMomentumTracker(), count: known.count)
+            changed = Array(known.indices)
+        } else {
+            for i in 0..<book.count where i >= previous.count || book.appliedThrough[i] != previous[i] { changed.append(i) }
+        }
+        previous = book.appliedThrough
+        if let fee = snapshot.baseFee { detector.gasPrice = fee &+ configuration.priorityFee }
+        for i in changed where i < momentum.count {
+            let price = book.pools[i].spotPrice
+            momentum[i].add(price)
+            activity.record(UInt64(i), price: price, at: snapshot.appliedAt)
+        }
+        var found: [Opportunity] = []
+        detector.process(changed: changed, book: book, block: snapshot.block,
+                         timestamps: .init(eventReceived: snapshot.headReceivedAt, stateApplied: snapshot.appliedAt), now: now, into: &found)
+        var outcome = Outcome(found: [])
+        for var o in found {
+            // The first hop's pool: its momentum and activity adjust the confidence.
+            let first = o.path.first.flatMap { h in known.firstIndex { $0.address == h.pool } }
+            let reading = first.flatMap { momentum[$0].reading }
+            o.confidence = configuration.scorer.score(o, momentum: reading, activity: first.map { activity.activity(UInt64($0), at: now) }, now: now).confidence
+            if !references.isEmpty {
+                let (verdict, weighted) = CexAlignment.check(o, references: references)
+                o.confidence = weighted
+                if verdict == .aligned { outcome.aligned += 1 } else if verdict == .contradicted { outcome.contradicted += 1 }
+            }
+            outcome.found.append(o)
+        }
+        return outcome
+    }
+}
