@@ -106,9 +106,9 @@ public final class DetectionService: Service {
             processed = snapshot.sequence
             if snapshot.sequence != next.sequence { shared.withLock { $0.coalesced += 1 } }
             let now = clock()
-            let references = cex.withLock { $0 }?.references(chain: snapshot.chainID) ?? []
-            let outcome = step.process(snapshot, now: now, references: references)
-            recorder?(.detect(sequence: snapshot.sequence, now: now, references: references.count))
+            let prices = cex.withLock { $0 }
+            let outcome = step.process(snapshot, now: now, references: { prices?.references(chain: snapshot.chainID) ?? [] })
+            recorder?(.detect(sequence: snapshot.sequence, now: now, references: outcome.references))
             var published = 0, failures = 0
             for var o in outcome.found {
                 o.timestamps.published = clock()

@@ -16,6 +16,8 @@ public struct DetectionStep {
         public var found: [Opportunity]
         public var aligned = 0
         public var contradicted = 0
+        /// CEX references the opportunities were weighed against (read only when some were found).
+        public var references = 0
     }
 
     let configuration: DetectionService.Configuration
@@ -32,8 +34,9 @@ public struct DetectionStep {
 
     public var counters: CycleDetector.Counters { detector.counters }
 
-    /// Detects on `snapshot` at clock reading `now` (epoch ns), with the CEX's `references`.
-    public mutating func process(_ snapshot: ChainWatcher.Snapshot, now: UInt64, references: [CexReference] = []) -> Outcome {
+    /// Detects on `snapshot` at clock reading `now` (epoch ns), weighing what it finds against the
+    /// CEX's `references` (asked for only when something was found).
+    public mutating func process(_ snapshot: ChainWatcher.Snapshot, now: UInt64, references: () -> [CexReference] = { [] }) -> Outcome {
         let book = snapshot.book
         var changed: [Int] = []
         if snapshot.pools != known {
@@ -56,7 +59,8 @@ public struct DetectionStep {
         var found: [Opportunity] = []
         detector.process(changed: changed, book: book, block: snapshot.block,
                          timestamps: .init(eventReceived: snapshot.headReceivedAt, stateApplied: snapshot.appliedAt), now: now, into: &found)
-        var outcome = Outcome(found: [])
+        let references = found.isEmpty ? [] : references()
+        var outcome = Outcome(found: [], references: references.count)
         for var o in found {
             // The first hop's pool: its momentum and activity adjust the confidence.
             let first = o.path.first.flatMap { h in known.firstIndex { $0.address == h.pool } }

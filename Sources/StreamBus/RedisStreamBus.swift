@@ -38,6 +38,16 @@ public final class RedisStreamBus: OpportunityBus {
         self.publisher = Mutex(publisher)
     }
 
+    /// The publishing connection, dialled again when the server went away (a restart, a
+    /// dropped socket): once per call.
+    private func publishing() async throws(BusError) -> RedisConnection {
+        let connection = publisher.withLock { $0 }
+        guard !connection.isActive else { return connection }
+        let fresh = try await connect()
+        publisher.withLock { $0 = fresh }
+        return fresh
+    }
+
     /// A new connection to the configured server.
     func connect() async throws(BusError) -> RedisConnection {
         try await RedisConnection.connect(host: configuration.host, port: configuration.port, database: configuration.database)
@@ -62,12 +72,7 @@ public final class RedisStreamBus: OpportunityBus {
         let answer = await withTaskGroup(of: String?.self) { group in
             group.addTask {
                 do {
-                    var connection = self.publisher.withLock { $0 }
-                    if !connection.isActive {
-                        connection = try await self.connect()
-                        self.publisher.withLock { [connection] in $0 = connection }
-                    }
-                    _ = try await connection.command("PING")
+                    _ = try await self.publishing().command("PING")
                     return nil
                 } catch {
                     return "\(place): \(error)"
@@ -97,13 +102,7 @@ public final class RedisStreamBus: OpportunityBus {
             b("XADD"), b(stream), b("MAXLEN"), b("~"), b(String(configuration.maxLength)), b("*"),
             b("v"), b(String(Opportunity.version)), b("k"), b(keyID), b("d"), payload, b("s"), signature,
         ]
-        var connection = publisher.withLock { $0 }
-        if !connection.isActive {
-            // The server went away (a restart, a dropped socket): dial again once per publish.
-            connection = try await connect()
-            publisher.withLock { [connection] in $0 = connection }
-        }
-        try await connection.command(command)
+        try await publishing().command(command)
         BusMetrics.published(opportunity, partition: partition)
         count { $0.published += 1 }
     }

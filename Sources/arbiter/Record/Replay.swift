@@ -157,7 +157,7 @@ struct Replay: ParsableCommand {
                 d.undecodable += 1
                 return
             }
-            d.pending = d.step.process(snapshot, now: now, references: []).found
+            d.pending = d.step.process(snapshot, now: now).found
         case 2:
             guard let recorded = try? Opportunity(encoded: e.payload) else { d.undecodable += 1; return }
             d.published += 1
