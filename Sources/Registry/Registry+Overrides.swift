@@ -49,11 +49,13 @@ extension Registry {
     /// dexes = ["bsc/mdex"]               # chain/name
     /// tokens = ["bsc/BUSD"]              # chain/symbol
     /// ```
-    package func applying(overrides text: String, file: String) throws(RegistryError) -> Registry {
+    ///
+    /// `alsoAllowed`: top-level tables the caller reads itself (a backtest's `[backtest]`).
+    package func applying(overrides text: String, file: String, alsoAllowed: Set<String> = []) throws(RegistryError) -> Registry {
         let log = IssueLog()
         let doc = try ConfigValue.parse(toml: text, file: file)
         let root = TableReader(file: file, path: "", value: doc, log: log)
-        root.rejectUnknown(["chains", "add_chain", "add_token", "add_dex", "add_flash", "add_bridge", "cex_feed", "cow", "solana", "disable"])
+        root.rejectUnknown(Set(["chains", "add_chain", "add_token", "add_dex", "add_flash", "add_bridge", "cex_feed", "cow", "solana", "disable"]).union(alsoAllowed))
         var r = self
 
         for t in root.tables("add_chain") {

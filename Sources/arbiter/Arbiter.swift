@@ -11,7 +11,7 @@ struct Arbiter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "arbiter",
         abstract: "Multi-chain DEX arbitrage and MEV searcher.",
-        subcommands: [Util.self, Chains.self, Config.self, Watch.self, Run.self, Lab.self, Replay.self, Bench.self]
+        subcommands: [Util.self, Chains.self, Config.self, Watch.self, Run.self, Lab.self, Replay.self, Backtest.self, Bench.self]
     )
 }
 

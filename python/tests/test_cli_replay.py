@@ -6,9 +6,13 @@ every opportunity the lab published found again by replay, byte for byte. A
 recording cut mid-chunk, as a crash leaves it, still replays what it holds and says what it skipped."""
 import json
 import os
+import shutil
+import sqlite3
 import struct
 import subprocess
 import zlib
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("ARBITER_BIN", os.path.join(ROOT, ".build", "debug", "arbiter"))
@@ -55,12 +59,20 @@ def read_recording(directory):
     return events
 
 
-def test_a_recorded_lab_replays_to_the_state_it_published(tmp_path):
-    rec, lab_dir = tmp_path / "rec", tmp_path / "lab"
-    lab = subprocess.run([BIN, "lab", "--chains", "2", "--blocks", "12", "--no-cex", "--no-cow", "--stat-arb-history", "0", "--http", "off",
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """A two-chain lab run recorded once for the module: (recording, lab directory)."""
+    base = tmp_path_factory.mktemp("recorded")
+    rec, lab_dir = base / "rec", base / "lab"
+    lab = subprocess.run([BIN, "lab", "--chains", "2", "--blocks", "16", "--no-cex", "--no-cow", "--stat-arb-history", "0", "--http", "off",
                           "--record", str(rec), "--dir", str(lab_dir), "--json"], capture_output=True, text=True, timeout=400)
     assert lab.returncode == 0, lab.stderr[-3000:]
     assert f"in {rec}" in lab.stderr and "recorded " in lab.stderr
+    return rec, lab_dir
+
+
+def test_a_recorded_lab_replays_to_the_state_it_published(recorded, tmp_path):
+    rec, lab_dir = recorded
 
     events = read_recording(rec)
     config = [e for e in events if e[0] == 0 and e[1] == 2]
@@ -97,10 +109,103 @@ def test_a_recorded_lab_replays_to_the_state_it_published(tmp_path):
         assert d["detected"] == len([e for e in events if e[0] == stream and e[1] == 1])
     assert sum(d["identical"] for d in replay["detection"]) >= 10, replay["detection"]
 
-    # Cut inside the last chunk: what precedes it replays, the cut is reported.
+    # Cut inside the last chunk (of a copy): what precedes it replays, the cut is reported.
+    rec = shutil.copytree(rec, tmp_path / "cut")
     path = rec / "000001.arbrec"
     data = path.read_bytes()
     path.write_bytes(data[:-7])
     cut = json.loads(subprocess.run([BIN, "replay", str(rec), "--json"], capture_output=True, text=True, timeout=120, check=True).stdout)
     assert cut["chunks"] == replay["chunks"] - 1 and 0 < cut["events"] < replay["events"]
     assert len(cut["skipped"]) == 1 and "cut short" in cut["skipped"][0]
+
+
+def backtest(*args, timeout=300):
+    out = subprocess.run([BIN, "backtest", *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    return out
+
+
+def test_a_backtest_values_every_live_trade_as_the_journal_realized_it(recorded, tmp_path):
+    rec, lab_dir = recorded
+    events = read_recording(rec)
+    detection = {d["stream"] for d in (json.loads(e[3]) for e in events if e[0] == 0 and e[1] == 1) if d["component"].startswith("detection:")}
+    published = sum(1 for e in events if e[0] in detection and e[1] == 2)
+    # What the lab realized, read from its journal here: each landed trade's opportunity and profit.
+    db = sqlite3.connect(f"file:{lab_dir / 'journal.sqlite'}?mode=ro", uri=True)
+    realized = dict(db.execute("SELECT opportunity, realized_profit FROM receipt WHERE status = 1").fetchall())
+    db.close()
+    assert len(realized) >= 2, "the lab landed too few trades to compare"
+
+    candidate = tmp_path / "candidate.toml"
+    candidate.write_text('[backtest]\nmin_profit_bps = 60\ninclusion = "probability"\ninclusion_probability = 0.5\nseed = 3\n'
+                         "latency_budget_ms = 400\npriority_fee_gwei = 2\n")
+    report = tmp_path / "report.html"
+    out = backtest(rec, "--journal", lab_dir / "journal.sqlite", "--config", candidate, "--json", "--html", report)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout)
+    base, cand = result["runs"]
+
+    # Every live trade valued again on the recorded state: what the executor keeps, to the wei.
+    live = result["live"]
+    assert live["trades"] == len(realized) and live["missing"] == 0
+    assert {p["opportunity"]: p["backtest"] for p in live["pairs"]} == realized
+    assert live["equal"] == len(realized)
+
+    # The recorded configuration finds again every opportunity published live; it trades some of them.
+    assert base["offered"] == published and 0 < base["trades"] <= base["offered"]
+    assert sum(base["refusals"].values()) + base["trades"] == base["offered"]
+    for run in (base, cand):
+        by = {}
+        for t in run["tradeList"]:
+            assert int(t["net"]) == int(t["profit"]) - int(t["costInAsset"]) and int(t["profit"]) > 0
+            key = (t["chain"], t["asset"])
+            by[key] = [by.get(key, [0, 0])[0] + int(t["profit"]), by.get(key, [0, 0])[1] + int(t["net"])]
+        assert sorted([int(a["profit"]), int(a["net"])] for a in run["byAsset"]) == sorted(by.values())
+        assert sum(g["trades"] for g in run["byChain"]) == sum(g["trades"] for g in run["byStrategy"]) == run["trades"]
+    assert all(int(t["gasPrice"]) >= 10**9 for t in base["tradeList"])
+    assert all(int(t["gasPrice"]) >= 2 * 10**9 for t in cand["tradeList"])
+
+    # The candidate: a higher bar finds fewer; the inclusion rule and the latency budget refuse some.
+    assert cand["offered"] < base["offered"]
+    assert cand["refusals"].get("inclusion:notIncluded", 0) > 0
+    assert all(float(t["latencyMs"]) <= 400 for t in cand["tradeList"])
+    again = json.loads(backtest(rec, "--config", candidate, "--json").stdout)["runs"][1]
+    assert {k: v for k, v in again.items() if k != "seconds"} == {k: v for k, v in cand.items() if k != "seconds"}
+
+    # The report, opened in headless Chromium: its charts and tables say what the JSON says.
+    from test_dashboard_browser import browser
+    driver = browser()
+    try:
+        driver.get(report.as_uri())
+        lines = driver.find_elements("css selector", "svg#cumulative-pnl polyline.series")
+        assert [int(l.get_attribute("data-points")) for l in lines] == [base["trades"], cand["trades"]]
+        assert [round(float(l.get_attribute("data-total")), 2) for l in lines] == [round(float(base["usd"]), 2), round(float(cand["usd"]), 2)]
+        for svg, expected in (("sizes", [base["offered"], cand["offered"]]), ("latency", [base["trades"], cand["trades"]])):
+            bars = driver.find_elements("css selector", f"svg#{svg} rect.bar")
+            counts = [sum(int(b.get_attribute("data-count")) for b in bars if b.get_attribute("data-run") == r["name"]) for r in (base, cand)]
+            assert counts == expected, (svg, counts)
+            assert all(float(b.get_attribute("height")) > 0 for b in bars)
+        rows = {r.find_element("css selector", "th").text: [c.text for c in r.find_elements("css selector", "td")]
+                for r in driver.find_elements("css selector", "table#summary tr")[1:]}
+        assert rows["traded"] == [str(base["trades"]), str(cand["trades"])]
+        assert f"{len(realized)} equal to the wei" in driver.find_element("id", "live-summary").text
+        artifacts = os.environ.get("ARBITER_ARTIFACTS")
+        if artifacts:
+            os.makedirs(artifacts, exist_ok=True)
+            driver.save_screenshot(os.path.join(artifacts, "backtest.png"))
+    finally:
+        driver.quit()
+
+
+def test_a_bad_backtest_configuration_is_refused_by_name(recorded, tmp_path):
+    rec, _ = recorded
+    for text, says in (('[backtest]\nmin_profit = 3\n', "backtest.min_profit"),
+                       ('[backtest]\ninclusion = "probability"\ninclusion_probability = 1.5\n', "inclusion_probability"),
+                       ('[backtest]\ninclusion = "sometimes"\n', "inclusion"),
+                       ('[backtst]\n', "backtst"),
+                       ('[backtest\n', "TOML syntax error")):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text)
+        out = backtest(rec, "--config", bad, timeout=60)
+        assert out.returncode == 1 and says in out.stderr and out.stdout == "", (text, out.stderr)
+    out = backtest(tmp_path / "nothing", timeout=60)
+    assert out.returncode == 1 and out.stderr.strip(), out.stderr
