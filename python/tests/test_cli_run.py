@@ -140,11 +140,12 @@ def v2_best(devnet, o, block):
     return max(profit(x) for x in candidates), profit
 
 
-def test_run_publishes_each_opportunity_once_at_the_optimum_the_executor_confirms(arbiter, lab):
+def test_run_publishes_each_opportunity_once_at_the_optimum_the_executor_confirms(arbiter, lab, tmp_path):
     config, devnet = lab
     m = devnet.manifest
     binary = os.environ.get("ARBITER_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "arbiter"))
-    run = Run(binary, ["--config", config, "--json"])
+    rec = tmp_path / "rec"
+    run = Run(binary, ["--config", config, "--json", "--record", str(rec)])
     try:
         run.wait(lambda: any("lab-ethereum block" in l and "pools 16" in l for l in run.errors), 120, "the first status line")
         trader = m["keys"]["trader"]
@@ -200,3 +201,12 @@ def test_run_publishes_each_opportunity_once_at_the_optimum_the_executor_confirm
         assert len(ids) == len(set(ids))
     finally:
         assert run.stop() == 0, "".join(run.errors)[-2000:]
+    # What it recorded replays: every opportunity it published found again, byte for byte.
+    assert any(f"in {rec}" in l for l in run.errors), "".join(run.errors)[-2000:]
+    out = subprocess.run([binary, "replay", str(rec), "--json"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    replay = json.loads(out.stdout)
+    [d] = replay["detection"]
+    assert d["chain"] == "lab-ethereum" and d["published"] == len(run.lines) >= 2, d
+    assert d["identical"] == d["published"] and d["different"] == 0 and d["undecodable"] == 0, d
+    assert replay["skipped"] == [] and replay["chains"][0]["block"] >= follow

@@ -45,6 +45,8 @@ struct Run: AsyncParsableCommand {
     var journal = "arbiter-journal.sqlite"
     @Option(name: .long, help: "The operator API (host:port, a port alone for loopback, or off): /health, /ready; keys from ARBITER_API_KEYS.")
     var http = "off"
+    @Option(name: .long, help: "Record every input that reaches market state and detection into this directory (a new one), for `arbiter replay` and `arbiter backtest`.")
+    var record: String?
 
     func validate() throws {
         if let seconds, !(seconds > 0) { throw CLIError("--seconds must be positive") }
@@ -52,6 +54,9 @@ struct Run: AsyncParsableCommand {
         if let minProfitBps, !(0...10_000).contains(minProfitBps) { throw CLIError("--min-profit-bps must be within 0…10000") }
         if execute, role == .detector { throw CLIError("--execute runs where opportunities are consumed: --role executor or all") }
         guard http == "off" || OperatorServer.address(http) != nil else { throw CLIError("--http must be host:port, a port, or off") }
+        if record != nil, role == .executor || partition == "P4" {
+            throw CLIError("--record records the EVM chains' market state and detection: run it where they run (--role detector or all, not --partition P4)")
+        }
     }
 
     func run() async throws {
@@ -66,6 +71,9 @@ struct Run: AsyncParsableCommand {
             throw CLIError("--role \(role.rawValue) splits detection and execution across processes: that needs Redis (--redis or ARBITER_REDIS_URL)")
         }
         let chains = registry.chains.filter { $0.kind == .evm && $0.enabled && (partition == "all" || $0.partition == partition) }
+        // The configuration the run starts from is the recording's first word: replay rebuilds from it.
+        let recorder = try record.map { try InputRecorder(directory: URL(fileURLWithPath: $0), logger: logger) }
+        recorder?.config(try config.config.map { String(decoding: try Input.file($0), as: UTF8.self) } ?? "")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var detection: [DetectionService] = []
         var watchers: [ChainWatcher] = []
@@ -87,7 +95,8 @@ struct Run: AsyncParsableCommand {
             if evmPartition {
                 // With Solana's detection in this process, cross-chain routes to and from Solana too.
                 (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: chains, environment: environment, minProfitBps: minProfitBps,
-                                                                          partition: partition, bus: bus, logger: logger, solana: solanaDetection)
+                                                                          partition: partition, bus: bus, logger: logger, solana: solanaDetection,
+                                                                          recorder: recorder)
             }
             statDetection = StatArbPlan.detection(registry, watchers: watchers, bus: bus, logger: logger)
             // Binance prices ([cex_feed] enabled): into the watchers' PriceMatrix, and CEX–DEX detection.
@@ -181,6 +190,8 @@ struct Run: AsyncParsableCommand {
         services += cexDetection.map { .init(service: $0) }
         services += cowDetection.map { .init(service: $0) }
         if let solanaDetection { services.append(.init(service: solanaDetection)) }
+        // Shut down after the watchers (the group stops them last to first): their last steps are kept.
+        if let recorder { services.append(.init(service: recorder)) }
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }
         var symbols: [Address: (String, Int)] = [:]
@@ -193,6 +204,11 @@ struct Run: AsyncParsableCommand {
             services.append(.init(service: s, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
         }
         try await shutdown.run(services, logger: logger)
+        if let recorder, let record {
+            let c = recorder.finish()
+            Output.standardError("run: recorded \(c.events) inputs in \(c.chunks) chunk(s), \(c.files) file(s), \(c.writtenBytes) bytes in \(record)"
+                                 + (recorder.failures > 0 ? " (\(recorder.failures) failed writes)" : ""))
+        }
     }
 
     /// The bus: Redis when a URL is given (entries signed with ARBITER_BUS_KEYS), else in process.
