@@ -59,7 +59,7 @@ public final class DetectionService: Service {
     /// What detection takes from outside, recorded when asked: the snapshot taken (by its
     /// sequence) with the clock reading it was sized at, and each opportunity as published.
     public enum Recorded: Sendable {
-        case detect(sequence: UInt64, now: UInt64, references: Int)
+        case detect(Moment)
         case published(Opportunity)
     }
 
@@ -108,7 +108,7 @@ public final class DetectionService: Service {
             let now = clock()
             let prices = cex.withLock { $0 }
             let outcome = step.process(snapshot, now: now, references: { prices?.references(chain: snapshot.chainID) ?? [] })
-            recorder?(.detect(sequence: snapshot.sequence, now: now, references: outcome.references))
+            recorder?(.detect(Moment(sequence: snapshot.sequence, now: now, references: outcome.references)))
             var published = 0, failures = 0
             for var o in outcome.found {
                 o.timestamps.published = clock()

@@ -17,7 +17,7 @@ public struct DetectionStep {
         public var aligned = 0
         public var contradicted = 0
         /// CEX references the opportunities were weighed against (read only when some were found).
-        public var references = 0
+        public var references: [CexReference] = []
     }
 
     let configuration: DetectionService.Configuration
@@ -60,7 +60,7 @@ public struct DetectionStep {
         detector.process(changed: changed, book: book, block: snapshot.block,
                          timestamps: .init(eventReceived: snapshot.headReceivedAt, stateApplied: snapshot.appliedAt), now: now, into: &found)
         let references = found.isEmpty ? [] : references()
-        var outcome = Outcome(found: [], references: references.count)
+        var outcome = Outcome(found: [], references: references)
         for var o in found {
             // The first hop's pool: its momentum and activity adjust the confidence.
             let first = o.path.first.flatMap { h in known.firstIndex { $0.address == h.pool } }

@@ -25,7 +25,7 @@ def lab_run(tmp_path_factory, arbiter):
 @pytest.fixture(scope="module")
 def cex_lab_run(tmp_path_factory, arbiter):
     tmp = tmp_path_factory.mktemp("lab-cex")
-    p = arbiter("lab", "--chains", "1", "--blocks", "30", "--seed", "3", "--json", "--dir", str(tmp), check=False)
+    p = arbiter("lab", "--chains", "1", "--blocks", "30", "--seed", "3", "--json", "--dir", str(tmp), "--record", str(tmp / "rec"), check=False)
     assert p.returncode == 0, p.stderr[-4000:]
     return json.loads(p.stdout), tmp, p.stderr
 
@@ -271,3 +271,20 @@ def test_cex_dex_legs_realize_what_detection_saw_against_the_fair_value(cex_lab_
     assert dict(db.execute("SELECT stage || ':' || reason, COUNT(*) FROM decision WHERE outcome = 'refused' AND opportunity "
                            "IN (SELECT id FROM opportunity WHERE kind = 'cexDexSpread') GROUP BY 1").fetchall()) == cx["refused"]
     assert summary["mismatches"] == 0
+
+
+def test_a_lab_with_the_exchange_replays_with_the_references_it_weighed(cex_lab_run, arbiter):
+    """Detection weighs what it finds against the exchange's prices; the references it weighed are
+    recorded with each detection moment, so the replay finds every opportunity again with the
+    confidence it was published with, byte for byte."""
+    from test_cli_replay import read_recording
+    _, tmp, _ = cex_lab_run
+    events = read_recording(tmp / "rec")
+    detection = {d["stream"] for d in (json.loads(e[3]) for e in events if e[0] == 0 and e[1] == 1) if d["component"].startswith("detection:")}
+    moments = [e[3] for e in events if e[0] in detection and e[1] == 1]
+    weighed = [m for m in moments if int.from_bytes(m[16:20], "little") > 0]
+    assert len(weighed) >= 3 and all(len(m) > 20 for m in weighed), [len(m) for m in moments]
+    replay = json.loads(arbiter("replay", str(tmp / "rec"), "--json").stdout)
+    [d] = replay["detection"]
+    assert d["published"] >= 10 and d["identical"] == d["published"], d
+    assert d["different"] == 0 and d["notReplayable"] == 0 and d["undecodable"] == 0, d

@@ -41,18 +41,15 @@ final class InputRecorder: Service {
         }
     }
 
-    /// A chain's detection stream: kind 1, a snapshot taken (its sequence u64, the clock reading
-    /// it was sized at u64, the CEX references weighed u32); kind 2, an opportunity as published
-    /// (its binary form).
+    /// A chain's detection stream: kind 1, a snapshot taken (`DetectionService.Moment`: its
+    /// sequence, the clock reading it was sized at, the CEX references weighed); kind 2, an
+    /// opportunity as published (its binary form).
     func detection(chainID: UInt64, name: String) -> @Sendable (DetectionService.Recorded) -> Void {
         let stream = declare("detection:\(chainID)", chain: chainID, name: name)
         return { [self] event in
             switch event {
-            case .detect(let sequence, let now, let references):
-                var payload: [UInt8] = []
-                for v in [sequence, now] { for i in 0..<8 { payload.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
-                for i in 0..<4 { payload.append(UInt8(truncatingIfNeeded: UInt32(clamping: references) >> (8 * i))) }
-                append(RecordedEvent(stream: stream, kind: 1, arrival: WallClock.nanoseconds(), payload: payload))
+            case .detect(let moment):
+                append(RecordedEvent(stream: stream, kind: 1, arrival: WallClock.nanoseconds(), payload: moment.encoded()))
             case .published(let o):
                 append(RecordedEvent(stream: stream, kind: 2, arrival: WallClock.nanoseconds(), payload: o.encoded()))
             }

@@ -32,7 +32,7 @@ struct Replay: ParsableCommand {
         var published = 0
         var identical = 0
         var different = 0
-        /// Moments sized against CEX references live (not recorded): not compared.
+        /// Moments sized against CEX references a recording of before they were kept does not hold: not compared.
         var notReplayable = 0
         var pending: [Opportunity] = []
         var skipping = false
@@ -51,8 +51,8 @@ struct Replay: ParsableCommand {
                 guard let event = try session.feed(e) else { continue }
                 switch event {
                 case .snapshot: break
-                case .detected(let stream, _, _, _, let references, let found):
-                    Self.compare(found: found, references: references, &comparisons[stream, default: Comparison()])
+                case .detected(let stream, _, _, _, let unrecorded, let found):
+                    Self.compare(found: found, unrecordedReferences: unrecorded, &comparisons[stream, default: Comparison()])
                 case .published(let stream, _, let recorded, let raw):
                     Self.compare(published: recorded, raw: raw, &comparisons[stream, default: Comparison()])
                 }
@@ -89,7 +89,7 @@ struct Replay: ParsableCommand {
             for (stream, d) in detections {
                 let c = comparisons[stream, default: Comparison()].closed
                 Output.lineNow("\(d.name) detection: \(d.detected) snapshots sized, \(c.published) opportunities published live, \(c.identical) found again identical, "
-                               + "\(c.different) different" + (c.notReplayable > 0 ? ", \(c.notReplayable) sized against CEX references (not compared)" : ""))
+                               + "\(c.different) different" + (c.notReplayable > 0 ? ", \(c.notReplayable) sized against unrecorded CEX references (not compared)" : ""))
             }
         }
     }
@@ -104,10 +104,10 @@ struct Replay: ParsableCommand {
     }
 
     /// A detection moment run again: what it found waits for the published ones that follow.
-    static func compare(found: [Opportunity], references: Int, _ c: inout Comparison) {
+    static func compare(found: [Opportunity], unrecordedReferences: Int, _ c: inout Comparison) {
         c.different += c.pending.count  // found again but not published live
         c.pending = []
-        c.skipping = references != 0
+        c.skipping = unrecordedReferences != 0
         if c.skipping { c.notReplayable += 1 } else { c.pending = found }
     }
 

@@ -16,9 +16,10 @@ import Registry
 struct ReplaySession {
     enum Event {
         case snapshot(chainID: UInt64, ChainWatcher.Snapshot)
-        /// Detection run again at a recorded moment: what it found (`references`: the CEX
-        /// references it was weighed against live, not recorded: its confidences may differ).
-        case detected(stream: UInt32, chainID: UInt64, snapshot: ChainWatcher.Snapshot, now: UInt64, references: Int, found: [Opportunity])
+        /// Detection run again at a recorded moment, with the CEX references it weighed live: what
+        /// it found (`unrecordedReferences`: a moment recorded before references were kept, its
+        /// confidences not as live).
+        case detected(stream: UInt32, chainID: UInt64, snapshot: ChainWatcher.Snapshot, now: UInt64, unrecordedReferences: Int, found: [Opportunity])
         /// An opportunity as published live (its recorded bytes).
         case published(stream: UInt32, chainID: UInt64, Opportunity, raw: [UInt8])
     }
@@ -118,24 +119,21 @@ struct ReplaySession {
         }
     }
 
-    /// Kind 1: a detection moment (sequence u64, clock reading u64, references u32), run again;
-    /// kind 2: an opportunity as published.
+    /// Kind 1: a detection moment (`DetectionService.Moment`), run again; kind 2: an opportunity
+    /// as published.
     private mutating func detection(_ e: RecordedEvent, stream: UInt32, _ d: inout Detection) -> Event? {
         switch e.kind {
         case 1:
-            guard e.payload.count == 20 else { d.undecodable += 1; return nil }
-            func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(e.payload[at + $1]) << (8 * $1) } }
-            let (sequence, now) = (u64(0), u64(8))
-            let references = (0..<4).reduce(UInt32(0)) { $0 | UInt32(e.payload[16 + $1]) << (8 * $1) }
-            guard let snapshot = chains.values.first(where: { $0.chainID == d.chainID })?.recent[sequence] else {
+            guard let moment = try? DetectionService.Moment(decoding: e.payload),
+                  let snapshot = chains.values.first(where: { $0.chainID == d.chainID })?.recent[moment.sequence] else {
                 d.undecodable += 1
                 return nil
             }
             d.detected += 1
-            // Always run, references or not: the step's own state (pools known, what changed,
-            // momentum) must follow the live one.
-            let found = d.step.process(snapshot, now: now).found
-            return .detected(stream: stream, chainID: d.chainID, snapshot: snapshot, now: now, references: Int(references), found: found)
+            // Always run: the step's own state (pools known, what changed, momentum) must follow the live one.
+            let found = d.step.process(snapshot, now: moment.now, references: { moment.references }).found
+            return .detected(stream: stream, chainID: d.chainID, snapshot: snapshot, now: moment.now,
+                             unrecordedReferences: moment.unrecordedReferences, found: found)
         case 2:
             guard let recorded = try? Opportunity(encoded: e.payload) else { d.undecodable += 1; return nil }
             return .published(stream: stream, chainID: d.chainID, recorded, raw: e.payload)
