@@ -46,49 +46,50 @@ public final class CexDexService: Service {
     let logger: Logger
     private let shared = Mutex(Status())
 
-    public init(watcher: ChainWatcher, prices: CexPrices, configuration: Configuration, bus: any OpportunityBus, logger: Logger) {
+    /// What detection takes from outside, recorded when asked (as `DetectionService`'s): each
+    /// moment it ran (the snapshot's sequence, the clock reading, the references) and each
+    /// opportunity as published.
+    let recorder: (@Sendable (DetectionService.Recorded) -> Void)?
+    let clock: @Sendable () -> UInt64
+
+    public init(watcher: ChainWatcher, prices: CexPrices, configuration: Configuration, bus: any OpportunityBus, logger: Logger,
+                recorder: (@Sendable (DetectionService.Recorded) -> Void)? = nil, clock: @escaping @Sendable () -> UInt64 = { WallClock.nanoseconds() }) {
         self.watcher = watcher
         self.prices = prices
         self.configuration = configuration
         self.bus = bus
         self.logger = logger
+        self.recorder = recorder
+        self.clock = clock
     }
 
     public var status: Status { shared.withLock { $0 } }
 
     public func run() async throws {
         let chainID = watcher.configuration.chainID
-        var detector = CexDexSpreadDetector(configuration: configuration.detector)
+        var step = CexDexStep(configuration: configuration)
         var seen = (block: UInt64(0), version: -1)
-        var published: Set<String> = []  // pool + direction, this block
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: configuration.interval)
             guard let s = watcher.latest else { continue }
             let version = prices.version
             guard s.block != seen.block || version != seen.version else { continue }
-            if s.block != seen.block { published = [] }
             seen = (s.block, version)
             let refs = prices.references(chain: chainID)
             guard !refs.isEmpty else { continue }
-            let candidates = Self.candidates(s, refs)
-            let gasPrice = (s.baseFee ?? .zero) &+ configuration.priorityFee
-            let found = detector.detect(chainID: chainID, block: s.block, candidates: candidates, references: refs,
-                                        wrappedNative: configuration.wrappedNative, gasPrice: gasPrice, now: WallClock.nanoseconds(),
-                                        timestamps: .init(eventReceived: s.headReceivedAt, stateApplied: s.appliedAt))
-            var fresh: [Opportunity] = []
-            var repeats = 0
-            for o in found {
-                let key = "\(o.path[0].pool.checksummed)/\(o.path[0].tokenIn.checksummed)"
-                if published.insert(key).inserted { fresh.append(o) } else { repeats += 1 }
-            }
-            let counts = detector.counts
+            let now = clock()
+            recorder?(.detect(DetectionService.Moment(sequence: s.sequence, now: now, references: refs)))
+            let (fresh, repeats) = step.process(s, references: refs, now: now)
+            let counts = step.counts
             shared.withLock {
                 $0.block = s.block
                 $0.evaluations += 1
                 $0.repeats += repeats
                 $0.detector = counts
             }
-            let sent = await bus.publishAll(fresh, partition: configuration.partition, kind: "cexDexSpread", logger: logger)
+            let recorder = recorder
+            let sent = await bus.publishAll(fresh, partition: configuration.partition, kind: "cexDexSpread", logger: logger, clock: clock,
+                                            sent: recorder.map { r in { r(.published($0)) } })
             shared.withLock {
                 $0.published += sent.published
                 $0.publishFailures += sent.failed

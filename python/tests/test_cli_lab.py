@@ -276,7 +276,8 @@ def test_cex_dex_legs_realize_what_detection_saw_against_the_fair_value(cex_lab_
 def test_a_lab_with_the_exchange_replays_with_the_references_it_weighed(cex_lab_run, arbiter):
     """Detection weighs what it finds against the exchange's prices; the references it weighed are
     recorded with each detection moment, so the replay finds every opportunity again with the
-    confidence it was published with, byte for byte."""
+    confidence it was published with, byte for byte. CEX–DEX detection's moments (the snapshot,
+    the references, the clock) are recorded too, and its spreads found again identically."""
     from test_cli_replay import read_recording
     _, tmp, _ = cex_lab_run
     events = read_recording(tmp / "rec")
@@ -285,6 +286,13 @@ def test_a_lab_with_the_exchange_replays_with_the_references_it_weighed(cex_lab_
     weighed = [m for m in moments if int.from_bytes(m[16:20], "little") > 0]
     assert len(weighed) >= 3 and all(len(m) > 20 for m in weighed), [len(m) for m in moments]
     replay = json.loads(arbiter("replay", str(tmp / "rec"), "--json").stdout)
-    [d] = replay["detection"]
-    assert d["published"] >= 10 and d["identical"] == d["published"], d
-    assert d["different"] == 0 and d["notReplayable"] == 0 and d["undecodable"] == 0, d
+    # Cycle detection and CEX–DEX detection each have their stream; both found again identically.
+    assert sorted(d["kind"] for d in replay["detection"]) == ["cexdex", "detection"], replay["detection"]
+    for d in replay["detection"]:
+        assert d["published"] >= (10 if d["kind"] == "detection" else 1) and d["identical"] == d["published"], d
+        assert d["different"] == 0 and d["notReplayable"] == 0 and d["undecodable"] == 0, d
+    declared = [json.loads(e[3]) for e in events if e[0] == 0 and e[1] == 1]
+    cexdex = {d["stream"] for d in declared if d["component"].startswith("cexdex:")}
+    published = [e for e in events if e[0] in cexdex and e[1] == 2]
+    [d] = [d for d in replay["detection"] if d["kind"] == "cexdex"]
+    assert d["published"] == len(published)

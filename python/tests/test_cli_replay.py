@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import struct
+import time
 import subprocess
 import zlib
 
@@ -209,3 +210,46 @@ def test_a_bad_backtest_configuration_is_refused_by_name(recorded, tmp_path):
         assert out.returncode == 1 and says in out.stderr and out.stdout == "", (text, out.stderr)
     out = backtest(tmp_path / "nothing", timeout=60)
     assert out.returncode == 1 and out.stderr.strip(), out.stderr
+
+
+def uvarint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    return bytes(out + bytes([v]))
+
+
+def write_recording(directory, events):
+    """A recording written from docs/recording.md alone: one file, one chunk per event list given."""
+    os.makedirs(directory)
+    data = bytearray(b"ARBREC\x00\x01" + struct.pack("<Q", events[0][0][2]))
+    for chunk in events:
+        raw, previous = bytearray(), chunk[0][2]
+        for stream, kind, arrival, payload in chunk:
+            delta = arrival - previous
+            previous = arrival
+            raw += uvarint(stream) + bytes([kind]) + uvarint((delta << 1) ^ (delta >> 63)) + uvarint(len(payload)) + payload
+        body = zlib.compress(bytes(raw), 1)
+        header = b"CHNK" + struct.pack("<IIIQ", len(body), len(raw), len(chunk), chunk[0][2])
+        data += header + struct.pack("<I", zlib.crc32(header + body)) + body
+    (directory / "000001.arbrec").write_bytes(bytes(data))
+
+
+def test_replay_at_1x_keeps_the_recorded_pace(tmp_path):
+    """Events of a stream nobody declared, 1.5 s apart: counted as unknown either way; at --speed 1x
+    the replay takes at least the 3 s they span, at max it does not wait for them."""
+    t0 = 1_800_000_000 * 10**9
+    rec = tmp_path / "paced"
+    write_recording(rec, [[(9, 1, t0, b"a"), (9, 1, t0 + 1_500_000_000, b"b")], [(9, 2, t0 + 3_000_000_000, b"c")]])
+    results = {}
+    for speed in ("1x", "max"):
+        began = time.monotonic()
+        out = subprocess.run([BIN, "replay", str(rec), "--speed", speed, "--json"], capture_output=True, text=True, timeout=60)
+        results[speed] = (time.monotonic() - began, out)
+        assert out.returncode == 0, out.stderr
+        r = json.loads(out.stdout)
+        assert r["events"] == 3 and r["chunks"] == 2 and r["unknownStreams"] == 3 and r["skipped"] == [], r
+    assert results["1x"][0] >= 3.0, results["1x"][0]
+    bad = subprocess.run([BIN, "replay", str(rec), "--speed", "2x"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "speed" in bad.stderr, bad.stderr

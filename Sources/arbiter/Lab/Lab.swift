@@ -177,7 +177,7 @@ struct Lab: AsyncParsableCommand {
         if let first = labChains.first(where: { $0.name == chosen[0].name }), let matrix = watchers.first?.configuration.matrix,
            let p = CexPlan.prices(registry, chains: [first], matrix: matrix, logger: logger) {
             cexPrices = p
-            cexDetection = CexPlan.detection(registry, prices: p, watchers: watchers, bus: bus, logger: logger)
+            cexDetection = CexPlan.detection(registry, prices: p, watchers: watchers, bus: bus, logger: logger, recorder: recorder)
             for d in detection where d.status.chainID == first.id { d.align(with: p) }
             let keys = try (devnets[0].manifest?["cexDexKeys"]?.arrayValue ?? []).compactMap(\.stringValue).map { try PrivateKey(hex: $0) }
             if !keys.isEmpty {

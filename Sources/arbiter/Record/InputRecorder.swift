@@ -44,8 +44,10 @@ final class InputRecorder: Service {
     /// A chain's detection stream: kind 1, a snapshot taken (`DetectionService.Moment`: its
     /// sequence, the clock reading it was sized at, the CEX references weighed); kind 2, an
     /// opportunity as published (its binary form).
-    func detection(chainID: UInt64, name: String) -> @Sendable (DetectionService.Recorded) -> Void {
-        let stream = declare("detection:\(chainID)", chain: chainID, name: name)
+    /// `component`: "detection" (cycles, `DetectionService`) or "cexdex" (`CexDexService`: the
+    /// same two kinds).
+    func detection(chainID: UInt64, name: String, component: String = "detection") -> @Sendable (DetectionService.Recorded) -> Void {
+        let stream = declare("\(component):\(chainID)", chain: chainID, name: name)
         return { [self] event in
             switch event {
             case .detect(let moment):

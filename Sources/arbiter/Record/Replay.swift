@@ -59,7 +59,7 @@ struct Replay: ParsableCommand {
             }
         }
         let chains = session.orderedChains
-        let detections = session.detections.sorted { $0.value.chainID < $1.value.chainID }
+        let detections = session.detections.sorted { ($0.value.chainID, $0.value.kind) < ($1.value.chainID, $1.value.kind) }
         let unknown = session.unknown
         let seconds = Double((ContinuousClock.now - began).components.attoseconds) / 1e18 + Double((ContinuousClock.now - began).components.seconds)
                 if json {
@@ -71,7 +71,7 @@ struct Replay: ParsableCommand {
             }
             let found = detections.map { (stream, d) in
                 let c = comparisons[stream, default: Comparison()].closed
-                return JSONValue.object([("chain", .string(d.name)), ("detected", .number(String(d.detected))), ("published", .number(String(c.published))),
+                return JSONValue.object([("chain", .string(d.name)), ("kind", .string(d.kind)), ("detected", .number(String(d.detected))), ("published", .number(String(c.published))),
                                          ("identical", .number(String(c.identical))), ("different", .number(String(c.different))),
                                          ("notReplayable", .number(String(c.notReplayable))), ("undecodable", .number(String(d.undecodable + c.undecodable)))])
             }
@@ -88,7 +88,7 @@ struct Replay: ParsableCommand {
             }
             for (stream, d) in detections {
                 let c = comparisons[stream, default: Comparison()].closed
-                Output.lineNow("\(d.name) detection: \(d.detected) snapshots sized, \(c.published) opportunities published live, \(c.identical) found again identical, "
+                Output.lineNow("\(d.name) \(d.kind == "cexdex" ? "CEX–DEX detection" : "detection"): \(d.detected) snapshots sized, \(c.published) opportunities published live, \(c.identical) found again identical, "
                                + "\(c.different) different" + (c.notReplayable > 0 ? ", \(c.notReplayable) sized against unrecorded CEX references (not compared)" : ""))
             }
         }

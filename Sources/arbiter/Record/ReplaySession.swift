@@ -37,11 +37,32 @@ struct ReplaySession {
     }
 
     struct Detection {
+        /// Cycles (`DetectionStep`) or CEX–DEX spreads (`CexDexStep`).
+        enum Step {
+            case cycles(DetectionStep)
+            case cexDex(CexDexStep)
+        }
+
         var name: String
         var chainID: UInt64
-        var step: DetectionStep
+        var step: Step
         var detected = 0
         var undecodable = 0
+
+        var kind: String {
+            if case .cexDex = step { "cexdex" } else { "detection" }
+        }
+
+        mutating func process(_ s: ChainWatcher.Snapshot, _ m: DetectionService.Moment) -> [Opportunity] {
+            switch step {
+            case .cycles(var d):
+                defer { step = .cycles(d) }
+                return d.process(s, now: m.now, references: { m.references }).found
+            case .cexDex(var c):
+                defer { step = .cexDex(c) }
+                return c.process(s, references: m.references, now: m.now).found
+            }
+        }
     }
 
     let source: String
@@ -113,7 +134,12 @@ struct ReplaySession {
         if component.hasPrefix("detection:") {
             let c = DetectionService.Configuration(partition: chain.partition,
                                                    detector: try RunPlan.detector(registry, chain, chainID: id, minProfitBps: minProfitBps))
-            detections[n] = Detection(name: name, chainID: id, step: DetectionStep(configuration: c))
+            detections[n] = Detection(name: name, chainID: id, step: .cycles(DetectionStep(configuration: c)))
+        } else if component.hasPrefix("cexdex:") {
+            guard let c = CexPlan.configuration(registry, chainID: id) else {
+                throw CLIError("\(source): CEX–DEX detection recorded on \(name), whose wrapped native token the configuration does not list")
+            }
+            detections[n] = Detection(name: name, chainID: id, step: .cexDex(CexDexStep(configuration: c)))
         } else {
             chains[n] = Chain(name: name, chainID: id, replay: WatchReplay(plan))
         }
@@ -131,7 +157,7 @@ struct ReplaySession {
             }
             d.detected += 1
             // Always run: the step's own state (pools known, what changed, momentum) must follow the live one.
-            let found = d.step.process(snapshot, now: moment.now, references: { moment.references }).found
+            let found = d.process(snapshot, moment)
             return .detected(stream: stream, chainID: d.chainID, snapshot: snapshot, now: moment.now,
                              unrecordedReferences: moment.unrecordedReferences, found: found)
         case 2:

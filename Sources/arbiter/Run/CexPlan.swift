@@ -64,16 +64,24 @@ enum CexPlan {
     }
 
     /// A detector per watched chain with pairs, publishing on its partition.
-    static func detection(_ registry: Registry, prices: CexPrices, watchers: [ChainWatcher], bus: any OpportunityBus, logger: Logger) -> [CexDexService] {
+    static func detection(_ registry: Registry, prices: CexPrices, watchers: [ChainWatcher], bus: any OpportunityBus, logger: Logger,
+                          recorder: InputRecorder? = nil) -> [CexDexService] {
         watchers.compactMap { w in
             let id = w.configuration.chainID
-            guard let chain = registry.chains.first(where: { $0.id == id }), prices.pairs.contains(where: { $0.chainID == id }),
-                  let native = registry.token(chain.wrappedNative, on: chain.name), case .evm(let wrapped) = native.address else { return nil }
-            var c = CexDexService.Configuration(partition: chain.partition, wrappedNative: wrapped)
-            c.detector.thresholdBps = Double(registry.cexFeed.thresholdBps)
-            c.detector.maxAgeMillis = UInt64(registry.cexFeed.maxAgeMillis)
-            return CexDexService(watcher: w, prices: prices, configuration: c, bus: bus, logger: logger)
+            guard prices.pairs.contains(where: { $0.chainID == id }), let c = configuration(registry, chainID: id) else { return nil }
+            return CexDexService(watcher: w, prices: prices, configuration: c, bus: bus, logger: logger,
+                                 recorder: recorder?.detection(chainID: id, name: w.configuration.name, component: "cexdex"))
         }
+    }
+
+    /// A chain's CEX–DEX detection as the registry configures it; nil without its wrapped native token.
+    static func configuration(_ registry: Registry, chainID id: UInt64) -> CexDexService.Configuration? {
+        guard let chain = registry.chains.first(where: { $0.id == id }),
+              let native = registry.token(chain.wrappedNative, on: chain.name), case .evm(let wrapped) = native.address else { return nil }
+        var c = CexDexService.Configuration(partition: chain.partition, wrappedNative: wrapped)
+        c.detector.thresholdBps = Double(registry.cexFeed.thresholdBps)
+        c.detector.maxAgeMillis = UInt64(registry.cexFeed.maxAgeMillis)
+        return c
     }
 
     /// The executor on the watched chains with execution on and a `cexDex` executor, with `keys`

@@ -102,7 +102,7 @@ struct Run: AsyncParsableCommand {
             // Binance prices ([cex_feed] enabled): into the watchers' PriceMatrix, and CEX–DEX detection.
             if let matrix = watchers.first?.configuration.matrix, let p = CexPlan.prices(registry, chains: chains, matrix: matrix, logger: logger) {
                 cexPrices = p
-                cexDetection = CexPlan.detection(registry, prices: p, watchers: watchers, bus: bus, logger: logger)
+                cexDetection = CexPlan.detection(registry, prices: p, watchers: watchers, bus: bus, logger: logger, recorder: recorder)
                 for d in detection { d.align(with: p) }
                 Output.standardError("binance: \(p.feed.state.withLock { $0.symbols.count }) symbol(s), \(p.pairs.count) pair(s) on \(cexDetection.count) chain(s)")
             }

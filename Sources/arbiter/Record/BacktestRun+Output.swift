@@ -33,6 +33,7 @@ extension BacktestRun {
         }
         return .object([
             ("name", .string(name)), ("seconds", d(seconds)), ("offered", n(backtester.offered)), ("trades", n(trades.count)),
+            ("notSimulated", n(notSimulated.count)),
             ("hitRate", d(hitRate)), ("usd", d(usd)),
             ("refusals", .object(backtester.refusals.sorted { $0.key < $1.key }.map { ($0.key, n($0.value)) })),
             ("byChain", groups(byChain)), ("byStrategy", groups(byStrategy)), ("byAsset", .array(assets)),
@@ -52,52 +53,8 @@ extension BacktestRun {
         }
         for s in byStrategy { out.append("  \(s.key): \(s.trades) trades, " + String(format: "$%.2f", s.usd)) }
         let refused = backtester.refusals.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        out.append("  refused: \(refused.isEmpty ? "none" : refused)")
+        out.append("  refused: \(refused.isEmpty ? "none" : refused)" + (notSimulated.isEmpty ? "" : "; \(notSimulated.count) CEX–DEX opportunities not simulated (their exchange leg)"))
         out.append("  latency p50/p90/p99 ms: " + latency.map { "\($0.stage) " + $0.ms.map { String(format: "%.2f", $0) }.joined(separator: "/") }.joined(separator: "; "))
         return out
-    }
-}
-
-/// The live run's landed trades (its journal) valued again on the recorded state at the moment
-/// each was detected: what the backtest says the executor keeps against what it realized.
-struct LiveReconciliation {
-    struct Pair {
-        var opportunity: String
-        var chain: UInt64
-        var realized: Int256
-        /// nil: the opportunity was not found again (or its path did not quote on the state).
-        var backtest: Int256?
-        /// The recorded configuration's simulation traded it too.
-        var simulated: Bool
-    }
-
-    var pairs: [Pair] = []
-
-    init(journal path: String, baseline: BacktestRun) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such journal") }
-        let receipts = try Journal(path: path).receipts().filter { $0.status == 1 }
-        let simulated = Set(baseline.trades.map { Hex.encode($0.id) })
-        for r in receipts.sorted(by: { ($0.block, $0.txHash) < ($1.block, $1.txHash) }) {
-            let id = (try? Hex.decode(r.opportunity)) ?? []
-            pairs.append(Pair(opportunity: r.opportunity, chain: r.chain, realized: r.realizedProfit, backtest: baseline.backtester.valuations[id],
-                              simulated: simulated.contains(r.opportunity)))
-        }
-    }
-
-    var equal: Int { pairs.filter { $0.backtest == $0.realized }.count }
-    var missing: Int { pairs.filter { $0.backtest == nil }.count }
-
-    var json: JSONValue {
-        .object([("trades", .number(String(pairs.count))), ("equal", .number(String(equal))), ("missing", .number(String(missing))),
-                 ("simulated", .number(String(pairs.filter(\.simulated).count))),
-                 ("pairs", .array(pairs.map { p in
-                     .object([("opportunity", .string(p.opportunity)), ("chain", .number(String(p.chain))), ("realized", .string(p.realized.description)),
-                              ("backtest", p.backtest.map { .string($0.description) } ?? .null), ("simulated", .bool(p.simulated))])
-                 }))])
-    }
-
-    var line: String {
-        "live: \(pairs.count) trades landed; valued again on the recorded state: \(equal) equal to the wei, \(pairs.count - equal - missing) different, "
-            + "\(missing) not found again; the recorded configuration's simulation traded \(pairs.filter(\.simulated).count) of them"
     }
 }
