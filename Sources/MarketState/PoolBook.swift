@@ -252,6 +252,18 @@ public struct PoolBook: Sendable {
 
     /// Undo entries held (for tests and metrics).
     public var journalCount: Int { journal.count - journalStart }
+
+    /// The book as a block's state, without its undo history: what a snapshot keeps. A copy that
+    /// shared the journal would make the next change to this book copy all of it (up to
+    /// `reorgDepth` blocks of entries, each with a pool's previous state) once per block; without
+    /// it, the owner's journal stays uniquely held. Changes made to the copy start a journal of
+    /// its own; undoing past them marks pools stale, as a reorg deeper than the journal does.
+    public var withoutUndoHistory: PoolBook {
+        var copy = self
+        copy.journal = []
+        copy.journalStart = 0
+        return copy
+    }
 }
 
 /// liquidityGross (a uint128) of a V3 pool's initialised ticks, sorted by tick.

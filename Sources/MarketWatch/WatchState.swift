@@ -162,7 +162,7 @@ struct WatchState {
     }
 
     func snapshot(appliedAt: UInt64) -> ChainWatcher.Snapshot {
-        ChainWatcher.Snapshot(chainID: chainID, block: applied, hash: tracker.hash(at: applied) ?? .zero, book: book, pools: info, covered: covered,
+        ChainWatcher.Snapshot(chainID: chainID, block: applied, hash: tracker.hash(at: applied) ?? .zero, book: book.withoutUndoHistory, pools: info, covered: covered,
                               headReceivedAt: headReceivedAt, appliedAt: appliedAt, baseFee: baseFee)
     }
 

@@ -146,6 +146,27 @@ import Testing
         #expect(book.stale.contains(id.index))
     }
 
+    /// A snapshot's book is the block's state without the undo history: equal in every pool, with
+    /// an empty journal, while the book it came from still undoes a reorg exactly.
+    @Test func aBookWithoutItsUndoHistoryIsTheSameStateAndTheOriginalStillRollsBack() throws {
+        let s = try #require(try Self.scenarios().first)
+        var book = PoolBook()
+        let id = book.register(Self.poolAddress, pool: .uniswapV3(s.pool), at: LogPosition(block: 0, index: .max))
+        let fork = s.logs[s.logs.count / 2].blockNumber
+        var atFork = book
+        for log in s.logs where log.blockNumber < fork { _ = atFork.apply(log) }
+        for log in s.logs { _ = book.apply(log) }
+        let snapshot = book.withoutUndoHistory
+        #expect(snapshot.journalCount == 0 && book.journalCount == s.logs.count)
+        #expect(snapshot[id] == book[id] && snapshot.appliedThrough == book.appliedThrough && snapshot.count == book.count)
+        book.rollBack(toBefore: fork)
+        #expect(book[id] == atFork[id] && book.stale.isEmpty)
+        // The snapshot is untouched by the owner's undo, and cannot undo itself: its pool goes stale.
+        var copy = snapshot
+        #expect(copy[id] != book[id] || s.logs.allSatisfy { $0.blockNumber < fork })
+        #expect(copy.rollBack(toBefore: fork) == 0 && copy.stale == [id.index])
+    }
+
     /// State read in a block that a reorg replaces cannot be undone from the journal: the pool is
     /// stale (read again), while a reorg above the read leaves it alone.
     @Test func reorgBelowARegistrationMarksThePoolStale() throws {

@@ -54,3 +54,17 @@ def test_bench_solana_builds_transactions_that_decode_and_verify(arbiter):
     for k in ("buildSignSerializeNs", "decodeVerifyNs"):
         assert 0 < r[k]["p50"] <= r[k]["p99"]
     assert arbiter("bench", "solana", "--transactions", "5", check=False).returncode == 1
+
+
+def test_bench_replay_reads_back_every_input_it_recorded(arbiter):
+    """The replay benchmark's recording read back through decode → state → detect: every input
+    counted (the reset's pool reads, each block's head, logs and detection moment), every step
+    a recording event, the same opportunities for the same seed; bad sizes refused."""
+    args = ("bench", "replay", "--pools", "150", "--tokens", "20", "--logs-per-block", "40", "--blocks", "12", "--json")
+    r = json.loads(arbiter(*args).stdout)
+    assert r["inputs"] == 150 + 12 * (40 + 2) and r["steps"] == 1 + 12 * 5, r
+    assert r["bytes"] > 12 * 40 * 20 and r["chunks"] >= 1 and float(r["inputsPerSecond"]) > 0, r
+    again = json.loads(arbiter(*args).stdout)
+    assert again["found"] == r["found"], (again, r)
+    bad = arbiter("bench", "replay", "--pools", "500", "--tokens", "8", check=False)
+    assert bad.returncode == 1 and "--pools" in bad.stderr, bad.stderr
