@@ -5,10 +5,12 @@ public enum Pool: Equatable, Sendable {
     case uniswapV2(V2Pool)
     /// Uniswap V3, PancakeSwap V3 and Algebra share the concentrated-liquidity step math.
     case uniswapV3(V3Pool)
-    /// Curve StableSwap, two coins.
-    case curve(CurvePool)
+    /// Curve StableSwap, two coins. Boxed, as Solidly's: their states are two to three times a
+    /// V2 or V3 pool's, and every `Pool` copy (the book's undo entries, detection's paths) would
+    /// carry the largest case's size.
+    indirect case curve(CurvePool)
     /// Solidly-family volatile or stable pair.
-    case solidly(SolidlyPool)
+    indirect case solidly(SolidlyPool)
     /// Raydium AMM v4 (token0 = coin, token1 = pc).
     case raydiumAMM(RaydiumAMMPool)
     /// Orca Whirlpool (token0 = A, token1 = B).

@@ -246,7 +246,7 @@ public struct CycleDetector: Sendable {
     }
 
     private mutating func updateRate(_ p: Int, _ book: PoolBook) {
-        guard p < book.count, refs[p] != nil, !book.stale.contains(p) else {
+        guard p < book.count, refs[p] != nil, book.stale.isEmpty || !book.stale.contains(p) else {
             rates[p] = (0, 0)
             return
         }

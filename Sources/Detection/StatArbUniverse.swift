@@ -155,7 +155,8 @@ extension StatArbUniverse {
     /// from its mean, on `pools` (a book's, by index; `token0` of each): the trade pool that takes
     /// the most before its price moves by `impactShare` of the reversion, at that size (within
     /// `maxIn`). nil when no pool takes a unit.
-    public static func size(_ pair: Pair, longA: Bool, reversion: Double, pools: [Pool], token0: (Int) -> Address, sizing: Sizing) -> Entry? {
+    public static func size<Pools: RandomAccessCollection<Pool>>(_ pair: Pair, longA: Bool, reversion: Double, pools: Pools, token0: (Int) -> Address,
+                                                             sizing: Sizing) -> Entry? where Pools.Index == Int {
         let sold = longA ? pair.tokenB : pair.tokenA, bought = longA ? pair.tokenA : pair.tokenB
         let limit = sizing.impactShare * reversion
         var best: (Int, UInt256)? = nil

@@ -59,15 +59,22 @@ public struct UInt256: Sendable, Hashable {
     }
 
     /// The nearest `Double`, rounded to nearest-even. For display and statistics only.
+    /// From the highest non-zero limb down, without a 256-bit shift (hot: prices and rates).
     public var doubleValue: Double {
-        let bits = UInt256.bitWidth - leadingZeroBitCount
-        if bits <= 64 { return Double(w0) }
-        let shift = bits - 64
-        let top = (self >> shift).w0
-        // A sticky bit keeps round-to-nearest correct when the dropped bits are not all zero.
-        let dropped = self & ((UInt256.one << shift) - 1)
-        let sticky: UInt64 = dropped.isZero ? 0 : 1
-        return Double(sign: .plus, exponent: shift, significand: Double(top | sticky))
+        if w3 != 0 { return Self.double(w3, w2, w1 | w0 != 0, limb: 3) }
+        if w2 != 0 { return Self.double(w2, w1, w0 != 0, limb: 2) }
+        if w1 != 0 { return Self.double(w1, w0, false, limb: 1) }
+        return Double(w0)
+    }
+
+    /// `hi · 2^(64·limb) + lo · 2^(64·(limb − 1)) + rest`: the 64 bits from hi's leading one,
+    /// with a sticky bit when anything below them is not zero (round-to-nearest stays correct).
+    private static func double(_ hi: UInt64, _ lo: UInt64, _ rest: Bool, limb: Int) -> Double {
+        let lz = hi.leadingZeroBitCount
+        let top = lz == 0 ? hi : hi << lz | lo >> (64 - lz)
+        let below = lz == 0 ? lo : lo << lz
+        let sticky: UInt64 = below != 0 || rest ? 1 : 0
+        return Double(sign: .plus, exponent: 64 * limb - lz, significand: Double(top | sticky))
     }
 }
 

@@ -12,7 +12,7 @@ import EVMPrimitives
 ///   have paid, a reorg deeper than the journal) is marked stale for a re-read.
 ///
 /// A value type: a copy taken between blocks is a consistent snapshot (arrays are shared until
-/// the next write).
+/// the next write; pool states are boxed, so that write copies a reference per pool: `PoolStates`).
 public struct PoolBook: Sendable {
     /// A pool's dense index: O(1) access to its state.
     public struct PoolID: Hashable, Sendable {
@@ -44,7 +44,7 @@ public struct PoolBook: Sendable {
         public init() {}
     }
 
-    public private(set) var pools: [Pool] = []
+    public private(set) var pools = PoolStates()
     public private(set) var addresses: [Address] = []
     /// The position of the last log applied to each pool, or of the state it was registered with.
     public private(set) var appliedThrough: [LogPosition] = []
@@ -60,7 +60,7 @@ public struct PoolBook: Sendable {
     private struct Undo: Sendable {
         var position: LogPosition
         var pool: Int
-        var previous: Pool
+        var previous: PoolStates.Box
         var previousThrough: LogPosition
         var previousGross: [(tick: Int32, gross: UInt256?)]
     }
@@ -89,7 +89,7 @@ public struct PoolBook: Sendable {
         let i: Int
         if let existing = ids[address] {
             i = existing
-            pools[i] = pool
+            pools.replace(i, with: pool)
             appliedThrough[i] = position
             stale.remove(i)
         } else {
@@ -125,13 +125,14 @@ public struct PoolBook: Sendable {
             counters.malformed += 1
             return .malformed(error.code)
         }
-        var undo = Undo(position: log.position, pool: i, previous: pools[i], previousThrough: appliedThrough[i], previousGross: [])
-        guard let next = transition(pools[i], event, pool: i, undo: &undo) else {
+        let box = pools.box(i)
+        var undo = Undo(position: log.position, pool: i, previous: box, previousThrough: appliedThrough[i], previousGross: [])
+        guard let next = transition(box.pool, event, pool: i, undo: &undo) else {
             counters.stale += 1
             stale.insert(i)
             return .stale(PoolID(index: i))
         }
-        pools[i] = next
+        pools.replace(i, with: next)
         appliedThrough[i] = log.position
         journal.append(undo)
         counters.applied += 1
@@ -218,7 +219,7 @@ public struct PoolBook: Sendable {
         var n = 0
         while journal.count > journalStart, let last = journal.last, last.position.block >= block {
             journal.removeLast()
-            pools[last.pool] = last.previous
+            pools.restore(last.pool, last.previous)
             appliedThrough[last.pool] = last.previousThrough
             if !last.previousGross.isEmpty {
                 var g = gross[last.pool]

@@ -8,9 +8,14 @@ struct InputWriter {
     var bytes: [UInt8] = []
 
     mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
-    mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
-    mutating func u256(_ v: UInt256) { for w in [v.w0, v.w1, v.w2, v.w3] { u64(w) } }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u256(_ v: UInt256) {
+        u64(v.w0)
+        u64(v.w1)
+        u64(v.w2)
+        u64(v.w3)
+    }
     mutating func address(_ a: Address) { bytes += a.bytes }
     mutating func varint(_ v: UInt64) {
         var v = v
@@ -130,24 +135,36 @@ struct InputReader {
 
     func fail(_ m: String) -> WatchInputError { WatchInputError("\(m) at byte \(at)") }
 
-    mutating func take(_ n: Int) throws(WatchInputError) -> ArraySlice<UInt8> {
+    /// The offset of the next `n` bytes, which are then consumed.
+    mutating func skip(_ n: Int) throws(WatchInputError) -> Int {
         guard n >= 0, bytes.count - at >= n else { throw fail("cut short (\(n) byte(s) wanted)") }
         defer { at += n }
-        return bytes[at..<at + n]
+        return at
     }
-    mutating func u8() throws(WatchInputError) -> UInt8 { try take(1).first! }
-    mutating func u32() throws(WatchInputError) -> UInt32 {
-        let s = try take(4)
-        return s.enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * $1.offset) }
+    mutating func take(_ n: Int) throws(WatchInputError) -> ArraySlice<UInt8> {
+        let from = try skip(n)
+        return bytes[from..<from + n]
     }
-    mutating func u64() throws(WatchInputError) -> UInt64 {
-        let s = try take(8)
-        return s.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * $1.offset) }
+    /// Loads read in place: no slice (and no reference count) per field.
+    private mutating func load<T: FixedWidthInteger>(_: T.Type) throws(WatchInputError) -> T {
+        let from = try skip(MemoryLayout<T>.size)
+        return T(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: from, as: T.self) })
     }
-    mutating func u256() throws(WatchInputError) -> UInt256 { UInt256(limbs: try u64(), try u64(), try u64(), try u64()) }
+    mutating func u8() throws(WatchInputError) -> UInt8 { bytes[try skip(1)] }
+    mutating func u32() throws(WatchInputError) -> UInt32 { try load(UInt32.self) }
+    mutating func u64() throws(WatchInputError) -> UInt64 { try load(UInt64.self) }
+    mutating func u256() throws(WatchInputError) -> UInt256 {
+        let from = try skip(32)
+        return bytes.withUnsafeBytes { b in
+            UInt256(limbs: UInt64(littleEndian: b.loadUnaligned(fromByteOffset: from, as: UInt64.self)),
+                    UInt64(littleEndian: b.loadUnaligned(fromByteOffset: from + 8, as: UInt64.self)),
+                    UInt64(littleEndian: b.loadUnaligned(fromByteOffset: from + 16, as: UInt64.self)),
+                    UInt64(littleEndian: b.loadUnaligned(fromByteOffset: from + 24, as: UInt64.self)))
+        }
+    }
     mutating func address() throws(WatchInputError) -> Address {
-        let s = Array(try take(20))
-        return s.withUnsafeBytes { Address(bytesAt: $0.baseAddress!) }
+        let from = try skip(20)
+        return bytes.withUnsafeBytes { Address(bytesAt: $0.baseAddress! + from) }
     }
     mutating func bool() throws(WatchInputError) -> Bool {
         switch try u8() {
@@ -184,6 +201,7 @@ struct InputReader {
         let n = try count(min: 32)
         guard n <= 4 else { throw fail("a log with \(n) topics") }
         var topics: [UInt256] = []
+        topics.reserveCapacity(n)
         for _ in 0..<n { topics.append(try u256()) }
         let data = Array(try take(try count(min: 1)))
         return EVMLog(address: emitter, topics: topics, data: data, blockNumber: try u64(), blockHash: try u256(), transactionIndex: try u32(),

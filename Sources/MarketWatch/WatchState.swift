@@ -104,7 +104,7 @@ struct WatchState {
     mutating func apply(_ logs: [EVMLog], matrix: PriceMatrix) -> [WatchedPool] {
         var created: [WatchedPool] = []
         for log in logs {
-            if let factory = factories[log.address] {
+            if !factories.isEmpty, let factory = factories[log.address] {
                 guard let pool = creation(log, factory) else { continue }
                 if book.id(of: pool.address) == nil && pending[pool.address] == nil {
                     if !universe.contains(where: { $0.address == pool.address }) { universe.append(pool) }

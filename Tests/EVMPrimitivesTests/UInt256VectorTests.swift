@@ -131,5 +131,15 @@ import Testing
         #expect(UInt256((1 << 53) + 1).doubleValue == Double(1 << 53))
         #expect(UInt256(UInt64.max).doubleValue == Double(UInt64.max))
         #expect(Int256(-5).doubleValue == -5)
+        // Seeded values of every length, halfway cases included (a 54-bit pattern followed by
+        // zeros or by a lone low bit), against the standard library's correctly rounded decimal
+        // parse of the same number.
+        var rng = SeededGenerator(seed: 0xD0B1E)
+        for i in 0..<4_000 {
+            let bits = 1 + i % 256
+            var v = UInt256(limbs: rng.next(), rng.next(), rng.next(), rng.next()) >> (256 - bits)
+            if i % 3 == 0, bits > 60 { v = (v >> (bits - 54)) << (bits - 54) | (i % 2 == 0 ? .zero : .one) }
+            #expect(v.doubleValue == Double(v.description)!, "\(v)")
+        }
     }
 }
