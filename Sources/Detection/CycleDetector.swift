@@ -250,8 +250,7 @@ public struct CycleDetector: Sendable {
             rates[p] = (0, 0)
             return
         }
-        let pool = book.pools[p]
-        let a = pool.local(zeroForOne: true), b = pool.local(zeroForOne: false)
+        let (a, b) = book.pools.reading(p) { ($0.local(zeroForOne: true), $0.local(zeroForOne: false)) }
         rates[p] = (a.reserveIn > 0 ? a.gamma * a.reserveOut / a.reserveIn : 0,
                     b.reserveIn > 0 ? b.gamma * b.reserveOut / b.reserveIn : 0)
     }

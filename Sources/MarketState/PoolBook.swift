@@ -139,34 +139,37 @@ public struct PoolBook: Sendable {
         return .applied(PoolID(index: i))
     }
 
-    /// The pool after `event`, or nil when the event does not fit it.
+    /// The pool after `event`, or nil when the event does not fit it. Switched on the event, then
+    /// the pool's kind: a (pool, event) tuple would copy the pool's state once more per log.
     private mutating func transition(_ pool: Pool, _ event: PoolEvent, pool i: Int, undo: inout Undo) -> Pool? {
-        switch (pool, event) {
-        case (.uniswapV2(var p), .sync(let r0, let r1)):
-            guard r0 <= UniswapV2Math.maxReserve, r1 <= UniswapV2Math.maxReserve else { return nil }
+        switch event {
+        case .sync(let r0, let r1):
+            guard case .uniswapV2(var p) = pool, r0 <= UniswapV2Math.maxReserve, r1 <= UniswapV2Math.maxReserve else { return nil }
             p.reserve0 = r0
             p.reserve1 = r1
             return .uniswapV2(p)
-        case (.solidly(var p), .solidlySync(let r0, let r1)):
+        case .solidlySync(let r0, let r1):
+            guard case .solidly(var p) = pool else { return nil }
             p.reserve0 = r0
             p.reserve1 = r1
             return .solidly(p)
-        case (.uniswapV3(var p), .v3Swap(_, _, let price, let liquidity, let tick)):
-            guard price >= TickMath.minSqrtRatio, price < TickMath.maxSqrtRatio, tick >= TickMath.minTick, tick <= TickMath.maxTick else { return nil }
+        case .v3Swap(_, _, let price, let liquidity, let tick):
+            guard case .uniswapV3(var p) = pool, price >= TickMath.minSqrtRatio, price < TickMath.maxSqrtRatio, tick >= TickMath.minTick,
+                  tick <= TickMath.maxTick
+            else { return nil }
             p.sqrtPriceX96 = price
             p.liquidity = liquidity
             p.tick = tick
             return .uniswapV3(p)
-        case (.uniswapV3(var p), .v3Mint(let lower, let upper, let amount)):
-            guard update(&p, pool: i, lower: lower, upper: upper, amount: amount, adding: true, undo: &undo) else { return nil }
+        case .v3Mint(let lower, let upper, let amount), .v3Burn(let lower, let upper, let amount):
+            let adding = if case .v3Mint = event { true } else { false }
+            guard case .uniswapV3(var p) = pool, update(&p, pool: i, lower: lower, upper: upper, amount: amount, adding: adding, undo: &undo)
+            else { return nil }
             return .uniswapV3(p)
-        case (.uniswapV3(var p), .v3Burn(let lower, let upper, let amount)):
-            guard update(&p, pool: i, lower: lower, upper: upper, amount: amount, adding: false, undo: &undo) else { return nil }
-            return .uniswapV3(p)
-        case (.curve(let p), .curveExchange(let sold, let dx, let bought, let dy)):
+        case .curveExchange(let sold, let dx, let bought, let dy):
             // The event does not carry the admin fee taken from the balances: replay the exchange
             // on our state, which must pay exactly what the pool paid.
-            guard sold + bought == 1, let out = try? p.amountOut(amountIn: dx, zeroForOne: sold == 0), out == dy,
+            guard case .curve(let p) = pool, sold + bought == 1, let out = try? p.amountOut(amountIn: dx, zeroForOne: sold == 0), out == dy,
                   let after = try? p.applying(amountIn: dx, zeroForOne: sold == 0)
             else { return nil }
             return .curve(after)

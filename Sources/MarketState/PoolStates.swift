@@ -23,6 +23,11 @@ public struct PoolStates: RandomAccessCollection, Sendable {
     @inlinable public var endIndex: Int { boxes.count }
     @inlinable public subscript(position: Int) -> Pool { boxes[position].pool }
 
+    /// Reads pool `position` where it is boxed, without copying its state out (the subscript
+    /// copies it: a V3 pool's tick arrays retained and released): `book.pools.reading(i) { $0.spotPrice }`.
+    @inlinable
+    public func reading<R>(_ position: Int, _ body: (Pool) throws -> R) rethrows -> R { try body(boxes[position].pool) }
+
     mutating func append(_ pool: Pool) { boxes.append(Box(pool)) }
 
     /// Puts `pool` at `index` and returns the box it replaced.

@@ -103,6 +103,8 @@ struct WatchState {
     /// to be watched (pending: the caller reads their state at the range's end).
     mutating func apply(_ logs: [EVMLog], matrix: PriceMatrix) -> [WatchedPool] {
         var created: [WatchedPool] = []
+        // One clock reading for the batch: its logs are applied together.
+        let now = Self.nanoseconds()
         for log in logs {
             if !factories.isEmpty, let factory = factories[log.address] {
                 guard let pool = creation(log, factory) else { continue }
@@ -114,7 +116,7 @@ struct WatchState {
                 }
                 continue
             }
-            if case .applied(let id) = book.apply(log) { write(id, block: log.blockNumber, matrix: matrix) }
+            if case .applied(let id) = book.apply(log) { write(id, block: log.blockNumber, matrix: matrix, at: now) }
         }
         return created
     }
@@ -166,10 +168,12 @@ struct WatchState {
                               headReceivedAt: headReceivedAt, appliedAt: appliedAt, baseFee: baseFee)
     }
 
-    private func write(_ id: PoolBook.PoolID, block: UInt64, matrix: PriceMatrix) {
+    // Mutating, though it changes nothing here: as a non-mutating call from a mutating step, the
+    // whole state was copied for it once per log.
+    private mutating func write(_ id: PoolBook.PoolID, block: UInt64, matrix: PriceMatrix, at now: UInt64 = nanoseconds()) {
         // The matrix prices token1 per token0 by address order; a Curve pool's coins may be the other way.
-        let p = info[id.index].matrixPrice(book[id].spotPrice)
-        matrix.write(slots[id.index], .init(price: p, block: block, writtenAt: Self.nanoseconds(), source: .dex))
+        let p = info[id.index].matrixPrice(book.pools.reading(id.index) { $0.spotPrice })
+        matrix.write(slots[id.index], .init(price: p, block: block, writtenAt: now, source: .dex))
     }
 
     static func nanoseconds() -> UInt64 {
