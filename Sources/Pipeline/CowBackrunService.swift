@@ -69,6 +69,8 @@ public final class CowBackrunService: Service {
     let bus: any OpportunityBus
     let rpc: RPCClient?
     let logger: Logger
+    /// `--record`: each evaluation as it runs and each backrun as published.
+    let recorder: (@Sendable (CowBackrunStep.Recorded) -> Void)?
     private let shared = Mutex(Status())
     /// Settlements seen since the loop last looked, and the hashes of those that landed.
     private let inbox = Mutex<[PendingSettlement]>([])
@@ -76,13 +78,14 @@ public final class CowBackrunService: Service {
 
     /// `rpc`: the node to simulate settlements on (nil: effects only from call data).
     public init(watcher: ChainWatcher, settlements: CowSettlementWatcher, configuration: Configuration, bus: any OpportunityBus, rpc: RPCClient?,
-                logger: Logger) {
+                logger: Logger, recorder: (@Sendable (CowBackrunStep.Recorded) -> Void)? = nil) {
         self.watcher = watcher
         self.settlements = settlements
         self.configuration = configuration
         self.bus = bus
         self.rpc = rpc
         self.logger = logger
+        self.recorder = recorder
     }
 
     public var status: Status { shared.withLock { $0 } }
@@ -96,7 +99,7 @@ public final class CowBackrunService: Service {
     }
 
     public func run() async throws {
-        var detector = CowBackrunDetector(configuration: configuration.detector)
+        var step = CowBackrunStep(configuration: configuration, settlement: settlements.configuration.settlement)
         await withTaskGroup(of: Void.self) { group in
             // The watcher runs with this service: it ends (and ends its streams) at shutdown.
             group.addTask { try? await self.settlements.run() }
@@ -126,12 +129,12 @@ public final class CowBackrunService: Service {
                     live.removeAll { gone.contains($0.settlement.hash.withUnsafeBytes { UInt256(bigEndianWordAt: $0.baseAddress!) }) || snapshot.block > $0.firstBlock &+ configuration.maxPendingBlocks }
                     for p in fresh {
                         shared.withLock { $0.pending += 1 }
-                        guard let volume = detector.admit(p.call, usdPerRaw: { self.usdPerRaw($0, snapshot) }) else { continue }
+                        guard let volume = step.admit(p, usdPerRaw: { self.usdPerRaw($0, snapshot) }) else { continue }
                         shared.withLock { $0.volumeUSD += volume }
                         live.append(Live(settlement: p, firstBlock: snapshot.block, volumeUSD: volume, evaluatedAt: 0))
                         if live.count > configuration.maxLive { live.removeFirst() }
                     }
-                    let c = detector.counters
+                    let c = step.detector.counters
                     shared.withLock {
                         $0.belowThreshold = c.belowThreshold
                         $0.unpriced = c.unpriced
@@ -141,7 +144,7 @@ public final class CowBackrunService: Service {
                         live[i].evaluatedAt = snapshot.block
                         // Landed in the meantime (its logs not heard yet): its effect is in this state already.
                         if snapshot.block > live[i].firstBlock, await landedOnChain(live[i].settlement) { continue }
-                        await evaluate(live[i].settlement, volume: live[i].volumeUSD, snapshot, &detector)
+                        await evaluate(live[i].settlement, volume: live[i].volumeUSD, snapshot, &step)
                     }
                 }
                 try? await Task.sleep(for: .milliseconds(20))
@@ -156,12 +159,11 @@ public final class CowBackrunService: Service {
         return r != .null
     }
 
-    func evaluate(_ p: PendingSettlement, volume: Double, _ snapshot: ChainWatcher.Snapshot, _ detector: inout CowBackrunDetector) async {
-        let pools = snapshot.pools
+    func evaluate(_ p: PendingSettlement, volume: Double, _ snapshot: ChainWatcher.Snapshot, _ step: inout CowBackrunStep) async {
         shared.withLock { $0.evaluations += 1 }
         let effects: [EVMLog]
-        switch SettlementEffect.predict(p.call, book: snapshot.book, tokens: { i in i < pools.count ? (pools[i].token0, pools[i].token1) : nil },
-                                        block: snapshot.block &+ 1) {
+        var simulated = false
+        switch CowBackrunStep.predicted(p, on: snapshot) {
         case .logs(let logs):
             shared.withLock { $0.decoded += 1 }
             effects = logs
@@ -177,18 +179,20 @@ public final class CowBackrunService: Service {
             }
             shared.withLock { $0.simulated += 1 }
             effects = logs
+            simulated = true
         }
         let now = WallClock.nanoseconds()
-        let found = detector.backruns(of: p, effects: effects, volumeUSD: volume, book: snapshot.book,
-                                      pools: pools.map { PoolRef(address: $0.address, token0: $0.token0, token1: $0.token1, venue: $0.venue) },
-                                      gasPrice: (snapshot.baseFee ?? .zero) &+ configuration.priorityFee, block: snapshot.block,
-                                      timestamps: .init(eventReceived: p.seenAt, stateApplied: now), now: now)
-        let counters = detector.counters
+        recorder?(.evaluated(.init(sequence: snapshot.sequence, now: now, volumeUSD: volume, seenAt: p.seenAt, raw: p.raw,
+                                   simulated: simulated ? effects : nil)))
+        let found = step.backruns(of: p, effects: effects, volumeUSD: volume, on: snapshot, now: now)
+        let counters = step.detector.counters
         shared.withLock {
             $0.noDisplacement = counters.noDisplacement
             if found.isEmpty && !effects.isEmpty { $0.noBackrun += 1 }
         }
-        let sent = await bus.publishAll(found, partition: configuration.partition, kind: "backrun", logger: logger)
+        let recorder = recorder
+        let sent = await bus.publishAll(found, partition: configuration.partition, kind: "backrun", logger: logger,
+                                        sent: recorder.map { r in { r(.published($0)) } })
         shared.withLock {
             $0.published += sent.published
             $0.publishFailures += sent.failed

@@ -171,5 +171,28 @@ import Testing
         let old = try DetectionService.Moment(decoding: legacy)
         #expect(old.unrecordedReferences == 5 && old.references.isEmpty && old.sequence == 9 && old.now == 10)
     }
-}
 
+    /// A CoW evaluation's bytes: seeded round trips (with and without simulated logs), every cut
+    /// and a trailing byte refused as malformed, never a crash.
+    @Test func aCowEvaluationRoundTripsWithItsSimulatedLogsAndEveryCutIsAnError() throws {
+        var rng = SeededGenerator(seed: 28)
+        for i in 0..<100 {
+            let logs = i % 2 == 0 ? nil : (0..<Int(rng.next() % 4)).map { k in
+                EVMLog(address: k % 2 == 0 ? Self.a : Self.b, topics: (0..<Int(rng.next() % 5)).map { _ in UInt256(limbs: rng.next(), rng.next(), rng.next(), rng.next()) },
+                       data: rng.bytes(Int(rng.next() % 200)), blockNumber: rng.next(), blockHash: UInt256(rng.next()), transactionIndex: UInt32(truncatingIfNeeded: rng.next()),
+                       logIndex: UInt32(k), removed: false)
+            }
+            let m = CowBackrunStep.Moment(sequence: rng.next(), now: rng.next(), volumeUSD: Double(rng.next() % 10_000_000) / 3, seenAt: rng.next(),
+                                          raw: rng.bytes(Int(rng.next() % 600)), simulated: logs)
+            let bytes = try m.encoded()
+            #expect(try CowBackrunStep.Moment(decoding: bytes) == m)
+            for cut in Set([0, 1, 9, 36, bytes.count / 2, bytes.count - 1]) where cut < bytes.count {
+                #expect(throws: DetectionService.Moment.Malformed.self) { _ = try CowBackrunStep.Moment(decoding: Array(bytes.prefix(cut))) }
+            }
+            #expect(throws: DetectionService.Moment.Malformed.self) { _ = try CowBackrunStep.Moment(decoding: bytes + [0]) }
+        }
+        var unknown = try CowBackrunStep.Moment(sequence: 1, now: 2, volumeUSD: 3, seenAt: 1, raw: [], simulated: nil).encoded()
+        unknown[0] = 2
+        #expect(throws: DetectionService.Moment.Malformed.self) { _ = try CowBackrunStep.Moment(decoding: unknown) }
+    }
+}

@@ -185,7 +185,7 @@ struct Lab: AsyncParsableCommand {
             }
         }
         // CoW: the first chain's settlements, seen pending, backrun in bundles by the engine.
-        let cow = try CowPlan.services(registry, watchers: watchers, environment: environment, bus: bus, logger: logger)
+        let cow = try CowPlan.services(registry, watchers: watchers, environment: environment, bus: bus, logger: logger, recorder: recorder)
         let cexInventories = await cexExecutor?.inventories ?? []
         let cexLegs = cexExecutor
         let execution = ExecutionService(engine: engine, crossChain: crossExecutor, statistical: statArb, cexDex: cexExecutor, solana: solanaLab?.executor,

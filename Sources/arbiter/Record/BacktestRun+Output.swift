@@ -53,7 +53,7 @@ extension BacktestRun {
         }
         for s in byStrategy { out.append("  \(s.key): \(s.trades) trades, " + String(format: "$%.2f", s.usd)) }
         let refused = backtester.refusals.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        out.append("  refused: \(refused.isEmpty ? "none" : refused)" + (notSimulated.isEmpty ? "" : "; \(notSimulated.count) CEX–DEX opportunities not simulated (their exchange leg)"))
+        out.append("  refused: \(refused.isEmpty ? "none" : refused)" + (notSimulated.isEmpty ? "" : "; \(notSimulated.count) CEX–DEX and CoW backrun opportunities not simulated (an exchange leg, a settlement ahead)"))
         out.append("  latency p50/p90/p99 ms: " + latency.map { "\($0.stage) " + $0.ms.map { String(format: "%.2f", $0) }.joined(separator: "/") }.joined(separator: "; "))
         return out
     }

@@ -45,7 +45,9 @@ struct BacktestRun {
                                           chainNames: Dictionary(session.orderedChains.map { ($0.chainID, $0.name) }, uniquingKeysWith: { a, _ in a }))
                     }
                     // CEX–DEX spreads trade against the exchange too: not simulated here (counted).
-                    if session.detections[stream]?.kind == "cexdex" {
+                    // A CEX–DEX spread has an exchange leg, a CoW backrun rides behind a settlement the
+                    // recorded state never holds: neither is simulated here.
+                    if session.detections[stream]?.kind != "detection" {
                         for o in found { run!.notSimulated.insert(o.id) }
                         continue
                     }

@@ -58,6 +58,25 @@ final class InputRecorder: Service {
         }
     }
 
+    /// A chain's CoW backrun stream ("cow:<chain>"): kind 1, an evaluation (`CowBackrunStep.Moment`:
+    /// the snapshot's sequence, the clock, the settlement's signed bytes, its volume, the simulated
+    /// effect when there was one); kind 2, a backrun as published.
+    func cowBackrun(chainID: UInt64, name: String) -> @Sendable (CowBackrunStep.Recorded) -> Void {
+        let stream = declare("cow:\(chainID)", chain: chainID, name: name)
+        return { [self] event in
+            switch event {
+            case .evaluated(let moment):
+                do {
+                    append(RecordedEvent(stream: stream, kind: 1, arrival: WallClock.nanoseconds(), payload: try moment.encoded()))
+                } catch {
+                    fail(error)
+                }
+            case .published(let o):
+                append(RecordedEvent(stream: stream, kind: 2, arrival: WallClock.nanoseconds(), payload: o.encoded()))
+            }
+        }
+    }
+
     private func declare(_ component: String, chain: UInt64, name: String) -> UInt32 {
         let (stream, new) = state.withLock { s -> (UInt32, Bool) in
             if let n = s.streams[component] { return (n, false) }

@@ -88,7 +88,7 @@ struct Replay: ParsableCommand {
             }
             for (stream, d) in detections {
                 let c = comparisons[stream, default: Comparison()].closed
-                Output.lineNow("\(d.name) \(d.kind == "cexdex" ? "CEX–DEX detection" : "detection"): \(d.detected) snapshots sized, \(c.published) opportunities published live, \(c.identical) found again identical, "
+                Output.lineNow("\(d.name) \(["cexdex": "CEX–DEX detection", "cow": "CoW backruns"][d.kind] ?? "detection"): \(d.detected) snapshots sized, \(c.published) opportunities published live, \(c.identical) found again identical, "
                                + "\(c.different) different" + (c.notReplayable > 0 ? ", \(c.notReplayable) sized against unrecorded CEX references (not compared)" : ""))
             }
         }

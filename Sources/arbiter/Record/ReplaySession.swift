@@ -37,10 +37,11 @@ struct ReplaySession {
     }
 
     struct Detection {
-        /// Cycles (`DetectionStep`) or CEX–DEX spreads (`CexDexStep`).
+        /// Cycles (`DetectionStep`), CEX–DEX spreads (`CexDexStep`) or CoW backruns (`CowBackrunStep`).
         enum Step {
             case cycles(DetectionStep)
             case cexDex(CexDexStep)
+            case cowBackrun(CowBackrunStep)
         }
 
         var name: String
@@ -50,7 +51,11 @@ struct ReplaySession {
         var undecodable = 0
 
         var kind: String {
-            if case .cexDex = step { "cexdex" } else { "detection" }
+            switch step {
+            case .cycles: "detection"
+            case .cexDex: "cexdex"
+            case .cowBackrun: "cow"
+            }
         }
 
         mutating func process(_ s: ChainWatcher.Snapshot, _ m: DetectionService.Moment) -> [Opportunity] {
@@ -61,6 +66,8 @@ struct ReplaySession {
             case .cexDex(var c):
                 defer { step = .cexDex(c) }
                 return c.process(s, references: m.references, now: m.now).found
+            case .cowBackrun:
+                return []  // its moments are `CowBackrunStep.Moment`s (`ReplaySession.cow`)
             }
         }
     }
@@ -135,6 +142,11 @@ struct ReplaySession {
             let c = DetectionService.Configuration(partition: chain.partition,
                                                    detector: try RunPlan.detector(registry, chain, chainID: id, minProfitBps: minProfitBps))
             detections[n] = Detection(name: name, chainID: id, step: .cycles(DetectionStep(configuration: c)))
+        } else if component.hasPrefix("cow:") {
+            guard let (c, settlement) = try CowPlan.configuration(registry, chainID: id) else {
+                throw CLIError("\(source): CoW backruns recorded on \(name), whose settlement contract the configuration does not list")
+            }
+            detections[n] = Detection(name: name, chainID: id, step: .cowBackrun(CowBackrunStep(configuration: c, settlement: settlement)))
         } else if component.hasPrefix("cexdex:") {
             guard let c = CexPlan.configuration(registry, chainID: id) else {
                 throw CLIError("\(source): CEX–DEX detection recorded on \(name), whose wrapped native token the configuration does not list")
@@ -149,6 +161,8 @@ struct ReplaySession {
     /// as published.
     private mutating func detection(_ e: RecordedEvent, stream: UInt32, _ d: inout Detection) -> Event? {
         switch e.kind {
+        case 1 where d.kind == "cow":
+            return cow(e, stream: stream, &d)
         case 1:
             guard let moment = try? DetectionService.Moment(decoding: e.payload),
                   let snapshot = chains.values.first(where: { $0.chainID == d.chainID })?.recent[moment.sequence] else {
@@ -167,5 +181,21 @@ struct ReplaySession {
             d.undecodable += 1
             return nil
         }
+    }
+
+    /// A CoW settlement's evaluation (`CowBackrunStep.Moment`) run again on the snapshot it took.
+    /// One whose effect cannot be read again (simulated live, logs not kept) is reported as not
+    /// replayable, as a detection moment without its references is.
+    private mutating func cow(_ e: RecordedEvent, stream: UInt32, _ d: inout Detection) -> Event? {
+        guard case .cowBackrun(var step) = d.step, let moment = try? CowBackrunStep.Moment(decoding: e.payload),
+              let snapshot = chains.values.first(where: { $0.chainID == d.chainID })?.recent[moment.sequence] else {
+            d.undecodable += 1
+            return nil
+        }
+        defer { d.step = .cowBackrun(step) }
+        d.detected += 1
+        let found = step.replay(moment, on: snapshot)
+        return .detected(stream: stream, chainID: d.chainID, snapshot: snapshot, now: moment.now, unrecordedReferences: found == nil ? 1 : 0,
+                         found: found ?? [])
     }
 }

@@ -107,7 +107,7 @@ struct Run: AsyncParsableCommand {
                 Output.standardError("binance: \(p.feed.state.withLock { $0.symbols.count }) symbol(s), \(p.pairs.count) pair(s) on \(cexDetection.count) chain(s)")
             }
             // CoW settlements seen pending ([cow] enabled): backruns.
-            cowDetection = try CowPlan.services(registry, watchers: watchers, environment: environment, bus: bus, logger: logger)
+            cowDetection = try CowPlan.services(registry, watchers: watchers, environment: environment, bus: bus, logger: logger, recorder: recorder)
             if !cowDetection.isEmpty { Output.standardError("cow: settlements watched on \(cowDetection.count) chain(s)") }
         } else if execute && evmPartition {
             // Execution re-quotes on current state: an executor in its own process keeps its own.
