@@ -59,6 +59,8 @@ public final class BinanceFeed: Service, Sendable {
     let now: @Sendable () -> UInt64
     let metricsFactory: any MetricsFactory
     let shared = Mutex(Shared())
+    /// `--record`: told every change to `state`, under its lock (in the order applied).
+    let recorder = Mutex<(@Sendable (FeedInput) -> Void)?>(nil)
 
     struct Shared {
         var lastFrame: [Int: UInt64] = [:]  // by generation
@@ -101,6 +103,24 @@ public final class BinanceFeed: Service, Sendable {
         for s in symbols { for k in options.streams { all.append("\(s.lowercased())@\(k.rawValue)") } }
         let n = max(1, options.maxStreamsPerConnection)
         return stride(from: 0, to: all.count, by: n).map { Array(all[$0..<min($0 + n, all.count)]) }
+    }
+
+    /// Records every change to the books from now on (`FeedInput`), the symbols first.
+    public func record(to recorder: @escaping @Sendable (FeedInput) -> Void) {
+        state.withLock { s in
+            recorder(.symbols(s.symbols))
+            self.recorder.withLock { $0 = recorder }
+        }
+    }
+
+    /// One change to the books, recorded first when recording.
+    @discardableResult
+    func change(_ input: FeedInput) -> FeedInput.Result {
+        let r = recorder.withLock { $0 }
+        return state.withLock { s in
+            r?(input)
+            return s.perform(input)
+        }
     }
 
     public var status: Status {
@@ -147,7 +167,7 @@ public final class BinanceFeed: Service, Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     let t = self.now()
-                    let frozen = self.state.withLock { $0.sweepFrozen(at: t) }
+                    let frozen = self.change(.sweep(at: t)).frozen
                     for f in frozen { self.logger.warning("binance: \(self.state.withLock { $0.symbols[f] }) book frozen while trades print") }
                     metrics.update(self.status)
                 }
@@ -192,7 +212,7 @@ public final class BinanceFeed: Service, Sendable {
                 }
                 let hadOutage = machine.outage
                 let actions = machine.handle(e)
-                if machine.outage && !hadOutage { state.withLock { $0.disconnected(symbols) } }
+                if machine.outage && !hadOutage { change(.disconnected(symbols)) }
                 for action in actions {
                     switch action {
                     case .connect(let gen, let reason):
@@ -278,7 +298,12 @@ public final class BinanceFeed: Service, Sendable {
 
     func apply(_ p: UnsafeBufferPointer<UInt8>, at t: UInt64, gen: Int, events: AsyncStream<FeedConnectionMachine.Event>.Continuation) {
         let wall = UInt64(Date().timeIntervalSince1970 * 1000)
-        let outcome = state.withLock { $0.ingest(p, at: t, wallMillis: wall) }
+        // Unrecorded, the frame is parsed where it lies (no copy): the path `perform` takes too.
+        let outcome = if recorder.withLock({ $0 == nil }) {
+            state.withLock { $0.ingest(p, at: t, wallMillis: wall) }
+        } else {
+            change(.frame(Array(p), at: t, wallMillis: wall)).outcome ?? .control
+        }
         switch outcome {
         case .applied(let sym): changed(sym)
         case .gap(let sym, let from, let to):
@@ -306,17 +331,17 @@ public final class BinanceFeed: Service, Sendable {
                 do {
                     let d = try await rest.depth(name)
                     let t = now()
-                    state.withLock { $0.applyDepthSnapshot(sym, lastUpdateID: d.lastUpdateID, bids: d.bids, asks: d.asks, at: t) }
+                    change(.depth(symbol: sym, lastUpdateID: d.lastUpdateID, bids: d.bids, asks: d.asks, at: t))
                     changed(sym)
                     // Pages of up to 1,000 trades from the oldest hole, while they fill holes.
                     var complete = true
                     for _ in 0..<20 {
                         guard let from = state.withLock({ $0.books[sym].missingFrom }) else { break }
                         let ids = try await rest.aggTradeIDs(name, fromID: from)
-                        complete = state.withLock { $0.applyRecoveredTrades(sym, ids: ids) }
+                        complete = change(.recoveredTrades(symbol: sym, ids: ids)).complete
                         if complete || ids.isEmpty || state.withLock({ $0.books[sym].missingFrom }) == from { break }
                     }
-                    if complete { state.withLock { $0.resynced(sym) } }
+                    if complete { change(.resynced(sym)) }
                     done = complete
                 } catch {
                     logger.debug("binance: resync \(name) attempt \(attempt): \(error)")

@@ -41,7 +41,9 @@ public final class CexPrices: Sendable {
     let slots: [PriceMatrix.Slot]
     let writes = Atomic<Int>(0)
 
-    public init(feed: BinanceFeed, matrix: PriceMatrix, pairs: [Pair], bandBps: Double = 10) {
+    public static let defaultBandBps = 10.0
+
+    public init(feed: BinanceFeed, matrix: PriceMatrix, pairs: [Pair], bandBps: Double = defaultBandBps) {
         self.feed = feed
         self.matrix = matrix
         self.pairs = pairs
@@ -68,13 +70,27 @@ public final class CexPrices: Sendable {
 
     /// `p`'s reference from the books as they are now, if they are usable.
     public func reference(_ p: Pair) -> CexReference? {
-        guard let b = feed.usable(p.symbol), let mid = b.mid else { return nil }
+        guard let b = feed.usable(p.symbol) else { return nil }
+        var divisor: CexBook? = nil
+        if let d = p.divideBy {
+            guard let db = feed.usable(d) else { return nil }
+            divisor = db
+        }
+        let age = monotonicNanos() > b.bookAt ? (monotonicNanos() - b.bookAt) / 1_000_000 : 0
+        return Self.reference(p, book: b, divisor: divisor, ageMillis: age, bandBps: bandBps)
+    }
+
+    /// `p`'s reference from `book` (and `divisor`'s, the quote's own price, when `p` goes through
+    /// one) at `ageMillis`: what live detection weighs, and what replay computes again from the
+    /// recorded frames to check the references a detection moment kept.
+    public static func reference(_ p: Pair, book b: CexBook, divisor: CexBook?, ageMillis age: UInt64, bandBps: Double) -> CexReference? {
+        guard let mid = b.mid else { return nil }
         // quote raw per base raw = mid · 10^quoteDecimals / 10^baseDecimals (÷ the divisor's mid).
         var num = UInt256(mid.numerator) * Self.tenTo(p.quoteDecimals)
         var den = UInt256(mid.denominator) * Self.tenTo(p.baseDecimals)
         var bid = b.bid.double, ask = b.ask.double
-        if let d = p.divideBy {
-            guard let db = feed.usable(d), let dm = db.mid, dm.numerator > 0 else { return nil }
+        if p.divideBy != nil {
+            guard let db = divisor, let dm = db.mid, dm.numerator > 0 else { return nil }
             num = num * UInt256(dm.denominator)
             den = den * UInt256(dm.numerator)
             bid /= db.midDouble
@@ -86,7 +102,6 @@ public final class CexPrices: Sendable {
             let near = levels.filter { bids ? $0.price.double >= m * (1 - band) : $0.price.double <= m * (1 + band) }
             return near.isEmpty ? top.double : near.reduce(0) { $0 + $1.quantity.double }
         }
-        let age = monotonicNanos() > b.bookAt ? (monotonicNanos() - b.bookAt) / 1_000_000 : 0
         return CexReference(symbol: b.symbol, base: p.base, quote: p.quote, numerator: num, denominator: den, bid: bid, ask: ask, ageMillis: age,
                             bidDepth: depth(b.bids, bids: true, top: b.bidQty), askDepth: depth(b.asks, bids: false, top: b.askQty),
                             baseDecimals: p.baseDecimals)

@@ -331,6 +331,25 @@ def test_a_lab_with_the_exchange_replays_with_the_references_it_weighed(cex_lab_
         assert d["published"] >= {"detection": 10, "cexdex": 1}.get(d["kind"], 0) and d["identical"] == d["published"], d
         assert d["different"] == 0 and d["notReplayable"] == 0 and d["undecodable"] == 0, d
     declared = [json.loads(e[3]) for e in events if e[0] == 0 and e[1] == 1]
+    # The exchange's own frames are recorded (stream cex:binance, kind 1: clocks, then the frame as
+    # received: read here as Binance's combined-stream JSON), and replayed into the books: every
+    # reference detection weighed is computed again identically from them.
+    [feed] = [d["stream"] for d in declared if d["component"] == "cex:binance"]
+    frames = [json.loads(e[3][16:]) for e in events if e[0] == feed and e[1] == 1]
+    assert len(frames) >= 50 and all(set(f) == {"stream", "data"} for f in frames), frames[:3]
+    assert {f["stream"].split("@")[1] for f in frames} >= {"bookTicker", "depth20"}, {f["stream"] for f in frames}
+    [cex] = replay["cex"]
+    assert cex["frames"] == len(frames) and cex["malformed"] == 0 and cex["undecodable"] == 0, cex
+    assert cex["referencesChecked"] >= sum(int.from_bytes(m[16:20], "little") for m in weighed) >= 3, cex
+    assert cex["referencesIdentical"] == cex["referencesChecked"], cex
+    # Without its frames (and any REST depth snapshot), the feed's books stay empty: the check finds
+    # none of the references again.
+    from test_cli_replay import write_recording
+    cut = tmp / "rec-without-frames"
+    kept = [e for e in events if not (e[0] == feed and e[1] in (1, 2))]
+    write_recording(cut, [kept[i:i + 2_000] for i in range(0, len(kept), 2_000)])
+    [bare] = json.loads(arbiter("replay", str(cut), "--json").stdout)["cex"]
+    assert bare["frames"] == 0 and bare["referencesChecked"] == cex["referencesChecked"] and bare["referencesIdentical"] == 0, bare
     cexdex = {d["stream"] for d in declared if d["component"].startswith("cexdex:")}
     published = [e for e in events if e[0] in cexdex and e[1] == 2]
     [d] = [d for d in replay["detection"] if d["kind"] == "cexdex"]

@@ -1,4 +1,5 @@
 import EVMCodec
+import Feeds
 import Foundation
 import Logging
 import MarketWatch
@@ -75,6 +76,14 @@ final class InputRecorder: Service {
                 append(RecordedEvent(stream: stream, kind: 2, arrival: WallClock.nanoseconds(), payload: o.encoded()))
             }
         }
+    }
+
+    /// The exchange's feed ("cex:binance", chain 0): every change to its books (`FeedInput`, its
+    /// kind the event's): the frames as received, with the clocks they were applied at, the REST
+    /// resyncs' answers, outages, the sweeps; the symbols first.
+    func cexFeed(_ feed: BinanceFeed) {
+        let stream = declare("cex:binance", chain: 0, name: "binance")
+        feed.record { [self] input in append(RecordedEvent(stream: stream, kind: input.kind, arrival: WallClock.nanoseconds(), payload: input.encoded())) }
     }
 
     private func declare(_ component: String, chain: UInt64, name: String) -> UInt32 {

@@ -61,6 +61,7 @@ struct Replay: ParsableCommand {
         let chains = session.orderedChains
         let detections = session.detections.sorted { ($0.value.chainID, $0.value.kind) < ($1.value.chainID, $1.value.kind) }
         let unknown = session.unknown
+        let feeds = session.feeds.sorted { $0.key < $1.key }.map(\.value)
         let seconds = Double((ContinuousClock.now - began).components.attoseconds) / 1e18 + Double((ContinuousClock.now - began).components.seconds)
                 if json {
             let list = chains.map { c in
@@ -78,7 +79,8 @@ struct Replay: ParsableCommand {
             Output.lineNow(JSONValue.object([("files", .number(String(report.files))), ("chunks", .number(String(report.chunks))),
                                              ("events", .number(String(report.events))), ("skipped", .array(report.skipped.map { .string($0.description) })),
                                              ("unknownStreams", .number(String(unknown))), ("seconds", .number(String(format: "%.3f", seconds))),
-                                             ("chains", .array(list)), ("detection", .array(found))]).text)
+                                             ("chains", .array(list)), ("detection", .array(found)),
+                                             ("cex", .array(feeds.map(\.json)))]).text)
         } else {
             Output.lineNow("replayed \(report.events) events (\(report.chunks) chunks, \(report.files) file(s)) in \(String(format: "%.3f", seconds)) s")
             for s in report.skipped { Output.lineNow("skipped: \(s)") }
@@ -86,6 +88,7 @@ struct Replay: ParsableCommand {
                 Output.lineNow("\(c.name): \(c.steps) steps, \(c.snapshots) snapshots, block \(c.last.map { String($0.block) } ?? "-"), \(c.last?.book.count ?? 0) pools"
                                + (c.undecodable > 0 ? ", \(c.undecodable) undecodable" : ""))
             }
+            for f in feeds { Output.lineNow(f.line) }
             for (stream, d) in detections {
                 let c = comparisons[stream, default: Comparison()].closed
                 Output.lineNow("\(d.name) \(["cexdex": "CEX–DEX detection", "cow": "CoW backruns"][d.kind] ?? "detection"): \(d.detected) snapshots sized, \(c.published) opportunities published live, \(c.identical) found again identical, "

@@ -1,4 +1,5 @@
 import EVMCodec
+import Feeds
 import Foundation
 import MarketState
 import MarketWatch
@@ -80,6 +81,10 @@ struct ReplaySession {
     private(set) var registry: Registry?
     private(set) var chains: [UInt32: Chain] = [:]
     private(set) var detections: [UInt32: Detection] = [:]
+    /// The exchange's feed, when it was recorded ("cex:binance").
+    var feeds: [UInt32: Feed] = [:]
+    /// The pairs the exchange's symbols price on the recorded chains (for checking references).
+    var cexPairs: (symbols: [String], pairs: [CexPrices.Pair])?
     private(set) var unknown = 0
     private let matrix = PriceMatrix(expected: 4_096)
 
@@ -98,6 +103,11 @@ struct ReplaySession {
     mutating func feed(_ e: RecordedEvent) throws -> Event? {
         if e.stream == 0 {
             try declare(e)
+            return nil
+        }
+        if var f = feeds[e.stream] {
+            defer { feeds[e.stream] = f }
+            f.apply(e)
             return nil
         }
         if var d = detections[e.stream] {
@@ -133,6 +143,10 @@ struct ReplaySession {
         guard e.kind == 1 else { return }
         let d = try JSONValue.parse(String(decoding: e.payload, as: UTF8.self))
         guard let registry else { throw CLIError("\(source): a stream declared before the configuration") }
+        if let n = d["stream"].flatMap({ UInt32($0.text) }), d["component"]?.stringValue?.hasPrefix("cex:") == true {
+            feeds[n] = Feed(registry: registry)
+            return
+        }
         guard let n = d["stream"].flatMap({ UInt32($0.text) }), let name = d["name"]?.stringValue, let id = d["chain"].flatMap({ UInt64($0.text) }),
               let component = d["component"]?.stringValue, let chain = registry.chains.first(where: { $0.id == id }),
               let plan = try WatchPlan.configurations(registry, chains: [name], environment: [:], matrix: matrix).first else {
@@ -170,6 +184,7 @@ struct ReplaySession {
                 return nil
             }
             d.detected += 1
+            check(moment.references, chainID: d.chainID)
             // Always run: the step's own state (pools known, what changed, momentum) must follow the live one.
             let found = d.process(snapshot, moment)
             return .detected(stream: stream, chainID: d.chainID, snapshot: snapshot, now: moment.now,

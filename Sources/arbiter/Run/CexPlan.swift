@@ -66,7 +66,8 @@ enum CexPlan {
     /// A detector per watched chain with pairs, publishing on its partition.
     static func detection(_ registry: Registry, prices: CexPrices, watchers: [ChainWatcher], bus: any OpportunityBus, logger: Logger,
                           recorder: InputRecorder? = nil) -> [CexDexService] {
-        watchers.compactMap { w in
+        recorder?.cexFeed(prices.feed)
+        return watchers.compactMap { w in
             let id = w.configuration.chainID
             guard prices.pairs.contains(where: { $0.chainID == id }), let c = configuration(registry, chainID: id) else { return nil }
             return CexDexService(watcher: w, prices: prices, configuration: c, bus: bus, logger: logger,
