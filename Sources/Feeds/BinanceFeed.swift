@@ -61,6 +61,8 @@ public final class BinanceFeed: Service, Sendable {
     let shared = Mutex(Shared())
     /// `--record`: told every change to `state`, under its lock (in the order applied).
     let recorder = Mutex<(@Sendable (FeedInput) -> Void)?>(nil)
+    /// Whether `recorder` is set: read per frame without taking its lock.
+    let recording = Atomic<Bool>(false)
 
     struct Shared {
         var lastFrame: [Int: UInt64] = [:]  // by generation
@@ -110,6 +112,7 @@ public final class BinanceFeed: Service, Sendable {
         state.withLock { s in
             recorder(.symbols(s.symbols))
             self.recorder.withLock { $0 = recorder }
+            recording.store(true, ordering: .releasing)
         }
     }
 
@@ -299,7 +302,7 @@ public final class BinanceFeed: Service, Sendable {
     func apply(_ p: UnsafeBufferPointer<UInt8>, at t: UInt64, gen: Int, events: AsyncStream<FeedConnectionMachine.Event>.Continuation) {
         let wall = UInt64(Date().timeIntervalSince1970 * 1000)
         // Unrecorded, the frame is parsed where it lies (no copy): the path `perform` takes too.
-        let outcome = if recorder.withLock({ $0 == nil }) {
+        let outcome = if !recording.load(ordering: .acquiring) {
             state.withLock { $0.ingest(p, at: t, wallMillis: wall) }
         } else {
             change(.frame(Array(p), at: t, wallMillis: wall)).outcome ?? .control
