@@ -9,7 +9,7 @@ import SolanaPrimitives
 /// `solana` opportunities when what is left after the expected fee and tip passes the minimum.
 /// Synchronous and deterministic: the service around it feeds it the book and the slot.
 public struct SolanaCycleDetector: Sendable {
-    public struct Start: Sendable {
+    public struct Start: Sendable, Equatable {
         /// Least profit after costs, in the mint's raw units.
         public var minProfit: UInt64
         /// Largest input, in the mint's raw units.

@@ -87,8 +87,12 @@ public actor SolanaPoolWatcher: Service {
     let clock: @Sendable () -> UInt64
     /// The cluster's WebSocket, when `run()` follows subscriptions rather than polling.
     let session: WebSocketSession?
-    var book = SolanaPoolBook()
-    var detector: SolanaCycleDetector
+    /// The book and the detector: changed only through `perform` (recorded when recording).
+    var step: SolanaWatchStep
+    var book: SolanaPoolBook { step.book }
+    var detector: SolanaCycleDetector { step.detector }
+    /// `--record`: each change to the step, and each opportunity published.
+    let recorder: (@Sendable (SolanaWatchStep.Recorded) -> Void)?
     /// The data last taken per account and the slot it was read or notified at: what changed is
     /// applied, and nothing older than what was taken replaces it (see `take`).
     var seen: [PublicKey: (slot: UInt64, data: [UInt8])] = [:]
@@ -108,9 +112,19 @@ public actor SolanaPoolWatcher: Service {
     var appliedAt: UInt64 = 0
 
     public init(rpc: SolanaRPC, bus: any OpportunityBus, configuration: Configuration, logger: Logger, session: WebSocketSession? = nil,
-                clock: @escaping @Sendable () -> UInt64) {
+                clock: @escaping @Sendable () -> UInt64, recorder: (@Sendable (SolanaWatchStep.Recorded) -> Void)? = nil) {
         (self.rpc, self.bus, self.configuration, self.logger, self.session, self.clock) = (rpc, bus, configuration, logger, session, clock)
-        detector = SolanaCycleDetector(configuration: configuration.detector)
+        self.recorder = recorder
+        step = SolanaWatchStep(configuration: configuration.detector)
+        let d = configuration.detector
+        recorder?(.input(.configuration(starts: d.starts, maxHops: d.maxHops, lifetime: d.lifetime)))
+    }
+
+    /// One change to the book or the detector, recorded first when recording.
+    @discardableResult
+    func perform(_ input: SolanaWatchStep.Input) -> SolanaWatchStep.Outcome {
+        recorder?(.input(input))
+        return step.perform(input)
     }
 
     /// How many accounts the book follows.
@@ -166,9 +180,9 @@ public actor SolanaPoolWatcher: Service {
                             continue
                         }
                     }
-                    book.watch(key, venue: venue)
+                    perform(.watch(key, venue: venue))
                     seen[key] = (slot, account.data)
-                    book.apply(key, slot: slot, data: account.data)
+                    perform(.apply(key, slot: slot, data: account.data))
                     new += 1
                 }
             }
@@ -198,7 +212,7 @@ public actor SolanaPoolWatcher: Service {
                 if let a = r.account, a.owner == .tokenProgram || a.owner == .token2022Program { vaults.insert(key) }
                 let data = r.account?.data
                 guard take(key, slot: r.slot, data: data) else { continue }
-                for pool in book.apply(key, slot: r.slot, data: data) { changed.insert(pool) }
+                for pool in perform(.apply(key, slot: r.slot, data: data)).pools { changed.insert(pool) }
             }
             keys = book.missing
         }
@@ -220,7 +234,7 @@ public actor SolanaPoolWatcher: Service {
         if counted { status.notifications += 1 }
         let data = account?.data
         guard take(key, slot: slot, data: data) else { return [] }
-        return await detect(book.apply(key, slot: slot, data: data), slot: slot, now: now)
+        return await detect(perform(.apply(key, slot: slot, data: data)).pools, slot: slot, now: now)
     }
 
     /// Whether `data`, read or notified at `slot`, is news for `key`: not older than what was last
@@ -250,20 +264,21 @@ public actor SolanaPoolWatcher: Service {
         }
         guard c.unixTimestamp != status.clock || c.slot != book.clockSlot else { return }
         status.clock = c.unixTimestamp
-        book.setClock(c.unixTimestamp, slot: c.slot)
+        perform(.clock(unixTime: c.unixTimestamp, slot: c.slot))
     }
 
     func detect(_ changed: [PublicKey], slot: UInt64, now: UInt64) async -> [Opportunity] {
         if !changed.isEmpty { (lastSlot, appliedAt) = (max(lastSlot, slot), now) }
         status.pools = book.entries.count
         status.book = book.counts
-        let found = detector.detect(book, changed: changed, slot: slot, now: now)
+        let found = perform(.detect(changed: changed, slot: slot, now: now)).opportunities
         status.detector = detector.counts
         var published: [Opportunity] = []
         for o in found {
             do {
                 try await bus.publish(o, partition: configuration.partition)
                 published.append(o)
+                recorder?(.published(o))
             } catch {
                 logger.warning("Solana opportunity not published", metadata: ["error": "\(error)"])
             }

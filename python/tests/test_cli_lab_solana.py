@@ -25,7 +25,7 @@ AGGREGATOR = str(Pubkey(hashlib.sha256(b"arbiter stand-in constant-product pools
 def solana_lab_run(tmp_path_factory, arbiter):
     tmp = tmp_path_factory.mktemp("lab-solana")
     p = arbiter("lab", "--chains", "1", "--blocks", "20", "--seed", "4", "--json", "--no-cex", "--no-cow", "--stat-arb-history", "0", "--solana",
-                "--dir", str(tmp), check=False)
+                "--dir", str(tmp), "--record", str(tmp / "rec"), check=False)
     assert p.returncode == 0, p.stderr[-4000:]
     return json.loads(p.stdout), tmp, p.stderr
 
@@ -213,3 +213,30 @@ def test_a_gap_bought_on_the_lab_chain_is_bridged_to_solana_and_sold_there(solan
         assert struct.unpack_from("<Q", routes[0], 9)[0] <= int(t["proceeds"])
         # It cost the wallet what its simulation said (lamports: fee and tip).
         assert int(landed[t["sellTx"]]["realized"]) == int(landed[t["sellTx"]]["expected"]) < 0
+
+
+def test_solana_detection_replays_from_its_recorded_changes(solana_lab_run, arbiter):
+    """Solana detection's changes are recorded (stream solana:<name>: the detector's configuration,
+    each pool followed, each account's data taken at its slot, the cluster clock, each detection with
+    its clock reading) and fed again to a fresh book and detector: every opportunity published live is
+    found again, byte for byte. The events are read here by the documented layout: the pools followed
+    are the seven the lab discovered, each a Solana address solders parses, whose data was taken."""
+    from test_cli_replay import read_recording
+    summary, tmp, _ = solana_lab_run
+    events = read_recording(tmp / "rec")
+    declared = [json.loads(e[3]) for e in events if e[0] == 0 and e[1] == 1]
+    [stream] = [d["stream"] for d in declared if d["component"].startswith("solana:")]
+    mine = [e for e in events if e[0] == stream]
+    assert mine[0][1] == 1, "the detector's configuration comes first"
+    watched = {bytes(e[3][:32]) for e in mine if e[1] == 2}
+    assert len(watched) == summary["solana"]["discovered"] == 7
+    assert all(str(Pubkey.from_bytes(k)) for k in watched)
+    taken = {bytes(e[3][:32]) for e in mine if e[1] == 3 and e[3][40] == 1 and struct.unpack_from("<I", e[3], 41)[0] > 0}
+    assert watched <= taken, "every pool followed had its data taken"
+    detections = [e for e in mine if e[1] == 5]
+    published = [e for e in mine if e[1] == 6]
+    assert len(published) == summary["solana"]["published"] >= 1 and detections
+    replay = json.loads(arbiter("replay", str(tmp / "rec"), "--json").stdout)
+    [d] = [d for d in replay["detection"] if d["kind"] == "solana"]
+    assert d["detected"] == len(detections) and d["published"] == len(published), d
+    assert d["identical"] == d["published"] and d["different"] == 0 and d["undecodable"] == 0, d

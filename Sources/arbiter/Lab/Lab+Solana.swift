@@ -31,7 +31,8 @@ struct SolanaLab {
     let journal: Journal
     let before: Int64?
 
-    static func start(root: URL, dir: URL, seed: Int, journal: Journal, bus: any OpportunityBus, logger: Logger) async throws -> SolanaLab {
+    static func start(root: URL, dir: URL, seed: Int, journal: Journal, bus: any OpportunityBus, logger: Logger,
+                      recorder: InputRecorder? = nil) async throws -> SolanaLab {
         // The lab's own throwaway wallet (funded only on the stand-in), derived from the seed.
         let wallet = try Keypair(seed: Array(Keccak256.hash(utf8: "arbiter lab solana wallet \(seed)")))
         let cluster = try await SolanaStandIn(root: root, seed: seed, slotMillis: 400, fund: [wallet.publicKey.base58: 20_000_000_000],
@@ -51,7 +52,7 @@ struct SolanaLab {
         let detector = SolanaCycleDetector.Configuration(starts: [sol: .init(minProfit: 20_000_000, maxIn: 30_000_000_000, costs: 10_000)])
         // Kept fresh by the cluster's notifications (programs and vaults), a poll every 8 s behind them.
         let scanner = SolanaPoolWatcher(rpc: rpc, bus: bus, configuration: .init(detector: detector), logger: logger,
-                                        session: WebSocketSession(url: cluster.ws), clock: { WallClock.nanoseconds() })
+                                        session: WebSocketSession(url: cluster.ws), clock: { WallClock.nanoseconds() }, recorder: recorder?.solana(name: "solana-lab"))
         let lab = SolanaLab(cluster: cluster, rpc: rpc, executor: executor, scanner: scanner, wallet: wallet, sol: sol, journal: journal,
                             before: try? await Self.holdings(rpc, wallet.publicKey, sol))
         Output.standardError("lab: Solana stand-in at \(cluster.rpc) (Jupiter \(cluster.jupiter), Jito \(cluster.engine)); wallet \(wallet.publicKey)")

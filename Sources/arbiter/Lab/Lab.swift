@@ -128,10 +128,10 @@ struct Lab: AsyncParsableCommand {
         let journalPath = dir.appendingPathComponent("journal.sqlite").path
         let journal = try Journal(path: journalPath)
         // Solana first: its pools are also the Solana side of cross-chain detection.
-        let solanaLab = solana ? try await SolanaLab.start(root: root, dir: dir, seed: seed, journal: journal, bus: bus, logger: logger) : nil
-        defer { solanaLab?.cluster.stop() }
         let recorder = try record.map { try InputRecorder(directory: URL(fileURLWithPath: $0), logger: logger) }
         recorder?.config(configText)
+        let solanaLab = solana ? try await SolanaLab.start(root: root, dir: dir, seed: seed, journal: journal, bus: bus, logger: logger, recorder: recorder) : nil
+        defer { solanaLab?.cluster.stop() }
         let (watchers, detection, crossChain) = try RunPlan.detection(registry, chains: labChains, environment: environment, minProfitBps: nil,
                                                                       partition: "all", bus: bus, logger: logger, solana: solanaLab?.scanner, recorder: recorder)
         let execChains = ExecutionPlan.chains(registry, watchers: watchers, executorKeys: { configured.map { [$0] } ?? labKeys[$0] ?? [] },

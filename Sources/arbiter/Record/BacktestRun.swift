@@ -44,7 +44,6 @@ struct BacktestRun {
                         run = BacktestRun(name: name, settings: settings, backtester: try settings.backtester(registry, chainIDs: ids), registry: registry,
                                           chainNames: Dictionary(session.orderedChains.map { ($0.chainID, $0.name) }, uniquingKeysWith: { a, _ in a }))
                     }
-                    // CEX–DEX spreads trade against the exchange too: not simulated here (counted).
                     // A CEX–DEX spread has an exchange leg, a CoW backrun rides behind a settlement the
                     // recorded state never holds: neither is simulated here.
                     if session.detections[stream]?.kind != "detection" {
@@ -58,6 +57,9 @@ struct BacktestRun {
                         run!.stages.append((t.stateApplied &- t.eventReceived, t.detected &- t.stateApplied))
                         run!.backtester.offer(o, state: state, now: now)
                     }
+                case .solanaDetected(_, let found):
+                    // Solana cycles execute on the Solana cluster, whose accounts are not EVM state: not simulated (counted).
+                    for o in found { run?.notSimulated.insert(o.id) }
                 case .published: break
                 }
             }

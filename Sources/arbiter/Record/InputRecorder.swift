@@ -7,6 +7,7 @@ import Opportunities
 import Pipeline
 import Recording
 import ServiceLifecycle
+import SolanaWatch
 import Synchronization
 
 /// `--record DIR`: every input that reaches market state, as it arrives, into a recording
@@ -84,6 +85,22 @@ final class InputRecorder: Service {
     func cexFeed(_ feed: BinanceFeed) {
         let stream = declare("cex:binance", chain: 0, name: "binance")
         feed.record { [self] input in append(RecordedEvent(stream: stream, kind: input.kind, arrival: WallClock.nanoseconds(), payload: input.encoded())) }
+    }
+
+    /// Solana detection's stream ("solana:<name>", chain 0): each change to its book and detector
+    /// (`SolanaWatchStep.Input`, kinds 1–5: the detector's configuration first, pools followed,
+    /// account data taken, the cluster clock, detection on what changed) and each opportunity
+    /// published (kind 6).
+    func solana(name: String) -> @Sendable (SolanaWatchStep.Recorded) -> Void {
+        let stream = declare("solana:\(name)", chain: 0, name: name)
+        return { [self] event in
+            switch event {
+            case .input(let input):
+                append(RecordedEvent(stream: stream, kind: input.kind, arrival: WallClock.nanoseconds(), payload: input.encoded()))
+            case .published(let o):
+                append(RecordedEvent(stream: stream, kind: 6, arrival: WallClock.nanoseconds(), payload: o.encoded()))
+            }
+        }
     }
 
     private func declare(_ component: String, chain: UInt64, name: String) -> UInt32 {

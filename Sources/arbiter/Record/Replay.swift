@@ -34,7 +34,10 @@ struct Replay: ParsableCommand {
         var different = 0
         /// Moments sized against CEX references a recording of before they were kept does not hold: not compared.
         var notReplayable = 0
-        var pending: [Opportunity] = []
+        /// Found again and not yet matched with a published one, by id: a watcher that publishes
+        /// while it detects again (Solana's, between its awaits) records one detection's
+        /// publications after the next detection.
+        var pending: [[UInt8]: Opportunity] = [:]
         var skipping = false
         var undecodable = 0
     }
@@ -53,6 +56,8 @@ struct Replay: ParsableCommand {
                 case .snapshot: break
                 case .detected(let stream, _, _, _, let unrecorded, let found):
                     Self.compare(found: found, unrecordedReferences: unrecorded, &comparisons[stream, default: Comparison()])
+                case .solanaDetected(let stream, let found):
+                    Self.compare(found: found, unrecordedReferences: 0, &comparisons[stream, default: Comparison()])
                 case .published(let stream, _, let recorded, let raw):
                     Self.compare(published: recorded, raw: raw, &comparisons[stream, default: Comparison()])
                 }
@@ -91,7 +96,7 @@ struct Replay: ParsableCommand {
             for f in feeds { Output.lineNow(f.line) }
             for (stream, d) in detections {
                 let c = comparisons[stream, default: Comparison()].closed
-                Output.lineNow("\(d.name) \(["cexdex": "CEX–DEX detection", "cow": "CoW backruns"][d.kind] ?? "detection"): \(d.detected) snapshots sized, \(c.published) opportunities published live, \(c.identical) found again identical, "
+                Output.lineNow("\(d.name) \(["cexdex": "CEX–DEX detection", "cow": "CoW backruns", "solana": "Solana detection"][d.kind] ?? "detection"): \(d.detected) snapshots sized, \(c.published) opportunities published live, \(c.identical) found again identical, "
                                + "\(c.different) different" + (c.notReplayable > 0 ? ", \(c.notReplayable) sized against unrecorded CEX references (not compared)" : ""))
             }
         }
@@ -108,18 +113,24 @@ struct Replay: ParsableCommand {
 
     /// A detection moment run again: what it found waits for the published ones that follow.
     static func compare(found: [Opportunity], unrecordedReferences: Int, _ c: inout Comparison) {
-        c.different += c.pending.count  // found again but not published live
-        c.pending = []
         c.skipping = unrecordedReferences != 0
-        if c.skipping { c.notReplayable += 1 } else { c.pending = found }
+        if c.skipping {
+            c.notReplayable += 1
+            return
+        }
+        for o in found {
+            if c.pending.updateValue(o, forKey: o.id) != nil { c.different += 1 }  // found twice, published at most once
+        }
     }
 
     /// A published opportunity: equal, byte for byte, to the next one found again?
     static func compare(published recorded: Opportunity, raw: [UInt8], _ c: inout Comparison) {
         c.published += 1
         if c.skipping { return }
-        guard !c.pending.isEmpty else { c.different += 1; return }
-        var again = c.pending.removeFirst()
+        guard var again = c.pending.removeValue(forKey: recorded.id) else {
+            c.different += 1
+            return
+        }
         again.timestamps.published = recorded.timestamps.published
         if again.encoded() == raw { c.identical += 1 } else { c.different += 1 }
     }
@@ -129,8 +140,8 @@ extension Replay.Comparison {
     /// At the end: what was found again and never published counts as different.
     var closed: Self {
         var c = self
-        c.different += c.pending.count
-        c.pending = []
+        c.different += c.pending.count  // found again but never published live
+        c.pending = [:]
         return c
     }
 }

@@ -7,6 +7,7 @@ import Opportunities
 import Pipeline
 import Recording
 import Registry
+import SolanaWatch
 
 /// A recording read back through the production path, event by event: stream 0's declarations
 /// rebuild the recorded configuration's watchers and detection (with `overrides` on top, for a
@@ -21,6 +22,8 @@ struct ReplaySession {
         /// it found (`unrecordedReferences`: a moment recorded before references were kept, its
         /// confidences not as live).
         case detected(stream: UInt32, chainID: UInt64, snapshot: ChainWatcher.Snapshot, now: UInt64, unrecordedReferences: Int, found: [Opportunity])
+        /// Solana detection run again on the recorded changes to its book (no EVM snapshot).
+        case solanaDetected(stream: UInt32, found: [Opportunity])
         /// An opportunity as published live (its recorded bytes).
         case published(stream: UInt32, chainID: UInt64, Opportunity, raw: [UInt8])
     }
@@ -43,6 +46,10 @@ struct ReplaySession {
             case cycles(DetectionStep)
             case cexDex(CexDexStep)
             case cowBackrun(CowBackrunStep)
+            /// Built from the stream's first event (the detector's configuration).
+            case solana(SolanaWatchStep?)
+            /// While a step changes (taken out, so that it changes in place, not as a copy).
+            case taken
         }
 
         var name: String
@@ -53,22 +60,25 @@ struct ReplaySession {
 
         var kind: String {
             switch step {
-            case .cycles: "detection"
+            case .cycles, .taken: "detection"
             case .cexDex: "cexdex"
             case .cowBackrun: "cow"
+            case .solana: "solana"
             }
         }
 
         mutating func process(_ s: ChainWatcher.Snapshot, _ m: DetectionService.Moment) -> [Opportunity] {
             switch step {
             case .cycles(var d):
+                step = .taken
                 defer { step = .cycles(d) }
                 return d.process(s, now: m.now, references: { m.references }).found
             case .cexDex(var c):
+                step = .taken
                 defer { step = .cexDex(c) }
                 return c.process(s, references: m.references, now: m.now).found
-            case .cowBackrun:
-                return []  // its moments are `CowBackrunStep.Moment`s (`ReplaySession.cow`)
+            case .cowBackrun, .solana, .taken:
+                return []  // their moments are their own (`ReplaySession.cow`, `.solana`)
             }
         }
     }
@@ -105,16 +115,18 @@ struct ReplaySession {
             try declare(e)
             return nil
         }
-        if var f = feeds[e.stream] {
+        // Each taken out while it changes (and put back): a copy left in its dictionary would make
+        // the change copy its state (the watcher's pool book, detection's arrays) once per event.
+        if var f = feeds.removeValue(forKey: e.stream) {
             defer { feeds[e.stream] = f }
             f.apply(e)
             return nil
         }
-        if var d = detections[e.stream] {
+        if var d = detections.removeValue(forKey: e.stream) {
             defer { detections[e.stream] = d }
             return detection(e, stream: e.stream, &d)
         }
-        guard var c = chains[e.stream] else {
+        guard var c = chains.removeValue(forKey: e.stream) else {
             unknown += 1
             return nil
         }
@@ -147,6 +159,10 @@ struct ReplaySession {
             feeds[n] = Feed(registry: registry)
             return
         }
+        if let n = d["stream"].flatMap({ UInt32($0.text) }), d["component"]?.stringValue?.hasPrefix("solana:") == true {
+            detections[n] = Detection(name: d["name"]?.stringValue ?? "solana", chainID: Opportunity.solanaChainID, step: .solana(nil))
+            return
+        }
         guard let n = d["stream"].flatMap({ UInt32($0.text) }), let name = d["name"]?.stringValue, let id = d["chain"].flatMap({ UInt64($0.text) }),
               let component = d["component"]?.stringValue, let chain = registry.chains.first(where: { $0.id == id }),
               let plan = try WatchPlan.configurations(registry, chains: [name], environment: [:], matrix: matrix).first else {
@@ -174,6 +190,7 @@ struct ReplaySession {
     /// Kind 1: a detection moment (`DetectionService.Moment`), run again; kind 2: an opportunity
     /// as published.
     private mutating func detection(_ e: RecordedEvent, stream: UInt32, _ d: inout Detection) -> Event? {
+        if d.kind == "solana" { return solana(e, stream: stream, &d) }
         switch e.kind {
         case 1 where d.kind == "cow":
             return cow(e, stream: stream, &d)
@@ -207,10 +224,39 @@ struct ReplaySession {
             d.undecodable += 1
             return nil
         }
+        d.step = .taken
         defer { d.step = .cowBackrun(step) }
         d.detected += 1
         let found = step.replay(moment, on: snapshot)
         return .detected(stream: stream, chainID: d.chainID, snapshot: snapshot, now: moment.now, unrecordedReferences: found == nil ? 1 : 0,
                          found: found ?? [])
+    }
+
+    /// Solana detection's changes fed to a fresh step (`SolanaWatchStep`, built from the first
+    /// one: the detector's configuration); a detection gives what it found again, a published
+    /// opportunity (kind 6) its recorded bytes.
+    private mutating func solana(_ e: RecordedEvent, stream: UInt32, _ d: inout Detection) -> Event? {
+        guard case .solana(var current) = d.step else { return nil }
+        if e.kind == 6 {
+            guard let recorded = try? Opportunity(encoded: e.payload) else { d.undecodable += 1; return nil }
+            return .published(stream: stream, chainID: d.chainID, recorded, raw: e.payload)
+        }
+        guard let input = try? SolanaWatchStep.Input(kind: e.kind, payload: e.payload) else {
+            d.undecodable += 1
+            return nil
+        }
+        if case .configuration(let starts, let hops, let lifetime) = input {
+            d.step = .solana(SolanaWatchStep(configuration: .init(starts: starts, maxHops: hops, lifetime: lifetime)))
+            return nil
+        }
+        guard current != nil else {
+            d.undecodable += 1  // a change before the configuration: the stream's head is missing
+            return nil
+        }
+        d.step = .taken  // the step held once, so its book changes in place
+        defer { d.step = .solana(current) }
+        guard case .found(let found) = current!.perform(input) else { return nil }
+        d.detected += 1
+        return .solanaDetected(stream: stream, found: found)
     }
 }

@@ -86,7 +86,7 @@ struct Run: AsyncParsableCommand {
         // P4 is Solana's alone: no EVM chain is watched for it.
         let evmPartition = partition != "P4"
         if role != .executor {
-            if !evmPartition || partition == "all", let w = try SolanaPlan.detection(registry, environment: environment, bus: bus, logger: logger) {
+            if !evmPartition || partition == "all", let w = try SolanaPlan.detection(registry, environment: environment, bus: bus, logger: logger, recorder: recorder) {
                 solanaDetection = w
                 Output.standardError("solana: detection over Raydium AMM v4 and CLMM, Orca Whirlpool, Meteora DLMM and Phoenix between \(w.configuration.mints?.count ?? 0) listed mint(s), published on P4")
             } else if !evmPartition {

@@ -23,7 +23,8 @@ enum SolanaPlan {
     /// a venue's program subscription would carry every pool of the venue from a mainnet node),
     /// with a poll every 20 slots behind them; without one it polls once a slot. Cycles start and end in wrapped SOL, sized up to `[solana] max_in`, published on P4
     /// when they clear `min_profit` after a transaction's expected fees. Nil when the chain is off.
-    static func detection(_ registry: Registry, environment: [String: String], bus: any OpportunityBus, logger: Logger) throws -> SolanaPoolWatcher? {
+    static func detection(_ registry: Registry, environment: [String: String], bus: any OpportunityBus, logger: Logger,
+                          recorder: InputRecorder? = nil) throws -> SolanaPoolWatcher? {
         guard let chain = registry.chains.first(where: { $0.kind == .solana && $0.enabled }) else { return nil }
         let endpoints = registry.endpoints(for: chain, environment: environment)
         let http = endpoints.compactMap { e in
@@ -50,7 +51,7 @@ enum SolanaPlan {
         return SolanaPoolWatcher(rpc: SolanaRPC(RPCClient(ProviderPool(http, chain: "solana"))), bus: bus,
                                  configuration: .init(detector: detector, interval: .milliseconds(max(chain.blockTimeMs, 50)), partition: chain.partition, mints: mints,
                                                       following: .accounts(limit: 1_000)),
-                                 logger: logger, session: session, clock: { WallClock.nanoseconds() })
+                                 logger: logger, session: session, clock: { WallClock.nanoseconds() }, recorder: recorder?.solana(name: chain.name))
     }
 
     static func executor(_ registry: Registry, environment: [String: String], journal: Journal, logger: Logger) async throws -> SolanaExecutor? {

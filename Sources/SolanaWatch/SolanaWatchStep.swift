@@ -1,0 +1,175 @@
+import Opportunities
+import SolanaDetection
+import SolanaPrimitives
+
+/// What Solana detection holds (the pool book and the cycle detector) and the synchronous changes
+/// to it, as `SolanaPoolWatcher` makes them after its reads, notifications and filters: a pool
+/// followed, an account's data taken at a slot, the cluster clock, detection on the pools that
+/// changed. Every change goes through `perform`, so that the changes recorded (`--record`,
+/// stream "solana:<chain>") and fed again to a fresh step reach the same book and find the same
+/// opportunities.
+public struct SolanaWatchStep: Sendable {
+    public enum Input: Equatable, Sendable {
+        /// The detector's configuration: what replay starts a step from (first in the stream).
+        case configuration(starts: [PublicKey: SolanaCycleDetector.Start], maxHops: Int, lifetime: UInt64)
+        case watch(PublicKey, venue: SolanaPoolBook.Venue)
+        /// An account's data taken at a slot (nil: the account is gone).
+        case apply(PublicKey, slot: UInt64, data: [UInt8]?)
+        case clock(unixTime: Int64, slot: UInt64)
+        /// Detection on the pools that changed, at clock reading `now` (unix ns).
+        case detect(changed: [PublicKey], slot: UInt64, now: UInt64)
+    }
+
+    public enum Outcome {
+        case none
+        /// The pools an account's data changed.
+        case changed([PublicKey])
+        case found([Opportunity])
+
+        public var pools: [PublicKey] {
+            if case .changed(let p) = self { p } else { [] }
+        }
+
+        public var opportunities: [Opportunity] {
+            if case .found(let o) = self { o } else { [] }
+        }
+    }
+
+    /// What the watcher hands its recorder: each change (its kind `Input.kind`) and each
+    /// opportunity published (kind 6).
+    public enum Recorded: Sendable {
+        case input(Input)
+        case published(Opportunity)
+    }
+
+    public private(set) var book = SolanaPoolBook()
+    public private(set) var detector: SolanaCycleDetector
+
+    public init(configuration: SolanaCycleDetector.Configuration) {
+        detector = SolanaCycleDetector(configuration: configuration)
+    }
+
+    @discardableResult
+    public mutating func perform(_ input: Input) -> Outcome {
+        switch input {
+        case .configuration:
+            return .none
+        case .watch(let pool, let venue):
+            book.watch(pool, venue: venue)
+            return .none
+        case .apply(let account, let slot, let data):
+            return .changed(book.apply(account, slot: slot, data: data))
+        case .clock(let unix, let slot):
+            book.setClock(unix, slot: slot)
+            return .none
+        case .detect(let changed, let slot, let now):
+            return .found(detector.detect(book, changed: changed, slot: slot, now: now))
+        }
+    }
+}
+
+extension SolanaWatchStep.Input {
+    public var kind: UInt8 {
+        switch self {
+        case .configuration: 1
+        case .watch: 2
+        case .apply: 3
+        case .clock: 4
+        case .detect: 5
+        }
+    }
+
+    public struct Malformed: Error, Equatable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Little-endian (docs/recording.md): 1 configuration: max hops u8, lifetime u64, count u32,
+    /// then each start: mint (32 bytes), least profit, largest input, costs (u64 each), by mint;
+    /// 2 watch: pool (32), venue (u8, `Venue.allCases` order); 3 apply: account (32), slot u64,
+    /// 0 (gone) or 1 and the data (u32 length, bytes); 4 clock: unix time i64, slot u64;
+    /// 5 detect: slot u64, now u64, count u32, the pools (32 each).
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { out += $0 } }
+        switch self {
+        case .configuration(let starts, let hops, let lifetime):
+            out.append(UInt8(clamping: hops))
+            u64(lifetime)
+            u32(starts.count)
+            for (mint, s) in starts.sorted(by: { $0.key < $1.key }) {
+                out += mint.bytes
+                u64(s.minProfit)
+                u64(s.maxIn)
+                u64(s.costs)
+            }
+        case .watch(let pool, let venue):
+            out += pool.bytes
+            out.append(UInt8(SolanaPoolBook.Venue.allCases.firstIndex(of: venue)!))
+        case .apply(let account, let slot, let data):
+            out += account.bytes
+            u64(slot)
+            if let data {
+                out.append(1)
+                u32(data.count)
+                out += data
+            } else {
+                out.append(0)
+            }
+        case .clock(let unix, let slot):
+            u64(UInt64(bitPattern: unix))
+            u64(slot)
+        case .detect(let changed, let slot, let now):
+            u64(slot)
+            u64(now)
+            u32(changed.count)
+            for p in changed { out += p.bytes }
+        }
+        return out
+    }
+
+    public init(kind: UInt8, payload b: [UInt8]) throws(Malformed) {
+        var at = 0
+        func take(_ n: Int) throws(Malformed) -> ArraySlice<UInt8> {
+            guard n >= 0, b.count - at >= n else { throw Malformed(description: "a Solana watch input (kind \(kind)) cut short at byte \(at)") }
+            defer { at += n }
+            return b[at..<at + n]
+        }
+        func u64() throws(Malformed) -> UInt64 { try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+        func u32() throws(Malformed) -> Int { Int(try take(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) }
+        func key() throws(Malformed) -> PublicKey { PublicKey(try take(32)) }
+        func count(_ size: Int) throws(Malformed) -> Int {
+            let n = try u32()
+            guard n <= (b.count - at) / size else { throw Malformed(description: "a count of \(n) past a Solana watch input (kind \(kind))") }
+            return n
+        }
+        switch kind {
+        case 1:
+            let hops = Int(try take(1).first!), lifetime = try u64()
+            var starts: [PublicKey: SolanaCycleDetector.Start] = [:]
+            for _ in 0..<(try count(56)) { starts[try key()] = .init(minProfit: try u64(), maxIn: try u64(), costs: try u64()) }
+            self = .configuration(starts: starts, maxHops: hops, lifetime: lifetime)
+        case 2:
+            let pool = try key(), v = Int(try take(1).first!)
+            guard v < SolanaPoolBook.Venue.allCases.count else { throw Malformed(description: "a venue numbered \(v)") }
+            self = .watch(pool, venue: SolanaPoolBook.Venue.allCases[v])
+        case 3:
+            let account = try key(), slot = try u64()
+            switch try take(1).first! {
+            case 0: self = .apply(account, slot: slot, data: nil)
+            case 1: self = .apply(account, slot: slot, data: Array(try take(try u32())))
+            case let f: throw Malformed(description: "an account flag of \(f)")
+            }
+        case 4:
+            self = .clock(unixTime: Int64(bitPattern: try u64()), slot: try u64())
+        case 5:
+            let slot = try u64(), now = try u64()
+            var changed: [PublicKey] = []
+            for _ in 0..<(try count(32)) { changed.append(try key()) }
+            self = .detect(changed: changed, slot: slot, now: now)
+        default:
+            throw Malformed(description: "a Solana watch input of unknown kind \(kind)")
+        }
+        guard at == b.count else { throw Malformed(description: "\(b.count - at) byte(s) after a Solana watch input (kind \(kind))") }
+    }
+}
