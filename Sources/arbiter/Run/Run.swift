@@ -54,8 +54,8 @@ struct Run: AsyncParsableCommand {
         if let minProfitBps, !(0...10_000).contains(minProfitBps) { throw CLIError("--min-profit-bps must be within 0…10000") }
         if execute, role == .detector { throw CLIError("--execute runs where opportunities are consumed: --role executor or all") }
         guard http == "off" || OperatorServer.address(http) != nil else { throw CLIError("--http must be host:port, a port, or off") }
-        if record != nil, role == .executor || partition == "P4" {
-            throw CLIError("--record records the EVM chains' market state and detection: run it where they run (--role detector or all, not --partition P4)")
+        if record != nil, role == .executor {
+            throw CLIError("--record records market state and detection (the EVM chains', Solana's on P4): run it where they run (--role detector or all)")
         }
     }
 
