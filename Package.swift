@@ -93,6 +93,7 @@ let package = Package(
         .target(
             name: "Feeds",
             dependencies: [
+                "EVMPrimitives",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),

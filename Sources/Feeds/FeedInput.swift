@@ -1,3 +1,5 @@
+import EVMPrimitives
+
 /// One change to a `CexFeedState`, as `BinanceFeed` makes it: every frame with the clocks it was
 /// applied at, the REST resyncs' answers, outages and the once-a-second sweep. What `--record`
 /// keeps (stream "cex:binance") and what replay feeds a fresh state, to reach the same books.
@@ -41,98 +43,83 @@ public enum FeedInput: Equatable, Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { out += $0 } }
+        var w = ByteWriter()
         func levels(_ l: [BinanceFrameParser.Level]) {
-            u32(l.count)
+            w.u32(l.count)
             for x in l {
                 for d in [x.price, x.quantity] {
-                    u64(d.significand)
-                    out.append(d.scale)
+                    w.u64(d.significand)
+                    w.u8(d.scale)
                 }
             }
         }
         switch self {
         case .frame(let bytes, let at, let wall):
-            u64(at)
-            u64(wall)
-            out += bytes
+            w.u64(at)
+            w.u64(wall)
+            w.append(bytes)
         case .depth(let symbol, let id, let bids, let asks, let at):
-            u32(symbol)
-            u64(id)
-            u64(at)
+            w.u32(symbol)
+            w.u64(id)
+            w.u64(at)
             levels(bids)
             levels(asks)
         case .recoveredTrades(let symbol, let ids):
-            u32(symbol)
-            u32(ids.count)
-            for i in ids { u64(i) }
+            w.u32(symbol)
+            w.u32(ids.count)
+            for i in ids { w.u64(i) }
         case .disconnected(let symbols):
-            u32(symbols.count)
-            for s in symbols { u32(s) }
+            w.u32(symbols.count)
+            for s in symbols { w.u32(s) }
         case .resynced(let symbol):
-            u32(symbol)
+            w.u32(symbol)
         case .sweep(let at):
-            u64(at)
+            w.u64(at)
         case .symbols(let names):
-            out += Array(names.joined(separator: "\n").utf8)
+            w.append(names.joined(separator: "\n").utf8)
         }
-        return out
+        return w.bytes
     }
 
-    public init(kind: UInt8, payload b: [UInt8]) throws(Malformed) {
-        var at = 0
-        func take(_ n: Int) throws(Malformed) -> ArraySlice<UInt8> {
-            guard n >= 0, b.count - at >= n else { throw Malformed(description: "a feed input (kind \(kind)) cut short at byte \(at)") }
-            defer { at += n }
-            return b[at..<at + n]
-        }
-        func u64() throws(Malformed) -> UInt64 { try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) } }
-        func u32() throws(Malformed) -> Int { Int(try take(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) }
-        func count(_ size: Int) throws(Malformed) -> Int {
-            let n = try u32()
-            guard n <= (b.count - at) / size else { throw Malformed(description: "a count of \(n) past a feed input (kind \(kind))") }
-            return n
-        }
+    public init(kind: UInt8, payload: [UInt8]) throws(Malformed) {
+        var r = ByteReader(payload, what: "a feed input (kind \(kind))") { Malformed(description: $0) }
         func decimal() throws(Malformed) -> CexDecimal {
-            let significand = try u64(), scale = try take(1).first!
+            let significand = try r.u64(), scale = try r.u8()
             guard scale <= CexDecimal.maxScale else { throw Malformed(description: "a decimal of scale \(scale) in a feed input") }
             return CexDecimal(significand: significand, scale: scale)
         }
         func levels() throws(Malformed) -> [BinanceFrameParser.Level] {
             var out: [BinanceFrameParser.Level] = []
-            for _ in 0..<(try count(18)) { out.append(.init(price: try decimal(), quantity: try decimal())) }
+            for _ in 0..<(try r.count(itemSize: 18)) { out.append(.init(price: try decimal(), quantity: try decimal())) }
             return out
         }
         switch kind {
         case 1:
-            let t = try u64(), wall = try u64()
-            self = .frame(Array(b[at...]), at: t, wallMillis: wall)
-            at = b.count
+            let t = try r.u64(), wall = try r.u64()
+            self = .frame(Array(r.rest()), at: t, wallMillis: wall)
         case 2:
-            let symbol = try u32(), id = try u64(), t = try u64()
+            let symbol = Int(try r.u32()), id = try r.u64(), t = try r.u64()
             self = .depth(symbol: symbol, lastUpdateID: id, bids: try levels(), asks: try levels(), at: t)
         case 3:
-            let symbol = try u32()
+            let symbol = Int(try r.u32())
             var ids: [UInt64] = []
-            for _ in 0..<(try count(8)) { ids.append(try u64()) }
+            for _ in 0..<(try r.count(itemSize: 8)) { ids.append(try r.u64()) }
             self = .recoveredTrades(symbol: symbol, ids: ids)
         case 4:
             var symbols: [Int] = []
-            for _ in 0..<(try count(4)) { symbols.append(try u32()) }
+            for _ in 0..<(try r.count(itemSize: 4)) { symbols.append(Int(try r.u32())) }
             self = .disconnected(symbols)
         case 5:
-            self = .resynced(try u32())
+            self = .resynced(Int(try r.u32()))
         case 6:
-            self = .sweep(at: try u64())
+            self = .sweep(at: try r.u64())
         case 7:
-            self = .symbols(b.isEmpty ? [] : String(decoding: b, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
-            at = b.count
+            let text = r.rest()
+            self = .symbols(text.isEmpty ? [] : String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
         default:
             throw Malformed(description: "a feed input of unknown kind \(kind)")
         }
-        guard at == b.count else { throw Malformed(description: "\(b.count - at) byte(s) after a feed input (kind \(kind))") }
+        try r.end()
     }
 }
 

@@ -87,48 +87,40 @@ extension CowBackrunStep.Moment {
     /// the signed bytes (u32 length, bytes), then 0, or 1 and the simulated logs as the watcher
     /// stream's `logs` step (u32 length, bytes).
     public func encoded() throws -> [UInt8] {
-        var out: [UInt8] = [1]
-        for v in [sequence, now, volumeUSD.bitPattern, seenAt] { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-        withUnsafeBytes(of: UInt32(raw.count).littleEndian) { out += $0 }
-        out += raw
+        var w = ByteWriter()
+        w.u8(1)
+        for v in [sequence, now, volumeUSD.bitPattern, seenAt] { w.u64(v) }
+        w.sized(raw)
         if let simulated {
-            let logs = try WatchInput.logs(simulated).encoded()
-            out.append(1)
-            withUnsafeBytes(of: UInt32(logs.count).littleEndian) { out += $0 }
-            out += logs
+            w.u8(1)
+            w.sized(try WatchInput.logs(simulated).encoded())
         } else {
-            out.append(0)
+            w.u8(0)
         }
-        return out
+        return w.bytes
     }
 
     public init(decoding bytes: [UInt8]) throws(DetectionService.Moment.Malformed) {
-        var at = 0
-        func take(_ n: Int) throws(DetectionService.Moment.Malformed) -> ArraySlice<UInt8> {
-            guard n >= 0, bytes.count - at >= n else { throw DetectionService.Moment.Malformed(description: "a CoW evaluation cut short at byte \(at)") }
-            defer { at += n }
-            return bytes[at..<at + n]
-        }
-        func u64() throws(DetectionService.Moment.Malformed) -> UInt64 { try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) } }
-        func u32() throws(DetectionService.Moment.Malformed) -> Int { Int(try take(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) }
-        guard try take(1).first == 1 else { throw DetectionService.Moment.Malformed(description: "a CoW evaluation of an unknown version") }
-        sequence = try u64()
-        now = try u64()
-        volumeUSD = Double(bitPattern: try u64())
-        seenAt = try u64()
-        raw = Array(try take(try u32()))
-        switch try take(1).first {
+        typealias Malformed = DetectionService.Moment.Malformed
+        var r = ByteReader(bytes, what: "a CoW evaluation") { Malformed(description: $0) }
+        guard try r.u8() == 1 else { throw Malformed(description: "a CoW evaluation of an unknown version") }
+        sequence = try r.u64()
+        now = try r.u64()
+        volumeUSD = Double(bitPattern: try r.u64())
+        seenAt = try r.u64()
+        raw = Array(try r.take(r.count(itemSize: 1)))
+        switch try r.u8() {
         case 0:
             simulated = nil
         case 1:
-            let logs = Array(try take(try u32()))
+            let logs = Array(try r.take(r.count(itemSize: 1)))
             guard let input = try? WatchInput(kind: WatchInput.logs([]).kind, payload: logs), case .logs(let l) = input else {
-                throw DetectionService.Moment.Malformed(description: "a CoW evaluation whose simulated logs do not decode")
+                throw Malformed(description: "a CoW evaluation whose simulated logs do not decode")
             }
             simulated = l
         default:
-            throw DetectionService.Moment.Malformed(description: "a CoW evaluation with a bad simulation flag")
+            throw Malformed(description: "a CoW evaluation with a bad simulation flag")
         }
-        guard at == bytes.count else { throw DetectionService.Moment.Malformed(description: "\(bytes.count - at) byte(s) after a CoW evaluation") }
+        try r.end()
     }
 }

@@ -1,3 +1,4 @@
+import EVMPrimitives
 import Opportunities
 import SolanaDetection
 import SolanaPrimitives
@@ -89,87 +90,72 @@ extension SolanaWatchStep.Input {
     /// 0 (gone) or 1 and the data (u32 length, bytes); 4 clock: unix time i64, slot u64;
     /// 5 detect: slot u64, now u64, count u32, the pools (32 each).
     public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { out += $0 } }
+        var w = ByteWriter()
         switch self {
         case .configuration(let starts, let hops, let lifetime):
-            out.append(UInt8(clamping: hops))
-            u64(lifetime)
-            u32(starts.count)
+            w.u8(UInt8(clamping: hops))
+            w.u64(lifetime)
+            w.u32(starts.count)
             for (mint, s) in starts.sorted(by: { $0.key < $1.key }) {
-                out += mint.bytes
-                u64(s.minProfit)
-                u64(s.maxIn)
-                u64(s.costs)
+                w.append(mint.bytes)
+                w.u64(s.minProfit)
+                w.u64(s.maxIn)
+                w.u64(s.costs)
             }
         case .watch(let pool, let venue):
-            out += pool.bytes
-            out.append(UInt8(SolanaPoolBook.Venue.allCases.firstIndex(of: venue)!))
+            w.append(pool.bytes)
+            w.u8(UInt8(SolanaPoolBook.Venue.allCases.firstIndex(of: venue)!))
         case .apply(let account, let slot, let data):
-            out += account.bytes
-            u64(slot)
+            w.append(account.bytes)
+            w.u64(slot)
             if let data {
-                out.append(1)
-                u32(data.count)
-                out += data
+                w.u8(1)
+                w.sized(data)
             } else {
-                out.append(0)
+                w.u8(0)
             }
         case .clock(let unix, let slot):
-            u64(UInt64(bitPattern: unix))
-            u64(slot)
+            w.u64(UInt64(bitPattern: unix))
+            w.u64(slot)
         case .detect(let changed, let slot, let now):
-            u64(slot)
-            u64(now)
-            u32(changed.count)
-            for p in changed { out += p.bytes }
+            w.u64(slot)
+            w.u64(now)
+            w.u32(changed.count)
+            for p in changed { w.append(p.bytes) }
         }
-        return out
+        return w.bytes
     }
 
-    public init(kind: UInt8, payload b: [UInt8]) throws(Malformed) {
-        var at = 0
-        func take(_ n: Int) throws(Malformed) -> ArraySlice<UInt8> {
-            guard n >= 0, b.count - at >= n else { throw Malformed(description: "a Solana watch input (kind \(kind)) cut short at byte \(at)") }
-            defer { at += n }
-            return b[at..<at + n]
-        }
-        func u64() throws(Malformed) -> UInt64 { try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) } }
-        func u32() throws(Malformed) -> Int { Int(try take(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) }
-        func key() throws(Malformed) -> PublicKey { PublicKey(try take(32)) }
-        func count(_ size: Int) throws(Malformed) -> Int {
-            let n = try u32()
-            guard n <= (b.count - at) / size else { throw Malformed(description: "a count of \(n) past a Solana watch input (kind \(kind))") }
-            return n
-        }
+    public init(kind: UInt8, payload: [UInt8]) throws(Malformed) {
+        var r = ByteReader(payload, what: "a Solana watch input (kind \(kind))") { Malformed(description: $0) }
+        func key() throws(Malformed) -> PublicKey { PublicKey(try r.take(32)) }
         switch kind {
         case 1:
-            let hops = Int(try take(1).first!), lifetime = try u64()
+            let hops = Int(try r.u8()), lifetime = try r.u64()
             var starts: [PublicKey: SolanaCycleDetector.Start] = [:]
-            for _ in 0..<(try count(56)) { starts[try key()] = .init(minProfit: try u64(), maxIn: try u64(), costs: try u64()) }
+            for _ in 0..<(try r.count(itemSize: 56)) { starts[try key()] = .init(minProfit: try r.u64(), maxIn: try r.u64(), costs: try r.u64()) }
             self = .configuration(starts: starts, maxHops: hops, lifetime: lifetime)
         case 2:
-            let pool = try key(), v = Int(try take(1).first!)
+            let pool = try key(), v = Int(try r.u8())
             guard v < SolanaPoolBook.Venue.allCases.count else { throw Malformed(description: "a venue numbered \(v)") }
             self = .watch(pool, venue: SolanaPoolBook.Venue.allCases[v])
         case 3:
-            let account = try key(), slot = try u64()
-            switch try take(1).first! {
+            let account = try key(), slot = try r.u64()
+            switch try r.u8() {
             case 0: self = .apply(account, slot: slot, data: nil)
-            case 1: self = .apply(account, slot: slot, data: Array(try take(try u32())))
+            case 1: self = .apply(account, slot: slot, data: Array(try r.take(r.count(itemSize: 1))))
             case let f: throw Malformed(description: "an account flag of \(f)")
             }
         case 4:
-            self = .clock(unixTime: Int64(bitPattern: try u64()), slot: try u64())
+            self = .clock(unixTime: Int64(bitPattern: try r.u64()), slot: try r.u64())
         case 5:
-            let slot = try u64(), now = try u64()
+            let slot = try r.u64(), now = try r.u64()
             var changed: [PublicKey] = []
-            for _ in 0..<(try count(32)) { changed.append(try key()) }
+            for _ in 0..<(try r.count(itemSize: 32)) { changed.append(try key()) }
             self = .detect(changed: changed, slot: slot, now: now)
         default:
             throw Malformed(description: "a Solana watch input of unknown kind \(kind)")
         }
-        guard at == b.count else { throw Malformed(description: "\(b.count - at) byte(s) after a Solana watch input (kind \(kind))") }
+        try r.end()
     }
 }
