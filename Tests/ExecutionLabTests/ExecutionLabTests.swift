@@ -15,6 +15,20 @@ import Testing
 /// them, executes them through flash loans in Flashbots bundles, and the chain's own numbers
 /// (balances read by the test, the relay's bundle log) must match what Arbiter journaled.
 @Suite(.serialized) struct ExecutionLabTests {
+    /// Runs `body`, then `reset` (awaited, whether `body` threw or not): a reset left to a task of
+    /// its own could run after the next test set the devnet up (a `dropBundles 0` landing after
+    /// the next test's `dropBundles 1` left that test's bundle in, and it waited out its timeout).
+    static func thenReset<T>(_ reset: () async -> Void, _ body: () async throws -> T) async throws -> T {
+        do {
+            let r = try await body()
+            await reset()
+            return r
+        } catch {
+            await reset()
+            throw error
+        }
+    }
+
     static let world = Task { try await LabWorld() }
 
     /// Runs detection and execution for `set` until `done` says so; returns the engine's report.
@@ -235,31 +249,32 @@ import Testing
             let bundlesBefore = try await w.bundles().count
             // The builder leaves our first bundles out (it prefers the solver's own transaction).
             _ = try await w.devnet.call("devnet_dropBundles", [.number("3")])
-            defer { Task { _ = try? await w.devnet.call("devnet_dropBundles", [.number("0")]) } }
-            let hash = try #require(try await w.devnet.call("devnet_cowSettle", [.object([("dex", .string("sushiswap")), ("units", .number("50")),
-                                                                                          ("hold", .number("3"))])]).stringValue)
-            try await LabWorld.wait("a backrun bundle", seconds: 90) {
-                try await w.bundles().dropFirst(bundlesBefore).contains { ($0["txs"]?.arrayValue ?? []).first == .string(hash) }
+            try await Self.thenReset({ _ = try? await w.devnet.call("devnet_dropBundles", [.number("0")]) }) {
+                let hash = try #require(try await w.devnet.call("devnet_cowSettle", [.object([("dex", .string("sushiswap")), ("units", .number("50")),
+                                                                                              ("hold", .number("3"))])]).stringValue)
+                try await LabWorld.wait("a backrun bundle", seconds: 90) {
+                    try await w.bundles().dropFirst(bundlesBefore).contains { ($0["txs"]?.arrayValue ?? []).first == .string(hash) }
+                }
+                // The solver withdraws it: a no-op with its nonce, at a higher tip, lands in the next block.
+                let noop = try #require(try await w.devnet.call("devnet_cowCancel", [.string(UInt256(5_000_000_000).hexQuantity)]).stringValue)
+                try await LabWorld.wait("the no-op to land") { try await w.devnet.call("eth_getTransactionReceipt", [.string(noop)]) != .null }
+                let landedAt = try await w.blockNumber()
+                try await LabWorld.wait("four more blocks") { try await w.blockNumber() >= landedAt + 4 }
+                await engine.drain()
+                let report = await engine.snapshot
+                // Nothing of ours landed, and the settlement never did.
+                #expect(report.trades.isEmpty)
+                #expect(try await w.transactionCount(executor) == sentBefore)
+                #expect(try await w.devnet.call("eth_getTransactionReceipt", [.string(hash)]) == .null)
+                #expect(report.backruns >= 1)
+                // Every bundle that carried our trade carried the settlement first, and none landed.
+                let ours = try await w.bundles().dropFirst(bundlesBefore).filter { ($0["txs"]?.arrayValue ?? []).first == .string(hash) }
+                #expect(!ours.isEmpty && ours.allSatisfy { $0["landed"] == .null })
+                #expect(ours.allSatisfy { ($0["txs"]?.arrayValue ?? []).count == 2 })
+                #expect(report.refused["inclusion:notIncluded", default: 0] >= 1)
+                #expect(service.settlements.status.settlements >= 1)
+                #expect(try journal.decisionCounts()["submitted:target", default: 0] >= 1)
             }
-            // The solver withdraws it: a no-op with its nonce, at a higher tip, lands in the next block.
-            let noop = try #require(try await w.devnet.call("devnet_cowCancel", [.string(UInt256(5_000_000_000).hexQuantity)]).stringValue)
-            try await LabWorld.wait("the no-op to land") { try await w.devnet.call("eth_getTransactionReceipt", [.string(noop)]) != .null }
-            let landedAt = try await w.blockNumber()
-            try await LabWorld.wait("four more blocks") { try await w.blockNumber() >= landedAt + 4 }
-            await engine.drain()
-            let report = await engine.snapshot
-            // Nothing of ours landed, and the settlement never did.
-            #expect(report.trades.isEmpty)
-            #expect(try await w.transactionCount(executor) == sentBefore)
-            #expect(try await w.devnet.call("eth_getTransactionReceipt", [.string(hash)]) == .null)
-            #expect(report.backruns >= 1)
-            // Every bundle that carried our trade carried the settlement first, and none landed.
-            let ours = try await w.bundles().dropFirst(bundlesBefore).filter { ($0["txs"]?.arrayValue ?? []).first == .string(hash) }
-            #expect(!ours.isEmpty && ours.allSatisfy { $0["landed"] == .null })
-            #expect(ours.allSatisfy { ($0["txs"]?.arrayValue ?? []).count == 2 })
-            #expect(report.refused["inclusion:notIncluded", default: 0] >= 1)
-            #expect(service.settlements.status.settlements >= 1)
-            #expect(try journal.decisionCounts()["submitted:target", default: 0] >= 1)
         }
     }
 
@@ -445,31 +460,32 @@ import Testing
         // The relay (the mirror endpoint) answers 429 to everything from now on.
         let mirror = try #require(w.devnet.mirrors.first)
         _ = try await w.devnet.call("devnet_rateLimit", [.number("1000")], endpoint: mirror.http)
-        defer { Task { _ = try? await w.devnet.call("devnet_rateLimit", [.number("0")], endpoint: mirror.http) } }
-        let (journal, _) = try LabWorld.journal()
-        let frozen = try #require(watcher.latest)
-        let state = FrozenState(snapshot: ChainState(chainID: frozen.chainID, block: o.blockNumber, baseFee: frozen.baseFee, book: frozen.book,
-                                                     token0: frozen.pools.map(\.token0)))
-        let engine = try w.engine(.ethereum, journal: journal, state: state) {
-            $0.risk.breakerFailures = 3
-            $0.maxBlockLag = 1_000
+        try await Self.thenReset({ _ = try? await w.devnet.call("devnet_rateLimit", [.number("0")], endpoint: mirror.http) }) {
+            let (journal, _) = try LabWorld.journal()
+            let frozen = try #require(watcher.latest)
+            let state = FrozenState(snapshot: ChainState(chainID: frozen.chainID, block: o.blockNumber, baseFee: frozen.baseFee, book: frozen.book,
+                                                         token0: frozen.pools.map(\.token0)))
+            let engine = try w.engine(.ethereum, journal: journal, state: state) {
+                $0.risk.breakerFailures = 3
+                $0.maxBlockLag = 1_000
+            }
+            _ = try await engine.recover()
+            var reasons: [String] = []
+            for i in 0..<5 {
+                var copy = o
+                copy.id[0] ^= UInt8(i + 1)  // the same trade as new opportunities (past deduplication)
+                let r = await engine.handle(copy, receivedAt: WallClock.nanoseconds())
+                reasons.append(r.map { "\($0.stage):\($0.reason)" } ?? "submitted")
+            }
+            #expect(reasons == ["simulate:bundleFailed", "simulate:bundleFailed", "simulate:bundleFailed", "risk:circuitOpen", "risk:circuitOpen"], "\(reasons)")
+            let gate = await engine.riskGate
+            let breaker = try #require(gate.breakers[w.chainID])
+            if case .open = breaker.state {} else { Issue.record("the breaker is \(breaker.state), not open") }
+            #expect(breaker.trips == 1)
+            #expect(gate.refused[.circuitOpen] == 2 && gate.tradesInFlight == 0)
+            // No nonce was lost to the failures: all three were released.
+            #expect(await engine.nonceManager(w.chainID)?.nextNonce == (try await w.transactionCount(w.executorKey.address, "pending")))
         }
-        _ = try await engine.recover()
-        var reasons: [String] = []
-        for i in 0..<5 {
-            var copy = o
-            copy.id[0] ^= UInt8(i + 1)  // the same trade as new opportunities (past deduplication)
-            let r = await engine.handle(copy, receivedAt: WallClock.nanoseconds())
-            reasons.append(r.map { "\($0.stage):\($0.reason)" } ?? "submitted")
-        }
-        #expect(reasons == ["simulate:bundleFailed", "simulate:bundleFailed", "simulate:bundleFailed", "risk:circuitOpen", "risk:circuitOpen"], "\(reasons)")
-        let gate = await engine.riskGate
-        let breaker = try #require(gate.breakers[w.chainID])
-        if case .open = breaker.state {} else { Issue.record("the breaker is \(breaker.state), not open") }
-        #expect(breaker.trips == 1)
-        #expect(gate.refused[.circuitOpen] == 2 && gate.tradesInFlight == 0)
-        // No nonce was lost to the failures: all three were released.
-        #expect(await engine.nonceManager(w.chainID)?.nextNonce == (try await w.transactionCount(w.executorKey.address, "pending")))
     }
 
     /// The engine journals a transaction's hash (`reserved`) before sending it and `submitted`
