@@ -30,15 +30,10 @@ public struct PoolStates: RandomAccessCollection, Sendable {
 
     mutating func append(_ pool: Pool) { boxes.append(Box(pool)) }
 
-    /// Puts `pool` at `index` and returns the box it replaced.
-    @discardableResult
-    mutating func replace(_ index: Int, with pool: Pool) -> Box {
-        let old = boxes[index]
-        boxes[index] = Box(pool)
-        return old
-    }
+    /// Puts `pool` at `index` in a box of its own (the old box stays with whoever holds it).
+    mutating func replace(_ index: Int, with pool: Pool) { boxes[index] = Box(pool) }
 
-    /// Puts a box taken by `replace` back.
+    /// Puts back a box taken earlier with `box(_:)` (an undo).
     mutating func restore(_ index: Int, _ box: Box) { boxes[index] = box }
 
     func box(_ index: Int) -> Box { boxes[index] }

@@ -155,16 +155,18 @@ struct ReplaySession {
         guard e.kind == 1 else { return }
         let d = try JSONValue.parse(String(decoding: e.payload, as: UTF8.self))
         guard let registry else { throw CLIError("\(source): a stream declared before the configuration") }
-        if let n = d["stream"].flatMap({ UInt32($0.text) }), d["component"]?.stringValue?.hasPrefix("cex:") == true {
+        let stream = d["stream"].flatMap { UInt32($0.text) }, component = d["component"]?.stringValue
+        // The exchange's feed and Solana's detection are not on an EVM chain of the configuration.
+        if let n = stream, component?.hasPrefix("cex:") == true {
             feeds[n] = Feed(registry: registry)
             return
         }
-        if let n = d["stream"].flatMap({ UInt32($0.text) }), d["component"]?.stringValue?.hasPrefix("solana:") == true {
+        if let n = stream, component?.hasPrefix("solana:") == true {
             detections[n] = Detection(name: d["name"]?.stringValue ?? "solana", chainID: Opportunity.solanaChainID, step: .solana(nil))
             return
         }
-        guard let n = d["stream"].flatMap({ UInt32($0.text) }), let name = d["name"]?.stringValue, let id = d["chain"].flatMap({ UInt64($0.text) }),
-              let component = d["component"]?.stringValue, let chain = registry.chains.first(where: { $0.id == id }),
+        guard let n = stream, let name = d["name"]?.stringValue, let id = d["chain"].flatMap({ UInt64($0.text) }),
+              let component, let chain = registry.chains.first(where: { $0.id == id }),
               let plan = try WatchPlan.configurations(registry, chains: [name], environment: [:], matrix: matrix).first else {
             throw CLIError("\(source): a stream declaration that does not name a chain of the recorded configuration: \(d.text)")
         }
@@ -190,10 +192,9 @@ struct ReplaySession {
     /// Kind 1: a detection moment (`DetectionService.Moment`), run again; kind 2: an opportunity
     /// as published.
     private mutating func detection(_ e: RecordedEvent, stream: UInt32, _ d: inout Detection) -> Event? {
-        if d.kind == "solana" { return solana(e, stream: stream, &d) }
+        if case .solana = d.step { return solana(e, stream: stream, &d) }
+        if case .cowBackrun = d.step, e.kind == 1 { return cow(e, stream: stream, &d) }
         switch e.kind {
-        case 1 where d.kind == "cow":
-            return cow(e, stream: stream, &d)
         case 1:
             guard let moment = try? DetectionService.Moment(decoding: e.payload),
                   let snapshot = chains.values.first(where: { $0.chainID == d.chainID })?.recent[moment.sequence] else {
