@@ -12,7 +12,8 @@ import EVMPrimitives
 ///   have paid, a reorg deeper than the journal) is marked stale for a re-read.
 ///
 /// A value type: a copy taken between blocks is a consistent snapshot (arrays are shared until
-/// the next write; pool states are boxed, so that write copies a reference per pool: `PoolStates`).
+/// the next write; pool states are boxed, so that write copies a reference per pool, and a state no
+/// snapshot shares is changed in place: `PoolStates`).
 public struct PoolBook: Sendable {
     /// A pool's dense index: O(1) access to its state.
     public struct PoolID: Hashable, Sendable {
@@ -53,14 +54,14 @@ public struct PoolBook: Sendable {
     public private(set) var counters = Counters()
     public let reorgDepth: UInt64
 
-    private var ids: [Address: Int] = [:]
+    private var ids = AddressIndex()
     /// liquidityGross per initialised tick of each V3 pool: a Burn un-initialises a tick at zero.
     /// Per pool (empty unless V3), sorted by tick: a dense array costs a third of a dictionary.
     private var gross: [TickGrossTable] = []
     private struct Undo: Sendable {
         var position: LogPosition
         var pool: Int
-        var previous: PoolStates.Box
+        var previous: Pool
         var previousThrough: LogPosition
         var previousGross: [(tick: Int32, gross: UInt256?)]
     }
@@ -89,12 +90,12 @@ public struct PoolBook: Sendable {
         let i: Int
         if let existing = ids[address] {
             i = existing
-            pools.replace(i, with: pool)
+            pools.set(i, pool)
             appliedThrough[i] = position
             stale.remove(i)
         } else {
             i = pools.count
-            ids[address] = i
+            ids.insert(address, i)
             pools.append(pool)
             addresses.append(address)
             appliedThrough.append(position)
@@ -125,64 +126,68 @@ public struct PoolBook: Sendable {
             counters.malformed += 1
             return .malformed(error.code)
         }
-        let box = pools.box(i)
-        var undo = Undo(position: log.position, pool: i, previous: box, previousThrough: appliedThrough[i], previousGross: [])
-        guard let next = transition(box.pool, event, pool: i, undo: &undo) else {
+        var undo = Undo(position: log.position, pool: i, previous: pools[i], previousThrough: appliedThrough[i], previousGross: [])
+        // A Mint or Burn changes the pool's liquidityGross table too: changed on a copy, kept if the event fits.
+        var table = gross[i]
+        guard pools.update(i, { Self.transition(&$0, event, gross: &table, undo: &undo) }) else {
             counters.stale += 1
             stale.insert(i)
             return .stale(PoolID(index: i))
         }
-        pools.replace(i, with: next)
+        switch event {
+        case .v3Mint, .v3Burn: gross[i] = table
+        default: break
+        }
         appliedThrough[i] = log.position
         journal.append(undo)
         counters.applied += 1
         return .applied(PoolID(index: i))
     }
 
-    /// The pool after `event`, or nil when the event does not fit it. Switched on the event, then
-    /// the pool's kind: a (pool, event) tuple would copy the pool's state once more per log.
-    private mutating func transition(_ pool: Pool, _ event: PoolEvent, pool i: Int, undo: inout Undo) -> Pool? {
+    /// Applies `event` to `pool`; false, and `pool` unchanged, when the event does not fit it.
+    /// Switched on the event, then the pool's kind: a (pool, event) tuple would copy the pool's
+    /// state once more per log.
+    private static func transition(_ pool: inout Pool, _ event: PoolEvent, gross: inout TickGrossTable, undo: inout Undo) -> Bool {
         switch event {
         case .sync(let r0, let r1):
-            guard case .uniswapV2(var p) = pool, r0 <= UniswapV2Math.maxReserve, r1 <= UniswapV2Math.maxReserve else { return nil }
+            guard case .uniswapV2(var p) = pool, r0 <= UniswapV2Math.maxReserve, r1 <= UniswapV2Math.maxReserve else { return false }
             p.reserve0 = r0
             p.reserve1 = r1
-            return .uniswapV2(p)
+            pool = .uniswapV2(p)
         case .solidlySync(let r0, let r1):
-            guard case .solidly(var p) = pool else { return nil }
+            guard case .solidly(var p) = pool else { return false }
             p.reserve0 = r0
             p.reserve1 = r1
-            return .solidly(p)
+            pool = .solidly(p)
         case .v3Swap(_, _, let price, let liquidity, let tick):
             guard case .uniswapV3(var p) = pool, price >= TickMath.minSqrtRatio, price < TickMath.maxSqrtRatio, tick >= TickMath.minTick,
                   tick <= TickMath.maxTick
-            else { return nil }
+            else { return false }
             p.sqrtPriceX96 = price
             p.liquidity = liquidity
             p.tick = tick
-            return .uniswapV3(p)
+            pool = .uniswapV3(p)
         case .v3Mint(let lower, let upper, let amount), .v3Burn(let lower, let upper, let amount):
             let adding = if case .v3Mint = event { true } else { false }
-            guard case .uniswapV3(var p) = pool, update(&p, pool: i, lower: lower, upper: upper, amount: amount, adding: adding, undo: &undo)
-            else { return nil }
-            return .uniswapV3(p)
+            guard case .uniswapV3(var p) = pool, update(&p, gross: &gross, lower: lower, upper: upper, amount: amount, adding: adding, undo: &undo)
+            else { return false }
+            pool = .uniswapV3(p)
         case .curveExchange(let sold, let dx, let bought, let dy):
             // The event does not carry the admin fee taken from the balances: replay the exchange
             // on our state, which must pay exactly what the pool paid.
             guard case .curve(let p) = pool, sold + bought == 1, let out = try? p.amountOut(amountIn: dx, zeroForOne: sold == 0), out == dy,
                   let after = try? p.applying(amountIn: dx, zeroForOne: sold == 0)
-            else { return nil }
-            return .curve(after)
-        default:
-            return nil
+            else { return false }
+            pool = .curve(after)
         }
+        return true
     }
 
     /// `Pool._modifyPosition` for a Mint (adding) or Burn: liquidityGross and liquidityNet of both
     /// ticks, the tick un-initialised when its gross reaches zero, in-range liquidity.
-    private mutating func update(_ p: inout V3Pool, pool i: Int, lower: Int32, upper: Int32, amount: UInt256, adding: Bool, undo: inout Undo) -> Bool {
+    private static func update(_ p: inout V3Pool, gross: inout TickGrossTable, lower: Int32, upper: Int32, amount: UInt256, adding: Bool, undo: inout Undo) -> Bool {
         guard lower < upper else { return false }
-        var g = gross[i]
+        var g = gross
         for (tick, isUpper) in [(lower, false), (upper, true)] {
             let before = g[tick] ?? .zero
             let after: UInt256
@@ -210,7 +215,7 @@ public struct PoolBook: Sendable {
                 p.liquidity = p.liquidity - amount
             }
         }
-        gross[i] = g
+        gross = g
         return true
     }
 
@@ -222,7 +227,7 @@ public struct PoolBook: Sendable {
         var n = 0
         while journal.count > journalStart, let last = journal.last, last.position.block >= block {
             journal.removeLast()
-            pools.restore(last.pool, last.previous)
+            pools.set(last.pool, last.previous)
             appliedThrough[last.pool] = last.previousThrough
             if !last.previousGross.isEmpty {
                 var g = gross[last.pool]

@@ -1,16 +1,23 @@
 import AMMMath
 
-/// The pools' states, in the book's dense order, each in an immutable box of its own.
+/// The pools' states, in the book's dense order, each in a box of its own.
 ///
 /// A copy (the snapshot a block publishes) shares every box, so the book's next change copies a
-/// reference per pool and replaces the one box it changes, instead of copying every pool's state
-/// (tick arrays and all) once per block and destroying the old ones when the snapshot goes. An
-/// undo entry keeps the box it replaced: the previous state at the cost of a reference.
-public struct PoolStates: RandomAccessCollection, Sendable {
+/// reference per pool and puts the state it changes in a new box, instead of copying every pool's
+/// state (tick arrays and all) once per block. A box no one else holds (the snapshot is gone, as in
+/// replay once detection has read it) is changed in place: no allocation per log.
+///
+/// `@unchecked Sendable`: a box is only ever changed by the one array that holds it (checked by
+/// `isKnownUniquelyReferenced` before every change), so a copy sent elsewhere reads boxes nothing
+/// changes. (`ManagedBuffer`, which the box is, cannot declare itself `Sendable`.)
+public struct PoolStates: RandomAccessCollection, @unchecked Sendable {
+    /// One pool's state. Changed only while the array holding it is its sole owner
+    /// (`isKnownUniquelyReferenced`), so a box a snapshot shares never changes; read and written
+    /// through its header's pointer (a class's stored `var` would be checked for exclusive
+    /// access at run time on every read).
     @usableFromInline
-    final class Box: Sendable {
-        @usableFromInline let pool: Pool
-        init(_ pool: Pool) { self.pool = pool }
+    final class Box: ManagedBuffer<Pool, UInt8> {
+        static func make(_ pool: Pool) -> Box { unsafeDowncast(Box.create(minimumCapacity: 0) { _ in pool }, to: Box.self) }
     }
 
     // Inlinable reads: a caller reading one field (a price, a reserve) borrows the boxed state
@@ -21,20 +28,30 @@ public struct PoolStates: RandomAccessCollection, Sendable {
 
     @inlinable public var startIndex: Int { 0 }
     @inlinable public var endIndex: Int { boxes.count }
-    @inlinable public subscript(position: Int) -> Pool { boxes[position].pool }
+    @inlinable public subscript(position: Int) -> Pool { boxes[position].withUnsafeMutablePointerToHeader { $0.pointee } }
 
     /// Reads pool `position` where it is boxed, without copying its state out (the subscript
     /// copies it: a V3 pool's tick arrays retained and released): `book.pools.reading(i) { $0.spotPrice }`.
     @inlinable
-    public func reading<R>(_ position: Int, _ body: (Pool) throws -> R) rethrows -> R { try body(boxes[position].pool) }
+    public func reading<R>(_ position: Int, _ body: (Pool) throws -> R) rethrows -> R {
+        try boxes[position].withUnsafeMutablePointerToHeader { try body($0.pointee) }
+    }
 
-    mutating func append(_ pool: Pool) { boxes.append(Box(pool)) }
+    mutating func append(_ pool: Pool) { boxes.append(Box.make(pool)) }
 
-    /// Puts `pool` at `index` in a box of its own (the old box stays with whoever holds it).
-    mutating func replace(_ index: Int, with pool: Pool) { boxes[index] = Box(pool) }
+    /// Changes pool `index` in place when its box is held here only, else in a new box (the old
+    /// one stays as it is with whoever holds it).
+    mutating func update<R>(_ index: Int, _ body: (inout Pool) -> R) -> R {
+        if !isKnownUniquelyReferenced(&boxes[index]) { boxes[index] = Box.make(self[index]) }
+        return boxes[index].withUnsafeMutablePointerToHeader { body(&$0.pointee) }
+    }
 
-    /// Puts back a box taken earlier with `box(_:)` (an undo).
-    mutating func restore(_ index: Int, _ box: Box) { boxes[index] = box }
-
-    func box(_ index: Int) -> Box { boxes[index] }
+    /// Sets pool `index` to `pool` (a registration, an undo), in place when only this holds its box.
+    mutating func set(_ index: Int, _ pool: Pool) {
+        if isKnownUniquelyReferenced(&boxes[index]) {
+            boxes[index].withUnsafeMutablePointerToHeader { $0.pointee = pool }
+        } else {
+            boxes[index] = Box.make(pool)
+        }
+    }
 }

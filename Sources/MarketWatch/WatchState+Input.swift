@@ -55,6 +55,9 @@ public struct WatchReplay {
     /// Snapshots published so far (the next one's sequence is this plus one, as live).
     public private(set) var published: UInt64 = 0
 
+    /// The last block whose logs are applied.
+    public var block: UInt64 { state.applied }
+
     public init(_ configuration: ChainWatcher.Configuration) {
         state = WatchState(configuration)
         matrix = configuration.matrix

@@ -167,6 +167,34 @@ import Testing
         #expect(copy.rollBack(toBefore: fork) == 0 && copy.stale == [id.index])
     }
 
+    /// The book changes a pool's state in place only while nothing else holds it: copies taken
+    /// between logs (snapshots) keep the state they were taken with while the book goes on, in
+    /// place again once it holds the state alone, to the contract's state; and undoing the last
+    /// block gives back, to the wei, the state of a book that never applied it.
+    @Test func copiesKeepTheirStateWhileTheBookChangesInPlace() throws {
+        for (n, s) in try Self.scenarios().prefix(4).enumerated() {
+            var book = PoolBook()
+            let id = book.register(Self.poolAddress, pool: .uniswapV3(s.pool), at: LogPosition(block: 0, index: .max))
+            var copies: [(book: PoolBook, pool: Pool)] = []
+            for (k, log) in s.logs.enumerated() {
+                #expect(book.apply(log) == .applied(id))
+                if k % 7 == 3 { copies.append((book.withoutUndoHistory, book[id])) }
+            }
+            #expect(copies.count > 3)
+            for (i, c) in copies.enumerated() { #expect(c.book[id] == c.pool, "scenario \(n), copy \(i)") }
+            try Self.expectEqualsContract(book, id, s.final, "scenario \(n)")
+            let fork = s.logs.last!.blockNumber
+            var before = PoolBook()
+            _ = before.register(Self.poolAddress, pool: .uniswapV3(s.pool), at: LogPosition(block: 0, index: .max))
+            for log in s.logs where log.blockNumber < fork { _ = before.apply(log) }
+            copies = []
+            #expect(book.rollBack(toBefore: fork) == s.logs.filter { $0.blockNumber >= fork }.count)
+            #expect(book[id] == before[id] && book.appliedThrough == before.appliedThrough, "scenario \(n)")
+            for log in s.logs where log.blockNumber >= fork { #expect(book.apply(log) == .applied(id)) }
+            try Self.expectEqualsContract(book, id, s.final, "scenario \(n) after undoing and applying again")
+        }
+    }
+
     /// State read in a block that a reorg replaces cannot be undone from the journal: the pool is
     /// stale (read again), while a reorg above the read leaves it alone.
     @Test func reorgBelowARegistrationMarksThePoolStale() throws {

@@ -68,6 +68,7 @@ struct ReplayBenchCommand: ParsableCommand {
                     let t0 = ContinuousClock.now
                     found += detection.process(s, now: m.now).found.count
                     if s.sequence == 1 { index = ContinuousClock.now - t0 }
+                    latest = nil
                     continue
                 }
                 guard let input = try? WatchInput(kind: e.kind, payload: e.payload) else { undecodable += 1; continue }
@@ -81,8 +82,8 @@ struct ReplayBenchCommand: ParsableCommand {
         let total = secs(ContinuousClock.now - began), indexSeconds = secs(index)
         let seconds = total - indexSeconds
         let inputs = written.inputs
-        guard undecodable == 0, snapshots == blocks, report.events == steps, latest?.block == written.lastBlock else {
-            throw CLIError("the replay did not reach the recorded state: \(undecodable) undecodable, \(snapshots) of \(blocks) snapshots, block \(latest?.block ?? 0) of \(written.lastBlock)")
+        guard undecodable == 0, snapshots == blocks, report.events == steps, replay.block == written.lastBlock else {
+            throw CLIError("the replay did not reach the recorded state: \(undecodable) undecodable, \(snapshots) of \(blocks) snapshots, block \(replay.block) of \(written.lastBlock)")
         }
         let rate = Double(inputs) / seconds
         if json {
