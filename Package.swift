@@ -47,6 +47,7 @@ let package = Package(
         ),
         .target(name: "EVMSigning", dependencies: ["EVMPrimitives", "EVMCodec", "CSecp256k1"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(name: "CowProtocol", dependencies: ["EVMPrimitives", "EVMCodec", "EVMSigning"]),
         .target(name: "SolanaPrimitives", dependencies: ["EVMPrimitives", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
@@ -104,7 +105,7 @@ let package = Package(
         ),
         .target(name: "EthClient", dependencies: ["JSONRPC", "EVMCodec", "EVMPrimitives", "AMMMath"]),
         // recorded inputs (record, replay, backtest)
-        .target(name: "Recording", dependencies: ["CZlib"]),
+        .target(name: "Recording", dependencies: ["CZlib", "CZstd"]),
         // engine
         .target(name: "MarketState", dependencies: ["EVMPrimitives", "EVMCodec", "AMMMath", "CowProtocol"]),
         .target(

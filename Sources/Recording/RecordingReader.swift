@@ -1,3 +1,4 @@
+import CZstd
 import Foundation
 
 /// Reads a recording directory back, chunk by chunk, in order. What does not check out (a file
@@ -38,6 +39,9 @@ public struct RecordingReader {
     /// Calls `body` with each intact chunk's events, in recording order.
     public func forEachChunk(_ body: ([RecordedEvent]) throws -> Void) throws -> Report {
         var report = Report()
+        // One decompression context for every chunk (its tables allocated once).
+        let context = ZSTD_createDCtx()
+        defer { ZSTD_freeDCtx(context) }
         for name in files {
             let path = directory.appendingPathComponent(name)
             guard let data = try? Data(contentsOf: path, options: .alwaysMapped) else {
@@ -46,13 +50,17 @@ public struct RecordingReader {
             }
             let bytes = [UInt8](data)
             report.files += 1
-            guard bytes.count >= RecordingFormat.fileHeaderSize, Array(bytes[0..<8]) == RecordingFormat.fileMagic else {
+            guard bytes.count >= RecordingFormat.fileHeaderSize, Array(bytes[0..<7]) == RecordingFormat.fileMagicPrefix else {
                 report.skipped.append(.init(file: name, offset: 0, bytes: bytes.count, reason: "not a recording file (no ARBREC header)"))
+                continue
+            }
+            guard let codec = RecordingFormat.Codec(rawValue: bytes[7]) else {
+                report.skipped.append(.init(file: name, offset: 0, bytes: bytes.count, reason: "recording format version \(bytes[7]), which this build does not read"))
                 continue
             }
             var at = RecordingFormat.fileHeaderSize
             while at < bytes.count {
-                switch Self.chunk(bytes, at: at) {
+                switch Self.chunk(bytes, at: at, codec: codec, context: context) {
                 case .success(let (events, next)):
                     report.chunks += 1
                     report.events += events.count
@@ -76,7 +84,7 @@ public struct RecordingReader {
         return (all, report)
     }
 
-    static func chunk(_ b: [UInt8], at: Int) -> Result<([RecordedEvent], Int), RecordingError> {
+    static func chunk(_ b: [UInt8], at: Int, codec: RecordingFormat.Codec, context: OpaquePointer?) -> Result<([RecordedEvent], Int), RecordingError> {
         let h = RecordingFormat.chunkHeaderSize
         guard b.count - at >= h else { return .failure(.init(.corrupt, "a chunk header cut short (the last chunk of a crashed recording)")) }
         let header = b[at..<at + h]
@@ -88,7 +96,7 @@ public struct RecordingReader {
         let body = b[at + h..<at + h + compressed]
         guard RecordingFormat.crc(header.prefix(24), body) == crc else { return .failure(.init(.corrupt, "CRC mismatch")) }
         do {
-            let events = try RecordingFormat.decode(try RecordingFormat.decompress(body, rawLength: raw), count: count, first: first)
+            let events = try RecordingFormat.decode(try RecordingFormat.decompress(body, rawLength: raw, codec: codec, context: context), count: count, first: first)
             return .success((events, at + h + compressed))
         } catch {
             return .failure(error)

@@ -128,6 +128,13 @@ import Testing
         let (read, report) = try RecordingReader(directory: dir).readAll()
         #expect(same(read, written))
         #expect(report.skipped.map(\.file) == ["000002.arbrec"] && report.skipped.first?.reason.contains("ARBREC") == true, "\(report.skipped)")
+        // A file of a format version this build does not know (a later one): skipped whole, said so.
+        var later = bytes
+        later[7] = 3
+        try Data(later).write(to: dir.appendingPathComponent("000002.arbrec"))
+        let (_, newer) = try RecordingReader(directory: dir).readAll()
+        #expect(newer.skipped.map(\.file) == ["000002.arbrec"] && newer.skipped.first?.reason.contains("version 3") == true, "\(newer.skipped)")
+        #expect(bytes[0..<8].elementsEqual(Array("ARBREC".utf8) + [0, 2]), "written as format version 2 (zstd)")
         let empty = directory()
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: empty) }

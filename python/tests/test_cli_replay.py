@@ -1,5 +1,5 @@
 """`arbiter lab --record DIR` then `arbiter replay DIR`, checked by a reader of our own written from
-docs/recording.md alone (Python's zlib for inflate and CRC-32): the layout as documented, the
+docs/recording.md alone (zstandard, or zlib for a version-1 file, to inflate; zlib's CRC-32): the layout as documented, the
 configuration the lab ran from recorded, each watcher's steps counted alike, the replayed
 state's last snapshot the one the lab recorded as published (its block and its clock reading), and
 every opportunity the lab published found again by replay, byte for byte. A
@@ -14,6 +14,7 @@ import subprocess
 import zlib
 
 import pytest
+import zstandard
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("ARBITER_BIN", os.path.join(ROOT, ".build", "debug", "arbiter"))
@@ -30,19 +31,28 @@ def varint(b, at):
         shift += 7
 
 
-def read_recording(directory):
-    """Every event as (stream, kind, arrival, payload), per the documented layout."""
+def inflate(version, body):
+    """A chunk's bytes by the file's version: 2 a Zstandard frame, 1 zlib (RFC 1950)."""
+    if version == 1:
+        return zlib.decompress(body)
+    assert version == 2
+    return zstandard.ZstdDecompressor().decompress(body)
+
+
+def read_recording(directory, version=2):
+    """Every event as (stream, kind, arrival, payload), per the documented layout; each file of
+    the format `version` (what the build writes now, unless said)."""
     events = []
     for name in sorted(f for f in os.listdir(directory) if f.endswith(".arbrec")):
         data = open(os.path.join(directory, name), "rb").read()
-        assert data[:8] == b"ARBREC\x00\x01", name
+        assert data[:8] == b"ARBREC\x00" + bytes([version]), name
         at = 16
         while at < len(data):
             magic, clen, rlen, count, first, crc = struct.unpack_from("<4sIIIQI", data, at)
             assert magic == b"CHNK"
             body = data[at + 28:at + 28 + clen]
             assert zlib.crc32(data[at:at + 24] + body) == crc
-            raw = zlib.decompress(body)
+            raw = inflate(version, body)
             assert len(raw) == rlen
             i, previous, n = 0, first, 0
             while i < len(raw):
@@ -220,17 +230,18 @@ def uvarint(v):
     return bytes(out + bytes([v]))
 
 
-def write_recording(directory, events):
-    """A recording written from docs/recording.md alone: one file, one chunk per event list given."""
+def write_recording(directory, events, version=2):
+    """A recording written from docs/recording.md alone: one file, one chunk per event list given,
+    in format `version` (1: zlib chunks, as builds before Zstandard wrote them)."""
     os.makedirs(directory)
-    data = bytearray(b"ARBREC\x00\x01" + struct.pack("<Q", events[0][0][2]))
+    data = bytearray(b"ARBREC\x00" + bytes([version]) + struct.pack("<Q", events[0][0][2]))
     for chunk in events:
         raw, previous = bytearray(), chunk[0][2]
         for stream, kind, arrival, payload in chunk:
             delta = arrival - previous
             previous = arrival
             raw += uvarint(stream) + bytes([kind]) + uvarint((delta << 1) ^ (delta >> 63)) + uvarint(len(payload)) + payload
-        body = zlib.compress(bytes(raw), 1)
+        body = zlib.compress(bytes(raw), 1) if version == 1 else zstandard.ZstdCompressor(level=1).compress(bytes(raw))
         header = b"CHNK" + struct.pack("<IIIQ", len(body), len(raw), len(chunk), chunk[0][2])
         data += header + struct.pack("<I", zlib.crc32(header + body)) + body
     (directory / "000001.arbrec").write_bytes(bytes(data))
@@ -238,10 +249,11 @@ def write_recording(directory, events):
 
 def test_replay_at_1x_keeps_the_recorded_pace(tmp_path):
     """Events of a stream nobody declared, 1.5 s apart: counted as unknown either way; at --speed 1x
-    the replay takes at least the 3 s they span, at max it does not wait for them."""
+    the replay takes at least the 3 s they span, at max it does not wait for them. Written in format
+    version 1 (zlib chunks): a recording made before Zstandard still reads."""
     t0 = 1_800_000_000 * 10**9
     rec = tmp_path / "paced"
-    write_recording(rec, [[(9, 1, t0, b"a"), (9, 1, t0 + 1_500_000_000, b"b")], [(9, 2, t0 + 3_000_000_000, b"c")]])
+    write_recording(rec, [[(9, 1, t0, b"a"), (9, 1, t0 + 1_500_000_000, b"b")], [(9, 2, t0 + 3_000_000_000, b"c")]], version=1)
     results = {}
     for speed in ("1x", "max"):
         began = time.monotonic()
