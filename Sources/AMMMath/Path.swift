@@ -92,6 +92,26 @@ extension Pool {
         return (virtualIn, virtualIn * out.doubleValue / probe.doubleValue, 1)
     }
 
+    /// The marginal rate (output per unit input, fee included) both ways: `γ · reserveOut /
+    /// reserveIn` of `local(zeroForOne:)` for each direction (0 where the input reserve is empty),
+    /// the same doubles, with the state's words converted once for both (detection screens every
+    /// changed pool with them).
+    public func marginalRates() -> (zeroForOne: Double, oneForZero: Double) {
+        func rate(_ a: (reserveIn: Double, reserveOut: Double, gamma: Double)) -> Double { a.reserveIn > 0 ? a.gamma * a.reserveOut / a.reserveIn : 0 }
+        switch self {
+        case .uniswapV2(let p):
+            let (r0, r1) = (p.reserve0.doubleValue, p.reserve1.doubleValue)
+            return (rate((r0, r1, 1 - Double(p.fee0Pips) / 1e6)), rate((r1, r0, 1 - Double(p.fee1Pips) / 1e6)))
+        case .uniswapV3(let p):
+            let s = p.sqrtPriceX96.doubleValue / 79_228_162_514_264_337_593_543_950_336.0
+            let l = p.liquidity.doubleValue
+            let (x, y, gamma) = (l / s, l * s, 1 - Double(p.feePips) / 1e6)
+            return (rate((x, y, gamma)), rate((y, x, gamma)))
+        default:
+            return (rate(local(zeroForOne: true)), rate(local(zeroForOne: false)))
+        }
+    }
+
     /// The marginal rate (output per unit input, fee included) at the current state, and the
     /// constant-product reserves that have it locally: V3 within its range is a V2 pair with
     /// virtual reserves L/√P and L·√P. Doubles: for estimates only.

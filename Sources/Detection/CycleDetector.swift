@@ -250,9 +250,7 @@ public struct CycleDetector: Sendable {
             rates[p] = (0, 0)
             return
         }
-        let (a, b) = book.pools.reading(p) { ($0.local(zeroForOne: true), $0.local(zeroForOne: false)) }
-        rates[p] = (a.reserveIn > 0 ? a.gamma * a.reserveOut / a.reserveIn : 0,
-                    b.reserveIn > 0 ? b.gamma * b.reserveOut / b.reserveIn : 0)
+        rates[p] = book.pools.reading(p) { $0.marginalRates() }
     }
 
     private mutating func evaluate(_ c: Int32, product: Double, book: PoolBook, block: UInt64, timestamps: Opportunity.Timestamps,

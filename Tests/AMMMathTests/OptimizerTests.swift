@@ -106,6 +106,40 @@ import Testing
 
     /// The quoter the search uses equals `Path.amountOut` (each hop quoted afresh) for inputs that
     /// wander up and down over random cycles, failures included.
+    /// Detection's screen reads `marginalRates()`: for every kind, γ·out/in of `local` each way,
+    /// to the bit, and (V2 and V3) within 1e-12 of the rate written out here from the reserves or
+    /// √P; an empty side rates 0.
+    @Test func marginalRatesAreTheLocalRateEachWay() throws {
+        var rng = SeededGenerator(seed: 41)
+        var pools: [Pool] = Self.v3Pools.map { .uniswapV3($0) }
+        for _ in 0..<200 {
+            let r0 = big(pow10(Double.random(in: 4...30, using: &rng))), r1 = big(pow10(Double.random(in: 4...30, using: &rng)))
+            pools.append(.uniswapV2(try V2Pool(reserve0: r0, reserve1: r1, feePips: [UInt32(3000), 500, 10000].randomElement(using: &rng)!)))
+        }
+        pools.append(.uniswapV2(try V2Pool(reserve0: 0, reserve1: 0)))
+        pools.append(.curve(try CurvePool(balances: (1_000_000_000_000_000_000_000_000, 1_000_000_000_000), decimals: (18, 6), amplification: 200, fee: 4_000_000)))
+        pools.append(.solidly(try SolidlyPool(reserve0: 1_000_000_000_000_000_000_000_000, reserve1: 1_000_000_000_000, stable: true, decimals: (18, 6), feePips: 500)))
+        pools.append(.solidly(try SolidlyPool(reserve0: 5_000_000_000_000_000_000, reserve1: 9_000_000_000, stable: false, decimals: (18, 6), feePips: 2000)))
+        #expect(pools.count > 210)
+        for (i, pool) in pools.enumerated() {
+            let rates = pool.marginalRates()
+            for (zeroForOne, rate) in [(true, rates.zeroForOne), (false, rates.oneForZero)] {
+                let l = pool.local(zeroForOne: zeroForOne)
+                let expected = l.reserveIn > 0 ? l.gamma * l.reserveOut / l.reserveIn : 0
+                #expect(rate.bitPattern == expected.bitPattern, "pool \(i) zeroForOne \(zeroForOne): \(rate) vs \(expected)")
+                switch pool {
+                case .uniswapV2(let p) where p.reserve0.isZero:
+                    #expect(rate == 0)
+                case .uniswapV2, .uniswapV3:
+                    let written = Self.rate(Path.Hop(pool: pool, zeroForOne: zeroForOne))
+                    #expect(abs(rate - written) <= 1e-12 * written, "pool \(i): \(rate) vs \(written)")
+                default:
+                    #expect(rate > 0)
+                }
+            }
+        }
+    }
+
     @Test func pathQuoterEqualsFreshQuotes() throws {
         var rng = SeededGenerator(seed: 2026)
         var compared = 0, taken = 0
