@@ -96,7 +96,9 @@ extension Pool {
     /// reserveIn` of `local(zeroForOne:)` for each direction (0 where the input reserve is empty),
     /// the same doubles, with the state's words converted once for both (detection screens every
     /// changed pool with them).
+    @inlinable @inline(__always)
     public func marginalRates() -> (zeroForOne: Double, oneForZero: Double) {
+        // Inlinable, as `spotPrice`: read in place for every changed pool.
         func rate(_ a: (reserveIn: Double, reserveOut: Double, gamma: Double)) -> Double { a.reserveIn > 0 ? a.gamma * a.reserveOut / a.reserveIn : 0 }
         switch self {
         case .uniswapV2(let p):

@@ -114,6 +114,9 @@ public enum Pool: Equatable, Sendable {
 
 extension Pool {
     /// token1 per token0 in raw units: a screening signal for the PriceMatrix, not for sizing.
+    /// Inlinable for the V2 and V3 cases (read for every log applied): inlined where the state is
+    /// boxed, it reads the fields it needs in place instead of copying the pool out first.
+    @inlinable @inline(__always)
     public var spotPrice: Double {
         switch self {
         case .uniswapV2(let p):
@@ -121,6 +124,17 @@ extension Pool {
         case .uniswapV3(let p):
             let s = p.sqrtPriceX96.doubleValue / 79_228_162_514_264_337_593_543_950_336.0
             return s * s
+        default:
+            return otherSpotPrice
+        }
+    }
+
+    /// `spotPrice` of the other kinds.
+    @usableFromInline
+    var otherSpotPrice: Double {
+        switch self {
+        case .uniswapV2, .uniswapV3:
+            return spotPrice
         case .solidly(let p):
             return p.reserve0.isZero ? 0 : p.reserve1.doubleValue / p.reserve0.doubleValue
         case .curve(let p):

@@ -60,6 +60,7 @@ public struct UInt256: Sendable, Hashable {
 
     /// The nearest `Double`, rounded to nearest-even. For display and statistics only.
     /// From the highest non-zero limb down, without a 256-bit shift (hot: prices and rates).
+    @inlinable
     public var doubleValue: Double {
         if w3 != 0 { return Self.double(w3, w2, w1 | w0 != 0, limb: 3) }
         if w2 != 0 { return Self.double(w2, w1, w0 != 0, limb: 2) }
@@ -68,13 +69,17 @@ public struct UInt256: Sendable, Hashable {
     }
 
     /// `hi · 2^(64·limb) + lo · 2^(64·(limb − 1)) + rest`: the 64 bits from hi's leading one,
-    /// with a sticky bit when anything below them is not zero (round-to-nearest stays correct).
-    private static func double(_ hi: UInt64, _ lo: UInt64, _ rest: Bool, limb: Int) -> Double {
+    /// with a sticky bit when anything below them is not zero (round-to-nearest stays correct),
+    /// rounded once to a double, then scaled by 2^(64·limb − lz), built from its bits: exact
+    /// (a power of two, and every value here is far from the double's range limits).
+    @inlinable
+    static func double(_ hi: UInt64, _ lo: UInt64, _ rest: Bool, limb: Int) -> Double {
         let lz = hi.leadingZeroBitCount
         let top = lz == 0 ? hi : hi << lz | lo >> (64 - lz)
         let below = lz == 0 ? lo : lo << lz
         let sticky: UInt64 = below != 0 || rest ? 1 : 0
-        return Double(sign: .plus, exponent: 64 * limb - lz, significand: Double(top | sticky))
+        let scale = Double(bitPattern: UInt64(1023 + 64 * limb - lz) << 52)
+        return Double(top | sticky) * scale
     }
 }
 

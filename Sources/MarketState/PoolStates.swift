@@ -20,8 +20,7 @@ public struct PoolStates: RandomAccessCollection, @unchecked Sendable {
         static func make(_ pool: Pool) -> Box { unsafeDowncast(Box.create(minimumCapacity: 0) { _ in pool }, to: Box.self) }
     }
 
-    // Inlinable reads: a caller reading one field (a price, a reserve) borrows the boxed state
-    // instead of copying it out.
+    // Inlinable reads: a caller reading a price or rates reads the boxed state in place.
     @usableFromInline private(set) var boxes: [Box] = []
 
     init() {}
@@ -30,11 +29,18 @@ public struct PoolStates: RandomAccessCollection, @unchecked Sendable {
     @inlinable public var endIndex: Int { boxes.count }
     @inlinable public subscript(position: Int) -> Pool { boxes[position].withUnsafeMutablePointerToHeader { $0.pointee } }
 
-    /// Reads pool `position` where it is boxed, without copying its state out (the subscript
-    /// copies it: a V3 pool's tick arrays retained and released): `book.pools.reading(i) { $0.spotPrice }`.
+    // The hot reads (a price per log, rates per changed pool) call the state's own accessor where
+    // it is boxed: handing it to a closure instead (`reading(i) { $0.spotPrice }`) copies it
+    // out first (a V3 pool's tick arrays retained and released, their headers cold).
+
+    /// Pool `position`'s `spotPrice`, read in place.
     @inlinable
-    public func reading<R>(_ position: Int, _ body: (Pool) throws -> R) rethrows -> R {
-        try boxes[position].withUnsafeMutablePointerToHeader { try body($0.pointee) }
+    public func spotPrice(_ position: Int) -> Double { boxes[position].withUnsafeMutablePointerToHeader { $0.pointee.spotPrice } }
+
+    /// Pool `position`'s `marginalRates()`, read in place.
+    @inlinable
+    public func marginalRates(_ position: Int) -> (zeroForOne: Double, oneForZero: Double) {
+        boxes[position].withUnsafeMutablePointerToHeader { $0.pointee.marginalRates() }
     }
 
     mutating func append(_ pool: Pool) { boxes.append(Box.make(pool)) }

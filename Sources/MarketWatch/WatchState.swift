@@ -172,7 +172,7 @@ struct WatchState {
     // whole state was copied for it once per log.
     private mutating func write(_ id: PoolBook.PoolID, block: UInt64, matrix: PriceMatrix, at now: UInt64 = nanoseconds()) {
         // The matrix prices token1 per token0 by address order; a Curve pool's coins may be the other way.
-        let p = info[id.index].matrixPrice(book.pools.reading(id.index) { $0.spotPrice })
+        let p = info[id.index].matrixPrice(book.pools.spotPrice(id.index))
         matrix.write(slots[id.index], .init(price: p, block: block, writtenAt: now, source: .dex))
     }
 

@@ -52,7 +52,7 @@ public struct DetectionStep {
         previous = book.appliedThrough
         if let fee = snapshot.baseFee { detector.gasPrice = fee &+ configuration.priorityFee }
         for i in changed where i < momentum.count {
-            let price = book.pools.reading(i) { $0.spotPrice }
+            let price = book.pools.spotPrice(i)
             momentum[i].add(price)
             activity.record(UInt64(i), price: price, at: snapshot.appliedAt)
         }
