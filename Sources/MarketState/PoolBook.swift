@@ -58,13 +58,26 @@ public struct PoolBook: Sendable {
     /// liquidityGross per initialised tick of each V3 pool: a Burn un-initialises a tick at zero.
     /// Per pool (empty unless V3), sorted by tick: a dense array costs a third of a dictionary.
     private var gross: [TickGrossTable] = []
+    /// What one applied log overwrote, kept without reference counting (a plain value: appending,
+    /// finalising and undoing copy bytes, nothing else): the reserves a sync replaced, the price,
+    /// liquidity and tick a V3 swap replaced, or, for the rarer changes (a Mint, a Burn, a Curve
+    /// exchange), a key into `undoStates` where the whole previous state is kept.
     private struct Undo: Sendable {
+        /// `.none`: the pool was read afresh since (registered again): nothing of it to undo.
+        enum Kind: UInt8 { case reserves, price, state, none }
         var position: LogPosition
         var pool: Int
-        var previous: Pool
         var previousThrough: LogPosition
-        var previousGross: [(tick: Int32, gross: UInt256?)]
+        var kind = Kind.state
+        var a = UInt256.zero
+        var b = UInt256.zero
+        var tick: Int32 = 0
+        var serial = 0
     }
+    /// The states (and liquidityGross entries, in the order they were changed) that `.state` undo
+    /// entries replaced, by their serial.
+    private var undoStates: [Int: (state: Pool, gross: [(tick: Int32, gross: UInt256?)])] = [:]
+    private var undoSerial = 0
     /// Undo entries, oldest first, from `journalStart` on: finalising a block only moves the start,
     /// and the array is compacted once the dead prefix is half of it (amortised O(1) per entry).
     private var journal: [Undo] = []
@@ -90,6 +103,12 @@ public struct PoolBook: Sendable {
         let i: Int
         if let existing = ids[address] {
             i = existing
+            // Its undo entries describe changes to the state this read replaces: voided (undoing past
+            // the read leaves the pool stale, to be read again, as its position says).
+            for k in journalStart..<journal.count where journal[k].pool == i {
+                if journal[k].kind == .state { undoStates[journal[k].serial] = nil }
+                journal[k].kind = .none
+            }
             pools.set(i, pool)
             appliedThrough[i] = position
             stale.remove(i)
@@ -126,17 +145,28 @@ public struct PoolBook: Sendable {
             counters.malformed += 1
             return .malformed(error.code)
         }
-        var undo = Undo(position: log.position, pool: i, previous: pools[i], previousThrough: appliedThrough[i], previousGross: [])
-        // A Mint or Burn changes the pool's liquidityGross table too: changed on a copy, kept if the event fits.
-        var table = gross[i]
-        guard pools.update(i, { Self.transition(&$0, event, gross: &table, undo: &undo) }) else {
+        var undo = Undo(position: log.position, pool: i, previousThrough: appliedThrough[i])
+        // A Mint or Burn changes the pool's liquidityGross table too: changed on a copy, kept if the
+        // event fits. (Other events leave it alone: not even read, it is cold.) These, and a Curve
+        // exchange, keep the whole previous state for an undo; the others only what they overwrite.
+        let (liquidity, whole) = switch event {
+        case .v3Mint, .v3Burn: (true, true)
+        case .curveExchange: (false, true)
+        default: (false, false)
+        }
+        var table = liquidity ? gross[i] : TickGrossTable()
+        let before: Pool? = whole ? pools[i] : nil
+        var previousGross: [(tick: Int32, gross: UInt256?)] = []
+        guard pools.update(i, { Self.transition(&$0, event, gross: &table, previousGross: &previousGross, undo: &undo) }) else {
             counters.stale += 1
             stale.insert(i)
             return .stale(PoolID(index: i))
         }
-        switch event {
-        case .v3Mint, .v3Burn: gross[i] = table
-        default: break
+        if liquidity { gross[i] = table }
+        if let before {
+            undoSerial += 1
+            (undo.kind, undo.serial) = (.state, undoSerial)
+            undoStates[undoSerial] = (before, previousGross)
         }
         appliedThrough[i] = log.position
         journal.append(undo)
@@ -147,29 +177,38 @@ public struct PoolBook: Sendable {
     /// Applies `event` to `pool`; false, and `pool` unchanged, when the event does not fit it.
     /// Switched on the event, then the pool's kind: a (pool, event) tuple would copy the pool's
     /// state once more per log.
-    private static func transition(_ pool: inout Pool, _ event: PoolEvent, gross: inout TickGrossTable, undo: inout Undo) -> Bool {
+    /// A sync or a V3 swap notes what it overwrites in `undo`; a Mint or Burn, the liquidityGross
+    /// entries it changes in `previousGross`.
+    private static func transition(_ pool: inout Pool, _ event: PoolEvent, gross: inout TickGrossTable, previousGross: inout [(tick: Int32, gross: UInt256?)],
+                                   undo: inout Undo) -> Bool {
         switch event {
         case .sync(let r0, let r1):
             guard case .uniswapV2(var p) = pool, r0 <= UniswapV2Math.maxReserve, r1 <= UniswapV2Math.maxReserve else { return false }
+            (undo.kind, undo.a, undo.b) = (.reserves, p.reserve0, p.reserve1)
             p.reserve0 = r0
             p.reserve1 = r1
             pool = .uniswapV2(p)
         case .solidlySync(let r0, let r1):
             guard case .solidly(var p) = pool else { return false }
+            (undo.kind, undo.a, undo.b) = (.reserves, p.reserve0, p.reserve1)
             p.reserve0 = r0
             p.reserve1 = r1
             pool = .solidly(p)
         case .v3Swap(_, _, let price, let liquidity, let tick):
-            guard case .uniswapV3(var p) = pool, price >= TickMath.minSqrtRatio, price < TickMath.maxSqrtRatio, tick >= TickMath.minTick,
+            guard case .uniswapV3 = pool, price >= TickMath.minSqrtRatio, price < TickMath.maxSqrtRatio, tick >= TickMath.minTick,
                   tick <= TickMath.maxTick
             else { return false }
+            // Moved out, not copied: its tick arrays are neither retained nor released (their
+            // headers are cold), and the pool is set again just below.
+            guard case .uniswapV3(var p) = consume pool else { preconditionFailure("checked above") }
+            (undo.kind, undo.a, undo.b, undo.tick) = (.price, p.sqrtPriceX96, p.liquidity, p.tick)
             p.sqrtPriceX96 = price
             p.liquidity = liquidity
             p.tick = tick
             pool = .uniswapV3(p)
         case .v3Mint(let lower, let upper, let amount), .v3Burn(let lower, let upper, let amount):
             let adding = if case .v3Mint = event { true } else { false }
-            guard case .uniswapV3(var p) = pool, update(&p, gross: &gross, lower: lower, upper: upper, amount: amount, adding: adding, undo: &undo)
+            guard case .uniswapV3(var p) = pool, update(&p, gross: &gross, lower: lower, upper: upper, amount: amount, adding: adding, previousGross: &previousGross)
             else { return false }
             pool = .uniswapV3(p)
         case .curveExchange(let sold, let dx, let bought, let dy):
@@ -185,7 +224,8 @@ public struct PoolBook: Sendable {
 
     /// `Pool._modifyPosition` for a Mint (adding) or Burn: liquidityGross and liquidityNet of both
     /// ticks, the tick un-initialised when its gross reaches zero, in-range liquidity.
-    private static func update(_ p: inout V3Pool, gross: inout TickGrossTable, lower: Int32, upper: Int32, amount: UInt256, adding: Bool, undo: inout Undo) -> Bool {
+    private static func update(_ p: inout V3Pool, gross: inout TickGrossTable, lower: Int32, upper: Int32, amount: UInt256, adding: Bool,
+                               previousGross: inout [(tick: Int32, gross: UInt256?)]) -> Bool {
         guard lower < upper else { return false }
         var g = gross
         for (tick, isUpper) in [(lower, false), (upper, true)] {
@@ -198,7 +238,7 @@ public struct PoolBook: Sendable {
                 guard before >= amount else { return false }
                 after = before - amount
             }
-            undo.previousGross.append((tick, g[tick]))
+            previousGross.append((tick, g[tick]))
             let delta = Int256(bitPattern: amount)
             let net = p.liquidityNet(at: tick) ?? .zero
             // Lower ticks add liquidity when crossed upwards, upper ticks remove it.
@@ -219,6 +259,27 @@ public struct PoolBook: Sendable {
         return true
     }
 
+    /// Puts back what a sync (the reserves) or a V3 swap (price, liquidity, tick) overwrote; false
+    /// if the pool is not of the kind the entry was made on (it cannot be: an entry of a pool
+    /// registered again is voided), and then nothing changes.
+    private static func restore(_ pool: inout Pool, _ undo: Undo) -> Bool {
+        switch (undo.kind, pool) {
+        case (.reserves, .uniswapV2(var p)):
+            (p.reserve0, p.reserve1) = (undo.a, undo.b)
+            pool = .uniswapV2(p)
+        case (.reserves, .solidly(var p)):
+            (p.reserve0, p.reserve1) = (undo.a, undo.b)
+            pool = .solidly(p)
+        case (.price, .uniswapV3):
+            guard case .uniswapV3(var p) = consume pool else { preconditionFailure("matched above") }
+            (p.sqrtPriceX96, p.liquidity, p.tick) = (undo.a, undo.b, undo.tick)
+            pool = .uniswapV3(p)
+        default:
+            return false
+        }
+        return true
+    }
+
     /// Undoes every change from block `block` on (a reorg whose fork point is `block − 1`);
     /// returns how many. A pool whose state still comes from block `block` or later (a reorg
     /// deeper than the journal, or state read in a replaced block) is marked stale.
@@ -227,13 +288,22 @@ public struct PoolBook: Sendable {
         var n = 0
         while journal.count > journalStart, let last = journal.last, last.position.block >= block {
             journal.removeLast()
-            pools.set(last.pool, last.previous)
-            appliedThrough[last.pool] = last.previousThrough
-            if !last.previousGross.isEmpty {
-                var g = gross[last.pool]
-                for (tick, value) in last.previousGross.reversed() { g[tick] = value }
-                gross[last.pool] = g
+            switch last.kind {
+            case .none:
+                n += 1
+                continue
+            case .reserves, .price:
+                if !pools.update(last.pool, { Self.restore(&$0, last) }) { stale.insert(last.pool) }
+            case .state:
+                let previous = undoStates.removeValue(forKey: last.serial)!
+                pools.set(last.pool, previous.state)
+                if !previous.gross.isEmpty {
+                    var g = gross[last.pool]
+                    for (tick, value) in previous.gross.reversed() { g[tick] = value }
+                    gross[last.pool] = g
+                }
             }
+            appliedThrough[last.pool] = last.previousThrough
             n += 1
         }
         // A pool still holding state from a replaced block (registered from a read in it, or changed
@@ -248,7 +318,10 @@ public struct PoolBook: Sendable {
         guard head > reorgDepth else { return }
         let floor = head - reorgDepth
         guard floor > journalFloor else { return }
-        while journalStart < journal.count && journal[journalStart].position.block < floor { journalStart += 1 }
+        while journalStart < journal.count && journal[journalStart].position.block < floor {
+            if journal[journalStart].kind == .state { undoStates[journal[journalStart].serial] = nil }
+            journalStart += 1
+        }
         if journalStart > 1_024 && journalStart * 2 > journal.count {
             journal.removeFirst(journalStart)
             journalStart = 0
@@ -271,6 +344,7 @@ public struct PoolBook: Sendable {
         var copy = self
         copy.journal = []
         copy.journalStart = 0
+        copy.undoStates = [:]
         return copy
     }
 }

@@ -206,6 +206,33 @@ import Testing
         #expect(book.stale == [id.index])
     }
 
+    /// Undo entries keep what each log overwrote; a pool read afresh (registered again) voids
+    /// the entries of the state the read replaced: undoing back past the read leaves it stale (to
+    /// be read again), never a mix of the old journal and the new read.
+    @Test func aPoolReadAgainCannotBeUndoneIntoItsOldJournal() throws {
+        var book = PoolBook()
+        let a = try Address(hex: "0x00000000000000000000000000000000000000ab")
+        func sync(_ r0: UInt256, _ r1: UInt256, block: UInt64) -> EVMLog {
+            EVMLog(address: a, topics: [PoolTopics.v2Sync], data: r0.bigEndianBytes + r1.bigEndianBytes, blockNumber: block, logIndex: 0)
+        }
+        func pair(_ r0: UInt256, _ r1: UInt256) throws -> Pool { .uniswapV2(try V2Pool(reserve0: r0, reserve1: r1, feePips: 3000)) }
+        let (p10, p11, p500) = (try pair(10, 20), try pair(11, 21), try pair(500, 600))
+        let id = book.register(a, pool: p10, at: LogPosition(block: 4, index: .max))
+        #expect(book.apply(sync(11, 21, block: 5)) == .applied(id) && book.apply(sync(12, 22, block: 6)) == .applied(id))
+        // Undone one block at a time while the journal holds them: the reserves before each.
+        var copy = book
+        #expect(copy.rollBack(toBefore: 6) == 1 && copy[id] == p11 && copy.stale.isEmpty)
+        #expect(copy.rollBack(toBefore: 5) == 1 && copy[id] == p10 && copy.stale.isEmpty)
+        // Read again at block 7, then a sync at 8: undoing 8 gives the read state back, exactly.
+        _ = book.register(a, pool: p500, at: LogPosition(block: 7, index: .max))
+        #expect(book.apply(sync(501, 601, block: 8)) == .applied(id))
+        copy = book
+        #expect(copy.rollBack(toBefore: 8) == 1 && copy[id] == p500 && copy.stale.isEmpty)
+        // Back past the read: the voided entries restore nothing; the pool is stale.
+        #expect(book.rollBack(toBefore: 5) == 3)
+        #expect(book[id] == p500 && book.stale == [id.index])
+    }
+
     @Test func v2AndSolidlySyncSetReserves() throws {
         var book = PoolBook()
         let pair = try V2Pool(reserve0: 10, reserve1: 20, feePips: 3000)
