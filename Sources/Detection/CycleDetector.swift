@@ -187,7 +187,39 @@ public struct CycleDetector: Sendable {
         beginPass(book)
         for p in changed { touch(p, book) }
         afterTouch(book)
-        for p in changed { evaluateCycles(through: p, book: book, block: block, timestamps: timestamps, now: now, into: &out) }
+        var pass = Pass(taking: &self)
+        for p in changed { evaluateCycles(through: p, pass: &pass, book: book, block: block, timestamps: timestamps, now: now, into: &out) }
+        pass.putBack(into: &self)
+    }
+
+    /// What screening reads for one `process`, bound once instead of once per changed pool: the
+    /// index's flat arrays, the rates and screens, and (moved out of `self`, so that writing them
+    /// checks no uniqueness through `self`) the stamps and the candidates.
+    @usableFromInline
+    struct Pass {
+        let screenStart: [Int32], screenRecords: [Int32]
+        let rates: [(zeroForOne: Double, oneForZero: Double)], screens: [Double]
+        var stamps: [UInt32]
+        var candidates: [(product: Double, cycle: Int32)]
+        let stamp: UInt32
+
+        @usableFromInline
+        init(taking d: inout CycleDetector) {
+            (screenStart, screenRecords, rates, screens, stamp) = (d.index.screenStart, d.index.screenRecords, d.rates, d.screens, d.stamp)
+            stamps = d.stamps
+            candidates = d.candidates
+            // What screening reads unchecked stays within these (the index's records name its own
+            // cycles and the pools it was built from).
+            precondition(stamps.count == d.index.cycles.count && rates.count == d.refs.count)
+            d.stamps = []
+            d.candidates = []
+        }
+
+        @usableFromInline
+        func putBack(into d: inout CycleDetector) {
+            d.stamps = stamps
+            d.candidates = candidates
+        }
     }
 
     @usableFromInline
@@ -212,35 +244,47 @@ public struct CycleDetector: Sendable {
     }
 
     @usableFromInline
-    mutating func evaluateCycles(through p: Int, book: PoolBook, block: UInt64, timestamps: Opportunity.Timestamps, now: UInt64,
+    mutating func evaluateCycles(through p: Int, pass: inout Pass, book: PoolBook, block: UInt64, timestamps: Opportunity.Timestamps, now: UInt64,
                                  into out: inout [Opportunity]) {
         guard p >= 0, p < refs.count else { return }
-        // Screen every cycle through the pool (arrays read once, no per-cycle reference counting).
-        let list = index.byPool[p], hopStart = index.hopStart, hopPool = index.hopPool, hopZeroForOne = index.hopZeroForOne
-        let startAsset = index.startAsset
-        candidates.removeAll(keepingCapacity: true)
+        // Screen every cycle through the pool (arrays bound once per pass, no reference counting per cycle).
+        pass.candidates.removeAll(keepingCapacity: true)
         var screened = 0
-        for c in list where stamps[Int(c)] != stamp {
-            stamps[Int(c)] = stamp
-            let ai = Int(startAsset[Int(c)])
-            var product = 1.0
-            for k in Int(hopStart[Int(c)])..<Int(hopStart[Int(c) + 1]) {
-                let r = rates[Int(hopPool[k])]
-                product *= hopZeroForOne[k] ? r.zeroForOne : r.oneForZero
+        // The pool's cycle records, in one sweep (`CycleIndex.screenRecords`). Read unchecked: the
+        // index was built from these pools, so every record lies within its pool's range (checked
+        // once here) and names a cycle and pools within `stamps` and `rates` (checked at `Pass`).
+        let range = Int(pass.screenStart[p])..<Int(pass.screenStart[p + 1])
+        precondition(range.upperBound <= pass.screenRecords.count)
+        pass.screenRecords.withUnsafeBufferPointer { records in
+            pass.rates.withUnsafeBufferPointer { rates in
+                var k = range.lowerBound
+                while k < range.upperBound {
+                    let c = Int(records[k]), hops = Int(records[k + 1]), asset = Int(records[k + 2])
+                    let first = k + 3
+                    k = first + hops
+                    guard pass.stamps[c] != pass.stamp else { continue }
+                    pass.stamps[c] = pass.stamp
+                    var product = 1.0
+                    for h in first..<k {
+                        let hop = Int(records[h])
+                        let r = rates[hop >> 1]
+                        product *= hop & 1 != 0 ? r.zeroForOne : r.oneForZero
+                    }
+                    if product > pass.screens[asset] { pass.candidates.append((product, Int32(c))) } else { screened += 1 }
+                }
             }
-            if product > screens[ai] { candidates.append((product, c)) } else { screened += 1 }
         }
-        counters.cyclesEvaluated += screened + candidates.count
+        counters.cyclesEvaluated += screened + pass.candidates.count
         counters.screenedOut += screened
-        guard !candidates.isEmpty else { return }
+        guard !pass.candidates.isEmpty else { return }
         // Size the widest gaps first, at most `maxSizedPerUpdate`: they are alternatives on the same
         // move, and the work per event stays bounded.
-        if candidates.count > configuration.maxSizedPerUpdate {
-            candidates.sort { $0.product > $1.product || ($0.product == $1.product && $0.cycle < $1.cycle) }
-            counters.deferred += candidates.count - configuration.maxSizedPerUpdate
-            candidates.removeLast(candidates.count - configuration.maxSizedPerUpdate)
+        if pass.candidates.count > configuration.maxSizedPerUpdate {
+            pass.candidates.sort { $0.product > $1.product || ($0.product == $1.product && $0.cycle < $1.cycle) }
+            counters.deferred += pass.candidates.count - configuration.maxSizedPerUpdate
+            pass.candidates.removeLast(pass.candidates.count - configuration.maxSizedPerUpdate)
         }
-        for (product, c) in candidates {
+        for (product, c) in pass.candidates {
             evaluate(c, product: product, book: book, block: block, timestamps: timestamps, now: now, into: &out)
         }
     }
@@ -250,7 +294,7 @@ public struct CycleDetector: Sendable {
             rates[p] = (0, 0)
             return
         }
-        rates[p] = book.pools.reading(p) { $0.marginalRates() }
+        rates[p] = book.pools.marginalRates(p)
     }
 
     private mutating func evaluate(_ c: Int32, product: Double, book: PoolBook, block: UInt64, timestamps: Opportunity.Timestamps,

@@ -43,6 +43,13 @@ public struct CycleIndex: Sendable {
     public private(set) var hopPool: [Int32] = []
     public private(set) var hopZeroForOne: [Bool] = []
     public private(set) var startAsset: [Int32] = []
+    /// What screening a changed pool reads, laid out for it: the records of the cycles through
+    /// pool `p` are `screenRecords[screenStart[p]..<screenStart[p + 1]]`, one after another, each
+    /// the cycle's index, its hop count n, its start asset's rank, then its n hops as
+    /// `pool << 1 | (zeroForOne ? 1 : 0)`. A changed pool's cycles are read in one sequential
+    /// sweep (through `hopStart`, each cycle's hops sit somewhere else in a large array).
+    public private(set) var screenStart: [Int32] = [0]
+    public private(set) var screenRecords: [Int32] = []
 
     /// Builds the index of `pools` (pool index = position, matching the `PoolBook`'s ids; nil:
     /// not a pool to trade through). `startAssets` in order of preference.
@@ -69,6 +76,14 @@ public struct CycleIndex: Sendable {
                 var path = [s]
                 walk(graph, path: &path, length: length, rank: r, barred: barred, budget: &budget)
             }
+        }
+        for list in byPool {
+            for c in list.map(Int.init) {
+                let hops = Int(hopStart[c])..<Int(hopStart[c + 1])
+                screenRecords += [Int32(c), Int32(hops.count), startAsset[c]]
+                screenRecords += hops.map { hopPool[$0] << 1 | (hopZeroForOne[$0] ? 1 : 0) }
+            }
+            screenStart.append(Int32(screenRecords.count))
         }
     }
 

@@ -62,6 +62,21 @@ func bruteForceCycles(_ pools: [PoolRef?], starts: [Address], maxHops: Int) -> S
             }
             let listed = index.byPool.reduce(0) { $0 + $1.count }
             #expect(listed == index.cycles.reduce(0) { $0 + $1.hops })
+            // The records detection screens from: per pool, its cycles in `byPool`'s order, each
+            // with its hops (pool and direction) and start asset as the cycle has them.
+            #expect(index.screenStart.count == pools.count + 1)
+            for p in pools.indices {
+                var k = Int(index.screenStart[p]), listed: [Int32] = []
+                while k < Int(index.screenStart[p + 1]) {
+                    let c = Int(index.screenRecords[k]), n = Int(index.screenRecords[k + 1])
+                    listed.append(Int32(c))
+                    #expect(n == index.cycles[c].hops && index.screenRecords[k + 2] == index.startAsset[c])
+                    let hops = index.screenRecords[(k + 3)..<(k + 3 + n)].map { (pool: $0 >> 1, zeroForOne: $0 & 1 == 1) }
+                    #expect(hops.map(\.pool) == index.cycles[c].pools && hops.map(\.zeroForOne) == index.cycles[c].zeroForOne, "round \(round) cycle \(c)")
+                    k += 3 + n
+                }
+                #expect(k == Int(index.screenStart[p + 1]) && listed == index.byPool[p], "round \(round) pool \(p)")
+            }
         }
     }
 
