@@ -25,7 +25,7 @@ public struct DetectionStep {
     var known: [WatchedPool] = []
     var previous: [LogPosition] = []
     var momentum: [PriceMomentumTracker] = []
-    var activity = PairActivityTracker<UInt64>()
+    var activity = PoolActivityTracker()
 
     public init(configuration: DetectionService.Configuration) {
         self.configuration = configuration
@@ -49,12 +49,19 @@ public struct DetectionStep {
         } else {
             for i in 0..<book.count where i >= previous.count || book.appliedThrough[i] != previous[i] { changed.append(i) }
         }
-        previous = book.appliedThrough
+        // Copied into a buffer of our own, not shared with the snapshot's book: sharing it made the
+        // watcher's next change copy the whole array (and free the old one) once per block.
+        let through = book.appliedThrough
+        if previous.count == through.count {
+            for i in changed { previous[i] = through[i] }
+        } else {
+            previous = Array(through[...])
+        }
         if let fee = snapshot.baseFee { detector.gasPrice = fee &+ configuration.priorityFee }
         for i in changed where i < momentum.count {
             let price = book.pools.spotPrice(i)
             momentum[i].add(price)
-            activity.record(UInt64(i), price: price, at: snapshot.appliedAt)
+            activity.record(i, price: price, at: snapshot.appliedAt)
         }
         var found: [Opportunity] = []
         detector.process(changed: changed, book: book, block: snapshot.block,
@@ -65,7 +72,7 @@ public struct DetectionStep {
             // The first hop's pool: its momentum and activity adjust the confidence.
             let first = o.path.first.flatMap { h in known.firstIndex { $0.address == h.pool } }
             let reading = first.flatMap { momentum[$0].reading }
-            o.confidence = configuration.scorer.score(o, momentum: reading, activity: first.map { activity.activity(UInt64($0), at: now) }, now: now).confidence
+            o.confidence = configuration.scorer.score(o, momentum: reading, activity: first.map { activity.activity($0, at: now) }, now: now).confidence
             if !references.isEmpty {
                 let (verdict, weighted) = CexAlignment.check(o, references: references)
                 o.confidence = weighted

@@ -50,8 +50,7 @@ public struct PairActivityTracker<Key: Hashable & Sendable>: Sendable {
     @inlinable
     public func activity(_ key: Key, at nanos: UInt64) -> Activity {
         guard let e = entries[key] else { return Activity(rate: 0, volatility: 0, isHot: false, updates: 0) }
-        let rate = e.decayed(at: nanos, window: window) / window
-        return Activity(rate: rate, volatility: e.returns.standardDeviation, isHot: rate >= hotRate, updates: e.updates)
+        return e.activity(at: nanos, window: window, hotRate: hotRate)
     }
 
     /// The hot pairs as of `nanos`, busiest first (a scan: for status, not per event).
@@ -64,6 +63,12 @@ public struct PairActivityTracker<Key: Hashable & Sendable>: Sendable {
 }
 
 extension PairActivityTracker.Entry {
+    @inlinable
+    func activity(at nanos: UInt64, window: Double, hotRate: Double) -> PairActivityTracker.Activity {
+        let rate = decayed(at: nanos, window: window) / window
+        return .init(rate: rate, volatility: returns.standardDeviation, isHot: rate >= hotRate, updates: updates)
+    }
+
     @inlinable
     func decayed(at nanos: UInt64, window: Double) -> Double {
         guard nanos > lastNanos else { return decayed }
@@ -79,5 +84,35 @@ extension PairActivityTracker.Entry {
             if lastPrice > 0 { returns.add(log(price / lastPrice)) }
             lastPrice = price
         }
+    }
+}
+
+/// `PairActivityTracker` for keys that are a chain's dense pool indices: the entries in an array
+/// by index, no hashing per update (detection records every changed pool of every block). Its
+/// readings are those of a `PairActivityTracker<UInt64>` fed the same updates.
+public struct PoolActivityTracker: Sendable {
+    public typealias Activity = PairActivityTracker<UInt64>.Activity
+
+    public let window: Double
+    public let hotRate: Double
+    @usableFromInline var entries: [PairActivityTracker<UInt64>.Entry] = []
+
+    public init(window: Double = 60, hotRate: Double = 0.5) {
+        self.window = window
+        self.hotRate = hotRate
+    }
+
+    @inlinable
+    public mutating func record(_ index: Int, price: Double, at nanos: UInt64) {
+        precondition(index >= 0, "a pool index")
+        if index >= entries.count { entries.append(contentsOf: repeatElement(.init(), count: index + 1 - entries.count)) }
+        entries[index].update(price: price, at: nanos, window: window)
+    }
+
+    /// The pool's activity as of `nanos`; nothing recorded reads as no activity.
+    @inlinable
+    public func activity(_ index: Int, at nanos: UInt64) -> Activity {
+        guard index >= 0, index < entries.count, entries[index].updates > 0 else { return Activity(rate: 0, volatility: 0, isHot: false, updates: 0) }
+        return entries[index].activity(at: nanos, window: window, hotRate: hotRate)
     }
 }

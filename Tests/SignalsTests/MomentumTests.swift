@@ -70,6 +70,30 @@ func close(_ a: Double, _ b: Double, _ rel: Double = 1e-9) -> Bool { abs(a - b) 
         #expect(none.rate == 0 && none.updates == 0 && !none.isHot)
     }
 
+    /// Detection's per-pool tracker (an array by pool index) reads exactly what the keyed tracker
+    /// reads after the same seeded updates: random pools, prices (some bad), clock steps; pools
+    /// never updated read as no activity.
+    @Test func thePoolIndexedTrackerReadsAsTheKeyedOne() {
+        var rng = SeededGenerator(seed: 23)
+        var keyed = PairActivityTracker<UInt64>(window: 30, hotRate: 0.7)
+        var indexed = PoolActivityTracker(window: 30, hotRate: 0.7)
+        var now: UInt64 = 1_800_000_000_000_000_000
+        for step in 0..<20_000 {
+            let pool = Int.random(in: 0..<300, using: &rng)
+            let price = [Double.random(in: 0.5...2, using: &rng), 0, -1, .nan][Int.random(in: 0..<40, using: &rng) == 0 ? Int.random(in: 1...3, using: &rng) : 0]
+            now &+= UInt64.random(in: 0...2_000_000_000, using: &rng)
+            keyed.record(UInt64(pool), price: price, at: now)
+            indexed.record(pool, price: price, at: now)
+            if step % 1_000 == 0 || step == 19_999 {
+                for p in 0..<320 {
+                    let (a, b) = (keyed.activity(UInt64(p), at: now), indexed.activity(p, at: now))
+                    #expect(a == b, "pool \(p) at step \(step)")
+                }
+            }
+        }
+        #expect(indexed.activity(-1, at: now).updates == 0 && indexed.activity(10_000, at: now).updates == 0)
+    }
+
     @Test func badPricesAreIgnored() {
         var tracker = PriceMomentumTracker()
         #expect(tracker.add(.nan) == nil && tracker.add(-1) == nil && tracker.add(0) == nil && tracker.add(.infinity) == nil)
