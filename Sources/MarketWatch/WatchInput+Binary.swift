@@ -197,15 +197,33 @@ struct InputReader {
     }
 
     mutating func log() throws(WatchInputError) -> EVMLog {
+        // Logs are most of a replay's bytes: each run of fixed-size fields is bounds-checked once
+        // (`skip`) and then read from memory, not field by field.
         let emitter = try address()
         let n = try count(min: 32)
         guard n <= 4 else { throw fail("a log with \(n) topics") }
-        var topics: [UInt256] = []
-        topics.reserveCapacity(n)
-        for _ in 0..<n { topics.append(try u256()) }
-        let data = Array(try take(try count(min: 1)))
-        return EVMLog(address: emitter, topics: topics, data: data, blockNumber: try u64(), blockHash: try u256(), transactionIndex: try u32(),
-                      logIndex: try u32(), removed: try bool())
+        let topicsAt = try skip(32 * n)
+        let length = try count(min: 1)
+        let dataAt = try skip(length)
+        let tailAt = try skip(8 + 32 + 4 + 4 + 1)
+        let removed = bytes[tailAt + 48]
+        guard removed <= 1 else { throw fail("a flag of \(removed)") }
+        return bytes.withUnsafeBytes { raw in
+            func word(_ at: Int) -> UInt256 {
+                UInt256(limbs: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)),
+                        UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)),
+                        UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at + 16, as: UInt64.self)),
+                        UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at + 24, as: UInt64.self)))
+            }
+            let topics = [UInt256](unsafeUninitializedCapacity: n) { buffer, count in
+                for i in 0..<n { (buffer.baseAddress! + i).initialize(to: word(topicsAt + 32 * i)) }
+                count = n
+            }
+            return EVMLog(address: emitter, topics: topics, data: Array(raw[dataAt..<dataAt + length]),
+                          blockNumber: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: tailAt, as: UInt64.self)), blockHash: word(tailAt + 8),
+                          transactionIndex: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: tailAt + 40, as: UInt32.self)),
+                          logIndex: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: tailAt + 44, as: UInt32.self)), removed: removed == 1)
+        }
     }
 
     mutating func reads() throws(WatchInputError) -> [PoolRead] {
