@@ -36,18 +36,13 @@ public struct CycleIndex: Sendable {
     public private(set) var cycles: [Cycle] = []
     /// `byPool[p]`: indices into `cycles` of the cycles through pool `p`.
     public private(set) var byPool: [[Int32]] = []
-    /// The same cycles flat, for the hot loop (no reference counting per cycle): cycle `c`'s hops
-    /// are `hopPool[hopStart[c]..<hopStart[c + 1]]` with `hopZeroForOne`, and it starts in
-    /// `startAssets[startAsset[c]]`.
-    public private(set) var hopStart: [Int32] = [0]
-    public private(set) var hopPool: [Int32] = []
-    public private(set) var hopZeroForOne: [Bool] = []
+    /// The rank of each cycle's start asset in `startAssets`.
     public private(set) var startAsset: [Int32] = []
     /// What screening a changed pool reads, laid out for it: the records of the cycles through
     /// pool `p` are `screenRecords[screenStart[p]..<screenStart[p + 1]]`, one after another, each
     /// the cycle's index, its hop count n, its start asset's rank, then its n hops as
     /// `pool << 1 | (zeroForOne ? 1 : 0)`. A changed pool's cycles are read in one sequential
-    /// sweep (through `hopStart`, each cycle's hops sit somewhere else in a large array).
+    /// sweep (laid out by cycle instead, each cycle's hops would sit somewhere else in a large array).
     public private(set) var screenStart: [Int32] = [0]
     public private(set) var screenRecords: [Int32] = []
 
@@ -79,9 +74,9 @@ public struct CycleIndex: Sendable {
         }
         for list in byPool {
             for c in list.map(Int.init) {
-                let hops = Int(hopStart[c])..<Int(hopStart[c + 1])
-                screenRecords += [Int32(c), Int32(hops.count), startAsset[c]]
-                screenRecords += hops.map { hopPool[$0] << 1 | (hopZeroForOne[$0] ? 1 : 0) }
+                let cycle = cycles[c]
+                screenRecords += [Int32(c), Int32(cycle.hops), startAsset[c]]
+                screenRecords += zip(cycle.pools, cycle.zeroForOne).map { $0 << 1 | ($1 ? 1 : 0) }
             }
             screenStart.append(Int32(screenRecords.count))
         }
@@ -170,9 +165,6 @@ public struct CycleIndex: Sendable {
         let id = Int32(cycles.count)
         cycles.append(cycle)
         for p in cycle.pools { byPool[Int(p)].append(id) }
-        hopPool += cycle.pools
-        hopZeroForOne += cycle.zeroForOne
-        hopStart.append(Int32(hopPool.count))
         startAsset.append(Int32(rank))
     }
 }

@@ -141,10 +141,6 @@ struct InputReader {
         defer { at += n }
         return at
     }
-    mutating func take(_ n: Int) throws(WatchInputError) -> ArraySlice<UInt8> {
-        let from = try skip(n)
-        return bytes[from..<from + n]
-    }
     /// Loads read in place: no slice (and no reference count) per field.
     private mutating func load<T: FixedWidthInteger>(_: T.Type) throws(WatchInputError) -> T {
         let from = try skip(MemoryLayout<T>.size)
