@@ -47,13 +47,19 @@ public struct SolanaPoolBook: Sendable {
         public var undecodable = 0
         /// Pools rebuilt.
         public var rebuilt = 0
-        /// Raydium pools left at their previous state because one vault was written at a newer
-        /// slot than the other (a trade moves both: the pool is rebuilt when the second arrives).
+        /// Raydium pools left at their previous state because one vault is known written at a
+        /// slot the other is not yet known as of (a trade moves both: the pool is rebuilt when
+        /// the second arrives, or a read shows it as of that slot).
         public var halfWritten = 0
     }
 
     struct Held: Sendable {
+        /// The slot the data is known current as of: a notification's (the write's), or a
+        /// read's (the node's when it answered; later reads of the same bytes move it on).
         var slot: UInt64
+        /// The earliest slot the data can have been written at: a notification's slot; for a read
+        /// that changed it, the slot after the one the previous data was known as of (0 for a first read).
+        var written: UInt64
         /// Which write this is (every write gets the next number).
         var version: UInt64
         var data: [UInt8]
@@ -98,6 +104,9 @@ public struct SolanaPoolBook: Sendable {
     var dependencies: [PublicKey: [PublicKey]] = [:]
     var dependents: [PublicKey: Set<PublicKey>] = [:]
     var derived: [Derived: PublicKey] = [:]
+    /// Raydium pools half-written now (their previous state kept): an account of theirs known as
+    /// of a later slot, even unchanged, may complete them.
+    var awaiting = Set<PublicKey>()
     /// The cluster's unix time, for DLMM fees and Phoenix orders' expiry.
     public var clock: Int64 = 0
     /// The cluster's slot as its clock last said: a Phoenix book is judged at it or later (a
@@ -134,18 +143,40 @@ public struct SolanaPoolBook: Sendable {
         return out.sorted()
     }
 
-    /// Writes `data` of `account` read at `slot`; returns the pools rebuilt from it. A missing
-    /// account (`data` nil: closed, or never created) is held as empty.
+    /// Takes `data` of `account` at `slot`: written at that slot (a notification), or `read` as of
+    /// it (a read's context slot: written at it or before); returns the pools rebuilt from it. A
+    /// missing account (`data` nil: closed, or never created) is held as empty.
     @discardableResult
-    public mutating func apply(_ account: PublicKey, slot: UInt64, data: [UInt8]?) -> [PublicKey] {
-        if let held = accounts[account], held.slot > slot {
+    public mutating func apply(_ account: PublicKey, slot: UInt64, data: [UInt8]?, read: Bool = false) -> [PublicKey] {
+        let previous = accounts[account]
+        if let previous, previous.slot > slot {
             counts.stale += 1
             return []
         }
         counts.applied += 1
-        accounts[account] = Held(slot: slot, version: UInt64(counts.applied), data: data ?? [], decoded: decodeDependency(account, data ?? []))
+        let bytes = data ?? []
+        let written = !read ? slot : previous.map { $0.data == bytes ? $0.written : $0.slot + 1 } ?? 0
+        accounts[account] = Held(slot: slot, written: written, version: UInt64(counts.applied), data: bytes, decoded: decodeDependency(account, bytes))
         var rebuilt: [PublicKey] = []
         for pool in dependents[account] ?? [] where rebuild(pool) { rebuilt.append(pool) }
+        return rebuilt.sorted()
+    }
+
+    /// Whether a half-written pool waits on `account`: then the same bytes seen again at a later
+    /// slot (`seen`) may complete it.
+    public func awaits(_ account: PublicKey) -> Bool {
+        !awaiting.isEmpty && dependents[account].map { !awaiting.isDisjoint(with: $0) } ?? false
+    }
+
+    /// `account`'s data seen again, unchanged, as of `slot`: held as current as of it; returns the
+    /// half-written pools that completes. (A vault whose write we saw, read again with its partner
+    /// as of a later slot, must not wait for a notification the read already covered.)
+    @discardableResult
+    public mutating func seen(_ account: PublicKey, slot: UInt64) -> [PublicKey] {
+        guard let held = accounts[account], held.slot < slot else { return [] }
+        accounts[account]!.slot = slot
+        var rebuilt: [PublicKey] = []
+        for pool in dependents[account] ?? [] where awaiting.contains(pool) && rebuild(pool) { rebuilt.append(pool) }
         return rebuilt.sorted()
     }
 
@@ -160,6 +191,7 @@ public struct SolanaPoolBook: Sendable {
             counts.rebuilt += 1
             return true
         } catch {
+            awaiting.remove(pool)
             if entries.removeValue(forKey: pool) != nil { generation += 1 }
             counts.undecodable += 1
             return false
@@ -185,10 +217,14 @@ public struct SolanaPoolBook: Sendable {
             let info = try decoded(own, { if case .raydium(let a) = $0 { a } else { nil } }, RaydiumAMMAccount.init(data:))!
             let needs = [info.coinVault, info.pcVault]
             guard let coin = held(info.coinVault), let pc = held(info.pcVault) else { return (nil, needs) }
-            guard coin.slot == pc.slot else {
+            // Each vault's data as of a slot no earlier than either's known write (two
+            // notifications: the same slot; a read covers the writes up to its slot).
+            guard max(coin.written, pc.written) <= min(coin.slot, pc.slot) else {
                 counts.halfWritten += 1
+                awaiting.insert(pool)
                 return (nil, needs)
             }
+            awaiting.remove(pool)
             guard info.swaps(at: clock) else { throw VenueDecodeError(.unsupported, "Raydium pool \(pool) does not swap (status \(info.status))") }
             let p = try info.pool(coinVault: try token(coin), pcVault: try token(pc))
             return (Entry(address: pool, venue: venue, mint0: info.coinMint, mint1: info.pcMint, pool: .raydiumAMM(p),

@@ -182,7 +182,7 @@ public actor SolanaPoolWatcher: Service {
                     }
                     perform(.watch(key, venue: venue))
                     seen[key] = (slot, account.data)
-                    perform(.apply(key, slot: slot, data: account.data))
+                    perform(.apply(key, slot: slot, data: account.data, read: true))
                     new += 1
                 }
             }
@@ -210,19 +210,18 @@ public actor SolanaPoolWatcher: Service {
                     continue
                 }
                 if let a = r.account, a.owner == .tokenProgram || a.owner == .token2022Program { vaults.insert(key) }
-                let data = r.account?.data
-                guard take(key, slot: r.slot, data: data) else { continue }
-                for pool in perform(.apply(key, slot: r.slot, data: data)).pools { changed.insert(pool) }
+                for pool in take(key, slot: r.slot, data: r.account?.data, read: true) { changed.insert(pool) }
             }
             keys = book.missing
         }
         return await detect(changed.sorted(), slot: slot, now: now)
     }
 
-    /// One account as a notification brought it: applied at its slot when the book follows it,
-    /// then detection on the pools it changed.
+    /// One account as a notification brought it (written at `slot`), or as a read of it alone
+    /// answered (`read`: as of `slot`, not counted as a notification): applied when the book
+    /// follows it, then detection on the pools it changed.
     @discardableResult
-    public func notified(_ key: PublicKey, slot: UInt64, account: SolanaAccount?, now: UInt64, counted: Bool = true) async -> [Opportunity] {
+    public func notified(_ key: PublicKey, slot: UInt64, account: SolanaAccount?, now: UInt64, read: Bool = false) async -> [Opportunity] {
         if key == ClockSysvar.address {
             clocked(account)
             return []
@@ -231,28 +230,35 @@ public actor SolanaPoolWatcher: Service {
             status.ignored += 1
             return []
         }
-        if counted { status.notifications += 1 }
-        let data = account?.data
-        guard take(key, slot: slot, data: data) else { return [] }
-        return await detect(perform(.apply(key, slot: slot, data: data)).pools, slot: slot, now: now)
+        if !read { status.notifications += 1 }
+        let changed = take(key, slot: slot, data: account?.data, read: read)
+        return changed.isEmpty ? [] : await detect(changed, slot: slot, now: now)
     }
 
-    /// Whether `data`, read or notified at `slot`, is news for `key`: not older than what was last
-    /// taken (a read answered after a newer notification was processed, the two being separate
-    /// tasks, is refused and counted) and not the same bytes. What is taken is remembered, so a
-    /// refused old read cannot make a later write that restores those bytes look like no change.
-    func take(_ key: PublicKey, slot: UInt64, data: [UInt8]?) -> Bool {
+    /// `data` of `key`, read or notified at `slot`, to the book when it is news: not older than
+    /// what was last taken (a read answered after a newer notification was processed, the two
+    /// being separate tasks, is refused and counted) and not the same bytes (those only tell a
+    /// half-written pool waiting on `key` that it is current as of `slot`). What is taken is
+    /// remembered, so a refused old read cannot make a later write that restores those bytes
+    /// look like no change. Returns the pools rebuilt.
+    func take(_ key: PublicKey, slot: UInt64, data: [UInt8]?, read: Bool) -> [PublicKey] {
         let bytes = data ?? []
-        guard let last = seen[key] else {
+        if let last = seen[key] {
+            guard slot >= last.slot else {
+                status.olderReads += 1
+                return []
+            }
             seen[key] = (slot, bytes)
-            return true
+            guard last.data != bytes else {
+                guard book.awaits(key) else { return [] }
+                defer { status.book = book.counts }
+                return perform(.seen(key, slot: slot)).pools
+            }
+        } else {
+            seen[key] = (slot, bytes)
         }
-        guard slot >= last.slot else {
-            status.olderReads += 1
-            return false
-        }
-        seen[key] = (slot, bytes)
-        return last.data != bytes
+        defer { status.book = book.counts }
+        return perform(.apply(key, slot: slot, data: data, read: read)).pools
     }
 
     /// The Clock sysvar as read or notified: the book quotes at its unix time from now on (a pool
@@ -337,7 +343,7 @@ public actor SolanaPoolWatcher: Service {
                     count += 1
                 }
             }
-            await subscribeAccounts(subscriptions)
+            subscribeAccounts(subscriptions)
             await group.waitForAll()
         }
         for t in accountSubscriptions.values { t.cancel() }
@@ -356,7 +362,7 @@ public actor SolanaPoolWatcher: Service {
         do {
             guard let r = try await rpc.accountsRead([key]).first else { return }
             if let a = r.account, a.owner == .tokenProgram || a.owner == .token2022Program { vaults.insert(key) }
-            await notified(key, slot: r.slot, account: r.account, now: clock(), counted: false)
+            await notified(key, slot: r.slot, account: r.account, now: clock(), read: true)
         } catch {
             status.failedPolls += 1
         }

@@ -14,8 +14,12 @@ public struct SolanaWatchStep: Sendable {
         /// The detector's configuration: what replay starts a step from (first in the stream).
         case configuration(starts: [PublicKey: SolanaCycleDetector.Start], maxHops: Int, lifetime: UInt64)
         case watch(PublicKey, venue: SolanaPoolBook.Venue)
-        /// An account's data taken at a slot (nil: the account is gone).
-        case apply(PublicKey, slot: UInt64, data: [UInt8]?)
+        /// An account's data taken at a slot (nil: the account is gone): written at it (a
+        /// notification), or `read` as of it (a read's context slot).
+        case apply(PublicKey, slot: UInt64, data: [UInt8]?, read: Bool)
+        /// An account's data seen again unchanged as of a later slot (kept only when a
+        /// half-written pool waits on it).
+        case seen(PublicKey, slot: UInt64)
         case clock(unixTime: Int64, slot: UInt64)
         /// Detection on the pools that changed, at clock reading `now` (unix ns).
         case detect(changed: [PublicKey], slot: UInt64, now: UInt64)
@@ -58,8 +62,10 @@ public struct SolanaWatchStep: Sendable {
         case .watch(let pool, let venue):
             book.watch(pool, venue: venue)
             return .none
-        case .apply(let account, let slot, let data):
-            return .changed(book.apply(account, slot: slot, data: data))
+        case .apply(let account, let slot, let data, let read):
+            return .changed(book.apply(account, slot: slot, data: data, read: read))
+        case .seen(let account, let slot):
+            return .changed(book.seen(account, slot: slot))
         case .clock(let unix, let slot):
             book.setClock(unix, slot: slot)
             return .none
@@ -77,6 +83,7 @@ extension SolanaWatchStep.Input {
         case .apply: 3
         case .clock: 4
         case .detect: 5
+        case .seen: 7
         }
     }
 
@@ -87,8 +94,9 @@ extension SolanaWatchStep.Input {
     /// Little-endian (docs/recording.md): 1 configuration: max hops u8, lifetime u64, count u32,
     /// then each start: mint (32 bytes), least profit, largest input, costs (u64 each), by mint;
     /// 2 watch: pool (32), venue (u8, `Venue.allCases` order); 3 apply: account (32), slot u64,
-    /// 0 (gone) or 1 and the data (u32 length, bytes); 4 clock: unix time i64, slot u64;
-    /// 5 detect: slot u64, now u64, count u32, the pools (32 each).
+    /// 0 (gone) or 1 and the data (u32 length, bytes), 2 or 3 the same taken as a read;
+    /// 4 clock: unix time i64, slot u64; 5 detect: slot u64, now u64, count u32, the pools (32
+    /// each); 7 seen: account (32), slot u64.
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
         switch self {
@@ -105,15 +113,14 @@ extension SolanaWatchStep.Input {
         case .watch(let pool, let venue):
             w.append(pool.bytes)
             w.u8(UInt8(SolanaPoolBook.Venue.allCases.firstIndex(of: venue)!))
-        case .apply(let account, let slot, let data):
+        case .apply(let account, let slot, let data, let read):
             w.append(account.bytes)
             w.u64(slot)
-            if let data {
-                w.u8(1)
-                w.sized(data)
-            } else {
-                w.u8(0)
-            }
+            w.u8((data == nil ? 0 : 1) + (read ? 2 : 0))
+            if let data { w.sized(data) }
+        case .seen(let account, let slot):
+            w.append(account.bytes)
+            w.u64(slot)
         case .clock(let unix, let slot):
             w.u64(UInt64(bitPattern: unix))
             w.u64(slot)
@@ -141,13 +148,13 @@ extension SolanaWatchStep.Input {
             self = .watch(pool, venue: SolanaPoolBook.Venue.allCases[v])
         case 3:
             let account = try key(), slot = try r.u64()
-            switch try r.u8() {
-            case 0: self = .apply(account, slot: slot, data: nil)
-            case 1: self = .apply(account, slot: slot, data: Array(try r.take(r.count(itemSize: 1))))
-            case let f: throw Malformed(description: "an account flag of \(f)")
-            }
+            let flag = try r.u8()
+            guard flag < 4 else { throw Malformed(description: "an account flag of \(flag)") }
+            self = .apply(account, slot: slot, data: flag & 1 == 0 ? nil : Array(try r.take(r.count(itemSize: 1))), read: flag & 2 != 0)
         case 4:
             self = .clock(unixTime: Int64(bitPattern: try r.u64()), slot: try r.u64())
+        case 7:
+            self = .seen(try key(), slot: try r.u64())
         case 5:
             let slot = try r.u64(), now = try r.u64()
             var changed: [PublicKey] = []

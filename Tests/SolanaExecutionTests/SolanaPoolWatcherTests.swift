@@ -170,29 +170,17 @@ import Testing
         let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.watch"), clock: { 1 })
         try await watcher.discover()
         try await watcher.poll(now: 1)
-        let raydium = try #require(cluster.market["pools"]?.arrayValue?.first { $0["venue"]?.stringValue == "raydium" })
-        let pool = try PublicKey(base58: try #require(raydium["pool"]?.stringValue))
-        let vaults = try ["vaultA", "vaultB"].map { try PublicKey(base58: try #require(raydium[$0]?.stringValue)) }
-        let read = try await rpc.accountsRead(vaults)
-        let accounts = try read.map { try #require($0.account) }
-        let slot = read[0].slot
+        let (pool, vaults, accounts, slot) = try await raydiumVaults(cluster, rpc)
         /// Both vaults `more` units fuller (a trade moves both; the pool changes with the second).
-        func holding(_ more: UInt64) -> [SolanaAccount] {
-            accounts.map { account in
-                let held = account.data[64..<72].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                var a = account
-                a.data.replaceSubrange(64..<72, with: (0..<8).map { UInt8(truncatingIfNeeded: (held + more) >> (8 * $0)) })
-                return a
-            }
-        }
-        func write(_ w: SolanaPoolWatcher, _ accounts: [SolanaAccount], at slot: UInt64, counted: Bool = true) async {
-            for (k, a) in zip(vaults, accounts) { await w.notified(k, slot: slot, account: a, now: 1, counted: counted) }
+        func holding(_ more: UInt64) -> [SolanaAccount] { accounts.map { fuller($0, by: more) } }
+        func write(_ w: SolanaPoolWatcher, _ accounts: [SolanaAccount], at slot: UInt64, read: Bool = false) async {
+            for (k, a) in zip(vaults, accounts) { await w.notified(k, slot: slot, account: a, now: 1, read: read) }
         }
         let (first, second) = (holding(1_000_000), holding(2_000_000))
         await write(watcher, second, at: slot + 2)
         let atSecond = await watcher.pools()[pool]
         // The older read: refused, counted, the pool as it was.
-        await write(watcher, first, at: slot + 1, counted: false)
+        await write(watcher, first, at: slot + 1, read: true)
         #expect(await watcher.pools()[pool] == atSecond)
         #expect(await watcher.status.olderReads == 2)
         // A later write back to the first's bytes: applied.
@@ -205,5 +193,68 @@ import Testing
         try await other.poll(now: 1)
         await write(other, first, at: slot + 3)
         #expect(await other.pools()[pool] == restored)
+    }
+
+    /// One trade seen part by a read, part by a notification: the coin vault read alone (a
+    /// subscription just confirmed) as of a slot after the trade, its own notification of the
+    /// trade then refused as older, the pc vault's notification applied. The read covered the
+    /// trade's slot, so the pool is rebuilt from both (comparing the two slots as equals would
+    /// hold it half-written until the next trade). And a vault written alone (no trade moved the
+    /// other) completes once the other is seen, unchanged, as of that slot.
+    @Test func aTradeSeenPartByAReadPartByANotificationIsWholeOnceBothCoverIt() async throws {
+        let cluster = try await SolanaStandIn(slotMillis: 600_000)
+        defer { cluster.stop() }
+        let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
+        let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
+        let configuration = SolanaPoolWatcher.Configuration(detector: .init(starts: [sol: start]))
+        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.watch"), clock: { 1 })
+        try await watcher.discover()
+        try await watcher.poll(now: 1)
+        let (pool, vaults, accounts, slot) = try await raydiumVaults(cluster, rpc)
+        func reserves() async -> [UInt64] {
+            guard case .raydiumAMM(let p)? = await watcher.pools()[pool] else {
+                Issue.record("no Raydium pool held")
+                return []
+            }
+            return [p.coinReserve, p.pcReserve]
+        }
+        let before = await reserves()
+        let traded = [fuller(accounts[0], by: 5_000_000), fuller(accounts[1], by: 7_000_000)]
+        // The coin vault read as of slot + 5, after the trade at slot + 3: half the trade known.
+        await watcher.notified(vaults[0], slot: slot + 5, account: traded[0], now: 1, read: true)
+        #expect(await reserves() == before)
+        let halfWritten = await watcher.status.book.halfWritten
+        #expect(halfWritten >= 1)
+        // Its notification of the trade comes after the read: older, refused.
+        await watcher.notified(vaults[0], slot: slot + 3, account: traded[0], now: 1)
+        #expect(await watcher.status.olderReads == 1)
+        // The pc vault's notification: both vaults now known as of the trade's slot.
+        await watcher.notified(vaults[1], slot: slot + 3, account: traded[1], now: 1)
+        #expect(await reserves() == [before[0] + 5_000_000, before[1] + 7_000_000])
+
+        // The coin vault alone written at slot + 8: half-written while the pc vault is known only
+        // as of slot + 3; the pc vault read as of slot + 9, the same bytes, completes it.
+        await watcher.notified(vaults[0], slot: slot + 8, account: fuller(accounts[0], by: 6_000_000), now: 1)
+        #expect(await reserves() == [before[0] + 5_000_000, before[1] + 7_000_000])
+        #expect(await watcher.status.book.halfWritten > halfWritten)
+        await watcher.notified(vaults[1], slot: slot + 9, account: traded[1], now: 1, read: true)
+        #expect(await reserves() == [before[0] + 6_000_000, before[1] + 7_000_000])
+    }
+
+    /// The first Raydium pool of the stand-in's market, its two vaults as read now and the slot.
+    func raydiumVaults(_ cluster: SolanaStandIn, _ rpc: SolanaRPC) async throws -> (PublicKey, [PublicKey], [SolanaAccount], UInt64) {
+        let raydium = try #require(cluster.market["pools"]?.arrayValue?.first { $0["venue"]?.stringValue == "raydium" })
+        let pool = try PublicKey(base58: try #require(raydium["pool"]?.stringValue))
+        let vaults = try ["vaultA", "vaultB"].map { try PublicKey(base58: try #require(raydium[$0]?.stringValue)) }
+        let read = try await rpc.accountsRead(vaults)
+        return (pool, vaults, try read.map { try #require($0.account) }, read[0].slot)
+    }
+
+    /// A token account `more` units fuller (its amount, u64 at offset 64).
+    func fuller(_ account: SolanaAccount, by more: UInt64) -> SolanaAccount {
+        let held = account.data[64..<72].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        var a = account
+        a.data.replaceSubrange(64..<72, with: (0..<8).map { UInt8(truncatingIfNeeded: (held + more) >> (8 * $0)) })
+        return a
     }
 }

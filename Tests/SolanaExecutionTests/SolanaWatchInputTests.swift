@@ -16,7 +16,8 @@ import Testing
             let inputs: [SolanaWatchStep.Input] = [
                 .configuration(starts: starts, maxHops: 2 + i % 2, lifetime: rng.next()),
                 .watch(key(), venue: SolanaPoolBook.Venue.allCases[i % SolanaPoolBook.Venue.allCases.count]),
-                .apply(key(), slot: rng.next(), data: i % 3 == 0 ? nil : rng.bytes(Int(rng.next() % 700))),
+                .apply(key(), slot: rng.next(), data: i % 3 == 0 ? nil : rng.bytes(Int(rng.next() % 700)), read: i % 4 < 2),
+                .seen(key(), slot: rng.next()),
                 .clock(unixTime: Int64(bitPattern: rng.next()), slot: rng.next()),
                 .detect(changed: (0..<Int(rng.next() % 4)).map { _ in key() }, slot: rng.next(), now: rng.next()),
             ]
@@ -30,7 +31,7 @@ import Testing
             }
         }
         #expect(throws: SolanaWatchStep.Input.Malformed.self) { _ = try SolanaWatchStep.Input(kind: 2, payload: Array(repeating: 1, count: 32) + [9]) }
-        #expect(throws: SolanaWatchStep.Input.Malformed.self) { _ = try SolanaWatchStep.Input(kind: 3, payload: Array(repeating: 1, count: 40) + [2]) }
+        #expect(throws: SolanaWatchStep.Input.Malformed.self) { _ = try SolanaWatchStep.Input(kind: 3, payload: Array(repeating: 1, count: 40) + [4]) }
         #expect(throws: SolanaWatchStep.Input.Malformed.self) { _ = try SolanaWatchStep.Input(kind: 8, payload: []) }
     }
 }

@@ -231,8 +231,10 @@ def test_solana_detection_replays_from_its_recorded_changes(solana_lab_run, arbi
     watched = {bytes(e[3][:32]) for e in mine if e[1] == 2}
     assert len(watched) == summary["solana"]["discovered"] == 7
     assert all(str(Pubkey.from_bytes(k)) for k in watched)
-    taken = {bytes(e[3][:32]) for e in mine if e[1] == 3 and e[3][40] == 1 and struct.unpack_from("<I", e[3], 41)[0] > 0}
+    taken = {bytes(e[3][:32]) for e in mine if e[1] == 3 and e[3][40] in (1, 3) and struct.unpack_from("<I", e[3], 41)[0] > 0}
     assert watched <= taken, "every pool followed had its data taken"
+    # Discovery and polls take what they read (flag 3: as of the read's slot), notifications what was written (1).
+    assert {e[3][40] for e in mine if e[1] == 3} <= {0, 1, 2, 3} and any(e[3][40] == 3 for e in mine if e[1] == 3)
     detections = [e for e in mine if e[1] == 5]
     published = [e for e in mine if e[1] == 6]
     assert len(published) == summary["solana"]["published"] >= 1 and detections
