@@ -13,6 +13,11 @@ package indirect enum ConfigValue: Sendable {
 
     /// Parses TOML text; a syntax error becomes an issue with its line and column.
     package static func parse(toml text: String, file: String) throws(RegistryError) -> ConfigValue {
+        if let (line, column, found) = badTableHeader(text) {
+            throw RegistryError([RegistryIssue(
+                file: file, keyPath: "",
+                reason: "TOML syntax error at line \(line), column \(column): a table header's key starts with \(String(reflecting: String(found))) (bare keys are A-Z a-z 0-9 _ -; quote any other)")])
+        }
         do {
             return convert(try TOMLTable(string: text))
         } catch let e as TOMLParseError {
@@ -22,6 +27,68 @@ package indirect enum ConfigValue: Sendable {
         } catch {
             throw RegistryError([RegistryIssue(file: file, keyPath: "", reason: "cannot parse TOML: \(error)")])
         }
+    }
+
+    /// The first table header whose key starts with a character that is neither a bare-key
+    /// character (A-Z a-z 0-9 _ -) nor a quote: TOML refuses it, but the parser we use asserts on
+    /// it (an abort in a debug build, undefined behaviour in a release one) instead of reporting
+    /// it, so it is found here first. A header is a `[` or `[[` opening a line at the document's
+    /// level: not inside a string, a comment, or an array or inline table a value opened.
+    static func badTableHeader(_ text: String) -> (line: Int, column: Int, found: Character)? {
+        let chars = Array(text)
+        var i = 0, line = 1, lineStart = 0, depth = 0
+        func isBare(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") }
+        func at(_ k: Int) -> Character? { k < chars.count ? chars[k] : nil }
+        func skipBlanks(_ k: inout Int) { while let c = at(k), c == " " || c == "\t" { k += 1 } }
+        var atLineStart = true
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\n" || c == "\r\n" {
+                (i, line, lineStart, atLineStart) = (i + 1, line + 1, i + 1, true)
+                continue
+            }
+            if atLineStart {
+                atLineStart = false
+                var k = i
+                skipBlanks(&k)
+                if depth == 0, at(k) == "[" {
+                    k += 1
+                    if at(k) == "[" { k += 1 }
+                    skipBlanks(&k)
+                    if let f = at(k), f != "]", !isBare(f), f != "\"", f != "'" { return (line, k - lineStart + 1, f) }
+                    // The rest of a header line holds its key and perhaps a comment: no value opens there.
+                    while let h = at(k), h != "\n", h != "\r\n" { k += 1 }
+                    i = k
+                    continue
+                }
+            }
+            switch c {
+            case "#":
+                while let h = at(i), h != "\n", h != "\r\n" { i += 1 }
+                continue
+            case "\"", "'":
+                let triple = at(i + 1) == c && at(i + 2) == c
+                i += triple ? 3 : 1
+                while let h = at(i) {
+                    if c == "\"", h == "\\" { i += 2; continue }
+                    if h == "\n" || h == "\r\n" {
+                        guard triple else { break }  // an unterminated single-line string: the parser reports it
+                        (line, lineStart) = (line + 1, i + 1)
+                    }
+                    if h == c, !triple || (at(i + 1) == c && at(i + 2) == c) {
+                        i += triple ? 3 : 1
+                        break
+                    }
+                    i += 1
+                }
+                continue
+            case "[", "{": depth += 1
+            case "]", "}": depth = max(0, depth - 1)
+            default: break
+            }
+            i += 1
+        }
+        return nil
     }
 
     private static func convert(_ v: any TOMLValueConvertible) -> ConfigValue {

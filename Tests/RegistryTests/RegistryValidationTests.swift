@@ -171,6 +171,23 @@ import Testing
         }
     }
 
+    /// Found by the registry fuzzer: a table header whose key starts with neither a bare-key
+    /// character nor a quote (`[é]`, `[\u{1}…`) made the TOML parser assert (the process aborted)
+    /// instead of reporting it; now a syntax error with its line and column. The same text inside
+    /// a multi-line string, a comment or a value's array is no header.
+    @Test func aTableHeaderStartingWithNoKeyCharacterIsASyntaxErrorNotACrash() throws {
+        for (header, column) in [("[é]", 2), ("[[\u{FFFD}]]", 3), ("  [ ü.x ]", 5), ("[[ \u{1F600} ]]", 4), ("[\u{1}a]", 2), ("[+x]", 2), ("[", 2), ("[[ \r", 4)] {
+            let issues = Self.issues("[cow]\nenabled = true\n\n\(header)\nx = 1\n")
+            #expect(issues.count == 1 && issues[0].contains("line 4, column \(column)") && issues[0].contains("table header"), "\(header): \(issues)")
+        }
+        #expect(Self.issues("[\"é\"]\nx = 1\n").allSatisfy { !$0.contains("table header") })
+        for text in ["[solana]\nnote = \"\"\"\n[é]\n\"\"\"\n", "x = [\n  [+1, 2],\n  [{ a = 1 }],\n]\n", "# [é]\nx = '[é'\n", "x = \"a\\\"[\"\n"] {
+            #expect(ConfigValue.badTableHeader(text) == nil, "\(text)")
+        }
+        #expect(ConfigValue.badTableHeader("a = 1\r\n[x]\r\n [[ é ]]\n")?.line == 3)
+        #expect(ConfigValue.badTableHeader("x = [\n 1,\n]\n[\u{7}]\n")?.line == 4)
+    }
+
     @Test func addAndDisable() throws {
         let r = try Self.apply("""
             [chains.fantom]
