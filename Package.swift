@@ -155,6 +155,12 @@ let package = Package(
         .target(name: "DetectBench", dependencies: ["Detection", "MarketState", "AMMMath", "Opportunities", "StreamBus", "EVMPrimitives", "SolanaDetection", "SolanaVenues", "SolanaPrimitives"]),
         .target(name: "CMallocCount"),
         .target(name: "LabKit", dependencies: ["EVMCodec"]),
+        // coverage-guided fuzzing (scripts/fuzz): each decoder's properties, shared by the harness and FuzzCorpusTests
+        .target(
+            name: "FuzzChecks",
+            dependencies: ["EVMCodec", "EVMPrimitives", "EVMSigning", "JSONRPC", "MarketState", "AMMMath", "StreamBus", "Opportunities", "Registry", "Feeds",
+                           "SolanaPrimitives", "SolanaVenues", "CowProtocol", "MarketWatch", "SolanaWatch", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // apps
         .executableTarget(
             name: "arbiter",
@@ -217,6 +223,7 @@ let package = Package(
         .testTarget(name: "SolanaClientTests", dependencies: ["SolanaClient", "SolanaPrimitives", "JSONRPC", "EVMCodec", "LabKit", "ArbiterTestKit"]),
         .testTarget(name: "SolanaVenuesTests", dependencies: ["SolanaVenues", "SolanaDetection", "AMMMath", "Opportunities", "SolanaPrimitives", "EVMPrimitives", "DetectBench", "ArbiterTestKit"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "EVMPrimitives", "ArbiterTestKit"]),
+        .testTarget(name: "FuzzChecksTests", dependencies: ["FuzzChecks", "ArbiterTestKit"]),
     ],
     swiftLanguageModes: [.v6]
 )
