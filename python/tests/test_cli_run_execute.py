@@ -11,9 +11,8 @@ from eth_abi import decode, encode
 from eth_utils import keccak
 
 from test_cli_run import FAR, Run, rpc
-from test_cli_run_redis import Redis
 from tools.devnet.lab_config import lab_config
-from tools.devnet.testing import Devnet
+from tools.devnet.testing import Devnet, Redis
 
 NAME = "lab-mainnet"
 

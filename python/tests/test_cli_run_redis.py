@@ -4,7 +4,6 @@ name: it receives every opportunity it had not acknowledged, nothing stays pendi
 entry with a tampered signature is rejected, counted and dead-lettered."""
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -14,74 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tools.devnet.lab_config import lab_config
-from tools.devnet.testing import Devnet, free_port
+from tools.devnet.testing import Devnet, Redis, free_port
 
 from test_cli_run import Run
 
 CHAINS = [("lab-a", 1347, "P1"), ("lab-b", 1348, "P3")]
 KEYS = "k2:" + "22" * 32 + ",k1:" + "11" * 32
-
-
-class Redis:
-    """A redis-server on a free port and a minimal RESP client (no Redis package is needed)."""
-
-    def __init__(self):
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        if not os.access(binary, os.X_OK):
-            pytest.fail("redis-server is not installed: run ./scripts/setup")
-        self.port = free_port()
-        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 20
-        while True:
-            try:
-                self.sock = socket.create_connection(("127.0.0.1", self.port))
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.buf = b""
-
-    def command(self, *args):
-        parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-        self.sock.sendall(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
-        return self._value()
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self.buf += self.sock.recv(65536)
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _value(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self.buf += self.sock.recv(65536)
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._value() for _ in range(n)]
-        raise RuntimeError(f"bad RESP line {line!r}")
-
-    def entries(self, stream):
-        return [(i.decode(), dict(zip(f[::2], f[1::2]))) for i, f in self.command("XRANGE", stream, "-", "+")]
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -74,7 +74,9 @@ async def _serve(server, market_lab, args):
     """Serves until SIGTERM/SIGINT; announces readiness only once the socket is listening."""
     runner = web.AppRunner(server.app, handle_signals=False, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, args.host, args.port).start()
+    site = web.TCPSite(runner, args.host, args.port)
+    await site.start()
+    server.listen(runner, site, args.host, args.port)
     mirrors = []
     for _ in range(args.mirrors):
         mirror = Server(server.node)

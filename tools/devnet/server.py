@@ -36,6 +36,33 @@ class Server:
         self.app.router.add_post("/relay", self.relay)
         self.app.router.add_get("/", self.websocket)
         self.app.on_startup.append(self._start_mining)
+        self._listening = None  # (runner, site, host, port): what devnet_outage stops and starts again
+        self.outages = 0
+
+    def listen(self, runner, site, host, port):
+        """The site serving this node, so that an outage can take it down and bring it back."""
+        self._listening = (runner, site, host, port)
+
+    async def _outage(self, seconds):
+        """A node restart as its clients see it (the chain kept): every socket closed, the port
+        refusing connections for `seconds`, then served again on the same port."""
+        await asyncio.sleep(0.05)  # let the answer to devnet_outage go out first
+        runner, site, host, port = self._listening
+        for ws in list(self.sockets):
+            await ws.close()
+        await site.stop()
+        await asyncio.sleep(seconds)
+        site = web.TCPSite(runner, host, port)
+        for attempt in range(50):
+            try:
+                await site.start()
+                break
+            except OSError:
+                if attempt == 49:
+                    raise
+                await asyncio.sleep(0.1)
+        self._listening = (runner, site, host, port)
+        self.outages += 1
 
     async def _start_mining(self, _app):
         self._set_block_time(self.block_time)
@@ -65,6 +92,12 @@ class Server:
         if method == "devnet_dropWebSockets":
             for ws in list(self.sockets):
                 asyncio.get_running_loop().create_task(ws.close())
+            return True
+        if method == "devnet_outage":
+            # The server down for params[0] seconds (sockets closed, connections refused), then back.
+            if self._listening is None:
+                raise RPCError(-32601, "devnet_outage needs the devnet's own server")
+            asyncio.get_running_loop().create_task(self._outage(float(params[0])))
             return True
         if method == "devnet_slowAnswers":
             # A slow way back: the node answers at once, the answer arrives later (it describes

@@ -1,6 +1,7 @@
 """Starting devnets from Python tests: a free port, the ready line, the manifest."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -42,3 +43,109 @@ class Devnet:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+class Redis:
+    """A redis-server on a free port and a minimal RESP client (no Redis package is needed).
+    With `directory`, every write is appended to its AOF and fsynced (`appendfsync always`), so a
+    `restart` (the server stopped and started again on the same port) keeps the streams and their
+    consumer groups."""
+
+    def __init__(self, directory=None):
+        self.binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not os.access(self.binary, os.X_OK):
+            raise RuntimeError("redis-server is not installed: run ./scripts/setup")
+        self.port = free_port()
+        self.directory = directory
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        self.proc = None
+        self.sock = None
+        self.restarts = 0
+        self._start()
+
+    def _start(self):
+        persistence = (["--appendonly", "yes", "--appendfsync", "always", "--dir", self.directory] if self.directory
+                       else ["--appendonly", "no"])
+        self.proc = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while True:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", self.port))
+                break
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"redis-server did not start on port {self.port}")
+                time.sleep(0.05)
+        self.buf = b""
+        # Loading the AOF answers -LOADING until done.
+        while True:
+            try:
+                self.command("PING")
+                return
+            except RuntimeError as e:
+                if "LOADING" not in str(e) or time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def restart(self, down_seconds=0.0):
+        """Stops the server (SIGTERM: what is written is on disk) and starts it on the same port."""
+        self.stop()
+        time.sleep(down_seconds)
+        self._start()
+        self.restarts += 1
+
+    def stop(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def command(self, *args):
+        parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+        self.sock.sendall(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+        return self._value()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _value(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("redis closed the connection")
+                self.buf += chunk
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._value() for _ in range(n)]
+        raise RuntimeError(f"bad RESP line {line!r}")
+
+    def entries(self, stream):
+        return [(i.decode(), dict(zip(f[::2], f[1::2]))) for i, f in self.command("XRANGE", stream, "-", "+")]

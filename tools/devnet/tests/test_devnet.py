@@ -488,3 +488,24 @@ def test_a_used_nonce_is_refused_as_geth_refuses_it_and_never_stops_the_miner(fr
         assert w3.eth.get_balance(dead) == 3
     finally:
         rpc(fresh.http, "evm_setAutomine", [True])
+
+
+def test_an_outage_refuses_connections_then_serves_the_same_chain_again(fresh):
+    """devnet_outage: what a node restart looks like to its clients (the chain kept): the port
+    refuses connections for the given time, then answers again with the same chain."""
+    rpc(fresh.http, "evm_mine")
+    head = rpc(fresh.http, "eth_blockNumber")[1]["result"]
+    assert rpc(fresh.http, "devnet_outage", [1.5])[1]["result"] is True
+    time.sleep(0.5)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(urllib.request.Request(fresh.http, data=b"{}", headers={"Content-Type": "application/json"}), timeout=2)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            answer = rpc(fresh.http, "eth_blockNumber")[1]["result"]
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the devnet did not come back"
+            time.sleep(0.2)
+    assert int(answer, 16) >= int(head, 16)
+    assert rpc(fresh.http, "eth_chainId")[1]["result"] == hex(31337)
