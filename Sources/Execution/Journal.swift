@@ -68,6 +68,13 @@ public final class Journal: Sendable {
         Self.migratePositions(&migrator)
         Self.migrateHedges(&migrator)
         Self.migrateSolana(&migrator)
+        migrator.registerMigration("v7: a trade submission's asset and detected profit") { db in
+            // What a restart needs to journal the receipt of a trade that landed while it was down.
+            try db.execute(sql: """
+                ALTER TABLE submission ADD COLUMN asset TEXT NOT NULL DEFAULT '';
+                ALTER TABLE submission ADD COLUMN detected_profit TEXT NOT NULL DEFAULT '';
+                """)
+        }
         try migrator.migrate(db)
         if path == ":memory:" {
             reads = db
@@ -176,17 +183,22 @@ public final class Journal: Sendable {
         public var strategy: String
         public var executor: String
         public var expectedProfit: String
+        /// A trade's asset and its profit as detected (empty for other submissions, and those from before v7).
+        public var asset = ""
+        public var detectedProfit = ""
     }
 
     public func updateSubmission(_ seq: Int64, status: SubmissionStatus, txHash: String? = nil, mode: String? = nil, targetBlock: UInt64? = nil,
-                                 lastBlock: UInt64? = nil, strategy: String? = nil, executor: String? = nil, expectedProfit: String? = nil, at: UInt64) throws {
+                                 lastBlock: UInt64? = nil, strategy: String? = nil, executor: String? = nil, expectedProfit: String? = nil,
+                                 asset: String? = nil, detectedProfit: String? = nil, at: UInt64) throws {
         try db.write { db in
             try db.execute(sql: """
                 UPDATE submission SET status = ?, tx_hash = COALESCE(?, tx_hash), mode = COALESCE(?, mode), target_block = COALESCE(?, target_block),
                     last_block = COALESCE(?, last_block), strategy = COALESCE(?, strategy), executor = COALESCE(?, executor),
-                    expected_profit = COALESCE(?, expected_profit), updated_at = ? WHERE seq = ?
+                    expected_profit = COALESCE(?, expected_profit), asset = COALESCE(?, asset), detected_profit = COALESCE(?, detected_profit),
+                    updated_at = ? WHERE seq = ?
                 """, arguments: [status.rawValue, txHash, mode, targetBlock.map { Int64($0) }, lastBlock.map { Int64($0) }, strategy, executor,
-                                 expectedProfit, Int64(bitPattern: at), seq])
+                                 expectedProfit, asset, detectedProfit, Int64(bitPattern: at), seq])
         }
     }
 
@@ -222,7 +234,8 @@ public final class Journal: Sendable {
                 Submission(seq: r["seq"], opportunity: r["opportunity"], chain: UInt64(bitPattern: r["chain"]), sender: r["sender"],
                            nonce: UInt64(r["nonce"] as Int64), txHash: r["tx_hash"], mode: r["mode"], targetBlock: UInt64(r["target_block"] as Int64),
                            lastBlock: UInt64(r["last_block"] as Int64), status: SubmissionStatus(rawValue: r["status"]) ?? .dropped,
-                           strategy: r["strategy"], executor: r["executor"], expectedProfit: r["expected_profit"])
+                           strategy: r["strategy"], executor: r["executor"], expectedProfit: r["expected_profit"],
+                           asset: r["asset"], detectedProfit: r["detected_profit"])
             }
         }
     }
@@ -272,6 +285,11 @@ public final class Journal: Sendable {
                                  r.realizedProfit.description, r.eventProfit.description, (r.realizedProfit &- r.expectedProfit).description,
                                  Int64(bitPattern: at)])
         }
+    }
+
+    /// Whether a receipt of `txHash` is journaled.
+    public func hasReceipt(_ txHash: String) throws -> Bool {
+        try db.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM receipt WHERE tx_hash = ?", arguments: [txHash]) ?? false }
     }
 
     public func receipts() throws -> [Receipt] {

@@ -122,8 +122,10 @@ public final class NonceManager: Sendable {
                 // at them (read after it, a transaction mined in between would count as replaced).
                 let head = try await eth.blockNumber()
                 let count = s.mode == "bundle" ? 0 : try await transactionCount(.latest)
-                if let landed = try await receiptBlock(s.txHash) {
-                    try journal.updateSubmission(s.seq, status: .included, lastBlock: landed, at: now)
+                if let (landed, receipt) = try await landedReceipt(s.txHash) {
+                    let reverted = receipt["status"]?.stringValue == "0x0"
+                    try journal.updateSubmission(s.seq, status: reverted ? .reverted : .included, lastBlock: landed, at: now)
+                    try journalRecovered(s, receipt: receipt, block: landed, at: now)
                     included += 1
                     break
                 }
@@ -148,10 +150,33 @@ public final class NonceManager: Sendable {
         try await eth.transactionCount(of: sender, at: block)
     }
 
-    private func receiptBlock(_ hash: String) async throws -> UInt64? {
+    private func landedReceipt(_ hash: String) async throws -> (UInt64, JSONValue)? {
         let r = try await eth.rpc.call("eth_getTransactionReceipt", [.string(hash)])
         guard r != .null, let s = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: s) else { return nil }
-        return n.w0
+        return (n.w0, r)
+    }
+
+    /// A trade found landed at a start (it landed while no process followed it): its receipt
+    /// journaled as the live path journals one (what the executor's transfers of the asset
+    /// realized, its `Executed` profit) with the decision, unless journaled already. Only trade
+    /// submissions carry an asset (a cross-chain leg's receipt is its executor's to journal).
+    private func journalRecovered(_ s: Journal.Submission, receipt r: JSONValue, block: UInt64, at now: UInt64) throws {
+        guard !s.asset.isEmpty, let asset = try? Address(hex: s.asset), let executor = try? Address(hex: s.executor),
+              try !journal.hasReceipt(s.txHash) else { return }
+        let status = r["status"]?.stringValue == "0x1" ? 1 : 0
+        let logs = ExecutorCall.logs(ofReceipt: r)
+        let event = ExecutorCall.executedProfit(logs, executor: executor, asset: asset).map { Int256(bitPattern: $0) } ?? .zero
+        let expected = (try? UInt256(decimal: s.expectedProfit)).map { Int256(bitPattern: $0) } ?? .zero
+        try journal.record(receipt: Journal.Receipt(
+            txHash: s.txHash, opportunity: s.opportunity, chain: chain, block: block, status: status,
+            gasUsed: r["gasUsed"]?.stringValue.flatMap { try? UInt256(hex: $0) }?.w0 ?? 0,
+            effectiveGasPrice: r["effectiveGasPrice"]?.stringValue.flatMap { try? UInt256(hex: $0) } ?? .zero, asset: asset,
+            expectedProfit: expected, detectedProfit: Int256(s.detectedProfit) ?? expected,
+            realizedProfit: ExecutorCall.netTransfers(logs, token: asset, holder: executor), eventProfit: event), at: now)
+        if let id = try? Hex.decode(s.opportunity) {
+            try journal.decision(id, chain: chain, stage: "inclusion", outcome: status == 1 ? "included" : "failed",
+                                 reason: status == 1 ? s.strategy : "reverted", detail: "block \(block), settled at a start", at: now)
+        }
     }
 }
 

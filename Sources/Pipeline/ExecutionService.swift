@@ -54,7 +54,8 @@ public final class ExecutionService: Service {
         self.solana = solana
         // Each chain's trades go out from its keys, one trade at a time each.
         sink = OpportunitySink(bus: bus, partitions: partitions, name: name,
-                               lanes: .init(total: concurrency, perChain: engine.sendersPerChain), logger: logger) { delivery, _, receivedAt in
+                               lanes: .init(total: concurrency, perChain: engine.sendersPerChain), logger: logger,
+                               expired: { opportunities, now in await engine.expired(opportunities, at: now) }) { delivery, _, receivedAt in
             if delivery.opportunity.kind == .crossChain, let crossChain {
                 _ = await crossChain.execute(delivery.opportunity)
             } else if delivery.opportunity.kind == .statistical, let statistical {

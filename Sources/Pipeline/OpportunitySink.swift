@@ -7,7 +7,7 @@ import StreamBus
 import Synchronization
 
 /// The consuming end of the bus until execution takes its place: reads every partition it is
-/// given, drops what has expired (counted), hands the rest to `handle` — several of a
+/// given, drops what has expired (counted, and told to `expired`), hands the rest to `handle` — several of a
 /// partition's at once (`Lanes`), the most profitable first — and acknowledges each after its
 /// `handle` returns, so work that was not finished is delivered again after a crash.
 ///
@@ -48,11 +48,15 @@ public final class OpportunitySink: Service {
     let name: String
     let lanes: Lanes
     let handle: @Sendable (BusDelivery, _ partition: String, _ receivedAt: UInt64) async -> Void
+    /// Told what expired unhandled (before it is acknowledged), so that it is journaled as such.
+    let expired: (@Sendable ([Opportunity], _ now: UInt64) async -> Void)?
     let logger: Logger
     private let shared = Mutex(Status())
 
     public init(bus: any OpportunityBus, partitions: [String], group: String = "executors", name: String, lanes: Lanes = .serial, logger: Logger,
+                expired: (@Sendable ([Opportunity], UInt64) async -> Void)? = nil,
                 handle: @escaping @Sendable (BusDelivery, String, UInt64) async -> Void) {
+        self.expired = expired
         self.bus = bus
         self.partitions = partitions
         self.group = group
@@ -109,6 +113,7 @@ public final class OpportunitySink: Service {
                 if !expired.isEmpty {
                     waiting.removeAll { $0.delivery.opportunity.expiresAt <= now }
                     shared.withLock { $0.expired += expired.count }
+                    await self.expired?(expired.map(\.delivery.opportunity), now)
                     done += expired.map(\.delivery)
                 }
                 if !done.isEmpty { await acknowledge(done, consumer, partition) }

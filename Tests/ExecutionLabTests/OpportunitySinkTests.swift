@@ -1,4 +1,5 @@
 import EVMPrimitives
+import Execution
 import Foundation
 import Logging
 import Opportunities
@@ -87,6 +88,30 @@ import Testing
         // Everything handled is acknowledged (the loop looks every 20 ms).
         while bus.counters.acknowledged < state.finished.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         return (state, bus.counters)
+    }
+
+    /// Found by the soak: an opportunity that expired on the bus (its executor down or busy while
+    /// it waited) was acknowledged unjournaled, so nothing said what became of it. Now execution
+    /// journals it, refused `bus:expired`, beside the ones it handled.
+    @Test func whatExpiresOnTheBusIsJournaledAsExpired() async throws {
+        let bus = InProcessBus()
+        let journal = try Journal(path: ":memory:")
+        let engine = ExecutionEngine(chains: [], state: WatcherStates([]), journal: journal, logger: Logger(label: "test.sink"))
+        var stale = Self.opportunity(1, pools: [10, 11], profit: 40)
+        stale.expiresAt = UInt64(Date().timeIntervalSince1970 * 1e9) - 1_000_000_000
+        let live = Self.opportunity(2, pools: [20, 21], profit: 30)
+        for o in [stale, live] { try await bus.publish(o, partition: "P1") }
+        let execution = ExecutionService(engine: engine, bus: bus, partitions: ["P1"], name: "test", drainLimit: .seconds(1), logger: Logger(label: "test.sink"))
+        let task = Task { try await execution.run() }
+        defer { task.cancel() }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while bus.counters.acknowledged < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(bus.counters.acknowledged == 2)
+        let rows = try journal.opportunities(limit: 10)
+        let decisions = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0.decision) })
+        #expect(decisions[Hex.encode(stale.id)] == "refused:expired", "\(decisions)")
+        #expect(decisions[Hex.encode(live.id)] != nil && decisions[Hex.encode(live.id)] != "refused:expired", "\(decisions)")
+        #expect(await engine.snapshot.refused["bus:expired"] == 1)
     }
 
     @Test func oneAtATimeTheMostProfitableGoFirst() async throws {

@@ -51,9 +51,23 @@ extension ExecutionLabTests {
             for s in openAtStop where try await w.devnet.call("eth_getTransactionReceipt", [.string(s.txHash)]) == .null { return false }
             return true
         }
+        // Found by the soak: the next start met a rate-limited node (its first reads answered 429)
+        // and the process ended; its recovery now waits as the node asks and goes on.
+        _ = try await w.devnet.call("devnet_rateLimit", [.number("4"), .number("1")])
         let next = try w.engine(.ethereum, journal: journal, state: WatcherStates([watcher]), sequencer: true)
         let settled = try await next.recover()
         #expect(settled.included == openAtStop.count)
         #expect(try journal.openSubmissions().isEmpty)
+        // Found by the soak too: a trade found landed at a start had its submission marked included
+        // but no receipt, so what it realized was never journaled. Now its receipt is, read from the
+        // chain's receipt as the live path reads it: the executor's transfers of the asset equal its
+        // Executed profit, with the decision.
+        let receipts = Dictionary(uniqueKeysWithValues: try journal.receipts().map { ($0.txHash, $0) })
+        for s in openAtStop {
+            let r = try #require(receipts[s.txHash], "no receipt journaled for \(s.txHash)")
+            #expect(r.status == 1 && r.realizedProfit == r.eventProfit && r.realizedProfit > .zero, "\(r)")
+            #expect(r.expectedProfit.description == s.expectedProfit && r.asset.checksummed == s.asset && r.opportunity == s.opportunity)
+            #expect(try journal.latestDecision(opportunity: s.opportunity, outcome: "included")?.contains("settled at a start") == true)
+        }
     }
 }
