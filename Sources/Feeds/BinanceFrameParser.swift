@@ -167,7 +167,8 @@ public struct BinanceFrameParser: Sendable {
         guard s.equals(k..<min(k + 5, rest.upperBound), "depth") else { throw FrameError(.unknownStream) }
         k += 5
         var n = 0
-        while k < rest.upperBound, p[k] &- 0x30 < 10 { n = n * 10 + Int(p[k] &- 0x30); k += 1 }
+        // At most three digits read (more are left in the tail, which refuses them): no overflow.
+        while k < rest.upperBound, p[k] &- 0x30 < 10, n < 100 { n = n * 10 + Int(p[k] &- 0x30); k += 1 }
         guard n == 5 || n == 10 || n == 20 else { throw FrameError(.unknownStream) }
         let tail = k..<rest.upperBound
         guard tail.isEmpty || s.equals(tail, "@100ms") || s.equals(tail, "@1000ms") else { throw FrameError(.unknownStream) }

@@ -35,15 +35,17 @@ package indirect enum ConfigValue: Sendable {
     /// it, so it is found here first. A header is a `[` or `[[` opening a line at the document's
     /// level: not inside a string, a comment, or an array or inline table a value opened.
     static func badTableHeader(_ text: String) -> (line: Int, column: Int, found: Character)? {
-        let chars = Array(text)
+        // By code point, as the parser reads: a combining mark after `[` is its own code point
+        // there, though a Swift Character would join it to the bracket.
+        let chars = Array(text.unicodeScalars)
         var i = 0, line = 1, lineStart = 0, depth = 0
-        func isBare(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") }
-        func at(_ k: Int) -> Character? { k < chars.count ? chars[k] : nil }
+        func isBare(_ c: Unicode.Scalar) -> Bool { c.isASCII && (("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "_" || c == "-") }
+        func at(_ k: Int) -> Unicode.Scalar? { k < chars.count ? chars[k] : nil }
         func skipBlanks(_ k: inout Int) { while let c = at(k), c == " " || c == "\t" { k += 1 } }
         var atLineStart = true
         while i < chars.count {
             let c = chars[i]
-            if c == "\n" || c == "\r\n" {
+            if c == "\n" {
                 (i, line, lineStart, atLineStart) = (i + 1, line + 1, i + 1, true)
                 continue
             }
@@ -55,23 +57,23 @@ package indirect enum ConfigValue: Sendable {
                     k += 1
                     if at(k) == "[" { k += 1 }
                     skipBlanks(&k)
-                    if let f = at(k), f != "]", !isBare(f), f != "\"", f != "'" { return (line, k - lineStart + 1, f) }
+                    if let f = at(k), f != "]", !isBare(f), f != "\"", f != "'" { return (line, k - lineStart + 1, Character(f)) }
                     // The rest of a header line holds its key and perhaps a comment: no value opens there.
-                    while let h = at(k), h != "\n", h != "\r\n" { k += 1 }
+                    while let h = at(k), h != "\n" { k += 1 }
                     i = k
                     continue
                 }
             }
             switch c {
             case "#":
-                while let h = at(i), h != "\n", h != "\r\n" { i += 1 }
+                while let h = at(i), h != "\n" { i += 1 }
                 continue
             case "\"", "'":
                 let triple = at(i + 1) == c && at(i + 2) == c
                 i += triple ? 3 : 1
                 while let h = at(i) {
                     if c == "\"", h == "\\" { i += 2; continue }
-                    if h == "\n" || h == "\r\n" {
+                    if h == "\n" {
                         guard triple else { break }  // an unterminated single-line string: the parser reports it
                         (line, lineStart) = (line + 1, i + 1)
                     }

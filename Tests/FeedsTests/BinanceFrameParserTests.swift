@@ -63,6 +63,8 @@ import Testing
         (#"{"stream":"dogeusdt@bookTicker","data":{}}"#, .unknownSymbol),
         (#"{"stream":"ethusdt@kline_1m","data":{}}"#, .unknownStream),
         (#"{"stream":"ethusdt@depth7","data":{}}"#, .unknownStream),
+        // Found by the fuzzer: a level count too long for an Int overflowed (a crash) instead of being refused.
+        (#"{"stream":"ethusdt@depth5444444444444444444444444444444444444444@100ms","data":{}}"#, .unknownStream),
         (#"{"stream":"ethusdt@bookTicker","data":{"u":1,"s":"ETHUSDT","b":"1","B":"1","a":"2"}}"#, .missingField),
         (#"{"stream":"ethusdt@bookTicker","data":{"u":"1","s":"ETHUSDT","b":"1","B":"1","a":"2","A":"1"}}"#, .wrongType),
         (#"{"stream":"ethusdt@bookTicker","data":{"u":1,"s":"ETHUSDT","b":1.5,"B":"1","a":"2","A":"1"}}"#, .wrongType),
