@@ -21,6 +21,9 @@ public protocol OperatorData: Sendable {
     func refusals() async throws -> JSONValue
     /// Latency percentiles per stage.
     func latency() async -> JSONValue
+    /// A chain's pools as its market state holds them (the block it is at, each pool's address,
+    /// kind and state); nil when no chain has that id.
+    func pools(chain: UInt64) async -> JSONValue?
     /// The kinds an opportunity query may name.
     var kinds: [String] { get }
     /// Every metric in Prometheus' text format.
@@ -87,6 +90,7 @@ public struct ReadinessOnly: OperatorData {
     public func breakers() async -> JSONValue { .array([]) }
     public func refusals() async throws -> JSONValue { .array([]) }
     public func latency() async -> JSONValue { .array([]) }
+    public func pools(chain: UInt64) async -> JSONValue? { nil }
     public var kinds: [String] { [] }
     public func metrics() async -> String { "" }
 }

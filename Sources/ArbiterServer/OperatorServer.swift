@@ -92,6 +92,16 @@ public struct OperatorServer: Sendable {
         router.get("/api/breakers") { request, _ in try await Self.plain(request) { await data.breakers() } }
         router.get("/api/refusals") { request, _ in try await Self.plain(request) { try await data.refusals() } }
         router.get("/api/latency") { request, _ in try await Self.plain(request) { await data.latency() } }
+        router.get("/api/pools") { request, _ in
+            let parameters = Self.parameters(request)
+            guard parameters.count == 1, parameters[0].0 == "chain", let chain = UInt64(parameters[0].1) else {
+                return Self.json(.badRequest, .object([("error", .string("/api/pools takes chain=<chain id>, and nothing else"))]))
+            }
+            guard let pools = await data.pools(chain: chain) else {
+                return Self.json(.notFound, .object([("error", .string("no chain \(chain) is watched here"))]))
+            }
+            return Self.json(.ok, pools)
+        }
         router.get("/api/live") { _, _ in
             Self.json(.badRequest, .object([("error", .string("/api/live is a WebSocket: send an upgrade request"))]))
         }

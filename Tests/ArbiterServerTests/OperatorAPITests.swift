@@ -26,6 +26,9 @@ import WSClient
         func breakers() async -> JSONValue { .array([.object([("chain", .number("1")), ("state", .string("open"))])]) }
         func refusals() async throws -> JSONValue { .array([.object([("reason", .string("poolBusy")), ("count", .number("7"))])]) }
         func latency() async -> JSONValue { .array([]) }
+        func pools(chain: UInt64) async -> JSONValue? {
+            chain == 900001 ? .object([("chain", .number("900001")), ("block", .number("12")), ("pools", .array([]))]) : nil
+        }
         var kinds: [String] { ["crossDex", "triangular"] }
         func metrics() async -> String { "# TYPE arbiter_test_total counter\narbiter_test_total 3\n" }
     }
@@ -65,6 +68,9 @@ import WSClient
                 ("/api/trades?limit=-5", "limit must be an integer within 1…1000, not \"-5\""),
                 ("/api/trades?kind=crossDex", "unknown parameter \"kind\" (accepted: limit)"),
                 ("/api/breakers?x=1", "unknown parameter \"x\" (this route takes none)"),
+                ("/api/pools", "/api/pools takes chain=<chain id>, and nothing else"),
+                ("/api/pools?chain=lab", "/api/pools takes chain=<chain id>, and nothing else"),
+                ("/api/pools?chain=1&limit=2", "/api/pools takes chain=<chain id>, and nothing else"),
             ]
             for (path, message) in bad {
                 let (c, b, type) = try await get(base, path)
@@ -79,6 +85,10 @@ import WSClient
             #expect(pc == 500 && (parse(failure))["error"]?.stringValue?.contains("journal unreadable") == true)
             let (rc, refusals, _) = try await get(base, "/api/refusals")
             #expect(rc == 200 && (parse(refusals)).arrayValue?.first?["count"] == .number("7"))
+            let (poc, pools, _) = try await get(base, "/api/pools?chain=900001")
+            #expect(poc == 200 && (parse(pools))["block"] == .number("12"))
+            let (nc, none, _) = try await get(base, "/api/pools?chain=5")
+            #expect(nc == 404 && (parse(none))["error"]?.stringValue == "no chain 5 is watched here")
             let (bc, breakers, _) = try await get(base, "/api/breakers")
             #expect(bc == 200 && (parse(breakers)).arrayValue?.first?["state"]?.stringValue == "open")
 

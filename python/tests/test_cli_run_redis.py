@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tools.devnet.lab_config import lab_config
-from tools.devnet.testing import Devnet, Redis, free_port
+from tools.devnet.testing import Devnet, Redis, free_port, pool_mismatches
 
 from test_cli_run import Run
 
@@ -105,7 +105,7 @@ def http_get(url, key=None):
 def test_run_serves_the_operator_api_and_is_not_ready_without_its_bus(setup):
     """`arbiter run --http`: the API with the keys from ARBITER_API_KEYS; /ready is 200 once the chain
     has caught up and the bus answers, 503 naming Redis once it is gone; SIGTERM ends it and frees the port."""
-    config, _, _ = setup
+    config, _, devnets = setup
     redis = Redis()  # its own server: this test stops it
     binary = os.environ.get("ARBITER_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "arbiter"))
     port = free_port()
@@ -120,6 +120,13 @@ def test_run_serves_the_operator_api_and_is_not_ready_without_its_bus(setup):
         assert json.loads(http_get(base + "/ready", "first-key")[1]) == {"ready": True, "reasons": []}
         status, chains = http_get(base + "/api/chains", "first-key")
         assert status == 200 and [c["name"] for c in json.loads(chains)] == ["lab-a"]
+        # The market state it holds, pool by pool, is the node's at the block it is at.
+        status, pools = http_get(base + f"/api/pools?chain={CHAINS[0][1]}", "first-key")
+        answer = json.loads(pools)
+        assert status == 200 and answer["block"] is not None and len(answer["pools"]) >= 4, answer
+        assert {p["kind"] for p in answer["pools"]} >= {"uniswapV2", "uniswapV3"}, answer
+        assert pool_mismatches(devnets[0].http, answer) == []
+        assert http_get(base + "/api/pools?chain=1", "first-key")[0] == 404
         # A detector keeps no journal: no trades, and nothing made up.
         assert http_get(base + "/api/trades", "first-key") == (200, "[]")
         run.wait(lambda: 'arbiter_opportunities_total{kind=' in http_get(base + "/metrics", "first-key")[1], 120, "an opportunity counted")

@@ -149,3 +149,39 @@ class Redis:
 
     def entries(self, stream):
         return [(i.decode(), dict(zip(f[::2], f[1::2]))) for i, f in self.command("XRANGE", stream, "-", "+")]
+
+
+def pool_mismatches(http, answer):
+    """What the node says, at the block `answer` (an `/api/pools` answer) is at, that differs from
+    each V2 or V3 pool's state in it: [(address, field, ours, the node's)]. Stale pools are skipped
+    (their state is known to need a read)."""
+    from eth_abi import decode
+
+    def call(to, selector, types):
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_call",
+                           "params": [{"to": to, "data": selector}, hex(int(answer["block"]))]}).encode()
+        import urllib.request
+        req = urllib.request.Request(http, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            out = json.loads(r.read())
+        if "error" in out:
+            raise RuntimeError(f"eth_call {selector} on {to}: {out['error']}")
+        return decode(types, bytes.fromhex(out["result"][2:]))
+
+    out = []
+    for p in answer["pools"]:
+        if p["stale"]:
+            continue
+        if p["kind"] == "uniswapV2":
+            r0, r1, _ = call(p["address"], "0x0902f1ac", ["uint112", "uint112", "uint32"])
+            node = {"reserve0": r0, "reserve1": r1}
+        elif p["kind"] == "uniswapV3":
+            slot0 = call(p["address"], "0x3850c7bd", ["uint160", "int24", "uint16", "uint16", "uint16", "uint8", "bool"])
+            (liquidity,) = call(p["address"], "0x1a686502", ["uint128"])
+            node = {"sqrtPriceX96": slot0[0], "tick": slot0[1], "liquidity": liquidity}
+        else:
+            continue
+        for field, value in node.items():
+            if int(p[field]) != value:
+                out.append((p["address"], field, int(p[field]), value))
+    return out

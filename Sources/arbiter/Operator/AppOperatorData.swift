@@ -2,6 +2,7 @@ import ArbiterServer
 import EVMCodec
 import EVMPrimitives
 import Execution
+import MarketState
 import MarketWatch
 import Opportunities
 import Prometheus
@@ -38,6 +39,27 @@ struct AppOperatorData: OperatorData {
                             ("reorgs", n(UInt64(s.reorgs))), ("malformed", n(UInt64(s.malformedHeads + s.malformedLogs + s.malformedResponses))),
                             ("rpcErrors", n(UInt64(s.rpcErrors))), ("connected", .bool(s.connected))])
         })
+    }
+
+    func pools(chain: UInt64) async -> JSONValue? {
+        guard let w = watchers.first(where: { $0.status.chainID == chain }) else { return nil }
+        guard let s = w.latest else { return .object([("chain", .number(String(chain))), ("block", .null), ("pools", .array([]))]) }
+        func text(_ v: UInt256) -> JSONValue { .string(v.description) }
+        let pools: [JSONValue] = s.pools.enumerated().map { i, p in
+            var fields: [(String, JSONValue)] = [("address", .string(p.address.checksummed)), ("stale", .bool(s.book.stale.contains(i)))]
+            switch s.book[PoolBook.PoolID(index: i)] {
+            case .uniswapV2(let v): fields += [("kind", .string("uniswapV2")), ("reserve0", text(v.reserve0)), ("reserve1", text(v.reserve1))]
+            case .solidly(let v): fields += [("kind", .string("solidly")), ("reserve0", text(v.reserve0)), ("reserve1", text(v.reserve1))]
+            case .uniswapV3(let v):
+                fields += [("kind", .string("uniswapV3")), ("sqrtPriceX96", text(v.sqrtPriceX96)), ("tick", .number(String(v.tick))),
+                           ("liquidity", text(v.liquidity))]
+            case .curve: fields.append(("kind", .string("curve")))
+            default: fields.append(("kind", .string("other")))
+            }
+            return .object(fields)
+        }
+        return .object([("chain", .number(String(chain))), ("block", .number(String(s.block))), ("hash", .string(Hex.encode(s.hash.bigEndianBytes))),
+                        ("pools", .array(pools))])
     }
 
     var kinds: [String] { Opportunity.Kind.allCases.map(\.name) }
