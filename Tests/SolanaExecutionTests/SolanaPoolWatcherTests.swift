@@ -164,12 +164,7 @@ import Testing
     @Test func anOlderReadIsRefusedAndNeverHidesALaterWriteOfTheSameBytes() async throws {
         let cluster = try await SolanaStandIn(slotMillis: 600_000)
         defer { cluster.stop() }
-        let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
-        let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
-        let configuration = SolanaPoolWatcher.Configuration(detector: .init(starts: [sol: start]))
-        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.watch"), clock: { 1 })
-        try await watcher.discover()
-        try await watcher.poll(now: 1)
+        let (rpc, configuration, watcher) = try await polledWatcher(cluster)
         let (pool, vaults, accounts, slot) = try await raydiumVaults(cluster, rpc)
         /// Both vaults `more` units fuller (a trade moves both; the pool changes with the second).
         func holding(_ more: UInt64) -> [SolanaAccount] { accounts.map { fuller($0, by: more) } }
@@ -204,12 +199,7 @@ import Testing
     @Test func aTradeSeenPartByAReadPartByANotificationIsWholeOnceBothCoverIt() async throws {
         let cluster = try await SolanaStandIn(slotMillis: 600_000)
         defer { cluster.stop() }
-        let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
-        let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
-        let configuration = SolanaPoolWatcher.Configuration(detector: .init(starts: [sol: start]))
-        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.watch"), clock: { 1 })
-        try await watcher.discover()
-        try await watcher.poll(now: 1)
+        let (rpc, _, watcher) = try await polledWatcher(cluster)
         let (pool, vaults, accounts, slot) = try await raydiumVaults(cluster, rpc)
         func reserves() async -> [UInt64] {
             guard case .raydiumAMM(let p)? = await watcher.pools()[pool] else {
@@ -239,6 +229,17 @@ import Testing
         #expect(await watcher.status.book.halfWritten > halfWritten)
         await watcher.notified(vaults[1], slot: slot + 9, account: traded[1], now: 1, read: true)
         #expect(await reserves() == [before[0] + 6_000_000, before[1] + 7_000_000])
+    }
+
+    /// A watcher of every venue over `cluster`, its pools discovered and read once.
+    func polledWatcher(_ cluster: SolanaStandIn) async throws -> (SolanaRPC, SolanaPoolWatcher.Configuration, SolanaPoolWatcher) {
+        let rpc = SolanaRPC(RPCClient(HTTPTransport(url: cluster.rpc)))
+        let start = SolanaCycleDetector.Start(minProfit: 1_000_000, maxIn: 30_000_000_000, costs: 10_000)
+        let configuration = SolanaPoolWatcher.Configuration(detector: .init(starts: [sol: start]))
+        let watcher = SolanaPoolWatcher(rpc: rpc, bus: InProcessBus(), configuration: configuration, logger: Logger(label: "test.solana.watch"), clock: { 1 })
+        try await watcher.discover()
+        try await watcher.poll(now: 1)
+        return (rpc, configuration, watcher)
     }
 
     /// The first Raydium pool of the stand-in's market, its two vaults as read now and the slot.

@@ -42,17 +42,10 @@ def fixture(path):
 
 
 def split_types(text):
-    """Top-level comma split of a type list."""
-    out, depth, cur = [], 0, ""
-    for c in text:
-        if c == "," and depth == 0:
-            out.append(cur)
-            cur = ""
-            continue
-        depth += c == "("
-        depth -= c == ")"
-        cur += c
-    return out + [cur]
+    """Top-level comma split of a type list (the oracle generator's)."""
+    sys.path.insert(0, os.path.join(ROOT, "python", "oracle"))
+    from gen_vectors import split_top
+    return split_top(text)
 
 
 def value_for(t, rng):
