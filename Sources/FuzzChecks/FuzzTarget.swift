@@ -1,5 +1,3 @@
-import EVMPrimitives
-
 /// The decoders fuzzed (`scripts/fuzz`, harness `Fuzz/Harness.swift`), each with the properties
 /// an input that decodes must have: a round trip to the same bytes where the format is canonical,
 /// a decode that does not depend on how the input was split or encoded where it is not, the
@@ -43,41 +41,4 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .recordedInputs: return try Self.recordedInputs(input)
         }
     }
-}
-
-/// Reads a harness's input front to back; past its end, zeros (a harness never runs out).
-struct FuzzReader {
-    let input: [UInt8]
-    var at = 0
-
-    init(_ input: [UInt8]) { self.input = input }
-
-    var atEnd: Bool { at >= input.count }
-
-    mutating func byte() -> UInt8 {
-        defer { at += 1 }
-        return at < input.count ? input[at] : 0
-    }
-
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in byte() } }
-
-    mutating func word() -> UInt256 { try! UInt256(bigEndian: bytes(32)) }
-
-    /// What is left.
-    mutating func rest() -> [UInt8] {
-        defer { at = input.count }
-        return at < input.count ? Array(input[at...]) : []
-    }
-}
-
-/// A property of a decoded input that did not hold.
-public struct FuzzFailure: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// Throws `FuzzFailure(message)` unless `condition`.
-@inline(__always)
-func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(FuzzFailure) {
-    if !condition { throw FuzzFailure(message()) }
 }
