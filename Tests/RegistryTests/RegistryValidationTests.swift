@@ -176,17 +176,24 @@ import Testing
     /// instead of reporting it; now a syntax error with its line and column (a combining mark
     /// after the bracket too, which Swift would join to it as one Character). The same text inside
     /// a multi-line string, a comment or a value's array is no header.
-    @Test func aTableHeaderStartingWithNoKeyCharacterIsASyntaxErrorNotACrash() throws {
+    @Test func whatTheTOMLParserWouldAssertOnIsASyntaxErrorNotACrash() throws {
         for (header, column) in [("[é]", 2), ("[[\u{FFFD}]]", 3), ("  [ ü.x ]", 5), ("[[ \u{1F600} ]]", 4), ("[\u{1}a]", 2), ("[+x]", 2), ("[", 2), ("[[ \r", 4), ("[\u{06DC}x]", 2)] {
             let issues = Self.issues("[cow]\nenabled = true\n\n\(header)\nx = 1\n")
             #expect(issues.count == 1 && issues[0].contains("line 4, column \(column)") && issues[0].contains("table header"), "\(header): \(issues)")
         }
         #expect(Self.issues("[\"é\"]\nx = 1\n").allSatisfy { !$0.contains("table header") })
         for text in ["[solana]\nnote = \"\"\"\n[é]\n\"\"\"\n", "x = [\n  [+1, 2],\n  [{ a = 1 }],\n]\n", "# [é]\nx = '[é'\n", "x = \"a\\\"[\"\n"] {
-            #expect(ConfigValue.badTableHeader(text) == nil, "\(text)")
+            #expect(ConfigValue.parserTrap(text) == nil, "\(text)")
         }
-        #expect(ConfigValue.badTableHeader("a = 1\r\n[x]\r\n [[ é ]]\n")?.line == 3)
-        #expect(ConfigValue.badTableHeader("x = [\n 1,\n]\n[\u{7}]\n")?.line == 4)
+        #expect(ConfigValue.parserTrap("a = 1\r\n[x]\r\n [[ é ]]\n")?.line == 3)
+        #expect(ConfigValue.parserTrap("x = [\n 1,\n]\n[\u{7}]\n")?.line == 4)
+        // And an array value that starts with '}' (the parser asserted on that too).
+        for (text, line, column) in [("x = [}]\n", 1, 6), ("rpc = [{ a = 1 }, }]\n", 1, 19), ("x = [\n  # a note\n  }\n]\n", 3, 3), ("x = [[1], [ }]]\n", 1, 13)] {
+            let trap = ConfigValue.parserTrap(text)
+            #expect(trap?.line == line && trap?.column == column && trap?.what == "an array's value starts with '}'", "\(text): \(String(describing: trap))")
+            #expect(Self.issues(text).first?.contains("an array's value starts with '}'") == true)
+        }
+        #expect(ConfigValue.parserTrap("x = [{ a = [1] }, { b = 2 }]\ny = { c = [3, 4] }\n") == nil)
     }
 
     @Test func addAndDisable() throws {
