@@ -65,12 +65,23 @@ extension ExecutionEngine {
         return head
     }
 
-    /// The first of `versions` with a receipt, and the receipt.
+    /// The first of `versions` with a receipt, and the receipt. A read that fails is tried again
+    /// (four times in all, 0.25 s doubling, or as long as the node asks up to 2 s): a failed read is
+    /// not "no receipt" (the soak saw a landed bundle judged left out while its node answered 429).
     func receipt(_ chain: ExecutionChain, _ versions: [InclusionTracker.Version], landing: inout (block: UInt64, receipt: JSONValue)?) async
         -> InclusionTracker.Version? {
         for version in versions {
-            if let r = try? await chain.eth.rpc.call("eth_getTransactionReceipt", [.string(Hex.encode(version.hash))]), r != .null,
-               let b = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: b) {
+            var r: JSONValue? = nil
+            for attempt in 0..<4 {
+                do {
+                    r = try await chain.eth.rpc.call("eth_getTransactionReceipt", [.string(Hex.encode(version.hash))])
+                    break
+                } catch {
+                    guard attempt < 3 else { break }
+                    try? await Task.sleep(for: min(error.retryAfter ?? .milliseconds(250 << attempt), .seconds(2)))
+                }
+            }
+            if let r, r != .null, let b = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: b) {
                 landing = (n.w0, r)
                 return version
             }
@@ -115,8 +126,15 @@ extension ExecutionEngine {
     }
 
     /// The trade's end as the tracker judged it: its lease ends in the core, the journal and the report say how.
-    func finish(_ t: Signed, _ verdict: InclusionTracker.Verdict, tracker: InclusionTracker, landing: (block: UInt64, receipt: JSONValue)?) async {
+    func finish(_ t: Signed, _ judged: InclusionTracker.Verdict, tracker: InclusionTracker, landing found: (block: UInt64, receipt: JSONValue)?) async {
         let now = WallClock.nanoseconds()
+        // Judged not landed: every version sent looked up once more before the nonce goes back, so
+        // that one that landed late (or whose receipt a failing read hid) is journaled as landed.
+        var (verdict, landing) = (judged, found)
+        if case .landed = judged {} else {
+            var late: (block: UInt64, receipt: JSONValue)? = nil
+            if let version = await receipt(t.chain, tracker.sent, landing: &late) { (verdict, landing) = (.landed(version), late) }
+        }
         guard case .landed(let version) = verdict, !version.cancellation, let landing else {
             core.end(t.lease, .failed, now: now)
             report.failed += 1

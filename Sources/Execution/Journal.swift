@@ -68,13 +68,7 @@ public final class Journal: Sendable {
         Self.migratePositions(&migrator)
         Self.migrateHedges(&migrator)
         Self.migrateSolana(&migrator)
-        migrator.registerMigration("v7: a trade submission's asset and detected profit") { db in
-            // What a restart needs to journal the receipt of a trade that landed while it was down.
-            try db.execute(sql: """
-                ALTER TABLE submission ADD COLUMN asset TEXT NOT NULL DEFAULT '';
-                ALTER TABLE submission ADD COLUMN detected_profit TEXT NOT NULL DEFAULT '';
-                """)
-        }
+        Self.migrateTradeSubmissions(&migrator)
         try migrator.migrate(db)
         if path == ":memory:" {
             reads = db
@@ -83,6 +77,16 @@ public final class Journal: Sendable {
             readOnly.readonly = true
             readOnly.busyMode = .timeout(5)
             reads = try DatabaseQueue(path: path, configuration: readOnly)
+        }
+    }
+
+    /// v7: what a restart needs to journal the receipt of a trade that landed while it was down.
+    static func migrateTradeSubmissions(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v7: a trade submission's asset and detected profit") { db in
+            try db.execute(sql: """
+                ALTER TABLE submission ADD COLUMN asset TEXT NOT NULL DEFAULT '';
+                ALTER TABLE submission ADD COLUMN detected_profit TEXT NOT NULL DEFAULT '';
+                """)
         }
     }
 
@@ -236,70 +240,6 @@ public final class Journal: Sendable {
                            lastBlock: UInt64(r["last_block"] as Int64), status: SubmissionStatus(rawValue: r["status"]) ?? .dropped,
                            strategy: r["strategy"], executor: r["executor"], expectedProfit: r["expected_profit"],
                            asset: r["asset"], detectedProfit: r["detected_profit"])
-            }
-        }
-    }
-
-    // MARK: receipts
-
-    public struct Receipt: Equatable, Sendable {
-        public var txHash: String
-        public var opportunity: String
-        public var chain: UInt64
-        public var block: UInt64
-        public var status: Int
-        public var gasUsed: UInt64
-        public var effectiveGasPrice: UInt256
-        public var asset: Address
-        /// What the simulation said the executor would keep, what detection said (gross less
-        /// the flash fee), the executor's balance delta, and the `Executed` event's profit.
-        public var expectedProfit: Int256
-        public var detectedProfit: Int256
-        public var realizedProfit: Int256
-        public var eventProfit: Int256
-
-        public init(txHash: String, opportunity: String, chain: UInt64, block: UInt64, status: Int, gasUsed: UInt64, effectiveGasPrice: UInt256,
-                    asset: Address, expectedProfit: Int256, detectedProfit: Int256, realizedProfit: Int256, eventProfit: Int256) {
-            self.txHash = txHash
-            self.opportunity = opportunity
-            self.chain = chain
-            self.block = block
-            self.status = status
-            self.gasUsed = gasUsed
-            self.effectiveGasPrice = effectiveGasPrice
-            self.asset = asset
-            self.expectedProfit = expectedProfit
-            self.detectedProfit = detectedProfit
-            self.realizedProfit = realizedProfit
-            self.eventProfit = eventProfit
-        }
-    }
-
-    public func record(receipt r: Receipt, at: UInt64) throws {
-        try db.write { db in
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO receipt (tx_hash, opportunity, chain, block, status, gas_used, effective_gas_price, asset, expected_profit,
-                    detected_profit, realized_profit, event_profit, difference, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [r.txHash, r.opportunity, Int64(bitPattern: r.chain), Int64(r.block), r.status, Int64(r.gasUsed),
-                                 r.effectiveGasPrice.description, r.asset.checksummed, r.expectedProfit.description, r.detectedProfit.description,
-                                 r.realizedProfit.description, r.eventProfit.description, (r.realizedProfit &- r.expectedProfit).description,
-                                 Int64(bitPattern: at)])
-        }
-    }
-
-    /// Whether a receipt of `txHash` is journaled.
-    public func hasReceipt(_ txHash: String) throws -> Bool {
-        try db.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM receipt WHERE tx_hash = ?", arguments: [txHash]) ?? false }
-    }
-
-    public func receipts() throws -> [Receipt] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM receipt ORDER BY block, tx_hash").map { r in
-                func big(_ k: String) -> Int256 { Int256(r[k] as String) ?? .zero }
-                return Receipt(txHash: r["tx_hash"], opportunity: r["opportunity"], chain: UInt64(bitPattern: r["chain"]), block: UInt64(r["block"] as Int64),
-                               status: r["status"], gasUsed: UInt64(r["gas_used"] as Int64), effectiveGasPrice: UInt256(r["effective_gas_price"] as String) ?? .zero,
-                               asset: (try? Address(hex: r["asset"] as String)) ?? .zero, expectedProfit: big("expected_profit"),
-                               detectedProfit: big("detected_profit"), realizedProfit: big("realized_profit"), eventProfit: big("event_profit"))
             }
         }
     }
