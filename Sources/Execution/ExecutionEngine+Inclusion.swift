@@ -168,19 +168,14 @@ extension ExecutionEngine {
         let landedHash = r["transactionHash"]?.stringValue ?? Hex.encode(t.signed.hash)
         try? t.sender.nonces.confirm(submission: t.submission, now: now)
         if replaced { try? journal.updateSubmission(t.submission, status: .included, txHash: landedHash, at: now) }
-        let status = r["status"]?.stringValue == "0x1" ? 1 : 0
-        let logs = ExecutorCall.logs(ofReceipt: r)
-        let realized = ExecutorCall.netTransfers(logs, token: plan.asset, holder: plan.executor)
+        let receipt = Journal.Receipt(chainReceipt: r, txHash: landedHash, opportunity: Hex.encode(o.id), chain: chain.chainID, block: block,
+                                      asset: plan.asset, executor: plan.executor, expectedProfit: Int256(bitPattern: plan.expectedProfit),
+                                      detectedProfit: plan.detectedProfit)
+        let (status, realized, event) = (receipt.status, receipt.realizedProfit, receipt.eventProfit)
         let micro = o.grossProfit.isNegative || o.grossProfit.magnitude.isZero ? 0
             : Int64(Double(o.grossProfitMicroUSD) * (realized.doubleValue / o.grossProfit.doubleValue))
         core.end(t.lease, status == 1 ? .landed(realisedMicroUSD: micro) : .reverted, now: now)
         let balanceDelta = await blockDelta(chain, plan, block: block)
-        let event = ExecutorCall.executedProfit(logs, executor: plan.executor, asset: plan.asset).map { Int256(bitPattern: $0) } ?? .zero
-        let gasUsed = r["gasUsed"]?.stringValue.flatMap { try? UInt256(hex: $0) }?.w0 ?? 0
-        let price = r["effectiveGasPrice"]?.stringValue.flatMap { try? UInt256(hex: $0) } ?? .zero
-        let receipt = Journal.Receipt(txHash: landedHash, opportunity: Hex.encode(o.id), chain: chain.chainID, block: block, status: status,
-                                      gasUsed: gasUsed, effectiveGasPrice: price, asset: plan.asset, expectedProfit: Int256(bitPattern: plan.expectedProfit),
-                                      detectedProfit: plan.detectedProfit, realizedProfit: realized, eventProfit: event)
         try? journal.record(receipt: receipt, at: now)
         try? journal.updateSubmission(t.submission, status: status == 1 ? .included : .reverted, lastBlock: block, at: now)
         guard status == 1 else {

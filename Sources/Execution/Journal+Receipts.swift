@@ -1,3 +1,4 @@
+import EVMCodec
 import CoreMetrics
 import EVMPrimitives
 import Foundation
@@ -37,6 +38,20 @@ extension Journal {
             self.detectedProfit = detectedProfit
             self.realizedProfit = realizedProfit
             self.eventProfit = eventProfit
+        }
+
+        /// A trade's receipt as the chain gave it (`r`): its status, gas, what it realized (the
+        /// executor's net transfers of `asset` in its logs) and its `Executed` profit. The live
+        /// path and a start's recovery both journal what this reads.
+        public init(chainReceipt r: JSONValue, txHash: String, opportunity: String, chain: UInt64, block: UInt64, asset: Address, executor: Address,
+                    expectedProfit: Int256, detectedProfit: Int256) {
+            let logs = ExecutorCall.logs(ofReceipt: r)
+            self.init(txHash: txHash, opportunity: opportunity, chain: chain, block: block, status: r["status"]?.stringValue == "0x1" ? 1 : 0,
+                      gasUsed: r["gasUsed"]?.stringValue.flatMap { try? UInt256(hex: $0) }?.w0 ?? 0,
+                      effectiveGasPrice: r["effectiveGasPrice"]?.stringValue.flatMap { try? UInt256(hex: $0) } ?? .zero, asset: asset,
+                      expectedProfit: expectedProfit, detectedProfit: detectedProfit,
+                      realizedProfit: ExecutorCall.netTransfers(logs, token: asset, holder: executor),
+                      eventProfit: ExecutorCall.executedProfit(logs, executor: executor, asset: asset).map { Int256(bitPattern: $0) } ?? .zero)
         }
     }
 

@@ -163,19 +163,13 @@ public final class NonceManager: Sendable {
     private func journalRecovered(_ s: Journal.Submission, receipt r: JSONValue, block: UInt64, at now: UInt64) throws {
         guard !s.asset.isEmpty, let asset = try? Address(hex: s.asset), let executor = try? Address(hex: s.executor),
               try !journal.hasReceipt(s.txHash) else { return }
-        let status = r["status"]?.stringValue == "0x1" ? 1 : 0
-        let logs = ExecutorCall.logs(ofReceipt: r)
-        let event = ExecutorCall.executedProfit(logs, executor: executor, asset: asset).map { Int256(bitPattern: $0) } ?? .zero
         let expected = (try? UInt256(decimal: s.expectedProfit)).map { Int256(bitPattern: $0) } ?? .zero
-        try journal.record(receipt: Journal.Receipt(
-            txHash: s.txHash, opportunity: s.opportunity, chain: chain, block: block, status: status,
-            gasUsed: r["gasUsed"]?.stringValue.flatMap { try? UInt256(hex: $0) }?.w0 ?? 0,
-            effectiveGasPrice: r["effectiveGasPrice"]?.stringValue.flatMap { try? UInt256(hex: $0) } ?? .zero, asset: asset,
-            expectedProfit: expected, detectedProfit: Int256(s.detectedProfit) ?? expected,
-            realizedProfit: ExecutorCall.netTransfers(logs, token: asset, holder: executor), eventProfit: event), at: now)
+        let receipt = Journal.Receipt(chainReceipt: r, txHash: s.txHash, opportunity: s.opportunity, chain: chain, block: block, asset: asset,
+                                      executor: executor, expectedProfit: expected, detectedProfit: Int256(s.detectedProfit) ?? expected)
+        try journal.record(receipt: receipt, at: now)
         if let id = try? Hex.decode(s.opportunity) {
-            try journal.decision(id, chain: chain, stage: "inclusion", outcome: status == 1 ? "included" : "failed",
-                                 reason: status == 1 ? s.strategy : "reverted", detail: "block \(block), settled at a start", at: now)
+            try journal.decision(id, chain: chain, stage: "inclusion", outcome: receipt.status == 1 ? "included" : "failed",
+                                 reason: receipt.status == 1 ? s.strategy : "reverted", detail: "block \(block), settled at a start", at: now)
         }
     }
 }

@@ -151,6 +151,18 @@ class Redis:
         return [(i.decode(), dict(zip(f[::2], f[1::2]))) for i, f in self.command("XRANGE", stream, "-", "+")]
 
 
+def rpc(url, method, params=(), timeout=10):
+    """One JSON-RPC call over HTTP: its result, or a RuntimeError with the node's error."""
+    import urllib.request
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
+    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        out = json.loads(r.read())
+    if "error" in out:
+        raise RuntimeError(f"{method}: {out['error']}")
+    return out["result"]
+
+
 def pool_mismatches(http, answer):
     """What the node says, at the block `answer` (an `/api/pools` answer) is at, that differs from
     each V2 or V3 pool's state in it: [(address, field, ours, the node's)]. Stale pools are skipped
@@ -158,15 +170,8 @@ def pool_mismatches(http, answer):
     from eth_abi import decode
 
     def call(to, selector, types):
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_call",
-                           "params": [{"to": to, "data": selector}, hex(int(answer["block"]))]}).encode()
-        import urllib.request
-        req = urllib.request.Request(http, body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            out = json.loads(r.read())
-        if "error" in out:
-            raise RuntimeError(f"eth_call {selector} on {to}: {out['error']}")
-        return decode(types, bytes.fromhex(out["result"][2:]))
+        result = rpc(http, "eth_call", [{"to": to, "data": selector}, hex(int(answer["block"]))])
+        return decode(types, bytes.fromhex(result[2:]))
 
     out = []
     for p in answer["pools"]:

@@ -16,26 +16,15 @@ import signal
 import sqlite3
 import subprocess
 import time
-import urllib.error
 import urllib.request
 
 from tools.devnet.lab_config import lab_config
-from tools.devnet.testing import Devnet, Redis, free_port, pool_mismatches
+from tools.devnet.testing import Devnet, Redis, free_port, pool_mismatches, rpc
 
 API_KEY = "soak-operator-key"
 KINDS = ["ws-drop", "rate-limit", "slow", "reorg", "node-outage", "redis-restart", "kill-executor", "kill-detector"]
 BUS_KEYS = "soak:" + "5a" * 32
 GROUP = "executors"
-
-
-def rpc(url, method, params=()):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
-    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        out = json.loads(r.read())
-    if "error" in out:
-        raise RuntimeError(f"{method}: {out['error']}")
-    return out["result"]
 
 
 def rss_kib(pid):
