@@ -19,7 +19,8 @@ class Devnet:
     def __init__(self, chain_id, lab, tmp, extra=()):
         self.port = free_port()
         self.manifest_path = os.path.join(tmp, f"lab-{chain_id}.json")
-        args = [os.path.join(ROOT, "scripts", "devnet"), "--port", str(self.port), "--chain-id", str(chain_id), *extra]
+        # --parent: the devnet ends with this process, even one killed by SIGKILL.
+        args = [os.path.join(ROOT, "scripts", "devnet"), "--port", str(self.port), "--chain-id", str(chain_id), "--parent", str(os.getpid()), *extra]
         if lab:
             args += ["--lab", self.manifest_path]
         # stderr to a file: an undrained pipe would stall a chatty devnet.
@@ -45,6 +46,14 @@ class Devnet:
             self.proc.kill()
 
 
+def die_with_parent():
+    """For `preexec_fn`: the child gets SIGKILL when the process that started it dies (Linux
+    PR_SET_PDEATHSIG), so nothing outlives a test or a soak killed without a goodbye."""
+    import ctypes
+    import signal
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+
+
 class Redis:
     """A redis-server on a free port and a minimal RESP client (no Redis package is needed).
     With `directory`, every write is appended to its AOF and fsynced (`appendfsync always`), so a
@@ -68,7 +77,7 @@ class Redis:
         persistence = (["--appendonly", "yes", "--appendfsync", "always", "--dir", self.directory] if self.directory
                        else ["--appendonly", "no"])
         self.proc = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
         deadline = time.time() + 20
         while True:
             try:

@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 from tools.devnet.lab_config import lab_config
-from tools.devnet.testing import Devnet, Redis, free_port, pool_mismatches, rpc
+from tools.devnet.testing import Devnet, Redis, die_with_parent, free_port, pool_mismatches, rpc
 
 API_KEY = "soak-operator-key"
 KINDS = ["ws-drop", "rate-limit", "slow", "reorg", "node-outage", "redis-restart", "kill-executor", "kill-detector"]
@@ -68,7 +68,7 @@ class Role:
     def start(self):
         log = open(os.path.join(self.directory, f"{self.name}-{len(self.incarnations) + 1}.log"), "w")
         self.proc = subprocess.Popen([self.binary, "run", *self.args], stdout=log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, **self.env}, start_new_session=True)
+                                     env={**os.environ, **self.env}, start_new_session=True, preexec_fn=die_with_parent)
         self.incarnations.append({"pid": self.proc.pid, "started": time.time(), "samples": [], "exit": None, "log": log.name})
 
     def sample(self):
