@@ -44,8 +44,9 @@ public actor CexDexExecutor {
     /// A sender per key index: each key's nonces, and whether it is busy on a chain.
     let lanes: [CexDexLane]
     var taken: [UInt64: Set<Int>] = [:]
-    /// Pools with a leg on its way: another leg there would be quoted on a state the first changes.
-    var pools: Set<Address> = []
+    /// Pools with a trade of ours on its way (a leg, or another executor's trade sharing the claims):
+    /// a leg there would be quoted on a state the first changes.
+    let claims: PoolClaims
     let state: any ChainStateSource
     let journal: Journal
     let logger: Logger
@@ -70,8 +71,10 @@ public actor CexDexExecutor {
 
     /// `accounts`: one per chain and key; several keys on a chain (the same executor) trade
     /// several legs at once, each sender with its own nonces.
-    public init(configuration: Configuration = .init(), accounts: [OwnCapitalAccount], state: any ChainStateSource, journal: Journal, logger: Logger) {
+    public init(configuration: Configuration = .init(), accounts: [OwnCapitalAccount], state: any ChainStateSource, journal: Journal, logger: Logger,
+                claims: PoolClaims = PoolClaims()) {
         self.configuration = configuration
+        self.claims = claims
         let byChain = Dictionary(grouping: accounts, by: \.chainID)
         self.accounts = byChain
         let width = byChain.values.map(\.count).max() ?? 0
@@ -151,8 +154,10 @@ public actor CexDexExecutor {
         }
         guard o.expiresAt > now else { return .failure(Refusal("validate", "expired")) }
         guard accounts[hop.chainID] != nil else { return .failure(Refusal("strategy", "cexDexNotConfigured", "no CEX–DEX executor on chain \(hop.chainID)")) }
-        guard pools.insert(hop.pool).inserted else { return .failure(Refusal("lock", "poolBusy", "a leg on \(hop.pool.checksummed) is on its way")) }
-        defer { pools.remove(hop.pool) }
+        guard claims.claim([hop.pool], chain: hop.chainID) else {
+            return .failure(Refusal("lock", "poolBusy", "a trade of ours through \(hop.pool.checksummed) is on its way"))
+        }
+        defer { claims.release([hop.pool], chain: hop.chainID) }
         // A free sender first: the quote is made on the state right before sending.
         guard let k = await acquire(hop.chainID), let account = accounts[hop.chainID]?[k] else {
             return .failure(Refusal("lock", "senderBusy", "every CEX–DEX key of chain \(hop.chainID) stayed busy for \(configuration.legs.maxLockWait)"))

@@ -76,6 +76,8 @@ public actor CrossChainExecutor: OwnCapitalSender {
     /// Destination pools a leg one is being sent for (until its transfer is recorded).
     var buying: Set<SalePool> = []
     struct SalePool: Hashable { let chain: UInt64, pool: [UInt8] }
+    /// Pools with a trade of ours on its way (this executor's legs, and the other executors' sharing them).
+    let claims: PoolClaims
     public internal(set) var snapshot = Report()
 
     public static let buyAndBridge = try! FunctionSignature(
@@ -88,8 +90,9 @@ public actor CrossChainExecutor: OwnCapitalSender {
     static let filled = try! UInt256(bigEndian: Keccak256.hash(utf8: "Filled(uint256,uint256,address,address,uint256)"))
 
     public init(configuration: Configuration = .init(), legs: [CrossChainLeg], origins: [any BridgeOrigin] = [], destinations: [any BridgeDestination] = [],
-                state: any ChainStateSource, journal: Journal, logger: Logger) {
+                state: any ChainStateSource, journal: Journal, logger: Logger, claims: PoolClaims = PoolClaims()) {
         self.configuration = configuration
+        self.claims = claims
         self.legs = Dictionary(uniqueKeysWithValues: legs.map { ($0.chainID, $0) })
         self.origins = Dictionary(uniqueKeysWithValues: origins.map { ($0.originChain, $0) })
         self.destinations = Dictionary(uniqueKeysWithValues: destinations.map { ($0.destinationChain, $0) })
@@ -171,6 +174,10 @@ public actor CrossChainExecutor: OwnCapitalSender {
         guard let from = source else { return .failure(Refusal("strategy", "crossChainNotConfigured", "no executor and bridge on chain \(o.chains[0])")) }
         let buy = o.path[0], now = WallClock.nanoseconds()
         guard o.expiresAt > now else { return .failure(Refusal("stale", "expired")) }
+        guard claims.claim([buy.pool], chain: from.chainID) else {
+            return .failure(Refusal("lock", "poolBusy", "a trade of ours through \(buy.pool.checksummed) is on its way"))
+        }
+        defer { claims.release([buy.pool], chain: from.chainID) }
         guard let s = state.state(chain: from.chainID) else { return .failure(Refusal("stale", "noState")) }
         let q: Requote
         switch Requote.quote([buy], amountIn: o.amountIn, on: s) {

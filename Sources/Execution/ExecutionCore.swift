@@ -88,15 +88,17 @@ public struct ExecutionCore: Sendable {
     public private(set) var closed = false
     private var seen: Set<[UInt8]> = []
     private var seenOrder: [[UInt8]] = []
-    private var busyPools: Set<Address> = []
+    /// The pools our trades are on their way through: this core's and every other executor's that shares it.
+    public let claims: PoolClaims
     private var inFlight: [SenderSlot: Int] = [:]
     private struct SenderSlot: Hashable {
         let chain: UInt64, index: Int
     }
 
-    public init(configuration: Configuration = Configuration(), chains: [UInt64: Chain]) {
+    public init(configuration: Configuration = Configuration(), chains: [UInt64: Chain], claims: PoolClaims = PoolClaims()) {
         self.configuration = configuration
         self.chains = chains
+        self.claims = claims
         risk = RiskGate(configuration: configuration.risk)
     }
 
@@ -124,9 +126,11 @@ public struct ExecutionCore: Sendable {
         guard !seen.contains(o.id) else { return .failure(Refusal("dedup", "duplicate")) }
         remember(o.id)
         let pools = Set(o.path.map(\.pool))
-        guard busyPools.isDisjoint(with: pools) else { return .failure(Refusal("lock", "poolBusy")) }
-        guard let sender = freeSender(chainID, chain) else { return .failure(Refusal("lock", "senderBusy")) }
-        busyPools.formUnion(pools)
+        guard claims.claim(pools, chain: chainID) else { return .failure(Refusal("lock", "poolBusy")) }
+        guard let sender = freeSender(chainID, chain) else {
+            claims.release(pools, chain: chainID)
+            return .failure(Refusal("lock", "senderBusy"))
+        }
         inFlight[SenderSlot(chain: chainID, index: sender), default: 0] += 1
         return .success(Lease(id: o.id, chainID: chainID, pools: pools, sender: sender, strategies: strategies))
     }
@@ -214,7 +218,7 @@ public struct ExecutionCore: Sendable {
     /// Returns `refusal`, for the refusing steps.
     @discardableResult
     public mutating func end(_ lease: Lease, _ ending: Ending, _ refusal: Refusal = Refusal("end", "ended"), now: UInt64) -> Refusal {
-        busyPools.subtract(lease.pools)
+        claims.release(lease.pools, chain: lease.chainID)
         let slot = SenderSlot(chain: lease.chainID, index: lease.sender)
         inFlight[slot] = max(0, inFlight[slot, default: 1] - 1)
         if lease.risked {

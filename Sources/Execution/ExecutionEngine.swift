@@ -104,7 +104,10 @@ public actor ExecutionEngine: ExecutionDriver {
     var tracking = Followers()
     static let timingWindow = 4_096
 
-    public init(configuration: Configuration = Configuration(), chains: [ExecutionChain], state: any ChainStateSource, journal: Journal, logger: Logger) {
+    /// `claims`: the pools our trades are on their way through, shared with the process's other
+    /// executors (CEX–DEX legs, positions, cross-chain legs) so that no two of our trades meet in a pool.
+    public init(configuration: Configuration = Configuration(), chains: [ExecutionChain], state: any ChainStateSource, journal: Journal, logger: Logger,
+                claims: PoolClaims = PoolClaims()) {
         self.configuration = configuration
         self.chains = Dictionary(uniqueKeysWithValues: chains.map { ($0.chainID, $0) })
         self.state = state
@@ -113,7 +116,7 @@ public actor ExecutionEngine: ExecutionDriver {
         core = ExecutionCore(configuration: configuration.decisions, chains: Dictionary(uniqueKeysWithValues: chains.map {
             ($0.chainID, ExecutionCore.Chain(bundles: $0.route.isBundle, senders: $0.keys.count, gasHeadroom: $0.gasHeadroom,
                                              gasLimitBounds: $0.gasLimitBounds, l1Fee: $0.l1FeeOracle != nil))
-        }))
+        }), claims: claims)
         for c in chains {
             senders[c.chainID] = c.keys.map { Sender(key: $0, nonces: NonceManager(chain: c.chainID, sender: $0.address, journal: journal, eth: c.eth)) }
         }

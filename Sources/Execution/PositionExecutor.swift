@@ -38,6 +38,8 @@ public actor PositionExecutor: OwnCapitalSender {
     var nonces: [UInt64: NonceManager] = [:]
     var gas: [UInt64: GasOracle] = [:]
     var busy: Set<UInt64> = []
+    /// Pools with a trade of ours on its way: a swap waits its turn (`lock:poolBusy`, tried again at the next review).
+    let claims: PoolClaims
     public private(set) var book: PositionBook
     /// Openings begun in the background (`begin`), and the refusals they met, by "stage:reason".
     var followers = Followers()
@@ -45,8 +47,11 @@ public actor PositionExecutor: OwnCapitalSender {
     /// No new position after `stopOpening` (a run's end); reviews still close what is open.
     var opening = true
 
-    public init(configuration: Configuration = .init(), accounts: [OwnCapitalAccount], state: any ChainStateSource, journal: Journal, logger: Logger) {
+    /// `claims`: the pools our trades are on their way through, shared with the process's other executors.
+    public init(configuration: Configuration = .init(), accounts: [OwnCapitalAccount], state: any ChainStateSource, journal: Journal, logger: Logger,
+                claims: PoolClaims = PoolClaims()) {
         self.configuration = configuration
+        self.claims = claims
         self.accounts = Dictionary(uniqueKeysWithValues: accounts.map { ($0.chainID, $0) })
         self.state = state
         self.journal = journal
@@ -182,6 +187,11 @@ public actor PositionExecutor: OwnCapitalSender {
     /// proceeds are the `Sold` event's.
     func swapOnce(_ account: OwnCapitalAccount, sell token: Address, amount: UInt256, path: [Opportunity.Hop], id: [UInt8],
                   signed: (String) -> Void) async -> (receipt: (hash: String, proceeds: UInt256)?, refusal: Refusal?) {
+        let pools = path.map(\.pool)
+        guard claims.claim(pools, chain: account.chainID) else {
+            return (nil, Refusal("lock", "poolBusy", "a trade of ours through the path is on its way"))
+        }
+        defer { claims.release(pools, chain: account.chainID) }
         guard let s = await caughtUp(account, state: state, within: configuration.catchUp) else { return (nil, Refusal("stale", "behind", "our state did not reach the chain's head within \(configuration.catchUp)")) }
         let q: Requote
         switch Requote.quote(path, amountIn: amount, on: s) {

@@ -57,10 +57,19 @@ extension ExecutionLabTests {
             return Int256(bitPattern: try await b.balance(usdc, of: executor, at: closed)) &- Int256(bitPattern: try await b.balance(usdc, of: executor, at: opened - 1))
         }
 
+        // A trade of another executor of ours (sharing the claims) on its way through the pool: the
+        // swap waits its turn (refused, nothing sent); the pool given back, the position opens.
+        let claims = PoolClaims()
+        let first = PositionExecutor(configuration: configuration, accounts: [account], state: states, journal: journal, logger: LabWorld.logger,
+                                     claims: claims)
+        #expect(claims.claim([pool], chain: 10))
+        #expect(await first.open(try await entry(8, pair: 4), path: buy).failureReason == "poolBusy")
+        #expect(try journal.positions(open: true).isEmpty)
+        claims.release([pool], chain: 10)
         // Opened on a stretched spread: 5,000 USDC (the cap) for what our state quotes in WETH.
-        let first = PositionExecutor(configuration: configuration, accounts: [account], state: states, journal: journal, logger: LabWorld.logger)
         let opened = try await first.open(try await entry(1, pair: 0), path: buy).get()
         #expect(opened.status == .open && opened.amountSold == UInt256(5_000_000_000) && (opened.amountBought ?? .zero) > .zero)
+        #expect(claims.count == 0)  // given back once the swap settled
         #expect(try journal.positions(open: true) == [opened])
         // The same pair again is refused while it is open.
         #expect(await first.open(try await entry(2, pair: 0), path: buy).failureReason == "pairOpen")

@@ -203,6 +203,29 @@ import Testing
         #expect(t1.sender == 0 && t2.sender == 1)
     }
 
+    /// The pools are claimed in the process's shared `PoolClaims`: a pool another executor of ours
+    /// (a CEX–DEX leg, say) is sending through is busy here, on its own chain only, until given
+    /// back; a trade here holds its pools there until it ends; a refusal for a busy key holds none.
+    @Test func poolsAnotherExecutorHoldsAreBusyUntilItGivesThemBack() throws {
+        let claims = PoolClaims()
+        var c = ExecutionCore(configuration: Self.core().configuration, chains: [1: .init(bundles: true, senders: 1)], claims: claims)
+        #expect(claims.claim([Self.p1], chain: 1) && claims.claim([Self.p1], chain: 2))
+        #expect(try Self.decide(&c, Self.opportunity(id: 1, buy: Self.p2, sell: Self.p1), state: Self.state()) == "lock:poolBusy")
+        #expect(!claims.isHeld(Self.p2, chain: 1))  // all or nothing: the free pool was not taken
+        claims.release([Self.p1], chain: 1)
+        guard case .success(let lease) = c.receive(try Self.opportunity(id: 2, buy: Self.p2, sell: Self.p1)) else { Issue.record("refused"); return }
+        #expect(claims.isHeld(Self.p1, chain: 1) && claims.isHeld(Self.p2, chain: 1))
+        #expect(!claims.claim([Self.p3, Self.p2], chain: 1) && !claims.isHeld(Self.p3, chain: 1))
+        // The only key has a bundle out: refused for the key, and the pools it would use are not kept.
+        var other = try Self.opportunity(id: 3, buy: Self.p3, sell: Self.p3)
+        other.path[1].tokenOut = Self.a
+        #expect(try Self.decide(&c, other, state: Self.state()) == "lock:senderBusy")
+        #expect(!claims.isHeld(Self.p3, chain: 1))
+        c.end(lease, .failed, now: 2)
+        #expect(!claims.isHeld(Self.p1, chain: 1) && !claims.isHeld(Self.p2, chain: 1) && claims.isHeld(Self.p1, chain: 2))
+        #expect(claims.claim([Self.p1, Self.p2], chain: 1))
+    }
+
     @Test func anEndingCountsForTheRiskGateAsItSays() throws {
         var c = Self.core { $0.breakerFailures = 1 }
         var lease: ExecutionCore.Lease

@@ -140,7 +140,10 @@ struct Lab: AsyncParsableCommand {
         // each get that many, so one busy chain does not starve the others.
         var engineConfiguration = ExecutionEngine.Configuration()
         engineConfiguration.risk.maxInFlight = maxInFlight ?? 3 * chains
-        let engine = ExecutionEngine(configuration: engineConfiguration, chains: execChains, state: WatcherStates(watchers), journal: journal, logger: logger)
+        // One set of pool claims for every executor here: no two of our trades meet in a pool.
+        let claims = PoolClaims()
+        let engine = ExecutionEngine(configuration: engineConfiguration, chains: execChains, state: WatcherStates(watchers), journal: journal, logger: logger,
+                                     claims: claims)
         let recovered = try await engine.recover()
         let partitions = Array(Set(labChains.map(\.partition))).sorted()
         // Cross-chain: the lab bridge's relayer between the devnets, and the legs' own keys.
@@ -157,7 +160,8 @@ struct Lab: AsyncParsableCommand {
             var c = CrossChainExecutor.Configuration()
             c.maxHoldNanoseconds = 20_000_000_000  // the lab ends: an arrived asset is sold within 20 s
             let executor = CrossChainExecutor(configuration: c, legs: legs, origins: solanaLab.map { [$0.executor] } ?? [],
-                                              destinations: solanaLab.map { [$0.executor] } ?? [], state: WatcherStates(watchers), journal: journal, logger: logger)
+                                              destinations: solanaLab.map { [$0.executor] } ?? [], state: WatcherStates(watchers), journal: journal, logger: logger,
+                                              claims: claims)
             _ = try await executor.recover()
             crossExecutor = executor
         }
@@ -167,7 +171,7 @@ struct Lab: AsyncParsableCommand {
         var statKeys: [UInt64: PrivateKey] = [:]
         for (c, d) in zip(chosen, devnets) { statKeys[c.chainID] = try d.manifest?["statArbKey"]?.stringValue.map { try PrivateKey(hex: $0) } }
         let statArb = try await StatArbPlan.strategy(registry, watchers: watchers, key: { statKeys[$0] }, flashbotsKey: flashbotsKey, journal: journal,
-                                                     logger: logger)?.0
+                                                     logger: logger, claims: claims)?.0
         let inventories = await statArb?.executor.inventories ?? []
         let priorPositions = Set(((try? journal.positions()) ?? []).map(\.id))
         // CEX–DEX: the first chain's prices from the stand-in it serves; legs on its cexDex inventory.
@@ -181,7 +185,8 @@ struct Lab: AsyncParsableCommand {
             for d in detection where d.status.chainID == first.id { d.align(with: p) }
             let keys = try (devnets[0].manifest?["cexDexKeys"]?.arrayValue ?? []).compactMap(\.stringValue).map { try PrivateKey(hex: $0) }
             if !keys.isEmpty {
-                cexExecutor = try await CexPlan.executor(registry, watchers: watchers, keys: keys, flashbotsKey: flashbotsKey, journal: journal, logger: logger)
+                cexExecutor = try await CexPlan.executor(registry, watchers: watchers, keys: keys, flashbotsKey: flashbotsKey, journal: journal, logger: logger,
+                                                         claims: claims)
             }
         }
         // CoW: the first chain's settlements, seen pending, backrun in bundles by the engine.

@@ -88,7 +88,7 @@ enum CexPlan {
     /// The executor on the watched chains with execution on and a `cexDex` executor, with `keys`
     /// (several: legs at once, each key with its own nonces); nil when no chain has both.
     static func executor(_ registry: Registry, watchers: [ChainWatcher], keys: [PrivateKey], flashbotsKey: PrivateKey, journal: Journal,
-                         logger: Logger) async throws -> CexDexExecutor? {
+                         logger: Logger, claims: PoolClaims) async throws -> CexDexExecutor? {
         var accounts: [OwnCapitalAccount] = []
         for w in watchers {
             let id = w.configuration.chainID
@@ -97,7 +97,7 @@ enum CexPlan {
             for key in keys { accounts.append(OwnCapitalAccount(chainID: id, eth: EthClient(w.configuration.rpc), route: route, key: key, executor: executor)) }
         }
         guard !accounts.isEmpty else { return nil }
-        let x = CexDexExecutor(accounts: accounts, state: WatcherStates(watchers), journal: journal, logger: logger)
+        let x = CexDexExecutor(accounts: accounts, state: WatcherStates(watchers), journal: journal, logger: logger, claims: claims)
         try await x.recover()
         return x
     }

@@ -130,7 +130,9 @@ struct Run: AsyncParsableCommand {
             if evmPartition && execChains.isEmpty { throw CLIError("--execute: no chain run here has execution on and executor contracts configured (executors = {…} in arbiter.toml)") }
             let store = try Journal(path: journal)
             operatorJournal = store
-            let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: store, logger: logger)
+            // One set of pool claims for every executor here: no two of our trades meet in a pool.
+            let claims = PoolClaims()
+            let engine = ExecutionEngine(chains: execChains, state: WatcherStates(watchers), journal: store, logger: logger, claims: claims)
             let settled = try await engine.recover()
             Output.standardError("execution on \(execChains.count) chain(s), journal \(journal); settled from before: \(settled.included) included, \(settled.dropped) dropped")
             // Cross-chain legs, with a key of their own (their nonces apart from the trades'), on
@@ -139,7 +141,7 @@ struct Run: AsyncParsableCommand {
             if let crossKey = try KeySource.load(role: "CROSS_CHAIN", environment: environment) {
                 let legs = ExecutionPlan.crossChainLegs(registry, watchers: watchers, key: { _ in crossKey }, flashbotsKey: flashbots)
                 if legs.count >= 2 {
-                    let x = CrossChainExecutor(legs: legs, state: WatcherStates(watchers), journal: store, logger: logger)
+                    let x = CrossChainExecutor(legs: legs, state: WatcherStates(watchers), journal: store, logger: logger, claims: claims)
                     let resumed = try await x.recover()
                     Output.standardError("cross-chain on \(legs.count) chain(s); \(resumed) open transfer(s) resumed")
                     crossExecutor = x
@@ -148,7 +150,7 @@ struct Run: AsyncParsableCommand {
             // Statistical positions, with a key of their own, on the chains with a statArb executor (its inventory).
             if let statKey = try KeySource.load(role: "STAT_ARB", environment: environment),
                let (strategy, resumed) = try await StatArbPlan.strategy(registry, watchers: watchers, key: { _ in statKey }, flashbotsKey: flashbots,
-                                                                        journal: store, logger: logger) {
+                                                                        journal: store, logger: logger, claims: claims) {
                 Output.standardError("statistical positions on \(strategy.universes.count) chain(s); \(resumed) open position(s) resumed")
                 statArb = strategy
             }
@@ -156,7 +158,7 @@ struct Run: AsyncParsableCommand {
             var cexExecutor: CexDexExecutor? = nil
             if let cexKey = try KeySource.load(role: "CEX_DEX", environment: environment),
                let x = try await CexPlan.executor(registry, watchers: watchers, keys: [cexKey] + (try KeySource.extra(role: "CEX_DEX", environment: environment)),
-                                                  flashbotsKey: flashbots, journal: store, logger: logger) {
+                                                  flashbotsKey: flashbots, journal: store, logger: logger, claims: claims) {
                 Output.standardError("CEX–DEX legs on \(await x.inventories.count) chain(s)")
                 cexExecutor = x
             }

@@ -36,7 +36,7 @@ enum StatArbPlan {
     /// The strategy on the watched chains with pairs, execution on and a `statArb` executor, with
     /// `key`'s positions; nil when no chain has all that. Its positions are recovered from `journal`.
     static func strategy(_ registry: Registry, watchers: [ChainWatcher], key: (UInt64) -> PrivateKey?, flashbotsKey: PrivateKey, journal: Journal,
-                         logger: Logger) async throws -> (StatisticalArbitrageStrategy, recovered: Int)? {
+                         logger: Logger, claims: PoolClaims) async throws -> (StatisticalArbitrageStrategy, recovered: Int)? {
         var accounts: [OwnCapitalAccount] = []
         var universes: [UInt64: StatisticalArbitrageService.Configuration] = [:]
         for w in watchers {
@@ -48,7 +48,7 @@ enum StatArbPlan {
             universes[id] = c
         }
         guard !accounts.isEmpty else { return nil }
-        let positions = PositionExecutor(accounts: accounts, state: WatcherStates(watchers), journal: journal, logger: logger)
+        let positions = PositionExecutor(accounts: accounts, state: WatcherStates(watchers), journal: journal, logger: logger, claims: claims)
         let recovered = try await positions.recover()
         return (StatisticalArbitrageStrategy(executor: positions, watchers: watchers, universes: universes, logger: logger), recovered)
     }
