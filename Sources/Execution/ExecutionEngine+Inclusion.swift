@@ -41,7 +41,13 @@ extension ExecutionEngine {
                 event = .head(head)
             case .findReceipt(let versions):
                 landing = nil
-                event = .receipt(await receipt(t.chain, versions, landing: &landing))
+                switch await lookUp(t.chain, versions) {
+                case .landed(let version, let block, let receipt):
+                    landing = (block, receipt)
+                    event = .receipt(version)
+                case .absent: event = .receipt(nil)
+                case .unread: event = .unread
+                }
             case .resendBundle(let head): event = .resent(target: await resendBundle(t, head: head))
             case .replace(let head): event = await replace(t, tracker.current, head: head)
             case .cancel:
@@ -65,11 +71,21 @@ extension ExecutionEngine {
         return head
     }
 
-    /// The first of `versions` with a receipt, and the receipt. A read that fails is tried again
-    /// (four times in all, 0.25 s doubling, or as long as the node asks up to 2 s): a failed read is
-    /// not "no receipt" (the soak saw a landed bundle judged left out while its node answered 429).
-    func receipt(_ chain: ExecutionChain, _ versions: [InclusionTracker.Version], landing: inout (block: UInt64, receipt: JSONValue)?) async
-        -> InclusionTracker.Version? {
+    /// What the node says of a trade's versions: one landed (the first of `versions` with a
+    /// receipt, and the receipt), none did, or it could not be asked.
+    enum ReceiptLookup {
+        case landed(InclusionTracker.Version, block: UInt64, receipt: JSONValue)
+        case absent
+        /// A read failed (after its retries): a failed read is not "no receipt" (the soak saw a
+        /// landed bundle judged left out while its node answered 429, and one that landed while
+        /// its node was down).
+        case unread
+    }
+
+    /// Looks up each of `versions`' receipts, each read tried four times (0.25 s doubling, or as
+    /// long as the node asks, up to 2 s).
+    func lookUp(_ chain: ExecutionChain, _ versions: [InclusionTracker.Version]) async -> ReceiptLookup {
+        var unread = false
         for version in versions {
             var r: JSONValue? = nil
             for attempt in 0..<4 {
@@ -81,12 +97,13 @@ extension ExecutionEngine {
                     try? await Task.sleep(for: min(error.retryAfter ?? .milliseconds(250 << attempt), .seconds(2)))
                 }
             }
-            if let r, r != .null, let b = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: b) {
-                landing = (n.w0, r)
-                return version
+            guard let r else {
+                unread = true
+                continue
             }
+            if r != .null, let b = r["blockNumber"]?.stringValue, let n = try? UInt256(hex: b) { return .landed(version, block: n.w0, receipt: r) }
         }
-        return nil
+        return unread ? .unread : .absent
     }
 
     /// Not included (a builder left it out): if the path still quotes as detected on the new state,
@@ -129,11 +146,17 @@ extension ExecutionEngine {
     func finish(_ t: Signed, _ judged: InclusionTracker.Verdict, tracker: InclusionTracker, landing found: (block: UInt64, receipt: JSONValue)?) async {
         let now = WallClock.nanoseconds()
         // Judged not landed: every version sent looked up once more before the nonce goes back, so
-        // that one that landed late (or whose receipt a failing read hid) is journaled as landed.
+        // that one that landed late is journaled as landed; if the node cannot say, the trade is
+        // left open (journaled; the next start settles it) rather than its nonce given back.
         var (verdict, landing) = (judged, found)
         if case .landed = judged {} else {
-            var late: (block: UInt64, receipt: JSONValue)? = nil
-            if let version = await receipt(t.chain, tracker.sent, landing: &late) { (verdict, landing) = (.landed(version), late) }
+            switch await lookUp(t.chain, tracker.sent) {
+            case .landed(let version, let block, let receipt): (verdict, landing) = (.landed(version), (block, receipt))
+            case .absent: break
+            case .unread:
+                await leaveOpen(t, hashes: tracker.sent.map(\.hash), nonce: tracker.current.nonce, why: "its node did not answer when it was judged left out")
+                return
+            }
         }
         guard case .landed(let version) = verdict, !version.cancellation, let landing else {
             core.end(t.lease, .failed, now: now)

@@ -7,7 +7,10 @@ import EVMSigning
 /// quotes as detected (up to `maxBundleBlocks` blocks). A transaction pending `replaceAfterBlocks`
 /// is replaced at higher fees (at most `maxReplacements` times, while it still pays), else
 /// cancelled; a cancellation pending `maxPendingBlocks` more is given up to the chain's nonce.
-/// Every version sent with the nonce is looked for: whichever lands takes it.
+/// Every version sent with the nonce is looked for: whichever lands takes it. Absence is only
+/// concluded from the node's answers once the target block has been seen: while the head or the
+/// receipts cannot be read, the tracker waits for the next block and asks again (the driver's
+/// deadline bounds it and leaves the trade open for the next start).
 public struct InclusionTracker: Sendable {
     public struct Limits: Sendable {
         public var maxBundleBlocks = 3
@@ -54,6 +57,8 @@ public struct InclusionTracker: Sendable {
     public enum Event: Sendable {
         case head(UInt64)
         case receipt(Version?)
+        /// The receipts could not be read (the node did not answer): nothing is concluded.
+        case unread
         case resent(target: UInt64?)
         /// The replacement went out as `Version` with `Transaction`.
         case replaced(Transaction, Version)
@@ -98,6 +103,7 @@ public struct InclusionTracker: Sendable {
             return .findReceipt(sent.reversed())
         case .receipt(let landed?): return .end(.landed(landed))
         case .receipt(nil): return bundled ? leftOut() : pending()
+        case .unread: return .awaitBlock(head + 1)
         case .resent(let next?):
             target = next
             return .awaitBlock(next)
@@ -121,14 +127,16 @@ public struct InclusionTracker: Sendable {
 
     /// A bundle not in its block: again for a later one, a bounded number of times.
     private mutating func leftOut() -> Action {
-        guard attempts < limits.maxBundleBlocks, head >= target else { return .end(.notIncluded) }
+        // The target block not seen yet (the wait for it ended early): it may still land there.
+        guard head >= target else { return .awaitBlock(target) }
+        guard attempts < limits.maxBundleBlocks else { return .end(.notIncluded) }
         attempts += 1
         return .resendBundle(head: head)
     }
 
     /// A transaction still pending: wait, replace, cancel, or give up the cancellation.
     private mutating func pending() -> Action {
-        guard canReplace else { return .end(.notIncluded) }
+        guard canReplace else { return head >= target ? .end(.notIncluded) : .awaitBlock(target) }
         let waited = head > pendingSince ? head - pendingSince : 0
         if cancelled { return waited < limits.maxPendingBlocks ? nextBlock() : .end(.dropped) }
         if waited < limits.replaceAfterBlocks { return nextBlock() }
