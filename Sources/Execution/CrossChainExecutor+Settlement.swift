@@ -115,11 +115,13 @@ extension CrossChainExecutor {
             case .fetch(let q, let deadline): event = .fetched(await fetch(to, Self.sale(hop, received, q, minimum: .zero, deadline: deadline)))
             case .sell(let q, let minimum, let deadline):
                 let data = Self.sale(hop, received, q, minimum: minimum, deadline: deadline)
-                // Another trade of ours on its way through the pool: this attempt waits (it counts; held after the last).
-                let claimed = claims.claim([hop.pool], chain: to.chainID)
-                let result = claimed ? await transact(to.account, opportunity: t.opportunity.id, data: data, expect: minimum, whenSigned: { _ in })
-                    : .failure(Refusal("lock", "poolBusy", "a trade of ours through \(hop.pool.checksummed) is on its way"))
-                if claimed { claims.release([hop.pool], chain: to.chainID) }
+                // Another trade of ours on its way through the pool: the sale waits its turn (quoted again after).
+                guard await claims.claim([hop.pool], chain: to.chainID, waiting: configuration.poll) else {
+                    event = .poolBusy
+                    break
+                }
+                let result = await transact(to.account, opportunity: t.opportunity.id, data: data, expect: minimum, whenSigned: { _ in })
+                claims.release([hop.pool], chain: to.chainID)
                 if case .failure(let r) = result, t.detail != r.description {
                     t.detail = r.description
                     update(t)

@@ -53,6 +53,9 @@ public struct CrossChainSale: Sendable {
         /// The sale landed with status 1 (`event`: its `Sold` proceeds), or why not.
         case sent(Result<(hash: String, event: UInt256?), Refusal>)
         case paused
+        /// Another trade of ours is on its way through the pool (it waited `poll` for it): no attempt
+        /// spent, the asset held after the hold limit as for a price.
+        case poolBusy
     }
 
     public let limits: Limits
@@ -116,6 +119,7 @@ public struct CrossChainSale: Sendable {
             if r.stage == "inclusion", r.reason == "pending" { pending.append(Pending(hash: r.detail, proceeds: sending, since: now)) }
             return .pause
         case .paused: return next
+        case .poolBusy: return heldTooLong(now) ? attempt("a trade of ours through the pool stayed on its way") : .pause
         }
     }
 

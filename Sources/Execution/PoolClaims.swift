@@ -33,6 +33,18 @@ public final class PoolClaims: Sendable {
         }
     }
 
+    /// Claims every one of `pools` on `chain` once none is held (tried every 50 ms), or false
+    /// after `limit` or at a cancellation: for trades that can wait their turn (a position's swap,
+    /// an arrived asset's sale) behind another of ours that holds a pool for a few blocks.
+    public func claim(_ pools: [Address], chain: UInt64, waiting limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while !claim(pools, chain: chain) {
+            guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return true
+    }
+
     /// Gives back `pools` on `chain` (claimed earlier by the same trade).
     public func release(_ pools: some Sequence<Address>, chain: UInt64) {
         held.withLock { held in

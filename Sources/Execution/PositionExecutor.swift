@@ -25,6 +25,8 @@ public actor PositionExecutor: OwnCapitalSender {
         /// Quotes a swap may take: a state that moved under it (the simulation disagrees, or the
         /// bundle no longer simulates) is re-quoted on the next one.
         public var attempts = 3
+        /// How long a swap waits for a pool another trade of ours is on its way through (then `lock:poolBusy`).
+        public var poolWait: Duration = .seconds(15)
         public init() {}
     }
 
@@ -38,7 +40,7 @@ public actor PositionExecutor: OwnCapitalSender {
     var nonces: [UInt64: NonceManager] = [:]
     var gas: [UInt64: GasOracle] = [:]
     var busy: Set<UInt64> = []
-    /// Pools with a trade of ours on its way: a swap waits its turn (`lock:poolBusy`, tried again at the next review).
+    /// Pools with a trade of ours on its way: a swap waits its turn (`poolWait`; then `lock:poolBusy`, tried again at the next review).
     let claims: PoolClaims
     public private(set) var book: PositionBook
     /// Openings begun in the background (`begin`), and the refusals they met, by "stage:reason".
@@ -188,7 +190,7 @@ public actor PositionExecutor: OwnCapitalSender {
     func swapOnce(_ account: OwnCapitalAccount, sell token: Address, amount: UInt256, path: [Opportunity.Hop], id: [UInt8],
                   signed: (String) -> Void) async -> (receipt: (hash: String, proceeds: UInt256)?, refusal: Refusal?) {
         let pools = path.map(\.pool)
-        guard claims.claim(pools, chain: account.chainID) else {
+        guard await claims.claim(pools, chain: account.chainID, waiting: configuration.poolWait) else {
             return (nil, Refusal("lock", "poolBusy", "a trade of ours through the path is on its way"))
         }
         defer { claims.release(pools, chain: account.chainID) }

@@ -9,7 +9,7 @@ import Testing
     static func quote(_ out: UInt64) -> Requote { Requote(steps: [], amounts: [UInt256(out)], block: 10) }
 
     /// Answers: our state's quote (nil: none), the chain's price (nil: the call failed), and the
-    /// send ("ok", "pending", "fail"); each list taken in order, the last repeating. The clock
+    /// send ("ok", "pending", "fail", "busy": the pool stayed claimed by another trade of ours); each list taken in order, the last repeating. The clock
     /// moves `step` per pause. Returns the actions' names and the end.
     static func run(spent: UInt64 = 100, ours: [UInt64?], chain: [UInt64?] = [100], send: [String] = ["ok"], known: [Bool] = [false],
                     step: UInt64 = second, limits: CrossChainSale.Limits = .init()) -> [String] {
@@ -39,6 +39,7 @@ import Testing
                 switch take(&send) {
                 case "ok": event = .sent(.success(("0xs", UInt256(minimum.w0 + 1))))
                 case "pending": event = .sent(.failure(Refusal("inclusion", "pending", "0xp")))
+                case "busy": event = .poolBusy
                 default: event = .sent(.failure(Refusal("simulate", "reverted")))
                 }
             case .pause:
@@ -70,6 +71,18 @@ import Testing
         limits.maxHoldNanoseconds = 3 * Self.second
         // Our state says a loss (waited for), until the position has been held 3 s; then the chain's price, whatever it is.
         #expect(Self.run(ours: [90], chain: [80], limits: limits) == ["pause", "pause", "pause", "fetch", "sell 80", "sold 0xs 81"])
+    }
+
+    /// A pool another trade of ours holds: the sale waits its turn (quoted again), spending no
+    /// attempt, until the hold limit; after it each busy turn is an attempt, and five hold the asset.
+    @Test func aBusyPoolIsWaitedForWithoutSpendingAnAttemptUntilTheHoldLimit() {
+        #expect(Self.run(ours: [120], chain: [110], send: ["busy", "busy", "busy", "busy", "busy", "busy", "ok"])
+                == ["fetch", "sell 110", "pause"] + Array(repeating: ["fetch", "sell 110", "pause"], count: 5).flatMap { $0 } + ["fetch", "sell 110", "sold 0xs 111"])
+        var limits = CrossChainSale.Limits()
+        limits.maxHoldNanoseconds = 3 * Self.second
+        let held = Self.run(ours: [120], chain: [110], send: ["busy"], limits: limits)
+        #expect(held.filter { $0 == "pause" }.count == 8)  // three before the limit (no attempt), then one after each of five attempts
+        #expect(held.last == "held: held after 5 sale attempt(s): last quote a trade of ours through the pool stayed on its way; sold at the next start")
     }
 
     @Test func noStateOrAFailedCallCountsAsAnAttempt() {
