@@ -140,6 +140,13 @@ public actor CexDexExecutor {
 
     public func stopAccepting() { accepting = false }
 
+    /// An opportunity that expired on the bus before it could be handled: journaled as received
+    /// and refused `bus:expired` (counted with the others).
+    public func expired(_ o: Opportunity, at now: UInt64) {
+        try? journal.record(opportunity: o, receivedAt: now)
+        count(Refusal("bus", "expired"), id: o.id, chain: o.chains.first ?? 0)
+    }
+
     public func drain(until deadline: ContinuousClock.Instant?) async {
         accepting = false
         await Followers.drain(until: deadline, isEmpty: { followers.isEmpty }, cancel: { followers.cancelAll() })

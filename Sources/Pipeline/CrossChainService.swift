@@ -72,14 +72,10 @@ public final class CrossChainService: Service {
                 }
                 for chain in moved { d.process(changed: chain, now: now, into: &found) }
             }
-            for var o in found {
-                o.timestamps.published = WallClock.nanoseconds()
-                do {
-                    // One with a side on Solana goes to Solana's partition (its strategy trades that side).
-                    try await bus.publish(o, partition: partitions[o.solana == nil ? o.chains[0] : Opportunity.solanaChainID] ?? "P1")
-                } catch {
-                    logger.warning("publish failed", metadata: ["arb.opportunity": "crossChain", "error": "\(error)"])
-                }
+            // One with a side on Solana goes to Solana's partition (its strategy trades that side).
+            for o in found {
+                _ = await bus.publishAll([o], partition: partitions[o.solana == nil ? o.chains[0] : Opportunity.solanaChainID] ?? "P1", kind: "crossChain",
+                                         logger: logger)
             }
         }
     }

@@ -109,18 +109,10 @@ public final class DetectionService: Service {
             let prices = cex.withLock { $0 }
             let outcome = step.process(snapshot, now: now, references: { prices?.references(chain: snapshot.chainID) ?? [] })
             recorder?(.detect(Moment(sequence: snapshot.sequence, now: now, references: outcome.references)))
-            var published = 0, failures = 0
-            for var o in outcome.found {
-                o.timestamps.published = clock()
-                do {
-                    try await bus.publish(o, partition: configuration.partition)
-                    published += 1
-                    recorder?(.published(o))
-                    record(o.timestamps)
-                } catch {
-                    failures += 1
-                    logger.warning("publish failed", metadata: ["arb.chain": "\(snapshot.chainID)", "error": "\(error)"])
-                }
+            let (published, failures) = await bus.publishAll(outcome.found, partition: configuration.partition, kind: "chain \(snapshot.chainID)",
+                                                             logger: logger, clock: clock) { o in
+                self.recorder?(.published(o))
+                self.record(o.timestamps)
             }
             let counters = step.counters
             let last = outcome.found.last.map { $0.timestamps.published &- $0.timestamps.eventReceived }

@@ -55,7 +55,23 @@ public final class ExecutionService: Service {
         // Each chain's trades go out from its keys, one trade at a time each.
         sink = OpportunitySink(bus: bus, partitions: partitions, name: name,
                                lanes: .init(total: concurrency, perChain: engine.sendersPerChain), logger: logger,
-                               expired: { opportunities, now in await engine.expired(opportunities, at: now) }) { delivery, _, receivedAt in
+                               expired: { opportunities, now in
+            // Journaled (received, refused `bus:expired`) and counted by the executor of each one's kind, as its refusals are.
+            var rest: [Opportunity] = []
+            for o in opportunities {
+                if o.kind == .crossChain, let crossChain {
+                    await crossChain.expired(o, at: now)
+                } else if o.kind == .statistical, let statistical {
+                    await statistical.executor.journalOpportunity(o)
+                    await statistical.executor.count(Refusal("bus", "expired"), id: o.id, chain: o.chains.first ?? 0)
+                } else if o.kind == .cexDexSpread, let cexDex {
+                    await cexDex.expired(o, at: now)
+                } else {
+                    rest.append(o)
+                }
+            }
+            if !rest.isEmpty { await engine.expired(rest, at: now) }
+        }) { delivery, _, receivedAt in
             if delivery.opportunity.kind == .crossChain, let crossChain {
                 _ = await crossChain.execute(delivery.opportunity)
             } else if delivery.opportunity.kind == .statistical, let statistical {
