@@ -317,7 +317,11 @@ def test_a_lab_with_the_exchange_replays_with_the_references_it_weighed(cex_lab_
     confidence it was published with, byte for byte. CEX–DEX detection's moments (the snapshot,
     the references, the clock) are recorded too, and its spreads found again identically."""
     from test_cli_replay import read_recording
-    _, tmp, _ = cex_lab_run
+    _, tmp, stderr = cex_lab_run
+    # Every write reached the recording: the recorder stops after the detectors, so none
+    # recorded a moment and then found the recording closed for what it published.
+    recorded = [l for l in stderr.splitlines() if l.startswith("lab: recorded ")]
+    assert len(recorded) == 1 and "failed writes" not in recorded[0], recorded
     events = read_recording(tmp / "rec")
     detection = {d["stream"] for d in (json.loads(e[3]) for e in events if e[0] == 0 and e[1] == 1) if d["component"].startswith("detection:")}
     moments = [e[3] for e in events if e[0] in detection and e[1] == 1]

@@ -219,7 +219,10 @@ struct Lab: AsyncParsableCommand {
                                    await solanaLab?.executor.stopAccepting()
                                    await crossExecutor?.settle(within: settleFor)
                                })
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status, successTerminationBehavior: .gracefullyShutdownGroup)]
+        // The group stops its services last to first: the recorder, first, stops after every
+        // watcher and detector, so no detection moment is recorded without its publications.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = recorder.map { [.init(service: $0)] } ?? []
+        services.append(.init(service: status, successTerminationBehavior: .gracefullyShutdownGroup))
         services.append(.init(service: execution))
         if let statArb { services.append(.init(service: statArb)) }
         if let crossChain { services.append(.init(service: crossChain)) }
@@ -228,7 +231,6 @@ struct Lab: AsyncParsableCommand {
         services += cexDetection.map { .init(service: $0) }
         services += cow.map { .init(service: $0) }
         if let solanaLab { services.append(.init(service: solanaLab.scanner)) }
-        if let recorder { services.append(.init(service: recorder)) }
         let operatorData = AppOperatorData(watchers: watchers, journal: journal, engine: engine, bus: bus, symbols: symbols, registry: Telemetry.registry)
         for s in OperatorAPI.services(http, data: operatorData, keyFile: dir.appendingPathComponent("api-key"), command: "lab", logger: logger) {
             services.append(.init(service: s, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))

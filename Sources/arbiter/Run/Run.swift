@@ -74,7 +74,9 @@ struct Run: AsyncParsableCommand {
         // The configuration the run starts from is the recording's first word: replay rebuilds from it.
         let recorder = try record.map { try InputRecorder(directory: URL(fileURLWithPath: $0), logger: logger) }
         recorder?.config(try config.config.map { String(decoding: try Input.file($0), as: UTF8.self) } ?? "")
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        // The group stops its services last to first: the recorder, first, stops after every
+        // watcher and detector (their last steps and publications are kept).
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = recorder.map { [.init(service: $0)] } ?? []
         var detection: [DetectionService] = []
         var watchers: [ChainWatcher] = []
         var crossChain: CrossChainService? = nil
@@ -192,8 +194,6 @@ struct Run: AsyncParsableCommand {
         services += cexDetection.map { .init(service: $0) }
         services += cowDetection.map { .init(service: $0) }
         if let solanaDetection { services.append(.init(service: solanaDetection)) }
-        // Shut down after the watchers (the group stops them last to first): their last steps are kept.
-        if let recorder { services.append(.init(service: recorder)) }
         services += watchers.map { .init(service: $0) }
         if let cexPrices { services.append(.init(service: cexPrices.feed)) }
         var symbols: [Address: (String, Int)] = [:]
