@@ -148,8 +148,7 @@ public actor CrossChainExecutor: OwnCapitalSender {
     /// An opportunity that expired on the bus before it could be handled: journaled as received
     /// and refused `bus:expired`, and counted here as this executor's refusals are.
     public func expired(_ o: Opportunity, at now: UInt64) {
-        try? journal.record(opportunity: o, receivedAt: now)
-        try? journal.decision(o.id, chain: o.chains.first ?? 0, stage: "bus", outcome: "refused", reason: "expired", at: now)
+        try? journal.expired(o, at: now)
         snapshot.refused["bus:expired", default: 0] += 1
     }
 

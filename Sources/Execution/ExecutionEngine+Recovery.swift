@@ -44,8 +44,7 @@ extension ExecutionEngine {
     /// received has an outcome in the journal.
     public func expired(_ opportunities: [Opportunity], at now: UInt64) {
         for o in opportunities {
-            try? journal.record(opportunity: o, receivedAt: now)
-            try? journal.decision(o.id, chain: o.chains.first ?? 0, stage: "bus", outcome: "refused", reason: "expired", at: now)
+            try? journal.expired(o, at: now)
             report.refused["bus:expired", default: 0] += 1
         }
     }

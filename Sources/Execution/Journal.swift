@@ -111,6 +111,13 @@ public final class Journal: Sendable {
         }
     }
 
+    /// An opportunity that expired on the bus before it could be handled: received, and refused
+    /// `bus:expired` at `now` (every received opportunity has an outcome).
+    public func expired(_ o: Opportunity, at now: UInt64) throws {
+        try record(opportunity: o, receivedAt: now)
+        try decision(o.id, chain: o.chains.first ?? 0, stage: "bus", outcome: "refused", reason: "expired", at: now)
+    }
+
     /// Decisions counted by (outcome, reason).
     public func decisionCounts() throws -> [String: Int] {
         try db.read { db in
