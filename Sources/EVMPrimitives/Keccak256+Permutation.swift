@@ -11,36 +11,36 @@ extension Keccak256 {
         0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
     ]
 
-    /// Keccak-f[1600] on 25 lanes; lane (x, y) is `s[x + 5y]`.
+    /// Keccak-f[1600] on 25 lanes; lane (x, y) is `s[x + 5y]`. Lanes 1, 2, 8, 12, 17 and 20 are
+    /// held complemented through the rounds (lane complementing: one NOT per row in chi).
     @usableFromInline
     static func permute(_ s: UnsafeMutablePointer<UInt64>) {
         var a00 = s[0]
-        var a10 = s[1]
-        var a20 = s[2]
+        var a10 = ~s[1]
+        var a20 = ~s[2]
         var a30 = s[3]
         var a40 = s[4]
         var a01 = s[5]
         var a11 = s[6]
         var a21 = s[7]
-        var a31 = s[8]
+        var a31 = ~s[8]
         var a41 = s[9]
         var a02 = s[10]
         var a12 = s[11]
-        var a22 = s[12]
+        var a22 = ~s[12]
         var a32 = s[13]
         var a42 = s[14]
         var a03 = s[15]
         var a13 = s[16]
-        var a23 = s[17]
+        var a23 = ~s[17]
         var a33 = s[18]
         var a43 = s[19]
-        var a04 = s[20]
+        var a04 = ~s[20]
         var a14 = s[21]
         var a24 = s[22]
         var a34 = s[23]
         var a44 = s[24]
-        for round in 0..<24 {
-            let rc = roundConstants[round]
+        for rc in roundConstants {
             // BEGIN GENERATED ROUND
             let c0 = a00 ^ a01 ^ a02 ^ a03 ^ a04
             let c1 = a10 ^ a11 ^ a12 ^ a13 ^ a14
@@ -77,55 +77,60 @@ extension Keccak256 {
             let b24 = ((a42 ^ d4) &<< 39 | (a42 ^ d4) &>> 25)
             let b34 = ((a03 ^ d0) &<< 41 | (a03 ^ d0) &>> 23)
             let b44 = ((a14 ^ d1) &<< 2 | (a14 ^ d1) &>> 62)
-            a00 = b00 ^ (~b10 & b20)
-            a10 = b10 ^ (~b20 & b30)
-            a20 = b20 ^ (~b30 & b40)
-            a30 = b30 ^ (~b40 & b00)
-            a40 = b40 ^ (~b00 & b10)
-            a01 = b01 ^ (~b11 & b21)
-            a11 = b11 ^ (~b21 & b31)
-            a21 = b21 ^ (~b31 & b41)
-            a31 = b31 ^ (~b41 & b01)
-            a41 = b41 ^ (~b01 & b11)
-            a02 = b02 ^ (~b12 & b22)
-            a12 = b12 ^ (~b22 & b32)
-            a22 = b22 ^ (~b32 & b42)
-            a32 = b32 ^ (~b42 & b02)
-            a42 = b42 ^ (~b02 & b12)
-            a03 = b03 ^ (~b13 & b23)
-            a13 = b13 ^ (~b23 & b33)
-            a23 = b23 ^ (~b33 & b43)
-            a33 = b33 ^ (~b43 & b03)
-            a43 = b43 ^ (~b03 & b13)
-            a04 = b04 ^ (~b14 & b24)
-            a14 = b14 ^ (~b24 & b34)
-            a24 = b24 ^ (~b34 & b44)
-            a34 = b34 ^ (~b44 & b04)
-            a44 = b44 ^ (~b04 & b14)
+            let n20 = ~b20
+            let n41 = ~b41
+            let n32 = ~b32
+            let n33 = ~b33
+            let n14 = ~b14
+            a00 = b00 ^ (b10 | b20)
+            a10 = b10 ^ (n20 | b30)
+            a20 = b20 ^ (b30 & b40)
+            a30 = b30 ^ (b40 | b00)
+            a40 = b40 ^ (b00 & b10)
+            a01 = b01 ^ (b11 | b21)
+            a11 = b11 ^ (b21 & b31)
+            a21 = b21 ^ (b31 | n41)
+            a31 = b31 ^ (b41 | b01)
+            a41 = b41 ^ (b01 & b11)
+            a02 = b02 ^ (b12 | b22)
+            a12 = b12 ^ (b22 & b32)
+            a22 = b22 ^ (n32 & b42)
+            a32 = n32 ^ (b42 | b02)
+            a42 = b42 ^ (b02 & b12)
+            a03 = b03 ^ (b13 & b23)
+            a13 = b13 ^ (b23 | b33)
+            a23 = b23 ^ (n33 | b43)
+            a33 = n33 ^ (b43 & b03)
+            a43 = b43 ^ (b03 | b13)
+            a04 = b04 ^ (n14 & b24)
+            a14 = n14 ^ (b24 | b34)
+            a24 = b24 ^ (b34 & b44)
+            a34 = b34 ^ (b44 | b04)
+            a44 = b44 ^ (b04 & b14)
             a00 ^= rc
             // END GENERATED ROUND
         }
         s[0] = a00
-        s[1] = a10
-        s[2] = a20
+        s[1] = ~a10
+        s[2] = ~a20
         s[3] = a30
         s[4] = a40
         s[5] = a01
         s[6] = a11
         s[7] = a21
-        s[8] = a31
+        s[8] = ~a31
         s[9] = a41
         s[10] = a02
         s[11] = a12
-        s[12] = a22
+        s[12] = ~a22
         s[13] = a32
         s[14] = a42
         s[15] = a03
         s[16] = a13
-        s[17] = a23
+        s[17] = ~a23
         s[18] = a33
         s[19] = a43
-        s[20] = a04
+        s[20] = ~a04
         s[21] = a14
         s[22] = a24
         s[23] = a34

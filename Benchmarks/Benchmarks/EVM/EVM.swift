@@ -24,6 +24,14 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    let twoWords = [UInt8](repeating: 0xcd, count: 64)
+    Benchmark("keccak256 64 B", configuration: fast) { benchmark in
+        for _ in benchmark.scaledIterations {
+            twoWords.withUnsafeBytes { p in out.withUnsafeMutableBytes { Keccak256.hash(p.baseAddress, count: 64, into: $0.baseAddress!) } }
+            blackHole(out)
+        }
+    }
+
     Benchmark("keccak256 1 KiB", configuration: fast) { benchmark in
         for _ in benchmark.scaledIterations {
             kib.withUnsafeBytes { p in out.withUnsafeMutableBytes { Keccak256.hash(p.baseAddress, count: 1024, into: $0.baseAddress!) } }
