@@ -36,6 +36,28 @@ public enum Optimizer {
     public static func optimize(_ path: Path, maxIn: UInt256? = nil, flashFee: FlashFee = .none) -> Sizing? {
         guard !path.hops.isEmpty else { return nil }
         let cap = maxIn ?? (UInt256.one << 200)
+        let allV2 = path.hops.allSatisfy { if case .uniswapV2 = $0.pool { true } else { false } }
+        guard allV2 else { return searched(path, cap: cap, flashFee: flashFee) }
+        // Constant-product cycles: the closed form, certified (V2CycleOptimum), or within a few wei
+        // of the optimum (proven, and a millionth of the profit at most); otherwise the better of
+        // its best and the search's.
+        switch V2CycleOptimum.optimize(path, cap: cap, fee: flashFee) {
+        case .optimum(let sizing): return sizing
+        case .bounded(let sizing, let gap) where gap <= V2CycleOptimum.acceptedGap && gap * 1_000_000 <= sizing.grossProfit:
+            return sizing
+        case .bounded(let sizing, _):
+            return searched(path, cap: cap, flashFee: flashFee).map { $0.grossProfit > sizing.grossProfit ? $0 : sizing } ?? sizing
+        case .unprofitable: return nil
+        case .uncertain(let found):
+            guard let s = searched(path, cap: cap, flashFee: flashFee) else { return found }
+            return found.map { $0.grossProfit > s.grossProfit ? $0 : s } ?? s
+        }
+    }
+
+    /// The search: the closed-form estimate, refined by Newton's method (V2 and V3 hops) or a
+    /// secant search, then the exact integer neighbourhood (`refine`).
+    static func searched(_ path: Path, cap: UInt256, flashFee: FlashFee) -> Sizing? {
+        let allV2 = path.hops.allSatisfy { if case .uniswapV2 = $0.pool { true } else { false } }
         let maps = path.hops.map { hop in
             let (rIn, rOut, g) = hop.pool.local(zeroForOne: hop.zeroForOne)
             return PathQuoter.LocalMap(reserveIn: rIn, reserveOut: rOut, gamma: g)
@@ -47,7 +69,6 @@ public enum Optimizer {
         guard A > B * (1 + r), C > 0 else { return nil }
         var estimate = ((A * B / (1 + r)).squareRoot() - B) / C
         var quoter = PathQuoter(path)
-        let allV2 = path.hops.allSatisfy { if case .uniswapV2 = $0.pool { true } else { false } }
         let modelled = path.hops.allSatisfy {
             switch $0.pool {
             case .uniswapV2, .uniswapV3: true

@@ -2,8 +2,9 @@ import AMMMath
 import Benchmark
 import EVMPrimitives
 
-/// Pool math on the hot path. Targets (issue #6): V2 quote ≤ 20 ns, V3 quote crossing 10
-/// initialised ticks ≤ 2 µs, optimum of a mixed 3-hop cycle ≤ 50 µs.
+/// Pool math on the hot path. Targets (issues #6, #27): V2 quote ≤ 20 ns, V3 quote crossing 10
+/// initialised ticks ≤ 2 µs, optimum of a mixed 3-hop cycle ≤ 50 µs, of a 2-hop V2 cycle ≤ 1 µs
+/// and of a 5-hop one ≤ 2 µs.
 let benchmarks: @Sendable () -> Void = {
     let fast = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal, .throughput], scalingFactor: .kilo, maxDuration: .seconds(3))
     let slow = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal, .throughput], scalingFactor: .one, maxDuration: .seconds(3))
@@ -46,6 +47,17 @@ let benchmarks: @Sendable () -> Void = {
     precondition(Optimizer.optimize(twoHop) != nil)
     Benchmark("optimum, 2-hop V2 cycle", configuration: slow) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(Optimizer.optimize(identity(twoHop))) }
+    }
+
+    // Five 18-decimal pairs around a loop priced 2% off: the closed form's longest common case.
+    let fiveHop = Path((0..<5).map { i -> Path.Hop in
+        let depth = UInt256(UInt64(1_000 + 300 * i)) * oneEth
+        let closing = i == 4 ? UInt256(102) : UInt256(100)
+        return .init(pool: .uniswapV2(try! V2Pool(reserve0: depth, reserve1: depth * closing / 100, feePips: 3000)), zeroForOne: true)
+    })
+    precondition(Optimizer.optimize(fiveHop) != nil)
+    Benchmark("optimum, 5-hop V2 cycle", configuration: slow) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(Optimizer.optimize(identity(fiveHop))) }
     }
 
     // V3 (token0 → token1 at ~1) → V2 (token1 → token2 at ~2) → V2 (token2 → token0 at ~0.52).

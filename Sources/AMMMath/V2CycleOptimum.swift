@@ -1,0 +1,119 @@
+import EVMPrimitives
+
+/// The exact integer optimum of a cycle of constant-product hops (Uniswap V2 and its forks),
+/// found from the closed form and certified, or left to the search when it cannot be certified.
+///
+/// Each hop is `⌊g·a·rOut / (D·rIn + g·a)⌋` (D = 1e6, g = D − fee), a floor of the Möbius map
+/// `m(a) = g·rOut·a / (D·rIn + g·a)`; the maps compose into one, `x ↦ A·x / (B + C·x)`, whose
+/// profit `A·x/(B+C·x) − (1+r)·x` is concave with its maximum at `x* = B·σ / (C·(√(1+σ) + 1))`,
+/// `1 + σ = A / (B·(1+r))` (r: the flash fee's rate).
+///
+/// The integer profit never exceeds the continuous one (plus what the flash fee's rounding can
+/// give back), so `U = ⌊max of the continuous profit⌋` bounds every input's profit. The search
+/// runs in the amount at the coarsest position of the path (the most input units per unit: a
+/// 6-decimal token between 18-decimal ones); each candidate amount `t` is bought with the least
+/// input that delivers it, which is where every maximum of the integer profit lies. The first
+/// candidate whose exact profit reaches `U` is the optimum, certified. Otherwise candidates are
+/// scanned outwards on both sides until the continuous profit there (an upper bound, computed in
+/// 64-bit fixed point with its rounding accounted for) falls below the best found plus one wei,
+/// beyond the point where the continuous maximum can lie: then the best found is the optimum too.
+/// When the plateau where the bound exceeds the best found is wider than the scan (long paths of
+/// fine amounts: each hop's floor takes its fraction of a unit, and the losses add up), the answer
+/// is `bounded`: its profit is within the proven gap of the optimum. A scan that does not close
+/// within its bound is `uncertain` and the caller searches.
+enum V2CycleOptimum {
+    enum Outcome {
+        /// The optimum, certified.
+        case optimum(Optimizer.Sizing)
+        /// No more than `gap` below the optimum, proven (the continuous bound); the plateau where
+        /// more could lie is wider than the scan.
+        case bounded(Optimizer.Sizing, gap: UInt256)
+        /// No input has a positive profit.
+        case unprofitable
+        /// Not certified within the scan's bound: the best input it found, if one pays (the caller
+        /// searches, and keeps the better of the two).
+        case uncertain(Optimizer.Sizing?)
+    }
+
+    /// A hop's reserves and fee factor, and its continuous map's coefficients in fixed point.
+    struct Hop {
+        var rIn: UInt256
+        var rOut: UInt256
+        var feePips: UInt32
+        /// D − fee.
+        var g: UInt256
+        /// g·rOut·S and D·rIn·S, and rOut·S (S = 2^64).
+        var alphaS: UInt256
+        var deltaS: UInt256
+        var rOutS: UInt256
+        var dIn: UInt256
+
+        init(_ p: V2Pool, zeroForOne: Bool) {
+            (rIn, rOut, feePips) = zeroForOne ? (p.reserve0, p.reserve1, p.fee0Pips) : (p.reserve1, p.reserve0, p.fee1Pips)
+            g = UInt256(UInt64(1_000_000 - feePips))
+            dIn = rIn &* UInt256(1_000_000)
+            alphaS = (g &* rOut) << 64
+            deltaS = dIn << 64
+            rOutS = rOut << 64
+        }
+
+        /// The pair's exact output (nil where the pair reverts: zero output, balance past uint112).
+        @inline(__always)
+        func out(_ a: UInt256) -> UInt256? {
+            guard let o = UniswapV2Math.amountOut128(amountIn: a, reserveIn: rIn, reserveOut: rOut, feePips: feePips) else { return nil }
+            return UInt256(limbs: UInt64(truncatingIfNeeded: o), UInt64(truncatingIfNeeded: o >> 64), 0, 0)
+        }
+
+        /// The least input the pair pays at least `y` for: ⌈y·D·rIn / (g·(rOut − y))⌉.
+        @inline(__always)
+        func least(delivering y: UInt256) -> UInt256? {
+            guard !y.isZero, y < rOut else { return nil }
+            let num = y &* dIn
+            let den = (rOut &- y) &* g
+            return (num &+ den &- .one) / den
+        }
+
+        /// ⌊m(a)·S⌋ from `aS` = a·S: the continuous map in fixed point, rounded down.
+        @inline(__always)
+        func forwardS(_ aS: UInt256) -> UInt256? {
+            UInt256.mulDiv(alphaS, aS, deltaS &+ g &* aS)
+        }
+
+        /// ⌊m⁻¹(y)·S⌋ from `yS`: the continuous input for an output, rounded down.
+        @inline(__always)
+        func inverseS(_ yS: UInt256) -> UInt256? {
+            guard yS < rOutS else { return nil }
+            let a = UInt256.mulDiv(deltaS, yS, g &* (rOutS &- yS))
+            return a.flatMap { $0 >> 176 == .zero ? $0 : nil }
+        }
+
+        /// (a, b, c) of the map `a·x / (b + c·x)` in doubles, for estimates.
+        var map: (a: Double, b: Double, c: Double) {
+            let gd = g.doubleValue / 1e6
+            return (gd * rOut.doubleValue, rIn.doubleValue, gd)
+        }
+    }
+
+    /// The largest proven gap taken without a search (in the input token's smallest unit).
+    static let acceptedGap = UInt256(16)
+
+    /// Candidates tried on each side beyond the first three when the plateau is too wide to scan.
+    static let wideCandidates = 12
+
+    /// Candidates scanned on each side of the estimate before the answer is left uncertain.
+    static let scanBound = 48
+
+    static func optimize(_ path: Path, cap: UInt256, fee: FlashFee) -> Outcome {
+        let n = path.hops.count
+        guard n >= 1, n <= 8 else { return .uncertain(nil) }
+        // Hops are plain values: the buffer needs no deinitialisation.
+        return withUnsafeTemporaryAllocation(of: Hop.self, capacity: n) { buffer -> Outcome in
+            for (i, hop) in path.hops.enumerated() {
+                guard case .uniswapV2(let p) = hop.pool, !p.reserve0.isZero, !p.reserve1.isZero else { return .uncertain(nil) }
+                buffer.initializeElement(at: i, to: Hop(p, zeroForOne: hop.zeroForOne))
+            }
+            var search = Search(hops: UnsafeBufferPointer(buffer), cap: cap, fee: fee)
+            return search.run()
+        }
+    }
+}
