@@ -26,10 +26,19 @@ public final class PriceMatrix: Sendable {
         }
     }
 
-    /// A slot's position: O(1) access.
+    /// A slot: its position, and the address of its entry (chunks never move), so a read or a
+    /// write goes straight to it. Valid for the matrix that gave it.
     public struct Slot: Hashable, Sendable {
         public let index: Int
-        public init(index: Int) { self.index = index }
+        @usableFromInline let address: UInt
+
+        init(index: Int, address: UInt) {
+            self.index = index
+            self.address = address
+        }
+
+        @inlinable @inline(__always)
+        var entry: UnsafeMutablePointer<Atomic<UInt64>> { UnsafeMutablePointer(bitPattern: address)! }
     }
 
     /// Where a price came from: a pool (`dex`, one slot per pool's venue) or an exchange's book
@@ -73,6 +82,7 @@ public final class PriceMatrix: Sendable {
         public var writtenAt: UInt64
         public var source: Source
 
+        @inlinable
         public init(price: Double, block: UInt64, writtenAt: UInt64, source: Source) {
             self.price = price
             self.block = block
@@ -86,7 +96,7 @@ public final class PriceMatrix: Sendable {
     /// Words per entry: version, price bits, block, written-at, source.
     static let words = 5
 
-    private typealias Word = Atomic<UInt64>
+    typealias Word = Atomic<UInt64>
     /// The directory: chunk pointers (as bits), replaced wholesale when it grows.
     private let directory: Atomic<UInt>
     /// Slots assigned, published after their storage exists.
@@ -127,18 +137,32 @@ public final class PriceMatrix: Sendable {
     /// The slot for `key`, assigned on first use.
     public func slot(for key: Key) -> Slot {
         state.withLock { s in
-            if let i = s.slots[key] { return Slot(index: i) }
+            if let i = s.slots[key] { return Self.slot(i, in: s) }
             let i = s.slots.count
             if i >> Self.chunkBits >= s.chunks.count { addChunk(&s) }
             s.slots[key] = i
             assigned.store(i + 1, ordering: .releasing)
-            return Slot(index: i)
+            return Self.slot(i, in: s)
         }
     }
 
     /// The slot already assigned to `key`, if any.
     public func existingSlot(for key: Key) -> Slot? {
-        state.withLock { s in s.slots[key].map(Slot.init(index:)) }
+        state.withLock { s in s.slots[key].map { Self.slot($0, in: s) } }
+    }
+
+    /// The slot at position `index`, nil when none is assigned there yet. Lock-free: a reader on
+    /// another thread may walk the slots while they are being assigned.
+    public func slot(at index: Int) -> Slot? {
+        guard index >= 0 && index < count else { return nil }
+        let dir = UnsafeMutablePointer<Atomic<UInt>>(bitPattern: directory.load(ordering: .acquiring))!
+        let chunk = UnsafeMutablePointer<Word>(bitPattern: dir[index >> Self.chunkBits].load(ordering: .acquiring))!
+        return Slot(index: index, address: UInt(bitPattern: chunk + (index & (Self.chunkSize - 1)) * Self.words))
+    }
+
+    private static func slot(_ i: Int, in s: State) -> Slot {
+        let entry = s.chunks[i >> chunkBits] + (i & (chunkSize - 1)) * words
+        return Slot(index: i, address: UInt(bitPattern: entry))
     }
 
     private func addChunk(_ s: inout State) {
@@ -160,17 +184,10 @@ public final class PriceMatrix: Sendable {
         s.chunks.append(chunk)
     }
 
-    @inline(__always)
-    private func entry(_ slot: Slot) -> UnsafeMutablePointer<Word> {
-        let dir = UnsafeMutablePointer<Atomic<UInt>>(bitPattern: directory.load(ordering: .acquiring))!
-        let chunk = UnsafeMutablePointer<Word>(bitPattern: dir[slot.index >> Self.chunkBits].load(ordering: .acquiring))!
-        return chunk + (slot.index & (Self.chunkSize - 1)) * Self.words
-    }
-
     /// Writes a slot. Writers to the same slot are serialised by its version; readers never block.
+    @inlinable
     public func write(_ slot: Slot, _ e: Entry) {
-        precondition(slot.index >= 0 && slot.index < count, "slot \(slot.index) was never assigned")
-        let p = entry(slot)
+        let p = slot.entry
         var v = p[0].load(ordering: .relaxed)
         while true {
             if v & 1 == 0 {
@@ -189,10 +206,10 @@ public final class PriceMatrix: Sendable {
         p[0].store(v &+ 2, ordering: .releasing)
     }
 
-    /// Reads a slot without locking; nil when it was never assigned or written.
+    /// Reads a slot without locking; nil when it was never written.
+    @inlinable
     public func read(_ slot: Slot) -> Entry? {
-        guard slot.index >= 0 && slot.index < count else { return nil }
-        let p = entry(slot)
+        let p = slot.entry
         while true {
             let v1 = p[0].load(ordering: .acquiring)
             if v1 & 1 != 0 { continue }

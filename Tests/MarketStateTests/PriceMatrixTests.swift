@@ -62,7 +62,7 @@ import Testing
                 for _ in 0..<200_000 {
                     let n = m.count
                     guard n > 0 else { continue }
-                    if let e = m.read(.init(index: Int.random(in: 0..<n))) {
+                    if let slot = m.slot(at: Int.random(in: 0..<n)), let e = m.read(slot) {
                         local += 1
                         if UInt64(e.price) != e.block || e.writtenAt != e.block &* 3 { bad += 1 }
                     }
