@@ -189,17 +189,19 @@ extension ExecutionEngine {
         let (o, chain, plan) = (t.o, t.chain, t.plan)
         // The version that landed (the original or a replacement) is the one journaled.
         let landedHash = r["transactionHash"]?.stringValue ?? Hex.encode(t.signed.hash)
-        try? t.sender.nonces.confirm(submission: t.submission, now: now)
-        if replaced { try? journal.updateSubmission(t.submission, status: .included, txHash: landedHash, at: now) }
         let receipt = Journal.Receipt(chainReceipt: r, txHash: landedHash, opportunity: Hex.encode(o.id), chain: chain.chainID, block: block,
                                       asset: plan.asset, executor: plan.executor, expectedProfit: Int256(bitPattern: plan.expectedProfit),
                                       detectedProfit: plan.detectedProfit)
+        // The receipt before the submission is marked included: a process stopped between the two
+        // leaves the trade open for the next start to settle, never included without a receipt.
+        try? journal.record(receipt: receipt, at: now)
+        try? t.sender.nonces.confirm(submission: t.submission, now: now)
+        if replaced { try? journal.updateSubmission(t.submission, status: .included, txHash: landedHash, at: now) }
         let (status, realized, event) = (receipt.status, receipt.realizedProfit, receipt.eventProfit)
         let micro = o.grossProfit.isNegative || o.grossProfit.magnitude.isZero ? 0
             : Int64(Double(o.grossProfitMicroUSD) * (realized.doubleValue / o.grossProfit.doubleValue))
         core.end(t.lease, status == 1 ? .landed(realisedMicroUSD: micro) : .reverted, now: now)
         let balanceDelta = await blockDelta(chain, plan, block: block)
-        try? journal.record(receipt: receipt, at: now)
         try? journal.updateSubmission(t.submission, status: status == 1 ? .included : .reverted, lastBlock: block, at: now)
         guard status == 1 else {
             report.failed += 1

@@ -221,6 +221,13 @@ public final class Journal: Sendable {
 
     public func allSubmissions() throws -> [Submission] { try submissions(sql: "ORDER BY seq", arguments: []) }
 
+    /// Trade submissions of `sender` on `chain` marked included whose receipt is not journaled
+    /// (a process stopped between the two writes, or a journal from before they were ordered).
+    public func includedWithoutReceipt(chain: UInt64, sender: Address) throws -> [Submission] {
+        try submissions(sql: "WHERE chain = ? AND sender = ? AND status = 'included' AND asset != '' AND tx_hash NOT IN (SELECT tx_hash FROM receipt) ORDER BY seq",
+                        arguments: [Int64(bitPattern: chain), sender.checksummed])
+    }
+
     /// Every submission whose fate is open (reserved or submitted), all chains and senders, oldest first.
     public func openSubmissions() throws -> [Submission] {
         try submissions(sql: "WHERE status IN ('reserved', 'submitted') ORDER BY seq", arguments: [])

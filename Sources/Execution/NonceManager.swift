@@ -140,6 +140,13 @@ public final class NonceManager: Sendable {
                 try await Task.sleep(for: pollEvery)
             }
         }
+        // A trade marked included without its receipt (the process stopped between the two
+        // writes): its receipt journaled from the chain's, as for one found landed above.
+        for s in try journal.includedWithoutReceipt(chain: chain, sender: sender) {
+            if let (landed, receipt) = try await landedReceipt(s.txHash) {
+                try journalRecovered(s, receipt: receipt, block: landed, at: WallClock.nanoseconds())
+            }
+        }
         try await resync()
         return (included, dropped)
     }

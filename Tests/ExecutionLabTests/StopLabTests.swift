@@ -69,5 +69,24 @@ extension ExecutionLabTests {
             #expect(r.expectedProfit.description == s.expectedProfit && r.asset.checksummed == s.asset && r.opportunity == s.opportunity)
             #expect(try journal.latestDecision(opportunity: s.opportunity, outcome: "included")?.contains("settled at a start") == true)
         }
+        // Found by the 60-minute soak: the executor killed after marking a landed trade included
+        // and before journaling its receipt (the live path read balances in between) left it
+        // included with no receipt, and no start looked at it again. The live path now journals the
+        // receipt first; a journal left that way (rebuilt here in a fresh one) is settled at a start.
+        let (crashed, _) = try LabWorld.journal()
+        for s in openAtStop {
+            let sender = try Address(hex: s.sender)
+            let seq = try crashed.reserveNonce(chain: s.chain, sender: sender, nonce: s.nonce, opportunity: try Hex.decode(s.opportunity), at: 1)
+            try crashed.updateSubmission(seq, status: .included, txHash: s.txHash, mode: s.mode, targetBlock: s.targetBlock, lastBlock: s.lastBlock,
+                                         strategy: s.strategy, executor: s.executor, expectedProfit: s.expectedProfit, asset: s.asset,
+                                         detectedProfit: s.detectedProfit, at: 2)
+        }
+        #expect(try crashed.receipts().isEmpty)
+        _ = try await w.engine(.ethereum, journal: crashed, state: WatcherStates([watcher]), sequencer: true).recover()
+        let recovered = Dictionary(uniqueKeysWithValues: try crashed.receipts().map { ($0.txHash, $0) })
+        for s in openAtStop {
+            let r = try #require(recovered[s.txHash], "no receipt journaled at a start for \(s.txHash), included without one")
+            #expect(r == receipts[s.txHash], "\(r) against \(String(describing: receipts[s.txHash]))")
+        }
     }
 }
