@@ -57,10 +57,11 @@ extension V2CycleOptimum {
             guard sigma > 1e-12 else { return .uncertain(nil) }
             let xHat = B * sigma / (C * ((1 + sigma).squareRoot() + 1))
             guard xHat.isFinite, xHat < cap.doubleValue / 2 else { return .uncertain(nil) }
-            // The coarsest position: the most input units per unit of the amount there.
+            // The coarsest position: the most input units per unit of the amount there (at least
+            // two: a position about as fine as the input gains nothing for the inverse quotes).
             var a = xHat, unit = 1.0
             for j in 0..<n {
-                if j > 0, a >= 1, xHat / a > unit * (1 + 1e-9) { (k, unit) = (j, xHat / a) }
+                if j > 0, a >= 1, xHat / a >= 2, xHat / a > unit { (k, unit) = (j, xHat / a) }
                 let (ma, mb, mc) = hops[j].map
                 a = ma * a / (mb + mc * a)
             }
@@ -102,8 +103,8 @@ extension V2CycleOptimum {
             amounts.reserveCapacity(hops.count + 1)
             amounts.append(b.input)
             var v = b.input
-            for h in hops {
-                guard let o = h.out(v) else { return nil }
+            for i in 0..<hops.count {
+                guard let o = hops[i].out(v) else { return nil }
                 v = o
                 amounts.append(v)
             }
@@ -130,7 +131,9 @@ extension V2CycleOptimum {
             let short = (ceiling &- (best?.profit ?? .zero)).doubleValue
             let width = (2 * Swift.max(short, 1) / Swift.max(kappa, .leastNormalMagnitude)).squareRoot() + reach + Double(k) + 2
             if best != nil, !(width <= Double(V2CycleOptimum.scanBound)) {
-                // Too wide to close: a few more candidates may still reach the ceiling.
+                // Too wide to close. A shortfall of a unit or two is left as it is (a few more
+                // candidates cost more than it is worth); a larger one tries a few more.
+                guard short > 2 else { return .wide }
                 for d in 4..<(4 + V2CycleOptimum.wideCandidates) {
                     let step = UInt256(UInt64(d))
                     visit(t0 + step)
@@ -173,8 +176,8 @@ extension V2CycleOptimum {
             }
             guard !x.isZero, x <= cap, let f = fee.fee(on: x) else { return }
             var v = x
-            for h in hops {
-                guard let o = h.out(v) else { return }
+            for i in 0..<hops.count {
+                guard let o = hops[i].out(v) else { return }
                 v = o
             }
             let p = Int256(bitPattern: v) &- Int256(bitPattern: x) &- Int256(bitPattern: f)

@@ -51,10 +51,14 @@ enum V2CycleOptimum {
         init(_ p: V2Pool, zeroForOne: Bool) {
             (rIn, rOut, feePips) = zeroForOne ? (p.reserve0, p.reserve1, p.fee0Pips) : (p.reserve1, p.reserve0, p.fee1Pips)
             g = UInt256(UInt64(1_000_000 - feePips))
-            dIn = rIn &* UInt256(1_000_000)
-            alphaS = (g &* rOut) << 64
-            deltaS = dIn << 64
-            rOutS = rOut << 64
+            dIn = rIn.wrappingProduct(byLimb: 1_000_000)
+            let alpha = rOut.wrappingProduct(byLimb: g.w0)
+            // Shifts by a whole limb.
+            alphaS = UInt256(limbs: 0, alpha.w0, alpha.w1, alpha.w2)
+            deltaS = UInt256(limbs: 0, dIn.w0, dIn.w1, dIn.w2)
+            rOutS = UInt256(limbs: 0, rOut.w0, rOut.w1, rOut.w2)
+            let gd = Double(1_000_000 - feePips) / 1e6
+            map = (gd * rOut.doubleValue, rIn.doubleValue, gd)
         }
 
         /// The pair's exact output (nil where the pair reverts: zero output, balance past uint112).
@@ -69,29 +73,26 @@ enum V2CycleOptimum {
         func least(delivering y: UInt256) -> UInt256? {
             guard !y.isZero, y < rOut else { return nil }
             let num = y &* dIn
-            let den = (rOut &- y) &* g
+            let den = (rOut &- y).wrappingProduct(byLimb: g.w0)
             return (num &+ den &- .one) / den
         }
 
         /// ⌊m(a)·S⌋ from `aS` = a·S: the continuous map in fixed point, rounded down.
         @inline(__always)
         func forwardS(_ aS: UInt256) -> UInt256? {
-            UInt256.mulDiv(alphaS, aS, deltaS &+ g &* aS)
+            UInt256.mulDiv(alphaS, aS, deltaS &+ aS.wrappingProduct(byLimb: g.w0))
         }
 
         /// ⌊m⁻¹(y)·S⌋ from `yS`: the continuous input for an output, rounded down.
         @inline(__always)
         func inverseS(_ yS: UInt256) -> UInt256? {
             guard yS < rOutS else { return nil }
-            let a = UInt256.mulDiv(deltaS, yS, g &* (rOutS &- yS))
+            let a = UInt256.mulDiv(deltaS, yS, (rOutS &- yS).wrappingProduct(byLimb: g.w0))
             return a.flatMap { $0 >> 176 == .zero ? $0 : nil }
         }
 
         /// (a, b, c) of the map `a·x / (b + c·x)` in doubles, for estimates.
-        var map: (a: Double, b: Double, c: Double) {
-            let gd = g.doubleValue / 1e6
-            return (gd * rOut.doubleValue, rIn.doubleValue, gd)
-        }
+        let map: (a: Double, b: Double, c: Double)
     }
 
     /// The largest proven gap taken without a search (in the input token's smallest unit).

@@ -25,6 +25,11 @@ extension UInt256 {
         return d2
     }
 
+    /// `self · m` modulo 2^256 for one limb `m`: four machine multiplies (the general `&*` is a
+    /// 4×4 schoolbook).
+    @inlinable @inline(__always)
+    public func wrappingProduct(byLimb m: UInt64) -> UInt256 { multipliedFullWidth(byLimb: m).low }
+
     /// `self · m` for one limb `m`: the 320-bit product as (high limb, low 256 bits).
     @inlinable @inline(__always)
     func multipliedFullWidth(byLimb m: UInt64) -> (high: UInt64, low: UInt256) {
