@@ -45,13 +45,16 @@ public enum Optimizer {
         case .optimum(let sizing): return sizing
         case .bounded(let sizing, let gap) where gap <= V2CycleOptimum.acceptedGap && gap * 1_000_000 <= sizing.grossProfit:
             return sizing
-        case .bounded(let sizing, _):
-            return searched(path, cap: cap, flashFee: flashFee).map { $0.grossProfit > sizing.grossProfit ? $0 : sizing } ?? sizing
+        case .bounded(let sizing, _): return better(sizing, searched(path, cap: cap, flashFee: flashFee))
+        case .uncertain(let found): return better(searched(path, cap: cap, flashFee: flashFee), found)
         case .unprofitable: return nil
-        case .uncertain(let found):
-            guard let s = searched(path, cap: cap, flashFee: flashFee) else { return found }
-            return found.map { $0.grossProfit > s.grossProfit ? $0 : s } ?? s
         }
+    }
+
+    /// The more profitable of two answers (the first on a tie).
+    static func better(_ a: Sizing?, _ b: Sizing?) -> Sizing? {
+        guard let a, let b else { return a ?? b }
+        return b.grossProfit > a.grossProfit ? b : a
     }
 
     /// The search: the closed-form estimate, refined by Newton's method (V2 and V3 hops) or a

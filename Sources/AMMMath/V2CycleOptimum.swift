@@ -37,6 +37,8 @@ enum V2CycleOptimum {
 
     /// A hop's reserves and fee factor, and its continuous map's coefficients in fixed point.
     struct Hop {
+        let pool: V2Pool
+        let zeroForOne: Bool
         var rIn: UInt256
         var rOut: UInt256
         var feePips: UInt32
@@ -49,6 +51,7 @@ enum V2CycleOptimum {
         var dIn: UInt256
 
         init(_ p: V2Pool, zeroForOne: Bool) {
+            (pool, self.zeroForOne) = (p, zeroForOne)
             (rIn, rOut, feePips) = zeroForOne ? (p.reserve0, p.reserve1, p.fee0Pips) : (p.reserve1, p.reserve0, p.fee1Pips)
             g = UInt256(UInt64(1_000_000 - feePips))
             dIn = rIn.wrappingProduct(byLimb: 1_000_000)
@@ -63,10 +66,7 @@ enum V2CycleOptimum {
 
         /// The pair's exact output (nil where the pair reverts: zero output, balance past uint112).
         @inline(__always)
-        func out(_ a: UInt256) -> UInt256? {
-            guard let o = UniswapV2Math.amountOut128(amountIn: a, reserveIn: rIn, reserveOut: rOut, feePips: feePips) else { return nil }
-            return UInt256(limbs: UInt64(truncatingIfNeeded: o), UInt64(truncatingIfNeeded: o >> 64), 0, 0)
-        }
+        func out(_ a: UInt256) -> UInt256? { try? pool.amountOut(amountIn: a, zeroForOne: zeroForOne) }
 
         /// The least input the pair pays at least `y` for: ⌈y·D·rIn / (g·(rOut − y))⌉.
         @inline(__always)
