@@ -56,7 +56,7 @@ public enum Pool: Equatable, Sendable {
         case .uniswapV2(let p):
             return try p.amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
         case .uniswapV3(let p):
-            let r = try p.swap(zeroForOne: zeroForOne, amount: amountIn)
+            let r = try p.quoteExactInput(zeroForOne: zeroForOne, amount: amountIn)
             guard r.amountIn == amountIn else { throw AMMError(.insufficientLiquidity, "the pool fills only \(r.amountIn) of \(amountIn)") }
             guard !r.amountOut.isZero else { throw AMMError(.insufficientLiquidity, "output rounds to zero") }
             return r.amountOut

@@ -116,6 +116,21 @@ public struct V3Pool: Equatable, Sendable {
         return result(state, amount: amount, exactIn: !exactOutput)
     }
 
+    /// An exact-input quote at the default price limit: `swap(zeroForOne:amount:)`'s amounts, price
+    /// and liquidity after, without the tick after (a tick search from the price when the swap ends
+    /// inside a range, which a quote does not need).
+    public func quoteExactInput(zeroForOne: Bool, amount: UInt256) throws(AMMError) -> ExactInputQuote {
+        guard !amount.isZero, amount < (UInt256.one << 255) else { throw AMMError(.invalidAmount, "amount \(amount) is zero or beyond int256") }
+        let limit = zeroForOne ? TickMath.minSqrtRatio + 1 : TickMath.maxSqrtRatio - 1
+        if zeroForOne ? limit >= sqrtPriceX96 : limit <= sqrtPriceX96 {
+            throw AMMError(.invalidPriceLimit, "limit \(limit) not beyond price \(sqrtPriceX96)")
+        }
+        var state = LoopState(remaining: amount, calculated: .zero, price: sqrtPriceX96, tick: tick, liquidity: liquidity, crossed: 0)
+        var unused: Checkpoint? = nil
+        try run(&state, zeroForOne: zeroForOne, exactIn: true, limit: limit, checkpoint: &unused, amount: nil, needTick: false)
+        return quote(state, amount: amount)
+    }
+
     /// Where an exact-input swap stood after its last step that reached its target (a tick or the
     /// price limit). Every exact-input swap in the same direction, at the default price limit, with
     /// an input of at least `consumed` passes through exactly the same steps: a step reaches its

@@ -12,7 +12,7 @@ import Testing
     func quotesEqualTheRealContracts(file: String) throws {
         let vectors = try Fixtures.vectors(file)
         #expect(vectors.count >= 500)
-        var rejected = 0
+        var rejected = 0, quotedBare = 0
         for (i, v) in vectors.enumerated() {
             let pool = try Pool(json: try #require(v["pool"]))
             let amount = try UInt256(decimal: try #require(v["amount"]?.stringValue))
@@ -34,8 +34,18 @@ import Testing
                 #expect(expect["tickAfter"] == .number(String(after.tickAfter)), "vector \(i) tick after")
                 #expect(after.liquidityAfter.description == expect["liquidityAfter"]?.stringValue, "vector \(i) liquidity after")
             }
+            // The quote without the tick after: the same amounts, price and liquidity (exact input, no price limit).
+            if case .uniswapV3(let v3) = pool, !exactOut, limit == nil {
+                let bare = try v3.quoteExactInput(zeroForOne: zeroForOne, amount: amount)
+                #expect(bare.amountIn.description == expect["amountIn"]?.stringValue, "vector \(i) quote amountIn")
+                #expect(bare.amountOut.description == expect["amountOut"]?.stringValue, "vector \(i) quote amountOut")
+                #expect(bare.sqrtPriceX96After.description == expect["sqrtPriceX96After"]?.stringValue, "vector \(i) quote price after")
+                #expect(bare.liquidityAfter.description == expect["liquidityAfter"]?.stringValue, "vector \(i) quote liquidity after")
+                quotedBare += 1
+            }
         }
         #expect(rejected < vectors.count / 4)
+        if file.hasSuffix("V3.json") { #expect(quotedBare >= 100, "exact-input V3 vectors quoted without the tick: \(quotedBare)") }
     }
 
     /// Exact-input swaps resumed from a checkpoint (set by a smaller, equal or larger input, as a
