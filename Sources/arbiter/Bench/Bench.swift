@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure Arbiter's hot paths.", subcommands: [DetectCommand.self, StatArbCommand.self, CexCommand.self, SolanaCommand.self, ReplayBenchCommand.self])
+    static let configuration = CommandConfiguration(abstract: "Measure Arbiter's hot paths.", subcommands: [DetectCommand.self, StatArbCommand.self, CexCommand.self, SolanaCommand.self, ReplayBenchCommand.self, PeersBenchCommand.self])
 }
 
 /// `arbiter bench detect`: a seeded synthetic market replayed through decode → state → detect →
