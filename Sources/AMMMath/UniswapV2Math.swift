@@ -41,9 +41,9 @@ public enum UniswapV2Math {
         let rIn = UInt128(reserveIn.w1) << 64 | UInt128(reserveIn.w0)
         let rOut = UInt128(reserveOut.w1) << 64 | UInt128(reserveOut.w0)
         guard a != 0, rIn != 0, rOut != 0, (a + rIn) >> 112 == 0 else { return nil }  // both < 2^112
-        // a·γ and rIn·1e6 limb by limb (a 128-bit multiply reporting overflow costs a fifth more
-        // instructions than the whole quote otherwise needs), then their sum; any carry out of
-        // 128 bits leaves the trade to the general path.
+        // a·γ and rIn·1e6 limb by limb (128-bit multiplies reporting overflow cost about a tenth
+        // more instructions per quote), then their sum; any carry out of 128 bits leaves the trade
+        // to the general path.
         let g = UInt64(1_000_000 - feePips)
         let (fee1, fee0) = amountIn.w0.multipliedFullWidth(by: g)
         let (feeCarry, feeTop) = amountIn.w1.multipliedFullWidth(by: g)
