@@ -120,12 +120,8 @@ public struct V3Pool: Equatable, Sendable {
     /// and liquidity after, without the tick after (a tick search from the price when the swap ends
     /// inside a range, which a quote does not need).
     public func quoteExactInput(zeroForOne: Bool, amount: UInt256) throws(AMMError) -> ExactInputQuote {
-        guard !amount.isZero, amount < (UInt256.one << 255) else { throw AMMError(.invalidAmount, "amount \(amount) is zero or beyond int256") }
-        let limit = zeroForOne ? TickMath.minSqrtRatio + 1 : TickMath.maxSqrtRatio - 1
-        if zeroForOne ? limit >= sqrtPriceX96 : limit <= sqrtPriceX96 {
-            throw AMMError(.invalidPriceLimit, "limit \(limit) not beyond price \(sqrtPriceX96)")
-        }
-        var state = LoopState(remaining: amount, calculated: .zero, price: sqrtPriceX96, tick: tick, liquidity: liquidity, crossed: 0)
+        let limit = try Self.exactInputLimit(zeroForOne: zeroForOne, amount: amount)
+        var state = try exactInputStart(zeroForOne: zeroForOne, amount: amount, limit: limit)
         var unused: Checkpoint? = nil
         try run(&state, zeroForOne: zeroForOne, exactIn: true, limit: limit, checkpoint: &unused, amount: nil, needTick: false)
         return quote(state, amount: amount)
@@ -148,8 +144,7 @@ public struct V3Pool: Equatable, Sendable {
     /// leaves it as it is; otherwise it runs from the pool's state and sets `checkpoint` to its own
     /// last full step, so a search primes it with the lowest input it will ask about.
     public func swapExactInput(zeroForOne: Bool, amount: UInt256, checkpoint: inout Checkpoint?) throws(AMMError) -> ExactInputQuote {
-        guard !amount.isZero, amount < (UInt256.one << 255) else { throw AMMError(.invalidAmount, "amount \(amount) is zero or beyond int256") }
-        let limit = zeroForOne ? TickMath.minSqrtRatio + 1 : TickMath.maxSqrtRatio - 1
+        let limit = try Self.exactInputLimit(zeroForOne: zeroForOne, amount: amount)
         var state: LoopState
         if let c = checkpoint, c.zeroForOne == zeroForOne, amount >= c.consumed {
             state = c.state
@@ -158,14 +153,25 @@ public struct V3Pool: Equatable, Sendable {
             try run(&state, zeroForOne: zeroForOne, exactIn: true, limit: limit, checkpoint: &unused, amount: nil, needTick: false)
             return quote(state, amount: amount)
         } else {
-            if zeroForOne ? limit >= sqrtPriceX96 : limit <= sqrtPriceX96 {
-                throw AMMError(.invalidPriceLimit, "limit \(limit) not beyond price \(sqrtPriceX96)")
-            }
-            state = LoopState(remaining: amount, calculated: .zero, price: sqrtPriceX96, tick: tick, liquidity: liquidity, crossed: 0)
+            state = try exactInputStart(zeroForOne: zeroForOne, amount: amount, limit: limit)
             checkpoint = Checkpoint(zeroForOne: zeroForOne, consumed: .zero, state: state)
         }
         try run(&state, zeroForOne: zeroForOne, exactIn: true, limit: limit, checkpoint: &checkpoint, amount: amount, needTick: false)
         return quote(state, amount: amount)
+    }
+
+    /// The default price limit of an exact-input swap of `amount` (which must be within int256).
+    private static func exactInputLimit(zeroForOne: Bool, amount: UInt256) throws(AMMError) -> UInt256 {
+        guard !amount.isZero, amount < (UInt256.one << 255) else { throw AMMError(.invalidAmount, "amount \(amount) is zero or beyond int256") }
+        return zeroForOne ? TickMath.minSqrtRatio + 1 : TickMath.maxSqrtRatio - 1
+    }
+
+    /// The swap loop's start from the pool's state, once the price is known to be short of `limit`.
+    private func exactInputStart(zeroForOne: Bool, amount: UInt256, limit: UInt256) throws(AMMError) -> LoopState {
+        if zeroForOne ? limit >= sqrtPriceX96 : limit <= sqrtPriceX96 {
+            throw AMMError(.invalidPriceLimit, "limit \(limit) not beyond price \(sqrtPriceX96)")
+        }
+        return LoopState(remaining: amount, calculated: .zero, price: sqrtPriceX96, tick: tick, liquidity: liquidity, crossed: 0)
     }
 
     /// An exact-input quote: `SwapResult` without the tick, which quoting does not need and
