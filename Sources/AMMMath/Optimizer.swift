@@ -71,7 +71,7 @@ public enum Optimizer {
         let r = flashFee.rate
         guard A > B * (1 + r), C > 0 else { return nil }
         var estimate = ((A * B / (1 + r)).squareRoot() - B) / C
-        var quoter = PathQuoter(path)
+        let quoter = PathQuoter(path)
         let modelled = path.hops.allSatisfy {
             switch $0.pool {
             case .uniswapV2, .uniswapV3: true
@@ -79,7 +79,7 @@ public enum Optimizer {
             }
         }
         var trusted = allV2
-        if !allV2, modelled, let e = newton(&quoter, start: estimate, cap: cap, rate: r) {
+        if !allV2, modelled, let e = newton(quoter, start: estimate, cap: cap, rate: r) {
             estimate = e
             trusted = true
         } else if !allV2 {
@@ -91,9 +91,9 @@ public enum Optimizer {
                 minRate = Swift.min(minRate, rate)
             }
             let minDelta = Swift.max(1, Swift.min(1e6 / minRate, Swift.max(estimate, 1) * 1e-4))
-            estimate = secant(&quoter, start: estimate, cap: cap, minDelta: minDelta, target: log(1 + r))
+            estimate = secant(quoter, start: estimate, cap: cap, minDelta: minDelta, target: log(1 + r))
         }
-        return refine(&quoter, around: estimate, cap: cap, trusted: trusted, settled: trusted && !allV2, fee: flashFee)
+        return refine(quoter, around: estimate, cap: cap, trusted: trusted, settled: trusted && !allV2, fee: flashFee)
     }
 
     /// The composition of the hops' maps `x ↦ γ·rOut·x / (rIn + γ·x)`: A, B, C of
@@ -116,7 +116,7 @@ public enum Optimizer {
     /// hop's own curve, so the iteration lands on the continuous optimum once it reaches the right
     /// range; ticks crossed on the way cost one iteration each. Nil when a hop is neither V2 nor V3
     /// or it does not settle (the caller then searches).
-    static func newton(_ quoter: inout PathQuoter, start: Double, cap: UInt256, rate r: Double) -> Double? {
+    static func newton(_ quoter: PathQuoter, start: Double, cap: UInt256, rate r: Double) -> Double? {
         var x = Swift.max(start, 1)
         var lastGood: Double? = nil
         var maps: [PathQuoter.LocalMap] = []
@@ -145,7 +145,7 @@ public enum Optimizer {
     /// Exact profit at `x` (nil when the path cannot take `x`). Only the output is computed: the
     /// search evaluates many inputs and allocates nothing per one.
     @inline(__always)
-    static func profit(_ quoter: inout PathQuoter, _ x: UInt256, fee: FlashFee) -> (profit: Int256, input: UInt256)? {
+    static func profit(_ quoter: PathQuoter, _ x: UInt256, fee: FlashFee) -> (profit: Int256, input: UInt256)? {
         guard !x.isZero, let f = fee.fee(on: x), let out = quoter.amountOut(x) else { return nil }
         return (Int256(bitPattern: out) &- Int256(bitPattern: x) &- Int256(bitPattern: f), x)
     }
@@ -162,7 +162,7 @@ public enum Optimizer {
 
     /// ln of the exact marginal rate at `x` (finite difference over δ ≈ x·1e-9), or nil if `x` is
     /// beyond what the path can take.
-    static func logRate(_ quoter: inout PathQuoter, _ x: Double, cap: UInt256, minDelta: Double) -> Double? {
+    static func logRate(_ quoter: PathQuoter, _ x: Double, cap: UInt256, minDelta: Double) -> Double? {
         let xi = integer(x, cap: cap)
         let delta = integer(Swift.max(x * 1e-9, minDelta), cap: cap)
         guard let hi = xi.checkedAdd(delta), hi <= cap,
@@ -172,14 +172,14 @@ public enum Optimizer {
     }
 
     /// Where the marginal rate crosses 1: bracket from the estimate, then Illinois (regula falsi).
-    static func secant(_ quoter: inout PathQuoter, start: Double, cap: UInt256, minDelta: Double, target: Double) -> Double {
+    static func secant(_ quoter: PathQuoter, start: Double, cap: UInt256, minDelta: Double, target: Double) -> Double {
         var lo = 0.0, hi = Swift.max(start, minDelta)
         var fLo = 1.0  // only the sign matters at 0: the rate exceeds 1 there
         var fHi: Double
         var expansions = 0
         // Expand until the rate at hi is below 1 (or the path cannot take hi).
         while true {
-            guard let f = logRate(&quoter, hi, cap: cap, minDelta: minDelta).map({ $0 - target }) else { fHi = -1; break }
+            guard let f = logRate(quoter, hi, cap: cap, minDelta: minDelta).map({ $0 - target }) else { fHi = -1; break }
             if f < 0 { fHi = f; break }
             lo = hi; fLo = f
             hi *= 4
@@ -191,7 +191,7 @@ public enum Optimizer {
             if hi - lo <= Swift.max(1, lo * 1e-12) { break }
             var x = (fLo * hi - fHi * lo) / (fLo - fHi)
             if !(x > lo && x < hi) || fLo == 1.0 && lo == 0 { x = lo == 0 ? hi / 2 : (lo + hi) / 2 }
-            guard let f = logRate(&quoter, x, cap: cap, minDelta: minDelta).map({ $0 - target }) else { hi = x; fHi = -1; continue }
+            guard let f = logRate(quoter, x, cap: cap, minDelta: minDelta).map({ $0 - target }) else { hi = x; fHi = -1; continue }
             if f > 0 {
                 lo = x; fLo = f
                 if side == 1 { fHi /= 2 }
@@ -264,10 +264,10 @@ public enum Optimizer {
 
     /// The exact integer optimum near the estimate (see the type's notes).
     /// `settled`: the estimate is a Newton fixed point on exact local models, so the ±1% check
-    /// (one of whose quotes starts the V3 hops afresh) is left out.
-    static func refine(_ quoter: inout PathQuoter, around estimate: Double, cap: UInt256, trusted: Bool, settled: Bool, fee: FlashFee) -> Sizing? {
+    /// is left out.
+    static func refine(_ quoter: PathQuoter, around estimate: Double, cap: UInt256, trusted: Bool, settled: Bool, fee: FlashFee) -> Sizing? {
         let path = quoter.path
-        func value(_ x: UInt256) -> Int256 { x <= cap ? (profit(&quoter, x, fee: fee)?.profit ?? Int256.min) : Int256.min }
+        func value(_ x: UInt256) -> Int256 { x <= cap ? (profit(quoter, x, fee: fee)?.profit ?? Int256.min) : Int256.min }
         func searched(from start: UInt256) -> UInt256? { maximize(from: start, cap: cap, value) }
         var x0 = integer(estimate, cap: cap)
         // Search unless the estimate already sits at the maximum.
@@ -277,7 +277,7 @@ public enum Optimizer {
             guard let x = searched(from: x0) else { return nil }
             x0 = x
         }
-        var best: (profit: Int256, input: UInt256)? = profit(&quoter, x0, fee: fee)
+        var best: (profit: Int256, input: UInt256)? = profit(quoter, x0, fee: fee)
         // Profits already computed (Int256.min: the path cannot take the input): the climb's
         // windows overlap from one round to the next.
         var known = RecentProfits()
@@ -286,11 +286,11 @@ public enum Optimizer {
             guard x <= cap else { return }
             let p: Int256
             if cheap {
-                p = profit(&quoter, x, fee: fee)?.profit ?? Int256.min
+                p = profit(quoter, x, fee: fee)?.profit ?? Int256.min
             } else if let k = known[x] {
                 p = k
             } else {
-                p = profit(&quoter, x, fee: fee)?.profit ?? Int256.min
+                p = profit(quoter, x, fee: fee)?.profit ?? Int256.min
                 known.insert(x, p)
             }
             guard p != Int256.min else { return }
@@ -326,10 +326,7 @@ public enum Optimizer {
             }
         }
         // Climb on the input while it strictly improves (a tie does not move it, so the answer is a
-        // point whose neighbours were all checked). Every input it asks about is above the primed
-        // one unless it moves far, so V3 hops resume from a checkpoint near the answer.
-        let reach = UInt256(1 << 13)
-        if !cheap { quoter.prime(best!.input > reach ? best!.input - reach : .one) }
+        // point whose neighbours were all checked).
         var improved = true
         var rounds = 0, total = 0
         var researched = false
@@ -361,8 +358,6 @@ public enum Optimizer {
                 researched = true
                 rounds = 0
                 consider(x)
-                let r = best!.input
-                quoter.prime(r > reach ? r - reach : .one)
             }
         }
         guard let b = best, b.profit > .zero else { return nil }

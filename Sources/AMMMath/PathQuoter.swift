@@ -1,9 +1,8 @@
 import EVMPrimitives
 
-/// Exact quotes of one path for many inputs, as a sizing search asks for them. Each V3 hop keeps a
-/// checkpoint (see `V3Pool.Checkpoint`): inputs at or above the one that set it resume from its
-/// last full step, so nearby inputs cost one step instead of every tick again. Results equal
-/// `Path.amountOut` exactly.
+/// Exact quotes of one path for many inputs, as a sizing search asks for them. V3 hops quote from
+/// their pools' crossings (`V3Pool+Crossings.swift`): each tick is crossed once per pool state,
+/// and every input after costs its last, partial step. Results equal `Path.amountOut` exactly.
 public struct PathQuoter: Sendable {
     public let path: Path
     /// Per hop: where its pool is kept, by kind. Pools sit in arrays of their own type and are
@@ -25,7 +24,6 @@ public struct PathQuoter: Sendable {
     private let whirlpools: [WhirlpoolPool]
     private let dlmm: [(pool: DLMMPool, timestamp: Int64)]
     private let clmm: [RaydiumCLMMPool]
-    private var checkpoints: [V3Pool.Checkpoint?]
 
     /// A hop as a constant-product map near the trade: reserves in and out and the fee factor γ,
     /// so that `out(δ) ≈ γ·rOut·δ / (rIn + γ·δ)`. Doubles: estimates only.
@@ -59,11 +57,10 @@ public struct PathQuoter: Sendable {
         self.whirlpools = whirlpools
         self.dlmm = dlmm
         self.clmm = clmm
-        self.checkpoints = Array(repeating: nil, count: v3.count)
     }
 
     /// The path's output for `x`; nil when the path cannot take it (as `Path.amountOut` throws).
-    public mutating func amountOut(_ x: UInt256) -> UInt256? {
+    public func amountOut(_ x: UInt256) -> UInt256? {
         var v = x
         for j in slots.indices {
             guard let out = hopOut(j, v) else { return nil }
@@ -73,7 +70,7 @@ public struct PathQuoter: Sendable {
     }
 
     /// `[x, out₁, …, outₙ]`, as `Path.amounts`; nil when the path cannot take `x`.
-    public mutating func amounts(_ x: UInt256) -> [UInt256]? {
+    public func amounts(_ x: UInt256) -> [UInt256]? {
         var out = [x]
         out.reserveCapacity(slots.count + 1)
         for j in slots.indices {
@@ -86,7 +83,7 @@ public struct PathQuoter: Sendable {
     /// The output for `x`, and each hop's local map in its state after the trade: where the hop's
     /// curve continues (V3: the range the price ended in). Nil for a path the maps do not cover
     /// (Curve, Solidly) or an input it cannot take.
-    public mutating func amountOut(_ x: UInt256, maps: inout [LocalMap]) -> UInt256? {
+    public func amountOut(_ x: UInt256, maps: inout [LocalMap]) -> UInt256? {
         if maps.count != slots.count { maps = Array(repeating: LocalMap(reserveIn: 0, reserveOut: 0, gamma: 1), count: slots.count) }
         var v = x
         for j in slots.indices {
@@ -104,7 +101,7 @@ public struct PathQuoter: Sendable {
                 maps[j] = LocalMap(reserveIn: effectiveIn, reserveOut: rIn.doubleValue * rOut.doubleValue / effectiveIn, gamma: g)
                 v = out
             case .v3(let k):
-                guard let r = try? v3[k].swapExactInput(zeroForOne: zeroForOne, amount: v, checkpoint: &checkpoints[k]),
+                guard let r = try? v3[k].quoteExactInput(zeroForOne: zeroForOne, amount: v),
                       r.amountIn == v, !r.amountOut.isZero
                 else { return nil }
                 // Within a range a V3 pool is a constant-product pair with virtual reserves L/√P and L·√P.
@@ -121,19 +118,13 @@ public struct PathQuoter: Sendable {
         return v
     }
 
-    /// Sets every V3 hop's checkpoint from input `x` (the lowest a search will ask about next).
-    public mutating func prime(_ x: UInt256) {
-        for k in checkpoints.indices { checkpoints[k] = nil }
-        _ = amountOut(x)
-    }
-
-    private mutating func hopOut(_ j: Int, _ amountIn: UInt256) -> UInt256? {
+    private func hopOut(_ j: Int, _ amountIn: UInt256) -> UInt256? {
         let zeroForOne = directions[j]
         switch slots[j] {
         case .v2(let k):
             return try? v2[k].amountOut(amountIn: amountIn, zeroForOne: zeroForOne)
         case .v3(let k):
-            guard let r = try? v3[k].swapExactInput(zeroForOne: zeroForOne, amount: amountIn, checkpoint: &checkpoints[k]),
+            guard let r = try? v3[k].quoteExactInput(zeroForOne: zeroForOne, amount: amountIn),
                   r.amountIn == amountIn, !r.amountOut.isZero
             else { return nil }
             return r.amountOut

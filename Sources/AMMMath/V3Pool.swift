@@ -23,6 +23,9 @@ public struct V3Pool: Equatable, Sendable {
     public private(set) var ticks: [Tick]
     /// The sqrt ratio at each initialised tick, computed once.
     private var tickSqrt: [UInt256]
+    /// Full steps of exact-input swaps from this state, kept as quotes find them (see
+    /// `V3Pool+Crossings.swift`). Shared by copies; checked against the state it was built from.
+    var crossings = Crossings()
 
     @inlinable static var maxLiquidity: UInt256 { UInt256(limbs: .max, .max, 0, 0) }
 
@@ -49,6 +52,12 @@ public struct V3Pool: Equatable, Sendable {
         self.tickSpacing = tickSpacing
         self.ticks = sorted
         self.tickSqrt = sorted.map { TickMath.sqrtRatioUnchecked($0.index) }
+    }
+
+    /// Equal swap-relevant state (the crossings kept for quotes are not part of it).
+    public static func == (a: V3Pool, b: V3Pool) -> Bool {
+        a.sqrtPriceX96 == b.sqrtPriceX96 && a.tick == b.tick && a.liquidity == b.liquidity && a.feePips == b.feePips
+            && a.tickSpacing == b.tickSpacing && a.ticks == b.ticks
     }
 
     /// The result of a swap: what goes in, what comes out, and the pool's state afterwards.
@@ -104,74 +113,52 @@ public struct V3Pool: Equatable, Sendable {
     /// use `applying(_:)` for the state after.
     public func swap(zeroForOne: Bool, amount: UInt256, exactOutput: Bool = false, sqrtPriceLimitX96: UInt256? = nil) throws(AMMError) -> SwapResult {
         guard !amount.isZero, amount < (UInt256.one << 255) else { throw AMMError(.invalidAmount, "amount \(amount) is zero or beyond int256") }
-        let limit = sqrtPriceLimitX96 ?? (zeroForOne ? TickMath.minSqrtRatio + 1 : TickMath.maxSqrtRatio - 1)
+        let limit = sqrtPriceLimitX96 ?? Self.defaultLimit(zeroForOne: zeroForOne)
         if zeroForOne {
             guard limit < sqrtPriceX96, limit > TickMath.minSqrtRatio else { throw AMMError(.invalidPriceLimit, "limit \(limit) not below price \(sqrtPriceX96)") }
         } else {
             guard limit > sqrtPriceX96, limit < TickMath.maxSqrtRatio else { throw AMMError(.invalidPriceLimit, "limit \(limit) not above price \(sqrtPriceX96)") }
         }
         var state = LoopState(remaining: amount, calculated: .zero, price: sqrtPriceX96, tick: tick, liquidity: liquidity, crossed: 0)
-        var unused: Checkpoint? = nil
-        try run(&state, zeroForOne: zeroForOne, exactIn: !exactOutput, limit: limit, checkpoint: &unused, amount: nil)
+        try run(&state, zeroForOne: zeroForOne, exactIn: !exactOutput, limit: limit)
         return result(state, amount: amount, exactIn: !exactOutput)
     }
 
     /// An exact-input quote at the default price limit: `swap(zeroForOne:amount:)`'s amounts, price
-    /// and liquidity after, without the tick after (a tick search from the price when the swap ends
-    /// inside a range, which a quote does not need).
+    /// and liquidity after, without the tick after. The full steps (every tick crossed) come from
+    /// the pool's crossings, computed once per state and direction; only the last, partial step is
+    /// computed per quote. So a search quoting many inputs, or many cycles through one pool, pays
+    /// for each tick once.
     public func quoteExactInput(zeroForOne: Bool, amount: UInt256) throws(AMMError) -> ExactInputQuote {
-        let limit = try Self.exactInputLimit(zeroForOne: zeroForOne, amount: amount)
-        var state = try exactInputStart(zeroForOne: zeroForOne, amount: amount, limit: limit)
-        var unused: Checkpoint? = nil
-        try run(&state, zeroForOne: zeroForOne, exactIn: true, limit: limit, checkpoint: &unused, amount: nil, needTick: false)
-        return quote(state, amount: amount)
-    }
-
-    /// Where an exact-input swap stood after its last step that reached its target (a tick or the
-    /// price limit). Every exact-input swap in the same direction, at the default price limit, with
-    /// an input of at least `consumed` passes through exactly the same steps: a step reaches its
-    /// target when `(remaining)·(1 − fee)` covers its input, and more input only adds to that. So a
-    /// search that quotes many nearby inputs resumes here instead of re-crossing every tick.
-    public struct Checkpoint: Equatable, Sendable {
-        public var zeroForOne: Bool
-        /// Input taken by the steps so far, fees included.
-        public var consumed: UInt256
-        @usableFromInline var state: LoopState
-    }
-
-    /// An exact-input swap at the default price limit, equal to `swap(zeroForOne:amount:)`. When
-    /// `checkpoint` applies (same direction, `amount ≥ consumed`) the swap resumes from it and
-    /// leaves it as it is; otherwise it runs from the pool's state and sets `checkpoint` to its own
-    /// last full step, so a search primes it with the lowest input it will ask about.
-    public func swapExactInput(zeroForOne: Bool, amount: UInt256, checkpoint: inout Checkpoint?) throws(AMMError) -> ExactInputQuote {
-        let limit = try Self.exactInputLimit(zeroForOne: zeroForOne, amount: amount)
-        var state: LoopState
-        if let c = checkpoint, c.zeroForOne == zeroForOne, amount >= c.consumed {
-            state = c.state
-            state.remaining = amount - c.consumed
-            var unused: Checkpoint? = nil
-            try run(&state, zeroForOne: zeroForOne, exactIn: true, limit: limit, checkpoint: &unused, amount: nil, needTick: false)
-            return quote(state, amount: amount)
-        } else {
-            state = try exactInputStart(zeroForOne: zeroForOne, amount: amount, limit: limit)
-            checkpoint = Checkpoint(zeroForOne: zeroForOne, consumed: .zero, state: state)
-        }
-        try run(&state, zeroForOne: zeroForOne, exactIn: true, limit: limit, checkpoint: &checkpoint, amount: amount, needTick: false)
-        return quote(state, amount: amount)
-    }
-
-    /// The default price limit of an exact-input swap of `amount` (which must be within int256).
-    private static func exactInputLimit(zeroForOne: Bool, amount: UInt256) throws(AMMError) -> UInt256 {
         guard !amount.isZero, amount < (UInt256.one << 255) else { throw AMMError(.invalidAmount, "amount \(amount) is zero or beyond int256") }
-        return zeroForOne ? TickMath.minSqrtRatio + 1 : TickMath.maxSqrtRatio - 1
-    }
-
-    /// The swap loop's start from the pool's state, once the price is known to be short of `limit`.
-    private func exactInputStart(zeroForOne: Bool, amount: UInt256, limit: UInt256) throws(AMMError) -> LoopState {
+        let limit = Self.defaultLimit(zeroForOne: zeroForOne)
         if zeroForOne ? limit >= sqrtPriceX96 : limit <= sqrtPriceX96 {
             throw AMMError(.invalidPriceLimit, "limit \(limit) not beyond price \(sqrtPriceX96)")
         }
-        return LoopState(remaining: amount, calculated: .zero, price: sqrtPriceX96, tick: tick, liquidity: liquidity, crossed: 0)
+        let feeDivisor = LimbDivisor(UInt64(1_000_000 - feePips))
+        switch lookUpCrossings(zeroForOne: zeroForOne, amount: amount, limit: limit, feeDivisor: feeDivisor) {
+        case .ended(let e):
+            return ExactInputQuote(amountIn: amount, amountOut: e.output, sqrtPriceX96After: e.price, liquidityAfter: e.liquidity)
+        case .within(let e, let target):
+            // Short of `target` by construction: the input left is below the step's full cost.
+            var step = SwapMath.Step(sqrtPriceNext: .zero, amountIn: .zero, amountOut: .zero, feeAmount: .zero)
+            guard SwapMath.compute(current: e.price, target: target, liquidity: e.liquidity, remaining: amount &- e.consumed,
+                                   exactIn: true, feePips: feePips, feeDivisor: feeDivisor, into: &step)
+            else { throw AMMError(.overflow, "swap step overflows at sqrt price \(e.price)") }
+            let (out, o) = e.output.addingReportingOverflow(step.amountOut)
+            guard !o else { throw AMMError(.overflow, "output overflows") }
+            return ExactInputQuote(amountIn: amount, amountOut: out, sqrtPriceX96After: step.sqrtPriceNext, liquidityAfter: e.liquidity)
+        case .beyond(let e):
+            // Past what the crossings hold: the loop goes on from their last step.
+            var s = LoopState(remaining: amount &- e.consumed, calculated: e.output, price: e.price, tick: e.tick, liquidity: e.liquidity, crossed: 0)
+            try run(&s, zeroForOne: zeroForOne, exactIn: true, limit: limit, needTick: false)
+            return ExactInputQuote(amountIn: amount &- s.remaining, amountOut: s.calculated, sqrtPriceX96After: s.price, liquidityAfter: s.liquidity)
+        }
+    }
+
+    /// The price limit routers pass for a swap with no limit of its own: MIN+1 or MAX−1.
+    static func defaultLimit(zeroForOne: Bool) -> UInt256 {
+        zeroForOne ? TickMath.minSqrtRatio + 1 : TickMath.maxSqrtRatio - 1
     }
 
     /// An exact-input quote: `SwapResult` without the tick, which quoting does not need and
@@ -183,14 +170,9 @@ public struct V3Pool: Equatable, Sendable {
         public var liquidityAfter: UInt256
     }
 
-    private func quote(_ s: LoopState, amount: UInt256) -> ExactInputQuote {
-        ExactInputQuote(amountIn: amount &- s.remaining, amountOut: s.calculated, sqrtPriceX96After: s.price, liquidityAfter: s.liquidity)
-    }
-
     /// The swap loop's variables: `remaining` is the magnitude of `amountSpecifiedRemaining` (its
     /// sign never changes in the contract's loop: exact input never takes more than remains,
     /// exact output never pays more), `calculated` the output (exact in) or input plus fee so far.
-    @usableFromInline
     struct LoopState: Equatable, Sendable {
         var remaining: UInt256
         var calculated: UInt256
@@ -206,11 +188,9 @@ public struct V3Pool: Equatable, Sendable {
         return SwapResult(amountIn: amountIn, amountOut: amountOut, sqrtPriceX96After: s.price, tickAfter: s.tick, liquidityAfter: s.liquidity, ticksCrossed: s.crossed)
     }
 
-    /// `UniswapV3Pool.swap`'s loop from state `s`. With `amount` given (exact input), each step
-    /// that reaches its target updates `checkpoint`. Without `needTick` the tick after a final step
+    /// `UniswapV3Pool.swap`'s loop from state `s`. Without `needTick` the tick after a final step
     /// that stops inside a range is left as it was (quotes do not need it).
-    private func run(_ s: inout LoopState, zeroForOne: Bool, exactIn: Bool, limit: UInt256, checkpoint: inout Checkpoint?, amount: UInt256?,
-                     needTick: Bool = true) throws(AMMError) {
+    private func run(_ s: inout LoopState, zeroForOne: Bool, exactIn: Bool, limit: UInt256, needTick: Bool = true) throws(AMMError) {
         var step = SwapMath.Step(sqrtPriceNext: .zero, amountIn: .zero, amountOut: .zero, feeAmount: .zero)
         let feeDivisor = LimbDivisor(UInt64(1_000_000 - feePips))
         // The tick after a step that stops inside a range is computed when something needs it: a
@@ -223,53 +203,57 @@ public struct V3Pool: Equatable, Sendable {
                 tickStale = false
             }
             let start = s.price
-            var (tickNext, position) = nextInitializedTickWithinOneWord(s.tick, lte: zeroForOne)
-            if tickNext < TickMath.minTick { tickNext = TickMath.minTick; position = nil }
-            if tickNext > TickMath.maxTick { tickNext = TickMath.maxTick; position = nil }
-            let sqrtNext = position.map { tickSqrt[$0] } ?? TickMath.sqrtRatioUnchecked(tickNext)
-            let target = (zeroForOne ? sqrtNext < limit : sqrtNext > limit) ? limit : sqrtNext
-            guard SwapMath.compute(current: s.price, target: target, liquidity: s.liquidity, remaining: s.remaining,
-                                   exactIn: exactIn, feePips: feePips, feeDivisor: feeDivisor, into: &step)
-            else { throw AMMError(.overflow, "swap step overflows at sqrt price \(s.price)") }
-            s.price = step.sqrtPriceNext
-            let paid = step.amountIn &+ step.feeAmount
-            if exactIn {
-                s.remaining = s.remaining &- paid
-                let (c, o) = s.calculated.addingReportingOverflow(step.amountOut)
-                guard !o else { throw AMMError(.overflow, "output overflows") }
-                s.calculated = c
-            } else {
-                s.remaining = s.remaining &- step.amountOut
-                let (c, o) = s.calculated.addingReportingOverflow(paid)
-                guard !o else { throw AMMError(.overflow, "input overflows") }
-                s.calculated = c
-            }
-            if s.price == sqrtNext {
-                if let p = position {
-                    let net = ticks[p].liquidityNet
-                    // Crossing down subtracts liquidityNet; crossing up adds it.
-                    if net.isNegative != zeroForOne {
-                        let m = net.magnitude
-                        guard m <= s.liquidity else { throw AMMError(.invalidState, "liquidity underflows crossing tick \(tickNext)") }
-                        s.liquidity = s.liquidity &- m
-                    } else {
-                        s.liquidity = s.liquidity &+ net.magnitude
-                        guard s.liquidity <= Self.maxLiquidity else { throw AMMError(.invalidState, "liquidity overflows crossing tick \(tickNext)") }
-                    }
-                    s.crossed += 1
-                }
-                s.tick = zeroForOne ? tickNext - 1 : tickNext
-            } else if s.price != start {
+            if try !advance(&s, zeroForOne: zeroForOne, exactIn: exactIn, limit: limit, feeDivisor: feeDivisor, step: &step).onTick,
+               s.price != start {
                 tickStale = true
             }
-            if let amount, s.price == target {
-                if tickStale {  // stopped at the price limit inside a range
-                    s.tick = TickMath.tickUnchecked(s.price)
-                    tickStale = false
-                }
-                checkpoint = Checkpoint(zeroForOne: zeroForOne, consumed: amount &- s.remaining, state: s)
-            }
         }
+    }
+
+    /// One pass of the swap loop's body from `s`, whose tick is current: a step toward the next
+    /// initialised tick (or the bitmap word's boundary), stopped at `limit`, and the crossing when
+    /// the price reaches that tick. Returns the step's target and whether the price ended on the
+    /// tick; when it did not, `s.tick` is left stale.
+    @inline(__always)
+    func advance(_ s: inout LoopState, zeroForOne: Bool, exactIn: Bool, limit: UInt256, feeDivisor: LimbDivisor,
+                 step: inout SwapMath.Step) throws(AMMError) -> (target: UInt256, onTick: Bool) {
+        var (tickNext, position) = nextInitializedTickWithinOneWord(s.tick, lte: zeroForOne)
+        if tickNext < TickMath.minTick { tickNext = TickMath.minTick; position = nil }
+        if tickNext > TickMath.maxTick { tickNext = TickMath.maxTick; position = nil }
+        let sqrtNext = position.map { tickSqrt[$0] } ?? TickMath.sqrtRatioUnchecked(tickNext)
+        let target = (zeroForOne ? sqrtNext < limit : sqrtNext > limit) ? limit : sqrtNext
+        guard SwapMath.compute(current: s.price, target: target, liquidity: s.liquidity, remaining: s.remaining,
+                               exactIn: exactIn, feePips: feePips, feeDivisor: feeDivisor, into: &step)
+        else { throw AMMError(.overflow, "swap step overflows at sqrt price \(s.price)") }
+        s.price = step.sqrtPriceNext
+        let paid = step.amountIn &+ step.feeAmount
+        if exactIn {
+            s.remaining = s.remaining &- paid
+            let (c, o) = s.calculated.addingReportingOverflow(step.amountOut)
+            guard !o else { throw AMMError(.overflow, "output overflows") }
+            s.calculated = c
+        } else {
+            s.remaining = s.remaining &- step.amountOut
+            let (c, o) = s.calculated.addingReportingOverflow(paid)
+            guard !o else { throw AMMError(.overflow, "input overflows") }
+            s.calculated = c
+        }
+        guard s.price == sqrtNext else { return (target, false) }
+        if let p = position {
+            let net = ticks[p].liquidityNet
+            // Crossing down subtracts liquidityNet; crossing up adds it.
+            if net.isNegative != zeroForOne {
+                let m = net.magnitude
+                guard m <= s.liquidity else { throw AMMError(.invalidState, "liquidity underflows crossing tick \(tickNext)") }
+                s.liquidity = s.liquidity &- m
+            } else {
+                s.liquidity = s.liquidity &+ net.magnitude
+                guard s.liquidity <= Self.maxLiquidity else { throw AMMError(.invalidState, "liquidity overflows crossing tick \(tickNext)") }
+            }
+            s.crossed += 1
+        }
+        s.tick = zeroForOne ? tickNext - 1 : tickNext
+        return (target, true)
     }
 
     /// Sets the liquidityNet of tick `index`, or takes the tick out (`nil`: no longer initialised,
@@ -285,6 +269,7 @@ public struct V3Pool: Equatable, Sendable {
             if present {
                 ticks.remove(at: i)
                 tickSqrt.remove(at: i)
+                crossings = Crossings()
             }
             return
         }
@@ -295,6 +280,8 @@ public struct V3Pool: Equatable, Sendable {
             ticks.insert(Tick(index: index, liquidityNet: net), at: i)
             tickSqrt.insert(TickMath.sqrtRatioUnchecked(index), at: i)
         }
+        // The ticks are not part of the key the crossings are checked against: start new ones.
+        crossings = Crossings()
     }
 
     /// The liquidityNet of tick `index`, nil when it is not initialised.
@@ -309,6 +296,8 @@ public struct V3Pool: Equatable, Sendable {
         p.sqrtPriceX96 = result.sqrtPriceX96After
         p.tick = result.tickAfter
         p.liquidity = result.liquidityAfter
+        // Its own crossings: sharing this pool's would rebuild both whenever they alternate.
+        p.crossings = Crossings()
         return p
     }
 }

@@ -62,6 +62,7 @@ struct PeersBenchCommand: ParsableCommand {
             }
             groups.append((name, Self.group(times, answers)))
         }
+        groups.append(("v3QuoteNewInputs", try newInputs(v3)))
         for (name, cases) in [("cycles2", twoHop), ("cycles3", threeHop)] {
             let answers = cases.map { c -> JSONValue in
                 guard let s = Optimizer.optimize(c.path, maxIn: c.maxIn) else { return .null }
@@ -74,6 +75,31 @@ struct PeersBenchCommand: ParsableCommand {
             groups.append((name, Self.group(times, answers)))
         }
         Output.line(JSONValue.object(groups).text)
+    }
+
+    /// Inputs a V3 case is quoted at when no input repeats: `amountIn + j·(⌊amountIn/10⁶⌋ + 1)`
+    /// for j < 64, as tools/bench_peers derives them. A sizing search asks this way, and neither
+    /// side's cache can answer an input it has not seen (degenbot caches its step math by argument,
+    /// so a repeated input is its best case; ours keeps each pool state's tick crossings).
+    static let newInputsPerCase = 64
+
+    func newInputs(_ cases: [Quote]) throws -> JSONValue {
+        let quotes = try cases.map { q -> (V3Pool, Bool, [UInt256]) in
+            guard case .uniswapV3(let p) = q.pool else { throw CLIError("fixture: a V3 quote case holds another pool") }
+            let step = q.amountIn / UInt256(1_000_000) + .one
+            return (p, q.zeroForOne, (0..<Self.newInputsPerCase).map { q.amountIn + step * UInt256(UInt64($0)) })
+        }
+        let answers = quotes.map { p, zeroForOne, inputs in
+            JSONValue.array(inputs.map { x in
+                (try? p.quoteExactInput(zeroForOne: zeroForOne, amount: x)).map { .string($0.amountOut.description) } ?? .null
+            })
+        }
+        let times = measure(quotes.count * Self.newInputsPerCase) { sink in
+            for (p, zeroForOne, inputs) in quotes {
+                for x in inputs { sink ^= (try? p.quoteExactInput(zeroForOne: zeroForOne, amount: x))?.amountOut.w0 ?? 0 }
+            }
+        }
+        return Self.group(times, answers)
     }
 
     /// Nanoseconds per case in each of `passes` passes, each running every case until `passMs` has
