@@ -11,129 +11,220 @@ extension Keccak256 {
         0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
     ]
 
-    /// Keccak-f[1600] on 25 lanes; lane (x, y) is `s[x + 5y]`. Lanes 1, 2, 8, 12, 17 and 20 are
-    /// held complemented through the rounds (lane complementing: one NOT per row in chi).
+    /// The state as 25 lanes; lane (x, y), state index `x + 5y`, is `axy`. Lanes 1, 2, 8, 12, 17 and
+    /// 20 are held complemented (lane complementing: one NOT per row in chi). A local `Lanes` stays
+    /// in registers (and spills) as the permutation needs, with no load or store of the whole state.
+    struct Lanes {
+        var a00: UInt64, a10: UInt64, a20: UInt64, a30: UInt64, a40: UInt64
+        var a01: UInt64, a11: UInt64, a21: UInt64, a31: UInt64, a41: UInt64
+        var a02: UInt64, a12: UInt64, a22: UInt64, a32: UInt64, a42: UInt64
+        var a03: UInt64, a13: UInt64, a23: UInt64, a33: UInt64, a43: UInt64
+        var a04: UInt64, a14: UInt64, a24: UInt64, a34: UInt64, a44: UInt64
+
+        /// The all-zero state.
+        @inline(__always)
+        init() {
+            (a00, a10, a20, a30, a40) = (0, ~0, ~0, 0, 0)
+            (a01, a11, a21, a31, a41) = (0, 0, 0, ~0, 0)
+            (a02, a12, a22, a32, a42) = (0, 0, ~0, 0, 0)
+            (a03, a13, a23, a33, a43) = (0, 0, ~0, 0, 0)
+            (a04, a14, a24, a34, a44) = (~0, 0, 0, 0, 0)
+        }
+
+        /// The state at `s` (25 lanes, plain).
+        @inline(__always)
+        init(_ s: UnsafePointer<UInt64>) {
+            a00 = s[0]
+            a10 = ~s[1]
+            a20 = ~s[2]
+            a30 = s[3]
+            a40 = s[4]
+            a01 = s[5]
+            a11 = s[6]
+            a21 = s[7]
+            a31 = ~s[8]
+            a41 = s[9]
+            a02 = s[10]
+            a12 = s[11]
+            a22 = ~s[12]
+            a32 = s[13]
+            a42 = s[14]
+            a03 = s[15]
+            a13 = s[16]
+            a23 = ~s[17]
+            a33 = s[18]
+            a43 = s[19]
+            a04 = ~s[20]
+            a14 = s[21]
+            a24 = s[22]
+            a34 = s[23]
+            a44 = s[24]
+        }
+
+        /// Writes the state, plain, to `s`.
+        @inline(__always)
+        func store(_ s: UnsafeMutablePointer<UInt64>) {
+            s[0] = a00
+            s[1] = ~a10
+            s[2] = ~a20
+            s[3] = a30
+            s[4] = a40
+            s[5] = a01
+            s[6] = a11
+            s[7] = a21
+            s[8] = ~a31
+            s[9] = a41
+            s[10] = a02
+            s[11] = a12
+            s[12] = ~a22
+            s[13] = a32
+            s[14] = a42
+            s[15] = a03
+            s[16] = a13
+            s[17] = ~a23
+            s[18] = a33
+            s[19] = a43
+            s[20] = ~a04
+            s[21] = a14
+            s[22] = a24
+            s[23] = a34
+            s[24] = a44
+        }
+
+        /// Absorbs one lane of the first 17 (the rate): XOR is the same on a complemented lane.
+        @inline(__always)
+        mutating func absorb(_ index: Int, _ v: UInt64) {
+            switch index {
+            case 0: a00 ^= v
+            case 1: a10 ^= v
+            case 2: a20 ^= v
+            case 3: a30 ^= v
+            case 4: a40 ^= v
+            case 5: a01 ^= v
+            case 6: a11 ^= v
+            case 7: a21 ^= v
+            case 8: a31 ^= v
+            case 9: a41 ^= v
+            case 10: a02 ^= v
+            case 11: a12 ^= v
+            case 12: a22 ^= v
+            case 13: a32 ^= v
+            case 14: a42 ^= v
+            case 15: a03 ^= v
+            case 16: a13 ^= v
+            default: preconditionFailure("lane \(index) is past the rate")
+            }
+        }
+
+        /// Lane 0…3, plain: the digest's words.
+        @inline(__always)
+        func digest(_ index: Int) -> UInt64 {
+            switch index {
+            case 0: a00
+            case 1: ~a10
+            case 2: ~a20
+            default: a30
+            }
+        }
+
+        /// Keccak-f[1600].
+        @inline(__always)
+        mutating func permute() {
+            for rc in Keccak256.roundConstants {
+                // BEGIN GENERATED ROUND
+                let c0 = a00 ^ a01 ^ a02 ^ a03 ^ a04
+                let c1 = a10 ^ a11 ^ a12 ^ a13 ^ a14
+                let c2 = a20 ^ a21 ^ a22 ^ a23 ^ a24
+                let c3 = a30 ^ a31 ^ a32 ^ a33 ^ a34
+                let c4 = a40 ^ a41 ^ a42 ^ a43 ^ a44
+                let d0 = c4 ^ (c1 &<< 1 | c1 &>> 63)
+                let d1 = c0 ^ (c2 &<< 1 | c2 &>> 63)
+                let d2 = c1 ^ (c3 &<< 1 | c3 &>> 63)
+                let d3 = c2 ^ (c4 &<< 1 | c4 &>> 63)
+                let d4 = c3 ^ (c0 &<< 1 | c0 &>> 63)
+                let b00 = (a00 ^ d0)
+                let b10 = ((a11 ^ d1) &<< 44 | (a11 ^ d1) &>> 20)
+                let b20 = ((a22 ^ d2) &<< 43 | (a22 ^ d2) &>> 21)
+                let b30 = ((a33 ^ d3) &<< 21 | (a33 ^ d3) &>> 43)
+                let b40 = ((a44 ^ d4) &<< 14 | (a44 ^ d4) &>> 50)
+                let b01 = ((a30 ^ d3) &<< 28 | (a30 ^ d3) &>> 36)
+                let b11 = ((a41 ^ d4) &<< 20 | (a41 ^ d4) &>> 44)
+                let b21 = ((a02 ^ d0) &<< 3 | (a02 ^ d0) &>> 61)
+                let b31 = ((a13 ^ d1) &<< 45 | (a13 ^ d1) &>> 19)
+                let b41 = ((a24 ^ d2) &<< 61 | (a24 ^ d2) &>> 3)
+                let b02 = ((a10 ^ d1) &<< 1 | (a10 ^ d1) &>> 63)
+                let b12 = ((a21 ^ d2) &<< 6 | (a21 ^ d2) &>> 58)
+                let b22 = ((a32 ^ d3) &<< 25 | (a32 ^ d3) &>> 39)
+                let b32 = ((a43 ^ d4) &<< 8 | (a43 ^ d4) &>> 56)
+                let b42 = ((a04 ^ d0) &<< 18 | (a04 ^ d0) &>> 46)
+                let b03 = ((a40 ^ d4) &<< 27 | (a40 ^ d4) &>> 37)
+                let b13 = ((a01 ^ d0) &<< 36 | (a01 ^ d0) &>> 28)
+                let b23 = ((a12 ^ d1) &<< 10 | (a12 ^ d1) &>> 54)
+                let b33 = ((a23 ^ d2) &<< 15 | (a23 ^ d2) &>> 49)
+                let b43 = ((a34 ^ d3) &<< 56 | (a34 ^ d3) &>> 8)
+                let b04 = ((a20 ^ d2) &<< 62 | (a20 ^ d2) &>> 2)
+                let b14 = ((a31 ^ d3) &<< 55 | (a31 ^ d3) &>> 9)
+                let b24 = ((a42 ^ d4) &<< 39 | (a42 ^ d4) &>> 25)
+                let b34 = ((a03 ^ d0) &<< 41 | (a03 ^ d0) &>> 23)
+                let b44 = ((a14 ^ d1) &<< 2 | (a14 ^ d1) &>> 62)
+                let n20 = ~b20
+                let n41 = ~b41
+                let n32 = ~b32
+                let n33 = ~b33
+                let n14 = ~b14
+                a00 = b00 ^ (b10 | b20)
+                a10 = b10 ^ (n20 | b30)
+                a20 = b20 ^ (b30 & b40)
+                a30 = b30 ^ (b40 | b00)
+                a40 = b40 ^ (b00 & b10)
+                a01 = b01 ^ (b11 | b21)
+                a11 = b11 ^ (b21 & b31)
+                a21 = b21 ^ (b31 | n41)
+                a31 = b31 ^ (b41 | b01)
+                a41 = b41 ^ (b01 & b11)
+                a02 = b02 ^ (b12 | b22)
+                a12 = b12 ^ (b22 & b32)
+                a22 = b22 ^ (n32 & b42)
+                a32 = n32 ^ (b42 | b02)
+                a42 = b42 ^ (b02 & b12)
+                a03 = b03 ^ (b13 & b23)
+                a13 = b13 ^ (b23 | b33)
+                a23 = b23 ^ (n33 | b43)
+                a33 = n33 ^ (b43 & b03)
+                a43 = b43 ^ (b03 | b13)
+                a04 = b04 ^ (n14 & b24)
+                a14 = n14 ^ (b24 | b34)
+                a24 = b24 ^ (b34 & b44)
+                a34 = b34 ^ (b44 | b04)
+                a44 = b44 ^ (b04 & b14)
+                a00 ^= rc
+                // END GENERATED ROUND
+            }
+        }
+    }
+
+    /// The digest of one word or two (`count` 32 or 64; a mapping slot hashes its key and index):
+    /// the state is built in registers, with no state in memory to clear, absorb into or read.
+    @usableFromInline
+    static func hashWords(_ input: UnsafeRawPointer, count: Int, into output: UnsafeMutableRawPointer) {
+        var lanes = Lanes()
+        if count == 32 {
+            for i in 0..<4 { lanes.absorb(i, UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))) }
+            lanes.absorb(4, 0x01)
+        } else {
+            for i in 0..<8 { lanes.absorb(i, UInt64(littleEndian: input.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))) }
+            lanes.absorb(8, 0x01)
+        }
+        lanes.absorb(rate / 8 - 1, 0x8000_0000_0000_0000)
+        lanes.permute()
+        for i in 0..<4 { output.storeBytes(of: lanes.digest(i).littleEndian, toByteOffset: i * 8, as: UInt64.self) }
+    }
+
+    /// Keccak-f[1600] on the 25 plain lanes at `s`.
     @usableFromInline
     static func permute(_ s: UnsafeMutablePointer<UInt64>) {
-        var a00 = s[0]
-        var a10 = ~s[1]
-        var a20 = ~s[2]
-        var a30 = s[3]
-        var a40 = s[4]
-        var a01 = s[5]
-        var a11 = s[6]
-        var a21 = s[7]
-        var a31 = ~s[8]
-        var a41 = s[9]
-        var a02 = s[10]
-        var a12 = s[11]
-        var a22 = ~s[12]
-        var a32 = s[13]
-        var a42 = s[14]
-        var a03 = s[15]
-        var a13 = s[16]
-        var a23 = ~s[17]
-        var a33 = s[18]
-        var a43 = s[19]
-        var a04 = ~s[20]
-        var a14 = s[21]
-        var a24 = s[22]
-        var a34 = s[23]
-        var a44 = s[24]
-        for rc in roundConstants {
-            // BEGIN GENERATED ROUND
-            let c0 = a00 ^ a01 ^ a02 ^ a03 ^ a04
-            let c1 = a10 ^ a11 ^ a12 ^ a13 ^ a14
-            let c2 = a20 ^ a21 ^ a22 ^ a23 ^ a24
-            let c3 = a30 ^ a31 ^ a32 ^ a33 ^ a34
-            let c4 = a40 ^ a41 ^ a42 ^ a43 ^ a44
-            let d0 = c4 ^ (c1 &<< 1 | c1 &>> 63)
-            let d1 = c0 ^ (c2 &<< 1 | c2 &>> 63)
-            let d2 = c1 ^ (c3 &<< 1 | c3 &>> 63)
-            let d3 = c2 ^ (c4 &<< 1 | c4 &>> 63)
-            let d4 = c3 ^ (c0 &<< 1 | c0 &>> 63)
-            let b00 = (a00 ^ d0)
-            let b10 = ((a11 ^ d1) &<< 44 | (a11 ^ d1) &>> 20)
-            let b20 = ((a22 ^ d2) &<< 43 | (a22 ^ d2) &>> 21)
-            let b30 = ((a33 ^ d3) &<< 21 | (a33 ^ d3) &>> 43)
-            let b40 = ((a44 ^ d4) &<< 14 | (a44 ^ d4) &>> 50)
-            let b01 = ((a30 ^ d3) &<< 28 | (a30 ^ d3) &>> 36)
-            let b11 = ((a41 ^ d4) &<< 20 | (a41 ^ d4) &>> 44)
-            let b21 = ((a02 ^ d0) &<< 3 | (a02 ^ d0) &>> 61)
-            let b31 = ((a13 ^ d1) &<< 45 | (a13 ^ d1) &>> 19)
-            let b41 = ((a24 ^ d2) &<< 61 | (a24 ^ d2) &>> 3)
-            let b02 = ((a10 ^ d1) &<< 1 | (a10 ^ d1) &>> 63)
-            let b12 = ((a21 ^ d2) &<< 6 | (a21 ^ d2) &>> 58)
-            let b22 = ((a32 ^ d3) &<< 25 | (a32 ^ d3) &>> 39)
-            let b32 = ((a43 ^ d4) &<< 8 | (a43 ^ d4) &>> 56)
-            let b42 = ((a04 ^ d0) &<< 18 | (a04 ^ d0) &>> 46)
-            let b03 = ((a40 ^ d4) &<< 27 | (a40 ^ d4) &>> 37)
-            let b13 = ((a01 ^ d0) &<< 36 | (a01 ^ d0) &>> 28)
-            let b23 = ((a12 ^ d1) &<< 10 | (a12 ^ d1) &>> 54)
-            let b33 = ((a23 ^ d2) &<< 15 | (a23 ^ d2) &>> 49)
-            let b43 = ((a34 ^ d3) &<< 56 | (a34 ^ d3) &>> 8)
-            let b04 = ((a20 ^ d2) &<< 62 | (a20 ^ d2) &>> 2)
-            let b14 = ((a31 ^ d3) &<< 55 | (a31 ^ d3) &>> 9)
-            let b24 = ((a42 ^ d4) &<< 39 | (a42 ^ d4) &>> 25)
-            let b34 = ((a03 ^ d0) &<< 41 | (a03 ^ d0) &>> 23)
-            let b44 = ((a14 ^ d1) &<< 2 | (a14 ^ d1) &>> 62)
-            let n20 = ~b20
-            let n41 = ~b41
-            let n32 = ~b32
-            let n33 = ~b33
-            let n14 = ~b14
-            a00 = b00 ^ (b10 | b20)
-            a10 = b10 ^ (n20 | b30)
-            a20 = b20 ^ (b30 & b40)
-            a30 = b30 ^ (b40 | b00)
-            a40 = b40 ^ (b00 & b10)
-            a01 = b01 ^ (b11 | b21)
-            a11 = b11 ^ (b21 & b31)
-            a21 = b21 ^ (b31 | n41)
-            a31 = b31 ^ (b41 | b01)
-            a41 = b41 ^ (b01 & b11)
-            a02 = b02 ^ (b12 | b22)
-            a12 = b12 ^ (b22 & b32)
-            a22 = b22 ^ (n32 & b42)
-            a32 = n32 ^ (b42 | b02)
-            a42 = b42 ^ (b02 & b12)
-            a03 = b03 ^ (b13 & b23)
-            a13 = b13 ^ (b23 | b33)
-            a23 = b23 ^ (n33 | b43)
-            a33 = n33 ^ (b43 & b03)
-            a43 = b43 ^ (b03 | b13)
-            a04 = b04 ^ (n14 & b24)
-            a14 = n14 ^ (b24 | b34)
-            a24 = b24 ^ (b34 & b44)
-            a34 = b34 ^ (b44 | b04)
-            a44 = b44 ^ (b04 & b14)
-            a00 ^= rc
-            // END GENERATED ROUND
-        }
-        s[0] = a00
-        s[1] = ~a10
-        s[2] = ~a20
-        s[3] = a30
-        s[4] = a40
-        s[5] = a01
-        s[6] = a11
-        s[7] = a21
-        s[8] = ~a31
-        s[9] = a41
-        s[10] = a02
-        s[11] = a12
-        s[12] = ~a22
-        s[13] = a32
-        s[14] = a42
-        s[15] = a03
-        s[16] = a13
-        s[17] = ~a23
-        s[18] = a33
-        s[19] = a43
-        s[20] = ~a04
-        s[21] = a14
-        s[22] = a24
-        s[23] = a34
-        s[24] = a44
+        var lanes = Lanes(UnsafePointer(s))
+        lanes.permute()
+        lanes.store(s)
     }
 }

@@ -6,6 +6,16 @@ public enum Keccak256 {
     /// Hashes `count` bytes at `input` and writes the 32-byte digest to `output`.
     @inlinable
     public static func hash(_ input: UnsafeRawPointer?, count: Int, into output: UnsafeMutableRawPointer) {
+        if count == 32 || count == 64, let input {
+            hashWords(input, count: count, into: output)
+        } else {
+            sponge(input, count: count, into: output)
+        }
+    }
+
+    /// Any length: the sponge over a state in memory, a block at a time.
+    @inlinable
+    static func sponge(_ input: UnsafeRawPointer?, count: Int, into output: UnsafeMutableRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 25) { buf in
             let s = buf.baseAddress!
             s.initialize(repeating: 0, count: 25)

@@ -1,6 +1,6 @@
 import ArbiterTestKit
 import EVMCodec
-import EVMPrimitives
+@testable import EVMPrimitives
 import Testing
 
 @Suite struct KeccakVectorTests {
@@ -10,6 +10,23 @@ import Testing
         for v in vectors {
             let input = try v.hexBytes("input")
             #expect(Hex.encode(Keccak256.hash(input)) == (try v.string("hash")), "length \(input.count)")
+        }
+    }
+
+    /// One word and two (the lengths hashed with the state in registers) against the sponge over a
+    /// state in memory, which the oracle vectors above check at every length.
+    @Test func oneAndTwoWordsEqualTheSponge() {
+        var rng = SeededGenerator(seed: 3200)
+        for count in [32, 64] {
+            for _ in 0..<2000 {
+                let input = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                var fast = [UInt8](repeating: 0, count: 32), slow = fast
+                input.withUnsafeBytes { p in
+                    fast.withUnsafeMutableBytes { Keccak256.hash(p.baseAddress, count: count, into: $0.baseAddress!) }
+                    slow.withUnsafeMutableBytes { Keccak256.sponge(p.baseAddress, count: count, into: $0.baseAddress!) }
+                }
+                #expect(fast == slow, "\(count) bytes: \(Hex.encode(input))")
+            }
         }
     }
 
