@@ -10,6 +10,10 @@ extension V2CycleOptimum {
     /// One cycle's certified search (see `V2CycleOptimum`). Values in fixed point carry S = 2^64.
     struct Search {
         let hops: UnsafeBufferPointer<Hop>
+        /// Two rows of `[input, out₁, …, outₙ]`: the best candidate's and the one being visited.
+        let amounts: UnsafeMutableBufferPointer<UInt256>
+        /// The row holding the best candidate's amounts.
+        var bestRow = 0
         let cap: UInt256
         let fee: FlashFee
         /// The coarsest position: candidates are amounts entering hop `k` (0: the input).
@@ -20,8 +24,9 @@ extension V2CycleOptimum {
         var tailSlackS = UInt256.zero
         var best: (profit: Int256, input: UInt256)? = nil
 
-        init(hops: UnsafeBufferPointer<Hop>, cap: UInt256, fee: FlashFee) {
+        init(hops: UnsafeBufferPointer<Hop>, amounts: UnsafeMutableBufferPointer<UInt256>, cap: UInt256, fee: FlashFee) {
             self.hops = hops
+            self.amounts = amounts
             self.cap = cap
             self.fee = fee
             switch fee {
@@ -68,8 +73,13 @@ extension V2CycleOptimum {
             let head = compose(0..<k), tail = compose(k..<n)
             let tHat = k == 0 ? xHat : head.A * xHat / (head.B + head.C * xHat)
             // The continuous profit's curvature in t, for how far its maximum can lie from t̂.
-            var kappa = 2 * tail.A * tail.B * tail.C / pow(tail.B + tail.C * tHat, 3)
-            if k > 0 { kappa += (1 + r) * 2 * head.A * head.B * head.C / pow(head.A - head.C * tHat, 3) }
+            // (Cubes multiplied out: `pow` is a libm call, and the margin below allows 4× for error.)
+            let tailDen = tail.B + tail.C * tHat
+            var kappa = 2 * tail.A * tail.B * tail.C / (tailDen * tailDen * tailDen)
+            if k > 0 {
+                let headDen = head.A - head.C * tHat
+                kappa += (1 + r) * 2 * head.A * head.B * head.C / (headDen * headDen * headDen)
+            }
             let eps = 0x1p-52 * 16 * Double(n)
             let reach = tHat * eps * (1 / sigma + 1) + 2
             // Each fixed-point step of the tail loses under one unit, magnified by the maps after it.
@@ -99,16 +109,8 @@ extension V2CycleOptimum {
         /// The best input found, as a sizing (nil when none pays).
         func found() -> Optimizer.Sizing? {
             guard let b = best, b.profit > .zero else { return nil }
-            var amounts = [UInt256]()
-            amounts.reserveCapacity(hops.count + 1)
-            amounts.append(b.input)
-            var v = b.input
-            for i in 0..<hops.count {
-                guard let o = hops[i].out(v) else { return nil }
-                v = o
-                amounts.append(v)
-            }
-            return Optimizer.Sizing(amounts: amounts, grossProfit: b.profit.magnitude)
+            let width = hops.count + 1
+            return Optimizer.Sizing(amounts: Array(amounts[(bestRow * width)..<(bestRow * width + width)]), grossProfit: b.profit.magnitude)
         }
 
         enum Scan { case closed, wide, open }
@@ -175,14 +177,20 @@ extension V2CycleOptimum {
                 x = y
             }
             guard !x.isZero, x <= cap, let f = fee.fee(on: x) else { return }
+            // The amounts go into the row the best does not hold, which becomes the best's if it is.
+            let width = hops.count + 1
+            let row = amounts.baseAddress! + (1 - bestRow) * width
+            row[0] = x
             var v = x
             for i in 0..<hops.count {
-                guard let o = hops[i].out(v) else { return }
+                guard let o = Hop.out(hops.baseAddress! + i, v) else { return }
                 v = o
+                row[i + 1] = v
             }
             let p = Int256(bitPattern: v) &- Int256(bitPattern: x) &- Int256(bitPattern: f)
             if let b = best, p < b.profit || (p == b.profit && x >= b.input) { return }
             best = (p, x)
+            bestRow = 1 - bestRow
         }
 
         /// An upper bound, in fixed point, of the continuous profit at `t` (nil where a map is not

@@ -50,11 +50,19 @@ enum V2CycleOptimum {
         var rOutS: UInt256
         var dIn: UInt256
 
+        /// `getAmountOut`'s operands in 128 bits (rIn·D and rOut), when both fit, for `out`.
+        let dIn128: UInt128?
+        let rOut128: UInt128
+        let rIn128: UInt128
+
         init(_ p: V2Pool, zeroForOne: Bool) {
             (pool, self.zeroForOne) = (p, zeroForOne)
             (rIn, rOut, feePips) = zeroForOne ? (p.reserve0, p.reserve1, p.fee0Pips) : (p.reserve1, p.reserve0, p.fee1Pips)
             g = UInt256(UInt64(1_000_000 - feePips))
             dIn = rIn.wrappingProduct(byLimb: 1_000_000)
+            rIn128 = UInt128(rIn.w1) << 64 | UInt128(rIn.w0)
+            rOut128 = UInt128(rOut.w1) << 64 | UInt128(rOut.w0)
+            dIn128 = dIn.w2 | dIn.w3 | rOut.w2 | rOut.w3 | rIn.w2 | rIn.w3 == 0 ? UInt128(dIn.w1) << 64 | UInt128(dIn.w0) : nil
             let alpha = rOut.wrappingProduct(byLimb: g.w0)
             // Shifts by a whole limb.
             alphaS = UInt256(limbs: 0, alpha.w0, alpha.w1, alpha.w2)
@@ -64,9 +72,31 @@ enum V2CycleOptimum {
             map = (gd * rOut.doubleValue, rIn.doubleValue, gd)
         }
 
-        /// The pair's exact output (nil where the pair reverts: zero output, balance past uint112).
+        /// The pair's exact output (nil where the pair reverts: zero output, balance past uint112):
+        /// `V2Pool.amountOut`, with the reserve's side, its product by D and the range checks on
+        /// the reserves done once per hop instead of once per quote. Read through the pointer: a
+        /// method on the hop would copy all of it out of the buffer first, on every quote.
         @inline(__always)
-        func out(_ a: UInt256) -> UInt256? { try? pool.amountOut(amountIn: a, zeroForOne: zeroForOne) }
+        static func out(_ hop: UnsafePointer<Hop>, _ a: UInt256) -> UInt256? {
+            if let dIn128 = hop.pointee.dIn128, a.w2 | a.w3 == 0, a.w1 >> 48 == 0 {
+                let a128 = UInt128(a.w1) << 64 | UInt128(a.w0)
+                // The balance after stays within uint112, as the pair requires.
+                guard (a128 &+ hop.pointee.rIn128) >> 112 == 0 else { return nil }
+                let (inWithFee, o1) = a128.multipliedReportingOverflow(by: UInt128(hop.pointee.g.w0))
+                let (den, o2) = dIn128.addingReportingOverflow(inWithFee)
+                if !o1 && !o2 {
+                    // out < rOut < 2^128: the numerator's high half is below the denominator.
+                    let num = UInt256.multiplyFullWidth(inWithFee, hop.pointee.rOut128)
+                    let q = UInt256.divide128(wideHigh: num.high, low: num.low, by: den).q
+                    return q == 0 ? nil : UInt256(limbs: UInt64(truncatingIfNeeded: q), UInt64(truncatingIfNeeded: q >> 64), 0, 0)
+                }
+            }
+            return hop.pointee.quoted(a)
+        }
+
+        /// The pool's own quote, for what the 128-bit path does not take.
+        @inline(never)
+        func quoted(_ a: UInt256) -> UInt256? { try? pool.amountOut(amountIn: a, zeroForOne: zeroForOne) }
 
         /// The least input the pair pays at least `y` for: ⌈y·D·rIn / (g·(rOut − y))⌉.
         @inline(__always)
@@ -107,14 +137,16 @@ enum V2CycleOptimum {
     static func optimize(_ path: Path, cap: UInt256, fee: FlashFee) -> Outcome {
         let n = path.hops.count
         guard n >= 1, n <= 8 else { return .uncertain(nil) }
-        // Hops are plain values: the buffer needs no deinitialisation.
+        // Hops and amounts are plain values: the buffers need no deinitialisation.
         return withUnsafeTemporaryAllocation(of: Hop.self, capacity: n) { buffer -> Outcome in
             for (i, hop) in path.hops.enumerated() {
                 guard case .uniswapV2(let p) = hop.pool, !p.reserve0.isZero, !p.reserve1.isZero else { return .uncertain(nil) }
                 buffer.initializeElement(at: i, to: Hop(p, zeroForOne: hop.zeroForOne))
             }
-            var search = Search(hops: UnsafeBufferPointer(buffer), cap: cap, fee: fee)
-            return search.run()
+            return withUnsafeTemporaryAllocation(of: UInt256.self, capacity: 2 * (n + 1)) { amounts -> Outcome in
+                var search = Search(hops: UnsafeBufferPointer(buffer), amounts: amounts, cap: cap, fee: fee)
+                return search.run()
+            }
         }
     }
 }
