@@ -36,9 +36,16 @@ public enum Optimizer {
     public static func optimize(_ path: Path, maxIn: UInt256? = nil, flashFee: FlashFee = .none) -> Sizing? {
         guard !path.hops.isEmpty else { return nil }
         let cap = maxIn ?? (UInt256.one << 200)
-        let allV2 = path.hops.allSatisfy { if case .uniswapV2 = $0.pool { true } else { false } }
-        guard allV2 else { return searched(path, cap: cap, flashFee: flashFee) }
-        // Constant-product cycles: the closed form, certified (V2CycleOptimum), or within a few wei
+        let constantProduct = path.hops.allSatisfy {
+            switch $0.pool {
+            case .uniswapV2: true
+            case .solidly(let p): !p.stable
+            default: false
+            }
+        }
+        guard constantProduct else { return searched(path, cap: cap, flashFee: flashFee) }
+        // Constant-product cycles (V2 and Solidly volatile pairs): the closed form, certified
+        // (V2CycleOptimum), or within a few wei
         // of the optimum (proven, and a millionth of the profit at most); otherwise the better of
         // its best and the search's.
         switch V2CycleOptimum.optimize(path, cap: cap, fee: flashFee) {

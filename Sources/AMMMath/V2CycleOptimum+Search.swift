@@ -64,9 +64,11 @@ extension V2CycleOptimum {
             guard xHat.isFinite, xHat < cap.doubleValue / 2 else { return .uncertain(nil) }
             // The coarsest position: the most input units per unit of the amount there (at least
             // two: a position about as fine as the input gains nothing for the inverse quotes).
+            // Solidly hops keep it at the input: the bound's inverse maps assume V2's rounding.
+            let solidly = hops.contains { $0.feeRoundsDown }
             var a = xHat, unit = 1.0
             for j in 0..<n {
-                if j > 0, a >= 1, xHat / a >= 2, xHat / a > unit { (k, unit) = (j, xHat / a) }
+                if j > 0, !solidly, a >= 1, xHat / a >= 2, xHat / a > unit { (k, unit) = (j, xHat / a) }
                 let (ma, mb, mc) = hops[j].map
                 a = ma * a / (mb + mc * a)
             }
@@ -83,15 +85,19 @@ extension V2CycleOptimum {
             let eps = 0x1p-52 * 16 * Double(n)
             let reach = tHat * eps * (1 / sigma + 1) + 2
             // Each fixed-point step of the tail loses under one unit, magnified by the maps after it.
-            var slack = 1.0, gain = 1.0
+            // A Solidly hop can pay up to rOut/rIn whole units over its map, magnified likewise.
+            var slack = 1.0, gain = 1.0, over = 0.0
             for i in stride(from: n - 1, through: k, by: -1) {
                 slack += gain
+                if hops[i].feeRoundsDown { over += gain * hops[i].rOut.doubleValue / hops[i].rIn.doubleValue }
                 let (ma, mb, _) = hops[i].map
                 gain *= ma / mb
             }
+            // In fixed point, with room for the doubles' rounding (an overestimate only widens the bound).
+            let overS = over == 0 ? 0 : (over * 1.000_001 + 1) * 0x1p64
             let margin = 4 * kappa * (reach + 1) * (reach + 1) * 0x1p64 + 4
-            guard kappa.isFinite, kappa >= 0, reach.isFinite, margin < 0x1p180, slack < 0x1p100 else { return .uncertain(nil) }
-            tailSlackS = Optimizer.integer(2 * slack + 4, cap: .max)
+            guard kappa.isFinite, kappa >= 0, reach.isFinite, margin < 0x1p180, slack < 0x1p100, overS < 0x1p180 else { return .uncertain(nil) }
+            tailSlackS = Optimizer.integer(2 * slack + 4 + overS, cap: .max)
             let t0 = Optimizer.integer(tHat.rounded(), cap: UInt256.one << 112)
             guard let top = bound(t0) else { return .uncertain(nil) }
             let ceiling = (top &+ Int256(bitPattern: Optimizer.integer(margin, cap: .max))) >> 64

@@ -1,10 +1,15 @@
 import EVMPrimitives
 
-/// The exact integer optimum of a cycle of constant-product hops (Uniswap V2 and its forks),
-/// found from the closed form and certified, or left to the search when it cannot be certified.
+/// The exact integer optimum of a cycle of constant-product hops (Uniswap V2 and its forks, and
+/// Solidly's volatile pairs), found from the closed form and certified, or left to the search
+/// when it cannot be certified.
 ///
-/// Each hop is `⌊g·a·rOut / (D·rIn + g·a)⌋` (D = 1e6, g = D − fee), a floor of the Möbius map
-/// `m(a) = g·rOut·a / (D·rIn + g·a)`; the maps compose into one, `x ↦ A·x / (B + C·x)`, whose
+/// Each V2 hop is `⌊g·a·rOut / (D·rIn + g·a)⌋` (D = 1e6, g = D − fee), a floor of the Möbius map
+/// `m(a) = g·rOut·a / (D·rIn + g·a)`. A Solidly volatile hop takes its fee first, rounded down, so
+/// it is `⌊A·rOut / (rIn + A)⌋` with `A = a − ⌊a·fee/D⌋ = ⌈a·g/D⌉`: the same map at an input up to
+/// one unit past `a·g/D`, so it can pay more than `m(a)`, by at most the map's steepest slope
+/// `rOut/rIn`; the bound below adds that, carried through the hops after it. The maps compose
+/// into one, `x ↦ A·x / (B + C·x)`, whose
 /// profit `A·x/(B+C·x) − (1+r)·x` is concave with its maximum at `x* = B·σ / (C·(√(1+σ) + 1))`,
 /// `1 + σ = A / (B·(1+r))` (r: the flash fee's rate).
 ///
@@ -35,9 +40,15 @@ enum V2CycleOptimum {
         case uncertain(Optimizer.Sizing?)
     }
 
+    /// A hop's pair: the exact quotes come from it.
+    enum Pair {
+        case v2(V2Pool)
+        case solidlyVolatile(SolidlyPool)
+    }
+
     /// A hop's reserves and fee factor, and its continuous map's coefficients in fixed point.
     struct Hop {
-        let pool: V2Pool
+        let pair: Pair
         let zeroForOne: Bool
         var rIn: UInt256
         var rOut: UInt256
@@ -55,14 +66,30 @@ enum V2CycleOptimum {
         let rOut128: UInt128
         let rIn128: UInt128
 
-        init(_ p: V2Pool, zeroForOne: Bool) {
-            (pool, self.zeroForOne) = (p, zeroForOne)
-            (rIn, rOut, feePips) = zeroForOne ? (p.reserve0, p.reserve1, p.fee0Pips) : (p.reserve1, p.reserve0, p.fee1Pips)
+        /// A hop on a V2 pair or a Solidly volatile one, nil for any other pool or reserves outside
+        /// the fixed-point range (a V2 pair's uint112; a Solidly pair's reserves are uint256).
+        init?(_ pool: Pool, zeroForOne: Bool) {
+            let (r0, r1): (UInt256, UInt256)
+            switch pool {
+            case .uniswapV2(let p):
+                pair = .v2(p)
+                (r0, r1, feePips) = (p.reserve0, p.reserve1, zeroForOne ? p.fee0Pips : p.fee1Pips)
+            case .solidly(let p) where !p.stable:
+                pair = .solidlyVolatile(p)
+                (r0, r1, feePips) = (p.reserve0, p.reserve1, p.feePips)
+            default:
+                return nil
+            }
+            guard !r0.isZero, !r1.isZero, r0 <= UniswapV2Math.maxReserve, r1 <= UniswapV2Math.maxReserve else { return nil }
+            self.zeroForOne = zeroForOne
+            (rIn, rOut) = zeroForOne ? (r0, r1) : (r1, r0)
             g = UInt256(UInt64(1_000_000 - feePips))
             dIn = rIn.wrappingProduct(byLimb: 1_000_000)
             rIn128 = UInt128(rIn.w1) << 64 | UInt128(rIn.w0)
             rOut128 = UInt128(rOut.w1) << 64 | UInt128(rOut.w0)
-            dIn128 = dIn.w2 | dIn.w3 | rOut.w2 | rOut.w3 | rIn.w2 | rIn.w3 == 0 ? UInt128(dIn.w1) << 64 | UInt128(dIn.w0) : nil
+            // The 128-bit quote is V2's formula.
+            let isV2 = if case .v2 = pair { true } else { false }
+            dIn128 = isV2 && dIn.w2 | dIn.w3 == 0 ? UInt128(dIn.w1) << 64 | UInt128(dIn.w0) : nil
             let alpha = rOut.wrappingProduct(byLimb: g.w0)
             // Shifts by a whole limb.
             alphaS = UInt256(limbs: 0, alpha.w0, alpha.w1, alpha.w2)
@@ -94,14 +121,29 @@ enum V2CycleOptimum {
             return hop.pointee.quoted(a)
         }
 
-        /// The pool's own quote, for what the 128-bit path does not take.
+        /// The pair's own quote, for what the 128-bit path does not take.
         @inline(never)
-        func quoted(_ a: UInt256) -> UInt256? { try? pool.amountOut(amountIn: a, zeroForOne: zeroForOne) }
+        func quoted(_ a: UInt256) -> UInt256? {
+            switch pair {
+            case .v2(let p): try? p.amountOut(amountIn: a, zeroForOne: zeroForOne)
+            case .solidlyVolatile(let p): try? p.amountOut(amountIn: a, zeroForOne: zeroForOne)
+            }
+        }
 
-        /// The least input the pair pays at least `y` for: ⌈y·D·rIn / (g·(rOut − y))⌉.
+        /// A Solidly hop can pay more than its continuous map (see the type's notes).
+        var feeRoundsDown: Bool { if case .solidlyVolatile = pair { true } else { false } }
+
+        /// The least input the pair pays at least `y` for: ⌈y·D·rIn / (g·(rOut − y))⌉ on a V2
+        /// pair; on a Solidly pair the least `A = ⌈y·rIn / (rOut − y)⌉` after the fee, bought with
+        /// the least `a` whose `⌈a·g/D⌉` reaches it, `⌊(A − 1)·D/g⌋ + 1`.
         @inline(__always)
         func least(delivering y: UInt256) -> UInt256? {
             guard !y.isZero, y < rOut else { return nil }
+            if feeRoundsDown {
+                let left = rOut &- y
+                let after = (y &* rIn &+ left &- .one) / left
+                return (after &- .one).wrappingProduct(byLimb: 1_000_000) / g &+ .one
+            }
             let num = y &* dIn
             let den = (rOut &- y).wrappingProduct(byLimb: g.w0)
             return (num &+ den &- .one) / den
@@ -140,8 +182,8 @@ enum V2CycleOptimum {
         // Hops and amounts are plain values: the buffers need no deinitialisation.
         return withUnsafeTemporaryAllocation(of: Hop.self, capacity: n) { buffer -> Outcome in
             for (i, hop) in path.hops.enumerated() {
-                guard case .uniswapV2(let p) = hop.pool, !p.reserve0.isZero, !p.reserve1.isZero else { return .uncertain(nil) }
-                buffer.initializeElement(at: i, to: Hop(p, zeroForOne: hop.zeroForOne))
+                guard let h = Hop(hop.pool, zeroForOne: hop.zeroForOne) else { return .uncertain(nil) }
+                buffer.initializeElement(at: i, to: h)
             }
             return withUnsafeTemporaryAllocation(of: UInt256.self, capacity: 2 * (n + 1)) { amounts -> Outcome in
                 var search = Search(hops: UnsafeBufferPointer(buffer), amounts: amounts, cap: cap, fee: fee)
