@@ -29,20 +29,26 @@ public struct SolidlyPool: Equatable, Sendable {
 
     /// What the pair pays for `amountIn` of token0 (`zeroForOne`) or token1, as `getAmountOut`.
     public func amountOut(amountIn: UInt256, zeroForOne: Bool) throws(AMMError) -> UInt256 {
+        let (rIn, rOut) = zeroForOne ? (reserve0, reserve1) : (reserve1, reserve0)
+        guard stable else { return try Self.volatileAmountOut(amountIn: amountIn, reserveIn: rIn, reserveOut: rOut, feePips: feePips) }
         guard !amountIn.isZero else { throw AMMError(.invalidAmount, "amount in is zero") }
-        let afterFee = amountIn - fee(on: amountIn)
-        let out: UInt256
-        if stable {
-            out = try stableOut(afterFee, zeroForOne: zeroForOne)
-        } else {
-            let (rIn, rOut) = zeroForOne ? (reserve0, reserve1) : (reserve1, reserve0)
-            guard let num = afterFee.checkedMul(rOut), let den = rIn.checkedAdd(afterFee), !den.isZero else {
-                throw AMMError(.overflow, "amount in \(amountIn) overflows the pair's arithmetic")
-            }
-            out = num / den
+        return try Self.checked(try stableOut(amountIn - fee(on: amountIn), zeroForOne: zeroForOne), reserveOut: rOut)
+    }
+
+    /// What a volatile pair with these reserves pays for `amountIn`: the fee taken first, rounded
+    /// down, then `⌊afterFee·rOut / (rIn + afterFee)⌋`.
+    public static func volatileAmountOut(amountIn: UInt256, reserveIn rIn: UInt256, reserveOut rOut: UInt256, feePips: UInt32) throws(AMMError) -> UInt256 {
+        guard !amountIn.isZero else { throw AMMError(.invalidAmount, "amount in is zero") }
+        let afterFee = amountIn - fee(on: amountIn, feePips: feePips)
+        guard let num = afterFee.checkedMul(rOut), let den = rIn.checkedAdd(afterFee), !den.isZero else {
+            throw AMMError(.overflow, "amount in \(amountIn) overflows the pair's arithmetic")
         }
+        return try checked(num / den, reserveOut: rOut)
+    }
+
+    /// An output the pair pays: not zero, and below its reserve.
+    static func checked(_ out: UInt256, reserveOut rOut: UInt256) throws(AMMError) -> UInt256 {
         guard !out.isZero else { throw AMMError(.insufficientLiquidity, "output rounds to zero") }
-        let rOut = zeroForOne ? reserve1 : reserve0
         guard out < rOut else { throw AMMError(.insufficientLiquidity, "output exceeds the reserve") }
         return out
     }
@@ -70,7 +76,9 @@ public struct SolidlyPool: Equatable, Sendable {
     }
 
     /// `amountIn · fee / 1e6`, floored (the factory's `amountIn · bp / 10000`).
-    func fee(on amountIn: UInt256) -> UInt256 {
+    func fee(on amountIn: UInt256) -> UInt256 { Self.fee(on: amountIn, feePips: feePips) }
+
+    static func fee(on amountIn: UInt256, feePips: UInt32) -> UInt256 {
         UInt256.mulDiv(amountIn, UInt256(UInt64(feePips)), 1_000_000) ?? amountIn
     }
 

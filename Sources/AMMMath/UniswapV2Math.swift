@@ -29,6 +29,19 @@ public enum UniswapV2Math {
         return out
     }
 
+    /// What a pair with these reserves pays for `amountIn`: `amountOut`, refused where the pair's
+    /// balance would pass uint112 (the pair reverts).
+    @inlinable
+    public static func pairAmountOut(amountIn: UInt256, reserveIn: UInt256, reserveOut: UInt256, feePips: UInt32) throws(AMMError) -> UInt256 {
+        if let out = amountOut128(amountIn: amountIn, reserveIn: reserveIn, reserveOut: reserveOut, feePips: feePips) {
+            return UInt256(limbs: UInt64(truncatingIfNeeded: out), UInt64(truncatingIfNeeded: out >> 64), 0, 0)
+        }
+        guard let balance = reserveIn.checkedAdd(amountIn), balance <= maxReserve else {
+            throw AMMError(.overflow, "the pair's balance would exceed uint112")
+        }
+        return try amountOut(amountIn: amountIn, reserveIn: reserveIn, reserveOut: reserveOut, feePips: feePips)
+    }
+
     /// `getAmountOut` in 128-bit arithmetic for a pair whose balance after the trade stays within
     /// uint112 (every trade a pair accepts): one 128×128 product and one 256/128 division. Nil
     /// when a value is outside that range or the trade would fail; the general path then decides.

@@ -10,6 +10,8 @@ extension V2CycleOptimum {
     /// One cycle's certified search (see `V2CycleOptimum`). Values in fixed point carry S = 2^64.
     struct Search {
         let hops: UnsafeBufferPointer<Hop>
+        /// Some hop is a Solidly pair's.
+        let solidly: Bool
         /// Two rows of `[input, out₁, …, outₙ]`: the best candidate's and the one being visited.
         let amounts: UnsafeMutableBufferPointer<UInt256>
         /// The row holding the best candidate's amounts.
@@ -24,8 +26,9 @@ extension V2CycleOptimum {
         var tailSlackS = UInt256.zero
         var best: (profit: Int256, input: UInt256)? = nil
 
-        init(hops: UnsafeBufferPointer<Hop>, amounts: UnsafeMutableBufferPointer<UInt256>, cap: UInt256, fee: FlashFee) {
+        init(hops: UnsafeBufferPointer<Hop>, solidly: Bool, amounts: UnsafeMutableBufferPointer<UInt256>, cap: UInt256, fee: FlashFee) {
             self.hops = hops
+            self.solidly = solidly
             self.amounts = amounts
             self.cap = cap
             self.fee = fee
@@ -65,7 +68,6 @@ extension V2CycleOptimum {
             // The coarsest position: the most input units per unit of the amount there (at least
             // two: a position about as fine as the input gains nothing for the inverse quotes).
             // Solidly hops keep it at the input: the bound's inverse maps assume V2's rounding.
-            let solidly = hops.contains { $0.feeRoundsDown }
             var a = xHat, unit = 1.0
             for j in 0..<n {
                 if j > 0, !solidly, a >= 1, xHat / a >= 2, xHat / a > unit { (k, unit) = (j, xHat / a) }
@@ -89,7 +91,9 @@ extension V2CycleOptimum {
             var slack = 1.0, gain = 1.0, over = 0.0
             for i in stride(from: n - 1, through: k, by: -1) {
                 slack += gain
-                if hops[i].feeRoundsDown { over += gain * hops[i].rOut.doubleValue / hops[i].rIn.doubleValue }
+                if solidly, (hops.baseAddress! + i).pointee.feeRoundsDown {
+                    over += gain * (hops.baseAddress! + i).pointee.rOut.doubleValue / (hops.baseAddress! + i).pointee.rIn.doubleValue
+                }
                 let (ma, mb, _) = hops[i].map
                 gain *= ma / mb
             }

@@ -40,16 +40,8 @@ enum V2CycleOptimum {
         case uncertain(Optimizer.Sizing?)
     }
 
-    /// A hop's pair: the exact quotes come from it.
-    enum Pair {
-        case v2(V2Pool)
-        case solidlyVolatile(SolidlyPool)
-    }
-
     /// A hop's reserves and fee factor, and its continuous map's coefficients in fixed point.
     struct Hop {
-        let pair: Pair
-        let zeroForOne: Bool
         var rIn: UInt256
         var rOut: UInt256
         var feePips: UInt32
@@ -66,30 +58,37 @@ enum V2CycleOptimum {
         let rOut128: UInt128
         let rIn128: UInt128
 
-        /// A hop on a V2 pair or a Solidly volatile one, nil for any other pool or reserves outside
+        /// A Solidly volatile pair's hop: its fee is taken first and rounded down, so it can pay
+        /// more than its continuous map (see the type's notes).
+        let feeRoundsDown: Bool
+
+        /// What a hop needs of its pool: the pair's reserves (token0's, token1's), its fee on this
+        /// direction, and whether it is a Solidly pair; nil for any other pool, or reserves outside
         /// the fixed-point range (a V2 pair's uint112; a Solidly pair's reserves are uint256).
-        init?(_ pool: Pool, zeroForOne: Bool) {
-            let (r0, r1): (UInt256, UInt256)
+        static func pair(_ pool: Pool, zeroForOne: Bool) -> (r0: UInt256, r1: UInt256, fee: UInt32, solidly: Bool)? {
+            let pair: (UInt256, UInt256, UInt32, Bool)
             switch pool {
-            case .uniswapV2(let p):
-                pair = .v2(p)
-                (r0, r1, feePips) = (p.reserve0, p.reserve1, zeroForOne ? p.fee0Pips : p.fee1Pips)
-            case .solidly(let p) where !p.stable:
-                pair = .solidlyVolatile(p)
-                (r0, r1, feePips) = (p.reserve0, p.reserve1, p.feePips)
-            default:
-                return nil
+            case .uniswapV2(let p): pair = (p.reserve0, p.reserve1, zeroForOne ? p.fee0Pips : p.fee1Pips, false)
+            case .solidly(let p) where !p.stable: pair = (p.reserve0, p.reserve1, p.feePips, true)
+            default: return nil
             }
+            let (r0, r1, _, _) = pair
             guard !r0.isZero, !r1.isZero, r0 <= UniswapV2Math.maxReserve, r1 <= UniswapV2Math.maxReserve else { return nil }
-            self.zeroForOne = zeroForOne
+            return pair
+        }
+
+        /// The hop from `pair(_:zeroForOne:)`'s answer.
+        init(_ pair: (r0: UInt256, r1: UInt256, fee: UInt32, solidly: Bool), zeroForOne: Bool) {
+            let (r0, r1, feePips) = (pair.r0, pair.r1, pair.fee)
+            feeRoundsDown = pair.solidly
+            self.feePips = feePips
             (rIn, rOut) = zeroForOne ? (r0, r1) : (r1, r0)
             g = UInt256(UInt64(1_000_000 - feePips))
             dIn = rIn.wrappingProduct(byLimb: 1_000_000)
             rIn128 = UInt128(rIn.w1) << 64 | UInt128(rIn.w0)
             rOut128 = UInt128(rOut.w1) << 64 | UInt128(rOut.w0)
             // The 128-bit quote is V2's formula.
-            let isV2 = if case .v2 = pair { true } else { false }
-            dIn128 = isV2 && dIn.w2 | dIn.w3 == 0 ? UInt128(dIn.w1) << 64 | UInt128(dIn.w0) : nil
+            dIn128 = !feeRoundsDown && dIn.w2 | dIn.w3 == 0 ? UInt128(dIn.w1) << 64 | UInt128(dIn.w0) : nil
             let alpha = rOut.wrappingProduct(byLimb: g.w0)
             // Shifts by a whole limb.
             alphaS = UInt256(limbs: 0, alpha.w0, alpha.w1, alpha.w2)
@@ -121,17 +120,14 @@ enum V2CycleOptimum {
             return hop.pointee.quoted(a)
         }
 
-        /// The pair's own quote, for what the 128-bit path does not take.
+        /// The pair's own quote (the pools' code), for what the 128-bit path does not take.
         @inline(never)
         func quoted(_ a: UInt256) -> UInt256? {
-            switch pair {
-            case .v2(let p): try? p.amountOut(amountIn: a, zeroForOne: zeroForOne)
-            case .solidlyVolatile(let p): try? p.amountOut(amountIn: a, zeroForOne: zeroForOne)
-            }
+            feeRoundsDown
+                ? try? SolidlyPool.volatileAmountOut(amountIn: a, reserveIn: rIn, reserveOut: rOut, feePips: feePips)
+                : try? UniswapV2Math.pairAmountOut(amountIn: a, reserveIn: rIn, reserveOut: rOut, feePips: feePips)
         }
 
-        /// A Solidly hop can pay more than its continuous map (see the type's notes).
-        var feeRoundsDown: Bool { if case .solidlyVolatile = pair { true } else { false } }
 
         /// The least input the pair pays at least `y` for: ⌈y·D·rIn / (g·(rOut − y))⌉ on a V2
         /// pair; on a Solidly pair the least `A = ⌈y·rIn / (rOut − y)⌉` after the fee, bought with
@@ -181,12 +177,15 @@ enum V2CycleOptimum {
         guard n >= 1, n <= 8 else { return .uncertain(nil) }
         // Hops and amounts are plain values: the buffers need no deinitialisation.
         return withUnsafeTemporaryAllocation(of: Hop.self, capacity: n) { buffer -> Outcome in
-            for (i, hop) in path.hops.enumerated() {
-                guard let h = Hop(hop.pool, zeroForOne: hop.zeroForOne) else { return .uncertain(nil) }
-                buffer.initializeElement(at: i, to: h)
+            var solidly = false
+            for i in 0..<n {
+                let zeroForOne = path.hops[i].zeroForOne
+                guard let pair = Hop.pair(path.hops[i].pool, zeroForOne: zeroForOne) else { return .uncertain(nil) }
+                solidly = solidly || pair.solidly
+                buffer.initializeElement(at: i, to: Hop(pair, zeroForOne: zeroForOne))
             }
             return withUnsafeTemporaryAllocation(of: UInt256.self, capacity: 2 * (n + 1)) { amounts -> Outcome in
-                var search = Search(hops: UnsafeBufferPointer(buffer), amounts: amounts, cap: cap, fee: fee)
+                var search = Search(hops: UnsafeBufferPointer(buffer), solidly: solidly, amounts: amounts, cap: cap, fee: fee)
                 return search.run()
             }
         }

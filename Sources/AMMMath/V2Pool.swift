@@ -30,13 +30,7 @@ public struct V2Pool: Equatable, Sendable {
     @inlinable
     public func amountOut(amountIn: UInt256, zeroForOne: Bool) throws(AMMError) -> UInt256 {
         let (rIn, rOut, fee) = zeroForOne ? (reserve0, reserve1, fee0Pips) : (reserve1, reserve0, fee1Pips)
-        if let out = UniswapV2Math.amountOut128(amountIn: amountIn, reserveIn: rIn, reserveOut: rOut, feePips: fee) {
-            return UInt256(limbs: UInt64(truncatingIfNeeded: out), UInt64(truncatingIfNeeded: out >> 64), 0, 0)
-        }
-        guard let balance = rIn.checkedAdd(amountIn), balance <= UniswapV2Math.maxReserve else {
-            throw AMMError(.overflow, "the pair's balance would exceed uint112")
-        }
-        return try UniswapV2Math.amountOut(amountIn: amountIn, reserveIn: rIn, reserveOut: rOut, feePips: fee)
+        return try UniswapV2Math.pairAmountOut(amountIn: amountIn, reserveIn: rIn, reserveOut: rOut, feePips: fee)
     }
 
     /// Exact output: the least input for which the pair pays `amountOut`.

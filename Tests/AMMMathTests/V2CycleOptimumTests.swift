@@ -278,7 +278,7 @@ import Testing
             let pool = try V2Pool(reserve0: Swift.min(draw(112), UniswapV2Math.maxReserve), reserve1: Swift.min(draw(112), UniswapV2Math.maxReserve),
                                   feePips: [0, 100, 500, 3000, 10_000, 990_000, 999_999].randomElement(using: &rng)!)
             for zeroForOne in [true, false] {
-                var hop = [try #require(V2CycleOptimum.Hop(.uniswapV2(pool), zeroForOne: zeroForOne))]
+                var hop = [V2CycleOptimum.Hop(try #require(V2CycleOptimum.Hop.pair(.uniswapV2(pool), zeroForOne: zeroForOne)), zeroForOne: zeroForOne)]
                 for _ in 0..<25 {
                     let a = draw(120)
                     let mine = hop.withUnsafeMutableBufferPointer { V2CycleOptimum.Hop.out($0.baseAddress!, a) }
@@ -305,7 +305,7 @@ import Testing
                 ? .uniswapV2(try V2Pool(reserve0: r0, reserve1: r1, feePips: fee))
                 : .solidly(try SolidlyPool(reserve0: r0, reserve1: r1, stable: false, decimals: (18, 18), feePips: fee))
             let zeroForOne = Bool.random(using: &rng)
-            let hop = try #require(V2CycleOptimum.Hop(pool, zeroForOne: zeroForOne))
+            let hop = V2CycleOptimum.Hop(try #require(V2CycleOptimum.Hop.pair(pool, zeroForOne: zeroForOne)), zeroForOne: zeroForOne)
             // Outputs from one unit to nearly the whole reserve.
             let y = hop.rOut >> UInt64.random(in: 1...100, using: &rng) | .one
             guard y < hop.rOut, let least = hop.least(delivering: y) else { continue }
