@@ -31,7 +31,7 @@ public enum UniswapV2Math {
 
     /// What a pair with these reserves pays for `amountIn`: `amountOut`, refused where the pair's
     /// balance would pass uint112 (the pair reverts).
-    @inlinable
+    @inlinable @inline(__always)
     public static func pairAmountOut(amountIn: UInt256, reserveIn: UInt256, reserveOut: UInt256, feePips: UInt32) throws(AMMError) -> UInt256 {
         if let out = amountOut128(amountIn: amountIn, reserveIn: reserveIn, reserveOut: reserveOut, feePips: feePips) {
             return UInt256(limbs: UInt64(truncatingIfNeeded: out), UInt64(truncatingIfNeeded: out >> 64), 0, 0)
