@@ -46,6 +46,17 @@ import Testing
         return Path(path)
     }
 
+    /// The best profit of every input from 1 to `domain`, nil when the cycle takes none.
+    static func bruteForceTop(_ path: Path, upTo domain: UInt256, _ fee: FlashFee) -> Int256? {
+        var top: Int256? = nil
+        var x = UInt256.one
+        while x <= domain {
+            if let p = profit(path, x, fee), top.map({ p > $0 }) ?? true { top = p }
+            x += 1
+        }
+        return top
+    }
+
     static func lastReserveOut(_ path: Path) -> UInt256 {
         switch path.hops.last?.pool {
         case .uniswapV2(let p): path.hops.last!.zeroForOne ? p.reserve1 : p.reserve0
@@ -66,12 +77,7 @@ import Testing
             guard domain <= UInt256(60_000) else { continue }
             let fee = Self.fees[cases % Self.fees.count]
             cases += 1
-            var top: Int256? = nil
-            var x = UInt256.one
-            while x <= domain {
-                if let p = Self.profit(path, x, fee), top.map({ p > $0 }) ?? true { top = p }
-                x += 1
-            }
+            let top = Self.bruteForceTop(path, upTo: domain, fee)
             let answer = Optimizer.optimize(path, flashFee: fee)
             if case .uncertain = V2CycleOptimum.optimize(path, cap: UInt256.one << 200, fee: fee) {} else { certified += 1 }
             guard let top, top > .zero else {
@@ -104,12 +110,7 @@ import Testing
             let fee = Self.fees[cases % Self.fees.count]
             cases += 1
             if path.hops.contains(where: { if case .solidly = $0.pool { true } else { false } }) { withSolidly += 1 }
-            var top: Int256? = nil
-            var x = UInt256.one
-            while x <= domain {
-                if let p = Self.profit(path, x, fee), top.map({ p > $0 }) ?? true { top = p }
-                x += 1
-            }
+            let top = Self.bruteForceTop(path, upTo: domain, fee)
             let answer = Optimizer.optimize(path, flashFee: fee)
             switch V2CycleOptimum.optimize(path, cap: UInt256.one << 200, fee: fee) {
             case .optimum(let s):
