@@ -10,15 +10,16 @@ public final class RedisServer: @unchecked Sendable {
     public let port: Int
     private let process: Process
 
-    public init() throws {
+    /// On `port` when given (a server started again where a stopped one was), else a free one.
+    public init(port: Int? = nil) throws {
         let candidates = ["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"]
         guard let binary = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw FixtureError("redis-server is not installed: run ./scripts/setup (it installs the Debian package redis-server)")
         }
-        port = try Devnet.freePort()
+        self.port = try port ?? Devnet.freePort()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
+        p.arguments = ["--port", String(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -32,10 +33,10 @@ public final class RedisServer: @unchecked Sendable {
         try? watchdog.run()
         // Ready when it accepts a connection.
         let deadline = Date().addingTimeInterval(20)
-        while !Self.accepts(port) {
+        while !Self.accepts(self.port) {
             guard Date() < deadline, p.isRunning else {
                 p.terminate()
-                throw FixtureError("redis-server did not start on port \(port) (run \(binary) --port \(port) to see why)")
+                throw FixtureError("redis-server did not start on port \(self.port) (run \(binary) --port \(self.port) to see why)")
             }
             usleep(20_000)
         }

@@ -51,12 +51,16 @@ public final class OpportunitySink: Service {
     /// Told what expired unhandled (before it is acknowledged), so that it is journaled as such.
     let expired: (@Sendable ([Opportunity], _ now: UInt64) async -> Void)?
     let logger: Logger
+    /// How long a partition's consumer is asked for while the bus cannot be reached (Redis
+    /// restarting when the process starts) before the sink gives up with the bus's error.
+    public let connectPatience: Duration
     private let shared = Mutex(Status())
 
     public init(bus: any OpportunityBus, partitions: [String], group: String = "executors", name: String, lanes: Lanes = .serial, logger: Logger,
-                expired: (@Sendable ([Opportunity], UInt64) async -> Void)? = nil,
+                expired: (@Sendable ([Opportunity], UInt64) async -> Void)? = nil, connectPatience: Duration = .seconds(30),
                 handle: @escaping @Sendable (BusDelivery, String, UInt64) async -> Void) {
         self.expired = expired
+        self.connectPatience = connectPatience
         self.bus = bus
         self.partitions = partitions
         self.group = group
@@ -77,8 +81,29 @@ public final class OpportunitySink: Service {
         }
     }
 
+    /// The partition's consumer. A bus that cannot be reached is asked again (0.25 s doubling to
+    /// 2 s, each attempt logged) for up to `connectPatience`; then its error ends the sink. Found by
+    /// the soak: an executor that started while Redis restarted exited at once.
+    private func consumer(_ partition: String) async throws -> any OpportunityConsumer {
+        let deadline = ContinuousClock.now + connectPatience
+        var wait = Duration.milliseconds(250), attempt = 1
+        while true {
+            let failure: BusError
+            do {
+                return try await bus.consumer(partition: partition, group: group, name: name)
+            } catch {
+                failure = error
+            }
+            guard failure.code == .connection, ContinuousClock.now + wait < deadline, !Task.isCancelled else { throw failure }
+            shared.withLock { $0.errors += 1 }
+            logger.warning("bus unreachable, asked again in \(wait) (attempt \(attempt))", metadata: ["arb.partition": "\(partition)", "error": "\(failure)"])
+            try await Task.sleep(for: wait)
+            (wait, attempt) = (Swift.min(wait * 2, .seconds(2)), attempt + 1)
+        }
+    }
+
     private func consume(_ partition: String) async throws {
-        let consumer = try await bus.consumer(partition: partition, group: group, name: name)
+        let consumer = try await consumer(partition)
         // Read, not started yet (best first); handled, to acknowledge; being handled.
         var waiting: [(delivery: BusDelivery, receivedAt: UInt64)] = []
         let handled = Handled()

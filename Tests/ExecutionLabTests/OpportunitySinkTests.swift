@@ -1,3 +1,4 @@
+import ArbiterTestKit
 import EVMPrimitives
 import Execution
 import Foundation
@@ -112,6 +113,49 @@ import Testing
         #expect(decisions[Hex.encode(stale.id)] == "refused:expired", "\(decisions)")
         #expect(decisions[Hex.encode(live.id)] != nil && decisions[Hex.encode(live.id)] != "refused:expired", "\(decisions)")
         #expect(await engine.snapshot.refused["bus:expired"] == 1)
+    }
+
+    /// Found by the soak: an executor that started while Redis was restarting exited at once (its
+    /// partition's consumer could not be had). The sink now asks again, within `connectPatience`:
+    /// here the server comes back a second later and what is published then is handled; with no
+    /// server at all, the sink ends with the bus's error once its patience is spent.
+    @Test func aBusDownWhenTheSinkStartsIsAskedAgain() async throws {
+        let first = try RedisServer(), port = first.port
+        let signer = EntrySigner(current: .init(id: "k1", secret: Array("a-secret-of-at-least-16-bytes---".utf8)))
+        let bus = try await RedisStreamBus.connect(.init(host: "127.0.0.1", port: port, signer: signer))
+        first.stop()
+        let record = Record()
+        let sink = OpportunitySink(bus: bus, partitions: ["P1"], name: "test", logger: Logger(label: "test.sink")) { d, _, _ in
+            record.start(d.opportunity.blockNumber)
+            record.finish(d.opportunity.blockNumber)
+        }
+        let task = Task { try await sink.run() }
+        defer { task.cancel() }
+        try await Task.sleep(for: .seconds(1))
+        #expect(sink.status.errors >= 1, "the consumer was asked for while the server was down")
+        let again = try RedisServer(port: port)
+        defer { again.stop() }
+        let o = Self.opportunity(7, pools: [70, 71], profit: 10)
+        let deadline = ContinuousClock.now + .seconds(60)
+        var published = false
+        while !published, ContinuousClock.now < deadline {
+            do {
+                try await bus.publish(o, partition: "P1")
+                published = true
+            } catch {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        while record.snapshot.finished.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(record.snapshot.finished == [7])
+
+        // No server: the sink gives up after its patience, with the bus's error.
+        let gone = try RedisServer(), lost = try await RedisStreamBus.connect(.init(host: "127.0.0.1", port: gone.port, signer: signer))
+        gone.stop()
+        let patient = OpportunitySink(bus: lost, partitions: ["P1"], name: "test", logger: Logger(label: "test.sink"), connectPatience: .seconds(2)) { _, _, _ in }
+        let began = ContinuousClock.now
+        await #expect(throws: BusError.self) { try await patient.run() }
+        #expect(ContinuousClock.now - began >= .seconds(1) && patient.status.errors >= 2)
     }
 
     @Test func oneAtATimeTheMostProfitableGoFirst() async throws {
