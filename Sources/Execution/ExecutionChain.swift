@@ -31,6 +31,8 @@ public struct ExecutionChain: Sendable {
     public var maxReplacements = 2
     /// Blocks a cancellation may stay pending before the nonce is taken from the chain again.
     public var maxPendingBlocks: UInt64 = 10
+    /// Blocks a landed trade is watched for a reorg that replaces its block (the chain's reorg depth).
+    public var confirmations: UInt64 = 64
 
     public init(chainID: UInt64, eth: EthClient, route: SubmissionRoute, key: PrivateKey, flash: FlashProviders?, direct: Address?) {
         self.chainID = chainID

@@ -201,7 +201,7 @@ extension ExecutionEngine {
         let micro = o.grossProfit.isNegative || o.grossProfit.magnitude.isZero ? 0
             : Int64(Double(o.grossProfitMicroUSD) * (realized.doubleValue / o.grossProfit.doubleValue))
         core.end(t.lease, status == 1 ? .landed(realisedMicroUSD: micro) : .reverted, now: now)
-        let balanceDelta = await blockDelta(chain, plan, block: block)
+        let balanceDelta = await blockDelta(chain, executor: plan.executor, asset: plan.asset, block: block)
         try? journal.updateSubmission(t.submission, status: status == 1 ? .included : .reverted, lastBlock: block, at: now)
         guard status == 1 else {
             report.failed += 1
@@ -209,6 +209,8 @@ extension ExecutionEngine {
             return
         }
         report.included += 1
+        // A reorg seen while the balances were read may have taken it out again (`checkLandings`).
+        guard (try? journal.hasReceipt(receipt.txHash)) != false else { return }
         report.trades.append(Trade(chainID: chain.chainID, opportunity: Hex.encode(o.id), kind: o.kind, strategy: plan.strategy,
                                    source: plan.flash?.lender.source ?? .none, txHash: receipt.txHash, block: block,
                                    expectedProfit: receipt.expectedProfit, detectedProfit: plan.detectedProfit, realizedProfit: realized,
@@ -221,10 +223,10 @@ extension ExecutionEngine {
 
     /// The executor's balance of the trade's asset after `block` less before it, each read tried
     /// three times (a busy node may not answer one); nil if a read never came back.
-    func blockDelta(_ chain: ExecutionChain, _ plan: TradePlan, block: UInt64) async -> Int256? {
+    func blockDelta(_ chain: ExecutionChain, executor: Address, asset: Address, block: UInt64) async -> Int256? {
         func read(_ at: UInt64) async -> UInt256? {
             for attempt in 0..<3 {
-                if let v = await chain.eth.balance(of: plan.executor, token: plan.asset, block: at) { return v }
+                if let v = await chain.eth.balance(of: executor, token: asset, block: at) { return v }
                 if attempt < 2 { try? await Task.sleep(for: .milliseconds(200)) }
             }
             return nil

@@ -55,6 +55,9 @@ public actor ExecutionEngine: ExecutionDriver {
         /// Submissions whose fate was not known when tracking stopped (a stop, or `maxTracking`):
         /// journaled as open, settled by the next start's recovery.
         public var open = 0
+        /// Landed trades a reorg took out of the chain and that have not landed again (their
+        /// receipts are no longer journaled; see `checkLandings`).
+        public var reorgedOut = 0
         /// L1 data fees read for trades that went ahead (wei).
         public var l1Fees: [UInt256] = []
         public var refused: [String: Int] = [:]
@@ -102,6 +105,8 @@ public actor ExecutionEngine: ExecutionDriver {
     var report = Report()
     /// The trades being tracked; each removes itself when it ends.
     var tracking = Followers()
+    /// Trades a reorg took out while their node still holds them, by chain and hash (`followReorged`).
+    var reorged: [UInt64: [String: Reorged]] = [:]
     static let timingWindow = 4_096
 
     /// `claims`: the pools our trades are on their way through, shared with the process's other

@@ -69,6 +69,7 @@ public final class Journal: Sendable {
         Self.migrateHedges(&migrator)
         Self.migrateSolana(&migrator)
         Self.migrateTradeSubmissions(&migrator)
+        Self.migrateReceiptBlocks(&migrator)
         try migrator.migrate(db)
         if path == ":memory:" {
             reads = db

@@ -90,7 +90,10 @@ public final class ExecutionService: Service {
         // However the bus side ends (a stop, or an error), trades in flight are drained: what is
         // still open at the deadline is journaled as open.
         var failure: (any Error)? = nil
+        // Landed trades watched for reorgs while the bus runs; a stop ends the watch at once.
+        let landings = Task { [engine] in await engine.watchLandings() }
         do { try await sink.run() } catch { failure = error }
+        landings.cancel()
         let deadline = ContinuousClock.now + drainLimit
         await engine.drain(until: deadline)
         await crossChain?.drain(until: deadline)

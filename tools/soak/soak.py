@@ -308,6 +308,30 @@ class Soak:
             self.used_before[name] = used
             figures.setdefault("nonces", {})[name] = used
         figures["nonceGaps"] = gaps
+        # The journal's landed set is the chain's: each journaled receipt's transaction is in the
+        # block the journal names, on the node (a reorg that took it out, or moved it, is the
+        # executor's to journal within a few of its checks: those still off are asked again for 15 s).
+        def off_chain(rows):
+            off = []
+            for tx, chain_id, block in rows:
+                d = next((d for d in self.devnets if d.manifest["chainId"] == chain_id), None)
+                try:
+                    receipt = rpc(d.http, "eth_getTransactionReceipt", [tx]) if d else None
+                except OSError:
+                    continue  # in an outage: next round
+                if receipt is None or int(receipt["blockNumber"], 16) != block:
+                    off.append((tx, chain_id, block))
+            return off
+        receipts = self.journal_rows("SELECT tx_hash, chain, block FROM receipt")
+        off = off_chain(receipts)
+        waited = time.time() + 15
+        while off and time.time() < waited:
+            time.sleep(1)
+            journaled = set(self.journal_rows("SELECT tx_hash, chain, block FROM receipt"))
+            off = off_chain([r for r in off if r in journaled])
+        figures |= {"receiptsCompared": len(receipts), "receiptsOffChain": len(off)}
+        if off:
+            self.problems.append(f"journaled receipts the chain does not have in that block: {off[:5]}")
         # Market state: each process's pools are the node's at the block it holds them at.
         compared, skipped, wrong = 0, 0, []
         for role in (self.executor, self.detector):

@@ -360,7 +360,7 @@ final class LabStatus: Service {
                                               LabSummary.profits(trades, symbols)], [14, 8, 15, 10, 40]))
                 }
                 let refused = r.refused.sorted { $0.value > $1.value }.prefix(6).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                Output.standardError("submitted \(r.submitted), included \(r.included), failed \(r.failed); refused: \(refused.isEmpty ? "none" : refused)")
+                Output.standardError("submitted \(r.submitted), included \(r.included), failed \(r.failed)\(r.reorgedOut > 0 ? ", reorged out \(r.reorgedOut)" : ""); refused: \(refused.isEmpty ? "none" : refused)")
             }
             if done {
                 // A signal during the settling ends it (its transfers are journaled open).

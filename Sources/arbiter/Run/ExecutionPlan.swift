@@ -43,6 +43,7 @@ enum ExecutionPlan {
             var e = ExecutionChain(chainID: w.configuration.chainID, eth: eth, route: route, key: key,
                                    flash: lenders.isEmpty ? nil : FlashProviders(lenders: lenders, eth: eth), direct: chain.executors["direct"])
             e.l1FeeOracle = chain.l1FeeOracle
+            e.confirmations = UInt64(max(chain.reorgDepth, 1))
             e.keys = keys
             out.append(e)
         }

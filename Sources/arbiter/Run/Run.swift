@@ -310,7 +310,7 @@ final class RunStatus: Service {
                 if let engine {
                     let r = await engine.snapshot
                     let refused = r.refused.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                    Output.standardError("execution received \(r.received) submitted \(r.submitted) included \(r.included) failed \(r.failed); refused \(refused.isEmpty ? "none" : refused)")
+                    Output.standardError("execution received \(r.received) submitted \(r.submitted) included \(r.included) failed \(r.failed)\(r.reorgedOut > 0 ? " reorged out \(r.reorgedOut)" : ""); refused \(refused.isEmpty ? "none" : refused)")
                 }
             }
             if done { return }

@@ -1,5 +1,5 @@
 """The soak's short version (3 minutes): every kind of fault injected at least once, and every
-check held: nothing lost or executed twice, every nonce journaled, realized = expected, the market
+check held: nothing lost or executed twice, every nonce journaled, realized = expected, every journaled receipt the chain's, the market
 state the node's, nothing left running. The long run is reported in docs/testing.md."""
 import json
 import os
@@ -19,6 +19,7 @@ def test_three_minutes_of_faults_lose_nothing(tmp_path):
     assert all(n >= 1 for n in r["faults"].values()), r["faults"]
     final = r["final"]
     assert final["lost"] == 0 and final["executedTwice"] == 0 and final["nonceGaps"] == 0 and final["realizedOff"] == 0, final
+    assert final["receiptsOffChain"] == 0 and final["receiptsCompared"] >= final["landed"], final
     assert final["published"] > 0 and final["landed"] > 0 and final["poolsCompared"] > 0 and final["poolsWrong"] == 0, final
     assert r["checks"] >= 3 and r["processesLeft"] == 0 and r["redisRestarts"] >= 1
     assert all(role["stopSeconds"] is not None and role["stopSeconds"] < 20 for role in r["roles"].values()), r["roles"]
