@@ -130,8 +130,12 @@ public final class NonceManager: Sendable {
                     break
                 }
                 let lastTarget = max(s.lastBlock, s.targetBlock)
-                if s.mode == "bundle" ? head >= lastTarget : count > s.nonce {
-                    // A bundle past its last target did not land; a transaction whose nonce the chain moved past was replaced.
+                // A bundle past its last target did not land; a transaction whose nonce the chain
+                // moved past was replaced; one neither mined nor held by the node (a reorg took it
+                // out, or the pool let it go) cannot land from here: waiting would hold the start.
+                let over = s.mode == "bundle" ? head >= lastTarget
+                    : count > s.nonce ? true : try await eth.rpc.call("eth_getTransactionByHash", [.string(s.txHash)]) == .null
+                if over {
                     try journal.updateSubmission(s.seq, status: .dropped, at: now)
                     dropped += 1
                     break
