@@ -124,9 +124,10 @@ extension ExecutionLabTests {
         // Found by CI: a trade still open when the first engine stopped, mined in a block the first
         // reorg replaced, was neither mined nor held by the node, and the next start waited 120 s
         // for its nonce and failed. Such a submission is dropped at a start (one made up here, on
-        // the next nonce, with a hash the node has never seen).
+        // a nonce ahead of the chain's, with a hash the node has never seen; the trade left open
+        // at the stop, if any, holds the next one).
         let count = try await w.eth.transactionCount(of: w.executorKey.address, at: .pending)
-        let lost = try journal.reserveNonce(chain: w.chainID, sender: w.executorKey.address, nonce: count, opportunity: [0x0f], at: 1)
+        let lost = try journal.reserveNonce(chain: w.chainID, sender: w.executorKey.address, nonce: count + 100, opportunity: [0x0f], at: 1)
         try journal.updateSubmission(lost, status: .submitted, txHash: Hex.encode(Keccak256.hash(Array("lost".utf8))), mode: "private", at: 2)
         let next = try w.engine(.ethereum, journal: journal, state: WatcherStates([watcher]), sequencer: true)
         let began = ContinuousClock.now
