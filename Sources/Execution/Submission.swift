@@ -101,7 +101,7 @@ func mayHaveBeenAccepted(_ error: any Error) -> Bool {
 
 extension RPCClient {
     func sendRawTransaction(_ raw: [UInt8]) async throws(RPCError) -> String {
-        let v = try await call("eth_sendRawTransaction", [.string(Hex.encode(raw))])
+        let v = try await callUncancelled("eth_sendRawTransaction", [.string(Hex.encode(raw))])
         guard let h = v.stringValue else { throw RPCError(.malformedResponse, "eth_sendRawTransaction: not a hash") }
         return h
     }
@@ -114,7 +114,7 @@ extension RPCClient {
     }
 
     func sendBundle(_ txs: [[UInt8]], block: UInt64) async throws -> String {
-        let v = try await call("eth_sendBundle", [.object([("txs", .array(txs.map { .string(Hex.encode($0)) })), ("blockNumber", .string(UInt256(block).hexQuantity))])])
+        let v = try await callUncancelled("eth_sendBundle", [.object([("txs", .array(txs.map { .string(Hex.encode($0)) })), ("blockNumber", .string(UInt256(block).hexQuantity))])])
         guard let h = v["bundleHash"]?.stringValue else { throw ExecutionError("eth_sendBundle: no bundleHash") }
         return h
     }

@@ -17,6 +17,16 @@ public final class RPCClient: Sendable {
         return try responses[0].result.get()
     }
 
+    /// One call carried to its answer even when the caller is cancelled (a stop): a send cut off
+    /// half way leaves unknown whether the node took it, so a transaction or bundle goes out whole.
+    /// The transport's timeout bounds it.
+    public func callUncancelled(_ method: String, _ params: [JSONValue] = []) async throws(RPCError) -> JSONValue {
+        let answer = await Task { () async -> Result<JSONValue, RPCError> in
+            do throws(RPCError) { return .success(try await self.call(method, params)) } catch { return .failure(error) }
+        }.value
+        return try answer.get()
+    }
+
     /// Several calls in one batch; each succeeds or fails on its own.
     public func batch(_ calls: [(method: String, params: [JSONValue])]) async throws(RPCError) -> [Result<JSONValue, RPCError>] {
         let responses = try await transport.send(calls.map { request($0.method, $0.params) })

@@ -59,7 +59,7 @@ public struct JitoClient: Sendable {
     /// `sendBundle` (base64): the bundle id.
     public func sendBundle(_ txs: [SolanaTransaction]) async throws(RPCError) -> String {
         guard (1...Self.maxBundle).contains(txs.count) else { throw RPCError(.invalidRequest, "a bundle holds 1 to \(Self.maxBundle) transactions, not \(txs.count)") }
-        let v = try await bundles.call("sendBundle", [.array(txs.map { .string(Data($0.serialized()).base64EncodedString()) }), .object([("encoding", .string("base64"))])])
+        let v = try await bundles.callUncancelled("sendBundle", [.array(txs.map { .string(Data($0.serialized()).base64EncodedString()) }), .object([("encoding", .string("base64"))])])
         guard let id = v.stringValue, !id.isEmpty else { throw RPCError(.malformedResponse, "sendBundle: no bundle id") }
         return id
     }
@@ -92,7 +92,7 @@ public struct JitoClient: Sendable {
 
     /// `sendTransaction` through the engine (`bundleOnly`: revert protection, as a bundle of one).
     public func sendTransaction(_ tx: SolanaTransaction) async throws(RPCError) -> String {
-        let v = try await transactions.call("sendTransaction", [.string(Data(tx.serialized()).base64EncodedString()), .object([("encoding", .string("base64"))])])
+        let v = try await transactions.callUncancelled("sendTransaction", [.string(Data(tx.serialized()).base64EncodedString()), .object([("encoding", .string("base64"))])])
         guard let sig = v.stringValue, sig == tx.id else { throw RPCError(.malformedResponse, "sendTransaction: another signature than the transaction's") }
         return sig
     }

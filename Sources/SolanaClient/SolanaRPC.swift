@@ -246,7 +246,7 @@ public struct SolanaRPC: Sendable {
     public func send(_ tx: SolanaTransaction, skipPreflight: Bool = false, maxRetries: UInt64? = nil) async throws(RPCError) -> String {
         var more: [(String, JSONValue)] = [("encoding", .string("base64")), ("skipPreflight", .bool(skipPreflight))]
         if let maxRetries { more.append(("maxRetries", .number(String(maxRetries)))) }
-        let v = try await rpc.call("sendTransaction", [.string(Data(tx.serialized()).base64EncodedString()), .object(more)])
+        let v = try await rpc.callUncancelled("sendTransaction", [.string(Data(tx.serialized()).base64EncodedString()), .object(more)])
         guard let sig = v.stringValue, sig == tx.id else { throw RPCError(.malformedResponse, "sendTransaction: answered another signature than the transaction's") }
         return sig
     }

@@ -26,6 +26,34 @@ import Testing
         }
     }
 
+    /// A stop cancels the task that sends: a plain call is cut off before the node reads it, a
+    /// send (`callUncancelled`) goes out whole and returns the node's answer (found by CI: a trade
+    /// cut off mid-send at a stop was journaled open though the node never saw it).
+    @Test func aSendByACancelledTaskReachesTheNodeWhole() async throws {
+        let devnet = try await Devnet(chainId: 10, lab: false)
+        defer { devnet.stop() }
+        let client = RPCClient(HTTPTransport(url: devnet.http.absoluteString))
+        func height() async throws -> UInt64 { try #require(try await client.call("eth_blockNumber").stringValue.flatMap { UInt64($0.dropFirst(2), radix: 16) }) }
+        func inACancelledTask(_ body: @escaping @Sendable () async throws(RPCError) -> JSONValue) async -> Result<JSONValue, RPCError> {
+            let started = AsyncStream<Void>.makeStream()
+            let task = Task { () async -> Result<JSONValue, RPCError> in
+                started.continuation.finish()
+                while !Task.isCancelled { await Task.yield() }
+                do throws(RPCError) { return .success(try await body()) } catch { return .failure(error) }
+            }
+            for await _ in started.stream {}
+            task.cancel()
+            return await task.value
+        }
+        let before = try await height()
+        let cut = await inACancelledTask { () throws(RPCError) in try await client.call("evm_mine") }
+        #expect(throws: RPCError.self) { try cut.get() }
+        #expect(try await height() == before, "the cut-off call reached the node")
+        let whole = await inACancelledTask { () throws(RPCError) in try await client.callUncancelled("evm_mine") }
+        #expect(throws: Never.self) { try whole.get() }
+        #expect(try await height() == before + 1)
+    }
+
     /// 429s from the first provider move calls to the second for the Retry-After the server sent;
     /// once the first recovers (its cool-down over and the limit spent), calls go back to it.
     @Test func rateLimitedProviderFailsOverAndRecovers() async throws {
