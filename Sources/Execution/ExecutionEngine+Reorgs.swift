@@ -11,7 +11,9 @@ import MarketWatch
 /// Each pass reads the journal's receipts of the chain's trades in the last `confirmations` blocks
 /// and compares each block's journaled hash with the chain's, newest block first; the first block
 /// still the chain's vouches for every block before it (a hash commits to its ancestors), so a
-/// quiet chain costs one header read a pass. Each trade of a replaced block is looked up again:
+/// quiet chain costs one header read a pass, and a chain with no receipt within `confirmations`
+/// of the last head read (and no trade taken out still followed) costs none. Each trade of a
+/// replaced block is looked up again:
 /// - in the new chain (the node mined it again): its receipt is journaled anew, with what it
 ///   realized there, and a `reincluded` decision;
 /// - not mined: its receipt is removed and a `reorged` decision keeps what it had said. If the
@@ -62,10 +64,17 @@ extension ExecutionEngine {
     }
 
     func checkLandings(_ chain: ExecutionChain, _ pass: inout LandingCheck) async {
+        // Nothing landed within `confirmations` of the last head read is deeper now (the head only
+        // grows): no read until a receipt newer than that is journaled.
+        if reorged[chain.chainID, default: [:]].isEmpty, let last = landingHeads[chain.chainID],
+           (try? journal.receipts(chain: chain.chainID, after: last > chain.confirmations ? last - chain.confirmations : 0).isEmpty) == true {
+            return
+        }
         guard let head = try? await chain.eth.blockNumber() else {
             pass.unread += 1
             return
         }
+        landingHeads[chain.chainID] = head
         await followReorged(chain, head: head, &pass)
         let floor = head > chain.confirmations ? head - chain.confirmations : 0
         guard let recent = try? journal.receipts(chain: chain.chainID, after: floor), !recent.isEmpty else { return }
@@ -128,12 +137,11 @@ extension ExecutionEngine {
             let trade = report.trades.firstIndex(where: { $0.txHash == r.txHash }).map { report.trades.remove(at: $0) }
             let fate: String
             if held != .null {
-                try? journal.updateSubmission(s.seq, status: .submitted, lastBlock: head, at: now)
+                reopen(s, head: head, now: now)
                 reorged[chain.chainID, default: [:]][r.txHash] = Reorged(submission: s, receipt: r, trade: trade)
                 fate = "its node holds it again: followed until it lands or is let go (a stop leaves it open for the next start)"
             } else {
-                try? journal.updateSubmission(s.seq, status: .dropped, at: now)
-                await resyncNonces(chain, sender: s.sender)
+                await letGo(s, chain, now: now)
                 fate = "its node does not hold it: dropped, nonce \(s.nonce) taken from the chain again"
             }
             try? journal.decision(Self.id(r.opportunity), chain: chain.chainID, stage: "inclusion", outcome: "reorged", reason: "reorgedOut",
@@ -171,8 +179,7 @@ extension ExecutionEngine {
                     continue
                 }
                 guard held == .null else { continue }
-                try? journal.updateSubmission(t.submission.seq, status: .dropped, at: now)
-                await resyncNonces(chain, sender: t.submission.sender)
+                await letGo(t.submission, chain, now: now)
                 pass.dropped += 1
                 try? journal.decision(Self.id(t.receipt.opportunity), chain: chain.chainID, stage: "inclusion", outcome: "failed",
                                       reason: "reorgedOut", detail: "taken out of block \(t.receipt.block) by a reorg, then let go by its node: "
@@ -192,6 +199,25 @@ extension ExecutionEngine {
         try? journal.record(receipt: receipt, at: now)
         try? journal.updateSubmission(s.seq, status: receipt.status == 1 ? .included : .reverted, lastBlock: block, at: now)
         return receipt
+    }
+
+    /// A trade taken out that its node still holds: its submission open again (`submitted`). The
+    /// journal refuses that while another live submission holds its nonce (a trade sent with it
+    /// since): then only one of the two can land, and the refusal is logged.
+    func reopen(_ s: Journal.Submission, head: UInt64, now: UInt64) {
+        do {
+            try journal.updateSubmission(s.seq, status: .submitted, lastBlock: head, at: now)
+        } catch {
+            logger.error("a reorged-out trade's submission could not be reopened", metadata: [
+                "arb.tx": "\(s.txHash)", "arb.nonce": "\(s.nonce)", "error": "\(error)",
+            ])
+        }
+    }
+
+    /// A trade taken out that its node no longer holds: dropped, and its key's nonces taken from the chain again.
+    func letGo(_ s: Journal.Submission, _ chain: ExecutionChain, now: UInt64) async {
+        try? journal.updateSubmission(s.seq, status: .dropped, at: now)
+        await resyncNonces(chain, sender: s.sender)
     }
 
     /// An opportunity's id from its journaled hex.

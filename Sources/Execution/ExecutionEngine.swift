@@ -107,6 +107,8 @@ public actor ExecutionEngine: ExecutionDriver {
     var tracking = Followers()
     /// Trades a reorg took out while their node still holds them, by chain and hash (`followReorged`).
     var reorged: [UInt64: [String: Reorged]] = [:]
+    /// The head each chain's last landing check read (`checkLandings`).
+    var landingHeads: [UInt64: UInt64] = [:]
     static let timingWindow = 4_096
 
     /// `claims`: the pools our trades are on their way through, shared with the process's other

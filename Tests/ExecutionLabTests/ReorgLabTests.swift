@@ -144,5 +144,14 @@ extension ExecutionLabTests {
         }
         let pending = try await w.eth.transactionCount(of: w.executorKey.address, at: .pending)
         #expect(await next.nonceManager(w.chainID)?.nextNonce == pending && pending == submissions[0].nonce)
+
+        // Nothing journaled within `confirmations` of the last head read: a pass reads nothing
+        // (eth_blockNumber failing goes unseen), while an engine that never read the head reads it.
+        _ = await next.checkLandings()
+        _ = try await w.devnet.call("devnet_failMethods", [.array([.string("eth_blockNumber")])])
+        let idle = await next.checkLandings()
+        let fresh = try await w.engine(.ethereum, journal: journal, state: WatcherStates([watcher]), sequencer: true).checkLandings()
+        _ = try await w.devnet.call("devnet_failMethods", [.array([])])
+        #expect(idle.unread == 0 && idle.checked == 0 && fresh.unread == 1, "\(idle); \(fresh)")
     }
 }
