@@ -49,41 +49,41 @@ public final class Journal: Sendable {
 
     /// v1 (opportunities, decisions, nonces, submissions, receipts) and v2 (cross-chain transfers).
     static func migrateFirstTables(_ migrator: inout DatabaseMigrator) {
-    migrator.registerMigration("v1") { db in
-        try db.execute(sql: """
-            CREATE TABLE opportunity (
-                id TEXT PRIMARY KEY, chain INTEGER NOT NULL, kind TEXT NOT NULL, block INTEGER NOT NULL, asset TEXT NOT NULL,
-                amount_in TEXT NOT NULL, gross_profit TEXT NOT NULL, net_profit TEXT NOT NULL, net_profit_micro_usd INTEGER NOT NULL,
-                flash_source TEXT NOT NULL, hops INTEGER NOT NULL, received_at INTEGER NOT NULL);
-            CREATE TABLE decision (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT, opportunity TEXT NOT NULL, chain INTEGER NOT NULL, stage TEXT NOT NULL,
-                outcome TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL);
-            CREATE INDEX decision_by_opportunity ON decision(opportunity);
-            CREATE TABLE nonce (chain INTEGER NOT NULL, sender TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (chain, sender));
-            CREATE TABLE submission (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT, opportunity TEXT NOT NULL, chain INTEGER NOT NULL, sender TEXT NOT NULL,
-                nonce INTEGER NOT NULL, tx_hash TEXT NOT NULL DEFAULT '', mode TEXT NOT NULL DEFAULT '', target_block INTEGER NOT NULL DEFAULT 0,
-                last_block INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, strategy TEXT NOT NULL DEFAULT '', executor TEXT NOT NULL DEFAULT '',
-                expected_profit TEXT NOT NULL DEFAULT '0', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-            CREATE INDEX submission_by_status ON submission(chain, sender, status);
-            CREATE UNIQUE INDEX one_live_use_of_a_nonce ON submission(chain, sender, nonce) WHERE status IN ('reserved', 'submitted');
-            CREATE TABLE receipt (
-                tx_hash TEXT PRIMARY KEY, opportunity TEXT NOT NULL, chain INTEGER NOT NULL, block INTEGER NOT NULL, status INTEGER NOT NULL,
-                gas_used INTEGER NOT NULL, effective_gas_price TEXT NOT NULL, asset TEXT NOT NULL, expected_profit TEXT NOT NULL,
-                detected_profit TEXT NOT NULL, realized_profit TEXT NOT NULL, event_profit TEXT NOT NULL, difference TEXT NOT NULL,
-                at INTEGER NOT NULL);
-            """)
-    }
-    migrator.registerMigration("v2: bridge transfers") { db in
-        // Recovery records of cross-chain trades: one row per trade, from leg one to the sale.
-        try db.execute(sql: """
-            CREATE TABLE bridge_transfer (
-                opportunity TEXT PRIMARY KEY, encoded TEXT NOT NULL, from_chain INTEGER NOT NULL, to_chain INTEGER NOT NULL,
-                amount_in TEXT NOT NULL, bought TEXT NOT NULL, deposit_tx TEXT NOT NULL DEFAULT '', deposit_id TEXT NOT NULL DEFAULT '',
-                deposit_block INTEGER NOT NULL DEFAULT 0, received TEXT NOT NULL DEFAULT '', sell_tx TEXT NOT NULL DEFAULT '',
-                proceeds TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL);
-            """)
-    }
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE opportunity (
+                    id TEXT PRIMARY KEY, chain INTEGER NOT NULL, kind TEXT NOT NULL, block INTEGER NOT NULL, asset TEXT NOT NULL,
+                    amount_in TEXT NOT NULL, gross_profit TEXT NOT NULL, net_profit TEXT NOT NULL, net_profit_micro_usd INTEGER NOT NULL,
+                    flash_source TEXT NOT NULL, hops INTEGER NOT NULL, received_at INTEGER NOT NULL);
+                CREATE TABLE decision (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, opportunity TEXT NOT NULL, chain INTEGER NOT NULL, stage TEXT NOT NULL,
+                    outcome TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL);
+                CREATE INDEX decision_by_opportunity ON decision(opportunity);
+                CREATE TABLE nonce (chain INTEGER NOT NULL, sender TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (chain, sender));
+                CREATE TABLE submission (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, opportunity TEXT NOT NULL, chain INTEGER NOT NULL, sender TEXT NOT NULL,
+                    nonce INTEGER NOT NULL, tx_hash TEXT NOT NULL DEFAULT '', mode TEXT NOT NULL DEFAULT '', target_block INTEGER NOT NULL DEFAULT 0,
+                    last_block INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, strategy TEXT NOT NULL DEFAULT '', executor TEXT NOT NULL DEFAULT '',
+                    expected_profit TEXT NOT NULL DEFAULT '0', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+                CREATE INDEX submission_by_status ON submission(chain, sender, status);
+                CREATE UNIQUE INDEX one_live_use_of_a_nonce ON submission(chain, sender, nonce) WHERE status IN ('reserved', 'submitted');
+                CREATE TABLE receipt (
+                    tx_hash TEXT PRIMARY KEY, opportunity TEXT NOT NULL, chain INTEGER NOT NULL, block INTEGER NOT NULL, status INTEGER NOT NULL,
+                    gas_used INTEGER NOT NULL, effective_gas_price TEXT NOT NULL, asset TEXT NOT NULL, expected_profit TEXT NOT NULL,
+                    detected_profit TEXT NOT NULL, realized_profit TEXT NOT NULL, event_profit TEXT NOT NULL, difference TEXT NOT NULL,
+                    at INTEGER NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v2: bridge transfers") { db in
+            // Recovery records of cross-chain trades: one row per trade, from leg one to the sale.
+            try db.execute(sql: """
+                CREATE TABLE bridge_transfer (
+                    opportunity TEXT PRIMARY KEY, encoded TEXT NOT NULL, from_chain INTEGER NOT NULL, to_chain INTEGER NOT NULL,
+                    amount_in TEXT NOT NULL, bought TEXT NOT NULL, deposit_tx TEXT NOT NULL DEFAULT '', deposit_id TEXT NOT NULL DEFAULT '',
+                    deposit_block INTEGER NOT NULL DEFAULT 0, received TEXT NOT NULL DEFAULT '', sell_tx TEXT NOT NULL DEFAULT '',
+                    proceeds TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL);
+                """)
+        }
     }
 
     /// v7: what a restart needs to journal the receipt of a trade that landed while it was down.
