@@ -71,6 +71,9 @@ public final class WebSocketSession: RPCTransport {
 
     public var counters: Counters { state.withLock { $0.counters } }
     public var isConnected: Bool { state.withLock { $0.outbound != nil } }
+    /// Subscriptions the node has confirmed on the current connection (after a reconnect, the ones
+    /// it has taken again): a notification for any of them reaches its stream.
+    public var liveSubscriptions: Int { state.withLock { $0.byServerID.count } }
     /// Requests sent on the current connection and not answered yet.
     public var inFlight: Int { state.withLock { $0.batches.count } }
 

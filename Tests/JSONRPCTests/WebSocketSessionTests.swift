@@ -30,11 +30,14 @@ import Testing
 
             var heads: [UInt64] = []
             var subscribed = 0
+            #expect(session.liveSubscriptions == 0)
             let events = session.subscribe([.string("newHeads")])
             for await event in events {
                 switch event {
                 case .subscribed:
                     subscribed += 1
+                    // Live from the node's confirmation on, on each connection.
+                    #expect(session.liveSubscriptions == 1)
                 case .item(let header):
                     heads.append(UInt64(header["number"]!.stringValue!.dropFirst(2), radix: 16)!)
                     if heads.count == 3 { _ = try await devnet.call("devnet_dropWebSockets") }
@@ -60,9 +63,12 @@ import Testing
         } catch {
             #expect(error.code == .transport && error.retryable)
         }
+        // A subscription asked for before there is a socket is not live until the node confirms it.
+        let heads = session.subscribe([.string("newHeads")])
+        #expect(session.liveSubscriptions == 0)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await session.run() }
-            #expect(try await Self.eventually(10) { session.isConnected })
+            #expect(try await Self.eventually(10) { session.isConnected && session.liveSubscriptions == 1 })
             _ = try await devnet.call("devnet_setDelay", [.number("5000")])
             async let slow = RPCClient(session).call("eth_chainId")
             // Dropped only once the request is on the socket (a loaded machine may start it late).
@@ -75,9 +81,10 @@ import Testing
                 #expect((error as? RPCError)?.code == .transport)
             }
             _ = try await devnet.call("devnet_setDelay", [.number("0")])
-            #expect(try await Self.eventually(10) { session.isConnected && session.counters.connections >= 2 })
+            #expect(try await Self.eventually(10) { session.isConnected && session.counters.connections >= 2 && session.liveSubscriptions == 1 })
             #expect(try await RPCClient(session).call("eth_chainId") == .string("0xa"))
             group.cancelAll()
         }
+        withExtendedLifetime(heads) {}
     }
 }

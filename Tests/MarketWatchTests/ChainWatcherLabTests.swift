@@ -80,12 +80,18 @@ import Testing
 
             // A dropped socket: the session reconnects, the watcher catches up from its last block.
             _ = try await devnet.call("devnet_dropWebSockets")
-            try await Self.wait("a reconnect") { session.counters.connections >= 2 && (watcher.status.stateBlock ?? 0) >= start + 4 }
+            // Heads still queued from the old socket can move the state on before the new one's
+            // subscription is taken, so the frames below wait for the node to confirm it (CI once
+            // injected them before it had, and the bad head named no subscription).
+            try await Self.wait("a reconnect", state: { (session.counters, session.liveSubscriptions) }) {
+                session.counters.connections >= 2 && session.liveSubscriptions == 1 && (watcher.status.stateBlock ?? 0) >= start + 4
+            }
 
             // Malformed frames: one that is not JSON, and a newHeads notification whose header is bad.
             let badHead = #"{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"{newHeads}","result":{"number":"0xzz"}}}"#
-            _ = try await devnet.call("devnet_injectFrames", [.array([.string("{not json"), .string(badHead)])])
-            try await Self.wait("malformed frames counted") { session.counters.malformedFrames >= 1 && watcher.status.malformedHeads >= 1 }
+            let injected = try await devnet.call("devnet_injectFrames", [.array([.string("{not json"), .string(badHead)])])
+            #expect(injected == .number("1"), "sockets with a newHeads subscription: \(injected)")
+            try await Self.wait("malformed frames counted", state: { (session.counters, session.isConnected, watcher.status) }) { session.counters.malformedFrames >= 1 && watcher.status.malformedHeads >= 1 }
 
             // A Sync log of a watched pair with one data word: counted by the book, skipped.
             let pair = try #require(lab.pools.first { lab.deployed.contains($0.address) && $0.kind == .uniswapV2(feePips: 3000) })

@@ -114,12 +114,15 @@ class Server:
             return True
         if method == "devnet_injectFrames":
             # Raw text frames to every open socket; "{newHeads}" stands for that socket's newHeads
-            # subscription id, so a malformed notification reaches a live subscription.
+            # subscription id, so a malformed notification reaches a live subscription. Answers how
+            # many sockets had one (a frame for a socket without one names no subscription).
+            subscribed = 0
             for ws in list(self.sockets):
-                sid = next((k for k, (kind, _) in self.socket_subs.get(ws, {}).items() if kind == "newHeads"), "0x0")
+                sid = next((k for k, (kind, _) in self.socket_subs.get(ws, {}).items() if kind == "newHeads"), None)
+                subscribed += sid is not None
                 for text in params[0]:
-                    asyncio.get_running_loop().create_task(ws.send_str(text.replace("{newHeads}", sid)))
-            return True
+                    asyncio.get_running_loop().create_task(ws.send_str(text.replace("{newHeads}", sid or "0x0")))
+            return subscribed
         if method == "devnet_injectLogs":
             # Log objects the next eth_getLogs answer carries after the node's own; "auto" in
             # blockNumber/blockHash means the last block the query covers.
