@@ -35,6 +35,26 @@ public struct EthClient: Sendable {
         try Self.quantity(try await rpc.call("eth_getTransactionCount", [.string(account.checksummed), block.json]), "transactionCount")
     }
 
+    /// A transaction as the nodes know it (mined, or waiting in a pool: geth's answer without
+    /// block fields), or nil when none does. Behind a provider pool every provider is asked:
+    /// a transaction reaches nodes at different times, so one that has not seen it yet does not
+    /// make it unknown. Throws when no provider answered.
+    public func transaction(_ hash: String) async throws(RPCError) -> JSONValue? {
+        var failure: RPCError? = nil, answered = false
+        for answer in await rpc.callEach("eth_getTransactionByHash", [.string(hash)]) {
+            switch answer {
+            case .success(.null): answered = true
+            case .success(let t): return t
+            case .failure(let e): failure = e
+            }
+        }
+        if !answered, let failure { throw failure }
+        return nil
+    }
+
+    /// Whether any node knows the transaction (see `transaction(_:)`).
+    public func knows(transaction hash: String) async throws(RPCError) -> Bool { try await transaction(hash) != nil }
+
     /// What market state needs of a block header.
     public struct Header: Equatable, Sendable {
         public var number: UInt64

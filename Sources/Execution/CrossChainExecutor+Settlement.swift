@@ -233,7 +233,7 @@ extension CrossChainExecutor {
 
     /// Whether the node still knows any of `hashes` (mined or waiting); an unread answer counts as known.
     func anyKnown(_ hashes: [String], on leg: CrossChainLeg) async -> Bool {
-        for h in hashes where (try? await leg.eth.rpc.call("eth_getTransactionByHash", [.string(h)])) != .null { return true }
+        for h in hashes where (try? await leg.eth.knows(transaction: h)) ?? true { return true }
         return false
     }
 
@@ -241,7 +241,7 @@ extension CrossChainExecutor {
     /// node says it bid, or twice the current quote when the node no longer knows it.
     func cancel(_ hash: String, nonce: UInt64, on leg: CrossChainLeg, via rpc: RPCClient) async -> String? {
         var tip = UInt256.zero, cap = UInt256.zero
-        if let known = try? await leg.eth.rpc.call("eth_getTransactionByHash", [.string(hash)]), known != .null,
+        if let known = try? await leg.eth.transaction(hash),
            let t = known["maxPriorityFeePerGas"]?.stringValue.flatMap({ try? UInt256(hex: $0) }),
            let c = known["maxFeePerGas"]?.stringValue.flatMap({ try? UInt256(hex: $0) }) {
             (tip, cap) = (t, c)

@@ -127,7 +127,7 @@ extension ExecutionEngine {
             return true
         case .absent:
             // Whether the node still holds it (back in its pool) decides what the submission becomes.
-            guard let held = try? await chain.eth.rpc.call("eth_getTransactionByHash", [.string(r.txHash)]) else {
+            guard let held = try? await chain.eth.knows(transaction: r.txHash) else {
                 pass.unread += 1
                 return false
             }
@@ -136,7 +136,7 @@ extension ExecutionEngine {
             report.reorgedOut += 1
             let trade = report.trades.firstIndex(where: { $0.txHash == r.txHash }).map { report.trades.remove(at: $0) }
             let fate: String
-            if held != .null {
+            if held {
                 reopen(s, head: head, now: now)
                 reorged[chain.chainID, default: [:]][r.txHash] = Reorged(submission: s, receipt: r, trade: trade)
                 fate = "its node holds it again: followed until it lands or is let go (a stop leaves it open for the next start)"
@@ -174,11 +174,11 @@ extension ExecutionEngine {
                                       reason: "reorg", detail: "taken out of block \(t.receipt.block) by a reorg; landed again in block \(block), "
                                           + "status \(again.status), realized \(again.realizedProfit)", at: now)
             case .absent:
-                guard let held = try? await chain.eth.rpc.call("eth_getTransactionByHash", [.string(txHash)]) else {
+                guard let held = try? await chain.eth.knows(transaction: txHash) else {
                     pass.unread += 1
                     continue
                 }
-                guard held == .null else { continue }
+                guard !held else { continue }
                 await letGo(t.submission, chain, now: now)
                 pass.dropped += 1
                 try? journal.decision(Self.id(t.receipt.opportunity), chain: chain.chainID, stage: "inclusion", outcome: "failed",

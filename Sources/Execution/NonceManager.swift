@@ -112,7 +112,7 @@ public final class NonceManager: Sendable {
             // journaled. One the node knows (mined, or waiting in its pool) is settled below like a
             // sent one; one it has never seen did not leave. (A bundle is journaled as sent before
             // it goes, so a reserved one is known only if it landed.)
-            if s.status == .reserved, try await eth.rpc.call("eth_getTransactionByHash", [.string(s.txHash)]) == .null {
+            if s.status == .reserved, try await !eth.knows(transaction: s.txHash) {
                 try journal.updateSubmission(s.seq, status: .dropped, at: now)
                 dropped += 1
                 continue
@@ -134,7 +134,7 @@ public final class NonceManager: Sendable {
                 // moved past was replaced; one neither mined nor held by the node (a reorg took it
                 // out, or the pool let it go) cannot land from here: waiting would hold the start.
                 let over = s.mode == "bundle" ? head >= lastTarget
-                    : count > s.nonce ? true : try await eth.rpc.call("eth_getTransactionByHash", [.string(s.txHash)]) == .null
+                    : count > s.nonce ? true : try await !eth.knows(transaction: s.txHash)
                 if over {
                     try journal.updateSubmission(s.seq, status: .dropped, at: now)
                     dropped += 1

@@ -219,7 +219,7 @@ public actor PositionExecutor: OwnCapitalSender {
             return receipt.status == 1 ? .landed(LegReceipt.sold(receipt.logs, executor: account.executor)) : .never
         }
         // Whether the node still holds it (an unread answer counts as holding it).
-        return (try? await account.eth.rpc.call("eth_getTransactionByHash", [.string(hash)])) != .null ? .waiting : .never
+        return (try? await account.eth.knows(transaction: hash)) ?? true ? .waiting : .never
     }
 
     /// An opening swap's fate: open with what it bought, failed, or still opening.

@@ -31,6 +31,10 @@ public final class ProviderPool: RPCTransport {
 
     private func failure(_ i: Int, _ error: RPCError) { errors[i].increment() }
 
+    private func timed(_ i: Int, _ took: Duration) {
+        latency[i].recordNanoseconds(took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)
+    }
+
     /// The selector's view of each provider (for status lines and tests).
     public var providers: [ProviderSelector.Provider] { selector.withLock { $0.providers } }
 
@@ -51,7 +55,7 @@ public final class ProviderPool: RPCTransport {
             do {
                 let responses = try await transports[i].send(requests)
                 let took = ContinuousClock.now - began
-                latency[i].recordNanoseconds(took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)
+                timed(i, took)
                 // A -32005 inside the responses is a rate limit too.
                 if let limited = responses.lazy.compactMap({ if case .failure(let e) = $0.result, e.code == .rateLimited { e } else { nil } }).first {
                     selector.withLock { $0.failed(i, limited, now: ContinuousClock.now - self.start) }
@@ -70,5 +74,33 @@ public final class ProviderPool: RPCTransport {
             }
         }
         throw last
+    }
+
+    /// The same requests to every provider at once, each provider's answer or failure in pool
+    /// order: for a question whose answer differs between nodes (whether a transaction has
+    /// reached a node's pool), where one node's "no" is not the chain's. A cooling-down provider
+    /// is asked too; what each answer shows (its latency, a failure) counts as for `send`.
+    public func sendEach(_ requests: [RPCRequest]) async -> [Result<[RPCResponse], RPCError>] {
+        await withTaskGroup(of: (Int, Result<[RPCResponse], RPCError>).self) { group in
+            for (i, transport) in transports.enumerated() {
+                group.addTask {
+                    let began = ContinuousClock.now
+                    do throws(RPCError) {
+                        let responses = try await transport.send(requests)
+                        let took = ContinuousClock.now - began
+                        self.timed(i, took)
+                        self.selector.withLock { $0.succeeded(i, latency: took) }
+                        return (i, .success(responses))
+                    } catch {
+                        self.selector.withLock { $0.failed(i, error, now: ContinuousClock.now - self.start) }
+                        self.failure(i, error)
+                        return (i, .failure(error))
+                    }
+                }
+            }
+            var answers = [Result<[RPCResponse], RPCError>](repeating: .failure(RPCError(.unavailable, "not asked")), count: transports.count)
+            for await (i, answer) in group { answers[i] = answer }
+            return answers
+        }
     }
 }

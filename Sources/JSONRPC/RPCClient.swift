@@ -27,6 +27,17 @@ public final class RPCClient: Sendable {
         return try answer.get()
     }
 
+    /// One call to every provider behind a `ProviderPool` (one answer per provider, in pool
+    /// order), or to the one node otherwise.
+    public func callEach(_ method: String, _ params: [JSONValue] = []) async -> [Result<JSONValue, RPCError>] {
+        guard let pool = transport as? ProviderPool else {
+            do throws(RPCError) { return [.success(try await call(method, params))] } catch { return [.failure(error)] }
+        }
+        return await pool.sendEach([request(method, params)]).map { answer in
+            answer.flatMap { $0.first?.result ?? .failure(RPCError(.malformedResponse, "an empty answer")) }
+        }
+    }
+
     /// Several calls in one batch; each succeeds or fails on its own.
     public func batch(_ calls: [(method: String, params: [JSONValue])]) async throws(RPCError) -> [Result<JSONValue, RPCError>] {
         let responses = try await transport.send(calls.map { request($0.method, $0.params) })

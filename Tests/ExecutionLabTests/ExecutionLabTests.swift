@@ -2,6 +2,7 @@ import ArbiterTestKit
 import EVMCodec
 import EVMPrimitives
 import EVMSigning
+import EthClient
 import Execution
 import Foundation
 import JSONRPC
@@ -491,7 +492,7 @@ import Testing
     /// The engine journals a transaction's hash (`reserved`) before sending it and `submitted`
     /// after: a crash in between leaves a signed transaction that may be out. After the restart,
     /// one that landed is `included` and one the node still holds is waited for like a sent one,
-    /// not written off as never sent.
+    /// not written off as never sent, even when the first provider it asks has not seen it.
     @Test func aTransactionSentJustBeforeACrashIsFoundAfterTheRestart() async throws {
         let w = try await Self.world.value
         let (journal, path) = try LabWorld.journal()
@@ -516,18 +517,26 @@ import Testing
         try await w.setMinTip(UInt256(2_000_000_000))
         let settled: (included: Int, dropped: Int)
         let waiting: (seq: Int64, nonce: UInt64, hash: String)
+        let mirror = RPCClient(HTTPTransport(url: try #require(w.devnet.mirrors.first).http.absoluteString))
         do {
             waiting = try await sendSigned(0xD2, tip: 1_000_000_000)
             #expect(try await w.txpool() == [waiting.hash])
             // The restart: recovery must wait for the held one, which lands once the minimum drops.
-            let second = NonceManager(chain: w.chainID, sender: key.address, journal: try Journal(path: path), eth: w.eth)
+            // Its first provider is a node the transaction has not reached (null for it, the
+            // pending count the latest); the node it was sent to is second.
+            _ = try await mirror.call("devnet_unseenPool", [.bool(true)])
+            #expect(try await mirror.call("eth_getTransactionByHash", [.string(waiting.hash)]) == .null)
+            let pool = ProviderPool([("unseen", mirror.transport), ("sent to", w.rpc.transport)])
+            let second = NonceManager(chain: w.chainID, sender: key.address, journal: try Journal(path: path), eth: EthClient(RPCClient(pool)))
             let recovering = Task { try await second.recover(pollEvery: .milliseconds(100)) }
             try await Task.sleep(for: .seconds(2))
             try await w.setMinTip(.zero)
             settled = try await recovering.value
+            _ = try await mirror.call("devnet_unseenPool", [.bool(false)])
             #expect(second.nextNonce == waiting.nonce + 1)
         } catch {
             try? await w.setMinTip(.zero)
+            _ = try? await mirror.call("devnet_unseenPool", [.bool(false)])
             throw error
         }
         #expect(settled.included == 2 && settled.dropped == 0)

@@ -77,4 +77,27 @@ import Testing
         let p = pool.providers
         #expect(p[0].calls == 3 && p[0].failures == 2 && p[1].calls == 3)
     }
+
+    /// `callEach` asks every provider, in pool order, a cooling-down one included; a provider's
+    /// failure is its own answer. Without a pool it is the one node's answer.
+    @Test func callEachAsksEveryProviderInPoolOrder() async throws {
+        let first = try await Devnet(chainId: 1, lab: false)
+        defer { first.stop() }
+        let second = try await Devnet(chainId: 10, lab: false)
+        defer { second.stop() }
+        _ = try await first.call("devnet_rateLimit", [.number("1"), .number("30")])
+        let pool = ProviderPool([("first", HTTPTransport(url: first.http.absoluteString)), ("second", HTTPTransport(url: second.http.absoluteString))])
+        let client = RPCClient(pool)
+        let limited = await client.callEach("eth_chainId")
+        #expect(limited.count == 2 && (try? limited[1].get()) == .string("0xa"))
+        guard case .failure(let e) = limited.first else { Issue.record("a 429 answered: \(limited)"); return }
+        #expect(e.code == .rateLimited)
+        // The first cools down for 30 s, but is asked all the same.
+        #expect(try await client.call("eth_chainId") == .string("0xa"))
+        let answers = await client.callEach("eth_chainId")
+        #expect(answers.map { try? $0.get() } == [.string("0x1"), .string("0xa")])
+        let single = await RPCClient(HTTPTransport(url: second.http.absoluteString)).callEach("eth_chainId")
+        #expect(single.map { try? $0.get() } == [.string("0xa")])
+    }
 }
+

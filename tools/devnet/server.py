@@ -21,6 +21,7 @@ class Faults:
         self.slow_ms = 0        # answers to `slow_methods` are held back this long after they were computed
         self.slow_methods = set()
         self.failing = set()    # methods answered with an internal error until cleared (devnet_failMethods)
+        self.unseen_pool = False  # this endpoint answers as a node the waiting transactions have not reached
 
 
 class Server:
@@ -132,6 +133,12 @@ class Server:
             # Reads that fail (the node answers an internal error) until called again without them.
             self.faults.failing = set(params[0]) if params else set()
             return True
+        if method == "devnet_unseenPool":
+            # This endpoint answers as a node the waiting transactions have not reached yet (a
+            # provider behind the one they were sent to): eth_getTransactionByHash null for them,
+            # and the pending transaction count the latest. Its own server only (a mirror's is its own).
+            self.faults.unseen_pool = bool(params[0]) if params else True
+            return True
         if method == "devnet_dropBundles":
             self.node.drop_bundles = int(params[0])
             return True
@@ -157,7 +164,11 @@ class Server:
                 if sub_handler is None:
                     raise RPCError(-32601, "notifications not supported over HTTP; use a WebSocket")
                 return sub_handler(method, params)
-            result = self.node.call(method, params)
+            unseen = self.faults.unseen_pool and method == "eth_getTransactionCount" and params[1:] == ["pending"]
+            result = self.node.call(method, [params[0], "latest"] if unseen else params)
+            if self.faults.unseen_pool and method == "eth_getTransactionByHash" and params \
+                    and any(w["hash"] == str(params[0]).lower() for w in self.node.txpool.values()):
+                return None
             if method == "eth_getLogs" and self.faults.extra_logs:
                 result = result + self._extra_logs(params[0])
             return result
