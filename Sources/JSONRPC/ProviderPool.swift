@@ -81,7 +81,10 @@ public final class ProviderPool: RPCTransport {
     /// reached a node's pool), where one node's "no" is not the chain's. A cooling-down provider
     /// is asked too; what each answer shows (its latency, a failure) counts as for `send`.
     public func sendEach(_ requests: [RPCRequest]) async -> [Result<[RPCResponse], RPCError>] {
-        await withTaskGroup(of: (Int, Result<[RPCResponse], RPCError>).self) { group in
+        selector.withLock { s in
+            for i in transports.indices { s.asked(i, now: ContinuousClock.now - start) }
+        }
+        return await withTaskGroup(of: (Int, Result<[RPCResponse], RPCError>).self) { group in
             for (i, transport) in transports.enumerated() {
                 group.addTask {
                     let began = ContinuousClock.now

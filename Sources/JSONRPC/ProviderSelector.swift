@@ -65,6 +65,14 @@ public struct ProviderSelector: Sendable {
         return pick
     }
 
+    /// A call to provider `i` made outside `choose` (a question every provider is asked): counted,
+    /// and a token taken when it has one (it is asked even without).
+    public mutating func asked(_ i: Int, now: Duration) {
+        refill(i, now: now)
+        providers[i].tokens = max(providers[i].tokens - 1, 0)
+        providers[i].calls += 1
+    }
+
     public mutating func succeeded(_ i: Int, latency: Duration) {
         providers[i].consecutiveFailures = 0
         providers[i].latency = providers[i].latency.map { $0 * 0.8 + latency * 0.2 } ?? latency

@@ -96,6 +96,9 @@ import Testing
         #expect(try await client.call("eth_chainId") == .string("0xa"))
         let answers = await client.callEach("eth_chainId")
         #expect(answers.map { try? $0.get() } == [.string("0x1"), .string("0xa")])
+        // Each provider's calls count what it was asked here too (its failures never exceed them).
+        let p = pool.providers
+        #expect(p[0].calls == 2 && p[0].failures == 1 && p[1].calls == 3 && p[1].failures == 0, "\(p)")
         let single = await RPCClient(HTTPTransport(url: second.http.absoluteString)).callEach("eth_chainId")
         #expect(single.map { try? $0.get() } == [.string("0xa")])
     }
